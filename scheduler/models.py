@@ -1,0 +1,515 @@
+"""The domain model of a business-matching fair.
+
+Times are stored in UTC (:class:`~scheduler.db.UTCDateTime`) and shown in the
+event's time zone. Constraint names say the business rule they enforce.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.db import Base, UTCDateTime, utcnow
+
+
+def new_token() -> str:
+    """An unguessable URL-safe secret (256 bits) for participant links and feeds."""
+    return secrets.token_urlsafe(32)
+
+
+class Role(StrEnum):
+    """Roles of staff accounts (participants use secret links, not accounts)."""
+
+    ORGANIZER = "organizer"
+    STAFF = "staff"
+
+
+class Phase(StrEnum):
+    """The phases of an event, in order."""
+
+    REGISTRATION = "registration"
+    PREFERENCES = "preferences"
+    SCHEDULING = "scheduling"
+    PUBLISHED = "published"
+    ON_THE_DAY = "on_the_day"
+    CLOSED = "closed"
+
+
+PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+
+
+class ParticipantRole(StrEnum):
+    BUYER = "buyer"
+    SUPPLIER = "supplier"
+
+
+class ParticipantStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _enum_check(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class User(TimestampMixin, Base):
+    """An organizer or staff account (Flask-Login user)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_enum_check("role", Role), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.ORGANIZER)
+    locale: Mapped[str] = mapped_column(String(10), default="ja")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # Flask-Login's user protocol, written out so scheduler/ need not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == Role.ORGANIZER
+
+
+class Event(TimestampMixin, Base):
+    """A matching fair."""
+
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint(_enum_check("phase", Phase), name="phase_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    phase: Mapped[str] = mapped_column(String(20), default=Phase.REGISTRATION)
+    max_requests: Mapped[int | None] = mapped_column(Integer)
+    screening_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_max_meetings: Mapped[int | None] = mapped_column(Integer)
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+
+    days: Mapped[list[EventDay]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventDay.date"
+    )
+    slots: Mapped[list[Slot]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Slot.starts_at"
+    )
+    rooms: Mapped[list[Room]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Room.sort_order"
+    )
+    phases: Mapped[list[PhaseDeadline]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="PhaseDeadline.sort_order"
+    )
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored UTC time in the event's time zone."""
+        return moment.astimezone(self.tz)
+
+
+class EventDay(Base):
+    """A day of the fair with the parameters its slot grid was generated from."""
+
+    __tablename__ = "event_days"
+    __table_args__ = (
+        UniqueConstraint("event_id", "date", name="uq_event_day_once"),
+        CheckConstraint("meeting_minutes > 0", name="meeting_length_positive"),
+        CheckConstraint("changeover_minutes >= 0", name="changeover_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    meeting_minutes: Mapped[int] = mapped_column(Integer, default=25)
+    changeover_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # [{"start": "12:00", "end": "13:00", "label": "昼休み"}]
+    breaks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    event: Mapped[Event] = relationship(back_populates="days")
+    slots: Mapped[list[Slot]] = relationship(back_populates="day", order_by="Slot.starts_at")
+
+
+class Slot(Base):
+    """A meeting slot: every table runs meetings in the same slots."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("event_id", "starts_at", name="uq_slot_start_once_per_event"),
+        CheckConstraint("ends_at > starts_at", name="slot_ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    day_id: Mapped[int | None] = mapped_column(ForeignKey("event_days.id", ondelete="SET NULL"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    label: Mapped[str] = mapped_column(String(50), default="")
+
+    event: Mapped[Event] = relationship(back_populates="slots")
+    day: Mapped[EventDay | None] = relationship(back_populates="slots")
+
+
+class PhaseDeadline(Base):
+    """When a phase of the event opens and closes (e.g. the preferences deadline)."""
+
+    __tablename__ = "phase_deadlines"
+    __table_args__ = (
+        UniqueConstraint("event_id", "phase", name="uq_phase_once_per_event"),
+        CheckConstraint(_enum_check("phase", Phase), name="phase_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    phase: Mapped[str] = mapped_column(String(20))
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="phases")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("event_id", "name", name="uq_room_name_per_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="rooms")
+    tables: Mapped[list[Table]] = relationship(
+        back_populates="room", cascade="all, delete-orphan", order_by="Table.sort_order"
+    )
+
+
+class Table(Base):
+    """A meeting table, optionally hosted by one participant (a buyer's own desk)."""
+
+    __tablename__ = "tables"
+    __table_args__ = (UniqueConstraint("event_id", "label", name="uq_table_label_per_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(30))
+    host_participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    room: Mapped[Room] = relationship(back_populates="tables")
+    host: Mapped[Participant | None] = relationship(foreign_keys=[host_participant_id])
+
+
+class Organization(TimestampMixin, Base):
+    """A company profile; it persists across events so a region's directory grows."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_kana: Mapped[str] = mapped_column(String(200), default="")
+    # NFKC-normalised, case-folded, spaces and corporate suffixes removed: finds
+    # "(株)山田製作所" and "株式会社　山田製作所" as the same company on import.
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    prefecture: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    employees: Mapped[int | None] = mapped_column(Integer)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    technologies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    equipment: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[str] = mapped_column(Text, default="")
+    certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lot_sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    what_we_buy: Mapped[str] = mapped_column(Text, default="")
+
+    participations: Mapped[list[Participant]] = relationship(back_populates="organization")
+    people: Mapped[list[Person]] = relationship(back_populates="organization")
+
+
+class Participant(TimestampMixin, Base):
+    """An organization's registration in one event."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("event_id", "organization_id", name="uq_participant_once_per_event"),
+        CheckConstraint(_enum_check("role", ParticipantRole), name="role_known"),
+        CheckConstraint(_enum_check("status", ParticipantStatus), name="status_known"),
+        CheckConstraint("parallel_desks >= 1", name="at_least_one_desk"),
+        CheckConstraint("max_meetings IS NULL OR max_meetings >= 0", name="max_meetings_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=ParticipantStatus.APPROVED)
+    code: Mapped[str] = mapped_column(String(20), default="")  # "B001", printed on sheets
+    department: Mapped[str] = mapped_column(String(200), default="")
+    access_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    max_meetings: Mapped[int | None] = mapped_column(Integer)
+    parallel_desks: Mapped[int] = mapped_column(Integer, default=1)
+    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locale: Mapped[str] = mapped_column(String(10), default="ja")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    event: Mapped[Event] = relationship(back_populates="participants")
+    organization: Mapped[Organization] = relationship(back_populates="participations")
+    unavailable_slots: Mapped[list[Slot]] = relationship(secondary="participant_unavailable_slots")
+    attendances: Mapped[list[Attendance]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan"
+    )
+    needs: Mapped[list[Need]] = relationship(
+        back_populates="participant", cascade="all, delete-orphan", order_by="Need.id"
+    )
+
+    @property
+    def people(self) -> list[Person]:
+        return [a.person for a in self.attendances]
+
+    @property
+    def display_name(self) -> str:
+        return self.organization.name
+
+    def is_available(self, slot: Slot) -> bool:
+        """Whether the participant can meet in ``slot`` (window and explicit holes)."""
+        if self.available_from is not None and slot.starts_at < self.available_from:
+            return False
+        if self.available_until is not None and slot.ends_at > self.available_until:
+            return False
+        return all(s.id != slot.id for s in self.unavailable_slots)
+
+
+class ParticipantUnavailableSlot(Base):
+    __tablename__ = "participant_unavailable_slots"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Person(TimestampMixin, Base):
+    """Someone who attends; receives the schedule and the calendar."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    name_kana: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="ja")
+
+    organization: Mapped[Organization | None] = relationship(back_populates="people")
+    attendances: Mapped[list[Attendance]] = relationship(back_populates="person")
+
+
+class Attendance(Base):
+    """A person attending (or being the contact for) a participant; one person may serve several."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("participant_id", "person_id", name="uq_attendance_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    is_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    participant: Mapped[Participant] = relationship(back_populates="attendances")
+    person: Mapped[Person] = relationship(back_populates="attendances")
+
+
+class Need(TimestampMixin, Base):
+    """A buyer's published need (発注ニーズ)."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    technologies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    material: Mapped[str] = mapped_column(String(200), default="")
+    lot_size: Mapped[str] = mapped_column(String(50), default="")
+    timing: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    participant: Mapped[Participant] = relationship(back_populates="needs")
+
+
+class Interest(TimestampMixin, Base):
+    """One side's stated interest in a counterpart: a level 1–3, or a decline."""
+
+    __tablename__ = "interests"
+    __table_args__ = (
+        UniqueConstraint("from_participant_id", "to_participant_id", name="uq_interest_once_per_direction"),
+        CheckConstraint("from_participant_id <> to_participant_id", name="not_in_oneself"),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    from_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    to_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer, default=2)  # 3 high, 2 medium, 1 low, 0 none
+    declined: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20), default="request")
+
+    from_participant: Mapped[Participant] = relationship(foreign_keys=[from_participant_id])
+    to_participant: Mapped[Participant] = relationship(foreign_keys=[to_participant_id])
+
+
+class Meeting(TimestampMixin, Base):
+    """A scheduled meeting of two participants in a slot at a table."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        # A table holds at most one active meeting per slot: enforced by the database.
+        Index(
+            "uq_meeting_table_slot_active",
+            "table_id",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        CheckConstraint(_enum_check("status", MeetingStatus), name="status_known"),
+        CheckConstraint("participant_a_id <> participant_b_id", name="two_different_participants"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    participant_a_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_b_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    table_id: Mapped[int | None] = mapped_column(ForeignKey("tables.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)
+    # Bumped on every change so calendar feeds carry a higher SEQUENCE.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    uid: Mapped[str] = mapped_column(String(100), unique=True, default=lambda: secrets.token_hex(16))
+    source: Mapped[str] = mapped_column(String(20), default="solver")
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+
+    participant_a: Mapped[Participant] = relationship(foreign_keys=[participant_a_id])
+    participant_b: Mapped[Participant] = relationship(foreign_keys=[participant_b_id])
+    slot: Mapped[Slot] = relationship()
+    table: Mapped[Table | None] = relationship()
+
+
+class ScheduleRun(TimestampMixin, Base):
+    """One solver job: its problem, parameters, progress and result."""
+
+    __tablename__ = "schedule_runs"
+    __table_args__ = (CheckConstraint(_enum_check("status", RunStatus), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="initial")  # initial | repair
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.QUEUED)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    progress: Mapped[list[list[float]]] = mapped_column(JSON, default=list)
+    objective: Mapped[int | None] = mapped_column(Integer)
+    bound: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AuditEntry(Base):
+    """Who changed what, when and why."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()

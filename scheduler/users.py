@@ -1,0 +1,57 @@
+"""Organizer and staff accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.models import Role, User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session, *, email: str, name: str, password: str, role: str = Role.ORGANIZER,
+    locale: str = "ja",
+) -> User:
+    """Create an account with a hashed password; the e-mail must be new."""
+    email = normalize_email(email)
+    if not email or "@" not in email:
+        raise ValidationFailed("A valid e-mail address is required.", field="email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Unknown role {role!r}.", field="role")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise Conflict(f"An account for {email} already exists.", field="email")
+    user = User(
+        email=email, name=name.strip() or email, password_hash=generate_password_hash(password),
+        role=role, locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    user.password_hash = generate_password_hash(password)

@@ -1,0 +1,63 @@
+"""The matchfair web application."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from web import config as config_module
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance config, then MATCHFAIR_* env, then the test override."""
+    instance_path = os.environ.get("MATCHFAIR_INSTANCE_PATH", str(REPO_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(config_module.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("MATCHFAIR")
+        # The conventional names win too, so PostgreSQL/Redis deployments need no prefix.
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            if os.environ.get(name):
+                app.config[name] = os.environ[name]
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    url = app.config["DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://"):]
+
+    from web import database, errors, extensions, filters
+
+    database.init_app(app)
+    extensions.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+
+    from web import auth, i18n, main
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(main.bp)
+    _register_feature_blueprints(app)
+    return app
+
+
+def _register_feature_blueprints(app: Flask) -> None:
+    """Blueprints of the feature modules, each registered explicitly."""
+    from web import events, participants_admin
+
+    app.register_blueprint(events.bp)
+    app.register_blueprint(participants_admin.bp)

@@ -1,0 +1,39 @@
+"""Default configuration; the instance folder and MATCHFAIR_* environment override it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def defaults(instance_path: str) -> dict[str, object]:
+    return {
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'matchfair.sqlite3'}",
+        "REDIS_URL": "",
+        "LANGUAGES": ["ja", "en"],
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open during a long day must still submit
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "IMPORT_MAX_ROWS": 5000,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+    }
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A secret key kept in the instance folder, created on first start.
+
+    The embedded default must be safe without anyone configuring a secret.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

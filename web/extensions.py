@@ -1,0 +1,60 @@
+"""Flask extensions, unbound until ``init_app``."""
+
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+from sqlalchemy import select
+
+from scheduler.models import User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The language: the one chosen with the switch, else the account's, else the browser's."""
+    languages = babel_languages()
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def babel_languages() -> list[str]:
+    from flask import current_app
+
+    return list(current_app.config["LANGUAGES"])
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    from web.database import get_session
+
+    if not user_id.isdigit():
+        return None
+    user = get_session().scalar(select(User).where(User.id == int(user_id)))
+    return user if user is not None and user.active else None
+
+
+def init_app(app: Flask) -> None:
+    from pathlib import Path
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    # Flask-Login's default message is English-only; translate it lazily.
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")

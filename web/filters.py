@@ -1,0 +1,48 @@
+"""Template helpers: times in the event's zone, phase names, the language switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import format_date, get_locale, lazy_gettext
+
+from scheduler.models import Event, Phase
+
+PHASE_LABELS = {
+    Phase.REGISTRATION: lazy_gettext("Registration"),
+    Phase.PREFERENCES: lazy_gettext("Preferences"),
+    Phase.SCHEDULING: lazy_gettext("Scheduling"),
+    Phase.PUBLISHED: lazy_gettext("Published"),
+    Phase.ON_THE_DAY: lazy_gettext("On the day"),
+    Phase.CLOSED: lazy_gettext("Closed"),
+}
+
+
+def local_time(moment: datetime | None, event: Event | str | None = None, fmt: str = "%H:%M") -> str:
+    """A stored UTC time shown in the event's time zone."""
+    if moment is None:
+        return ""
+    zone = event.timezone if isinstance(event, Event) else (event or "Asia/Tokyo")
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def local_datetime(moment: datetime | None, event: Event | str | None = None) -> str:
+    if moment is None:
+        return ""
+    zone = event.timezone if isinstance(event, Event) else (event or "Asia/Tokyo")
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{format_date(local.date(), 'medium')} {local:%H:%M}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_datetime, "local_datetime")
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {
+            "current_locale": str(get_locale() or "ja"),
+            "phase_labels": PHASE_LABELS,
+        }

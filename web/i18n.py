@@ -1,0 +1,33 @@
+"""The language switch (Japanese / English)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from web.database import get_session
+
+bp = Blueprint("i18n", __name__)
+
+
+@bp.post("/language")
+def switch_language():  # type: ignore[no-untyped-def]
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            get_session().commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths may be redirected to (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
