@@ -307,7 +307,9 @@ class Participant(TimestampMixin, Base):
         CheckConstraint(_enum_check("role", ParticipantRole), name="role_known"),
         CheckConstraint(_enum_check("status", ParticipantStatus), name="status_known"),
         CheckConstraint("parallel_desks >= 1", name="at_least_one_desk"),
-        CheckConstraint("max_meetings IS NULL OR max_meetings >= 0", name="max_meetings_not_negative"),
+        CheckConstraint(
+            "max_meetings IS NULL OR max_meetings >= 0", name="max_meetings_not_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -359,7 +361,9 @@ class ParticipantUnavailableSlot(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True)
+    slot_id: Mapped[int] = mapped_column(
+        ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Person(TimestampMixin, Base):
@@ -418,15 +422,21 @@ class Interest(TimestampMixin, Base):
 
     __tablename__ = "interests"
     __table_args__ = (
-        UniqueConstraint("from_participant_id", "to_participant_id", name="uq_interest_once_per_direction"),
+        UniqueConstraint(
+            "from_participant_id", "to_participant_id", name="uq_interest_once_per_direction"
+        ),
         CheckConstraint("from_participant_id <> to_participant_id", name="not_in_oneself"),
         CheckConstraint("level BETWEEN 0 AND 3", name="level_in_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    from_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    to_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    from_participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    to_participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
     level: Mapped[int] = mapped_column(Integer, default=2)  # 3 high, 2 medium, 1 low, 0 none
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -463,7 +473,9 @@ class Meeting(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)
     # Bumped on every change so calendar feeds carry a higher SEQUENCE.
     version: Mapped[int] = mapped_column(Integer, default=0)
-    uid: Mapped[str] = mapped_column(String(100), unique=True, default=lambda: secrets.token_hex(16))
+    uid: Mapped[str] = mapped_column(
+        String(100), unique=True, default=lambda: secrets.token_hex(16)
+    )
     source: Mapped[str] = mapped_column(String(20), default="solver")
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     purpose: Mapped[str] = mapped_column(Text, default="")
@@ -502,9 +514,13 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL")
+    )
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40), default="")
     target_id: Mapped[int | None] = mapped_column(Integer)

@@ -17,7 +17,12 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, *, email: str, name: str, password: str, role: str = Role.ORGANIZER,
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str = Role.ORGANIZER,
     locale: str = "ja",
 ) -> User:
     """Create an account with a hashed password; the e-mail must be new."""
@@ -33,8 +38,11 @@ def create_user(
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"An account for {email} already exists.", field="email")
     user = User(
-        email=email, name=name.strip() or email, password_hash=generate_password_hash(password),
-        role=role, locale=locale,
+        email=email,
+        name=name.strip() or email,
+        password_hash=generate_password_hash(password),
+        role=role,
+        locale=locale,
     )
     session.add(user)
     session.flush()

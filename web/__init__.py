@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then instance config, then MATCHFAIR_* env, then the test override."""
+    """Build the app: defaults, instance config, MATCHFAIR_* env, then the test override."""
     instance_path = os.environ.get("MATCHFAIR_INSTANCE_PATH", str(REPO_ROOT / "instance"))
     app = Flask(
         __name__,
@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
     url = app.config["DATABASE_URL"]
     if url.startswith("postgresql://"):
-        app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://"):]
+        app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://") :]
 
     from web import database, errors, extensions, filters
 
@@ -57,7 +57,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
-    from web import events, participants_admin
+    from web import events
 
     app.register_blueprint(events.bp)
-    app.register_blueprint(participants_admin.bp)

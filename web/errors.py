@@ -17,16 +17,20 @@ def init_app(app: Flask) -> None:
         if request.method == "POST" and request.referrer:
             flash(error.message, "error")
             return redirect(request.referrer)
-        return render_template("errors/error.html", code=error.status_code,
-                               message=error.message), error.status_code
+        return render_template(
+            "errors/error.html", code=error.status_code, message=error.message
+        ), error.status_code
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         _rollback()
         return render_template(
-            "errors/error.html", code=400,
-            message=_("The form has expired or was sent from elsewhere. Please reload the page "
-                      "and submit it again."),
+            "errors/error.html",
+            code=400,
+            message=_(
+                "The form has expired or was sent from elsewhere. Please reload the page "
+                "and submit it again."
+            ),
         ), 400
 
     @app.errorhandler(HTTPException)
@@ -42,7 +46,8 @@ def init_app(app: Flask) -> None:
             429: _("Too many attempts. Please wait a minute and try again."),
         }
         return render_template(
-            "errors/error.html", code=error.code,
+            "errors/error.html",
+            code=error.code,
             message=messages.get(error.code or 500, error.description),
         ), error.code
 
@@ -53,7 +58,8 @@ def init_app(app: Flask) -> None:
         if app.testing and not app.config.get("TEST_ERROR_PAGES"):
             raise error  # tests see the real failure; users never do
         return render_template(
-            "errors/error.html", code=500,
+            "errors/error.html",
+            code=500,
             message=_("Something went wrong on our side. Nothing was saved; please try again."),
         ), 500
 

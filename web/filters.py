@@ -20,7 +20,9 @@ PHASE_LABELS = {
 }
 
 
-def local_time(moment: datetime | None, event: Event | str | None = None, fmt: str = "%H:%M") -> str:
+def local_time(
+    moment: datetime | None, event: Event | str | None = None, fmt: str = "%H:%M"
+) -> str:
     """A stored UTC time shown in the event's time zone."""
     if moment is None:
         return ""
@@ -45,4 +47,5 @@ def init_app(app: Flask) -> None:
         return {
             "current_locale": str(get_locale() or "ja"),
             "phase_labels": PHASE_LABELS,
+            "endpoints": app.view_functions,
         }
