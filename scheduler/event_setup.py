@@ -1,0 +1,665 @@
+"""Setting up an event: its details, days and slot grid, rooms and tables, phases.
+
+Services only flush; the caller commits. Times given by organizers are wall-clock
+times in the event's time zone; slots are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.models import (
+    Event,
+    EventDay,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    Phase,
+    PhaseDeadline,
+    Room,
+    Slot,
+    Table,
+)
+
+MAX_SLOTS_PER_DAY = 96
+MAX_TABLES_PER_BULK = 500
+
+
+# --------------------------------------------------------------------------- event
+
+
+def check_timezone(name: str) -> ZoneInfo:
+    """The zone called ``name`` (IANA, e.g. ``Asia/Tokyo``), or a clear error."""
+    try:
+        if name not in available_timezones():
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"Unknown time zone {name!r}; use a name such as Asia/Tokyo.", field="timezone"
+        ) from None
+
+
+def make_slug(session: Session, name: str) -> str:
+    """A URL-safe, unique slug for an event name (Japanese names get a random one)."""
+    ascii_part = unicodedata.normalize("NFKC", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:50]
+    if len(base) < 3:
+        base = "event"
+    slug = base
+    while session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+def create_event(
+    session: Session, *, name: str, user_id: int | None = None, **details: object
+) -> Event:
+    """Create an event with the six phases in order (no deadlines yet)."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("The event needs a name.", field="name")
+    check_timezone(str(details.get("timezone") or "Asia/Tokyo"))
+    event = Event(name=name, slug=make_slug(session, name))
+    _apply_details(event, details)
+    event.phases = [PhaseDeadline(phase=phase, sort_order=i) for i, phase in enumerate(Phase)]
+    session.add(event)
+    session.flush()
+    audit.record(session, "event.create", event_id=event.id, user_id=user_id, target=event)
+    return event
+
+
+EVENT_FIELDS = (
+    "venue",
+    "address",
+    "description",
+    "timezone",
+    "contact_email",
+    "max_requests",
+    "screening_enabled",
+    "default_max_meetings",
+)
+
+
+def update_event(
+    session: Session, event: Event, *, user_id: int | None = None, **details: object
+) -> Event:
+    """Change an event's details. Changing the time zone keeps slots at the same instants."""
+    if "name" in details:
+        name = str(details.pop("name") or "").strip()
+        if not name:
+            raise ValidationFailed("The event needs a name.", field="name")
+        event.name = name
+    if "timezone" in details:
+        check_timezone(str(details["timezone"]))
+    before = {f: getattr(event, f) for f in EVENT_FIELDS}
+    _apply_details(event, details)
+    changed = {
+        f: [before[f], getattr(event, f)] for f in EVENT_FIELDS if before[f] != getattr(event, f)
+    }
+    session.flush()
+    audit.record(
+        session, "event.update", event_id=event.id, user_id=user_id, target=event, details=changed
+    )
+    return event
+
+
+def _apply_details(event: Event, details: dict[str, object]) -> None:
+    for key, value in details.items():
+        if key not in EVENT_FIELDS:
+            raise TypeError(f"unknown event field {key}")
+        if key in ("max_requests", "default_max_meetings") and value is not None and int(value) < 0:  # type: ignore[call-overload]
+            raise ValidationFailed("Must be zero or more.", field=key)
+        setattr(event, key, value)
+
+
+def get_event(session: Session, event_id: int) -> Event:
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound("This event does not exist.")
+    return event
+
+
+# --------------------------------------------------------------------------- slot grid
+
+
+@dataclass(frozen=True)
+class BreakPlan:
+    start: time
+    end: time
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What an organizer types for one day: the grid is computed from it."""
+
+    date: date
+    start: time
+    end: time
+    meeting_minutes: int = 25
+    changeover_minutes: int = 5
+    breaks: tuple[BreakPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlannedSlot:
+    starts_at: datetime  # aware, UTC
+    ends_at: datetime
+    label: str = ""
+
+
+@dataclass
+class GridPreview:
+    """The slots a day plan gives, with notes for the organizer (e.g. a clock change)."""
+
+    slots: list[PlannedSlot]
+    breaks: list[tuple[datetime, datetime, str]]
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_breaks(text: str) -> tuple[BreakPlan, ...]:
+    """Breaks typed one per line as ``12:00-13:00 昼休み`` (full-width digits are fine)."""
+    result = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = unicodedata.normalize("NFKC", raw).strip()
+        if not line:
+            continue
+        match = re.match(r"^(\d{1,2}):(\d{2})\s*[-~〜–—]\s*(\d{1,2}):(\d{2})\s*(.*)$", line)
+        if not match:
+            raise ValidationFailed(
+                f"Line {number}: write a break as 12:00-13:00 and an optional name.", field="breaks"
+            )
+        h1, m1, h2, m2, label = match.groups()
+        try:
+            start, end = time(int(h1), int(m1)), time(int(h2), int(m2))
+        except ValueError:
+            raise ValidationFailed(
+                f"Line {number}: {line} is not a valid time.", field="breaks"
+            ) from None
+        if end <= start:
+            raise ValidationFailed(
+                f"Line {number}: the break must end after it starts.", field="breaks"
+            )
+        result.append(BreakPlan(start, end, label.strip()))
+    result.sort(key=lambda b: b.start)
+    for first, second in itertools.pairwise(result):
+        if second.start < first.end:
+            raise ValidationFailed("Two breaks overlap.", field="breaks")
+    return tuple(result)
+
+
+def format_breaks(breaks: list[dict[str, str]]) -> str:
+    return "\n".join(f"{b['start']}-{b['end']} {b.get('label', '')}".rstrip() for b in breaks)
+
+
+def _localize(day: date, moment: time, zone: ZoneInfo, what: str) -> datetime:
+    """A wall-clock time on ``day`` as an aware UTC datetime; a time the clock skips is an error."""
+    local = datetime.combine(day, moment, tzinfo=zone)
+    round_trip = local.astimezone(UTC).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ValidationFailed(
+            f"{moment:%H:%M} does not exist on {day.isoformat()} in {zone.key}: the clocks change "
+            "then. Choose another time.",
+            field=what,
+        )
+    return local.astimezone(UTC)
+
+
+def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
+    """The slots of one day: meetings of ``meeting_minutes`` separated by the changeover.
+
+    Slots are laid out in elapsed time, so a meeting always lasts its full length even
+    on a day when the clocks change; a slot never overlaps a break (the next slot starts
+    when the break ends).
+    """
+    zone = check_timezone(timezone)
+    if plan.meeting_minutes <= 0:
+        raise ValidationFailed("A meeting must last at least one minute.", field="meeting_minutes")
+    if plan.changeover_minutes < 0:
+        raise ValidationFailed("The changeover cannot be negative.", field="changeover_minutes")
+    start = _localize(plan.date, plan.start, zone, "start_time")
+    end_day = plan.date if plan.end > plan.start else plan.date + timedelta(days=1)
+    end = _localize(end_day, plan.end, zone, "end_time")
+    meeting = timedelta(minutes=plan.meeting_minutes)
+    if end - start < meeting:
+        raise ValidationFailed("The day is shorter than one meeting.", field="end_time")
+    breaks = []
+    for b in plan.breaks:
+        b_day = plan.date if b.start >= plan.start else end_day
+        b_start = _localize(b_day, b.start, zone, "breaks")
+        b_end = _localize(
+            b_day if b.end > b.start else b_day + timedelta(days=1), b.end, zone, "breaks"
+        )
+        if b_start < start or b_end > end:
+            raise ValidationFailed(
+                f"The break {b.start:%H:%M}-{b.end:%H:%M} is outside the day.", field="breaks"
+            )
+        breaks.append((b_start, b_end, b.label))
+    slots: list[PlannedSlot] = []
+    cursor = start
+    step = meeting + timedelta(minutes=plan.changeover_minutes)
+    while cursor + meeting <= end:
+        clash = next((b for b in breaks if cursor < b[1] and b[0] < cursor + meeting), None)
+        if clash is not None:
+            cursor = clash[1]
+            continue
+        slots.append(PlannedSlot(cursor, cursor + meeting))
+        if len(slots) > MAX_SLOTS_PER_DAY:
+            raise ValidationFailed(
+                "That gives more than 96 slots in a day.", field="meeting_minutes"
+            )
+        cursor += step
+    if not slots:
+        raise ValidationFailed(
+            "No meeting fits between the start, the end and the breaks.", field="end_time"
+        )
+    notes = []
+    offsets = {s.starts_at.astimezone(zone).utcoffset() for s in slots}
+    if len(offsets) > 1:
+        notes.append("The clocks change during this day; meetings keep their full length.")
+    return GridPreview(slots=slots, breaks=breaks, notes=notes)
+
+
+def _meetings_in(session: Session, slot_ids: list[int]) -> int:
+    if not slot_ids:
+        return 0
+    return (
+        session.scalar(
+            select(func.count(Meeting.id)).where(
+                Meeting.slot_id.in_(slot_ids), Meeting.status != MeetingStatus.CANCELLED
+            )
+        )
+        or 0
+    )
+
+
+def save_day(
+    session: Session,
+    event: Event,
+    plan: DayPlan,
+    *,
+    day: EventDay | None = None,
+    user_id: int | None = None,
+) -> EventDay:
+    """Create or replace a day and its slot grid.
+
+    A day whose slots already hold meetings cannot be regenerated (edit single slots
+    instead), so a schedule is never silently orphaned.
+    """
+    preview = plan_grid(plan, event.timezone)
+    clash = session.scalar(
+        select(EventDay).where(EventDay.event_id == event.id, EventDay.date == plan.date)
+    )
+    if clash is not None and clash is not day:
+        raise ValidationFailed(
+            f"{plan.date.isoformat()} is already a day of this event.", field="date"
+        )
+    if day is None:
+        day = EventDay(event=event, date=plan.date, start_time=plan.start, end_time=plan.end)
+        session.add(day)
+    else:
+        old_ids = [s.id for s in day.slots]
+        if _meetings_in(session, old_ids):
+            raise Conflict(
+                "Meetings are already scheduled on this day: edit single slots instead "
+                "of regenerating the grid."
+            )
+        for slot in list(day.slots):
+            session.delete(slot)
+        session.flush()
+    day.date, day.start_time, day.end_time = plan.date, plan.start, plan.end
+    day.meeting_minutes, day.changeover_minutes = plan.meeting_minutes, plan.changeover_minutes
+    day.breaks = [
+        {"start": f"{b.start:%H:%M}", "end": f"{b.end:%H:%M}", "label": b.label}
+        for b in plan.breaks
+    ]
+    session.flush()
+    others = session.scalars(
+        select(Slot).where(Slot.event_id == event.id, Slot.day_id != day.id)
+    ).all()
+    for planned in preview.slots:
+        for other in others:
+            if planned.starts_at < other.ends_at and other.starts_at < planned.ends_at:
+                raise ValidationFailed("These slots overlap slots of another day.", field="date")
+        session.add(
+            Slot(event=event, day=day, starts_at=planned.starts_at, ends_at=planned.ends_at)
+        )
+    session.flush()
+    session.refresh(event)
+    audit.record(
+        session,
+        "day.save",
+        event_id=event.id,
+        user_id=user_id,
+        target=day,
+        details={"date": plan.date.isoformat(), "slots": len(preview.slots)},
+    )
+    return day
+
+
+def delete_day(session: Session, day: EventDay, *, user_id: int | None = None) -> None:
+    if _meetings_in(session, [s.id for s in day.slots]):
+        raise Conflict("Meetings are scheduled on this day; it cannot be deleted.")
+    event_id = day.event_id
+    for slot in list(day.slots):
+        session.delete(slot)
+    session.delete(day)
+    session.flush()
+    audit.record(
+        session,
+        "day.delete",
+        event_id=event_id,
+        user_id=user_id,
+        details={"date": day.date.isoformat()},
+    )
+
+
+def update_slot(
+    session: Session,
+    slot: Slot,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    label: str = "",
+    user_id: int | None = None,
+) -> Slot:
+    """Move or resize one slot; it may not overlap another slot of the event."""
+    if ends_at <= starts_at:
+        raise ValidationFailed("A slot must end after it starts.", field="end")
+    _check_no_overlap(session, slot.event_id, starts_at, ends_at, exclude=slot.id)
+    before = [slot.starts_at.isoformat(), slot.ends_at.isoformat()]
+    slot.starts_at, slot.ends_at, slot.label = starts_at, ends_at, label.strip()
+    session.flush()
+    audit.record(
+        session,
+        "slot.update",
+        event_id=slot.event_id,
+        user_id=user_id,
+        target=slot,
+        details={"before": before, "after": [starts_at.isoformat(), ends_at.isoformat()]},
+    )
+    return slot
+
+
+def add_slot(
+    session: Session,
+    event: Event,
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    label: str = "",
+    user_id: int | None = None,
+) -> Slot:
+    if ends_at <= starts_at:
+        raise ValidationFailed("A slot must end after it starts.", field="end")
+    _check_no_overlap(session, event.id, starts_at, ends_at)
+    local_date = starts_at.astimezone(event.tz).date()
+    day = next((d for d in event.days if d.date == local_date), None)
+    slot = Slot(event=event, day=day, starts_at=starts_at, ends_at=ends_at, label=label.strip())
+    session.add(slot)
+    session.flush()
+    audit.record(session, "slot.add", event_id=event.id, user_id=user_id, target=slot)
+    return slot
+
+
+def delete_slot(session: Session, slot: Slot, *, user_id: int | None = None) -> None:
+    if _meetings_in(session, [slot.id]):
+        raise Conflict("Meetings are scheduled in this slot; move them first.")
+    event_id = slot.event_id
+    session.delete(slot)
+    session.flush()
+    audit.record(
+        session,
+        "slot.delete",
+        event_id=event_id,
+        user_id=user_id,
+        details={"starts_at": slot.starts_at.isoformat()},
+    )
+
+
+def _check_no_overlap(
+    session: Session,
+    event_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude: int | None = None,
+) -> None:
+    query = select(Slot).where(
+        Slot.event_id == event_id, Slot.starts_at < ends_at, Slot.ends_at > starts_at
+    )
+    if exclude is not None:
+        query = query.where(Slot.id != exclude)
+    if session.scalars(query).first() is not None:
+        raise ValidationFailed("This overlaps another slot.", field="start")
+
+
+def local_datetime(event: Event, day: date, moment: time, what: str = "start") -> datetime:
+    """An organizer's wall-clock input as an aware UTC datetime (errors name ``what``)."""
+    return _localize(day, moment, event.tz, what)
+
+
+# --------------------------------------------------------------------------- rooms and tables
+
+
+_RANGE = re.compile(r"^(?P<p1>\D*?)(?P<n1>\d+)\s*(?:-|–|—|~|〜|\.\.)\s*(?P<p2>\D*?)(?P<n2>\d+)$")
+
+
+def expand_labels(spec: str) -> list[str]:
+    """Table labels from ``A01-A40``, ``T1–T12``, ``A01, A02, B1`` or a mix of them.
+
+    Zero padding is kept as typed (``A01-A40`` gives A01…A40, ``A1-A40`` gives A1…A40).
+    """
+    text = unicodedata.normalize("NFKC", spec).strip()
+    if not text:
+        raise ValidationFailed("Give table labels such as A01-A40.", field="labels")
+    labels: list[str] = []
+    for part in re.split(r"[,、;\s]+(?![-–—~〜.])", text):
+        part = part.strip()
+        if not part:
+            continue
+        match = _RANGE.match(part)
+        if match is None:
+            labels.append(part)
+            continue
+        p1, p2 = match["p1"], match["p2"]
+        if p2 and p2 != p1:
+            raise ValidationFailed(
+                f"{part}: both ends of a range need the same prefix.", field="labels"
+            )
+        first, last = int(match["n1"]), int(match["n2"])
+        if last < first:
+            raise ValidationFailed(f"{part}: the range runs backwards.", field="labels")
+        if last - first + 1 > MAX_TABLES_PER_BULK:
+            raise ValidationFailed(
+                f"{part}: at most {MAX_TABLES_PER_BULK} tables at once.", field="labels"
+            )
+        width = len(match["n1"]) if match["n1"].startswith("0") else 0
+        labels.extend(f"{p1}{n:0{width}d}" for n in range(first, last + 1))
+    if len(labels) > MAX_TABLES_PER_BULK:
+        raise ValidationFailed(f"At most {MAX_TABLES_PER_BULK} tables at once.", field="labels")
+    seen: set[str] = set()
+    duplicates = [lab for lab in labels if lab in seen or seen.add(lab)]  # type: ignore[func-returns-value]
+    if duplicates:
+        raise ValidationFailed(f"Listed twice: {', '.join(duplicates[:5])}.", field="labels")
+    if any(len(lab) > 30 for lab in labels):
+        raise ValidationFailed("A table label has at most 30 characters.", field="labels")
+    return labels
+
+
+def add_room(session: Session, event: Event, name: str, *, user_id: int | None = None) -> Room:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("The room needs a name.", field="name")
+    if any(r.name == name for r in event.rooms):
+        raise ValidationFailed(f"There is already a room called {name}.", field="name")
+    room = Room(event=event, name=name, sort_order=len(event.rooms))
+    session.add(room)
+    session.flush()
+    audit.record(session, "room.add", event_id=event.id, user_id=user_id, target=room)
+    return room
+
+
+def rename_room(session: Session, room: Room, name: str, *, user_id: int | None = None) -> Room:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("The room needs a name.", field="name")
+    if any(r.name == name and r is not room for r in room.event.rooms):
+        raise ValidationFailed(f"There is already a room called {name}.", field="name")
+    room.name = name
+    session.flush()
+    audit.record(session, "room.rename", event_id=room.event_id, user_id=user_id, target=room)
+    return room
+
+
+def delete_room(session: Session, room: Room, *, user_id: int | None = None) -> None:
+    table_ids = [t.id for t in room.tables]
+    if table_ids and session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.table_id.in_(table_ids), Meeting.status != MeetingStatus.CANCELLED
+        )
+    ):
+        raise Conflict("Meetings are scheduled at tables of this room; it cannot be deleted.")
+    event_id = room.event_id
+    session.delete(room)
+    session.flush()
+    audit.record(
+        session, "room.delete", event_id=event_id, user_id=user_id, details={"name": room.name}
+    )
+
+
+def add_tables(
+    session: Session, room: Room, spec: str, *, user_id: int | None = None
+) -> list[Table]:
+    """Create the tables ``spec`` names in ``room``; no label may exist in the event yet."""
+    labels = expand_labels(spec)
+    existing = set(session.scalars(select(Table.label).where(Table.event_id == room.event_id)))
+    taken = [lab for lab in labels if lab in existing]
+    if taken:
+        raise ValidationFailed(
+            f"These tables exist already: {', '.join(taken[:8])}"
+            + ("…" if len(taken) > 8 else "")
+            + ".",
+            field="labels",
+        )
+    start = len(room.tables)
+    tables = [
+        Table(event_id=room.event_id, room=room, label=lab, sort_order=start + i)
+        for i, lab in enumerate(labels)
+    ]
+    session.add_all(tables)
+    session.flush()
+    audit.record(
+        session,
+        "tables.add",
+        event_id=room.event_id,
+        user_id=user_id,
+        target=room,
+        details={"labels": labels},
+    )
+    return tables
+
+
+def delete_table(session: Session, table: Table, *, user_id: int | None = None) -> None:
+    if session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.table_id == table.id, Meeting.status != MeetingStatus.CANCELLED
+        )
+    ):
+        raise Conflict(f"Meetings are scheduled at {table.label}; it cannot be deleted.")
+    event_id = table.event_id
+    session.delete(table)
+    session.flush()
+    audit.record(
+        session, "table.delete", event_id=event_id, user_id=user_id, details={"label": table.label}
+    )
+
+
+def set_table_host(
+    session: Session, table: Table, participant_id: int | None, *, user_id: int | None = None
+) -> Table:
+    """Seat a participant at ``table`` (its own desk), or make the table pooled again."""
+    if participant_id is not None:
+        participant = session.get(Participant, participant_id)
+        if participant is None or participant.event_id != table.event_id:
+            raise ValidationFailed("Choose a participant of this event.", field="host")
+    table.host_participant_id = participant_id
+    session.flush()
+    audit.record(
+        session,
+        "table.host",
+        event_id=table.event_id,
+        user_id=user_id,
+        target=table,
+        details={"host_participant_id": participant_id},
+    )
+    return table
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def set_phase_deadlines(
+    session: Session,
+    event: Event,
+    deadlines: dict[str, tuple[datetime | None, datetime | None]],
+    *,
+    user_id: int | None = None,
+) -> None:
+    """Opening and closing times per phase; each phase must close after it opens and the
+    phases must follow each other in order."""
+    by_phase = {p.phase: p for p in event.phases}
+    previous_close: datetime | None = None
+    previous_phase = ""
+    for index, phase in enumerate(Phase):
+        opens, closes = deadlines.get(phase.value, (None, None))
+        if opens and closes and closes <= opens:
+            raise ValidationFailed(
+                "A phase must close after it opens.", field=f"{phase.value}_closes"
+            )
+        if previous_close and opens and opens < previous_close:
+            raise ValidationFailed(
+                f"This phase opens before the previous one ({previous_phase}) closes.",
+                field=f"{phase.value}_opens",
+            )
+        previous_close = closes or previous_close
+        previous_phase = phase.value
+        record = by_phase.get(phase.value)
+        if record is None:
+            record = PhaseDeadline(event=event, phase=phase.value, sort_order=index)
+            session.add(record)
+        record.opens_at, record.closes_at = opens, closes
+    session.flush()
+    audit.record(session, "phases.update", event_id=event.id, user_id=user_id, target=event)
+
+
+def set_phase(session: Session, event: Event, phase: str, *, user_id: int | None = None) -> None:
+    """Move the event to ``phase`` (organizers may go back, e.g. to reopen preferences)."""
+    if phase not in {p.value for p in Phase}:
+        raise ValidationFailed(f"Unknown phase {phase!r}.", field="phase")
+    before = event.phase
+    event.phase = phase
+    session.flush()
+    audit.record(
+        session,
+        "phase.change",
+        event_id=event.id,
+        user_id=user_id,
+        target=event,
+        details={"from": before, "to": phase},
+    )
+
+
+def phase_deadline(event: Event, phase: str) -> PhaseDeadline | None:
+    return next((p for p in event.phases if p.phase == phase), None)

@@ -1,0 +1,167 @@
+"""Shared fixtures: the app from the factory, a client, a CLI runner, a database session.
+
+The database is SQLite by default (a migrated template file copied for each test,
+which is fast). With ``DATABASE_URL`` set to PostgreSQL, the schema is migrated once
+and every table is emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from scheduler import migrations
+from scheduler.db import Base, make_engine, make_session_factory
+from scheduler.models import Role, User
+from scheduler.users import create_user
+from web import create_app
+
+PASSWORD = "correct horse battery"
+EXTERNAL_URL = os.environ.get("DATABASE_URL", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL/Redis tests without their service, and say why."""
+    no_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql+psycopg://…")
+    no_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://…")
+    for item in items:
+        if "postgres" in item.keywords and not EXTERNAL_URL.startswith("postgresql"):
+            item.add_marker(no_pg)
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(no_redis)
+
+
+@pytest.fixture(scope="session")
+def _template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated once per test session (SQLite file, or the external database)."""
+    if EXTERNAL_URL:
+        migrations.upgrade(EXTERNAL_URL)
+        return EXTERNAL_URL
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    migrations.upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_template_database: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test."""
+    if EXTERNAL_URL:
+        _empty_all_tables(EXTERNAL_URL)
+        yield EXTERNAL_URL
+        return
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(_template_database, path)
+    yield f"sqlite:///{path}"
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "localhost",
+            "INSTANCE_UPLOADS": str(tmp_path / "uploads"),
+        }
+    )
+    yield application
+    from web.database import get_engine
+
+    get_engine(application).dispose()
+
+
+@pytest.fixture
+def csrf_app(database_url: str) -> Iterator[Flask]:
+    """The app with CSRF protection on, as in production."""
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+        }
+    )
+    yield application
+    from web.database import get_engine
+
+    get_engine(application).dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session on the test database, outside any request (for services and set-up)."""
+    from web.database import get_engine
+
+    session = make_session_factory(get_engine(app))()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def organizer(db_session: Session) -> User:
+    user = create_user(db_session, email="org@example.jp", name="主催 花子", password=PASSWORD)
+    db_session.commit()
+    return user
+
+
+@pytest.fixture
+def staff(db_session: Session) -> User:
+    user = create_user(
+        db_session, email="staff@example.jp", name="係員 太郎", password=PASSWORD, role=Role.STAFF
+    )
+    db_session.commit()
+    return user
+
+
+class AuthActions:
+    """Log in and out through the real pages."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str = "org@example.jp", password: str = PASSWORD):
+        return self._client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def logged_in(auth: AuthActions, organizer: User) -> User:
+    """The organizer, logged in on ``client``."""
+    response = auth.login()
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return organizer

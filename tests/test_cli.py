@@ -1,0 +1,45 @@
+"""The matchfair command line."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from scheduler.models import User
+from web.cli import cli
+
+
+def test_create_user_hashes_the_password(app, db_session) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        cli,
+        [
+            "create-user",
+            "Staff@Example.jp",
+            "--name",
+            "係員",
+            "--role",
+            "staff",
+            "--password",
+            "long enough pw",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    user = db_session.scalar(select(User).where(User.email == "staff@example.jp"))
+    assert user.role == "staff" and "long enough pw" not in user.password_hash
+
+
+def test_create_user_twice_is_a_clear_error(app) -> None:
+    runner = app.test_cli_runner()
+    args = ["create-user", "a@example.jp", "--password", "long enough pw"]
+    assert runner.invoke(cli, args).exit_code == 0
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_short_password_is_refused(app) -> None:
+    result = app.test_cli_runner().invoke(
+        cli, ["create-user", "b@example.jp", "--password", "short"]
+    )
+    assert result.exit_code == 1 and "at least 8" in result.output

@@ -1,0 +1,237 @@
+"""The event set-up services: slot grids (incl. clock changes), table labels, phases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from scheduler import event_setup
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.event_setup import BreakPlan, DayPlan, expand_labels, parse_breaks, plan_grid
+from scheduler.models import AuditEntry, Meeting, Organization, Participant, Slot
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def local(slot_time: datetime, zone: str = "Asia/Tokyo") -> str:
+    return slot_time.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+def test_grid_skips_lunch_and_keeps_changeover() -> None:
+    plan = DayPlan(
+        date(2027, 2, 10), time(10), time(16, 30), 25, 5, (BreakPlan(time(12), time(13), "昼休み"),)
+    )
+    preview = plan_grid(plan, "Asia/Tokyo")
+    starts = [local(s.starts_at) for s in preview.slots]
+    assert starts == [
+        "10:00",
+        "10:30",
+        "11:00",
+        "11:30",
+        "13:00",
+        "13:30",
+        "14:00",
+        "14:30",
+        "15:00",
+        "15:30",
+        "16:00",
+    ]
+    assert all(s.ends_at - s.starts_at == timedelta(minutes=25) for s in preview.slots)
+    # stored in UTC: 10:00 JST is 01:00 UTC
+    assert preview.slots[0].starts_at == datetime(2027, 2, 10, 1, 0, tzinfo=UTC)
+
+
+def test_grid_last_meeting_must_end_by_the_end_time() -> None:
+    preview = plan_grid(DayPlan(date(2027, 2, 10), time(10), time(11, 20), 30, 0), "Asia/Tokyo")
+    assert [local(s.ends_at) for s in preview.slots] == ["10:30", "11:00"]
+
+
+def test_grid_on_the_day_clocks_go_forward_keeps_full_length_meetings() -> None:
+    # Berlin springs forward at 02:00 on 2027-03-28: an overnight grid crosses it.
+    plan = DayPlan(date(2027, 3, 27), time(23, 0), time(4, 0), 60, 0)
+    preview = plan_grid(plan, "Europe/Berlin")
+    assert [local(s.starts_at, "Europe/Berlin") for s in preview.slots] == [
+        "23:00",
+        "00:00",
+        "01:00",
+        "03:00",
+    ]
+    assert all(s.ends_at - s.starts_at == timedelta(hours=1) for s in preview.slots)
+    assert preview.notes  # the organizer is told
+
+
+def test_grid_days_either_side_of_a_clock_change_have_different_utc_offsets() -> None:
+    before = plan_grid(DayPlan(date(2027, 3, 27), time(10), time(12), 25, 5), "Europe/Berlin")
+    after = plan_grid(DayPlan(date(2027, 3, 28), time(10), time(12), 25, 5), "Europe/Berlin")
+    assert before.slots[0].starts_at.hour == 9  # CET, UTC+1
+    assert after.slots[0].starts_at.hour == 8  # CEST, UTC+2
+    assert local(after.slots[0].starts_at, "Europe/Berlin") == "10:00"
+
+
+def test_a_time_the_clock_skips_is_refused_with_the_field() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        plan_grid(DayPlan(date(2027, 3, 28), time(2, 30), time(6), 30, 0), "Europe/Berlin")
+    assert info.value.field == "start_time"
+    assert "does not exist" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("plan", "field"),
+    [
+        (DayPlan(date(2027, 2, 10), time(10), time(10, 10), 25, 5), "end_time"),
+        (DayPlan(date(2027, 2, 10), time(10), time(12), 0, 5), "meeting_minutes"),
+        (DayPlan(date(2027, 2, 10), time(10), time(12), 25, -1), "changeover_minutes"),
+        (
+            DayPlan(date(2027, 2, 10), time(10), time(12), 25, 5, (BreakPlan(time(9), time(11)),)),
+            "breaks",
+        ),
+    ],
+)
+def test_bad_grids_name_the_field(plan: DayPlan, field: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        plan_grid(plan, "Asia/Tokyo")
+    assert info.value.field == field
+
+
+def test_unknown_time_zone() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        plan_grid(DayPlan(date(2027, 2, 10), time(10), time(12)), "Asia/Tokio")
+    assert info.value.field == "timezone"
+
+
+def test_parse_breaks_accepts_full_width_and_sorts() -> None:
+    breaks = parse_breaks("１５:００－１５:１５ 休憩\n12:00-13:00 昼休み\n")
+    assert breaks == (
+        BreakPlan(time(12), time(13), "昼休み"),
+        BreakPlan(time(15), time(15, 15), "休憩"),
+    )
+
+
+@pytest.mark.parametrize("text", ["noon", "13:00-12:00", "12:00-13:00\n12:30-13:30", "25:00-26:00"])
+def test_parse_breaks_refuses(text: str) -> None:
+    with pytest.raises(ValidationFailed):
+        parse_breaks(text)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("A01-A03", ["A01", "A02", "A03"]),
+        ("A01–A03", ["A01", "A02", "A03"]),
+        ("Ａ０１〜Ａ０２", ["A01", "A02"]),
+        ("T8-T10", ["T8", "T9", "T10"]),
+        ("1-3", ["1", "2", "3"]),
+        ("A01, A02、B1", ["A01", "A02", "B1"]),
+        ("A01-A02, B01-B02", ["A01", "A02", "B01", "B02"]),
+    ],
+)
+def test_expand_labels(spec: str, expected: list[str]) -> None:
+    assert expand_labels(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "A10-A01", "A01-B05", "A1-A600", "A01, A01"])
+def test_expand_labels_refuses(spec: str) -> None:
+    with pytest.raises(ValidationFailed):
+        expand_labels(spec)
+
+
+def test_save_day_creates_slots_and_regenerates_until_meetings_exist(db_session) -> None:
+    event = event_setup.create_event(db_session, name="ものづくり商談会")
+    plan = DayPlan(date(2027, 2, 10), time(10), time(12), 25, 5)
+    day = event_setup.save_day(db_session, event, plan)
+    assert len(day.slots) == 4
+    day = event_setup.save_day(
+        db_session, event, DayPlan(date(2027, 2, 10), time(10), time(12), 55, 5), day=day
+    )
+    slots = db_session.scalars(select(Slot).where(Slot.event_id == event.id)).all()
+    assert len(slots) == 2
+    with pytest.raises(ValidationFailed):  # same date twice
+        event_setup.save_day(db_session, event, plan)
+    room = event_setup.add_room(db_session, event, "大会議室")
+    table = event_setup.add_tables(db_session, room, "A01")[0]
+    orgs = [Organization(name=n, name_key=n) for n in ("甲", "乙")]
+    db_session.add_all(orgs)
+    db_session.flush()
+    a, b = (
+        Participant(event_id=event.id, organization_id=o.id, role=r)
+        for o, r in zip(orgs, ("buyer", "supplier"), strict=True)
+    )
+    db_session.add_all([a, b])
+    db_session.flush()
+    db_session.add(
+        Meeting(
+            event_id=event.id,
+            participant_a_id=a.id,
+            participant_b_id=b.id,
+            slot_id=slots[0].id,
+            table_id=table.id,
+        )
+    )
+    db_session.flush()
+    with pytest.raises(Conflict):
+        event_setup.save_day(db_session, event, plan, day=day)
+    with pytest.raises(Conflict):
+        event_setup.delete_slot(db_session, slots[0])
+    with pytest.raises(Conflict):
+        event_setup.delete_table(db_session, table)
+    actions = db_session.scalars(
+        select(AuditEntry.action).where(AuditEntry.event_id == event.id)
+    ).all()
+    assert "day.save" in actions and "tables.add" in actions
+
+
+def test_slots_may_not_overlap(db_session) -> None:
+    event = event_setup.create_event(db_session, name="Fair")
+    event_setup.save_day(db_session, event, DayPlan(date(2027, 2, 10), time(10), time(12), 25, 5))
+    start = datetime(2027, 2, 10, 10, 10, tzinfo=JST)
+    with pytest.raises(ValidationFailed) as info:
+        event_setup.add_slot(
+            db_session, event, starts_at=start, ends_at=start + timedelta(minutes=20)
+        )
+    assert info.value.field == "start"
+    late = datetime(2027, 2, 10, 12, 0, tzinfo=JST)
+    slot = event_setup.add_slot(
+        db_session, event, starts_at=late, ends_at=late + timedelta(minutes=25)
+    )
+    assert slot.day is not None and slot.day.date == date(2027, 2, 10)
+
+
+def test_table_labels_are_unique_per_event(db_session) -> None:
+    event = event_setup.create_event(db_session, name="Fair")
+    room = event_setup.add_room(db_session, event, "Hall A")
+    other = event_setup.add_room(db_session, event, "Hall B")
+    assert len(event_setup.add_tables(db_session, room, "A01-A40")) == 40
+    with pytest.raises(ValidationFailed) as info:
+        event_setup.add_tables(db_session, other, "A39-A41")
+    assert "A39" in info.value.message and "A40" in info.value.message
+    with pytest.raises(ValidationFailed):
+        event_setup.add_room(db_session, event, "Hall A")
+
+
+def test_phase_deadlines_must_follow_each_other(db_session) -> None:
+    event = event_setup.create_event(db_session, name="Fair")
+    t = datetime(2027, 1, 1, 9, tzinfo=JST)
+    with pytest.raises(ValidationFailed) as info:
+        event_setup.set_phase_deadlines(
+            db_session,
+            event,
+            {
+                "registration": (t, t + timedelta(days=10)),
+                "preferences": (t + timedelta(days=5), t + timedelta(days=20)),
+            },
+        )
+    assert info.value.field == "preferences_opens"
+    with pytest.raises(ValidationFailed):
+        event_setup.set_phase_deadlines(db_session, event, {"registration": (t, t)})
+    event_setup.set_phase_deadlines(
+        db_session,
+        event,
+        {
+            "registration": (t, t + timedelta(days=10)),
+            "preferences": (t + timedelta(days=10), t + timedelta(days=20)),
+        },
+    )
+    assert event_setup.phase_deadline(event, "preferences").closes_at == t + timedelta(days=20)

@@ -1,0 +1,539 @@
+"""Organizer set-up of an event: details, days and slot grid, rooms and tables, phases."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import available_timezones
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from scheduler import event_setup
+from scheduler.errors import ValidationFailed
+from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Table
+from web.auth import organizer_required, staff_required
+from web.database import get_session
+from web.filters import PHASE_LABELS
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+COMMON_ZONES = [
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+]
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    rest = sorted(z for z in available_timezones() if "/" in z and z not in COMMON_ZONES)
+    return [SelectChoice(z) for z in COMMON_ZONES + rest]
+
+
+class EventForm(FlaskForm):
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    venue = StringField(lazy_gettext("Venue"), validators=[Optional(), Length(max=300)])
+    address = StringField(lazy_gettext("Address"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(lazy_gettext("Description"), validators=[Optional()])
+    timezone = SelectField(lazy_gettext("Time zone"), default="Asia/Tokyo")
+    contact_email = EmailField(
+        lazy_gettext("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+    )
+    max_requests = IntegerField(
+        lazy_gettext("Requests per participant (cap)"),
+        validators=[Optional(), NumberRange(min=0, max=1000)],
+    )
+    default_max_meetings = IntegerField(
+        lazy_gettext("Meetings per participant (default cap)"),
+        validators=[Optional(), NumberRange(min=0, max=200)],
+    )
+    screening_enabled = BooleanField(
+        lazy_gettext("The receiving side screens requests"), default=True
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = _zone_choices()
+
+    def details(self) -> dict[str, object]:
+        return {
+            "name": self.name.data,
+            "venue": (self.venue.data or "").strip(),
+            "address": (self.address.data or "").strip(),
+            "description": (self.description.data or "").strip(),
+            "timezone": self.timezone.data,
+            "contact_email": (self.contact_email.data or "").strip(),
+            "max_requests": self.max_requests.data,
+            "default_max_meetings": self.default_max_meetings.data,
+            "screening_enabled": bool(self.screening_enabled.data),
+        }
+
+
+class DayForm(FlaskForm):
+    date = DateField(lazy_gettext("Date"), validators=[DataRequired()])
+    start_time = TimeField(
+        lazy_gettext("First meeting starts"), validators=[DataRequired()], default=time(10, 0)
+    )
+    end_time = TimeField(
+        lazy_gettext("Last meeting ends by"), validators=[DataRequired()], default=time(17, 0)
+    )
+    meeting_minutes = IntegerField(
+        lazy_gettext("Meeting length (minutes)"),
+        default=25,
+        validators=[DataRequired(), NumberRange(min=5, max=240)],
+    )
+    changeover_minutes = IntegerField(
+        lazy_gettext("Changeover (minutes)"),
+        default=5,
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    breaks = TextAreaField(lazy_gettext("Breaks"), default="12:00-13:00 昼休み")
+
+    def plan(self) -> event_setup.DayPlan:
+        return event_setup.DayPlan(
+            date=self.date.data,
+            start=self.start_time.data,
+            end=self.end_time.data,
+            meeting_minutes=self.meeting_minutes.data,
+            changeover_minutes=self.changeover_minutes.data or 0,
+            breaks=event_setup.parse_breaks(self.breaks.data or ""),
+        )
+
+
+class SlotForm(FlaskForm):
+    date = DateField(lazy_gettext("Date"), validators=[DataRequired()])
+    start = TimeField(lazy_gettext("Start"), validators=[DataRequired()])
+    end = TimeField(lazy_gettext("End"), validators=[DataRequired()])
+    label = StringField(lazy_gettext("Label"), validators=[Optional(), Length(max=50)])
+
+
+class RoomForm(FlaskForm):
+    name = StringField(lazy_gettext("Room name"), validators=[DataRequired(), Length(max=100)])
+
+
+class TablesForm(FlaskForm):
+    room = SelectField(lazy_gettext("Room"), coerce=int)
+    labels = StringField(
+        lazy_gettext("Table labels"),
+        validators=[DataRequired()],
+        description=lazy_gettext("A range such as A01-A40, or a list: T1, T2, T3"),
+    )
+
+
+class PhasesForm(FlaskForm):
+    phase = SelectField(
+        lazy_gettext("Current phase"),
+        choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase],
+    )
+
+
+for _phase in Phase:
+    setattr(
+        PhasesForm,
+        f"{_phase.value}_opens",
+        DateTimeLocalField(lazy_gettext("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M"),
+    )
+    setattr(
+        PhasesForm,
+        f"{_phase.value}_closes",
+        DateTimeLocalField(
+            lazy_gettext("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+
+def _load(event_id: int) -> Event:
+    return event_setup.get_event(get_session(), event_id)
+
+
+def _field_error(form: FlaskForm, error: ValidationFailed) -> None:
+    """Show a service's error next to the field it names (or above the form)."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+# --------------------------------------------------------------------------- event
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@organizer_required
+def create():  # type: ignore[no-untyped-def]
+    form = EventForm()
+    if form.validate_on_submit():
+        session = get_session()
+        details = form.details()
+        name = details.pop("name")
+        try:
+            event = event_setup.create_event(
+                session, name=str(name), user_id=current_user.id, **details
+            )
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("The event was created. Next, add its days and slot grid."), "success")
+            return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/form.html", form=form, event=None)
+
+
+@bp.get("/<int:event_id>")
+@staff_required
+def show(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    counts = dict(
+        session.execute(
+            select(Participant.role, func.count(Participant.id))
+            .where(Participant.event_id == event.id)
+            .group_by(Participant.role)
+        ).all()
+    )
+    tables = session.scalar(select(func.count(Table.id)).where(Table.event_id == event.id)) or 0
+    hosted = (
+        session.scalar(
+            select(func.count(Table.id)).where(
+                Table.event_id == event.id, Table.host_participant_id.is_not(None)
+            )
+        )
+        or 0
+    )
+    checklist = [
+        (_("Days and slot grid"), bool(event.slots), url_for("events.days", event_id=event.id)),
+        (_("Rooms and tables"), tables > 0, url_for("events.rooms", event_id=event.id)),
+        (
+            _("Phases and deadlines"),
+            any(p.closes_at for p in event.phases),
+            url_for("events.phases", event_id=event.id),
+        ),
+        (_("Participants"), bool(counts), _participants_url(event.id)),
+    ]
+    return render_template(
+        "events/show.html",
+        event=event,
+        counts=counts,
+        tables=tables,
+        hosted=hosted,
+        checklist=checklist,
+    )
+
+
+def _participants_url(event_id: int) -> str | None:
+    from flask import current_app
+
+    if "participants_admin.index" in current_app.view_functions:
+        return url_for("participants_admin.index", event_id=event_id)
+    return None
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit(event_id: int):  # type: ignore[no-untyped-def]
+    event = _load(event_id)
+    form = EventForm(obj=event)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            event_setup.update_event(session, event, user_id=current_user.id, **form.details())
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/form.html", form=form, event=event)
+
+
+# --------------------------------------------------------------------------- days and slots
+
+
+@bp.get("/<int:event_id>/days")
+@staff_required
+def days(event_id: int):  # type: ignore[no-untyped-def]
+    event = _load(event_id)
+    return render_template("events/days.html", event=event, slot_form=SlotForm())
+
+
+@bp.route("/<int:event_id>/days/new", methods=["GET", "POST"])
+@bp.route("/<int:event_id>/days/<int:day_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    day = None
+    if day_id is not None:
+        day = session.get(EventDay, day_id)
+        if day is None or day.event_id != event.id:
+            abort(404)
+    form = DayForm(obj=day)
+    if day is not None and request.method == "GET":
+        form.breaks.data = event_setup.format_breaks(day.breaks)
+    preview = None
+    if form.validate_on_submit():
+        try:
+            plan = form.plan()
+            if request.form.get("action") == "save":
+                event_setup.save_day(session, event, plan, day=day, user_id=current_user.id)
+                session.commit()
+                flash(_("The day and its slots were saved."), "success")
+                return redirect(url_for("events.days", event_id=event.id))
+            preview = event_setup.plan_grid(plan, event.timezone)
+        except ValidationFailed as error:
+            _field_error(form, error)
+    return render_template("events/day_form.html", event=event, day=day, form=form, preview=preview)
+
+
+@bp.post("/<int:event_id>/days/<int:day_id>/delete")
+@organizer_required
+def delete_day(event_id: int, day_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    day = session.get(EventDay, day_id)
+    if day is None or day.event_id != event_id:
+        abort(404)
+    event_setup.delete_day(session, day, user_id=current_user.id)
+    session.commit()
+    flash(_("The day was deleted."), "success")
+    return redirect(url_for("events.days", event_id=event_id))
+
+
+def _slot(event: Event, slot_id: int) -> Slot:
+    slot = get_session().get(Slot, slot_id)
+    if slot is None or slot.event_id != event.id:
+        abort(404)
+    return slot
+
+
+@bp.route("/<int:event_id>/slots/<int:slot_id>", methods=["GET", "POST"])
+@organizer_required
+def edit_slot(event_id: int, slot_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    slot = _slot(event, slot_id)
+    form = SlotForm()
+    if request.method == "GET":
+        local_start, local_end = event.local(slot.starts_at), event.local(slot.ends_at)
+        form.date.data, form.start.data = local_start.date(), local_start.time()
+        form.end.data, form.label.data = local_end.time(), slot.label
+    if form.validate_on_submit():
+        try:
+            starts_at, ends_at = _slot_times(event, form)
+            event_setup.update_slot(
+                session,
+                slot,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                label=form.label.data or "",
+                user_id=current_user.id,
+            )
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("The slot was changed."), "success")
+            return redirect(url_for("events.days", event_id=event.id))
+    return render_template("events/slot_form.html", event=event, slot=slot, form=form)
+
+
+@bp.route("/<int:event_id>/slots/new", methods=["GET", "POST"])
+@organizer_required
+def add_slot(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    form = SlotForm()
+    if form.validate_on_submit():
+        try:
+            starts_at, ends_at = _slot_times(event, form)
+            event_setup.add_slot(
+                session,
+                event,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                label=form.label.data or "",
+                user_id=current_user.id,
+            )
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("The slot was added."), "success")
+            return redirect(url_for("events.days", event_id=event.id))
+    return render_template("events/slot_form.html", event=event, slot=None, form=form)
+
+
+@bp.post("/<int:event_id>/slots/<int:slot_id>/delete")
+@organizer_required
+def delete_slot(event_id: int, slot_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    event_setup.delete_slot(session, _slot(event, slot_id), user_id=current_user.id)
+    session.commit()
+    flash(_("The slot was deleted."), "success")
+    return redirect(url_for("events.days", event_id=event.id))
+
+
+def _slot_times(event: Event, form: SlotForm) -> tuple[datetime, datetime]:
+    starts_at = event_setup.local_datetime(event, form.date.data, form.start.data, "start")
+    ends_at = event_setup.local_datetime(event, form.date.data, form.end.data, "end")
+    return starts_at, ends_at
+
+
+# --------------------------------------------------------------------------- rooms and tables
+
+
+@bp.route("/<int:event_id>/rooms", methods=["GET", "POST"])
+@organizer_required
+def rooms(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    room_form = RoomForm(prefix="room")
+    tables_form = TablesForm(prefix="tables")
+    tables_form.room.choices = [SelectChoice(r.id, r.name) for r in event.rooms]
+    if request.method == "POST":
+        try:
+            if "room-name" in request.form and room_form.validate_on_submit():
+                event_setup.add_room(
+                    session, event, room_form.name.data or "", user_id=current_user.id
+                )
+                session.commit()
+                flash(_("The room was added."), "success")
+                return redirect(url_for("events.rooms", event_id=event.id))
+            if "tables-labels" in request.form and tables_form.validate_on_submit():
+                room = session.get(Room, tables_form.room.data)
+                if room is None or room.event_id != event.id:
+                    abort(404)
+                created = event_setup.add_tables(
+                    session, room, tables_form.labels.data or "", user_id=current_user.id
+                )
+                session.commit()
+                flash(
+                    _("%(n)s tables were added to %(room)s.", n=len(created), room=room.name),
+                    "success",
+                )
+                return redirect(url_for("events.rooms", event_id=event.id))
+        except ValidationFailed as error:
+            _field_error(room_form if "room-name" in request.form else tables_form, error)
+    participants = session.scalars(
+        select(Participant).where(Participant.event_id == event.id).order_by(Participant.code)
+    ).all()
+    return render_template(
+        "events/rooms.html",
+        event=event,
+        room_form=room_form,
+        tables_form=tables_form,
+        participants=participants,
+    )
+
+
+def _table(event: Event, table_id: int) -> Table:
+    table = get_session().get(Table, table_id)
+    if table is None or table.event_id != event.id:
+        abort(404)
+    return table
+
+
+@bp.post("/<int:event_id>/tables/<int:table_id>/host")
+@organizer_required
+def set_host(event_id: int, table_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    table = _table(event, table_id)
+    raw = request.form.get("host", "")
+    host_id = int(raw) if raw.isdigit() else None
+    event_setup.set_table_host(session, table, host_id, user_id=current_user.id)
+    session.commit()
+    flash(_("Table %(label)s saved.", label=table.label), "success")
+    return redirect(url_for("events.rooms", event_id=event.id) + f"#table-{table.id}")
+
+
+@bp.post("/<int:event_id>/tables/<int:table_id>/delete")
+@organizer_required
+def delete_table(event_id: int, table_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    event_setup.delete_table(session, _table(event, table_id), user_id=current_user.id)
+    session.commit()
+    flash(_("The table was deleted."), "success")
+    return redirect(url_for("events.rooms", event_id=event.id))
+
+
+@bp.post("/<int:event_id>/rooms/<int:room_id>/delete")
+@organizer_required
+def delete_room(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    room = session.get(Room, room_id)
+    if room is None or room.event_id != event_id:
+        abort(404)
+    event_setup.delete_room(session, room, user_id=current_user.id)
+    session.commit()
+    flash(_("The room was deleted."), "success")
+    return redirect(url_for("events.rooms", event_id=event_id))
+
+
+# --------------------------------------------------------------------------- phases
+
+
+@bp.route("/<int:event_id>/phases", methods=["GET", "POST"])
+@organizer_required
+def phases(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _load(event_id)
+    form = PhasesForm()
+    if request.method == "GET":
+        form.phase.data = event.phase
+        for record in event.phases:
+            for edge in ("opens", "closes"):
+                moment = getattr(record, f"{edge}_at")
+                if moment is not None:
+                    # the form shows wall-clock times in the event's zone
+                    getattr(form, f"{record.phase}_{edge}").data = event.local(moment).replace(
+                        tzinfo=None
+                    )
+    if form.validate_on_submit():
+
+        def aware(value: datetime | None) -> datetime | None:
+            return value.replace(tzinfo=event.tz) if value else None
+
+        deadlines = {
+            p.value: (
+                aware(getattr(form, f"{p.value}_opens").data),
+                aware(getattr(form, f"{p.value}_closes").data),
+            )
+            for p in Phase
+        }
+        try:
+            event_setup.set_phase_deadlines(session, event, deadlines, user_id=current_user.id)
+            if form.phase.data != event.phase:
+                event_setup.set_phase(session, event, form.phase.data, user_id=current_user.id)
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("Phases saved."), "success")
+            return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/phases.html", event=event, form=form, phases=list(Phase))
