@@ -1,0 +1,84 @@
+"""Participants of an event as CSV (UTF-8 with BOM) or Excel, in the import's own layout.
+
+The headers and cell formats are exactly those :mod:`scheduler.participant_import`
+reads, so an exported file imported again changes nothing, and an organizer can
+export, correct a few cells in Excel and import the file back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.models import Attendance, Event, Participant
+from scheduler.participant_import import COLUMNS, FORMULA_STARTS, entry_cells
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def export_rows(session: Session, event: Event) -> list[list[str]]:
+    """The header row and one row per participant (buyers first, then by code)."""
+    participants = session.scalars(
+        select(Participant).where(Participant.event_id == event.id)
+        .options(selectinload(Participant.organization),
+                 selectinload(Participant.attendances).selectinload(Attendance.person))
+    ).all()
+    ordered = sorted(participants, key=lambda p: (p.role != "buyer", p.code or "~", p.id))
+    rows = [[column.header for column in COLUMNS]]
+    for participant in ordered:
+        cells = entry_cells(participant)
+        rows.append([cells[column.key] for column in COLUMNS])
+    return rows
+
+
+def export_csv(session: Session, event: Event) -> bytes:
+    """The participants as CSV in UTF-8 with a BOM (so Excel in Japan shows it right).
+
+    Cells that a spreadsheet would run as a formula get a leading apostrophe, which
+    the import removes again.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in export_rows(session, event):
+        writer.writerow([_defuse(cell) for cell in row])
+    return UTF8_BOM + buffer.getvalue().encode("utf-8")
+
+
+def _defuse(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def export_xlsx(session: Session, event: Event) -> bytes:
+    """The participants as an Excel workbook: bold frozen header, sized columns, text cells."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    rows = export_rows(session, event)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "参加者"
+    for row in rows:
+        sheet.append(row)
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            # Stored as text: "=…" must not become a formula, "007" must keep its zeros.
+            cell.data_type = "s"
+    for index, _column in enumerate(COLUMNS, start=1):
+        widest = max(_display_width(row[index - 1]) for row in rows)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(widest + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in Excel: full-width (Japanese) characters count twice."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)

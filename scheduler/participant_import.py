@@ -1,0 +1,1070 @@
+"""Participants from spreadsheets: read a CSV/XLSX file, preview it, then write it.
+
+The organizer uploads a file, sees every row with what would happen to it and what
+is wrong with it, and only then confirms. Nothing is written by :func:`preview_import`;
+:func:`apply_import` writes (flush only) and refuses a file with errors unless the
+organizer chose to import only the valid rows.
+
+The same validation serves the hand-entry form: a form is a one-row import
+(:func:`validate_entry`, :func:`save_entry`).
+
+Messages are English message ids with ``%(name)s`` placeholders (see :class:`Issue`):
+``scheduler/`` has no Flask, so the web layer translates them (marked with :func:`N_`
+for extraction).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import audit
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.models import (
+    Attendance,
+    Event,
+    Organization,
+    Participant,
+    ParticipantRole,
+    Person,
+)
+from scheduler.names import company_name_key
+from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
+
+DEFAULT_MAX_ROWS = 5000
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it (the web layer does that)."""
+    return message
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the participant sheet: a key, its export header and accepted headers."""
+
+    key: str
+    header: str  # the Japanese header written on export
+    aliases: tuple[str, ...]
+    max_length: int | None = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", "コード", ("code", "参加者コード", "番号", "no"), 20),
+    Column("company", "会社名", ("company", "company name", "企業名", "社名", "会社"), 200),
+    Column("company_kana", "会社名カナ",
+           ("kana", "company kana", "会社名フリガナ", "会社名(カナ)", "会社名かな", "フリガナ"),
+           200),
+    Column("role", "区分", ("role", "type", "参加区分", "種別")),
+    Column("department", "部署", ("department", "部署名", "所属"), 200),
+    Column("prefecture", "都道府県", ("prefecture",), 20),
+    Column("city", "市区町村", ("city", "市町村"), 100),
+    Column("industry", "業種", ("industry",), 100),
+    Column("employees", "従業員数", ("employees", "社員数")),
+    Column("website", "URL", ("website", "web", "ホームページ", "ウェブサイト", "homepage"), 300),
+    Column("technologies", "技術", ("technologies", "technology", "得意技術", "保有技術")),
+    Column("certifications", "認証", ("certifications", "認証取得", "取得認証")),
+    Column("contact_name", "担当者", ("contact", "contact name", "担当者名", "氏名", "担当"), 200),
+    Column("contact_kana", "担当者カナ",
+           ("contact kana", "担当者名カナ", "担当者フリガナ", "担当者(カナ)"), 200),
+    Column("email", "メール", ("email", "e-mail", "mail", "メールアドレス", "eメール"), 254),
+    Column("phone", "電話", ("phone", "tel", "電話番号", "telephone"), 50),
+    Column("max_meetings", "最大商談数", ("max meetings", "max_meetings", "商談数上限")),
+    Column("desks", "デスク数", ("desks", "parallel desks", "parallel_desks", "机数")),
+)
+COLUMNS_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+REQUIRED_KEYS: tuple[str, ...] = ("company", "role")
+
+ROLE_LABELS: dict[str, str] = {ParticipantRole.BUYER: "バイヤー",
+                               ParticipantRole.SUPPLIER: "サプライヤー"}
+CODE_PREFIX: dict[str, str] = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
+
+
+def _header_key(text: str) -> str:
+    """How headers are compared: NFKC, case-folded, without spaces, '_', '-' or '*'."""
+    folded = unicodedata.normalize("NFKC", text).strip().casefold()
+    return re.sub(r"[\s_\-*・]", "", folded)
+
+
+_HEADER_LOOKUP: dict[str, str] = {}
+for _column in COLUMNS:
+    for _name in (_column.key, _column.header, *_column.aliases):
+        _HEADER_LOOKUP.setdefault(_header_key(_name), _column.key)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+_ROLE_WORDS: dict[str, str] = {
+    **{_fold(w): ParticipantRole.BUYER for w in
+       ("バイヤー", "発注企業", "発注", "発注者", "buyer", "b")},
+    **{_fold(w): ParticipantRole.SUPPLIER for w in
+       ("サプライヤー", "受注企業", "受注", "受注者", "supplier", "s")},
+}
+_TECHNOLOGY_WORDS: dict[str, str] = {}
+for _term in TECHNOLOGIES.values():
+    for _word in (_term.code, _term.ja, _term.en):
+        _TECHNOLOGY_WORDS.setdefault(_fold(_word), _term.code)
+_CERTIFICATION_WORDS: dict[str, str] = {}
+for _term in CERTIFICATIONS:
+    for _word in (_term.code, _term.ja, _term.en):
+        _CERTIFICATION_WORDS.setdefault(_fold(_word), _term.code)
+_PREFECTURE_WORDS: dict[str, str] = {}
+for _pref in PREFECTURES:
+    _PREFECTURE_WORDS[_pref] = _pref
+    _PREFECTURE_WORDS.setdefault(_pref[:-1] if _pref != "北海道" else _pref, _pref)
+
+# Lists in a cell: first split on these, then (for a piece that is not a known label,
+# such as "旋盤加工/フライス加工") on slashes, so labels like "CAD/CAMデータ作成" survive.
+_LIST_SEPARATORS = re.compile(r"[、,，;；\n]+")
+_SLASHES = re.compile(r"[/／]+")
+# Spreadsheet programs run a cell starting with these as a formula: exports prefix an
+# apostrophe (CSV injection), imports take it off again.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Something wrong (an error) or worth knowing (a warning) about a file, row or cell.
+
+    ``message`` is an English message id with ``%(name)s`` placeholders filled from
+    ``params``; ``key`` is the column key ("" for the row or the file) and ``header``
+    the column as written in the file.
+    """
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    key: str = ""
+    header: str = ""
+
+    def text(self) -> str:
+        """The message in English with its placeholders filled."""
+        return self.message % dict(self.params) if self.params else self.message
+
+
+class RowAction(StrEnum):
+    """What importing a row does."""
+
+    CREATE = "create"  # a new company in the directory and a new participant
+    REUSE = "reuse"  # a company already in the directory joins this event
+    UPDATE = "update"  # a participant of this event whose details change
+    UNCHANGED = "unchanged"  # a participant of this event, nothing to change
+    DUPLICATE = "duplicate"  # the same company as an earlier row of the file
+
+
+@dataclass(slots=True)
+class ParticipantEntry:
+    """The validated values of one row or form. Empty/None means "not given"."""
+
+    company: str = ""
+    company_kana: str = ""
+    role: str = ""
+    code: str = ""
+    department: str = ""
+    prefecture: str = ""
+    city: str = ""
+    industry: str = ""
+    employees: int | None = None
+    website: str = ""
+    technologies: list[str] | None = None
+    tags: list[str] = field(default_factory=list)
+    certifications: list[str] | None = None
+    contact_name: str = ""
+    contact_kana: str = ""
+    email: str = ""
+    phone: str = ""
+    max_meetings: int | None = None
+    desks: int | None = None
+
+    @property
+    def name_key(self) -> str:
+        return company_name_key(self.company)
+
+
+@dataclass(slots=True)
+class RowPreview:
+    """One data row of the file: its cells, parsed values, problems and planned action."""
+
+    number: int  # the row number in the file (the header is row 1 in a normal file)
+    cells: dict[str, str]  # column key -> cell text as read
+    entry: ParticipantEntry
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    action: RowAction = RowAction.CREATE
+    changes: list[str] = field(default_factory=list)  # "organization.city", "person.email", …
+    organization_id: int | None = None
+    participant_id: int | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def error_keys(self) -> set[str]:
+        """Column keys with an error (for highlighting cells)."""
+        return {issue.key for issue in self.errors if issue.key}
+
+
+@dataclass(slots=True)
+class ImportPreview:
+    """What an import would do, row by row, before anything is written."""
+
+    filename: str
+    file_format: str = ""  # "utf-8-sig", "utf-8", "cp932" (CSV) or "xlsx"
+    headers: list[str] = field(default_factory=list)  # as found in the file
+    columns: dict[str, str] = field(default_factory=dict)  # key -> header as found
+    file_errors: list[Issue] = field(default_factory=list)
+    file_warnings: list[Issue] = field(default_factory=list)
+    rows: list[RowPreview] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        """The whole file can be imported as it is."""
+        return not self.file_errors and all(row.is_valid for row in self.rows)
+
+    @property
+    def valid_rows(self) -> list[RowPreview]:
+        return [] if self.file_errors else [row for row in self.rows if row.is_valid]
+
+    @property
+    def error_rows(self) -> list[RowPreview]:
+        return [row for row in self.rows if not row.is_valid]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per action among the valid rows, plus ``errors`` and ``total``."""
+        result = {action.value: 0 for action in RowAction}
+        for row in self.valid_rows:
+            result[row.action.value] += 1
+        result["errors"] = len(self.error_rows)
+        result["total"] = len(self.rows)
+        return result
+
+    def shown_columns(self) -> list[tuple[str, str]]:
+        """(key, header) of the recognised columns, in the order of the file."""
+        return sorted(self.columns.items(), key=lambda kv: self.headers.index(kv[1]))
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What :func:`apply_import` wrote."""
+
+    created: int = 0
+    reused: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    people_added: int = 0
+    participant_ids: list[int] = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.created + self.reused + self.updated
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+class _Unreadable(Exception):
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.text())
+        self.issue = issue
+
+
+@dataclass(slots=True)
+class RawTable:
+    """Cells of a file as text: (row number, cells) of every non-blank row."""
+
+    file_format: str
+    rows: list[tuple[int, list[str]]]
+
+
+def read_table(data: bytes, filename: str) -> RawTable:
+    """Read CSV or XLSX bytes into text cells.
+
+    Raises :class:`ValidationFailed` with a message for the organizer when the file
+    cannot be read (unknown type, neither UTF-8 nor Shift_JIS, broken workbook).
+    """
+    try:
+        return _read_table(data, filename)
+    except _Unreadable as error:
+        raise ValidationFailed(error.issue.text()) from None
+
+
+def _read_table(data: bytes, filename: str) -> RawTable:
+    lower = filename.lower()
+    if lower.endswith(".xls"):
+        raise _Unreadable(Issue(N_("The old Excel format (.xls) cannot be read. Please save the "
+                                   "file as .xlsx or as CSV and upload it again.")))
+    if lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK\x03\x04"):
+        return RawTable("xlsx", _read_xlsx(data))
+    if lower and not lower.endswith((".csv", ".txt", ".tsv")):
+        raise _Unreadable(Issue(N_("Please upload a CSV file (.csv) or an Excel workbook "
+                                   "(.xlsx).")))
+    text, encoding = decode_csv_bytes(data)
+    return RawTable(encoding, _read_csv(text))
+
+
+def decode_csv_bytes(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 with BOM, then UTF-8, then CP932 (Excel's "CSV" in Japan).
+
+    Returns the text and the encoding used. UTF-8 is tried before CP932 because text
+    in CP932 is almost never valid UTF-8, while the reverse happens.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+        try:
+            return data.decode("cp932"), "cp932"
+        except UnicodeDecodeError:
+            pass
+    raise _Unreadable(Issue(N_("The file is neither UTF-8 nor Shift_JIS (CP932) text. Please "
+                               "save it from Excel as \"CSV UTF-8\" or as an .xlsx workbook.")))
+
+
+def _read_csv(text: str) -> list[tuple[int, list[str]]]:
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""),
+                                                  delimiter=delimiter), start=1):
+            cleaned = [_clean_cell(c) for c in cells]
+            if any(cleaned):
+                rows.append((number, cleaned))
+    except csv.Error as error:
+        raise _Unreadable(Issue(N_("The CSV file could not be read: %(detail)s"),
+                                {"detail": str(error)})) from None
+    return rows
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook  # imported here: only Excel uploads need it
+
+    try:
+        with warnings.catch_warnings():
+            # Workbooks from other programs trigger harmless style/validation warnings.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                rows = []
+                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True),
+                                                start=1):
+                    cells = [_clean_cell(_cell_text(v)) for v in values]
+                    if any(cells):
+                        rows.append((number, cells))
+            finally:
+                workbook.close()
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
+        raise _Unreadable(Issue(N_("The file could not be read as an Excel workbook (.xlsx): "
+                                   "%(detail)s"), {"detail": type(error).__name__})) from None
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    """A workbook value as the text the organizer sees (dates as ISO, 12.0 as 12)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _clean_cell(text: str) -> str:
+    text = text.strip().replace("\x00", "")
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Issue], list[Issue]]:
+    """Check the cells of one row (or form) given by column key.
+
+    Returns the parsed entry, the errors and the warnings; issues carry the column key.
+    A key that is missing or blank means "not given".
+    """
+    entry = ParticipantEntry()
+    errors: list[Issue] = []
+    notes: list[Issue] = []
+
+    def cell(key: str) -> str:
+        return (cells.get(key) or "").strip()
+
+    for column in COLUMNS:
+        value = cell(column.key)
+        if column.max_length and len(value) > column.max_length:
+            errors.append(Issue(N_("Too long: at most %(max)d characters."),
+                                {"max": column.max_length}, key=column.key))
+
+    entry.company = re.sub(r"\s+", " ", cell("company"))
+    if not entry.company:
+        errors.append(Issue(N_("The company name is missing."), key="company"))
+    entry.company_kana = unicodedata.normalize("NFKC", cell("company_kana"))
+
+    role = cell("role")
+    if not role:
+        errors.append(Issue(N_("The role is missing: enter buyer (バイヤー) or supplier "
+                               "(サプライヤー)."), key="role"))
+    elif _fold(role) not in _ROLE_WORDS:
+        errors.append(Issue(N_("Unknown role \"%(value)s\": enter buyer (バイヤー/発注企業) or "
+                               "supplier (サプライヤー/受注企業)."), {"value": role}, key="role"))
+    else:
+        entry.role = _ROLE_WORDS[_fold(role)]
+
+    entry.code = unicodedata.normalize("NFKC", cell("code")).upper()
+    if entry.code and not re.fullmatch(r"[0-9A-Z][0-9A-Z_-]*", entry.code):
+        errors.append(Issue(N_("A code may contain only letters, digits, \"-\" and \"_\"."),
+                            key="code"))
+    entry.department = cell("department")
+    entry.city = cell("city")
+    entry.industry = cell("industry")
+
+    prefecture = unicodedata.normalize("NFKC", cell("prefecture"))
+    if prefecture:
+        entry.prefecture = _PREFECTURE_WORDS.get(prefecture, prefecture)
+        if prefecture not in _PREFECTURE_WORDS:
+            notes.append(Issue(N_("\"%(value)s\" is not a Japanese prefecture; kept as written."),
+                               {"value": prefecture}, key="prefecture"))
+
+    entry.employees = _integer(cell("employees"), "employees", errors, minimum=0,
+                               suffixes=("人", "名"))
+    entry.max_meetings = _integer(cell("max_meetings"), "max_meetings", errors, minimum=0,
+                                  suffixes=("件", "回"))
+    entry.desks = _integer(cell("desks"), "desks", errors, minimum=1, suffixes=("台", "卓"))
+
+    website = unicodedata.normalize("NFKC", cell("website"))
+    if website and not re.match(r"https?://", website, re.IGNORECASE):
+        if re.fullmatch(r"[\w.-]+\.[a-z]{2,}(/\S*)?", website, re.IGNORECASE):
+            website = "https://" + website
+        else:
+            notes.append(Issue(N_("\"%(value)s\" does not look like a web address."),
+                               {"value": website}, key="website"))
+    entry.website = website
+
+    technologies = _split_list(cell("technologies"))
+    if technologies:
+        entry.technologies, entry.tags = [], []
+        for word in technologies:
+            code = _TECHNOLOGY_WORDS.get(_fold(word))
+            if code is not None:
+                _append_once(entry.technologies, code)
+            else:
+                _append_once(entry.tags, word)
+        if entry.tags:
+            notes.append(Issue(N_("Not in the technology list, kept as free tags: %(tags)s"),
+                               {"tags": "、".join(entry.tags)}, key="technologies"))
+
+    certifications = _split_list(cell("certifications"))
+    if certifications:
+        entry.certifications = []
+        unknown = []
+        for word in certifications:
+            code = _CERTIFICATION_WORDS.get(_fold(word))
+            _append_once(entry.certifications, code or word)
+            if code is None:
+                unknown.append(word)
+        if unknown:
+            notes.append(Issue(N_("Not in the certification list, kept as written: %(names)s"),
+                               {"names": "、".join(unknown)}, key="certifications"))
+
+    entry.contact_name = re.sub(r"\s+", " ", cell("contact_name"))
+    entry.contact_kana = unicodedata.normalize("NFKC", cell("contact_kana"))
+    email = unicodedata.normalize("NFKC", cell("email"))
+    if email:
+        try:
+            entry.email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors.append(Issue(N_("\"%(value)s\" is not a valid e-mail address."),
+                                {"value": email}, key="email"))
+        if not entry.contact_name:
+            errors.append(Issue(N_("Enter the name of the contact person for this e-mail."),
+                                key="contact_name"))
+    entry.phone = unicodedata.normalize("NFKC", cell("phone"))
+    if entry.phone and not re.fullmatch(r"[0-9+()\- ]{6,}(?:\s*(?:内線|ext\.?)\s*\d+)?",
+                                        entry.phone):
+        notes.append(Issue(N_("\"%(value)s\" does not look like a phone number."),
+                           {"value": entry.phone}, key="phone"))
+    return entry, errors, notes
+
+
+def _integer(text: str, key: str, errors: list[Issue], *, minimum: int,
+             suffixes: Sequence[str]) -> int | None:
+    text = unicodedata.normalize("NFKC", text).replace(",", "").strip()
+    for suffix in suffixes:
+        text = text.removesuffix(suffix).strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"[+-]?\d+", text):
+        errors.append(Issue(N_("\"%(value)s\" is not a whole number."), {"value": text}, key=key))
+        return None
+    value = int(text)
+    if value < minimum:
+        errors.append(Issue(N_("Must be %(minimum)d or more."), {"minimum": minimum}, key=key))
+        return None
+    return value
+
+
+def _split_list(text: str) -> list[str]:
+    words: list[str] = []
+    for piece in _LIST_SEPARATORS.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        known = _fold(piece) in _TECHNOLOGY_WORDS or _fold(piece) in _CERTIFICATION_WORDS
+        parts = [piece] if known else _SLASHES.split(piece)
+        words.extend(p.strip() for p in parts if p.strip())
+    return words
+
+
+def _append_once(items: list[str], item: str) -> None:
+    if item not in items:
+        items.append(item)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(slots=True)
+class _Plan:
+    """How one entry lands in the database: the objects it touches and the changes."""
+
+    action: RowAction
+    organization: Organization | None
+    participant: Participant | None
+    person: Person | None
+    organization_values: dict[str, Any]
+    participant_values: dict[str, Any]
+    person_values: dict[str, Any]
+    make_contact: bool
+    changes: list[str]
+    errors: list[Issue]
+    warnings: list[Issue]
+
+
+class _Directory:
+    """The organizations, participants and people an import compares against.
+
+    Loaded once per import (not per row) and kept up to date while writing.
+    """
+
+    def __init__(self, session: Session, event: Event, name_keys: Iterable[str]) -> None:
+        self.session = session
+        self.event = event
+        self.participants: list[Participant] = list(session.scalars(
+            select(Participant).where(Participant.event_id == event.id)
+            .options(selectinload(Participant.organization),
+                     selectinload(Participant.attendances).selectinload(Attendance.person))
+        ))
+        by_key: dict[str, list[Organization]] = {}
+        keys = sorted(set(name_keys))
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            for org in session.scalars(select(Organization)
+                                       .where(Organization.name_key.in_(chunk))
+                                       .options(selectinload(Organization.people))
+                                       .order_by(Organization.id)):
+                by_key.setdefault(org.name_key, []).append(org)
+        self.organizations = by_key
+
+    def organization(self, key: str) -> tuple[Organization | None, list[Issue]]:
+        """The organization with this name key: the one in this event first, else the oldest."""
+        candidates = self.organizations.get(key, [])
+        if not candidates:
+            return None, []
+        in_event = {p.organization_id for p in self.participants}
+        chosen = next((o for o in candidates if o.id in in_event), candidates[0])
+        notes = []
+        if len(candidates) > 1:
+            notes.append(Issue(N_("Several companies in the directory have this name; using "
+                                  "\"%(name)s\" (no. %(id)d)."),
+                               {"name": chosen.name, "id": chosen.id}, key="company"))
+        return chosen, notes
+
+    def participant_of(self, organization: Organization | None) -> Participant | None:
+        if organization is None or organization.id is None:
+            return None
+        return next((p for p in self.participants if p.organization_id == organization.id), None)
+
+    def participant_with_code(self, code: str) -> Participant | None:
+        return next((p for p in self.participants if p.code.upper() == code.upper()), None)
+
+    def add_organization(self, organization: Organization) -> None:
+        self.organizations.setdefault(organization.name_key, []).append(organization)
+
+
+def _find_person(organization: Organization | None, entry: ParticipantEntry) -> Person | None:
+    if organization is None or organization.id is None:
+        return None
+    people = organization.people
+    if entry.email:
+        match = next((p for p in people if p.email.casefold() == entry.email.casefold()), None)
+        if match is not None:
+            return match
+    if entry.contact_name:
+        name = _fold(entry.contact_name)
+        return next((p for p in people if _fold(p.name) == name), None)
+    return None
+
+
+def _organization_values(entry: ParticipantEntry, existing: Organization | None) -> dict[str, Any]:
+    """The organization fields the entry sets: only the given ones (a blank cell keeps)."""
+    values: dict[str, Any] = {}
+    if existing is None:
+        values["name"] = entry.company
+        values["name_key"] = entry.name_key
+    for name in ("company_kana", "prefecture", "city", "industry", "website"):
+        value = getattr(entry, name)
+        if value:
+            values["name_kana" if name == "company_kana" else name] = value
+    if entry.employees is not None:
+        values["employees"] = entry.employees
+    if entry.technologies is not None:
+        values["technologies"] = list(entry.technologies)
+        # Free tags are added, never removed: they may have been typed by hand.
+        tags = list(existing.tags) if existing is not None else []
+        for tag in entry.tags:
+            _append_once(tags, tag)
+        values["tags"] = tags
+    if entry.certifications is not None:
+        values["certifications"] = list(entry.certifications)
+    return values
+
+
+def _participant_values(entry: ParticipantEntry) -> dict[str, Any]:
+    values: dict[str, Any] = {"role": entry.role}
+    if entry.code:
+        values["code"] = entry.code
+    if entry.department:
+        values["department"] = entry.department
+    if entry.max_meetings is not None:
+        values["max_meetings"] = entry.max_meetings
+    if entry.desks is not None:
+        values["parallel_desks"] = entry.desks
+    return values
+
+
+def _person_values(entry: ParticipantEntry) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if entry.contact_name:
+        values["name"] = entry.contact_name
+    if entry.contact_kana:
+        values["name_kana"] = entry.contact_kana
+    if entry.email:
+        values["email"] = entry.email
+    if entry.phone:
+        values["phone"] = entry.phone
+    return values
+
+
+def _differences(obj: object | None, values: Mapping[str, Any], prefix: str) -> list[str]:
+    if obj is None:
+        return [f"{prefix}.{name}" for name in values]
+    return [f"{prefix}.{name}" for name, value in values.items() if getattr(obj, name) != value]
+
+
+def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
+    errors: list[Issue] = []
+    organization, notes = directory.organization(entry.name_key)
+    participant = directory.participant_of(organization)
+    person = _find_person(organization, entry)
+
+    if entry.code:
+        holder = directory.participant_with_code(entry.code)
+        if holder is not None and holder is not participant:
+            errors.append(Issue(N_("The code %(code)s is already used by %(name)s."),
+                                {"code": entry.code, "name": holder.organization.name},
+                                key="code"))
+    if participant is not None and entry.role and participant.role != entry.role:
+        notes.append(Issue(N_("The role changes from %(old)s to %(new)s."),
+                           {"old": participant.role, "new": entry.role}, key="role"))
+
+    organization_values = _organization_values(entry, organization)
+    participant_values = _participant_values(entry)
+    person_values = _person_values(entry)
+    changes = (_differences(organization, organization_values, "organization")
+               + _differences(participant, participant_values, "participant"))
+    if person_values:
+        changes += _differences(person, person_values, "person")
+    make_contact = bool(entry.contact_name)
+    if make_contact and participant is not None:
+        attendance = next((a for a in participant.attendances
+                           if person is not None and a.person_id == person.id), None)
+        others = [a for a in participant.attendances if a is not attendance and a.is_contact]
+        if attendance is None or not attendance.is_contact or others:
+            changes.append("participant.contact")
+
+    if organization is None:
+        action = RowAction.CREATE
+    elif participant is None:
+        action = RowAction.REUSE
+    else:
+        action = RowAction.UPDATE if changes else RowAction.UNCHANGED
+    return _Plan(action, organization, participant, person, organization_values,
+                 participant_values, person_values, make_contact, changes, errors, notes)
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def preview_import(session: Session, event: Event, data: bytes, filename: str, *,
+                   max_rows: int = DEFAULT_MAX_ROWS) -> ImportPreview:
+    """Read and check a participant file against ``event``; write nothing.
+
+    File-level problems (unreadable, empty, required columns missing, too many rows)
+    go to ``file_errors``; everything else is reported per row and column.
+    """
+    preview = ImportPreview(filename=filename)
+    try:
+        table = _read_table(data, filename)
+    except _Unreadable as error:
+        preview.file_errors.append(error.issue)
+        return preview
+    preview.file_format = table.file_format
+    if not table.rows:
+        preview.file_errors.append(Issue(N_("The file is empty.")))
+        return preview
+
+    header_number, headers = table.rows[0]
+    preview.headers = headers
+    for header in headers:
+        if not header:
+            continue
+        key = _HEADER_LOOKUP.get(_header_key(header))
+        if key is None:
+            preview.file_warnings.append(Issue(N_("The column \"%(header)s\" is not known and "
+                                                  "was ignored."), {"header": header},
+                                               header=header))
+        elif key in preview.columns:
+            preview.file_errors.append(Issue(
+                N_("The columns \"%(first)s\" and \"%(second)s\" both mean %(meaning)s."),
+                {"first": preview.columns[key], "second": header,
+                 "meaning": COLUMNS_BY_KEY[key].header}, header=header))
+        else:
+            preview.columns[key] = header
+    positions = {key: headers.index(header) for key, header in preview.columns.items()}
+
+    missing = [COLUMNS_BY_KEY[k] for k in REQUIRED_KEYS if k not in preview.columns]
+    if missing:
+        preview.file_errors.append(Issue(
+            N_("Required columns are missing: %(missing)s. The first row should hold the column "
+               "names; found: %(found)s."),
+            {"missing": ", ".join(f"{c.header} ({c.aliases[0]})" for c in missing),
+             "found": ", ".join(h for h in headers if h) or "-"}))
+    data_rows = table.rows[1:]
+    if not data_rows and not missing:
+        preview.file_errors.append(Issue(N_("The file has a header row (row %(row)d) but no "
+                                            "participants below it."), {"row": header_number}))
+    if len(data_rows) > max_rows:
+        preview.file_errors.append(Issue(N_("The file has %(count)d rows; at most %(max)d can be "
+                                            "imported at once. Please split it."),
+                                         {"count": len(data_rows), "max": max_rows}))
+    if preview.file_errors:
+        return preview
+
+    first_row_of_key: dict[str, int] = {}
+    first_row_of_code: dict[str, int] = {}
+    for number, cells in data_rows:
+        by_key = {key: cells[pos] if pos < len(cells) else "" for key, pos in positions.items()}
+        entry, errors, notes = validate_entry(by_key)
+        row = RowPreview(number=number, cells=by_key, entry=entry, errors=errors, warnings=notes)
+        if entry.company:
+            earlier = first_row_of_key.setdefault(entry.name_key, number)
+            if earlier != number:
+                row.action = RowAction.DUPLICATE
+                row.errors.append(Issue(N_("The same company as row %(row)d (names are compared "
+                                           "without 株式会社/(株), spaces and full-width forms)."),
+                                        {"row": earlier}, key="company"))
+        if entry.code:
+            earlier = first_row_of_code.setdefault(entry.code, number)
+            if earlier != number:
+                row.errors.append(Issue(N_("The code %(code)s is also used in row %(row)d."),
+                                        {"code": entry.code, "row": earlier}, key="code"))
+        preview.rows.append(row)
+
+    directory = _Directory(session, event, (r.entry.name_key for r in preview.rows))
+    for row in preview.rows:
+        if not row.entry.company or row.action is RowAction.DUPLICATE:
+            continue
+        plan = _plan(directory, row.entry)
+        row.action = plan.action
+        row.changes = plan.changes
+        row.errors.extend(plan.errors)
+        row.warnings.extend(plan.warnings)
+        row.organization_id = plan.organization.id if plan.organization else None
+        row.participant_id = plan.participant.id if plan.participant else None
+    for row in preview.rows:
+        for issue_list in (row.errors, row.warnings):
+            issue_list[:] = [_with_header(i, preview.columns) for i in issue_list]
+    return preview
+
+
+def _with_header(issue: Issue, columns: Mapping[str, str]) -> Issue:
+    if not issue.key or issue.header:
+        return issue
+    return Issue(issue.message, issue.params, key=issue.key,
+                 header=columns.get(issue.key, COLUMNS_BY_KEY[issue.key].header))
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def apply_import(session: Session, event: Event, preview: ImportPreview, *, only_valid: bool,
+                 user_id: int | None) -> ImportResult:
+    """Write the rows of ``preview`` to ``event`` (flush only; the caller commits).
+
+    Organizations are found again by name key at write time, so importing the same
+    file twice creates nothing twice. A blank cell leaves the stored value as it is.
+    Raises :class:`ValidationFailed` if the file has errors and ``only_valid`` is not
+    set, and :class:`Conflict` if the database changed so that a row no longer fits.
+    """
+    if preview.file_errors:
+        raise ValidationFailed(preview.file_errors[0].text())
+    if preview.error_rows and not only_valid:
+        raise ValidationFailed(
+            f"{len(preview.error_rows)} rows have errors: correct the file, or import only "
+            "the valid rows.")
+    rows = preview.valid_rows
+    result = ImportResult(skipped=len(preview.rows) - len(rows))
+    directory = _Directory(session, event, (r.entry.name_key for r in rows))
+    codes = _CodeAllocator(directory, [r.entry.code for r in rows if r.entry.code])
+    for row in rows:
+        plan = _plan(directory, row.entry)
+        if plan.errors:
+            raise Conflict(f"Row {row.number}: {plan.errors[0].text()}")
+        participant, person_added = _write(session, directory, codes, row.entry, plan)
+        result.participant_ids.append(participant.id)
+        result.people_added += person_added
+        counter = {RowAction.CREATE: "created", RowAction.REUSE: "reused",
+                   RowAction.UPDATE: "updated"}.get(plan.action, "unchanged")
+        setattr(result, counter, getattr(result, counter) + 1)
+    audit.record(session, "participants.import", event_id=event.id, user_id=user_id,
+                 details={"filename": preview.filename, "created": result.created,
+                          "reused": result.reused, "updated": result.updated,
+                          "unchanged": result.unchanged, "skipped": result.skipped})
+    return result
+
+
+class _CodeAllocator:
+    """Gives participants without a code the next free B001/S001-style code."""
+
+    def __init__(self, directory: _Directory, reserved: Iterable[str]) -> None:
+        self.used = {p.code.upper() for p in directory.participants if p.code}
+        self.used.update(code.upper() for code in reserved)
+
+    def next_code(self, role: str) -> str:
+        prefix = CODE_PREFIX[role]
+        numbers = [int(code[1:]) for code in self.used
+                   if code.startswith(prefix) and code[1:].isdigit()]
+        code = f"{prefix}{max(numbers, default=0) + 1:03d}"
+        self.used.add(code)
+        return code
+
+
+def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
+           entry: ParticipantEntry, plan: _Plan) -> tuple[Participant, int]:
+    organization = plan.organization
+    if organization is None:
+        organization = Organization(name=entry.company, name_key=entry.name_key)
+        session.add(organization)
+        directory.add_organization(organization)
+    for name, value in plan.organization_values.items():
+        setattr(organization, name, value)
+
+    participant = plan.participant
+    if participant is None:
+        participant = Participant(event_id=directory.event.id, organization=organization,
+                                  role=entry.role)
+        session.add(participant)
+        directory.participants.append(participant)
+    for name, value in plan.participant_values.items():
+        setattr(participant, name, value)
+    if not participant.code:
+        participant.code = codes.next_code(participant.role)
+    codes.used.add(participant.code.upper())
+
+    person_added = 0
+    person = plan.person
+    if plan.person_values:
+        if person is None:
+            person = Person(organization=organization, name=entry.contact_name)
+            session.add(person)
+            person_added = 1
+        for name, value in plan.person_values.items():
+            setattr(person, name, value)
+    session.flush()
+
+    if person is not None and plan.make_contact:
+        attendance = next((a for a in participant.attendances if a.person_id == person.id), None)
+        if attendance is None:
+            attendance = Attendance(participant=participant, person=person)
+            session.add(attendance)
+        for other in participant.attendances:
+            if other is not attendance and other.is_contact:
+                other.is_contact = False
+        attendance.is_contact = True
+        session.flush()
+    return participant, person_added
+
+
+# --------------------------------------------------------------------------- one by hand
+
+
+def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
+               participant: Participant | None = None, user_id: int | None) -> Participant:
+    """Add a participant to ``event`` from the form, or change ``participant``.
+
+    For a new participant, an organization with the same name key in the directory is
+    reused (as on import). Editing renames the participant's own organization unless
+    the new name belongs to another company. Unlike an import, blank fields of the form
+    clear the stored values. Raises :class:`ValidationFailed` naming the field.
+    """
+    directory = _Directory(session, event, [entry.name_key])
+    codes = _CodeAllocator(directory, [entry.code] if entry.code else [])
+    if participant is None:
+        plan = _plan(directory, entry)
+        if plan.participant is not None:
+            raise ValidationFailed(
+                f"{plan.participant.organization.name} already takes part in this event.",
+                field="company")
+        _raise_first(plan.errors)
+        participant, _ = _write(session, directory, codes, entry, plan)
+        audit.record(session, "participant.create", event_id=event.id, user_id=user_id,
+                     participant_id=participant.id, target=participant)
+        return participant
+
+    organization = participant.organization
+    other, _ = directory.organization(entry.name_key)
+    if other is not None and other is not organization:
+        raise ValidationFailed(f"Another company in the directory is called {other.name}.",
+                               field="company")
+    holder = directory.participant_with_code(entry.code) if entry.code else None
+    if holder is not None and holder is not participant:
+        raise ValidationFailed(
+            f"The code {entry.code} is already used by {holder.organization.name}.", field="code")
+    before = _snapshot(participant)
+    organization.name = entry.company
+    organization.name_key = entry.name_key
+    organization.name_kana = entry.company_kana
+    for name in ("prefecture", "city", "industry", "website", "employees"):
+        setattr(organization, name, getattr(entry, name))
+    organization.technologies = list(entry.technologies or [])
+    organization.tags = list(entry.tags)
+    organization.certifications = list(entry.certifications or [])
+    participant.role = entry.role
+    participant.code = entry.code or codes.next_code(entry.role)
+    participant.department = entry.department
+    participant.max_meetings = entry.max_meetings
+    participant.parallel_desks = entry.desks or 1
+    _set_contact(session, participant, entry)
+    session.flush()
+    after = _snapshot(participant)
+    audit.record(session, "participant.update", event_id=event.id, user_id=user_id,
+                 participant_id=participant.id, target=participant,
+                 details={k: [before[k], after[k]] for k in after if before.get(k) != after[k]})
+    return participant
+
+
+def _raise_first(errors: list[Issue]) -> None:
+    if errors:
+        raise ValidationFailed(errors[0].text(), field=errors[0].key or None)
+
+
+def contact_of(participant: Participant) -> Person | None:
+    """The participant's contact person (the first attendee if none is marked)."""
+    attendances = sorted(participant.attendances, key=lambda a: (not a.is_contact, a.id or 0))
+    return attendances[0].person if attendances else None
+
+
+def _set_contact(session: Session, participant: Participant, entry: ParticipantEntry) -> None:
+    """The form edits the contact person in place (the person, not a new one)."""
+    person = contact_of(participant)
+    if not entry.contact_name:
+        for attendance in participant.attendances:
+            attendance.is_contact = False
+        return
+    if person is None:
+        person = _find_person(participant.organization, entry) or Person(
+            organization=participant.organization, name=entry.contact_name)
+        session.add(person)
+        session.add(Attendance(participant=participant, person=person, is_contact=True))
+    person.name = entry.contact_name
+    person.name_kana = entry.contact_kana
+    person.email = entry.email
+    person.phone = entry.phone
+    for attendance in participant.attendances:
+        attendance.is_contact = attendance.person is person
+
+
+def _snapshot(participant: Participant) -> dict[str, Any]:
+    organization = participant.organization
+    person = contact_of(participant)
+    return {
+        "name": organization.name, "role": participant.role, "code": participant.code,
+        "department": participant.department, "max_meetings": participant.max_meetings,
+        "parallel_desks": participant.parallel_desks,
+        "contact": person.name if person else "", "email": person.email if person else "",
+    }
+
+
+def entry_cells(participant: Participant) -> dict[str, str]:
+    """The participant as cells by column key, as the export and the edit form show it."""
+    from scheduler.vocabulary import certification_label, technology_label
+
+    organization = participant.organization
+    person = contact_of(participant)
+    return {
+        "code": participant.code,
+        "company": organization.name,
+        "company_kana": organization.name_kana,
+        "role": ROLE_LABELS.get(participant.role, participant.role),
+        "department": participant.department,
+        "prefecture": organization.prefecture,
+        "city": organization.city,
+        "industry": organization.industry,
+        "employees": "" if organization.employees is None else str(organization.employees),
+        "website": organization.website,
+        "technologies": "、".join([technology_label(c) for c in organization.technologies]
+                                 + list(organization.tags)),
+        "certifications": "、".join(certification_label(c) for c in organization.certifications),
+        "contact_name": person.name if person else "",
+        "contact_kana": person.name_kana if person else "",
+        "email": person.email if person else "",
+        "phone": person.phone if person else "",
+        "max_meetings": "" if participant.max_meetings is None else str(participant.max_meetings),
+        "desks": str(participant.parallel_desks),
+    }
