@@ -327,6 +327,11 @@ class Participant(TimestampMixin, Base):
     available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locale: Mapped[str] = mapped_column(String(10), default="ja")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # How it joined (organizer, import, self-registration, walk-in) and when its
+    # profile was last confirmed for this event (organizations persist across fairs).
+    registered_via: Mapped[str] = mapped_column(String(20), default="organizer")
+    profile_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="participants")
     organization: Mapped[Organization] = relationship(back_populates="participations")
@@ -413,8 +418,71 @@ class Need(TimestampMixin, Base):
     lot_size: Mapped[str] = mapped_column(String(50), default="")
     timing: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Published needs are visible to suppliers, who may apply to them with a proposal sheet.
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
 
     participant: Mapped[Participant] = relationship(back_populates="needs")
+    proposals: Mapped[list[Proposal]] = relationship(
+        back_populates="need", cascade="all, delete-orphan", order_by="Proposal.id"
+    )
+
+
+class ProposalStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Proposal(TimestampMixin, Base):
+    """A supplier's proposal sheet (商談シート) for a buyer need, screened by the buyer."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        UniqueConstraint("need_id", "supplier_id", name="uq_proposal_once_per_need"),
+        CheckConstraint(_enum_check("status", ProposalStatus), name="status_known"),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    offer: Mapped[str] = mapped_column(Text, default="")  # what it offers for this need
+    track_record: Mapped[str] = mapped_column(Text, default="")  # relevant results
+    equipment: Mapped[str] = mapped_column(Text, default="")
+    attachment_path: Mapped[str] = mapped_column(
+        String(300), default=""
+    )  # under the instance folder
+    attachment_name: Mapped[str] = mapped_column(String(200), default="")
+    attachment_type: Mapped[str] = mapped_column(String(100), default="")
+    attachment_size: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.SUBMITTED)
+    level: Mapped[int] = mapped_column(Integer, default=0)  # the buyer's level when accepting
+    buyer_note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    need: Mapped[Need] = relationship(back_populates="proposals")
+    supplier: Mapped[Participant] = relationship(foreign_keys=[supplier_id])
+
+
+class SuggestionShown(Base):
+    """A counterpart suggested to a participant, so the organizer can see whether
+    suggestions lead to requests (Interest.source == "suggestion")."""
+
+    __tablename__ = "suggestions_shown"
+    __table_args__ = (
+        UniqueConstraint("viewer_id", "suggested_id", name="uq_suggestion_once_per_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    viewer_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    suggested_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="SET NULL"))
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Interest(TimestampMixin, Base):
