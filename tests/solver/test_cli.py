@@ -1,0 +1,179 @@
+"""The solve command: clear one-line errors with exit status 2 for bad files, and,
+with the engine, a valid schedule file (exit 0) or an explained infeasibility (exit 1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from solver.cli import main, solve_command
+from solver.problem_io import load_problem, load_schedule
+from solver.validation import check, objective
+
+SMALL = Path(__file__).parent / "data" / "small.json"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def small() -> dict[str, Any]:
+    return json.loads(SMALL.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "problem.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def with_unknown_field(data: dict[str, Any]) -> None:
+    data["pairs"][2]["wieght"] = data["pairs"][2].pop("weight")
+
+
+def with_unknown_id(data: dict[str, Any]) -> None:
+    data["pairs"][4]["b"] = "S0001"
+
+
+def with_naive_time(data: dict[str, Any]) -> None:
+    data["slots"][3]["start"] = "2027-02-10T13:00:00"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        pytest.param(
+            with_unknown_field,
+            'error: pairs[2].wieght: unknown field; did you mean "weight"?',
+            id="unknown-field",
+        ),
+        pytest.param(
+            with_unknown_id,
+            'error: pairs[4].b: unknown participant "S0001"; did you mean "S001"?',
+            id="unknown-id",
+        ),
+        pytest.param(
+            with_naive_time,
+            'error: slots[3].start: "2027-02-10T13:00:00" has no UTC offset',
+            id="naive-time",
+        ),
+    ],
+)
+def test_invalid_problem_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Any, expected: str
+) -> None:
+    data = small()
+    mutate(data)
+    assert main(["solve", str(write(tmp_path, data))]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(expected)
+    assert captured.err.count("\n") == 1  # one line, no traceback
+    assert captured.out == ""
+
+
+def test_invalid_json_names_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{\n  "format": "matchfair-problem/1",\n  "slots": [}\n', encoding="utf-8")
+    assert main(["solve", str(path)]) == 2
+    assert capsys.readouterr().err.startswith("error: invalid JSON at line 3, column 13:")
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.json"
+    assert main(["solve", str(missing)]) == 2
+    assert capsys.readouterr().err == f"error: cannot read {missing}: No such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param([], id="no-command"),
+        pytest.param(["solve"], id="no-file"),
+        pytest.param(["solve", "p.json", "--workers", "0"], id="no-workers"),
+        pytest.param(["solve", "p.json", "--time-limit", "-1"], id="negative-time"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", "--help"]) == 0
+    assert "--time-limit S" in capsys.readouterr().out
+
+
+def test_click_command_reports_the_same_error(tmp_path: Path) -> None:
+    data = small()
+    with_unknown_field(data)
+    result = CliRunner().invoke(solve_command, [str(write(tmp_path, data))])
+    assert result.exit_code == 2
+    assert result.stderr.startswith('error: pairs[2].wieght: unknown field; did you mean "weight"?')
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_python_m_solver_prints_no_traceback(tmp_path: Path) -> None:
+    data = small()
+    with_unknown_id(data)
+    done = subprocess.run(
+        [sys.executable, "-m", "solver", "solve", str(write(tmp_path, data))],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: pairs[4].b: unknown participant")
+    assert "Traceback" not in done.stderr
+
+
+# With the engine (solver.engine, written alongside): real solves, kept small and short.
+
+FAST = ["--time-limit", "3", "--workers", "1", "--seed", "1"]
+
+
+def test_solves_small_problem_and_writes_a_valid_schedule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("solver.engine")
+    out = tmp_path / "schedule.json"
+    assert main(["solve", str(SMALL), "-o", str(out), *FAST]) == 0
+    problem = load_problem(SMALL)
+    schedule = load_schedule(out)
+    assert schedule.status in ("OPTIMAL", "FEASIBLE")
+    assert check(problem, schedule.meetings) == []
+    assert schedule.objective == objective(problem, schedule.meetings)
+    assert schedule.bound >= schedule.objective
+    err = capsys.readouterr().err
+    assert f"{len(schedule.meetings)} meetings, objective {schedule.objective}" in err
+    assert "gap" in err
+
+
+def test_schedule_goes_to_stdout_without_output(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("solver.engine")
+    assert main(["solve", str(SMALL), *FAST]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == "matchfair-schedule/1"
+
+
+def test_impossible_must_pair_exits_1_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("solver.engine")
+    data = small()
+    # B002 is there only in the morning and S002 only in the afternoon.
+    data["pairs"].append({"a": "B002", "b": "S002", "weight": 5, "must": True})
+    out = tmp_path / "schedule.json"
+    assert main(["solve", str(write(tmp_path, data)), "-o", str(out), *FAST]) == 1
+    schedule = load_schedule(out)
+    assert schedule.status == "INFEASIBLE"
+    reasons = json.dumps(schedule.unscheduled_must, ensure_ascii=False)
+    assert "B002" in reasons and "S002" in reasons
+    err = capsys.readouterr().err
+    assert err.startswith("INFEASIBLE")
+    assert "B002–S002" in err or "S002–B002" in err
