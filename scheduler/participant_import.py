@@ -542,13 +542,19 @@ def _integer(text: str, key: str, errors: list[Issue], *, minimum: int,
 def _split_list(text: str) -> list[str]:
     words: list[str] = []
     for piece in _LIST_SEPARATORS.split(text):
-        piece = piece.strip()
-        if not piece:
-            continue
-        known = _fold(piece) in _TECHNOLOGY_WORDS or _fold(piece) in _CERTIFICATION_WORDS
-        parts = [piece] if known else _SLASHES.split(piece)
-        words.extend(p.strip() for p in parts if p.strip())
+        parts = [p.strip() for p in _SLASHES.split(piece) if p.strip()]
+        start = 0
+        while start < len(parts):
+            # The longest run of slash-separated parts that is one known label.
+            end = next((end for end in range(len(parts), start + 1, -1)
+                        if _is_known_word("/".join(parts[start:end]))), start + 1)
+            words.append("/".join(parts[start:end]))
+            start = end
     return words
+
+
+def _is_known_word(text: str) -> bool:
+    return _fold(text) in _TECHNOLOGY_WORDS or _fold(text) in _CERTIFICATION_WORDS
 
 
 def _append_once(items: list[str], item: str) -> None:
