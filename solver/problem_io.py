@@ -112,8 +112,9 @@ def _object(
                 where, f"unknown field{_suggestion(str(key), known)} (known: {', '.join(known)})"
             )
     for key in required:
-        if key not in value:
-            raise ProblemFormatError(f"{path}.{key}" if path else key, "required field missing")
+        if value.get(key) is None:
+            problem = "required field missing" if key not in value else "required, not null"
+            raise ProblemFormatError(f"{path}.{key}" if path else key, problem)
     return value
 
 

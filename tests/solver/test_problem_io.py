@@ -133,7 +133,7 @@ def delete(path: str) -> Mutation:
         *parents, last = path.split(".")
         target: Any = data
         for part in parents:
-            target = target[part]
+            target = target[int(part)] if part.isdigit() else target[part]
         del target[last]
 
     return apply
@@ -142,6 +142,8 @@ def delete(path: str) -> Mutation:
 BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
     ("wrong format", set_("format", "matchfair-problem/2"), "format", "matchfair-problem/1"),
     ("missing pairs", delete("pairs"), "pairs", "required field missing"),
+    ("null slots", set_("slots", None), "slots", "required, not null"),
+    ("missing pair member", delete("pairs.0.b"), "pairs[0].b", "required field missing"),
     (
         "unknown top field",
         set_("meeting_bonuss", [3]),
