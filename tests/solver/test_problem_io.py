@@ -12,9 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solver.errors import ProblemFormatError
-from solver.problem import Meeting, Schedule, UnscheduledPair
+from solver.problem import (
+    Meeting,
+    Pair,
+    Participant,
+    Problem,
+    Schedule,
+    Slot,
+    Table,
+    UnscheduledPair,
+)
 from solver.problem_io import (
     dump_json,
     load_problem,
@@ -401,3 +412,80 @@ def test_bad_schedule_names_the_field(mutate: Mutation, field: str) -> None:
     with pytest.raises(ProblemFormatError) as info:
         schedule_from_dict(data)
     assert info.value.field == field
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> Problem:
+    """Small well-formed problems with every optional field sometimes present."""
+    jst = timezone(timedelta(hours=9))
+    n_slots = draw(st.integers(1, 5))
+    starts = draw(st.lists(st.integers(0, 20), min_size=n_slots, max_size=n_slots, unique=True))
+    slots = tuple(
+        Slot(
+            f"s{i}",
+            datetime(2027, 2, 10, 9, tzinfo=jst) + timedelta(minutes=30 * start),
+            datetime(2027, 2, 10, 9, 25, tzinfo=jst) + timedelta(minutes=30 * start),
+        )
+        for i, start in enumerate(starts)
+    )
+    slot_ids = [s.id for s in slots]
+    ids = [f"P{i}" for i in range(draw(st.integers(2, 5)))]
+    some_slots = st.none() | st.frozensets(st.sampled_from(slot_ids))
+    participants = tuple(
+        Participant(
+            ident,
+            role=draw(st.sampled_from(["buyer", "supplier", ""])),
+            name=draw(st.text(max_size=6)),
+            available=draw(some_slots),
+            max_meetings=draw(st.none() | st.integers(0, 9)),
+            parallel=draw(st.integers(1, 3)),
+        )
+        for ident in ids
+    )
+    keys = draw(
+        st.lists(
+            st.tuples(st.sampled_from(ids), st.sampled_from(ids)).filter(lambda t: t[0] != t[1]),
+            unique_by=lambda t: frozenset(t),
+            max_size=6,
+        )
+    )
+    pairs = tuple(
+        Pair(a, b, draw(st.integers(-9, 9)), draw(st.booleans()), draw(some_slots)) for a, b in keys
+    )
+    tables = draw(
+        st.none()
+        | st.just((Table("T1", "Hall A", host=ids[0]), Table("T2"), Table("T3", room="Hall B")))
+    )
+    table_ids = st.none() if tables is None else st.sampled_from(["T1", "T2", "T3"])
+
+    def meetings() -> tuple[Meeting, ...]:
+        if not keys:
+            return ()
+        chosen = draw(st.lists(st.sampled_from(keys), max_size=2))
+        return tuple(
+            Meeting(a, b, draw(st.sampled_from(slot_ids)), draw(table_ids)) for a, b in chosen
+        )
+
+    bonus = sorted(draw(st.lists(st.integers(0, 30), max_size=3)), reverse=True)
+    return Problem(
+        slots=tuple(sorted(slots, key=lambda s: s.start)),
+        participants=participants,
+        pairs=pairs,
+        tables=tables,
+        event_name=draw(st.text(max_size=8)),
+        timezone=draw(st.sampled_from(["Asia/Tokyo", "UTC"])),
+        meeting_bonus=tuple(bonus),
+        break_penalty=draw(st.integers(0, 5)),
+        max_breaks=draw(st.none() | st.integers(0, 3)),
+        locked=meetings(),
+        current=meetings(),
+        change_penalty=draw(st.integers(0, 5)),
+        now=draw(st.none() | st.just(datetime(2027, 2, 10, 11, tzinfo=jst))),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_any_problem_round_trips_through_json(problem: Problem) -> None:
+    text = json.dumps(problem_to_dict(problem), ensure_ascii=False)
+    assert problem_from_dict(json.loads(text)) == problem
