@@ -39,7 +39,6 @@ class _Index:
 
     def __init__(self, problem: Problem) -> None:
         self.slots: dict[str, Slot] = {s.id: s for s in problem.slots}
-        self.slot_position: dict[str, int] = {s.id: i for i, s in enumerate(problem.slots)}
         self.participants: dict[str, Participant] = {p.id: p for p in problem.participants}
         self.pairs: dict[frozenset[str], Pair] = {p.key: p for p in problem.pairs}
         self.tables: dict[str, Table] | None = (
