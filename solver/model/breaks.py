@@ -1,0 +1,68 @@
+"""Hard and Soft: breaks — capped by ``max_breaks`` (rule 8), penalised by ``break_penalty``.
+
+A break is an idle run between two busy slots of one day. A participant's busy
+slots in a day form ``r`` maximal runs and then it has ``r - 1`` breaks (0 when
+idle all day), so breaks are counted through *run starts*: a slot that is busy
+while the slot before it in the same day is not. ``breaks_day >= starts - 1``
+is enough: the cap and the penalty both push it down to the true count, and a
+lower bound on run starts is exactly what both rules need.
+
+Only slots in which the participant could meet at all get a ``busy`` term; a day
+where no two such slots have an idle one between them cannot hold a break and
+gets no variables. The module is only used when a break rule is active.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from solver.model.variables import Variables
+
+
+def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.IntVar]]:
+    """Break counters per participant (one per day that could hold a break).
+
+    Adds ``sum(counters) <= max_breaks`` when a cap is given and returns the
+    counters so the objective can penalise them.
+    """
+    model = v.model
+    prep = v.prep
+    counters: dict[int, list[cp_model.IntVar]] = {}
+    for participant, info in enumerate(prep.problem.participants):
+        candidate = set(v.busy_slots(participant))
+        per_day: list[cp_model.IntVar] = []
+        for day in prep.days:
+            positions = [k for k, slot in enumerate(day) if slot in candidate]
+            if len(positions) < 2 or positions[-1] - positions[0] + 1 == len(positions) == 2:
+                continue  # one possible busy slot, or two adjacent ones: no break possible
+            busy: dict[int, cp_model.LinearExprT] = {}
+            for k in positions:
+                xs = [var for _, var in v.of_participant_in_slot(participant, day[k])]
+                if info.parallel == 1 or len(xs) == 1:
+                    busy[k] = sum(xs)  # at most one meeting in the slot: the sum is 0/1
+                else:
+                    flag = model.new_bool_var(f"busy_{participant}_{day[k]}")
+                    for var in xs:
+                        model.add_implication(var, flag)
+                    model.add(flag <= sum(xs))
+                    busy[k] = flag
+            starts: list[cp_model.LinearExprT] = []
+            for k in positions:
+                previous = busy.get(k - 1)
+                if previous is None:
+                    starts.append(busy[k])
+                    continue
+                start = model.new_bool_var(f"start_{participant}_{day[k]}")
+                model.add(start >= busy[k] - previous)
+                model.add(start <= busy[k])
+                model.add(start <= 1 - previous)
+                starts.append(start)
+            # Runs may be separated by slots it cannot use, so up to one run per position.
+            counter = model.new_int_var(0, len(positions) - 1, f"breaks_{participant}_{day[0]}")
+            model.add(counter >= sum(starts) - 1)
+            per_day.append(counter)
+        if per_day:
+            counters[participant] = per_day
+            if max_breaks is not None:
+                model.add(sum(per_day) <= max_breaks)
+    return counters

@@ -1,0 +1,148 @@
+"""Obvious infeasibility, named without running CP-SAT.
+
+Each finding is a dict ``{"a", "b", "reason", "detail"}`` naming a must pair or a
+lock the problem cannot honour. ``reason`` is one of:
+``no_common_slot`` (a must pair has no slot both can use), ``over_capacity``
+(a participant has more must pairs than it can hold), ``lock_not_a_pair``,
+``lock_unavailable`` (slot outside the pair's slots or someone's availability),
+``lock_table`` (table unknown or not allowed for the pair), ``lock_clash``
+(two locks on one table or beyond someone's ``parallel``, or a pair locked twice),
+``lock_over_maximum`` (locks beyond someone's ``max_meetings``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from solver.model.prepared import Prepared
+from solver.problem import Meeting
+
+
+def finding(a: str, b: str, reason: str, detail: str) -> dict:
+    """One item of ``Schedule.unscheduled_must``."""
+    return {"a": a, "b": b, "reason": reason, "detail": detail}
+
+
+def _lock_findings(prep: Prepared) -> list[dict]:
+    problem = prep.problem
+    out: list[dict] = []
+    seen_pairs: dict[frozenset[str], Meeting] = {}
+    per_table: Counter[tuple[str, str]] = Counter()
+    per_person: Counter[tuple[str, str]] = Counter()
+    per_total: Counter[str] = Counter()
+    for lock in problem.locked:
+        where = f"slot {lock.slot}" + (f", table {lock.table}" if lock.table else "")
+        pair_index = prep.pair_index.get(lock.key)
+        if pair_index is None:
+            out.append(finding(lock.a, lock.b, "lock_not_a_pair", f"locked in {where}"))
+            continue
+        previous = seen_pairs.get(lock.key)
+        if previous is not None:
+            if (previous.slot, previous.table) != (lock.slot, lock.table):
+                out.append(finding(lock.a, lock.b, "lock_clash", "the pair is locked twice"))
+            continue
+        seen_pairs[lock.key] = lock
+        pair = prep.pairs[pair_index].pair
+        if pair.slots is not None and lock.slot not in pair.slots:
+            out.append(finding(lock.a, lock.b, "lock_unavailable", f"{where} is not in its slots"))
+        for who in (lock.a, lock.b):
+            info = problem.participants[prep.participant_index[who]]
+            if info.available is not None and lock.slot not in info.available:
+                out.append(
+                    finding(lock.a, lock.b, "lock_unavailable", f"{who} is unavailable in {where}")
+                )
+        out += _lock_table_findings(prep, lock, pair_index)
+        if lock.table is not None:
+            per_table[lock.table, lock.slot] += 1
+        for who in {lock.a, lock.b}:
+            per_person[who, lock.slot] += 1
+            per_total[who] += 1
+    for (table, slot), count in sorted(per_table.items()):
+        if count > 1:
+            for lock in problem.locked:
+                if (lock.table, lock.slot) == (table, slot):
+                    out.append(
+                        finding(lock.a, lock.b, "lock_clash", f"table {table} in slot {slot}")
+                    )
+    for (who, slot), count in sorted(per_person.items()):
+        if count > problem.participants[prep.participant_index[who]].parallel:
+            for lock in problem.locked:
+                if lock.slot == slot and who in (lock.a, lock.b):
+                    out.append(
+                        finding(lock.a, lock.b, "lock_clash", f"{who} is double-booked in {slot}")
+                    )
+    for who, count in sorted(per_total.items()):
+        cap = problem.participants[prep.participant_index[who]].max_meetings
+        if cap is not None and count > cap:
+            for lock in problem.locked:
+                if who in (lock.a, lock.b):
+                    out.append(
+                        finding(lock.a, lock.b, "lock_over_maximum", f"{who} allows {cap} meetings")
+                    )
+    return out
+
+
+def _lock_table_findings(prep: Prepared, lock: Meeting, pair_index: int) -> list[dict]:
+    if not prep.has_tables:
+        if lock.table is None:
+            return []
+        return [finding(lock.a, lock.b, "lock_table", f"table {lock.table}: no tables listed")]
+    if lock.table is None or lock.table not in prep.table_host:
+        return [finding(lock.a, lock.b, "lock_table", f"table {lock.table} is not listed")]
+    prepared = prep.pairs[pair_index]
+    hosts = [who for who in (prepared.a, prepared.b) if prep.is_host(who)]
+    host = prep.table_host[lock.table]
+    if host is None and hosts:
+        names = " and ".join(prep.participant_ids[h] for h in hosts)
+        return [finding(lock.a, lock.b, "lock_table", f"{names} meet only at their own tables")]
+    if host is not None and host not in hosts:
+        return [
+            finding(
+                lock.a,
+                lock.b,
+                "lock_table",
+                f"table {lock.table} belongs to {prep.participant_ids[host]}",
+            )
+        ]
+    return []
+
+
+def _must_findings(prep: Prepared) -> list[dict]:
+    out: list[dict] = []
+    must_count: Counter[int] = Counter()
+    for prepared in prep.pairs:
+        if not prepared.pair.must:
+            continue
+        if not prepared.slots:
+            out.append(
+                finding(
+                    prepared.pair.a,
+                    prepared.pair.b,
+                    "no_common_slot",
+                    "no slot in its slots that both can use",
+                )
+            )
+        must_count[prepared.a] += 1
+        must_count[prepared.b] += 1
+    for participant in sorted(must_count):
+        capacity = prep.usable_capacity(participant)
+        if must_count[participant] > capacity:
+            who = prep.participant_ids[participant]
+            for pair_index in prep.pairs_of[participant]:
+                pair = prep.pairs[pair_index].pair
+                if pair.must:
+                    out.append(
+                        finding(
+                            pair.a,
+                            pair.b,
+                            "over_capacity",
+                            f"{who} has {must_count[participant]} must pairs "
+                            f"but room for {capacity}",
+                        )
+                    )
+    return out
+
+
+def precheck(prep: Prepared) -> list[dict]:
+    """Every obvious reason the problem is infeasible (empty when none is found)."""
+    return _lock_findings(prep) + _must_findings(prep)
