@@ -91,11 +91,11 @@ def summary(schedule: Schedule) -> str:
 
 
 def _describe_unscheduled_must(item: Mapping[str, Any]) -> str:
-    """``B001–S010: no common slot`` from one ``unscheduled_must`` entry, whatever it holds."""
+    """``B001–S010: no_common_slot (detail)`` from one ``unscheduled_must`` entry."""
     if "a" in item and "b" in item:
-        rest = {k: v for k, v in item.items() if k not in ("a", "b")}
-        details = ", ".join(str(v) for v in rest.values() if v not in (None, ""))
-        return f"{item['a']}–{item['b']}" + (f": {details}" if details else "")
+        reason, detail = item.get("reason"), item.get("detail")
+        text = f"{item['a']}–{item['b']}" + (f": {reason}" if reason else "")
+        return text + (f" ({detail})" if detail else "")
     return json.dumps(dict(item), ensure_ascii=False)
 
 
