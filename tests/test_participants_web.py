@@ -1,0 +1,232 @@
+"""Participant pages: upload -> preview -> confirm, access rules, and forms that keep input."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+from scheduler.models import Event, Organization, Participant, User
+from scheduler.participant_export import UTF8_BOM
+from tests.conftest import AuthActions
+
+CSV_TEXT = ("会社名,区分,担当者,メール\r\n"
+            "株式会社山田製作所,サプライヤー,山田 太郎,taro@yamada.example.jp\r\n"
+            "トヨハシ自動車,バイヤー,鈴木 花子,hanako@toyohashi.example.jp\r\n")
+
+
+@pytest.fixture
+def event(db_session: Session) -> Event:
+    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
+    db_session.add(fair)
+    db_session.commit()
+    return fair
+
+
+def _participants(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count(Participant.id))) or 0
+
+
+def _upload(client: FlaskClient, event: Event, data: bytes,
+            filename: str = "list.csv") -> TestResponse:
+    return client.post(f"/events/{event.id}/participants/import",
+                       data={"file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def _uploads(app: Flask) -> list[Path]:
+    folder = Path(app.config["INSTANCE_UPLOADS"])
+    return sorted(folder.glob("import-*")) if folder.exists() else []
+
+
+def test_upload_preview_confirm_writes_only_on_confirmation(
+    app: Flask, client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    response = _upload(client, event, CSV_TEXT.encode("cp932"))
+    assert response.status_code == 302
+    preview_url = response.headers["Location"]
+    assert "/participants/import/" in preview_url
+    assert len(_uploads(app)) == 2  # the file and its metadata, in the instance folder
+    token = preview_url.rsplit("/", 1)[-1]
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    session_data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    assert token not in json.dumps(session_data) and "山田" not in json.dumps(session_data)
+
+    page = client.get(preview_url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "株式会社山田製作所" in html and "Shift_JIS" in html
+    assert _participants(db_session) == 0  # nothing written at preview
+
+    done = client.post(preview_url, data={"mode": "all"})
+    assert done.status_code == 302
+    assert _participants(db_session) == 2
+    assert _uploads(app) == []  # deleted after the import
+    listing = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "トヨハシ自動車" in listing and "2 new companies" in listing
+
+
+def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    data = (CSV_TEXT + "佐藤精機,お客さん,,\r\n").encode()
+    preview_url = _upload(client, event, data).headers["Location"]
+
+    html = client.get(preview_url).get_data(as_text=True)
+    assert 'class="row-error"' in html and 'class="cell-error"' in html
+    assert "お客さん" in html
+    assert "Import only the 2 valid rows" in html
+
+    refused = client.post(preview_url, data={"mode": "all"})
+    assert refused.headers["Location"].endswith(preview_url.rsplit("/", 1)[-1])
+    assert _participants(db_session) == 0
+
+    client.post(preview_url, data={"mode": "valid"})
+    assert _participants(db_session) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (b"", "empty.csv", "The file is empty."),
+        ("企業,担当者\nA社,A\n".encode(), "wrong.csv", "Required columns are missing"),
+        (b"%PDF-1.4", "list.pdf", "Please upload a CSV file"),
+        (b"not a zip", "list.xlsx", "not an Excel workbook"),
+        (CSV_TEXT.encode(), "list.xls", "Please upload a CSV file"),
+    ],
+    ids=["empty", "wrong-columns", "pdf", "fake-xlsx", "old-xls"],
+)
+def test_invalid_uploads_get_a_clear_message_on_the_form(
+    app: Flask, client: FlaskClient, logged_in: User, event: Event, data: bytes, filename: str,
+    message: str,
+) -> None:
+    response = _upload(client, event, data, filename)
+
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _uploads(app) == []
+
+
+def test_an_upload_over_the_size_limit_is_refused(
+    app: Flask, client: FlaskClient, logged_in: User, event: Event
+) -> None:
+    app.config["IMPORT_MAX_BYTES"] = 100
+    response = _upload(client, event, CSV_TEXT.encode() * 5)
+
+    assert response.status_code == 200
+    assert "larger than" in response.get_data(as_text=True)
+
+
+def test_a_stale_or_forged_token_sends_back_to_the_upload(
+    client: FlaskClient, logged_in: User, event: Event
+) -> None:
+    for token in ("x" * 32, "..%2F..%2Fsecret_key"):
+        response = client.get(f"/events/{event.id}/participants/import/{token}")
+        assert response.status_code in (302, 404)
+        if response.status_code == 302:
+            assert response.headers["Location"].endswith("/participants/import")
+
+
+def test_staff_may_see_the_list_but_not_import_or_edit(
+    client: FlaskClient, auth: AuthActions, staff: User, event: Event
+) -> None:
+    auth.login("staff@example.jp")
+
+    assert client.get(f"/events/{event.id}/participants").status_code == 200
+    assert client.get(f"/events/{event.id}/participants/import").status_code == 403
+    assert _upload(client, event, CSV_TEXT.encode()).status_code == 403
+    assert client.get(f"/events/{event.id}/participants/new").status_code == 403
+    assert client.get(f"/events/{event.id}/participants/export.csv").status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client: FlaskClient, event: Event) -> None:
+    for path in ("", "/import", "/new", "/export.xlsx"):
+        response = client.get(f"/events/{event.id}/participants{path}")
+        assert response.status_code == 302
+        assert "/auth/login" in response.headers["Location"]
+
+
+def test_export_downloads_csv_with_bom_and_xlsx(
+    client: FlaskClient, logged_in: User, event: Event
+) -> None:
+    preview_url = _upload(client, event, CSV_TEXT.encode()).headers["Location"]
+    client.post(preview_url, data={"mode": "all"})
+
+    csv_response = client.get(f"/events/{event.id}/participants/export.csv")
+    assert csv_response.data.startswith(UTF8_BOM)
+    assert "attachment" in csv_response.headers["Content-Disposition"]
+    assert "株式会社山田製作所" in csv_response.data.decode("utf-8-sig")
+    xlsx_response = client.get(f"/events/{event.id}/participants/export.xlsx")
+    assert xlsx_response.data.startswith(b"PK\x03\x04")
+
+
+def test_the_list_filters_by_role_and_finds_kana_in_any_width(
+    client: FlaskClient, logged_in: User, event: Event
+) -> None:
+    data = ("会社名,会社名カナ,区分\n山田製作所,ヤマダセイサクショ,S\n"
+            "トヨハシ自動車,トヨハシジドウシャ,B\n").encode()
+    client.post(_upload(client, event, data).headers["Location"], data={"mode": "all"})
+    url = f"/events/{event.id}/participants"
+
+    by_kana = client.get(url, query_string={"q": "ﾔﾏﾀﾞ"}).get_data(as_text=True)
+    assert "山田製作所" in by_kana and "トヨハシ自動車" not in by_kana
+    by_hiragana = client.get(url, query_string={"q": "とよはし"}).get_data(as_text=True)
+    assert "トヨハシ自動車" in by_hiragana and "山田製作所" not in by_hiragana
+    buyers = client.get(url, query_string={"role": "buyer"}).get_data(as_text=True)
+    assert "トヨハシ自動車" in buyers and "山田製作所" not in buyers
+
+
+def test_the_form_keeps_what_was_typed_and_shows_the_errors(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    response = client.post(f"/events/{event.id}/participants/new", data={
+        "company": "株式会社山田製作所", "role": "supplier", "contact_name": "山田 太郎",
+        "email": "taro@", "employees": "たくさん", "desks": "1",
+    })
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="株式会社山田製作所"' in html and 'value="たくさん"' in html
+    assert "is not a valid e-mail address" in html and "is not a whole number" in html
+    assert _participants(db_session) == 0
+
+
+def test_add_then_edit_by_hand(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    created = client.post(f"/events/{event.id}/participants/new", data={
+        "company": "（株）山田製作所", "role": "supplier", "contact_name": "山田 太郎",
+        "email": "taro@yamada.example.jp", "technologies": "旋盤加工、5軸加工", "desks": "1",
+    })
+    assert created.status_code == 302
+    participant = db_session.scalars(select(Participant)).one()
+    assert participant.code == "S001"
+    assert participant.organization.technologies == ["machining.turning", "machining.5axis"]
+
+    edit_url = f"/events/{event.id}/participants/{participant.id}/edit"
+    form_html = client.get(edit_url).get_data(as_text=True)
+    assert 'value="taro@yamada.example.jp"' in form_html
+    bad = client.post(edit_url, data={
+        "company": "（株）山田製作所", "role": "supplier", "contact_name": "山田 太郎",
+        "email": "taro@yamada.example.jp", "max_meetings": "-1", "desks": "1"})
+    assert bad.status_code == 200 and 'value="-1"' in bad.get_data(as_text=True)
+
+    client.post(edit_url, data={"company": "山田製作所株式会社", "role": "supplier",
+                                "contact_name": "山田 次郎", "email": "jiro@yamada.example.jp",
+                                "max_meetings": "5", "desks": "2"})
+    db_session.expire_all()
+    participant = db_session.get(Participant, participant.id)
+    assert participant is not None
+    assert (participant.max_meetings, participant.parallel_desks) == (5, 2)
+    assert participant.organization.name == "山田製作所株式会社"
+    assert [p.email for p in participant.people] == ["jiro@yamada.example.jp"]
+    assert db_session.scalar(select(func.count(Organization.id))) == 1

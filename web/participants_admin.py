@@ -1,0 +1,382 @@
+"""Organizer pages for an event's participants: list, add/edit by hand, import, export.
+
+An import is two steps: the upload is checked and kept in the instance folder under
+a random token (never in the cookie), the preview shows what would happen to every
+row, and only the confirmation writes. The file is deleted after the import.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired
+
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.models import Attendance, Event, Participant, ParticipantRole
+from scheduler.participant_export import export_csv, export_xlsx
+from scheduler.participant_import import (
+    DEFAULT_MAX_ROWS,
+    ImportPreview,
+    Issue,
+    RowAction,
+    apply_import,
+    contact_of,
+    entry_cells,
+    preview_import,
+    save_entry,
+    validate_entry,
+)
+from scheduler.vocabulary import PREFECTURES
+from web.auth import organizer_required, staff_required
+from web.database import get_session
+
+bp = Blueprint("participants_admin", __name__, url_prefix="/events/<int:event_id>/participants")
+
+ROLE_LABELS = {ParticipantRole.BUYER: lazy_gettext("Buyer"),
+               ParticipantRole.SUPPLIER: lazy_gettext("Supplier")}
+ACTION_LABELS = {
+    RowAction.CREATE: lazy_gettext("New company"),
+    RowAction.REUSE: lazy_gettext("Company from the directory"),
+    RowAction.UPDATE: lazy_gettext("Update"),
+    RowAction.UNCHANGED: lazy_gettext("No change"),
+    RowAction.DUPLICATE: lazy_gettext("Duplicate"),
+}
+UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
+DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def issue_text(issue: Issue) -> str:
+    """An import issue in the user's language (its message is an English msgid)."""
+    return _(issue.message, **issue.params) if issue.params else _(issue.message)
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, object]:
+    return {"issue_text": issue_text, "role_labels": ROLE_LABELS, "action_labels": ACTION_LABELS,
+            "prefectures": PREFECTURES}
+
+
+def _event(event_id: int) -> Event:
+    event = get_session().get(Event, event_id)
+    if event is None:
+        raise NotFound(_("This event does not exist."))
+    return event
+
+
+# --------------------------------------------------------------------------- list
+
+
+def _search_key(text: str) -> str:
+    """NFKC, case-folded, no spaces, hiragana as katakana: "やまだ" finds "ヤマダ"."""
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in folded)
+
+
+@bp.get("")
+@staff_required
+def index(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participants = get_session().scalars(
+        select(Participant).where(Participant.event_id == event.id)
+        .options(selectinload(Participant.organization),
+                 selectinload(Participant.attendances).selectinload(Attendance.person))
+    ).all()
+    counts = {role: sum(1 for p in participants if p.role == role) for role in ParticipantRole}
+    role = request.args.get("role", "")
+    query = request.args.get("q", "").strip()
+    shown = [p for p in participants if not role or p.role == role]
+    if query:
+        needle = _search_key(query)
+        shown = [p for p in shown if needle in _search_key(" ".join(
+            [p.code, p.organization.name, p.organization.name_kana,
+             *(f"{person.name} {person.name_kana}" for person in p.people)]))]
+    shown.sort(key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.id))
+    return render_template("participants_admin/index.html", event=event, participants=shown,
+                           counts=counts, total=len(participants), role=role, query=query,
+                           contact_of=contact_of)
+
+
+# --------------------------------------------------------------------------- by hand
+
+
+class ParticipantForm(FlaskForm):
+    """One participant; the import's validation checks every value (one-row import)."""
+
+    company = StringField(lazy_gettext("Company name"), validators=[DataRequired()])
+    company_kana = StringField(lazy_gettext("Company name (kana)"))
+    role = SelectField(lazy_gettext("Role"), choices=[
+        SelectChoice(ParticipantRole.BUYER.value, lazy_gettext("Buyer (発注企業)")),
+        SelectChoice(ParticipantRole.SUPPLIER.value, lazy_gettext("Supplier (受注企業)")),
+    ])
+    code = StringField(lazy_gettext("Code"),
+                       description=lazy_gettext("Left blank, the next free code (B001, S001…) "
+                                                "is given."))
+    department = StringField(lazy_gettext("Department"))
+    prefecture = StringField(lazy_gettext("Prefecture"))
+    city = StringField(lazy_gettext("City"))
+    industry = StringField(lazy_gettext("Industry"))
+    employees = StringField(lazy_gettext("Employees"))
+    website = StringField(lazy_gettext("Website"))
+    technologies = TextAreaField(
+        lazy_gettext("Technologies"),
+        description=lazy_gettext("Separated by 、 or commas. Names from the technology list are "
+                                 "recognised; others are kept as free tags."))
+    certifications = StringField(lazy_gettext("Certifications"),
+                                 description=lazy_gettext("Separated by 、 or commas."))
+    contact_name = StringField(lazy_gettext("Contact person"))
+    contact_kana = StringField(lazy_gettext("Contact person (kana)"))
+    email = StringField(lazy_gettext("E-mail"))
+    phone = StringField(lazy_gettext("Phone"))
+    max_meetings = StringField(lazy_gettext("Meetings at most"),
+                               description=lazy_gettext("Blank: the event's default."))
+    desks = StringField(lazy_gettext("Parallel desks"), default="1")
+
+    def cells(self) -> dict[str, str]:
+        return {name: str(self[name].data or "") for name in _FORM_KEYS}
+
+
+_FORM_KEYS = ("company", "company_kana", "role", "code", "department", "prefecture", "city",
+              "industry", "employees", "website", "technologies", "certifications",
+              "contact_name", "contact_kana", "email", "phone", "max_meetings", "desks")
+
+
+def _show_error(form: FlaskForm, key: str | None, message: str) -> None:
+    target = form[key] if key and key in form else None
+    if target is not None:
+        target.errors = [*target.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
+@organizer_required
+def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    participant = None
+    if participant_id is not None:
+        participant = session.get(Participant, participant_id)
+        if participant is None or participant.event_id != event.id:
+            abort(404)
+    form = ParticipantForm()
+    if request.method == "GET" and participant is not None:
+        for key, value in entry_cells(participant).items():
+            form[key].data = value
+        form.role.data = participant.role
+    if form.validate_on_submit():
+        entry, errors, notes = validate_entry(form.cells())
+        for issue in errors:
+            _show_error(form, issue.key, issue_text(issue))
+        if not errors:
+            try:
+                saved = save_entry(session, event, entry, participant=participant,
+                                   user_id=current_user.id)
+            except ValidationFailed as error:
+                _show_error(form, error.field, error.message)
+            else:
+                session.commit()
+                for issue in notes:
+                    flash(issue_text(issue), "warning")
+                flash(_("%(name)s was saved.", name=saved.organization.name), "success")
+                return redirect(url_for(".index", event_id=event.id))
+    return render_template("participants_admin/form.html", event=event, form=form,
+                           participant=participant)
+
+
+# --------------------------------------------------------------------------- import
+
+
+class UploadForm(FlaskForm):
+    file = FileField(lazy_gettext("Participant list (CSV or Excel .xlsx)"),
+                     validators=[FileRequired(lazy_gettext("Choose a file to upload."))])
+
+
+def _uploads_dir() -> Path:
+    configured = current_app.config.get("INSTANCE_UPLOADS")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store_upload(event_id: int, filename: str, data: bytes) -> str:
+    """Keep the file until the organizer confirms; old abandoned uploads are cleared."""
+    folder = _uploads_dir()
+    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
+    for old in folder.glob("import-*"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    (folder / f"import-{token}.bin").write_bytes(data)
+    meta = {"event_id": event_id, "filename": filename, "user_id": current_user.id}
+    (folder / f"import-{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
+    return token
+
+
+def _load_upload(event_id: int, token: str) -> tuple[str, bytes] | None:
+    if not _TOKEN.fullmatch(token):
+        return None
+    folder = _uploads_dir()
+    try:
+        meta: dict[str, Any] = json.loads((folder / f"import-{token}.json").read_text())
+        data = (folder / f"import-{token}.bin").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if meta.get("event_id") != event_id:
+        return None
+    return str(meta.get("filename", "")), data
+
+
+def _discard_upload(token: str) -> None:
+    if _TOKEN.fullmatch(token):
+        for suffix in (".bin", ".json"):
+            (_uploads_dir() / f"import-{token}{suffix}").unlink(missing_ok=True)
+
+
+def _max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def _check_upload(form: UploadForm) -> tuple[str, bytes] | None:
+    """The uploaded file's name and bytes, or None with the problem shown on the form."""
+    upload = form.file.data
+    filename = (upload.filename or "").strip()
+    if not filename.lower().endswith(UPLOAD_SUFFIXES):
+        form.file.errors.append(_("Please upload a CSV file (.csv) or an Excel workbook (.xlsx)."))
+        return None
+    limit = int(current_app.config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        form.file.errors.append(_("The file is larger than %(mb)s MB.",
+                                  mb=round(limit / 1024 / 1024, 1)))
+        return None
+    if filename.lower().endswith(".xlsx") and not data.startswith(b"PK\x03\x04"):
+        form.file.errors.append(_("This file is not an Excel workbook (.xlsx), although its "
+                                  "name says so."))
+        return None
+    return filename, data
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@organizer_required
+def upload(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        checked = _check_upload(form)
+        if checked is not None:
+            filename, data = checked
+            preview = preview_import(get_session(), event, data, filename, max_rows=_max_rows())
+            if preview.file_errors:
+                form.file.errors.extend(issue_text(i) for i in preview.file_errors)
+            else:
+                token = _store_upload(event.id, filename, data)
+                return redirect(url_for(".preview", event_id=event.id, token=token))
+    return render_template("participants_admin/import.html", event=event, form=form,
+                           max_rows=_max_rows())
+
+
+def _preview_for(event: Event, token: str) -> ImportPreview | None:
+    stored = _load_upload(event.id, token)
+    if stored is None:
+        return None
+    filename, data = stored
+    return preview_import(get_session(), event, data, filename, max_rows=_max_rows())
+
+
+@bp.get("/import/<token>")
+@organizer_required
+def preview(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    result = _preview_for(event, token)
+    if result is None:
+        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
+        return redirect(url_for(".upload", event_id=event.id))
+    return render_template("participants_admin/preview.html", event=event, preview=result,
+                           token=token, counts=result.counts())
+
+
+@bp.post("/import/<token>")
+@organizer_required
+def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    result_preview = _preview_for(event, token)
+    if result_preview is None:
+        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
+        return redirect(url_for(".upload", event_id=event.id))
+    only_valid = request.form.get("mode") == "valid"
+    try:
+        result = apply_import(session, event, result_preview, only_valid=only_valid,
+                              user_id=current_user.id)
+    except (ValidationFailed, Conflict) as error:
+        session.rollback()
+        flash(_("Nothing was imported: %(reason)s", reason=error.message), "error")
+        return redirect(url_for(".preview", event_id=event.id, token=token))
+    session.commit()
+    _discard_upload(token)
+    flash(_("Imported: %(created)s new companies, %(reused)s from the directory, %(updated)s "
+            "updated, %(unchanged)s unchanged.", created=result.created, reused=result.reused,
+            updated=result.updated, unchanged=result.unchanged), "success")
+    if result.skipped:
+        flash(_("%(n)s rows with errors were not imported.", n=result.skipped), "warning")
+    return redirect(url_for(".index", event_id=event.id))
+
+
+@bp.post("/import/<token>/cancel")
+@organizer_required
+def cancel(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    _event(event_id)
+    _discard_upload(token)
+    flash(_("The import was cancelled; nothing was written."), "info")
+    return redirect(url_for(".index", event_id=event_id))
+
+
+# --------------------------------------------------------------------------- export
+
+
+@bp.get("/export.csv")
+@organizer_required
+def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    return send_file(io.BytesIO(export_csv(get_session(), event)),
+                     mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"participants-{event.slug}.csv")
+
+
+@bp.get("/export.xlsx")
+@organizer_required
+def export_as_xlsx(event_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    return send_file(
+        io.BytesIO(export_xlsx(get_session(), event)),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True, download_name=f"participants-{event.slug}.xlsx")
