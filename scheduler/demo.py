@@ -192,6 +192,27 @@ SUPPLIER_TYPES: dict[str, tuple[Word, ...]] = {
         "エンジニアリング", "engineering"), ("工業", "コウギョウ", "kogyo"),
     ),
 }
+# Type words that promise a trade: a "鍍金工業" must plate, a "ゴム工業" must mould rubber.
+TYPE_IMPLIES: dict[str, tuple[str, ...]] = {
+    "鍍金工業": ("surface_heat.plating",),
+    "塗装工業": ("surface_heat.painting", "surface_heat.powder_coating"),
+    "熱処理工業": ("surface_heat.quenching", "surface_heat.carburizing", "surface_heat.nitriding"),
+    "ゴム工業": ("plastics_rubber.rubber",),
+    "鋳造所": ("casting_forging.sand_casting", "casting_forging.die_casting",
+               "casting_forging.investment_casting"),
+    "鋳工": ("casting_forging.sand_casting", "casting_forging.investment_casting"),
+    "鋳鋼": ("casting_forging.sand_casting", "casting_forging.investment_casting"),
+    "鍛工": ("casting_forging.hot_forging", "casting_forging.cold_forging"),
+    "プレス工業": ("sheet_metal.press", "sheet_metal.progressive_die", "sheet_metal.deep_drawing"),
+    "金型製作所": ("sheet_metal.die_making",),
+    "板金工業": ("sheet_metal.laser_cutting", "sheet_metal.turret_punch", "sheet_metal.bending"),
+    "溶接工業": ("joining.tig", "joining.mig_mag", "joining.laser_welding", "joining.spot"),
+    "製缶工業": ("joining.structural",),
+    "電装": ("electronics.harness", "electronics.control_panel"),
+}
+# Fields whose members sell services rather than parts (no lot of parts, no IATF).
+SERVICE_FIELDS: tuple[str, ...] = ("software_iot", "inspection", "design_prototyping")
+ENVIRONMENT_CERTIFICATIONS: tuple[str, ...] = ("iso14001", "ecoaction21", "kes")
 # How often each field is a supplier's main trade in a typical regional fair.
 FIELD_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("machining", 30), ("sheet_metal", 14), ("casting_forging", 6), ("joining", 8),
@@ -746,11 +767,20 @@ class _Buyer:
     need_technologies: list[str]
     needs: list[Need]
 
+    def __post_init__(self) -> None:
+        # Sets only for counting overlaps (never iterated: their order varies per process).
+        self.technology_set = frozenset(self.need_technologies)
+        self.field_set = frozenset(code.split(".", 1)[0] for code in self.need_technologies)
+
 
 @dataclass
 class _Supplier:
     participant: Participant
     technologies: list[str]
+
+    def __post_init__(self) -> None:
+        self.technology_set = frozenset(self.technologies)
+        self.field_set = frozenset(code.split(".", 1)[0] for code in self.technologies)
 
 
 def _make_buyer(rng: random.Random, names: _Names, event: Event, number: int,
@@ -799,23 +829,56 @@ def _make_buyer(rng: random.Random, names: _Names, event: Event, number: int,
     return _Buyer(participant, fields_sought, needs)
 
 
-def _supplier_technologies(rng: random.Random) -> tuple[str, list[str]]:
-    """A main field and 2–5 technologies clustered around it."""
+def _supplier_technologies(rng: random.Random) -> tuple[str, list[str], list[str]]:
+    """A main field, 2–5 technologies clustered around it, and the main ones first."""
     fields, weights = zip(*FIELD_WEIGHTS, strict=True)
     main = rng.choices(fields, weights)[0]
     own = [code for code in TECHNOLOGIES if code.startswith(f"{main}.")]
     total = rng.randint(2, 5)
     from_main = min(rng.randint(1, 3), total, len(own))
-    chosen = rng.sample(own, k=from_main)
-    side = [c for c in SIDE_TECHNOLOGIES[main] if c not in chosen]
-    chosen += rng.sample(side, k=min(total - from_main, len(side)))
-    return main, _in_vocabulary_order(chosen)
+    core = _in_vocabulary_order(rng.sample(own, k=from_main))
+    side = [c for c in SIDE_TECHNOLOGIES[main] if c not in core]
+    chosen = core + rng.sample(side, k=min(total - from_main, len(side)))
+    return main, _in_vocabulary_order(chosen), core
+
+
+def _supplier_type(core: Sequence[str], main: str) -> tuple[Word, ...]:
+    """Company-type words that fit what the shop mainly does (a 鍍金工業 plates)."""
+    fitting = tuple(word for word in SUPPLIER_TYPES[main]
+                    if not TYPE_IMPLIES.get(word[0])
+                    or any(code in TYPE_IMPLIES[word[0]] for code in core))
+    return fitting or SUPPLIER_TYPES[main]
+
+
+def _supplier_description(rng: random.Random, main: str, core: Sequence[str], city: str,
+                          markets: Sequence[str], lots: Sequence[str],
+                          certifications: Sequence[str]) -> str:
+    founded = rng.randint(1985, 2018) if main in SERVICE_FIELDS else rng.randint(1948, 2012)
+    trade = "・".join(technology_label(code) for code in core[:2])
+    served = "・".join(markets)
+    if main == "software_iot":
+        what = f"{served}分野のお客様の開発・生産現場をソフトウェアで支えています。"
+    elif main == "inspection":
+        what = f"{served}分野の部品メーカーの品質保証を支援しています。"
+    elif main == "design_prototyping":
+        what = f"{served}分野の製品開発を構想・試作段階から支援しています。"
+    elif main == "assembly":
+        what = f"{served}分野の装置・ユニットを{_lot_phrase(lots)}製作しています。"
+    else:
+        what = f"{served}分野の部品を{_lot_phrase(lots)}製造しています。"
+    text = f"{founded}年創業。{city}を拠点に{trade}を手がけ、{what}"
+    if certifications:
+        strongest = certifications[-1]
+        aim = ("環境負荷の低減に取り組んでいます。" if strongest in ENVIRONMENT_CERTIFICATIONS
+               else "品質保証体制を整えています。")
+        text += f"{certification_label(strongest)}を取得し、{aim}"
+    return text
 
 
 def _make_supplier(rng: random.Random, names: _Names, event: Event, number: int) -> _Supplier:
-    main, technologies = _supplier_technologies(rng)
+    main, technologies, core = _supplier_technologies(rng)
     stems = SURNAMES if rng.random() < 0.6 else PLACE_STEMS
-    base, kana, domain = names.company(rng, stems, SUPPLIER_TYPES[main])
+    base, kana, domain = names.company(rng, stems, _supplier_type(core, main))
     form = rng.random()
     if form < 0.5:
         name = f"株式会社{base}"
@@ -828,10 +891,11 @@ def _make_supplier(rng: random.Random, names: _Names, event: Event, number: int)
     prefecture, city = _city(rng, neighbour_share=0.12)
     employees = round(math.exp(rng.uniform(math.log(4), math.log(250))))
     markets = rng.sample(MARKETS, k=rng.randint(1, 3))
-    lots = rng.choice((["prototype", "small_lot"], ["small_lot", "mass"],
-                       ["prototype", "small_lot", "mass"], ["small_lot"], ["mass"]))
-    if main == "design_prototyping":
+    if main in SERVICE_FIELDS:
         lots = ["prototype", "small_lot"]
+    else:
+        lots = rng.choice((["prototype", "small_lot"], ["small_lot", "mass"],
+                           ["prototype", "small_lot", "mass"], ["small_lot"], ["mass"]))
     certifications = []
     if rng.random() < min(0.85, 0.2 + employees / 300):
         certifications.append("iso9001")
@@ -839,28 +903,28 @@ def _make_supplier(rng: random.Random, names: _Names, event: Event, number: int)
         certifications.append("iso14001")
     elif rng.random() < 0.12:
         certifications.append("ecoaction21")
-    for market, code, share in (("自動車", "iatf16949", 0.25), ("航空機", "jisq9100", 0.35),
-                                ("医療機器", "iso13485", 0.35)):
-        if market in markets and rng.random() < share:
-            certifications.append(code)
+    if main in SERVICE_FIELDS:
+        if rng.random() < 0.2:
+            certifications.append("iso27001")
+    else:  # sector certifications only where the shop makes parts for that sector
+        for market, code, share in (("自動車", "iatf16949", 0.25), ("航空機", "jisq9100", 0.35),
+                                    ("医療機器", "iso13485", 0.35)):
+            if market in markets and rng.random() < share:
+                certifications.append(code)
     equipment = []
     for code in technologies:
         if code in EQUIPMENT:
             count = rng.choice((1, 1, 1, 2, 2, 3, 4))
             equipment.append(rng.choice(EQUIPMENT[code]) + (f" ×{count}" if count > 1 else ""))
     materials = MATERIALS[main]
-    main_labels = "・".join(technology_label(c) for c in technologies[:2])
-    founded = rng.randint(1948, 2012)
-    pool = list(STRENGTHS[main]) + list(GENERAL_STRENGTHS)
-    description = (f"{founded}年創業。{city}を拠点に{main_labels}を手がけ、"
-                   f"{'・'.join(markets)}分野の部品を{_lot_phrase(lots)}製造しています。")
-    if certifications:
-        description += (f"{certification_label(certifications[-1])}を取得し、"
-                        "品質・環境管理に取り組んでいます。")
+    pool = list(STRENGTHS[main])
+    if main not in SERVICE_FIELDS:  # the general ones speak of making parts
+        pool += GENERAL_STRENGTHS
     organization = Organization(
         name=name, name_kana=kana, name_key=company_name_key(name), prefecture=prefecture,
         city=city, industry=next(f.ja for f in FIELDS if f.code == main),
-        employees=employees, website=f"https://www.{domain}/", description=description,
+        employees=employees, website=f"https://www.{domain}/",
+        description=_supplier_description(rng, main, core, city, markets, lots, certifications),
         strengths="。".join(rng.sample(pool, k=rng.randint(2, 3))) + "。",
         technologies=technologies, tags=markets, equipment="\n".join(equipment),
         materials="、".join(rng.sample(materials, k=min(len(materials), rng.randint(2, 4)))),
@@ -915,10 +979,8 @@ def _tables(event: Event, buyers: Sequence[_Buyer]) -> list[Room]:
 
 def _match(supplier: _Supplier, buyer: _Buyer) -> tuple[int, int]:
     """(technologies in common, fields in common) between a supplier and a buyer's needs."""
-    shared = sum(1 for code in supplier.technologies if code in buyer.need_technologies)
-    supplier_fields = {code.split(".", 1)[0] for code in supplier.technologies}
-    buyer_fields = {code.split(".", 1)[0] for code in buyer.need_technologies}
-    return shared, len(supplier_fields & buyer_fields)
+    return (len(supplier.technology_set & buyer.technology_set),
+            len(supplier.field_set & buyer.field_set))
 
 
 def _need_note(supplier: _Supplier, buyer: _Buyer) -> str:
@@ -978,9 +1040,11 @@ def _interests(rng: random.Random, event: Event, buyers: Sequence[_Buyer],
                 add(buyer.participant, target, key, level=0, declined=True, source="screening",
                     note="現在は該当する発注案件がないため" if rng.random() < 0.5 else "")
         if rng.random() < 0.35:  # the buyer also asks for suppliers that did not come forward
-            candidates = [i for i, s in enumerate(suppliers)
-                          if i not in requested_by[b_index] and _match(s, buyer)[0] > 0]
-            weights = [float(_match(suppliers[i], buyer)[0]) for i in candidates]
+            asked_by = set(requested_by[b_index])
+            shared_counts = [(i, _match(s, buyer)[0]) for i, s in enumerate(suppliers)
+                             if i not in asked_by]
+            candidates = [i for i, shared in shared_counts if shared > 0]
+            weights = [float(shared) for _, shared in shared_counts if shared > 0]
             for s_index in _weighted_sample(rng, candidates, weights, rng.randint(1, 3)):
                 add(buyer.participant, suppliers[s_index].participant,
                     (b_index, len(buyers) + s_index), level=rng.choice((2, 3)), source="request",
