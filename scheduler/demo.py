@@ -66,6 +66,8 @@ CHANGEOVER_MINUTES = 5
 DAY_START, DAY_END = time(10, 0), time(16, 30)
 LUNCH = {"start": "12:00", "end": "13:00", "label": "昼休み"}
 TABLES_PER_ROOM = 24
+# One letter per room; B and S are left out so that table "B01" is never read as buyer "B001".
+TABLE_LETTERS = "ACDEFGHJKLMNPQRTUVWXYZ"
 SPARE_TABLES = 2
 MAX_REQUESTS = 8
 LATE_OR_EARLY_SHARE = 0.18
@@ -665,7 +667,7 @@ class _Names:
             if key not in self.keys:
                 self.keys[key] = None
                 return name, stem[1] + kind[1], self.domain(f"{stem[2]}-{kind[2]}")
-        raise ValidationFailed("Too many companies for the demo name lists.", field="suppliers")
+        raise ValidationFailed("Too many companies for the demo name lists.")
 
     def domain(self, label: str) -> str:
         candidate, number = f"{label}.example.jp", 1
@@ -705,27 +707,25 @@ def _local(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _phase_deadlines(day: date) -> list[PhaseDeadline]:
-    """A realistic calendar counted back from the fair day (registration ~3 months ahead)."""
+    """A realistic calendar counted back from the fair day (registration ~3 months ahead).
+
+    Office phases open at 9:00 and close at 17:00 local time; the day itself runs from
+    the 9:00 reception to 17:30, when the fair closes.
+    """
+
+    def office(days_before: int, hour: int) -> datetime:
+        return _local(day - timedelta(days=days_before), hour)
+
     windows = (
-        (Phase.REGISTRATION, day - timedelta(days=93), day - timedelta(days=40)),
-        (Phase.PREFERENCES, day - timedelta(days=36), day - timedelta(days=26)),
-        (Phase.SCHEDULING, day - timedelta(days=23), day - timedelta(days=15)),
-        (Phase.PUBLISHED, day - timedelta(days=14), day),
-        (Phase.ON_THE_DAY, day, day),
-        (Phase.CLOSED, day, None),
+        (Phase.REGISTRATION, office(93, 9), office(40, 17)),
+        (Phase.PREFERENCES, office(36, 9), office(26, 17)),
+        (Phase.SCHEDULING, office(23, 9), office(15, 17)),
+        (Phase.PUBLISHED, office(14, 9), _local(day, 9)),
+        (Phase.ON_THE_DAY, _local(day, 9), _local(day, 17, 30)),
+        (Phase.CLOSED, _local(day, 17, 30), None),
     )
-    deadlines = []
-    for order, (phase, opens, closes) in enumerate(windows):
-        opens_at = _local(opens, 9) if phase != Phase.CLOSED else _local(opens, 17, 30)
-        if phase == Phase.PUBLISHED:
-            closes_at = _local(day, 9)
-        elif phase == Phase.ON_THE_DAY:
-            opens_at, closes_at = _local(day, 9), _local(day, 17, 30)
-        else:
-            closes_at = _local(closes, 17) if closes is not None else None
-        deadlines.append(PhaseDeadline(phase=phase.value, opens_at=opens_at, closes_at=closes_at,
-                                       sort_order=order))
-    return deadlines
+    return [PhaseDeadline(phase=phase.value, opens_at=opens, closes_at=closes, sort_order=order)
+            for order, (phase, opens, closes) in enumerate(windows)]
 
 
 def _city(rng: random.Random, *, neighbour_share: float) -> tuple[str, str]:
@@ -799,8 +799,8 @@ def _make_buyer(rng: random.Random, names: _Names, event: Event, number: int,
             lot_size=rng.choice(template.lot_sizes), timing=rng.choice(TIMINGS),
             description=template.description,
         ))
-    fields_sought = _in_vocabulary_order([c for n in needs for c in n.technologies])
-    field_labels = list(dict.fromkeys(field_of(c).ja for c in fields_sought if field_of(c)))
+    sought = _in_vocabulary_order([c for n in needs for c in n.technologies])
+    field_labels = list(dict.fromkeys(field_of(c).ja for c in sought if field_of(c)))
     product = rng.choice(sector.products)
     employees = rng.choice((320, 450, 680, 850, 1200, 1800, 2400, 3600, 5200))
     organization = Organization(
@@ -826,7 +826,7 @@ def _make_buyer(rng: random.Random, names: _Names, event: Event, number: int,
         max_meetings=rng.randint(8, 10) * desks, needs=needs,
         attendances=[Attendance(person=p, is_contact=i == 0) for i, p in enumerate(people)],
     )
-    return _Buyer(participant, fields_sought, needs)
+    return _Buyer(participant, sought, needs)
 
 
 def _supplier_technologies(rng: random.Random) -> tuple[str, list[str], list[str]]:
@@ -959,7 +959,7 @@ def _availability(rng: random.Random, participants: Sequence[Participant], day: 
 
 
 def _tables(event: Event, buyers: Sequence[_Buyer]) -> list[Room]:
-    """Rooms of 24 tables (A01…, B01…); every buyer sits at its own table(s), plus spares."""
+    """Rooms of 24 tables (A01…, C01…); every buyer sits at its own table(s), plus spares."""
     hosts = [b.participant for b in buyers for _ in range(b.participant.parallel_desks)]
     hosts_and_spares: list[Participant | None] = [*hosts, *([None] * SPARE_TABLES)]
     room_names = ["大会議室", "第2会議室", "第3会議室", "中会議室", "小会議室"]
@@ -970,7 +970,8 @@ def _tables(event: Event, buyers: Sequence[_Buyer]) -> list[Room]:
             name = (room_names[room_number] if room_number < len(room_names)
                     else f"第{room_number + 1}会議室")
             rooms.append(Room(event=event, name=name, sort_order=room_number))
-        prefix = (chr(ord("A") + room_number) if room_number < 26 else f"R{room_number + 1}-")
+        prefix = (TABLE_LETTERS[room_number] if room_number < len(TABLE_LETTERS)
+                  else f"R{room_number + 1}-")
         rooms[room_number].tables.append(Table(
             event_id=event.id, label=f"{prefix}{seat + 1:02d}", host=host, sort_order=index,
         ))

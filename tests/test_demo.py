@@ -251,6 +251,9 @@ def test_every_buyer_hosts_one_table_per_desk(fair: tuple[Session, Event, float]
     assert all(len(b.people) >= b.parallel_desks for b in buyers)  # someone at every desk
     assert all(t.room.event_id == event.id for t in tables)
     assert {t.room.name for t in tables} >= {"大会議室", "第2会議室"}
+    labels = sorted(t.label for t in tables)
+    assert labels[0] == "A01" and len(labels) == len(set(labels))
+    assert sum(t.host_participant_id is None for t in tables) == 2  # spares for walk-ins
 
 
 def test_interests_connect_buyers_and_suppliers_of_the_fair(
