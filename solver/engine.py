@@ -14,13 +14,12 @@ relaxation's alone, since CP-SAT's bound only covers the subset.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 
 from solver.bound import flow_matching
-from solver.greedy import GreedyResult, greedy_schedule
+from solver.greedy import greedy_schedule
 from solver.model.diagnosis import explain_infeasible
 from solver.model.prechecks import finding, precheck
 from solver.model.prepared import Prepared, prepare
@@ -36,6 +35,9 @@ from solver.problem import (
 )
 from solver.reasons import explain_unscheduled
 from solver.validation import breaks_per_participant, check, meeting_counts, objective
+
+# Share of the time limit for timetabling the relaxation's pairs (phase 1).
+FOCUS_SHARE = 0.35
 
 # Above this many x variables the model is restricted to candidate pairs: about
 # 1 KB of memory per variable once constraints are in, so this stays well under 4 GB.
@@ -77,51 +79,85 @@ def solve(
     greedy = greedy_schedule(prep)
     mark = lap("greedy", mark)
 
-    candidates = _candidate_pairs(prep, greedy, flow_pairs)
-    model_prep = prep if candidates is None else _restrict(prep, candidates)
-    model = ScheduleModel(model_prep)
-    model.add_hint(_translate(greedy.chosen, prep, model_prep))
-    mark = lap("build", mark)
+    preferred_tables = _current_tables(prep)
+    options: list[tuple[list[Meeting], str]] = []
+    if not greedy.missed_must:
+        options.append(
+            (assign_tables(prep, greedy.chosen, greedy.sides, preferred_tables), "greedy")
+        )
+    report = _Reporter(progress, started)
+    hint = greedy.chosen
+    phases: dict[str, dict] = {}
 
-    remaining = time_limit - (time.perf_counter() - started)
-    solution, _ = model.solve(
-        time_limit=max(0.05, remaining), workers=workers, seed=seed, progress=progress, stop=stop
-    )
-    mark = lap("cp_sat", mark)
+    # Phase 1: timetable the pairs the relaxation picks (plus must, locked, current).
+    # When they all fit, the schedule meets the relaxation bound and is optimal; when
+    # not, it is a strong hint. Must and locked pairs are all in, so a proof of
+    # infeasibility here holds for the whole problem (other pairs are optional).
+    focus = _focus_pairs(prep, flow_pairs)
+    proven_infeasible = False
+    if len(focus) < len(prep.pairs):
+        sub = _restrict(prep, focus)
+        model = ScheduleModel(sub)
+        model.add_hint(_translate(greedy.chosen, prep, sub))
+        mark = lap("build_focus", mark)
+        remaining = time_limit - (time.perf_counter() - started)
+        solution, _ = model.solve(
+            time_limit=max(0.05, FOCUS_SHARE * remaining),
+            workers=workers,
+            seed=seed,
+            progress=report.phase(relaxation),
+            stop=stop,
+        )
+        mark = lap("cp_sat_focus", mark)
+        phases["focus"] = _phase_stats(solution, model, len(focus))
+        if solution.has_solution:
+            meetings = assign_tables(sub, solution.chosen, solution.sides, preferred_tables)
+            options.append((meetings, "cp_sat_focus"))
+            hint = _translate(solution.chosen, sub, prep)
+        proven_infeasible = solution.status == "INFEASIBLE"
+
+    best = _best_valid(problem, options)
+    full_bound: int | None = None
+    done = best is not None and objective(problem, best[0]) >= relaxation
+    stopped = stop is not None and stop.is_set()
+    if not done and not stopped and not proven_infeasible:
+        # Phase 2: every pair (or, for a very large problem, a candidate subset).
+        candidates = _candidate_pairs(prep, [pair for pair, _ in hint], flow_pairs)
+        model_prep = prep if candidates is None else _restrict(prep, candidates)
+        model = ScheduleModel(model_prep)
+        model.add_hint(_translate(hint, prep, model_prep))
+        mark = lap("build", mark)
+        remaining = time_limit - (time.perf_counter() - started)
+        solution, _ = model.solve(
+            time_limit=max(0.05, remaining),
+            workers=workers,
+            seed=seed,
+            progress=report.phase(relaxation if candidates is not None else None),
+            stop=stop,
+        )
+        mark = lap("cp_sat", mark)
+        phases["full"] = _phase_stats(
+            solution, model, len(prep.pairs) if candidates is None else len(candidates)
+        )
+        if solution.has_solution:
+            meetings = assign_tables(model_prep, solution.chosen, solution.sides, preferred_tables)
+            options.append((meetings, "cp_sat"))
+            if candidates is None and solution.bound is not None:
+                full_bound = solution.bound
+        proven_infeasible = solution.status == "INFEASIBLE" and candidates is None
     cp_stats = {
-        "status": solution.status,
-        "branches": solution.branches,
-        "conflicts": solution.conflicts,
-        "wall_time": round(solution.seconds, 4),
-        "objective": solution.objective,
-        "best_bound": solution.bound,
-        "variables": model.variable_count,
-        "restricted_to_pairs": None if candidates is None else len(candidates),
+        "status": next(reversed(phases.values()))["status"] if phases else None,
+        "branches": sum(p["branches"] for p in phases.values()),
+        "conflicts": sum(p["conflicts"] for p in phases.values()),
+        "phases": phases,
     }
 
-    if solution.status == "INFEASIBLE" and candidates is None:
+    if proven_infeasible:
         diagnosis_time = max(1.0, min(10.0, time_limit))
         findings = explain_infeasible(prep, time_limit=diagnosis_time, seed=seed)
         lap("diagnosis", mark)
         return _infeasible(problem, findings, started, timings, workers, seed, "cp_sat", cp_stats)
 
-    options: list[tuple[list[Meeting], str]] = []
-    if solution.has_solution:
-        preferred = {
-            (model_prep.pair_index[m.key], model_prep.slot_index[m.slot]): m.table
-            for m in problem.current
-            if m.table is not None and m.key in model_prep.pair_index
-        }
-        chosen = solution.chosen
-        meetings = assign_tables(model_prep, chosen, solution.sides, preferred)
-        options.append((meetings, "cp_sat"))
-    if not greedy.missed_must:
-        preferred = {
-            (prep.pair_index[m.key], prep.slot_index[m.slot]): m.table
-            for m in problem.current
-            if m.table is not None and m.key in prep.pair_index
-        }
-        options.append((assign_tables(prep, greedy.chosen, greedy.sides, preferred), "greedy"))
     best = _best_valid(problem, options)
     lap("assign_tables", mark)
     if best is None:
@@ -134,9 +170,7 @@ def solve(
     meetings, source = best
 
     value = objective(problem, meetings)
-    bound = relaxation
-    if candidates is None and solution.bound is not None and math.isfinite(solution.bound):
-        bound = min(bound, solution.bound)
+    bound = relaxation if full_bound is None else min(relaxation, full_bound)
     bound = max(bound, value)
     mark = time.perf_counter()
     unscheduled = explain_unscheduled(prep, meetings)
@@ -154,6 +188,59 @@ def solve(
         unscheduled=unscheduled,
         stats=stats,
     )
+
+
+class _Reporter:
+    """Forwards only improving solutions to ``progress``, with a bound valid for the problem."""
+
+    def __init__(self, progress: Callable[[float, int, int], None] | None, started: float):
+        self._progress = progress
+        self._started = started
+        self._best: int | None = None
+
+    def phase(self, bound_cap: int | None) -> Callable[[float, int, int], None] | None:
+        """A callback for one CP-SAT run; ``bound_cap`` replaces a bound that covers a subset."""
+        if self._progress is None:
+            return None
+
+        def report(_elapsed: float, value: int, bound: int) -> None:
+            if self._best is not None and value <= self._best:
+                return
+            self._best = value
+            shown = bound if bound_cap is None else bound_cap
+            elapsed = time.perf_counter() - self._started
+            self._progress(elapsed, value, max(value, shown))
+
+        return report
+
+
+def _phase_stats(solution, model: ScheduleModel, pairs: int) -> dict:
+    return {
+        "status": solution.status,
+        "pairs": pairs,
+        "variables": model.variable_count,
+        "branches": solution.branches,
+        "conflicts": solution.conflicts,
+        "wall_time": round(solution.seconds, 4),
+        "objective": solution.objective,
+        "best_bound": solution.bound,
+    }
+
+
+def _current_tables(prep: Prepared) -> dict[tuple[int, int], str]:
+    """(pair, slot) -> table of the ``current`` plan, to keep people where they were."""
+    return {
+        (prep.pair_index[m.key], prep.slot_index[m.slot]): m.table
+        for m in prep.problem.current
+        if m.table is not None and m.key in prep.pair_index and m.slot in prep.slot_index
+    }
+
+
+def _focus_pairs(prep: Prepared, flow_pairs: list[int]) -> list[int]:
+    """The relaxation's pairs plus every must, locked and current pair."""
+    current = {prep.pair_index[m.key] for m in prep.problem.current if m.key in prep.pair_index}
+    keep = {p.index for p in prep.pairs if p.pair.must or p.locked is not None}
+    return sorted(keep | current | set(flow_pairs))
 
 
 def _best_valid(
@@ -177,17 +264,13 @@ def _greedy_value(problem: Problem, options: list[tuple[list[Meeting], str]]) ->
     return None
 
 
-def _candidate_pairs(
-    prep: Prepared, greedy: GreedyResult, flow_pairs: list[int]
-) -> list[int] | None:
+def _candidate_pairs(prep: Prepared, hinted: list[int], flow_pairs: list[int]) -> list[int] | None:
     """Pairs to model when all of them would not fit (None: model them all)."""
     total = sum(len(p.slots) for p in prep.pairs)
     if total <= MAX_MODEL_VARIABLES:
         return None
-    current = {prep.pair_index[m.key] for m in prep.problem.current if m.key in prep.pair_index}
-    keep = {p.index for p in prep.pairs if p.pair.must or p.locked is not None}
-    keep |= current | set(flow_pairs) | {pair for pair, _ in greedy.chosen}
-    budget = total_vars = sum(len(prep.pairs[i].slots) for i in keep)
+    keep = set(_focus_pairs(prep, flow_pairs)) | set(hinted)
+    total_vars = sum(len(prep.pairs[i].slots) for i in keep)
     budget = MAX_MODEL_VARIABLES
     for prepared in sorted(prep.pairs, key=lambda p: (-p.pair.weight, p.index)):
         if total_vars >= budget:

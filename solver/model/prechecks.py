@@ -122,6 +122,7 @@ def _must_findings(prep: Prepared) -> list[dict]:
                     "no slot in its slots that both can use",
                 )
             )
+            continue  # named already; it must not also count against capacity
         must_count[prepared.a] += 1
         must_count[prepared.b] += 1
     for participant in sorted(must_count):
@@ -130,7 +131,7 @@ def _must_findings(prep: Prepared) -> list[dict]:
             who = prep.participant_ids[participant]
             for pair_index in prep.pairs_of[participant]:
                 pair = prep.pairs[pair_index].pair
-                if pair.must:
+                if pair.must and prep.pairs[pair_index].slots:
                     out.append(
                         finding(
                             pair.a,

@@ -1,0 +1,320 @@
+"""Each hard rule of the format doc on tiny instances, feasible and infeasible.
+
+Every schedule goes through validation.assert_valid, and the reported objective
+must equal validation.objective of its meetings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from solver.engine import solve
+from solver.problem import Meeting, Pair, Participant, Problem, Schedule, Table
+from solver.validation import assert_valid, breaks_per_participant, objective
+from tests.solver.random_problems import make_slots
+
+SLOTS = make_slots([3])  # d0s00, d0s01, d0s02
+
+
+def people(*ids: str, **overrides: Participant) -> tuple[Participant, ...]:
+    return tuple(overrides.get(i, Participant(i)) for i in ids)
+
+
+def run(problem: Problem) -> Schedule:
+    schedule = solve(problem, time_limit=5, workers=1)
+    if schedule.status != "INFEASIBLE":
+        assert_valid(problem, schedule.meetings)
+        assert schedule.objective == objective(problem, schedule.meetings)
+        assert schedule.bound >= schedule.objective
+    return schedule
+
+
+def slot_of(schedule: Schedule, a: str, b: str) -> str | None:
+    return next((m.slot for m in schedule.meetings if {m.a, m.b} == {a, b}), None)
+
+
+def test_only_listed_pairs_once_each_and_in_their_own_slots():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 5, slots=frozenset({"d0s02"})), Pair("B", "S2", 3)),
+    )
+    schedule = run(problem)
+    assert schedule.status == "OPTIMAL"
+    assert len(schedule.meetings) == 2
+    assert slot_of(schedule, "B", "S1") == "d0s02"
+
+
+def test_availability_is_respected():
+    only_first = Participant("S1", available=frozenset({"d0s00"}))
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", S1=only_first),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 5)),
+    )
+    schedule = run(problem)
+    assert slot_of(schedule, "B", "S1") == "d0s00"
+    assert slot_of(schedule, "B", "S2") != "d0s00"
+
+
+@pytest.mark.parametrize(("parallel", "expected"), [(1, 1), (2, 2)])
+def test_parallel_desks_allow_simultaneous_meetings(parallel, expected):
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=people("B", "S1", "S2", B=Participant("B", parallel=parallel)),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+    )
+    assert len(run(problem).meetings) == expected
+
+
+def test_max_meetings_caps_and_keeps_the_heaviest():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", "S3", B=Participant("B", max_meetings=2)),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 1), Pair("B", "S3", 4)),
+    )
+    schedule = run(problem)
+    assert {frozenset((m.a, m.b)) for m in schedule.meetings} == {
+        frozenset(("B", "S1")),
+        frozenset(("B", "S3")),
+    }
+
+
+@pytest.mark.parametrize(("slots", "expected"), [(1, 1), (2, 2)])
+def test_one_meeting_per_pooled_table_per_slot(slots, expected):
+    problem = Problem(
+        slots=SLOTS[:slots],
+        participants=people("A", "B", "C", "D"),
+        pairs=(Pair("A", "B", 5), Pair("C", "D", 5)),
+        tables=(Table("P1"),),
+    )
+    schedule = run(problem)
+    assert len(schedule.meetings) == expected
+    assert all(m.table == "P1" for m in schedule.meetings)
+
+
+def test_hosts_meet_at_their_own_tables_and_two_hosts_at_either():
+    problem = Problem(
+        slots=SLOTS[:2],
+        participants=people("H1", "H2", "S1", "S2", "S3"),
+        pairs=(
+            Pair("H1", "S1", 5),
+            Pair("H1", "H2", 5),
+            Pair("H2", "S2", 5),
+            Pair("H2", "S3", 5),
+            Pair("S1", "S2", 1),
+        ),
+        tables=(Table("T1", host="H1"), Table("T2", host="H2"), Table("P1")),
+    )
+    schedule = run(problem)
+    # H2 has three meetings but only two slots at one table: it must lend nothing and
+    # so H1–H2 sits at H1's table, leaving T2 to H2's two supplier meetings.
+    assert len(schedule.meetings) == 4
+    tables = {frozenset((m.a, m.b)): m.table for m in schedule.meetings}
+    assert tables[frozenset(("H1", "H2"))] in {"T1", "T2"}
+    assert tables[frozenset(("H2", "S2"))] == "T2"
+
+
+def test_two_non_hosts_need_a_pooled_table():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("H", "S1", "S2"),
+        pairs=(Pair("H", "S1", 5), Pair("S1", "S2", 9)),
+        tables=(Table("T1", host="H"),),
+    )
+    schedule = run(problem)
+    assert [(m.a, m.b) for m in schedule.meetings] == [("H", "S1")]
+    reasons = {(u.a, u.b): u.reason for u in schedule.unscheduled}
+    assert reasons[("S1", "S2")] == "no_common_slot"
+
+
+def test_must_pair_beats_a_heavier_rival():
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 9), Pair("B", "S2", 1, must=True)),
+    )
+    schedule = run(problem)
+    assert slot_of(schedule, "B", "S2") == "d0s00"
+    assert slot_of(schedule, "B", "S1") is None
+
+
+def test_locked_meeting_is_kept_exactly_even_in_the_past():
+    lock = Meeting("B", "S1", "d0s00", "P2")
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 1), Pair("B", "S2", 5)),
+        tables=(Table("P1"), Table("P2")),
+        locked=(lock,),
+        now=SLOTS[1].start,
+    )
+    schedule = run(problem)
+    assert lock in schedule.meetings
+    # Nothing new before now: B–S2 goes to d0s01 or later.
+    assert slot_of(schedule, "B", "S2") in {"d0s01", "d0s02"}
+
+
+def test_nothing_new_before_now():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", "S3"),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 5), Pair("B", "S3", 5)),
+        now=SLOTS[0].start + timedelta(minutes=1),
+    )
+    schedule = run(problem)
+    assert len(schedule.meetings) == 2
+    assert all(m.slot != "d0s00" for m in schedule.meetings)
+
+
+def test_max_breaks_zero_forces_contiguous_days():
+    # S1 can only meet early, S2 only late: with no break allowed B meets one of them
+    # unless a middle meeting (S3) fills the gap.
+    early = Participant("S1", available=frozenset({"d0s00"}))
+    late = Participant("S2", available=frozenset({"d0s02"}))
+    base = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", S1=early, S2=late),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+        max_breaks=0,
+    )
+    schedule = run(base)
+    assert len(schedule.meetings) == 1
+    assert slot_of(schedule, "B", "S1") == "d0s00"
+    filled = replace(
+        base,
+        participants=(*base.participants, Participant("S3", available=frozenset({"d0s01"}))),
+        pairs=(*base.pairs, Pair("B", "S3", 1)),
+    )
+    assert len(run(filled).meetings) == 3
+
+
+def test_break_penalty_trades_a_meeting_against_a_break():
+    early = Participant("S1", available=frozenset({"d0s00"}))
+    late = Participant("S2", available=frozenset({"d0s02"}))
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", S1=early, S2=late),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+        break_penalty=3,
+    )
+    schedule = run(problem)
+    assert len(schedule.meetings) == 2  # 4 > 3: worth the break
+    assert breaks_per_participant(problem, schedule.meetings)["B"] == 1
+    assert schedule.objective == 5 + 4 - 3
+    dearer = run(replace(problem, break_penalty=5))
+    assert len(dearer.meetings) == 1
+    assert dearer.objective == 5
+
+
+def test_meeting_bonus_spreads_meetings_fairly():
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+        meeting_bonus=(10,),
+    )
+    # One slot, B meets one of them: 5 + 10 (B) + 10 (S1).
+    assert run(problem).objective == 25
+
+
+# --- infeasible problems name their culprits ----------------------------------
+
+
+def reasons_of(schedule: Schedule) -> set[tuple[str, str, str]]:
+    return {(f["a"], f["b"], f["reason"]) for f in schedule.unscheduled_must}
+
+
+def test_must_pair_without_common_slot_is_named():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people(
+            "B",
+            "S1",
+            B=Participant("B", available=frozenset({"d0s00"})),
+            S1=Participant("S1", available=frozenset({"d0s01"})),
+        ),
+        pairs=(Pair("B", "S1", 5, must=True),),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert reasons_of(schedule) == {("B", "S1", "no_common_slot")}
+
+
+def test_must_pairs_beyond_capacity_are_named():
+    problem = Problem(
+        slots=SLOTS[:2],
+        participants=people("B", "S1", "S2", "S3"),
+        pairs=tuple(Pair("B", s, 1, must=True) for s in ("S1", "S2", "S3")),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert {r for _, _, r in reasons_of(schedule)} == {"over_capacity"}
+
+
+@pytest.mark.parametrize(
+    ("lock", "reason"),
+    [
+        (Meeting("S1", "S2", "d0s00", "P1"), "lock_not_a_pair"),
+        (Meeting("H", "S1", "d0s00", "P1"), "lock_table"),
+        (Meeting("H", "S1", "d0s00", "T9"), "lock_table"),
+    ],
+)
+def test_unsound_lock_is_named(lock, reason):
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("H", "S1", "S2"),
+        pairs=(Pair("H", "S1", 5), Pair("H", "S2", 5)),
+        tables=(Table("T1", host="H"), Table("P1")),
+        locked=(lock,),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert (lock.a, lock.b, reason) in reasons_of(schedule)
+    assert schedule.stats["locks"]
+
+
+def test_two_locks_on_one_table_clash():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("A", "B", "C", "D"),
+        pairs=(Pair("A", "B", 1), Pair("C", "D", 1)),
+        tables=(Table("P1"), Table("P2")),
+        locked=(Meeting("A", "B", "d0s00", "P1"), Meeting("C", "D", "d0s00", "P1")),
+    )
+    schedule = run(problem)
+    assert reasons_of(schedule) == {("A", "B", "lock_clash"), ("C", "D", "lock_clash")}
+
+
+def test_conflict_found_by_search_names_the_must_pairs_involved():
+    # Each must pair alone fits, but two of them need the one pooled table in d0s00.
+    only_first = frozenset({"d0s00"})
+    problem = Problem(
+        slots=SLOTS[:2],
+        participants=people("A", "B", "C", "D", "E", "F"),
+        pairs=(
+            Pair("A", "B", 1, must=True, slots=only_first),
+            Pair("C", "D", 1, must=True, slots=only_first),
+            Pair("E", "F", 1, must=True),
+        ),
+        tables=(Table("P1"),),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert schedule.stats["infeasible_found_by"] == "cp_sat"
+    assert reasons_of(schedule) == {("A", "B", "conflict"), ("C", "D", "conflict")}
+
+
+def test_lock_against_must_pair_names_both():
+    problem = Problem(
+        slots=SLOTS[:2],
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 1), Pair("B", "S2", 1, must=True, slots=frozenset({"d0s00"}))),
+        locked=(Meeting("B", "S1", "d0s00"),),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert reasons_of(schedule) == {("B", "S1", "lock_conflict"), ("B", "S2", "conflict")}
