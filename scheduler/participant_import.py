@@ -585,17 +585,23 @@ class _Plan:
 class _Directory:
     """The organizations, participants and people an import compares against.
 
-    Loaded once per import (not per row) and kept up to date while writing.
+    Loaded once per import (not per row), indexed, and kept up to date while writing.
     """
 
     def __init__(self, session: Session, event: Event, name_keys: Iterable[str]) -> None:
         self.session = session
         self.event = event
-        self.participants: list[Participant] = list(session.scalars(
+        self.participants: list[Participant] = []
+        # Keyed by the objects themselves, so rows written in this import (not yet
+        # flushed, without ids) are found too.
+        self._by_organization: dict[Organization, Participant] = {}
+        self._by_code: dict[str, Participant] = {}
+        for participant in session.scalars(
             select(Participant).where(Participant.event_id == event.id)
             .options(selectinload(Participant.organization),
                      selectinload(Participant.attendances).selectinload(Attendance.person))
-        ))
+        ):
+            self.add_participant(participant)
         by_key: dict[str, list[Organization]] = {}
         keys = sorted(set(name_keys))
         for start in range(0, len(keys), 500):
@@ -612,8 +618,7 @@ class _Directory:
         candidates = self.organizations.get(key, [])
         if not candidates:
             return None, []
-        in_event = {p.organization_id for p in self.participants}
-        chosen = next((o for o in candidates if o.id in in_event), candidates[0])
+        chosen = next((o for o in candidates if o in self._by_organization), candidates[0])
         notes = []
         if len(candidates) > 1:
             notes.append(Issue(N_("Several companies in the directory have this name; using "
@@ -622,19 +627,25 @@ class _Directory:
         return chosen, notes
 
     def participant_of(self, organization: Organization | None) -> Participant | None:
-        if organization is None or organization.id is None:
-            return None
-        return next((p for p in self.participants if p.organization_id == organization.id), None)
+        return None if organization is None else self._by_organization.get(organization)
 
     def participant_with_code(self, code: str) -> Participant | None:
-        return next((p for p in self.participants if p.code.upper() == code.upper()), None)
+        return self._by_code.get(code.upper())
 
     def add_organization(self, organization: Organization) -> None:
         self.organizations.setdefault(organization.name_key, []).append(organization)
 
+    def add_participant(self, participant: Participant) -> None:
+        """Index a participant (call again after its code or organization is set)."""
+        if participant not in self.participants:
+            self.participants.append(participant)
+        self._by_organization[participant.organization] = participant
+        if participant.code:
+            self._by_code[participant.code.upper()] = participant
+
 
 def _find_person(organization: Organization | None, entry: ParticipantEntry) -> Person | None:
-    if organization is None or organization.id is None:
+    if organization is None:
         return None
     people = organization.people
     if entry.email:
@@ -729,7 +740,7 @@ def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
     make_contact = bool(entry.contact_name)
     if make_contact and participant is not None:
         attendance = next((a for a in participant.attendances
-                           if person is not None and a.person_id == person.id), None)
+                           if person is not None and a.person is person), None)
         others = [a for a in participant.attendances if a is not attendance and a.is_contact]
         if attendance is None or not attendance.is_contact or others:
             changes.append("participant.contact")
@@ -868,16 +879,19 @@ def apply_import(session: Session, event: Event, preview: ImportPreview, *, only
     result = ImportResult(skipped=len(preview.rows) - len(rows))
     directory = _Directory(session, event, (r.entry.name_key for r in rows))
     codes = _CodeAllocator(directory, [r.entry.code for r in rows if r.entry.code])
+    written: list[Participant] = []
     for row in rows:
         plan = _plan(directory, row.entry)
         if plan.errors:
             raise Conflict(f"Row {row.number}: {plan.errors[0].text()}")
         participant, person_added = _write(session, directory, codes, row.entry, plan)
-        result.participant_ids.append(participant.id)
+        written.append(participant)
         result.people_added += person_added
         counter = {RowAction.CREATE: "created", RowAction.REUSE: "reused",
                    RowAction.UPDATE: "updated"}.get(plan.action, "unchanged")
         setattr(result, counter, getattr(result, counter) + 1)
+    session.flush()
+    result.participant_ids = [p.id for p in written]
     audit.record(session, "participants.import", event_id=event.id, user_id=user_id,
                  details={"filename": preview.filename, "created": result.created,
                           "reused": result.reused, "updated": result.updated,
@@ -886,19 +900,23 @@ def apply_import(session: Session, event: Event, preview: ImportPreview, *, only
 
 
 class _CodeAllocator:
-    """Gives participants without a code the next free B001/S001-style code."""
+    """Gives participants without a code the next B001/S001-style code after the highest."""
 
     def __init__(self, directory: _Directory, reserved: Iterable[str]) -> None:
-        self.used = {p.code.upper() for p in directory.participants if p.code}
-        self.used.update(code.upper() for code in reserved)
+        self.highest: dict[str, int] = {}
+        for code in [*(p.code for p in directory.participants), *reserved]:
+            self.reserve(code)
+
+    def reserve(self, code: str) -> None:
+        code = code.upper()
+        if code[:1] in CODE_PREFIX.values() and code[1:].isdigit():
+            self.highest[code[0]] = max(self.highest.get(code[0], 0), int(code[1:]))
 
     def next_code(self, role: str) -> str:
         prefix = CODE_PREFIX[role]
-        numbers = [int(code[1:]) for code in self.used
-                   if code.startswith(prefix) and code[1:].isdigit()]
-        code = f"{prefix}{max(numbers, default=0) + 1:03d}"
-        self.used.add(code)
-        return code
+        number = self.highest.get(prefix, 0) + 1
+        self.highest[prefix] = number
+        return f"{prefix}{number:03d}"
 
 
 def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
@@ -916,12 +934,11 @@ def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
         participant = Participant(event_id=directory.event.id, organization=organization,
                                   role=entry.role)
         session.add(participant)
-        directory.participants.append(participant)
     for name, value in plan.participant_values.items():
         setattr(participant, name, value)
     if not participant.code:
         participant.code = codes.next_code(participant.role)
-    codes.used.add(participant.code.upper())
+    codes.reserve(participant.code)
 
     person_added = 0
     person = plan.person
@@ -932,10 +949,9 @@ def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
             person_added = 1
         for name, value in plan.person_values.items():
             setattr(person, name, value)
-    session.flush()
 
     if person is not None and plan.make_contact:
-        attendance = next((a for a in participant.attendances if a.person_id == person.id), None)
+        attendance = next((a for a in participant.attendances if a.person is person), None)
         if attendance is None:
             attendance = Attendance(participant=participant, person=person)
             session.add(attendance)
@@ -943,7 +959,7 @@ def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
             if other is not attendance and other.is_contact:
                 other.is_contact = False
         attendance.is_contact = True
-        session.flush()
+    directory.add_participant(participant)
     return participant, person_added
 
 
@@ -969,6 +985,7 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
                 field="company")
         _raise_first(plan.errors)
         participant, _ = _write(session, directory, codes, entry, plan)
+        session.flush()
         audit.record(session, "participant.create", event_id=event.id, user_id=user_id,
                      participant_id=participant.id, target=participant)
         return participant
@@ -991,8 +1008,12 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
     organization.technologies = list(entry.technologies or [])
     organization.tags = list(entry.tags)
     organization.certifications = list(entry.certifications or [])
+    if entry.code:
+        participant.code = entry.code
+    elif not participant.code or participant.role != entry.role:
+        # A blank code keeps the current one unless it carries the other role's letter.
+        participant.code = codes.next_code(entry.role)
     participant.role = entry.role
-    participant.code = entry.code or codes.next_code(entry.role)
     participant.department = entry.department
     participant.max_meetings = entry.max_meetings
     participant.parallel_desks = entry.desks or 1

@@ -423,3 +423,17 @@ def test_xlsx_export_has_a_bold_frozen_header_and_text_cells(db_session: Session
     assert sheet["A1"].value == "コード" and sheet["A1"].font.bold
     assert sheet["B2"].value == "=1+1" and sheet["B2"].data_type == "s"  # not a formula
     assert sheet.column_dimensions["B"].width >= 8
+
+
+def test_a_new_contact_in_a_reimport_becomes_the_contact(db_session: Session,
+                                                         event: Event) -> None:
+    _import(db_session, event, SAMPLE.encode())
+    data = "会社名,区分,担当者,メール\n山田製作所,S,山田 次郎,jiro@yamada.example.jp\n".encode()
+    preview, result = _import(db_session, event, data)
+
+    assert preview.rows[0].changes == ["person.name", "person.email", "participant.contact"]
+    assert (result.updated, result.people_added) == (1, 1)
+    participant = db_session.scalar(select(Participant).where(Participant.role == "supplier"))
+    assert participant is not None
+    contacts = {a.person.name: a.is_contact for a in participant.attendances}
+    assert contacts == {"山田 太郎": False, "山田 次郎": True}
