@@ -123,6 +123,8 @@ def demo_load(seed: int, buyers: int, suppliers: int) -> None:
         f"Organizer login: {organizer.email}"
         + (f" / password: {password}" if password else " (password unchanged)")
     )
+    if password:
+        click.echo(f"Staff login:     staff@example.jp / password: {password}")
 
 
 @cli.command("serve")
@@ -155,10 +157,8 @@ def _require_schema() -> None:
 
 def _attach_solver_command() -> None:
     """``matchfair solve`` is the solver's own CLI: it needs neither Flask nor a database."""
-    try:
-        from solver.cli import solve_command
-    except ImportError:  # the solver CLI is optional while the package is being built
-        return
+    from solver.cli import solve_command
+
     cli.add_command(solve_command, "solve")
 
 
