@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: demo test install lint bench clean-demo
+.PHONY: demo test install lint bench clean-demo translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,21 @@ bench: $(VENV)/.installed-test
 
 clean-demo:
 	rm -f instance/matchfair.sqlite3
+
+# UI strings (docs/translations.md): extract every marked string (babel.cfg) into the
+# template, merge it into the Japanese catalog (created on first run), compile the .mo
+# the app loads. English needs no catalog: the msgids are the English text.
+TRANSLATIONS := web/translations
+JA_PO        := $(TRANSLATIONS)/ja/LC_MESSAGES/messages.po
+
+translations: $(VENV)/.installed
+	mkdir -p $(TRANSLATIONS)
+	$(BIN)/pybabel extract -F babel.cfg -c TRANSLATORS: --project=matchfair \
+		-o $(TRANSLATIONS)/messages.pot .
+	if [ -f $(JA_PO) ]; then \
+		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l ja \
+			--ignore-obsolete; \
+	else \
+		$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l ja; \
+	fi
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) -l ja --statistics

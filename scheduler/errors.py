@@ -1,10 +1,15 @@
 """Domain errors raised by services; ``web/errors.py`` maps them to responses.
 
-Each carries a message meant for the person who caused it (already translated
-by the caller's locale where it matters) and, where useful, the field at fault.
+Each carries a message meant for the person who caused it and, where useful, the
+field at fault. The message is an English msgid (marked with
+``scheduler.i18n.N_``) whose ``%(name)s`` placeholders are filled from
+``params``: ``message`` is the English rendering for logs and the CLI, and the
+web layer shows ``gettext(msgid) % params`` in the reader's language.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class DomainError(Exception):
@@ -12,10 +17,20 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        self.msgid = message
+        self.params = dict(params or {})
+        # Like gettext(): placeholders are filled only when there are parameters,
+        # so a message without them may contain a bare "%".
+        self.message = message % self.params if self.params else message
         self.field = field
+        super().__init__(self.message)
 
 
 class ValidationFailed(DomainError):

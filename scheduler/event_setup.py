@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import audit
 from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
 from scheduler.models import (
     Event,
     EventDay,
@@ -47,7 +48,9 @@ def check_timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(
-            f"Unknown time zone {name!r}; use a name such as Asia/Tokyo.", field="timezone"
+            N_("Unknown time zone '%(name)s'; use a name such as Asia/Tokyo."),
+            field="timezone",
+            params={"name": name},
         ) from None
 
 
@@ -69,7 +72,7 @@ def create_event(
     """Create an event with the six phases in order (no deadlines yet)."""
     name = name.strip()
     if not name:
-        raise ValidationFailed("The event needs a name.", field="name")
+        raise ValidationFailed(N_("The event needs a name."), field="name")
     check_timezone(str(details.get("timezone") or "Asia/Tokyo"))
     event = Event(name=name, slug=make_slug(session, name))
     _apply_details(event, details)
@@ -99,7 +102,7 @@ def update_event(
     if "name" in details:
         name = str(details.pop("name") or "").strip()
         if not name:
-            raise ValidationFailed("The event needs a name.", field="name")
+            raise ValidationFailed(N_("The event needs a name."), field="name")
         event.name = name
     if "timezone" in details:
         check_timezone(str(details["timezone"]))
@@ -120,14 +123,14 @@ def _apply_details(event: Event, details: dict[str, object]) -> None:
         if key not in EVENT_FIELDS:
             raise TypeError(f"unknown event field {key}")
         if key in ("max_requests", "default_max_meetings") and value is not None and int(value) < 0:  # type: ignore[call-overload]
-            raise ValidationFailed("Must be zero or more.", field=key)
+            raise ValidationFailed(N_("Must be zero or more."), field=key)
         setattr(event, key, value)
 
 
 def get_event(session: Session, event_id: int) -> Event:
     event = session.get(Event, event_id)
     if event is None:
-        raise NotFound("This event does not exist.")
+        raise NotFound(N_("This event does not exist."))
     return event
 
 
@@ -179,24 +182,30 @@ def parse_breaks(text: str) -> tuple[BreakPlan, ...]:
         match = re.match(r"^(\d{1,2}):(\d{2})\s*[-~〜–—]\s*(\d{1,2}):(\d{2})\s*(.*)$", line)
         if not match:
             raise ValidationFailed(
-                f"Line {number}: write a break as 12:00-13:00 and an optional name.", field="breaks"
+                N_("Line %(number)s: write a break as 12:00-13:00 and an optional name."),
+                field="breaks",
+                params={"number": number},
             )
         h1, m1, h2, m2, label = match.groups()
         try:
             start, end = time(int(h1), int(m1)), time(int(h2), int(m2))
         except ValueError:
             raise ValidationFailed(
-                f"Line {number}: {line} is not a valid time.", field="breaks"
+                N_("Line %(number)s: %(line)s is not a valid time."),
+                field="breaks",
+                params={"number": number, "line": line},
             ) from None
         if end <= start:
             raise ValidationFailed(
-                f"Line {number}: the break must end after it starts.", field="breaks"
+                N_("Line %(number)s: the break must end after it starts."),
+                field="breaks",
+                params={"number": number},
             )
         result.append(BreakPlan(start, end, label.strip()))
     result.sort(key=lambda b: b.start)
     for first, second in itertools.pairwise(result):
         if second.start < first.end:
-            raise ValidationFailed("Two breaks overlap.", field="breaks")
+            raise ValidationFailed(N_("Two breaks overlap."), field="breaks")
     return tuple(result)
 
 
@@ -210,9 +219,12 @@ def _localize(day: date, moment: time, zone: ZoneInfo, what: str) -> datetime:
     round_trip = local.astimezone(UTC).astimezone(zone)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
         raise ValidationFailed(
-            f"{moment:%H:%M} does not exist on {day.isoformat()} in {zone.key}: the clocks change "
-            "then. Choose another time.",
+            N_(
+                "%(time)s does not exist on %(date)s in %(zone)s: the clocks change then. "
+                "Choose another time."
+            ),
             field=what,
+            params={"time": f"{moment:%H:%M}", "date": day.isoformat(), "zone": zone.key},
         )
     return local.astimezone(UTC)
 
@@ -226,15 +238,17 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
     """
     zone = check_timezone(timezone)
     if plan.meeting_minutes <= 0:
-        raise ValidationFailed("A meeting must last at least one minute.", field="meeting_minutes")
+        raise ValidationFailed(
+            N_("A meeting must last at least one minute."), field="meeting_minutes"
+        )
     if plan.changeover_minutes < 0:
-        raise ValidationFailed("The changeover cannot be negative.", field="changeover_minutes")
+        raise ValidationFailed(N_("The changeover cannot be negative."), field="changeover_minutes")
     start = _localize(plan.date, plan.start, zone, "start_time")
     end_day = plan.date if plan.end > plan.start else plan.date + timedelta(days=1)
     end = _localize(end_day, plan.end, zone, "end_time")
     meeting = timedelta(minutes=plan.meeting_minutes)
     if end - start < meeting:
-        raise ValidationFailed("The day is shorter than one meeting.", field="end_time")
+        raise ValidationFailed(N_("The day is shorter than one meeting."), field="end_time")
     breaks = []
     for b in plan.breaks:
         b_day = plan.date if b.start >= plan.start else end_day
@@ -244,7 +258,9 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
         )
         if b_start < start or b_end > end:
             raise ValidationFailed(
-                f"The break {b.start:%H:%M}-{b.end:%H:%M} is outside the day.", field="breaks"
+                N_("The break %(start)s-%(end)s is outside the day."),
+                field="breaks",
+                params={"start": f"{b.start:%H:%M}", "end": f"{b.end:%H:%M}"},
             )
         breaks.append((b_start, b_end, b.label))
     slots: list[PlannedSlot] = []
@@ -258,17 +274,19 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
         slots.append(PlannedSlot(cursor, cursor + meeting))
         if len(slots) > MAX_SLOTS_PER_DAY:
             raise ValidationFailed(
-                "That gives more than 96 slots in a day.", field="meeting_minutes"
+                N_("That gives more than %(max)s slots in a day."),
+                field="meeting_minutes",
+                params={"max": MAX_SLOTS_PER_DAY},
             )
         cursor += step
     if not slots:
         raise ValidationFailed(
-            "No meeting fits between the start, the end and the breaks.", field="end_time"
+            N_("No meeting fits between the start, the end and the breaks."), field="end_time"
         )
     notes = []
     offsets = {s.starts_at.astimezone(zone).utcoffset() for s in slots}
     if len(offsets) > 1:
-        notes.append("The clocks change during this day; meetings keep their full length.")
+        notes.append(N_("The clocks change during this day; meetings keep their full length."))
     return GridPreview(slots=slots, breaks=breaks, notes=notes)
 
 
@@ -304,7 +322,9 @@ def save_day(
     )
     if clash is not None and clash is not day:
         raise ValidationFailed(
-            f"{plan.date.isoformat()} is already a day of this event.", field="date"
+            N_("%(date)s is already a day of this event."),
+            field="date",
+            params={"date": plan.date.isoformat()},
         )
     if day is None:
         day = EventDay(event=event, date=plan.date, start_time=plan.start, end_time=plan.end)
@@ -313,8 +333,10 @@ def save_day(
         old_ids = [s.id for s in day.slots]
         if _meetings_in(session, old_ids):
             raise Conflict(
-                "Meetings are already scheduled on this day: edit single slots instead "
-                "of regenerating the grid."
+                N_(
+                    "Meetings are already scheduled on this day: edit single slots instead "
+                    "of regenerating the grid."
+                )
             )
         for slot in list(day.slots):
             session.delete(slot)
@@ -332,7 +354,9 @@ def save_day(
     for planned in preview.slots:
         for other in others:
             if planned.starts_at < other.ends_at and other.starts_at < planned.ends_at:
-                raise ValidationFailed("These slots overlap slots of another day.", field="date")
+                raise ValidationFailed(
+                    N_("These slots overlap slots of another day."), field="date"
+                )
         session.add(
             Slot(event=event, day=day, starts_at=planned.starts_at, ends_at=planned.ends_at)
         )
@@ -351,7 +375,7 @@ def save_day(
 
 def delete_day(session: Session, day: EventDay, *, user_id: int | None = None) -> None:
     if _meetings_in(session, [s.id for s in day.slots]):
-        raise Conflict("Meetings are scheduled on this day; it cannot be deleted.")
+        raise Conflict(N_("Meetings are scheduled on this day; it cannot be deleted."))
     event_id = day.event_id
     for slot in list(day.slots):
         session.delete(slot)
@@ -377,7 +401,7 @@ def update_slot(
 ) -> Slot:
     """Move or resize one slot; it may not overlap another slot of the event."""
     if ends_at <= starts_at:
-        raise ValidationFailed("A slot must end after it starts.", field="end")
+        raise ValidationFailed(N_("A slot must end after it starts."), field="end")
     _check_no_overlap(session, slot.event_id, starts_at, ends_at, exclude=slot.id)
     before = [slot.starts_at.isoformat(), slot.ends_at.isoformat()]
     slot.starts_at, slot.ends_at, slot.label = starts_at, ends_at, label.strip()
@@ -403,7 +427,7 @@ def add_slot(
     user_id: int | None = None,
 ) -> Slot:
     if ends_at <= starts_at:
-        raise ValidationFailed("A slot must end after it starts.", field="end")
+        raise ValidationFailed(N_("A slot must end after it starts."), field="end")
     _check_no_overlap(session, event.id, starts_at, ends_at)
     local_date = starts_at.astimezone(event.tz).date()
     day = next((d for d in event.days if d.date == local_date), None)
@@ -416,7 +440,7 @@ def add_slot(
 
 def delete_slot(session: Session, slot: Slot, *, user_id: int | None = None) -> None:
     if _meetings_in(session, [slot.id]):
-        raise Conflict("Meetings are scheduled in this slot; move them first.")
+        raise Conflict(N_("Meetings are scheduled in this slot; move them first."))
     event_id = slot.event_id
     session.delete(slot)
     session.flush()
@@ -442,7 +466,7 @@ def _check_no_overlap(
     if exclude is not None:
         query = query.where(Slot.id != exclude)
     if session.scalars(query).first() is not None:
-        raise ValidationFailed("This overlaps another slot.", field="start")
+        raise ValidationFailed(N_("This overlaps another slot."), field="start")
 
 
 def local_datetime(event: Event, day: date, moment: time, what: str = "start") -> datetime:
@@ -463,7 +487,7 @@ def expand_labels(spec: str) -> list[str]:
     """
     text = unicodedata.normalize("NFKC", spec).strip()
     if not text:
-        raise ValidationFailed("Give table labels such as A01-A40.", field="labels")
+        raise ValidationFailed(N_("Give table labels such as A01-A40."), field="labels")
     labels: list[str] = []
     for part in re.split(r"[,、;\s]+(?![-–—~〜.])", text):
         part = part.strip()
@@ -476,34 +500,50 @@ def expand_labels(spec: str) -> list[str]:
         p1, p2 = match["p1"], match["p2"]
         if p2 and p2 != p1:
             raise ValidationFailed(
-                f"{part}: both ends of a range need the same prefix.", field="labels"
+                N_("%(range)s: both ends of a range need the same prefix."),
+                field="labels",
+                params={"range": part},
             )
         first, last = int(match["n1"]), int(match["n2"])
         if last < first:
-            raise ValidationFailed(f"{part}: the range runs backwards.", field="labels")
+            raise ValidationFailed(
+                N_("%(range)s: the range runs backwards."), field="labels", params={"range": part}
+            )
         if last - first + 1 > MAX_TABLES_PER_BULK:
             raise ValidationFailed(
-                f"{part}: at most {MAX_TABLES_PER_BULK} tables at once.", field="labels"
+                N_("%(range)s: at most %(max)s tables at once."),
+                field="labels",
+                params={"range": part, "max": MAX_TABLES_PER_BULK},
             )
         width = len(match["n1"]) if match["n1"].startswith("0") else 0
         labels.extend(f"{p1}{n:0{width}d}" for n in range(first, last + 1))
     if len(labels) > MAX_TABLES_PER_BULK:
-        raise ValidationFailed(f"At most {MAX_TABLES_PER_BULK} tables at once.", field="labels")
+        raise ValidationFailed(
+            N_("At most %(max)s tables at once."),
+            field="labels",
+            params={"max": MAX_TABLES_PER_BULK},
+        )
     seen: set[str] = set()
     duplicates = [lab for lab in labels if lab in seen or seen.add(lab)]  # type: ignore[func-returns-value]
     if duplicates:
-        raise ValidationFailed(f"Listed twice: {', '.join(duplicates[:5])}.", field="labels")
+        raise ValidationFailed(
+            N_("Listed twice: %(labels)s."),
+            field="labels",
+            params={"labels": ", ".join(duplicates[:5])},
+        )
     if any(len(lab) > 30 for lab in labels):
-        raise ValidationFailed("A table label has at most 30 characters.", field="labels")
+        raise ValidationFailed(N_("A table label has at most 30 characters."), field="labels")
     return labels
 
 
 def add_room(session: Session, event: Event, name: str, *, user_id: int | None = None) -> Room:
     name = name.strip()
     if not name:
-        raise ValidationFailed("The room needs a name.", field="name")
+        raise ValidationFailed(N_("The room needs a name."), field="name")
     if any(r.name == name for r in event.rooms):
-        raise ValidationFailed(f"There is already a room called {name}.", field="name")
+        raise ValidationFailed(
+            N_("There is already a room called %(name)s."), field="name", params={"name": name}
+        )
     room = Room(event=event, name=name, sort_order=len(event.rooms))
     session.add(room)
     session.flush()
@@ -514,9 +554,11 @@ def add_room(session: Session, event: Event, name: str, *, user_id: int | None =
 def rename_room(session: Session, room: Room, name: str, *, user_id: int | None = None) -> Room:
     name = name.strip()
     if not name:
-        raise ValidationFailed("The room needs a name.", field="name")
+        raise ValidationFailed(N_("The room needs a name."), field="name")
     if any(r.name == name and r is not room for r in room.event.rooms):
-        raise ValidationFailed(f"There is already a room called {name}.", field="name")
+        raise ValidationFailed(
+            N_("There is already a room called %(name)s."), field="name", params={"name": name}
+        )
     room.name = name
     session.flush()
     audit.record(session, "room.rename", event_id=room.event_id, user_id=user_id, target=room)
@@ -530,7 +572,7 @@ def delete_room(session: Session, room: Room, *, user_id: int | None = None) -> 
             Meeting.table_id.in_(table_ids), Meeting.status != MeetingStatus.CANCELLED
         )
     ):
-        raise Conflict("Meetings are scheduled at tables of this room; it cannot be deleted.")
+        raise Conflict(N_("Meetings are scheduled at tables of this room; it cannot be deleted."))
     event_id = room.event_id
     session.delete(room)
     session.flush()
@@ -548,10 +590,9 @@ def add_tables(
     taken = [lab for lab in labels if lab in existing]
     if taken:
         raise ValidationFailed(
-            f"These tables exist already: {', '.join(taken[:8])}"
-            + ("…" if len(taken) > 8 else "")
-            + ".",
+            N_("These tables exist already: %(labels)s."),
             field="labels",
+            params={"labels": ", ".join(taken[:8]) + ("…" if len(taken) > 8 else "")},
         )
     start = len(room.tables)
     tables = [
@@ -577,7 +618,10 @@ def delete_table(session: Session, table: Table, *, user_id: int | None = None) 
             Meeting.table_id == table.id, Meeting.status != MeetingStatus.CANCELLED
         )
     ):
-        raise Conflict(f"Meetings are scheduled at {table.label}; it cannot be deleted.")
+        raise Conflict(
+            N_("Meetings are scheduled at %(table)s; it cannot be deleted."),
+            params={"table": table.label},
+        )
     event_id = table.event_id
     session.delete(table)
     session.flush()
@@ -593,7 +637,7 @@ def set_table_host(
     if participant_id is not None:
         participant = session.get(Participant, participant_id)
         if participant is None or participant.event_id != table.event_id:
-            raise ValidationFailed("Choose a participant of this event.", field="host")
+            raise ValidationFailed(N_("Choose a participant of this event."), field="host")
     table.host_participant_id = participant_id
     session.flush()
     audit.record(
@@ -621,20 +665,19 @@ def set_phase_deadlines(
     phases must follow each other in order."""
     by_phase = {p.phase: p for p in event.phases}
     previous_close: datetime | None = None
-    previous_phase = ""
     for index, phase in enumerate(Phase):
         opens, closes = deadlines.get(phase.value, (None, None))
         if opens and closes and closes <= opens:
             raise ValidationFailed(
-                "A phase must close after it opens.", field=f"{phase.value}_closes"
+                N_("A phase must close after it opens."), field=f"{phase.value}_closes"
             )
         if previous_close and opens and opens < previous_close:
+            # Shown next to this phase's row, so "the previous phase" needs no name.
             raise ValidationFailed(
-                f"This phase opens before the previous one ({previous_phase}) closes.",
+                N_("This phase opens before the previous phase closes."),
                 field=f"{phase.value}_opens",
             )
         previous_close = closes or previous_close
-        previous_phase = phase.value
         record = by_phase.get(phase.value)
         if record is None:
             record = PhaseDeadline(event=event, phase=phase.value, sort_order=index)
@@ -647,7 +690,9 @@ def set_phase_deadlines(
 def set_phase(session: Session, event: Event, phase: str, *, user_id: int | None = None) -> None:
     """Move the event to ``phase`` (organizers may go back, e.g. to reopen preferences)."""
     if phase not in {p.value for p in Phase}:
-        raise ValidationFailed(f"Unknown phase {phase!r}.", field="phase")
+        raise ValidationFailed(
+            N_("Unknown phase '%(phase)s'."), field="phase", params={"phase": phase}
+        )
     before = event.phase
     event.phase = phase
     session.flush()

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.errors import Conflict, ValidationFailed
+from scheduler.i18n import N_
 from scheduler.models import Role, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -28,15 +29,19 @@ def create_user(
     """Create an account with a hashed password; the e-mail must be new."""
     email = normalize_email(email)
     if not email or "@" not in email:
-        raise ValidationFailed("A valid e-mail address is required.", field="email")
+        raise ValidationFailed(N_("A valid e-mail address is required."), field="email")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+            N_("The password must have at least %(min)s characters."),
+            field="password",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
     if role not in {r.value for r in Role}:
-        raise ValidationFailed(f"Unknown role {role!r}.", field="role")
+        raise ValidationFailed(N_("Unknown role '%(role)s'."), field="role", params={"role": role})
     if session.scalar(select(User).where(User.email == email)) is not None:
-        raise Conflict(f"An account for {email} already exists.", field="email")
+        raise Conflict(
+            N_("An account for %(email)s already exists."), field="email", params={"email": email}
+        )
     user = User(
         email=email,
         name=name.strip() or email,
@@ -60,6 +65,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+            N_("The password must have at least %(min)s characters."),
+            field="password",
+            params={"min": MIN_PASSWORD_LENGTH},
         )
     user.password_hash = generate_password_hash(password)

@@ -8,17 +8,19 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from scheduler.errors import DomainError
+from web.i18n import translate_error
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
         _rollback()
+        message = translate_error(error)
         if request.method == "POST" and request.referrer:
-            flash(error.message, "error")
+            flash(message, "error")
             return redirect(request.referrer)
         return render_template(
-            "errors/error.html", code=error.status_code, message=error.message
+            "errors/error.html", code=error.status_code, message=message
         ), error.status_code
 
     @app.errorhandler(CSRFError)

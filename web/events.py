@@ -31,6 +31,7 @@ from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Ta
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
+from web.i18n import translate_error
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -172,11 +173,12 @@ def _load(event_id: int) -> Event:
 
 def _field_error(form: FlaskForm, error: ValidationFailed) -> None:
     """Show a service's error next to the field it names (or above the form)."""
+    message = translate_error(error)
     target = getattr(form, error.field, None) if error.field else None
     if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, error.message]
+        target.errors = [*target.errors, message]
     else:
-        form.form_errors.append(error.message)
+        form.form_errors.append(message)
 
 
 # --------------------------------------------------------------------------- event

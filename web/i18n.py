@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
+from scheduler.errors import DomainError
 from web.database import get_session
 
 bp = Blueprint("i18n", __name__)
@@ -31,3 +33,12 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def translate_error(error: DomainError) -> str:
+    """A service's error in the reader's language, its ``%(name)s`` parameters filled in.
+
+    ``error.msgid`` is the English message the service marked with ``N_``; one that
+    is not in the catalog (yet) is shown in English rather than not at all.
+    """
+    return gettext(error.msgid, **error.params)
