@@ -30,6 +30,13 @@ def event(db_session: Session) -> Event:
     return fair
 
 
+@pytest.fixture
+def organizer_en(client: FlaskClient, logged_in: User) -> User:
+    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    return logged_in
+
+
 def _participants(session: Session) -> int:
     session.expire_all()
     return session.scalar(select(func.count(Participant.id))) or 0
@@ -48,7 +55,7 @@ def _uploads(app: Flask) -> list[Path]:
 
 
 def test_upload_preview_confirm_writes_only_on_confirmation(
-    app: Flask, client: FlaskClient, logged_in: User, db_session: Session, event: Event
+    app: Flask, client: FlaskClient, organizer_en: User, db_session: Session, event: Event
 ) -> None:
     response = _upload(client, event, CSV_TEXT.encode("cp932"))
     assert response.status_code == 302
@@ -76,7 +83,7 @@ def test_upload_preview_confirm_writes_only_on_confirmation(
 
 
 def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
-    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
 ) -> None:
     data = (CSV_TEXT + "佐藤精機,お客さん,,\r\n").encode()
     preview_url = _upload(client, event, data).headers["Location"]
@@ -106,7 +113,7 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     ids=["empty", "wrong-columns", "pdf", "fake-xlsx", "old-xls"],
 )
 def test_invalid_uploads_get_a_clear_message_on_the_form(
-    app: Flask, client: FlaskClient, logged_in: User, event: Event, data: bytes, filename: str,
+    app: Flask, client: FlaskClient, organizer_en: User, event: Event, data: bytes, filename: str,
     message: str,
 ) -> None:
     response = _upload(client, event, data, filename)
@@ -117,7 +124,7 @@ def test_invalid_uploads_get_a_clear_message_on_the_form(
 
 
 def test_an_upload_over_the_size_limit_is_refused(
-    app: Flask, client: FlaskClient, logged_in: User, event: Event
+    app: Flask, client: FlaskClient, organizer_en: User, event: Event
 ) -> None:
     app.config["IMPORT_MAX_BYTES"] = 100
     response = _upload(client, event, CSV_TEXT.encode() * 5)
@@ -127,7 +134,7 @@ def test_an_upload_over_the_size_limit_is_refused(
 
 
 def test_a_stale_or_forged_token_sends_back_to_the_upload(
-    client: FlaskClient, logged_in: User, event: Event
+    client: FlaskClient, organizer_en: User, event: Event
 ) -> None:
     for token in ("x" * 32, "..%2F..%2Fsecret_key"):
         response = client.get(f"/events/{event.id}/participants/import/{token}")
@@ -156,7 +163,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client: FlaskClient, event: Ev
 
 
 def test_export_downloads_csv_with_bom_and_xlsx(
-    client: FlaskClient, logged_in: User, event: Event
+    client: FlaskClient, organizer_en: User, event: Event
 ) -> None:
     preview_url = _upload(client, event, CSV_TEXT.encode()).headers["Location"]
     client.post(preview_url, data={"mode": "all"})
@@ -170,7 +177,7 @@ def test_export_downloads_csv_with_bom_and_xlsx(
 
 
 def test_the_list_filters_by_role_and_finds_kana_in_any_width(
-    client: FlaskClient, logged_in: User, event: Event
+    client: FlaskClient, organizer_en: User, event: Event
 ) -> None:
     data = ("会社名,会社名カナ,区分\n山田製作所,ヤマダセイサクショ,S\n"
             "トヨハシ自動車,トヨハシジドウシャ,B\n").encode()
@@ -186,7 +193,7 @@ def test_the_list_filters_by_role_and_finds_kana_in_any_width(
 
 
 def test_the_form_keeps_what_was_typed_and_shows_the_errors(
-    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
 ) -> None:
     response = client.post(f"/events/{event.id}/participants/new", data={
         "company": "株式会社山田製作所", "role": "supplier", "contact_name": "山田 太郎",
@@ -201,7 +208,7 @@ def test_the_form_keeps_what_was_typed_and_shows_the_errors(
 
 
 def test_add_then_edit_by_hand(
-    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
 ) -> None:
     created = client.post(f"/events/{event.id}/participants/new", data={
         "company": "（株）山田製作所", "role": "supplier", "contact_name": "山田 太郎",
@@ -230,3 +237,19 @@ def test_add_then_edit_by_hand(
     assert participant.organization.name == "山田製作所株式会社"
     assert [p.email for p in participant.people] == ["jiro@yamada.example.jp"]
     assert db_session.scalar(select(func.count(Organization.id))) == 1
+
+
+def test_every_page_renders_in_japanese(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    data = (CSV_TEXT + "佐藤精機,お客さん,,\r\n").encode()
+    preview_url = _upload(client, event, data).headers["Location"]
+    base = f"/events/{event.id}/participants"
+
+    for url in (preview_url, base, f"{base}/import", f"{base}/new"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="ja">' in response.get_data(as_text=True)
+    done = client.post(preview_url, data={"mode": "valid"})
+    assert client.get(done.headers["Location"]).status_code == 200
+    assert _participants(db_session) == 2

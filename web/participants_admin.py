@@ -28,7 +28,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -347,7 +347,8 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
             "updated, %(unchanged)s unchanged.", created=result.created, reused=result.reused,
             updated=result.updated, unchanged=result.unchanged), "success")
     if result.skipped:
-        flash(_("%(n)s rows with errors were not imported.", n=result.skipped), "warning")
+        flash(ngettext("%(num)d row with errors was not imported.",
+                       "%(num)d rows with errors were not imported.", result.skipped), "warning")
     return redirect(url_for(".index", event_id=event.id))
 
 
