@@ -8,9 +8,8 @@ organizer chose to import only the valid rows.
 The same validation serves the hand-entry form: a form is a one-row import
 (:func:`validate_entry`, :func:`save_entry`).
 
-Messages are English message ids with ``%(name)s`` placeholders (see :class:`Issue`):
-``scheduler/`` has no Flask, so the web layer translates them (marked with :func:`N_`
-for extraction).
+Messages are English message ids with ``%(name)s`` placeholders (see :class:`Issue`),
+marked with :func:`scheduler.i18n.N_`; the web layer translates them.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
 from scheduler.errors import Conflict, ValidationFailed
+from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
     Event,
@@ -45,11 +45,6 @@ from scheduler.names import company_name_key
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
 DEFAULT_MAX_ROWS = 5000
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for translation without translating it (the web layer does that)."""
-    return message
 
 
 # --------------------------------------------------------------------------- columns
@@ -306,7 +301,7 @@ def read_table(data: bytes, filename: str) -> RawTable:
     try:
         return _read_table(data, filename)
     except _Unreadable as error:
-        raise ValidationFailed(error.issue.text()) from None
+        raise _failure(error.issue) from None
 
 
 def _read_table(data: bytes, filename: str) -> RawTable:
@@ -870,11 +865,11 @@ def apply_import(session: Session, event: Event, preview: ImportPreview, *, only
     set, and :class:`Conflict` if the database changed so that a row no longer fits.
     """
     if preview.file_errors:
-        raise ValidationFailed(preview.file_errors[0].text())
+        raise _failure(preview.file_errors[0])
     if preview.error_rows and not only_valid:
         raise ValidationFailed(
-            f"{len(preview.error_rows)} rows have errors: correct the file, or import only "
-            "the valid rows.")
+            N_("%(count)d rows have errors: correct the file, or import only the valid rows."),
+            params={"count": len(preview.error_rows)})
     rows = preview.valid_rows
     result = ImportResult(skipped=len(preview.rows) - len(rows))
     directory = _Directory(session, event, (r.entry.name_key for r in rows))
@@ -883,7 +878,9 @@ def apply_import(session: Session, event: Event, preview: ImportPreview, *, only
     for row in rows:
         plan = _plan(directory, row.entry)
         if plan.errors:
-            raise Conflict(f"Row {row.number}: {plan.errors[0].text()}")
+            raise Conflict(N_("Row %(row)d no longer fits, the data changed since the "
+                              "preview: %(problem)s"),
+                           params={"row": row.number, "problem": plan.errors[0].text()})
         participant, person_added = _write(session, directory, codes, row.entry, plan)
         written.append(participant)
         result.people_added += person_added
@@ -980,10 +977,11 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
     if participant is None:
         plan = _plan(directory, entry)
         if plan.participant is not None:
-            raise ValidationFailed(
-                f"{plan.participant.organization.name} already takes part in this event.",
-                field="company")
-        _raise_first(plan.errors)
+            raise ValidationFailed(N_("%(name)s already takes part in this event."),
+                                   params={"name": plan.participant.organization.name},
+                                   field="company")
+        if plan.errors:
+            raise _failure(plan.errors[0])
         participant, _ = _write(session, directory, codes, entry, plan)
         session.flush()
         audit.record(session, "participant.create", event_id=event.id, user_id=user_id,
@@ -993,12 +991,13 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
     organization = participant.organization
     other, _ = directory.organization(entry.name_key)
     if other is not None and other is not organization:
-        raise ValidationFailed(f"Another company in the directory is called {other.name}.",
-                               field="company")
+        raise ValidationFailed(N_("Another company in the directory is called %(name)s."),
+                               params={"name": other.name}, field="company")
     holder = directory.participant_with_code(entry.code) if entry.code else None
     if holder is not None and holder is not participant:
-        raise ValidationFailed(
-            f"The code {entry.code} is already used by {holder.organization.name}.", field="code")
+        raise ValidationFailed(N_("The code %(code)s is already used by %(name)s."),
+                               params={"code": entry.code, "name": holder.organization.name},
+                               field="code")
     before = _snapshot(participant)
     organization.name = entry.company
     organization.name_key = entry.name_key
@@ -1026,9 +1025,9 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
     return participant
 
 
-def _raise_first(errors: list[Issue]) -> None:
-    if errors:
-        raise ValidationFailed(errors[0].text(), field=errors[0].key or None)
+def _failure(issue: Issue) -> ValidationFailed:
+    """An issue as a domain error (same msgid and parameters, so it translates alike)."""
+    return ValidationFailed(issue.message, params=dict(issue.params), field=issue.key or None)
 
 
 def contact_of(participant: Participant) -> Person | None:

@@ -253,3 +253,18 @@ def test_every_page_renders_in_japanese(
     done = client.post(preview_url, data={"mode": "valid"})
     assert client.get(done.headers["Location"]).status_code == 200
     assert _participants(db_session) == 2
+
+
+def test_adding_a_company_that_already_takes_part_is_refused_on_the_field(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    client.post(_upload(client, event, CSV_TEXT.encode()).headers["Location"],
+                data={"mode": "all"})
+    response = client.post(f"/events/{event.id}/participants/new", data={
+        "company": "(株)山田製作所", "role": "supplier", "desks": "1"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "株式会社山田製作所 already takes part in this event." in html
+    assert 'value="(株)山田製作所"' in html
+    assert _participants(db_session) == 2

@@ -38,6 +38,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
 from scheduler.models import Attendance, Event, Participant, ParticipantRole
 from scheduler.participant_export import export_csv, export_xlsx
 from scheduler.participant_import import (
@@ -55,6 +56,7 @@ from scheduler.participant_import import (
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required, staff_required
 from web.database import get_session
+from web.i18n import translate_error
 
 bp = Blueprint("participants_admin", __name__, url_prefix="/events/<int:event_id>/participants")
 
@@ -87,7 +89,7 @@ def _template_helpers() -> dict[str, object]:
 def _event(event_id: int) -> Event:
     event = get_session().get(Event, event_id)
     if event is None:
-        raise NotFound(_("This event does not exist."))
+        raise NotFound(N_("This event does not exist."))
     return event
 
 
@@ -201,7 +203,7 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
                 saved = save_entry(session, event, entry, participant=participant,
                                    user_id=current_user.id)
             except ValidationFailed as error:
-                _show_error(form, error.field, error.message)
+                _show_error(form, error.field, translate_error(error))
             else:
                 session.commit()
                 for issue in notes:
@@ -339,7 +341,7 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
                               user_id=current_user.id)
     except (ValidationFailed, Conflict) as error:
         session.rollback()
-        flash(_("Nothing was imported: %(reason)s", reason=error.message), "error")
+        flash(_("Nothing was imported: %(reason)s", reason=translate_error(error)), "error")
         return redirect(url_for(".preview", event_id=event.id, token=token))
     session.commit()
     _discard_upload(token)
