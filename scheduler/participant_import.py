@@ -193,6 +193,7 @@ class ParticipantEntry:
 
     @property
     def name_key(self) -> str:
+        """The company's duplicate-detection key (see :func:`company_name_key`)."""
         return company_name_key(self.company)
 
 
@@ -212,6 +213,7 @@ class RowPreview:
 
     @property
     def is_valid(self) -> bool:
+        """The row has no errors (warnings do not stop it)."""
         return not self.errors
 
     def error_keys(self) -> set[str]:
@@ -238,10 +240,12 @@ class ImportPreview:
 
     @property
     def valid_rows(self) -> list[RowPreview]:
+        """The rows an "import only the valid rows" writes (none if the file itself is bad)."""
         return [] if self.file_errors else [row for row in self.rows if row.is_valid]
 
     @property
     def error_rows(self) -> list[RowPreview]:
+        """The rows with at least one error."""
         return [row for row in self.rows if not row.is_valid]
 
     def counts(self) -> dict[str, int]:
@@ -272,6 +276,7 @@ class ImportResult:
 
     @property
     def written(self) -> int:
+        """Participants created or changed."""
         return self.created + self.reused + self.updated
 
 

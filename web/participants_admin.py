@@ -105,6 +105,7 @@ def _search_key(text: str) -> str:
 @bp.get("")
 @staff_required
 def index(event_id: int):  # type: ignore[no-untyped-def]
+    """The event's participants, filtered by role and searched by name, kana, code or contact."""
     event = _event(event_id)
     participants = get_session().scalars(
         select(Participant).where(Participant.event_id == event.id)
@@ -162,6 +163,7 @@ class ParticipantForm(FlaskForm):
     desks = StringField(lazy_gettext("Parallel desks"), default="1")
 
     def cells(self) -> dict[str, str]:
+        """The form's values by column key, as an import row."""
         return {name: str(self[name].data or "") for name in _FORM_KEYS}
 
 
@@ -182,6 +184,7 @@ def _show_error(form: FlaskForm, key: str | None, message: str) -> None:
 @bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
 @organizer_required
 def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Add a participant by hand, or edit one (company, role, contact person)."""
     session = get_session()
     event = _event(event_id)
     participant = None
@@ -290,6 +293,7 @@ def _check_upload(form: UploadForm) -> tuple[str, bytes] | None:
 @bp.route("/import", methods=["GET", "POST"])
 @organizer_required
 def upload(event_id: int):  # type: ignore[no-untyped-def]
+    """Upload a CSV/XLSX file; a readable one is kept under a token and previewed."""
     event = _event(event_id)
     form = UploadForm()
     if form.validate_on_submit():
@@ -317,6 +321,7 @@ def _preview_for(event: Event, token: str) -> ImportPreview | None:
 @bp.get("/import/<token>")
 @organizer_required
 def preview(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    """What importing the uploaded file would do, row by row; nothing is written."""
     event = _event(event_id)
     result = _preview_for(event, token)
     if result is None:
@@ -329,6 +334,7 @@ def preview(event_id: int, token: str):  # type: ignore[no-untyped-def]
 @bp.post("/import/<token>")
 @organizer_required
 def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    """Import all rows, or only the valid ones (``mode=valid``), then delete the file."""
     session = get_session()
     event = _event(event_id)
     result_preview = _preview_for(event, token)
@@ -357,6 +363,7 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
 @bp.post("/import/<token>/cancel")
 @organizer_required
 def cancel(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    """Drop the uploaded file without importing it."""
     _event(event_id)
     _discard_upload(token)
     flash(_("The import was cancelled; nothing was written."), "info")
@@ -369,6 +376,7 @@ def cancel(event_id: int, token: str):  # type: ignore[no-untyped-def]
 @bp.get("/export.csv")
 @organizer_required
 def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
+    """The participants as CSV (UTF-8 with BOM), in the import's layout."""
     event = _event(event_id)
     return send_file(io.BytesIO(export_csv(get_session(), event)),
                      mimetype="text/csv; charset=utf-8", as_attachment=True,
@@ -378,6 +386,7 @@ def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/export.xlsx")
 @organizer_required
 def export_as_xlsx(event_id: int):  # type: ignore[no-untyped-def]
+    """The participants as an Excel workbook, in the import's layout."""
     event = _event(event_id)
     return send_file(
         io.BytesIO(export_xlsx(get_session(), event)),
