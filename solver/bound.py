@@ -43,7 +43,63 @@ def prepared_relaxation_bound(prep: Prepared) -> int:
 
 
 def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
-    """The bound and the pairs the relaxation picks (a pair counts when used both ways)."""
+    """The bound and the pairs the relaxation picks (a pair counts when used both ways).
+
+    When pooled tables are scarce, the pooled-table capacity (meetings of two
+    non-hosts ≤ pooled tables × slots they can use) is added by Lagrangian
+    relaxation: every such meeting pays ``λ >= 0`` and ``λ × capacity`` is added
+    back. For every valid schedule this only raises the value, so each ``λ``
+    gives a valid bound; the smallest ``λ`` that brings the pooled meetings
+    within capacity is found by bisection and the better of it and its
+    neighbour is kept.
+    """
+    pooled_capacity = _pooled_capacity(prep)
+    value, picked, pooled_used = _solve_flow(prep, 0)
+    best = (value // 2, picked)
+    if pooled_capacity is None or pooled_used <= 2 * pooled_capacity:
+        return best
+    low, high = 0, 2 * _largest_gain(prep) + 1
+    # P(λ) (pooled meetings used) falls as λ grows; at ``high`` no pooled pair pays.
+    while high - low > 1:
+        middle = (low + high) // 2
+        _, _, used = _solve_flow(prep, middle)
+        if used <= 2 * pooled_capacity:
+            high = middle
+        else:
+            low = middle
+    for penalty in sorted({low, high}):
+        value, picked, _ = _solve_flow(prep, penalty)
+        bound = (value + 2 * penalty * pooled_capacity) // 2
+        if bound < best[0] or (bound == best[0] and penalty == high):
+            best = (bound, picked)
+    return best
+
+
+def _pooled_capacity(prep: Prepared) -> int | None:
+    """Pooled tables × slots any two-non-host pair can use (None: not a constraint)."""
+    if not prep.has_tables:
+        return None
+    slots: set[int] = set()
+    for prepared in prep.pairs:
+        if not prep.is_host(prepared.a) and not prep.is_host(prepared.b):
+            slots.update(prepared.slots)
+    return len(prep.pooled_tables) * len(slots)
+
+
+def _is_pooled(prep: Prepared, pair_index: int) -> bool:
+    prepared = prep.pairs[pair_index]
+    return prep.has_tables and not prep.is_host(prepared.a) and not prep.is_host(prepared.b)
+
+
+def _largest_gain(prep: Prepared) -> int:
+    """An upper bound on what one meeting can add: weight plus two first bonuses."""
+    top_bonus = max([0, *prep.problem.meeting_bonus])
+    top_weight = max([0, *(p.pair.weight for p in prep.pairs)])
+    return top_weight + 2 * top_bonus
+
+
+def _solve_flow(prep: Prepared, pooled_penalty: int) -> tuple[int, list[int], int]:
+    """Double-cover flow value (2× the matching value), pairs used, pooled arcs used."""
     problem = prep.problem
     n = len(prep.participant_ids)
     source, sink = 2 * n, 2 * n + 1
@@ -63,15 +119,16 @@ def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
         if rest > 0:
             flow.add_arc_with_capacity_and_unit_cost(source, left, rest, 0)
             flow.add_arc_with_capacity_and_unit_cost(right, sink, rest, 0)
-    pair_arcs: list[tuple[int, int, int]] = []
+    pair_arcs: list[tuple[int, int, int, bool]] = []
     for prepared in prep.pairs:
         if not prepared.slots:
             continue
         a, b = prepared.a, prepared.b
-        weight = prepared.pair.weight
-        forward = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, -weight)
-        backward = flow.add_arc_with_capacity_and_unit_cost(b, n + a, 1, -weight)
-        pair_arcs.append((prepared.index, forward, backward))
+        pooled = _is_pooled(prep, prepared.index)
+        cost = -prepared.pair.weight + (pooled_penalty if pooled else 0)
+        forward = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, cost)
+        backward = flow.add_arc_with_capacity_and_unit_cost(b, n + a, 1, cost)
+        pair_arcs.append((prepared.index, forward, backward, pooled))
     # Unused capacity drains straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, total_supply, 0)
     flow.set_node_supply(source, total_supply)
@@ -79,6 +136,12 @@ def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"relaxation flow failed with status {status}")
-    value = -flow.optimal_cost()
-    picked = [index for index, fwd, bwd in pair_arcs if flow.flow(fwd) + flow.flow(bwd) >= 1]
-    return value // 2, picked
+    picked = []
+    pooled_used = 0
+    for index, forward, backward, pooled in pair_arcs:
+        used = flow.flow(forward) + flow.flow(backward)
+        if used:
+            picked.append(index)
+            if pooled:
+                pooled_used += used
+    return -flow.optimal_cost(), picked, pooled_used

@@ -39,6 +39,9 @@ from solver.validation import breaks_per_participant, check, meeting_counts, obj
 # Share of the time limit for timetabling the relaxation's pairs (phase 1).
 FOCUS_SHARE = 0.35
 
+# At most this share of the time limit completes a hint (see ScheduleModel.add_hint).
+HINT_SHARE = 0.05
+
 # Above this many x variables the model is restricted to candidate pairs: about
 # 1 KB of memory per variable once constraints are in, so this stays well under 4 GB.
 MAX_MODEL_VARIABLES = 600_000
@@ -87,6 +90,7 @@ def solve(
         )
     report = _Reporter(progress, started)
     hint = greedy.chosen
+    hint_sides = greedy.sides
     phases: dict[str, dict] = {}
 
     # Phase 1: timetable the pairs the relaxation picks (plus must, locked, current).
@@ -98,7 +102,11 @@ def solve(
     if len(focus) < len(prep.pairs):
         sub = _restrict(prep, focus)
         model = ScheduleModel(sub)
-        model.add_hint(_translate(greedy.chosen, prep, sub))
+        model.add_hint(
+            _translate(greedy.chosen, prep, sub),
+            _translate_sides(greedy.sides, prep, sub),
+            complete_within=HINT_SHARE * time_limit,
+        )
         mark = lap("build_focus", mark)
         remaining = time_limit - (time.perf_counter() - started)
         solution, _ = model.solve(
@@ -114,6 +122,7 @@ def solve(
             meetings = assign_tables(sub, solution.chosen, solution.sides, preferred_tables)
             options.append((meetings, "cp_sat_focus"))
             hint = _translate(solution.chosen, sub, prep)
+            hint_sides = _translate_sides(solution.sides, sub, prep)
         proven_infeasible = solution.status == "INFEASIBLE"
 
     best = _best_valid(problem, options)
@@ -125,7 +134,11 @@ def solve(
         candidates = _candidate_pairs(prep, [pair for pair, _ in hint], flow_pairs)
         model_prep = prep if candidates is None else _restrict(prep, candidates)
         model = ScheduleModel(model_prep)
-        model.add_hint(_translate(hint, prep, model_prep))
+        model.add_hint(
+            _translate(hint, prep, model_prep),
+            _translate_sides(hint_sides, prep, model_prep),
+            complete_within=HINT_SHARE * time_limit,
+        )
         mark = lap("build", mark)
         remaining = time_limit - (time.perf_counter() - started)
         solution, _ = model.solve(
@@ -312,6 +325,20 @@ def _translate(
         key = source.pairs[pair_index].pair.key
         if key in target.pair_index:
             out.append((target.pair_index[key], slot))
+    return out
+
+
+def _translate_sides(
+    sides: dict[tuple[int, int], int], source: Prepared, target: Prepared
+) -> dict[tuple[int, int], int]:
+    """Host–host side choices from one prepared problem's pair indices to another's."""
+    if source is target:
+        return sides
+    out = {}
+    for (pair_index, slot), host in sides.items():
+        key = source.pairs[pair_index].pair.key
+        if key in target.pair_index:
+            out[target.pair_index[key], slot] = host
     return out
 
 
