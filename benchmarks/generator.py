@@ -47,19 +47,48 @@ BREAK_PENALTY = 1
 CHANGE_PENALTY = 6
 
 # Buyer screening: (answer, score, probability). A declined pair is left out.
-SCREENING = (("declined", 0, 0.10), ("neutral", 1, 0.45), ("accept", 1, 0.15),
-             ("accept", 2, 0.18), ("accept", 3, 0.12))
+SCREENING = (
+    ("declined", 0, 0.10),
+    ("neutral", 1, 0.45),
+    ("accept", 1, 0.15),
+    ("accept", 2, 0.18),
+    ("accept", 3, 0.12),
+)
 SUPPLIER_LEVELS = ((1, 0.3), (2, 0.4), (3, 0.3))
 
 FAMILIES: dict[str, dict] = {
-    "fair": {"buyers": 40, "suppliers": 200, "days": 1, "hosted": True, "pooled_tables": 0,
-             "two_desk_share": 0.0},
-    "pooled": {"buyers": 60, "suppliers": 120, "days": 1, "hosted": False, "pooled_tables": 21,
-               "two_desk_share": 0.0},
-    "expo": {"buyers": 200, "suppliers": 1500, "days": 2, "hosted": True, "pooled_tables": 0,
-             "two_desk_share": 0.12},
-    "mega": {"buyers": 1000, "suppliers": 5000, "days": 3, "hosted": True, "pooled_tables": 0,
-             "two_desk_share": 0.12},
+    "fair": {
+        "buyers": 40,
+        "suppliers": 200,
+        "days": 1,
+        "hosted": True,
+        "pooled_tables": 0,
+        "two_desk_share": 0.0,
+    },
+    "pooled": {
+        "buyers": 60,
+        "suppliers": 120,
+        "days": 1,
+        "hosted": False,
+        "pooled_tables": 21,
+        "two_desk_share": 0.0,
+    },
+    "expo": {
+        "buyers": 200,
+        "suppliers": 1500,
+        "days": 2,
+        "hosted": True,
+        "pooled_tables": 0,
+        "two_desk_share": 0.12,
+    },
+    "mega": {
+        "buyers": 1000,
+        "suppliers": 5000,
+        "days": 3,
+        "hosted": True,
+        "pooled_tables": 0,
+        "two_desk_share": 0.12,
+    },
 }
 COMPACT_FAMILIES = ("compact", "compact-infeasible")
 ALL_FAMILIES = (*FAMILIES, "repair", *COMPACT_FAMILIES)
@@ -74,7 +103,10 @@ def generate(family: str, seed: int = 0, **overrides: object) -> Problem:
     underlying expo) plus ``no_show_share``. ``compact`` accepts ``companies``,
     ``meetings``, ``slots``, ``tables``.
     """
-    rng = random.Random(f"{family}:{seed}")
+    # Both compact variants share their random stream: the infeasible one is the same
+    # fair with one table too few.
+    stream = "compact" if family in COMPACT_FAMILIES else family
+    rng = random.Random(f"{stream}:{seed}")
     if family in FAMILIES:
         params = {**FAMILIES[family], **overrides}
         return _buyer_supplier_problem(rng, family, **params)
@@ -154,8 +186,9 @@ def _buyer_supplier_problem(
         open_slots = len(available) if available is not None else len(slots)
         # Buyers cap their day: most want a few free slots for walk-ins and e-mail.
         cap = max(1, round(open_slots * parallel * rng.uniform(0.6, 1.0)))
-        participants.append(Participant(buyer_id, "buyer", f"バイヤー {buyer_id}", available,
-                                        cap, parallel))
+        participants.append(
+            Participant(buyer_id, "buyer", f"バイヤー {buyer_id}", available, cap, parallel)
+        )
         if hosted:
             for desk in range(parallel):
                 tables.append(Table(f"T-{buyer_id}-{desk + 1}", "Hall A", buyer_id))
@@ -169,8 +202,14 @@ def _buyer_supplier_problem(
     pairs: list[Pair] = []
     for i in range(suppliers):
         supplier_id = f"S{i + 1:05d}"
-        participants.append(Participant(supplier_id, "supplier", f"サプライヤー {supplier_id}",
-                                        _late_or_early(rng, grid, late_share)))
+        participants.append(
+            Participant(
+                supplier_id,
+                "supplier",
+                f"サプライヤー {supplier_id}",
+                _late_or_early(rng, grid, late_share),
+            )
+        )
         wanted = min(buyers, max(1, round(rng.gauss(requests_mean, 1.2))))
         chosen: list[str] = []
         while len(chosen) < wanted:
@@ -219,12 +258,18 @@ def repair_from(
     cannot be kept). Every change to the rest of the plan costs ``change_penalty``.
     """
     rng = random.Random(f"repair:{seed}")
-    first_day = [s for s in problem.slots if s.start.astimezone(TOKYO).date()
-                 == problem.slots[0].start.astimezone(TOKYO).date()]
+    first_day = [
+        s
+        for s in problem.slots
+        if s.start.astimezone(TOKYO).date() == problem.slots[0].start.astimezone(TOKYO).date()
+    ]
     now = first_day[len(first_day) // 3].start
     started = {s.id for s in problem.slots if s.start < now}
-    absent = set(rng.sample([p.id for p in problem.participants],
-                            round(no_show_share * len(problem.participants))))
+    absent = set(
+        rng.sample(
+            [p.id for p in problem.participants], round(no_show_share * len(problem.participants))
+        )
+    )
     participants = tuple(
         replace(p, available=frozenset()) if p.id in absent else p for p in problem.participants
     )
@@ -268,12 +313,17 @@ def _compact_problem(
     minutes = 15 if n_slots >= 18 else 20 if n_slots >= 14 else 25
     morning = n_slots // 2
     day = FIRST_DAY
-    starts = [datetime(day.year, day.month, day.day, 12, tzinfo=TOKYO)
-              - timedelta(minutes=minutes * k) for k in range(morning, 0, -1)]
-    starts += [datetime(day.year, day.month, day.day, 13, tzinfo=TOKYO)
-               + timedelta(minutes=minutes * k) for k in range(n_slots - morning)]
-    slot_list = [Slot(f"s{i + 1:02d}", st, st + timedelta(minutes=minutes))
-                 for i, st in enumerate(starts)]
+    starts = [
+        datetime(day.year, day.month, day.day, 12, tzinfo=TOKYO) - timedelta(minutes=minutes * k)
+        for k in range(morning, 0, -1)
+    ]
+    starts += [
+        datetime(day.year, day.month, day.day, 13, tzinfo=TOKYO) + timedelta(minutes=minutes * k)
+        for k in range(n_slots - morning)
+    ]
+    slot_list = [
+        Slot(f"s{i + 1:02d}", st, st + timedelta(minutes=minutes)) for i, st in enumerate(starts)
+    ]
     sessions = [list(range(morning)), list(range(morning, n_slots))]
     target = min(target, int(27 * 0.85 * n_slots))
     n_tables = tables or rng.randint(max(12, math.ceil(target / (0.85 * n_slots))), 27)
@@ -293,9 +343,13 @@ def _compact_problem(
         order = all_slots[:]
         rng.shuffle(order)
         for s in order:
-            if (used[s] < n_tables and s not in busy[a] and s not in busy[b]
-                    and count_breaks(all_slots, busy[a] | {s}) <= 2
-                    and count_breaks(all_slots, busy[b] | {s}) <= 2):
+            if (
+                used[s] < n_tables
+                and s not in busy[a]
+                and s not in busy[b]
+                and count_breaks(all_slots, busy[a] | {s}) <= 2
+                and count_breaks(all_slots, busy[b] | {s}) <= 2
+            ):
                 busy[a].add(s)
                 busy[b].add(s)
                 used[s] += 1
@@ -315,8 +369,9 @@ def _compact_problem(
                 gone = {s for s in free if s > max(mine)}
         elif free and rng.random() < 0.12:
             gone = set(rng.sample(free, min(len(free), rng.randint(1, 2))))  # forbidden slots
-        available = None if not gone else frozenset(
-            slot_list[s].id for s in all_slots if s not in gone)
+        available = (
+            None if not gone else frozenset(slot_list[s].id for s in all_slots if s not in gone)
+        )
         participants.append(Participant(c, "company", f"企業 {c}", available))
 
     pairs = []

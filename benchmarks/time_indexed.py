@@ -189,8 +189,9 @@ def first_cut_cpsat(
     for index, coef, lo, hi in lm.rows:
         if not index:
             continue
-        expr = cp_model.LinearExpr.weighted_sum([variables[i] for i in index],
-                                                 [int(c) for c in coef])
+        expr = cp_model.LinearExpr.weighted_sum(
+            [variables[i] for i in index], [int(c) for c in coef]
+        )
         if lo == hi:
             model.add(expr == int(lo))
         else:
@@ -199,8 +200,11 @@ def first_cut_cpsat(
             if hi != INF:
                 model.add(expr <= int(hi))
     scored = [i for i, c in enumerate(lm.cost) if c]
-    model.maximize(cp_model.LinearExpr.weighted_sum([variables[i] for i in scored],
-                                                    [int(lm.cost[i]) for i in scored]))
+    model.maximize(
+        cp_model.LinearExpr.weighted_sum(
+            [variables[i] for i in scored], [int(lm.cost[i]) for i in scored]
+        )
+    )
     built = time.perf_counter() - started
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit - built)
@@ -212,6 +216,7 @@ def first_cut_cpsat(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ModelResult([], name, None, stats)
     meetings = [m for x, m in lm.meeting_of.items() if solver.value(variables[x])]
+    stats["model_objective"] = round(solver.objective_value + lm.constant)
     return ModelResult(meetings, name, solver.best_objective_bound + lm.constant, stats)
 
 
@@ -243,12 +248,21 @@ def mip_highs(
         values.extend(coef)
         lows.append(-highspy.kHighsInf if lo == -INF else lo)
         highs.append(highspy.kHighsInf if hi == INF else hi)
-    h.addRows(len(rows), np.array(lows), np.array(highs), len(indices),
-              np.array(starts, dtype=np.int32), np.array(indices, dtype=np.int32),
-              np.array(values, dtype=np.float64))
+    h.addRows(
+        len(rows),
+        np.array(lows),
+        np.array(highs),
+        len(indices),
+        np.array(starts, dtype=np.int32),
+        np.array(indices, dtype=np.int32),
+        np.array(values, dtype=np.float64),
+    )
     integral = [i for i, flag in enumerate(lm.integer) if flag]
-    h.changeColsIntegrality(len(integral), np.array(integral, dtype=np.int32),
-                            np.array([highspy.HighsVarType.kInteger] * len(integral)))
+    h.changeColsIntegrality(
+        len(integral),
+        np.array(integral, dtype=np.int32),
+        np.array([highspy.HighsVarType.kInteger] * len(integral)),
+    )
     built = time.perf_counter() - started
     h.setOptionValue("time_limit", max(0.1, time_limit - built))
     h.run()
@@ -260,4 +274,5 @@ def mip_highs(
         return ModelResult([], status.upper(), bound, stats)
     values_ = h.getSolution().col_value
     meetings = [m for x, m in lm.meeting_of.items() if values_[x] > 0.5]
+    stats["model_objective"] = round(info.objective_function_value + lm.constant)
     return ModelResult(meetings, status.upper(), bound, stats)
