@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -50,7 +51,7 @@ def _translated(string: str | tuple[str, ...]) -> bool:
     return all(_forms(string))
 
 
-def _ja_catalog():  # type: ignore[no-untyped-def]
+def _ja_catalog() -> Catalog:
     with JA_PO.open("rb") as fh:
         return read_po(fh, locale="ja")
 
