@@ -29,7 +29,14 @@ demo: $(VENV)/.installed
 	$(BIN)/matchfair demo load
 	$(BIN)/matchfair serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+# Mozilla's ical.js, one of the independent parsers the calendar tests read feeds with.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/js --no-audit --no-fund --silent \
+	  || echo "WARNING: npm ci failed: the ical.js calendar checks will be SKIPPED." >&2; \
+	else echo "WARNING: npm is not installed: the ical.js calendar checks will be SKIPPED." >&2; fi
+
+test: $(VENV)/.installed-test tests/js/node_modules/.package-lock.json
 	bash .ci/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -57,7 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
-    from web import events, participants_admin
+    from web import events, participants_admin, schedules
 
     app.register_blueprint(events.bp)
     app.register_blueprint(participants_admin.bp)
+    app.register_blueprint(schedules.bp)

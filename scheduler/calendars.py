@@ -1,0 +1,256 @@
+"""iCalendar feeds (RFC 5545, RFC 7986): one per participant, and the whole event for staff.
+
+Feeds are polled by thousands of calendar apps, so the same data must give the same
+bytes: DTSTAMP and LAST-MODIFIED are the meeting's own ``updated_at`` (not "now"),
+everything is ordered, and the ETag is a hash of the bytes.
+
+What the ``icalendar`` library does by default and why it is corrected here:
+
+- ``Calendar.new()`` adds a calendar-level UID and its own PRODID, and
+  ``Event.new()`` a random UID and DTSTAMP = now: the components are built with
+  the plain constructors and every property is set explicitly.
+- NAME and X-WR-CALNAME are not in its type map, so a plain string is written
+  unescaped (a comma or semicolon in an event name breaks strict parsers): they are
+  added as ``vText``; X-PUBLISHED-TTL given a ``timedelta`` comes out as Python's
+  ``1:00:00`` instead of ``PT1H``, so it is added as ``vDuration``.
+- It adds no VTIMEZONE for the TZIDs it writes: one is generated for the event's
+  zone, covering only the years of the event so the feed stays small.
+
+The library itself writes CRLF line ends, UTF-8 without BOM and folds at 75
+octets on character boundaries; the tests check those too.
+
+Titles and descriptions are in the participant's language. A calendar app shows
+the feed outside any web request, so the few phrases live here, in both languages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Timezone, vDuration, vText
+from icalendar import Event as VEvent
+from sqlalchemy.orm import Session
+
+from scheduler.models import Event, Meeting, MeetingStatus, Participant, Table
+from scheduler.schedule_view import (
+    event_meetings,
+    meeting_purpose,
+    personal_schedule,
+    profile_summary,
+    stated_purposes,
+)
+
+PRODID = "-//matchfair//matchfair schedule 1.0//EN"
+# A host-independent UID domain: moving the app to another host must not duplicate events.
+UID_DOMAIN = "matchfair"
+REFRESH_INTERVAL = timedelta(hours=1)
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ja": {
+        "meeting": "商談: {name}",
+        "pair": "商談: {a} × {b}",
+        "table": " ({table})",
+        "cancelled": "[取消] ",
+        "location": "{room} テーブル{table}",
+        "counterpart": "商談相手: {name}",
+        "profile": "会社概要: {text}",
+        "purpose": "商談の目的: {text}",
+        "where": "場所: {text}",
+        "schedule": "スケジュール: {url}",
+        "cancelled_note": "この商談は取り消されました。",
+        "calendar": "{event} 商談スケジュール ({name})",
+        "staff_calendar": "{event} 全商談 (スタッフ用)",
+    },
+    "en": {
+        "meeting": "Meeting: {name}",
+        "pair": "Meeting: {a} × {b}",
+        "table": " ({table})",
+        "cancelled": "[Cancelled] ",
+        "location": "{room}, table {table}",
+        "counterpart": "With: {name}",
+        "profile": "Profile: {text}",
+        "purpose": "Purpose: {text}",
+        "where": "Where: {text}",
+        "schedule": "Schedule: {url}",
+        "cancelled_note": "This meeting has been cancelled.",
+        "calendar": "{event} meetings ({name})",
+        "staff_calendar": "{event} all meetings (staff)",
+    },
+}
+
+
+def texts(locale: str) -> dict[str, str]:
+    """The phrases for ``locale`` (Japanese unless it is English)."""
+    return TEXTS["en"] if (locale or "").lower().startswith("en") else TEXTS["ja"]
+
+
+@dataclass(frozen=True)
+class CalendarFeed:
+    """A serialised feed with what HTTP caching needs."""
+
+    body: bytes
+    etag: str  # hex digest of ``body`` (unquoted)
+    last_modified: datetime  # the newest change among its meetings (UTC)
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    """The UID a meeting keeps for life, whatever moves or cancels it."""
+    return f"{meeting.uid}@{UID_DOMAIN}"
+
+
+def location_text(table: Table | None, locale: str) -> str:
+    """Where in the venue the meeting is: room and table (empty when no table is assigned)."""
+    if table is None:
+        return ""
+    return texts(locale)["location"].format(room=table.room.name, table=table.label)
+
+
+def participant_feed(
+    session: Session, participant: Participant, *, schedule_url: str
+) -> CalendarFeed:
+    """The participant's meetings (cancelled ones kept, marked) in its own language.
+
+    ``schedule_url`` is the personal schedule page, linked from every event. Before
+    publication the calendar is valid but has no events.
+    """
+    event = participant.event
+    words = texts(participant.locale)
+    schedule = personal_schedule(session, participant)
+    calendar = _calendar(
+        event, words["calendar"].format(event=event.name, name=participant.display_name)
+    )
+    for view in schedule.all_meetings:
+        meeting = view.meeting
+        name = view.counterpart.display_name
+        summary = words["meeting"].format(name=name)
+        description = [words["counterpart"].format(name=_name_with_code(view.counterpart))]
+        summary_profile = profile_summary(view.counterpart.organization, participant.locale)
+        if summary_profile:
+            description.append(words["profile"].format(text=summary_profile))
+        if view.purpose:
+            description.append(words["purpose"].format(text=view.purpose))
+        calendar.add_component(
+            _vevent(event, meeting, summary, description, participant.locale, schedule_url)
+        )
+    return _finish(calendar, event, [v.meeting for v in schedule.all_meetings])
+
+
+def event_feed(
+    session: Session, event: Event, *, locale: str = "ja", url: str = ""
+) -> CalendarFeed:
+    """Every meeting of the event (cancelled ones kept), for staff calendars.
+
+    Staff see the schedule being prepared too, so this does not wait for publication.
+    """
+    words = texts(locale)
+    calendar = _calendar(event, words["staff_calendar"].format(event=event.name))
+    meetings = event_meetings(session, event)
+    purposes = stated_purposes(session, event)
+    for meeting in meetings:
+        a, b = meeting.participant_a, meeting.participant_b
+        summary = words["pair"].format(a=a.display_name, b=b.display_name)
+        description = [
+            words["counterpart"].format(name=f"{_name_with_code(a)} × {_name_with_code(b)}")
+        ]
+        purpose = meeting_purpose(meeting, purposes)
+        if purpose:
+            description.append(words["purpose"].format(text=purpose))
+        calendar.add_component(_vevent(event, meeting, summary, description, locale, url))
+    return _finish(calendar, event, meetings)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _name_with_code(participant: Participant) -> str:
+    code = f" [{participant.code}]" if participant.code else ""
+    return f"{participant.display_name}{code}"
+
+
+def _calendar(event: Event, name: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-calname", vText(name))
+    calendar.add("x-wr-timezone", event.timezone)
+    calendar.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
+    return calendar
+
+
+def _vevent(
+    event: Event,
+    meeting: Meeting,
+    summary: str,
+    description_lines: list[str],
+    locale: str,
+    url: str,
+) -> VEvent:
+    words = texts(locale)
+    zone = ZoneInfo(event.timezone)
+    cancelled = meeting.status == MeetingStatus.CANCELLED
+    table = meeting.table
+    if table is not None:
+        summary += words["table"].format(table=table.label)
+    if cancelled:
+        summary = words["cancelled"] + summary
+    location = location_text(table, locale)
+    lines = list(description_lines)
+    where = " ".join(part for part in (event.venue, location) if part)
+    if where:
+        lines.append(words["where"].format(text=where))
+    if url:
+        lines.append(words["schedule"].format(url=url))
+    if cancelled:
+        lines.insert(0, words["cancelled_note"])
+    changed = _utc(meeting.updated_at)
+
+    vevent = VEvent()
+    vevent.add("uid", meeting_uid(meeting))
+    vevent.add("dtstamp", changed)
+    vevent.add("last-modified", changed)
+    vevent.add("sequence", meeting.version)
+    vevent.add("dtstart", meeting.slot.starts_at.astimezone(zone))
+    vevent.add("dtend", meeting.slot.ends_at.astimezone(zone))
+    vevent.add("summary", vText(summary))
+    vevent.add("description", vText("\n".join(lines)))
+    if location:
+        vevent.add("location", vText(location))
+    if url:
+        vevent.add("url", url)
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    # Some clients ignore STATUS: a transparent event at least does not block the time.
+    vevent.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    return vevent
+
+
+def _finish(calendar: Calendar, event: Event, meetings: Sequence[Meeting]) -> CalendarFeed:
+    calendar.subcomponents.insert(0, _vtimezone(event, meetings))
+    body = calendar.to_ical()
+    changes = [_utc(m.updated_at) for m in meetings]
+    last_modified = max([*changes, _utc(event.updated_at)]).replace(microsecond=0)
+    return CalendarFeed(
+        body=body, etag=hashlib.sha256(body).hexdigest()[:32], last_modified=last_modified
+    )
+
+
+def _vtimezone(event: Event, meetings: Sequence[Meeting]) -> Timezone:
+    """The event zone's rules for the years the meetings (or the event's slots) span."""
+    zone = ZoneInfo(event.timezone)
+    starts = [m.slot.starts_at for m in meetings] or [s.starts_at for s in event.slots]
+    years = [moment.astimezone(zone).year for moment in starts] or [_utc(event.created_at).year]
+    return Timezone.from_tzid(
+        event.timezone, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # SQLite round trips may drop the zone; stored values are UTC
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,193 @@
+"""Printed material: each company's schedule sheet, a sign per table, the reception grid.
+
+The layout lives in HTML templates (``templates/print/``) that the web layer renders;
+this module prepares what they show (pages already split, so templates only loop) and
+turns the HTML into PDF with WeasyPrint. WeasyPrint and a Japanese font are optional
+at run time: ``make demo`` works without them, and printing then raises
+:class:`PrintingUnavailable` with a message saying what to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import ModuleType
+from typing import TypeVar
+
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import DomainError
+from scheduler.i18n import N_
+from scheduler.models import Event, Meeting, MeetingStatus, Room, Slot, Table
+from scheduler.schedule_view import PersonalSchedule, event_meetings, slots_by_day
+
+# The master grid on A3 landscape: this many tables (rows) and slots (columns) per page.
+GRID_TABLES_PER_PAGE = 16
+GRID_SLOTS_PER_PAGE = 12
+JAPANESE_FONT_FAMILY = "Noto Sans CJK JP"
+T = TypeVar("T")
+
+
+class PrintingUnavailable(DomainError):
+    """The PDF renderer or the Japanese fonts are not installed on this machine."""
+
+    status_code = 503
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _load_weasyprint() -> ModuleType:
+    """WeasyPrint, imported only when printing (it needs Pango, and takes a second)."""
+    import weasyprint
+
+    return weasyprint
+
+
+@lru_cache(maxsize=1)
+def japanese_font_installed() -> bool:
+    """Whether fontconfig knows a Japanese font (without one, Japanese prints as boxes)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    try:
+        found = subprocess.run(
+            [fc_list, ":lang=ja", "family"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.stdout.strip())
+
+
+def check_printing() -> ModuleType:
+    """WeasyPrint, ready to print Japanese, or :class:`PrintingUnavailable` saying why."""
+    try:
+        weasyprint = _load_weasyprint()
+    except (ImportError, OSError):
+        raise PrintingUnavailable(
+            N_(
+                "PDF printing is not available on this server: install WeasyPrint "
+                "(pip install weasyprint) and the Pango library, then restart the app."
+            )
+        ) from None
+    if not japanese_font_installed():
+        raise PrintingUnavailable(
+            N_(
+                "PDF printing needs a Japanese font on this server: install "
+                "fonts-noto-cjk (Debian/Ubuntu) and restart the app."
+            )
+        )
+    return weasyprint
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """Print ``html`` (with its own ``@page`` rules) to PDF bytes."""
+    weasyprint = check_printing()
+    return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+
+
+def qr_svg_data_uri(url: str) -> str:
+    """A QR code of ``url`` as an SVG data URI, drawn locally (no internet at the venue)."""
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+# --------------------------------------------------------------------------- content
+
+
+@dataclass(frozen=True)
+class CompanySheet:
+    """One company's A4 sheet: its meetings, free slots and a QR code of its page."""
+
+    schedule: PersonalSchedule
+    url: str
+    qr: str
+
+
+def company_sheet(schedule: PersonalSchedule, url: str) -> CompanySheet:
+    """The sheet for one participant's published schedule, linking to ``url``."""
+    return CompanySheet(schedule=schedule, url=url, qr=qr_svg_data_uri(url))
+
+
+@dataclass(frozen=True)
+class TableSign:
+    """An A4 landscape sign for one table on one day: its label and its meetings."""
+
+    table: Table
+    day: str  # ISO date in the event's zone
+    rows: list[tuple[Slot, Meeting | None]]
+
+
+def table_signs(session: Session, event: Event) -> list[TableSign]:
+    """A sign per table and day, listing every slot with its meeting (or none)."""
+    by_cell = _active_by_cell(session, event)
+    signs: list[TableSign] = []
+    for table in _tables(session, event):
+        for day, slots in slots_by_day(event).items():
+            rows = [(slot, by_cell.get((table.id, slot.id))) for slot in slots]
+            signs.append(TableSign(table=table, day=day, rows=rows))
+    return signs
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """One A3 page of the reception grid: some tables (rows) by some slots (columns)."""
+
+    day: str
+    tables: list[Table]
+    slots: list[Slot]
+    cells: dict[tuple[int, int], Meeting] = field(default_factory=dict)  # (table, slot)
+    number: int = 1
+    of: int = 1
+
+    def meeting(self, table: Table, slot: Slot) -> Meeting | None:
+        return self.cells.get((table.id, slot.id))
+
+
+def master_grid(session: Session, event: Event) -> list[GridPage]:
+    """The reception desk's grid of every day, split into pages that fit A3 landscape."""
+    by_cell = _active_by_cell(session, event)
+    tables = _tables(session, event)
+    pages: list[GridPage] = []
+    for day, slots in slots_by_day(event).items():
+        for slot_part in _chunks(slots, GRID_SLOTS_PER_PAGE):
+            for table_part in _chunks(tables, GRID_TABLES_PER_PAGE):
+                table_ids = {t.id for t in table_part}
+                slot_ids = {s.id for s in slot_part}
+                cells = {
+                    key: meeting
+                    for key, meeting in by_cell.items()
+                    if key[0] in table_ids and key[1] in slot_ids
+                }
+                pages.append(GridPage(day=day, tables=table_part, slots=slot_part, cells=cells))
+    return [
+        GridPage(p.day, p.tables, p.slots, p.cells, number=i, of=len(pages))
+        for i, p in enumerate(pages, start=1)
+    ]
+
+
+def _tables(session: Session, event: Event) -> list[Table]:
+    return list(
+        session.scalars(
+            select(Table)
+            .join(Room, Table.room_id == Room.id)
+            .where(Table.event_id == event.id)
+            .order_by(Room.sort_order, Table.sort_order, Table.label)
+        )
+    )
+
+
+def _active_by_cell(session: Session, event: Event) -> dict[tuple[int, int], Meeting]:
+    cells: dict[tuple[int, int], Meeting] = {}
+    for meeting in event_meetings(session, event, include_cancelled=False):
+        if meeting.table_id is not None and meeting.status != MeetingStatus.CANCELLED:
+            cells[(meeting.table_id, meeting.slot_id)] = meeting
+    return cells
+
+
+def _chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)] or [[]]

@@ -1,0 +1,206 @@
+"""The published schedule as pages, calendar feeds, printed sheets and exports read it.
+
+One place answers "is the schedule out?" and "what does participant X see?", so the
+personal page, the .ics feed and the printed sheet can never disagree. Read-only:
+nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.models import (
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    Organization,
+    Participant,
+    Phase,
+    Room,
+    Slot,
+    Table,
+)
+from scheduler.vocabulary import technology_label
+
+# Until publishing records a version (Event.published_at), the phase says it.
+PUBLISHED_PHASES = frozenset({Phase.PUBLISHED, Phase.ON_THE_DAY, Phase.CLOSED})
+PROFILE_SUMMARY_CHARS = 160
+
+
+def is_published(event: Event) -> bool:
+    """Whether participants may see the schedule: it has been published at least once."""
+    if getattr(event, "published_at", None) is not None:
+        return True
+    return event.phase in PUBLISHED_PHASES
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """One meeting as one participant sees it: the other side, where, when and why."""
+
+    meeting: Meeting
+    counterpart: Participant
+    purpose: str
+
+    @property
+    def slot(self) -> Slot:
+        return self.meeting.slot
+
+    @property
+    def table(self) -> Table | None:
+        return self.meeting.table
+
+    @property
+    def room(self) -> Room | None:
+        return self.meeting.table.room if self.meeting.table is not None else None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.meeting.status == MeetingStatus.CANCELLED
+
+
+@dataclass(frozen=True)
+class PersonalSchedule:
+    """What a participant's page, sheet and feed show."""
+
+    participant: Participant
+    published: bool
+    meetings: list[MeetingView] = field(default_factory=list)  # active, by start time
+    cancelled: list[MeetingView] = field(default_factory=list)
+    free_slots: list[Slot] = field(default_factory=list)
+
+    @property
+    def all_meetings(self) -> list[MeetingView]:
+        """Active and cancelled meetings, by start time (calendar feeds keep cancellations)."""
+        return sorted([*self.meetings, *self.cancelled], key=_view_order)
+
+
+def _view_order(view: MeetingView) -> tuple[datetime, str, int]:
+    return (view.slot.starts_at, view.table.label if view.table else "", view.meeting.id)
+
+
+def event_meetings(
+    session: Session, event: Event, *, include_cancelled: bool = True
+) -> list[Meeting]:
+    """The event's meetings with their pair, slot and table loaded, in a stable order
+    (start time, table order, id) so every export of the same data is identical."""
+    query = (
+        select(Meeting)
+        .join(Slot, Meeting.slot_id == Slot.id)
+        .outerjoin(Table, Meeting.table_id == Table.id)
+        .where(Meeting.event_id == event.id)
+        .options(
+            selectinload(Meeting.participant_a).selectinload(Participant.organization),
+            selectinload(Meeting.participant_b).selectinload(Participant.organization),
+            selectinload(Meeting.slot),
+            selectinload(Meeting.table).selectinload(Table.room),
+        )
+        .order_by(Slot.starts_at, Table.sort_order, Table.label, Meeting.id)
+    )
+    if not include_cancelled:
+        query = query.where(Meeting.status != MeetingStatus.CANCELLED)
+    return list(session.scalars(query))
+
+
+def stated_purposes(session: Session, event: Event) -> dict[tuple[int, int], str]:
+    """The notes each side wrote with its request, keyed by (from, to) participant ids."""
+    rows = session.execute(
+        select(Interest.from_participant_id, Interest.to_participant_id, Interest.note).where(
+            Interest.event_id == event.id, Interest.note != "", Interest.declined.is_(False)
+        )
+    )
+    return {(a, b): note.strip() for a, b, note in rows if note.strip()}
+
+
+def meeting_purpose(meeting: Meeting, purposes: dict[tuple[int, int], str]) -> str:
+    """The meeting's purpose: the one set on the meeting, else what the pair wrote when
+    requesting it (both sides' notes, A's first)."""
+    if meeting.purpose.strip():
+        return meeting.purpose.strip()
+    a, b = meeting.participant_a_id, meeting.participant_b_id
+    notes = [purposes.get((a, b), ""), purposes.get((b, a), "")]
+    return "\n".join(n for n in notes if n)
+
+
+def profile_summary(
+    organization: Organization, locale: str = "ja", limit: int = PROFILE_SUMMARY_CHARS
+) -> str:
+    """A short public profile: place, industry, main technologies, then the description
+    cut to ``limit`` characters (no contact details: they are not public)."""
+    place = f"{organization.prefecture}{organization.city}".strip()
+    techs = [technology_label(code, locale) for code in organization.technologies[:4]]
+    separator = "、" if locale == "ja" else ", "
+    head = [part for part in (place, organization.industry, separator.join(techs)) if part]
+    text = (organization.description or organization.what_we_buy or "").strip()
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return " / ".join(head) + ("\n" + text if text and head else text)
+
+
+def personal_schedule(session: Session, participant: Participant) -> PersonalSchedule:
+    """The participant's published meetings, cancellations and free slots.
+
+    Before publication it is empty (and ``published`` is False), so nothing of a
+    draft schedule leaks through the page, the sheet or the feed.
+    """
+    event = participant.event
+    if not is_published(event):
+        return PersonalSchedule(participant=participant, published=False)
+    meetings = [
+        m
+        for m in event_meetings(session, event)
+        if participant.id in (m.participant_a_id, m.participant_b_id)
+    ]
+    purposes = stated_purposes(session, event)
+    active: list[MeetingView] = []
+    cancelled: list[MeetingView] = []
+    busy: dict[int, int] = defaultdict(int)
+    for meeting in meetings:
+        other = (
+            meeting.participant_b
+            if meeting.participant_a_id == participant.id
+            else meeting.participant_a
+        )
+        view = MeetingView(meeting, other, meeting_purpose(meeting, purposes))
+        if view.cancelled:
+            cancelled.append(view)
+        else:
+            active.append(view)
+            busy[meeting.slot_id] += 1
+    free = [
+        slot
+        for slot in event.slots
+        if participant.is_available(slot) and busy[slot.id] < participant.parallel_desks
+    ]
+    return PersonalSchedule(
+        participant=participant,
+        published=True,
+        meetings=sorted(active, key=_view_order),
+        cancelled=sorted(cancelled, key=_view_order),
+        free_slots=free,
+    )
+
+
+def counterpart_of(meeting: Meeting, participant_id: int) -> Participant:
+    """The other side of ``meeting`` for ``participant_id``."""
+    return (
+        meeting.participant_b
+        if meeting.participant_a_id == participant_id
+        else (meeting.participant_a)
+    )
+
+
+def slots_by_day(event: Event, slots: Sequence[Slot] | None = None) -> dict[str, list[Slot]]:
+    """Slots grouped by their local date (``YYYY-MM-DD`` in the event's zone), in order."""
+    grouped: dict[str, list[Slot]] = defaultdict(list)
+    for slot in sorted(slots if slots is not None else event.slots, key=lambda s: s.starts_at):
+        grouped[event.local(slot.starts_at).date().isoformat()].append(slot)
+    return dict(grouped)

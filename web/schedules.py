@@ -1,0 +1,138 @@
+"""A participant's published schedule: the page, its .ics download and subscription feed,
+and its printable PDF. Everything is reached through the participant's secret links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, g, render_template, request, url_for
+from sqlalchemy import select
+
+from scheduler import calendars, printing
+from scheduler.calendars import CalendarFeed
+from scheduler.models import Participant, ParticipantStatus
+from scheduler.schedule_view import personal_schedule
+from web.database import get_session
+
+bp = Blueprint("schedules", __name__)
+
+INACTIVE = (ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN)
+
+
+def participant_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Open ``view`` only with a valid secret link (``g.participant``), else 404."""
+
+    @wraps(view)
+    def wrapped(token: str, **kwargs: Any) -> Any:
+        participant = get_session().scalar(
+            select(Participant).where(Participant.access_token == token)
+        )
+        if participant is None or participant.status in INACTIVE:
+            abort(404)
+        g.participant = participant
+        return view(token, **kwargs)
+
+    return wrapped
+
+
+def pdf_response(template: str, filename: str, **context: Any) -> Response:
+    """``template`` rendered and printed to PDF (a clear error page if printing is not set up)."""
+    html = render_template(template, **context)
+    body = printing.html_to_pdf(html, base_url=request.url_root)
+    response = Response(body, content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def calendar_response(feed: CalendarFeed, filename: str) -> Response:
+    """The feed as ``text/calendar`` with ETag and Last-Modified, or 304 when unchanged.
+
+    Calendar apps poll every few minutes to hours; a 304 costs one query and a hash.
+    """
+    response = Response(feed.body, content_type="text/calendar; charset=utf-8")
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
+    # Revalidate every time (the ETag makes that cheap); never cached by shared proxies.
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response.make_conditional(request)
+
+
+def subscription_links(feed_url: str, name: str) -> dict[str, str]:
+    """One-click subscription links for Apple (webcal), Google Calendar and Outlook.com."""
+    webcal = "webcal://" + feed_url.split("://", 1)[1]
+    return {
+        "feed": feed_url,
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/r?" + urlencode({"cid": webcal}),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?"
+        + urlencode({"url": feed_url, "name": name}),
+    }
+
+
+def _schedule_url(participant: Participant) -> str:
+    return url_for("schedules.page", token=participant.access_token, _external=True)
+
+
+@bp.get("/p/<token>/schedule")
+@participant_required
+def page(token: str):  # type: ignore[no-untyped-def]
+    participant: Participant = g.participant
+    schedule = personal_schedule(get_session(), participant)
+    feed_url = url_for("schedules.feed", feed_token=participant.feed_token, _external=True)
+    name = f"{participant.event.name} ({participant.display_name})"
+    return render_template(
+        "schedules/page.html",
+        participant=participant,
+        event=participant.event,
+        schedule=schedule,
+        links=subscription_links(feed_url, name),
+        token=token,
+    )
+
+
+@bp.get("/p/<token>/schedule.ics")
+@participant_required
+def download(token: str):  # type: ignore[no-untyped-def]
+    participant: Participant = g.participant
+    feed = calendars.participant_feed(
+        get_session(), participant, schedule_url=_schedule_url(participant)
+    )
+    response = calendar_response(feed, f"{participant.event.slug}-{participant.code}.ics")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{participant.event.slug}-{participant.code or "schedule"}.ics"'
+    )
+    return response
+
+
+@bp.get("/p/<token>/schedule.pdf")
+@participant_required
+def pdf(token: str):  # type: ignore[no-untyped-def]
+    participant: Participant = g.participant
+    schedule = personal_schedule(get_session(), participant)
+    if not schedule.published:
+        abort(404)
+    return pdf_response(
+        "print/sheets.html",
+        f"{participant.event.slug}-{participant.code or 'schedule'}.pdf",
+        event=participant.event,
+        sheets=[printing.company_sheet(schedule, _schedule_url(participant))],
+    )
+
+
+@bp.get("/cal/<feed_token>.ics")
+def feed(feed_token: str):  # type: ignore[no-untyped-def]
+    """The subscription feed: the secret feed token is the only credential (calendar
+    apps cannot log in), so it differs from the page token and can be reissued alone."""
+    session = get_session()
+    participant = session.scalar(select(Participant).where(Participant.feed_token == feed_token))
+    if participant is None or participant.status in INACTIVE:
+        abort(404)
+    result = calendars.participant_feed(
+        session, participant, schedule_url=_schedule_url(participant)
+    )
+    return calendar_response(result, f"{participant.event.slug}.ics")
