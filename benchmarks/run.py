@@ -32,7 +32,14 @@ from solver.problem import Meeting, Problem
 from solver.validation import breaks_per_participant, check, meeting_key, objective
 
 SOLVERS = ("matchfair", "greedy", "slot-by-slot", "cp-sat first cut", "mip highs")
-DEFAULT_FAMILIES = ("fair", "pooled", "expo", "repair", "compact", "mega")
+DEFAULT_FAMILIES = ("fair", "pooled", "expo", "repair", "compact", "mip-scale", "mega")
+# Sizes at which the issue's reference MIP proved optimality (about 100 participants and
+# 400 pairs, 300 participants and 2,000 pairs): smaller fairs, to compare with a proven
+# optimum rather than a bound.
+MIP_SCALE = {
+    "fair 100 participants": {"buyers": 20, "suppliers": 80},
+    "fair 300 participants": {"buyers": 60, "suppliers": 240, "requests_mean": 9},
+}
 DISCUSSION_MARKER = "<!-- discussion -->"
 
 # Time limits in seconds: matchfair gets the target's limit; the model baselines the
@@ -45,6 +52,7 @@ LIMITS = {
     "repair": {"matchfair": 2, "cp-sat first cut": 20, "mip highs": 30},
     "compact": {"matchfair": 10, "cp-sat first cut": 20, "mip highs": 30},
     "compact-infeasible": {"matchfair": 10, "cp-sat first cut": 20, "mip highs": 30},
+    "mip-scale": {"matchfair": 5, "cp-sat first cut": 20, "mip highs": 60},
 }
 QUICK_LIMITS = {"matchfair": 5, "cp-sat first cut": 5, "mip highs": 5}
 # Targets from the issue: (minimum objective/bound, within seconds, memory MB).
@@ -373,6 +381,9 @@ def build_instances(families: list[str], seed: int, quick: bool) -> list[tuple[s
                     generate("compact-infeasible", seed),
                 )
             )
+        elif family == "mip-scale":
+            for name, overrides in MIP_SCALE.items():
+                out.append(("mip-scale", name, generate("fair", seed, **overrides)))
         elif family != "repair":
             out.append((family, family, generate(family, seed)))
     return out
