@@ -1,0 +1,47 @@
+"""The runner measures each solver in its own process and trusts no solver's own numbers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks.baselines import greedy
+from benchmarks.generator import generate
+from benchmarks.run import DISCUSSION_MARKER, Instance, Run, measure, write_markdown
+from solver.problem import Meeting
+from solver.validation import objective
+
+
+def test_measure_validates_and_scores_the_schedule_of_a_spawned_run() -> None:
+    problem = generate("fair", 0, buyers=4, suppliers=12)
+    run = measure("greedy", problem, limit=5, workers=1, seed=0)
+    assert run.status == "DONE" and run.valid
+    assert run.objective == objective(problem, greedy(problem))
+    assert run.peak_mb is not None and run.peak_mb > 10  # an interpreter, at least
+    assert run.seconds is not None and run.seconds < 5
+
+
+def test_an_invalid_schedule_is_reported_and_not_scored_against_the_bound(tmp_path: Path) -> None:
+    problem = generate("fair", 0, buyers=4, suppliers=12)
+    pair = problem.pairs[0]
+    clash = [Meeting(pair.a, pair.b, problem.slots[0].id, None)]  # fair tables are hosted
+    instance = Instance("fair", "fair", problem, relaxation=100, relaxation_seconds=0.0)
+    instance.runs.append(
+        Run(
+            "broken",
+            seconds=0.1,
+            objective=999,
+            status="DONE",
+            meetings=clash,
+            valid=False,
+            notes=["INVALID: 1 violations"],
+        )
+    )
+    out = tmp_path / "bench.md"
+    out.write_text(f"old tables\n{DISCUSSION_MARKER}\nHand-written discussion.\n")
+    args = argparse.Namespace(workers=2, seed=0)
+    write_markdown(out, [instance], args, elapsed=1.0)
+    text = out.read_text()
+    assert "old tables" not in text and "Hand-written discussion." in text
+    row = next(line for line in text.splitlines() if line.startswith("| broken"))
+    assert "999" in row and "999.00%" not in row and "INVALID" in row
