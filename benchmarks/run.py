@@ -450,8 +450,9 @@ def write_markdown(
         "",
         f"Machine: {info['cores']} cores ({info['cpu']}), Python {info['python']}, "
         f"OR-Tools {info['ortools']}, highspy {info['highspy']}, {info['platform']}. "
-        f"Every solver ran with {args.workers} workers/threads, seed {args.seed}. "
-        "**The machine was shared with other agents' builds and tests during the run**, "
+        f"Every solver ran with {args.workers} workers/threads, seed {args.seed}"
+        + (f", matchfair solver at {args.solver_version}. " if args.solver_version else ". ")
+        + "**The machine was shared with other agents' builds and tests during the run**, "
         "so times are pessimistic and a little noisy.",
         "",
         "How to read the tables: each solver ran in its own spawned process; *time* is "
@@ -511,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument(
+        "--solver-version",
+        default=None,
+        help="what solver code was measured (e.g. a commit), for the report header",
+    )
     args = parser.parse_args(argv)
     if args.families:
         families = args.families.split(",")

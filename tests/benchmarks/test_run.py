@@ -39,7 +39,7 @@ def test_an_invalid_schedule_is_reported_and_not_scored_against_the_bound(tmp_pa
     )
     out = tmp_path / "bench.md"
     out.write_text(f"old tables\n{DISCUSSION_MARKER}\nHand-written discussion.\n")
-    args = argparse.Namespace(workers=2, seed=0)
+    args = argparse.Namespace(workers=2, seed=0, solver_version="abc1234")
     write_markdown(out, [instance], args, elapsed=1.0)
     text = out.read_text()
     assert "old tables" not in text and "Hand-written discussion." in text
