@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from solver.bound import flow_matching
-from solver.greedy import greedy_schedule
+from solver.greedy import compact_timetable, greedy_schedule
 from solver.model.diagnosis import explain_infeasible
 from solver.model.prechecks import finding, precheck
 from solver.model.prepared import Prepared, prepare
@@ -79,32 +79,44 @@ def solve(
 
     relaxation, flow_pairs = flow_matching(prep)
     mark = lap("relaxation_bound", mark)
-    greedy = greedy_schedule(prep)
+    focus = _focus_pairs(prep, flow_pairs)
+    warm_starts = [(greedy_schedule(prep), "greedy")]
+    if problem.max_breaks is not None or problem.break_penalty:
+        # Breaks make the timetable the hard part: build one slot by slot without them.
+        per_slot = min(0.2, 0.1 * time_limit / max(1, len(problem.slots)))
+        warm_starts.append(
+            (compact_timetable(prep, focus, seconds_per_slot=per_slot, seed=seed), "compact")
+        )
     mark = lap("greedy", mark)
 
     preferred_tables = _current_tables(prep)
     options: list[tuple[list[Meeting], str]] = []
-    if not greedy.missed_must:
-        options.append(
-            (assign_tables(prep, greedy.chosen, greedy.sides, preferred_tables), "greedy")
-        )
+    hint, hint_sides, hint_value = warm_starts[0][0].chosen, warm_starts[0][0].sides, None
+    for start, name in warm_starts:
+        if start.missed_must:
+            continue
+        meetings = assign_tables(prep, start.chosen, start.sides, preferred_tables)
+        if check(problem, meetings):
+            continue
+        options.append((meetings, name))
+        value = objective(problem, meetings)
+        if hint_value is None or value > hint_value:
+            hint, hint_sides, hint_value = start.chosen, start.sides, value
+    greedy = warm_starts[0][0]
     report = _Reporter(progress, started)
-    hint = greedy.chosen
-    hint_sides = greedy.sides
     phases: dict[str, dict] = {}
 
     # Phase 1: timetable the pairs the relaxation picks (plus must, locked, current).
     # When they all fit, the schedule meets the relaxation bound and is optimal; when
     # not, it is a strong hint. Must and locked pairs are all in, so a proof of
     # infeasibility here holds for the whole problem (other pairs are optional).
-    focus = _focus_pairs(prep, flow_pairs)
     proven_infeasible = False
     if len(focus) < len(prep.pairs):
         sub = _restrict(prep, focus)
         model = ScheduleModel(sub)
         model.add_hint(
-            _translate(greedy.chosen, prep, sub),
-            _translate_sides(greedy.sides, prep, sub),
+            _translate(hint, prep, sub),
+            _translate_sides(hint_sides, prep, sub),
             complete_within=HINT_SHARE * time_limit,
         )
         mark = lap("build_focus", mark)
@@ -166,8 +178,9 @@ def solve(
     }
 
     if proven_infeasible:
-        diagnosis_time = max(1.0, min(10.0, time_limit))
-        findings = explain_infeasible(prep, time_limit=diagnosis_time, seed=seed)
+        # Naming culprits is worth a few seconds, not another full time limit.
+        diagnosis_time = max(1.0, min(5.0, time_limit / 2))
+        findings = explain_infeasible(prep, time_limit=diagnosis_time, seed=seed, workers=workers)
         lap("diagnosis", mark)
         return _infeasible(problem, findings, started, timings, workers, seed, "cp_sat", cp_stats)
 
@@ -190,7 +203,7 @@ def solve(
     lap("reasons", mark)
     stats = _stats(problem, meetings, timings, workers, seed, cp_stats)
     stats.update(
-        source=source, relaxation_bound=relaxation, greedy_objective=_greedy_value(problem, options)
+        source=source, relaxation_bound=relaxation, warm_starts=_warm_start_values(problem, options)
     )
     return Schedule(
         status=STATUS_OPTIMAL if value == bound else STATUS_FEASIBLE,
@@ -270,11 +283,12 @@ def _best_valid(
     return None if best is None else (best[1], best[2])
 
 
-def _greedy_value(problem: Problem, options: list[tuple[list[Meeting], str]]) -> int | None:
-    for meetings, source in options:
-        if source == "greedy":
-            return objective(problem, meetings)
-    return None
+def _warm_start_values(problem: Problem, options: list[tuple[list[Meeting], str]]) -> dict:
+    return {
+        source: objective(problem, meetings)
+        for meetings, source in options
+        if source in ("greedy", "compact")
+    }
 
 
 def _candidate_pairs(prep: Prepared, hinted: list[int], flow_pairs: list[int]) -> list[int] | None:

@@ -163,3 +163,112 @@ def greedy_schedule(prep: Prepared, *, only_pairs: list[int] | None = None) -> G
         side = state.side_for(pair_index, slot)
         state.place(pair_index, slot, None if side is False else side, result)
     return result
+
+
+def compact_timetable(
+    prep: Prepared, pairs: list[int], *, seconds_per_slot: float = 0.2, seed: int = 0
+) -> GreedyResult:
+    """Timetable the given pairs slot by slot so that people meet without breaks.
+
+    Slots are filled in time order. In each slot a small CP-SAT model picks the
+    meetings (every hard rule of that slot: ``parallel``, tables, availability) to
+    maximise a priority: a participant met in the previous slot and still has
+    meetings left must go on (else it gets a break); one whose remaining
+    meetings fill its remaining usable slots must start; others wait, so the
+    blocks of meetings stay contiguous. Locked pairs are placed in their slot.
+    Pairs it cannot place are left out (``missed_must`` lists the must ones).
+    """
+    from ortools.sat.python import cp_model  # local: greedy_schedule needs no CP-SAT
+
+    problem = prep.problem
+    state = _State(prep)
+    result = GreedyResult()
+    remaining = set(pairs)
+    left: dict[int, int] = {}
+    for i in remaining:
+        for who in (prep.pairs[i].a, prep.pairs[i].b):
+            left[who] = left.get(who, 0) + 1
+    slots_left: dict[int, set[int]] = {}
+    for i in remaining:
+        for who in (prep.pairs[i].a, prep.pairs[i].b):
+            slots_left.setdefault(who, set()).update(prep.pairs[i].slots)
+    day_of = {slot: d for d, day in enumerate(prep.days) for slot in day}
+    previous = {day[k]: day[k - 1] for day in prep.days for k in range(1, len(day))}
+    for slot in (s for day in prep.days for s in day):
+        candidates = sorted(i for i in remaining if slot in prep.pairs[i].slots)
+        if not candidates:
+            continue
+        locked_here = [i for i in candidates if prep.pairs[i].locked is not None]
+        model = cp_model.CpModel()
+        x = {i: model.new_bool_var(f"x{i}") for i in candidates}
+        for i in locked_here:
+            model.add(x[i] == 1)
+        by_person: dict[int, list] = {}
+        pooled, hosted = [], {}
+        for i in candidates:
+            prepared = prep.pairs[i]
+            for who in (prepared.a, prepared.b):
+                by_person.setdefault(who, []).append(x[i])
+            hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
+            if not prep.has_tables:
+                continue
+            if not hosts:
+                pooled.append(x[i])
+            elif len(hosts) == 1:
+                hosted.setdefault(hosts[0], []).append(x[i])
+            else:
+                # Rare: take the host with more free tables; good enough for a warm start.
+                host = max(hosts, key=lambda h: len(prep.hosted_tables[h]))
+                hosted.setdefault(host, []).append(x[i])
+        for who, xs in by_person.items():
+            info = problem.participants[who]
+            room = info.parallel - state.per_slot.get((who, slot), 0)
+            if info.max_meetings is not None:
+                room = min(room, info.max_meetings - state.count[who])
+            model.add(sum(xs) <= max(0, room))
+        if prep.has_tables:
+            model.add(sum(pooled) <= len(prep.pooled_tables) - state.pooled_used.get(slot, 0))
+            for host, xs in hosted.items():
+                free = len(prep.hosted_tables[host]) - state.host_used.get((host, slot), 0)
+                model.add(sum(xs) <= max(0, free))
+        before = previous.get(slot)
+        score: dict[int, int] = {}
+        for who in by_person:
+            usable = sum(1 for s in slots_left.get(who, ()) if s >= slot)
+            busy_before = before is not None and before in state.busy[who]
+            started_today = any(s in state.busy[who] for s in prep.days[day_of[slot]] if s < slot)
+            if busy_before:
+                score[who] = 1000  # going on keeps the block unbroken
+            elif started_today:
+                score[who] = 50  # already had a break today; better go on than wait
+            elif left[who] >= usable:
+                score[who] = 800  # no slack left: must start now
+            else:
+                score[who] = 10 * left[who] // max(1, usable)
+        model.maximize(
+            sum(
+                x[i]
+                * (
+                    score[prep.pairs[i].a]
+                    + score[prep.pairs[i].b]
+                    + prep.pairs[i].pair.weight
+                    + (100 if prep.pairs[i].pair.must else 0)
+                )
+                for i in candidates
+            )
+        )
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = seconds_per_slot
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = seed
+        if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            continue
+        for i in candidates:
+            if solver.boolean_value(x[i]):
+                side = state.side_for(i, slot)
+                state.place(i, slot, None if side is False else side, result)
+                remaining.discard(i)
+                for who in (prep.pairs[i].a, prep.pairs[i].b):
+                    left[who] -= 1
+    result.missed_must = sorted(i for i in remaining if prep.pairs[i].pair.must)
+    return result

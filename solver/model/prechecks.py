@@ -144,6 +144,26 @@ def _must_findings(prep: Prepared) -> list[dict]:
     return out
 
 
+def _pooled_table_findings(prep: Prepared) -> list[dict]:
+    """Must meetings of two non-hosts beyond pooled tables × the slots they can use."""
+    if not prep.has_tables:
+        return []
+    pooled_musts = [
+        p
+        for p in prep.pairs
+        if p.pair.must and p.slots and not prep.is_host(p.a) and not prep.is_host(p.b)
+    ]
+    slots = {s for p in pooled_musts for s in p.slots}
+    capacity = len(prep.pooled_tables) * len(slots)
+    if len(pooled_musts) <= capacity:
+        return []
+    detail = (
+        f"{len(pooled_musts)} must meetings need a table with no host, "
+        f"but there are {len(prep.pooled_tables)} such tables × {len(slots)} slots"
+    )
+    return [finding(p.pair.a, p.pair.b, "over_capacity", detail) for p in pooled_musts]
+
+
 def precheck(prep: Prepared) -> list[dict]:
     """Every obvious reason the problem is infeasible (empty when none is found)."""
-    return _lock_findings(prep) + _must_findings(prep)
+    return _lock_findings(prep) + _must_findings(prep) + _pooled_table_findings(prep)

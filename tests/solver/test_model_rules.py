@@ -277,6 +277,32 @@ def test_unsound_lock_is_named(lock, reason):
     assert schedule.stats["locks"]
 
 
+def test_must_meetings_beyond_pooled_tables_are_named():
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=people("A", "B", "C", "D"),
+        pairs=(Pair("A", "B", 1, must=True), Pair("C", "D", 1, must=True)),
+        tables=(Table("P1"),),
+    )
+    schedule = run(problem)
+    assert reasons_of(schedule) == {("A", "B", "over_capacity"), ("C", "D", "over_capacity")}
+
+
+def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
+    early = Participant("S1", available=frozenset({"d0s00"}))
+    late = Participant("S2", available=frozenset({"d0s02"}))
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", S1=early, S2=late),
+        pairs=(Pair("B", "S1", 5, must=True), Pair("B", "S2", 4, must=True)),
+        max_breaks=0,
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert ("", "", "max_breaks") in reasons_of(schedule)
+    assert {("B", "S1", "conflict"), ("B", "S2", "conflict")} <= reasons_of(schedule)
+
+
 def test_two_locks_on_one_table_clash():
     problem = Problem(
         slots=SLOTS,
@@ -290,10 +316,11 @@ def test_two_locks_on_one_table_clash():
 
 
 def test_conflict_found_by_search_names_the_must_pairs_involved():
-    # Each must pair alone fits, but two of them need the one pooled table in d0s00.
+    # Each must pair alone fits, and three slots hold three meetings at the one pooled
+    # table, but two of them need it in d0s00.
     only_first = frozenset({"d0s00"})
     problem = Problem(
-        slots=SLOTS[:2],
+        slots=SLOTS,
         participants=people("A", "B", "C", "D", "E", "F"),
         pairs=(
             Pair("A", "B", 1, must=True, slots=only_first),
