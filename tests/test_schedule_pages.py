@@ -1,0 +1,231 @@
+"""The personal schedule page behind a participant's secret link, the staff outputs page
+and feed, and the organizer's CSV/Excel exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import (
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantStatus,
+    Phase,
+)
+from scheduler.schedule_export import HEADERS
+from scheduler.schedule_view import personal_schedule
+from tests.published_fair import busiest_participant, published_fair
+from web.schedule_outputs import staff_feed_token
+
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return published_fair(db_session)
+
+
+@pytest.fixture
+def participant(db_session: Session, fair: Event) -> Participant:
+    return busiest_participant(db_session, fair)
+
+
+def _page(client, participant: Participant) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(f"/p/{participant.access_token}/schedule", headers=EN)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _meetings(session: Session, event: Event) -> list[Meeting]:
+    return list(session.scalars(select(Meeting).where(Meeting.event_id == event.id)))
+
+
+# --------------------------------------------------------------------------- personal page
+
+
+def test_page_shows_only_its_own_meetings(client, db_session, fair, participant) -> None:
+    body = _page(client, participant)
+    schedule = personal_schedule(db_session, participant)
+    met = {v.counterpart.id for v in schedule.meetings}
+    assert met
+    for view in schedule.meetings:
+        assert view.counterpart.display_name in body
+        assert f'<strong class="table-label">{view.table.label}</strong>' in body
+    strangers = [p for p in fair.participants if p.id not in met and p.id != participant.id]
+    assert strangers
+    for stranger in strangers:
+        assert stranger.display_name not in body
+
+
+def test_page_shows_purpose_profile_and_free_slots(client, db_session, participant) -> None:
+    schedule = personal_schedule(db_session, participant)
+    meeting = schedule.meetings[0].meeting
+    meeting.purpose = "試作の相談と見積り依頼"
+    db_session.commit()
+    body = _page(client, participant)
+    assert "試作の相談と見積り依頼" in body
+    counterpart = schedule.meetings[0].counterpart
+    assert counterpart.organization.prefecture in body
+    free = personal_schedule(db_session, participant).free_slots
+    assert free, "the greedy fair leaves free slots"
+    assert f'datetime="{schedule.meetings[0].slot.starts_at.isoformat()}"' in body
+    assert "Free slots" in body
+
+
+def test_page_lists_a_cancelled_meeting_apart(client, db_session, participant) -> None:
+    view = personal_schedule(db_session, participant).meetings[0]
+    view.meeting.status = MeetingStatus.CANCELLED
+    view.meeting.version += 1
+    db_session.commit()
+    body = _page(client, participant)
+    cancelled_section = body.split('class="card cancelled-meetings"', 1)[1]
+    assert view.counterpart.display_name in cancelled_section.split("</section>", 1)[0]
+    main_list = body.split('class="meeting-list"', 1)[1].split("</ol>", 1)[0]
+    assert view.counterpart.display_name not in main_list
+
+
+def test_page_before_publication_says_so_and_shows_nothing(
+    client, db_session, fair, participant
+) -> None:
+    names = {
+        v.counterpart.display_name for v in personal_schedule(db_session, participant).meetings
+    }
+    fair.phase = Phase.SCHEDULING
+    db_session.commit()
+    body = _page(client, participant)
+    assert "Not published yet" in body
+    assert names and not any(name in body for name in names)
+
+
+def test_page_offers_calendar_subscriptions_and_explains_google_delay(client, participant) -> None:
+    body = _page(client, participant)
+    feed = f"http://localhost/cal/{participant.feed_token}.ics"
+    webcal = f"webcal://localhost/cal/{participant.feed_token}.ics"
+    assert feed in body and f'href="{webcal}"' in body
+    google = next(
+        line for line in body.splitlines() if "calendar.google.com/calendar/r?cid=" in line
+    )
+    href = google.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert parse_qs(urlsplit(href).query)["cid"] == [webcal]
+    outlook = next(line for line in body.splitlines() if "outlook.live.com" in line)
+    href = outlook.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert urlsplit(href).path == "/calendar/0/addfromweb"
+    query = parse_qs(urlsplit(href).query)
+    assert query["url"] == [feed] and participant.display_name in query["name"][0]
+    assert "Google Calendar refreshes subscribed calendars only every several hours" in body
+    assert "by e-mail" in body
+
+
+@pytest.mark.parametrize("suffix", ["schedule", "schedule.ics", "schedule.pdf"])
+def test_unknown_tokens_get_404(client, participant, suffix) -> None:
+    assert client.get(f"/p/not-a-real-token/{suffix}").status_code == 404
+    # The feed token only opens the feed, never the page.
+    assert client.get(f"/p/{participant.feed_token}/{suffix}").status_code == 404
+
+
+def test_withdrawn_participant_link_is_closed(client, db_session, participant) -> None:
+    participant.status = ParticipantStatus.WITHDRAWN
+    db_session.commit()
+    assert client.get(f"/p/{participant.access_token}/schedule").status_code == 404
+    assert client.get(f"/cal/{participant.feed_token}.ics").status_code == 404
+
+
+def test_each_token_shows_its_own_participant(client, db_session, fair, participant) -> None:
+    other = next(
+        p for p in fair.participants if p.id != participant.id and p.role != participant.role
+    )
+    body = client.get(f"/p/{other.access_token}/schedule", headers=EN).get_data(as_text=True)
+    assert other.display_name in body
+    own_only = {
+        v.counterpart.display_name for v in personal_schedule(db_session, participant).meetings
+    } - {v.counterpart.display_name for v in personal_schedule(db_session, other).meetings}
+    for name in own_only - {other.display_name}:
+        assert name not in body
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def test_outputs_page_links_everything_for_the_organizer(client, logged_in, fair) -> None:
+    response = client.get(f"/events/{fair.id}/schedule/outputs", headers=EN)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for path in ("print/sheets.pdf", "print/tables.pdf", "print/grid.pdf", "schedule.xlsx"):
+        assert f"/events/{fair.id}/{path}" in body
+    assert f"/cal/events/{fair.id}/" in body
+
+
+def test_staff_feed_by_login_and_by_derived_token(
+    client, app, auth, staff, db_session, fair
+) -> None:
+    assert client.get(f"/events/{fair.id}/calendar.ics").status_code == 302
+    with app.test_request_context():
+        token = staff_feed_token(fair.id)
+    subscribed = client.get(f"/cal/events/{fair.id}/{token}.ics")
+    assert subscribed.status_code == 200
+    assert subscribed.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert subscribed.data.count(b"BEGIN:VEVENT") == len(_meetings(db_session, fair))
+    assert client.get(f"/cal/events/{fair.id}/{'0' * 40}.ics").status_code == 404
+    assert client.get(f"/cal/events/{fair.id + 1}/{token}.ics").status_code == 404
+    auth.login("staff@example.jp")
+    logged = client.get(f"/events/{fair.id}/calendar.ics")
+    assert logged.status_code == 200 and logged.data == subscribed.data
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def test_csv_export_has_bom_japanese_headers_and_every_meeting(
+    client, logged_in, db_session, fair
+) -> None:
+    response = client.get(f"/events/{fair.id}/schedule.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == list(HEADERS)
+    assert rows[0][:3] == ["日付", "開始", "終了"]
+    meetings = _meetings(db_session, fair)
+    assert len(rows) == 1 + len(meetings)
+    first = min(meetings, key=lambda m: m.slot.starts_at)
+    assert rows[1][1] == fair.local(first.slot.starts_at).strftime("%H:%M")
+    assert {r[6] for r in rows[1:]} <= {p.display_name for p in fair.participants}
+    assert {r[9] for r in rows[1:]} == {"予定"}
+
+
+def test_xlsx_export_has_a_grid_per_day_and_a_list(client, logged_in, db_session, fair) -> None:
+    response = client.get(f"/events/{fair.id}/schedule.xlsx")
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["2027-02-17", "一覧"]
+    grid, listing = workbook["2027-02-17"], workbook["一覧"]
+    assert grid.freeze_panes == "B3" and listing.freeze_panes == "A2"
+    assert [c.value for c in listing[1]] == list(HEADERS)
+    assert listing["A1"].font.bold
+    meetings = _meetings(db_session, fair)
+    assert listing.max_row == 1 + len(meetings)
+    meeting = meetings[0]
+    column = next(c.column for c in grid[2] if c.value == meeting.table.label)
+    row = next(
+        c.row
+        for c in grid["A"]
+        if c.value and str(c.value).startswith(fair.local(meeting.slot.starts_at).strftime("%H:%M"))
+    )
+    cell = str(grid.cell(row=row, column=column).value)
+    assert meeting.participant_a.display_name in cell
+    assert meeting.participant_b.display_name in cell
+
+
+def test_exports_are_for_organizers(client, auth, staff, fair) -> None:
+    auth.login("staff@example.jp")
+    assert client.get(f"/events/{fair.id}/schedule.csv").status_code == 403
+    assert client.get(f"/events/{fair.id}/schedule.xlsx").status_code == 403
+    assert client.get(f"/events/{fair.id}/schedule/outputs").status_code == 200
