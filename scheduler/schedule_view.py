@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import (
@@ -87,10 +87,15 @@ def _view_order(view: MeetingView) -> tuple[datetime, str, int]:
 
 
 def event_meetings(
-    session: Session, event: Event, *, include_cancelled: bool = True
+    session: Session,
+    event: Event,
+    *,
+    include_cancelled: bool = True,
+    participant_id: int | None = None,
 ) -> list[Meeting]:
-    """The event's meetings with their pair, slot and table loaded, in a stable order
-    (start time, table order, id) so every export of the same data is identical."""
+    """The event's meetings (or one participant's) with their pair, slot and table loaded,
+    in a stable order (start time, table order, id) so every export of the same data is
+    identical."""
     query = (
         select(Meeting)
         .join(Slot, Meeting.slot_id == Slot.id)
@@ -106,16 +111,32 @@ def event_meetings(
     )
     if not include_cancelled:
         query = query.where(Meeting.status != MeetingStatus.CANCELLED)
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                Meeting.participant_a_id == participant_id,
+                Meeting.participant_b_id == participant_id,
+            )
+        )
     return list(session.scalars(query))
 
 
-def stated_purposes(session: Session, event: Event) -> dict[tuple[int, int], str]:
-    """The notes each side wrote with its request, keyed by (from, to) participant ids."""
-    rows = session.execute(
-        select(Interest.from_participant_id, Interest.to_participant_id, Interest.note).where(
-            Interest.event_id == event.id, Interest.note != "", Interest.declined.is_(False)
-        )
+def stated_purposes(
+    session: Session, event: Event, *, participant_id: int | None = None
+) -> dict[tuple[int, int], str]:
+    """The notes each side wrote with its request, keyed by (from, to) participant ids
+    (only those involving ``participant_id`` when given)."""
+    query = select(Interest.from_participant_id, Interest.to_participant_id, Interest.note).where(
+        Interest.event_id == event.id, Interest.note != "", Interest.declined.is_(False)
     )
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                Interest.from_participant_id == participant_id,
+                Interest.to_participant_id == participant_id,
+            )
+        )
+    rows = session.execute(query)
     return {(a, b): note.strip() for a, b, note in rows if note.strip()}
 
 
@@ -154,12 +175,8 @@ def personal_schedule(session: Session, participant: Participant) -> PersonalSch
     event = participant.event
     if not is_published(event):
         return PersonalSchedule(participant=participant, published=False)
-    meetings = [
-        m
-        for m in event_meetings(session, event)
-        if participant.id in (m.participant_a_id, m.participant_b_id)
-    ]
-    purposes = stated_purposes(session, event)
+    meetings = event_meetings(session, event, participant_id=participant.id)
+    purposes = stated_purposes(session, event, participant_id=participant.id)
     active: list[MeetingView] = []
     cancelled: list[MeetingView] = []
     busy: dict[int, int] = defaultdict(int)
@@ -186,15 +203,6 @@ def personal_schedule(session: Session, participant: Participant) -> PersonalSch
         meetings=sorted(active, key=_view_order),
         cancelled=sorted(cancelled, key=_view_order),
         free_slots=free,
-    )
-
-
-def counterpart_of(meeting: Meeting, participant_id: int) -> Participant:
-    """The other side of ``meeting`` for ``participant_id``."""
-    return (
-        meeting.participant_b
-        if meeting.participant_a_id == participant_id
-        else (meeting.participant_a)
     )
 
 
