@@ -85,10 +85,17 @@ def check_printing() -> ModuleType:
     return weasyprint
 
 
-def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
-    """Print ``html`` (with its own ``@page`` rules) to PDF bytes."""
+def html_to_pdf(html: str | Sequence[str], *, base_url: str | None = None) -> bytes:
+    """Print ``html`` (with its own ``@page`` rules) to PDF bytes.
+
+    Several documents (e.g. sheets rendered in different languages) are printed one
+    after the other into one PDF, in the order given.
+    """
     weasyprint = check_printing()
-    return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+    parts = [html] if isinstance(html, str) else list(html)
+    documents = [weasyprint.HTML(string=part, base_url=base_url).render() for part in parts]
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()
 
 
 def qr_svg_data_uri(url: str) -> str:

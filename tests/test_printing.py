@@ -163,3 +163,18 @@ def test_missing_renderer_or_fonts_gives_a_clear_page(
     assert response.headers["Content-Type"].startswith("text/html")
     assert ("WeasyPrint" if missing == "weasyprint" else "fonts-noto-cjk") in body
     assert "Traceback" not in body
+
+
+def test_each_sheet_is_in_its_participants_language(client, logged_in, db_session, fair) -> None:
+    participants = sorted(_approved(db_session, fair), key=lambda p: (p.code, p.id))
+    english = participants[1]
+    english.locale = "en"
+    db_session.commit()
+    reader = _pdf(
+        client.get(f"/events/{fair.id}/print/sheets.pdf", headers={"Accept-Language": "ja"})
+    )
+    assert len(reader.pages) == len(participants)
+    for participant, page in zip(participants, reader.pages, strict=True):
+        text = page.extract_text()
+        assert participant.display_name in text
+        assert ("Free slots" if participant is english else "空き時間枠") in text

@@ -19,7 +19,12 @@ from scheduler.schedule_export import schedule_csv, schedule_xlsx
 from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
-from web.schedules import calendar_response, pdf_response, subscription_links
+from web.schedules import (
+    calendar_response,
+    pdf_response,
+    sheets_pdf_response,
+    subscription_links,
+)
 
 bp = Blueprint("schedule_outputs", __name__)
 
@@ -142,7 +147,7 @@ def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
         )
         for p in participants
     ]
-    return pdf_response("print/sheets.html", f"sheets-{event.slug}.pdf", event=event, sheets=sheets)
+    return sheets_pdf_response(event, sheets, f"sheets-{event.slug}.pdf")
 
 
 @bp.get("/events/<int:event_id>/print/tables.pdf")

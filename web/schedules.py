@@ -3,17 +3,28 @@ and its printable PDF. Everything is reached through the participant's secret li
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from scheduler import calendars, printing
 from scheduler.calendars import CalendarFeed
-from scheduler.models import Participant, ParticipantStatus
+from scheduler.models import Event, Participant, ParticipantStatus
 from scheduler.schedule_view import personal_schedule
 from web.database import get_session
 
@@ -40,7 +51,22 @@ def participant_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def pdf_response(template: str, filename: str, **context: Any) -> Response:
     """``template`` rendered and printed to PDF (a clear error page if printing is not set up)."""
-    html = render_template(template, **context)
+    return _pdf(render_template(template, **context), filename)
+
+
+def sheets_pdf_response(
+    event: Event, sheets: list[printing.CompanySheet], filename: str
+) -> Response:
+    """Company sheets, each in its participant's language (runs of one language share a
+    rendering, so a fair in one language is printed as one document)."""
+    parts = []
+    for locale, run in itertools.groupby(sheets, key=lambda s: s.schedule.participant.locale):
+        with force_locale(locale if locale in current_app.config["LANGUAGES"] else "ja"):
+            parts.append(render_template("print/sheets.html", event=event, sheets=list(run)))
+    return _pdf(parts, filename)
+
+
+def _pdf(html: str | list[str], filename: str) -> Response:
     body = printing.html_to_pdf(html, base_url=request.url_root)
     response = Response(body, content_type="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -116,11 +142,10 @@ def pdf(token: str):  # type: ignore[no-untyped-def]
     schedule = personal_schedule(get_session(), participant)
     if not schedule.published:
         abort(404)
-    return pdf_response(
-        "print/sheets.html",
+    return sheets_pdf_response(
+        participant.event,
+        [printing.company_sheet(schedule, _schedule_url(participant))],
         f"{participant.event.slug}-{participant.code or 'schedule'}.pdf",
-        event=participant.event,
-        sheets=[printing.company_sheet(schedule, _schedule_url(participant))],
     )
 
 
