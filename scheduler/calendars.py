@@ -136,7 +136,7 @@ def participant_feed(
         calendar.add_component(
             _vevent(event, meeting, summary, description, participant.locale, schedule_url)
         )
-    return _finish(calendar, event, [v.meeting for v in schedule.all_meetings])
+    return _finish(calendar, event, [v.meeting for v in schedule.all_meetings], participant)
 
 
 def event_feed(
@@ -230,11 +230,20 @@ def _vevent(
     return vevent
 
 
-def _finish(calendar: Calendar, event: Event, meetings: Sequence[Meeting]) -> CalendarFeed:
+def _finish(
+    calendar: Calendar, event: Event, meetings: Sequence[Meeting], *others: Participant
+) -> CalendarFeed:
+    """Serialise, hash, and date the feed by the newest change to anything it shows
+    (the event, its meetings, the participants and companies named), so a client that
+    sends only If-Modified-Since still sees every change."""
     calendar.subcomponents.insert(0, _vtimezone(event, meetings))
     body = calendar.to_ical()
-    changes = [_utc(m.updated_at) for m in meetings]
-    last_modified = max([*changes, _utc(event.updated_at)]).replace(microsecond=0)
+    shown = {p.id: p for m in meetings for p in (m.participant_a, m.participant_b)}
+    shown.update({p.id: p for p in others})
+    changes = [_utc(event.updated_at), *(_utc(m.updated_at) for m in meetings)]
+    for participant in shown.values():
+        changes += [_utc(participant.updated_at), _utc(participant.organization.updated_at)]
+    last_modified = max(changes).replace(microsecond=0)
     return CalendarFeed(
         body=body, etag=hashlib.sha256(body).hexdigest()[:32], last_modified=last_modified
     )

@@ -493,3 +493,23 @@ def test_download_is_an_attachment_of_the_same_feed(client, participant) -> None
     assert download.status_code == 200
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.data == feed.data
+
+
+def test_last_modified_follows_a_renamed_counterpart(client, db_session, participant) -> None:
+    url = f"/cal/{participant.feed_token}.ics"
+    first = client.get(url)
+    meeting = _meetings_of(db_session, participant)[0]
+    other = (
+        meeting.participant_b
+        if meeting.participant_a_id == participant.id
+        else (meeting.participant_a)
+    )
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    other.organization.name = "株式会社改名後"
+    other.organization.updated_at = later
+    db_session.commit()
+    feed = _feed(db_session, participant)
+    assert feed.last_modified == later
+    response = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert response.status_code == 200
+    assert "株式会社改名後".encode() in response.data.replace(b"\r\n ", b"")
