@@ -533,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
                 family, name, problem, quick=args.quick, workers=args.workers, seed=args.seed
             )
         )
+        # Written after every instance: a long run cut short still leaves its numbers.
+        write_markdown(args.out, instances, args, time.perf_counter() - started)
     if "repair" in families:
         instances.append(_repair(instances, args))
     write_markdown(args.out, instances, args, time.perf_counter() - started)
