@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from solver.bound import flow_matching
-from solver.greedy import compact_timetable, greedy_schedule
+from solver.greedy import GreedyResult, compact_timetable, greedy_schedule
 from solver.model.diagnosis import explain_infeasible
 from solver.model.prechecks import finding, precheck
 from solver.model.prepared import Prepared, prepare
@@ -39,8 +39,13 @@ from solver.validation import breaks_per_participant, check, meeting_counts, obj
 # Share of the time limit for timetabling the relaxation's pairs (phase 1).
 FOCUS_SHARE = 0.35
 
-# At most this share of the time limit completes a hint (see ScheduleModel.add_hint).
-HINT_SHARE = 0.05
+# Phase 1 pays off only when it is much smaller than the whole model.
+FOCUS_MAX_FRACTION = 0.7
+
+# Time kept back for table assignment, validation and reasons: a share of the
+# limit plus a little per x variable.
+RESERVE_SHARE = 0.02
+RESERVE_PER_VARIABLE = 1e-5
 
 # Above this many x variables the model is restricted to candidate pairs: about
 # 1 KB of memory per variable once constraints are in, so this stays well under 4 GB.
@@ -81,6 +86,8 @@ def solve(
     mark = lap("relaxation_bound", mark)
     focus = _focus_pairs(prep, flow_pairs)
     warm_starts = [(greedy_schedule(prep), "greedy")]
+    if len(focus) < len(prep.pairs):
+        warm_starts.append((greedy_schedule(prep, only_pairs=focus), "greedy_focus"))
     if problem.max_breaks is not None or problem.break_penalty:
         # Breaks make the timetable the hard part: build one slot by slot without them.
         per_slot = min(0.2, 0.1 * time_limit / max(1, len(problem.slots)))
@@ -91,7 +98,8 @@ def solve(
 
     preferred_tables = _current_tables(prep)
     options: list[tuple[list[Meeting], str]] = []
-    hint, hint_sides, hint_value = warm_starts[0][0].chosen, warm_starts[0][0].sides, None
+    # Valid schedules so far as (objective, chosen, sides) in ``prep``'s indices.
+    found: list[tuple[int, list[tuple[int, int]], dict[tuple[int, int], int]]] = []
     for start, name in warm_starts:
         if start.missed_must:
             continue
@@ -99,10 +107,11 @@ def solve(
         if check(problem, meetings):
             continue
         options.append((meetings, name))
-        value = objective(problem, meetings)
-        if hint_value is None or value > hint_value:
-            hint, hint_sides, hint_value = start.chosen, start.sides, value
+        found.append((objective(problem, meetings), start.chosen, start.sides))
     greedy = warm_starts[0][0]
+    in_focus = set(focus)
+    focus_found = [f for f in found if all(pair in in_focus for pair, _ in f[1])]
+    hint, hint_sides = _best_hint(focus_found or found, greedy)
     report = _Reporter(progress, started)
     phases: dict[str, dict] = {}
 
@@ -111,13 +120,14 @@ def solve(
     # not, it is a strong hint. Must and locked pairs are all in, so a proof of
     # infeasibility here holds for the whole problem (other pairs are optional).
     proven_infeasible = False
-    if len(focus) < len(prep.pairs):
+    focus_size = sum(len(prep.pairs[i].slots) for i in focus)
+    full_size = sum(len(p.slots) for p in prep.pairs)
+    if focus_size <= FOCUS_MAX_FRACTION * full_size:
         sub = _restrict(prep, focus)
         model = ScheduleModel(sub)
         model.add_hint(
             _translate(hint, prep, sub),
             _translate_sides(hint_sides, prep, sub),
-            complete_within=HINT_SHARE * time_limit,
         )
         mark = lap("build_focus", mark)
         remaining = time_limit - (time.perf_counter() - started)
@@ -133,8 +143,14 @@ def solve(
         if solution.has_solution:
             meetings = assign_tables(sub, solution.chosen, solution.sides, preferred_tables)
             options.append((meetings, "cp_sat_focus"))
-            hint = _translate(solution.chosen, sub, prep)
-            hint_sides = _translate_sides(solution.sides, sub, prep)
+            if not check(problem, meetings):
+                found.append(
+                    (
+                        objective(problem, meetings),
+                        _translate(solution.chosen, sub, prep),
+                        _translate_sides(solution.sides, sub, prep),
+                    )
+                )
         proven_infeasible = solution.status == "INFEASIBLE"
 
     best = _best_valid(problem, options)
@@ -143,16 +159,17 @@ def solve(
     stopped = stop is not None and stop.is_set()
     if not done and not stopped and not proven_infeasible:
         # Phase 2: every pair (or, for a very large problem, a candidate subset).
+        hint, hint_sides = _best_hint(found, greedy)
         candidates = _candidate_pairs(prep, [pair for pair, _ in hint], flow_pairs)
         model_prep = prep if candidates is None else _restrict(prep, candidates)
         model = ScheduleModel(model_prep)
         model.add_hint(
             _translate(hint, prep, model_prep),
             _translate_sides(hint_sides, prep, model_prep),
-            complete_within=HINT_SHARE * time_limit,
         )
         mark = lap("build", mark)
-        remaining = time_limit - (time.perf_counter() - started)
+        reserve = RESERVE_SHARE * time_limit + RESERVE_PER_VARIABLE * len(model.vars.x)
+        remaining = time_limit - (time.perf_counter() - started) - reserve
         solution, _ = model.solve(
             time_limit=max(0.05, remaining),
             workers=workers,
@@ -240,6 +257,17 @@ class _Reporter:
         return report
 
 
+def _best_hint(
+    found: list[tuple[int, list[tuple[int, int]], dict[tuple[int, int], int]]],
+    fallback: GreedyResult,
+) -> tuple[list[tuple[int, int]], dict[tuple[int, int], int]]:
+    """The best valid schedule found so far (the first on ties), else the fallback."""
+    if not found:
+        return fallback.chosen, fallback.sides
+    best = max(found, key=lambda f: f[0])
+    return best[1], best[2]
+
+
 def _phase_stats(solution, model: ScheduleModel, pairs: int) -> dict:
     return {
         "status": solution.status,
@@ -287,7 +315,7 @@ def _warm_start_values(problem: Problem, options: list[tuple[list[Meeting], str]
     return {
         source: objective(problem, meetings)
         for meetings, source in options
-        if source in ("greedy", "compact")
+        if source in ("greedy", "greedy_focus", "compact")
     }
 
 

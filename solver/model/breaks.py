@@ -46,6 +46,7 @@ def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.
                         model.add_implication(var, flag)
                     model.add(flag <= sum(xs))
                     busy[k] = flag
+                    v.busy_flags[participant, day[k]] = flag
             starts: list[cp_model.LinearExprT] = []
             for k in positions:
                 previous = busy.get(k - 1)
@@ -57,10 +58,12 @@ def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.
                 model.add(start <= busy[k])
                 model.add(start <= 1 - previous)
                 starts.append(start)
+                v.run_starts[participant, day[k]] = start
             # Runs may be separated by slots it cannot use, so up to one run per position.
             counter = model.new_int_var(0, len(positions) - 1, f"breaks_{participant}_{day[0]}")
             model.add(counter >= sum(starts) - 1)
             per_day.append(counter)
+            v.break_counters.append((participant, [day[k] for k in positions], counter))
         if per_day:
             counters[participant] = per_day
             if max_breaks is not None:

@@ -73,6 +73,7 @@ def add_changes(v: Variables) -> tuple[list[tuple[int, cp_model.IntVar]], dict]:
         model.add_implication(keep, literal)
         terms.append((multiplicity[key], keep))
         keep_by_key[key] = keep
+        v.keeps.append((keep, literal, meeting.table, meeting.slot))
         if meeting.table is not None:
             claims.setdefault((meeting.table, meeting.slot), []).append(keep)
     for claim in claims.values():

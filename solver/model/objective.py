@@ -59,6 +59,7 @@ def build_objective(
             if levels <= 0:
                 continue
             ys = [v.model.new_bool_var(f"bonus_{participant}_{k + 1}") for k in range(levels)]
+            v.bonus_levels[participant] = ys
             for higher, lower in itertools.pairwise(ys):
                 v.model.add_implication(lower, higher)
             count = sum(v.of_participant(participant))

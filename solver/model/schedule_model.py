@@ -15,6 +15,7 @@ from ortools.sat.python import cp_model
 from solver.model.breaks import add_breaks
 from solver.model.capacity import add_capacity
 from solver.model.changes import add_changes
+from solver.model.hints import complete_hint
 from solver.model.locks import add_locks
 from solver.model.objective import ObjectiveTerms, build_objective
 from solver.model.pairs import add_pair_rules
@@ -93,48 +94,12 @@ class ScheduleModel:
         return len(self.model.proto.variables)
 
     def add_hint(
-        self,
-        chosen: list[tuple[int, int]],
-        sides: dict[tuple[int, int], int] | None = None,
-        *,
-        complete_within: float = 0.0,
+        self, chosen: list[tuple[int, int]], sides: dict[tuple[int, int], int] | None = None
     ) -> None:
-        """Hint the x variables: 1 for ``chosen`` (pair, slot), 0 elsewhere.
-
-        With ``complete_within > 0`` the hint is completed first: a copy of the
-        model with x fixed to the hint is solved (propagation decides nearly
-        everything) and *every* variable is hinted. CP-SAT repairs partial hints
-        poorly once break and bonus variables depend on x; a complete one is
-        taken as the first solution. If the copy fails, the x hint alone is used.
-        """
+        """Hint every variable from the chosen (pair, slot) meetings (see :mod:`.hints`)."""
         self.model.clear_hints()
-        wanted = set(chosen)
-        if complete_within > 0 and self._complete_hint(wanted, sides or {}, complete_within):
-            return
-        for key, var in self.vars.x.items():
-            self.model.add_hint(var, key in wanted)
-
-    def _complete_hint(
-        self, wanted: set[tuple[int, int]], sides: dict[tuple[int, int], int], limit: float
-    ) -> bool:
-        probe = self.model.clone()
-        for key, var in self.vars.x.items():
-            probe.add(probe.get_bool_var_from_proto_index(var.index) == (key in wanted))
-        for (pair_index, slot, host), var in self.vars.at_table_of.items():
-            side = sides.get((pair_index, slot))
-            if side is not None:
-                probe.add(probe.get_bool_var_from_proto_index(var.index) == (side == host))
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = limit
-        solver.parameters.num_workers = 1
-        status = solver.solve(probe)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return False
-        hint = self.model.proto.solution_hint
-        values = list(solver.response_proto.solution)
-        hint.vars.extend(range(len(values)))
-        hint.values.extend(values)
-        return True
+        for var, value in complete_hint(self.vars, chosen, sides or {}):
+            self.model.add_hint(var, value)
 
     def solve(
         self,

@@ -27,6 +27,14 @@ class Variables:
         self._by_slot: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in prep.slot_ids]
         # Side choice for host–host meetings: (pair, slot, host participant) -> Bool.
         self.at_table_of: dict[tuple[int, int, int], cp_model.IntVar] = {}
+        # Auxiliary variables, registered by the modules that create them so a hint
+        # can be completed without search (see :mod:`solver.model.hints`).
+        self.busy_flags: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.run_starts: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.break_counters: list[tuple[int, list[int], cp_model.IntVar]] = []
+        self.bonus_levels: dict[int, list[cp_model.IntVar]] = {}
+        # (keep, literal it needs, table, slot id) per keepable current meeting.
+        self.keeps: list[tuple[cp_model.IntVar, cp_model.IntVar, str | None, str]] = []
         for prepared in prep.pairs:
             for slot in prepared.slots:
                 var = model.new_bool_var(f"x_p{prepared.index}_s{slot}")

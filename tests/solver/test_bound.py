@@ -1,0 +1,101 @@
+"""The relaxation bound is a valid upper bound, exact where the relaxation is, and
+the engine's reported bound is never below its objective."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from solver.bound import relaxation_bound
+from solver.engine import solve
+from solver.problem import Pair, Participant, Problem, Table
+from tests.solver.random_problems import brute_force_optimum, make_slots, random_problem
+
+SLOTS = make_slots([3])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_flow_bound_is_at_least_the_brute_force_optimum(seed):
+    rng = random.Random(seed)
+    problem = random_problem(rng, buyers=2, suppliers=3, per_day=(3,), must_share=0.0)
+    if len(problem.pairs) > 6:
+        problem = Problem(**{**_fields(problem), "pairs": problem.pairs[:6]})
+    optimum = brute_force_optimum(problem)
+    assert optimum is not None  # no must pairs: the empty schedule is valid
+    assert relaxation_bound(problem) >= optimum
+
+
+def _fields(problem: Problem) -> dict:
+    return {name: getattr(problem, name) for name in Problem.__dataclass_fields__}
+
+
+def test_bound_is_exact_on_a_plain_bipartite_matching():
+    # Two buyers, three suppliers, enough slots and no tables: the relaxation is the problem.
+    problem = Problem(
+        slots=SLOTS,
+        participants=(
+            Participant("B1", max_meetings=1),
+            Participant("B2", max_meetings=2),
+            Participant("S1"),
+            Participant("S2"),
+            Participant("S3", max_meetings=1),
+        ),
+        pairs=(
+            Pair("B1", "S1", 7),
+            Pair("B1", "S3", 9),
+            Pair("B2", "S2", 4),
+            Pair("B2", "S3", 8),
+            Pair("B2", "S1", 1),
+        ),
+        meeting_bonus=(10, 3),
+    )
+    optimum = brute_force_optimum(problem)
+    assert relaxation_bound(problem) == optimum
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert schedule.status == "OPTIMAL"
+    assert schedule.objective == schedule.bound == optimum
+
+
+def test_bound_handles_pairs_between_suppliers():
+    # A triangle is not bipartite: the double cover must not overcount it.
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=(Participant("S1"), Participant("S2"), Participant("S3")),
+        pairs=(Pair("S1", "S2", 5), Pair("S2", "S3", 5), Pair("S1", "S3", 5)),
+    )
+    # One slot: one meeting of weight 5. Each person meets at most once, so any
+    # fractional cover gives at most 7 (3 × 5 / 2); the bound must not exceed it.
+    assert 5 <= relaxation_bound(problem) <= 7
+    assert solve(problem, time_limit=5, workers=1).objective == 5
+
+
+def test_pooled_table_capacity_tightens_the_bound():
+    problem = Problem(
+        slots=SLOTS[:1],
+        participants=tuple(Participant(i) for i in "ABCDEF"),
+        pairs=(Pair("A", "B", 5), Pair("C", "D", 4), Pair("E", "F", 3)),
+        tables=(Table("P1"),),
+    )
+    # Without the table count the relaxation would say 12; one table holds one meeting.
+    assert relaxation_bound(problem) == 5
+
+
+def test_bonus_is_priced_concavely():
+    problem = Problem(
+        slots=SLOTS,
+        participants=(Participant("B"), Participant("S1"), Participant("S2")),
+        pairs=(Pair("B", "S1", 0), Pair("B", "S2", 0)),
+        meeting_bonus=(10, 2),
+    )
+    # B: 10 + 2, S1: 10, S2: 10.
+    assert relaxation_bound(problem) == brute_force_optimum(problem) == 32
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engine_bound_lies_between_objective_and_relaxation(seed):
+    rng = random.Random(100 + seed)
+    problem = random_problem(rng, buyers=4, suppliers=6, per_day=(4, 3), must_share=0.0)
+    schedule = solve(problem, time_limit=3, workers=1)
+    assert schedule.objective <= schedule.bound <= relaxation_bound(problem)
+    assert (schedule.status == "OPTIMAL") == (schedule.objective == schedule.bound)

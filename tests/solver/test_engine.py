@@ -1,0 +1,117 @@
+"""The engine's contract: determinism, progress reports, stopping, stats, and the
+example problem of the format doc."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from pathlib import Path
+
+from solver.engine import solve
+from solver.problem import STATUS_OPTIMAL
+from solver.problem_io import problem_from_dict
+from solver.validation import assert_valid, objective
+from tests.solver.random_problems import random_problem
+
+DATA = Path(__file__).parent / "data"
+
+
+def medium(seed: int = 5):
+    return random_problem(
+        random.Random(seed),
+        buyers=6,
+        suppliers=12,
+        per_day=(4, 4),
+        density=0.5,
+        pooled=4,
+        must_share=0.05,
+    )
+
+
+def test_example_problem_is_solved_to_optimality():
+    problem = problem_from_dict(json.loads((DATA / "small.json").read_text("utf-8")))
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert schedule.status == STATUS_OPTIMAL
+    assert_valid(problem, schedule.meetings)
+    assert schedule.objective == schedule.bound == objective(problem, schedule.meetings)
+    # The lock is kept, and so is the current meeting the lock repeats.
+    assert any(
+        (m.a, m.b, m.slot, m.table) == ("B003", "S003", "s01", "T03") for m in schedule.meetings
+    )
+
+
+def test_same_problem_seed_and_one_worker_give_the_same_schedule():
+    problem = medium()
+    first = solve(problem, time_limit=5, workers=1, seed=3)
+    second = solve(problem, time_limit=5, workers=1, seed=3)
+    assert first.status == STATUS_OPTIMAL  # a finished search is reproducible
+    assert first.meetings == second.meetings
+    assert first.objective == second.objective
+
+
+def test_progress_reports_improving_solutions_within_the_bound():
+    problem = medium(8)
+    seen: list[tuple[float, int, int]] = []
+    schedule = solve(
+        problem, time_limit=5, workers=1, progress=lambda t, o, b: seen.append((t, o, b))
+    )
+    assert seen, "at least one solution is reported"
+    objectives = [o for _, o, _ in seen]
+    assert objectives == sorted(set(objectives))  # strictly improving
+    assert all(o <= b for _, o, b in seen)
+    assert objectives[-1] <= schedule.objective
+
+
+def test_stop_keeps_the_best_schedule_found_so_far():
+    problem = random_problem(
+        random.Random(2), buyers=10, suppliers=30, per_day=(8,), density=0.5, pooled=8
+    )
+    stop = threading.Event()
+    stop.set()
+    started = time.perf_counter()
+    schedule = solve(problem, time_limit=30, workers=1, stop=stop)
+    assert time.perf_counter() - started < 10
+    if schedule.status != "INFEASIBLE":
+        assert_valid(problem, schedule.meetings)
+        assert schedule.bound >= schedule.objective
+
+
+def test_stats_describe_the_run():
+    problem = medium()
+    schedule = solve(problem, time_limit=5, workers=1, seed=4)
+    stats = schedule.stats
+    assert stats["workers"] == 1 and stats["seed"] == 4
+    assert stats["counts"]["meetings"] == len(schedule.meetings)
+    assert stats["counts"]["pairs"] == len(problem.pairs)
+    assert {"prepare", "relaxation_bound", "greedy"} <= set(stats["timings"])
+    per = stats["meetings_per_participant"]
+    assert per["min"] <= per["mean"] <= per["max"]
+    assert stats["cp_sat"]["status"] in {"OPTIMAL", "FEASIBLE"}
+    assert isinstance(stats["breaks_total"], int)
+    assert schedule.solve_seconds > 0
+
+
+def test_without_tables_meetings_have_no_table():
+    problem = random_problem(random.Random(4), tables=False, must_share=0.0)
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert schedule.meetings
+    assert all(m.table is None for m in schedule.meetings)
+    assert_valid(problem, schedule.meetings)
+
+
+def test_time_limit_is_respected_on_a_larger_problem():
+    problem = random_problem(
+        random.Random(9),
+        buyers=15,
+        suppliers=40,
+        per_day=(6, 6),
+        density=0.4,
+        pooled=10,
+        must_share=0.0,
+    )
+    started = time.perf_counter()
+    schedule = solve(problem, time_limit=3, workers=1)
+    assert time.perf_counter() - started < 3 + 1.5
+    assert_valid(problem, schedule.meetings)
