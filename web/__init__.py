@@ -57,9 +57,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
-    from web import events, participants_admin, schedule_outputs, schedules
+    from web import (
+        events,
+        participant_access,
+        participants_admin,
+        portal,
+        schedule_outputs,
+        schedules,
+    )
 
     app.register_blueprint(events.bp)
     app.register_blueprint(participants_admin.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(schedule_outputs.bp)
+    participant_access.init_app(app)
+    app.register_blueprint(portal.bp)

@@ -1,0 +1,191 @@
+"""Participants' secret links: the access check, their language, and rate limits.
+
+Participants have no accounts. Every page of theirs lives under ``/p/<token>/...``
+and is wrapped in :func:`participant_required`, which finds the participant by its
+``access_token`` and puts it in ``g.participant``. An unknown, revoked or re-issued
+token, and a rejected or withdrawn participant, all get the same 404 page, so a
+response never tells whether a token once existed.
+
+Guessing a 256-bit token is hopeless, but a flood of guesses still costs database
+look-ups, so unknown tokens are limited hard per remote address (``20/minute`` by
+default → 429), and normal use generously. Limits are counted with Flask-Limiter's
+storage: in memory in the embedded set-up, in Redis when ``REDIS_URL`` is configured
+(several web processes then share the counts).
+
+Other modules add their participant pages to the portal's home page with
+:func:`register_portal_section`, so the home page links only to pages that exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import Flask, abort, current_app, g, session
+from flask_babel import force_locale, lazy_gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse
+from sqlalchemy import select
+
+from scheduler.models import Participant, ParticipantRole, ParticipantStatus
+from web.database import get_session
+
+_EXTENSION_KEY = "matchfair_participant_limiter"
+
+#: Statuses whose links stop working (pending participants may already use theirs).
+INACTIVE_STATUSES = frozenset({ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN})
+
+ROLE_LABELS = {
+    ParticipantRole.BUYER: lazy_gettext("Buyer"),
+    ParticipantRole.SUPPLIER: lazy_gettext("Supplier"),
+}
+
+DEFAULT_LIMITS = {
+    # Guesses: a person mistyping a link does not need more than a few tries a minute.
+    "PARTICIPANT_BAD_TOKEN_LIMIT": "20/minute",
+    # A participant's own pages: many people behind one venue or office address.
+    "PARTICIPANT_PAGE_LIMIT": "600/minute",
+    # Public self-registration submissions per address.
+    "REGISTRATION_LIMIT": "20/hour",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Attach the rate limiter: Redis storage when ``REDIS_URL`` is set, else memory."""
+    for key, value in DEFAULT_LIMITS.items():
+        app.config.setdefault(key, value)
+    storage_uri = (
+        app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    )
+    # One limiter per app (tests build many apps; each gets its own counts). Limits are
+    # applied by hand in the views that need them, so no default limit applies elsewhere.
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=storage_uri,
+        key_prefix="matchfair",
+        enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
+    )
+    app.extensions[_EXTENSION_KEY] = limiter
+
+    @app.url_defaults
+    def _fill_participant_token(endpoint: str, values: dict[str, Any]) -> None:
+        # Inside a participant's pages, url_for("portal.profile") needs no token argument.
+        participant = g.get("participant")
+        if (
+            participant is not None
+            and "token" not in values
+            and app.url_map.is_endpoint_expecting(endpoint, "token")
+        ):
+            values["token"] = participant.access_token
+
+    @app.context_processor
+    def _participant_helpers() -> dict[str, object]:
+        return {"portal_nav_sections": portal_sections, "role_labels": ROLE_LABELS}
+
+
+def check_rate(scope: str, limit_key: str, *, count: bool = True) -> None:
+    """Count a request of ``scope`` from this address; 429 once over the configured limit.
+
+    With ``count=False`` only checks that the limit is not used up yet (nothing counted).
+    """
+    limiter: Limiter = current_app.extensions[_EXTENSION_KEY]
+    if not limiter.enabled:
+        return
+    item = parse(current_app.config[limit_key])
+    address = get_remote_address()
+    allowed = (
+        limiter.limiter.hit(item, scope, address)
+        if count
+        else limiter.limiter.test(item, scope, address)
+    )
+    if not allowed:
+        abort(429)
+
+
+def find_participant(token: str) -> Participant:
+    """The participant whose link carries ``token``; 404 (rate-limited) if none may use it."""
+    # An address that has guessed too often is refused before any look-up.
+    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
+    participant = None
+    if 20 <= len(token) <= 64:
+        participant = get_session().scalar(
+            select(Participant).where(Participant.access_token == token)
+        )
+    if participant is None or participant.status in INACTIVE_STATUSES:
+        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
+        abort(404)
+    check_rate("participant-page", "PARTICIPANT_PAGE_LIMIT")
+    return participant
+
+
+def participant_locale(participant: Participant) -> str | None:
+    """The language for a participant's pages: the switch's choice wins, else theirs."""
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return None  # the switch chose; the usual selector already returns it
+    return participant.locale if participant.locale in languages else None
+
+
+def participant_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Open ``view`` (a route under ``/p/<token>/``) only through a valid secret link.
+
+    Sets ``g.participant`` and shows the page in the participant's language unless
+    the language switch chose one. The view is called with ``token`` as given.
+    """
+
+    @wraps(view)
+    def wrapped(token: str, **kwargs: Any) -> Any:
+        participant = find_participant(token)
+        g.participant = participant
+        locale = participant_locale(participant)
+        if locale is None:
+            return view(token, **kwargs)
+        with force_locale(locale):
+            return view(token, **kwargs)
+
+    return wrapped
+
+
+def current_participant() -> Participant:
+    """The participant of the current request (only inside :func:`participant_required`)."""
+    participant: Participant | None = g.get("participant")
+    if participant is None:
+        raise RuntimeError("current_participant() outside a participant_required view")
+    return participant
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSection:
+    """A page linked from the participant's home page."""
+
+    endpoint: str
+    label: Any  # a lazy_gettext string, translated when the home page renders
+    description: Any = ""
+    roles: frozenset[str] = frozenset()  # empty: shown to buyers and suppliers
+    phases: frozenset[str] = frozenset()  # empty: shown in every phase
+
+
+_SECTIONS: list[PortalSection] = []
+
+
+def register_portal_section(section: PortalSection) -> None:
+    """Link a participant page from the home page (call once, at import of its module)."""
+    if all(s.endpoint != section.endpoint for s in _SECTIONS):
+        _SECTIONS.append(section)
+
+
+def portal_sections(participant: Participant) -> list[PortalSection]:
+    """The registered sections this participant sees now, whose endpoints exist."""
+    phase = participant.event.phase
+    return [
+        s
+        for s in _SECTIONS
+        if s.endpoint in current_app.view_functions
+        and (not s.roles or participant.role in s.roles)
+        and (not s.phases or phase in s.phases)
+    ]
+
