@@ -75,6 +75,14 @@ class MeetingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PairRuleKind(StrEnum):
+    """An organizer's rule for one pair, applied to every later solver run."""
+
+    FORBID = "forbid"  # the pair never meets
+    FORCE = "force"  # the pair must meet, anywhere
+    PIN = "pin"  # the pair meets in this slot at this table
+
+
 class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -145,6 +153,9 @@ class Event(TimestampMixin, Base):
     screening_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     default_max_meetings: Mapped[int | None] = mapped_column(Integer)
     contact_email: Mapped[str] = mapped_column(String(254), default="")
+    # Bumped by every publication that changes the schedule participants see.
+    published_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     days: Mapped[list[EventDay]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="EventDay.date"
@@ -574,6 +585,43 @@ class ScheduleRun(TimestampMixin, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Written every second by the worker executing the run: a running run whose
+    # heartbeat is stale lost its worker (killed, machine gone) and is marked failed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    worker: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # The organizer asked to stop: the worker stops the search and keeps the best found.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the organizer edited the result by hand (moved a meeting).
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PairRule(TimestampMixin, Base):
+    """Forbid, force or pin one pair in every later run (``participant_a_id`` < ``_b_id``)."""
+
+    __tablename__ = "pair_rules"
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "participant_a_id", "participant_b_id", name="uq_pair_rule_once_per_pair"
+        ),
+        CheckConstraint(_enum_check("kind", PairRuleKind), name="kind_known"),
+        CheckConstraint("participant_a_id < participant_b_id", name="pair_in_order"),
+        CheckConstraint("kind <> 'pin' OR slot_id IS NOT NULL", name="pin_has_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    participant_a_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_b_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    table_id: Mapped[int | None] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    participant_a: Mapped[Participant] = relationship(foreign_keys=[participant_a_id])
+    participant_b: Mapped[Participant] = relationship(foreign_keys=[participant_b_id])
+    slot: Mapped[Slot | None] = relationship()
+    table: Mapped[Table | None] = relationship()
 
 
 class AuditEntry(Base):
