@@ -12,15 +12,22 @@ the caller commits.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import audit
 from scheduler.db import utcnow
-from scheduler.errors import DeadlinePassed
+from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
 from scheduler.i18n import N_
-from scheduler.models import Event, Participant, Phase
+from scheduler.models import Event, Need, Organization, Participant, ParticipantRole, Phase
+from scheduler.names import company_name_key
+from scheduler.vocabulary import CERTIFICATIONS, LOT_SIZES, PREFECTURES, TECHNOLOGIES
 
 #: Phases in which participants may change their profile and needs.
 PROFILE_PHASES = frozenset({Phase.REGISTRATION, Phase.PREFERENCES})
@@ -61,3 +68,268 @@ def confirm_profile(
         participant_id=participant.id,
         target=participant.organization,
     )
+
+
+# --------------------------------------------------------------------------- profile
+
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+MAX_TEXT_LENGTH = 5000
+_TAG_SEPARATORS = re.compile(r"[,、，;；\n]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(slots=True)
+class ProfileData:
+    """A profile as submitted. ``None`` means "not on this form": the stored value stays."""
+
+    name: str | None = None
+    name_kana: str | None = None
+    department: str | None = None  # the participant's (a buyer's department), not the company's
+    prefecture: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    website: str | None = None
+    description: str | None = None
+    strengths: str | None = None
+    technologies: list[str] | None = None
+    tags: list[str] | None = None
+    equipment: str | None = None
+    materials: str | None = None
+    certifications: list[str] | None = None
+    lot_sizes: list[str] | None = None
+    what_we_buy: str | None = None
+    set_employees: bool = field(default=False)  # employees=None with this flag clears it
+
+
+def split_tags(text: str) -> list[str]:
+    """Free tags typed as one line: separated by commas, 、, semicolons or new lines."""
+    tags: list[str] = []
+    for raw in _TAG_SEPARATORS.split(text):
+        tag = " ".join(raw.split())
+        if tag and tag.casefold() not in {t.casefold() for t in tags}:
+            tags.append(tag)
+    return tags
+
+
+def _clean(value: str, field_name: str, max_length: int) -> str:
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    if len(text) > max_length:
+        raise ValidationFailed(
+            N_("This is too long: at most %(n)d characters."),
+            field=field_name,
+            params={"n": max_length},
+        )
+    return text
+
+
+def _known(codes: list[str], known: set[str], field_name: str) -> list[str]:
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationFailed(
+            N_("Unknown choice: %(value)s."), field=field_name, params={"value": unknown[0]}
+        )
+    return list(dict.fromkeys(codes))
+
+
+def _validated(data: ProfileData) -> dict[str, Any]:
+    """The organization's new values, checked; raises :class:`ValidationFailed`."""
+    values: dict[str, Any] = {}
+    lengths = {"name": 200, "name_kana": 200, "city": 100, "industry": 100, "website": 300}
+    for name, limit in lengths.items():
+        value = getattr(data, name)
+        if value is not None:
+            values[name] = _clean(value, name, limit)
+    if "name" in values and not values["name"]:
+        raise ValidationFailed(N_("Please enter the company name."), field="name")
+    website = values.get("website", "")
+    if website and not re.match(r"https?://[^\s/]+\.[^\s]+$", website):
+        raise ValidationFailed(
+            N_("Please enter a web address starting with http:// or https://."), field="website"
+        )
+    for name in ("description", "strengths", "equipment", "materials", "what_we_buy"):
+        value = getattr(data, name)
+        if value is not None:
+            values[name] = _clean(value, name, MAX_TEXT_LENGTH)
+    if data.prefecture is not None:
+        if data.prefecture and data.prefecture not in PREFECTURES:
+            raise ValidationFailed(N_("Please choose a prefecture from the list."),
+                                   field="prefecture")
+        values["prefecture"] = data.prefecture
+    if data.employees is not None or data.set_employees:
+        if data.employees is not None and not 0 <= data.employees <= 10_000_000:
+            raise ValidationFailed(N_("Please enter a number of employees of 0 or more."),
+                                   field="employees")
+        values["employees"] = data.employees
+    if data.technologies is not None:
+        values["technologies"] = _known(data.technologies, set(TECHNOLOGIES), "technologies")
+    if data.lot_sizes is not None:
+        values["lot_sizes"] = _known(data.lot_sizes, {t.code for t in LOT_SIZES}, "lot_sizes")
+    if data.certifications is not None:
+        # Known codes, plus certifications outside the list as the company wrote them.
+        known = {t.code for t in CERTIFICATIONS}
+        certifications = [c for c in data.certifications if c in known]
+        for other in data.certifications:
+            if other not in known:
+                text = _clean(other, "certifications_other", 100)
+                if text and text not in certifications:
+                    certifications.append(text)
+        values["certifications"] = certifications
+    if data.tags is not None:
+        tags = [_clean(t, "tags", MAX_TAG_LENGTH) for t in data.tags]
+        if len(tags) > MAX_TAGS:
+            raise ValidationFailed(N_("At most %(n)d tags, please."), field="tags",
+                                   params={"n": MAX_TAGS})
+        values["tags"] = [t for t in tags if t]
+    return values
+
+
+def update_profile(
+    session: Session,
+    participant: Participant,
+    data: ProfileData,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> Organization:
+    """Change the company profile of ``participant`` and confirm it for this event.
+
+    Raises :class:`DeadlinePassed` outside the profile phases (unless an organizer
+    edits: ``user_id`` given) and :class:`ValidationFailed` naming the field.
+    """
+    if user_id is None:
+        check_profile_editable(participant.event)
+    organization = participant.organization
+    values = _validated(data)
+    if "name" in values:
+        key = company_name_key(values["name"])
+        twin = session.scalar(
+            select(Organization).where(
+                Organization.name_key == key, Organization.id != organization.id
+            ).limit(1)
+        )
+        if twin is not None:
+            raise ValidationFailed(
+                N_("Another company in the directory is called %(name)s. Please contact "
+                   "the organizer if this is your company."),
+                field="name", params={"name": twin.name},
+            )
+        values["name_key"] = key
+    changed = {name: value for name, value in values.items()
+               if getattr(organization, name) != value}
+    for name, value in changed.items():
+        setattr(organization, name, value)
+    if data.department is not None:
+        department = _clean(data.department, "department", 200)
+        if department != participant.department:
+            changed["department"] = department
+            participant.department = department
+    participant.profile_confirmed_at = now or utcnow()
+    session.flush()
+    audit.record(
+        session,
+        "profile.update",
+        event_id=participant.event_id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=organization,
+        details={"changed": sorted(changed)},
+    )
+    return organization
+
+
+# --------------------------------------------------------------------------- needs
+
+
+@dataclass(slots=True)
+class NeedData:
+    """A buyer's need (発注ニーズ) as submitted."""
+
+    title: str
+    technologies: list[str] = field(default_factory=list)
+    material: str = ""
+    lot_size: str = ""
+    timing: str = ""
+    description: str = ""
+    published: bool = True
+
+
+def _need_values(data: NeedData) -> dict[str, Any]:
+    title = _clean(data.title, "title", 200)
+    if not title:
+        raise ValidationFailed(N_("Please give the need a title."), field="title")
+    lot_size = data.lot_size or ""
+    if lot_size and lot_size not in {t.code for t in LOT_SIZES}:
+        raise ValidationFailed(N_("Unknown choice: %(value)s."), field="lot_size",
+                               params={"value": lot_size})
+    return {
+        "title": title,
+        "technologies": _known(data.technologies, set(TECHNOLOGIES), "technologies"),
+        "material": _clean(data.material, "material", 200),
+        "lot_size": lot_size,
+        "timing": _clean(data.timing, "timing", 100),
+        "description": _clean(data.description, "description", MAX_TEXT_LENGTH),
+        "published": bool(data.published),
+    }
+
+
+def _check_buyer(participant: Participant, user_id: int | None) -> None:
+    if participant.role != ParticipantRole.BUYER:
+        raise PermissionDenied(N_("Only buyers publish needs."))
+    if user_id is None:
+        check_profile_editable(participant.event)
+
+
+def get_need(session: Session, participant: Participant, need_id: int) -> Need:
+    """One of ``participant``'s own needs; :class:`NotFound` for anyone else's."""
+    need = session.get(Need, need_id)
+    if need is None or need.participant_id != participant.id:
+        raise NotFound(N_("This need does not exist."))
+    return need
+
+
+def add_need(
+    session: Session, participant: Participant, data: NeedData, *, user_id: int | None = None
+) -> Need:
+    """Add a need to a buyer's list (profile phases only, unless an organizer adds it)."""
+    _check_buyer(participant, user_id)
+    need = Need(participant=participant, **_need_values(data))
+    session.add(need)
+    session.flush()
+    audit.record(session, "need.create", event_id=participant.event_id, user_id=user_id,
+                 participant_id=participant.id, target=need)
+    return need
+
+
+def update_need(
+    session: Session,
+    participant: Participant,
+    need_id: int,
+    data: NeedData,
+    *,
+    user_id: int | None = None,
+) -> Need:
+    """Change one of the buyer's own needs."""
+    _check_buyer(participant, user_id)
+    need = get_need(session, participant, need_id)
+    values = _need_values(data)
+    changed = sorted(name for name, value in values.items() if getattr(need, name) != value)
+    for name, value in values.items():
+        setattr(need, name, value)
+    session.flush()
+    audit.record(session, "need.update", event_id=participant.event_id, user_id=user_id,
+                 participant_id=participant.id, target=need, details={"changed": changed})
+    return need
+
+
+def delete_need(
+    session: Session, participant: Participant, need_id: int, *, user_id: int | None = None
+) -> None:
+    """Delete one of the buyer's own needs (with the proposals made for it)."""
+    _check_buyer(participant, user_id)
+    need = get_need(session, participant, need_id)
+    audit.record(session, "need.delete", event_id=participant.event_id, user_id=user_id,
+                 participant_id=participant.id, target=need, details={"title": need.title})
+    session.delete(need)
+    session.flush()

@@ -31,6 +31,7 @@ from limits import parse
 from sqlalchemy import select
 
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus
+from scheduler.vocabulary import certification_label, lot_size_label, technology_label
 from web.database import get_session
 
 _EXTENSION_KEY = "matchfair_participant_limiter"
@@ -84,7 +85,13 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _participant_helpers() -> dict[str, object]:
-        return {"portal_nav_sections": portal_sections, "role_labels": ROLE_LABELS}
+        return {
+            "portal_nav_sections": portal_sections,
+            "role_labels": ROLE_LABELS,
+            "technology_label": technology_label,
+            "certification_label": certification_label,
+            "lot_size_label": lot_size_label,
+        }
 
 
 def check_rate(scope: str, limit_key: str, *, count: bool = True) -> None:

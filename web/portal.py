@@ -6,13 +6,36 @@ reads or changes only ``g.participant`` and what belongs to it.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler import profiles
-from scheduler.models import Phase
+from scheduler.errors import ValidationFailed
+from scheduler.models import Participant, ParticipantRole, Phase
 from scheduler.registration import other_registrations
+from scheduler.vocabulary import (
+    CERTIFICATIONS,
+    LOT_SIZES,
+    PREFECTURES,
+    TECHNOLOGIES,
+    technologies_by_field,
+)
 from web.database import get_session
+from web.i18n import translate_error
 from web.participant_access import current_participant, participant_required, portal_sections
 
 bp = Blueprint("portal", __name__, url_prefix="/p/<token>")
@@ -50,3 +73,250 @@ def confirm_profile(token: str):  # type: ignore[no-untyped-def]
     get_session().commit()
     flash(_("Thank you: your company profile is confirmed for this event."), "success")
     return redirect(url_for("portal.home"))
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _locale() -> str:
+    return str(get_locale() or "ja")
+
+
+def _technology_choices() -> list[SelectChoice]:
+    locale = _locale()
+    return [SelectChoice(code, term.label(locale)) for code, term in TECHNOLOGIES.items()]
+
+
+def _lot_size_choices() -> list[SelectChoice]:
+    return [SelectChoice(t.code, t.label(_locale())) for t in LOT_SIZES]
+
+
+class ProfileForm(FlaskForm):
+    """The company profile; buyers' and suppliers' forms differ (see ``for_role``)."""
+
+    name = StringField(lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)])
+    name_kana = StringField(lazy_gettext("Company name (kana)"), validators=[Length(max=200)])
+    department = StringField(lazy_gettext("Department"), validators=[Length(max=200)])
+    prefecture = SelectField(lazy_gettext("Prefecture"), validate_choice=True)
+    city = StringField(lazy_gettext("City"), validators=[Length(max=100)])
+    industry = StringField(lazy_gettext("Industry"), validators=[Length(max=100)])
+    employees = IntegerField(
+        lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
+    )
+    website = StringField(lazy_gettext("Website"), validators=[Length(max=300)])
+    description = TextAreaField(
+        lazy_gettext("About the company"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
+    )
+    what_we_buy = TextAreaField(
+        lazy_gettext("What we buy"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
+    )
+    technologies = SelectMultipleField(lazy_gettext("Technologies"))
+    tags = StringField(
+        lazy_gettext("Other keywords"),
+        description=lazy_gettext("Separated by commas or 、, e.g. アルミ, 試作, 短納期"),
+    )
+    equipment = TextAreaField(
+        lazy_gettext("Equipment"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
+    )
+    materials = TextAreaField(
+        lazy_gettext("Materials handled"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
+    )
+    certifications = SelectMultipleField(lazy_gettext("Certifications"))
+    certifications_other = StringField(
+        lazy_gettext("Other certifications"), validators=[Length(max=300)]
+    )
+    lot_sizes = SelectMultipleField(lazy_gettext("Lot sizes"))
+    strengths = TextAreaField(
+        lazy_gettext("Strengths and differences from others"),
+        validators=[Length(max=profiles.MAX_TEXT_LENGTH)],
+    )
+
+    BUYER_ONLY = ("department", "what_we_buy")
+    SUPPLIER_ONLY = (
+        "technologies", "tags", "equipment", "materials", "certifications",
+        "certifications_other", "lot_sizes", "strengths",
+    )
+
+    def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.SUPPLIER_ONLY if role == ParticipantRole.BUYER else self.BUYER_ONLY:
+            delattr(self, name)
+        self.prefecture.choices = [SelectChoice("", "—"), *(SelectChoice(p) for p in PREFECTURES)]
+        if role == ParticipantRole.SUPPLIER:
+            locale = _locale()
+            self.technologies.choices = _technology_choices()
+            self.certifications.choices = [
+                SelectChoice(t.code, t.label(locale)) for t in CERTIFICATIONS
+            ]
+            self.lot_sizes.choices = _lot_size_choices()
+
+    def load(self, participant: Participant) -> None:
+        """Fill the form from the stored profile (a GET)."""
+        organization = participant.organization
+        for name in ("name", "name_kana", "prefecture", "city", "industry", "employees",
+                     "website", "description", "what_we_buy", "technologies", "equipment",
+                     "materials", "lot_sizes", "strengths"):
+            if name in self:
+                self[name].data = getattr(organization, name)
+        if "department" in self:
+            self.department.data = participant.department
+        if "tags" in self:
+            self.tags.data = "、".join(organization.tags)
+        if "certifications" in self:
+            known = {t.code for t in CERTIFICATIONS}
+            self.certifications.data = [c for c in organization.certifications if c in known]
+            self.certifications_other.data = "、".join(
+                c for c in organization.certifications if c not in known
+            )
+
+    def data_for_service(self) -> profiles.ProfileData:
+        """The typed values for :func:`scheduler.profiles.update_profile`."""
+        data = profiles.ProfileData(set_employees=True)
+        for name in ("name", "name_kana", "department", "prefecture", "city", "industry",
+                     "website", "description", "what_we_buy", "equipment", "materials",
+                     "strengths"):
+            if name in self:
+                setattr(data, name, self[name].data or "")
+        data.employees = self.employees.data
+        if "technologies" in self:
+            data.technologies = list(self.technologies.data or [])
+            data.lot_sizes = list(self.lot_sizes.data or [])
+            data.tags = profiles.split_tags(self.tags.data or "")
+            data.certifications = [
+                *(self.certifications.data or []),
+                *profiles.split_tags(self.certifications_other.data or ""),
+            ]
+        return data
+
+
+def _field_error(form: FlaskForm, error: ValidationFailed) -> None:
+    """Show a service's error next to the field it names (or above the form)."""
+    message = translate_error(error)
+    name = "certifications_other" if error.field == "certifications_other" else error.field
+    target = form[name] if name and name in form else None
+    if target is not None:
+        target.errors = [*target.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@participant_required
+def profile(token: str):  # type: ignore[no-untyped-def]
+    """The company profile (read-only once the profile phases are over)."""
+    participant = current_participant()
+    event = participant.event
+    editable = profiles.profile_editable(event)
+    form = ProfileForm(role=participant.role)
+    if request.method == "POST":
+        profiles.check_profile_editable(event)
+    elif request.method == "GET":
+        form.load(participant)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            profiles.update_profile(session, participant, form.data_for_service())
+        except ValidationFailed as error:
+            session.rollback()
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("Your company profile was saved."), "success")
+            return redirect(url_for("portal.profile"))
+    return render_template(
+        "portal/profile.html",
+        participant=participant,
+        event=event,
+        form=form,
+        editable=editable,
+        fields=technologies_by_field(),
+        locale=_locale(),
+    )
+
+
+# --------------------------------------------------------------------------- needs
+
+
+class NeedForm(FlaskForm):
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=200)])
+    technologies = SelectMultipleField(lazy_gettext("Technologies wanted"))
+    material = StringField(lazy_gettext("Material"), validators=[Length(max=200)])
+    lot_size = SelectField(lazy_gettext("Lot size"))
+    timing = StringField(
+        lazy_gettext("Timing"),
+        validators=[Length(max=100)],
+        description=lazy_gettext("e.g. 2027年度上期, from April"),
+    )
+    description = TextAreaField(
+        lazy_gettext("Description"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
+    )
+    published = BooleanField(lazy_gettext("Published (suppliers can see it)"), default=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.technologies.choices = _technology_choices()
+        self.lot_size.choices = [SelectChoice("", "—"), *_lot_size_choices()]
+
+    def data_for_service(self) -> profiles.NeedData:
+        return profiles.NeedData(
+            title=self.title.data or "",
+            technologies=list(self.technologies.data or []),
+            material=self.material.data or "",
+            lot_size=self.lot_size.data or "",
+            timing=self.timing.data or "",
+            description=self.description.data or "",
+            published=bool(self.published.data),
+        )
+
+
+def _buyer() -> Participant:
+    participant = current_participant()
+    if participant.role != ParticipantRole.BUYER:
+        abort(404)
+    return participant
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+@bp.route("/needs/<int:need_id>/edit", methods=["GET", "POST"])
+@participant_required
+def need_form(token: str, need_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Add or change one of the buyer's needs (発注ニーズ)."""
+    participant = _buyer()
+    session = get_session()
+    need = profiles.get_need(session, participant, need_id) if need_id is not None else None
+    if request.method == "POST":
+        profiles.check_profile_editable(participant.event)
+    form = NeedForm(obj=need)
+    if form.validate_on_submit():
+        try:
+            if need is None:
+                profiles.add_need(session, participant, form.data_for_service())
+            else:
+                profiles.update_need(session, participant, need.id, form.data_for_service())
+        except ValidationFailed as error:
+            session.rollback()
+            _field_error(form, error)
+        else:
+            session.commit()
+            flash(_("The need was saved."), "success")
+            return redirect(url_for("portal.profile") + "#needs")
+    return render_template(
+        "portal/need_form.html",
+        participant=participant,
+        event=participant.event,
+        form=form,
+        need=need,
+        fields=technologies_by_field(),
+        locale=_locale(),
+    )
+
+
+@bp.post("/needs/<int:need_id>/delete")
+@participant_required
+def delete_need(token: str, need_id: int):  # type: ignore[no-untyped-def]
+    participant = _buyer()
+    session = get_session()
+    profiles.delete_need(session, participant, need_id)
+    session.commit()
+    flash(_("The need was deleted."), "success")
+    return redirect(url_for("portal.profile") + "#needs")

@@ -1,0 +1,194 @@
+"""Company profiles and buyers' needs: the service rules and the participant's pages."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import profiles
+from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
+from scheduler.models import AuditEntry, Need, Phase, User
+from tests.participant_fair import make_fair
+
+
+@pytest.fixture
+def fair(db_session: Session):
+    fair = make_fair(db_session)
+    db_session.commit()
+    return fair
+
+
+# --------------------------------------------------------------------------- service
+
+
+def test_update_profile_stores_codes_tags_and_confirms(db_session: Session, fair) -> None:
+    supplier = fair.supplier
+    profiles.update_profile(
+        db_session,
+        supplier,
+        profiles.ProfileData(
+            technologies=["machining.turning", "machining.5axis", "machining.turning"],
+            tags=profiles.split_tags("アルミ、試作, 短納期；アルミ"),
+            certifications=["iso9001", "ＩＳＯ２２０００"],
+            lot_sizes=["mass"],
+            strengths="段取り替えが速い",
+        ),
+    )
+    organization = supplier.organization
+    assert organization.technologies == ["machining.turning", "machining.5axis"]
+    assert organization.tags == ["アルミ", "試作", "短納期"]
+    assert organization.certifications == ["iso9001", "ＩＳＯ２２０００"]
+    assert organization.lot_sizes == ["mass"]
+    assert supplier.profile_confirmed_at is not None
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "profile.update")
+    ).one()
+    assert "strengths" in entry.details["changed"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (profiles.ProfileData(name="  "), "name"),
+        (profiles.ProfileData(technologies=["machining"]), "technologies"),
+        (profiles.ProfileData(prefecture="静岡"), "prefecture"),
+        (profiles.ProfileData(website="javascript:alert(1)"), "website"),
+        (profiles.ProfileData(lot_sizes=["huge"]), "lot_sizes"),
+        (profiles.ProfileData(description="長" * 5001), "description"),
+        (profiles.ProfileData(name="山田板金（有）"), "name"),  # another company's name
+    ],
+)
+def test_update_profile_rejects_bad_input(
+    db_session: Session, fair, data: profiles.ProfileData, field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        profiles.update_profile(db_session, fair.supplier, data)
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("phase", [Phase.SCHEDULING, Phase.PUBLISHED, Phase.CLOSED])
+def test_profile_is_locked_after_the_preferences_phase(
+    db_session: Session, fair, organizer: User, phase: str
+) -> None:
+    fair.event.phase = phase
+    with pytest.raises(DeadlinePassed):
+        profiles.update_profile(db_session, fair.supplier, profiles.ProfileData(city="静岡市"))
+    with pytest.raises(DeadlinePassed):
+        profiles.confirm_profile(db_session, fair.supplier)
+    with pytest.raises(DeadlinePassed):
+        profiles.add_need(db_session, fair.buyer, profiles.NeedData(title="x"))
+    # The organizer may still correct a profile on someone's behalf (audited with the user).
+    profiles.update_profile(
+        db_session, fair.supplier, profiles.ProfileData(city="静岡市"), user_id=organizer.id
+    )
+    assert fair.supplier.organization.city == "静岡市"
+
+
+def test_needs_crud_only_on_own_needs(db_session: Session, fair) -> None:
+    need = profiles.add_need(
+        db_session, fair.buyer,
+        profiles.NeedData(title="樹脂ケース", technologies=["plastics_rubber.injection"],
+                          lot_size="mass", published=False),
+    )
+    assert need.participant_id == fair.buyer.id and need.published is False
+    profiles.update_need(db_session, fair.buyer, need.id, profiles.NeedData(title="樹脂カバー"))
+    assert need.title == "樹脂カバー"
+    with pytest.raises(NotFound):
+        profiles.update_need(db_session, fair.other_buyer, need.id, profiles.NeedData(title="x"))
+    with pytest.raises(NotFound):
+        profiles.delete_need(db_session, fair.other_buyer, need.id)
+    with pytest.raises(PermissionDenied):
+        profiles.add_need(db_session, fair.supplier, profiles.NeedData(title="x"))
+    with pytest.raises(ValidationFailed) as caught:
+        profiles.add_need(db_session, fair.buyer, profiles.NeedData(title=""))
+    assert caught.value.field == "title"
+    profiles.delete_need(db_session, fair.buyer, need.id)
+    assert db_session.get(Need, need.id) is None
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_supplier_saves_profile_with_technology_codes(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    url = f"/p/{fair.supplier.access_token}/profile"
+    page = client.get(url).get_data(as_text=True)
+    assert "5軸加工" in page and 'value="machining.5axis" checked' in page
+    response = client.post(url, data={
+        "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県", "employees": "１２０",
+        "technologies": ["machining.turning", "joining.tig"], "tags": "アルミ、チタン",
+        "certifications": ["iso9001"], "certifications_other": "エコステージ",
+        "lot_sizes": ["prototype"], "strengths": "<script>alert(1)</script>",
+    })
+    assert response.status_code == 302
+    db_session.expire_all()
+    organization = fair.supplier.organization
+    assert organization.technologies == ["machining.turning", "joining.tig"]
+    assert organization.employees == 120
+    assert organization.tags == ["アルミ", "チタン"]
+    assert organization.certifications == ["iso9001", "エコステージ"]
+    page = client.get(url).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_profile_form_keeps_typed_values_on_error(client: FlaskClient, fair) -> None:
+    response = client.post(f"/p/{fair.supplier.access_token}/profile", data={
+        "name": "", "city": "浜松市中央区😀", "technologies": ["machining.edm"],
+        "website": "not a url",
+    })
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "浜松市中央区😀" in page
+    assert 'value="machining.edm" checked' in page
+    assert "has-error" in page
+
+
+def test_profile_page_is_read_only_after_the_phase(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    url = f"/p/{fair.supplier.access_token}/profile"
+    page = client.get(url).get_data(as_text=True)
+    assert "can no longer be changed" in page and "<fieldset disabled>" in page
+    response = client.post(url, data={"name": "別名"})
+    assert response.status_code == 403
+    db_session.expire_all()
+    assert fair.supplier.organization.name == "ＡＢＣ精工株式会社"
+
+
+def test_buyer_manages_needs_through_pages(client: FlaskClient, db_session: Session, fair) -> None:
+    base = f"/p/{fair.buyer.access_token}"
+    page = client.get(f"{base}/profile").get_data(as_text=True)
+    assert "アルミ筐体の試作" in page and "What we buy" in page
+    response = client.post(f"{base}/needs/new", data={
+        "title": "ハーネス加工", "technologies": ["electronics.harness"], "lot_size": "mass",
+        "published": "y",
+    })
+    assert response.status_code == 302
+    need = db_session.scalars(select(Need).where(Need.title == "ハーネス加工")).one()
+    assert need.technologies == ["electronics.harness"]
+    client.post(f"{base}/needs/{need.id}/edit", data={"title": "ハーネス組立"})
+    db_session.expire_all()
+    assert need.title == "ハーネス組立" and need.published is False
+    # Another buyer cannot reach this need, and a supplier has no need pages at all.
+    other = f"/p/{fair.other_buyer.access_token}"
+    assert client.get(f"{other}/needs/{need.id}/edit").status_code == 404
+    assert client.post(f"{other}/needs/{need.id}/delete").status_code == 404
+    assert client.get(f"/p/{fair.supplier.access_token}/needs/new").status_code == 404
+    assert client.post(f"{base}/needs/{need.id}/delete").status_code == 302
+    assert db_session.scalar(select(Need).where(Need.id == need.id)) is None
+
+
+def test_home_asks_to_confirm_the_profile_and_confirming_sets_the_date(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    base = f"/p/{fair.supplier.access_token}"
+    assert "The profile is up to date" in client.get(f"{base}/").get_data(as_text=True)
+    assert client.post(f"{base}/profile/confirm").status_code == 302
+    db_session.expire_all()
+    assert fair.supplier.profile_confirmed_at is not None
+    assert "The profile is up to date" not in client.get(f"{base}/").get_data(as_text=True)
