@@ -25,7 +25,7 @@ from scheduler.schedule_view import personal_schedule
 from tests.published_fair import busiest_participant, published_fair
 from web.schedule_outputs import staff_feed_token
 
-EN = {"Accept-Language": "en"}
+EN = {"Accept-Language": "en"}  # for the staff pages (participants' follow their locale)
 
 
 @pytest.fixture
@@ -35,11 +35,15 @@ def fair(db_session: Session) -> Event:
 
 @pytest.fixture
 def participant(db_session: Session, fair: Event) -> Participant:
-    return busiest_participant(db_session, fair)
+    """The busiest participant, reading its pages in English (the assertions' language)."""
+    participant = busiest_participant(db_session, fair)
+    participant.locale = "en"
+    db_session.commit()
+    return participant
 
 
 def _page(client, participant: Participant) -> str:  # type: ignore[no-untyped-def]
-    response = client.get(f"/p/{participant.access_token}/schedule", headers=EN)
+    response = client.get(f"/p/{participant.access_token}/schedule")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -122,6 +126,21 @@ def test_page_offers_calendar_subscriptions_and_explains_google_delay(client, pa
     assert query["url"] == [feed] and participant.display_name in query["name"][0]
     assert "Google Calendar refreshes subscribed calendars only every several hours" in body
     assert "by e-mail" in body
+
+
+def test_page_is_in_the_participants_language(client, db_session, participant) -> None:
+    participant.locale = "ja"
+    db_session.commit()
+    body = client.get(f"/p/{participant.access_token}/schedule", headers=EN).get_data(as_text=True)
+    assert '<html lang="ja">' in body
+    assert "Google Calendar refreshes subscribed calendars" not in body
+    assert '<html lang="en">' in _page(client, _as_english(db_session, participant))
+
+
+def _as_english(session: Session, participant: Participant) -> Participant:
+    participant.locale = "en"
+    session.commit()
+    return participant
 
 
 @pytest.mark.parametrize("suffix", ["schedule", "schedule.ics", "schedule.pdf"])
@@ -229,3 +248,11 @@ def test_exports_are_for_organizers(client, auth, staff, fair) -> None:
     assert client.get(f"/events/{fair.id}/schedule.csv").status_code == 403
     assert client.get(f"/events/{fair.id}/schedule.xlsx").status_code == 403
     assert client.get(f"/events/{fair.id}/schedule/outputs").status_code == 200
+
+
+def test_portal_links_the_schedule_once_published(client, db_session, fair, participant) -> None:
+    link = f'href="/p/{participant.access_token}/schedule"'
+    assert link in client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
+    fair.phase = Phase.PREFERENCES
+    db_session.commit()
+    assert link not in client.get(f"/p/{participant.access_token}/").get_data(as_text=True)

@@ -4,8 +4,6 @@ and its printable PDF. Everything is reached through the participant's secret li
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,39 +12,37 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     render_template,
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_gettext
 from sqlalchemy import select
 
 from scheduler import calendars, printing
 from scheduler.calendars import CalendarFeed
-from scheduler.models import Event, Participant, ParticipantStatus
-from scheduler.schedule_view import personal_schedule
+from scheduler.models import Event, Participant
+from scheduler.schedule_view import PUBLISHED_PHASES, personal_schedule
 from web.database import get_session
+from web.participant_access import (
+    INACTIVE_STATUSES,
+    PortalSection,
+    check_rate,
+    current_participant,
+    participant_required,
+    register_portal_section,
+)
 
 bp = Blueprint("schedules", __name__)
 
-INACTIVE = (ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN)
-
-
-def participant_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Open ``view`` only with a valid secret link (``g.participant``), else 404."""
-
-    @wraps(view)
-    def wrapped(token: str, **kwargs: Any) -> Any:
-        participant = get_session().scalar(
-            select(Participant).where(Participant.access_token == token)
-        )
-        if participant is None or participant.status in INACTIVE:
-            abort(404)
-        g.participant = participant
-        return view(token, **kwargs)
-
-    return wrapped
+register_portal_section(
+    PortalSection(
+        endpoint="schedules.page",
+        label=lazy_gettext("My meetings"),
+        description=lazy_gettext("Your published meeting schedule, calendar links and PDF."),
+        phases=PUBLISHED_PHASES,
+    )
+)
 
 
 def pdf_response(template: str, filename: str, **context: Any) -> Response:
@@ -76,7 +72,8 @@ def _pdf(html: str | list[str], filename: str) -> Response:
 def calendar_response(feed: CalendarFeed, filename: str) -> Response:
     """The feed as ``text/calendar`` with ETag and Last-Modified, or 304 when unchanged.
 
-    Calendar apps poll every few minutes to hours; a 304 costs one query and a hash.
+    Calendar apps poll every few minutes to hours; an unchanged feed is answered with
+    304 and no body (the bytes are built from a few indexed queries to compare).
     """
     response = Response(feed.body, content_type="text/calendar; charset=utf-8")
     response.set_etag(feed.etag)
@@ -107,7 +104,7 @@ def _schedule_url(participant: Participant) -> str:
 @bp.get("/p/<token>/schedule")
 @participant_required
 def page(token: str):  # type: ignore[no-untyped-def]
-    participant: Participant = g.participant
+    participant = current_participant()
     schedule = personal_schedule(get_session(), participant)
     feed_url = url_for("schedules.feed", feed_token=participant.feed_token, _external=True)
     name = f"{participant.event.name} ({participant.display_name})"
@@ -124,7 +121,7 @@ def page(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/p/<token>/schedule.ics")
 @participant_required
 def download(token: str):  # type: ignore[no-untyped-def]
-    participant: Participant = g.participant
+    participant = current_participant()
     feed = calendars.participant_feed(
         get_session(), participant, schedule_url=_schedule_url(participant)
     )
@@ -138,7 +135,7 @@ def download(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/p/<token>/schedule.pdf")
 @participant_required
 def pdf(token: str):  # type: ignore[no-untyped-def]
-    participant: Participant = g.participant
+    participant = current_participant()
     schedule = personal_schedule(get_session(), participant)
     if not schedule.published:
         abort(404)
@@ -154,8 +151,12 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
     """The subscription feed: the secret feed token is the only credential (calendar
     apps cannot log in), so it differs from the page token and can be reissued alone."""
     session = get_session()
+    # Guessing is refused like on the pages; successful polls are not counted (a whole
+    # office's calendars may poll from one address).
+    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
     participant = session.scalar(select(Participant).where(Participant.feed_token == feed_token))
-    if participant is None or participant.status in INACTIVE:
+    if participant is None or participant.status in INACTIVE_STATUSES:
+        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
         abort(404)
     result = calendars.participant_feed(
         session, participant, schedule_url=_schedule_url(participant)
