@@ -513,3 +513,10 @@ def test_last_modified_follows_a_renamed_counterpart(client, db_session, partici
     response = client.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert response.status_code == 200
     assert "株式会社改名後".encode() in response.data.replace(b"\r\n ", b"")
+
+
+def test_guessing_feed_tokens_is_rate_limited(client, participant) -> None:
+    statuses = [client.get(f"/cal/guess-{n:04d}.ics").status_code for n in range(25)]
+    assert statuses[0] == 404 and statuses[-1] == 429
+    # Even the right token is refused to an address that keeps guessing.
+    assert client.get(f"/cal/{participant.feed_token}.ics").status_code == 429
