@@ -21,6 +21,7 @@ from collections.abc import Callable
 from solver.bound import flow_matching
 from solver.greedy import GreedyResult, compact_timetable, greedy_schedule
 from solver.model.diagnosis import explain_infeasible
+from solver.model.lns import improve
 from solver.model.prechecks import finding, precheck
 from solver.model.prepared import Prepared, prepare
 from solver.model.schedule_model import ScheduleModel
@@ -46,6 +47,10 @@ FOCUS_MAX_FRACTION = 0.7
 # limit plus a little per x variable.
 RESERVE_SHARE = 0.02
 RESERVE_PER_VARIABLE = 1e-5
+
+# Above this many x variables the whole model is not built: a large-neighbourhood
+# search improves the best warm start instead (solver.model.lns).
+LNS_THRESHOLD = 100_000
 
 # Above this many x variables the model is restricted to candidate pairs: about
 # 1 KB of memory per variable once constraints are in, so this stays well under 4 GB.
@@ -85,6 +90,7 @@ def solve(
     relaxation, flow_pairs = flow_matching(prep)
     mark = lap("relaxation_bound", mark)
     focus = _focus_pairs(prep, flow_pairs)
+    full_size = sum(len(p.slots) for p in prep.pairs)
     warm_starts = [(greedy_schedule(prep), "greedy")]
     if len(focus) < len(prep.pairs):
         warm_starts.append((greedy_schedule(prep, only_pairs=focus), "greedy_focus"))
@@ -121,8 +127,7 @@ def solve(
     # infeasibility here holds for the whole problem (other pairs are optional).
     proven_infeasible = False
     focus_size = sum(len(prep.pairs[i].slots) for i in focus)
-    full_size = sum(len(p.slots) for p in prep.pairs)
-    if focus_size <= FOCUS_MAX_FRACTION * full_size:
+    if focus_size <= min(FOCUS_MAX_FRACTION * full_size, LNS_THRESHOLD):
         sub = _restrict(prep, focus)
         model = ScheduleModel(sub)
         model.add_hint(
@@ -158,8 +163,42 @@ def solve(
     done = best is not None and objective(problem, best[0]) >= relaxation
     stopped = stop is not None and stop.is_set()
     if not done and not stopped and not proven_infeasible:
-        # Phase 2: every pair (or, for a very large problem, a candidate subset).
         hint, hint_sides = _best_hint(found, greedy)
+    if not done and not stopped and not proven_infeasible and full_size > LNS_THRESHOLD and found:
+        # Phase 2 for a very large problem: improve the best schedule neighbourhood
+        # by neighbourhood; one model of every pair would not fit in memory.
+        reserve = RESERVE_SHARE * time_limit + RESERVE_PER_VARIABLE * full_size
+        value = max(f[0] for f in found)
+        callback = report.phase(relaxation)
+        gains = [value]
+
+        def on_improvement(gain: int) -> None:
+            gains[0] += gain
+            if callback is not None:
+                callback(0.0, gains[0], relaxation)
+
+        lns = improve(
+            prep,
+            hint,
+            hint_sides,
+            deadline=started + time_limit - reserve,
+            workers=workers,
+            seed=seed,
+            on_improvement=on_improvement,
+            stop=stop,
+        )
+        mark = lap("lns", mark)
+        phases["lns"] = {
+            "status": "FEASIBLE",
+            "neighbourhoods": lns.neighbourhoods,
+            "improvements": lns.improvements,
+            "gained": lns.gained,
+            "branches": lns.branches,
+            "conflicts": lns.conflicts,
+        }
+        options.append((assign_tables(prep, lns.chosen, lns.sides, preferred_tables), "lns"))
+    elif not done and not stopped and not proven_infeasible:
+        # Phase 2: every pair (or, without any valid start, a candidate subset).
         candidates = _candidate_pairs(prep, [pair for pair, _ in hint], flow_pairs)
         model_prep = prep if candidates is None else _restrict(prep, candidates)
         model = ScheduleModel(model_prep)

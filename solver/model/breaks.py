@@ -29,6 +29,8 @@ def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.
     prep = v.prep
     counters: dict[int, list[cp_model.IntVar]] = {}
     for participant, info in enumerate(prep.problem.participants):
+        if participant in prep.frozen:
+            continue  # all its meetings are fixed: its breaks are a constant
         candidate = set(v.busy_slots(participant))
         per_day: list[cp_model.IntVar] = []
         for day in prep.days:

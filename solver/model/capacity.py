@@ -10,6 +10,8 @@ def add_capacity(v: Variables) -> None:
     """Per-slot ``parallel`` limit and the overall ``max_meetings`` cap."""
     model = v.model
     for participant, info in enumerate(v.prep.problem.participants):
+        if participant in v.prep.frozen:
+            continue  # only fixed meetings: they already obey both limits
         for slot in v.busy_slots(participant):
             xs = [var for _, var in v.of_participant_in_slot(participant, slot)]
             if len(xs) <= info.parallel:

@@ -54,6 +54,8 @@ def build_objective(
     exact = any(b < 0 for b in bonus)
     if bonus:
         for participant in range(len(prep.participant_ids)):
+            if participant in prep.frozen:
+                continue  # its meetings are fixed, so its bonus is a constant
             capacity = prep.usable_capacity(participant)
             levels = capacity if exact else min(len(bonus), capacity)
             if levels <= 0:

@@ -50,10 +50,21 @@ class Prepared:
     pooled_tables: list[str] = field(default_factory=list)
     has_tables: bool = False
     table_host: dict[str, int | None] = field(default_factory=dict)
+    # Set only for a neighbourhood of a large-neighbourhood search (solver.model.lns):
+    # pooled tables left per slot by meetings outside the neighbourhood, and the
+    # participants whose every meeting is fixed (no break or bonus terms needed).
+    pooled_limit: dict[int, int] | None = None
+    frozen: frozenset[int] = frozenset()
 
     def is_host(self, participant: int) -> bool:
         """Whether ``participant`` hosts tables (and so meets only at its own)."""
         return bool(self.hosted_tables[participant])
+
+    def pooled_capacity(self, slot: int) -> int:
+        """Pooled tables free for the model's meetings in ``slot``."""
+        if self.pooled_limit is None:
+            return len(self.pooled_tables)
+        return self.pooled_limit.get(slot, len(self.pooled_tables))
 
     def max_meetings(self, participant: int) -> int | None:
         """The participant's ``max_meetings`` (None: no cap)."""

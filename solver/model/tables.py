@@ -20,8 +20,8 @@ def add_table_capacity(v: Variables) -> None:
     if not prep.has_tables:
         return
     model = v.model
-    pooled_capacity = len(prep.pooled_tables)
     for slot in range(len(prep.slot_ids)):
+        pooled_capacity = prep.pooled_capacity(slot)
         pooled = []
         host_load: dict[int, list] = {}
         for pair_index, var in v.in_slot(slot):

@@ -115,3 +115,25 @@ def test_time_limit_is_respected_on_a_larger_problem():
     schedule = solve(problem, time_limit=3, workers=1)
     assert time.perf_counter() - started < 3 + 1.5
     assert_valid(problem, schedule.meetings)
+
+
+def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(monkeypatch):
+    # Force the path used for very large problems on a small one.
+    import solver.engine as engine
+
+    monkeypatch.setattr(engine, "LNS_THRESHOLD", 0)
+    problem = random_problem(
+        random.Random(21),
+        buyers=8,
+        suppliers=20,
+        per_day=(5, 5),
+        density=0.4,
+        pooled=5,
+        must_share=0.0,
+    )
+    schedule = solve(problem, time_limit=3, workers=1)
+    assert_valid(problem, schedule.meetings)
+    assert schedule.objective == objective(problem, schedule.meetings)
+    lns = schedule.stats["cp_sat"]["phases"]["lns"]
+    assert lns["neighbourhoods"] >= 1
+    assert schedule.objective >= max(schedule.stats["warm_starts"].values())
