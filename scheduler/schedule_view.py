@@ -29,16 +29,18 @@ from scheduler.models import (
 )
 from scheduler.vocabulary import technology_label
 
-# Until publishing records a version (Event.published_at), the phase says it.
+# The phases in which a published schedule can exist (the portal links the page then).
 PUBLISHED_PHASES = frozenset({Phase.PUBLISHED, Phase.ON_THE_DAY, Phase.CLOSED})
 PROFILE_SUMMARY_CHARS = 160
 
 
 def is_published(event: Event) -> bool:
-    """Whether participants may see the schedule: it has been published at least once."""
-    if getattr(event, "published_at", None) is not None:
-        return True
-    return event.phase in PUBLISHED_PHASES
+    """Whether participants may see the schedule: it has been published at least once.
+
+    Publishing writes the Meeting rows and stamps ``Event.published_at`` in one
+    transaction, so the rows read here are always one whole published version.
+    """
+    return event.published_at is not None
 
 
 @dataclass(frozen=True)

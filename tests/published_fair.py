@@ -8,6 +8,7 @@ own table in the first slot both can make.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,11 +75,13 @@ def place_greedily(session: Session, event: Event) -> list[Meeting]:
 
 
 def published_fair(session: Session, *, buyers: int = 3, suppliers: int = 8) -> Event:
-    """A demo fair in the published phase with a greedy schedule (committed)."""
+    """A demo fair with a greedy schedule, published as publishing would (committed)."""
     event = generate_demo(
         session, seed=11, buyers=buyers, suppliers=suppliers, phase=Phase.PUBLISHED
     )
     place_greedily(session, event)
+    event.published_version = 1
+    event.published_at = datetime.now(UTC)
     session.commit()
     return event
 

@@ -352,7 +352,7 @@ def test_every_parser_reads_the_staff_feed(parser, db_session, fair, tmp_path) -
 def test_feed_is_empty_but_valid_before_publication(
     db_session, fair, participant, tmp_path
 ) -> None:
-    fair.phase = Phase.SCHEDULING
+    fair.phase, fair.published_at = Phase.SCHEDULING, None
     db_session.commit()
     body = _feed(db_session, participant).body
     assert b"BEGIN:VEVENT" not in body

@@ -134,7 +134,7 @@ def test_participant_prints_its_own_sheet_from_its_link(client, db_session, fair
 
 
 def test_no_personal_pdf_before_publication(client, db_session, fair) -> None:
-    fair.phase = Phase.SCHEDULING
+    fair.phase, fair.published_at = Phase.SCHEDULING, None
     db_session.commit()
     participant = busiest_participant(db_session, fair)
     assert client.get(f"/p/{participant.access_token}/schedule.pdf").status_code == 404

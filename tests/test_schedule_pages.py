@@ -102,7 +102,7 @@ def test_page_before_publication_says_so_and_shows_nothing(
     names = {
         v.counterpart.display_name for v in personal_schedule(db_session, participant).meetings
     }
-    fair.phase = Phase.SCHEDULING
+    fair.phase, fair.published_at = Phase.SCHEDULING, None
     db_session.commit()
     body = _page(client, participant)
     assert "Not published yet" in body
@@ -253,6 +253,16 @@ def test_exports_are_for_organizers(client, auth, staff, fair) -> None:
 def test_portal_links_the_schedule_once_published(client, db_session, fair, participant) -> None:
     link = f'href="/p/{participant.access_token}/schedule"'
     assert link in client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
-    fair.phase = Phase.PREFERENCES
+    fair.phase, fair.published_at = Phase.PREFERENCES, None
     db_session.commit()
     assert link not in client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
+
+
+def test_the_phase_alone_does_not_publish(client, db_session, fair, participant) -> None:
+    """Only the publish step (which stamps published_at) shows meetings to participants."""
+    fair.published_at = None
+    db_session.commit()
+    assert fair.phase == Phase.PUBLISHED
+    assert "Not published yet" in _page(client, participant)
+    feed = client.get(f"/cal/{participant.feed_token}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" not in feed.data
