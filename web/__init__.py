@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
     from web import (
+        directory,
         events,
         participant_access,
         participants_admin,
@@ -72,3 +73,4 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(schedule_outputs.bp)
     participant_access.init_app(app)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(directory.bp)

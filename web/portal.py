@@ -24,8 +24,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler import profiles
+from scheduler.directory import counterpart_profile
 from scheduler.errors import ValidationFailed
-from scheduler.models import Participant, ParticipantRole, Phase
+from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase
 from scheduler.registration import other_registrations
 from scheduler.vocabulary import (
     CERTIFICATIONS,
@@ -35,6 +36,7 @@ from scheduler.vocabulary import (
     technologies_by_field,
 )
 from web.database import get_session
+from web.directory import run_search
 from web.i18n import translate_error
 from web.participant_access import current_participant, participant_required, portal_sections
 
@@ -320,3 +322,40 @@ def delete_need(token: str, need_id: int):  # type: ignore[no-untyped-def]
     session.commit()
     flash(_("The need was deleted."), "success")
     return redirect(url_for("portal.profile") + "#needs")
+
+
+# --------------------------------------------------------------------------- directory
+
+
+def _approved() -> Participant:
+    """The current participant, if approved: the directory is for admitted companies."""
+    participant = current_participant()
+    if participant.status != ParticipantStatus.APPROVED:
+        abort(404)
+    return participant
+
+
+@bp.get("/directory")
+@participant_required
+def directory(token: str):  # type: ignore[no-untyped-def]
+    """The counterparts of this event (suppliers for buyers, buyers for suppliers)."""
+    participant = _approved()
+    form, entries = run_search(get_session(), participant.event, participant.role)
+    return render_template(
+        "directory/index.html", event=participant.event, form=form, entries=entries,
+        portal=True, locale=_locale(),
+    )
+
+
+@bp.get("/directory/<int:participant_id>")
+@participant_required
+def counterpart(token: str, participant_id: int):  # type: ignore[no-untyped-def]
+    """A counterpart's public profile (never its contact details)."""
+    participant = _approved()
+    entry = counterpart_profile(get_session(), participant, participant_id)
+    if entry is None:
+        abort(404)
+    return render_template(
+        "directory/show.html", event=participant.event, entry=entry, portal=True,
+        locale=_locale(), pending=False,
+    )

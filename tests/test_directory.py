@@ -1,0 +1,130 @@
+"""The directory: Japanese-aware keyword search, filters, and what each side may see."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from scheduler.directory import DirectoryFilters, bigrams, normalize_text, search
+from scheduler.models import ParticipantRole, ParticipantStatus
+from tests.participant_fair import add_company, make_fair
+
+
+@pytest.fixture
+def fair(db_session: Session):
+    fair = make_fair(db_session)
+    add_company(
+        db_session, fair.event, "浜名湖切削加工株式会社", ParticipantRole.SUPPLIER,
+        email="hamana@example.jp", code="S003", prefecture="静岡県",
+        technologies=["machining.turning"], lot_sizes=["mass"],
+    )
+    add_company(
+        db_session, fair.event, "鋳物のかたち合同会社", ParticipantRole.SUPPLIER,
+        email="imono@example.jp", code="S004", prefecture="北海道",
+        description="砂型鋳造による試作品", technologies=["casting_forging.sand_casting"],
+    )
+    db_session.commit()
+    return fair
+
+
+ABC, HAMANA, YAMADA, IMONO = (
+    "ＡＢＣ精工株式会社", "浜名湖切削加工株式会社", "山田板金有限会社", "鋳物のかたち合同会社"
+)
+
+
+def names(entries) -> list[str]:
+    return [e.organization.name for e in entries]
+
+
+def test_normalize_text_folds_widths_case_and_kana() -> None:
+    assert normalize_text("ＡＢＣ精工") == "abc精工"
+    assert normalize_text("ｶﾅ") == normalize_text("カナ") == normalize_text("かな")
+    assert bigrams("切削加工") == {"切削", "削加", "加工"}
+    assert bigrams("5軸 加工") == {"5軸", "加工"}  # a space separates runs
+    assert bigrams("鋳") == {"鋳"}
+
+
+def test_full_width_name_found_by_ascii_query(db_session: Session, fair) -> None:
+    entries = search(db_session, fair.event, ParticipantRole.BUYER, "abc")
+    assert names(entries) == ["ＡＢＣ精工株式会社"]
+
+
+def test_half_width_kana_found_by_full_width_query(db_session: Session, fair) -> None:
+    # The kana is stored half-width (ｴｰﾋﾞｰｼｰｾｲｺｳ); both hiragana and katakana find it.
+    assert names(search(db_session, fair.event, ParticipantRole.BUYER, "セイコウ")) == [
+        "ＡＢＣ精工株式会社"
+    ]
+    assert names(search(db_session, fair.event, ParticipantRole.BUYER, "せいこう")) == [
+        "ＡＢＣ精工株式会社"
+    ]
+
+
+def test_kanji_bigram_finds_machining_suppliers(db_session: Session, fair) -> None:
+    found = names(search(db_session, fair.event, ParticipantRole.BUYER, "切削"))
+    # One by its name, the other by its description and its technology's field label 切削加工.
+    assert set(found) == {"浜名湖切削加工株式会社", "ＡＢＣ精工株式会社"}
+    assert "山田板金有限会社" not in found
+
+
+def test_ranking_by_matched_share(db_session: Session, fair) -> None:
+    entries = search(db_session, fair.event, ParticipantRole.BUYER, "アルミ 試作")
+    assert entries[0].organization.name == "ＡＢＣ精工株式会社"  # both words
+    assert entries[0].score == 1.0
+    # 試作 alone is one bigram of three, but a whole word of the query: shown, ranked lower.
+    assert names(entries)[1:] == ["鋳物のかたち合同会社"]
+    assert entries[1].score == pytest.approx(1 / 3)
+    assert search(db_session, fair.event, ParticipantRole.BUYER, "アルファ 試験") == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (DirectoryFilters(technology="machining"), {ABC, HAMANA}),
+        (DirectoryFilters(technology="machining.5axis"), {ABC}),
+        (DirectoryFilters(location="静岡県"), {ABC, HAMANA}),
+        (DirectoryFilters(location="region:chubu"),
+         {ABC, HAMANA, YAMADA}),
+        (DirectoryFilters(location="region:hokkaido"), {IMONO}),
+        (DirectoryFilters(certification="iso14001"), {YAMADA}),
+        (DirectoryFilters(lot_size="mass"), {YAMADA, HAMANA}),
+        (DirectoryFilters(technology="machining", lot_size="mass"), {HAMANA}),
+    ],
+)
+def test_filters(db_session: Session, fair, filters: DirectoryFilters, expected: set) -> None:
+    assert set(names(search(db_session, fair.event, ParticipantRole.BUYER, "", filters))) == (
+        expected
+    )
+
+
+def test_each_side_sees_the_other_approved_side_only(db_session: Session, fair) -> None:
+    fair.other_supplier.status = ParticipantStatus.PENDING
+    db_session.commit()
+    assert "山田板金有限会社" not in names(search(db_session, fair.event, ParticipantRole.BUYER))
+    buyers = search(db_session, fair.event, ParticipantRole.SUPPLIER)
+    assert set(names(buyers)) == {"発注重工株式会社", "ビー電機株式会社"}
+    assert len(search(db_session, fair.event, None)) == 5  # organizers: both sides
+
+
+def test_unpublished_needs_are_not_searchable_by_participants(db_session: Session, fair) -> None:
+    fair.need.published = False
+    fair.need.title = "極秘の筐体"
+    db_session.commit()
+    assert search(db_session, fair.event, ParticipantRole.SUPPLIER, "極秘") == []
+    assert names(search(db_session, fair.event, None, "極秘")) == ["発注重工株式会社"]
+
+
+def test_directory_pages(client: FlaskClient, logged_in, fair) -> None:
+    page = client.get(f"/p/{fair.buyer.access_token}/directory?q=ａｂｃ").get_data(as_text=True)
+    assert "ＡＢＣ精工株式会社" in page and "山田板金有限会社" not in page
+    detail = client.get(f"/p/{fair.buyer.access_token}/directory/{fair.supplier.id}")
+    text = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "アルミの切削加工" in text
+    assert "abc@example.jp" not in text and fair.supplier.access_token not in text
+    # The same side, or a participant of no concern, is not a counterpart.
+    assert client.get(
+        f"/p/{fair.buyer.access_token}/directory/{fair.other_buyer.id}"
+    ).status_code == 404
+    organizer = client.get(f"/events/{fair.event.id}/directory?role=buyer&q=アルミ")
+    assert "発注重工株式会社" in organizer.get_data(as_text=True)
+    assert client.get(f"/events/{fair.event.id}/directory/{fair.buyer.id}").status_code == 200
