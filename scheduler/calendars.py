@@ -57,6 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled": "[取消] ",
         "location": "{room} テーブル{table}",
         "counterpart": "商談相手: {name}",
+        "companies": "参加企業: {names}",
         "profile": "会社概要: {text}",
         "purpose": "商談の目的: {text}",
         "where": "場所: {text}",
@@ -72,6 +73,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled": "[Cancelled] ",
         "location": "{room}, table {table}",
         "counterpart": "With: {name}",
+        "companies": "Companies: {names}",
         "profile": "Profile: {text}",
         "purpose": "Purpose: {text}",
         "where": "Where: {text}",
@@ -94,7 +96,7 @@ class CalendarFeed:
 
     body: bytes
     etag: str  # hex digest of ``body`` (unquoted)
-    last_modified: datetime  # the newest change among its meetings (UTC)
+    last_modified: datetime  # the newest change to anything it shows (UTC, whole seconds)
 
 
 def meeting_uid(meeting: Meeting) -> str:
@@ -144,7 +146,8 @@ def event_feed(
 ) -> CalendarFeed:
     """Every meeting of the event (cancelled ones kept), for staff calendars.
 
-    Staff see the schedule being prepared too, so this does not wait for publication.
+    Meeting rows exist once a schedule is published; on the day the feed follows every
+    move and cancellation like the participants' feeds.
     """
     words = texts(locale)
     calendar = _calendar(event, words["staff_calendar"].format(event=event.name))
@@ -154,7 +157,7 @@ def event_feed(
         a, b = meeting.participant_a, meeting.participant_b
         summary = words["pair"].format(a=a.display_name, b=b.display_name)
         description = [
-            words["counterpart"].format(name=f"{_name_with_code(a)} × {_name_with_code(b)}")
+            words["companies"].format(names=f"{_name_with_code(a)} × {_name_with_code(b)}")
         ]
         purpose = meeting_purpose(meeting, purposes)
         if purpose:
