@@ -60,6 +60,16 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+# Excel runs a cell starting with one of these as a formula (CSV injection); openpyxl
+# even writes such strings as formulas. Text from participants is quoted with "'".
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: str) -> str:
+    """``value`` made safe to open in Excel: never read as a formula."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 @dataclass(frozen=True)
 class _Pair:
     buyer: Participant
@@ -106,7 +116,7 @@ def schedule_csv(session: Session, event: Event) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
-    writer.writerows(schedule_rows(session, event))
+    writer.writerows([cell_text(v) for v in row] for row in schedule_rows(session, event))
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -173,7 +183,7 @@ def _day_grid(
                     f"{pair.buyer.code} {pair.buyer.display_name}\n"
                     f"{pair.supplier.code} {pair.supplier.display_name}"
                 )
-            cell = sheet.cell(row=row, column=column, value=text)
+            cell = sheet.cell(row=row, column=column, value=cell_text(text))
             cell.alignment = _WRAP
             cell.border = _BORDER
         sheet.row_dimensions[row].height = 32
@@ -184,7 +194,7 @@ def _list_sheet(sheet: Worksheet, rows: list[list[str]]) -> None:
     sheet.append(list(HEADERS))
     _style_header(sheet[1])
     for row in rows:
-        sheet.append(row)
+        sheet.append([cell_text(v) for v in row])
     widths = (12, 7, 7, 14, 9, 12, 30, 12, 30, 8, 50)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width

@@ -266,3 +266,20 @@ def test_the_phase_alone_does_not_publish(client, db_session, fair, participant)
     assert "Not published yet" in _page(client, participant)
     feed = client.get(f"/cal/{participant.feed_token}.ics")
     assert feed.status_code == 200 and b"BEGIN:VEVENT" not in feed.data
+
+
+def test_exports_never_turn_a_company_name_into_a_formula(
+    client, logged_in, db_session, fair
+) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    meeting.participant_b.organization.name = '=HYPERLINK("http://evil.example","x")'
+    db_session.commit()
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"/events/{fair.id}/schedule.csv").data.decode("utf-8-sig"))
+        )
+    )
+    assert '\'=HYPERLINK("http://evil.example","x")' in {r[8] for r in rows}
+    workbook = load_workbook(io.BytesIO(client.get(f"/events/{fair.id}/schedule.xlsx").data))
+    cells = [c for row in workbook["一覧"].iter_rows() for c in row if "HYPERLINK" in str(c.value)]
+    assert cells and all(c.data_type == "s" and str(c.value).startswith("'=") for c in cells)
