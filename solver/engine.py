@@ -17,13 +17,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from solver.bound import flow_matching
-from solver.greedy import GreedyResult, compact_timetable, greedy_schedule
+from solver.greedy import compact_timetable, greedy_schedule
 from solver.model.diagnosis import explain_infeasible
 from solver.model.lns import improve
 from solver.model.prechecks import finding, precheck
-from solver.model.prepared import Prepared, prepare
+from solver.model.prepared import Prepared, PreparedPair, prepare
 from solver.model.schedule_model import ScheduleModel
 from solver.model.table_assignment import assign_tables
 from solver.problem import (
@@ -49,12 +50,80 @@ RESERVE_SHARE = 0.02
 RESERVE_PER_VARIABLE = 1e-5
 
 # Above this many x variables the whole model is not built: a large-neighbourhood
-# search improves the best warm start instead (solver.model.lns).
+# search improves the best warm start instead (solver.model.lns). Below it, the
+# model is still not built when building it would eat more than BUILD_SHARE of the
+# time left (about BUILD_SECONDS_PER_VARIABLE each, constraints included): a
+# re-solve on the day must answer in a second or two.
 LNS_THRESHOLD = 100_000
+BUILD_SECONDS_PER_VARIABLE = 4e-5
+BUILD_SHARE = 0.25
 
-# Above this many x variables the model is restricted to candidate pairs: about
-# 1 KB of memory per variable once constraints are in, so this stays well under 4 GB.
-MAX_MODEL_VARIABLES = 600_000
+# The compact (slot-by-slot) warm start solves one small model per slot; beyond
+# this many pairs it costs more than it brings.
+COMPACT_PAIRS = 3000
+
+WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
+
+
+@dataclass(slots=True)
+class _Found:
+    """A valid schedule: its objective, meetings, and (pair, slot)/sides in ``prep``'s indices."""
+
+    value: int
+    meetings: list[Meeting]
+    chosen: list[tuple[int, int]]
+    sides: dict[tuple[int, int], int]
+    source: str
+
+
+class _Run:
+    """The state of one ``solve`` call: timings, valid schedules found, phase stats."""
+
+    def __init__(self, problem: Problem, prep: Prepared, started: float) -> None:
+        self.problem = problem
+        self.prep = prep
+        self.started = started
+        self.timings: dict[str, float] = {}
+        self.mark = started
+        self.found: list[_Found] = []
+        self.phases: dict[str, dict] = {}
+        self.preferred_tables = _current_tables(prep)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.mark, 4)
+        self.mark = now
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def offer(
+        self,
+        source: Prepared,
+        chosen: list[tuple[int, int]],
+        sides: dict[tuple[int, int], int],
+        name: str,
+    ) -> _Found | None:
+        """Keep a candidate schedule if :func:`validation.check` accepts it."""
+        meetings = assign_tables(source, chosen, sides, self.preferred_tables)
+        if check(self.problem, meetings):
+            return None
+        found = _Found(
+            objective(self.problem, meetings),
+            meetings,
+            _translate(chosen, source, self.prep),
+            _translate_sides(sides, source, self.prep),
+            name,
+        )
+        self.found.append(found)
+        return found
+
+    def best(self, within: set[int] | None = None) -> _Found | None:
+        """The best valid schedule (the earliest on ties), optionally using only ``within``."""
+        pool = [
+            f for f in self.found if within is None or all(pair in within for pair, _ in f.chosen)
+        ]
+        return max(pool, key=lambda f: f.value, default=None)
 
 
 def solve(
@@ -68,208 +137,184 @@ def solve(
 ) -> Schedule:
     """Schedule ``problem`` within about ``time_limit`` seconds.
 
-    ``progress(elapsed_s, objective, bound)`` is called on each improving CP-SAT
-    solution; setting ``stop`` ends the search and keeps the best schedule found.
+    ``progress(elapsed_s, objective, bound)`` is called on each improving solution;
+    setting ``stop`` ends the search and keeps the best schedule found.
     With ``workers=1`` the same problem and ``seed`` give the same schedule.
     """
     started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[name] = round(now - since, 4)
-        return now
-
     prep = prepare(problem)
-    mark = lap("prepare", started)
+    run = _Run(problem, prep, started)
+    run.lap("prepare")
     findings = precheck(prep)
-    mark = lap("precheck", mark)
+    run.lap("precheck")
     if findings:
-        return _infeasible(problem, findings, started, timings, workers, seed, "precheck")
+        return _infeasible(run, findings, workers, seed, "precheck")
 
     relaxation, flow_pairs = flow_matching(prep)
-    mark = lap("relaxation_bound", mark)
+    run.lap("relaxation_bound")
     focus = _focus_pairs(prep, flow_pairs)
+    in_focus = set(focus)
     full_size = sum(len(p.slots) for p in prep.pairs)
-    warm_starts = [(greedy_schedule(prep), "greedy")]
+    focus_size = sum(len(prep.pairs[i].slots) for i in focus)
+
+    greedy = greedy_schedule(prep)
+    warm_starts = [(greedy, "greedy")]
     if len(focus) < len(prep.pairs):
         warm_starts.append((greedy_schedule(prep, only_pairs=focus), "greedy_focus"))
-    if problem.max_breaks is not None or problem.break_penalty:
+    if (problem.max_breaks is not None or problem.break_penalty) and len(focus) <= COMPACT_PAIRS:
         # Breaks make the timetable the hard part: build one slot by slot without them.
         per_slot = min(0.2, 0.1 * time_limit / max(1, len(problem.slots)))
         warm_starts.append(
             (compact_timetable(prep, focus, seconds_per_slot=per_slot, seed=seed), "compact")
         )
-    mark = lap("greedy", mark)
-
-    preferred_tables = _current_tables(prep)
-    options: list[tuple[list[Meeting], str]] = []
-    # Valid schedules so far as (objective, chosen, sides) in ``prep``'s indices.
-    found: list[tuple[int, list[tuple[int, int]], dict[tuple[int, int], int]]] = []
     for start, name in warm_starts:
-        if start.missed_must:
-            continue
-        meetings = assign_tables(prep, start.chosen, start.sides, preferred_tables)
-        if check(problem, meetings):
-            continue
-        options.append((meetings, name))
-        found.append((objective(problem, meetings), start.chosen, start.sides))
-    greedy = warm_starts[0][0]
-    in_focus = set(focus)
-    focus_found = [f for f in found if all(pair in in_focus for pair, _ in f[1])]
-    hint, hint_sides = _best_hint(focus_found or found, greedy)
+        if not start.missed_must:
+            run.offer(prep, start.chosen, start.sides, name)
+    run.lap("greedy")
     report = _Reporter(progress, started)
-    phases: dict[str, dict] = {}
+
+    def affordable(variables: int) -> bool:
+        """Whether a model of this size builds in a small share of the time left."""
+        left = time_limit - run.elapsed()
+        return variables <= LNS_THRESHOLD and variables * BUILD_SECONDS_PER_VARIABLE < (
+            BUILD_SHARE * left
+        )
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
 
     # Phase 1: timetable the pairs the relaxation picks (plus must, locked, current).
     # When they all fit, the schedule meets the relaxation bound and is optimal; when
     # not, it is a strong hint. Must and locked pairs are all in, so a proof of
     # infeasibility here holds for the whole problem (other pairs are optional).
     proven_infeasible = False
-    focus_size = sum(len(prep.pairs[i].slots) for i in focus)
-    if focus_size <= min(FOCUS_MAX_FRACTION * full_size, LNS_THRESHOLD):
+    if focus_size <= FOCUS_MAX_FRACTION * full_size and affordable(focus_size):
         sub = _restrict(prep, focus)
+        hint = run.best(in_focus) or run.best() or greedy
         model = ScheduleModel(sub)
-        model.add_hint(
-            _translate(hint, prep, sub),
-            _translate_sides(hint_sides, prep, sub),
-        )
-        mark = lap("build_focus", mark)
-        remaining = time_limit - (time.perf_counter() - started)
+        model.add_hint(_translate(hint.chosen, prep, sub), _translate_sides(hint.sides, prep, sub))
+        run.lap("build_focus")
         solution, _ = model.solve(
-            time_limit=max(0.05, FOCUS_SHARE * remaining),
+            time_limit=max(0.05, FOCUS_SHARE * (time_limit - run.elapsed())),
             workers=workers,
             seed=seed,
             progress=report.phase(relaxation),
             stop=stop,
         )
-        mark = lap("cp_sat_focus", mark)
-        phases["focus"] = _phase_stats(solution, model, len(focus))
+        run.lap("cp_sat_focus")
+        run.phases["focus"] = _phase_stats(solution, model, len(focus))
         if solution.has_solution:
-            meetings = assign_tables(sub, solution.chosen, solution.sides, preferred_tables)
-            options.append((meetings, "cp_sat_focus"))
-            if not check(problem, meetings):
-                found.append(
-                    (
-                        objective(problem, meetings),
-                        _translate(solution.chosen, sub, prep),
-                        _translate_sides(solution.sides, sub, prep),
-                    )
-                )
+            run.offer(sub, solution.chosen, solution.sides, "cp_sat_focus")
         proven_infeasible = solution.status == "INFEASIBLE"
 
-    best = _best_valid(problem, options)
     full_bound: int | None = None
-    done = best is not None and objective(problem, best[0]) >= relaxation
-    stopped = stop is not None and stop.is_set()
-    if not done and not stopped and not proven_infeasible:
-        hint, hint_sides = _best_hint(found, greedy)
-    if not done and not stopped and not proven_infeasible and full_size > LNS_THRESHOLD and found:
-        # Phase 2 for a very large problem: improve the best schedule neighbourhood
-        # by neighbourhood; one model of every pair would not fit in memory.
+    best = run.best()
+    done = best is not None and best.value >= relaxation
+    if not (done or stopped() or proven_infeasible):
         reserve = RESERVE_SHARE * time_limit + RESERVE_PER_VARIABLE * full_size
-        value = max(f[0] for f in found)
-        callback = report.phase(relaxation)
-        gains = [value]
-
-        def on_improvement(gain: int) -> None:
-            gains[0] += gain
-            if callback is not None:
-                callback(0.0, gains[0], relaxation)
-
-        lns = improve(
-            prep,
-            hint,
-            hint_sides,
-            deadline=started + time_limit - reserve,
-            workers=workers,
-            seed=seed,
-            on_improvement=on_improvement,
-            stop=stop,
-        )
-        mark = lap("lns", mark)
-        phases["lns"] = {
-            "status": "FEASIBLE",
-            "neighbourhoods": lns.neighbourhoods,
-            "improvements": lns.improvements,
-            "gained": lns.gained,
-            "branches": lns.branches,
-            "conflicts": lns.conflicts,
-        }
-        options.append((assign_tables(prep, lns.chosen, lns.sides, preferred_tables), "lns"))
-    elif not done and not stopped and not proven_infeasible:
-        # Phase 2: every pair (or, without any valid start, a candidate subset).
-        candidates = _candidate_pairs(prep, [pair for pair, _ in hint], flow_pairs)
-        model_prep = prep if candidates is None else _restrict(prep, candidates)
-        model = ScheduleModel(model_prep)
-        model.add_hint(
-            _translate(hint, prep, model_prep),
-            _translate_sides(hint_sides, prep, model_prep),
-        )
-        mark = lap("build", mark)
-        reserve = RESERVE_SHARE * time_limit + RESERVE_PER_VARIABLE * len(model.vars.x)
-        remaining = time_limit - (time.perf_counter() - started) - reserve
-        solution, _ = model.solve(
-            time_limit=max(0.05, remaining),
-            workers=workers,
-            seed=seed,
-            progress=report.phase(relaxation if candidates is not None else None),
-            stop=stop,
-        )
-        mark = lap("cp_sat", mark)
-        phases["full"] = _phase_stats(
-            solution, model, len(prep.pairs) if candidates is None else len(candidates)
-        )
-        if solution.has_solution:
-            meetings = assign_tables(model_prep, solution.chosen, solution.sides, preferred_tables)
-            options.append((meetings, "cp_sat"))
-            if candidates is None and solution.bound is not None:
-                full_bound = solution.bound
-        proven_infeasible = solution.status == "INFEASIBLE" and candidates is None
-    cp_stats = {
-        "status": next(reversed(phases.values()))["status"] if phases else None,
-        "branches": sum(p["branches"] for p in phases.values()),
-        "conflicts": sum(p["conflicts"] for p in phases.values()),
-        "phases": phases,
-    }
+        if best is not None and not affordable(full_size):
+            # Phase 2 for a problem too large to model whole in the time (or memory):
+            # improve the best schedule neighbourhood by neighbourhood.
+            _large_neighbourhood_search(
+                run, best, relaxation, report, started + time_limit - reserve, workers, seed, stop
+            )
+        else:
+            # Phase 2: every pair.
+            model = ScheduleModel(prep)
+            hint = best or greedy
+            model.add_hint(hint.chosen, hint.sides)
+            run.lap("build")
+            solution, _ = model.solve(
+                time_limit=max(0.05, time_limit - run.elapsed() - reserve),
+                workers=workers,
+                seed=seed,
+                progress=report.phase(None),
+                stop=stop,
+            )
+            run.lap("cp_sat")
+            run.phases["full"] = _phase_stats(solution, model, len(prep.pairs))
+            if solution.has_solution:
+                run.offer(prep, solution.chosen, solution.sides, "cp_sat")
+                if solution.bound is not None:
+                    full_bound = solution.bound
+            proven_infeasible = solution.status == "INFEASIBLE"
 
     if proven_infeasible:
         # Naming culprits is worth a few seconds, not another full time limit.
         diagnosis_time = max(1.0, min(5.0, time_limit / 2))
         findings = explain_infeasible(prep, time_limit=diagnosis_time, seed=seed, workers=workers)
-        lap("diagnosis", mark)
-        return _infeasible(problem, findings, started, timings, workers, seed, "cp_sat", cp_stats)
+        run.lap("diagnosis")
+        return _infeasible(run, findings, workers, seed, "cp_sat")
 
-    best = _best_valid(problem, options)
-    lap("assign_tables", mark)
+    best = run.best()
     if best is None:
-        missing = [prep.pairs[i].pair for i in greedy.missed_must]
         findings = [
             finding(p.a, p.b, "not_found", "no schedule found within the time limit")
-            for p in missing
+            for p in (prep.pairs[i].pair for i in greedy.missed_must)
         ]
-        return _infeasible(problem, findings, started, timings, workers, seed, "timeout", cp_stats)
-    meetings, source = best
+        return _infeasible(run, findings, workers, seed, "timeout")
 
-    value = objective(problem, meetings)
     bound = relaxation if full_bound is None else min(relaxation, full_bound)
-    bound = max(bound, value)
-    mark = time.perf_counter()
-    unscheduled = explain_unscheduled(prep, meetings)
-    lap("reasons", mark)
-    stats = _stats(problem, meetings, timings, workers, seed, cp_stats)
+    bound = max(bound, best.value)
+    run.mark = time.perf_counter()
+    unscheduled = explain_unscheduled(prep, best.meetings)
+    run.lap("reasons")
+    stats = _stats(problem, best.meetings, run, workers, seed)
     stats.update(
-        source=source, relaxation_bound=relaxation, warm_starts=_warm_start_values(problem, options)
+        source=best.source,
+        relaxation_bound=relaxation,
+        warm_starts={f.source: f.value for f in run.found if f.source in WARM_START_NAMES},
     )
     return Schedule(
-        status=STATUS_OPTIMAL if value == bound else STATUS_FEASIBLE,
-        objective=value,
+        status=STATUS_OPTIMAL if best.value == bound else STATUS_FEASIBLE,
+        objective=best.value,
         bound=bound,
         solve_seconds=round(time.perf_counter() - started, 4),
-        meetings=meetings,
+        meetings=best.meetings,
         unscheduled=unscheduled,
         stats=stats,
     )
+
+
+def _large_neighbourhood_search(
+    run: _Run,
+    best: _Found,
+    relaxation: int,
+    report: _Reporter,
+    deadline: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+) -> None:
+    callback = report.phase(relaxation)
+    value = [best.value]
+
+    def on_improvement(gain: int) -> None:
+        value[0] += gain
+        if callback is not None:
+            callback(0.0, value[0], relaxation)
+
+    lns = improve(
+        run.prep,
+        best.chosen,
+        best.sides,
+        deadline=deadline,
+        workers=workers,
+        seed=seed,
+        on_improvement=on_improvement,
+        stop=stop,
+    )
+    run.lap("lns")
+    run.phases["lns"] = {
+        "status": "FEASIBLE",
+        "neighbourhoods": lns.neighbourhoods,
+        "improvements": lns.improvements,
+        "gained": lns.gained,
+        "branches": lns.branches,
+        "conflicts": lns.conflicts,
+    }
+    if lns.improvements:
+        run.offer(run.prep, lns.chosen, lns.sides, "lns")
 
 
 class _Reporter:
@@ -294,17 +339,6 @@ class _Reporter:
             self._progress(elapsed, value, max(value, shown))
 
         return report
-
-
-def _best_hint(
-    found: list[tuple[int, list[tuple[int, int]], dict[tuple[int, int], int]]],
-    fallback: GreedyResult,
-) -> tuple[list[tuple[int, int]], dict[tuple[int, int], int]]:
-    """The best valid schedule found so far (the first on ties), else the fallback."""
-    if not found:
-        return fallback.chosen, fallback.sides
-    best = max(found, key=lambda f: f[0])
-    return best[1], best[2]
 
 
 def _phase_stats(solution, model: ScheduleModel, pairs: int) -> dict:
@@ -336,52 +370,8 @@ def _focus_pairs(prep: Prepared, flow_pairs: list[int]) -> list[int]:
     return sorted(keep | current | set(flow_pairs))
 
 
-def _best_valid(
-    problem: Problem, options: list[tuple[list[Meeting], str]]
-) -> tuple[list[Meeting], str] | None:
-    """The valid option with the highest objective (CP-SAT first on ties)."""
-    best: tuple[int, list[Meeting], str] | None = None
-    for meetings, source in options:
-        if check(problem, meetings):
-            continue
-        value = objective(problem, meetings)
-        if best is None or value > best[0]:
-            best = (value, meetings, source)
-    return None if best is None else (best[1], best[2])
-
-
-def _warm_start_values(problem: Problem, options: list[tuple[list[Meeting], str]]) -> dict:
-    return {
-        source: objective(problem, meetings)
-        for meetings, source in options
-        if source in ("greedy", "greedy_focus", "compact")
-    }
-
-
-def _candidate_pairs(prep: Prepared, hinted: list[int], flow_pairs: list[int]) -> list[int] | None:
-    """Pairs to model when all of them would not fit (None: model them all)."""
-    total = sum(len(p.slots) for p in prep.pairs)
-    if total <= MAX_MODEL_VARIABLES:
-        return None
-    keep = set(_focus_pairs(prep, flow_pairs)) | set(hinted)
-    total_vars = sum(len(prep.pairs[i].slots) for i in keep)
-    budget = MAX_MODEL_VARIABLES
-    for prepared in sorted(prep.pairs, key=lambda p: (-p.pair.weight, p.index)):
-        if total_vars >= budget:
-            break
-        if prepared.index in keep or not prepared.slots:
-            continue
-        keep.add(prepared.index)
-        total_vars += len(prepared.slots)
-    return sorted(keep)
-
-
 def _restrict(prep: Prepared, pairs: list[int]) -> Prepared:
     """A prepared problem with only ``pairs`` (indices into ``prep.pairs``)."""
-    from dataclasses import replace
-
-    from solver.model.prepared import PreparedPair
-
     chosen = [prep.pairs[i] for i in pairs]
     sub = replace(prep, pairs=[], pair_index={}, pairs_of=[[] for _ in prep.participant_ids])
     for new_index, old in enumerate(chosen):
@@ -424,34 +414,36 @@ def _translate_sides(
 
 
 def _infeasible(
-    problem: Problem,
-    findings: list[dict],
-    started: float,
-    timings: dict[str, float],
-    workers: int,
-    seed: int,
-    found_by: str,
-    cp_stats: dict | None = None,
+    run: _Run, findings: list[dict], workers: int, seed: int, found_by: str
 ) -> Schedule:
-    locks = [f for f in findings if f["reason"].startswith("lock")]
     stats = {
-        "timings": timings,
+        "timings": run.timings,
         "workers": workers,
         "seed": seed,
         "infeasible_found_by": found_by,
-        "locks": locks,
-        "counts": _counts(problem),
+        "locks": [f for f in findings if f["reason"].startswith("lock")],
+        "counts": _counts(run.problem),
     }
-    if cp_stats is not None:
-        stats["cp_sat"] = cp_stats
+    if run.phases:
+        stats["cp_sat"] = _cp_stats(run)
     return Schedule(
         status=STATUS_INFEASIBLE,
         objective=0,
         bound=0,
-        solve_seconds=round(time.perf_counter() - started, 4),
+        solve_seconds=round(time.perf_counter() - run.started, 4),
         unscheduled_must=findings,
         stats=stats,
     )
+
+
+def _cp_stats(run: _Run) -> dict:
+    phases = run.phases
+    return {
+        "status": next(reversed(phases.values()))["status"] if phases else None,
+        "branches": sum(p["branches"] for p in phases.values()),
+        "conflicts": sum(p["conflicts"] for p in phases.values()),
+        "phases": phases,
+    }
 
 
 def _counts(problem: Problem) -> dict[str, int]:
@@ -466,18 +458,11 @@ def _counts(problem: Problem) -> dict[str, int]:
     }
 
 
-def _stats(
-    problem: Problem,
-    meetings: list[Meeting],
-    timings: dict[str, float],
-    workers: int,
-    seed: int,
-    cp_stats: dict,
-) -> dict:
+def _stats(problem: Problem, meetings: list[Meeting], run: _Run, workers: int, seed: int) -> dict:
     per_participant = list(meeting_counts(problem, meetings).values()) or [0]
     return {
         "counts": {**_counts(problem), "meetings": len(meetings)},
-        "timings": timings,
+        "timings": run.timings,
         "breaks_total": sum(breaks_per_participant(problem, meetings).values()),
         "meetings_per_participant": {
             "min": min(per_participant),
@@ -486,5 +471,5 @@ def _stats(
         },
         "workers": workers,
         "seed": seed,
-        "cp_sat": cp_stats,
+        "cp_sat": _cp_stats(run),
     }
