@@ -5,21 +5,36 @@ Services only flush; the caller commits.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
 from scheduler.db import utcnow
+from scheduler.errors import Conflict, DeadlinePassed, ValidationFailed
+from scheduler.event_setup import phase_deadline
+from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
+    Event,
+    Organization,
     Participant,
     ParticipantRole,
     ParticipantStatus,
     Person,
+    Phase,
     new_token,
 )
+from scheduler.names import company_name_key
+from scheduler.vocabulary import PREFECTURES
 
 CODE_PREFIX = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- secret links
@@ -85,3 +100,193 @@ def other_registrations(session: Session, participant: Participant) -> list[Part
         key=lambda p: p.event.created_at,
         reverse=True,
     )
+
+
+# --------------------------------------------------------------------------- self-registration
+
+
+def registration_open(event: Event, now: datetime | None = None) -> bool:
+    """Whether companies may register themselves now.
+
+    The event must be in its registration phase, and within the registration
+    deadline's window when the organizer set one.
+    """
+    if event.phase != Phase.REGISTRATION:
+        return False
+    now = now or utcnow()
+    deadline = phase_deadline(event, Phase.REGISTRATION)
+    if deadline is None:
+        return True
+    if deadline.opens_at is not None and now < deadline.opens_at:
+        return False
+    return deadline.closes_at is None or now < deadline.closes_at
+
+
+@dataclass(slots=True)
+class RegistrationData:
+    """What a company types into the public registration form."""
+
+    company: str
+    role: str
+    contact_name: str
+    email: str
+    company_kana: str = ""
+    department: str = ""
+    prefecture: str = ""
+    city: str = ""
+    industry: str = ""
+    employees: int | None = None
+    website: str = ""
+    contact_kana: str = ""
+    phone: str = ""
+    locale: str = "ja"
+
+
+def _text(value: str, name: str, limit: int, *, required: bool = False) -> str:
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value or "")).strip()
+    if required and not text:
+        raise ValidationFailed(N_("Please fill in this field."), field=name)
+    if len(text) > limit:
+        raise ValidationFailed(N_("This is too long: at most %(n)d characters."), field=name,
+                               params={"n": limit})
+    return text
+
+
+def _checked(data: RegistrationData) -> RegistrationData:
+    checked = RegistrationData(
+        company=_text(data.company, "company", 200, required=True),
+        role=data.role,
+        contact_name=_text(data.contact_name, "contact_name", 200, required=True),
+        email=_text(data.email, "email", 254, required=True).lower(),
+        company_kana=_text(data.company_kana, "company_kana", 200),
+        department=_text(data.department, "department", 200),
+        prefecture=data.prefecture or "",
+        city=_text(data.city, "city", 100),
+        industry=_text(data.industry, "industry", 100),
+        employees=data.employees,
+        website=_text(data.website, "website", 300),
+        contact_kana=_text(data.contact_kana, "contact_kana", 200),
+        phone=_text(data.phone, "phone", 50),
+        locale=data.locale if data.locale in ("ja", "en") else "ja",
+    )
+    if checked.role not in {r.value for r in ParticipantRole}:
+        raise ValidationFailed(N_("Please choose buyer or supplier."), field="role")
+    if checked.prefecture and checked.prefecture not in PREFECTURES:
+        raise ValidationFailed(N_("Please choose a prefecture from the list."),
+                               field="prefecture")
+    if not _EMAIL.fullmatch(checked.email):
+        raise ValidationFailed(N_("Please enter a valid e-mail address."), field="email")
+    if checked.employees is not None and checked.employees < 0:
+        raise ValidationFailed(N_("Please enter a number of employees of 0 or more."),
+                               field="employees")
+    if checked.website and not re.match(r"https?://[^\s/]+\.\S+$", checked.website):
+        raise ValidationFailed(
+            N_("Please enter a web address starting with http:// or https://."), field="website"
+        )
+    return checked
+
+
+def self_register(
+    session: Session, event: Event, data: RegistrationData, *, now: datetime | None = None
+) -> Participant:
+    """Register a company for ``event`` from the public form, pending the organizer's approval.
+
+    A company already in the directory (same :func:`company_name_key`) is reused and
+    its profile left as it is: the newcomer is not yet trusted to change it, and after
+    approval confirms or updates it from its own pages. A new company's profile is
+    created from the form. The contact is always a new person of that company, so a
+    registration never takes over someone else's contact record.
+    """
+    now = now or utcnow()
+    if not registration_open(event, now):
+        raise DeadlinePassed(N_("Registration for this event is closed."))
+    data = _checked(data)
+    key = company_name_key(data.company)
+    organization = session.scalar(
+        select(Organization).where(Organization.name_key == key).order_by(Organization.id)
+    )
+    reused = organization is not None
+    if organization is not None:
+        taken = session.scalar(
+            select(Participant.id).where(
+                Participant.event_id == event.id, Participant.organization_id == organization.id
+            )
+        )
+        if taken is not None:
+            raise Conflict(
+                N_("%(name)s is already registered for this event. Please contact the "
+                   "organizer if you need your link again."),
+                field="company", params={"name": organization.name},
+            )
+    else:
+        organization = Organization(
+            name=data.company, name_key=key, name_kana=data.company_kana,
+            prefecture=data.prefecture, city=data.city, industry=data.industry,
+            employees=data.employees, website=data.website,
+        )
+        session.add(organization)
+    person = Person(
+        organization=organization, name=data.contact_name, name_kana=data.contact_kana,
+        email=data.email, phone=data.phone, locale=data.locale,
+    )
+    participant = Participant(
+        event_id=event.id, organization=organization, role=data.role,
+        status=ParticipantStatus.PENDING, registered_via="self", department=data.department,
+        locale=data.locale,
+        # A new company's profile was just typed in; a known one's must be confirmed.
+        profile_confirmed_at=None if reused else now,
+    )
+    session.add_all([person, participant])
+    session.add(Attendance(participant=participant, person=person, is_contact=True))
+    session.flush()
+    audit.record(
+        session, "participant.self_register", event_id=event.id,
+        participant_id=participant.id, target=participant,
+        details={"reused_organization": reused, "company_as_typed": data.company},
+    )
+    return participant
+
+
+def pending_registrations(session: Session, event: Event) -> list[Participant]:
+    """Self-registrations waiting for the organizer, oldest first."""
+    return list(session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.status == ParticipantStatus.PENDING)
+        .options(selectinload(Participant.organization),
+                 selectinload(Participant.attendances).selectinload(Attendance.person))
+        .order_by(Participant.created_at, Participant.id)
+    ))
+
+
+def _next_code(session: Session, event: Event, role: str) -> str:
+    prefix = CODE_PREFIX[ParticipantRole(role)]
+    numbers = [
+        int(code[1:]) for code in session.scalars(
+            select(Participant.code).where(Participant.event_id == event.id)
+        ) if code[:1].upper() == prefix and code[1:].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
+def approve(session: Session, participant: Participant, *, user_id: int | None) -> None:
+    """Admit a pending (or earlier rejected) registration; it gets its participant code."""
+    if participant.status not in (ParticipantStatus.PENDING, ParticipantStatus.REJECTED):
+        raise Conflict(N_("This registration was already decided."))
+    participant.status = ParticipantStatus.APPROVED
+    if not participant.code:
+        participant.code = _next_code(session, participant.event, participant.role)
+    session.flush()
+    audit.record(session, "participant.approve", event_id=participant.event_id, user_id=user_id,
+                 participant_id=participant.id, target=participant)
+
+
+def reject(
+    session: Session, participant: Participant, *, user_id: int | None, reason: str = ""
+) -> None:
+    """Turn a pending registration down; its link stops working."""
+    if participant.status != ParticipantStatus.PENDING:
+        raise Conflict(N_("This registration was already decided."))
+    participant.status = ParticipantStatus.REJECTED
+    session.flush()
+    audit.record(session, "participant.reject", event_id=participant.event_id, user_id=user_id,
+                 participant_id=participant.id, target=participant, reason=reason.strip())

@@ -58,11 +58,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
     from web import (
+        access,
         directory,
         events,
         participant_access,
         participants_admin,
         portal,
+        registration,
         schedule_outputs,
         schedules,
     )
@@ -74,3 +76,5 @@ def _register_feature_blueprints(app: Flask) -> None:
     participant_access.init_app(app)
     app.register_blueprint(portal.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(access.bp)
+    app.register_blueprint(registration.bp)

@@ -1,0 +1,171 @@
+"""Self-registration: open only in the registration phase, pending until approved,
+reusing a company already in the directory without letting the newcomer change it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import registration
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, DeadlinePassed, ValidationFailed
+from scheduler.models import (
+    Organization,
+    Participant,
+    ParticipantStatus,
+    Phase,
+    PhaseDeadline,
+)
+from tests.participant_fair import make_fair
+
+FORM = {
+    "company": "株式会社　新星ファクトリー", "company_kana": "シンセイファクトリー",
+    "role": "supplier", "prefecture": "静岡県", "city": "沼津市", "industry": "金属加工",
+    "employees": "３５", "website": "https://shinsei.example.jp",
+    "contact_name": "新星 一郎", "email": "Ichiro@Shinsei.example.jp", "phone": "055-000-0000",
+}
+
+
+@pytest.fixture
+def fair(db_session: Session):
+    fair = make_fair(db_session)
+    db_session.commit()
+    return fair
+
+
+def _data(**changes: object) -> registration.RegistrationData:
+    values = {"company": "新星ファクトリー", "role": "supplier", "contact_name": "新星 一郎",
+              "email": "ichiro@shinsei.example.jp", **changes}
+    return registration.RegistrationData(**values)  # type: ignore[arg-type]
+
+
+def test_self_registration_pending_then_approved_link_works(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    response = client.post(f"/e/{fair.event.slug}/register", data=FORM)
+    assert response.status_code == 302 and response.location.endswith("/register/thanks")
+    assert "organizer will check" in client.get(response.location).get_data(as_text=True)
+    participant = db_session.scalars(
+        select(Participant).where(Participant.registered_via == "self")
+    ).one()
+    assert participant.status == ParticipantStatus.PENDING
+    organization = participant.organization
+    assert organization.name == "株式会社　新星ファクトリー" and organization.employees == 35
+    assert registration.contact_person(participant).email == "ichiro@shinsei.example.jp"
+    assert participant.profile_confirmed_at is not None  # a new company typed its profile
+
+    queue = client.get(f"/events/{fair.event.id}/registrations").get_data(as_text=True)
+    assert "新星ファクトリー" in queue
+    # Pending: the directory is closed to it, and counterparts do not see it.
+    assert client.get(f"/p/{participant.access_token}/directory").status_code == 404
+
+    approved = client.post(
+        f"/events/{fair.event.id}/registrations/{participant.id}/approve", follow_redirects=True
+    )
+    page = approved.get_data(as_text=True)
+    assert participant.access_token in page  # the approval shows the secret link
+    db_session.expire_all()
+    assert participant.status == ParticipantStatus.APPROVED and participant.code == "S003"
+    assert client.get(f"/p/{participant.access_token}/").status_code == 200
+    assert client.get(f"/p/{participant.access_token}/directory").status_code == 200
+
+
+def test_declined_registration_link_does_not_work(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    participant = registration.self_register(db_session, fair.event, _data())
+    db_session.commit()
+    client.post(f"/events/{fair.event.id}/registrations/{participant.id}/reject")
+    db_session.expire_all()
+    assert participant.status == ParticipantStatus.REJECTED
+    assert client.get(f"/p/{participant.access_token}/").status_code == 404
+    with pytest.raises(Conflict):
+        registration.reject(db_session, participant, user_id=None)
+
+
+@pytest.mark.parametrize("phase", [Phase.PREFERENCES, Phase.SCHEDULING, Phase.CLOSED])
+def test_registration_closed_outside_the_phase(
+    client: FlaskClient, db_session: Session, fair, phase: str
+) -> None:
+    fair.event.phase = phase
+    db_session.commit()
+    page = client.get(f"/e/{fair.event.slug}/register").get_data(as_text=True)
+    assert "Registration for this event is closed." in page
+    client.post(f"/e/{fair.event.slug}/register", data=FORM)
+    assert db_session.scalar(select(Organization).where(Organization.city == "沼津市")) is None
+    with pytest.raises(DeadlinePassed):
+        registration.self_register(db_session, fair.event, _data())
+
+
+def test_registration_closes_at_its_deadline(client: FlaskClient, db_session: Session, fair):
+    closes = utcnow() - timedelta(minutes=1)
+    db_session.add(PhaseDeadline(event=fair.event, phase=Phase.REGISTRATION, closes_at=closes))
+    db_session.commit()
+    assert not registration.registration_open(fair.event)
+    assert registration.registration_open(fair.event, closes - timedelta(seconds=1))
+    page = client.get(f"/e/{fair.event.slug}/register").get_data(as_text=True)
+    assert "The registration deadline was" in page
+
+
+def test_existing_company_is_reused_by_name_key_and_left_unchanged(
+    db_session: Session, fair
+) -> None:
+    other_event = make_fair(db_session, slug="next-fair").event
+    # The supplier of the first fair registers again, spelled differently.
+    participant = registration.self_register(
+        db_session, other_event,
+        _data(company="ABC精工(株)", prefecture="北海道", email="new@example.jp"),
+    )
+    assert participant.organization is fair.supplier.organization
+    assert participant.organization.prefecture == "静岡県"  # not changed by the newcomer
+    assert participant.profile_confirmed_at is None  # to confirm after approval
+    assert registration.contact_person(participant).email == "new@example.jp"
+    # A company registers once per event.
+    with pytest.raises(Conflict):
+        registration.self_register(db_session, fair.event, _data(company="ＡＢＣ精工"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"company": "   "}, "company"),
+        ({"role": "visitor"}, "role"),
+        ({"email": "not-an-address"}, "email"),
+        ({"prefecture": "Tokyo"}, "prefecture"),
+        ({"website": "ftp://x.example"}, "website"),
+        ({"company": "社" * 201}, "company"),
+    ],
+)
+def test_self_registration_rejects_bad_input(
+    db_session: Session, fair, changes: dict, field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        registration.self_register(db_session, fair.event, _data(**changes))
+    assert caught.value.field == field
+
+
+def test_registration_form_keeps_values_and_escapes(client: FlaskClient, fair) -> None:
+    data = {**FORM, "company": "<b>悪意</b>株式会社", "email": "broken"}
+    response = client.post(f"/e/{fair.event.slug}/register", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "&lt;b&gt;悪意&lt;/b&gt;株式会社" in page and "<b>悪意</b>" not in page
+    assert 'value="broken"' in page
+
+
+def test_registration_posts_are_rate_limited(client: FlaskClient, app, fair) -> None:
+    app.config["REGISTRATION_LIMIT"] = "3/hour"
+    for _ in range(3):
+        assert client.post(f"/e/{fair.event.slug}/register", data={}).status_code == 200
+    assert client.post(f"/e/{fair.event.slug}/register", data={}).status_code == 429
+
+
+def test_registration_needs_csrf_token(csrf_app, db_session: Session) -> None:
+    fair = make_fair(db_session)
+    db_session.commit()
+    response = csrf_app.test_client().post(f"/e/{fair.event.slug}/register", data=FORM)
+    assert response.status_code == 400

@@ -1,0 +1,93 @@
+"""Organizers manage participants' secret links: show, print, and re-issue them.
+
+Re-issuing replaces the token at once, so a link sent to the wrong person stops
+working. Sending links by e-mail belongs to the notifications (issue 5).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from scheduler import registration
+from scheduler.errors import NotFound
+from scheduler.i18n import N_
+from scheduler.models import Event, Participant, ParticipantStatus
+from web.auth import organizer_required
+from web.database import get_session
+
+bp = Blueprint("access", __name__, url_prefix="/events/<int:event_id>")
+
+
+def _event(event_id: int) -> Event:
+    event = get_session().get(Event, event_id)
+    if event is None:
+        raise NotFound(N_("This event does not exist."))
+    return event
+
+
+def _participant(event: Event, participant_id: int) -> Participant:
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        abort(404)
+    return participant
+
+
+def link_of(participant: Participant) -> str:
+    """The full secret link of a participant's pages."""
+    return url_for("portal.home", token=participant.access_token, _external=True)
+
+
+@bp.get("/participants/<int:participant_id>/access")
+@organizer_required
+def show(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The participant's secret link with a copy button, a slip to print, and re-issue."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    return render_template(
+        "access/show.html", event=event, participant=participant, link=link_of(participant),
+        contact=registration.contact_person(participant),
+    )
+
+
+@bp.post("/participants/<int:participant_id>/access/reissue")
+@organizer_required
+def reissue(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    registration.reissue_token(session, participant, user_id=current_user.id)
+    session.commit()
+    flash(_("A new link was issued. The old link no longer works."), "success")
+    return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+
+
+@bp.get("/access/slips")
+@organizer_required
+def slips(event_id: int):  # type: ignore[no-untyped-def]
+    """Printable slips with every approved participant's link (one per company)."""
+    event = _event(event_id)
+    participants = get_session().scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED)
+        .options(selectinload(Participant.organization))
+        .order_by(Participant.code, Participant.id)
+    ).all()
+    return render_template(
+        "access/slips.html", event=event,
+        slips=[(p, link_of(p), registration.contact_person(p)) for p in participants],
+    )
+
+
+@bp.get("/participants/<int:participant_id>/access/slip")
+@organizer_required
+def slip(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    return render_template(
+        "access/slips.html", event=event,
+        slips=[(participant, link_of(participant), registration.contact_person(participant))],
+    )

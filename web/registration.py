@@ -1,0 +1,177 @@
+"""Public self-registration (``/e/<slug>/register``) and the organizer's approval queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, lazy_gettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from scheduler import registration
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.event_setup import phase_deadline
+from scheduler.i18n import N_
+from scheduler.models import Event, Participant, ParticipantRole, Phase
+from scheduler.vocabulary import PREFECTURES
+from web.auth import organizer_required
+from web.database import get_session
+from web.i18n import translate_error
+from web.participant_access import ROLE_LABELS, check_rate
+
+bp = Blueprint("registration", __name__)
+
+
+class RegistrationForm(FlaskForm):
+    company = StringField(
+        lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)]
+    )
+    company_kana = StringField(lazy_gettext("Company name (kana)"), validators=[Length(max=200)])
+    role = RadioField(lazy_gettext("We take part as"), validators=[InputRequired()])
+    department = StringField(lazy_gettext("Department"), validators=[Length(max=200)])
+    prefecture = SelectField(lazy_gettext("Prefecture"))
+    city = StringField(lazy_gettext("City"), validators=[Length(max=100)])
+    industry = StringField(lazy_gettext("Industry"), validators=[Length(max=100)])
+    employees = IntegerField(
+        lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
+    )
+    website = StringField(lazy_gettext("Website"), validators=[Length(max=300)])
+    contact_name = StringField(
+        lazy_gettext("Contact person"), validators=[DataRequired(), Length(max=200)]
+    )
+    contact_kana = StringField(lazy_gettext("Contact person (kana)"), validators=[Length(max=200)])
+    email = EmailField(
+        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    phone = TelField(lazy_gettext("Phone"), validators=[Length(max=50)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [
+            SelectChoice(ParticipantRole.SUPPLIER.value, lazy_gettext("Supplier (受注企業)")),
+            SelectChoice(ParticipantRole.BUYER.value, lazy_gettext("Buyer (発注企業)")),
+        ]
+        self.prefecture.choices = [SelectChoice("", "—"), *(SelectChoice(p) for p in PREFECTURES)]
+
+    def data_for_service(self, locale: str) -> registration.RegistrationData:
+        return registration.RegistrationData(
+            company=self.company.data or "", role=self.role.data or "",
+            contact_name=self.contact_name.data or "", email=self.email.data or "",
+            company_kana=self.company_kana.data or "", department=self.department.data or "",
+            prefecture=self.prefecture.data or "", city=self.city.data or "",
+            industry=self.industry.data or "", employees=self.employees.data,
+            website=self.website.data or "", contact_kana=self.contact_kana.data or "",
+            phone=self.phone.data or "", locale=locale,
+        )
+
+
+def _public_event(slug: str) -> Event:
+    event = get_session().scalar(select(Event).where(Event.slug == slug))
+    if event is None:
+        abort(404)
+    return event
+
+
+@bp.route("/e/<slug>/register", methods=["GET", "POST"])
+def register(slug: str):  # type: ignore[no-untyped-def]
+    """A company registers itself; the organizer approves it before it gets its link."""
+    event = _public_event(slug)
+    deadline = phase_deadline(event, Phase.REGISTRATION)
+    if not registration.registration_open(event):
+        return render_template("registration/closed.html", event=event, deadline=deadline)
+    form = RegistrationForm()
+    if request.method == "POST":
+        check_rate("register", "REGISTRATION_LIMIT")
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            registration.self_register(
+                session, event, form.data_for_service(str(get_locale() or "ja"))
+            )
+        except (ValidationFailed, Conflict) as error:
+            session.rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None and hasattr(target, "errors"):
+                target.errors = [*target.errors, translate_error(error)]
+            else:
+                form.form_errors.append(translate_error(error))
+        else:
+            session.commit()
+            return redirect(url_for("registration.thanks", slug=event.slug))
+    return render_template("registration/form.html", event=event, form=form, deadline=deadline)
+
+
+@bp.get("/e/<slug>/register/thanks")
+def thanks(slug: str):  # type: ignore[no-untyped-def]
+    return render_template("registration/thanks.html", event=_public_event(slug))
+
+
+# --------------------------------------------------------------------------- organizer queue
+
+
+def _event(event_id: int) -> Event:
+    event = get_session().get(Event, event_id)
+    if event is None:
+        raise NotFound(N_("This event does not exist."))
+    return event
+
+
+def _pending(event: Event, participant_id: int) -> Participant:
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        abort(404)
+    return participant
+
+
+@bp.get("/events/<int:event_id>/registrations")
+@organizer_required
+def queue(event_id: int):  # type: ignore[no-untyped-def]
+    """Self-registrations waiting for approval."""
+    event = _event(event_id)
+    pending = registration.pending_registrations(get_session(), event)
+    return render_template(
+        "registration/queue.html", event=event, pending=pending, role_labels=ROLE_LABELS,
+        contact_of=registration.contact_person,
+        register_url=url_for("registration.register", slug=event.slug, _external=True),
+        reused={p.id: len(p.organization.participations) > 1 for p in pending},
+    )
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:participant_id>/approve")
+@organizer_required
+def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participant = _pending(event, participant_id)
+    session = get_session()
+    registration.approve(session, participant, user_id=current_user.id)
+    session.commit()
+    flash(_("%(name)s is approved. Send them their link:", name=participant.organization.name),
+          "success")
+    return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+
+
+@bp.post("/events/<int:event_id>/registrations/<int:participant_id>/reject")
+@organizer_required
+def reject(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participant = _pending(event, participant_id)
+    session = get_session()
+    registration.reject(session, participant, user_id=current_user.id,
+                        reason=request.form.get("reason", "")[:1000])
+    session.commit()
+    flash(_("The registration of %(name)s was declined.", name=participant.organization.name),
+          "success")
+    return redirect(url_for("registration.queue", event_id=event.id))
