@@ -69,6 +69,16 @@ class ParticipantStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class DayStatus(StrEnum):
+    """Where a participant stands on the day of the fair (set by staff)."""
+
+    EXPECTED = "expected"
+    CHECKED_IN = "checked_in"
+    LATE = "late"
+    LEFT_EARLY = "left_early"
+    NO_SHOW = "no_show"
+
+
 class MeetingStatus(StrEnum):
     PLANNED = "planned"
     HELD = "held"
@@ -317,6 +327,7 @@ class Participant(TimestampMixin, Base):
         UniqueConstraint("event_id", "organization_id", name="uq_participant_once_per_event"),
         CheckConstraint(_enum_check("role", ParticipantRole), name="role_known"),
         CheckConstraint(_enum_check("status", ParticipantStatus), name="status_known"),
+        CheckConstraint(_enum_check("day_status", DayStatus), name="day_status_known"),
         CheckConstraint("parallel_desks >= 1", name="at_least_one_desk"),
         CheckConstraint(
             "max_meetings IS NULL OR max_meetings >= 0", name="max_meetings_not_negative"
@@ -343,6 +354,11 @@ class Participant(TimestampMixin, Base):
     registered_via: Mapped[str] = mapped_column(String(20), default="organizer")
     profile_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     token_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # On the day (staff): checked in, late, left early or no-show, and since when.
+    day_status: Mapped[str] = mapped_column(
+        String(20), default=DayStatus.EXPECTED, server_default=DayStatus.EXPECTED.value
+    )
+    day_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship(back_populates="participants")
     organization: Mapped[Organization] = relationship(back_populates="participations")
