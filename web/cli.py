@@ -3,7 +3,8 @@
 matchfair db upgrade                 create or migrate the database
 matchfair create-user EMAIL          add an organizer or staff account
 matchfair demo load                  load the demo fair (idempotent)
-matchfair serve                      serve the site (waitress, threads)
+matchfair serve                      serve the site (waitress, threads) and its solver worker
+matchfair worker                     execute solver runs (RQ worker when REDIS_URL is set)
 matchfair solve PROBLEM.json         solve a problem file (no database needed)
 """
 
@@ -131,13 +132,22 @@ def demo_load(seed: int, buyers: int, suppliers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--threads", default=8, show_default=True)
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Run solver runs in a background process (ignored when REDIS_URL is set).",
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int) -> None:
+def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     """Serve the site with waitress (a production WSGI server that needs no internet)."""
     from waitress import serve as waitress_serve
 
     _require_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if with_worker and not app.config.get("REDIS_URL"):
+        _keep_embedded_worker(app.config["DATABASE_URL"])
     organizers = (
         get_session()
         .scalars(select(User.email).where(User.role == Role.ORGANIZER, User.active.is_(True)))
@@ -147,6 +157,47 @@ def serve(host: str, port: int, threads: int) -> None:
     if organizers:
         click.echo(f"Log in as: {', '.join(organizers[:3])}")
     waitress_serve(app, host=host, port=port, threads=threads, ident="matchfair")
+
+
+def _keep_embedded_worker(database_url: str) -> None:
+    """Start the embedded solver worker and restart it should it die (killed, crashed).
+
+    A run it was executing is marked failed by the next poll (stale heartbeat);
+    queued runs wait for the restarted worker.
+    """
+    import threading
+    import time
+
+    from scheduler.worker import start_embedded_worker
+
+    def watch() -> None:
+        while True:
+            process = start_embedded_worker(database_url)
+            process.join()
+            click.echo(f"The solver worker stopped (exit code {process.exitcode}); restarting it.")
+            time.sleep(2)
+
+    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+    click.echo("Solver worker started in the background.")
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when no run is waiting (for scripts and CI).")
+@click.option("--threads", default=2, show_default=True, help="CP-SAT threads per run.")
+@with_appcontext
+def worker_command(burst: bool, threads: int) -> None:
+    """Execute solver runs: from Redis when REDIS_URL is set, else from the database."""
+    from scheduler import worker
+
+    _require_schema()
+    url = current_app.config["DATABASE_URL"]
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        click.echo(f"Solver worker on the Redis queue {worker.QUEUE_NAME}.")
+        worker.run_rq_worker(redis_url, url, burst=burst)
+    else:
+        click.echo("Solver worker polling the database for queued runs (Ctrl+C to stop).")
+        worker.run_worker(url, burst=burst, threads=threads)
 
 
 def _require_schema() -> None:

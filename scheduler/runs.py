@@ -1,0 +1,332 @@
+"""Solver runs: created by a request, executed by a worker, never inside a request.
+
+A run's life: ``queued`` (created with its problem) -> ``running`` (claimed by
+exactly one worker with an atomic UPDATE) -> ``succeeded``, ``failed`` or
+``cancelled``. While it runs, the worker writes a heartbeat, the progress points
+``[elapsed, objective, bound]`` and reads whether the organizer asked to cancel,
+each in its own short transaction, so the site reads fresh progress and a
+cancel reaches the search within a second. A run whose worker stopped beating
+(killed, machine lost) is marked failed by the next claim or status poll.
+
+Runs never touch published meetings: publishing is a separate, explicit step
+(:mod:`scheduler.publishing`), so a failed run leaves the previous schedule as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import audit
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
+from scheduler.models import Event, RunStatus, ScheduleRun
+from scheduler.problem_builder import build_problem, with_defaults
+from solver.engine import solve
+from solver.problem import STATUS_INFEASIBLE
+from solver.problem_io import problem_from_dict, problem_to_dict, schedule_to_dict
+
+log = logging.getLogger(__name__)
+
+# The worker writes a heartbeat (and progress, and reads cancel requests) this often.
+HEARTBEAT_SECONDS = 1.0
+# A running run without a heartbeat for this long lost its worker. Generous, since a
+# busy SQLite file can hold a write back for many seconds.
+STALE_AFTER = timedelta(seconds=45)
+# Progress keeps at most this many points (the chart needs no more).
+MAX_PROGRESS_POINTS = 300
+
+MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1, 3600
+FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+
+SessionFactory = sessionmaker | Callable[[], Session]
+
+
+def worker_name() -> str:
+    """Who executes runs here: host and process id (shown on the run page)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def create_run(
+    session: Session,
+    event: Event,
+    *,
+    parameters: Mapping[str, Any],
+    user_id: int | None = None,
+    kind: str = "initial",
+) -> ScheduleRun:
+    """Queue a run of ``event`` with ``parameters``; its problem is built and stored now.
+
+    Storing the problem makes the run reproducible (``matchfair solve`` on it) and
+    keeps it what the organizer saw when starting it, whatever changes later.
+    """
+    params = with_defaults({**parameters, "kind": kind})
+    limit = params["time_limit"]
+    if not isinstance(limit, int | float) or not MIN_TIME_LIMIT <= limit <= MAX_TIME_LIMIT:
+        raise ValidationFailed(
+            N_("The time limit must be between %(low)s and %(high)s seconds."),
+            field="time_limit",
+            params={"low": MIN_TIME_LIMIT, "high": MAX_TIME_LIMIT},
+        )
+    problem = build_problem(session, event, parameters=params)
+    if not problem.pairs:
+        raise ValidationFailed(
+            N_("Nobody has asked to meet anybody yet: there is nothing to schedule.")
+        )
+    run = ScheduleRun(
+        event_id=event.id,
+        kind=kind,
+        status=RunStatus.QUEUED,
+        parameters=params,
+        problem=problem_to_dict(problem),
+        progress=[],
+        created_by_id=user_id,
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        "run.start",
+        event_id=event.id,
+        user_id=user_id,
+        target=run,
+        details={"parameters": params, "pairs": len(problem.pairs)},
+    )
+    return run
+
+
+def get_run(session: Session, event: Event, run_id: int) -> ScheduleRun:
+    """The run ``run_id`` of ``event`` (NotFound otherwise)."""
+    run = session.get(ScheduleRun, run_id)
+    if run is None or run.event_id != event.id:
+        raise NotFound(N_("This solver run does not exist."))
+    return run
+
+
+def request_cancel(session: Session, run: ScheduleRun, *, user_id: int | None = None) -> None:
+    """Stop ``run``: a queued run is cancelled at once, a running one keeps its best schedule."""
+    if run.status in FINISHED:
+        raise Conflict(N_("This run has already finished."))
+    now = utcnow()
+    # Conditional UPDATEs: a worker may claim or finish the run at the same moment.
+    cancelled_queued = session.execute(
+        update(ScheduleRun)
+        .where(ScheduleRun.id == run.id, ScheduleRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.CANCELLED, cancel_requested_at=now, finished_at=now)
+    ).rowcount
+    if not cancelled_queued:
+        session.execute(
+            update(ScheduleRun)
+            .where(ScheduleRun.id == run.id, ScheduleRun.status == RunStatus.RUNNING)
+            .values(cancel_requested_at=now)
+        )
+    session.refresh(run)
+    audit.record(session, "run.cancel", event_id=run.event_id, user_id=user_id, target=run)
+
+
+def fail_stale_runs(
+    session: Session, *, stale_after: timedelta = STALE_AFTER, now: datetime | None = None
+) -> list[int]:
+    """Mark failed every running run whose worker stopped beating; return their ids."""
+    limit = (now or utcnow()) - stale_after
+    stale = session.scalars(
+        select(ScheduleRun.id).where(
+            ScheduleRun.status == RunStatus.RUNNING, ScheduleRun.heartbeat_at < limit
+        )
+    ).all()
+    for run_id in stale:
+        session.execute(
+            update(ScheduleRun)
+            .where(ScheduleRun.id == run_id, ScheduleRun.status == RunStatus.RUNNING)
+            .values(
+                status=RunStatus.FAILED,
+                finished_at=utcnow(),
+                error="The worker executing this run stopped (killed or lost). "
+                "The published schedule is unchanged; start the run again.",
+            )
+        )
+        log.warning("run %s lost its worker; marked failed", run_id)
+    return list(stale)
+
+
+def claim_next_run(session_factory: SessionFactory, worker: str) -> int | None:
+    """Claim the oldest queued run for ``worker``; None when there is none.
+
+    The UPDATE's ``status = 'queued'`` condition makes the claim atomic: when two
+    workers pick the same run, exactly one update matches a row.
+    """
+    with session_factory() as session, session.begin():
+        fail_stale_runs(session)
+        run_id = session.scalar(
+            select(ScheduleRun.id)
+            .where(ScheduleRun.status == RunStatus.QUEUED)
+            .order_by(ScheduleRun.id)
+            .limit(1)
+        )
+        if run_id is None or not _claim(session, run_id, worker):
+            return None
+        return run_id
+
+
+def _claim(session: Session, run_id: int, worker: str) -> bool:
+    now = utcnow()
+    return bool(
+        session.execute(
+            update(ScheduleRun)
+            .where(ScheduleRun.id == run_id, ScheduleRun.status == RunStatus.QUEUED)
+            .values(status=RunStatus.RUNNING, worker=worker, started_at=now, heartbeat_at=now)
+        ).rowcount
+    )
+
+
+def execute_run(
+    run_id: int, session_factory: SessionFactory, *, worker: str | None = None, threads: int = 2
+) -> str | None:
+    """Execute run ``run_id`` (claiming it if still queued); return its final status.
+
+    Returns None when the run is not this worker's to execute (another worker
+    has it, or it was cancelled before it started).
+    """
+    worker = worker or worker_name()
+    with session_factory() as session, session.begin():
+        run = session.get(ScheduleRun, run_id)
+        if run is None:
+            return None
+        mine = run.status == RunStatus.RUNNING and run.worker == worker
+        if not mine and not _claim(session, run_id, worker):
+            return None
+        problem_data, parameters = run.problem, dict(run.parameters)
+
+    points: list[list[float]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    done = threading.Event()
+
+    def on_progress(elapsed: float, objective: int, bound: int) -> None:
+        with lock:
+            points.append([round(elapsed, 2), objective, bound])
+            if len(points) > MAX_PROGRESS_POINTS:
+                del points[1 : len(points) - MAX_PROGRESS_POINTS + 1]
+
+    beat = threading.Thread(
+        target=_heartbeat,
+        args=(run_id, worker, session_factory, points, lock, stop, done),
+        name=f"run-{run_id}-heartbeat",
+        daemon=True,
+    )
+    beat.start()
+    values: dict[str, Any]
+    try:
+        problem = problem_from_dict(problem_data)
+        schedule = solve(
+            problem,
+            time_limit=float(parameters.get("time_limit", 30)),
+            workers=threads,
+            seed=int(parameters.get("seed") or 0),
+            progress=on_progress,
+            stop=stop,
+        )
+        result = schedule_to_dict(schedule)
+        if schedule.status == STATUS_INFEASIBLE:
+            status, error = RunStatus.FAILED, _infeasible_message(schedule.unscheduled_must)
+        else:
+            status, error = (RunStatus.CANCELLED if stop.is_set() else RunStatus.SUCCEEDED), ""
+        values = {
+            "status": status,
+            "error": error,
+            "result": result,
+            "objective": schedule.objective,
+            "bound": schedule.bound,
+        }
+    except Exception as exc:  # a crash must end as a failed run, never a stuck one
+        log.exception("run %s crashed", run_id)
+        values = {"status": RunStatus.FAILED, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        done.set()
+        beat.join(timeout=10)
+
+    with lock:
+        values["progress"] = list(points)
+    values["finished_at"] = utcnow()
+    with session_factory() as session, session.begin():
+        # Only while still ours: a run already marked failed as stale stays failed.
+        written = session.execute(
+            update(ScheduleRun)
+            .where(
+                ScheduleRun.id == run_id,
+                ScheduleRun.status == RunStatus.RUNNING,
+                ScheduleRun.worker == worker,
+            )
+            .values(**values)
+        ).rowcount
+    return str(values["status"]) if written else None
+
+
+def _heartbeat(
+    run_id: int,
+    worker: str,
+    session_factory: SessionFactory,
+    points: list[list[float]],
+    lock: threading.Lock,
+    stop: threading.Event,
+    done: threading.Event,
+) -> None:
+    """Every second: heartbeat and progress out, cancel request in (short transactions)."""
+    written: object = None
+    while not done.wait(HEARTBEAT_SECONDS):
+        with lock:
+            latest = (len(points), points[-1] if points else None)
+            snapshot = list(points) if latest != written else None
+        values: dict[str, Any] = {"heartbeat_at": utcnow()}
+        if snapshot is not None:
+            values["progress"] = snapshot
+        try:
+            with session_factory() as session, session.begin():
+                mine = and_(
+                    ScheduleRun.id == run_id,
+                    ScheduleRun.status == RunStatus.RUNNING,
+                    ScheduleRun.worker == worker,
+                )
+                if not session.execute(update(ScheduleRun).where(mine).values(**values)).rowcount:
+                    stop.set()  # marked failed meanwhile: nobody wants this result any more
+                    return
+                if session.scalar(select(ScheduleRun.cancel_requested_at).where(mine)):
+                    stop.set()
+        except Exception:  # a busy database must not kill the run: try again next beat
+            log.warning("heartbeat of run %s failed", run_id, exc_info=True)
+            continue
+        if snapshot is not None:
+            written = latest
+
+
+def _infeasible_message(findings: list[dict[str, Any]]) -> str:
+    parts = []
+    for item in findings:
+        who = "–".join(str(item[k]) for k in ("a", "b") if item.get(k))
+        parts.append(
+            " ".join(x for x in (who, str(item.get("reason", "")), item.get("detail", "")) if x)
+        )
+    return "No schedule can honour every forced and pinned pair: " + "; ".join(parts)
+
+
+def wait_for(
+    session_factory: SessionFactory, run_id: int, statuses: frozenset[str], timeout: float
+) -> str:
+    """Poll until run ``run_id`` has one of ``statuses`` (for the CLI and tests); its status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_factory() as session:
+            status = session.scalar(select(ScheduleRun.status).where(ScheduleRun.id == run_id))
+        if status in statuses or time.monotonic() > deadline:
+            return str(status)
+        time.sleep(0.1)

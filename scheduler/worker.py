@@ -1,0 +1,133 @@
+"""Workers that execute solver runs, outside any web request.
+
+Embedded runtime (default, one laptop at the venue): :func:`run_worker` polls the
+database for queued runs; ``matchfair serve`` starts it as a child process
+(:func:`start_embedded_worker`), ``matchfair worker`` runs it in the foreground.
+
+Scaled-out runtime (``REDIS_URL`` set): the web app :func:`enqueue_run` on an RQ
+queue and ``matchfair worker`` processes on any machine execute them
+(:func:`run_rq_worker`). Either way :func:`scheduler.runs.execute_run` does the
+work, claiming the run atomically, so a run executes once even if it is both
+queued on Redis and seen by a polling worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+
+from scheduler import runs
+from scheduler.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "matchfair-runs"
+# Time an RQ job may take beyond the run's own limit (building tables, reasons, writing).
+JOB_TIMEOUT_MARGIN = 600
+
+_job_sessions: sessionmaker | None = None
+
+
+def run_worker(
+    database_url: str,
+    *,
+    poll_seconds: float = 1.0,
+    stop: Any = None,
+    burst: bool = False,
+    threads: int = 2,
+) -> int:
+    """Execute queued runs until ``stop`` is set (or, with ``burst``, none is left).
+
+    Returns how many runs this worker executed. ``stop`` is any object with
+    ``is_set()``/``wait()`` (a threading or multiprocessing Event).
+    """
+    stop = stop or threading.Event()
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    name = runs.worker_name()
+    executed = 0
+    log.info("worker %s polling for runs", name)
+    try:
+        while not stop.is_set():
+            run_id = runs.claim_next_run(factory, name)
+            if run_id is None:
+                if burst:
+                    break
+                stop.wait(poll_seconds)
+                continue
+            log.info("worker %s executes run %s", name, run_id)
+            runs.execute_run(run_id, factory, worker=name, threads=threads)
+            executed += 1
+    finally:
+        engine.dispose()
+    return executed
+
+
+def start_embedded_worker(database_url: str, *, threads: int = 2) -> BaseProcess:
+    """Start :func:`run_worker` in a child process (spawned: no inherited DB connections).
+
+    The process is a daemon, so it ends with the server that started it.
+    """
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=run_worker,
+        args=(database_url,),
+        kwargs={"threads": threads},
+        name="matchfair-worker",
+        daemon=True,
+    )
+    process.start()
+    return process
+
+
+def enqueue_run(run_id: int, redis_url: str, *, time_limit: float) -> str:
+    """Queue run ``run_id`` on Redis for ``matchfair worker`` processes; the job id."""
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    job = queue.enqueue(
+        execute_job,
+        run_id,
+        job_timeout=int(time_limit) + JOB_TIMEOUT_MARGIN,
+        job_id=f"run-{run_id}",
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+    return job.id
+
+
+def execute_job(run_id: int) -> str | None:
+    """The RQ job: execute run ``run_id`` against the worker's database."""
+    factory = _job_sessions
+    if factory is None:
+        factory = configure_job_database(os.environ["DATABASE_URL"])
+    return runs.execute_run(run_id, factory)
+
+
+def configure_job_database(database_url: str) -> sessionmaker:
+    """Where RQ jobs in this process read and write runs (the worker's own configuration).
+
+    The URL stays on the worker's machine rather than travelling through Redis
+    with every job, since it may carry a password.
+    """
+    global _job_sessions
+    _job_sessions = make_session_factory(make_engine(database_url))
+    return _job_sessions
+
+
+def run_rq_worker(redis_url: str, database_url: str, *, burst: bool = False) -> None:
+    """Run an RQ worker on the runs queue (``burst``: stop when the queue is empty)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    configure_job_database(database_url)
+    connection = Redis.from_url(redis_url)
+    worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
+    worker.work(burst=burst, with_scheduler=False)

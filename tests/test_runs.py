@@ -1,0 +1,216 @@
+"""Solver runs: queued by a request, executed by a worker (embedded or RQ), cancelled, lost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import runs, worker
+from scheduler.db import make_engine, make_session_factory
+from scheduler.demo import generate_demo
+from scheduler.models import AuditEntry, Event, Meeting, RunStatus, ScheduleRun
+from solver.problem_io import problem_from_dict, schedule_from_dict
+from solver.validation import check
+from tests.published_fair import place_greedily
+
+REPO = Path(__file__).resolve().parent.parent
+FINISHED = frozenset(runs.FINISHED)
+
+
+@pytest.fixture
+def factory(database_url: str) -> sessionmaker:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    event = generate_demo(db_session, seed=5, buyers=5, suppliers=20)
+    db_session.commit()
+    return event
+
+
+def _queue(db_session: Session, event: Event, **parameters: object) -> ScheduleRun:
+    run = runs.create_run(db_session, event, parameters={"time_limit": 2, **parameters})
+    db_session.commit()
+    return run
+
+
+def _status(factory: sessionmaker, run_id: int) -> ScheduleRun:
+    with factory() as session:
+        return session.get(ScheduleRun, run_id)
+
+
+def _wait_running(factory: sessionmaker, run_id: int, timeout: float = 60) -> None:
+    status = runs.wait_for(factory, run_id, frozenset({RunStatus.RUNNING, *FINISHED}), timeout)
+    assert status == RunStatus.RUNNING
+
+
+def test_a_run_stores_the_problem_it_will_solve(db_session: Session, fair: Event) -> None:
+    run = _queue(db_session, fair, meeting_bonus=[9, 3], max_breaks=2)
+    problem = problem_from_dict(run.problem)
+    assert run.status == RunStatus.QUEUED
+    assert problem.meeting_bonus == (9, 3) and problem.max_breaks == 2
+    assert run.parameters["time_limit"] == 2 and run.parameters["break_penalty"] == 2
+    assert db_session.scalar(select(AuditEntry.action).where(AuditEntry.target_id == run.id)) == (
+        "run.start"
+    )
+
+
+def test_time_limit_out_of_range_is_refused(db_session: Session, fair: Event) -> None:
+    from scheduler.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as error:
+        runs.create_run(db_session, fair, parameters={"time_limit": 0})
+    assert error.value.field == "time_limit"
+
+
+def test_embedded_worker_process_executes_a_queued_run(
+    db_session: Session, fair: Event, database_url: str, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair)
+    process = worker.start_embedded_worker(database_url, threads=1)
+    try:
+        status = runs.wait_for(factory, run.id, FINISHED, timeout=90)
+    finally:
+        process.terminate()
+        process.join(10)
+    done = _status(factory, run.id)
+    assert status == RunStatus.SUCCEEDED, done.error
+    schedule = schedule_from_dict(done.result)
+    assert check(problem_from_dict(done.problem), schedule.meetings) == []
+    assert schedule.meetings and done.objective == schedule.objective
+    assert done.objective <= done.bound
+    assert done.progress and all(len(point) == 3 for point in done.progress)
+    assert done.worker.endswith(f":{process.pid}")
+
+
+def test_claim_is_atomic_one_worker_per_run(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair)
+    assert runs.claim_next_run(factory, "first:1") == run.id
+    assert runs.claim_next_run(factory, "second:2") is None
+    assert runs.execute_run(run.id, factory, worker="second:2") is None
+    assert _status(factory, run.id).worker == "first:1"
+
+
+def test_cancel_stops_the_search_and_keeps_the_best_schedule(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair, time_limit=60)
+    outcome: list[str | None] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(runs.execute_run(run.id, factory, threads=1))
+    )
+    thread.start()
+    _wait_running(factory, run.id)
+    with factory() as session:
+        runs.request_cancel(session, session.get(ScheduleRun, run.id), user_id=None)
+        session.commit()
+    thread.join(50)
+    assert not thread.is_alive(), "a cancel must reach the search within seconds"
+    done = _status(factory, run.id)
+    assert outcome == [RunStatus.CANCELLED] and done.status == RunStatus.CANCELLED
+    schedule = schedule_from_dict(done.result)
+    assert schedule.meetings, "the best schedule found so far is kept"
+    assert check(problem_from_dict(done.problem), schedule.meetings) == []
+
+
+def test_cancelling_a_queued_run_ends_it_before_any_worker(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair)
+    runs.request_cancel(db_session, run)
+    db_session.commit()
+    assert run.status == RunStatus.CANCELLED
+    assert runs.claim_next_run(factory, "w:1") is None
+
+
+def test_killed_worker_fails_the_run_and_leaves_the_published_schedule(
+    db_session: Session, fair: Event, database_url: str, factory: sessionmaker
+) -> None:
+    place_greedily(db_session, fair)
+    db_session.commit()
+    before = [
+        (m.id, m.slot_id, m.table_id, m.status, m.version)
+        for m in db_session.scalars(select(Meeting).order_by(Meeting.id))
+    ]
+    run = _queue(db_session, fair, time_limit=120)
+    process = worker.start_embedded_worker(database_url, threads=1)
+    try:
+        _wait_running(factory, run.id)
+        process.kill()
+        process.join(10)
+        # Its heartbeat stopped: the next poll (here with no grace) marks it failed.
+        with factory() as session, session.begin():
+            assert runs.fail_stale_runs(session, stale_after=timedelta(0)) == [run.id]
+    finally:
+        if process.is_alive():
+            process.kill()
+    done = _status(factory, run.id)
+    assert done.status == RunStatus.FAILED and "worker" in done.error
+    assert done.result is None
+    with factory() as session:
+        after = [
+            (m.id, m.slot_id, m.table_id, m.status, m.version)
+            for m in session.scalars(select(Meeting).order_by(Meeting.id))
+        ]
+    assert after == before and before
+
+
+def test_a_crashing_run_is_marked_failed_with_the_error(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair)
+    run.problem = {**run.problem, "pairs": "not a list"}
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.FAILED
+    done = _status(factory, run.id)
+    assert "pairs" in done.error and done.finished_at is not None
+
+
+def test_a_fresh_heartbeat_is_not_stale(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    run = _queue(db_session, fair)
+    runs.claim_next_run(factory, "w:1")
+    with factory() as session, session.begin():
+        assert runs.fail_stale_runs(session) == []
+    assert _status(factory, run.id).status == RunStatus.RUNNING
+
+
+@pytest.mark.redis
+def test_redis_queue_and_matchfair_worker_execute_a_run(
+    db_session: Session, fair: Event, database_url: str, factory: sessionmaker
+) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    redis_url = os.environ["REDIS_URL"]
+    Queue(worker.QUEUE_NAME, connection=Redis.from_url(redis_url)).empty()
+    run = _queue(db_session, fair)
+    job_id = worker.enqueue_run(run.id, redis_url, time_limit=2)
+    assert job_id == f"run-{run.id}"
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("matchfair")), "worker", "--burst"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    done = _status(factory, run.id)
+    assert done.status == RunStatus.SUCCEEDED, done.error
+    assert schedule_from_dict(done.result).meetings
