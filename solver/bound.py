@@ -10,6 +10,10 @@ weights plus each participant's concave bonus. Any valid schedule is such a
 matching with at least the same value, so the matching's optimum bounds the
 objective from above.
 
+One penalty is certain and is subtracted: a ``current`` meeting whose pair can
+no longer meet in its slot at its table (a no-show, ``now``, a lock elsewhere)
+costs ``change_penalty`` in every valid schedule.
+
 Pairs may join any two participants (suppliers meeting suppliers), so the graph
 need not be bipartite. The bipartite *double cover* solves that: each
 participant appears on a left side (source → p_L) and a right side (p_R → sink),
@@ -53,6 +57,47 @@ def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
     within capacity is found by bisection and the better of it and its
     neighbour is kept.
     """
+    best = _matching_bound(prep)
+    return best[0] - prep.problem.change_penalty * unkeepable_current(prep), best[1]
+
+
+def unkeepable_current(prep: Prepared) -> int:
+    """``current`` meetings no valid schedule can keep (their change penalty is certain).
+
+    A current meeting is kept only with the same pair, slot and table, so it is
+    lost for sure when its pair cannot meet in that slot any more (availability,
+    ``now``, a lock elsewhere) or its table is not one the pair may use.
+    """
+    lost = 0
+    for meeting in prep.problem.current:
+        pair_index = prep.pair_index.get(meeting.key)
+        slot = prep.slot_index.get(meeting.slot)
+        if pair_index is None or slot is None or slot not in prep.pairs[pair_index].slots:
+            lost += 1
+            continue
+        prepared = prep.pairs[pair_index]
+        lock = prepared.locked
+        locked_elsewhere = lock is not None and (lock.slot, lock.table) != (
+            meeting.slot,
+            meeting.table,
+        )
+        if locked_elsewhere or not _table_allowed(prep, prepared.a, prepared.b, meeting.table):
+            lost += 1
+    return lost
+
+
+def _table_allowed(prep: Prepared, a: int, b: int, table: str | None) -> bool:
+    if not prep.has_tables:
+        return table is None
+    if table not in prep.table_host:
+        return False
+    host = prep.table_host[table]
+    hosts = [who for who in (a, b) if prep.is_host(who)]
+    return host in hosts if host is not None else not hosts
+
+
+def _matching_bound(prep: Prepared) -> tuple[int, list[int]]:
+    """The (Lagrangian) b-matching bound, before certain change penalties."""
     pooled_capacity = _pooled_capacity(prep)
     value, picked, pooled_used = _solve_flow(prep, 0)
     best = (value // 2, picked)

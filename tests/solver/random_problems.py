@@ -45,6 +45,7 @@ def random_problem(
     supplier_pairs: bool = True,
     host_pairs: bool = False,
     penalties: bool = True,
+    current: bool = False,
 ) -> Problem:
     """A random, well-formed problem (it may be infeasible when musts are drawn)."""
     slots = make_slots(list(per_day))
@@ -91,6 +92,14 @@ def random_problem(
             if rng.random() < density / 2:
                 pairs.append(_pair(rng, f"B{i}", f"B{j}", slot_ids, must_share))
     bonus = tuple(sorted((rng.randint(0, 12) for _ in range(rng.randint(0, 3))), reverse=True))
+    plan: tuple[Meeting, ...] = ()
+    if current and pairs:
+        # A previous plan, not necessarily valid now: random pairs, slots and tables.
+        table_ids = [t.id for t in table_list] if tables else [None]
+        plan = tuple(
+            Meeting(p.a, p.b, rng.choice(slot_ids), rng.choice(table_ids or [None]))
+            for p in rng.sample(pairs, rng.randint(1, len(pairs)))
+        )
     return Problem(
         slots=slots,
         participants=tuple(participants),
@@ -99,6 +108,8 @@ def random_problem(
         meeting_bonus=bonus,
         break_penalty=rng.choice([0, 2, 5]) if penalties else 0,
         max_breaks=rng.choice([None, None, 0, 1]) if penalties else None,
+        current=plan,
+        change_penalty=rng.choice([1, 4, 20]) if plan else 0,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from solver.bound import relaxation_bound
 from solver.engine import solve
-from solver.problem import Pair, Participant, Problem, Table
+from solver.problem import Meeting, Pair, Participant, Problem, Table
 from tests.solver.random_problems import brute_force_optimum, make_slots, random_problem
 
 SLOTS = make_slots([3])
@@ -90,6 +90,27 @@ def test_bonus_is_priced_concavely():
     )
     # B: 10 + 2, S1: 10, S2: 10.
     assert relaxation_bound(problem) == brute_force_optimum(problem) == 32
+
+
+def test_certain_change_penalties_are_subtracted():
+    # S1 stops being available: its current meeting is lost in every schedule.
+    problem = Problem(
+        slots=SLOTS,
+        participants=(
+            Participant("B"),
+            Participant("S1", available=frozenset({"d0s00"})),
+            Participant("S2"),
+        ),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+        current=(Meeting("B", "S1", "d0s01"), Meeting("B", "S2", "d0s02")),
+        change_penalty=10,
+    )
+    optimum = brute_force_optimum(problem)
+    assert optimum == 5 + 4 - 10
+    assert relaxation_bound(problem) == optimum
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert schedule.status == "OPTIMAL"
+    assert schedule.objective == optimum
 
 
 @pytest.mark.parametrize("seed", range(6))

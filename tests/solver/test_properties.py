@@ -27,9 +27,10 @@ from tests.solver.random_problems import random_problem
     per_day=st.sampled_from([(3,), (5,), (2, 3)]),
     tables=st.booleans(),
     host_pairs=st.booleans(),
+    current=st.booleans(),
 )
 def test_random_problems_give_valid_bounded_schedules(
-    seed, buyers, suppliers, per_day, tables, host_pairs
+    seed, buyers, suppliers, per_day, tables, host_pairs, current
 ):
     problem = random_problem(
         random.Random(seed),
@@ -39,6 +40,7 @@ def test_random_problems_give_valid_bounded_schedules(
         tables=tables,
         host_pairs=host_pairs,
         must_share=0.1,
+        current=current,
     )
     schedule = solve(problem, time_limit=1.0, workers=1, seed=seed % 7)
     if schedule.status == "INFEASIBLE":
