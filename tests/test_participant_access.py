@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
 
-from scheduler.models import ParticipantStatus
+from scheduler.models import (
+    Attendance,
+    AuditEntry,
+    Interest,
+    Need,
+    Participant,
+    ParticipantStatus,
+    Proposal,
+)
 from tests.participant_fair import make_fair
 
 
@@ -52,3 +62,167 @@ def test_many_bad_tokens_from_one_address_get_429(app: Flask, client: FlaskClien
         f"/p/{fair.supplier.access_token}/", environ_overrides={"REMOTE_ADDR": "10.0.0.9"}
     )
     assert other.status_code == 200
+
+
+# --------------------------------------------------------------------------- secret links
+
+
+def test_reissued_link_replaces_the_old_one_at_once(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    old = fair.supplier.access_token
+    page = client.get(f"/events/{fair.event.id}/participants/{fair.supplier.id}/access")
+    assert old in page.get_data(as_text=True)
+    response = client.post(
+        f"/events/{fair.event.id}/participants/{fair.supplier.id}/access/reissue"
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    new = fair.supplier.access_token
+    assert new != old and len(new) >= 43
+    assert client.get(f"/p/{old}/").status_code == 404
+    assert client.get(f"/p/{new}/").status_code == 200
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "participant.token_reissue")
+    ).one()
+    assert old not in str(entry.details) and new not in str(entry.details)
+    slip = client.get(f"/events/{fair.event.id}/participants/{fair.supplier.id}/access/slip")
+    assert new in slip.get_data(as_text=True)
+
+
+def test_only_organizers_manage_links(client: FlaskClient, auth, staff, fair) -> None:
+    auth.login(email="staff@example.jp")
+    base = f"/events/{fair.event.id}/participants/{fair.supplier.id}/access"
+    assert client.get(base).status_code == 403
+    assert client.post(f"{base}/reissue").status_code == 403
+    assert client.get(f"/events/{fair.event.id}/access/slips").status_code == 403
+
+
+def test_participant_page_follows_the_participants_language(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.supplier.locale = "en"
+    db_session.commit()
+    url = f"/p/{fair.supplier.access_token}/"
+    # The language switch offers the other language: 日本語 on an English page.
+    english_page = client.get(url, headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert '<html lang="en">' in english_page
+    client.post("/language", data={"lang": "ja", "next": url})
+    assert '<html lang="ja">' in client.get(url).get_data(as_text=True)
+
+
+def test_other_registrations_only_of_the_same_company_and_contact(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    second = make_fair(db_session, slug="second")
+    # The same company in another fair with the same contact e-mail: linked.
+    again = Participant(
+        event=second.event, organization=fair.supplier.organization, role="supplier"
+    )
+    db_session.add(again)
+    db_session.add(Attendance(participant=again, person=fair.supplier.people[0], is_contact=True))
+    # Another company whose contact uses the same e-mail address: never linked.
+    stranger = second.other_supplier
+    stranger.attendances[0].person.email = "ABC@example.jp"
+    db_session.commit()
+    page = client.get(f"/p/{fair.supplier.access_token}/").get_data(as_text=True)
+    assert again.access_token in page
+    assert stranger.access_token not in page
+    assert second.supplier.access_token not in page
+
+
+# --------------------------------------------------------------------------- every route
+
+
+def _snapshot(session: Session, victim: Participant) -> dict[str, object]:
+    """Everything the victim owns, to compare before and after the intruder's requests."""
+    session.expire_all()
+    org = victim.organization
+    columns = lambda row: {c.name: getattr(row, c.name) for c in row.__table__.columns}  # noqa: E731
+    return {
+        "participant": columns(victim),
+        "organization": columns(org),
+        "people": [columns(p) for p in victim.people],
+        "needs": [columns(n) for n in victim.needs],
+        "proposals": [
+            columns(p) for p in session.scalars(
+                select(Proposal).where(Proposal.supplier_id == victim.id)
+            )
+        ],
+        "interests": [
+            columns(i) for i in session.scalars(
+                select(Interest).where(Interest.from_participant_id == victim.id)
+            )
+        ],
+    }
+
+
+def _victim_ids(session: Session, victim: Participant) -> list[int]:
+    ids = {victim.id, victim.organization_id, *(n.id for n in victim.needs)}
+    ids |= {p.id for p in victim.people} | {a.id for a in victim.attendances}
+    ids |= set(session.scalars(select(Proposal.id).where(Proposal.supplier_id == victim.id)))
+    ids |= set(session.scalars(
+        select(Interest.id).where(Interest.from_participant_id == victim.id)
+    ))
+    return sorted(ids)
+
+
+def _portal_rules(app: Flask) -> list[Rule]:
+    return [r for r in app.url_map.iter_rules() if r.rule.startswith("/p/<token>")]
+
+
+def _urls(rule: Rule, token: str, ids: list[int]) -> list[str]:
+    others = [name for name in rule.arguments if name != "token"]
+    int_args = [n for n in others if type(rule._converters[n]).__name__ == "IntegerConverter"]
+    base = {n: "x" for n in others if n not in int_args}
+    if not int_args:
+        return [rule.build({"token": token, **base})[1]]
+    return [
+        rule.build({"token": token, **base, **dict.fromkeys(int_args, i)})[1] for i in ids
+    ]
+
+
+INTRUDER_FORM = {
+    "name": "乗っ取り", "title": "乗っ取り", "level": "3", "note": "x", "decision": "accept",
+    "status": "accepted", "published": "y", "technologies": "machining.turning",
+    "max_meetings": "1", "offer": "x", "description": "乗っ取り",
+}
+
+
+@pytest.mark.parametrize(
+    ("intruder", "victim"),
+    [("buyer", "other_buyer"), ("supplier", "other_supplier"),
+     ("supplier", "buyer"), ("buyer", "supplier")],
+)
+def test_no_participant_route_reads_or_changes_another_participants_data(
+    app: Flask, client: FlaskClient, db_session: Session, fair, intruder: str, victim: str
+) -> None:
+    app.config["PARTICIPANT_PAGE_LIMIT"] = "100000/minute"
+    app.config["PARTICIPANT_BAD_TOKEN_LIMIT"] = "100000/minute"
+    # The victim owns one of everything a participant can own.
+    db_session.add(Need(participant=fair.other_buyer, title="非公開", published=False))
+    db_session.add(Proposal(event_id=fair.event.id, need=fair.need,
+                            supplier=fair.other_supplier, offer="秘密の提案"))
+    db_session.add(Interest(event_id=fair.event.id, from_participant=fair.other_supplier,
+                            to_participant=fair.buyer, level=3, note="秘密のメモ"))
+    db_session.commit()
+    me, them = getattr(fair, intruder), getattr(fair, victim)
+    secrets_of_victim = [them.access_token, them.feed_token, *(p.email for p in them.people),
+                         *(p.phone for p in them.people if p.phone)]
+    before = _snapshot(db_session, them)
+    ids = _victim_ids(db_session, them)
+    rules = _portal_rules(app)
+    assert len(rules) >= 8  # the portal's own pages at least
+    for rule in rules:
+        assert rule.endpoint in app.view_functions
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for url in _urls(rule, me.access_token, ids):
+                response = client.open(url, method=method, data=INTRUDER_FORM)
+                body = response.get_data(as_text=True)
+                assert response.status_code < 500, (url, method)
+                for secret in secrets_of_victim:
+                    assert secret not in body, (url, method, secret)
+            # Every participant route refuses a token that is not a participant's.
+            bad = _urls(rule, "z" * 43, ids[:1])[0]
+            assert client.open(bad, method=method).status_code == 404, (bad, method)
+    assert _snapshot(db_session, them) == before
