@@ -128,3 +128,22 @@ def test_directory_pages(client: FlaskClient, logged_in, fair) -> None:
     organizer = client.get(f"/events/{fair.event.id}/directory?role=buyer&q=アルミ")
     assert "発注重工株式会社" in organizer.get_data(as_text=True)
     assert client.get(f"/events/{fair.event.id}/directory/{fair.buyer.id}").status_code == 200
+
+
+def test_demo_fair_pages_render_for_both_sides(
+    client: FlaskClient, db_session: Session, logged_in
+) -> None:
+    from scheduler.demo import generate_demo
+    from scheduler.models import Phase
+
+    event = generate_demo(db_session, seed=7, buyers=3, suppliers=12, phase=Phase.PREFERENCES)
+    db_session.commit()
+    buyer = next(p for p in event.participants if p.role == ParticipantRole.BUYER)
+    supplier = next(p for p in event.participants if p.role == ParticipantRole.SUPPLIER)
+    for participant, counterpart in ((buyer, supplier), (supplier, buyer)):
+        base = f"/p/{participant.access_token}"
+        for path in ("/", "/profile", "/directory", f"/directory/{counterpart.id}"):
+            assert client.get(base + path).status_code == 200, path
+    listing = client.get(f"{base}/directory").get_data(as_text=True)
+    assert buyer.organization.name in listing  # the supplier sees the buyers
+    assert client.get(f"/events/{event.id}/directory?q=加工").status_code == 200

@@ -39,6 +39,9 @@ _EXTENSION_KEY = "matchfair_participant_limiter"
 #: Statuses whose links stop working (pending participants may already use theirs).
 INACTIVE_STATUSES = frozenset({ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN})
 
+#: Every participant page lives under this prefix (the access test walks all of them).
+PORTAL_PREFIX = "/p/<token>"
+
 ROLE_LABELS = {
     ParticipantRole.BUYER: lazy_gettext("Buyer"),
     ParticipantRole.SUPPLIER: lazy_gettext("Supplier"),
@@ -75,11 +78,12 @@ def init_app(app: Flask) -> None:
     @app.url_defaults
     def _fill_participant_token(endpoint: str, values: dict[str, Any]) -> None:
         # Inside a participant's pages, url_for("portal.profile") needs no token argument.
+        # Only for routes under /p/<token>/: other routes name other secrets "token" too.
         participant = g.get("participant")
         if (
             participant is not None
             and "token" not in values
-            and app.url_map.is_endpoint_expecting(endpoint, "token")
+            and any(r.rule.startswith(PORTAL_PREFIX) for r in app.url_map.iter_rules(endpoint))
         ):
             values["token"] = participant.access_token
 

@@ -38,9 +38,14 @@ from scheduler.vocabulary import (
 from web.database import get_session
 from web.directory import run_search
 from web.i18n import translate_error
-from web.participant_access import current_participant, participant_required, portal_sections
+from web.participant_access import (
+    PORTAL_PREFIX,
+    current_participant,
+    participant_required,
+    portal_sections,
+)
 
-bp = Blueprint("portal", __name__, url_prefix="/p/<token>")
+bp = Blueprint("portal", __name__, url_prefix=PORTAL_PREFIX)
 
 #: Phases in which a published schedule can exist.
 SCHEDULE_PHASES = frozenset({Phase.PUBLISHED, Phase.ON_THE_DAY, Phase.CLOSED})
