@@ -1,0 +1,1550 @@
+"""On the day: check-in, a participant's day status, walk-ins and safe manual meeting changes.
+
+Services only flush; the caller commits. Every write that touches meetings follows
+one protocol, so several staff acting at the same moment can never produce a
+double booking or a lost update:
+
+1. take the write locks, always in the same order (participants by id, then tables
+   by id, then meetings by id) so two writers cannot deadlock: ``SELECT … FOR UPDATE``
+   on PostgreSQL; on SQLite, which has one writer at a time, the write lock is taken
+   up front (``BEGIN IMMEDIATE`` semantics) so that everything read next is current;
+2. re-read the meetings under the lock and compare their ``version`` with the one
+   the staff member saw (a mismatch is a :class:`StaleState` carrying the fresh state);
+3. re-validate the new placements against the live state (a person in two places,
+   a table holding two meetings, availability, host tables, declines);
+4. write, bumping ``version`` and ``updated_at`` (calendar feeds show the change with a
+   higher SEQUENCE), and record an audit entry with who, when, why and the inverse.
+
+Anyone who changes a meeting's slot, table or status holds the lock of both its
+participants and its table(s), so holding those locks freezes exactly the state a
+validation reads. The partial unique index ``uq_meeting_table_slot_active`` backs the
+table rule in the database; a violation that still slips through becomes a Conflict.
+
+Undo lives in the audit entry (``details["undo"]``: each row's fields before and
+after, with the version it was left at) rather than in a separate change-set table:
+the entry that explains a change is the one that can revert it, so the two cannot
+disagree, and no schema is needed beyond the day status itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import audit
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
+from scheduler.models import (
+    Attendance,
+    AuditEntry,
+    DayStatus,
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    Organization,
+    Participant,
+    ParticipantRole,
+    ParticipantStatus,
+    Person,
+    Slot,
+    Table,
+)
+from scheduler.names import company_name_key
+from scheduler.registration import CODE_PREFIX
+
+ACTION_PREFIX = "day."
+UNDO_ACTION = "day.undo"
+MAX_SEARCH_RESULTS = 30
+_SCHEDULE_LINK = re.compile(r"/p/([A-Za-z0-9_-]{20,})(?:/|$)")
+
+
+class StaleState(Conflict):
+    """A meeting changed since the staff member looked at it; ``meetings`` are fresh."""
+
+    def __init__(self, message: str, *, params: dict[str, object], meetings: list[Meeting]):
+        super().__init__(message, params=params)
+        self.meetings = meetings
+
+
+class ChangeRefused(Conflict):
+    """The change would break a rule of the live state; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        first = problems[0]
+        super().__init__(first.msgid, params=first.params)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a placement is not possible: an English msgid and its parameters."""
+
+    msgid: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.msgid % self.params if self.params else self.msgid
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A counterpart left with a free slot because its meeting was cancelled."""
+
+    participant: Participant
+    slot: Slot
+
+
+@dataclass
+class ChangeResult:
+    """What a staff action did: the meetings it changed, who is affected, new gaps."""
+
+    entry: AuditEntry
+    meetings: list[Meeting] = field(default_factory=list)
+    affected: list[Participant] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlacementView:
+    slot: Slot | None
+    table: Table | None
+    status: str
+
+
+@dataclass
+class Preview:
+    """A proposed change checked against the current state, without writing anything."""
+
+    problems: list[Problem]
+    affected: list[Participant]
+    lines: list[tuple[Meeting | None, PlacementView | None, PlacementView]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Offer:
+    """A counterpart a walk-in (or anyone with gaps) could meet now, and where."""
+
+    counterpart: Participant
+    places: list[tuple[Slot, Table]]
+    interest_from_counterpart: int
+    interest_to_counterpart: int
+    shared_technologies: list[str]
+    checked_in: bool
+
+    @property
+    def score(self) -> tuple[int, int, int, int]:
+        interest = 2 * self.interest_from_counterpart + self.interest_to_counterpart
+        return (interest, len(self.shared_technologies), int(self.checked_in), len(self.places))
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One meeting's new placement (``meeting`` None: a new meeting)."""
+
+    meeting: Meeting | None
+    a_id: int
+    b_id: int
+    slot_id: int
+    table_id: int | None
+    status: str = MeetingStatus.PLANNED
+
+
+# --------------------------------------------------------------------------- finding people
+
+
+def fold(value: str) -> str:
+    """Text folded for search: NFKC, case-folded, katakana as hiragana, no spaces."""
+    text_ = unicodedata.normalize("NFKC", value).casefold()
+    text_ = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text_)
+    return re.sub(r"\s+", "", text_)
+
+
+def search_participants(session: Session, event: Event, query: str) -> list[Participant]:
+    """Participants whose code, company name or kana, or an attendee's name or kana matches.
+
+    Matching ignores full/half width, case, spaces and hiragana/katakana, so
+    "やまだ", "ヤマダ" and "ﾔﾏﾀﾞ" all find 山田製作所 (ヤマダセイサクショ). Exact codes first.
+    """
+    needle = fold(query)
+    if not needle:
+        return []
+    participants = session.scalars(
+        select(Participant)
+        .where(
+            Participant.event_id == event.id,
+            Participant.status == ParticipantStatus.APPROVED,
+        )
+        .options(
+            selectinload(Participant.organization),
+            selectinload(Participant.attendances).selectinload(Attendance.person),
+        )
+        .order_by(Participant.code, Participant.id)
+    ).all()
+    found: list[tuple[int, Participant]] = []
+    for participant in participants:
+        code = fold(participant.code)
+        if code == needle:
+            found.append((0, participant))
+            continue
+        haystack = [
+            code,
+            fold(participant.organization.name),
+            fold(participant.organization.name_kana),
+            *(fold(a.person.name) for a in participant.attendances),
+            *(fold(a.person.name_kana) for a in participant.attendances),
+        ]
+        if any(needle in text_ for text_ in haystack if text_):
+            found.append((1, participant))
+    found.sort(key=lambda item: item[0])
+    return [p for _, p in found[:MAX_SEARCH_RESULTS]]
+
+
+def find_by_scan(session: Session, event: Event, content: str) -> Participant | None:
+    """The participant a scanned QR code (its schedule link) or a typed code stands for."""
+    content = content.strip()
+    if not content:
+        return None
+    match = _SCHEDULE_LINK.search(content)
+    if match is not None:
+        return session.scalar(
+            select(Participant).where(
+                Participant.event_id == event.id, Participant.access_token == match.group(1)
+            )
+        )
+    code = unicodedata.normalize("NFKC", content).strip().upper()
+    return session.scalar(
+        select(Participant).where(Participant.event_id == event.id, Participant.code == code)
+    )
+
+
+def get_participant(session: Session, event: Event, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        raise NotFound(N_("This participant does not exist."))
+    return participant
+
+
+def get_meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.event_id != event.id:
+        raise NotFound(N_("This meeting does not exist."))
+    return meeting
+
+
+def meetings_of(session: Session, participant: Participant) -> list[Meeting]:
+    """The participant's meetings of the event (cancelled included), by start time."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .join(Slot, Meeting.slot_id == Slot.id)
+            .where(
+                Meeting.event_id == participant.event_id,
+                or_(
+                    Meeting.participant_a_id == participant.id,
+                    Meeting.participant_b_id == participant.id,
+                ),
+            )
+            .options(
+                selectinload(Meeting.participant_a).selectinload(Participant.organization),
+                selectinload(Meeting.participant_b).selectinload(Participant.organization),
+                selectinload(Meeting.table),
+            )
+            .order_by(Slot.starts_at, Meeting.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- locking
+
+
+def lock_for_change(
+    session: Session,
+    event_id: int,
+    *,
+    participant_ids: Iterable[int] = (),
+    table_ids: Iterable[int | None] = (),
+    meeting_ids: Iterable[int] = (),
+) -> dict[int, Meeting]:
+    """Take the write locks of a change and return the meetings, freshly read.
+
+    Locks are taken in one global order (participants, tables, meetings; each by id),
+    which every writer of meetings must follow so that two of them cannot deadlock.
+    """
+    dialect = session.get_bind().dialect.name
+    try:
+        if dialect == "sqlite":
+            # pysqlite opens the transaction lazily at the first write and runs reads
+            # outside it; a no-op write takes SQLite's single write lock now (waiting for
+            # another writer to finish), so every read below sees the current state.
+            session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": event_id})
+        people = sorted(set(participant_ids))
+        if people:
+            session.scalars(
+                select(Participant)
+                .where(Participant.id.in_(people))
+                .order_by(Participant.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
+        tables = sorted({t for t in table_ids if t is not None})
+        if tables:
+            session.scalars(
+                select(Table).where(Table.id.in_(tables)).order_by(Table.id).with_for_update()
+            ).all()
+        ids = sorted(set(meeting_ids))
+        meetings: dict[int, Meeting] = {}
+        if ids:
+            for meeting in session.scalars(
+                select(Meeting)
+                .where(Meeting.id.in_(ids))
+                .order_by(Meeting.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ):
+                meetings[meeting.id] = meeting
+    except OperationalError as error:  # a deadlock or lock timeout chosen by the database
+        raise _busy() from error
+    return meetings
+
+
+def _busy() -> Conflict:
+    return Conflict(N_("Another change was being saved at the same moment. Please try again."))
+
+
+def _flush(session: Session) -> None:
+    """Flush, turning a constraint the database caught into a Conflict."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict(
+            N_("That table was taken at the same moment by another change. Please try again.")
+        ) from error
+    except OperationalError as error:
+        raise _busy() from error
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def _when(event: Event, slot: Slot | None) -> str:
+    return event.local(slot.starts_at).strftime("%H:%M") if slot is not None else "—"
+
+
+def _name(participant: Participant) -> str:
+    return f"{participant.code} {participant.organization.name}".strip()
+
+
+def _pair(meeting: Meeting) -> str:
+    return f"{_name(meeting.participant_a)} – {_name(meeting.participant_b)}"
+
+
+def _place(event: Event, slot: Slot | None, table: Table | None, status: str) -> str:
+    where = f"{_when(event, slot)} {table.label if table is not None else '—'}"
+    return f"{where} ({status})" if status != MeetingStatus.PLANNED else where
+
+
+def _stale(event: Event, meeting: Meeting) -> StaleState:
+    return StaleState(
+        N_(
+            "Someone else changed this meeting a moment ago: %(pair)s is now %(place)s. "
+            "The current state is shown; check it and try again."
+        ),
+        params={
+            "pair": _pair(meeting),
+            "place": _place(event, meeting.slot, meeting.table, meeting.status),
+        },
+        meetings=[meeting],
+    )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _slot_map(session: Session, ids: Iterable[int]) -> dict[int, Slot]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {s.id: s for s in session.scalars(select(Slot).where(Slot.id.in_(wanted)))}
+
+
+def _problems(
+    session: Session,
+    event: Event,
+    changes: Sequence[_Change],
+    *,
+    now: datetime,
+    new_pair: bool = False,
+) -> list[Problem]:
+    """Every rule the new placements would break, read against the current state.
+
+    The meetings being changed are left out of the occupancy (their old places are
+    vacated by the same change), and the placements are checked against each other.
+    """
+    problems: list[Problem] = []
+    active = [c for c in changes if c.status != MeetingStatus.CANCELLED]
+    if not active:
+        return problems
+    slots = _slot_map(session, (c.slot_id for c in active))
+    tables = {
+        t.id: t
+        for t in session.scalars(
+            select(Table).where(Table.id.in_({c.table_id for c in active if c.table_id}))
+        )
+    }
+    people_ids = {pid for c in active for pid in (c.a_id, c.b_id)}
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Participant)
+            .where(Participant.id.in_(people_ids))
+            .options(selectinload(Participant.organization))
+        )
+    }
+    changing = {c.meeting.id for c in changes if c.meeting is not None}
+    occupants = session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.event_id == event.id,
+            Meeting.slot_id.in_(slots.keys()),
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.id.not_in(changing) if changing else Meeting.id.is_not(None),
+        )
+        .options(
+            selectinload(Meeting.participant_a).selectinload(Participant.organization),
+            selectinload(Meeting.participant_b).selectinload(Participant.organization),
+            selectinload(Meeting.table),
+        )
+    ).all()
+    person_load: dict[tuple[int, int], int] = defaultdict(int)
+    table_holder: dict[tuple[int, int], str] = {}
+    for meeting in occupants:
+        person_load[(meeting.participant_a_id, meeting.slot_id)] += 1
+        person_load[(meeting.participant_b_id, meeting.slot_id)] += 1
+        if meeting.table_id is not None:
+            table_holder[(meeting.table_id, meeting.slot_id)] = _pair(meeting)
+
+    for change in active:
+        slot = slots.get(change.slot_id)
+        if slot is None or slot.event_id != event.id:
+            problems.append(Problem(N_("That slot does not belong to this event.")))
+            continue
+        when = _when(event, slot)
+        if slot.ends_at <= now:
+            problems.append(Problem(N_("The %(when)s slot is already over."), {"when": when}))
+        table = tables.get(change.table_id) if change.table_id is not None else None
+        if change.table_id is None or table is None or table.event_id != event.id:
+            problems.append(Problem(N_("Choose a table of this event.")))
+        for pid in (change.a_id, change.b_id):
+            person = people.get(pid)
+            if person is None or person.event_id != event.id:
+                problems.append(Problem(N_("That participant does not belong to this event.")))
+                continue
+            name = _name(person)
+            if person.status != ParticipantStatus.APPROVED:
+                problems.append(
+                    Problem(N_("%(name)s is not an approved participant."), {"name": name})
+                )
+            if person.day_status == DayStatus.NO_SHOW:
+                problems.append(Problem(N_("%(name)s is marked as a no-show."), {"name": name}))
+            elif not person.is_available(slot):
+                problems.append(
+                    Problem(
+                        N_("%(name)s is not available at %(when)s."),
+                        {"name": name, "when": when},
+                    )
+                )
+            if person_load[(pid, slot.id)] >= person.parallel_desks:
+                problems.append(
+                    Problem(
+                        N_("%(name)s already has a meeting at %(when)s."),
+                        {"name": name, "when": when},
+                    )
+                )
+            person_load[(pid, slot.id)] += 1
+        if table is not None:
+            if table.host_participant_id is not None and table.host_participant_id not in (
+                change.a_id,
+                change.b_id,
+            ):
+                host = session.get(Participant, table.host_participant_id)
+                problems.append(
+                    Problem(
+                        N_("Table %(table)s is the own table of %(host)s."),
+                        {"table": table.label, "host": _name(host) if host else "?"},
+                    )
+                )
+            holder = table_holder.get((table.id, slot.id))
+            if holder is not None:
+                problems.append(
+                    Problem(
+                        N_("Table %(table)s is taken at %(when)s (%(pair)s)."),
+                        {"table": table.label, "when": when, "pair": holder},
+                    )
+                )
+            table_holder[(table.id, slot.id)] = "…"
+    if new_pair:
+        problems.extend(_pair_problems(session, event, active))
+    return problems
+
+
+def _pair_problems(session: Session, event: Event, changes: Sequence[_Change]) -> list[Problem]:
+    """A new meeting must not repeat an active one, nor bring together a declined pair."""
+    problems: list[Problem] = []
+    for change in changes:
+        a, b = change.a_id, change.b_id
+        if a == b:
+            problems.append(Problem(N_("A meeting needs two different participants.")))
+            continue
+        existing = session.scalar(
+            select(Meeting).where(
+                Meeting.event_id == event.id,
+                Meeting.status != MeetingStatus.CANCELLED,
+                or_(
+                    (Meeting.participant_a_id == a) & (Meeting.participant_b_id == b),
+                    (Meeting.participant_a_id == b) & (Meeting.participant_b_id == a),
+                ),
+            )
+        )
+        if existing is not None:
+            problems.append(
+                Problem(
+                    N_("%(pair)s already meet at %(when)s."),
+                    {"pair": _pair(existing), "when": _when(event, existing.slot)},
+                )
+            )
+        declined = session.scalar(
+            select(Interest).where(
+                Interest.declined.is_(True),
+                or_(
+                    (Interest.from_participant_id == a) & (Interest.to_participant_id == b),
+                    (Interest.from_participant_id == b) & (Interest.to_participant_id == a),
+                ),
+            )
+        )
+        if declined is not None:
+            problems.append(
+                Problem(
+                    N_("%(name)s declined a meeting with %(other)s."),
+                    {
+                        "name": _name(declined.from_participant),
+                        "other": _name(declined.to_participant),
+                    },
+                )
+            )
+    return problems
+
+
+def _check_changeable(event: Event, meeting: Meeting, now: datetime, *, moving: bool) -> None:
+    """A meeting that is over (or, to move it, already started) can no longer be changed."""
+    if meeting.status != MeetingStatus.PLANNED:
+        raise ValidationFailed(
+            N_("Only planned meetings can be changed; this one is %(status)s."),
+            params={"status": meeting.status},
+        )
+    if meeting.slot.ends_at <= now or (moving and meeting.slot.starts_at <= now):
+        raise ValidationFailed(
+            N_("The meeting %(pair)s at %(when)s has already started."),
+            params={"pair": _pair(meeting), "when": _when(event, meeting.slot)},
+        )
+
+
+# --------------------------------------------------------------------------- change sets
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _meeting_state(meeting: Meeting) -> dict[str, Any]:
+    return {"slot_id": meeting.slot_id, "table_id": meeting.table_id, "status": meeting.status}
+
+
+def _participant_state(participant: Participant) -> dict[str, Any]:
+    return {
+        "day_status": participant.day_status,
+        "day_status_at": _iso(participant.day_status_at),
+        "available_from": _iso(participant.available_from),
+        "available_until": _iso(participant.available_until),
+    }
+
+
+class _ChangeSet:
+    """Records each row's state before and after a change: the log line and the undo."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.meetings: dict[int, dict[str, Any]] = {}
+        self.new_meetings: list[Meeting] = []
+        self.participants: dict[int, dict[str, Any]] = {}
+        self.attendances: dict[int, str | None] = {}
+        self._meeting_objects: dict[int, Meeting] = {}
+        self._before_place: dict[int, str] = {}
+
+    def meeting(self, meeting: Meeting) -> None:
+        if meeting.id not in self.meetings:
+            self.meetings[meeting.id] = _meeting_state(meeting)
+            self._meeting_objects[meeting.id] = meeting
+            self._before_place[meeting.id] = _place(
+                self.event, meeting.slot, meeting.table, meeting.status
+            )
+
+    def participant(self, participant: Participant) -> None:
+        self.participants.setdefault(participant.id, _participant_state(participant))
+
+    def attendance(self, attendance: Attendance) -> None:
+        self.attendances.setdefault(attendance.id, _iso(attendance.checked_in_at))
+
+    def details(self, session: Session) -> dict[str, Any]:
+        lines = []
+        undo_meetings = []
+        for meeting_id, before in self.meetings.items():
+            meeting = self._meeting_objects[meeting_id]
+            session.refresh(meeting)  # slot/table relationships follow the new ids
+            undo_meetings.append(
+                {
+                    "id": meeting_id,
+                    "before": before,
+                    "after": _meeting_state(meeting),
+                    "version": meeting.version,
+                }
+            )
+            lines.append(
+                {
+                    "pair": _pair(meeting),
+                    "before": self._before_place[meeting_id],
+                    "after": _place(self.event, meeting.slot, meeting.table, meeting.status),
+                }
+            )
+        for meeting in self.new_meetings:
+            undo_meetings.append(
+                {
+                    "id": meeting.id,
+                    "before": None,
+                    "after": _meeting_state(meeting),
+                    "version": meeting.version,
+                }
+            )
+            lines.append(
+                {
+                    "pair": _pair(meeting),
+                    "before": "",
+                    "after": _place(self.event, meeting.slot, meeting.table, meeting.status),
+                }
+            )
+        undo_participants = []
+        for participant_id, before in self.participants.items():
+            participant = session.get(Participant, participant_id)
+            assert participant is not None
+            undo_participants.append(
+                {"id": participant_id, "before": before, "after": _participant_state(participant)}
+            )
+        undo_attendances = []
+        for attendance_id, before_at in self.attendances.items():
+            attendance = session.get(Attendance, attendance_id)
+            assert attendance is not None
+            undo_attendances.append(
+                {"id": attendance_id, "before": before_at, "after": _iso(attendance.checked_in_at)}
+            )
+        return {
+            "lines": lines,
+            "undo": {
+                "meetings": undo_meetings,
+                "participants": undo_participants,
+                "attendances": undo_attendances,
+            },
+        }
+
+
+def _bump(meeting: Meeting, now: datetime) -> None:
+    meeting.version = (meeting.version or 0) + 1
+    meeting.updated_at = now
+
+
+def _apply_change(meeting: Meeting, change: _Change, now: datetime) -> None:
+    meeting.slot_id = change.slot_id
+    meeting.table_id = change.table_id
+    meeting.status = change.status
+    _bump(meeting, now)
+
+
+def _record(
+    session: Session,
+    event: Event,
+    action: str,
+    changes: _ChangeSet,
+    *,
+    user_id: int | None,
+    reason: str,
+    participant_id: int | None = None,
+    target: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> AuditEntry:
+    details = changes.details(session)
+    details.update(extra or {})
+    affected: set[int] = set(changes.participants)
+    for item in details["undo"]["meetings"]:
+        meeting = session.get(Meeting, item["id"])
+        if meeting is not None:
+            affected.update((meeting.participant_a_id, meeting.participant_b_id))
+    details["affected"] = sorted(affected)
+    return audit.record(
+        session,
+        action,
+        event_id=event.id,
+        user_id=user_id,
+        participant_id=participant_id,
+        target=target,
+        details=details,
+        reason=reason.strip(),
+    )
+
+
+def _affected(session: Session, entry: AuditEntry) -> list[Participant]:
+    ids = entry.details.get("affected", [])
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.id.in_(ids))
+            .options(selectinload(Participant.organization))
+            .order_by(Participant.code, Participant.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- meeting changes
+
+
+def _move_changes(meeting: Meeting, slot_id: int | None, table_id: int | None) -> list[_Change]:
+    return [
+        _Change(
+            meeting,
+            meeting.participant_a_id,
+            meeting.participant_b_id,
+            slot_id if slot_id is not None else meeting.slot_id,
+            table_id if table_id is not None else meeting.table_id,
+        )
+    ]
+
+
+def _swap_changes(first: Meeting, second: Meeting) -> list[_Change]:
+    return [
+        _Change(
+            first, first.participant_a_id, first.participant_b_id, second.slot_id, second.table_id
+        ),
+        _Change(
+            second, second.participant_a_id, second.participant_b_id, first.slot_id, first.table_id
+        ),
+    ]
+
+
+def _preview(
+    session: Session, event: Event, changes: list[_Change], *, new_pair: bool = False
+) -> Preview:
+    problems = _problems(session, event, changes, now=utcnow(), new_pair=new_pair)
+    slots = _slot_map(session, (c.slot_id for c in changes))
+    lines: list[tuple[Meeting | None, PlacementView | None, PlacementView]] = []
+    ids: set[int] = set()
+    for change in changes:
+        after = PlacementView(
+            slots.get(change.slot_id),
+            session.get(Table, change.table_id) if change.table_id else None,
+            change.status,
+        )
+        before = (
+            PlacementView(change.meeting.slot, change.meeting.table, change.meeting.status)
+            if change.meeting is not None
+            else None
+        )
+        lines.append((change.meeting, before, after))
+        ids.update((change.a_id, change.b_id))
+    affected = list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.id.in_(ids))
+            .options(selectinload(Participant.organization))
+            .order_by(Participant.code, Participant.id)
+        )
+    )
+    return Preview(problems=problems, affected=affected, lines=lines)
+
+
+def preview_cancel(session: Session, meeting: Meeting) -> Preview:
+    """What cancelling ``meeting`` would do (nothing written)."""
+    change = _Change(
+        meeting,
+        meeting.participant_a_id,
+        meeting.participant_b_id,
+        meeting.slot_id,
+        meeting.table_id,
+        MeetingStatus.CANCELLED,
+    )
+    return _preview(session, meeting.participant_a.event, [change])
+
+
+def preview_move(
+    session: Session, meeting: Meeting, *, slot_id: int | None, table_id: int | None
+) -> Preview:
+    """Whether ``meeting`` could move to the slot and/or table, and who it affects."""
+    return _preview(session, meeting.participant_a.event, _move_changes(meeting, slot_id, table_id))
+
+
+def preview_swap(session: Session, first: Meeting, second: Meeting) -> Preview:
+    """Whether two meetings could exchange their slots and tables."""
+    if first.id == second.id:
+        raise ValidationFailed(N_("Choose another meeting to swap with."))
+    return _preview(session, first.participant_a.event, _swap_changes(first, second))
+
+
+def preview_add(
+    session: Session, event: Event, *, a_id: int, b_id: int, slot_id: int, table_id: int | None
+) -> Preview:
+    """Whether a new meeting of ``a`` and ``b`` fits at the slot and table."""
+    return _preview(session, event, [_Change(None, a_id, b_id, slot_id, table_id)], new_pair=True)
+
+
+def _locked_meetings(
+    session: Session,
+    event: Event,
+    expected: dict[int, int],
+    *,
+    new_tables: Iterable[int | None] = (),
+    extra_participants: Iterable[int] = (),
+) -> dict[int, Meeting]:
+    """Lock the meetings (and their people and tables) and check the versions seen."""
+    current = {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(expected)))}
+    if len(current) != len(expected) or any(m.event_id != event.id for m in current.values()):
+        raise NotFound(N_("This meeting does not exist."))
+    people = {pid for m in current.values() for pid in (m.participant_a_id, m.participant_b_id)}
+    tables = {m.table_id for m in current.values()} | set(new_tables)
+    locked = lock_for_change(
+        session,
+        event.id,
+        participant_ids=people | set(extra_participants),
+        table_ids=tables,
+        meeting_ids=expected,
+    )
+    for meeting_id, version in expected.items():
+        meeting = locked[meeting_id]
+        if meeting.version != version:
+            session.refresh(meeting)
+            raise _stale(event, meeting)
+    return locked
+
+
+def cancel_meeting(
+    session: Session,
+    event: Event,
+    meeting_id: int,
+    *,
+    expected_version: int,
+    user_id: int | None,
+    reason: str = "",
+) -> ChangeResult:
+    """Cancel a planned meeting; both sides get a gap (and a calendar update)."""
+    now = utcnow()
+    meeting = _locked_meetings(session, event, {meeting_id: expected_version})[meeting_id]
+    _check_changeable(event, meeting, now, moving=False)
+    changes = _ChangeSet(event)
+    changes.meeting(meeting)
+    meeting.status = MeetingStatus.CANCELLED
+    _bump(meeting, now)
+    _flush(session)
+    entry = _record(
+        session,
+        event,
+        "day.meeting_cancel",
+        changes,
+        user_id=user_id,
+        reason=reason,
+        target=meeting,
+    )
+    gaps = [Gap(p, meeting.slot) for p in (meeting.participant_a, meeting.participant_b)]
+    return ChangeResult(entry, [meeting], _affected(session, entry), gaps)
+
+
+def move_meeting(
+    session: Session,
+    event: Event,
+    meeting_id: int,
+    *,
+    expected_version: int,
+    slot_id: int | None = None,
+    table_id: int | None = None,
+    user_id: int | None,
+    reason: str = "",
+) -> ChangeResult:
+    """Move a planned meeting to another slot and/or table, checked against the live state."""
+    if slot_id is None and table_id is None:
+        raise ValidationFailed(N_("Choose a new slot or a new table."))
+    now = utcnow()
+    meeting = _locked_meetings(
+        session, event, {meeting_id: expected_version}, new_tables=[table_id]
+    )[meeting_id]
+    _check_changeable(event, meeting, now, moving=True)
+    planned = _move_changes(meeting, slot_id, table_id)
+    if planned[0].slot_id == meeting.slot_id and planned[0].table_id == meeting.table_id:
+        raise ValidationFailed(N_("The meeting is already there."))
+    return _write(session, event, "day.meeting_move", planned, now, user_id, reason, meeting)
+
+
+def swap_meetings(
+    session: Session,
+    event: Event,
+    first_id: int,
+    second_id: int,
+    *,
+    expected_versions: tuple[int, int],
+    user_id: int | None,
+    reason: str = "",
+) -> ChangeResult:
+    """Exchange the slots and tables of two planned meetings."""
+    if first_id == second_id:
+        raise ValidationFailed(N_("Choose another meeting to swap with."))
+    now = utcnow()
+    locked = _locked_meetings(
+        session, event, {first_id: expected_versions[0], second_id: expected_versions[1]}
+    )
+    first, second = locked[first_id], locked[second_id]
+    for meeting in (first, second):
+        _check_changeable(event, meeting, now, moving=True)
+    planned = _swap_changes(first, second)
+    return _write(session, event, "day.meeting_swap", planned, now, user_id, reason, first)
+
+
+def add_meeting(
+    session: Session,
+    event: Event,
+    *,
+    a_id: int,
+    b_id: int,
+    slot_id: int,
+    table_id: int | None,
+    user_id: int | None,
+    reason: str = "",
+    source: str = "staff",
+) -> ChangeResult:
+    """Add a meeting between two participants (not declined, not already meeting)."""
+    now = utcnow()
+    lock_for_change(session, event.id, participant_ids=[a_id, b_id], table_ids=[table_id])
+    planned = [_Change(None, a_id, b_id, slot_id, table_id)]
+    problems = _problems(session, event, planned, now=now, new_pair=True)
+    if problems:
+        raise ChangeRefused(problems)
+    meeting = Meeting(
+        event_id=event.id,
+        participant_a_id=a_id,
+        participant_b_id=b_id,
+        slot_id=slot_id,
+        table_id=table_id,
+        status=MeetingStatus.PLANNED,
+        version=0,
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(meeting)
+    _flush(session)
+    session.refresh(meeting)
+    changes = _ChangeSet(event)
+    changes.new_meetings.append(meeting)
+    entry = _record(
+        session, event, "day.meeting_add", changes, user_id=user_id, reason=reason, target=meeting
+    )
+    return ChangeResult(entry, [meeting], _affected(session, entry))
+
+
+def _write(
+    session: Session,
+    event: Event,
+    action: str,
+    planned: list[_Change],
+    now: datetime,
+    user_id: int | None,
+    reason: str,
+    target: Meeting,
+) -> ChangeResult:
+    """Validate the placements under the locks already held, then apply and audit them."""
+    problems = _problems(session, event, planned, now=now)
+    if problems:
+        raise ChangeRefused(problems)
+    changes = _ChangeSet(event)
+    for change in planned:
+        assert change.meeting is not None
+        changes.meeting(change.meeting)
+    # Two meetings may trade places at one table: vacate every old place first, so the
+    # partial unique index never sees both meetings at one table in one slot.
+    if len(planned) > 1:
+        for change in planned:
+            assert change.meeting is not None
+            change.meeting.status = MeetingStatus.CANCELLED
+        _flush(session)
+    for change in planned:
+        assert change.meeting is not None
+        _apply_change(change.meeting, change, now)
+    _flush(session)
+    entry = _record(session, event, action, changes, user_id=user_id, reason=reason, target=target)
+    return ChangeResult(entry, [c.meeting for c in planned if c.meeting], _affected(session, entry))
+
+
+# --------------------------------------------------------------------------- people on the day
+
+
+def check_in(
+    session: Session,
+    participant: Participant,
+    *,
+    person_ids: Collection[int] | None = None,
+    user_id: int | None,
+) -> ChangeResult:
+    """Record the arrival of the participant's people (all of them when none are named)."""
+    now = utcnow()
+    lock_for_change(session, participant.event_id, participant_ids=[participant.id])
+    event = participant.event
+    changes = _ChangeSet(event)
+    attendances = [
+        a for a in participant.attendances if person_ids is None or a.person_id in person_ids
+    ]
+    if person_ids is not None and len(attendances) != len(set(person_ids)):
+        raise NotFound(N_("This person is not registered with this participant."))
+    for attendance in attendances:
+        if attendance.checked_in_at is None:
+            changes.attendance(attendance)
+            attendance.checked_in_at = now
+    if participant.day_status != DayStatus.CHECKED_IN:
+        changes.participant(participant)
+        participant.day_status = DayStatus.CHECKED_IN
+        participant.day_status_at = now
+    if not changes.attendances and not changes.participants:
+        raise ValidationFailed(
+            N_("%(name)s is already checked in."), params={"name": _name(participant)}
+        )
+    _flush(session)
+    entry = _record(
+        session,
+        event,
+        "day.check_in",
+        changes,
+        user_id=user_id,
+        reason="",
+        participant_id=participant.id,
+        target=participant,
+    )
+    return ChangeResult(entry, [], [participant])
+
+
+def set_day_status(
+    session: Session,
+    participant: Participant,
+    status: str,
+    *,
+    at: datetime | None = None,
+    user_id: int | None,
+    reason: str = "",
+) -> ChangeResult:
+    """Mark the participant late (from ``at``), leaving early (at ``at``) or a no-show.
+
+    Planned meetings the participant can no longer attend are cancelled (version
+    bumped, so calendars show it), and the counterparts left with a gap are returned.
+    A no-show loses every meeting not yet over; a late arrival those that start before
+    ``at``; an early leaver those that end after ``at``.
+    """
+    try:
+        status = DayStatus(status)
+    except ValueError:
+        raise ValidationFailed(N_("Unknown day status."), field="status") from None
+    if status in (DayStatus.LATE, DayStatus.LEFT_EARLY) and at is None:
+        raise ValidationFailed(N_("Give the time."), field="at")
+    now = utcnow()
+    event = participant.event
+    candidates = [m for m in meetings_of(session, participant) if m.status == MeetingStatus.PLANNED]
+    counterpart_ids = {m.participant_a_id for m in candidates} | {
+        m.participant_b_id for m in candidates
+    }
+    locked = lock_for_change(
+        session,
+        event.id,
+        participant_ids=counterpart_ids | {participant.id},
+        meeting_ids=[m.id for m in candidates],
+    )
+    # Under the lock: the participant's meetings cannot change any more, re-read them.
+    fresh = [m for m in meetings_of(session, participant) if m.status == MeetingStatus.PLANNED]
+    lost_meeting_ids = {m.id for m in fresh} - set(locked)
+    if lost_meeting_ids:  # a meeting added between the read and the lock
+        raise _busy()
+
+    def lost(meeting: Meeting) -> bool:
+        if meeting.slot.ends_at <= now:
+            return False
+        if status == DayStatus.NO_SHOW:
+            return True
+        if status == DayStatus.LATE:
+            assert at is not None
+            return meeting.slot.starts_at < at
+        if status == DayStatus.LEFT_EARLY:
+            assert at is not None
+            return meeting.slot.ends_at > at
+        return False
+
+    changes = _ChangeSet(event)
+    changes.participant(participant)
+    participant.day_status = status
+    participant.day_status_at = now
+    if status == DayStatus.LATE:
+        participant.available_from = at
+    elif status == DayStatus.LEFT_EARLY:
+        participant.available_until = at
+    cancelled: list[Meeting] = []
+    gaps: list[Gap] = []
+    for meeting in fresh:
+        if lost(meeting):
+            changes.meeting(meeting)
+            meeting.status = MeetingStatus.CANCELLED
+            _bump(meeting, now)
+            cancelled.append(meeting)
+            other = (
+                meeting.participant_b
+                if meeting.participant_a_id == participant.id
+                else meeting.participant_a
+            )
+            gaps.append(Gap(other, meeting.slot))
+    _flush(session)
+    extra = {
+        "gaps": [
+            {
+                "participant_id": g.participant.id,
+                "name": _name(g.participant),
+                "slot_id": g.slot.id,
+                "when": _when(event, g.slot),
+            }
+            for g in gaps
+        ]
+    }
+    entry = _record(
+        session,
+        event,
+        f"day.{status.value}",
+        changes,
+        user_id=user_id,
+        reason=reason,
+        participant_id=participant.id,
+        target=participant,
+        extra=extra,
+    )
+    return ChangeResult(entry, cancelled, _affected(session, entry), gaps)
+
+
+def register_walk_in(
+    session: Session,
+    event: Event,
+    *,
+    company: str,
+    role: str,
+    contact_name: str,
+    company_kana: str = "",
+    email: str = "",
+    phone: str = "",
+    technologies: Sequence[str] = (),
+    user_id: int | None,
+) -> Participant:
+    """Register a company at the desk with the minimum (its profile can be completed later).
+
+    The contact is checked in at once. A company already known from earlier fairs is
+    reused (matched by its name key); one already registered in this event is refused
+    with its code, so reception finds it instead of creating a twin.
+    """
+    company = unicodedata.normalize("NFKC", company).strip()
+    contact_name = contact_name.strip()
+    if not company:
+        raise ValidationFailed(N_("Enter the company name."), field="company")
+    if not contact_name:
+        raise ValidationFailed(N_("Enter the contact's name."), field="contact_name")
+    if role not in (ParticipantRole.BUYER, ParticipantRole.SUPPLIER):
+        raise ValidationFailed(N_("Choose buyer or supplier."), field="role")
+    lock_for_change(session, event.id)
+    if session.get_bind().dialect.name != "sqlite":
+        # Codes are numbered per event: one walk-in registration at a time.
+        session.scalars(select(Event).where(Event.id == event.id).with_for_update()).all()
+    key = company_name_key(company)
+    organization = session.scalar(
+        select(Organization).where(Organization.name_key == key).order_by(Organization.id)
+    )
+    if organization is not None:
+        existing = session.scalar(
+            select(Participant).where(
+                Participant.event_id == event.id, Participant.organization_id == organization.id
+            )
+        )
+        if existing is not None:
+            raise ValidationFailed(
+                N_("%(name)s is already registered in this event (code %(code)s)."),
+                field="company",
+                params={"name": organization.name, "code": existing.code},
+            )
+    else:
+        organization = Organization(
+            name=company,
+            name_kana=unicodedata.normalize("NFKC", company_kana).strip(),
+            name_key=key,
+            technologies=list(technologies),
+        )
+        session.add(organization)
+    now = utcnow()
+    code = _next_code(session, event, role)
+    person = Person(
+        organization=organization, name=contact_name, email=email.strip(), phone=phone.strip()
+    )
+    session.add(person)
+    participant = Participant(
+        event=event,
+        organization=organization,
+        role=role,
+        status=ParticipantStatus.APPROVED,
+        code=code,
+        registered_via="walkin",
+        day_status=DayStatus.CHECKED_IN,
+        day_status_at=now,
+    )
+    participant.attendances.append(Attendance(person=person, is_contact=True, checked_in_at=now))
+    session.add(participant)
+    _flush(session)
+    audit.record(
+        session,
+        "day.walk_in",
+        event_id=event.id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=participant,
+        details={"lines": [{"pair": _name(participant), "before": "", "after": role}]},
+    )
+    return participant
+
+
+def _next_code(session: Session, event: Event, role: str) -> str:
+    prefix = CODE_PREFIX[ParticipantRole(role)]
+    numbers = [
+        int(code[len(prefix) :])
+        for code in session.scalars(
+            select(Participant.code).where(
+                Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
+            )
+        )
+        if code[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
+def walk_in_offers(session: Session, participant: Participant, *, limit: int = 12) -> list[Offer]:
+    """Counterparts ``participant`` could meet in a slot still to come, best first.
+
+    A counterpart qualifies when neither side declined, they do not meet already,
+    both are available and free in the slot, the counterpart is under its meeting cap
+    and a table is free (the own table of either side when one has one, else an
+    unhosted table). Ranking: the counterpart's stated interest in this participant,
+    then this participant's in it, shared technologies, being checked in, free slots.
+    """
+    event = participant.event
+    now = utcnow()
+    slots = [s for s in event.slots if s.starts_at >= now and participant.is_available(s)]
+    if not slots or participant.day_status == DayStatus.NO_SHOW:
+        return []
+    other_role = (
+        ParticipantRole.SUPPLIER
+        if participant.role == ParticipantRole.BUYER
+        else ParticipantRole.BUYER
+    )
+    candidates = session.scalars(
+        select(Participant)
+        .where(
+            Participant.event_id == event.id,
+            Participant.role == other_role,
+            Participant.status == ParticipantStatus.APPROVED,
+            Participant.day_status != DayStatus.NO_SHOW,
+        )
+        .options(
+            selectinload(Participant.organization),
+            selectinload(Participant.unavailable_slots),
+            selectinload(Participant.needs),
+        )
+    ).all()
+    active = session.scalars(
+        select(Meeting).where(
+            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+        )
+    ).all()
+    load: dict[tuple[int, int], int] = defaultdict(int)
+    table_busy: set[tuple[int, int]] = set()
+    meeting_count: dict[int, int] = defaultdict(int)
+    partners: set[int] = set()
+    for meeting in active:
+        for pid in (meeting.participant_a_id, meeting.participant_b_id):
+            load[(pid, meeting.slot_id)] += 1
+            meeting_count[pid] += 1
+        if participant.id in (meeting.participant_a_id, meeting.participant_b_id):
+            partners.update((meeting.participant_a_id, meeting.participant_b_id))
+        if meeting.table_id is not None:
+            table_busy.add((meeting.table_id, meeting.slot_id))
+    interests = session.scalars(
+        select(Interest).where(
+            or_(
+                Interest.from_participant_id == participant.id,
+                Interest.to_participant_id == participant.id,
+            )
+        )
+    ).all()
+    declined = {
+        i.to_participant_id if i.from_participant_id == participant.id else i.from_participant_id
+        for i in interests
+        if i.declined
+    }
+    level_from = {
+        i.from_participant_id: i.level
+        for i in interests
+        if i.to_participant_id == participant.id and not i.declined
+    }
+    level_to = {
+        i.to_participant_id: i.level
+        for i in interests
+        if i.from_participant_id == participant.id and not i.declined
+    }
+    tables = session.scalars(
+        select(Table).where(Table.event_id == event.id).order_by(Table.sort_order, Table.label)
+    ).all()
+    own_tables: dict[int, list[Table]] = defaultdict(list)
+    open_tables = []
+    for table in tables:
+        if table.host_participant_id is None:
+            open_tables.append(table)
+        else:
+            own_tables[table.host_participant_id].append(table)
+    mine = set(participant.organization.technologies or [])
+    checked_in = {
+        a.participant_id
+        for a in session.scalars(
+            select(Attendance).where(
+                Attendance.participant_id.in_([c.id for c in candidates]),
+                Attendance.checked_in_at.is_not(None),
+            )
+        )
+    }
+    offers: list[Offer] = []
+    for other in candidates:
+        if other.id in declined or other.id in partners or other.id == participant.id:
+            continue
+        if other.max_meetings is not None and meeting_count[other.id] >= other.max_meetings:
+            continue
+        hosted = own_tables.get(other.id, []) + own_tables.get(participant.id, [])
+        places: list[tuple[Slot, Table]] = []
+        for slot in slots:
+            if not other.is_available(slot):
+                continue
+            if load[(participant.id, slot.id)] >= participant.parallel_desks:
+                continue
+            if load[(other.id, slot.id)] >= other.parallel_desks:
+                continue
+            table = next(
+                (t for t in (hosted or open_tables) if (t.id, slot.id) not in table_busy), None
+            )
+            if table is not None:
+                places.append((slot, table))
+        if not places:
+            continue
+        theirs = set(other.organization.technologies or []) | {
+            tech for need in other.needs for tech in need.technologies
+        }
+        offers.append(
+            Offer(
+                counterpart=other,
+                places=places,
+                interest_from_counterpart=level_from.get(other.id, 0),
+                interest_to_counterpart=level_to.get(other.id, 0),
+                shared_technologies=sorted(mine & theirs),
+                checked_in=other.id in checked_in or other.day_status == DayStatus.CHECKED_IN,
+            )
+        )
+    offers.sort(key=lambda o: (tuple(-x for x in o.score), o.counterpart.code))
+    return offers[:limit]
+
+
+# --------------------------------------------------------------------------- undo and log
+
+
+def _undoable(entry: AuditEntry) -> bool:
+    return (
+        entry.action.startswith(ACTION_PREFIX)
+        and "undo" in entry.details
+        and not entry.details.get("undone_at")
+    )
+
+
+def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | None:
+    """The user's most recent change of the day that has not been undone."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.event_id == event.id,
+            AuditEntry.user_id == user_id,
+            AuditEntry.action.like(f"{ACTION_PREFIX}%"),
+            AuditEntry.action != UNDO_ACTION,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(50)
+    )
+    return next((e for e in entries if _undoable(e)), None)
+
+
+def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
+    """Revert the user's last change, if nothing it touched has changed since.
+
+    Restored meetings are validated like any placement (the freed table may have been
+    given away meanwhile) and get a new version, so calendars follow the undo too.
+    """
+    entry = last_undoable(session, event, user_id)
+    if entry is None:
+        raise ValidationFailed(N_("There is no change of yours to undo."))
+    undo = entry.details["undo"]
+    meeting_items = undo.get("meetings", [])
+    meeting_ids = [item["id"] for item in meeting_items]
+    current = {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
+    people = {pid for m in current.values() for pid in (m.participant_a_id, m.participant_b_id)}
+    people.update(item["id"] for item in undo.get("participants", []))
+    tables = {m.table_id for m in current.values()}
+    tables.update(item["before"]["table_id"] for item in meeting_items if item["before"])
+    locked = lock_for_change(
+        session, event.id, participant_ids=people, table_ids=tables, meeting_ids=meeting_ids
+    )
+    session.refresh(entry)
+    if not _undoable(entry):
+        raise Conflict(N_("This change was undone a moment ago."))
+    for item in meeting_items:
+        meeting = locked.get(item["id"])
+        if meeting is None or meeting.version != item["version"]:
+            raise Conflict(
+                N_("%(pair)s changed again since; the change can no longer be undone."),
+                params={"pair": _pair(meeting) if meeting else "?"},
+            )
+    for item in undo.get("participants", []):
+        participant = session.get(Participant, item["id"])
+        if participant is None or _participant_state(participant) != item["after"]:
+            raise Conflict(
+                N_("%(name)s changed again since; the change can no longer be undone."),
+                params={"name": _name(participant) if participant else "?"},
+            )
+    for item in undo.get("attendances", []):
+        attendance = session.get(Attendance, item["id"])
+        if attendance is None or _iso(attendance.checked_in_at) != item["after"]:
+            raise Conflict(N_("The check-in changed again since; it can no longer be undone."))
+
+    now = utcnow()
+    restored = [_restoring(locked[item["id"]], item["before"]) for item in meeting_items]
+    changes = _ChangeSet(event)
+    for item in undo.get("participants", []):
+        participant = session.get(Participant, item["id"])
+        assert participant is not None
+        changes.participant(participant)
+        before = item["before"]
+        participant.day_status = before["day_status"]
+        participant.day_status_at = _from_iso(before["day_status_at"])
+        participant.available_from = _from_iso(before["available_from"])
+        participant.available_until = _from_iso(before["available_until"])
+    _flush(session)
+    # Validated with the participants' restored availability (an undone no-show is back).
+    problems = _problems(session, event, restored, now=now)
+    if problems:
+        raise ChangeRefused(problems)
+    for change in restored:  # vacate first: an undone swap trades places at one table
+        assert change.meeting is not None
+        changes.meeting(change.meeting)
+        change.meeting.status = MeetingStatus.CANCELLED
+    _flush(session)
+    for change in restored:
+        assert change.meeting is not None
+        _apply_change(change.meeting, change, now)
+    for item in undo.get("attendances", []):
+        attendance = session.get(Attendance, item["id"])
+        assert attendance is not None
+        changes.attendance(attendance)
+        attendance.checked_in_at = _from_iso(item["before"])
+    _flush(session)
+    entry.details = {**entry.details, "undone_at": now.isoformat()}
+    undo_entry = _record(
+        session,
+        event,
+        UNDO_ACTION,
+        changes,
+        user_id=user_id,
+        reason="",
+        participant_id=entry.participant_id,
+        extra={"undoes": entry.id},
+    )
+    undo_entry.details = {k: v for k, v in undo_entry.details.items() if k != "undo"}
+    _flush(session)
+    return ChangeResult(
+        undo_entry, [c.meeting for c in restored if c.meeting], _affected(session, undo_entry)
+    )
+
+
+def _restoring(meeting: Meeting, before: dict[str, Any] | None) -> _Change:
+    """The change that puts ``meeting`` back as it was; one that did not exist is cancelled."""
+    if before is None:
+        return _Change(
+            meeting,
+            meeting.participant_a_id,
+            meeting.participant_b_id,
+            meeting.slot_id,
+            meeting.table_id,
+            MeetingStatus.CANCELLED,
+        )
+    return _Change(
+        meeting,
+        meeting.participant_a_id,
+        meeting.participant_b_id,
+        before["slot_id"],
+        before["table_id"],
+        before["status"],
+    )
+
+
+def day_log(session: Session, event: Event, *, limit: int = 200) -> list[AuditEntry]:
+    """The day's changes, newest first, with who made them."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.event_id == event.id, AuditEntry.action.like(f"{ACTION_PREFIX}%"))
+            .options(selectinload(AuditEntry.user))
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def gaps_of(session: Session, entry: AuditEntry) -> list[Gap]:
+    """The counterparts a status change left with a gap (from its audit entry)."""
+    gaps = []
+    for item in entry.details.get("gaps", []):
+        participant = session.get(Participant, item["participant_id"])
+        slot = session.get(Slot, item["slot_id"])
+        if participant is not None and slot is not None:
+            gaps.append(Gap(participant, slot))
+    return gaps

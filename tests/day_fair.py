@@ -1,0 +1,96 @@
+"""A published demo fair for the on-the-day tests, with a clock the tests set.
+
+The fair is ``tests.published_fair``'s (3 buyers at their own tables A01–A03, two
+spare tables A04/A05, 8 suppliers, 20 meetings) on 17 February 2027 in Tokyo.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from scheduler import day_operations
+from scheduler.models import Event, Meeting, MeetingStatus, Participant, Slot, Table
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    """A time on the fair's day (Tokyo), as an aware UTC datetime."""
+    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
+
+
+class Clock:
+    """The one clock of the day operations, frozen where a test puts it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = local(9, 0)
+        monkeypatch.setattr(day_operations, "utcnow", lambda: self.now)
+
+    def set(self, hour: int, minute: int = 0) -> None:
+        self.now = local(hour, minute)
+
+
+def participant(session: Session, event: Event, code: str) -> Participant:
+    found = session.scalar(
+        select(Participant).where(Participant.event_id == event.id, Participant.code == code)
+    )
+    assert found is not None, code
+    return found
+
+
+def slot(session: Session, event: Event, label: str) -> Slot:
+    found = session.scalar(select(Slot).where(Slot.event_id == event.id, Slot.label == label))
+    assert found is not None, label
+    return found
+
+
+def table(session: Session, event: Event, label: str) -> Table:
+    found = session.scalar(select(Table).where(Table.event_id == event.id, Table.label == label))
+    assert found is not None, label
+    return found
+
+
+def meeting(session: Session, event: Event, code_a: str, code_b: str) -> Meeting:
+    """The active meeting of two participants given by code."""
+    a, b = participant(session, event, code_a), participant(session, event, code_b)
+    found = session.scalar(
+        select(Meeting).where(
+            Meeting.status != MeetingStatus.CANCELLED,
+            or_(
+                (Meeting.participant_a_id == a.id) & (Meeting.participant_b_id == b.id),
+                (Meeting.participant_a_id == b.id) & (Meeting.participant_b_id == a.id),
+            ),
+        )
+    )
+    assert found is not None, (code_a, code_b)
+    return found
+
+
+def active_meetings(session: Session, event: Event) -> list[Meeting]:
+    return list(
+        session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+            )
+        )
+    )
+
+
+def assert_no_double_booking(session: Session, event: Event) -> None:
+    """No table and no participant (beyond its desks) twice in one slot."""
+    tables: set[tuple[int | None, int]] = set()
+    load: dict[tuple[int, int], int] = {}
+    for item in active_meetings(session, event):
+        key = (item.table_id, item.slot_id)
+        assert key not in tables, f"table {item.table_id} twice in slot {item.slot_id}"
+        tables.add(key)
+        for pid in (item.participant_a_id, item.participant_b_id):
+            load[(pid, item.slot_id)] = load.get((pid, item.slot_id), 0) + 1
+    for (pid, slot_id), count in load.items():
+        desks = session.get(Participant, pid).parallel_desks
+        assert count <= desks, f"participant {pid} in {count} meetings in slot {slot_id}"

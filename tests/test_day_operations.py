@@ -1,0 +1,580 @@
+"""Staff actions on the day through the service layer: each action, its checks, audit, undo."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import day_operations as ops
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.models import (
+    AuditEntry,
+    DayStatus,
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    User,
+)
+from tests.day_fair import (
+    Clock,
+    active_meetings,
+    assert_no_double_booking,
+    local,
+    meeting,
+    participant,
+    slot,
+    table,
+)
+from tests.published_fair import published_fair
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return published_fair(db_session)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+def _place(item: Meeting) -> tuple[str, str, str]:
+    return (item.slot.label, item.table.label if item.table else "", item.status)
+
+
+# --------------------------------------------------------------------------- finding people
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("b002", "B002"),
+        ("ｂ００２", "B002"),  # full-width, as a Japanese keyboard types it
+        ("光洋医科", "B002"),
+        ("こうよう", "B002"),  # hiragana finds the katakana reading
+        ("ｺｳﾖｳ", "B002"),  # half-width katakana
+        ("山田 裕子", "B002"),  # an attendee's name
+        ("やまだ", "B002"),
+    ],
+)
+def test_search_finds_by_code_name_kana_and_person(
+    db_session: Session, fair: Event, query: str, code: str
+) -> None:
+    found = ops.search_participants(db_session, fair, query)
+    assert code in [p.code for p in found]
+
+
+def test_search_puts_the_exact_code_first_and_ignores_blank(db_session: Session, fair: Event):
+    assert ops.search_participants(db_session, fair, "S001")[0].code == "S001"
+    assert ops.search_participants(db_session, fair, "  ") == []
+
+
+def test_scan_reads_a_schedule_link_or_a_typed_code(db_session: Session, fair: Event) -> None:
+    s003 = participant(db_session, fair, "S003")
+    link = f"https://fair.example.jp/p/{s003.access_token}/schedule"
+    assert ops.find_by_scan(db_session, fair, link) is s003
+    assert ops.find_by_scan(db_session, fair, " ｓ００３ ") is s003
+    assert ops.find_by_scan(db_session, fair, "https://fair.example.jp/p/" + "x" * 43) is None
+    assert ops.find_by_scan(db_session, fair, "S999") is None
+
+
+# --------------------------------------------------------------------------- check-in, status
+
+
+def test_check_in_records_each_person_and_the_status(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(9, 40)
+    b002 = participant(db_session, fair, "B002")
+    first = b002.attendances[0]
+    result = ops.check_in(db_session, b002, person_ids=[first.person_id], user_id=staff.id)
+    assert first.checked_in_at == local(9, 40)
+    assert b002.attendances[1].checked_in_at is None
+    assert b002.day_status == DayStatus.CHECKED_IN
+    assert result.entry.action == "day.check_in" and result.entry.user_id == staff.id
+
+    clock.set(9, 50)
+    ops.check_in(db_session, b002, user_id=staff.id)  # the colleague arrives
+    assert b002.attendances[1].checked_in_at == local(9, 50)
+    assert first.checked_in_at == local(9, 40)  # the first arrival time is kept
+    with pytest.raises(ValidationFailed, match="already checked in"):
+        ops.check_in(db_session, b002, user_id=staff.id)
+
+
+def test_no_show_cancels_what_is_not_over_and_names_the_gaps(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(10, 45)  # the 10:30 meeting is under way, the 10:00 one is over
+    held = meeting(db_session, fair, "B001", "S001")  # 10:00
+    current = meeting(db_session, fair, "B002", "S001")  # 10:30
+    later = meeting(db_session, fair, "B003", "S001")  # 11:00
+    versions = {m.id: m.version for m in (held, current, later)}
+    s001 = participant(db_session, fair, "S001")
+
+    result = ops.set_day_status(db_session, s001, "no_show", user_id=staff.id, reason="連絡なし")
+
+    assert s001.day_status == DayStatus.NO_SHOW and s001.day_status_at == local(10, 45)
+    assert held.status == MeetingStatus.PLANNED and held.version == versions[held.id]
+    for item in (current, later):
+        assert item.status == MeetingStatus.CANCELLED
+        assert item.version == versions[item.id] + 1  # calendars get a higher SEQUENCE
+    assert sorted((g.participant.code, g.slot.label) for g in result.gaps) == [
+        ("B002", "10:30"),
+        ("B003", "11:00"),
+    ]
+    entry = result.entry
+    assert (entry.action, entry.user_id, entry.reason) == ("day.no_show", staff.id, "連絡なし")
+    assert [g["name"].split()[0] for g in entry.details["gaps"]] == ["B002", "B003"]
+    assert [g.participant.code for g in ops.gaps_of(db_session, entry)] == ["B002", "B003"]
+    assert {p.code for p in result.affected} == {"S001", "B002", "B003"}
+
+
+def test_late_and_early_cancel_only_what_falls_outside_the_window(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    s003 = participant(db_session, fair, "S003")  # 10:00, 10:30, 11:30
+    result = ops.set_day_status(db_session, s003, "late", at=local(11, 0), user_id=staff.id)
+    assert s003.day_status == DayStatus.LATE and s003.available_from == local(11, 0)
+    assert sorted(g.slot.label for g in result.gaps) == ["10:00", "10:30"]
+    assert meeting(db_session, fair, "B003", "S003").slot.label == "11:30"
+
+    s006 = participant(db_session, fair, "S006")  # 11:30, 13:00, 13:30
+    result = ops.set_day_status(db_session, s006, "left_early", at=local(13, 15), user_id=staff.id)
+    assert s006.available_until == local(13, 15)
+    assert sorted(g.slot.label for g in result.gaps) == ["13:00", "13:30"]
+    assert meeting(db_session, fair, "B002", "S006").status == MeetingStatus.PLANNED
+
+    with pytest.raises(ValidationFailed, match="Give the time"):
+        ops.set_day_status(db_session, s006, "late", user_id=staff.id)
+    with pytest.raises(ValidationFailed, match="Unknown day status"):
+        ops.set_day_status(db_session, s006, "asleep", user_id=staff.id)
+
+
+# --------------------------------------------------------------------------- meeting changes
+
+
+def test_move_to_a_free_slot_bumps_the_version_and_audits(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 at A03
+    result = ops.move_meeting(
+        db_session,
+        fair,
+        item.id,
+        expected_version=item.version,
+        slot_id=slot(db_session, fair, "15:00").id,
+        user_id=staff.id,
+        reason="先方の希望",
+    )
+    assert _place(item) == ("15:00", "A03", "planned") and item.version == 1
+    entry = result.entry
+    assert entry.action == "day.meeting_move" and entry.reason == "先方の希望"
+    assert entry.details["lines"][0]["before"] == "10:00 A03"
+    assert entry.details["lines"][0]["after"] == "15:00 A03"
+    assert {p.code for p in result.affected} == {"B003", "S002"}
+
+
+@pytest.mark.parametrize(
+    ("slot_label", "table_label", "message"),
+    [
+        ("10:30", None, "already has a meeting at 10:30"),  # B003 meets S004 then
+        ("16:00", None, "not available at 16:00"),  # S002 blocked 16:00
+        (None, "A01", "own table of B001"),  # another buyer's desk
+        (None, "A02", "own table of B002"),
+    ],
+)
+def test_move_is_refused_when_it_breaks_a_rule(
+    db_session: Session,
+    fair: Event,
+    clock: Clock,
+    staff: User,
+    slot_label: str | None,
+    table_label: str | None,
+    message: str,
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    with pytest.raises(ops.ChangeRefused, match=message):
+        ops.move_meeting(
+            db_session,
+            fair,
+            item.id,
+            expected_version=item.version,
+            slot_id=slot(db_session, fair, slot_label).id if slot_label else None,
+            table_id=table(db_session, fair, table_label).id if table_label else None,
+            user_id=staff.id,
+        )
+
+
+def test_table_taken_is_refused_and_previewed(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    # B003 and S003 meet at 11:30 at A03; move B003–S002 (10:00) to a spare table at 11:30? B003
+    # is busy then. Instead put two spare-table meetings in one slot.
+    first = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    ops.move_meeting(
+        db_session,
+        fair,
+        first.id,
+        expected_version=0,
+        table_id=table(db_session, fair, "A04").id,
+        user_id=staff.id,
+    )
+    second = meeting(db_session, fair, "B002", "S003")  # 10:00 A02
+    preview = ops.preview_move(
+        db_session, second, slot_id=None, table_id=table(db_session, fair, "A04").id
+    )
+    assert not preview.ok
+    assert "Table A04 is taken at 10:00" in preview.problems[0].message
+    assert {p.code for p in preview.affected} == {"B002", "S003"}
+    with pytest.raises(ops.ChangeRefused, match="Table A04 is taken"):
+        ops.move_meeting(
+            db_session,
+            fair,
+            second.id,
+            expected_version=second.version,
+            table_id=table(db_session, fair, "A04").id,
+            user_id=staff.id,
+        )
+
+
+def test_stale_version_is_a_conflict_with_the_fresh_state(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    ops.move_meeting(
+        db_session,
+        fair,
+        item.id,
+        expected_version=0,
+        table_id=table(db_session, fair, "A04").id,
+        user_id=staff.id,
+    )
+    with pytest.raises(ops.StaleState) as caught:
+        ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
+    assert caught.value.meetings == [item]
+    assert "now 10:00 A04" in caught.value.message
+    assert isinstance(caught.value, Conflict) and item.status == MeetingStatus.PLANNED
+
+
+def test_a_meeting_under_way_can_be_cancelled_but_not_moved(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(10, 10)
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00–10:25
+    with pytest.raises(ValidationFailed, match="already started"):
+        ops.move_meeting(
+            db_session,
+            fair,
+            item.id,
+            expected_version=0,
+            slot_id=slot(db_session, fair, "15:00").id,
+            user_id=staff.id,
+        )
+    result = ops.cancel_meeting(
+        db_session, fair, item.id, expected_version=0, user_id=staff.id, reason="S002 体調不良"
+    )
+    assert item.status == MeetingStatus.CANCELLED and item.version == 1
+    assert sorted(g.participant.code for g in result.gaps) == ["B003", "S002"]
+    clock.set(11, 0)
+    over = meeting(db_session, fair, "B001", "S001")  # 10:00, over
+    with pytest.raises(ValidationFailed, match="already started"):
+        ops.cancel_meeting(db_session, fair, over.id, expected_version=0, user_id=staff.id)
+
+
+def test_swap_trades_places_even_at_one_table(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    first = meeting(db_session, fair, "B001", "S005")  # 11:30 A01
+    second = meeting(db_session, fair, "B001", "S007")  # 13:30 A01
+    result = ops.swap_meetings(
+        db_session,
+        fair,
+        first.id,
+        second.id,
+        expected_versions=(0, 0),
+        user_id=staff.id,
+        reason="順番の入れ替え",
+    )
+    assert _place(first) == ("13:30", "A01", "planned")
+    assert _place(second) == ("11:30", "A01", "planned")
+    assert (first.version, second.version) == (1, 1)
+    assert {p.code for p in result.affected} == {"B001", "S005", "S007"}
+    assert_no_double_booking(db_session, fair)
+
+
+def test_swap_that_double_books_a_counterpart_is_refused(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    first = meeting(db_session, fair, "B001", "S001")  # 10:00; S001 is busy at 10:30
+    second = meeting(db_session, fair, "B001", "S003")  # 10:30
+    with pytest.raises(ops.ChangeRefused, match=r"S001 .* already has a meeting at 10:30"):
+        ops.swap_meetings(
+            db_session, fair, first.id, second.id, expected_versions=(0, 0), user_id=staff.id
+        )
+    assert _place(first)[0] == "10:00" and first.version == 0
+
+
+def test_add_respects_declines_duplicates_and_tables(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    b001, s002 = participant(db_session, fair, "B001"), participant(db_session, fair, "S002")
+    b002, s008 = participant(db_session, fair, "B002"), participant(db_session, fair, "S008")
+    free = slot(db_session, fair, "15:00")
+    with pytest.raises(ops.ChangeRefused, match="declined a meeting"):
+        ops.add_meeting(
+            db_session,
+            fair,
+            a_id=b001.id,
+            b_id=s002.id,
+            slot_id=free.id,
+            table_id=table(db_session, fair, "A01").id,
+            user_id=staff.id,
+        )
+    with pytest.raises(ops.ChangeRefused, match="already meet at 13:30"):
+        ops.add_meeting(
+            db_session,
+            fair,
+            a_id=b002.id,
+            b_id=s008.id,
+            slot_id=free.id,
+            table_id=table(db_session, fair, "A02").id,
+            user_id=staff.id,
+        )
+    b003, s005 = participant(db_session, fair, "B003"), participant(db_session, fair, "S004")
+    with pytest.raises(ops.ChangeRefused, match="Choose a table"):
+        ops.add_meeting(
+            db_session,
+            fair,
+            a_id=b001.id,
+            b_id=s005.id,
+            slot_id=free.id,
+            table_id=None,
+            user_id=staff.id,
+        )
+    earlier = meeting(db_session, fair, "B003", "S003")  # every B003 pair meets already
+    ops.cancel_meeting(db_session, fair, earlier.id, expected_version=0, user_id=staff.id)
+    result = ops.add_meeting(
+        db_session,
+        fair,
+        a_id=b003.id,
+        b_id=participant(db_session, fair, "S003").id,
+        slot_id=free.id,
+        table_id=table(db_session, fair, "A03").id,
+        user_id=staff.id,
+        reason="追加希望",
+    )
+    added = result.meetings[0]
+    assert (added.status, added.version, added.source) == ("planned", 0, "staff")
+    assert result.entry.details["undo"]["meetings"][0]["before"] is None
+
+
+# --------------------------------------------------------------------------- walk-ins
+
+
+def test_walk_in_is_registered_checked_in_and_offered_free_meetings(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(12, 30)
+    walk_in = ops.register_walk_in(
+        db_session,
+        fair,
+        company="株式会社 飛込精機",
+        role="supplier",
+        contact_name="飛込 一郎",
+        technologies=["machining.5axis"],
+        user_id=staff.id,
+    )
+    assert (walk_in.code, walk_in.registered_via, walk_in.day_status) == (
+        "S009",
+        "walkin",
+        DayStatus.CHECKED_IN,
+    )
+    assert walk_in.attendances[0].checked_in_at == local(12, 30)
+    b001, b002 = participant(db_session, fair, "B001"), participant(db_session, fair, "B002")
+    db_session.add_all(
+        [
+            Interest(
+                event_id=fair.id,
+                from_participant=b001,
+                to_participant=walk_in,
+                declined=True,
+                level=0,
+            ),
+            Interest(event_id=fair.id, from_participant=b002, to_participant=walk_in, level=3),
+        ]
+    )
+    db_session.flush()
+
+    offers = ops.walk_in_offers(db_session, walk_in)
+    codes = [o.counterpart.code for o in offers]
+    assert "B001" not in codes  # declined
+    assert codes[0] == "B002"  # stated the highest interest
+    for offer in offers:
+        for place_slot, place_table in offer.places:
+            assert place_slot.starts_at >= local(12, 30)  # only what is still to come
+            assert place_table.host_participant_id in (offer.counterpart.id, None)
+    place_slot, place_table = offers[0].places[0]
+    result = ops.add_meeting(
+        db_session,
+        fair,
+        a_id=b002.id,
+        b_id=walk_in.id,
+        slot_id=place_slot.id,
+        table_id=place_table.id,
+        user_id=staff.id,
+        source="walkin",
+    )
+    assert result.meetings[0].source == "walkin"
+    assert all(o.counterpart.code != "B002" for o in ops.walk_in_offers(db_session, walk_in))
+    assert_no_double_booking(db_session, fair)
+
+
+def test_walk_in_of_a_company_already_registered_is_refused_with_its_code(
+    db_session: Session, fair: Event, staff: User
+) -> None:
+    with pytest.raises(ValidationFailed, match=r"already registered .*code B001"):
+        ops.register_walk_in(
+            db_session,
+            fair,
+            company="瑞穂モーター（株）",
+            role="buyer",
+            contact_name="someone",
+            user_id=staff.id,
+        )
+    with pytest.raises(ValidationFailed, match="contact"):
+        ops.register_walk_in(
+            db_session, fair, company="新会社", role="buyer", contact_name=" ", user_id=staff.id
+        )
+
+
+# --------------------------------------------------------------------------- undo and log
+
+
+def test_undo_reverts_the_users_last_change_only(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    mine = meeting(db_session, fair, "B003", "S002")
+    ops.move_meeting(
+        db_session,
+        fair,
+        mine.id,
+        expected_version=0,
+        slot_id=slot(db_session, fair, "15:00").id,
+        user_id=staff.id,
+    )
+    theirs = meeting(db_session, fair, "B002", "S003")
+    ops.cancel_meeting(db_session, fair, theirs.id, expected_version=0, user_id=organizer.id)
+
+    result = ops.undo_last(db_session, fair, user_id=staff.id)
+
+    assert _place(mine) == ("10:00", "A03", "planned") and mine.version == 2
+    assert theirs.status == MeetingStatus.CANCELLED  # the organizer's change stays
+    assert result.entry.action == "day.undo"
+    with pytest.raises(ValidationFailed, match="no change of yours to undo"):
+        ops.undo_last(db_session, fair, user_id=staff.id)
+
+
+def test_undo_is_refused_when_the_meeting_changed_since(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    ops.move_meeting(
+        db_session,
+        fair,
+        item.id,
+        expected_version=0,
+        slot_id=slot(db_session, fair, "15:00").id,
+        user_id=staff.id,
+    )
+    ops.move_meeting(
+        db_session,
+        fair,
+        item.id,
+        expected_version=1,
+        table_id=table(db_session, fair, "A04").id,
+        user_id=organizer.id,
+    )
+    with pytest.raises(Conflict, match="changed again since"):
+        ops.undo_last(db_session, fair, user_id=staff.id)
+
+
+def test_undo_of_a_no_show_restores_the_meetings_and_the_status(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(10, 45)
+    s001 = participant(db_session, fair, "S001")
+    ops.set_day_status(db_session, s001, "no_show", user_id=staff.id)
+    clock.set(10, 47)
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert s001.day_status == DayStatus.EXPECTED and s001.day_status_at is None
+    restored = meeting(db_session, fair, "B002", "S001")
+    assert restored.status == MeetingStatus.PLANNED and restored.version == 2
+    assert_no_double_booking(db_session, fair)
+
+
+def test_undo_of_a_swap_and_of_an_add(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    first = meeting(db_session, fair, "B001", "S005")
+    second = meeting(db_session, fair, "B001", "S007")
+    ops.swap_meetings(
+        db_session, fair, first.id, second.id, expected_versions=(0, 0), user_id=staff.id
+    )
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert (_place(first)[0], _place(second)[0]) == ("11:30", "13:30")
+
+    earlier = meeting(db_session, fair, "B003", "S003")
+    ops.cancel_meeting(db_session, fair, earlier.id, expected_version=0, user_id=organizer.id)
+    added = ops.add_meeting(
+        db_session,
+        fair,
+        a_id=participant(db_session, fair, "B003").id,
+        b_id=participant(db_session, fair, "S003").id,
+        slot_id=slot(db_session, fair, "15:00").id,
+        table_id=table(db_session, fair, "A03").id,
+        user_id=staff.id,
+    ).meetings[0]
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert added.status == MeetingStatus.CANCELLED and added.version == 1
+
+
+def test_undo_that_would_double_book_is_refused(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
+    other = meeting(db_session, fair, "B003", "S008")  # 14:30 A03 moves into the gap
+    ops.move_meeting(
+        db_session,
+        fair,
+        other.id,
+        expected_version=0,
+        slot_id=slot(db_session, fair, "10:00").id,
+        user_id=organizer.id,
+    )
+    with pytest.raises(ops.ChangeRefused) as caught:
+        ops.undo_last(db_session, fair, user_id=staff.id)
+    messages = [p.message for p in caught.value.problems]
+    assert any("Table A03 is taken at 10:00" in m for m in messages), messages
+    assert any("B003 太平光学株式会社 already has a meeting at 10:00" in m for m in messages)
+
+
+def test_the_day_log_lists_every_change_newest_first(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    ops.check_in(db_session, participant(db_session, fair, "B001"), user_id=staff.id)
+    item = meeting(db_session, fair, "B003", "S002")
+    ops.cancel_meeting(
+        db_session, fair, item.id, expected_version=0, user_id=staff.id, reason="why"
+    )
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    log = ops.day_log(db_session, fair)
+    assert [e.action for e in log] == ["day.undo", "day.meeting_cancel", "day.check_in"]
+    assert log[1].details.get("undone_at") and log[1].reason == "why"
+    assert all(e.user_id == staff.id for e in log)
+    # the whole log is in the audit trail, nothing kept elsewhere
+    total = db_session.scalars(select(AuditEntry).where(AuditEntry.event_id == fair.id)).all()
+    assert {e.id for e in log} <= {e.id for e in total}
+    assert len(active_meetings(db_session, fair)) == 20
