@@ -1,0 +1,204 @@
+"""E-mail notices to participants when their schedule is published or changes.
+
+Plain ``smtplib`` and ``email.message`` (no Flask): the web app passes the SMTP
+settings from its configuration (``MAIL_SERVER``, ``MAIL_PORT``,
+``MAIL_USERNAME``, ``MAIL_PASSWORD``, ``MAIL_USE_TLS``, ``MAIL_FROM``) and a
+function giving each participant's schedule link. Notices are sent after the
+publication is committed; a failure is reported, never undoes the publication.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.models import Attendance, Event, Meeting, MeetingStatus, Participant
+
+log = logging.getLogger(__name__)
+
+# The notice in each participant language (Participant.locale); Japanese is the default.
+SUBJECTS = {
+    "ja": {
+        "new": "【{event}】商談スケジュールのお知らせ",
+        "changed": "【{event}】商談スケジュール変更のお知らせ",
+    },
+    "en": {
+        "new": "{event}: your meeting schedule",
+        "changed": "{event}: your meeting schedule has changed",
+    },
+}
+BODIES = {
+    "ja": (
+        "{organization} {name} 様\n\n"
+        "{event} の商談スケジュールを{verb}しました。商談は {count} 件です。\n"
+        "時間・会場・テーブルと商談相手は、次のページでご確認いただけます"
+        "（カレンダーへの登録もこのページからできます）。\n\n{link}\n\n"
+        "このリンクは貴社専用です。社外の方と共有しないでください。\n"
+    ),
+    "en": (
+        "Dear {name} ({organization}),\n\n"
+        "The meeting schedule of {event} has been {verb}. You have {count} meetings.\n"
+        "Times, room, table and counterparts are on your schedule page, "
+        "where you can also add them to your calendar:\n\n{link}\n\n"
+        "This link is for your company only; please do not share it.\n"
+    ),
+}
+VERBS = {"ja": {"new": "公開", "changed": "更新"}, "en": {"new": "published", "changed": "updated"}}
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where and how to send e-mail."""
+
+    server: str
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    use_tls: bool = False
+    sender: str = ""
+    timeout: float = 20.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, object]) -> MailSettings | None:
+        """Settings from an app configuration; None when no ``MAIL_SERVER`` is configured."""
+        server = str(config.get("MAIL_SERVER") or "")
+        if not server:
+            return None
+        use_tls = config.get("MAIL_USE_TLS", False)
+        if isinstance(use_tls, str):
+            use_tls = use_tls.strip().lower() in {"1", "true", "yes", "on"}
+        return cls(
+            server=server,
+            port=int(config.get("MAIL_PORT") or 25),
+            username=str(config.get("MAIL_USERNAME") or ""),
+            password=str(config.get("MAIL_PASSWORD") or ""),
+            use_tls=bool(use_tls),
+            sender=str(config.get("MAIL_FROM") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One e-mail to one participant's contact people."""
+
+    participant_id: int
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A notice that could not be sent, and why."""
+
+    participant_id: int
+    recipients: tuple[str, ...]
+    error: str
+
+
+def schedule_notices(
+    session: Session,
+    event: Event,
+    participant_ids: Iterable[int],
+    *,
+    link_for: Callable[[Participant], str],
+    first: bool,
+) -> tuple[list[Notice], list[Participant]]:
+    """The notices for ``participant_ids``, and the participants without a contact e-mail.
+
+    Each goes to the participant's contact people (every attendee when none is
+    marked as contact), in the participant's language, with its schedule link.
+    """
+    participants = session.scalars(
+        select(Participant)
+        .where(Participant.id.in_(set(participant_ids)), Participant.event_id == event.id)
+        .options(
+            selectinload(Participant.attendances).selectinload(Attendance.person),
+            selectinload(Participant.organization),
+        )
+        .order_by(Participant.code, Participant.id)
+    ).all()
+    counts: dict[int, int] = {}
+    for a, b in session.execute(
+        select(Meeting.participant_a_id, Meeting.participant_b_id).where(
+            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+        )
+    ):
+        counts[a] = counts.get(a, 0) + 1
+        counts[b] = counts.get(b, 0) + 1
+    kind = "new" if first else "changed"
+    notices: list[Notice] = []
+    unreachable: list[Participant] = []
+    for participant in participants:
+        people = [a.person for a in participant.attendances if a.is_contact and a.person.email]
+        if not people:
+            people = [a.person for a in participant.attendances if a.person.email]
+        if not people:
+            unreachable.append(participant)
+            continue
+        language = participant.locale if participant.locale in SUBJECTS else "ja"
+        names = "、" if language == "ja" else ", "
+        values = {
+            "event": event.name,
+            "organization": participant.display_name,
+            "name": names.join(p.name for p in people),
+            "count": counts.get(participant.id, 0),
+            "link": link_for(participant),
+            "verb": VERBS[language][kind],
+        }
+        notices.append(
+            Notice(
+                participant_id=participant.id,
+                recipients=tuple(dict.fromkeys(p.email for p in people)),
+                subject=SUBJECTS[language][kind].format(**values),
+                body=BODIES[language].format(**values),
+            )
+        )
+    return notices, unreachable
+
+
+def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Failure]:
+    """Send ``notices`` over one SMTP connection; the ones that failed, with the error."""
+    pending = list(notices)
+    if not pending:
+        return []
+    failures: list[Failure] = []
+    done: set[int] = set()  # sent or failed on their own
+    try:
+        with smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout) as smtp:
+            if settings.use_tls:
+                smtp.starttls()
+            if settings.username:
+                smtp.login(settings.username, settings.password)
+            for notice in pending:
+                try:
+                    smtp.send_message(_message(notice, settings))
+                except (smtplib.SMTPException, OSError) as error:
+                    log.warning("notice to %s failed: %s", notice.recipients, error)
+                    failures.append(Failure(notice.participant_id, notice.recipients, str(error)))
+                done.add(notice.participant_id)
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("cannot send notices through %s:%s: %s", settings.server, settings.port, error)
+        failures.extend(
+            Failure(n.participant_id, n.recipients, str(error))
+            for n in pending
+            if n.participant_id not in done
+        )
+    return failures
+
+
+def _message(notice: Notice, settings: MailSettings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.sender or f"matchfair@{settings.server}"
+    message["To"] = ", ".join(notice.recipients)
+    message["Subject"] = notice.subject
+    message["Message-ID"] = make_msgid(domain="matchfair")
+    message.set_content(notice.body)
+    return message

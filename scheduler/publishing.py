@@ -1,0 +1,224 @@
+"""Publishing a run: its meetings become the schedule participants see, in one transaction.
+
+A pair keeps one Meeting row (and so one calendar UID) for the life of the event:
+an unchanged meeting is left alone, a moved one is updated with ``version + 1``,
+a dropped one is cancelled with ``version + 1`` (never deleted, so calendars
+learn it is off), a pair that meets again reuses its cancelled row. Everything
+happens in the caller's transaction, so readers see the old published schedule
+or the new one, never a mix. Publishing the same run again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.db import utcnow
+from scheduler.errors import Conflict
+from scheduler.i18n import N_
+from scheduler.models import (
+    PHASE_ORDER,
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    PairRule,
+    PairRuleKind,
+    Participant,
+    ParticipantStatus,
+    Phase,
+    RunStatus,
+    ScheduleRun,
+    Slot,
+    Table,
+)
+from scheduler.problem_builder import participant_key, slot_key
+from solver.problem import STATUS_INFEASIBLE
+from solver.problem_io import problem_from_dict, schedule_from_dict
+from solver.validation import check
+
+PUBLISHABLE = frozenset({RunStatus.SUCCEEDED, RunStatus.CANCELLED})
+
+
+@dataclass
+class PublishOutcome:
+    """What a publication changed, and whom to tell."""
+
+    version: int
+    first: bool = False
+    inserted: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    notify: set[int] = field(default_factory=set)  # participant ids
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.moved or self.cancelled or self.first)
+
+
+def publish_run(
+    session: Session, event: Event, run: ScheduleRun, *, user_id: int | None = None
+) -> PublishOutcome:
+    """Make ``run``'s meetings the published schedule of ``event`` (flushes, the caller commits).
+
+    Raises Conflict when the run has no usable schedule or the event changed so
+    that its meetings no longer fit (a participant withdrew, a slot or table was
+    removed): the organizer re-runs instead of publishing something half-applied.
+    """
+    # Serialise publications of one event (PostgreSQL; SQLite has one writer anyway).
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    if run.event_id != event.id or run.status not in PUBLISHABLE or not run.result:
+        raise Conflict(N_("Only a finished run with a schedule can be published."))
+    schedule = schedule_from_dict(run.result)
+    if schedule.status == STATUS_INFEASIBLE:
+        raise Conflict(N_("This run found no schedule that honours every forced pair."))
+    problems = check(problem_from_dict(run.problem), schedule.meetings)
+    if problems:
+        raise Conflict(
+            N_("This run's schedule breaks a rule and cannot be published: %(problem)s"),
+            params={"problem": problems[0]},
+        )
+
+    participants = {
+        participant_key(p): p
+        for p in session.scalars(select(Participant).where(Participant.event_id == event.id))
+    }
+    slots = {slot_key(s): s for s in session.scalars(select(Slot).where(Slot.event_id == event.id))}
+    tables = {t.label: t for t in session.scalars(select(Table).where(Table.event_id == event.id))}
+    wanted: dict[frozenset[int], tuple[Participant, Participant, Slot, Table | None]] = {}
+    for meeting in schedule.meetings:
+        a, b = participants.get(meeting.a), participants.get(meeting.b)
+        slot = slots.get(meeting.slot)
+        table = tables.get(meeting.table) if meeting.table is not None else None
+        if a is None or b is None or slot is None or (meeting.table and table is None):
+            raise Conflict(
+                N_(
+                    "The event changed since this run (%(what)s is gone): "
+                    "start a new run and publish that."
+                ),
+                params={"what": " ".join(x for x in (meeting.a, meeting.b, meeting.table) if x)},
+            )
+        wanted[frozenset((a.id, b.id))] = (a, b, slot, table)
+
+    pinned = {
+        frozenset((r.participant_a_id, r.participant_b_id))
+        for r in session.scalars(
+            select(PairRule).where(PairRule.event_id == event.id, PairRule.kind == PairRuleKind.PIN)
+        )
+    }
+    active: dict[frozenset[int], Meeting] = {}
+    dormant: dict[frozenset[int], Meeting] = {}
+    for meeting in session.scalars(
+        select(Meeting).where(Meeting.event_id == event.id).order_by(Meeting.id).with_for_update()
+    ):
+        pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
+        if meeting.status == MeetingStatus.CANCELLED:
+            dormant[pair] = meeting  # the newest cancelled row of the pair wins
+        else:
+            active[pair] = meeting
+
+    outcome = PublishOutcome(version=event.published_version, first=event.published_at is None)
+    # 1. Cancel dropped meetings first, so their tables are free for the moves below.
+    for pair, meeting in active.items():
+        if pair in wanted:
+            continue
+        if meeting.status == MeetingStatus.HELD:
+            continue  # it took place; history is not rewritten by a later plan
+        meeting.status = MeetingStatus.CANCELLED
+        meeting.version += 1
+        outcome.cancelled += 1
+        outcome.notify |= pair
+    session.flush()
+
+    # 2. Moves (and pairs meeting again) leave their old table first: swapping two
+    #    meetings' tables must not trip the one-meeting-per-table-and-slot index mid-way.
+    moves: list[tuple[Meeting, Slot, Table | None]] = []
+    for pair, (_a, _b, slot, table) in wanted.items():
+        meeting = active.get(pair) or dormant.get(pair)
+        if meeting is None:
+            continue
+        table_id = table.id if table is not None else None
+        same_place = meeting.slot_id == slot.id and meeting.table_id == table_id
+        meeting.locked = pair in pinned
+        if meeting.status != MeetingStatus.CANCELLED and same_place:
+            outcome.unchanged += 1
+            continue
+        moves.append((meeting, slot, table))
+        meeting.table_id = None
+    session.flush()
+    for meeting, slot, table in moves:
+        meeting.slot_id = slot.id
+        meeting.table_id = table.id if table is not None else None
+        meeting.status = MeetingStatus.PLANNED
+        meeting.version += 1
+        outcome.moved += 1
+        outcome.notify |= {meeting.participant_a_id, meeting.participant_b_id}
+    session.flush()
+
+    # 3. New pairs.
+    purposes = _purposes(session, event)
+    for pair, (a, b, slot, table) in wanted.items():
+        if pair in active or pair in dormant:
+            continue
+        session.add(
+            Meeting(
+                event_id=event.id,
+                participant_a_id=a.id,
+                participant_b_id=b.id,
+                slot_id=slot.id,
+                table_id=table.id if table is not None else None,
+                status=MeetingStatus.PLANNED,
+                source="solver",
+                locked=pair in pinned,
+                purpose=purposes.get(pair, ""),
+            )
+        )
+        outcome.inserted += 1
+        outcome.notify |= pair
+    session.flush()
+
+    if not outcome.changed:
+        return outcome
+    now = utcnow()
+    event.published_version += 1
+    event.published_at = now
+    if PHASE_ORDER.index(Phase(event.phase)) < PHASE_ORDER.index(Phase.PUBLISHED):
+        event.phase = Phase.PUBLISHED
+    run.published_at = now
+    outcome.version = event.published_version
+    if outcome.first:
+        outcome.notify |= {
+            p.id for p in participants.values() if p.status == ParticipantStatus.APPROVED
+        }
+    audit.record(
+        session,
+        "schedule.publish",
+        event_id=event.id,
+        user_id=user_id,
+        target=run,
+        details={
+            "version": outcome.version,
+            "inserted": outcome.inserted,
+            "moved": outcome.moved,
+            "cancelled": outcome.cancelled,
+            "unchanged": outcome.unchanged,
+        },
+    )
+    return outcome
+
+
+def _purposes(session: Session, event: Event) -> dict[frozenset[int], str]:
+    """What each side wrote it wants to discuss (its request notes), per pair."""
+    notes: dict[frozenset[int], list[str]] = defaultdict(list)
+    for interest in session.scalars(
+        select(Interest).where(Interest.event_id == event.id).order_by(Interest.id)
+    ):
+        if interest.note.strip() and not interest.declined:
+            pair = frozenset((interest.from_participant_id, interest.to_participant_id))
+            notes[pair].append(interest.note.strip())
+    return {pair: "\n".join(texts) for pair, texts in notes.items()}

@@ -1,0 +1,362 @@
+"""Publishing a run: atomic, idempotent, stable meeting rows (uid, version), e-mail notices."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import notifications, publishing, runs
+from scheduler.db import make_engine, make_session_factory
+from scheduler.demo import generate_demo
+from scheduler.errors import Conflict
+from scheduler.models import (
+    Attendance,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    Person,
+    Phase,
+    RunStatus,
+    ScheduleRun,
+    Table,
+)
+from solver.problem import Meeting as SolverMeeting
+from solver.problem_io import problem_from_dict, schedule_from_dict
+from solver.validation import check
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
+
+
+@pytest.fixture
+def factory(database_url: str) -> Iterator[sessionmaker]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    event = generate_demo(db_session, seed=7, buyers=4, suppliers=14)
+    db_session.commit()
+    return event
+
+
+@pytest.fixture
+def solved(db_session: Session, fair: Event, factory: sessionmaker) -> ScheduleRun:
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 1})
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
+    db_session.expire_all()
+    return db_session.get(ScheduleRun, run.id)
+
+
+def _meetings(run: ScheduleRun) -> list[SolverMeeting]:
+    return schedule_from_dict(run.result).meetings
+
+
+def _variant(session: Session, base: ScheduleRun, meetings: list[SolverMeeting]) -> ScheduleRun:
+    """A finished run of the same problem whose schedule is ``meetings`` (checked valid)."""
+    problem = problem_from_dict(base.problem)
+    assert check(problem, meetings) == []
+    result = dict(base.result)
+    result["meetings"] = [{"a": m.a, "b": m.b, "slot": m.slot, "table": m.table} for m in meetings]
+    run = ScheduleRun(
+        event_id=base.event_id,
+        status=RunStatus.SUCCEEDED,
+        parameters=base.parameters,
+        problem=base.problem,
+        result=result,
+        objective=base.objective,
+        bound=base.bound,
+    )
+    session.add(run)
+    session.commit()
+    return run
+
+
+def _free_place(run: ScheduleRun, meetings: list[SolverMeeting], meeting: SolverMeeting):
+    """``meeting`` at another slot/table where the schedule stays valid, or None."""
+    problem = problem_from_dict(run.problem)
+    others = [m for m in meetings if m.key != meeting.key]
+    for slot in problem.slots:
+        for table in [t.id for t in problem.tables or ()]:
+            moved = dataclasses.replace(meeting, slot=slot.id, table=table)
+            if moved == meeting:
+                continue
+            if not check(problem, [*others, moved]):
+                return moved
+    return None
+
+
+def _rows(session: Session, event: Event) -> dict[str, tuple]:
+    session.expire_all()
+    return {
+        m.uid: (m.id, m.slot_id, m.table_id, m.status, m.version)
+        for m in session.scalars(select(Meeting).where(Meeting.event_id == event.id))
+    }
+
+
+def test_first_publication_creates_every_meeting_and_publishes_the_event(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    outcome = publishing.publish_run(db_session, fair, solved, user_id=None)
+    db_session.commit()
+    meetings = db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id)).all()
+    assert outcome.first and outcome.inserted == len(_meetings(solved)) == len(meetings)
+    assert fair.published_version == 1 and fair.published_at is not None
+    assert fair.phase == Phase.PUBLISHED and solved.published_at is not None
+    assert {m.version for m in meetings} == {0}
+    assert len({m.uid for m in meetings}) == len(meetings)
+    approved = db_session.scalars(select(Participant.id).where(Participant.event_id == fair.id))
+    assert outcome.notify == set(approved.all())
+
+
+def test_publishing_the_same_run_twice_changes_nothing(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    before, published_at = _rows(db_session, fair), fair.published_at
+    again = publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    assert not again.changed and again.notify == set()
+    assert again.unchanged == len(before)
+    assert _rows(db_session, fair) == before
+    assert fair.published_version == 1 and fair.published_at == published_at
+
+
+def test_republishing_moves_cancels_and_adds_keeping_each_pairs_row(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    first = _rows(db_session, fair)
+    meetings = _meetings(solved)
+    dropped = meetings[0]
+    kept = meetings[1:]
+    moved = next((m, place) for m in kept if (place := _free_place(solved, kept, m)) is not None)
+    second = [moved[1] if m.key == moved[0].key else m for m in kept]
+    outcome = publishing.publish_run(db_session, fair, _variant(db_session, solved, second))
+    db_session.commit()
+    assert (outcome.moved, outcome.cancelled, outcome.inserted) == (1, 1, 0)
+    after = _rows(db_session, fair)
+    assert after.keys() == first.keys(), "no row deleted, no new uid for a moved meeting"
+    changed = {uid for uid in first if after[uid] != first[uid]}
+    assert len(changed) == 2
+    assert sorted(after[uid][3:] for uid in changed) == [
+        (MeetingStatus.CANCELLED, 1),
+        (MeetingStatus.PLANNED, 1),
+    ]
+    assert fair.published_version == 2
+    moved_ids = {p.id for p in fair.participants if p.code in moved[0].key}
+    dropped_ids = {p.id for p in fair.participants if p.code in dropped.key}
+    assert outcome.notify == moved_ids | dropped_ids
+
+    # The dropped pair meets again: its cancelled row comes back (same uid, higher version).
+    third = publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    final = _rows(db_session, fair)
+    assert final.keys() == first.keys() and third.moved == 2
+    revived = next(uid for uid in changed if after[uid][3] == MeetingStatus.CANCELLED)
+    assert final[revived][3:] == (MeetingStatus.PLANNED, 2)
+
+
+def test_swapping_two_tables_in_one_slot_publishes(
+    db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    # Pooled tables (no hosts), so two meetings of one slot may trade tables.
+    for table in db_session.scalars(select(Table).where(Table.event_id == fair.id)):
+        table.host_participant_id = None
+    db_session.commit()
+    solved = runs.create_run(db_session, fair, parameters={"time_limit": 1})
+    db_session.commit()
+    assert runs.execute_run(solved.id, factory, threads=1) == RunStatus.SUCCEEDED
+    db_session.expire_all()
+    publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    meetings = _meetings(solved)
+    problem = problem_from_dict(solved.problem)
+    swapped = None
+    for x in meetings:
+        for y in meetings:
+            if x.key == y.key or x.slot != y.slot:
+                continue
+            trial = [
+                dataclasses.replace(x, table=y.table),
+                dataclasses.replace(y, table=x.table),
+                *[m for m in meetings if m.key not in (x.key, y.key)],
+            ]
+            if not check(problem, trial):
+                swapped = trial
+                break
+        if swapped:
+            break
+    assert swapped is not None
+    outcome = publishing.publish_run(db_session, fair, _variant(db_session, solved, swapped))
+    db_session.commit()
+    assert outcome.moved == 2
+
+
+def test_readers_see_the_old_or_the_new_schedule_never_a_mix(
+    db_session: Session, fair: Event, solved: ScheduleRun, factory: sessionmaker
+) -> None:
+    def snapshot() -> tuple[int, int]:
+        with factory() as reader:
+            version = reader.scalar(select(Event.published_version).where(Event.id == fair.id))
+            count = reader.scalar(
+                select(func.count(Meeting.id)).where(
+                    Meeting.event_id == fair.id, Meeting.status != MeetingStatus.CANCELLED
+                )
+            )
+            return version, count
+
+    assert snapshot() == (0, 0)
+    publishing.publish_run(db_session, fair, solved)  # flushed, not yet committed
+    assert snapshot() == (0, 0)
+    db_session.commit()
+    assert snapshot() == (1, len(_meetings(solved)))
+
+
+def test_only_a_finished_run_with_a_schedule_can_be_published(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    failed = ScheduleRun(
+        event_id=fair.id, status=RunStatus.FAILED, parameters={}, problem=solved.problem
+    )
+    db_session.add(failed)
+    db_session.commit()
+    with pytest.raises(Conflict):
+        publishing.publish_run(db_session, fair, failed)
+    assert fair.published_version == 0
+
+
+def test_a_run_whose_participant_withdrew_is_refused(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    code = _meetings(solved)[0].a
+    participant = db_session.scalar(
+        select(Participant).where(Participant.event_id == fair.id, Participant.code == code)
+    )
+    participant.code = "GONE"
+    db_session.commit()
+    with pytest.raises(Conflict) as error:
+        publishing.publish_run(db_session, fair, solved)
+    assert code in error.value.message
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+class _Inbox(Message):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
+        self.messages.append(message)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, _Inbox]]:
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _link(participant: Participant) -> str:
+    return f"https://fair.example.jp/p/{participant.access_token}/schedule"
+
+
+def test_notices_reach_each_contact_in_the_participants_language(
+    db_session: Session, fair: Event, solved: ScheduleRun, smtp_server
+) -> None:
+    controller, inbox = smtp_server
+    outcome = publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    english = next(p for p in fair.participants if p.attendances)
+    english.locale = "en"
+    db_session.commit()
+    notices, unreachable = notifications.schedule_notices(
+        db_session, fair, outcome.notify, link_for=_link, first=outcome.first
+    )
+    settings = notifications.MailSettings.from_config(
+        {
+            "MAIL_SERVER": controller.hostname,
+            "MAIL_PORT": controller.port,
+            "MAIL_FROM": "office@fair.example.jp",
+        }
+    )
+    assert notifications.send_notices(notices, settings) == []
+    assert len(inbox.messages) == len(notices) == len(outcome.notify) - len(unreachable)
+
+    by_link = {_link(p): p for p in fair.participants}
+    for message in inbox.messages:
+        body = message.get_payload(decode=True).decode("utf-8")
+        link = next(url for url in by_link if url in body)
+        participant = by_link[link]
+        contacts = {
+            a.person.email for a in participant.attendances if a.is_contact and a.person.email
+        } or {a.person.email for a in participant.attendances if a.person.email}
+        assert set(message["To"].split(", ")) == contacts
+        assert message["From"] == "office@fair.example.jp"
+        subject = str(make_header(decode_header(message["Subject"])))
+        if participant.id == english.id:
+            assert subject == f"{fair.name}: your meeting schedule"
+        else:
+            assert subject == f"【{fair.name}】商談スケジュールのお知らせ"
+
+
+def test_contact_people_are_preferred_over_other_attendees(
+    db_session: Session, fair: Event
+) -> None:
+    participant = fair.participants[0]
+    participant.attendances.clear()
+    db_session.flush()
+    for name, email, contact in (
+        ("担当 一郎", "tanto@a.jp", True),
+        ("同行 二郎", "doko@a.jp", False),
+    ):
+        person = Person(name=name, email=email)
+        db_session.add(Attendance(participant=participant, person=person, is_contact=contact))
+    db_session.commit()
+    notices, unreachable = notifications.schedule_notices(
+        db_session, fair, [participant.id], link_for=_link, first=True
+    )
+    assert unreachable == [] and notices[0].recipients == ("tanto@a.jp",)
+    assert _link(participant) in notices[0].body and "担当 一郎" in notices[0].body
+
+
+def test_an_unreachable_mail_server_reports_every_notice_as_failed(
+    db_session: Session, fair: Event
+) -> None:
+    notices, _ = notifications.schedule_notices(
+        db_session, fair, [p.id for p in fair.participants], link_for=_link, first=True
+    )
+    settings = notifications.MailSettings(server="127.0.0.1", port=_free_port(), timeout=2)
+    failures = notifications.send_notices(notices, settings)
+    assert notices and [f.participant_id for f in failures] == [n.participant_id for n in notices]
+
+
+def test_mail_is_off_without_a_server() -> None:
+    assert notifications.MailSettings.from_config({"MAIL_SERVER": ""}) is None
+    settings = notifications.MailSettings.from_config(
+        {"MAIL_SERVER": "smtp.example.jp", "MAIL_PORT": "587", "MAIL_USE_TLS": "true"}
+    )
+    assert settings is not None and settings.port == 587 and settings.use_tls
