@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from scheduler.models import (
@@ -80,3 +81,9 @@ def make_fair(session: Session, *, phase: str = Phase.REGISTRATION, slug: str = 
     session.add(need)
     session.flush()
     return Fair(event, buyer, other_buyer, supplier, other_supplier, need)
+
+
+def read_in_english(client: FlaskClient) -> None:
+    """Choose English with the language switch, so tests can read the pages' messages."""
+    response = client.post("/language", data={"lang": "en", "next": "/"})
+    assert response.status_code == 302

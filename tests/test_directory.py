@@ -8,7 +8,12 @@ from sqlalchemy.orm import Session
 
 from scheduler.directory import DirectoryFilters, bigrams, normalize_text, search
 from scheduler.models import ParticipantRole, ParticipantStatus
-from tests.participant_fair import add_company, make_fair
+from tests.participant_fair import add_company, make_fair, read_in_english
+
+
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    read_in_english(client)
 
 
 @pytest.fixture

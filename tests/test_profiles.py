@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 from scheduler import profiles
 from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
 from scheduler.models import AuditEntry, Need, Phase, User
-from tests.participant_fair import make_fair
+from tests.participant_fair import make_fair, read_in_english
+
+
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    read_in_english(client)
 
 
 @pytest.fixture
@@ -116,7 +121,7 @@ def test_supplier_saves_profile_with_technology_codes(
 ) -> None:
     url = f"/p/{fair.supplier.access_token}/profile"
     page = client.get(url).get_data(as_text=True)
-    assert "5軸加工" in page and 'value="machining.5axis" checked' in page
+    assert "5-axis machining" in page and 'value="machining.5axis" checked' in page
     response = client.post(url, data={
         "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県", "employees": "１２０",
         "technologies": ["machining.turning", "joining.tig"], "tags": "アルミ、チタン",
@@ -192,3 +197,27 @@ def test_home_asks_to_confirm_the_profile_and_confirming_sets_the_date(
     db_session.expire_all()
     assert fair.supplier.profile_confirmed_at is not None
     assert "The profile is up to date" not in client.get(f"{base}/").get_data(as_text=True)
+
+
+def test_organizer_edits_a_profile_on_its_behalf_after_the_lock(
+    client: FlaskClient, db_session: Session, logged_in: User, fair
+) -> None:
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    url = f"/events/{fair.event.id}/participants/{fair.supplier.id}/profile"
+    assert 'value="machining.5axis" checked' in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"name": "ＡＢＣ精工株式会社", "city": "磐田市",
+                                      "prefecture": "", "technologies": ["machining.5axis"]})
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert fair.supplier.organization.city == "磐田市"
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "profile.update")
+    ).one()
+    assert entry.user_id == logged_in.id and entry.participant_id == fair.supplier.id
+
+
+def test_staff_cannot_edit_profiles(client: FlaskClient, auth, staff, fair) -> None:
+    auth.login(email="staff@example.jp")
+    url = f"/events/{fair.event.id}/participants/{fair.supplier.id}/profile"
+    assert client.get(url).status_code == 403

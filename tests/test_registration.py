@@ -20,7 +20,7 @@ from scheduler.models import (
     Phase,
     PhaseDeadline,
 )
-from tests.participant_fair import make_fair
+from tests.participant_fair import make_fair, read_in_english
 
 FORM = {
     "company": "株式会社　新星ファクトリー", "company_kana": "シンセイファクトリー",
@@ -28,6 +28,11 @@ FORM = {
     "employees": "３５", "website": "https://shinsei.example.jp",
     "contact_name": "新星 一郎", "email": "Ichiro@Shinsei.example.jp", "phone": "055-000-0000",
 }
+
+
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    read_in_english(client)
 
 
 @pytest.fixture

@@ -6,18 +6,19 @@ working. Sending links by e-mail belongs to the notifications (issue 5).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import registration
-from scheduler.errors import NotFound
+from scheduler import profiles, registration
+from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantStatus
 from web.auth import organizer_required
 from web.database import get_session
+from web.portal import ProfileForm, profile_field_error, profile_template_context
 
 bp = Blueprint("access", __name__, url_prefix="/events/<int:event_id>")
 
@@ -90,4 +91,35 @@ def slip(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "access/slips.html", event=event,
         slips=[(participant, link_of(participant), registration.contact_person(participant))],
+    )
+
+
+@bp.route("/participants/<int:participant_id>/profile", methods=["GET", "POST"])
+@organizer_required
+def edit_profile(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The organizer edits a company profile on its behalf, in any phase (audited)."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    form = ProfileForm(role=participant.role)
+    if request.method == "GET":
+        form.load(participant)
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            profiles.update_profile(
+                session, participant, form.data_for_service(), user_id=current_user.id
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            profile_field_error(form, error)
+        else:
+            session.commit()
+            flash(_("The profile of %(name)s was saved.", name=participant.organization.name),
+                  "success")
+            return redirect(
+                url_for("access.show", event_id=event.id, participant_id=participant.id)
+            )
+    return render_template(
+        "access/profile.html", event=event, participant=participant, form=form, editable=True,
+        **profile_template_context(),
     )

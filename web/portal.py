@@ -196,10 +196,10 @@ class ProfileForm(FlaskForm):
         return data
 
 
-def _field_error(form: FlaskForm, error: ValidationFailed) -> None:
+def profile_field_error(form: FlaskForm, error: ValidationFailed) -> None:
     """Show a service's error next to the field it names (or above the form)."""
     message = translate_error(error)
-    name = "certifications_other" if error.field == "certifications_other" else error.field
+    name = error.field
     target = form[name] if name and name in form else None
     if target is not None:
         target.errors = [*target.errors, message]
@@ -225,7 +225,7 @@ def profile(token: str):  # type: ignore[no-untyped-def]
             profiles.update_profile(session, participant, form.data_for_service())
         except ValidationFailed as error:
             session.rollback()
-            _field_error(form, error)
+            profile_field_error(form, error)
         else:
             session.commit()
             flash(_("Your company profile was saved."), "success")
@@ -236,9 +236,13 @@ def profile(token: str):  # type: ignore[no-untyped-def]
         event=event,
         form=form,
         editable=editable,
-        fields=technologies_by_field(),
-        locale=_locale(),
+        **profile_template_context(),
     )
+
+
+def profile_template_context() -> dict[str, Any]:
+    """What the profile form's template needs besides the form."""
+    return {"fields": technologies_by_field(), "locale": _locale()}
 
 
 # --------------------------------------------------------------------------- needs
@@ -302,7 +306,7 @@ def need_form(token: str, need_id: int | None = None):  # type: ignore[no-untype
                 profiles.update_need(session, participant, need.id, form.data_for_service())
         except ValidationFailed as error:
             session.rollback()
-            _field_error(form, error)
+            profile_field_error(form, error)
         else:
             session.commit()
             flash(_("The need was saved."), "success")
