@@ -226,3 +226,9 @@ def test_no_participant_route_reads_or_changes_another_participants_data(
             bad = _urls(rule, "z" * 43, ids[:1])[0]
             assert client.open(bad, method=method).status_code == 404, (bad, method)
     assert _snapshot(db_session, them) == before
+
+
+def test_pages_are_in_japanese_for_japanese_participants(client: FlaskClient, fair) -> None:
+    page = client.get(f"/p/{fair.supplier.access_token}/profile").get_data(as_text=True)
+    assert '<html lang="ja">' in page
+    assert "5軸加工" in page and "5-axis machining" not in page
