@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +21,7 @@ from scheduler.models import (
     Proposal,
 )
 from tests.participant_fair import make_fair
+from web.participant_access import participant_limiter
 
 
 @pytest.fixture
@@ -232,3 +235,20 @@ def test_pages_are_in_japanese_for_japanese_participants(client: FlaskClient, fa
     page = client.get(f"/p/{fair.supplier.access_token}/profile").get_data(as_text=True)
     assert '<html lang="ja">' in page
     assert "5軸加工" in page and "5-axis machining" not in page
+
+
+def test_embedded_limits_are_kept_in_memory(app: Flask) -> None:
+    from limits.storage import MemoryStorage
+
+    assert isinstance(participant_limiter(app).storage, MemoryStorage)
+
+
+@pytest.mark.redis
+def test_limits_are_shared_through_redis_when_configured(database_url: str) -> None:
+    from limits.storage import RedisStorage
+
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url,
+                      "REDIS_URL": os.environ["REDIS_URL"]})
+    assert isinstance(participant_limiter(app).storage, RedisStorage)

@@ -98,12 +98,18 @@ def init_app(app: Flask) -> None:
         }
 
 
+def participant_limiter(app: Flask | None = None) -> Limiter:
+    """The app's rate limiter for participant links and public forms."""
+    limiter: Limiter = (app or current_app).extensions[_EXTENSION_KEY]
+    return limiter
+
+
 def check_rate(scope: str, limit_key: str, *, count: bool = True) -> None:
     """Count a request of ``scope`` from this address; 429 once over the configured limit.
 
     With ``count=False`` only checks that the limit is not used up yet (nothing counted).
     """
-    limiter: Limiter = current_app.extensions[_EXTENSION_KEY]
+    limiter = participant_limiter()
     if not limiter.enabled:
         return
     item = parse(current_app.config[limit_key])
