@@ -141,7 +141,8 @@ def test_edit_single_slot_refuses_overlap(client, logged_in, db_session) -> None
         data={"date": "2027-02-10", "start": "10:20", "end": "10:45"},
     )
     assert response.status_code == 200
-    assert "overlaps" in response.get_data(as_text=True)
+    # the default language is Japanese; the service's message is translated
+    assert "他の時間枠と重なっています" in response.get_data(as_text=True)
     ok = client.post(
         f"/events/{event_id}/slots/{first.id}",
         data={"date": "2027-02-10", "start": "09:30", "end": "09:55", "label": "早朝"},
