@@ -59,6 +59,7 @@ def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
     from web import (
         access,
+        board,
         directory,
         events,
         participant_access,
@@ -78,3 +79,4 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(directory.bp)
     app.register_blueprint(access.bp)
     app.register_blueprint(registration.bp)
+    app.register_blueprint(board.bp)

@@ -1,0 +1,194 @@
+"""The live hall board and a participant's live state: token, content, ETag, updates."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import board
+from scheduler import day_operations as ops
+from scheduler.models import Event, Meeting, MeetingStatus, Room, User
+from tests.day_fair import Clock, local, participant, slot, table
+from tests.published_fair import published_fair
+from web.board import board_token
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return published_fair(db_session)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """One frozen clock for the day operations and the board."""
+    frozen = Clock(monkeypatch)
+    monkeypatch.setattr(board, "utcnow", lambda: frozen.now)
+    return frozen
+
+
+def _room(session: Session, event: Event) -> Room:
+    return session.scalars(select(Room).where(Room.event_id == event.id)).first()
+
+
+def _url(app: Flask, event: Event, room: Room, *, token: str | None, json: bool = True) -> str:
+    path = f"/events/{event.id}/board/{room.id}" + ("/state.json" if json else "")
+    return path + (f"?token={token}" if token is not None else "")
+
+
+def _row(state: dict, label: str) -> dict:
+    return next(r for r in state["tables"] if r["label"] == label)
+
+
+def test_board_needs_its_token_or_a_staff_login(
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    fair: Event,
+    clock: Clock,
+    auth,
+    staff: User,
+) -> None:
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+        other_room_token = board_token(fair.id, room.id + 1)
+    assert client.get(_url(app, fair, room, token=None)).status_code == 404
+    assert client.get(_url(app, fair, room, token="x" * 40)).status_code == 404
+    assert client.get(_url(app, fair, room, token=other_room_token)).status_code == 404
+    assert client.get(_url(app, fair, room, token=None, json=False)).status_code == 404
+    assert client.get(_url(app, fair, room, token=token)).status_code == 200
+    page = client.get(_url(app, fair, room, token=token, json=False))
+    assert page.status_code == 200
+    assert "js/board.js" in page.get_data(as_text=True)
+    auth.login(staff.email)
+    assert client.get(_url(app, fair, room, token=None)).status_code == 200
+    index = client.get(f"/events/{fair.id}/board").get_data(as_text=True)
+    assert f"token={token}" in index
+
+
+def test_board_shows_now_and_next_and_the_slot_window(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    clock.set(10, 10)
+    state = client.get(_url(app, fair, room, token=token)).get_json()
+    assert state["phase"] == "meeting"
+    assert state["current_slot"]["label"] == "10:00–10:25"
+    assert state["next_slot"]["label"] == "10:30–10:55"
+    a01 = table(db_session, fair, "A01")
+    at_a01 = db_session.scalars(
+        select(Meeting)
+        .where(Meeting.table_id == a01.id, Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.slot_id)
+    ).all()
+    ten = slot(db_session, fair, "10:00")
+    now_meeting = next((m for m in at_a01 if m.slot_id == ten.id), None)
+    later = [m for m in at_a01 if m.slot.starts_at > ten.starts_at]
+    row = _row(state, "A01")
+    assert (row["now"] or {}).get("id") == (now_meeting.id if now_meeting else None)
+    assert row["next"]["id"] == min(later, key=lambda m: m.slot.starts_at).id
+    clock.set(10, 27)
+    assert client.get(_url(app, fair, room, token=token)).get_json()["phase"] == "changeover"
+    clock.set(12, 10)
+    assert client.get(_url(app, fair, room, token=token)).get_json()["phase"] == "break"
+    clock.set(8, 0)
+    assert client.get(_url(app, fair, room, token=token)).get_json()["phase"] == "before"
+    clock.set(20, 0)
+    over = client.get(_url(app, fair, room, token=token)).get_json()
+    assert over["phase"] == "over"
+    assert all(r["now"] is None and r["next"] is None for r in over["tables"])
+
+
+def test_board_answers_304_until_a_meeting_moves_then_shows_the_move(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    clock.set(9, 50)
+    first = client.get(_url(app, fair, room, token=token))
+    etag = first.get_json()["etag"]
+    assert first.headers["ETag"] == f'"{etag}"'
+    clock.set(9, 51)  # only the clock moved: nothing to send
+    again = client.get(_url(app, fair, room, token=token), headers={"If-None-Match": f'"{etag}"'})
+    assert again.status_code == 304
+
+    # Staff move the first meeting at A01 to the spare table A04.
+    a01 = _row(first.get_json(), "A01")["next"]
+    moving = db_session.get(Meeting, a01["id"])
+    spare = table(db_session, fair, "A04")
+    ops.move_meeting(
+        db_session,
+        fair,
+        moving.id,
+        expected_version=moving.version,
+        table_id=spare.id,
+        user_id=None,
+    )
+    db_session.commit()
+    after = client.get(_url(app, fair, room, token=token), headers={"If-None-Match": f'"{etag}"'})
+    assert after.status_code == 200
+    state = after.get_json()
+    assert state["etag"] != etag
+    assert _row(state, "A04")["next"]["id"] == moving.id
+    assert _row(state, "A04")["next"]["changed"] is True
+    assert (_row(state, "A01")["next"] or {}).get("id") != moving.id
+
+
+def test_board_before_publication_shows_no_meetings(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    fair.published_at = None
+    db_session.commit()
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    state = client.get(_url(app, fair, room, token=token)).get_json()
+    assert state["published"] is False
+    assert state["tables"] and all(r["now"] is None and r["next"] is None for r in state["tables"])
+
+
+def test_participant_live_state_shows_now_next_and_todays_changes(
+    client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    b1 = participant(db_session, fair, "B001")
+    mine = sorted(
+        (
+            m
+            for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+            if b1.id in (m.participant_a_id, m.participant_b_id)
+        ),
+        key=lambda m: m.slot.starts_at,
+    )
+    first, second = mine[0], mine[1]
+    clock.now = first.slot.starts_at
+    url = f"/p/{b1.access_token}/live.json"
+    state = client.get(url).get_json()
+    assert state["now"]["id"] == first.id
+    assert state["next"]["id"] == second.id
+    assert state["changes"] == []
+
+    ops.cancel_meeting(db_session, fair, second.id, expected_version=second.version, user_id=None)
+    db_session.commit()
+    fresh = client.get(url, headers={"If-None-Match": f'"{state["etag"]}"'})
+    assert fresh.status_code == 200
+    changed = fresh.get_json()
+    assert changed["next"]["id"] != second.id
+    assert [(c["id"], c["kind"]) for c in changed["changes"]] == [(second.id, "cancelled")]
+
+    page = client.get(f"/p/{b1.access_token}/schedule").get_data(as_text=True)
+    assert 'id="live-state"' in page and "js/live.js" in page
+    assert client.get("/p/" + "x" * 43 + "/live.json").status_code == 404
+
+
+def test_slot_window_reads_the_grid(db_session: Session, fair: Event) -> None:
+    slots = list(fair.slots)
+    assert board.slot_window(slots, local(10, 5)).current.id == slots[0].id
+    window = board.slot_window(slots, local(10, 26))
+    assert (window.current, window.previous.id, window.next.id) == (None, slots[0].id, slots[1].id)
+    assert window.phase == "changeover"

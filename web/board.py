@@ -1,0 +1,138 @@
+"""The live hall board (a full-screen page per room for a projector) and the live state
+on a participant's schedule page, both kept current by short polling of JSON.
+
+Short polling every few seconds with an ETag (304 when nothing changed) rather than
+server-sent events: every poll is an ordinary short request, so waitress threads are
+never held by idle screens, proxies and captive portals at venues pass it, and a
+dropped network needs no reconnection logic beyond "try again later".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from scheduler import board
+from scheduler.errors import NotFound
+from scheduler.i18n import N_
+from scheduler.models import Event, Participant, Role, Room
+from web.auth import staff_required
+from web.database import get_session
+from web.participant_access import INACTIVE_STATUSES, check_rate
+
+bp = Blueprint("board", __name__)
+
+# How often the pages poll (milliseconds); the board must follow a change within 5 s.
+BOARD_POLL_MS = 2500
+LIVE_POLL_MS = 20000
+
+
+def board_token(event_id: int, room_id: int) -> str:
+    """The secret in a room board's URL, derived from SECRET_KEY.
+
+    A projector's browser cannot log in, so the URL carries the credential; deriving
+    it needs no schema, and rotating SECRET_KEY revokes every board link.
+    """
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"matchfair-hall-board:{event_id}:{room_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+
+
+def _event_and_room(event_id: int, room_id: int) -> tuple[Event, Room]:
+    session = get_session()
+    event = session.get(Event, event_id)
+    room = session.get(Room, room_id)
+    if event is None or room is None or room.event_id != event.id:
+        raise NotFound(N_("This page does not exist, or the link is no longer valid."))
+    return event, room
+
+
+def _allowed(event_id: int, room_id: int) -> bool:
+    """A valid board token, or a logged-in organizer or staff member."""
+    token = request.args.get("token", "")
+    if token and hmac.compare_digest(token, board_token(event_id, room_id)):
+        return True
+    return bool(current_user.is_authenticated and current_user.role in (Role.ORGANIZER, Role.STAFF))
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    """``payload`` as JSON with its ETag, or 304 when the client has it already."""
+    response = jsonify(payload)
+    response.set_etag(payload["etag"])
+    response.cache_control.no_cache = True
+    response.cache_control.private = True
+    return response.make_conditional(request)
+
+
+@bp.get("/events/<int:event_id>/board")
+@staff_required
+def index(event_id: int):  # type: ignore[no-untyped-def]
+    """The rooms of the event with the link to open on each room's screen."""
+    session = get_session()
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(N_("This event does not exist."))
+    rooms = session.scalars(
+        select(Room).where(Room.event_id == event.id).order_by(Room.sort_order, Room.name)
+    ).all()
+    return render_template(
+        "board/index.html",
+        event=event,
+        rooms=[(room, board_token(event.id, room.id)) for room in rooms],
+    )
+
+
+@bp.get("/events/<int:event_id>/board/<int:room_id>")
+def room(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
+    """The full-screen board of one room (token in the URL, or a staff login)."""
+    if not _allowed(event_id, room_id):
+        abort(404)
+    event, hall = _event_and_room(event_id, room_id)
+    return render_template(
+        "board/room.html",
+        event=event,
+        room=hall,
+        state=board.room_board(get_session(), event, hall),
+        token=request.args.get("token", ""),
+        poll_ms=BOARD_POLL_MS,
+    )
+
+
+@bp.get("/events/<int:event_id>/board/<int:room_id>/state.json")
+def room_state(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
+    """What the board shows now (polled; 304 while nothing changed)."""
+    if not _allowed(event_id, room_id):
+        abort(404)
+    event, hall = _event_and_room(event_id, room_id)
+    return _json(board.room_board(get_session(), event, hall))
+
+
+@bp.get("/p/<token>/live.json")
+def participant_live(token: str):  # type: ignore[no-untyped-def]
+    """A participant's current and next meeting and today's changes (polled by the page).
+
+    Like the calendar feed, polls by a valid link are not counted against the page
+    limit (a whole venue's phones may share one address); guessing links is.
+    """
+    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
+    participant = None
+    if 20 <= len(token) <= 64:
+        participant = get_session().scalar(
+            select(Participant).where(Participant.access_token == token)
+        )
+    if participant is None or participant.status in INACTIVE_STATUSES:
+        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
+        abort(404)
+    return _json(board.participant_live(get_session(), participant))
+
+
+@bp.app_template_global()
+def live_state(participant: Participant) -> dict[str, Any]:
+    """The live state for the first render of a participant's schedule page (the page's
+    script then polls :func:`participant_live`)."""
+    return board.participant_live(get_session(), participant)

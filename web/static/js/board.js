@@ -1,0 +1,178 @@
+// The hall board: polls the room's state every few seconds (ETag, 304 when unchanged),
+// counts down to the end of the slot from the slot times, and keeps the last good state
+// on screen while the network is away (retrying with backoff, "Reconnecting" badge).
+(function () {
+  "use strict";
+  var root = document.getElementById("board");
+  if (!root) { return; }
+  var text = JSON.parse(document.getElementById("board-text").textContent);
+  var state = JSON.parse(document.getElementById("board-initial").textContent);
+  var url = root.getAttribute("data-state-url");
+  var pollMs = parseInt(root.getAttribute("data-poll-ms"), 10) || 2500;
+  var maxBackoffMs = 15000;
+  var offset = Date.parse(state.server_time) - Date.now();  // server clock minus ours
+  var etag = state.etag;
+  var failures = 0;
+  var timer = null;
+  var lastSignal = null;
+  var audio = null;
+  var chimeOn = false;
+
+  function el(id) { return document.getElementById(id); }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function clock(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    return pad(Math.floor(s / 60)) + ":" + pad(s % 60);
+  }
+
+  function pair(m) {
+    return m.a.name + " × " + m.b.name;
+  }
+
+  function cell(tag, cls, content, changed) {
+    var node = document.createElement(tag);
+    node.className = cls;
+    node.textContent = content;
+    if (changed) {
+      var badge = document.createElement("span");
+      badge.className = "board-changed";
+      badge.textContent = text.changed;
+      node.appendChild(document.createTextNode(" "));
+      node.appendChild(badge);
+    }
+    return node;
+  }
+
+  function render() {
+    var body = el("board-rows");
+    var rows = document.createDocumentFragment();
+    state.tables.forEach(function (table) {
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-table", table.id);
+      var th = cell("th", "board-table", table.label, false);
+      th.setAttribute("scope", "row");
+      tr.appendChild(th);
+      tr.appendChild(cell("td", "board-now", table.now ? pair(table.now) : text.no_meeting,
+        table.now && table.now.changed));
+      tr.appendChild(cell("td", "board-next",
+        table.next ? table.next.slot.label + " " + pair(table.next) : text.no_meeting,
+        table.next && table.next.changed));
+      rows.appendChild(tr);
+    });
+    body.replaceChildren(rows);
+    tick();
+  }
+
+  // Where the clock stands, from the slot times (the server's phase is only a start).
+  function phaseAt(now) {
+    var cur = state.current_slot, nxt = state.next_slot;
+    if (cur && now < Date.parse(cur.ends_at)) {
+      var left = Date.parse(cur.ends_at) - now;
+      return { phase: "meeting", left: left, slot: cur,
+               signal: left <= state.warning_seconds * 1000 ? "five_minutes" : null };
+    }
+    if (nxt && now < Date.parse(nxt.starts_at)) {
+      var phase = state.phase === "meeting" ? "changeover" : state.phase;
+      return { phase: phase, left: Date.parse(nxt.starts_at) - now, slot: nxt,
+               signal: phase === "changeover" ? "change" : null };
+    }
+    if (nxt) {  // the next slot began before the next poll arrived
+      return { phase: "meeting", left: Date.parse(nxt.ends_at) - now, slot: nxt, signal: null };
+    }
+    return { phase: "over", left: 0, slot: null, signal: null };
+  }
+
+  function tick() {
+    var at = phaseAt(Date.now() + offset);
+    el("board-phase").textContent = text[at.phase] || "";
+    el("board-countdown").textContent = at.phase === "over" ? "" : clock(at.left);
+    el("board-slot").textContent = at.slot ? at.slot.label : "";
+    var signal = el("board-signal");
+    root.classList.toggle("board-warning", at.signal === "five_minutes");
+    root.classList.toggle("board-change", at.signal === "change");
+    if (at.signal) {
+      signal.textContent = text[at.signal];
+      signal.hidden = false;
+    } else {
+      signal.hidden = true;
+    }
+    if (at.signal && at.signal !== lastSignal) { chime(at.signal === "change" ? 3 : 1); }
+    lastSignal = at.signal;
+  }
+
+  // A beep made with WebAudio (no sound file to download); browsers allow it only after
+  // a click, hence the button.
+  function chime(times) {
+    if (!chimeOn || !audio) { return; }
+    for (var i = 0; i < times; i += 1) {
+      var start = audio.currentTime + i * 0.45;
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.type = "sine";
+      osc.frequency.value = i % 2 ? 660 : 880;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.4, start + 0.03);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.4);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(start);
+      osc.stop(start + 0.42);
+    }
+  }
+
+  function setOffline(offline) {
+    el("board-offline").hidden = !offline;
+    root.classList.toggle("board-stale", offline);
+  }
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms);
+  }
+
+  function poll() {
+    var headers = etag ? { "If-None-Match": '"' + etag + '"' } : {};
+    fetch(url, { headers: headers, cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 304) { return null; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (fresh) {
+        failures = 0;
+        setOffline(false);
+        if (fresh) {
+          state = fresh;
+          etag = fresh.etag;
+          offset = Date.parse(fresh.server_time) - Date.now();
+          render();
+        }
+        schedule(pollMs);
+      })
+      .catch(function () {
+        failures += 1;
+        setOffline(true);
+        schedule(Math.min(maxBackoffMs, pollMs * Math.pow(2, failures - 1)));
+      });
+  }
+
+  el("board-chime").addEventListener("click", function () {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) { audio = new Context(); }
+    chimeOn = !chimeOn;
+    this.textContent = chimeOn ? text.chime_off : text.chime_on;
+    this.setAttribute("aria-pressed", chimeOn ? "true" : "false");
+    if (chimeOn) { chime(1); }
+  });
+  el("board-fullscreen").addEventListener("click", function () {
+    if (document.documentElement.requestFullscreen) {
+      document.documentElement.requestFullscreen().catch(function () {});
+    }
+  });
+  window.addEventListener("online", function () { schedule(0); });
+
+  render();
+  setInterval(tick, 1000);
+  schedule(pollMs);
+}());
