@@ -66,6 +66,7 @@ def _register_feature_blueprints(app: Flask) -> None:
         participants_admin,
         portal,
         registration,
+        runs,
         schedule_outputs,
         schedules,
     )
@@ -74,6 +75,7 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(participants_admin.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(schedule_outputs.bp)
+    app.register_blueprint(runs.bp)
     participant_access.init_app(app)
     app.register_blueprint(portal.bp)
     app.register_blueprint(directory.bp)

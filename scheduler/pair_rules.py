@@ -1,0 +1,281 @@
+"""The organizer's manual edits before publishing: forbid, force or pin a pair, move a meeting.
+
+Pair rules live in the database (:class:`~scheduler.models.PairRule`) and shape
+every later run (:func:`scheduler.problem_builder.build_problem`): a forbidden
+pair is left out, a forced one must meet, a pinned one is locked in place. A move
+edits a finished run's schedule (after a conflict check against the run's own
+problem) and pins the meeting there, so re-running around the pins keeps it.
+Every edit is audited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
+from scheduler.models import (
+    Event,
+    PairRule,
+    PairRuleKind,
+    Participant,
+    ParticipantStatus,
+    RunStatus,
+    ScheduleRun,
+    Slot,
+    Table,
+)
+from scheduler.problem_builder import participant_key, slot_key
+from solver.problem import Meeting, Problem
+from solver.problem_io import problem_from_dict, schedule_from_dict
+from solver.validation import check, objective
+
+
+@dataclass(frozen=True)
+class MoveConflict:
+    """Why a meeting cannot go where the organizer wants it (an English msgid with params)."""
+
+    msgid: str
+    params: dict[str, str]
+
+    @property
+    def message(self) -> str:
+        return self.msgid % self.params
+
+
+def participant_by_code(session: Session, event: Event, code: str) -> Participant:
+    """The approved participant of ``event`` with ``code`` (NotFound otherwise)."""
+    code = code.strip().upper()
+    for participant in session.scalars(
+        select(Participant).where(
+            Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
+        )
+    ):
+        if participant_key(participant).upper() == code:
+            return participant
+    raise NotFound(N_("No approved participant has the code %(code)s."), params={"code": code})
+
+
+def set_rule(
+    session: Session,
+    event: Event,
+    first: Participant,
+    second: Participant,
+    kind: str,
+    *,
+    slot: Slot | None = None,
+    table: Table | None = None,
+    user_id: int | None = None,
+) -> PairRule:
+    """Forbid, force or pin the pair (replacing any earlier rule for it); flushes and audits."""
+    if kind not in set(PairRuleKind):
+        raise ValidationFailed(N_("Unknown rule."), field="kind")
+    if first.id == second.id:
+        raise ValidationFailed(N_("A pair needs two different participants."), field="b")
+    if kind == PairRuleKind.PIN and slot is None:
+        raise ValidationFailed(N_("A pinned meeting needs a slot."), field="slot")
+    a_id, b_id = sorted((first.id, second.id))
+    rule = session.scalar(
+        select(PairRule).where(
+            PairRule.event_id == event.id,
+            PairRule.participant_a_id == a_id,
+            PairRule.participant_b_id == b_id,
+        )
+    )
+    if rule is None:
+        rule = PairRule(event_id=event.id, participant_a_id=a_id, participant_b_id=b_id)
+        session.add(rule)
+    rule.kind = kind
+    rule.slot_id = slot.id if slot is not None and kind == PairRuleKind.PIN else None
+    rule.table_id = table.id if table is not None and kind == PairRuleKind.PIN else None
+    rule.created_by_id = user_id
+    session.flush()
+    audit.record(
+        session,
+        f"pair_rule.{kind}",
+        event_id=event.id,
+        user_id=user_id,
+        target=rule,
+        details={
+            "a": participant_key(first),
+            "b": participant_key(second),
+            "slot": slot_key(slot) if slot is not None else None,
+            "table": table.label if table is not None else None,
+        },
+    )
+    return rule
+
+
+def remove_rule(session: Session, event: Event, rule_id: int, *, user_id: int | None) -> None:
+    """Drop a pair rule (later runs treat the pair as requested, or not, again)."""
+    rule = session.get(PairRule, rule_id)
+    if rule is None or rule.event_id != event.id:
+        raise NotFound(N_("This rule does not exist."))
+    audit.record(
+        session,
+        "pair_rule.remove",
+        event_id=event.id,
+        user_id=user_id,
+        target=rule,
+        details={"kind": rule.kind, "a": rule.participant_a_id, "b": rule.participant_b_id},
+    )
+    session.delete(rule)
+    session.flush()
+
+
+def pin_meeting(
+    session: Session, event: Event, run: ScheduleRun, a: str, b: str, *, user_id: int | None
+) -> PairRule:
+    """Pin the run's meeting of the pair ``a``–``b`` where the run placed it."""
+    meeting = _find(run, a, b)
+    return set_rule(
+        session,
+        event,
+        participant_by_code(session, event, meeting.a),
+        participant_by_code(session, event, meeting.b),
+        PairRuleKind.PIN,
+        slot=_slot(session, event, meeting.slot),
+        table=_table(session, event, meeting.table),
+        user_id=user_id,
+    )
+
+
+def move_conflicts(
+    run: ScheduleRun, a: str, b: str, slot: str, table: str | None
+) -> list[MoveConflict]:
+    """What would break if the meeting ``a``–``b`` moved to ``slot`` at ``table`` (empty: fine)."""
+    problem = problem_from_dict(run.problem)
+    meetings = schedule_from_dict(run.result).meetings if run.result else []
+    current = _find(run, a, b)
+    slots = {s.id for s in problem.slots}
+    tables = {t.id: t for t in problem.tables or ()}
+    if slot not in slots:
+        return [MoveConflict(N_("Unknown slot."), {})]
+    if problem.tables is not None and table not in tables:
+        return [MoveConflict(N_("Unknown table."), {})]
+    moved = dataclasses.replace(current, slot=slot, table=table if tables else None)
+    others = [m for m in meetings if m.key != current.key]
+    conflicts: list[MoveConflict] = []
+    participants = {p.id: p for p in problem.participants}
+    for who in (moved.a, moved.b):
+        person = participants[who]
+        if person.available is not None and slot not in person.available:
+            conflicts.append(
+                MoveConflict(N_("%(who)s is not available in this slot."), {"who": _name(person)})
+            )
+        busy = [m for m in others if m.slot == slot and who in (m.a, m.b)]
+        if len(busy) >= person.parallel:
+            other = busy[0].b if busy[0].a == who else busy[0].a
+            conflicts.append(
+                MoveConflict(
+                    N_("%(who)s already meets %(other)s in this slot."),
+                    {"who": _name(person), "other": _name(participants[other])},
+                )
+            )
+    taken = next((m for m in others if m.slot == slot and m.table == moved.table), None)
+    if tables and taken is not None:
+        conflicts.append(
+            MoveConflict(
+                N_("Table %(table)s is taken by %(a)s–%(b)s in this slot."),
+                {"table": str(table), "a": taken.a, "b": taken.b},
+            )
+        )
+    if conflicts:
+        return conflicts
+    # Everything else the schedule must obey (host tables, pair slots, break caps).
+    return [MoveConflict("%(rule)s", {"rule": text}) for text in check(problem, [*others, moved])]
+
+
+def move_meeting(
+    session: Session,
+    event: Event,
+    run: ScheduleRun,
+    a: str,
+    b: str,
+    slot: str,
+    table: str | None,
+    *,
+    user_id: int | None,
+) -> Meeting:
+    """Move the run's meeting ``a``–``b`` to ``slot``/``table`` and pin it there.
+
+    Raises Conflict naming the first problem when the move would break a rule.
+    The run's objective is recomputed (its bound still holds: a bound is a bound).
+    """
+    if run.status not in (RunStatus.SUCCEEDED, RunStatus.CANCELLED) or not run.result:
+        raise Conflict(N_("Only a finished run with a schedule can be edited."))
+    conflicts = move_conflicts(run, a, b, slot, table)
+    if conflicts:
+        raise Conflict(conflicts[0].msgid, params=conflicts[0].params)
+    current = _find(run, a, b)
+    problem: Problem = problem_from_dict(run.problem)
+    moved = dataclasses.replace(current, slot=slot, table=table if problem.tables else None)
+    result = dict(run.result)
+    meetings = [moved if m.key == current.key else m for m in schedule_from_dict(result).meetings]
+    result["meetings"] = [
+        {"a": m.a, "b": m.b, "slot": m.slot, **({"table": m.table} if m.table else {})}
+        for m in meetings
+    ]
+    result["objective"] = objective(problem, meetings)
+    run.result = result
+    run.objective = result["objective"]
+    run.edited_at = utcnow()
+    session.flush()
+    set_rule(
+        session,
+        event,
+        participant_by_code(session, event, moved.a),
+        participant_by_code(session, event, moved.b),
+        PairRuleKind.PIN,
+        slot=_slot(session, event, slot),
+        table=_table(session, event, moved.table),
+        user_id=user_id,
+    )
+    audit.record(
+        session,
+        "run.move_meeting",
+        event_id=event.id,
+        user_id=user_id,
+        target=run,
+        details={
+            "a": moved.a,
+            "b": moved.b,
+            "from": {"slot": current.slot, "table": current.table},
+            "to": {"slot": moved.slot, "table": moved.table},
+        },
+    )
+    return moved
+
+
+def _find(run: ScheduleRun, a: str, b: str) -> Meeting:
+    key = frozenset((a, b))
+    for meeting in schedule_from_dict(run.result).meetings if run.result else []:
+        if meeting.key == key:
+            return meeting
+    raise NotFound(N_("This run has no meeting of %(a)s and %(b)s."), params={"a": a, "b": b})
+
+
+def _slot(session: Session, event: Event, key: str) -> Slot:
+    slot = session.get(Slot, int(key.removeprefix("s"))) if key[1:].isdigit() else None
+    if slot is None or slot.event_id != event.id:
+        raise NotFound(N_("Unknown slot."))
+    return slot
+
+
+def _table(session: Session, event: Event, label: str | None) -> Table | None:
+    if label is None:
+        return None
+    table = session.scalar(select(Table).where(Table.event_id == event.id, Table.label == label))
+    if table is None:
+        raise NotFound(N_("Unknown table."))
+    return table
+
+
+def _name(participant: object) -> str:
+    return f"{participant.id} {participant.name}".strip()  # type: ignore[attr-defined]

@@ -1,0 +1,327 @@
+"""The scheduling pages: start runs, live status, review, manual edits, publish; roles and CSRF."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler import runs, worker
+from scheduler.db import make_engine, make_session_factory, utcnow
+from scheduler.demo import generate_demo
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    Meeting,
+    PairRule,
+    Participant,
+    RunStatus,
+    ScheduleRun,
+    User,
+)
+from solver.problem_io import problem_from_dict, schedule_from_dict
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
+
+
+@pytest.fixture
+def factory(database_url: str) -> Iterator[sessionmaker]:
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    event = generate_demo(db_session, seed=9, buyers=4, suppliers=14)
+    db_session.commit()
+    return event
+
+
+@pytest.fixture
+def solved(db_session: Session, fair: Event, factory: sessionmaker) -> ScheduleRun:
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 1})
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
+    db_session.expire_all()
+    return db_session.get(ScheduleRun, run.id)
+
+
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    """Pages in English (the msgids), whatever the account's language."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+
+
+def _base(event: Event) -> str:
+    return f"/events/{event.id}/schedule"
+
+
+def test_pages_are_for_organizers_only(
+    client: FlaskClient, auth, fair: Event, staff: User, solved: ScheduleRun
+) -> None:
+    pages = [
+        f"{_base(fair)}/",
+        f"{_base(fair)}/runs/{solved.id}",
+        f"{_base(fair)}/runs/{solved.id}/status.json",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 302 and "/auth/login" in response.location
+    auth.login("staff@example.jp", PASSWORD)
+    for url in pages:
+        assert client.get(url).status_code == 403
+    assert client.post(f"{_base(fair)}/runs", data={"time_limit": 2}).status_code == 403
+    assert client.post(f"{_base(fair)}/runs/{solved.id}/publish").status_code == 403
+
+
+def test_starting_a_run_queues_it_and_never_solves_in_the_request(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    page = client.get(f"{_base(fair)}/")
+    assert page.status_code == 200 and "Run the solver" in page.get_data(as_text=True)
+    response = client.post(
+        f"{_base(fair)}/runs", data={"time_limit": 2, "first_bonus": 16, "max_breaks": 1}
+    )
+    assert response.status_code == 302
+    run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == fair.id))
+    assert response.location.endswith(f"/runs/{run.id}")
+    assert run.status == RunStatus.QUEUED and run.result is None
+    assert run.parameters["meeting_bonus"] == [16, 8, 4, 2] and run.parameters["max_breaks"] == 1
+    assert run.created_by_id == logged_in.id
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Waiting for the solver worker" in page and 'id="progress-chart"' in page
+
+
+def test_a_bad_time_limit_is_shown_on_the_form(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    response = client.post(f"{_base(fair)}/runs", data={"time_limit": 0})
+    assert response.status_code == 400
+    assert "Please correct the highlighted fields" in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
+
+
+def test_status_json_reports_progress_and_fails_runs_that_lost_their_worker(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session, factory
+) -> None:
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 2})
+    db_session.commit()
+    runs.claim_next_run(factory, "gone:1")
+    with factory() as session, session.begin():
+        lost = session.get(ScheduleRun, run.id)
+        lost.heartbeat_at = utcnow() - runs.STALE_AFTER - timedelta(seconds=1)
+        lost.progress = [[0.5, 10, 40], [1.0, 20, 30]]
+    body = client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()
+    assert body["status"] == RunStatus.FAILED and body["finished"]
+    assert body["progress"] == [[0.5, 10, 40], [1.0, 20, 30]]
+    assert body["objective"] == 20 and body["bound"] == 30
+    assert "worker" in body["error"]
+
+
+def test_the_review_shows_headline_participants_and_the_distribution_chart(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun
+) -> None:
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    schedule = schedule_from_dict(solved.result)
+    problem = problem_from_dict(solved.problem)
+    assert "meetings scheduled" in page and f">{len(schedule.meetings)}<" in page
+    assert "requests fulfilled" in page and "mutual pairs met" in page
+    assert "of the best possible" in page
+    assert '<svg class="histogram"' in page and "<rect" in page
+    for participant in problem.participants:
+        assert f'id="participant-{participant.id}"' in page
+    assert "Publish this schedule" in page and "Move a meeting" in page
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert f'id="run-{solved.id}"' in history and f"{solved.objective}" in history
+
+
+class _Inbox(Message):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list = []
+
+    def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
+        self.messages.append(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_publishing_from_the_page_emails_participants_once(
+    app: Flask, client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    try:
+        response = client.post(f"{_base(fair)}/runs/{solved.id}/publish", follow_redirects=True)
+        page = response.get_data(as_text=True)
+        assert "Schedule version 1 is published" in page and "were e-mailed" in page
+        sent = len(inbox.messages)
+        assert sent > 0
+        body = inbox.messages[0].get_payload(decode=True).decode()
+        token = re.search(r"/p/([\w-]+)/schedule", body).group(1)
+        assert db_session.scalar(select(Participant).where(Participant.access_token == token))
+        again = client.post(f"{_base(fair)}/runs/{solved.id}/publish", follow_redirects=True)
+        assert "already published" in again.get_data(as_text=True)
+        assert len(inbox.messages) == sent, "publishing the same run again e-mails nobody"
+    finally:
+        controller.stop()
+    db_session.expire_all()
+    assert db_session.get(Event, fair.id).published_version == 1
+
+
+def test_a_mail_failure_is_shown_and_the_publication_stands(
+    app: Flask, client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    page = client.post(f"{_base(fair)}/runs/{solved.id}/publish", follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert "Schedule version 1 is published" in page and "failed" in page
+    db_session.expire_all()
+    assert db_session.get(Event, fair.id).published_version == 1
+    assert db_session.scalar(select(func.count(Meeting.id))) > 0
+
+
+def test_move_is_checked_live_then_applied_pinned_and_audited(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    meetings = schedule_from_dict(solved.result).meetings
+    first, other = meetings[0], next(m for m in meetings[1:] if m.slot != meetings[0].slot)
+    url = f"{_base(fair)}/runs/{solved.id}/check-move"
+    # Into the slot and table of another meeting: the table is taken.
+    clash = client.get(
+        url, query_string={"a": first.a, "b": first.b, "slot": other.slot, "table": other.table}
+    ).get_json()
+    assert not clash["ok"] and any("taken" in text for text in clash["conflicts"])
+    problem = problem_from_dict(solved.problem)
+    free = None
+    for slot in problem.slots:
+        for table in problem.tables:
+            answer = client.get(
+                url, query_string={"a": first.a, "b": first.b, "slot": slot.id, "table": table.id}
+            ).get_json()
+            if answer["ok"] and (slot.id, table.id) != (first.slot, first.table):
+                free = (slot.id, table.id)
+                break
+        if free:
+            break
+    assert free is not None
+    response = client.post(
+        f"{_base(fair)}/runs/{solved.id}/move",
+        data={"a": first.a, "b": first.b, "slot": free[0], "table": free[1]},
+    )
+    assert response.status_code == 302
+    db_session.expire_all()
+    edited = db_session.get(ScheduleRun, solved.id)
+    moved = next(m for m in schedule_from_dict(edited.result).meetings if m.key == first.key)
+    assert (moved.slot, moved.table) == free and edited.edited_at is not None
+    rule = db_session.scalar(select(PairRule))
+    assert rule.kind == "pin" and f"s{rule.slot_id}" == free[0]
+    actions = db_session.scalars(select(AuditEntry.action)).all()
+    assert "run.move_meeting" in actions and "pair_rule.pin" in actions
+    # The next run keeps the pinned meeting where the organizer put it.
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 2})
+    latest = db_session.scalar(select(ScheduleRun).order_by(ScheduleRun.id.desc()))
+    locked = problem_from_dict(latest.problem).locked
+    assert [(m.slot, m.table) for m in locked] == [free]
+
+
+def test_forbidding_a_pair_removes_it_from_the_next_run(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    pair = problem_from_dict(solved.problem).pairs[0]
+    response = client.post(
+        f"{_base(fair)}/rules", data={"a": pair.a, "b": pair.b.lower(), "kind": "forbid"}
+    )
+    assert response.status_code == 302
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 2})
+    latest = db_session.scalar(select(ScheduleRun).order_by(ScheduleRun.id.desc()))
+    assert pair.key not in {p.key for p in problem_from_dict(latest.problem).pairs}
+    rule = db_session.scalar(select(PairRule))
+    assert "never" in client.get(f"{_base(fair)}/").get_data(as_text=True)
+    client.post(f"{_base(fair)}/rules/{rule.id}/delete")
+    assert db_session.scalar(select(func.count(PairRule.id))) == 0
+
+
+def test_unknown_codes_in_a_rule_are_reported(
+    client: FlaskClient, logged_in: User, fair: Event, db_session
+) -> None:
+    page = client.post(
+        f"{_base(fair)}/rules",
+        data={"a": "B001", "b": "Z999", "kind": "force"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Z999" in page
+    assert db_session.scalar(select(func.count(PairRule.id))) == 0
+
+
+def test_actions_need_the_csrf_token(
+    csrf_app: Flask, fair: Event, organizer: User, db_session: Session, solved: ScheduleRun
+) -> None:
+    client = csrf_app.test_client()
+    login_page = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post(
+        "/auth/login",
+        data={"email": "org@example.jp", "password": PASSWORD, "csrf_token": token},
+    )
+    before = db_session.scalar(select(func.count(ScheduleRun.id)))
+    assert client.post(f"{_base(fair)}/runs", data={"time_limit": 2}).status_code == 400
+    assert client.post(f"{_base(fair)}/runs/{solved.id}/publish").status_code == 400
+    assert client.post(f"{_base(fair)}/runs/{solved.id}/cancel").status_code == 400
+    assert db_session.scalar(select(func.count(ScheduleRun.id))) == before
+    assert db_session.get(Event, fair.id).published_version == 0
+    page = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(f"{_base(fair)}/runs", data={"time_limit": 2, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_the_site_answers_while_the_embedded_worker_solves(
+    client: FlaskClient, logged_in: User, fair: Event, database_url: str, factory, db_session
+) -> None:
+    """Responsiveness: pages return while a run executes in the worker process."""
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 3})
+    run = db_session.scalar(select(ScheduleRun))
+    process = worker.start_embedded_worker(database_url, threads=1)
+    try:
+        status = runs.wait_for(
+            factory, run.id, frozenset({RunStatus.RUNNING, *runs.FINISHED}), timeout=60
+        )
+        assert status == RunStatus.RUNNING
+        for url in (f"{_base(fair)}/", f"{_base(fair)}/runs/{run.id}", f"/events/{fair.id}"):
+            assert client.get(url).status_code == 200
+        body = client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()
+        assert body["status"] == RunStatus.RUNNING, "the page answered during the solve"
+        assert runs.wait_for(factory, run.id, runs.FINISHED, timeout=60) == RunStatus.SUCCEEDED
+    finally:
+        process.terminate()
+        process.join(10)
+
+
+def test_cancel_from_the_page(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 60})
+    run = db_session.scalar(select(ScheduleRun))
+    response = client.post(f"{_base(fair)}/runs/{run.id}/cancel", follow_redirects=True)
+    assert "best schedule" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(ScheduleRun, run.id).status == RunStatus.CANCELLED

@@ -1,0 +1,416 @@
+"""Scheduling from the web: start solver runs, watch them, review, edit, publish.
+
+Runs never execute inside a request: a view queues one (and, with ``REDIS_URL``,
+puts it on the Redis queue) and the worker does the rest; the run page polls
+:func:`status` for live progress.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from scheduler import event_setup, notifications, pair_rules, publishing, run_review, runs
+from scheduler.db import utcnow
+from scheduler.errors import DomainError, ValidationFailed
+from scheduler.models import Event, PairRule, PairRuleKind, RunStatus, ScheduleRun
+from scheduler.problem_builder import DEFAULT_PARAMETERS
+from web.auth import organizer_required
+from web.database import get_session
+from web.events import _field_error
+from web.i18n import translate_error
+
+bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
+
+REASON_LABELS = {
+    "declined": lazy_gettext("declined"),
+    "no_common_slot": lazy_gettext("no slot both can make"),
+    "at_maximum": lazy_gettext("at the meeting maximum"),
+    "out_competed": lazy_gettext("other meetings scored higher"),
+    "no_table": lazy_gettext("no free table"),
+}
+STATUS_LABELS = {
+    RunStatus.QUEUED: lazy_gettext("Waiting for the worker"),
+    RunStatus.RUNNING: lazy_gettext("Running"),
+    RunStatus.SUCCEEDED: lazy_gettext("Finished"),
+    RunStatus.FAILED: lazy_gettext("Failed"),
+    RunStatus.CANCELLED: lazy_gettext("Stopped (best schedule kept)"),
+}
+
+
+class RunForm(FlaskForm):
+    time_limit = IntegerField(
+        lazy_gettext("Time limit (seconds)"),
+        default=DEFAULT_PARAMETERS["time_limit"],
+        validators=[DataRequired(), NumberRange(min=runs.MIN_TIME_LIMIT, max=runs.MAX_TIME_LIMIT)],
+    )
+    first_bonus = IntegerField(
+        lazy_gettext("Value of each participant's first meeting"),
+        default=DEFAULT_PARAMETERS["meeting_bonus"][0],
+        validators=[Optional(), NumberRange(min=0, max=1000)],
+    )
+    break_penalty = IntegerField(
+        lazy_gettext("Cost of a wait between two meetings"),
+        default=DEFAULT_PARAMETERS["break_penalty"],
+        validators=[Optional(), NumberRange(min=0, max=1000)],
+    )
+    max_breaks = IntegerField(
+        lazy_gettext("Most waits per participant (empty: no cap)"),
+        validators=[Optional(), NumberRange(min=0, max=50)],
+    )
+
+    def parameters(self) -> dict[str, Any]:
+        first = self.first_bonus.data
+        bonus = list(DEFAULT_PARAMETERS["meeting_bonus"])
+        if first is not None:
+            # Keep the documented shape (halving), which the solver requires non-increasing.
+            bonus = [first, first // 2, first // 4, first // 8]
+        return {
+            "time_limit": self.time_limit.data,
+            "meeting_bonus": bonus,
+            "break_penalty": self.break_penalty.data
+            if self.break_penalty.data is not None
+            else DEFAULT_PARAMETERS["break_penalty"],
+            "max_breaks": self.max_breaks.data,
+        }
+
+
+class RuleForm(FlaskForm):
+    a = StringField(lazy_gettext("Participant code"), validators=[DataRequired(), Length(max=20)])
+    b = StringField(lazy_gettext("Counterpart code"), validators=[DataRequired(), Length(max=20)])
+    kind = SelectField(
+        lazy_gettext("Rule"),
+        choices=[
+            SelectChoice(PairRuleKind.FORBID.value, lazy_gettext("Never schedule this pair")),
+            SelectChoice(PairRuleKind.FORCE.value, lazy_gettext("Always schedule this pair")),
+        ],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button: only its CSRF token."""
+
+
+class MoveForm(FlaskForm):
+    a = StringField(validators=[DataRequired()])
+    b = StringField(validators=[DataRequired()])
+    slot = StringField(validators=[DataRequired()])
+    table = StringField(validators=[Optional()])
+
+
+def _event(event_id: int) -> Event:
+    return event_setup.get_event(get_session(), event_id)
+
+
+@bp.get("/")
+@organizer_required
+def index(event_id: int):  # type: ignore[no-untyped-def]
+    return _index_page(_event(event_id), RunForm())
+
+
+def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[no-untyped-def]
+    session = get_session()
+    history = session.scalars(
+        select(ScheduleRun).where(ScheduleRun.event_id == event.id).order_by(ScheduleRun.id.desc())
+    ).all()
+    rules = session.scalars(
+        select(PairRule).where(PairRule.event_id == event.id).order_by(PairRule.id)
+    ).all()
+    return render_template(
+        "runs/index.html",
+        event=event,
+        form=form,
+        rule_form=RuleForm(formdata=None),
+        action=ActionForm(formdata=None),
+        runs=[(run, run_review.summarize(run)) for run in history],
+        rules=rules,
+        status_labels=STATUS_LABELS,
+    ), code
+
+
+@bp.post("/runs")
+@organizer_required
+def start(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    form = RunForm()
+    if form.validate_on_submit():
+        try:
+            run = runs.create_run(
+                session, event, parameters=form.parameters(), user_id=current_user.id
+            )
+        except ValidationFailed as error:
+            _field_error(form, error)
+        else:
+            session.commit()
+            _enqueue(run)
+            return redirect(url_for("runs.show", event_id=event.id, run_id=run.id))
+    return _index_page(event, form, 400)
+
+
+def _enqueue(run: ScheduleRun) -> None:
+    """Put the run on Redis when scaled out; the embedded worker finds it in the database."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        return
+    from scheduler.worker import enqueue_run
+
+    try:
+        enqueue_run(run.id, redis_url, time_limit=float(run.parameters["time_limit"]))
+    except Exception:  # Redis down: say so, the run stays queued for a polling worker
+        current_app.logger.exception("cannot queue run %s on Redis", run.id)
+        flash(
+            _("The job queue cannot be reached: the run waits until a worker picks it up."), "error"
+        )
+
+
+@bp.get("/runs/<int:run_id>")
+@organizer_required
+def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    review = run_review.review(session, event, run)
+    return render_template(
+        "runs/show.html",
+        event=event,
+        run=run,
+        review=review,
+        action=ActionForm(),
+        status=_status_payload(run),
+        status_labels=STATUS_LABELS,
+        reason_labels=REASON_LABELS,
+        finished=run.status in runs.FINISHED,
+        publishable=run.status in publishing.PUBLISHABLE and review is not None,
+        slot_choices=(review.slots if review else []),
+        table_ids=[t for t, _n in review.tables] if review else [],
+    )
+
+
+@bp.get("/runs/<int:run_id>/status.json")
+@organizer_required
+def status(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    if runs.fail_stale_runs(session):
+        session.commit()
+    run = runs.get_run(session, event, run_id)
+    session.refresh(run)
+    return jsonify(_status_payload(run))
+
+
+def _status_payload(run: ScheduleRun) -> dict[str, Any]:
+    if run.started_at is None:
+        elapsed = 0.0
+    else:
+        elapsed = ((run.finished_at or utcnow()) - run.started_at).total_seconds()
+    best = run.progress[-1] if run.progress else None
+    return {
+        "status": run.status,
+        "label": str(STATUS_LABELS[RunStatus(run.status)]),
+        "finished": run.status in runs.FINISHED,
+        "cancel_requested": run.cancel_requested_at is not None,
+        "elapsed": round(elapsed, 1),
+        "time_limit": run.parameters.get("time_limit"),
+        "progress": run.progress,
+        "objective": run.objective if run.objective is not None else (best[1] if best else None),
+        "bound": run.bound if run.bound is not None else (best[2] if best else None),
+        "error": run.error,
+    }
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+@organizer_required
+def cancel(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    if ActionForm().validate_on_submit():
+        runs.request_cancel(session, runs.get_run(session, event, run_id), user_id=current_user.id)
+        session.commit()
+        flash(_("Stopping the run: the best schedule found so far is kept."), "info")
+    return redirect(url_for("runs.show", event_id=event.id, run_id=run_id))
+
+
+@bp.post("/runs/<int:run_id>/publish")
+@organizer_required
+def publish(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("runs.show", event_id=event.id, run_id=run_id))
+    run = runs.get_run(session, event, run_id)
+    outcome = publishing.publish_run(session, event, run, user_id=current_user.id)
+    session.commit()
+    if not outcome.changed:
+        flash(_("This schedule is already published: nothing changed."), "info")
+        return redirect(url_for("runs.index", event_id=event.id))
+    flash(
+        _(
+            "Schedule version %(v)s is published: %(new)s new, %(moved)s moved, "
+            "%(cancelled)s cancelled meetings.",
+            v=outcome.version,
+            new=outcome.inserted,
+            moved=outcome.moved,
+            cancelled=outcome.cancelled,
+        ),
+        "success",
+    )
+    _notify(event, outcome)
+    return redirect(url_for("runs.index", event_id=event.id))
+
+
+def _notify(event: Event, outcome: publishing.PublishOutcome) -> None:
+    """E-mail the participants whose schedule changed; report, never undo, failures."""
+    settings = notifications.MailSettings.from_config(current_app.config)
+    if settings is None:
+        flash(
+            _("No mail server is configured (MAIL_SERVER): participants were not e-mailed."),
+            "warning",
+        )
+        return
+    notices, unreachable = notifications.schedule_notices(
+        get_session(),
+        event,
+        outcome.notify,
+        link_for=lambda p: url_for("schedules.page", token=p.access_token, _external=True),
+        first=outcome.first,
+    )
+    failures = notifications.send_notices(notices, settings)
+    sent = len(notices) - len(failures)
+    flash(
+        ngettext("%(num)s participant was e-mailed.", "%(num)s participants were e-mailed.", sent),
+        "info",
+    )
+    if failures:
+        flash(
+            _(
+                "E-mail to %(n)s participants failed (%(error)s); "
+                "their schedule pages are up to date anyway.",
+                n=len(failures),
+                error=failures[0].error,
+            ),
+            "error",
+        )
+    if unreachable:
+        flash(
+            _(
+                "No e-mail address for: %(names)s.",
+                names=", ".join(p.display_name for p in unreachable),
+            ),
+            "warning",
+        )
+
+
+# --------------------------------------------------------------------------- manual edits
+
+
+@bp.post("/rules")
+@organizer_required
+def add_rule(event_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    form = RuleForm()
+    if form.validate_on_submit():
+        try:
+            first = pair_rules.participant_by_code(session, event, form.a.data or "")
+            second = pair_rules.participant_by_code(session, event, form.b.data or "")
+            pair_rules.set_rule(
+                session, event, first, second, form.kind.data, user_id=current_user.id
+            )
+        except DomainError as error:
+            flash(translate_error(error), "error")
+        else:
+            session.commit()
+            flash(_("The rule applies to the next run."), "success")
+    else:
+        for errors in form.errors.values():
+            flash(", ".join(str(e) for e in errors), "error")
+    return redirect(url_for("runs.index", event_id=event.id) + "#rules")
+
+
+@bp.post("/rules/<int:rule_id>/delete")
+@organizer_required
+def remove_rule(event_id: int, rule_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    if ActionForm().validate_on_submit():
+        pair_rules.remove_rule(session, event, rule_id, user_id=current_user.id)
+        session.commit()
+        flash(_("The rule was removed."), "info")
+    return redirect(url_for("runs.index", event_id=event.id) + "#rules")
+
+
+@bp.post("/runs/<int:run_id>/pin")
+@organizer_required
+def pin(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    if ActionForm().validate_on_submit():
+        pair_rules.pin_meeting(
+            session, event, run, request.form["a"], request.form["b"], user_id=current_user.id
+        )
+        session.commit()
+        flash(_("Pinned: the next run keeps this meeting where it is."), "success")
+    return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+
+
+@bp.post("/runs/<int:run_id>/move")
+@organizer_required
+def move(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        pair_rules.move_meeting(
+            session,
+            event,
+            run,
+            form.a.data,
+            form.b.data,
+            form.slot.data,
+            form.table.data or None,
+            user_id=current_user.id,
+        )
+        session.commit()
+        flash(_("The meeting was moved and pinned there."), "success")
+    return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+
+
+@bp.get("/runs/<int:run_id>/check-move")
+@organizer_required
+def check_move(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    """Live conflict check of a move: participants double-booked, table taken, availability."""
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    args = request.args
+    try:
+        conflicts = pair_rules.move_conflicts(
+            run,
+            args.get("a", ""),
+            args.get("b", ""),
+            args.get("slot", ""),
+            args.get("table") or None,
+        )
+    except DomainError as error:
+        return jsonify({"ok": False, "conflicts": [translate_error(error)]})
+    return jsonify({"ok": not conflicts, "conflicts": [_(c.msgid, **c.params) for c in conflicts]})
