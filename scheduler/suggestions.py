@@ -305,11 +305,11 @@ def conversion_report(session: Session, event: Event) -> list[RoleConversion]:
     """Suggestions shown and requests that followed, per viewer role (buyers, suppliers)."""
     report = {role: RoleConversion(role) for role in (ParticipantRole.BUYER,
                                                        ParticipantRole.SUPPLIER)}
-    roles = dict(
-        session.execute(
+    roles: dict[int, str] = {
+        pid: role for pid, role in session.execute(
             select(Participant.id, Participant.role).where(Participant.event_id == event.id)
-        ).tuples().all()
-    )
+        )
+    }
     interests = {
         (i.from_participant_id, i.to_participant_id): i
         for i in session.scalars(select(Interest).where(Interest.event_id == event.id))
