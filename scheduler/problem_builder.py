@@ -23,7 +23,6 @@ from scheduler.errors import ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Event,
-    Interest,
     Meeting,
     MeetingStatus,
     PairRule,
@@ -34,6 +33,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.preferences import requested_pairs
 from solver import problem as sp
 
 # Defaults of the run parameters (documented on the run form):
@@ -129,10 +129,13 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
     )
 
     weights: dict[frozenset[int], int] = {}
-    for a_id, b_id, weight in _requested_pairs(session, event):
-        if a_id in by_id and b_id in by_id:
-            weights[frozenset((a_id, b_id))] = weight
     must: set[frozenset[int]] = set()
+    for preference in requested_pairs(session, event):
+        if preference.a in by_id and preference.b in by_id:
+            pair = frozenset((preference.a, preference.b))
+            weights[pair] = preference.weight
+            if preference.must:
+                must.add(pair)
     locked: list[sp.Meeting] = []
     for rule in session.scalars(select(PairRule).where(PairRule.event_id == event.id)):
         pair = frozenset((rule.participant_a_id, rule.participant_b_id))
@@ -246,27 +249,3 @@ def _parse_now(value: object) -> datetime:
             raise ValidationFailed(N_("The time 'now' of a repair run needs a time zone."))
         return moment
     return utcnow()
-
-
-def _requested_pairs(session: Session, event: Event) -> list[tuple[int, int, int]]:
-    """(a id, b id, weight) of every pair someone asked for and nobody declined.
-
-    Mutual interest scores more than one-sided: the sum of both levels, plus the
-    smaller of the two (zero when one side is silent).
-    """
-    levels: dict[tuple[int, int], Interest] = {
-        (i.from_participant_id, i.to_participant_id): i
-        for i in session.scalars(select(Interest).where(Interest.event_id == event.id))
-    }
-    pairs: list[tuple[int, int, int]] = []
-    for (a, b), interest in levels.items():
-        back = levels.get((b, a))
-        if back is not None and a > b:
-            continue  # counted from the other direction
-        if interest.declined or (back is not None and back.declined):
-            continue
-        mine, theirs = interest.level, back.level if back is not None else 0
-        if mine + theirs == 0:
-            continue
-        pairs.append((a, b, mine + theirs + min(mine, theirs)))
-    return pairs

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Event, Interest, Participant, ScheduleRun
+from scheduler.models import Event, Participant, ScheduleRun
+from scheduler.preferences import requested_pairs
 from scheduler.problem_builder import participant_key
 from solver.problem_io import problem_from_dict, schedule_from_dict
 
@@ -152,18 +153,9 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
 
 
 def _mutual_pairs(session: Session, event: Event) -> set[frozenset[str]]:
-    """Pairs (by participant key) where both sides asked to meet and neither declined."""
+    """Pairs (by participant key) where both sides want to meet (and neither declined)."""
     keys = {
         p.id: participant_key(p)
         for p in session.scalars(select(Participant).where(Participant.event_id == event.id))
     }
-    wanted = {
-        (i.from_participant_id, i.to_participant_id)
-        for i in session.scalars(select(Interest).where(Interest.event_id == event.id))
-        if i.level > 0 and not i.declined
-    }
-    return {
-        frozenset((keys[a], keys[b]))
-        for a, b in wanted
-        if (b, a) in wanted and a in keys and b in keys
-    }
+    return {frozenset((keys[p.a], keys[p.b])) for p in requested_pairs(session, event) if p.mutual}
