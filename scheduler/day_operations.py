@@ -655,6 +655,14 @@ class _ChangeSet:
         for participant_id, before in self.participants.items():
             participant = session.get(Participant, participant_id)
             assert participant is not None
+            if before["day_status"] != participant.day_status:
+                lines.append(
+                    {
+                        "pair": _name(participant),
+                        "before": before["day_status"],
+                        "after": participant.day_status,
+                    }
+                )
             undo_participants.append(
                 {"id": participant_id, "before": before, "after": _participant_state(participant)}
             )

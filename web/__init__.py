@@ -69,12 +69,14 @@ def _register_feature_blueprints(app: Flask) -> None:
         runs,
         schedule_outputs,
         schedules,
+        staff,
     )
 
     app.register_blueprint(events.bp)
     app.register_blueprint(participants_admin.bp)
     app.register_blueprint(schedules.bp)
     app.register_blueprint(schedule_outputs.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(runs.bp)
     participant_access.init_app(app)
     app.register_blueprint(portal.bp)

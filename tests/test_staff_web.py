@@ -1,0 +1,323 @@
+"""The staff console through the web: staff-only, CSRF-protected, and each flow end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import AuditEntry, DayStatus, Event, Meeting, MeetingStatus, Participant, User
+from tests.conftest import PASSWORD, AuthActions
+from tests.day_fair import Clock, meeting, participant, slot, table
+from tests.published_fair import published_fair
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return published_fair(db_session)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(monkeypatch)
+    monkeypatch.setattr("web.staff.utcnow", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def as_staff(client: FlaskClient, auth: AuthActions, staff: User) -> User:
+    response = auth.login("staff@example.jp")
+    assert response.status_code == 302
+    # The pages are read in English (the msgids); the Japanese catalog follows later.
+    client.post("/language", data={"lang": "en"})
+    return staff
+
+
+def _day(event: Event, path: str = "/") -> str:
+    return f"/events/{event.id}/day{path}"
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- access
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/"),
+        ("get", "/scan?code=B001"),
+        ("get", "/log"),
+        ("get", "/walk-in"),
+        ("get", "/meetings"),
+        ("get", "/meetings/check?op=cancel&meeting=1"),
+        ("post", "/undo"),
+        ("post", "/meetings/change"),
+    ],
+)
+def test_only_logged_in_staff_may_use_the_console(
+    client: FlaskClient, fair: Event, method: str, path: str
+) -> None:
+    response = getattr(client, method)(_day(fair, path))
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_the_event_pages_link_to_the_day_console(
+    client: FlaskClient, fair: Event, as_staff: User
+) -> None:
+    assert f'href="/events/{fair.id}/day/"' in _text(client.get(f"/events/{fair.id}"))
+
+
+def test_posts_need_the_csrf_token(csrf_app: Flask, db_session: Session, staff: User) -> None:
+    event = published_fair(db_session)
+    s001 = participant(db_session, event, "S001")
+    client = csrf_app.test_client()
+    login_page = _text(client.get("/auth/login"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    token = token or re.search(r'name="csrf_token" value="([^"]+)"', login_page)
+    assert token is not None
+    client.post(
+        "/auth/login",
+        data={"email": "staff@example.jp", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    url = _day(event, f"/participants/{s001.id}/status")
+    refused = client.post(url, data={"status": "no_show"})
+    assert refused.status_code == 400
+    db_session.expire_all()
+    assert participant(db_session, event, "S001").day_status == DayStatus.EXPECTED
+
+    card = _text(client.get(_day(event, f"/participants/{s001.id}")))
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', card)
+    assert form_token is not None
+    accepted = client.post(url, data={"status": "no_show", "csrf_token": form_token.group(1)})
+    assert accepted.status_code == 302
+    db_session.expire_all()
+    assert participant(db_session, event, "S001").day_status == DayStatus.NO_SHOW
+
+
+# --------------------------------------------------------------------------- reception
+
+
+def test_search_by_kana_and_scan_of_a_schedule_link(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User
+) -> None:
+    page = _text(client.get(_day(fair, "/?q=こうよう")))
+    assert "光洋医科工業株式会社" in page and "B002" in page
+    s003 = participant(db_session, fair, "S003")
+    link = f"http://localhost/p/{s003.access_token}/schedule"
+    response = client.get(_day(fair, "/scan"), query_string={"code": link})
+    assert response.headers["Location"].endswith(f"/day/participants/{s003.id}")
+    unknown = client.get(_day(fair, "/scan?code=ZZ9"), follow_redirects=True)
+    assert "No participant has the code “ZZ9”" in _text(unknown)
+
+
+def test_check_in_one_person_then_the_rest(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    b002 = participant(db_session, fair, "B002")
+    first = b002.attendances[0]
+    url = _day(fair, f"/participants/{b002.id}/check-in")
+    client.post(url, data={"person_id": first.person_id})
+    page = _text(client.get(_day(fair, f"/participants/{b002.id}")))
+    assert "✓ 09:00" in page and "Check in everyone" in page
+    client.post(url)
+    db_session.expire_all()
+    b002 = participant(db_session, fair, "B002")
+    assert b002.day_status == DayStatus.CHECKED_IN
+    assert all(a.checked_in_at is not None for a in b002.attendances)
+
+
+def test_no_show_shows_the_counterparts_with_a_gap(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    clock.set(10, 45)
+    s001 = participant(db_session, fair, "S001")
+    response = client.post(
+        _day(fair, f"/participants/{s001.id}/status"),
+        data={"status": "no_show", "reason": "連絡なし"},
+    )
+    assert "change=" in response.headers["Location"]
+    page = _text(client.get(response.headers["Location"]))
+    assert "These counterparts now have a gap" in page
+    gaps = page.split('data-test="gaps"')[1].split("</section>")[0]
+    assert "B002" in gaps and "B003" in gaps and "B001" not in gaps  # 10:00 was already over
+    assert "Find a replacement" in gaps
+
+
+def test_late_arrival_typed_as_a_local_time(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    s003 = participant(db_session, fair, "S003")
+    client.post(
+        _day(fair, f"/participants/{s003.id}/status"), data={"status": "late", "at": "11:00"}
+    )
+    db_session.expire_all()
+    s003 = participant(db_session, fair, "S003")
+    assert s003.day_status == DayStatus.LATE
+    assert fair.local(s003.available_from).strftime("%H:%M") == "11:00"
+
+
+# --------------------------------------------------------------------------- walk-in
+
+
+def test_walk_in_registration_then_an_offered_meeting(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    clock.set(12, 30)
+    response = client.post(
+        _day(fair, "/walk-in"),
+        data={"company": "株式会社 飛込精機", "role": "supplier", "contact_name": "飛込 一郎"},
+    )
+    assert response.status_code == 302 and "/offers" in response.headers["Location"]
+    offers = _text(client.get(response.headers["Location"]))
+    walk_in = participant(db_session, fair, "S009")
+    assert walk_in.registered_via == "walkin"
+    form = re.search(
+        r'<form method="post" action="[^"]+/meetings/change">(.*?)</form>', offers, re.S
+    )
+    assert form is not None
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.group(1)))
+    confirm = client.post(_day(fair, "/meetings/change"), data=fields)
+    page = _text(confirm)
+    assert "Add this meeting?" in page and "S009" in page.split('data-test="affected"')[1]
+    done = client.post(_day(fair, "/meetings/change"), data={**fields, "confirm": "1"})
+    assert done.status_code == 302
+    added = db_session.scalar(select(Meeting).where(Meeting.participant_b_id == walk_in.id))
+    assert added is not None and added.source == "walkin" and added.status == "planned"
+
+
+def test_walk_in_form_shows_what_is_missing(
+    client: FlaskClient, fair: Event, as_staff: User
+) -> None:
+    page = _text(client.post(_day(fair, "/walk-in"), data={"company": "", "role": "buyer"}))
+    assert "Please correct the highlighted fields." in page
+
+
+# --------------------------------------------------------------------------- meeting changes
+
+
+def test_move_goes_through_a_confirmation_listing_who_is_affected(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    data = {
+        "op": "move",
+        "meeting": item.id,
+        "version": item.version,
+        "slot": slot(db_session, fair, "15:00").id,
+        "table": item.table_id,
+        "reason": "先方の希望",
+    }
+    page = _text(client.post(_day(fair, "/meetings/change"), data=data))
+    affected = page.split('data-test="affected"')[1].split("</ul>")[0]
+    assert "B003" in affected and "S002" in affected
+    db_session.expire_all()
+    assert meeting(db_session, fair, "B003", "S002").version == 0  # nothing written yet
+    client.post(_day(fair, "/meetings/change"), data={**data, "confirm": "1"})
+    db_session.expire_all()
+    moved = meeting(db_session, fair, "B003", "S002")
+    assert moved.slot.label == "15:00" and moved.version == 1
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "day.meeting_move"))
+    assert entry is not None and entry.user_id == as_staff.id and entry.reason == "先方の希望"
+
+
+def test_a_stale_version_says_so_and_shows_the_fresh_state(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    item.table_id = table(db_session, fair, "A04").id  # a colleague moved it a moment ago
+    item.version = 1
+    db_session.commit()
+    response = client.post(
+        _day(fair, "/meetings/change"),
+        data={"op": "cancel", "meeting": item.id, "version": 0, "confirm": "1"},
+        follow_redirects=True,
+    )
+    page = _text(response)
+    assert "Someone else changed this meeting a moment ago" in page
+    state = page.split('data-test="meeting-state"')[1].split("</section>")[0]
+    assert "A04" in state and "Version 1" in state
+    db_session.expire_all()
+    assert meeting(db_session, fair, "B003", "S002").status == MeetingStatus.PLANNED
+
+
+def test_a_refused_change_lists_every_problem(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    data = {
+        "op": "move",
+        "meeting": item.id,
+        "version": 0,
+        "slot": slot(db_session, fair, "10:30").id,
+        "table": table(db_session, fair, "A01").id,
+    }
+    page = _text(client.post(_day(fair, "/meetings/change"), data=data))
+    problems = page.split('data-test="problems"')[1]
+    assert "already has a meeting at 10:30" in problems and "own table of B001" in problems
+    assert 'data-test="confirm"' not in page
+
+
+def test_live_check_answers_in_json(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    free = client.get(
+        _day(fair, "/meetings/check"),
+        query_string={"op": "move", "meeting": item.id, "slot": slot(db_session, fair, "15:00").id},
+    ).get_json()
+    assert free["ok"] is True and {a["code"] for a in free["affected"]} == {"B003", "S002"}
+    taken = client.get(
+        _day(fair, "/meetings/check"),
+        query_string={"op": "move", "meeting": item.id, "table": table(db_session, fair, "A01").id},
+    ).get_json()
+    assert taken["ok"] is False and "own table of B001" in taken["problems"][0]
+
+
+def test_swap_and_undo_through_the_pages(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    first = meeting(db_session, fair, "B001", "S005")  # 11:30
+    second = meeting(db_session, fair, "B001", "S007")  # 13:30
+    page = _text(client.get(_day(fair, f"/meetings/{first.id}")))
+    assert f'value="{second.id}"' in page  # offered as a swap partner
+    client.post(
+        _day(fair, "/meetings/change"),
+        data={
+            "op": "swap",
+            "meeting": first.id,
+            "version": 0,
+            "other": second.id,
+            "other_version": 0,
+            "confirm": "1",
+        },
+    )
+    db_session.expire_all()
+    assert meeting(db_session, fair, "B001", "S005").slot.label == "13:30"
+    home = _text(client.get(_day(fair)))
+    assert 'data-test="undo"' in home and "Meetings swapped" in home
+    client.post(_day(fair, "/undo"))
+    db_session.expire_all()
+    assert meeting(db_session, fair, "B001", "S005").slot.label == "11:30"
+    log = _text(client.get(_day(fair, "/log")))
+    assert "Undo" in log and "Meetings swapped" in log and "undone" in log
+    assert as_staff.name in log
+
+
+def test_the_meetings_of_a_slot_and_the_pages_render(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    page = _text(client.get(_day(fair, "/meetings")))
+    assert "B001" in page and "A01" in page  # 10:00, the next slot at 09:00
+    s001 = participant(db_session, fair, "S001")
+    assert "Meetings of the day" in _text(client.get(_day(fair, f"/participants/{s001.id}")))
+    other = db_session.scalar(select(Participant).where(Participant.event_id != fair.id))
+    assert other is None
+    assert client.get(_day(fair, "/participants/99999")).status_code == 404
+    assert client.get(_day(fair, "/meetings/99999")).status_code == 404

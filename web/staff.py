@@ -1,0 +1,604 @@
+"""The staff console on the day: reception, participant cards, walk-ins, meeting changes, undo.
+
+Phone and tablet first. Views are thin: they parse the request, call one service of
+``scheduler.day_operations``, commit, and redirect. A Conflict (someone else was
+faster) rolls back, says so clearly, and lands on a page that reads the fresh state.
+Every meeting change is shown first as a confirmation listing who is affected.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+from wtforms import EmailField, SelectChoice, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from scheduler import day_operations as ops
+from scheduler import event_setup
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, DomainError, ValidationFailed
+from scheduler.models import (
+    AuditEntry,
+    DayStatus,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantRole,
+    ParticipantStatus,
+    Slot,
+    Table,
+)
+from scheduler.schedule_view import event_meetings
+from web.auth import staff_required
+from web.database import get_session
+from web.i18n import safe_next, translate_error
+
+bp = Blueprint("staff", __name__, url_prefix="/events/<int:event_id>/day")
+
+DAY_STATUS_LABELS = {
+    DayStatus.EXPECTED: lazy_gettext("Expected"),
+    DayStatus.CHECKED_IN: lazy_gettext("Checked in"),
+    DayStatus.LATE: lazy_gettext("Late"),
+    DayStatus.LEFT_EARLY: lazy_gettext("Left early"),
+    DayStatus.NO_SHOW: lazy_gettext("No-show"),
+}
+
+ACTION_LABELS = {
+    "day.check_in": lazy_gettext("Check-in"),
+    "day.checked_in": lazy_gettext("Checked in"),
+    "day.late": lazy_gettext("Late"),
+    "day.left_early": lazy_gettext("Left early"),
+    "day.no_show": lazy_gettext("No-show"),
+    "day.expected": lazy_gettext("Expected"),
+    "day.walk_in": lazy_gettext("Walk-in registered"),
+    "day.meeting_cancel": lazy_gettext("Meeting cancelled"),
+    "day.meeting_move": lazy_gettext("Meeting moved"),
+    "day.meeting_swap": lazy_gettext("Meetings swapped"),
+    "day.meeting_add": lazy_gettext("Meeting added"),
+    "day.undo": lazy_gettext("Undo"),
+}
+
+MEETING_STATUS_LABELS = {
+    MeetingStatus.PLANNED: lazy_gettext("planned"),
+    MeetingStatus.HELD: lazy_gettext("held"),
+    MeetingStatus.CANCELLED: lazy_gettext("cancelled"),
+}
+
+
+class WalkInForm(FlaskForm):
+    company = StringField(
+        lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)]
+    )
+    company_kana = StringField(
+        lazy_gettext("Company name (kana)"), validators=[Optional(), Length(max=200)]
+    )
+    role = SelectField(
+        lazy_gettext("Comes as"),
+        choices=[
+            SelectChoice(ParticipantRole.SUPPLIER.value, lazy_gettext("Supplier")),
+            SelectChoice(ParticipantRole.BUYER.value, lazy_gettext("Buyer")),
+        ],
+        default=ParticipantRole.SUPPLIER.value,
+    )
+    contact_name = StringField(
+        lazy_gettext("Contact name"), validators=[DataRequired(), Length(max=200)]
+    )
+    email = EmailField(lazy_gettext("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    phone = TelField(lazy_gettext("Phone"), validators=[Optional(), Length(max=50)])
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return {
+        "day_status_labels": DAY_STATUS_LABELS,
+        "action_labels": ACTION_LABELS,
+        "meeting_status_labels": MEETING_STATUS_LABELS,
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _event(event_id: int) -> Event:
+    return event_setup.get_event(get_session(), event_id)
+
+
+def _participant(event: Event, participant_id: int) -> Participant:
+    try:
+        return ops.get_participant(get_session(), event, participant_id)
+    except DomainError:
+        abort(404)
+
+
+def _meeting(event: Event, meeting_id: int) -> Meeting:
+    try:
+        return ops.get_meeting(get_session(), event, meeting_id)
+    except DomainError:
+        abort(404)
+
+
+def _int(name: str, *, required: bool = True) -> int | None:
+    raw = request.values.get(name, "").strip()
+    if raw.lstrip("-").isdigit():
+        return int(raw)
+    if required:
+        abort(400)
+    return None
+
+
+def _reason() -> str:
+    return request.form.get("reason", "").strip()[:500]
+
+
+def _refused(error: DomainError) -> None:
+    """Roll back and say what went wrong; a refused change lists every reason."""
+    get_session().rollback()
+    if isinstance(error, ops.ChangeRefused):
+        for problem in error.problems:
+            flash(_problem_text(problem), "error")
+    else:
+        flash(translate_error(error), "error")
+
+
+def _problem_text(problem: ops.Problem) -> str:
+    return _(problem.msgid, **problem.params)
+
+
+def _day_date(event: Event) -> date:
+    """The fair day that times typed by staff refer to: today if it is one, else the first."""
+    today = event.local(utcnow()).date()
+    days = [d.date for d in event.days]
+    return today if today in days or not days else days[0]
+
+
+def _typed_time(event: Event) -> datetime | None:
+    raw = request.form.get("at", "").strip()
+    if not raw:
+        return None
+    try:
+        moment = time.fromisoformat(raw)
+    except ValueError:
+        return None
+    return event_setup.local_datetime(event, _day_date(event), moment)
+
+
+def _planned_meetings(meetings: list[Meeting]) -> list[Meeting]:
+    return [m for m in meetings if m.status != MeetingStatus.CANCELLED]
+
+
+def _back(default: str) -> Response:
+    return redirect(safe_next(request.form.get("next")) or default)
+
+
+# --------------------------------------------------------------------------- reception
+
+
+@bp.get("/")
+@staff_required
+def home(event_id: int):  # type: ignore[no-untyped-def]
+    """Reception: search by name, kana or code, scan a QR code, the day at a glance."""
+    session = get_session()
+    event = _event(event_id)
+    query = request.args.get("q", "").strip()
+    results = ops.search_participants(session, event, query) if query else []
+    counts = dict(
+        session.execute(
+            select(Participant.day_status, func.count(Participant.id))
+            .where(
+                Participant.event_id == event.id,
+                Participant.status == ParticipantStatus.APPROVED,
+            )
+            .group_by(Participant.day_status)
+        ).all()
+    )
+    walk_ins = (
+        session.scalar(
+            select(func.count(Participant.id)).where(
+                Participant.event_id == event.id, Participant.registered_via == "walkin"
+            )
+        )
+        or 0
+    )
+    return render_template(
+        "staff/home.html",
+        event=event,
+        query=query,
+        results=results,
+        counts=counts,
+        walk_ins=walk_ins,
+        undoable=ops.last_undoable(session, event, current_user.id),
+    )
+
+
+@bp.get("/scan")
+@staff_required
+def scan(event_id: int):  # type: ignore[no-untyped-def]
+    """A scanned QR code (the schedule link) or a typed code opens the participant's card."""
+    event = _event(event_id)
+    content = request.args.get("code", "")
+    participant = ops.find_by_scan(get_session(), event, content)
+    if participant is None:
+        flash(_("No participant has the code “%(code)s”.", code=content.strip()[:60]), "error")
+        return redirect(url_for("staff.home", event_id=event.id, q=content.strip()[:60]))
+    return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+
+
+@bp.get("/participants/<int:participant_id>")
+@staff_required
+def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """A participant's day: status, people and check-in, meetings of the day, new gaps."""
+    session = get_session()
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    entry_id = request.args.get("change", "")
+    gaps: list[ops.Gap] = []
+    if entry_id.isdigit():
+        entry = session.get(AuditEntry, int(entry_id))
+        if entry is not None and entry.event_id == event.id:
+            gaps = ops.gaps_of(session, entry)
+    meetings = ops.meetings_of(session, participant)
+    return render_template(
+        "staff/card.html",
+        event=event,
+        participant=participant,
+        meetings=meetings,
+        gaps=gaps,
+        now=utcnow(),
+        undoable=ops.last_undoable(session, event, current_user.id),
+    )
+
+
+@bp.post("/participants/<int:participant_id>/check-in")
+@staff_required
+def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    session = get_session()
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    person_id = _int("person_id", required=False)
+    try:
+        ops.check_in(
+            session,
+            participant,
+            person_ids=[person_id] if person_id is not None else None,
+            user_id=current_user.id,
+        )
+    except DomainError as error:
+        _refused(error)
+    else:
+        session.commit()
+        flash(_("%(name)s checked in.", name=participant.display_name), "success")
+    return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+
+
+@bp.post("/participants/<int:participant_id>/status")
+@staff_required
+def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """Late, left early or no-show; the counterparts left with a gap are shown next."""
+    session = get_session()
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    status = request.form.get("status", "")
+    at = _typed_time(event)
+    if status == DayStatus.LEFT_EARLY and at is None:
+        at = utcnow()
+    try:
+        result = ops.set_day_status(
+            session, participant, status, at=at, user_id=current_user.id, reason=_reason()
+        )
+    except DomainError as error:
+        _refused(error)
+        return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+    session.commit()
+    flash(
+        _(
+            "%(name)s: %(status)s. %(n)s meetings cancelled.",
+            name=participant.display_name,
+            status=DAY_STATUS_LABELS[DayStatus(status)],
+            n=len(result.meetings),
+        ),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "staff.card",
+            event_id=event.id,
+            participant_id=participant.id,
+            change=result.entry.id,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- walk-ins
+
+
+@bp.route("/walk-in", methods=["GET", "POST"])
+@staff_required
+def walk_in(event_id: int):  # type: ignore[no-untyped-def]
+    """Register a company at the desk with the minimum, then offer it free meetings."""
+    session = get_session()
+    event = _event(event_id)
+    form = WalkInForm()
+    if form.validate_on_submit():
+        try:
+            participant = ops.register_walk_in(
+                session,
+                event,
+                company=form.company.data or "",
+                company_kana=form.company_kana.data or "",
+                role=form.role.data or "",
+                contact_name=form.contact_name.data or "",
+                email=form.email.data or "",
+                phone=form.phone.data or "",
+                user_id=current_user.id,
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None:
+                target.errors = [*target.errors, translate_error(error)]
+            else:
+                form.form_errors.append(translate_error(error))
+        else:
+            session.commit()
+            flash(
+                _(
+                    "%(name)s registered as %(code)s and checked in.",
+                    name=participant.display_name,
+                    code=participant.code,
+                ),
+                "success",
+            )
+            return redirect(
+                url_for("staff.offers", event_id=event.id, participant_id=participant.id)
+            )
+    return render_template("staff/walk_in.html", event=event, form=form)
+
+
+@bp.get("/participants/<int:participant_id>/offers")
+@staff_required
+def offers(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """Counterparts with a free slot who would accept a meeting, best first."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    return render_template(
+        "staff/offers.html",
+        event=event,
+        participant=participant,
+        offers=ops.walk_in_offers(get_session(), participant),
+    )
+
+
+# --------------------------------------------------------------------------- meetings
+
+
+@bp.get("/meetings")
+@staff_required
+def meetings(event_id: int):  # type: ignore[no-untyped-def]
+    """The meetings of one slot (the current or next by default), to pick one to change."""
+    session = get_session()
+    event = _event(event_id)
+    slots = list(event.slots)
+    chosen = _int("slot", required=False)
+    now = utcnow()
+    slot = next((s for s in slots if s.id == chosen), None) or next(
+        (s for s in slots if s.ends_at > now), slots[-1] if slots else None
+    )
+    rows = [m for m in event_meetings(session, event) if slot is not None and m.slot_id == slot.id]
+    return render_template(
+        "staff/meetings.html", event=event, slots=slots, slot=slot, rows=rows, now=now
+    )
+
+
+def _swap_candidates(session: Any, event: Event, meeting: Meeting) -> list[Meeting]:
+    """Meetings worth swapping with: same slot (trade tables) or a shared participant."""
+    now = utcnow()
+    people = {meeting.participant_a_id, meeting.participant_b_id}
+    return [
+        m
+        for m in event_meetings(session, event, include_cancelled=False)
+        if m.id != meeting.id
+        and m.status == MeetingStatus.PLANNED
+        and m.slot.starts_at > now
+        and (m.slot_id == meeting.slot_id or {m.participant_a_id, m.participant_b_id} & people)
+    ]
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@staff_required
+def meeting(event_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
+    """One meeting: cancel it, move it (slot and/or table) or swap it with another."""
+    session = get_session()
+    event = _event(event_id)
+    item = _meeting(event, meeting_id)
+    now = utcnow()
+    tables = session.scalars(
+        select(Table).where(Table.event_id == event.id).order_by(Table.sort_order, Table.label)
+    ).all()
+    return render_template(
+        "staff/meeting.html",
+        event=event,
+        meeting=item,
+        slots=[s for s in event.slots if s.ends_at > now],
+        tables=tables,
+        swap_candidates=_swap_candidates(session, event, item),
+        now=now,
+    )
+
+
+def _preview_for(event: Event, op: str) -> ops.Preview:
+    """The preview of the change the request describes (``op`` and its fields)."""
+    session = get_session()
+    if op == "add":
+        return ops.preview_add(
+            session,
+            event,
+            a_id=_int("a") or 0,
+            b_id=_int("b") or 0,
+            slot_id=_int("slot") or 0,
+            table_id=_int("table", required=False),
+        )
+    item = _meeting(event, _int("meeting") or 0)
+    if op == "cancel":
+        return ops.preview_cancel(session, item)
+    if op == "move":
+        return ops.preview_move(
+            session,
+            item,
+            slot_id=_int("slot", required=False),
+            table_id=_int("table", required=False),
+        )
+    if op == "swap":
+        return ops.preview_swap(session, item, _meeting(event, _int("other") or 0))
+    abort(400)
+
+
+@bp.get("/meetings/check")
+@staff_required
+def check(event_id: int):  # type: ignore[no-untyped-def]
+    """Live conflict check (JSON) while staff choose a target: problems and who is affected."""
+    event = _event(event_id)
+    try:
+        preview = _preview_for(event, request.args.get("op", ""))
+    except DomainError as error:
+        return jsonify(ok=False, problems=[translate_error(error)], affected=[])
+    return jsonify(
+        ok=preview.ok,
+        problems=[_problem_text(p) for p in preview.problems],
+        affected=[{"code": p.code, "name": p.display_name} for p in preview.affected],
+    )
+
+
+@bp.post("/meetings/change")
+@staff_required
+def change(event_id: int):  # type: ignore[no-untyped-def]
+    """Cancel, move, swap or add: first a confirmation listing who is affected, then the write.
+
+    The versions the staff member saw travel with the form; if someone else changed
+    a meeting in between, the write is refused and the fresh state shown.
+    """
+    session = get_session()
+    event = _event(event_id)
+    op = request.form.get("op", "")
+    back = url_for("staff.home", event_id=event.id)
+    if op != "add":
+        back = url_for("staff.meeting", event_id=event.id, meeting_id=_int("meeting"))
+    if request.form.get("confirm") != "1":
+        try:
+            preview = _preview_for(event, op)
+        except DomainError as error:
+            _refused(error)
+            return redirect(back)
+        return render_template(
+            "staff/confirm.html",
+            event=event,
+            op=op,
+            preview=preview,
+            fields={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm")},
+            problem_text=_problem_text,
+        )
+    try:
+        result = _perform(event, op)
+    except Conflict as error:
+        _refused(error)
+        return redirect(back)  # the page reads the state as it is now
+    except DomainError as error:
+        _refused(error)
+        return redirect(back)
+    session.commit()
+    names = ", ".join(p.code for p in result.affected)
+    flash(_("Saved. Affected: %(names)s.", names=names), "success")
+    return _back(url_for("staff.meeting", event_id=event.id, meeting_id=result.meetings[0].id))
+
+
+def _perform(event: Event, op: str) -> ops.ChangeResult:
+    session = get_session()
+    user, reason = current_user.id, _reason()
+    if op == "add":
+        source = "walkin" if request.form.get("source") == "walkin" else "staff"
+        return ops.add_meeting(
+            session,
+            event,
+            a_id=_int("a") or 0,
+            b_id=_int("b") or 0,
+            slot_id=_int("slot") or 0,
+            table_id=_int("table", required=False),
+            user_id=user,
+            reason=reason,
+            source=source,
+        )
+    meeting_id, version = _int("meeting") or 0, _int("version") or 0
+    if op == "cancel":
+        return ops.cancel_meeting(
+            session, event, meeting_id, expected_version=version, user_id=user, reason=reason
+        )
+    if op == "move":
+        return ops.move_meeting(
+            session,
+            event,
+            meeting_id,
+            expected_version=version,
+            slot_id=_int("slot", required=False),
+            table_id=_int("table", required=False),
+            user_id=user,
+            reason=reason,
+        )
+    if op == "swap":
+        return ops.swap_meetings(
+            session,
+            event,
+            meeting_id,
+            _int("other") or 0,
+            expected_versions=(version, _int("other_version") or 0),
+            user_id=user,
+            reason=reason,
+        )
+    abort(400)
+
+
+# --------------------------------------------------------------------------- undo and log
+
+
+@bp.post("/undo")
+@staff_required
+def undo(event_id: int):  # type: ignore[no-untyped-def]
+    """Undo the current user's last change (refused if anything it touched changed since)."""
+    session = get_session()
+    event = _event(event_id)
+    try:
+        result = ops.undo_last(session, event, user_id=current_user.id)
+    except DomainError as error:
+        _refused(error)
+    else:
+        session.commit()
+        names = ", ".join(p.code for p in result.affected)
+        flash(_("Undone. Affected: %(names)s.", names=names), "success")
+    return _back(url_for("staff.home", event_id=event.id))
+
+
+@bp.get("/log")
+@staff_required
+def log(event_id: int):  # type: ignore[no-untyped-def]
+    """Every change of the day: who, when, what and why, newest first."""
+    event = _event(event_id)
+    return render_template("staff/log.html", event=event, entries=ops.day_log(get_session(), event))
+
+
+def slot_label(event: Event, slot: Slot | None) -> str:
+    """A slot as staff read it: its local start and end."""
+    if slot is None:
+        return "—"
+    return f"{event.local(slot.starts_at):%H:%M}–{event.local(slot.ends_at):%H:%M}"
+
+
+@bp.app_template_filter("slot_span")
+def _slot_span(slot: Slot | None, event: Event) -> str:
+    return slot_label(event, slot)
