@@ -1,0 +1,71 @@
+"""The organizer runs the solver, reviews the schedule and publishes it, in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler import worker
+from scheduler.demo import generate_demo
+from scheduler.models import Event, Meeting, MeetingStatus, ScheduleRun
+from tests.browser.conftest import SCREENSHOTS
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_organizer_runs_reviews_and_publishes_the_demo_fair(
+    page, live_server, organizer, db_session, database_url
+) -> None:
+    event = generate_demo(db_session, seed=4, buyers=5, suppliers=20)
+    db_session.commit()
+    process = worker.start_embedded_worker(database_url, threads=1)  # as `matchfair serve` does
+    try:
+        page.goto(f"{live_server}/auth/login")
+        page.fill("input[name=email]", "org@example.jp")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+
+        page.goto(f"{live_server}/events/{event.id}")
+        page.click(f"nav.subnav a[href='/events/{event.id}/schedule/']")
+        page.fill("input[name=time_limit]", "2")
+        page.click("form[action$='/schedule/runs'] button[type=submit]")
+        page.wait_for_url(re.compile(r"/schedule/runs/\d+$"))
+
+        # Live progress until the run finishes; the page then reloads with the review.
+        page.wait_for_selector("#headline", timeout=90_000)
+        points = page.get_attribute("#progress-chart .objective-line", "points")
+        assert points and len(points.split()) >= 1
+        headline = page.inner_text("#headline")
+        run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == event.id))
+        assert run.status == "succeeded"
+        meetings = len(run.result["meetings"])
+        assert str(meetings) in headline
+        assert page.locator("#distribution svg rect").count() >= 1
+        assert page.locator("#participants tbody tr").count() == 25
+
+        # The live conflict check answers for a move before anything is changed.
+        page.select_option("#move-meeting", index=1)
+        page.wait_for_selector("#move-ok:not([hidden]), #move-conflicts li")
+        page.screenshot(path=str(SCREENSHOTS / "schedule_review.png"), full_page=True)
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#publish")
+        page.wait_for_url(re.compile(r"/schedule/$"))
+        assert page.locator(".flash-success").count() == 1
+        assert page.locator(f"#run-{run.id} .badge.ok").count() == 1
+    finally:
+        process.terminate()
+        process.join(10)
+
+    db_session.expire_all()
+    assert db_session.get(Event, event.id).published_version == 1
+    published = db_session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.event_id == event.id, Meeting.status == MeetingStatus.PLANNED
+        )
+    )
+    assert published == meetings
