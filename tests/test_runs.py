@@ -214,3 +214,15 @@ def test_redis_queue_and_matchfair_worker_execute_a_run(
     done = _status(factory, run.id)
     assert done.status == RunStatus.SUCCEEDED, done.error
     assert schedule_from_dict(done.result).meetings
+
+
+def test_matchfair_worker_burst_executes_waiting_runs(
+    app, db_session: Session, fair: Event, factory: sessionmaker
+) -> None:
+    from web.cli import cli
+
+    run = _queue(db_session, fair)
+    result = app.test_cli_runner().invoke(cli, ["worker", "--burst", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "polling the database" in result.output
+    assert _status(factory, run.id).status == RunStatus.SUCCEEDED

@@ -325,3 +325,22 @@ def test_cancel_from_the_page(
     assert "best schedule" in response.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(ScheduleRun, run.id).status == RunStatus.CANCELLED
+
+
+@pytest.mark.redis
+def test_with_redis_a_started_run_is_queued_for_the_workers(
+    app: Flask, client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    import os
+
+    from redis import Redis
+    from rq import Queue
+
+    app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+    queue = Queue(worker.QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
+    queue.empty()
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 2})
+    run = db_session.scalar(select(ScheduleRun))
+    assert queue.job_ids == [f"run-{run.id}"]
+    assert queue.fetch_job(f"run-{run.id}").args == (run.id,)
+    queue.empty()
