@@ -1,0 +1,623 @@
+"""Re-optimising the rest of the day: the repair problem from the live state, a preview of
+what would change and why, and applying it atomically.
+
+Three steps, each its own call so nothing is applied unseen:
+
+1. :func:`prepare_repair` builds the problem from the live state (what has started is
+   locked, ``now`` is set, no-shows are unavailable from now on, late arrivals and early
+   leavers keep their windows, walk-ins are ordinary approved participants, the
+   published plan is ``current`` with the change penalty), solves it *synchronously*
+   within a short budget and stores both as a ``ScheduleRun`` of kind ``repair``, with
+   a fingerprint of the live state it was computed from.
+2. :func:`repair_preview` compares the run's schedule with the live meetings: kept,
+   moved, cancelled and added, each change with the reason it happens, and who is
+   affected. It can be recomputed from the run at any time (a page reload).
+3. :func:`apply_repair` re-checks the fingerprint under the write locks (any meeting
+   version, status or placement, or any participant's day status changed since the
+   preview: Conflict), then writes through :func:`scheduler.publishing.publish_run`, so
+   a pair keeps its meeting row and calendar UID and every changed meeting's version
+   goes up (higher SEQUENCE in the feeds). The caller commits, then e-mails the
+   affected people with :func:`notify_repair`.
+
+Why synchronous and not through the run worker: the whole round trip must stay
+within about three seconds while people wait at their tables. The worker's queue
+(claim polling, a process per job, heartbeats) adds latency and a second place where
+things can be stuck; a repair is small (the past is fixed) and its solver budget is
+bounded by :data:`ROUND_TRIP_BUDGET`, so it fits within one request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import audit, notifications, publishing
+from scheduler.day_operations import lock_for_change
+from scheduler.db import utcnow
+from scheduler.errors import Conflict, NotFound, ValidationFailed
+from scheduler.i18n import N_
+from scheduler.models import (
+    DayStatus,
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantStatus,
+    RunStatus,
+    ScheduleRun,
+    Slot,
+    Table,
+    User,
+)
+from scheduler.problem_builder import (
+    DEFAULT_PARAMETERS,
+    build_problem,
+    participant_key,
+    slot_key,
+)
+from solver import problem as sp
+from solver.engine import solve
+from solver.problem_io import problem_from_dict, problem_to_dict, schedule_from_dict
+from solver.problem_io import schedule_to_dict as _schedule_to_dict
+from solver.validation import check, objective
+
+KIND = "repair"
+# The whole round trip (build, solve, preview) aims at this many seconds; the solver
+# gets what the build leaves of it, but never less than MIN_SOLVE_SECONDS.
+ROUND_TRIP_BUDGET = 2.4
+MIN_SOLVE_SECONDS = 0.4
+# Parameters of the published run that the repair keeps, so it optimises the same thing.
+KEPT_PARAMETERS = ("meeting_bonus", "break_penalty")
+CHANGE_PENALTY_RANGE = (0, 1000)
+# Why a side cannot attend a planned meeting any more, by its day status.
+UNAVAILABLE_BECAUSE = {
+    DayStatus.NO_SHOW: N_("%(name)s is a no-show."),
+    DayStatus.LATE: N_("%(name)s arrives late."),
+    DayStatus.LEFT_EARLY: N_("%(name)s left early."),
+}
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _published_parameters(session: Session, event: Event) -> dict[str, Any]:
+    """The objective's parameters of the last published run (defaults when none)."""
+    run = session.scalar(
+        select(ScheduleRun)
+        .where(ScheduleRun.event_id == event.id, ScheduleRun.published_at.is_not(None))
+        .order_by(ScheduleRun.published_at.desc(), ScheduleRun.id.desc())
+        .limit(1)
+    )
+    source = run.parameters if run is not None else {}
+    return {k: source.get(k, DEFAULT_PARAMETERS[k]) for k in KEPT_PARAMETERS}
+
+
+def default_change_penalty(session: Session, event: Event) -> int:
+    """The change penalty of the event's last repair (the organizer's choice), else the
+    default: staff re-optimising on the day get what the organizer last set."""
+    run = session.scalar(
+        select(ScheduleRun)
+        .where(ScheduleRun.event_id == event.id, ScheduleRun.kind == KIND)
+        .order_by(ScheduleRun.id.desc())
+        .limit(1)
+    )
+    if run is not None and isinstance(run.parameters.get("change_penalty"), int):
+        return int(run.parameters["change_penalty"])
+    return int(DEFAULT_PARAMETERS["change_penalty"])
+
+
+def build_repair_problem(
+    session: Session, event: Event, *, now: datetime, change_penalty: int
+) -> sp.Problem:
+    """The rest of the day as a solver problem, from the live state at ``now``.
+
+    On top of :func:`scheduler.problem_builder.build_problem` (which makes the live
+    plan ``current`` and locks held and pinned meetings):
+
+    - every live meeting in a slot that has started (held or under way) is locked, so
+      the past is never rewritten;
+    - a no-show is available only where its locked past meetings are, i.e. nowhere
+      from now on; everyone keeps the slots of their locked meetings (a late arrival
+      marked after a meeting that was already over stays valid);
+    - locks that can no longer be honoured (a pinned pair whose side left) are dropped,
+      forced pairs become optional and the break cap is lifted: a repair must always
+      return a plan, and the change penalty already protects what is planned;
+    - the objective's other parameters are those of the published run.
+    """
+    low, high = CHANGE_PENALTY_RANGE
+    if not low <= change_penalty <= high:
+        raise ValidationFailed(
+            N_("The change penalty must be between %(low)s and %(high)s."),
+            field="change_penalty",
+            params={"low": low, "high": high},
+        )
+    parameters = {
+        **_published_parameters(session, event),
+        "kind": KIND,
+        "now": now.isoformat(),
+        "change_penalty": change_penalty,
+        "max_breaks": None,
+    }
+    base = build_problem(session, event, parameters=parameters)
+    started = {slot_key(s) for s in event.slots if s.starts_at < now}
+    no_shows = {
+        participant_key(p)
+        for p in session.scalars(
+            select(Participant).where(
+                Participant.event_id == event.id,
+                Participant.status == ParticipantStatus.APPROVED,
+                Participant.day_status == DayStatus.NO_SHOW,
+            )
+        )
+    }
+    locked = {m.key: m for m in base.current if m.slot in started}
+    locked_slots: dict[str, set[str]] = defaultdict(set)
+    for meeting in locked.values():
+        locked_slots[meeting.a].add(meeting.slot)
+        locked_slots[meeting.b].add(meeting.slot)
+    participants = []
+    for p in base.participants:
+        if p.id in no_shows:
+            available: frozenset[str] | None = frozenset(locked_slots[p.id])
+        elif p.available is None:
+            available = None
+        else:
+            available = p.available | locked_slots[p.id]
+        participants.append(replace(p, available=available))
+    availability = {p.id: p.available for p in participants}
+
+    def can_meet(person: str, slot: str) -> bool:
+        allowed = availability.get(person)
+        return allowed is None or slot in allowed
+
+    for meeting in base.locked:
+        if meeting.key in locked or meeting.slot in started:
+            continue  # the past is what happened (in locked already, or not at all)
+        if can_meet(meeting.a, meeting.slot) and can_meet(meeting.b, meeting.slot):
+            locked[meeting.key] = meeting
+    return replace(
+        base,
+        participants=tuple(participants),
+        pairs=tuple(replace(pair, must=False) for pair in base.pairs),
+        locked=tuple(locked.values()),
+        max_breaks=None,
+    )
+
+
+def state_fingerprint(session: Session, event: Event) -> str:
+    """A digest of everything a repair depends on that staff can change on the day:
+    each meeting's version, status and place, each participant's status and window,
+    and the interests (walk-ins state theirs at the desk)."""
+    digest = hashlib.sha256()
+    for row in session.execute(
+        select(Meeting.id, Meeting.version, Meeting.status, Meeting.slot_id, Meeting.table_id)
+        .where(Meeting.event_id == event.id)
+        .order_by(Meeting.id)
+    ):
+        digest.update(repr(tuple(row)).encode())
+    for row in session.execute(
+        select(
+            Participant.id,
+            Participant.status,
+            Participant.day_status,
+            Participant.available_from,
+            Participant.available_until,
+        )
+        .where(Participant.event_id == event.id)
+        .order_by(Participant.id)
+    ):
+        digest.update(repr(tuple(row)).encode())
+    count, newest = session.execute(
+        select(func.count(Interest.id), func.max(Interest.updated_at)).where(
+            Interest.event_id == event.id
+        )
+    ).one()
+    digest.update(repr((count, newest)).encode())
+    return digest.hexdigest()
+
+
+def prepare_repair(
+    session: Session,
+    event: Event,
+    *,
+    change_penalty: int | None = None,
+    user_id: int | None = None,
+    workers: int = 2,
+    budget: float = ROUND_TRIP_BUDGET,
+) -> ScheduleRun:
+    """Solve the rest of the day now and keep the result as a repair run to preview.
+
+    The run is stored finished (never queued for the worker) with the problem, the
+    schedule, the timings and the fingerprint of the state it started from. Flushes.
+    """
+    started = time.perf_counter()
+    now = utcnow()
+    if event.published_at is None:
+        raise ValidationFailed(N_("Publish the schedule before re-optimising it."))
+    if not any(s.ends_at > now for s in event.slots):
+        raise ValidationFailed(N_("All meetings are over: there is nothing left to re-optimise."))
+    penalty = default_change_penalty(session, event) if change_penalty is None else change_penalty
+    fingerprint = state_fingerprint(session, event)
+    problem = build_repair_problem(session, event, now=now, change_penalty=penalty)
+    built = time.perf_counter()
+    limit = max(MIN_SOLVE_SECONDS, budget - (built - started))
+    schedule = solve(problem, time_limit=limit, workers=workers, seed=0)
+    solved = time.perf_counter()
+    result = _schedule_to_dict(schedule)
+    result["stats"]["repair_timings"] = {
+        "build": round(built - started, 4),
+        "solve": round(solved - built, 4),
+    }
+    run = ScheduleRun(
+        event_id=event.id,
+        kind=KIND,
+        parameters={
+            "kind": KIND,
+            "now": now.isoformat(),
+            "change_penalty": penalty,
+            "time_limit": round(limit, 3),
+            "fingerprint": fingerprint,
+        },
+        problem=problem_to_dict(problem),
+        result=result,
+        progress=[],
+        objective=schedule.objective,
+        bound=schedule.bound,
+        started_at=now,
+        finished_at=utcnow(),
+        created_by_id=user_id,
+        status=RunStatus.SUCCEEDED if schedule.status != sp.STATUS_INFEASIBLE else RunStatus.FAILED,
+        error="" if schedule.status != sp.STATUS_INFEASIBLE else "infeasible",
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        "repair.preview",
+        event_id=event.id,
+        user_id=user_id,
+        target=run,
+        details={"change_penalty": penalty, "objective": schedule.objective},
+    )
+    if run.status == RunStatus.FAILED:
+        raise Conflict(N_("No plan for the rest of the day honours what has already happened."))
+    return run
+
+
+def get_repair_run(session: Session, event: Event, run_id: int) -> ScheduleRun:
+    """The repair run ``run_id`` of ``event`` (NotFound otherwise)."""
+    run = session.get(ScheduleRun, run_id)
+    if run is None or run.event_id != event.id or run.kind != KIND:
+        raise NotFound(N_("This re-optimisation does not exist."))
+    return run
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a meeting is (or would be): its slot and table."""
+
+    slot: Slot
+    table: Table | None
+
+
+@dataclass
+class Change:
+    """One pair's meeting in the preview: ``kind`` is kept, moved, cancelled or added.
+
+    ``reasons`` are (English msgid, params) pairs saying why it changes.
+    """
+
+    kind: str
+    a: Participant
+    b: Participant
+    before: Place | None
+    after: Place | None
+    meeting: Meeting | None = None
+    reasons: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+
+    @property
+    def pair_ids(self) -> frozenset[int]:
+        return frozenset((self.a.id, self.b.id))
+
+
+@dataclass
+class RepairPreview:
+    """What applying a repair run would change, and who is affected."""
+
+    run: ScheduleRun
+    kept: list[Change]
+    moved: list[Change]
+    cancelled: list[Change]
+    added: list[Change]
+    affected: list[Participant]
+    stale: bool
+    score_before: int | None
+    score_after: int
+    timings: dict[str, float]
+
+    @property
+    def changes(self) -> list[Change]:
+        return [*self.moved, *self.cancelled, *self.added]
+
+    @property
+    def applied(self) -> bool:
+        return self.run.published_at is not None
+
+
+def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPreview:
+    """Compare ``run``'s schedule with the live meetings (read-only)."""
+    started = time.perf_counter()
+    if run.result is None or run.problem is None:
+        raise Conflict(N_("This re-optimisation has no plan to show."))
+    schedule = schedule_from_dict(run.result)
+    problem = problem_from_dict(run.problem)
+    participants = {
+        participant_key(p): p
+        for p in session.scalars(
+            select(Participant)
+            .where(Participant.event_id == event.id)
+            .options(selectinload(Participant.organization))
+        )
+    }
+    slots = {slot_key(s): s for s in event.slots}
+    tables = {t.label: t for t in session.scalars(select(Table).where(Table.event_id == event.id))}
+    live = {
+        frozenset((m.participant_a_id, m.participant_b_id)): m
+        for m in session.scalars(
+            select(Meeting)
+            .where(Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED)
+            .options(selectinload(Meeting.slot), selectinload(Meeting.table))
+        )
+    }
+    planned: dict[frozenset[int], tuple[Participant, Participant, Place]] = {}
+    for item in schedule.meetings:
+        a, b = participants.get(item.a), participants.get(item.b)
+        slot = slots.get(item.slot)
+        if a is None or b is None or slot is None:
+            raise Conflict(N_("The event changed since this re-optimisation: run it again."))
+        place = Place(slot, tables.get(item.table) if item.table else None)
+        planned[frozenset((a.id, b.id))] = (a, b, place)
+
+    kept: list[Change] = []
+    moved: list[Change] = []
+    cancelled: list[Change] = []
+    added: list[Change] = []
+    for pair, meeting in live.items():
+        before = Place(meeting.slot, meeting.table)
+        target = planned.get(pair)
+        a, b = meeting.participant_a, meeting.participant_b
+        if target is None:
+            if meeting.status == MeetingStatus.HELD:
+                continue  # history is never cancelled (publishing keeps it too)
+            cancelled.append(Change("cancelled", a, b, before, None, meeting))
+        elif target[2].slot.id == before.slot.id and _table_id(target[2]) == meeting.table_id:
+            kept.append(Change("kept", a, b, before, before, meeting))
+        else:
+            moved.append(Change("moved", a, b, before, target[2], meeting))
+    for pair, (a, b, place) in planned.items():
+        if pair not in live:
+            added.append(Change("added", a, b, None, place))
+
+    _explain(event, moved, cancelled, added)
+    order = _change_order
+    affected_ids = {pid for change in (*moved, *cancelled, *added) for pid in change.pair_ids}
+    affected = sorted(
+        (p for p in participants.values() if p.id in affected_ids),
+        key=lambda p: (p.code, p.id),
+    )
+    current = list(problem.current)
+    score_before = objective(problem, current) if not check(problem, current) else None
+    timings = dict(run.result.get("stats", {}).get("repair_timings", {}))
+    timings["preview"] = round(time.perf_counter() - started, 4)
+    return RepairPreview(
+        run=run,
+        kept=sorted(kept, key=order),
+        moved=sorted(moved, key=order),
+        cancelled=sorted(cancelled, key=order),
+        added=sorted(added, key=order),
+        affected=affected,
+        stale=run.parameters.get("fingerprint") != state_fingerprint(session, event),
+        score_before=score_before,
+        score_after=schedule.objective,
+        timings=timings,
+    )
+
+
+def _table_id(place: Place) -> int | None:
+    return place.table.id if place.table is not None else None
+
+
+def _change_order(change: Change) -> tuple[Any, ...]:
+    place = change.before or change.after
+    assert place is not None
+    return (place.slot.starts_at, place.table.label if place.table else "", change.a.code)
+
+
+def _pair_name(change: Change) -> str:
+    return f"{change.a.code or change.a.display_name}–{change.b.code or change.b.display_name}"
+
+
+def _explain(
+    event: Event, moved: list[Change], cancelled: list[Change], added: list[Change]
+) -> None:
+    """Give every change its reasons: a side that cannot attend any more, or the
+    changes that take its place (a chain back to the gap that started it)."""
+    arriving: dict[tuple[int, int], list[Change]] = defaultdict(list)  # (participant, slot)
+    at_table: dict[tuple[int, int], list[Change]] = defaultdict(list)  # (table, slot)
+    for change in (*moved, *added):
+        assert change.after is not None
+        for pid in change.pair_ids:
+            arriving[(pid, change.after.slot.id)].append(change)
+        if change.after.table is not None:
+            at_table[(change.after.table.id, change.after.slot.id)].append(change)
+
+    def unavailable(change: Change) -> list[tuple[str, dict[str, object]]]:
+        assert change.before is not None
+        reasons: list[tuple[str, dict[str, object]]] = []
+        for side in (change.a, change.b):
+            if side.status != ParticipantStatus.APPROVED:
+                reasons.append((N_("%(name)s no longer takes part."), {"name": side.display_name}))
+            elif side.day_status == DayStatus.NO_SHOW or not side.is_available(change.before.slot):
+                msgid = UNAVAILABLE_BECAUSE.get(
+                    DayStatus(side.day_status), N_("%(name)s is not available then.")
+                )
+                reasons.append((msgid, {"name": side.display_name}))
+        return reasons
+
+    def displaced_by(change: Change) -> list[tuple[str, dict[str, object]]]:
+        assert change.before is not None
+        slot_id = change.before.slot.id
+        others: list[Change] = []
+        for pid in change.pair_ids:
+            others += [c for c in arriving[(pid, slot_id)] if c is not change]
+        if change.before.table is not None:
+            others += [c for c in at_table[(change.before.table.id, slot_id)] if c is not change]
+        names = sorted({_pair_name(c) for c in others})
+        if not names:
+            return []
+        when = event.local(change.before.slot.starts_at).strftime("%H:%M")
+        return [
+            (
+                N_("Its place at %(when)s goes to %(pairs)s."),
+                {"when": when, "pairs": ", ".join(names)},
+            )
+        ]
+
+    for change in cancelled:
+        change.reasons = (
+            unavailable(change)
+            or displaced_by(change)
+            or [(N_("Dropped so that the rest of the day scores higher overall."), {})]
+        )
+    for change in moved:
+        change.reasons = (
+            unavailable(change)
+            or displaced_by(change)
+            or [(N_("Moved to close a gap in someone's day."), {})]
+        )
+    for change in added:
+        assert change.after is not None
+        when = event.local(change.after.slot.starts_at).strftime("%H:%M")
+        change.reasons = [
+            (
+                N_("Both sides asked to meet and are free at %(when)s."),
+                {"when": when},
+            )
+        ]
+
+
+# --------------------------------------------------------------------------- applying
+
+
+@dataclass
+class RepairOutcome:
+    """What applying a repair changed, and whom to e-mail."""
+
+    run: ScheduleRun
+    moved: int
+    cancelled: int
+    added: int
+    notify: set[int]
+    version: int
+
+
+def apply_repair(
+    session: Session, event: Event, preview: RepairPreview, *, user: User | None
+) -> RepairOutcome:
+    """Apply the previewed repair in the caller's transaction (flushes; the caller commits).
+
+    Takes the write locks of every participant, table and meeting of the event (in the
+    global order of :func:`scheduler.day_operations.lock_for_change`, so staff acting at
+    the same moment wait or fail cleanly, never deadlock), then refuses with Conflict if
+    anything changed since the preview was computed or it was applied already.
+    """
+    run = preview.run
+    if run.event_id != event.id or run.kind != KIND:
+        raise NotFound(N_("This re-optimisation does not exist."))
+    lock_for_change(
+        session,
+        event.id,
+        participant_ids=session.scalars(
+            select(Participant.id).where(Participant.event_id == event.id)
+        ).all(),
+        table_ids=session.scalars(select(Table.id).where(Table.event_id == event.id)).all(),
+        meeting_ids=session.scalars(select(Meeting.id).where(Meeting.event_id == event.id)).all(),
+    )
+    session.refresh(run)
+    if run.published_at is not None:
+        raise Conflict(N_("This re-optimisation has been applied already."))
+    if run.parameters.get("fingerprint") != state_fingerprint(session, event):
+        raise Conflict(
+            N_(
+                "The schedule changed since this preview (a meeting was changed or someone's "
+                "status was set). Nothing was applied: re-optimise again for a fresh preview."
+            )
+        )
+    changed_ids = [c.meeting.id for c in (*preview.moved, *preview.cancelled) if c.meeting]
+    user_id = user.id if user is not None else None
+    outcome = publishing.publish_run(session, event, run, user_id=user_id)
+    now = utcnow()
+    # The rows publishing wrote carry the database's clock; the day's changes are
+    # stamped with the one clock so "changed today" reads the same everywhere.
+    added_pairs = {c.pair_ids for c in preview.added}
+    for meeting in session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
+        pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
+        if meeting.id in changed_ids or (
+            pair in added_pairs and meeting.status != MeetingStatus.CANCELLED
+        ):
+            meeting.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        "repair.apply",
+        event_id=event.id,
+        user_id=user_id,
+        target=run,
+        details={
+            "change_penalty": run.parameters.get("change_penalty"),
+            "moved": len(preview.moved),
+            "cancelled": len(preview.cancelled),
+            "added": len(preview.added),
+            "version": outcome.version,
+        },
+    )
+    return RepairOutcome(
+        run=run,
+        moved=len(preview.moved),
+        cancelled=len(preview.cancelled),
+        added=len(preview.added),
+        notify=set(outcome.notify),
+        version=outcome.version,
+    )
+
+
+def notify_repair(
+    session: Session,
+    event: Event,
+    outcome: RepairOutcome,
+    *,
+    settings: notifications.MailSettings,
+    link_for: Callable[[Participant], str],
+) -> list[notifications.Failure]:
+    """E-mail everyone whose meetings the repair changed (call after the commit)."""
+    notices, _unreachable = notifications.schedule_notices(
+        session, event, outcome.notify, link_for=link_for, first=False
+    )
+    return notifications.send_notices(notices, settings)
+
+
+def describe(reasons: Iterable[tuple[str, dict[str, object]]]) -> list[str]:
+    """The reasons in English (logs, the CLI, tests); pages translate the msgids."""
+    return [msgid % params if params else msgid for msgid, params in reasons]

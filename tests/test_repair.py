@@ -1,0 +1,262 @@
+"""Re-optimising the rest of the day: the live state in, a previewed plan, applied atomically.
+
+The end-to-end flow on a small demo fair under a frozen clock: a no-show at 11:30,
+re-optimise, nothing before 11:30 moves, every other change is in the preview with its
+reason, and the feeds show the changes with a higher SEQUENCE for the same UID.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import board, calendars, repair
+from scheduler import day_operations as ops
+from scheduler.errors import Conflict, ValidationFailed
+from scheduler.models import (
+    AuditEntry,
+    DayStatus,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantRole,
+)
+from scheduler.problem_builder import participant_key, slot_key
+from solver.validation import check
+from tests.day_fair import assert_no_double_booking
+from tests.repair_fair import scheduled_fair
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
+
+
+class Clock:
+    """The one clock, frozen for the day operations, the repair and the board."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = local(9, 0)
+        for module in (ops, repair, board):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def set(self, hour: int, minute: int = 0) -> None:
+        self.now = local(hour, minute)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return scheduled_fair(db_session)
+
+
+Place = tuple[int, int | None, str, int]  # slot, table, status, version
+
+
+def _places(session: Session, event: Event) -> dict[int, Place]:
+    session.expire_all()
+    return {
+        m.id: (m.slot_id, m.table_id, m.status, m.version)
+        for m in session.scalars(select(Meeting).where(Meeting.event_id == event.id))
+    }
+
+
+def _busiest_after(session: Session, event: Event, moment: datetime) -> Participant:
+    """The supplier with the most meetings still to come at ``moment`` (its buyers, at
+    their cap of meetings until then, get room for suppliers who asked and were left out)."""
+    counts: dict[int, int] = {}
+    for m in session.scalars(
+        select(Meeting).where(
+            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+        )
+    ):
+        if m.slot.starts_at >= moment:
+            for side in (m.participant_a, m.participant_b):
+                if side.role == ParticipantRole.SUPPLIER:
+                    counts[side.id] = counts.get(side.id, 0) + 1
+    return session.get(Participant, min(counts, key=lambda pid: (-counts[pid], pid)))
+
+
+def _sequences(session: Session, participant: Participant) -> dict[str, int]:
+    feed = calendars.participant_feed(session, participant, schedule_url="https://x.test/")
+    parsed = icalendar.Calendar.from_ical(feed.body)
+    return {str(e["UID"]): int(e["SEQUENCE"]) for e in parsed.walk("VEVENT")}
+
+
+def test_no_show_at_1130_repaired_end_to_end(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    result = ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    gap_people = {g.participant.id for g in result.gaps} | {no_show.id}
+    before = _places(db_session, fair)
+
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    preview = repair.repair_preview(db_session, fair, run)
+    assert not preview.stale and not preview.applied
+    assert preview.added, "the buyers' freed slots go to suppliers who asked and were left out"
+    # Nothing that has started is in the preview, and the no-show gets nothing new.
+    for change in preview.changes:
+        for place in (change.before, change.after):
+            assert place is None or place.slot.starts_at >= clock.now
+        if change.kind != "cancelled":
+            assert no_show.id not in change.pair_ids
+        assert change.reasons and all(repair.describe(change.reasons))
+    problem_check = check(
+        repair.problem_from_dict(run.problem), repair.schedule_from_dict(run.result).meetings
+    )
+    assert problem_check == []
+
+    # Feeds before, for everyone the preview names.
+    sequences_before = {p.id: _sequences(db_session, p) for p in preview.affected}
+    outcome = repair.apply_repair(db_session, fair, preview, user=None)
+    db_session.commit()
+    after = _places(db_session, fair)
+    assert_no_double_booking(db_session, fair)
+
+    slot_start = {s.id: s.starts_at for s in fair.slots}
+    in_preview = {c.meeting.id: c for c in (*preview.moved, *preview.cancelled)}
+    for meeting_id, was in before.items():
+        now_is = after[meeting_id]
+        if slot_start[was[0]] < clock.now:
+            assert now_is == was, "a meeting that had started was changed"
+        elif now_is[:3] != was[:3]:
+            # Every meeting that changed, of untouched participants or not, is in the
+            # preview with its reason, and its version went up.
+            assert meeting_id in in_preview, meeting_id
+            assert now_is[3] == was[3] + 1
+        else:
+            assert now_is == was and meeting_id not in in_preview
+    # Every added meeting is there, where the preview said.
+    for change in preview.added:
+        placed = db_session.scalar(
+            select(Meeting).where(
+                Meeting.participant_a_id.in_(change.pair_ids),
+                Meeting.participant_b_id.in_(change.pair_ids),
+                Meeting.status == MeetingStatus.PLANNED,
+            )
+        )
+        assert placed is not None and placed.slot_id == change.after.slot.id
+        assert placed.table_id == (change.after.table.id if change.after.table else None)
+    # Untouched participants' meetings that changed say why.
+    for change in preview.changes:
+        if not change.pair_ids & gap_people:
+            assert change.reasons
+    assert outcome.notify == {p.id for p in preview.affected}
+
+    # Feeds: the same UIDs with a higher SEQUENCE for what moved or was cancelled.
+    for person in preview.affected:
+        seq_after = _sequences(db_session, person)
+        for change in (*preview.moved, *preview.cancelled):
+            if person.id in change.pair_ids:
+                uid = change.meeting.uid
+                assert seq_after[uid] > sequences_before[person.id][uid]
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "repair.apply"))
+    assert entry is not None and entry.details["added"] == len(preview.added)
+
+
+def test_repair_problem_locks_what_started_and_blocks_the_no_show(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    problem = repair.build_repair_problem(db_session, fair, now=clock.now, change_penalty=6)
+    started = {slot_key(s) for s in fair.slots if s.starts_at < clock.now}
+    live_started = {
+        (m.slot_id, m.participant_a_id, m.participant_b_id)
+        for m in db_session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == fair.id, Meeting.status != MeetingStatus.CANCELLED
+            )
+        )
+        if slot_key(m.slot_id) in started
+    }
+    assert live_started, "the fixture should have meetings before 11:30"
+    assert len([m for m in problem.locked if m.slot in started]) == len(live_started)
+    key = participant_key(no_show)
+    entry = next(p for p in problem.participants if p.id == key)
+    assert entry.available is not None and entry.available <= started
+    assert problem.now == clock.now and problem.change_penalty == 6
+    assert not any(p.must for p in problem.pairs)
+
+
+def test_a_high_change_penalty_keeps_the_plan(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    run = repair.prepare_repair(db_session, fair, change_penalty=1000, workers=1)
+    preview = repair.repair_preview(db_session, fair, run)
+    assert preview.moved == [] and preview.cancelled == []
+
+
+def test_a_stale_preview_is_refused_and_nothing_is_applied(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    preview = repair.repair_preview(db_session, fair, run)
+    # A staff member cancels a meeting after the preview was computed.
+    later = next(
+        m
+        for m in db_session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == fair.id, Meeting.status == MeetingStatus.PLANNED
+            )
+        )
+        if m.slot.starts_at > clock.now
+    )
+    ops.cancel_meeting(db_session, fair, later.id, expected_version=later.version, user_id=None)
+    db_session.commit()
+    assert repair.repair_preview(db_session, fair, run).stale
+    state = _places(db_session, fair)
+    with pytest.raises(Conflict):
+        repair.apply_repair(db_session, fair, preview, user=None)
+    db_session.rollback()
+    assert _places(db_session, fair) == state
+
+
+def test_a_preview_is_applied_once(db_session: Session, fair: Event, clock: Clock) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    preview = repair.repair_preview(db_session, fair, run)
+    repair.apply_repair(db_session, fair, preview, user=None)
+    db_session.commit()
+    with pytest.raises(Conflict):
+        repair.apply_repair(db_session, fair, preview, user=None)
+
+
+def test_repair_needs_a_published_schedule_and_time_left(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(18, 0)
+    with pytest.raises(ValidationFailed):
+        repair.prepare_repair(db_session, fair, workers=1)
+    clock.set(11, 0)
+    with pytest.raises(ValidationFailed):
+        repair.prepare_repair(db_session, fair, change_penalty=-1, workers=1)
+    fair.published_at = None
+    with pytest.raises(ValidationFailed):
+        repair.prepare_repair(db_session, fair, workers=1)
