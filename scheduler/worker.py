@@ -55,15 +55,18 @@ def run_worker(
     log.info("worker %s polling for runs", name)
     try:
         while not stop.is_set():
-            run_id = runs.claim_next_run(factory, name)
-            if run_id is None:
-                if burst:
-                    break
-                stop.wait(poll_seconds)
-                continue
-            log.info("worker %s executes run %s", name, run_id)
-            runs.execute_run(run_id, factory, worker=name, threads=threads)
-            executed += 1
+            try:
+                run_id = runs.claim_next_run(factory, name)
+                if run_id is not None:
+                    log.info("worker %s executes run %s", name, run_id)
+                    runs.execute_run(run_id, factory, worker=name, threads=threads)
+                    executed += 1
+                    continue
+            except Exception:  # database away or locked for long: keep the worker alive
+                log.exception("worker %s could not claim or finish a run", name)
+            if burst:
+                break
+            stop.wait(poll_seconds)
     finally:
         engine.dispose()
     return executed
