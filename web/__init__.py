@@ -65,6 +65,8 @@ def _register_feature_blueprints(app: Flask) -> None:
         participant_access,
         participants_admin,
         portal,
+        preferences,
+        preferences_admin,
         registration,
         runs,
         schedule_outputs,
@@ -83,4 +85,6 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(directory.bp)
     app.register_blueprint(access.bp)
     app.register_blueprint(registration.bp)
+    app.register_blueprint(preferences.bp)
+    app.register_blueprint(preferences_admin.bp)
     app.register_blueprint(board.bp)

@@ -1,0 +1,266 @@
+"""The preferences pages through the client: requests, suggestions, screening, sheets."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import preferences, proposals
+from scheduler.models import Interest, Phase, Proposal, ProposalStatus, SuggestionShown
+from tests.participant_fair import make_fair, read_in_english
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+@pytest.fixture
+def fair(db_session: Session):
+    fair = make_fair(db_session, phase=Phase.PREFERENCES)
+    db_session.commit()
+    return fair
+
+
+@pytest.fixture(autouse=True)
+def _english(client: FlaskClient) -> None:
+    read_in_english(client)
+
+
+def _p(participant, path: str) -> str:
+    return f"/p/{participant.access_token}{path}"
+
+
+def _interest(db_session: Session, a, b) -> Interest | None:
+    db_session.expire_all()
+    return preferences.interest_between(db_session, a.id, b.id)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def test_request_change_and_withdraw(client: FlaskClient, db_session: Session, fair) -> None:
+    page = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}"))
+    assert page.status_code == 200
+    assert "発注重工株式会社" in page.get_data(as_text=True)
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"),
+                           data={"level": "3", "note": "<script>alert(1)</script>筐体"})
+    assert response.status_code == 302
+    interest = _interest(db_session, fair.supplier, fair.buyer)
+    assert (interest.level, interest.source) == (3, "request")
+    body = client.get(_p(fair.supplier, "/requests")).get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;筐体" in body  # shown escaped
+    assert "<script>alert(1)" not in body
+    assert "No answer yet" in body
+    # The form shows the stored request when opened again.
+    again = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
+    assert 'selected value="3"' in again
+    client.post(_p(fair.supplier, f"/request/{fair.buyer.id}/withdraw"))
+    assert _interest(db_session, fair.supplier, fair.buyer) is None
+
+
+def test_form_keeps_what_was_typed_and_names_the_cap(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.max_requests = 1
+    db_session.commit()
+    client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"), data={"level": "2"})
+    response = client.post(_p(fair.supplier, f"/request/{fair.other_buyer.id}"),
+                           data={"level": "2", "note": "全角１２３の相談"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "limit of 1 meeting requests" in body
+    assert "全角１２３の相談" in body
+    assert _interest(db_session, fair.supplier, fair.other_buyer) is None
+
+
+def test_bad_level_and_over_long_note_are_shown_on_the_form(client: FlaskClient, fair) -> None:
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"),
+                           data={"level": "9", "note": "あ" * 1001})
+    assert response.status_code == 200
+    assert "has-error" in response.get_data(as_text=True)
+
+
+def test_requests_are_refused_outside_the_preferences_phase(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    page = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
+    assert "deadline for meeting requests has passed" in page
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"), data={"level": "2"})
+    assert response.status_code == 403
+    assert _interest(db_session, fair.supplier, fair.buyer) is None
+
+
+def test_same_role_is_not_a_counterpart(client: FlaskClient, fair) -> None:
+    assert client.get(_p(fair.supplier, f"/request/{fair.other_supplier.id}")).status_code == 404
+
+
+def test_directory_links_to_the_request_form(client: FlaskClient, fair) -> None:
+    body = client.get(_p(fair.supplier, f"/directory/{fair.buyer.id}")).get_data(as_text=True)
+    assert f"/request/{fair.buyer.id}" in body
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def test_one_click_request_from_a_suggestion(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    body = client.get(_p(fair.buyer, "/suggestions")).get_data(as_text=True)
+    assert "ＡＢＣ精工株式会社" in body and "5-axis machining" in body
+    assert db_session.scalar(select(SuggestionShown.suggested_id)) == fair.supplier.id
+    client.post(_p(fair.buyer, f"/suggestions/{fair.supplier.id}/request"), data={"level": "3"})
+    interest = _interest(db_session, fair.buyer, fair.supplier)
+    assert (interest.level, interest.source) == (3, "suggestion")
+
+
+# --------------------------------------------------------------------------- screening
+
+
+def test_screening_accept_and_decline(client: FlaskClient, db_session: Session, fair) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2, note="相談")
+    preferences.request_meeting(db_session, fair.other_supplier, fair.buyer.id, level=1)
+    db_session.commit()
+    body = client.get(_p(fair.buyer, "/incoming")).get_data(as_text=True)
+    assert "ＡＢＣ精工株式会社" in body and "山田板金有限会社" in body
+    client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
+                data={"decision": "accept", "level": "3"})
+    client.post(_p(fair.buyer, f"/incoming/{fair.other_supplier.id}/answer"),
+                data={"decision": "decline", "note": "今回は見送り"})
+    db_session.expire_all()
+    pairs = {frozenset((p.a, p.b)): p for p in preferences.requested_pairs(db_session, fair.event)}
+    assert pairs[frozenset((fair.buyer.id, fair.supplier.id))].mutual
+    assert frozenset((fair.buyer.id, fair.other_supplier.id)) not in pairs
+    mine = client.get(_p(fair.other_supplier, "/requests")).get_data(as_text=True)
+    assert "Declined" in mine and "今回は見送り" in mine
+
+
+def test_no_screening_pages_when_screening_is_off(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    fair.event.screening_enabled = False
+    db_session.commit()
+    assert client.get(_p(fair.buyer, "/incoming")).status_code == 404
+    response = client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
+                           data={"decision": "decline"})
+    assert response.status_code == 404
+    assert _interest(db_session, fair.buyer, fair.supplier) is None
+
+
+# --------------------------------------------------------------------------- proposal sheets
+
+
+def test_apply_screen_and_download(client: FlaskClient, db_session: Session, fair) -> None:
+    needs = client.get(_p(fair.supplier, "/buyer-needs")).get_data(as_text=True)
+    assert "アルミ筐体の試作" in needs
+    response = client.post(
+        _p(fair.supplier, f"/buyer-needs/{fair.need.id}/apply"),
+        data={"offer": "一体削り出し", "track_record": "", "equipment": "", "level": "3",
+              "attachment": (io.BytesIO(PDF), "会社案内.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    proposal = db_session.scalars(select(Proposal)).one()
+    screening = client.get(_p(fair.buyer, "/proposals")).get_data(as_text=True)
+    assert "一体削り出し" in screening and "会社案内.pdf" in screening
+    for reader in (fair.buyer, fair.supplier):
+        with client.get(_p(reader, f"/proposals/{proposal.id}/attachment")) as download:
+            assert download.status_code == 200 and download.data == PDF
+            assert download.headers["Content-Disposition"].startswith("attachment")
+            assert download.headers["X-Content-Type-Options"] == "nosniff"
+    for stranger in (fair.other_buyer, fair.other_supplier):
+        assert client.get(_p(stranger, f"/proposals/{proposal.id}/attachment")).status_code == 404
+    client.post(_p(fair.buyer, f"/proposals/{proposal.id}/decide"),
+                data={"decision": "accept", "level": "2", "note": "ぜひ"})
+    db_session.expire_all()
+    assert db_session.get(Proposal, proposal.id).status == ProposalStatus.ACCEPTED
+    assert _interest(db_session, fair.buyer, fair.supplier).level == 2
+
+
+def test_a_pdf_that_is_really_a_png_is_refused_on_the_form(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    response = client.post(
+        _p(fair.supplier, f"/buyer-needs/{fair.need.id}/apply"),
+        data={"offer": "提案の内容", "level": "3", "attachment": (io.BytesIO(PNG), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "PDF, PNG or JPEG" in body and "提案の内容" in body
+    assert db_session.scalars(select(Proposal)).first() is None
+
+
+def test_too_large_attachment_is_refused(app: Flask, client: FlaskClient, fair) -> None:
+    app.config["PROPOSAL_MAX_BYTES"] = 10
+    response = client.post(
+        _p(fair.supplier, f"/buyer-needs/{fair.need.id}/apply"),
+        data={"offer": "提案", "level": "3", "attachment": (io.BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert "larger than" in response.get_data(as_text=True)
+
+
+def test_nobody_acts_on_another_participants_request_or_sheet(
+    app: Flask, client: FlaskClient, db_session: Session, fair, tmp_path
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    sheet = proposals.submit_proposal(
+        db_session, fair.supplier, fair.need.id, proposals.ProposalData(offer="提案"),
+        uploads_dir=tmp_path,
+    )
+    db_session.commit()
+    # Another buyer cannot screen the sheet or answer a request made to someone else.
+    assert client.post(_p(fair.other_buyer, f"/proposals/{sheet.id}/decide"),
+                       data={"decision": "decline"}).status_code == 404
+    assert client.post(_p(fair.other_buyer, f"/incoming/{fair.supplier.id}/answer"),
+                       data={"decision": "decline"}).status_code == 404
+    # Another supplier cannot withdraw the sheet or the request.
+    assert client.post(_p(fair.other_supplier, f"/proposals/{sheet.id}/withdraw")
+                       ).status_code == 404
+    assert client.post(_p(fair.other_supplier, f"/request/{fair.buyer.id}/withdraw")
+                       ).status_code == 404
+    # Buyers' pages are not suppliers' and the other way round.
+    assert client.get(_p(fair.supplier, "/proposals")).status_code == 404
+    assert client.get(_p(fair.buyer, "/buyer-needs")).status_code == 404
+    db_session.expire_all()
+    assert db_session.get(Proposal, sheet.id).status == ProposalStatus.SUBMITTED
+    assert _interest(db_session, fair.supplier, fair.buyer) is not None
+    assert _interest(db_session, fair.other_buyer, fair.supplier) is None
+
+
+# --------------------------------------------------------------------------- organizer
+
+
+def test_organizer_overview_settings_and_report(
+    client: FlaskClient, db_session: Session, fair, logged_in
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)
+    db_session.commit()
+    base = f"/events/{fair.event.id}/preferences"
+    body = client.get(base).get_data(as_text=True)
+    assert "発注重工株式会社" in body and "Mutual pairs" in body
+    assert "ビー電機株式会社" in body  # without requests
+    response = client.post(f"{base}/settings", data={"max_requests": "7"})
+    assert response.status_code == 302
+    db_session.expire_all()
+    event = db_session.get(type(fair.event), fair.event.id)
+    assert (event.max_requests, event.screening_enabled) == (7, False)
+    assert client.post(f"{base}/settings", data={"max_requests": "-3"}).status_code == 400
+    assert client.get(f"{base}/suggestions").status_code == 200
+
+
+def test_organizer_pages_are_for_organizers_only(
+    client: FlaskClient, auth, staff, fair
+) -> None:
+    base = f"/events/{fair.event.id}/preferences"
+    assert client.get(base).status_code == 302  # to the login page
+    auth.login("staff@example.jp")
+    assert client.get(base).status_code == 403
+    assert client.post(f"{base}/settings", data={"max_requests": "1"}).status_code == 403
