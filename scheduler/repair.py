@@ -610,12 +610,17 @@ def notify_repair(
     *,
     settings: notifications.MailSettings,
     link_for: Callable[[Participant], str],
-) -> list[notifications.Failure]:
-    """E-mail everyone whose meetings the repair changed (call after the commit)."""
+) -> tuple[int, list[notifications.Failure]]:
+    """E-mail everyone whose meetings the repair changed (call after the commit).
+
+    Returns how many e-mails were sent and the ones that failed (participants with no
+    contact address are not counted: their page shows the change).
+    """
     notices, _unreachable = notifications.schedule_notices(
         session, event, outcome.notify, link_for=link_for, first=False
     )
-    return notifications.send_notices(notices, settings)
+    failures = notifications.send_notices(notices, settings)
+    return len(notices) - len(failures), failures
 
 
 def describe(reasons: Iterable[tuple[str, dict[str, object]]]) -> list[str]:

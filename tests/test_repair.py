@@ -260,3 +260,54 @@ def test_repair_needs_a_published_schedule_and_time_left(
     fair.published_at = None
     with pytest.raises(ValidationFailed):
         repair.prepare_repair(db_session, fair, workers=1)
+
+
+# --------------------------------------------------------------------------- web
+
+
+def test_staff_run_preview_and_apply_through_the_pages(
+    client, auth, staff, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    base = f"/events/{fair.id}/day/repair"
+    assert client.get(base).status_code == 302  # login first
+    auth.login(staff.email)
+    form = client.get(base).get_data(as_text=True)
+    assert 'name="change_penalty"' in form and 'type="hidden"' in form  # staff cannot set it
+    # Staff cannot override the organizer's penalty: a posted value is ignored.
+    response = client.post(base, data={"change_penalty": 999})
+    assert response.status_code == 302
+    run_url = response.headers["Location"]
+    run_id = int(run_url.rstrip("/").rsplit("/", 1)[1])
+    assert db_session.get(repair.ScheduleRun, run_id).parameters["change_penalty"] == 6
+    page = client.get(run_url).get_data(as_text=True)
+    assert 'data-test="repair-apply"' in page
+    assert no_show.display_name in page or "Both sides asked" in page
+    applied = client.post(f"{base}/{run_id}/apply")
+    assert applied.status_code == 302
+    after = client.get(run_url).get_data(as_text=True)
+    assert 'data-test="repair-applied"' in after
+    assert 'data-test="repair-apply"' not in after
+    db_session.expire_all()
+    assert db_session.get(repair.ScheduleRun, run_id).published_at is not None
+
+
+def test_apply_needs_the_csrf_token(csrf_app, db_session: Session, staff, clock: Clock) -> None:
+    event = scheduled_fair(db_session, slug="repair-csrf")
+    clock.set(11, 30)
+    run = repair.prepare_repair(db_session, event, workers=1)
+    db_session.commit()
+    client = csrf_app.test_client()
+    login = client.get("/auth/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post(
+        "/auth/login",
+        data={"email": staff.email, "password": "correct horse battery", "csrf_token": token},
+    )
+    response = client.post(f"/events/{event.id}/day/repair/{run.id}/apply")
+    assert response.status_code == 400
+    db_session.expire_all()
+    assert db_session.get(repair.ScheduleRun, run.id).published_at is None

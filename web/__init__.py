@@ -68,6 +68,7 @@ def _register_feature_blueprints(app: Flask) -> None:
         preferences,
         preferences_admin,
         registration,
+        repair,
         runs,
         schedule_outputs,
         schedules,
@@ -88,3 +89,4 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(preferences.bp)
     app.register_blueprint(preferences_admin.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(repair.bp)
