@@ -89,6 +89,58 @@ def start_embedded_worker(database_url: str, *, threads: int = 2) -> BaseProcess
     return process
 
 
+class EmbeddedWorker:
+    """The embedded worker process of a server, restarted should it die (killed, crashed).
+
+    A run the dead worker was executing is marked failed by the next poll (stale
+    heartbeat); queued runs wait for the restarted worker.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        threads: int = 2,
+        restart_delay: float = 2.0,
+        on_restart: Any = None,
+    ) -> None:
+        self.database_url = database_url
+        self.threads = threads
+        self.restart_delay = restart_delay
+        self.on_restart = on_restart
+        self.process: BaseProcess | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker process and the thread that restarts it."""
+        self.process = start_embedded_worker(self.database_url, threads=self.threads)
+        self._watcher = threading.Thread(target=self._watch, name="worker-watch", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            assert self.process is not None
+            self.process.join(0.5)
+            if self.process.is_alive() or self._stopping.is_set():
+                continue
+            log.warning("solver worker exited (code %s); restarting", self.process.exitcode)
+            if self.on_restart is not None:
+                self.on_restart(self.process.exitcode)
+            if self._stopping.wait(self.restart_delay):
+                break
+            self.process = start_embedded_worker(self.database_url, threads=self.threads)
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop restarting and end the worker process."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout)
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout)
+
+
 def enqueue_run(run_id: int, redis_url: str, *, time_limit: float) -> str:
     """Queue run ``run_id`` on Redis for ``matchfair worker`` processes; the job id."""
     from redis import Redis

@@ -94,6 +94,43 @@ def test_embedded_worker_process_executes_a_queued_run(
     assert done.worker.endswith(f":{process.pid}")
 
 
+def test_serve_keeps_an_embedded_worker_alive(
+    app, db_session: Session, fair: Event, factory: sessionmaker, monkeypatch
+) -> None:
+    """``matchfair serve`` starts the worker; killed, it comes back and runs the next run."""
+    import waitress
+
+    from web.cli import cli
+
+    seen: dict[str, object] = {}
+
+    def fake_serve(_app, **_kwargs) -> None:  # stands for the server's lifetime
+        first = _queue(db_session, fair)
+        assert runs.wait_for(factory, first.id, FINISHED, 90) == RunStatus.SUCCEEDED
+        supervisor = seen["worker"]
+        old = supervisor.process
+        old.kill()
+        old.join(10)
+        second = _queue(db_session, fair)
+        assert runs.wait_for(factory, second.id, FINISHED, 90) == RunStatus.SUCCEEDED
+        assert supervisor.process.pid != old.pid
+        seen["process"] = supervisor.process
+
+    original = worker.EmbeddedWorker.start
+
+    def remember(self) -> None:
+        seen["worker"] = self
+        self.restart_delay = 0.1
+        original(self)
+
+    monkeypatch.setattr(waitress, "serve", fake_serve)
+    monkeypatch.setattr(worker.EmbeddedWorker, "start", remember)
+    result = app.test_cli_runner().invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    assert "Solver worker started" in result.output and "restarting" in result.output
+    assert not seen["process"].is_alive(), "the worker ends with the server"
+
+
 def test_claim_is_atomic_one_worker_per_run(
     db_session: Session, fair: Event, factory: sessionmaker
 ) -> None:

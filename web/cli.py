@@ -146,8 +146,18 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
 
     _require_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    embedded = None
     if with_worker and not app.config.get("REDIS_URL"):
-        _keep_embedded_worker(app.config["DATABASE_URL"])
+        from scheduler.worker import EmbeddedWorker
+
+        embedded = EmbeddedWorker(
+            app.config["DATABASE_URL"],
+            on_restart=lambda code: click.echo(
+                f"The solver worker stopped (exit code {code}); restarting it."
+            ),
+        )
+        embedded.start()
+        click.echo("Solver worker started in the background.")
     organizers = (
         get_session()
         .scalars(select(User.email).where(User.role == Role.ORGANIZER, User.active.is_(True)))
@@ -156,29 +166,11 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     click.echo(f"matchfair is running on http://{host}:{port}/  (Ctrl+C to stop)")
     if organizers:
         click.echo(f"Log in as: {', '.join(organizers[:3])}")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="matchfair")
-
-
-def _keep_embedded_worker(database_url: str) -> None:
-    """Start the embedded solver worker and restart it should it die (killed, crashed).
-
-    A run it was executing is marked failed by the next poll (stale heartbeat);
-    queued runs wait for the restarted worker.
-    """
-    import threading
-    import time
-
-    from scheduler.worker import start_embedded_worker
-
-    def watch() -> None:
-        while True:
-            process = start_embedded_worker(database_url)
-            process.join()
-            click.echo(f"The solver worker stopped (exit code {process.exitcode}); restarting it.")
-            time.sleep(2)
-
-    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
-    click.echo("Solver worker started in the background.")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="matchfair")
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 @cli.command("worker")
