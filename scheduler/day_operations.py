@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Select, or_, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -268,6 +268,45 @@ def meetings_of(session: Session, participant: Participant) -> list[Meeting]:
             .order_by(Slot.starts_at, Meeting.id)
         )
     )
+
+
+def _meeting_query(event: Event) -> Select[tuple[Meeting]]:
+    return (
+        select(Meeting)
+        .join(Slot, Meeting.slot_id == Slot.id)
+        .outerjoin(Table, Meeting.table_id == Table.id)
+        .where(Meeting.event_id == event.id)
+        .options(
+            selectinload(Meeting.participant_a).selectinload(Participant.organization),
+            selectinload(Meeting.participant_b).selectinload(Participant.organization),
+            selectinload(Meeting.slot),
+            selectinload(Meeting.table),
+        )
+        .order_by(Slot.starts_at, Table.sort_order, Table.label, Meeting.id)
+    )
+
+
+def meetings_in_slot(session: Session, event: Event, slot_id: int) -> list[Meeting]:
+    """The meetings of one slot (cancelled included), in table order."""
+    return list(session.scalars(_meeting_query(event).where(Meeting.slot_id == slot_id)))
+
+
+def swap_candidates(session: Session, meeting: Meeting) -> list[Meeting]:
+    """Planned meetings still to come worth swapping with: the same slot (trading tables)
+    or one of the same participants (trading times)."""
+    event = meeting.participant_a.event
+    people = (meeting.participant_a_id, meeting.participant_b_id)
+    query = _meeting_query(event).where(
+        Meeting.id != meeting.id,
+        Meeting.status == MeetingStatus.PLANNED,
+        Slot.starts_at > utcnow(),
+        or_(
+            Meeting.slot_id == meeting.slot_id,
+            Meeting.participant_a_id.in_(people),
+            Meeting.participant_b_id.in_(people),
+        ),
+    )
+    return list(session.scalars(query))
 
 
 # --------------------------------------------------------------------------- locking

@@ -9,7 +9,6 @@ Every meeting change is shown first as a confirmation listing who is affected.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,7 +36,6 @@ from scheduler.models import (
     Slot,
     Table,
 )
-from scheduler.schedule_view import event_meetings
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import safe_next, translate_error
@@ -392,24 +390,10 @@ def meetings(event_id: int):  # type: ignore[no-untyped-def]
     slot = next((s for s in slots if s.id == chosen), None) or next(
         (s for s in slots if s.ends_at > now), slots[-1] if slots else None
     )
-    rows = [m for m in event_meetings(session, event) if slot is not None and m.slot_id == slot.id]
+    rows = ops.meetings_in_slot(session, event, slot.id) if slot is not None else []
     return render_template(
         "staff/meetings.html", event=event, slots=slots, slot=slot, rows=rows, now=now
     )
-
-
-def _swap_candidates(session: Any, event: Event, meeting: Meeting) -> list[Meeting]:
-    """Meetings worth swapping with: same slot (trade tables) or a shared participant."""
-    now = utcnow()
-    people = {meeting.participant_a_id, meeting.participant_b_id}
-    return [
-        m
-        for m in event_meetings(session, event, include_cancelled=False)
-        if m.id != meeting.id
-        and m.status == MeetingStatus.PLANNED
-        and m.slot.starts_at > now
-        and (m.slot_id == meeting.slot_id or {m.participant_a_id, m.participant_b_id} & people)
-    ]
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -429,7 +413,7 @@ def meeting(event_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
         meeting=item,
         slots=[s for s in event.slots if s.ends_at > now],
         tables=tables,
-        swap_candidates=_swap_candidates(session, event, item),
+        swap_candidates=ops.swap_candidates(session, item),
         now=now,
     )
 
