@@ -264,3 +264,36 @@ def test_organizer_pages_are_for_organizers_only(
     auth.login("staff@example.jp")
     assert client.get(base).status_code == 403
     assert client.post(f"{base}/settings", data={"max_requests": "1"}).status_code == 403
+
+
+def test_every_page_renders_in_japanese_on_the_demo_fair(
+    client: FlaskClient, db_session: Session, logged_in
+) -> None:
+    from scheduler.demo import generate_demo
+    from scheduler.models import Participant
+
+    client.post("/language", data={"lang": "ja", "next": "/"})
+    event = generate_demo(db_session, seed=7, buyers=5, suppliers=20, slug="demo",
+                          phase=Phase.PREFERENCES)
+    db_session.commit()
+    people = db_session.scalars(select(Participant).where(Participant.event_id == event.id))
+    buyer = next(p for p in people if p.role == "buyer")
+    supplier = db_session.scalars(select(Participant).where(
+        Participant.event_id == event.id, Participant.role == "supplier")).first()
+    pages = [
+        _p(buyer, "/requests"), _p(buyer, "/suggestions"), _p(buyer, "/incoming"),
+        _p(buyer, "/proposals"), _p(buyer, f"/request/{supplier.id}"),
+        _p(supplier, "/requests"), _p(supplier, "/suggestions"), _p(supplier, "/buyer-needs"),
+        _p(supplier, f"/request/{buyer.id}"), _p(supplier, "/"),
+        _p(supplier, f"/directory/{buyer.id}"),
+        f"/events/{event.id}/preferences", f"/events/{event.id}/preferences/suggestions",
+    ]
+    if buyer.needs:
+        pages.append(_p(supplier, f"/buyer-needs/{buyer.needs[0].id}/apply"))
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'lang="ja"' in response.get_data(as_text=True), url
+    home = client.get(_p(buyer, "/")).get_data(as_text=True)
+    assert _p(buyer, "/requests") in home and _p(buyer, "/proposals") in home
+    assert _p(buyer, "/buyer-needs") not in home  # suppliers' page only
