@@ -71,3 +71,61 @@ def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.
             if max_breaks is not None:
                 model.add(sum(per_day) <= max_breaks)
     return counters
+
+
+def add_no_breaks(v: Variables) -> None:
+    """Hard: no participant has a break (``max_breaks`` 0), as one block per day.
+
+    Run starts propagate a zero cap weakly; an explicit block does better. Per
+    participant and day two monotone chains of Booleans, ``after_first[k]``
+    (position k is at or after the block's start) and ``before_last[k]`` (at or
+    before its end), bound the block, and a slot is busy exactly when it lies in
+    the block. Two busy slots thus force every slot between them busy, which
+    propagates straight into the partners' and tables' constraints.
+    """
+    model = v.model
+    prep = v.prep
+    for participant in range(len(prep.participant_ids)):
+        if participant in prep.frozen:
+            continue
+        candidate = set(v.busy_slots(participant))
+        for day in prep.days:
+            positions = [k for k, slot in enumerate(day) if slot in candidate]
+            if len(positions) < 2:
+                continue
+            span = range(positions[0], positions[-1] + 1)
+            if len(span) == len(positions) == 2:
+                continue  # two adjacent slots: no break possible
+            after_first = {k: model.new_bool_var(f"af_{participant}_{day[k]}") for k in span}
+            before_last = {k: model.new_bool_var(f"bl_{participant}_{day[k]}") for k in span}
+            v.blocks.append((participant, [(day[k], after_first[k], before_last[k]) for k in span]))
+            for k in span[:-1]:
+                model.add_implication(after_first[k], after_first[k + 1])
+                model.add_implication(before_last[k + 1], before_last[k])
+            usable = set(positions)
+            for k in span:
+                if k not in usable:
+                    model.add_bool_or([after_first[k].Not(), before_last[k].Not()])
+                    continue
+                xs = [var for _, var in v.of_participant_in_slot(participant, day[k])]
+                busy = _busy_flag(v, participant, day[k], xs)
+                model.add_implication(busy, after_first[k])
+                model.add_implication(busy, before_last[k])
+                model.add_bool_or([after_first[k].Not(), before_last[k].Not(), busy])
+
+
+def _busy_flag(
+    v: Variables, participant: int, slot: int, xs: list[cp_model.IntVar]
+) -> cp_model.IntVar:
+    """A Boolean equal to "has a meeting in ``slot``" (the x itself when there is one)."""
+    if len(xs) == 1:
+        return xs[0]
+    flag = v.busy_flags.get((participant, slot))
+    if flag is not None:
+        return flag
+    flag = v.model.new_bool_var(f"busy_{participant}_{slot}")
+    v.model.add_bool_or([flag.Not(), *xs])  # busy only with a meeting
+    for var in xs:
+        v.model.add_implication(var, flag)
+    v.busy_flags[participant, slot] = flag
+    return flag

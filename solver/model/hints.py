@@ -66,6 +66,13 @@ def complete_hint(
                 runs += 1
             last_busy = now_busy
         put(var, max(0, runs - 1))
+    for who, chain in v.blocks:
+        busy_at = [i for i, (slot, _, _) in enumerate(chain) if (who, slot) in busy]
+        first = busy_at[0] if busy_at else len(chain)  # no meeting: an empty block
+        last = busy_at[-1] if busy_at else len(chain) - 1
+        for i, (_, after_first, before_last) in enumerate(chain):
+            put(after_first, int(i >= first))
+            put(before_last, int(i <= last))
     for who, levels in v.bonus_levels.items():
         for k, var in enumerate(levels, start=1):
             put(var, int(count[who] >= k))

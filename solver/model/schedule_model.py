@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from solver.model.breaks import add_breaks
+from solver.model.breaks import add_breaks, add_no_breaks
 from solver.model.capacity import add_capacity
 from solver.model.changes import add_changes
 from solver.model.hints import complete_hint
@@ -77,7 +77,9 @@ class ScheduleModel:
         add_locks(self.vars, self.lock_guards if guarded else None)
         problem = prep.problem
         self.break_counters = {}
-        if problem.max_breaks is not None or (problem.break_penalty and not guarded):
+        if problem.max_breaks == 0:
+            add_no_breaks(self.vars)  # breaks are 0: no counters, no penalty
+        elif problem.max_breaks is not None or (problem.break_penalty and not guarded):
             self.break_counters = add_breaks(self.vars, problem.max_breaks)
         self.keep_terms: list = []
         self.keep_by_key: dict = {}

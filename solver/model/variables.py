@@ -33,6 +33,8 @@ class Variables:
         self.run_starts: dict[tuple[int, int], cp_model.IntVar] = {}
         self.break_counters: list[tuple[int, list[int], cp_model.IntVar]] = []
         self.bonus_levels: dict[int, list[cp_model.IntVar]] = {}
+        # (participant, [(slot, after_first, before_last)]) per block of add_no_breaks.
+        self.blocks: list[tuple[int, list[tuple[int, cp_model.IntVar, cp_model.IntVar]]]] = []
         # (keep, literal it needs, table, slot id) per keepable current meeting.
         self.keeps: list[tuple[cp_model.IntVar, cp_model.IntVar, str | None, str]] = []
         for prepared in prep.pairs:
