@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from scheduler.models import DayStatus, Event, User
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
-from tests.day_fair import active_meetings, participant
+from tests.day_fair import active_meetings, meeting, participant, table
 from tests.published_fair import published_fair
 
 pytestmark = pytest.mark.browser
@@ -84,3 +84,27 @@ def test_staff_checks_in_and_marks_a_no_show(
         s001.id not in (m.participant_a_id, m.participant_b_id)
         for m in active_meetings(db_session, fair)
     )
+
+
+def test_the_move_form_checks_the_live_state_while_choosing(
+    phone, live_server: str, fair: Event, staff: User, db_session: Session
+) -> None:
+    page = phone
+    page.goto(f"{live_server}/auth/login")
+    page.fill("input[name=email]", "staff@example.jp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    item = meeting(db_session, fair, "B003", "S002")
+    page.goto(f"{live_server}/events/{fair.id}/day/meetings/{item.id}")
+    page.select_option("#move-table", str(table(db_session, fair, "A01").id))
+    problem = page.locator("form[data-check=move] .check-problem")
+    problem.wait_for()
+    assert "B001" in problem.inner_text()
+    page.select_option("#move-table", str(table(db_session, fair, "A04").id))
+    page.locator("form[data-check=move] .check-ok").wait_for()
+    page.click("form[data-check=move] button[type=submit]")
+    assert "S002" in page.locator("[data-test=affected]").inner_text()
+    page.click("button[data-test=confirm]")
+    page.wait_for_selector("[data-test=meeting-state]:has-text('A04')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
