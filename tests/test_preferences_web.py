@@ -297,3 +297,50 @@ def test_every_page_renders_in_japanese_on_the_demo_fair(
     home = client.get(_p(buyer, "/")).get_data(as_text=True)
     assert _p(buyer, "/requests") in home and _p(buyer, "/proposals") in home
     assert _p(buyer, "/buyer-needs") not in home  # suppliers' page only
+
+
+def test_organizer_requests_on_a_participants_behalf_after_the_deadline(
+    client: FlaskClient, db_session: Session, fair, logged_in
+) -> None:
+    from scheduler.models import AuditEntry
+
+    fair.event.phase = Phase.SCHEDULING  # participants can no longer change anything
+    db_session.commit()
+    page = f"/events/{fair.event.id}/preferences/participants/{fair.supplier.id}"
+    assert client.get(page).status_code == 200
+    response = client.post(page, data={"counterpart": str(fair.buyer.id), "level": "3",
+                                       "note": "電話で依頼"})
+    assert response.status_code == 302
+    interest = _interest(db_session, fair.supplier, fair.buyer)
+    assert (interest.level, interest.note) == (3, "電話で依頼")
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "preference.request")
+    ).one()
+    assert (entry.user_id, entry.participant_id) == (logged_in.id, fair.supplier.id)
+    client.post(f"{page}/withdraw/{fair.buyer.id}")
+    assert _interest(db_session, fair.supplier, fair.buyer) is None
+    # A participant of another event is not reachable through this event.
+    other = make_fair(db_session, slug="other")
+    db_session.commit()
+    assert client.get(
+        f"/events/{fair.event.id}/preferences/participants/{other.supplier.id}"
+    ).status_code == 404
+
+
+def test_organizer_downloads_attachments_of_its_event_only(
+    app: Flask, client: FlaskClient, db_session: Session, fair, logged_in
+) -> None:
+    from pathlib import Path
+
+    sheet = proposals.submit_proposal(
+        db_session, fair.supplier, fair.need.id, proposals.ProposalData(offer="提案"),
+        proposals.Attachment("a.pdf", PDF), uploads_dir=Path(app.config["INSTANCE_UPLOADS"]),
+    )
+    db_session.commit()
+    url = f"/events/{fair.event.id}/preferences/proposals/{sheet.id}/attachment"
+    with client.get(url) as download:
+        assert download.status_code == 200 and download.data == PDF
+    assert "a.pdf" in client.get(f"/events/{fair.event.id}/preferences").get_data(as_text=True)
+    assert client.get(
+        f"/events/{fair.event.id + 1}/preferences/proposals/{sheet.id}/attachment"
+    ).status_code == 404

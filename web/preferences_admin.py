@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from scheduler import event_setup, preferences, proposals, suggestions
 from scheduler.errors import ValidationFailed
-from scheduler.models import Event, Need, Participant, Proposal, ProposalStatus
+from scheduler.models import (
+    Event,
+    Need,
+    Participant,
+    ParticipantStatus,
+    Proposal,
+    ProposalStatus,
+)
 from web.auth import organizer_required
 from web.database import get_session
 from web.portal import profile_field_error
-from web.preferences import LEVEL_LABELS, send_attachment
+from web.preferences import LEVEL_LABELS, LevelForm, send_attachment
 
 bp = Blueprint("preferences_admin", __name__, url_prefix="/events/<int:event_id>/preferences")
 
@@ -116,3 +123,80 @@ def suggestion_report(event_id: int):  # type: ignore[no-untyped-def]
 def attachment(event_id: int, proposal_id: int):  # type: ignore[no-untyped-def]
     """Organizers may read every sheet's attachment of their event."""
     return send_attachment(proposals.organizer_proposal(get_session(), event_id, proposal_id))
+
+
+# --------------------------------------------------------------------------- on someone's behalf
+
+
+class BehalfForm(LevelForm):
+    """A request made by the organizer for a participant (e.g. one who phoned in)."""
+
+    counterpart = SelectField(lazy_gettext("Counterpart"), coerce=int)
+    note = TextAreaField(lazy_gettext("Note"),
+                         validators=[Length(max=preferences.MAX_NOTE_LENGTH)])
+
+
+def _participant(event: Event, participant_id: int) -> Participant:
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        abort(404)
+    return participant
+
+
+@bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])
+@organizer_required
+def participant_requests(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """A participant's requests, changed by the organizer on its behalf (audited).
+
+    Open until the schedule is published, also after the participants' deadline.
+    """
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    counterparts = session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.role != participant.role,
+               Participant.status == ParticipantStatus.APPROVED)
+        .options(selectinload(Participant.organization))
+        .order_by(Participant.code, Participant.id)
+    ).all()
+    form = BehalfForm()
+    form.counterpart.choices = [
+        SelectChoice(p.id, f"{p.code} {p.display_name}".strip()) for p in counterparts
+    ]
+    if request.method == "GET" and request.args.get("counterpart", "").isdigit():
+        form.counterpart.data = int(request.args["counterpart"])
+    if form.validate_on_submit():
+        try:
+            preferences.request_meeting(
+                session, participant, form.counterpart.data, level=form.level_value,
+                note=form.note.data or "", user_id=current_user.id,
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            profile_field_error(form, error)
+        else:
+            session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("preferences_admin.participant_requests",
+                                    event_id=event.id, participant_id=participant.id))
+    return render_template(
+        "preferences_admin/participant.html", event=event, participant=participant,
+        form=form, rows=preferences.my_requests(session, participant),
+        incoming=preferences.incoming_requests(session, participant),
+        remaining=preferences.remaining_requests(session, participant),
+        level_labels=LEVEL_LABELS,
+    )
+
+
+@bp.post("/participants/<int:participant_id>/withdraw/<int:counterpart_id>")
+@organizer_required
+def withdraw_for(event_id: int, participant_id: int, counterpart_id: int):  # type: ignore[no-untyped-def]
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    preferences.withdraw_request(session, participant, counterpart_id, user_id=current_user.id)
+    session.commit()
+    flash(_("The request was withdrawn."), "success")
+    return redirect(url_for("preferences_admin.participant_requests",
+                            event_id=event.id, participant_id=participant.id))
