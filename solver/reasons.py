@@ -53,7 +53,13 @@ def explain_unscheduled(prep: Prepared, meetings: Iterable[Meeting]) -> list[Uns
         if pair.weight <= 0 or pair.key in scheduled:
             continue
         if not prepared.slots:
-            out.append(UnscheduledPair(pair.a, pair.b, "no_common_slot", _no_slot_detail(prep)))
+            hosts = prep.is_host(prepared.a) or prep.is_host(prepared.b)
+            if prep.has_tables and not hosts and not prep.pooled_tables:
+                detail = "two participants without tables of their own, and no table without a host"
+                out.append(UnscheduledPair(pair.a, pair.b, "no_table", detail))
+            else:
+                detail = _no_slot_detail(prep)
+                out.append(UnscheduledPair(pair.a, pair.b, "no_common_slot", detail))
             continue
         full = [
             who

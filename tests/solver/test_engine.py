@@ -137,3 +137,31 @@ def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(monkey
     lns = schedule.stats["cp_sat"]["phases"]["lns"]
     assert lns["neighbourhoods"] >= 1
     assert schedule.objective >= max(schedule.stats["warm_starts"].values())
+
+
+def test_hints_are_complete_and_feasible():
+    # CP-SAT only keeps a hint as its first solution when every variable is hinted
+    # consistently; check that for greedy starts under each break rule.
+    from dataclasses import replace
+
+    from ortools.sat.python import cp_model
+
+    from solver.greedy import greedy_schedule
+    from solver.model.prepared import prepare
+    from solver.model.schedule_model import ScheduleModel
+
+    base = random_problem(
+        random.Random(13), buyers=4, suppliers=8, per_day=(4, 3), host_pairs=True, must_share=0
+    )
+    for max_breaks, penalty in [(None, 3), (1, 0), (0, 2)]:
+        problem = replace(base, max_breaks=max_breaks, break_penalty=penalty, meeting_bonus=(9, 4))
+        prep = prepare(problem)
+        start = greedy_schedule(prep)
+        model = ScheduleModel(prep)
+        model.add_hint(start.chosen, start.sides)
+        hint = model.model.proto.solution_hint
+        assert len(hint.vars) == len(model.model.proto.variables)
+        solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
+        solver.parameters.num_workers = 1
+        assert solver.solve(model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)

@@ -128,7 +128,7 @@ def test_two_non_hosts_need_a_pooled_table():
     schedule = run(problem)
     assert [(m.a, m.b) for m in schedule.meetings] == [("H", "S1")]
     reasons = {(u.a, u.b): u.reason for u in schedule.unscheduled}
-    assert reasons[("S1", "S2")] == "no_common_slot"
+    assert reasons[("S1", "S2")] == "no_table"
 
 
 def test_must_pair_beats_a_heavier_rival():
