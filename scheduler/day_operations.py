@@ -1446,7 +1446,11 @@ def _undoable(entry: AuditEntry) -> bool:
 
 
 def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | None:
-    """The user's most recent change of the day that has not been undone."""
+    """The user's most recent change of the day that has not been undone.
+
+    Undoing again walks further back; a change that cannot be undone (a walk-in
+    registration) stops the walk, so Undo never skips over it to something older.
+    """
     entries = session.scalars(
         select(AuditEntry)
         .where(
@@ -1458,7 +1462,8 @@ def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | 
         .order_by(AuditEntry.id.desc())
         .limit(50)
     )
-    return next((e for e in entries if _undoable(e)), None)
+    latest = next((e for e in entries if not e.details.get("undone_at")), None)
+    return latest if latest is not None and _undoable(latest) else None
 
 
 def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:

@@ -578,3 +578,17 @@ def test_the_day_log_lists_every_change_newest_first(
     total = db_session.scalars(select(AuditEntry).where(AuditEntry.event_id == fair.id)).all()
     assert {e.id for e in log} <= {e.id for e in total}
     assert len(active_meetings(db_session, fair)) == 20
+
+
+def test_undo_never_skips_back_over_a_walk_in(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    item = meeting(db_session, fair, "B003", "S002")
+    ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
+    ops.register_walk_in(
+        db_session, fair, company="飛込精機", role="buyer", contact_name="飛込", user_id=staff.id
+    )
+    assert ops.last_undoable(db_session, fair, staff.id) is None
+    with pytest.raises(ValidationFailed, match="no change of yours to undo"):
+        ops.undo_last(db_session, fair, user_id=staff.id)
+    assert item.status == MeetingStatus.CANCELLED
