@@ -61,7 +61,7 @@ translations: $(VENV)/.installed
 		-o $(TRANSLATIONS)/messages.pot .
 	if [ -f $(JA_PO) ]; then \
 		$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l ja \
-			--ignore-obsolete; \
+			--ignore-obsolete --no-fuzzy-matching; \
 	else \
 		$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l ja; \
 	fi
