@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -330,8 +331,6 @@ def test_organizer_requests_on_a_participants_behalf_after_the_deadline(
 def test_organizer_downloads_attachments_of_its_event_only(
     app: Flask, client: FlaskClient, db_session: Session, fair, logged_in
 ) -> None:
-    from pathlib import Path
-
     sheet = proposals.submit_proposal(
         db_session, fair.supplier, fair.need.id, proposals.ProposalData(offer="提案"),
         proposals.Attachment("a.pdf", PDF), uploads_dir=Path(app.config["INSTANCE_UPLOADS"]),
@@ -344,3 +343,36 @@ def test_organizer_downloads_attachments_of_its_event_only(
     assert client.get(
         f"/events/{fair.event.id + 1}/preferences/proposals/{sheet.id}/attachment"
     ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("intruder", "victim"),
+    [("buyer", "other_buyer"), ("supplier", "other_supplier"), ("supplier", "buyer"),
+     ("other_buyer", "supplier")],
+)
+def test_preferences_routes_never_change_another_participants_data_while_open(
+    app: Flask, client: FlaskClient, db_session: Session, fair, intruder: str, victim: str
+) -> None:
+    """The access walk of every route, in the phase where the preferences pages do write."""
+    from tests.test_participant_access import INTRUDER_FORM, _snapshot, _urls, _victim_ids
+
+    app.config["PARTICIPANT_PAGE_LIMIT"] = "100000/minute"
+    preferences.request_meeting(db_session, fair.other_supplier, fair.buyer.id, level=3,
+                                note="秘密のメモ")
+    proposals.submit_proposal(db_session, fair.other_supplier, fair.need.id,
+                              proposals.ProposalData(offer="秘密の提案"),
+                              uploads_dir=Path(app.config["INSTANCE_UPLOADS"]))
+    preferences.request_meeting(db_session, fair.supplier, fair.other_buyer.id, level=1)
+    db_session.commit()
+    me, them = getattr(fair, intruder), getattr(fair, victim)
+    before = _snapshot(db_session, them)
+    ids = _victim_ids(db_session, them)
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("preferences.")]
+    assert len(rules) >= 10
+    for rule in rules:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            for url in _urls(rule, me.access_token, ids):
+                response = client.open(url, method=method, data=INTRUDER_FORM)
+                response.close()
+                assert response.status_code < 500, (url, method)
+    assert _snapshot(db_session, them) == before
