@@ -311,3 +311,16 @@ def test_apply_needs_the_csrf_token(csrf_app, db_session: Session, staff, clock:
     assert response.status_code == 400
     db_session.expire_all()
     assert db_session.get(repair.ScheduleRun, run.id).published_at is None
+
+
+def test_the_organizer_sets_the_penalty_staff_then_use(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    response = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 40})
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert repair.default_change_penalty(db_session, fair) == 40
+    refused = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 5000})
+    assert refused.status_code == 200  # the form again, with the range error
+    assert repair.default_change_penalty(db_session, fair) == 40
