@@ -39,6 +39,14 @@ def fair(db_session: Session) -> Event:
     return event
 
 
+@pytest.fixture
+def busy_fair(db_session: Session) -> Event:
+    """A fair where proving optimality takes the solver many seconds: runs stay running."""
+    event = generate_demo(db_session, seed=9, buyers=10, suppliers=50, slug="busy-fair")
+    db_session.commit()
+    return event
+
+
 def _queue(db_session: Session, event: Event, **parameters: object) -> ScheduleRun:
     run = runs.create_run(db_session, event, parameters={"time_limit": 2, **parameters})
     db_session.commit()
@@ -142,9 +150,9 @@ def test_claim_is_atomic_one_worker_per_run(
 
 
 def test_cancel_stops_the_search_and_keeps_the_best_schedule(
-    db_session: Session, fair: Event, factory: sessionmaker
+    db_session: Session, busy_fair: Event, factory: sessionmaker
 ) -> None:
-    run = _queue(db_session, fair, time_limit=60)
+    run = _queue(db_session, busy_fair, time_limit=60)
     outcome: list[str | None] = []
     thread = threading.Thread(
         target=lambda: outcome.append(runs.execute_run(run.id, factory, threads=1))
@@ -174,8 +182,9 @@ def test_cancelling_a_queued_run_ends_it_before_any_worker(
 
 
 def test_killed_worker_fails_the_run_and_leaves_the_published_schedule(
-    db_session: Session, fair: Event, database_url: str, factory: sessionmaker
+    db_session: Session, busy_fair: Event, database_url: str, factory: sessionmaker
 ) -> None:
+    fair = busy_fair
     place_greedily(db_session, fair)
     db_session.commit()
     before = [

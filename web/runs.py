@@ -140,6 +140,11 @@ def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[n
         rule_form=RuleForm(formdata=None),
         action=ActionForm(formdata=None),
         runs=[(run, run_review.summarize(run)) for run in history],
+        live_run=max(
+            (r for r in history if r.published_at is not None),
+            key=lambda r: r.published_at,
+            default=None,
+        ),
         rules=rules,
         status_labels=STATUS_LABELS,
     ), code
