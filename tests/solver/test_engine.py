@@ -44,8 +44,9 @@ def test_example_problem_is_solved_to_optimality():
 
 def test_same_problem_seed_and_one_worker_give_the_same_schedule():
     problem = medium()
-    first = solve(problem, time_limit=5, workers=1, seed=3)
-    second = solve(problem, time_limit=5, workers=1, seed=3)
+    # A generous limit: the search finishes long before it, even on a loaded machine.
+    first = solve(problem, time_limit=30, workers=1, seed=3)
+    second = solve(problem, time_limit=30, workers=1, seed=3)
     assert first.status == STATUS_OPTIMAL  # a finished search is reproducible
     assert first.meetings == second.meetings
     assert first.objective == second.objective
@@ -113,7 +114,8 @@ def test_time_limit_is_respected_on_a_larger_problem():
     )
     started = time.perf_counter()
     schedule = solve(problem, time_limit=3, workers=1)
-    assert time.perf_counter() - started < 3 + 1.5
+    # Some slack for a loaded machine; the point is that 3 s do not become 30.
+    assert time.perf_counter() - started < 3 + 3
     assert_valid(problem, schedule.meetings)
 
 
