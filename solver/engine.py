@@ -1,15 +1,27 @@
 """The scheduling engine: problem in, validated schedule out.
 
-Phases (each timed in ``stats["timings"]``): prepare indices and feasible slots;
-name obvious infeasibility without search; compute the relaxation bound; build
-a greedy schedule (hint and fallback); build and solve the CP-SAT model; assign
-concrete tables; recompute the objective with :mod:`solver.validation` (never
-trusting the solver's number) and explain every requested pair left out.
+Phases, each timed in ``stats["timings"]``:
 
-Very large problems are solved on a *candidate* subset of pairs (must, locked,
-current, those the flow relaxation and the greedy pick, then the best remaining
-by weight) so the model stays within memory; the reported bound is then the
-relaxation's alone, since CP-SAT's bound only covers the subset.
+1. *prepare* indices and every pair's feasible slots; *precheck* names obvious
+   infeasibility (a must pair without a slot, unsound locks, must pairs beyond
+   capacity) without search;
+2. *relaxation bound* — a min-cost-flow b-matching (:mod:`solver.bound`), which
+   also says which pairs an optimal schedule would like to hold;
+3. *warm starts* — greedy over all pairs, greedy over the relaxation's pairs, and,
+   when breaks matter, a compact slot-by-slot timetable; every start that passes
+   :func:`validation.check` is a fallback answer;
+4. *focus* — CP-SAT on the relaxation's pairs (plus must, locked, current). When
+   they all fit the schedule meets the relaxation bound and is optimal at once;
+5. *whole model* — CP-SAT on every pair, hinted with the best schedule so far;
+   or, when the model would not fit the time or memory (re-solves on the day,
+   1000-company fairs), a large-neighbourhood search (:mod:`solver.model.lns`);
+6. tables are assigned, the objective is recomputed by :func:`validation.objective`
+   (never copied from the solver) and every requested pair left out is explained.
+
+The reported bound is the relaxation bound, or CP-SAT's when it has proved a
+lower one for the whole model. With ``workers=1`` a search that finishes gives
+the same schedule for the same problem and seed; a search cut off by the time
+limit (or a neighbourhood search, which runs until its deadline) may not.
 """
 
 from __future__ import annotations
@@ -139,7 +151,8 @@ def solve(
 
     ``progress(elapsed_s, objective, bound)`` is called on each improving solution;
     setting ``stop`` ends the search and keeps the best schedule found.
-    With ``workers=1`` the same problem and ``seed`` give the same schedule.
+    With ``workers=1`` a search that finishes gives the same schedule for the same
+    problem and ``seed`` (see the module docstring).
     """
     started = time.perf_counter()
     prep = prepare(problem)

@@ -6,6 +6,7 @@ create the host–host side choices that locks and kept meetings refer to.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -159,7 +160,6 @@ class ScheduleModel:
             }
             if self.objective is not None:
                 solution.objective = round(solver.objective_value)
-                solution.bound = round(solver.best_objective_bound)
-        elif status == cp_model.UNKNOWN and self.objective is not None:
-            solution.bound = None
+                # The objective is an integer, so the floor of a proven bound is one too.
+                solution.bound = math.floor(solver.best_objective_bound + 1e-6)
         return solution, solver
