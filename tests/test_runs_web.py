@@ -351,3 +351,15 @@ def test_with_redis_a_started_run_is_queued_for_the_workers(
     assert queue.job_ids == [f"run-{run.id}"]
     assert queue.fetch_job(f"run-{run.id}").args == (run.id,)
     queue.empty()
+
+
+def test_the_problem_file_reproduces_the_run(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun
+) -> None:
+    from solver.engine import solve
+
+    response = client.get(f"{_base(fair)}/runs/{solved.id}/problem.json")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    problem = problem_from_dict(response.get_json())
+    assert problem == problem_from_dict(solved.problem)
+    assert solve(problem, time_limit=2, workers=1).objective <= solved.bound

@@ -241,6 +241,18 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
     }
 
 
+@bp.get("/runs/<int:run_id>/problem.json")
+@organizer_required
+def problem_file(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    """The run's problem file: ``matchfair solve`` on it reproduces the run."""
+    run = runs.get_run(get_session(), _event(event_id), run_id)
+    response = jsonify(run.problem)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="event-{event_id}-run-{run.id}-problem.json"'
+    )
+    return response
+
+
 @bp.post("/runs/<int:run_id>/cancel")
 @organizer_required
 def cancel(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
