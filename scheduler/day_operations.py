@@ -118,6 +118,8 @@ class ChangeResult:
 
 @dataclass(frozen=True)
 class PlacementView:
+    """Where a meeting is (or would be): its slot, table and status."""
+
     slot: Slot | None
     table: Table | None
     status: str
@@ -234,6 +236,7 @@ def find_by_scan(session: Session, event: Event, content: str) -> Participant | 
 
 
 def get_participant(session: Session, event: Event, participant_id: int) -> Participant:
+    """The event's participant with ``participant_id``, or NotFound."""
     participant = session.get(Participant, participant_id)
     if participant is None or participant.event_id != event.id:
         raise NotFound(N_("This participant does not exist."))
@@ -241,6 +244,7 @@ def get_participant(session: Session, event: Event, participant_id: int) -> Part
 
 
 def get_meeting(session: Session, event: Event, meeting_id: int) -> Meeting:
+    """The event's meeting with ``meeting_id``, or NotFound."""
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.event_id != event.id:
         raise NotFound(N_("This meeting does not exist."))
