@@ -59,6 +59,7 @@ def _register_feature_blueprints(app: Flask) -> None:
     """Blueprints of the feature modules, each registered explicitly."""
     from web import (
         access,
+        availability,
         board,
         directory,
         events,
@@ -88,5 +89,6 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(registration.bp)
     app.register_blueprint(preferences.bp)
     app.register_blueprint(preferences_admin.bp)
+    app.register_blueprint(availability.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(repair.bp)
