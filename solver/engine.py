@@ -316,6 +316,7 @@ def _large_neighbourhood_search(
         seed=seed,
         on_improvement=on_improvement,
         stop=stop,
+        windows=run.problem.max_breaks is not None or bool(run.problem.break_penalty),
     )
     run.lap("lns")
     run.phases["lns"] = {

@@ -7,9 +7,9 @@ participants, free every meeting of theirs, and re-solve exactly that part
 with everything else fixed. The sub-model is exact for the full objective up
 to a constant:
 
-* free pairs are those with a side in the neighbourhood ``N``; ``M`` is ``N``
-  plus their partners, and every fixed meeting of someone in ``M`` enters as a
-  lock, so each ``M`` participant's limits, breaks and bonus see all its meetings;
+* the free pairs (those of a set of participants, or those in a time window)
+  have ``M`` as their participants, and every fixed meeting of someone in ``M``
+  enters as a lock, so each ``M`` participant's limits, breaks and bonus see all its meetings;
 * participants outside ``M`` appear only in such locks, their meetings are all
   fixed, so their breaks and bonus are constants and are left out (``frozen``);
 * pooled tables taken by fixed meetings outside the sub-model are subtracted
@@ -62,8 +62,15 @@ def improve(
     seed: int,
     on_improvement: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    windows: bool = False,
 ) -> LnsResult:
-    """Improve ``chosen`` neighbourhood by neighbourhood until ``deadline`` (perf_counter)."""
+    """Improve ``chosen`` neighbourhood by neighbourhood until ``deadline`` (perf_counter).
+
+    Neighbourhoods are sets of participants (all their meetings move freely) and,
+    with ``windows``, also time windows: every meeting in a few consecutive slots
+    of one day may move within the window, and pairs not yet scheduled may join
+    it. Windows are what removes breaks: a break is a local pattern in time.
+    """
     rng = random.Random(seed)
     state = dict(chosen)
     sides = dict(sides)
@@ -73,8 +80,13 @@ def improve(
         result.chosen, result.sides = sorted(state.items()), sides
         return result
     while time.perf_counter() < deadline - 0.2 and not (stop is not None and stop.is_set()):
-        free = _pick_neighbourhood(prep, rng, active)
-        sub, back = _neighbourhood(prep, state, sides, free)
+        if windows and rng.random() < 0.5:
+            free_pairs, allowed = _pick_window(prep, rng, state)
+        else:
+            people = _pick_neighbourhood(prep, rng, active)
+            free_pairs = sorted({i for who in people for i in prep.pairs_of[who]})
+            allowed = None
+        sub, back = _neighbourhood(prep, state, sides, free_pairs, allowed)
         if not back:
             continue
         model = ScheduleModel(sub)
@@ -139,16 +151,41 @@ def _pick_neighbourhood(prep: Prepared, rng: random.Random, active: list[int]) -
     return free
 
 
+def _pick_window(
+    prep: Prepared, rng: random.Random, state: dict[int, int]
+) -> tuple[list[int], set[int]]:
+    """The pairs of a random window of consecutive slots, and the window's slots."""
+    day = rng.choice([d for d in prep.days if d])
+    width = min(len(day), rng.randint(3, 5))
+    first = rng.randrange(len(day) - width + 1)
+    window = set(day[first : first + width])
+    inside = [i for i, s in state.items() if s in window]
+    waiting = [
+        p.index for p in prep.pairs if p.index not in state and any(s in window for s in p.slots)
+    ]
+    budget = max(0, NEIGHBOURHOOD_VARIABLES - width * len(inside)) // width
+    if len(waiting) > budget:
+        waiting = rng.sample(waiting, budget)
+    return sorted(inside + waiting), window
+
+
 def _neighbourhood(
     prep: Prepared,
     state: dict[int, int],
     sides: dict[tuple[int, int], int],
-    free: set[int],
+    free_pairs: list[int],
+    allowed: set[int] | None,
 ) -> tuple[Prepared, list[int]]:
-    """The sub-problem of ``free`` (see module docstring) and its pairs' original indices."""
-    free_pairs = sorted({i for who in free for i in prep.pairs_of[who] if prep.pairs[i].slots})
+    """The sub-problem freeing ``free_pairs`` (only within the ``allowed`` slots, if
+    given; see the module docstring) and its pairs' original indices."""
+
+    def movable_slots(i: int) -> list[int]:
+        slots = prep.pairs[i].slots
+        return slots if allowed is None else [s for s in slots if s in allowed]
+
+    free_pairs = [i for i in free_pairs if movable_slots(i)]
     free_set = set(free_pairs)
-    members = set(free)
+    members: set[int] = set()
     for i in free_pairs:
         members.add(prep.pairs[i].a)
         members.add(prep.pairs[i].b)
@@ -188,7 +225,7 @@ def _neighbourhood(
 
     for i in free_pairs:
         old = prep.pairs[i]
-        add(old, old.slots, old.locked)
+        add(old, movable_slots(i), old.locked)
     for i, slot in fixed:
         old = prep.pairs[i]
         table = None
