@@ -37,7 +37,6 @@ class _State:
         self.pooled_used: dict[int, int] = {}
         self.host_used: dict[tuple[int, int], int] = {}
         self.met: set[int] = set()
-        self.day_of = {slot: day for day in prep.days for slot in day}
         self.day_slots = {slot: day for day in prep.days for slot in day}
 
     def breaks_delta(self, who: int, slot: int) -> int:

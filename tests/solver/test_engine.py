@@ -7,7 +7,10 @@ import json
 import random
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from solver.engine import solve
 from solver.problem import STATUS_OPTIMAL
@@ -119,8 +122,12 @@ def test_time_limit_is_respected_on_a_larger_problem():
     assert_valid(problem, schedule.meetings)
 
 
-def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(monkeypatch):
-    # Force the path used for very large problems on a small one.
+@pytest.mark.parametrize(("break_penalty", "max_breaks"), [(0, None), (3, 1)])
+def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(
+    monkeypatch, break_penalty, max_breaks
+):
+    # Force the path used for very large problems on a small one; with breaks it
+    # also moves time windows.
     import solver.engine as engine
 
     monkeypatch.setattr(engine, "LNS_THRESHOLD", 0)
@@ -133,6 +140,7 @@ def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(monkey
         pooled=5,
         must_share=0.0,
     )
+    problem = replace(problem, break_penalty=break_penalty, max_breaks=max_breaks)
     schedule = solve(problem, time_limit=3, workers=1)
     assert_valid(problem, schedule.meetings)
     assert schedule.objective == objective(problem, schedule.meetings)
@@ -144,8 +152,6 @@ def test_large_neighbourhood_search_keeps_schedules_valid_and_never_worse(monkey
 def test_hints_are_complete_and_feasible():
     # CP-SAT only keeps a hint as its first solution when every variable is hinted
     # consistently; check that for greedy starts under each break rule.
-    from dataclasses import replace
-
     from ortools.sat.python import cp_model
 
     from solver.greedy import greedy_schedule
