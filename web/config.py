@@ -20,6 +20,19 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Uploads: participant import files (kept between preview and import) and
+        # proposal-sheet attachments live under the instance folder.
+        "INSTANCE_UPLOADS": str(Path(instance_path) / "uploads"),
+        "IMPORT_MAX_BYTES": 5 * 1024 * 1024,
+        "PROPOSAL_MAX_BYTES": 5 * 1024 * 1024,
+        # E-mail (schedule published, changes on the day). Without MAIL_SERVER nobody
+        # is e-mailed and the organizer is told so; links still work on the pages.
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": False,
+        "MAIL_FROM": "matchfair@localhost",
     }
 
 

@@ -40,6 +40,9 @@ def live_server(live_app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    from web.database import get_engine
+
+    get_engine(live_app).dispose()  # no connection left open after the test
 
 
 @pytest.fixture(scope="session")
