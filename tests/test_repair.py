@@ -285,7 +285,10 @@ def test_staff_run_preview_and_apply_through_the_pages(
     assert db_session.get(repair.ScheduleRun, run_id).parameters["change_penalty"] == 6
     page = client.get(run_url).get_data(as_text=True)
     assert 'data-test="repair-apply"' in page
-    assert no_show.display_name in page or "Both sides asked" in page
+    planned = repair.repair_preview(db_session, fair, db_session.get(repair.ScheduleRun, run_id))
+    assert planned.added
+    assert page.count('data-kind="added"') == len(planned.added)
+    assert all(p.display_name in page for p in planned.affected)
     applied = client.post(f"{base}/{run_id}/apply")
     assert applied.status_code == 302
     after = client.get(run_url).get_data(as_text=True)
