@@ -261,6 +261,9 @@ def prepare_repair(
         event_id=event.id,
         kind=KIND,
         parameters={
+            # Kept so that the next repair (which reads the last published run) optimises
+            # the same objective as the organizer's run did.
+            **_published_parameters(session, event),
             "kind": KIND,
             "now": now.isoformat(),
             "change_penalty": penalty,

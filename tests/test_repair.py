@@ -327,3 +327,24 @@ def test_the_organizer_sets_the_penalty_staff_then_use(
     refused = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 5000})
     assert refused.status_code == 200  # the form again, with the range error
     assert repair.default_change_penalty(db_session, fair) == 40
+
+
+def test_a_second_repair_keeps_the_organizers_objective(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    published = db_session.scalars(
+        select(repair.ScheduleRun).where(repair.ScheduleRun.published_at.is_not(None))
+    ).one()
+    published.parameters = {**published.parameters, "meeting_bonus": [30, 1], "break_penalty": 9}
+    db_session.commit()
+    clock.set(11, 30)
+    ops.set_day_status(
+        db_session, _busiest_after(db_session, fair, clock.now), DayStatus.NO_SHOW, user_id=None
+    )
+    first = repair.prepare_repair(db_session, fair, workers=1)
+    repair.apply_repair(db_session, fair, repair.repair_preview(db_session, fair, first), user=None)
+    db_session.commit()
+    assert first.published_at is not None  # the repair is now the last published run
+    clock.set(13, 0)
+    problem = repair.build_repair_problem(db_session, fair, now=clock.now, change_penalty=6)
+    assert problem.meeting_bonus == (30, 1) and problem.break_penalty == 9
