@@ -87,4 +87,13 @@ def test_staff_marks_a_no_show_and_applies_a_reoptimisation(
         timeout=6000,
     )
     screen.screenshot(path=str(SCREENSHOTS / "hall-board.png"))
+
+    # The venue's network drops: the board keeps its last state and says it is
+    # reconnecting; when the network is back, the badge goes and updates resume.
+    rows = screen.locator("#board-rows tr").count()
+    screen.context.set_offline(True)
+    screen.locator("#board-offline").wait_for(state="visible", timeout=8000)
+    assert screen.locator("#board-rows tr").count() == rows
+    screen.context.set_offline(False)
+    screen.locator("#board-offline").wait_for(state="hidden", timeout=20000)
     screen.close()
