@@ -214,6 +214,11 @@ def execute_run(
 
     def on_progress(elapsed: float, objective: int, bound: int) -> None:
         with lock:
+            # Every bound the engine reports is valid, but a later search phase may
+            # report a weaker one; the organizer is shown the tightest proven so far,
+            # so "best possible" never rises during a run.
+            if points:
+                bound = min(bound, int(points[-1][2]))
             points.append([round(elapsed, 2), objective, bound])
             if len(points) > MAX_PROGRESS_POINTS:
                 del points[1 : len(points) - MAX_PROGRESS_POINTS + 1]

@@ -272,3 +272,23 @@ def test_matchfair_worker_burst_executes_waiting_runs(
     assert result.exit_code == 0, result.output
     assert "polling the database" in result.output
     assert _status(factory, run.id).status == RunStatus.SUCCEEDED
+
+
+def test_progress_never_shows_a_weaker_bound_than_one_already_proven(
+    db_session: Session, fair: Event, factory: sessionmaker, monkeypatch
+) -> None:
+    """A later phase's looser bound (seen on the demo fair: 7462, then 28097) is not shown."""
+    real_solve = runs.solve
+
+    def solve_with_a_loose_second_phase(problem, **kwargs):
+        report = kwargs["progress"]
+        report(0.5, 10, 100)
+        report(1.0, 20, 400)  # a second phase with a weaker, still valid, bound
+        report(1.5, 30, 90)
+        return real_solve(problem, **{**kwargs, "progress": None})
+
+    monkeypatch.setattr(runs, "solve", solve_with_a_loose_second_phase)
+    run = _queue(db_session, fair, time_limit=1)
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
+    bounds = [point[2] for point in _status(factory, run.id).progress]
+    assert bounds == [100, 100, 90]
