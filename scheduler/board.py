@@ -118,8 +118,8 @@ def _etag(payload: dict[str, Any]) -> str:
 def room_board(
     session: Session, event: Event, room: Room, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The hall board of ``room``: per table the meeting under way (or, between slots, the
-    last one) and the next, with the slot window for the countdown.
+    """The hall board of ``room``: per table the meeting under way (none between slots)
+    and the next one, with the slot window for the countdown.
 
     Before publication the tables are listed without meetings, so nothing of a draft
     leaks onto a screen in the hall.
