@@ -21,8 +21,9 @@ each with its bonus as parallel unit arcs of cost ``-bonus[k]``, and a pair
 ``{a, b}`` becomes two arcs ``a_L → b_R`` and ``b_L → a_R`` of cost ``-weight``.
 A schedule of value V maps to a flow of cost ``-2V`` (every meeting both ways,
 every participant's degree on both sides), so ``floor(-min_cost / 2)`` is an
-upper bound; for a bipartite pair graph the double cover is two copies of the
-graph and the bound is the exact matching optimum. Because the bonus is
+upper bound. When the pair graph is bipartite (buyers meet suppliers only) the
+double cover would be two copies of it, so one copy is solved and doubled: the
+same bound, and one consistent optimal matching. Because the bonus is
 non-increasing, the cheapest parallel arcs fill first, so the flow prices each
 participant's degree exactly as the objective does. Integers throughout.
 """
@@ -42,12 +43,17 @@ def relaxation_bound(problem: Problem) -> int:
 
 def prepared_relaxation_bound(prep: Prepared) -> int:
     """:func:`relaxation_bound` for an already prepared problem."""
-    bound, _ = flow_matching(prep)
+    bound, _, _ = flow_matching(prep)
     return bound
 
 
-def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
-    """The bound and the pairs the relaxation picks (a pair counts when used both ways).
+def flow_matching(prep: Prepared) -> tuple[int, list[int], list[int]]:
+    """The bound, the pairs the relaxation uses, and a consistent matching among them.
+
+    The double cover may use a pair in one direction only (two optimal matchings
+    overlaid); the *matching* keeps the pairs used both ways and adds one-way
+    pairs by descending weight while both sides have room, so no participant
+    gets more pairs than it can hold.
 
     When pooled tables are scarce, the pooled-table capacity (meetings of two
     non-hosts ≤ pooled tables × slots they can use) is added by Lagrangian
@@ -57,8 +63,27 @@ def flow_matching(prep: Prepared) -> tuple[int, list[int]]:
     within capacity is found by bisection and the better of it and its
     neighbour is kept.
     """
-    best = _matching_bound(prep)
-    return best[0] - prep.problem.change_penalty * unkeepable_current(prep), best[1]
+    bound, used = _matching_bound(prep)
+    bound -= prep.problem.change_penalty * unkeepable_current(prep)
+    return bound, sorted(i for i, _ in used), _consistent_matching(prep, used)
+
+
+def _consistent_matching(prep: Prepared, used: list[tuple[int, int]]) -> list[int]:
+    degree = [0] * len(prep.participant_ids)
+    chosen = []
+    both = [i for i, ways in used if ways == 2]
+    one_way = sorted(
+        (i for i, ways in used if ways == 1), key=lambda i: (-prep.pairs[i].pair.weight, i)
+    )
+    for i in both + one_way:
+        a, b = prep.pairs[i].a, prep.pairs[i].b
+        if i in both or (
+            degree[a] < prep.usable_capacity(a) and degree[b] < prep.usable_capacity(b)
+        ):
+            degree[a] += 1
+            degree[b] += 1
+            chosen.append(i)
+    return sorted(chosen)
 
 
 def unkeepable_current(prep: Prepared) -> int:
@@ -96,10 +121,11 @@ def _table_allowed(prep: Prepared, a: int, b: int, table: str | None) -> bool:
     return host in hosts if host is not None else not hosts
 
 
-def _matching_bound(prep: Prepared) -> tuple[int, list[int]]:
+def _matching_bound(prep: Prepared) -> tuple[int, list[tuple[int, int]]]:
     """The (Lagrangian) b-matching bound, before certain change penalties."""
     pooled_capacity = _pooled_capacity(prep)
-    value, picked, pooled_used = _solve_flow(prep, 0)
+    sides = _bipartition(prep)
+    value, picked, pooled_used = _solve_flow(prep, 0, sides)
     best = (value // 2, picked)
     if pooled_capacity is None or pooled_used <= 2 * pooled_capacity:
         return best
@@ -107,13 +133,13 @@ def _matching_bound(prep: Prepared) -> tuple[int, list[int]]:
     # P(λ) (pooled meetings used) falls as λ grows; at ``high`` no pooled pair pays.
     while high - low > 1:
         middle = (low + high) // 2
-        _, _, used = _solve_flow(prep, middle)
+        _, _, used = _solve_flow(prep, middle, sides)
         if used <= 2 * pooled_capacity:
             high = middle
         else:
             low = middle
     for penalty in sorted({low, high}):
-        value, picked, _ = _solve_flow(prep, penalty)
+        value, picked, _ = _solve_flow(prep, penalty, sides)
         bound = (value + 2 * penalty * pooled_capacity) // 2
         if bound < best[0] or (bound == best[0] and penalty == high):
             best = (bound, picked)
@@ -143,8 +169,36 @@ def _largest_gain(prep: Prepared) -> int:
     return top_weight + 2 * top_bonus
 
 
-def _solve_flow(prep: Prepared, pooled_penalty: int) -> tuple[int, list[int], int]:
-    """Double-cover flow value (2× the matching value), pairs used, pooled arcs used."""
+def _bipartition(prep: Prepared) -> list[int] | None:
+    """A side (0/1) per participant so every usable pair joins both sides, if one exists."""
+    side = [-1] * len(prep.participant_ids)
+    for root in range(len(side)):
+        if side[root] != -1:
+            continue
+        side[root] = 0
+        stack = [root]
+        while stack:
+            who = stack.pop()
+            for pair_index in prep.pairs_of[who]:
+                if not prep.pairs[pair_index].slots:
+                    continue
+                other = prep.other(pair_index, who)
+                if side[other] == -1:
+                    side[other] = 1 - side[who]
+                    stack.append(other)
+                elif side[other] == side[who]:
+                    return None
+    return side
+
+
+def _solve_flow(
+    prep: Prepared, pooled_penalty: int, sides: list[int] | None
+) -> tuple[int, list[tuple[int, int]], int]:
+    """Double-cover flow value (2× the matching value), (pair, ways used), pooled arcs used.
+
+    With ``sides`` (a bipartite pair graph) one copy suffices: participants of side
+    0 only on the left, side 1 only on the right; the result is scaled to match.
+    """
     problem = prep.problem
     n = len(prep.participant_ids)
     source, sink = 2 * n, 2 * n + 1
@@ -157,13 +211,19 @@ def _solve_flow(prep: Prepared, pooled_penalty: int) -> tuple[int, list[int], in
             continue
         total_supply += cap
         left, right = participant, n + participant
+        on_left = sides is None or sides[participant] == 0
+        on_right = sides is None or sides[participant] == 1
         for k in range(min(cap, len(bonus))):
-            flow.add_arc_with_capacity_and_unit_cost(source, left, 1, -bonus[k])
-            flow.add_arc_with_capacity_and_unit_cost(right, sink, 1, -bonus[k])
+            if on_left:
+                flow.add_arc_with_capacity_and_unit_cost(source, left, 1, -bonus[k])
+            if on_right:
+                flow.add_arc_with_capacity_and_unit_cost(right, sink, 1, -bonus[k])
         rest = cap - min(cap, len(bonus))
         if rest > 0:
-            flow.add_arc_with_capacity_and_unit_cost(source, left, rest, 0)
-            flow.add_arc_with_capacity_and_unit_cost(right, sink, rest, 0)
+            if on_left:
+                flow.add_arc_with_capacity_and_unit_cost(source, left, rest, 0)
+            if on_right:
+                flow.add_arc_with_capacity_and_unit_cost(right, sink, rest, 0)
     pair_arcs: list[tuple[int, int, int, bool]] = []
     for prepared in prep.pairs:
         if not prepared.slots:
@@ -171,6 +231,11 @@ def _solve_flow(prep: Prepared, pooled_penalty: int) -> tuple[int, list[int], in
         a, b = prepared.a, prepared.b
         pooled = _is_pooled(prep, prepared.index)
         cost = -prepared.pair.weight + (pooled_penalty if pooled else 0)
+        if sides is not None:
+            a, b = (a, b) if sides[a] == 0 else (b, a)
+            arc = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, cost)
+            pair_arcs.append((prepared.index, arc, arc, pooled))  # counted twice below
+            continue
         forward = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, cost)
         backward = flow.add_arc_with_capacity_and_unit_cost(b, n + a, 1, cost)
         pair_arcs.append((prepared.index, forward, backward, pooled))
@@ -186,7 +251,8 @@ def _solve_flow(prep: Prepared, pooled_penalty: int) -> tuple[int, list[int], in
     for index, forward, backward, pooled in pair_arcs:
         used = flow.flow(forward) + flow.flow(backward)
         if used:
-            picked.append(index)
+            picked.append((index, used))
             if pooled:
                 pooled_used += used
-    return -flow.optimal_cost(), picked, pooled_used
+    value = -flow.optimal_cost()
+    return (2 * value if sides is not None else value), picked, pooled_used

@@ -163,7 +163,7 @@ def solve(
     if findings:
         return _infeasible(run, findings, workers, seed, "precheck")
 
-    relaxation, flow_pairs = flow_matching(prep)
+    relaxation, flow_pairs, matching = flow_matching(prep)
     run.lap("relaxation_bound")
     focus = _focus_pairs(prep, flow_pairs)
     in_focus = set(focus)
@@ -174,12 +174,15 @@ def solve(
     warm_starts = [(greedy, "greedy")]
     if len(focus) < len(prep.pairs):
         warm_starts.append((greedy_schedule(prep, only_pairs=focus), "greedy_focus"))
-    if (problem.max_breaks is not None or problem.break_penalty) and len(focus) <= COMPACT_PAIRS:
-        # Breaks make the timetable the hard part: build one slot by slot without them.
-        per_slot = min(0.2, 0.1 * time_limit / max(1, len(problem.slots)))
-        warm_starts.append(
-            (compact_timetable(prep, focus, seconds_per_slot=per_slot, seed=seed), "compact")
-        )
+    if len(focus) <= COMPACT_PAIRS:
+        # Timetable the relaxation's pairs slot by slot, most urgent people first;
+        # when breaks matter, keep everyone's meetings in one block.
+        blocks = problem.max_breaks is not None or bool(problem.break_penalty)
+        per_slot = min(0.3, 0.2 * time_limit / max(1, len(problem.slots)))
+        # The consistent matching (plus must, locked, current) gives honest slack counts.
+        pairs = _focus_pairs(prep, matching)
+        start = compact_timetable(prep, pairs, seconds_per_slot=per_slot, seed=seed, blocks=blocks)
+        warm_starts.append((start, "compact"))
     for start, name in warm_starts:
         if not start.missed_must:
             run.offer(prep, start.chosen, start.sides, name)

@@ -165,15 +165,22 @@ def greedy_schedule(prep: Prepared, *, only_pairs: list[int] | None = None) -> G
 
 
 def compact_timetable(
-    prep: Prepared, pairs: list[int], *, seconds_per_slot: float = 0.2, seed: int = 0
+    prep: Prepared,
+    pairs: list[int],
+    *,
+    seconds_per_slot: float = 0.2,
+    seed: int = 0,
+    blocks: bool = True,
 ) -> GreedyResult:
-    """Timetable the given pairs slot by slot so that people meet without breaks.
+    """Timetable the given pairs slot by slot, most urgent participants first.
 
     Slots are filled in time order. In each slot a small CP-SAT model picks the
     meetings (every hard rule of that slot: ``parallel``, tables, availability) to
-    maximise a priority: a participant met in the previous slot and still has
-    meetings left must go on (else it gets a break); one whose remaining
-    meetings fill its remaining usable slots must start; others wait, so the
+    maximise a priority. A participant whose remaining meetings fill its
+    remaining usable slots has no slack and must meet now — the rule that edge-
+    colours a bipartite graph with as many slots as the busiest participant has
+    meetings. With ``blocks`` (breaks matter), a participant that met in the
+    previous slot and has meetings left goes first too, and others wait, so
     blocks of meetings stay contiguous. Locked pairs are placed in their slot.
     Pairs it cannot place are left out (``missed_must`` lists the must ones).
     """
@@ -236,7 +243,9 @@ def compact_timetable(
             usable = sum(1 for s in slots_left.get(who, ()) if s >= slot)
             busy_before = before is not None and before in state.busy[who]
             started_today = any(s in state.busy[who] for s in prep.days[day_of[slot]] if s < slot)
-            if busy_before:
+            if not blocks:
+                score[who] = 1000 * min(left[who], usable) // max(1, usable)
+            elif busy_before:
                 score[who] = 1000  # going on keeps the block unbroken
             elif started_today:
                 score[who] = 50  # already had a break today; better go on than wait
@@ -244,26 +253,26 @@ def compact_timetable(
                 score[who] = 800  # no slack left: must start now
             else:
                 score[who] = 10 * left[who] // max(1, usable)
-        model.maximize(
-            sum(
-                x[i]
-                * (
-                    score[prep.pairs[i].a]
-                    + score[prep.pairs[i].b]
-                    + prep.pairs[i].pair.weight
-                    + (100 if prep.pairs[i].pair.must else 0)
-                )
-                for i in candidates
-            )
-        )
+        value = {
+            i: score[prep.pairs[i].a]
+            + score[prep.pairs[i].b]
+            + prep.pairs[i].pair.weight
+            + (100 if prep.pairs[i].pair.must else 0)
+            for i in candidates
+        }
+        model.maximize(sum(x[i] * value[i] for i in candidates))
+        # A greedy pick by value is the hint, and the answer if CP-SAT has none in time.
+        picked = _greedy_slot_pick(prep, state, slot, candidates, value, locked_here)
+        for i in candidates:
+            model.add_hint(x[i], i in picked)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds_per_slot
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed
-        if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            continue
+        if solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            picked = {i for i in candidates if solver.boolean_value(x[i])}
         for i in candidates:
-            if solver.boolean_value(x[i]):
+            if i in picked:
                 side = state.side_for(i, slot)
                 state.place(i, slot, None if side is False else side, result)
                 remaining.discard(i)
@@ -271,3 +280,58 @@ def compact_timetable(
                     left[who] -= 1
     result.missed_must = sorted(i for i in remaining if prep.pairs[i].pair.must)
     return result
+
+
+def _greedy_slot_pick(
+    prep: Prepared,
+    state: _State,
+    slot: int,
+    candidates: list[int],
+    value: dict[int, int],
+    locked_here: list[int],
+) -> set[int]:
+    """Meetings for one slot by descending value, within every limit of that slot."""
+    problem = prep.problem
+    order = locked_here + sorted(
+        (i for i in candidates if i not in locked_here), key=lambda i: (-value[i], i)
+    )
+    taken: dict[int, int] = {}
+    pooled = state.pooled_used.get(slot, 0)
+    hosted: dict[int, int] = {}
+    picked: set[int] = set()
+    for i in order:
+        prepared = prep.pairs[i]
+        room = True
+        for who in (prepared.a, prepared.b):
+            info = problem.participants[who]
+            held = state.per_slot.get((who, slot), 0) + taken.get(who, 0)
+            total = state.count[who] + taken.get(who, 0)
+            if held >= info.parallel or (
+                info.max_meetings is not None and total >= info.max_meetings
+            ):
+                room = False
+        host = None
+        if room and prep.has_tables:
+            hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
+            if not hosts:
+                room = pooled < len(prep.pooled_tables)
+            else:
+                free = [
+                    h
+                    for h in hosts
+                    if state.host_used.get((h, slot), 0) + hosted.get(h, 0)
+                    < len(prep.hosted_tables[h])
+                ]
+                room = bool(free)
+                host = free[0] if free else None
+        if not room and i not in locked_here:
+            continue
+        picked.add(i)
+        for who in (prepared.a, prepared.b):
+            taken[who] = taken.get(who, 0) + 1
+        if prep.has_tables:
+            if host is None:
+                pooled += 1
+            else:
+                hosted[host] = hosted.get(host, 0) + 1
+    return picked
