@@ -348,3 +348,24 @@ def test_a_second_repair_keeps_the_organizers_objective(
     clock.set(13, 0)
     problem = repair.build_repair_problem(db_session, fair, now=clock.now, change_penalty=6)
     assert problem.meeting_bonus == (30, 1) and problem.break_penalty == 9
+
+
+def test_a_repair_run_cannot_be_published_from_the_run_list(
+    client, auth, organizer, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Publishing a repair plan directly would skip the check that nothing changed since
+    its preview; the run page sends the organizer to the preview instead."""
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    versions = {m.id: m.version for m in db_session.scalars(select(Meeting))}
+    auth.login(organizer.email)
+    response = client.post(f"/events/{fair.id}/schedule/runs/{run.id}/publish")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/day/repair/{run.id}")
+    db_session.expire_all()
+    assert db_session.get(repair.ScheduleRun, run.id).published_at is None
+    assert {m.id: m.version for m in db_session.scalars(select(Meeting))} == versions

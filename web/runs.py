@@ -273,6 +273,11 @@ def publish(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     if not ActionForm().validate_on_submit():
         return redirect(url_for("runs.show", event_id=event.id, run_id=run_id))
     run = runs.get_run(session, event, run_id)
+    if run.kind == "repair":
+        # A repair plan is applied through its preview, which checks that nothing
+        # changed on the floor since it was computed; publishing it here would skip that.
+        flash(_("A re-optimisation of the day is applied from its preview."), "error")
+        return redirect(url_for("repair.preview", event_id=event.id, run_id=run.id))
     outcome = publishing.publish_run(session, event, run, user_id=current_user.id)
     session.commit()
     if not outcome.changed:
