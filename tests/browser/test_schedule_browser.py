@@ -69,3 +69,32 @@ def test_organizer_runs_reviews_and_publishes_the_demo_fair(
         )
     )
     assert published == meetings
+
+
+def test_waiting_note_goes_away_once_a_worker_picks_the_run_up(
+    page, live_server, organizer, db_session
+) -> None:
+    """The 'waiting for the worker' line stayed on screen for the whole solve (seen in QA)."""
+    from datetime import timedelta
+
+    from scheduler import runs
+    from scheduler.db import utcnow
+
+    event = generate_demo(db_session, seed=4, buyers=5, suppliers=20)
+    run = runs.create_run(db_session, event, parameters={"time_limit": 30})
+    db_session.commit()
+    page.goto(f"{live_server}/auth/login")
+    page.fill("input[name=email]", "org@example.jp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/events/{event.id}/schedule/runs/{run.id}")
+    assert page.locator("#queued-note").is_visible()
+
+    # A worker claims it (as `runs.claim_next_run` does) and starts beating.
+    run.status, run.worker = "running", "test:1"
+    run.started_at = utcnow()
+    run.heartbeat_at = utcnow() + timedelta(seconds=60)  # not stale while the test runs
+    db_session.commit()
+    page.wait_for_selector("#queued-note", state="hidden", timeout=10_000)
+    assert page.inner_text("#run-status") == "実行中"
