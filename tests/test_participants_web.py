@@ -170,6 +170,7 @@ def test_export_downloads_csv_with_bom_and_xlsx(
 
     csv_response = client.get(f"/events/{event.id}/participants/export.csv")
     assert csv_response.data.startswith(UTF8_BOM)
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset once
     assert "attachment" in csv_response.headers["Content-Disposition"]
     assert "株式会社山田製作所" in csv_response.data.decode("utf-8-sig")
     xlsx_response = client.get(f"/events/{event.id}/participants/export.xlsx")

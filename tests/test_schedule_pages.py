@@ -207,7 +207,7 @@ def test_csv_export_has_bom_japanese_headers_and_every_meeting(
 ) -> None:
     response = client.get(f"/events/{fair.id}/schedule.csv")
     assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # charset once
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0] == list(HEADERS)

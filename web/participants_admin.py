@@ -379,7 +379,7 @@ def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
     """The participants as CSV (UTF-8 with BOM), in the import's layout."""
     event = _event(event_id)
     return send_file(io.BytesIO(export_csv(get_session(), event)),
-                     mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     mimetype="text/csv", as_attachment=True,  # Werkzeug adds the charset
                      download_name=f"participants-{event.slug}.csv")
 
 

@@ -107,7 +107,7 @@ def export_csv(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     return send_file(
         io.BytesIO(schedule_csv(get_session(), event)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text/* itself
         as_attachment=True,
         download_name=f"schedule-{event.slug}.csv",
     )
