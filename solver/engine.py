@@ -70,9 +70,11 @@ LNS_THRESHOLD = 100_000
 BUILD_SECONDS_PER_VARIABLE = 4e-5
 BUILD_SHARE = 0.25
 
-# The compact (slot-by-slot) warm start solves one small model per slot; beyond
-# this many pairs it costs more than it brings.
-COMPACT_PAIRS = 3000
+# The slot-by-slot warm start builds one small model per slot: about
+# COMPACT_SECONDS_PER_PAIR_SLOT per (pair, slot); it runs when that fits in
+# COMPACT_SHARE of the time limit.
+COMPACT_SECONDS_PER_PAIR_SLOT = 3e-5
+COMPACT_SHARE = 0.25
 
 WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 
@@ -174,7 +176,8 @@ def solve(
     warm_starts = [(greedy, "greedy")]
     if len(focus) < len(prep.pairs):
         warm_starts.append((greedy_schedule(prep, only_pairs=focus), "greedy_focus"))
-    if len(focus) <= COMPACT_PAIRS:
+    compact_cost = COMPACT_SECONDS_PER_PAIR_SLOT * len(focus) * len(problem.slots)
+    if compact_cost <= COMPACT_SHARE * time_limit:
         # Timetable the relaxation's pairs slot by slot, most urgent people first;
         # when breaks matter, keep everyone's meetings in one block.
         blocks = problem.max_breaks is not None or bool(problem.break_penalty)
