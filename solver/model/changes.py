@@ -12,10 +12,11 @@ from __future__ import annotations
 from ortools.sat.python import cp_model
 
 from solver.model.variables import Variables
+from solver.problem import Meeting
 from solver.validation import meeting_key
 
 
-def keepable_literal(v: Variables, meeting) -> cp_model.IntVar | None:
+def keepable_literal(v: Variables, meeting: Meeting) -> cp_model.IntVar | None:
     """The literal that must be true for ``meeting`` to be kept, or None if it cannot be."""
     prep = v.prep
     pair_index = prep.pair_index.get(meeting.key)

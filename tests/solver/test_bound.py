@@ -120,3 +120,34 @@ def test_engine_bound_lies_between_objective_and_relaxation(seed):
     schedule = solve(problem, time_limit=3, workers=1)
     assert schedule.objective <= schedule.bound <= relaxation_bound(problem)
     assert (schedule.status == "OPTIMAL") == (schedule.objective == schedule.bound)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bipartite_matching_respects_capacities_and_attains_the_bound(seed):
+    # Buyers meet suppliers only, no tables: the relaxation's matching is an optimal
+    # pair selection, and its value is the bound itself.
+    from solver.bound import flow_matching
+    from solver.model.prepared import prepare
+    from solver.validation import bonus_for
+
+    problem = random_problem(
+        random.Random(seed),
+        buyers=4,
+        suppliers=7,
+        per_day=(3,),
+        tables=False,
+        supplier_pairs=False,
+        must_share=0.0,
+        penalties=False,
+    )
+    prep = prepare(problem)
+    bound, _, matching = flow_matching(prep)
+    degree = [0] * len(prep.participant_ids)
+    for pair_index in matching:
+        degree[prep.pairs[pair_index].a] += 1
+        degree[prep.pairs[pair_index].b] += 1
+    assert all(d <= prep.usable_capacity(p) for p, d in enumerate(degree))
+    value = sum(prep.pairs[i].pair.weight for i in matching) + sum(
+        bonus_for(problem.meeting_bonus, d) for d in degree
+    )
+    assert value == bound
