@@ -184,7 +184,9 @@ def solve(
         per_slot = min(0.3, 0.2 * time_limit / max(1, len(problem.slots)))
         # The consistent matching (plus must, locked, current) gives honest slack counts.
         pairs = _focus_pairs(prep, matching)
-        start = compact_timetable(prep, pairs, seconds_per_slot=per_slot, seed=seed, blocks=blocks)
+        start = compact_timetable(
+            prep, pairs, seconds_per_slot=per_slot, seed=seed, blocks=blocks, stop=stop
+        )
         warm_starts.append((start, "compact"))
     for start, name in warm_starts:
         if not start.missed_must:

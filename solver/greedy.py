@@ -1,15 +1,22 @@
-"""A fast greedy schedule: the warm start (hint) for CP-SAT and the fallback answer.
+"""Warm starts for CP-SAT, and fallback answers: two fast constructive schedules.
 
-Locked meetings first, then the ``current`` plan where it still fits, then must
-pairs (fewest possible slots first), then the rest by descending weight, each
-in the slot that adds the fewest breaks (earliest on ties), and only when the
-meeting is worth it (weight + marginal bonus − break penalty > 0). Every hard
-rule is respected meeting by meeting, so the result is valid except that some
-must pair may be left out (then it is only a hint, never an answer).
+:func:`greedy_schedule` — locked meetings first, then the ``current`` plan where
+it still fits, then must pairs (fewest possible slots first), then the rest by
+descending weight, each in the slot that adds the fewest breaks (earliest on
+ties), and only when the meeting is worth it (weight + marginal bonus − break
+penalty > 0).
+
+:func:`compact_timetable` — a chosen set of pairs (the relaxation's matching)
+placed slot by slot, the participants with the least slack first.
+
+Both respect every hard rule meeting by meeting, except that some must pair may
+be left out (then the result is only a hint, never an answer); the engine
+passes every candidate through :func:`solver.validation.check` anyway.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from solver.model.prepared import Prepared
@@ -171,6 +178,7 @@ def compact_timetable(
     seconds_per_slot: float = 0.2,
     seed: int = 0,
     blocks: bool = True,
+    stop: threading.Event | None = None,
 ) -> GreedyResult:
     """Timetable the given pairs slot by slot, most urgent participants first.
 
@@ -182,7 +190,8 @@ def compact_timetable(
     meetings. With ``blocks`` (breaks matter), a participant that met in the
     previous slot and has meetings left goes first too, and others wait, so
     blocks of meetings stay contiguous. Locked pairs are placed in their slot.
-    Pairs it cannot place are left out (``missed_must`` lists the must ones).
+    Pairs it cannot place are left out (``missed_must`` lists the must ones), and
+    so is everything after ``stop`` is set.
     """
     from ortools.sat.python import cp_model  # local: greedy_schedule needs no CP-SAT
 
@@ -201,6 +210,8 @@ def compact_timetable(
     day_of = {slot: d for d, day in enumerate(prep.days) for slot in day}
     previous = {day[k]: day[k - 1] for day in prep.days for k in range(1, len(day))}
     for slot in (s for day in prep.days for s in day):
+        if stop is not None and stop.is_set():
+            break
         candidates = sorted(i for i in remaining if slot in prep.pairs[i].slots)
         if not candidates:
             continue
