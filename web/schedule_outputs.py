@@ -19,6 +19,7 @@ from scheduler.schedule_export import schedule_csv, schedule_xlsx
 from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
+from web.read_snapshot import snapshot_reads
 from web.schedules import (
     calendar_response,
     pdf_response,
@@ -88,12 +89,14 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/events/<int:event_id>/calendar.ics")
+@snapshot_reads
 @staff_required
 def event_calendar(event_id: int):  # type: ignore[no-untyped-def]
     return _staff_feed_response(_event(event_id))
 
 
 @bp.get("/cal/events/<int:event_id>/<token>.ics")
+@snapshot_reads
 def staff_feed(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """The staff feed for calendar apps: the derived token is the credential."""
     if not hmac.compare_digest(token, staff_feed_token(event_id)):

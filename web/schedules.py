@@ -32,6 +32,7 @@ from web.participant_access import (
     participant_required,
     register_portal_section,
 )
+from web.read_snapshot import begin_snapshot, snapshot_reads
 
 bp = Blueprint("schedules", __name__)
 
@@ -102,6 +103,7 @@ def _schedule_url(participant: Participant) -> str:
 
 
 @bp.get("/p/<token>/schedule")
+@snapshot_reads  # outermost: before the token look-up starts the transaction
 @participant_required
 def page(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
@@ -119,6 +121,7 @@ def page(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/p/<token>/schedule.ics")
+@snapshot_reads
 @participant_required
 def download(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
@@ -133,6 +136,7 @@ def download(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/p/<token>/schedule.pdf")
+@snapshot_reads
 @participant_required
 def pdf(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
@@ -151,6 +155,7 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
     """The subscription feed: the secret feed token is the only credential (calendar
     apps cannot log in), so it differs from the page token and can be reissued alone."""
     session = get_session()
+    begin_snapshot(session)  # one snapshot for the look-up, the version and the meetings
     # Guessing is refused like on the pages; successful polls are not counted (a whole
     # office's calendars may poll from one address).
     check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
