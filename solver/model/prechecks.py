@@ -125,6 +125,8 @@ def _must_findings(prep: Prepared) -> list[dict]:
             continue  # named already; it must not also count against capacity
         must_count[prepared.a] += 1
         must_count[prepared.b] += 1
+    breaks = prep.problem.max_breaks
+    within = "" if breaks is None else f" with at most {breaks} break(s)"
     for participant in sorted(must_count):
         capacity = prep.usable_capacity(participant)
         if must_count[participant] > capacity:
@@ -138,7 +140,7 @@ def _must_findings(prep: Prepared) -> list[dict]:
                             pair.b,
                             "over_capacity",
                             f"{who} has {must_count[participant]} must pairs "
-                            f"but room for {capacity}",
+                            f"but room for {capacity}{within}",
                         )
                     )
     return out

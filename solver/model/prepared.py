@@ -71,7 +71,11 @@ class Prepared:
         return self.problem.participants[participant].max_meetings
 
     def usable_capacity(self, participant: int) -> int:
-        """An upper bound on the participant's meetings: slots it can use × per-slot limit."""
+        """An upper bound on the participant's meetings: slots it can use × per-slot limit.
+
+        Under ``max_breaks`` only the slots it can be busy in without exceeding the
+        cap count (see :meth:`_within_breaks`).
+        """
         slots: set[int] = set()
         for pair_index in self.pairs_of[participant]:
             slots.update(self.pairs[pair_index].slots)
@@ -84,9 +88,37 @@ class Prepared:
             and not any(self.pairs[i].both_hosts for i in self.pairs_of[participant])
         ):
             per_slot = min(per_slot, len(self.hosted_tables[participant]))
-        cap = len(slots) * per_slot
+        usable = len(slots) if self.problem.max_breaks is None else self._within_breaks(slots)
+        cap = usable * per_slot
         limit = self.max_meetings(participant)
         return cap if limit is None else min(cap, limit)
+
+    def _within_breaks(self, slots: set[int]) -> int:
+        """How many of ``slots`` one participant can be busy in under ``max_breaks``.
+
+        Busy slots form runs inside the runs of usable slots; one run per day is
+        free and every further run costs a break. So the most is each day's
+        longest usable run plus the ``max_breaks`` longest of the other runs.
+        """
+        best_per_day = 0
+        others: list[int] = []
+        for day in self.days:
+            runs: list[int] = []
+            length = 0
+            for slot in day:
+                if slot in slots:
+                    length += 1
+                elif length:
+                    runs.append(length)
+                    length = 0
+            if length:
+                runs.append(length)
+            if runs:
+                runs.sort(reverse=True)
+                best_per_day += runs[0]
+                others.extend(runs[1:])
+        others.sort(reverse=True)
+        return best_per_day + sum(others[: self.problem.max_breaks or 0])
 
     def other(self, pair_index: int, participant: int) -> int:
         """The other side of pair ``pair_index``."""

@@ -288,7 +288,7 @@ def test_must_meetings_beyond_pooled_tables_are_named():
     assert reasons_of(schedule) == {("A", "B", "over_capacity"), ("C", "D", "over_capacity")}
 
 
-def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
+def test_must_pairs_that_need_a_break_beyond_the_cap_are_named_without_search():
     early = Participant("S1", available=frozenset({"d0s00"}))
     late = Participant("S2", available=frozenset({"d0s02"}))
     problem = Problem(
@@ -299,8 +299,39 @@ def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
     )
     schedule = run(problem)
     assert schedule.status == "INFEASIBLE"
+    assert schedule.stats["infeasible_found_by"] == "precheck"
+    assert reasons_of(schedule) == {("B", "S1", "over_capacity"), ("B", "S2", "over_capacity")}
+    assert "break" in schedule.unscheduled_must[0]["detail"]
+
+
+def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
+    # C meets S1 first thing, S2 can only meet B in the middle, so B meets S1 last:
+    # S1 then waits a slot between C and B, and no break is allowed.
+    problem = Problem(
+        slots=SLOTS,
+        participants=people(
+            "B",
+            "C",
+            "S1",
+            "S2",
+            B=Participant("B", available=frozenset({"d0s01", "d0s02"})),
+            C=Participant("C", available=frozenset({"d0s00"})),
+            S2=Participant("S2", available=frozenset({"d0s01"})),
+        ),
+        pairs=(
+            Pair("C", "S1", 1, must=True),
+            Pair("B", "S1", 1, must=True),
+            Pair("B", "S2", 1, must=True),
+        ),
+        max_breaks=0,
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert schedule.stats["infeasible_found_by"] == "cp_sat"
     assert ("", "", "max_breaks") in reasons_of(schedule)
-    assert {("B", "S1", "conflict"), ("B", "S2", "conflict")} <= reasons_of(schedule)
+    assert ("C", "S1", "conflict") in reasons_of(schedule)
+    # Allowing one break makes it feasible.
+    assert run(replace(problem, max_breaks=1)).status == "OPTIMAL"
 
 
 def test_two_locks_on_one_table_clash():
