@@ -38,6 +38,7 @@ from solver.model.lns import improve
 from solver.model.prechecks import finding, precheck
 from solver.model.prepared import Prepared, PreparedPair, prepare
 from solver.model.schedule_model import ScheduleModel
+from solver.model.solution import Solution
 from solver.model.table_assignment import assign_tables
 from solver.problem import (
     STATUS_FEASIBLE,
@@ -48,7 +49,13 @@ from solver.problem import (
     Schedule,
 )
 from solver.reasons import explain_unscheduled
-from solver.validation import breaks_per_participant, check, meeting_counts, objective
+from solver.validation import (
+    breaks_per_participant,
+    check,
+    meeting_counts,
+    meeting_key,
+    objective,
+)
 
 # Share of the time limit for timetabling the relaxation's pairs (phase 1).
 FOCUS_SHARE = 0.35
@@ -101,7 +108,6 @@ class _Run:
         self.mark = started
         self.found: list[_Found] = []
         self.phases: dict[str, dict] = {}
-        self.preferred_tables = _current_tables(prep)
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
@@ -117,9 +123,20 @@ class _Run:
         chosen: list[tuple[int, int]],
         sides: dict[tuple[int, int], int],
         name: str,
+        kept: set | None = None,
     ) -> _Found | None:
-        """Keep a candidate schedule if :func:`validation.check` accepts it."""
-        meetings = assign_tables(source, chosen, sides, self.preferred_tables)
+        """Keep a candidate schedule if :func:`validation.check` accepts it.
+
+        Current meetings keep their tables where free; when the model decided which
+        current meetings it keeps (``kept``, meeting keys), only those claim theirs.
+        """
+        preferred = _current_tables(source, kept)
+        try:
+            meetings = assign_tables(source, chosen, sides, preferred)
+        except RuntimeError:
+            # Table counts that do not add up are a defect of that candidate alone;
+            # other candidates (and the answer) must not be lost to it.
+            return None
         if check(self.problem, meetings):
             return None
         found = _Found(
@@ -225,7 +242,7 @@ def solve(
         run.lap("cp_sat_focus")
         run.phases["focus"] = _phase_stats(solution, model, len(focus))
         if solution.has_solution:
-            run.offer(sub, solution.chosen, solution.sides, "cp_sat_focus")
+            run.offer(sub, solution.chosen, solution.sides, "cp_sat_focus", _kept(model, solution))
         proven_infeasible = solution.status == "INFEASIBLE"
 
     full_bound: int | None = None
@@ -255,7 +272,7 @@ def solve(
             run.lap("cp_sat")
             run.phases["full"] = _phase_stats(solution, model, len(prep.pairs))
             if solution.has_solution:
-                run.offer(prep, solution.chosen, solution.sides, "cp_sat")
+                run.offer(prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution))
                 if solution.bound is not None:
                     full_bound = solution.bound
             proven_infeasible = solution.status == "INFEASIBLE"
@@ -376,12 +393,24 @@ def _phase_stats(solution, model: ScheduleModel, pairs: int) -> dict:
     }
 
 
-def _current_tables(prep: Prepared) -> dict[tuple[int, int], str]:
-    """(pair, slot) -> table of the ``current`` plan, to keep people where they were."""
+def _kept(model: ScheduleModel, solution: Solution) -> set | None:
+    """The current meetings the model keeps, or None when it does not model keeping."""
+    return solution.kept if model.keep_by_key else None
+
+
+def _current_tables(prep: Prepared, kept: set | None = None) -> dict[tuple[int, int], str]:
+    """(pair, slot) -> table of the ``current`` plan, to keep people where they were.
+
+    With ``kept`` (meeting keys the model keeps) only those meetings are listed,
+    so a meeting the model gave up cannot take a table a kept one needs.
+    """
     return {
         (prep.pair_index[m.key], prep.slot_index[m.slot]): m.table
         for m in prep.problem.current
-        if m.table is not None and m.key in prep.pair_index and m.slot in prep.slot_index
+        if m.table is not None
+        and m.key in prep.pair_index
+        and m.slot in prep.slot_index
+        and (kept is None or meeting_key(m) in kept)
     }
 
 

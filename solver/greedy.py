@@ -222,21 +222,20 @@ def compact_timetable(
             model.add(x[i] == 1)
         by_person: dict[int, list] = {}
         pooled, hosted = [], {}
+        # Whose tables each meeting takes (None: pooled or no tables), decided once
+        # so the model, the greedy pick and the placement all count alike.
+        host_of: dict[int, int | None] = {}
         for i in candidates:
             prepared = prep.pairs[i]
             for who in (prepared.a, prepared.b):
                 by_person.setdefault(who, []).append(x[i])
-            hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
             if not prep.has_tables:
                 continue
-            if not hosts:
+            host_of[i] = _table_host_for(prep, i)
+            if host_of[i] is None:
                 pooled.append(x[i])
-            elif len(hosts) == 1:
-                hosted.setdefault(hosts[0], []).append(x[i])
             else:
-                # Rare: take the host with more free tables; good enough for a warm start.
-                host = max(hosts, key=lambda h: len(prep.hosted_tables[h]))
-                hosted.setdefault(host, []).append(x[i])
+                hosted.setdefault(host_of[i], []).append(x[i])
         for who, xs in by_person.items():
             info = problem.participants[who]
             room = info.parallel - state.per_slot.get((who, slot), 0)
@@ -273,7 +272,7 @@ def compact_timetable(
         }
         model.maximize(sum(x[i] * value[i] for i in candidates))
         # A greedy pick by value is the hint, and the answer if CP-SAT has none in time.
-        picked = _greedy_slot_pick(prep, state, slot, candidates, value, locked_here)
+        picked = _greedy_slot_pick(prep, state, slot, candidates, value, locked_here, host_of)
         for i in candidates:
             model.add_hint(x[i], i in picked)
         solver = cp_model.CpSolver()
@@ -284,8 +283,7 @@ def compact_timetable(
             picked = {i for i in candidates if solver.boolean_value(x[i])}
         for i in candidates:
             if i in picked:
-                side = state.side_for(i, slot)
-                state.place(i, slot, None if side is False else side, result)
+                state.place(i, slot, host_of.get(i), result)
                 remaining.discard(i)
                 for who in (prep.pairs[i].a, prep.pairs[i].b):
                     left[who] -= 1
@@ -300,6 +298,7 @@ def _greedy_slot_pick(
     candidates: list[int],
     value: dict[int, int],
     locked_here: list[int],
+    host_of: dict[int, int | None],
 ) -> set[int]:
     """Meetings for one slot by descending value, within every limit of that slot."""
     problem = prep.problem
@@ -321,20 +320,13 @@ def _greedy_slot_pick(
                 info.max_meetings is not None and total >= info.max_meetings
             ):
                 room = False
-        host = None
+        host = host_of.get(i)
         if room and prep.has_tables:
-            hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
-            if not hosts:
+            if host is None:
                 room = pooled < len(prep.pooled_tables)
             else:
-                free = [
-                    h
-                    for h in hosts
-                    if state.host_used.get((h, slot), 0) + hosted.get(h, 0)
-                    < len(prep.hosted_tables[h])
-                ]
-                room = bool(free)
-                host = free[0] if free else None
+                used = state.host_used.get((host, slot), 0) + hosted.get(host, 0)
+                room = used < len(prep.hosted_tables[host])
         if not room and i not in locked_here:
             continue
         picked.add(i)
@@ -346,3 +338,19 @@ def _greedy_slot_pick(
             else:
                 hosted[host] = hosted.get(host, 0) + 1
     return picked
+
+
+def _table_host_for(prep: Prepared, pair_index: int) -> int | None:
+    """The host whose tables a meeting of the pair takes (None: a pooled table).
+
+    A lock says so by its table; a meeting of two hosts otherwise takes the one with
+    more tables — good enough for a warm start.
+    """
+    prepared = prep.pairs[pair_index]
+    lock = prepared.locked
+    if lock is not None and lock.table is not None:
+        return prep.table_host.get(lock.table)
+    hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
+    if not hosts:
+        return None
+    return max(hosts, key=lambda h: (len(prep.hosted_tables[h]), -h))

@@ -174,3 +174,23 @@ def test_hints_are_complete_and_feasible():
         solver.parameters.fix_variables_to_their_hinted_value = True
         solver.parameters.num_workers = 1
         assert solver.solve(model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_slot_by_slot_warm_start_is_valid_with_meetings_of_two_hosts(seed):
+    from solver.greedy import compact_timetable
+    from solver.model.prepared import prepare
+    from solver.model.table_assignment import assign_tables
+    from solver.validation import check
+
+    problem = random_problem(
+        random.Random(seed), buyers=6, suppliers=8, per_day=(4,), host_pairs=True, must_share=0
+    )
+    prep = prepare(problem)
+    for blocks in (False, True):
+        start = compact_timetable(prep, list(range(len(prep.pairs))), blocks=blocks)
+        meetings = assign_tables(prep, start.chosen, start.sides)
+        errors = check(problem, meetings)
+        # Without a break cap every rule holds by construction.
+        if problem.max_breaks is None:
+            assert errors == []
