@@ -290,5 +290,9 @@ def test_progress_never_shows_a_weaker_bound_than_one_already_proven(
     monkeypatch.setattr(runs, "solve", solve_with_a_loose_second_phase)
     run = _queue(db_session, fair, time_limit=1)
     assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
-    bounds = [point[2] for point in _status(factory, run.id).progress]
-    assert bounds == [100, 100, 90]
+    done = _status(factory, run.id)
+    bounds = [point[2] for point in done.progress]
+    assert bounds[:3] == [100, 100, 90]
+    # The chart ends on the run's own score (and a bound no weaker than the run's).
+    assert len(done.progress) == 4
+    assert done.progress[-1][1] == done.objective and done.progress[-1][2] <= done.bound
