@@ -5,7 +5,9 @@ clashes, tables, must pairs, locks, ``max_breaks`` — and every term that only
 lowers the objective — break and change penalties, both ``>= 0``. What is left is
 a maximum-value b-matching: choose pairs (each at most once and only if it has
 a feasible slot at all), each participant in at most ``cap(p)`` of them, where
-``cap(p) = min(max_meetings, usable slots × per-slot limit)``, valued by
+``cap(p) = min(max_meetings, usable slots × per-slot limit)`` (under
+``max_breaks``, only as many slots as it can be busy in within the cap — see
+:meth:`Prepared.usable_capacity`; every valid schedule obeys that), valued by
 weights plus each participant's concave bonus. Any valid schedule is such a
 matching with at least the same value, so the matching's optimum bounds the
 objective from above.
