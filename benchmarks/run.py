@@ -461,10 +461,10 @@ def write_markdown(
         "the meetings by `solver.validation.objective` after `solver.validation.check` "
         "found no violated hard rule (otherwise the row says INVALID). *bound* is the "
         "solver's own proven upper bound; *obj/MCF bound* compares with the min-cost-flow "
-        "relaxation (`solver.bound.relaxation_bound`, which ignores tables, clashes and "
-        "breaks), *obj/best bound* with the tightest proven bound of any run. Instances "
-        "come from `benchmarks.generator` (its docstring gives the scoring rule and "
-        "families).",
+        "relaxation (`solver.bound.relaxation_bound`: a matching without slot clashes or "
+        "breaks, see its docstring), *obj/best bound* with the tightest proven bound of "
+        "any run. Instances come from `benchmarks.generator` (its docstring gives the "
+        "scoring rule and families).",
         "",
     ]
     for instance in instances:
