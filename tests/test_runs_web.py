@@ -363,3 +363,36 @@ def test_the_problem_file_reproduces_the_run(
     problem = problem_from_dict(response.get_json())
     assert problem == problem_from_dict(solved.problem)
     assert solve(problem, time_limit=2, workers=1).objective <= solved.bound
+
+
+def test_the_published_run_offers_no_publish_button_until_it_is_edited(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    """QA: the run participants already see still offered 'Publish' (which changes nothing)."""
+    publish_url = f"{_base(fair)}/runs/{solved.id}/publish"
+    assert publish_url in client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert client.post(publish_url).status_code == 302
+
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    review = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    assert publish_url not in history and publish_url not in review
+    assert f"{_base(fair)}/runs/{solved.id}/pin" in review  # pins and moves stay
+
+    # Once edited (a meeting moved), publishing it again would change something.
+    meeting = schedule_from_dict(solved.result).meetings[0]
+    problem = problem_from_dict(solved.problem)
+    for slot in problem.slots:
+        for table in problem.tables:
+            moved = client.post(
+                f"{_base(fair)}/runs/{solved.id}/move",
+                data={"a": meeting.a, "b": meeting.b, "slot": slot.id, "table": table.id},
+            )
+            db_session.expire_all()
+            if db_session.get(ScheduleRun, solved.id).edited_at is not None:
+                break
+        else:
+            continue
+        break
+    assert moved.status_code == 302
+    assert publish_url in client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert publish_url in client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)

@@ -147,6 +147,7 @@ def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[n
         ),
         rules=rules,
         status_labels=STATUS_LABELS,
+        is_live=lambda run: is_live(event, run),
     ), code
 
 
@@ -204,8 +205,19 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         reason_labels=REASON_LABELS,
         finished=run.status in runs.FINISHED,
         publishable=run.status in publishing.PUBLISHABLE and review is not None,
+        live=is_live(event, run),
         slot_choices=(review.slots if review else []),
         table_ids=[t for t, _n in review.tables] if review else [],
+    )
+
+
+def is_live(event: Event, run: ScheduleRun) -> bool:
+    """Whether ``run`` is exactly what participants see now (publishing it again would
+    change nothing): it made the event's latest publication and was not edited since."""
+    return (
+        run.published_at is not None
+        and run.published_at == event.published_at
+        and (run.edited_at is None or run.edited_at <= run.published_at)
     )
 
 
