@@ -163,7 +163,7 @@ def test_no_show_at_1130_repaired_end_to_end(
         seq_after = _sequences(db_session, person)
         for change in (*preview.moved, *preview.cancelled):
             if person.id in change.pair_ids:
-                uid = change.meeting.uid
+                uid = calendars.meeting_uid(change.meeting)
                 assert seq_after[uid] > sequences_before[person.id][uid]
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "repair.apply"))
     assert entry is not None and entry.details["added"] == len(preview.added)
