@@ -45,3 +45,12 @@ def test_an_invalid_schedule_is_reported_and_not_scored_against_the_bound(tmp_pa
     assert "old tables" not in text and "Hand-written discussion." in text
     row = next(line for line in text.splitlines() if line.startswith("| broken"))
     assert "999" in row and "999.00%" not in row and "INVALID" in row
+
+
+def test_crosscheck_agrees_with_the_mip_on_a_tiny_fair() -> None:
+    from benchmarks.crosscheck import crosscheck
+
+    problem = generate("fair", 0, buyers=4, suppliers=12, slots_per_day=6)
+    line, findings = crosscheck(problem, time_limit=3, mip_limit=10)
+    assert findings == [], line
+    assert "HiGHS OPTIMAL" in line
