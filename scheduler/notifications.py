@@ -44,13 +44,22 @@ BODIES = {
     ),
     "en": (
         "Dear {name} ({organization}),\n\n"
-        "The meeting schedule of {event} has been {verb}. You have {count} meetings.\n"
+        "The meeting schedule of {event} has been {verb}. You have {count}.\n"
         "Times, room, table and counterparts are on your schedule page, "
         "where you can also add them to your calendar:\n\n{link}\n\n"
         "This link is for your company only; please do not share it.\n"
     ),
 }
 VERBS = {"ja": {"new": "公開", "changed": "更新"}, "en": {"new": "published", "changed": "updated"}}
+
+
+def meeting_count(language: str, count: int) -> str:
+    """How many meetings, as the body's sentence needs it ("1 meeting", not "1 meetings")."""
+    if language != "en":
+        return str(count)
+    if count == 0:
+        return "no meetings"
+    return f"{count} meeting" if count == 1 else f"{count} meetings"
 
 
 @dataclass(frozen=True)
@@ -149,7 +158,7 @@ def schedule_notices(
             "event": event.name,
             "organization": participant.display_name,
             "name": names.join(p.name for p in people),
-            "count": counts.get(participant.id, 0),
+            "count": meeting_count(language, counts.get(participant.id, 0)),
             "link": link_for(participant),
             "verb": VERBS[language][kind],
         }

@@ -360,3 +360,17 @@ def test_mail_is_off_without_a_server() -> None:
         {"MAIL_SERVER": "smtp.example.jp", "MAIL_PORT": "587", "MAIL_USE_TLS": "true"}
     )
     assert settings is not None and settings.port == 587 and settings.use_tls
+
+
+def test_english_notice_counts_meetings_in_good_english(db_session: Session, fair: Event) -> None:
+    """QA: the English notice read "You have 1 meetings." / "You have 0 meetings."."""
+    assert notifications.meeting_count("en", 1) == "1 meeting"
+    assert notifications.meeting_count("en", 7) == "7 meetings"
+    assert notifications.meeting_count("ja", 1) == "1"
+    participant = fair.participants[0]
+    participant.locale = "en"
+    db_session.commit()
+    notices, _ = notifications.schedule_notices(
+        db_session, fair, [participant.id], link_for=_link, first=True
+    )
+    assert "You have no meetings." in notices[0].body  # nothing placed for it yet
