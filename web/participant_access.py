@@ -184,7 +184,29 @@ class PortalSection:
     description: Any = ""
     roles: frozenset[str] = frozenset()  # empty: shown to buyers and suppliers
     phases: frozenset[str] = frozenset()  # empty: shown in every phase
+    order: int | None = None  # place on the home page; None: :data:`SECTION_ORDER`'s
 
+    @property
+    def position(self) -> int:
+        """Where the section is listed: its own ``order``, else the portal's default."""
+        if self.order is not None:
+            return self.order
+        return SECTION_ORDER.get(self.endpoint, UNORDERED_POSITION)
+
+
+#: The portal's reading order (the company profile and directory come first, unregistered):
+#: what the participant does before the fair, in the order it is due, then the result.
+#: Sections register at import, so without this their order would be the import order.
+SECTION_ORDER: dict[str, int] = {
+    "availability.edit": 20,
+    "preferences.my_requests": 30,
+    "preferences.suggested": 40,
+    "preferences.buyer_needs": 50,
+    "preferences.received_proposals": 50,
+    "schedules.page": 60,
+}
+#: Sections neither listed above nor given an ``order`` come last, in registration order.
+UNORDERED_POSITION = 1000
 
 _SECTIONS: list[PortalSection] = []
 
@@ -196,13 +218,14 @@ def register_portal_section(section: PortalSection) -> None:
 
 
 def portal_sections(participant: Participant) -> list[PortalSection]:
-    """The registered sections this participant sees now, whose endpoints exist."""
+    """The registered sections this participant sees now, whose endpoints exist, in order."""
     phase = participant.event.phase
-    return [
+    shown = [
         s
         for s in _SECTIONS
         if s.endpoint in current_app.view_functions
         and (not s.roles or participant.role in s.roles)
         and (not s.phases or phase in s.phases)
     ]
+    return sorted(shown, key=lambda s: s.position)  # stable: ties keep registration order
 
