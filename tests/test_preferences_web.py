@@ -376,3 +376,27 @@ def test_preferences_routes_never_change_another_participants_data_while_open(
                 response.close()
                 assert response.status_code < 500, (url, method)
     assert _snapshot(db_session, them) == before
+
+
+def test_a_request_without_any_level_is_refused_not_saved_as_medium(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    # A post that lost its level field must not be stored with the form's default level.
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"), data={"note": "相談"})
+    assert response.status_code == 200
+    assert "has-error" in response.get_data(as_text=True)
+    response = client.post(_p(fair.supplier, f"/suggestions/{fair.buyer.id}/request"), data={},
+                           follow_redirects=True)
+    assert "flash-error" in response.get_data(as_text=True)
+    assert _interest(db_session, fair.supplier, fair.buyer) is None
+
+
+def test_accepting_without_a_level_is_refused(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    db_session.commit()
+    response = client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
+                           data={"decision": "accept"}, follow_redirects=True)
+    assert "flash-error" in response.get_data(as_text=True)
+    assert _interest(db_session, fair.buyer, fair.supplier) is None

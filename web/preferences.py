@@ -34,6 +34,7 @@ from scheduler import preferences, proposals, suggestions
 from scheduler.errors import ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase, Proposal
 from web.database import get_session
+from web.i18n import translate_error
 from web.participant_access import (
     PORTAL_PREFIX,
     PortalSection,
@@ -136,8 +137,15 @@ class LevelForm(FlaskForm):
 
     @property
     def level_value(self) -> int:
+        """The posted level; 0 (refused by the services) when blank, unknown or not posted.
+
+        A post without a ``level`` field would otherwise take the field's default (medium)
+        and be saved as if someone had chosen it.
+        """
+        if not self.level.raw_data:
+            return 0
         try:
-            return int(self.level.data or 0)
+            return int(self.level.raw_data[0] or 0)
         except ValueError:
             return 0
 
@@ -257,10 +265,16 @@ def request_suggested(token: str, participant_id: int):  # type: ignore[no-untyp
         else "request"
     )
     other = preferences.counterpart(session, participant, participant_id)
-    preferences.request_meeting(session, participant, other.id, level=form.level_value,
-                                note=form.note.data or "", source=source)
-    session.commit()
-    flash(_("Your meeting request to %(name)s was saved.", name=other.display_name), "success")
+    try:
+        preferences.request_meeting(session, participant, other.id, level=form.level_value,
+                                    note=form.note.data or "", source=source)
+    except ValidationFailed as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+    else:
+        session.commit()
+        flash(_("Your meeting request to %(name)s was saved.", name=other.display_name),
+              "success")
     return redirect(url_for("preferences.suggested"))
 
 
@@ -293,10 +307,16 @@ def answer(token: str, participant_id: int):  # type: ignore[no-untyped-def]
     form = AnswerForm()
     form.validate()
     accept = form.decision.data != "decline"
-    preferences.answer_request(session, participant, participant_id, accept=accept,
-                               level=form.level_value, note=form.note.data or "")
-    session.commit()
-    flash(_("Your answer was saved.") if accept else _("The request was declined."), "success")
+    try:
+        preferences.answer_request(session, participant, participant_id, accept=accept,
+                                   level=form.level_value, note=form.note.data or "")
+    except ValidationFailed as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+    else:
+        session.commit()
+        flash(_("Your answer was saved.") if accept else _("The request was declined."),
+              "success")
     return redirect(url_for("preferences.incoming") + f"#req-{participant_id}")
 
 
@@ -419,11 +439,16 @@ def decide(token: str, proposal_id: int):  # type: ignore[no-untyped-def]
     form = AnswerForm()
     form.validate()
     accept = form.decision.data != "decline"
-    proposals.decide_proposal(session, buyer, proposal_id, accept=accept,
-                              level=form.level_value, note=form.note.data or "")
-    session.commit()
-    flash(_("The proposal sheet was accepted.") if accept
-          else _("The proposal sheet was declined."), "success")
+    try:
+        proposals.decide_proposal(session, buyer, proposal_id, accept=accept,
+                                  level=form.level_value, note=form.note.data or "")
+    except ValidationFailed as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+    else:
+        session.commit()
+        flash(_("The proposal sheet was accepted.") if accept
+              else _("The proposal sheet was declined."), "success")
     return redirect(url_for("preferences.received_proposals") + f"#proposal-{proposal_id}")
 
 
