@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -400,3 +401,47 @@ def test_accepting_without_a_level_is_refused(
                            data={"decision": "accept"}, follow_redirects=True)
     assert "flash-error" in response.get_data(as_text=True)
     assert _interest(db_session, fair.buyer, fair.supplier) is None
+
+
+def _item(page: str, participant_id: int) -> str:
+    match = re.search(rf'<li class="card request-item" id="req-{participant_id}">.*?</li>', page,
+                      re.S)
+    assert match, f"no request item for {participant_id}"
+    return match.group(0)
+
+
+def test_answered_requests_show_labelled_levels_and_a_change_control(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)
+    preferences.request_meeting(db_session, fair.other_supplier, fair.buyer.id, level=1)
+    db_session.commit()
+    client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
+                data={"decision": "accept", "level": "1"})
+    page = client.get(_p(fair.buyer, "/incoming")).get_data(as_text=True)
+    answered = _item(page, fair.supplier.id)
+    # Whose level is whose is said in words, and the answer is shown as it stands.
+    assert "Their interest" in answered and "Your answer" in answered
+    assert "Accepted (Low)" in answered
+    assert '<details class="change-answer">' in answered
+    assert '<option value="1" selected>' in answered  # the change form starts at the answer
+    unanswered = _item(page, fair.other_supplier.id)
+    assert "Not answered" in unanswered and "<details" not in unanswered
+    assert 'class="answer-accept"' in unanswered
+
+
+def test_declining_reads_the_same_everywhere_in_japanese(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    db_session.commit()
+    client.post("/language", data={"lang": "ja", "next": "/"})
+    page = client.get(_p(fair.buyer, "/incoming")).get_data(as_text=True)
+    assert "お断りする" in page and "不承認" not in page and "辞退" not in page
+    page = client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
+                       data={"decision": "decline"}, follow_redirects=True).get_data(as_text=True)
+    assert "商談希望をお断りしました。" in page
+    assert '<span class="badge err">お断り</span>' in _item(page, fair.supplier.id)
+    assert "辞退" not in page
+    mine = client.get(_p(fair.supplier, "/requests")).get_data(as_text=True)
+    assert '<span class="badge err">お断り</span>' in mine
