@@ -91,8 +91,13 @@ def test_supplier_requests_and_buyer_screens_in_japanese(
         page.locator(f"#req-{other.id} .answer-decline input[name=note]").fill("今回は見送り")
         with page.expect_navigation():
             page.locator(f"#req-{other.id} .answer-decline button[type=submit]").click()
-        assert "受諾" in page.locator(f"#req-{supplier.id}").inner_text()
-        assert "辞退" in page.locator(f"#req-{other.id}").inner_text()
+        accepted = page.locator(f"#req-{supplier.id}")
+        assert "貴社の回答" in accepted.inner_text() and "受諾（中）" in accepted.inner_text()
+        # Once answered, the forms fold away behind 回答を変更 (preset to the answer).
+        assert not accepted.locator(".answer-accept").is_visible()
+        accepted.locator(".change-answer summary").click()
+        assert accepted.locator(".answer-accept select[name=level]").input_value() == "2"
+        assert "お断り" in page.locator(f"#req-{other.id}").inner_text()
         page.screenshot(path=str(SCREENSHOTS / "preferences_screening.png"), full_page=True)
 
         # The supplier sees the answer on its phone.
