@@ -20,6 +20,7 @@ from scheduler.models import (
     ParticipantStatus,
     Proposal,
 )
+from scheduler.printing import qr_svg_data_uri
 from tests.participant_fair import make_fair
 from web.participant_access import participant_limiter
 
@@ -91,6 +92,11 @@ def test_reissued_link_replaces_the_old_one_at_once(
     assert old not in str(entry.details) and new not in str(entry.details)
     slip = client.get(f"/events/{fair.event.id}/participants/{fair.supplier.id}/access/slip")
     assert new in slip.get_data(as_text=True)
+    # The printed slip carries a QR code of that very link (typing 43 characters from
+    # paper is error-prone), and of no other.
+    html = slip.get_data(as_text=True)
+    qr = html.split('class="slip-qr" src="', 1)[1].split('"', 1)[0]
+    assert qr == qr_svg_data_uri(f"http://localhost/p/{new}/")
 
 
 def test_only_organizers_manage_links(client: FlaskClient, auth, staff, fair) -> None:

@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 from scheduler import profiles, registration
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
-from scheduler.models import Event, Participant, ParticipantStatus
+from scheduler.models import Event, Participant, ParticipantStatus, Person
+from scheduler.printing import qr_svg_data_uri
 from web.auth import organizer_required
 from web.database import get_session
 from web.portal import ProfileForm, profile_field_error, profile_template_context
@@ -79,7 +80,7 @@ def slips(event_id: int):  # type: ignore[no-untyped-def]
     ).all()
     return render_template(
         "access/slips.html", event=event,
-        slips=[(p, link_of(p), registration.contact_person(p)) for p in participants],
+        slips=[_slip(p) for p in participants],
     )
 
 
@@ -90,8 +91,15 @@ def slip(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     participant = _participant(event, participant_id)
     return render_template(
         "access/slips.html", event=event,
-        slips=[(participant, link_of(participant), registration.contact_person(participant))],
+        slips=[_slip(participant)],
     )
+
+
+def _slip(participant: Participant) -> tuple[Participant, str, Person | None, str]:
+    """One printed slip: the participant, its link, its contact and a QR code of the link
+    (a 43-character token is easy to mistype from paper: l/I/1, O/0)."""
+    link = link_of(participant)
+    return participant, link, registration.contact_person(participant), qr_svg_data_uri(link)
 
 
 @bp.route("/participants/<int:participant_id>/profile", methods=["GET", "POST"])
