@@ -41,8 +41,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def reissue_token(session: Session, participant: Participant, *, user_id: int | None) -> str:
-    """Give ``participant`` a new secret link; the old one stops working at once."""
+    """Give ``participant`` a new secret link; the old one stops working at once.
+
+    The calendar feed's token is replaced too: whoever had the old link could read
+    the feed address on the schedule page, and a revocation must shut them out of
+    the schedule as well (the participant subscribes again from its schedule page).
+    """
     participant.access_token = new_token()
+    participant.feed_token = new_token()
     participant.token_issued_at = utcnow()
     session.flush()
     # The audit trail records that a link was re-issued, never the token itself.

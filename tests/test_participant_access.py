@@ -74,7 +74,7 @@ def test_many_bad_tokens_from_one_address_get_429(app: Flask, client: FlaskClien
 def test_reissued_link_replaces_the_old_one_at_once(
     client: FlaskClient, db_session: Session, logged_in, fair
 ) -> None:
-    old = fair.supplier.access_token
+    old, old_feed = fair.supplier.access_token, fair.supplier.feed_token
     page = client.get(f"/events/{fair.event.id}/participants/{fair.supplier.id}/access")
     assert old in page.get_data(as_text=True)
     response = client.post(
@@ -86,6 +86,11 @@ def test_reissued_link_replaces_the_old_one_at_once(
     assert new != old and len(new) >= 43
     assert client.get(f"/p/{old}/").status_code == 404
     assert client.get(f"/p/{new}/").status_code == 200
+    # The calendar feed's address (shown on the schedule page to whoever held the old
+    # link) is revoked with it: QA found the old feed kept serving the schedule.
+    assert fair.supplier.feed_token != old_feed
+    assert client.get(f"/cal/{old_feed}.ics").status_code == 404
+    assert client.get(f"/cal/{fair.supplier.feed_token}.ics").status_code == 200
     entry = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "participant.token_reissue")
     ).one()

@@ -64,6 +64,13 @@ def reissue(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     registration.reissue_token(session, participant, user_id=current_user.id)
     session.commit()
     flash(_("A new link was issued. The old link no longer works."), "success")
+    flash(
+        _(
+            "Calendars subscribed with the old link stop updating: the participant adds "
+            "the calendar again from its schedule page."
+        ),
+        "info",
+    )
     return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
 
 
