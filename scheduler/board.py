@@ -185,8 +185,12 @@ def participant_live(
     now = now or utcnow()
     event = participant.event
     window = slot_window(list(event.slots), now)
+    today = event.local(now).date()
     payload: dict[str, Any] = {
         "published": is_published(event),
+        # The live card belongs to the fair's own days: weeks before, "today" and
+        # "changed today" would only mislead.
+        "fair_day": any(event.local(slot.starts_at).date() == today for slot in event.slots),
         "phase": window.phase,
         "current_slot": _slot_json(event, window.current),
         "next_slot": _slot_json(event, window.next),

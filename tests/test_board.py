@@ -192,3 +192,21 @@ def test_slot_window_reads_the_grid(db_session: Session, fair: Event) -> None:
     window = board.slot_window(slots, local(10, 26))
     assert (window.current, window.previous.id, window.next.id) == (None, slots[0].id, slots[1].id)
     assert window.phase == "changeover"
+
+
+def test_live_card_only_on_the_fair_days(
+    client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Weeks before the fair a "Today" card with "changed today" would only mislead."""
+    from datetime import timedelta
+
+    b1 = participant(db_session, fair, "B001")
+    first_slot = min(s.starts_at for s in fair.slots)
+    clock.now = first_slot - timedelta(days=30)
+    state = client.get(f"/p/{b1.access_token}/live.json").get_json()
+    assert state["fair_day"] is False
+    page = client.get(f"/p/{b1.access_token}/schedule").get_data(as_text=True)
+    assert 'id="live-state"' not in page
+    clock.now = first_slot - timedelta(hours=1)  # the morning of the fair
+    assert client.get(f"/p/{b1.access_token}/live.json").get_json()["fair_day"] is True
+    assert 'id="live-state"' in client.get(f"/p/{b1.access_token}/schedule").get_data(as_text=True)

@@ -179,3 +179,9 @@ def test_csrf_is_enforced(csrf_app, organizer) -> None:
     client = csrf_app.test_client()
     response = client.post("/auth/login", data={"email": "org@example.jp", "password": "x" * 10})
     assert response.status_code == 400
+
+
+def test_favicon_is_served(client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert client.get(response.headers["Location"]).status_code == 200

@@ -26,6 +26,12 @@ def index():  # type: ignore[no-untyped-def]
     return render_template("main/index.html", events=events, counts=counts)
 
 
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    """Browsers and calendar apps ask for /favicon.ico whatever the page says."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
     get_session().execute(select(1))
