@@ -184,4 +184,6 @@ def test_csrf_is_enforced(csrf_app, organizer) -> None:
 def test_favicon_is_served(client) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 301
-    assert client.get(response.headers["Location"]).status_code == 200
+    icon = client.get(response.headers["Location"])
+    assert icon.status_code == 200 and b"<svg" in icon.get_data()
+    icon.close()
