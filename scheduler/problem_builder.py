@@ -42,13 +42,17 @@ from solver import problem as sp
 #   the solver would rather give everybody one meeting than someone a tenth.
 # - break_penalty: cost of each idle gap between two meetings of a participant.
 # - max_breaks: no cap by default (a cap can make a crowded fair infeasible).
-# - change_penalty: repair runs on the day, per published meeting that changes.
+# - change_penalty: per published meeting that changes, in repair runs on the day and
+#   in new runs after a publication when keep_published is on (people have already
+#   put the published times in their calendars: a new run should not reshuffle them
+#   for a marginal gain).
 DEFAULT_PARAMETERS: dict[str, Any] = {
     "time_limit": 30,
     "meeting_bonus": [20, 8, 4, 2],
     "break_penalty": 2,
     "max_breaks": None,
     "change_penalty": 6,
+    "keep_published": True,
     "seed": 0,
 }
 
@@ -80,6 +84,8 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
     out, forced ones must meet, pinned ones are locked in place). With
     ``parameters["kind"] == "repair"`` the published meetings become ``current``
     (every change costs ``change_penalty``) and held or locked ones are locked.
+    Other runs after a publication keep the published meetings as ``current`` too
+    (``keep_published``, on by default), so a re-run does not reshuffle calendars.
     """
     params = with_defaults(parameters)
     slots = list(event.slots)
@@ -180,6 +186,26 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
             if pinned and all(m.key != item.key for m in locked):
                 locked.append(item)
             current.append(item)
+    elif params.get("keep_published") and event.published_at is not None:
+        # A new run after a publication starts from what people already have in their
+        # calendars: each published meeting not kept costs change_penalty. Pairs that
+        # are no longer requested (or now forbidden) are not brought back.
+        for meeting in session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+            )
+        ):
+            pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
+            if pair not in weights:
+                continue
+            current.append(
+                sp.Meeting(
+                    a=keys[meeting.participant_a_id],
+                    b=keys[meeting.participant_b_id],
+                    slot=slot_key(meeting.slot_id),
+                    table=meeting.table.label if meeting.table is not None and tables else None,
+                )
+            )
 
     pairs = []
     for pair, weight in sorted(weights.items(), key=lambda kv: sorted(kv[0])):

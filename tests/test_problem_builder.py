@@ -161,3 +161,26 @@ def test_two_participants_with_one_code_are_refused(db_session: Session, fair: E
     with pytest.raises(ValidationFailed) as error:
         build_problem(db_session, fair, parameters={})
     assert fair.participants[0].code in error.value.message
+
+
+def test_a_new_run_after_publication_keeps_published_meetings_as_current(
+    db_session: Session, fair: Event
+) -> None:
+    """People have the published times in their calendars: a re-run pays for each change."""
+    from scheduler.db import utcnow
+
+    assert build_problem(db_session, fair, parameters={}).current == ()  # nothing published
+    meetings = place_greedily(db_session, fair)
+    fair.published_at = utcnow()
+    forbidden = meetings[0]
+    a = db_session.get(Participant, forbidden.participant_a_id)
+    b = db_session.get(Participant, forbidden.participant_b_id)
+    pair_rules.set_rule(db_session, fair, a, b, PairRuleKind.FORBID)
+    db_session.commit()
+    problem = build_problem(db_session, fair, parameters={})
+    kept = {frozenset((m.a, m.b)) for m in problem.current}
+    assert frozenset((a.code, b.code)) not in kept  # a forbidden pair is not brought back
+    assert len(problem.current) == len(meetings) - 1
+    assert problem.change_penalty == DEFAULT_PARAMETERS["change_penalty"]
+    assert problem.locked == () and problem.now is None
+    assert build_problem(db_session, fair, parameters={"keep_published": False}).current == ()

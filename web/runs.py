@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from scheduler import event_setup, notifications, pair_rules, publishing, run_review, runs
@@ -75,6 +75,11 @@ class RunForm(FlaskForm):
         lazy_gettext("Most waits per participant (empty: no cap)"),
         validators=[Optional(), NumberRange(min=0, max=50)],
     )
+    keep_published = BooleanField(
+        lazy_gettext("Keep the published meetings where possible (people have them in their "
+                     "calendars)"),
+        default=True,
+    )
 
     def parameters(self) -> dict[str, Any]:
         first = self.first_bonus.data
@@ -89,6 +94,7 @@ class RunForm(FlaskForm):
             if self.break_penalty.data is not None
             else DEFAULT_PARAMETERS["break_penalty"],
             "max_breaks": self.max_breaks.data,
+            "keep_published": bool(self.keep_published.data),
         }
 
 
