@@ -9,18 +9,19 @@ Nothing is applied without the preview page: applying posts the previewed run.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from scheduler import notifications, repair
+from scheduler import repair
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event
+from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import translate_error
@@ -127,31 +128,10 @@ def _notify(event: Event, outcome: repair.RepairOutcome) -> None:
     """E-mail the affected participants after the commit; failures are reported only."""
     if not outcome.notify:
         return
-    settings = notifications.MailSettings.from_config(current_app.config)
+    settings = mail_feedback.mail_settings()
     if settings is None:
-        flash(
-            _("No mail server is configured (MAIL_SERVER): participants were not e-mailed."),
-            "warning",
-        )
         return
     sent, failures = repair.notify_repair(
-        get_session(),
-        event,
-        outcome,
-        settings=settings,
-        link_for=lambda p: url_for("schedules.page", token=p.access_token, _external=True),
+        get_session(), event, outcome, settings=settings, link_for=mail_feedback.schedule_link
     )
-    flash(
-        ngettext("%(num)s participant was e-mailed.", "%(num)s participants were e-mailed.", sent),
-        "info",
-    )
-    if failures:
-        flash(
-            _(
-                "E-mail to %(n)s participants failed (%(error)s); "
-                "their schedule pages are up to date anyway.",
-                n=len(failures),
-                error=failures[0].error,
-            ),
-            "error",
-        )
+    mail_feedback.flash_outcome(sent, failures)

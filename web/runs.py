@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from scheduler.db import utcnow
 from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import Event, PairRule, PairRuleKind, RunStatus, ScheduleRun
 from scheduler.problem_builder import DEFAULT_PARAMETERS
+from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
 from web.events import _field_error
@@ -318,44 +319,18 @@ def publish(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
 
 def _notify(event: Event, outcome: publishing.PublishOutcome) -> None:
     """E-mail the participants whose schedule changed; report, never undo, failures."""
-    settings = notifications.MailSettings.from_config(current_app.config)
+    settings = mail_feedback.mail_settings()
     if settings is None:
-        flash(
-            _("No mail server is configured (MAIL_SERVER): participants were not e-mailed."),
-            "warning",
-        )
         return
     notices, unreachable = notifications.schedule_notices(
         get_session(),
         event,
         outcome.notify,
-        link_for=lambda p: url_for("schedules.page", token=p.access_token, _external=True),
+        link_for=mail_feedback.schedule_link,
         first=outcome.first,
     )
     failures = notifications.send_notices(notices, settings)
-    sent = len(notices) - len(failures)
-    flash(
-        ngettext("%(num)s participant was e-mailed.", "%(num)s participants were e-mailed.", sent),
-        "info",
-    )
-    if failures:
-        flash(
-            _(
-                "E-mail to %(n)s participants failed (%(error)s); "
-                "their schedule pages are up to date anyway.",
-                n=len(failures),
-                error=failures[0].error,
-            ),
-            "error",
-        )
-    if unreachable:
-        flash(
-            _(
-                "No e-mail address for: %(names)s.",
-                names=", ".join(p.display_name for p in unreachable),
-            ),
-            "warning",
-        )
+    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable)
 
 
 # --------------------------------------------------------------------------- manual edits

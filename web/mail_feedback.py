@@ -1,0 +1,62 @@
+"""What the organizer is told after e-mailing participants (publish, repair on the day).
+
+The e-mail goes out after the commit, so nothing here can undo a publication: a
+failure is reported, and the schedule pages are right whatever happened to the mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import current_app, flash, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from scheduler import notifications
+from scheduler.models import Participant
+
+
+def mail_settings() -> notifications.MailSettings | None:
+    """The SMTP settings, or None after telling the organizer that nobody is e-mailed."""
+    settings = notifications.MailSettings.from_config(current_app.config)
+    if settings is None:
+        flash(
+            _("No mail server is configured (MAIL_SERVER): participants were not e-mailed."),
+            "warning",
+        )
+    return settings
+
+
+def schedule_link(participant: Participant) -> str:
+    """The personal schedule page every notice links to."""
+    return url_for("schedules.page", token=participant.access_token, _external=True)
+
+
+def flash_outcome(
+    sent: int,
+    failures: Sequence[notifications.Failure],
+    unreachable: Sequence[Participant] = (),
+) -> None:
+    """How many were e-mailed, which sends failed, who has no address."""
+    flash(
+        ngettext("%(num)s participant was e-mailed.", "%(num)s participants were e-mailed.", sent),
+        "info",
+    )
+    if failures:
+        flash(
+            _(
+                "E-mail to %(n)s participants failed (%(error)s); "
+                "their schedule pages are up to date anyway.",
+                n=len(failures),
+                error=failures[0].error,
+            ),
+            "error",
+        )
+    if unreachable:
+        flash(
+            _(
+                "No e-mail address for: %(names)s.",
+                names=", ".join(p.display_name for p in unreachable),
+            ),
+            "warning",
+        )
