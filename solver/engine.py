@@ -85,6 +85,12 @@ COMPACT_SHARE = 0.25
 
 WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 
+# Compact days (every pair a must, only breaks vary): the whole model first gets
+# this share of the time with a core-based search, which proves "at least k
+# breaks" and finds break-free timetables where the default search does not;
+# the rest goes to the default search, hinted with the best schedule so far.
+COMPACT_CORE_SHARE = 0.5
+
 
 @dataclass(slots=True)
 class _Found:
@@ -258,24 +264,41 @@ def solve(
             )
         else:
             # Phase 2: every pair.
-            model = ScheduleModel(prep)
+            compact = _is_compact_day(prep)
+            model = ScheduleModel(prep, gap_flags=compact)
             hint = best or greedy
             model.add_hint(hint.chosen, hint.sides)
             run.lap("build")
-            solution, _ = model.solve(
-                time_limit=max(0.05, time_limit - run.elapsed() - reserve),
-                workers=workers,
-                seed=seed,
-                progress=report.phase(None),
-                stop=stop,
-            )
-            run.lap("cp_sat")
-            run.phases["full"] = _phase_stats(solution, model, len(prep.pairs))
-            if solution.has_solution:
-                run.offer(prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution))
-                if solution.bound is not None:
-                    full_bound = solution.bound
-            proven_infeasible = solution.status == "INFEASIBLE"
+            rounds = ("core", "full") if compact else ("full",)
+            for name in rounds:
+                left = time_limit - run.elapsed() - reserve
+                share = COMPACT_CORE_SHARE if name == "core" else 1.0
+                solution, _ = model.solve(
+                    time_limit=max(0.05, share * left),
+                    workers=workers,
+                    seed=seed,
+                    progress=report.phase(None),
+                    stop=stop,
+                    core=name == "core",
+                )
+                run.lap("cp_sat" if name == "full" else "cp_sat_core")
+                run.phases[name] = _phase_stats(solution, model, len(prep.pairs))
+                if solution.has_solution:
+                    found = run.offer(
+                        prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution)
+                    )
+                    if solution.bound is not None:
+                        # Both rounds solve the whole model: either's bound holds.
+                        full_bound = (
+                            solution.bound
+                            if full_bound is None
+                            else min(full_bound, solution.bound)
+                        )
+                    if found is not None and name == "core":
+                        model.add_hint(found.chosen, found.sides)
+                proven_infeasible = solution.status == "INFEASIBLE"
+                if solution.status in ("OPTIMAL", "INFEASIBLE") or stopped():
+                    break
 
     if proven_infeasible:
         # Naming culprits is worth a few seconds, not another full time limit.
@@ -412,6 +435,18 @@ def _current_tables(prep: Prepared, kept: set | None = None) -> dict[tuple[int, 
         and m.slot in prep.slot_index
         and (kept is None or meeting_key(m) in kept)
     }
+
+
+def _is_compact_day(prep: Prepared) -> bool:
+    """Whether every pair is a must and breaks are the only thing left to optimise."""
+    problem = prep.problem
+    breaks = problem.max_breaks is not None or bool(problem.break_penalty)
+    return (
+        breaks
+        and bool(prep.pairs)
+        and all(p.pair.must for p in prep.pairs)
+        and not (problem.current and problem.change_penalty)
+    )
 
 
 def _focus_pairs(prep: Prepared, flow_pairs: list[int]) -> list[int]:

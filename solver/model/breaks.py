@@ -129,3 +129,48 @@ def _busy_flag(
         v.model.add_implication(var, flag)
     v.busy_flags[participant, slot] = flag
     return flag
+
+
+def add_gap_flags(v: Variables) -> None:
+    """Redundant: a flag per break counter that is 1 when the day's span has an idle slot.
+
+    Per participant and day, two monotone chains of Booleans are tied exactly to
+    the busy slots: ``after_first[k]`` (a meeting at or before position k) and
+    ``before_last[k]`` (one at or after it). A slot inside both chains that is
+    idle means a break, so ``gap >= after_first[k] + before_last[k] - busy[k] - 1``
+    and the counter is at least ``gap``. Run starts alone say the same in a way
+    search cannot use: with the chains, setting ``gap`` to 0 forces every slot
+    between two meetings busy (as :func:`add_no_breaks` does), so a search on
+    the gap flags (CP-SAT's core search) proves "someone in this group must
+    have a break" by propagation. Used for compact days (every pair a must,
+    only breaks vary), where the break count is the whole objective.
+    """
+    model = v.model
+    prep = v.prep
+    day_of = {slot: day for day in prep.days for slot in day}
+    for participant, slots, counter in v.break_counters:
+        day = day_of[slots[0]]
+        span = day[day.index(slots[0]) : day.index(slots[-1]) + 1]
+        busy: dict[int, cp_model.LinearExprT] = {}
+        for slot in slots:
+            xs = [var for _, var in v.of_participant_in_slot(participant, slot)]
+            busy[slot] = v.busy_flags.get((participant, slot), sum(xs))
+        after_first = {s: model.new_bool_var(f"sf_{participant}_{s}") for s in span}
+        before_last = {s: model.new_bool_var(f"sl_{participant}_{s}") for s in span}
+        gap = model.new_bool_var(f"gap_{participant}_{span[0]}")
+        for i, slot in enumerate(span):
+            here = busy.get(slot, 0)
+            earlier = after_first[span[i - 1]] if i else 0
+            later = before_last[span[i + 1]] if i + 1 < len(span) else 0
+            # after_first[k] = after_first[k-1] or busy[k]; before_last mirrors it.
+            model.add(after_first[slot] <= earlier + here)
+            model.add(after_first[slot] >= here)
+            model.add(before_last[slot] <= later + here)
+            model.add(before_last[slot] >= here)
+            if i:
+                model.add_implication(after_first[span[i - 1]], after_first[slot])
+            if i + 1 < len(span):
+                model.add_implication(before_last[span[i + 1]], before_last[slot])
+            model.add(after_first[slot] + before_last[slot] - here - 1 <= gap)
+        model.add(counter >= gap)
+        v.spans.append((participant, [(s, after_first[s], before_last[s]) for s in span], gap))

@@ -73,6 +73,12 @@ def complete_hint(
         for i, (_, after_first, before_last) in enumerate(chain):
             put(after_first, int(i >= first))
             put(before_last, int(i <= last))
+    for who, chain, gap in v.spans:
+        busy_at = [i for i, (slot, _, _) in enumerate(chain) if (who, slot) in busy]
+        for i, (_, after_first, before_last) in enumerate(chain):
+            put(after_first, int(bool(busy_at) and i >= busy_at[0]))
+            put(before_last, int(bool(busy_at) and i <= busy_at[-1]))
+        put(gap, int(bool(busy_at) and busy_at[-1] - busy_at[0] + 1 > len(busy_at)))
     for who, levels in v.bonus_levels.items():
         for k, var in enumerate(levels, start=1):
             put(var, int(count[who] >= k))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from solver.model.breaks import add_breaks, add_no_breaks
+from solver.model.breaks import add_breaks, add_gap_flags, add_no_breaks
 from solver.model.capacity import add_capacity
 from solver.model.changes import add_changes
 from solver.model.hints import complete_hint
@@ -54,9 +54,11 @@ class ScheduleModel:
     With ``guarded=True`` each must pair and each lock holds only under its own
     literal (``must_guards``/``lock_guards``) and there is no objective: that
     variant exists to explain infeasibility (:mod:`solver.model.diagnosis`).
+    With ``gap_flags=True`` each break counter also gets the redundant span
+    structure of :func:`~solver.model.breaks.add_gap_flags` (for compact days).
     """
 
-    def __init__(self, prep: Prepared, *, guarded: bool = False) -> None:
+    def __init__(self, prep: Prepared, *, guarded: bool = False, gap_flags: bool = False) -> None:
         self.prep = prep
         self.model = cp_model.CpModel()
         self.vars = Variables(self.model, prep)
@@ -82,6 +84,8 @@ class ScheduleModel:
             add_no_breaks(self.vars)  # breaks are 0: no counters, no penalty
         elif problem.max_breaks is not None or (problem.break_penalty and not guarded):
             self.break_counters = add_breaks(self.vars, problem.max_breaks)
+            if gap_flags:
+                add_gap_flags(self.vars)
         self.keep_terms: list = []
         self.keep_by_key: dict = {}
         self.objective: ObjectiveTerms | None = None
@@ -113,13 +117,24 @@ class ScheduleModel:
         progress: Progress | None = None,
         stop: threading.Event | None = None,
         assumptions: list[cp_model.IntVar] | None = None,
+        core: bool = False,
     ) -> tuple[Solution, cp_model.CpSolver]:
-        """Run CP-SAT and read back the chosen meetings."""
+        """Run CP-SAT and read back the chosen meetings.
+
+        ``core`` makes the full-problem worker a core-based search (raising the
+        bound by unsatisfiable cores of the objective terms); with two workers
+        the other still runs CP-SAT's neighbourhood and local searches.
+        """
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.max_time_in_seconds = max(0.01, time_limit)
         params.num_workers = max(1, workers)
         params.random_seed = seed
+        if core:
+            if workers <= 2:
+                params.subsolvers.append("core")
+            if workers == 1:
+                params.optimize_with_core = True
         if assumptions:
             self.model.clear_assumptions()
             self.model.add_assumptions(assumptions)

@@ -35,6 +35,10 @@ class Variables:
         self.bonus_levels: dict[int, list[cp_model.IntVar]] = {}
         # (participant, [(slot, after_first, before_last)]) per block of add_no_breaks.
         self.blocks: list[tuple[int, list[tuple[int, cp_model.IntVar, cp_model.IntVar]]]] = []
+        # (participant, [(slot, after_first, before_last)], gap) per span of add_gap_flags.
+        self.spans: list[
+            tuple[int, list[tuple[int, cp_model.IntVar, cp_model.IntVar]], cp_model.IntVar]
+        ] = []
         # (keep, literal it needs, table, slot id) per keepable current meeting.
         self.keeps: list[tuple[cp_model.IntVar, cp_model.IntVar, str | None, str]] = []
         for prepared in prep.pairs:

@@ -1,0 +1,96 @@
+"""Compact days: every pair a must, only the timetable (and so the breaks) is free."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import replace
+
+import pytest
+from ortools.sat.python import cp_model
+
+from solver.engine import solve
+from solver.model.hints import complete_hint
+from solver.model.prepared import prepare
+from solver.model.schedule_model import ScheduleModel
+from solver.problem import Meeting, Pair, Participant, Problem, Table
+from solver.validation import assert_valid, breaks_per_participant, objective
+from tests.solver.random_problems import brute_force_optimum, make_slots, random_problem
+
+SLOTS = make_slots([3])
+
+
+def triangle(max_breaks: int | None) -> Problem:
+    """A, B and C all meet each other: one of them must wait between its two meetings."""
+    return Problem(
+        slots=SLOTS,
+        participants=(Participant("A"), Participant("B"), Participant("C")),
+        pairs=(Pair("A", "B", 3, True), Pair("B", "C", 2, True), Pair("A", "C", 1, True)),
+        tables=(Table("T1"), Table("T2")),
+        break_penalty=1,
+        max_breaks=max_breaks,
+    )
+
+
+def test_a_forced_break_is_proven_optimal_by_the_core_search():
+    problem = triangle(max_breaks=2)
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert_valid(problem, schedule.meetings)
+    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 1
+    assert schedule.status == "OPTIMAL"
+    assert schedule.objective == schedule.bound == 6 - 1
+    assert "core" in schedule.stats["cp_sat"]["phases"]
+
+
+def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
+    started = time.perf_counter()
+    schedule = solve(triangle(max_breaks=0), time_limit=5, workers=1)
+    assert schedule.status == "INFEASIBLE"
+    assert time.perf_counter() - started < 5
+    assert "max_breaks" in {f["reason"] for f in schedule.unscheduled_must}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 5])  # seed 4 is slow to brute-force
+def test_compact_days_reach_the_brute_force_optimum(seed):
+    rng = random.Random(seed)
+    base = random_problem(rng, buyers=3, suppliers=3, per_day=(5,), density=0.6, must_share=1.0)
+    problem = replace(
+        base, break_penalty=1, max_breaks=rng.choice([1, 2]), meeting_bonus=(), current=()
+    )
+    best = brute_force_optimum(problem)
+    schedule = solve(problem, time_limit=5, workers=1)
+    if best is None:
+        assert schedule.status == "INFEASIBLE"
+        return
+    assert_valid(problem, schedule.meetings)
+    assert schedule.objective == objective(problem, schedule.meetings) == best
+    assert schedule.status == "OPTIMAL"
+    assert schedule.bound == best
+
+
+def test_gap_flags_accept_a_schedule_with_breaks_and_hint_it_completely():
+    # B waits in s01 (meetings in s00 and s02), C meets in s01 and s02: the hint of
+    # that schedule must satisfy every span constraint, with only B's gap flag set.
+    problem = Problem(
+        slots=SLOTS,
+        participants=tuple(Participant(i) for i in ("A", "B", "C", "D")),
+        pairs=(Pair("A", "B", 1, True), Pair("B", "C", 1, True), Pair("C", "D", 1, True)),
+        break_penalty=1,
+        max_breaks=1,
+    )
+    meetings = [Meeting("A", "B", "d0s00"), Meeting("B", "C", "d0s02"), Meeting("C", "D", "d0s01")]
+    assert sum(breaks_per_participant(problem, meetings).values()) == 1  # B only
+    prep = prepare(problem)
+    model = ScheduleModel(prep, gap_flags=True)
+    chosen = [(prep.pair_index[m.key], prep.slot_index[m.slot]) for m in meetings]
+    hints = complete_hint(model.vars, chosen, {})
+    for var, value in hints:
+        model.model.add(var == value)
+    gaps = {who: gap for who, _, gap in model.vars.spans}
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(model.model) == cp_model.OPTIMAL
+    values = {var.index: value for var, value in hints}
+    flags = {prep.participant_ids[who]: values[gap.index] for who, gap in gaps.items()}
+    assert flags["B"] == 1
+    assert all(value == 0 for who, value in flags.items() if who != "B")
