@@ -187,3 +187,31 @@ def test_favicon_is_served(client) -> None:
     icon = client.get(response.headers["Location"])
     assert icon.status_code == 200 and b"<svg" in icon.get_data()
     icon.close()
+
+
+def test_add_a_single_slot_through_the_page(client, logged_in, db_session) -> None:
+    event_id = _create_event(client)
+    client.post(
+        f"/events/{event_id}/days/new",
+        data={
+            "date": "2027-02-10",
+            "start_time": "10:00",
+            "end_time": "11:00",
+            "meeting_minutes": "25",
+            "changeover_minutes": "5",
+            "breaks": "",
+            "action": "save",
+        },
+    )
+    clash = client.post(
+        f"/events/{event_id}/slots/new",
+        data={"date": "2027-02-10", "start": "10:45", "end": "11:10"},
+    )
+    assert clash.status_code == 200 and 'value="10:45"' in clash.get_data(as_text=True)
+    added = client.post(
+        f"/events/{event_id}/slots/new",
+        data={"date": "2027-02-10", "start": "17:00", "end": "17:25", "label": "延長枠"},
+    )
+    assert added.status_code == 302
+    labels = db_session.scalars(select(Slot.label).where(Slot.event_id == event_id)).all()
+    assert sorted(labels) == ["", "", "延長枠"]

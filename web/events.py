@@ -331,61 +331,36 @@ def _slot(event: Event, slot_id: int) -> Slot:
     return slot
 
 
+@bp.route("/<int:event_id>/slots/new", methods=["GET", "POST"])
 @bp.route("/<int:event_id>/slots/<int:slot_id>", methods=["GET", "POST"])
 @organizer_required
-def edit_slot(event_id: int, slot_id: int):  # type: ignore[no-untyped-def]
+def slot_form(event_id: int, slot_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Add a single slot, or move/resize/label one (it may not overlap another)."""
     session = get_session()
     event = _load(event_id)
-    slot = _slot(event, slot_id)
+    slot = _slot(event, slot_id) if slot_id is not None else None
     form = SlotForm()
-    if request.method == "GET":
+    if slot is not None and request.method == "GET":
         local_start, local_end = event.local(slot.starts_at), event.local(slot.ends_at)
         form.date.data, form.start.data = local_start.date(), local_start.time()
         form.end.data, form.label.data = local_end.time(), slot.label
     if form.validate_on_submit():
         try:
             starts_at, ends_at = _slot_times(event, form)
-            event_setup.update_slot(
-                session,
-                slot,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                label=form.label.data or "",
-                user_id=current_user.id,
-            )
+            times = {"starts_at": starts_at, "ends_at": ends_at, "label": form.label.data or ""}
+            if slot is None:
+                event_setup.add_slot(session, event, **times, user_id=current_user.id)
+            else:
+                event_setup.update_slot(session, slot, **times, user_id=current_user.id)
         except ValidationFailed as error:
             _field_error(form, error)
         else:
             session.commit()
-            flash(_("The slot was changed."), "success")
+            flash(
+                _("The slot was added.") if slot is None else _("The slot was changed."), "success"
+            )
             return redirect(url_for("events.days", event_id=event.id))
     return render_template("events/slot_form.html", event=event, slot=slot, form=form)
-
-
-@bp.route("/<int:event_id>/slots/new", methods=["GET", "POST"])
-@organizer_required
-def add_slot(event_id: int):  # type: ignore[no-untyped-def]
-    session = get_session()
-    event = _load(event_id)
-    form = SlotForm()
-    if form.validate_on_submit():
-        try:
-            starts_at, ends_at = _slot_times(event, form)
-            event_setup.add_slot(
-                session,
-                event,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                label=form.label.data or "",
-                user_id=current_user.id,
-            )
-        except ValidationFailed as error:
-            _field_error(form, error)
-        else:
-            session.commit()
-            flash(_("The slot was added."), "success")
-            return redirect(url_for("events.days", event_id=event.id))
-    return render_template("events/slot_form.html", event=event, slot=None, form=form)
 
 
 @bp.post("/<int:event_id>/slots/<int:slot_id>/delete")
