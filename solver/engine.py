@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -265,7 +266,18 @@ def solve(
         else:
             # Phase 2: every pair.
             compact = _is_compact_day(prep)
-            model = ScheduleModel(prep, gap_flags=compact)
+            # A compact day with no break allowed is solved with breaks as a penalty
+            # instead: the core search finds break-free timetables and proves "someone
+            # needs a break" far faster than it settles the hard cap. Its schedules
+            # with breaks are invalid here (run.offer rejects them), its bound is
+            # still a bound (every valid schedule is one of its own, scored the same),
+            # and a bound below the break-free score proves the cap infeasible.
+            soft = compact and problem.max_breaks == 0
+            if soft:
+                relaxed = replace(problem, max_breaks=None, break_penalty=1)
+                model = ScheduleModel(replace(prep, problem=relaxed), gap_flags=True)
+            else:
+                model = ScheduleModel(prep, gap_flags=compact)
             hint = best or greedy
             model.add_hint(hint.chosen, hint.sides)
             run.lap("build")
@@ -284,7 +296,7 @@ def solve(
                 run.lap("cp_sat" if name == "full" else "cp_sat_core")
                 run.phases[name] = _phase_stats(solution, model, len(prep.pairs))
                 if solution.has_solution:
-                    found = run.offer(
+                    run.offer(
                         prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution)
                     )
                     if solution.bound is not None:
@@ -294,9 +306,13 @@ def solve(
                             if full_bound is None
                             else min(full_bound, solution.bound)
                         )
-                    if found is not None and name == "core":
-                        model.add_hint(found.chosen, found.sides)
-                proven_infeasible = solution.status == "INFEASIBLE"
+                    if name == "core":
+                        model.add_hint(solution.chosen, solution.sides)
+                proven_infeasible = solution.status == "INFEASIBLE" or (
+                    soft and full_bound is not None and full_bound < _break_free_value(problem)
+                )
+                if proven_infeasible:
+                    break
                 if solution.status in ("OPTIMAL", "INFEASIBLE") or stopped():
                     break
 
@@ -446,6 +462,15 @@ def _is_compact_day(prep: Prepared) -> bool:
         and bool(prep.pairs)
         and all(p.pair.must for p in prep.pairs)
         and not (problem.current and problem.change_penalty)
+    )
+
+
+def _break_free_value(problem: Problem) -> int:
+    """The objective of a schedule of every pair with no break (all pairs must meet)."""
+    meetings = Counter(who for pair in problem.pairs for who in (pair.a, pair.b))
+    bonus = problem.meeting_bonus
+    return sum(pair.weight for pair in problem.pairs) + sum(
+        sum(bonus[:count]) for count in meetings.values()
     )
 
 

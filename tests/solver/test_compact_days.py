@@ -48,6 +48,30 @@ def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
     assert schedule.status == "INFEASIBLE"
     assert time.perf_counter() - started < 5
     assert "max_breaks" in {f["reason"] for f in schedule.unscheduled_must}
+    # Proven by the search with breaks as a penalty: its bound is below the break-free score.
+    assert schedule.stats["infeasible_found_by"] == "cp_sat"
+    assert "core" in schedule.stats["cp_sat"]["phases"]
+
+
+def test_no_break_allowed_and_a_break_free_timetable_exists():
+    # A square A-B-C-D-A: each meets its two neighbours back to back when A-B and
+    # C-D share a slot, then B-C and D-A; the cap of 0 holds and nothing is lost.
+    problem = Problem(
+        slots=SLOTS,
+        participants=tuple(Participant(i) for i in "ABCD"),
+        pairs=(
+            Pair("A", "B", 1, True),
+            Pair("B", "C", 1, True),
+            Pair("C", "D", 1, True),
+            Pair("A", "D", 1, True),
+        ),
+        tables=(Table("T1"), Table("T2")),
+        max_breaks=0,
+    )
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert_valid(problem, schedule.meetings)
+    assert schedule.status == "OPTIMAL"
+    assert len(schedule.meetings) == 4
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 5])  # seed 4 is slow to brute-force
