@@ -14,7 +14,10 @@ Phases, each timed in ``stats["timings"]``:
    they all fit the schedule meets the relaxation bound and is optimal at once;
 5. *whole model* — CP-SAT on every pair, hinted with the best schedule so far;
    or, when the model would not fit the time or memory (re-solves on the day,
-   1000-company fairs), a large-neighbourhood search (:mod:`solver.model.lns`);
+   1000-company fairs), a large-neighbourhood search (:mod:`solver.model.lns`).
+   A compact day (every pair a must, so only breaks vary) first gets a core-based
+   search on the model with span/gap flags, which finds break-free timetables and
+   proves break lower bounds, then the default search for the rest of the time;
 6. tables are assigned, the objective is recomputed by :func:`validation.objective`
    (never copied from the solver) and every requested pair left out is explained.
 
