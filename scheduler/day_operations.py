@@ -60,7 +60,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
-from scheduler.names import company_name_key
+from scheduler.names import company_name_key, search_key
 from scheduler.registration import CODE_PREFIX
 
 ACTION_PREFIX = "day."
@@ -170,20 +170,13 @@ class _Change:
 # --------------------------------------------------------------------------- finding people
 
 
-def fold(value: str) -> str:
-    """Text folded for search: NFKC, case-folded, katakana as hiragana, no spaces."""
-    text_ = unicodedata.normalize("NFKC", value).casefold()
-    text_ = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text_)
-    return re.sub(r"\s+", "", text_)
-
-
 def search_participants(session: Session, event: Event, query: str) -> list[Participant]:
     """Participants whose code, company name or kana, or an attendee's name or kana matches.
 
     Matching ignores full/half width, case, spaces and hiragana/katakana, so
     "やまだ", "ヤマダ" and "ﾔﾏﾀﾞ" all find 山田製作所 (ヤマダセイサクショ). Exact codes first.
     """
-    needle = fold(query)
+    needle = search_key(query)
     if not needle:
         return []
     participants = session.scalars(
@@ -200,16 +193,16 @@ def search_participants(session: Session, event: Event, query: str) -> list[Part
     ).all()
     found: list[tuple[int, Participant]] = []
     for participant in participants:
-        code = fold(participant.code)
+        code = search_key(participant.code)
         if code == needle:
             found.append((0, participant))
             continue
         haystack = [
             code,
-            fold(participant.organization.name),
-            fold(participant.organization.name_kana),
-            *(fold(a.person.name) for a in participant.attendances),
-            *(fold(a.person.name_kana) for a in participant.attendances),
+            search_key(participant.organization.name),
+            search_key(participant.organization.name_kana),
+            *(search_key(a.person.name) for a in participant.attendances),
+            *(search_key(a.person.name_kana) for a in participant.attendances),
         ]
         if any(needle in text_ for text_ in haystack if text_):
             found.append((1, participant))

@@ -14,7 +14,6 @@ never unpublished ones, contact people or notes.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ from scheduler.models import (
     ParticipantRole,
     ParticipantStatus,
 )
+from scheduler.names import fold_text
 from scheduler.vocabulary import PREFECTURES, TECHNOLOGIES, field_of
 
 #: Entries matching less than this share of the query's bigrams are not shown, unless
@@ -54,9 +54,8 @@ REGION_PREFIX = "region:"
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, case-folded, hiragana as katakana: the form both text and queries are compared in."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in folded)
+    """The form both text and queries are compared in (:func:`scheduler.names.fold_text`)."""
+    return fold_text(text)
 
 
 def _runs(normalized: str) -> list[str]:

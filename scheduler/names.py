@@ -52,3 +52,15 @@ def company_name_key(name: str) -> str:
         text = _ENGLISH_FORM_AT_END.sub("", text.strip())
     key = _WHITESPACE.sub("", text)
     return key or original
+
+
+def fold_text(text: str) -> str:
+    """The one form searches compare text in: NFKC (full/half width: "ＡＢＣ" → "abc",
+    "ｶﾅ" → "カナ"), case-folded, hiragana as katakana ("やまだ" matches "ヤマダ")."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in folded)
+
+
+def search_key(text: str) -> str:
+    """:func:`fold_text` without white space, for finding a name, kana or code as typed."""
+    return _WHITESPACE.sub("", fold_text(text))

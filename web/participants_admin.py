@@ -12,7 +12,6 @@ import json
 import re
 import secrets
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from wtforms.validators import DataRequired
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Attendance, Event, Participant, ParticipantRole
+from scheduler.names import search_key
 from scheduler.participant_export import export_csv, export_xlsx
 from scheduler.participant_import import (
     DEFAULT_MAX_ROWS,
@@ -96,12 +96,6 @@ def _event(event_id: int) -> Event:
 # --------------------------------------------------------------------------- list
 
 
-def _search_key(text: str) -> str:
-    """NFKC, case-folded, no spaces, hiragana as katakana: "やまだ" finds "ヤマダ"."""
-    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
-    return "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in folded)
-
-
 @bp.get("")
 @staff_required
 def index(event_id: int):  # type: ignore[no-untyped-def]
@@ -117,8 +111,8 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
     query = request.args.get("q", "").strip()
     shown = [p for p in participants if not role or p.role == role]
     if query:
-        needle = _search_key(query)
-        shown = [p for p in shown if needle in _search_key(" ".join(
+        needle = search_key(query)
+        shown = [p for p in shown if needle in search_key(" ".join(
             [p.code, p.organization.name, p.organization.name_kana,
              *(f"{person.name} {person.name_kana}" for person in p.people)]))]
     shown.sort(key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.id))
