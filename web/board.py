@@ -9,11 +9,9 @@ dropped network needs no reconnection logic beyond "try again later".
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,6 +21,7 @@ from scheduler.i18n import N_
 from scheduler.models import Event, Participant, Role, Room
 from web.auth import staff_required
 from web.database import get_session
+from web.derived_tokens import derived_token, token_matches
 from web.participant_access import INACTIVE_STATUSES, check_rate
 
 bp = Blueprint("board", __name__)
@@ -38,9 +37,7 @@ def board_token(event_id: int, room_id: int) -> str:
     A projector's browser cannot log in, so the URL carries the credential; deriving
     it needs no schema, and rotating SECRET_KEY revokes every board link.
     """
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"matchfair-hall-board:{event_id}:{room_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+    return derived_token("matchfair-hall-board", event_id, room_id)
 
 
 def _event_and_room(event_id: int, room_id: int) -> tuple[Event, Room]:
@@ -55,7 +52,7 @@ def _event_and_room(event_id: int, room_id: int) -> tuple[Event, Room]:
 def _allowed(event_id: int, room_id: int) -> bool:
     """A valid board token, or a logged-in organizer or staff member."""
     token = request.args.get("token", "")
-    if token and hmac.compare_digest(token, board_token(event_id, room_id)):
+    if token_matches(token, "matchfair-hall-board", event_id, room_id):
         return True
     return bool(current_user.is_authenticated and current_user.role in (Role.ORGANIZER, Role.STAFF))
 

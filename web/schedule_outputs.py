@@ -3,11 +3,9 @@ printed sheets, table signs and the reception grid, and CSV/Excel exports."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +17,7 @@ from scheduler.schedule_export import schedule_csv, schedule_xlsx
 from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
+from web.derived_tokens import derived_token, token_matches
 from web.read_snapshot import snapshot_reads
 from web.schedules import (
     calendar_response,
@@ -45,9 +44,7 @@ def staff_feed_token(event_id: int) -> str:
     Calendar apps cannot log in, so the URL carries a secret; deriving it (rather than
     storing one) needs no schema change, and rotating SECRET_KEY revokes every one.
     """
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    message = f"matchfair-staff-feed:{event_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:40]
+    return derived_token("matchfair-staff-feed", event_id)
 
 
 def _staff_feed_response(event: Event):  # type: ignore[no-untyped-def]
@@ -99,7 +96,7 @@ def event_calendar(event_id: int):  # type: ignore[no-untyped-def]
 @snapshot_reads
 def staff_feed(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """The staff feed for calendar apps: the derived token is the credential."""
-    if not hmac.compare_digest(token, staff_feed_token(event_id)):
+    if not token_matches(token, "matchfair-staff-feed", event_id):
         abort(404)
     return _staff_feed_response(_event(event_id))
 
