@@ -16,11 +16,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import migrations
 from scheduler.db import Base, make_engine, make_session_factory
-from scheduler.models import Role, User
+from scheduler.models import Event, Role, RunStatus, ScheduleRun, User
 from scheduler.users import create_user
 from web import create_app
 
@@ -123,6 +123,26 @@ def db_session(app: Flask) -> Iterator[Session]:
     yield session
     session.rollback()
     session.close()
+
+
+@pytest.fixture
+def factory(database_url: str) -> Iterator[sessionmaker]:
+    """A session factory for code that opens its own sessions (solver workers, races)."""
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def solved(db_session: Session, fair: Event, factory: sessionmaker) -> ScheduleRun:
+    """A finished one-second solver run on the requesting module's ``fair``."""
+    from scheduler import runs
+
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 1})
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
+    db_session.expire_all()
+    return db_session.get(ScheduleRun, run.id)
 
 
 @pytest.fixture

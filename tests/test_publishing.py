@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import notifications, publishing, runs
-from scheduler.db import make_engine, make_session_factory
 from scheduler.demo import generate_demo
 from scheduler.errors import Conflict
 from scheduler.models import (
@@ -36,12 +35,6 @@ from solver.validation import check
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
 
 
-@pytest.fixture
-def factory(database_url: str) -> Iterator[sessionmaker]:
-    engine = make_engine(database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
-
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
@@ -49,14 +42,6 @@ def fair(db_session: Session) -> Event:
     db_session.commit()
     return event
 
-
-@pytest.fixture
-def solved(db_session: Session, fair: Event, factory: sessionmaker) -> ScheduleRun:
-    run = runs.create_run(db_session, fair, parameters={"time_limit": 1})
-    db_session.commit()
-    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
-    db_session.expire_all()
-    return db_session.get(ScheduleRun, run.id)
 
 
 def _meetings(run: ScheduleRun) -> list[SolverMeeting]:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import runs, worker
-from scheduler.db import make_engine, make_session_factory
 from scheduler.demo import generate_demo
 from scheduler.models import AuditEntry, Event, Meeting, RunStatus, ScheduleRun
 from solver.problem_io import problem_from_dict, schedule_from_dict
@@ -24,12 +23,6 @@ from tests.published_fair import place_greedily
 REPO = Path(__file__).resolve().parent.parent
 FINISHED = frozenset(runs.FINISHED)
 
-
-@pytest.fixture
-def factory(database_url: str) -> sessionmaker:
-    engine = make_engine(database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,10 +12,10 @@ from aiosmtpd.handlers import Message
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from scheduler import runs, worker
-from scheduler.db import make_engine, make_session_factory, utcnow
+from scheduler.db import utcnow
 from scheduler.demo import generate_demo
 from scheduler.models import (
     AuditEntry,
@@ -34,12 +33,6 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
 
 
-@pytest.fixture
-def factory(database_url: str) -> Iterator[sessionmaker]:
-    engine = make_engine(database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
-
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
@@ -47,14 +40,6 @@ def fair(db_session: Session) -> Event:
     db_session.commit()
     return event
 
-
-@pytest.fixture
-def solved(db_session: Session, fair: Event, factory: sessionmaker) -> ScheduleRun:
-    run = runs.create_run(db_session, fair, parameters={"time_limit": 1})
-    db_session.commit()
-    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.SUCCEEDED
-    db_session.expire_all()
-    return db_session.get(ScheduleRun, run.id)
 
 
 @pytest.fixture(autouse=True)
