@@ -58,7 +58,10 @@ def flow_matching(prep: Prepared) -> tuple[int, list[int], list[int]]:
     gets more pairs than it can hold.
 
     When pooled tables are scarce, the pooled-table capacity (meetings of two
-    non-hosts ≤ pooled tables × slots they can use) is added by Lagrangian
+    non-hosts ≤ pooled tables × slots they can use) is added. When every meeting
+    needs a pooled table it is one more arc through which all flow passes: still
+    a min-cost flow, never looser than a Lagrangian bound (exact for a bipartite
+    pair graph), and its matching fills the tables. Otherwise it is added by Lagrangian
     relaxation: every such meeting pays ``λ >= 0`` and ``λ × capacity`` is added
     back. For every valid schedule this only raises the value, so each ``λ``
     gives a valid bound; the smallest ``λ`` that brings the pooled meetings
@@ -131,6 +134,13 @@ def _matching_bound(prep: Prepared) -> tuple[int, list[tuple[int, int]]]:
     best = (value // 2, picked)
     if pooled_capacity is None or pooled_used <= 2 * pooled_capacity:
         return best
+    if all(_is_pooled(prep, p.index) for p in prep.pairs if p.slots):
+        # Every meeting needs a pooled table: one arc of that capacity carries all
+        # the flow, and the capped flow is the exact (bipartite) or a valid (double
+        # cover) optimum, with a matching that fills the tables.
+        limit = pooled_capacity if sides is not None else 2 * pooled_capacity
+        value, picked, _ = _solve_flow(prep, 0, sides, limit)
+        return value // 2, picked
     low, high = 0, 2 * _largest_gain(prep) + 1
     # P(λ) (pooled meetings used) falls as λ grows; at ``high`` no pooled pair pays.
     while high - low > 1:
@@ -194,7 +204,7 @@ def _bipartition(prep: Prepared) -> list[int] | None:
 
 
 def _solve_flow(
-    prep: Prepared, pooled_penalty: int, sides: list[int] | None
+    prep: Prepared, pooled_penalty: int, sides: list[int] | None, limit: int | None = None
 ) -> tuple[int, list[tuple[int, int]], int]:
     """Double-cover flow value (2× the matching value), (pair, ways used), pooled arcs used.
 
@@ -206,6 +216,8 @@ def _solve_flow(
     source, sink = 2 * n, 2 * n + 1
     bonus = list(problem.meeting_bonus)
     flow = min_cost_flow.SimpleMinCostFlow()
+    # With ``limit`` every meeting's flow passes one arc of that capacity (hub).
+    hub = 2 * n + 2 if limit is not None else source
     total_supply = 0
     for participant in range(n):
         cap = prep.usable_capacity(participant)
@@ -217,13 +229,13 @@ def _solve_flow(
         on_right = sides is None or sides[participant] == 1
         for k in range(min(cap, len(bonus))):
             if on_left:
-                flow.add_arc_with_capacity_and_unit_cost(source, left, 1, -bonus[k])
+                flow.add_arc_with_capacity_and_unit_cost(hub, left, 1, -bonus[k])
             if on_right:
                 flow.add_arc_with_capacity_and_unit_cost(right, sink, 1, -bonus[k])
         rest = cap - min(cap, len(bonus))
         if rest > 0:
             if on_left:
-                flow.add_arc_with_capacity_and_unit_cost(source, left, rest, 0)
+                flow.add_arc_with_capacity_and_unit_cost(hub, left, rest, 0)
             if on_right:
                 flow.add_arc_with_capacity_and_unit_cost(right, sink, rest, 0)
     pair_arcs: list[tuple[int, int, int, bool]] = []
@@ -243,6 +255,8 @@ def _solve_flow(
         pair_arcs.append((prepared.index, forward, backward, pooled))
     # Unused capacity drains straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, total_supply, 0)
+    if limit is not None:
+        flow.add_arc_with_capacity_and_unit_cost(source, hub, limit, 0)
     flow.set_node_supply(source, total_supply)
     flow.set_node_supply(sink, -total_supply)
     status = flow.solve()
