@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_at_least(1),
         default=DEFAULT_WORKERS,
         metavar="N",
-        help=f"CP-SAT search workers (default {DEFAULT_WORKERS})",
+        help=f"CP-SAT search workers (default {DEFAULT_WORKERS}; 1 gives reproducible runs)",
     )
     solve.add_argument(
         "--seed",

@@ -10,21 +10,28 @@ Phases, each timed in ``stats["timings"]``:
 3. *warm starts* — greedy over all pairs, greedy over the relaxation's pairs, and,
    when breaks matter, a compact slot-by-slot timetable; every start that passes
    :func:`validation.check` is a fallback answer;
-4. *focus* — CP-SAT on the relaxation's pairs (plus must, locked, current). When
+4. *timetable* — when breaks matter, the relaxation's consistent matching with
+   every pair made a must: a compact day, searched by CP-SAT's core search on gap
+   flags. A break-free timetable of it meets the relaxation bound, so it is
+   optimal at once; where breaks remain, simulated annealing over Kempe-chain
+   swaps (:mod:`solver.timetable_search`) removes most of them in seconds;
+5. *focus* — CP-SAT on the relaxation's pairs (plus must, locked, current). When
    they all fit the schedule meets the relaxation bound and is optimal at once;
-5. *whole model* — CP-SAT on every pair, hinted with the best schedule so far;
-   or, when the model would not fit the time or memory (re-solves on the day,
-   1000-company fairs), a large-neighbourhood search (:mod:`solver.model.lns`).
+6. *whole model* — CP-SAT on every pair, hinted with the best schedule so far
+   (with CP-SAT's full linearisation on small models); or, when the model would
+   not fit the time or memory (re-solves on the day, 1000-company fairs), a
+   large-neighbourhood search (:mod:`solver.model.lns`).
    A compact day (every pair a must, so only breaks vary) first gets a core-based
    search on the model with span/gap flags, which finds break-free timetables and
-   proves break lower bounds, then the default search for the rest of the time;
-6. tables are assigned, the objective is recomputed by :func:`validation.objective`
+   proves break lower bounds, then annealing, then the default search for the rest;
+7. tables are assigned, the objective is recomputed by :func:`validation.objective`
    (never copied from the solver) and every requested pair left out is explained.
 
 The reported bound is the relaxation bound, or CP-SAT's when it has proved a
-lower one for the whole model. With ``workers=1`` a search that finishes gives
-the same schedule for the same problem and seed; a search cut off by the time
-limit (or a neighbourhood search, which runs until its deadline) may not.
+lower one for the whole model. With ``workers=1`` the same problem and seed give
+the same schedule: every phase is then budgeted by work done (CP-SAT's
+deterministic time, the annealing's moves), not by the clock (:mod:`solver.work`),
+so the time limit is kept on a normal machine but may be overrun on a very slow one.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from solver import work
 from solver.bound import flow_matching
 from solver.greedy import compact_timetable, greedy_schedule
 from solver.model.diagnosis import explain_infeasible
@@ -53,6 +61,7 @@ from solver.problem import (
     Schedule,
 )
 from solver.reasons import explain_unscheduled
+from solver.timetable_search import eligible, improve_timetable
 from solver.validation import (
     breaks_per_participant,
     check,
@@ -87,6 +96,23 @@ BUILD_SHARE = 0.25
 COMPACT_SECONDS_PER_PAIR_SLOT = 3e-5
 COMPACT_SHARE = 0.25
 
+# Phases 0 and 1 solve a sub-model to the end on fairs of a few hundred companies;
+# beyond this many x variables they rarely find anything in their share of the time,
+# which the neighbourhood search uses better.
+SUBMODEL_MAX_VARIABLES = 30_000
+
+# Whole models up to this many x variables are searched with CP-SAT's full
+# linearisation (linearization_level 2): its cuts close the gap to the optimum on
+# small fairs and re-solves, where the default level leaves the bound far above it.
+FULL_LP_MAX_VARIABLES = 10_000
+
+# Share of the time limit for timetabling the relaxation's matching as musts (phase 0).
+TIMETABLE_SHARE = 0.5
+
+# When the timetable still has breaks, this share of the time left anneals it
+# (solver.timetable_search: Kempe-chain swaps, far faster moves than CP-SAT's).
+ANNEAL_SHARE = 0.8
+
 WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 
 # Compact days (every pair a must, only breaks vary): the whole model first gets
@@ -94,6 +120,8 @@ WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 # breaks" and finds break-free timetables where the default search does not;
 # the rest goes to the default search, hinted with the best schedule so far.
 COMPACT_CORE_SHARE = 0.5
+# ... then, when breaks are left, this share of the rest anneals the timetable.
+COMPACT_ANNEAL_SHARE = 0.6
 
 
 @dataclass(slots=True)
@@ -110,22 +138,30 @@ class _Found:
 class _Run:
     """The state of one ``solve`` call: timings, valid schedules found, phase stats."""
 
-    def __init__(self, problem: Problem, prep: Prepared, started: float) -> None:
+    def __init__(
+        self, problem: Problem, prep: Prepared, started: float, reproducible: bool = False
+    ) -> None:
         self.problem = problem
         self.prep = prep
         self.started = started
+        # One worker: phases are budgeted by work done, not by the clock (solver.work).
+        self.reproducible = reproducible
+        self.work = 0.0
         self.timings: dict[str, float] = {}
         self.mark = started
         self.found: list[_Found] = []
         self.phases: dict[str, dict] = {}
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, work: float = 0.0) -> None:
+        """Time the phase just ended; ``work`` is what it used of the budget (seconds)."""
         now = time.perf_counter()
         self.timings[name] = round(now - self.mark, 4)
         self.mark = now
+        self.work += work
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self.started
+        """Seconds of the time limit used: by the clock, or by work when reproducible."""
+        return self.work if self.reproducible else time.perf_counter() - self.started
 
     def offer(
         self,
@@ -180,12 +216,12 @@ def solve(
 
     ``progress(elapsed_s, objective, bound)`` is called on each improving solution;
     setting ``stop`` ends the search and keeps the best schedule found.
-    With ``workers=1`` a search that finishes gives the same schedule for the same
-    problem and ``seed`` (see the module docstring).
+    With ``workers=1`` the same problem and ``seed`` give the same schedule (see the
+    module docstring).
     """
     started = time.perf_counter()
     prep = prepare(problem)
-    run = _Run(problem, prep, started)
+    run = _Run(problem, prep, started, reproducible=workers == 1)
     run.lap("prepare")
     findings = precheck(prep)
     run.lap("precheck")
@@ -215,10 +251,12 @@ def solve(
             prep, pairs, seconds_per_slot=per_slot, seed=seed, blocks=blocks, stop=stop
         )
         warm_starts.append((start, "compact"))
+    else:
+        per_slot = 0.0
     for start, name in warm_starts:
         if not start.missed_must:
             run.offer(prep, start.chosen, start.sides, name)
-    run.lap("greedy")
+    run.lap("greedy", per_slot * len(problem.slots))
     report = _Reporter(progress, started)
 
     def affordable(variables: int) -> bool:
@@ -231,25 +269,52 @@ def solve(
     def stopped() -> bool:
         return stop is not None and stop.is_set()
 
+    # Phase 0: when breaks matter, timetable the relaxation's consistent matching with
+    # every one of its pairs a must. It is then a compact day: the core search on the
+    # gap flags finds break-free timetables (which meet the relaxation bound) or proves
+    # that this choice of pairs needs breaks, far faster than the optional-pair model
+    # finds either. Its infeasibility proves nothing (the pairs were optional).
+    in_matching = _focus_pairs(prep, matching)
+    matching_size = sum(len(prep.pairs[i].slots) for i in in_matching)
+    best = run.best()
+    if (
+        _breaks_matter(problem)
+        and not problem.current
+        and not (best is not None and best.value >= relaxation)
+        and matching_size <= FOCUS_MAX_FRACTION * full_size
+        and matching_size <= SUBMODEL_MAX_VARIABLES
+        and affordable(matching_size)
+        and not stopped()
+    ):
+        _timetable_matching(run, in_matching, relaxation, report, time_limit, workers, seed, stop)
+
     # Phase 1: timetable the pairs the relaxation picks (plus must, locked, current).
     # When they all fit, the schedule meets the relaxation bound and is optimal; when
     # not, it is a strong hint. Must and locked pairs are all in, so a proof of
     # infeasibility here holds for the whole problem (other pairs are optional).
     proven_infeasible = False
-    if focus_size <= FOCUS_MAX_FRACTION * full_size and affordable(focus_size):
+    best = run.best()
+    if (
+        not (best is not None and best.value >= relaxation)
+        and focus_size <= FOCUS_MAX_FRACTION * full_size
+        and focus_size <= SUBMODEL_MAX_VARIABLES
+        and affordable(focus_size)
+        and not stopped()
+    ):
         sub = _restrict(prep, focus)
         hint = run.best(in_focus) or run.best() or greedy
         model = ScheduleModel(sub)
         model.add_hint(_translate(hint.chosen, prep, sub), _translate_sides(hint.sides, prep, sub))
-        run.lap("build_focus")
+        run.lap("build_focus", _build_work(focus_size))
         solution, _ = model.solve(
             time_limit=max(0.05, FOCUS_SHARE * (time_limit - run.elapsed())),
             workers=workers,
             seed=seed,
             progress=report.phase(relaxation),
             stop=stop,
+            reproducible=run.reproducible,
         )
-        run.lap("cp_sat_focus")
+        run.lap("cp_sat_focus", work.seconds_of(solution.deterministic_time))
         run.phases["focus"] = _phase_stats(solution, model, len(focus))
         if solution.has_solution:
             run.offer(sub, solution.chosen, solution.sides, "cp_sat_focus", _kept(model, solution))
@@ -264,7 +329,7 @@ def solve(
             # Phase 2 for a problem too large to model whole in the time (or memory):
             # improve the best schedule neighbourhood by neighbourhood.
             _large_neighbourhood_search(
-                run, best, relaxation, report, started + time_limit - reserve, workers, seed, stop
+                run, best, relaxation, report, time_limit - reserve, workers, seed, stop
             )
         else:
             # Phase 2: every pair.
@@ -283,7 +348,7 @@ def solve(
                 model = ScheduleModel(prep, gap_flags=compact)
             hint = best or greedy
             model.add_hint(hint.chosen, hint.sides)
-            run.lap("build")
+            run.lap("build", _build_work(full_size))
             rounds = ("core", "full") if compact else ("full",)
             for name in rounds:
                 left = time_limit - run.elapsed() - reserve
@@ -295,8 +360,13 @@ def solve(
                     progress=report.phase(None),
                     stop=stop,
                     core=name == "core",
+                    linearization=2 if full_size <= FULL_LP_MAX_VARIABLES else None,
+                    reproducible=run.reproducible,
                 )
-                run.lap("cp_sat" if name == "full" else "cp_sat_core")
+                run.lap(
+                    "cp_sat" if name == "full" else "cp_sat_core",
+                    work.seconds_of(solution.deterministic_time),
+                )
                 run.phases[name] = _phase_stats(solution, model, len(prep.pairs))
                 if solution.has_solution:
                     run.offer(
@@ -311,6 +381,26 @@ def solve(
                         )
                     if name == "core":
                         model.add_hint(solution.chosen, solution.sides)
+                        best = run.best()
+                        if (
+                            solution.status != "OPTIMAL"
+                            and best is not None
+                            and best.value < relaxation
+                            and eligible(prep)
+                        ):
+                            # The meetings are fixed: annealing removes breaks fast.
+                            left = time_limit - run.elapsed() - reserve
+                            annealed = _anneal(
+                                run,
+                                prep,
+                                best.chosen,
+                                best.sides,
+                                COMPACT_ANNEAL_SHARE * left,
+                                seed,
+                                stop,
+                            )
+                            if annealed is not None:
+                                model.add_hint(annealed.chosen, annealed.sides)
                 proven_infeasible = solution.status == "INFEASIBLE" or (
                     soft and full_bound is not None and full_bound < _break_free_value(problem)
                 )
@@ -356,17 +446,114 @@ def solve(
     )
 
 
+def _timetable_matching(
+    run: _Run,
+    pairs: list[int],
+    relaxation: int,
+    report: _Reporter,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+) -> None:
+    """Phase 0: the matching's pairs as musts, searched for the fewest breaks."""
+    prep = run.prep
+    sub = _restrict(prep, pairs)
+    for prepared in sub.pairs:
+        prepared.pair = replace(prepared.pair, must=True)
+    model = ScheduleModel(sub, gap_flags=True)
+    hint = run.best(set(pairs))
+    if hint is not None:
+        model.add_hint(_translate(hint.chosen, prep, sub), _translate_sides(hint.sides, prep, sub))
+    run.lap("build_timetable", _build_work(sum(len(p.slots) for p in sub.pairs)))
+    solution, _ = model.solve(
+        time_limit=max(0.05, TIMETABLE_SHARE * (time_limit - run.elapsed())),
+        workers=workers,
+        seed=seed,
+        progress=report.phase(relaxation),
+        stop=stop,
+        core=True,
+        reproducible=run.reproducible,
+    )
+    run.lap("cp_sat_timetable", work.seconds_of(solution.deterministic_time))
+    if not solution.has_solution and solution.status != "INFEASIBLE" and not _stop_set(stop):
+        # The core search alone (one worker) may find no timetable at all where
+        # full tables make any one hard to find: CP-SAT's default search does.
+        solution, _ = model.solve(
+            time_limit=max(0.05, TIMETABLE_SHARE * (time_limit - run.elapsed())),
+            workers=workers,
+            seed=seed,
+            progress=report.phase(relaxation),
+            stop=stop,
+            reproducible=run.reproducible,
+        )
+        run.lap("cp_sat_timetable_default", work.seconds_of(solution.deterministic_time))
+    run.phases["timetable"] = _phase_stats(solution, model, len(pairs))
+    if solution.has_solution:
+        found = run.offer(sub, solution.chosen, solution.sides, "cp_sat_timetable")
+        improvable = solution.status != "OPTIMAL" and found is not None
+        if improvable and found.value < relaxation and eligible(sub):
+            seconds = ANNEAL_SHARE * (time_limit - run.elapsed())
+            _anneal(run, sub, solution.chosen, solution.sides, seconds, seed, stop)
+
+
+def _anneal(
+    run: _Run,
+    source: Prepared,
+    chosen: list[tuple[int, int]],
+    sides: dict[tuple[int, int], int],
+    seconds: float,
+    seed: int,
+    stop: threading.Event | None,
+) -> _Found | None:
+    """Fewer breaks for the same meetings (:mod:`solver.timetable_search`), for ``seconds``."""
+    moves = None
+    deadline = time.perf_counter() + seconds
+    if run.reproducible:
+        moves = max(1, round(work.MOVES_PER_SECOND * seconds))
+        deadline = time.perf_counter() + work.WALL_SLACK * seconds
+    better, saved = improve_timetable(
+        source, chosen, deadline=deadline, moves=moves, seed=seed, stop=stop
+    )
+    run.lap("anneal", seconds)
+    run.phases["anneal"] = {
+        "status": "FEASIBLE",
+        "breaks_removed": saved,
+        "branches": 0,
+        "conflicts": 0,
+    }
+    if saved <= 0:
+        return None
+    return run.offer(source, better, sides, "anneal")
+
+
+def _stop_set(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _build_work(variables: int) -> float:
+    """Budgeted seconds for building a model with this many x variables."""
+    return BUILD_SECONDS_PER_VARIABLE * variables
+
+
+def _breaks_matter(problem: Problem) -> bool:
+    return problem.max_breaks is not None or bool(problem.break_penalty)
+
+
 def _large_neighbourhood_search(
     run: _Run,
     best: _Found,
     relaxation: int,
     report: _Reporter,
-    deadline: float,
+    until: float,
     workers: int,
     seed: int,
     stop: threading.Event | None,
 ) -> None:
+    """Improve ``best`` until ``until`` seconds of the time limit are used."""
     callback = report.phase(relaxation)
+    budget = max(0.0, until - run.elapsed())
+    deadline = time.perf_counter() + (work.WALL_SLACK if run.reproducible else 1.0) * budget
     value = [best.value]
 
     def on_improvement(gain: int) -> None:
@@ -384,8 +571,9 @@ def _large_neighbourhood_search(
         on_improvement=on_improvement,
         stop=stop,
         windows=run.problem.max_breaks is not None or bool(run.problem.break_penalty),
+        budget=budget if run.reproducible else None,
     )
-    run.lap("lns")
+    run.lap("lns", budget)
     run.phases["lns"] = {
         "status": "FEASIBLE",
         "neighbourhoods": lns.neighbourhoods,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from solver import work
 from solver.model.prepared import Prepared
 from solver.timeline import count_breaks
 
@@ -276,7 +277,8 @@ def compact_timetable(
         for i in candidates:
             model.add_hint(x[i], i in picked)
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = seconds_per_slot
+        # One worker, stopped on work done: the same warm start on every run.
+        work.limit(solver.parameters, seconds_per_slot, reproducible=True)
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed
         if solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -45,7 +45,7 @@ def explain_infeasible(
         literals[literal.index] = (pair_index, "lock")
     assumptions = list(guarded.must_guards.values()) + list(guarded.lock_guards.values())
     solution, solver = guarded.solve(
-        time_limit=time_limit, workers=1, seed=seed, assumptions=assumptions
+        time_limit=time_limit, workers=1, seed=seed, assumptions=assumptions, reproducible=True
     )
     narrowed = solution.status == "INFEASIBLE"
     core = sorted(solver.sufficient_assumptions_for_infeasibility()) if narrowed else []
@@ -75,5 +75,7 @@ def _feasible_without_break_cap(
     relaxed = ScheduleModel(prepare(replace(prep.problem, max_breaks=None)), guarded=True)
     for literal in [*relaxed.must_guards.values(), *relaxed.lock_guards.values()]:
         relaxed.model.add(literal == 1)
-    solution, _ = relaxed.solve(time_limit=time_limit, workers=workers, seed=seed)
+    solution, _ = relaxed.solve(
+        time_limit=time_limit, workers=workers, seed=seed, reproducible=workers == 1
+    )
     return solution.has_solution

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from solver import work
 from solver.model.hints import complete_hint
 from solver.model.prepared import Prepared, PreparedPair
 from solver.model.schedule_model import ScheduleModel
@@ -37,6 +38,8 @@ from solver.problem import Meeting
 # small enough to solve in about a second.
 NEIGHBOURHOOD_VARIABLES = 2000
 SECONDS_PER_NEIGHBOURHOOD = 0.5
+# Budgeted work for building one neighbourhood's model (reproducible runs only).
+NEIGHBOURHOOD_OVERHEAD = 0.05
 
 
 @dataclass(slots=True)
@@ -63,6 +66,7 @@ def improve(
     on_improvement: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
     windows: bool = False,
+    budget: float | None = None,
 ) -> LnsResult:
     """Improve ``chosen`` neighbourhood by neighbourhood until ``deadline`` (perf_counter).
 
@@ -70,6 +74,11 @@ def improve(
     with ``windows``, also time windows: every meeting in a few consecutive slots
     of one day may move within the window, and pairs not yet scheduled may join
     it. Windows are what removes breaks: a break is a local pattern in time.
+
+    With ``budget`` (seconds of work, :mod:`solver.work`) the search is the same
+    on every run: each neighbourhood's CP-SAT stops on deterministic time and the
+    loop ends when the budget is spent (``deadline`` then only guards the wall
+    clock).
     """
     rng = random.Random(seed)
     state = dict(chosen)
@@ -79,7 +88,14 @@ def improve(
     if not active:
         result.chosen, result.sides = sorted(state.items()), sides
         return result
-    while time.perf_counter() < deadline - 0.2 and not (stop is not None and stop.is_set()):
+    used = 0.0
+
+    def time_left() -> float:
+        wall = deadline - time.perf_counter()
+        return wall if budget is None else min(budget - used, wall)
+
+    while time_left() > 0.2 and not (stop is not None and stop.is_set()):
+        used += NEIGHBOURHOOD_OVERHEAD
         if windows and rng.random() < 0.5:
             free_pairs, allowed = _pick_window(prep, rng, state)
         else:
@@ -101,10 +117,17 @@ def improve(
         start_value = model.objective.constant + sum(
             c * values.get(var.index, 0) for c, var in model.objective.terms
         )
-        limit = min(SECONDS_PER_NEIGHBOURHOOD, deadline - time.perf_counter())
+        limit = min(SECONDS_PER_NEIGHBOURHOOD, time_left())
         if limit <= 0.1:
             break
-        solution, _ = model.solve(time_limit=limit, workers=workers, seed=seed, stop=stop)
+        solution, _ = model.solve(
+            time_limit=limit,
+            workers=workers,
+            seed=seed,
+            stop=stop,
+            reproducible=budget is not None,
+        )
+        used += work.seconds_of(solution.deterministic_time)
         result.neighbourhoods += 1
         result.branches += solution.branches
         result.conflicts += solution.conflicts

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
+from solver import work
 from solver.model.breaks import add_breaks, add_gap_flags, add_no_breaks
 from solver.model.capacity import add_capacity
 from solver.model.changes import add_changes
@@ -118,16 +119,22 @@ class ScheduleModel:
         stop: threading.Event | None = None,
         assumptions: list[cp_model.IntVar] | None = None,
         core: bool = False,
+        linearization: int | None = None,
+        reproducible: bool = False,
     ) -> tuple[Solution, cp_model.CpSolver]:
         """Run CP-SAT and read back the chosen meetings.
 
         ``core`` makes the full-problem worker a core-based search (raising the
         bound by unsatisfiable cores of the objective terms); with two workers
         the other still runs CP-SAT's neighbourhood and local searches.
+        ``linearization`` 2 asks for CP-SAT's full linearisation (cuts and the linear
+        form of every constraint: a far better bound on small models): the level of
+        the one worker, or with two workers a ``max_lp`` search beside the default one.
+        ``reproducible`` budgets ``time_limit`` as work (see :mod:`solver.work`).
         """
         solver = cp_model.CpSolver()
         params = solver.parameters
-        params.max_time_in_seconds = max(0.01, time_limit)
+        work.limit(params, time_limit, reproducible)
         params.num_workers = max(1, workers)
         params.random_seed = seed
         if core:
@@ -135,6 +142,13 @@ class ScheduleModel:
                 params.subsolvers.append("core")
             if workers == 1:
                 params.optimize_with_core = True
+        elif linearization is not None:
+            if workers == 1:
+                params.linearization_level = linearization
+            elif workers == 2 and linearization >= 2:
+                # Two workers get CP-SAT's default portfolio of one full search plus
+                # neighbourhoods; run the full linearisation beside the default one.
+                params.subsolvers.extend(["max_lp", "default_lp"])
         if assumptions:
             self.model.clear_assumptions()
             self.model.add_assumptions(assumptions)
@@ -162,6 +176,7 @@ class ScheduleModel:
         solution = Solution(
             status=name,
             seconds=solver.wall_time,
+            deterministic_time=solver.deterministic_time,
             branches=solver.num_branches,
             conflicts=solver.num_conflicts,
         )

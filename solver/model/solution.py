@@ -22,6 +22,7 @@ class Solution:
     objective: int | None = None
     bound: int | None = None
     seconds: float = 0.0
+    deterministic_time: float = 0.0
     branches: int = 0
     conflicts: int = 0
 

@@ -1,0 +1,44 @@
+"""Time budgets that give the same schedule every run when the engine has one worker.
+
+A search cut off by the wall clock stops wherever the machine happens to be, so
+two runs differ. With one worker the engine therefore budgets *work* instead:
+CP-SAT stops on its deterministic time (a count of work done, the same on every
+run), the annealing on a number of moves, and every later phase's share is
+computed from the work budgeted so far, never from the clock. The wall clock
+only guards against a machine far slower (or busier) than usual: each step may
+take up to ``WALL_SLACK`` times its budget before it is cut off (and then the
+run is no longer reproducible, but still valid). With two or more workers CP-SAT's
+parallel search is not reproducible anyway, so the wall clock rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the annealing and the greedy starts use this without CP-SAT
+    from ortools.sat.python import cp_model
+
+# CP-SAT's deterministic time per second of one worker on the machines we measured
+# (0.33 to 0.5 for our models on the 2-core benchmark machine): a budget of s seconds stops at
+# DETERMINISTIC_PER_SECOND * s, which a normal machine reaches in under s seconds.
+DETERMINISTIC_PER_SECOND = 0.4
+# A reproducible step is cut off by the wall clock only after this many times its budget.
+WALL_SLACK = 4.0
+# Kempe-chain moves of the annealing per second of budget (about 40,000 are made per
+# second on those machines).
+MOVES_PER_SECOND = 25_000
+
+
+def limit(params: cp_model.SatParameters, seconds: float, reproducible: bool) -> None:
+    """Stop a CP-SAT search after ``seconds`` (as work when ``reproducible``)."""
+    seconds = max(0.01, seconds)
+    if reproducible:
+        params.max_deterministic_time = DETERMINISTIC_PER_SECOND * seconds
+        params.max_time_in_seconds = WALL_SLACK * seconds
+    else:
+        params.max_time_in_seconds = seconds
+
+
+def seconds_of(deterministic_time: float) -> float:
+    """The budget, in seconds, that a search of this deterministic time used."""
+    return deterministic_time / DETERMINISTIC_PER_SECOND
