@@ -62,6 +62,7 @@ from scheduler.models import (
 )
 from scheduler.names import company_name_key, search_key
 from scheduler.registration import CODE_PREFIX
+from scheduler.vocabulary import is_known_technology
 
 ACTION_PREFIX = "day."
 UNDO_ACTION = "day.undo"
@@ -1215,8 +1216,9 @@ def register_walk_in(
     """Register a company at the desk with the minimum (its profile can be completed later).
 
     The contact is checked in at once. A company already known from earlier fairs is
-    reused (matched by its name key); one already registered in this event is refused
-    with its code, so reception finds it instead of creating a twin.
+    reused (matched by its name key) and gains the ``technologies`` it lacks; one
+    already registered in this event is refused with its code, so reception finds it
+    instead of creating a twin.
     """
     company = unicodedata.normalize("NFKC", company).strip()
     contact_name = contact_name.strip()
@@ -1226,6 +1228,12 @@ def register_walk_in(
         raise ValidationFailed(N_("Enter the contact's name."), field="contact_name")
     if role not in (ParticipantRole.BUYER, ParticipantRole.SUPPLIER):
         raise ValidationFailed(N_("Choose buyer or supplier."), field="role")
+    unknown = [code for code in technologies if not is_known_technology(code)]
+    if unknown:
+        raise ValidationFailed(
+            N_("Unknown choice: %(value)s."), field="technologies", params={"value": unknown[0]}
+        )
+    technologies = list(dict.fromkeys(technologies))
     lock_for_change(session, event.id)
     if session.get_bind().dialect.name != "sqlite":
         # Codes are numbered per event: one walk-in registration at a time.
@@ -1246,6 +1254,10 @@ def register_walk_in(
                 field="company",
                 params={"name": organization.name, "code": existing.code},
             )
+        # What the desk ticked is added to what the directory knows (nothing is removed).
+        added = [code for code in technologies if code not in organization.technologies]
+        if added:
+            organization.technologies = [*organization.technologies, *added]
     else:
         organization = Organization(
             name=company,

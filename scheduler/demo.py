@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
+from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
     Event,
@@ -667,7 +668,11 @@ class _Names:
             if key not in self.keys:
                 self.keys[key] = None
                 return name, stem[1] + kind[1], self.domain(f"{stem[2]}-{kind[2]}")
-        raise ValidationFailed("Too many companies for the demo name lists.")
+        raise ValidationFailed(
+            N_("The demo name lists ran out after %(count)s companies: ask for fewer buyers "
+               "and suppliers."),
+            params={"count": len(self.keys)},
+        )
 
     def domain(self, label: str) -> str:
         candidate, number = f"{label}.example.jp", 1
@@ -1076,7 +1081,7 @@ def generate_demo(
     if existing is not None:
         return existing
     if buyers < 1 or suppliers < 1:
-        raise ValidationFailed("A demo fair needs at least one buyer and one supplier.",
+        raise ValidationFailed(N_("A demo fair needs at least one buyer and one supplier."),
                                field="buyers" if buyers < 1 else "suppliers")
     rng = random.Random(seed)
     tz = ZoneInfo(TIMEZONE)

@@ -351,6 +351,7 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     rows: list[tuple[int, list[str]]] = []
+    number = 0
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""),
                                                   delimiter=delimiter), start=1):
@@ -358,8 +359,17 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
             if any(cleaned):
                 rows.append((number, cleaned))
     except csv.Error as error:
-        raise _Unreadable(Issue(N_("The CSV file could not be read: %(detail)s"),
-                                {"detail": str(error)})) from None
+        # The csv module's message is English; say what it means in a msgid of our own.
+        row = number + 1  # the row being read when it failed (numbered as in the preview)
+        if "field limit" in str(error):
+            issue = Issue(N_("Row %(row)s of the CSV file has a cell longer than %(limit)s "
+                             "characters and cannot be read."),
+                          {"row": row, "limit": csv.field_size_limit()})
+        else:
+            issue = Issue(N_("Row %(row)s of the CSV file cannot be read. Please check its "
+                             "quotation marks, or save the file from Excel again."),
+                          {"row": row})
+        raise _Unreadable(issue) from None
     return rows
 
 

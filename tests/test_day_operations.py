@@ -15,8 +15,10 @@ from scheduler.models import (
     Interest,
     Meeting,
     MeetingStatus,
+    Organization,
     User,
 )
+from scheduler.names import company_name_key
 from tests.day_fair import (
     Clock,
     active_meetings,
@@ -447,6 +449,47 @@ def test_walk_in_of_a_company_already_registered_is_refused_with_its_code(
         ops.register_walk_in(
             db_session, fair, company="新会社", role="buyer", contact_name=" ", user_id=staff.id
         )
+
+
+def test_a_known_company_walking_in_gains_the_technologies_ticked_at_the_desk(
+    db_session: Session, fair: Event, staff: User
+) -> None:
+    known = Organization(
+        name="既存精機株式会社",
+        name_key=company_name_key("既存精機株式会社"),
+        technologies=["machining.turning"],
+    )
+    db_session.add(known)
+    db_session.flush()
+    walk_in = ops.register_walk_in(
+        db_session,
+        fair,
+        company="既存精機（株）",
+        role="supplier",
+        contact_name="既存 太郎",
+        technologies=["machining.5axis", "machining.turning", "machining.5axis"],
+        user_id=staff.id,
+    )
+    assert walk_in.organization is known
+    assert known.technologies == ["machining.turning", "machining.5axis"]
+
+
+def test_a_walk_in_with_an_unknown_technology_is_refused(
+    db_session: Session, fair: Event, staff: User
+) -> None:
+    with pytest.raises(ValidationFailed) as error:
+        ops.register_walk_in(
+            db_session,
+            fair,
+            company="新会社",
+            role="supplier",
+            contact_name="新 一郎",
+            technologies=["machining.teleport"],
+            user_id=staff.id,
+        )
+    assert error.value.field == "technologies" and error.value.params == {
+        "value": "machining.teleport"
+    }
 
 
 # --------------------------------------------------------------------------- undo and log

@@ -199,6 +199,80 @@ def test_walk_in_form_shows_what_is_missing(
     assert "Please correct the highlighted fields." in page
 
 
+WALK_IN = {"company": "株式会社 飛込精機", "role": "supplier", "contact_name": "飛込 一郎"}
+TICKED = ["machining.5axis", "sheet_metal.laser_cutting"]
+
+
+def test_the_walk_in_form_has_the_profiles_technology_picker(
+    client: FlaskClient, fair: Event, as_staff: User
+) -> None:
+    page = _text(client.get(_day(fair, "/walk-in")))
+    picker = page.split('id="walk-in-technologies"')[1].split("</form>")[0]
+    assert 'class="field choice-groups' in picker  # the macro of the profile form
+    for code in TICKED:
+        assert f'name="technologies" value="{code}"' in picker
+    assert "5-axis machining" in picker and "Machining" in picker
+
+
+def test_walk_in_technologies_are_saved_with_the_company(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    clock.set(12, 30)
+    response = client.post(_day(fair, "/walk-in"), data={**WALK_IN, "technologies": TICKED})
+    assert response.status_code == 302
+    walk_in = participant(db_session, fair, "S009")
+    assert walk_in.organization.technologies == TICKED
+
+
+def test_a_buyer_walk_in_keeps_no_technologies(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    clock.set(12, 30)
+    data = {**WALK_IN, "role": "buyer", "technologies": TICKED}
+    assert client.post(_day(fair, "/walk-in"), data=data).status_code == 302
+    walk_in = db_session.scalar(
+        select(Participant).where(
+            Participant.event_id == fair.id, Participant.registered_via == "walkin"
+        )
+    )
+    assert walk_in is not None and walk_in.role == "buyer"
+    assert walk_in.organization.technologies == []
+
+
+def _ticked(page: str) -> list[str]:
+    return re.findall(r'name="technologies" value="([^"]+)" checked', page)
+
+
+def test_a_walk_in_form_error_keeps_what_was_typed_and_ticked(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User
+) -> None:
+    data = {**WALK_IN, "contact_name": "", "technologies": TICKED}
+    page = _text(client.post(_day(fair, "/walk-in"), data=data))
+    assert "Please correct the highlighted fields." in page
+    assert 'value="株式会社 飛込精機"' in page and _ticked(page) == TICKED
+    # A refusal by the service (the company is already here) keeps them too.
+    known = participant(db_session, fair, "S001").organization.name
+    data = {**WALK_IN, "company": known, "technologies": TICKED[:1]}
+    page = _text(client.post(_day(fair, "/walk-in"), data=data))
+    assert "is already registered in this event (code S001)" in page
+    assert _ticked(page) == TICKED[:1]
+    assert db_session.scalar(
+        select(Participant).where(
+            Participant.event_id == fair.id, Participant.registered_via == "walkin"
+        )
+    ) is None
+
+
+def test_the_walk_in_picker_is_in_japanese(
+    client: FlaskClient, fair: Event, as_staff: User
+) -> None:
+    client.post("/language", data={"lang": "ja"})
+    page = _text(client.get(_day(fair, "/walk-in")))
+    picker = page.split('id="walk-in-technologies"')[1].split("</form>")[0]
+    assert "5軸加工" in picker and "切削加工" in picker and "技術" in picker
+    assert "5-axis machining" not in picker and "For a supplier" not in picker
+
+
 # --------------------------------------------------------------------------- meeting changes
 
 

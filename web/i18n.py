@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
@@ -35,10 +37,25 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+class ServiceMessage(Protocol):
+    """A message from ``scheduler/``: an English msgid marked with ``N_`` and its values."""
+
+    @property
+    def msgid(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, object]: ...
+
+
 def translate_error(error: DomainError) -> str:
     """A service's error in the reader's language, its ``%(name)s`` parameters filled in.
 
     ``error.msgid`` is the English message the service marked with ``N_``; one that
     is not in the catalog (yet) is shown in English rather than not at all.
     """
-    return gettext(error.msgid, **error.params)
+    return translate_message(error)
+
+
+def translate_message(message: ServiceMessage) -> str:
+    """Any service message (an error, a run review's detail) in the reader's language."""
+    return gettext(message.msgid, **message.params)

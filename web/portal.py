@@ -89,7 +89,8 @@ def _locale() -> str:
     return str(get_locale() or "ja")
 
 
-def _technology_choices() -> list[SelectChoice]:
+def technology_choices() -> list[SelectChoice]:
+    """The technology picker's choices, labelled in the reader's language."""
     locale = _locale()
     return [SelectChoice(code, term.label(locale)) for code, term in TECHNOLOGIES.items()]
 
@@ -151,7 +152,7 @@ class ProfileForm(FlaskForm):
         self.prefecture.choices = [SelectChoice("", "—"), *(SelectChoice(p) for p in PREFECTURES)]
         if role == ParticipantRole.SUPPLIER:
             locale = _locale()
-            self.technologies.choices = _technology_choices()
+            self.technologies.choices = technology_choices()
             self.certifications.choices = [
                 SelectChoice(t.code, t.label(locale)) for t in CERTIFICATIONS
             ]
@@ -265,7 +266,7 @@ class NeedForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.technologies.choices = _technology_choices()
+        self.technologies.choices = technology_choices()
         self.lot_size.choices = [SelectChoice("", "—"), *_lot_size_choices()]
 
     def data_for_service(self) -> profiles.NeedData:

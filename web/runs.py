@@ -36,7 +36,7 @@ from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
 from web.events import _field_error
-from web.i18n import translate_error
+from web.i18n import translate_error, translate_message
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
 
@@ -210,6 +210,7 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         status=_status_payload(run),
         status_labels=STATUS_LABELS,
         reason_labels=REASON_LABELS,
+        detail_text=translate_message,
         finished=run.status in runs.FINISHED,
         publishable=run.status in publishing.PUBLISHABLE and review is not None,
         live=is_live(event, run),

@@ -9,6 +9,7 @@ Every meeting change is shown first as a confirmation listing who is affected.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +18,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import EmailField, SelectChoice, SelectField, StringField, TelField
+from wtforms import (
+    EmailField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from scheduler import day_operations as ops
@@ -39,6 +47,7 @@ from scheduler.models import (
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import safe_next, translate_error
+from web.portal import profile_template_context, technology_choices
 
 bp = Blueprint("staff", __name__, url_prefix="/events/<int:event_id>/day")
 
@@ -92,6 +101,18 @@ class WalkInForm(FlaskForm):
     )
     email = EmailField(lazy_gettext("E-mail"), validators=[Optional(), Email(), Length(max=254)])
     phone = TelField(lazy_gettext("Phone"), validators=[Optional(), Length(max=50)])
+    # The picker of the supplier profile (portal/_choices.html), so offers can match on them.
+    technologies = SelectMultipleField(lazy_gettext("Technologies"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.technologies.choices = technology_choices()
+
+    def chosen_technologies(self) -> list[str]:
+        """The ticked technologies; a buyer has none (its wants are in its needs)."""
+        if self.role.data != ParticipantRole.SUPPLIER.value:
+            return []
+        return list(self.technologies.data or [])
 
 
 @bp.context_processor
@@ -336,6 +357,7 @@ def walk_in(event_id: int):  # type: ignore[no-untyped-def]
                 contact_name=form.contact_name.data or "",
                 email=form.email.data or "",
                 phone=form.phone.data or "",
+                technologies=form.chosen_technologies(),
                 user_id=current_user.id,
             )
         except ValidationFailed as error:
@@ -358,7 +380,9 @@ def walk_in(event_id: int):  # type: ignore[no-untyped-def]
             return redirect(
                 url_for("staff.offers", event_id=event.id, participant_id=participant.id)
             )
-    return render_template("staff/walk_in.html", event=event, form=form)
+    return render_template(
+        "staff/walk_in.html", event=event, form=form, **profile_template_context()
+    )
 
 
 @bp.get("/participants/<int:participant_id>/offers")
