@@ -284,12 +284,14 @@ def test_the_site_answers_while_the_embedded_worker_solves(
 ) -> None:
     """Responsiveness: pages return while a run executes in the worker process.
 
-    A fair big enough that proving optimality takes the solver a while, so the run
-    is still going when the pages are requested; it is cancelled afterwards.
+    The demo fair at its full size with a steep break penalty: the solver needs well
+    over its first seconds to close the gap (10 x 50 without breaks is proven optimal
+    in 0.2 s), so the run is still going when the pages are requested; it is
+    cancelled afterwards.
     """
-    fair = generate_demo(db_session, seed=9, buyers=10, suppliers=50, slug="busy-fair")
+    fair = generate_demo(db_session, seed=9, buyers=32, suppliers=160, slug="busy-fair")
     db_session.commit()
-    client.post(f"{_base(fair)}/runs", data={"time_limit": 60})
+    client.post(f"{_base(fair)}/runs", data={"time_limit": 60, "break_penalty": 30})
     run = db_session.scalar(select(ScheduleRun))
     process = worker.start_embedded_worker(database_url, threads=1)
     try:
