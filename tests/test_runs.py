@@ -32,10 +32,17 @@ def fair(db_session: Session) -> Event:
     return event
 
 
+BUSY = {"break_penalty": 30}
+
+
 @pytest.fixture
 def busy_fair(db_session: Session) -> Event:
-    """A fair where proving optimality takes the solver many seconds: runs stay running."""
-    event = generate_demo(db_session, seed=9, buyers=10, suppliers=50, slug="busy-fair")
+    """A fair where proving optimality takes the solver many seconds: runs stay running.
+
+    Queue its runs with :data:`BUSY`: the full-size demo with a steep break penalty
+    keeps one worker searching (10 x 50 without it is proven optimal in 0.2 s).
+    """
+    event = generate_demo(db_session, seed=9, buyers=32, suppliers=160, slug="busy-fair")
     db_session.commit()
     return event
 
@@ -145,7 +152,7 @@ def test_claim_is_atomic_one_worker_per_run(
 def test_cancel_stops_the_search_and_keeps_the_best_schedule(
     db_session: Session, busy_fair: Event, factory: sessionmaker
 ) -> None:
-    run = _queue(db_session, busy_fair, time_limit=60)
+    run = _queue(db_session, busy_fair, time_limit=60, **BUSY)
     outcome: list[str | None] = []
     thread = threading.Thread(
         target=lambda: outcome.append(runs.execute_run(run.id, factory, threads=1))
@@ -184,7 +191,7 @@ def test_killed_worker_fails_the_run_and_leaves_the_published_schedule(
         (m.id, m.slot_id, m.table_id, m.status, m.version)
         for m in db_session.scalars(select(Meeting).order_by(Meeting.id))
     ]
-    run = _queue(db_session, fair, time_limit=120)
+    run = _queue(db_session, fair, time_limit=120, **BUSY)
     process = worker.start_embedded_worker(database_url, threads=1)
     try:
         _wait_running(factory, run.id)
