@@ -452,8 +452,8 @@ def write_markdown(
         f"OR-Tools {info['ortools']}, highspy {info['highspy']}, {info['platform']}. "
         f"Every solver ran with {args.workers} workers/threads, seed {args.seed}"
         + (f", matchfair solver at {args.solver_version}. " if args.solver_version else ". ")
-        + "**The machine was shared with other agents' builds and tests during the run**, "
-        "so times are pessimistic and a little noisy.",
+        + "Times are wall-clock and vary by a few percent from run to run; anything else "
+        "running on the machine makes them pessimistic.",
         "",
         "How to read the tables: each solver ran in its own spawned process; *time* is "
         "the wall time of the solver call in that process (model building included), "
