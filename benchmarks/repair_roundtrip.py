@@ -89,7 +89,11 @@ class FrozenClock:
         return self.moment
 
 
-def _publish_initial(session, event: Event, time_limit: float, workers: int) -> int:  # type: ignore[no-untyped-def]
+def publish_initial(session, event: Event, time_limit: float, workers: int) -> int:  # type: ignore[no-untyped-def]
+    """Solve ``event`` and publish the schedule as the organizer would, then open the day.
+
+    Commits; returns the number of pairs. The repair tests build their fair with it too.
+    """
     parameters = with_defaults({"kind": "initial", "time_limit": time_limit})
     problem = build_problem(session, event, parameters=parameters)
     schedule = solve(problem, time_limit=time_limit, workers=workers, seed=0)
@@ -121,7 +125,7 @@ def run_case(name: str, *, repeats: int, workers: int, directory: Path) -> Resul
     started = time.perf_counter()
     event = generate_demo(session, buyers=buyers, suppliers=suppliers, slug=f"bench-{name}")
     session.commit()
-    result.pairs = _publish_initial(session, event, initial_limit, workers)
+    result.pairs = publish_initial(session, event, initial_limit, workers)
     slots = sorted(event.slots, key=lambda s: s.starts_at)
     third = slots[0].starts_at + (slots[-1].ends_at - slots[0].starts_at) / 3
     FrozenClock(third)  # installs itself as the clock of the day operations and repair

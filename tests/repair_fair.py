@@ -1,16 +1,13 @@
-"""A small demo fair scheduled by the solver and published, for the repair tests and the
-repair benchmark: the same path the organizer takes (build, solve, publish)."""
+"""A small demo fair scheduled by the solver and published, for the repair tests: the
+same path the organizer takes (build, solve, publish), shared with the repair benchmark."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from scheduler import publishing
+from benchmarks.repair_roundtrip import publish_initial
 from scheduler.demo import generate_demo
-from scheduler.models import Event, Phase, RunStatus, ScheduleRun
-from scheduler.problem_builder import build_problem, with_defaults
-from solver.engine import solve
-from solver.problem_io import problem_to_dict, schedule_to_dict
+from scheduler.models import Event, Phase
 
 
 def scheduled_fair(
@@ -27,23 +24,5 @@ def scheduled_fair(
     event = generate_demo(
         session, seed=seed, buyers=buyers, suppliers=suppliers, slug=slug, phase=Phase.SCHEDULING
     )
-    parameters = with_defaults({"kind": "initial"})
-    problem = build_problem(session, event, parameters=parameters)
-    schedule = solve(problem, time_limit=time_limit, workers=workers, seed=0)
-    run = ScheduleRun(
-        event_id=event.id,
-        kind="initial",
-        status=RunStatus.SUCCEEDED,
-        parameters=parameters,
-        problem=problem_to_dict(problem),
-        result=schedule_to_dict(schedule),
-        progress=[],
-        objective=schedule.objective,
-        bound=schedule.bound,
-    )
-    session.add(run)
-    session.flush()
-    publishing.publish_run(session, event, run)
-    event.phase = Phase.ON_THE_DAY
-    session.commit()
+    publish_initial(session, event, time_limit, workers)
     return event
