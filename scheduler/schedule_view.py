@@ -77,6 +77,12 @@ class PersonalSchedule:
     meetings: list[MeetingView] = field(default_factory=list)  # active, by start time
     cancelled: list[MeetingView] = field(default_factory=list)
     free_slots: list[Slot] = field(default_factory=list)
+    # Desks still free per free slot (slot id -> count), for a participant with several.
+    free_desks: dict[int, int] = field(default_factory=dict)
+
+    def desks_free(self, slot: Slot) -> int:
+        """How many of the participant's desks are free in ``slot`` (one of ``free_slots``)."""
+        return self.free_desks.get(slot.id, self.participant.parallel_desks)
 
     @property
     def all_meetings(self) -> list[MeetingView]:
@@ -194,6 +200,8 @@ def personal_schedule(session: Session, participant: Participant) -> PersonalSch
         else:
             active.append(view)
             busy[meeting.slot_id] += 1
+    # A slot is free while one of the participant's desks is: a company with two desks
+    # can still take a meeting there, and the page says how many desks are left.
     free = [
         slot
         for slot in event.slots
@@ -205,6 +213,7 @@ def personal_schedule(session: Session, participant: Participant) -> PersonalSch
         meetings=sorted(active, key=_view_order),
         cancelled=sorted(cancelled, key=_view_order),
         free_slots=free,
+        free_desks={slot.id: participant.parallel_desks - busy[slot.id] for slot in free},
     )
 
 

@@ -84,6 +84,21 @@ def test_page_shows_purpose_profile_and_free_slots(client, db_session, participa
     assert "Free slots" in body
 
 
+def test_a_company_with_two_desks_sees_how_many_are_free(client, db_session, participant) -> None:
+    # With a second desk, every slot of a meeting still has one desk free: it is listed
+    # as free, with that said, and a slot without meetings is listed plainly.
+    participant.parallel_desks = 2
+    db_session.commit()
+    schedule = personal_schedule(db_session, participant)
+    taken = {view.slot.id for view in schedule.meetings}
+    assert taken <= {slot.id for slot in schedule.free_slots}
+    assert {schedule.desks_free(slot) for slot in schedule.free_slots if slot.id in taken} == {1}
+    assert any(slot.id not in taken for slot in schedule.free_slots)
+    free_list = _page(client, participant).split('class="free-slots"', 1)[1].split("</ul>", 1)[0]
+    assert free_list.count("(1 of your desks free)") == len(taken)
+    assert "2 of your desks free" not in free_list
+
+
 def test_page_lists_a_cancelled_meeting_apart(client, db_session, participant) -> None:
     view = personal_schedule(db_session, participant).meetings[0]
     view.meeting.status = MeetingStatus.CANCELLED
