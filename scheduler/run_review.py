@@ -25,11 +25,10 @@ from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ScheduleRun
 from scheduler.preferences import requested_pairs
 from scheduler.problem_builder import participant_key
-from solver.model.prepared import Prepared, PreparedPair, prepare
-from solver.model.table_assignment import table_group
-from solver.problem import Meeting, Problem, Schedule, UnscheduledPair
+from solver.model.prepared import Prepared, prepare
+from solver.problem import Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
-from solver.timeline import count_breaks
+from solver.reasons import Finding, find_reasons
 
 
 @dataclass(frozen=True)
@@ -191,170 +190,93 @@ def _mutual_pairs(session: Session, event: Event) -> set[frozenset[str]]:
 
 # --------------------------------------------------------------------------- reasons in words
 
+# The msgid for each fact of solver.reasons.Finding (see its docstring).
+_FACT_MESSAGES = {
+    "no_own_table": N_("Neither company has a table of its own, and every table has a host."),
+    "no_slot": N_("No time slot suits both companies."),
+    "no_slot_now": N_("No time slot that has not started yet suits both companies."),
+    "at_maximum": N_("%(name)s already has its maximum of %(max)s meetings."),
+    "booked": N_("%(name)s is already booked in every slot both could use: %(meetings)s."),
+    "tables_taken": N_("Both are free at %(times)s, but every table they may use is taken."),
+    "breaks": N_(
+        "%(name)s would have more than %(max)s waits between meetings in every free slot "
+        "both could use."
+    ),
+    "outscored": N_(
+        "Both are free at %(times)s, but the schedule as a whole scores higher with other "
+        "meetings."
+    ),
+}
+
 
 def unscheduled_details(
     event: Event, problem: Problem, schedule: Schedule
 ) -> dict[frozenset[str], Detail | None]:
     """A :class:`Detail` for each pair the solver left out (by pair key).
 
-    The facts are those ``solver.reasons`` uses, recomputed from the problem and the
-    schedule: who is at its ``max_meetings``, who is booked in the common slots and
-    by which meetings, which common slots are free. A reason whose facts cannot be
-    found again (the schedule was edited by hand since, or the pair is not in the
-    problem) has None: the page then shows the reason alone.
+    The facts are those of ``solver.reasons``, found again from the problem and the
+    schedule (who is at its ``max_meetings``, who is booked in the common slots and
+    by which meetings, which common slots are free) and worded with company names
+    and local times. A reason whose facts cannot be found again (the schedule was
+    edited by hand since, or the pair is not in the problem) has None: the page then
+    shows the reason alone.
     """
-    facts = _Facts(event, problem, schedule)
-    return {frozenset((u.a, u.b)): facts.detail(u) for u in schedule.unscheduled}
+    prep = prepare(problem)
+    known = [
+        m
+        for m in schedule.meetings
+        if m.slot in prep.slot_index
+        and m.a in prep.participant_index
+        and m.b in prep.participant_index
+    ]
+    findings = find_reasons(prep, known)
+    words = _Words(event, prep)
+    details: dict[frozenset[str], Detail | None] = {}
+    for item in schedule.unscheduled:
+        key = frozenset((item.a, item.b))
+        index = prep.pair_index.get(key)
+        finding = findings.get(index) if index is not None else None
+        details[key] = (
+            words.detail(finding) if finding is not None and finding.reason == item.reason else None
+        )
+    return details
 
 
-class _Facts:
-    """The schedule indexed the way ``solver.reasons`` reads it."""
+class _Words:
+    """A :class:`~solver.reasons.Finding` in the organizer's terms: names and local times."""
 
-    def __init__(self, event: Event, problem: Problem, schedule: Schedule) -> None:
+    def __init__(self, event: Event, prep: Prepared) -> None:
         self.event = event
-        self.problem = problem
-        self.prep: Prepared = prepare(problem)
-        prep = self.prep
-        self.count: Counter[int] = Counter()
-        self.in_slot: dict[tuple[int, int], list[Meeting]] = defaultdict(list)
-        self.busy: dict[int, set[int]] = defaultdict(set)
-        self.tables_used: dict[int, set[str]] = defaultdict(set)
-        for m in schedule.meetings:
-            slot = prep.slot_index.get(m.slot)
-            sides = {prep.participant_index.get(m.a), prep.participant_index.get(m.b)}
-            if slot is None or None in sides:
-                continue
-            for who in sides:
-                assert who is not None
-                self.count[who] += 1
-                self.in_slot[(who, slot)].append(m)
-                self.busy[who].add(slot)
-            if m.table is not None:
-                self.tables_used[slot].add(m.table)
-        days = {self.event.local(s.start).date() for s in problem.slots}
+        self.prep = prep
+        days = {event.local(s.start).date() for s in prep.problem.slots}
         self.several_days = len(days) > 1
 
-    # -- words
-
     def name(self, who: int) -> str:
-        participant = self.problem.participants[who]
+        participant = self.prep.problem.participants[who]
         return participant.name or participant.id
 
     def name_of(self, key: str) -> str:
-        index = self.prep.participant_index.get(key)
-        return key if index is None else self.name(index)
+        return self.name(self.prep.participant_index[key])
 
     def time(self, slot: int) -> str:
         """The slot's local start: ``10:30``, or ``2/18 10:30`` when the fair has several days."""
-        local = self.event.local(self.problem.slots[slot].start)
+        local = self.event.local(self.prep.problem.slots[slot].start)
         return f"{local.month}/{local.day} {local:%H:%M}" if self.several_days else f"{local:%H:%M}"
 
-    # -- facts
-
-    def booked(self, who: int, slot: int) -> bool:
-        held = len(self.in_slot.get((who, slot), []))
-        return held >= self.problem.participants[who].parallel
-
-    def free_slots(self, pair: PreparedPair) -> list[int]:
-        return [s for s in pair.slots if not self.booked(pair.a, s) and not self.booked(pair.b, s)]
-
-    def with_table(self, pair: PreparedPair, free: list[int]) -> list[int]:
-        if not self.prep.has_tables:
-            return free
-        group = table_group(self.prep, pair.index, None)
-        return [s for s in free if any(t not in self.tables_used[s] for t in group)]
-
-    def detail(self, item: UnscheduledPair) -> Detail | None:
-        index = self.prep.pair_index.get(frozenset((item.a, item.b)))
-        if index is None:
-            return None
-        pair = self.prep.pairs[index]
-        if item.reason == "no_common_slot":
-            return self._no_common_slot(pair)
-        if item.reason == "at_maximum":
-            return self._at_maximum(pair)
-        if item.reason == "out_competed":
-            return self._out_competed(pair)
-        if item.reason == "no_table":
-            return self._no_table(pair)
-        return None
-
-    def _no_common_slot(self, pair: PreparedPair) -> Detail | None:
-        if pair.slots:
-            return None
-        if self.problem.now is not None and any(self.prep.past):
-            return Detail(N_("No time slot that has not started yet suits both companies."))
-        return Detail(N_("No time slot suits both companies."))
-
-    def _at_maximum(self, pair: PreparedPair) -> Detail | None:
-        for who in (pair.a, pair.b):
-            cap = self.problem.participants[who].max_meetings
-            if cap is not None and self.count[who] >= cap:
-                return Detail(
-                    N_("%(name)s already has its maximum of %(max)s meetings."),
-                    {"name": self.name(who), "max": cap},
-                )
-        return None
-
-    def _out_competed(self, pair: PreparedPair) -> Detail | None:
-        if not pair.slots:
-            return None
-        free = self.free_slots(pair)
-        if not free:
-            blocked = {
-                who: [s for s in pair.slots if self.booked(who, s)] for who in (pair.a, pair.b)
-            }
-            who = max((pair.a, pair.b), key=lambda w: len(blocked[w]))
-            me = self.prep.participant_ids[who]
-            meetings = [
-                f"{self.time(s)} {self.name_of(m.b if m.a == me else m.a)}"
-                for s in blocked[who]
-                for m in self.in_slot[(who, s)]
-            ]
-            return Detail(
-                N_("%(name)s is already booked in every slot both could use: %(meetings)s."),
-                {"name": self.name(who), "meetings": ", ".join(meetings)},
+    def detail(self, finding: Finding) -> Detail:
+        params: dict[str, object] = {}
+        if finding.who is not None:
+            params["name"] = self.name(finding.who)
+        if finding.cap is not None:
+            params["max"] = finding.cap
+        if finding.fact == "booked":
+            me = self.prep.participant_ids[finding.who] if finding.who is not None else ""
+            params["meetings"] = ", ".join(
+                f"{self.time(self.prep.slot_index[m.slot])} "
+                f"{self.name_of(m.b if m.a == me else m.a)}"
+                for m in finding.blocking
             )
-        usable = self.with_table(pair, free)
-        if not usable:
-            return None
-        limit = self.problem.max_breaks
-        if limit is not None:
-            for who in (pair.a, pair.b):
-                mine = self.busy[who]
-                if all(
-                    sum(count_breaks(day, mine | {s}) for day in self.prep.days) > limit
-                    for s in usable
-                ):
-                    return Detail(
-                        N_(
-                            "%(name)s would have more than %(max)s waits between meetings "
-                            "in every free slot both could use."
-                        ),
-                        {"name": self.name(who), "max": limit},
-                    )
-        return Detail(
-            N_(
-                "Both are free at %(times)s, but the schedule as a whole scores higher "
-                "with other meetings."
-            ),
-            {"times": ", ".join(self.time(s) for s in usable)},
-        )
-
-    def _no_table(self, pair: PreparedPair) -> Detail | None:
-        prep = self.prep
-        if not pair.slots:
-            if prep.has_tables and not prep.pooled_tables and not (
-                prep.is_host(pair.a) or prep.is_host(pair.b)
-            ):
-                return Detail(
-                    N_("Neither company has a table of its own, and every table has a host.")
-                )
-            return None
-        free = self.free_slots(pair)
-        if not free or self.with_table(pair, free):
-            return None
-        return Detail(
-            N_("Both are free at %(times)s, but every table they may use is taken."),
-            {"times": ", ".join(self.time(s) for s in free)},
-        )
+        elif finding.slots:
+            params["times"] = ", ".join(self.time(s) for s in finding.slots)
+        msgid = _FACT_MESSAGES[finding.fact]
+        return Detail(msgid, {k: v for k, v in params.items() if f"%({k})" in msgid})
