@@ -466,28 +466,22 @@ def _timetable_matching(
     if hint is not None:
         model.add_hint(_translate(hint.chosen, prep, sub), _translate_sides(hint.sides, prep, sub))
     run.lap("build_timetable", _build_work(sum(len(p.slots) for p in sub.pairs)))
-    solution, _ = model.solve(
-        time_limit=max(0.05, TIMETABLE_SHARE * (time_limit - run.elapsed())),
-        workers=workers,
-        seed=seed,
-        progress=report.phase(relaxation),
-        stop=stop,
-        core=True,
-        reproducible=run.reproducible,
-    )
-    run.lap("cp_sat_timetable", work.seconds_of(solution.deterministic_time))
-    if not solution.has_solution and solution.status != "INFEASIBLE" and not _stop_set(stop):
-        # The core search alone (one worker) may find no timetable at all where
-        # full tables make any one hard to find: CP-SAT's default search does.
+    # The core search first; when it finds no timetable at all (one worker, where full
+    # tables make any one hard to find), CP-SAT's default search does.
+    for core in (True, False):
         solution, _ = model.solve(
             time_limit=max(0.05, TIMETABLE_SHARE * (time_limit - run.elapsed())),
             workers=workers,
             seed=seed,
             progress=report.phase(relaxation),
             stop=stop,
+            core=core,
             reproducible=run.reproducible,
         )
-        run.lap("cp_sat_timetable_default", work.seconds_of(solution.deterministic_time))
+        name = "cp_sat_timetable" if core else "cp_sat_timetable_default"
+        run.lap(name, work.seconds_of(solution.deterministic_time))
+        if solution.has_solution or solution.status == "INFEASIBLE" or _stop_set(stop):
+            break
     run.phases["timetable"] = _phase_stats(solution, model, len(pairs))
     if solution.has_solution:
         found = run.offer(sub, solution.chosen, solution.sides, "cp_sat_timetable")

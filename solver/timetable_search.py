@@ -248,24 +248,18 @@ class _Search:
             changes.append((who, mask, after))
         if delta > 0 and self.rng.random() >= math.exp(-delta / temperature):
             return None
-        for m in first:
-            for who in self.ends[m]:
-                del self.at[who][t1]
-        for m in second:
-            for who in self.ends[m]:
-                del self.at[who][t2]
-        for m in first:
-            self.by_slot[t1].discard(m)
-            self.by_slot[t2].add(m)
-            self.slot[m] = t2
-            for who in self.ends[m]:
-                self.at[who][t2] = m
-        for m in second:
-            self.by_slot[t2].discard(m)
-            self.by_slot[t1].add(m)
-            self.slot[m] = t1
-            for who in self.ends[m]:
-                self.at[who][t1] = m
+        moves = ((first, t1, t2), (second, t2, t1))
+        for group, old, _ in moves:  # vacate both slots first: the two sides trade places
+            for m in group:
+                for who in self.ends[m]:
+                    del self.at[who][old]
+        for group, old, new in moves:
+            for m in group:
+                self.by_slot[old].discard(m)
+                self.by_slot[new].add(m)
+                self.slot[m] = new
+                for who in self.ends[m]:
+                    self.at[who][new] = m
         self.count[t1] += pooled_second - pooled_first
         self.count[t2] += pooled_first - pooled_second
         for who, mask, after in changes:
