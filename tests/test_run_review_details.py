@@ -168,16 +168,23 @@ def test_slots_of_several_days_show_the_date(
     assert details[frozenset(("B2", "S4"))].message.endswith("2/18 11:00 株式会社ガンマ技研.")
 
 
-def test_a_reason_whose_facts_are_gone_has_no_detail(
-    db_session: Session, event: Event, run: ScheduleRun
-) -> None:
+def _b5_s8_said_at_maximum(run: ScheduleRun, extra: list[dict] | None = None) -> dict:
+    """The run's result with B5–S8 left out "at its maximum" (nobody is), plus ``extra``."""
     result = dict(run.result)
     stats = dict(result["stats"])
     stats["unscheduled"] = [
         {**item, "reason": "at_maximum"} if {item["a"], item["b"]} == {"B5", "S8"} else item
         for item in stats["unscheduled"]
-    ] + [{"a": "B9", "b": "S9", "reason": "no_table", "detail": "English only"}]  # no such pair
+    ] + (extra or [])
     result["stats"] = stats
+    return result
+
+
+def test_a_reason_whose_facts_are_gone_has_no_detail(
+    db_session: Session, event: Event, run: ScheduleRun
+) -> None:
+    no_such_pair = {"a": "B9", "b": "S9", "reason": "no_table", "detail": "English only"}
+    result = _b5_s8_said_at_maximum(run, [no_such_pair])
     details = run_review.unscheduled_details(
         event, problem_from_dict(run.problem), schedule_from_dict(result)
     )
@@ -252,14 +259,7 @@ def test_the_page_shows_the_details_in_english(
 def test_without_a_recomputable_fact_the_page_shows_the_reason_alone(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun, db_session: Session
 ) -> None:
-    result = dict(run.result)
-    stats = dict(result["stats"])
-    stats["unscheduled"] = [
-        {**item, "reason": "at_maximum"} if {item["a"], item["b"]} == {"B5", "S8"} else item
-        for item in stats["unscheduled"]
-    ]
-    result["stats"] = stats
-    run.result = result
+    run.result = _b5_s8_said_at_maximum(run)
     db_session.commit()
     client.post("/language", data={"lang": "ja"})
     page = client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
