@@ -6,7 +6,9 @@ Phases, each timed in ``stats["timings"]``:
    infeasibility (a must pair without a slot, unsound locks, must pairs beyond
    capacity) without search;
 2. *relaxation bound* — a min-cost-flow b-matching (:mod:`solver.bound`), which
-   also says which pairs an optimal schedule would like to hold;
+   also says which pairs an optimal schedule would like to hold; when breaks
+   matter, less the breaks that participants with only must pairs cannot avoid
+   (:mod:`solver.model.break_floor`), which the whole model also gets as constraints;
 3. *warm starts* — greedy over all pairs, greedy over the relaxation's pairs, and,
    when breaks matter, a compact slot-by-slot timetable; every start that passes
    :func:`validation.check` is a fallback answer;
@@ -45,6 +47,7 @@ from dataclasses import dataclass, replace
 from solver import work
 from solver.bound import flow_matching
 from solver.greedy import compact_timetable, greedy_schedule
+from solver.model.break_floor import break_floors
 from solver.model.diagnosis import explain_infeasible
 from solver.model.lns import improve
 from solver.model.prechecks import finding, precheck
@@ -151,6 +154,8 @@ class _Run:
         self.mark = started
         self.found: list[_Found] = []
         self.phases: dict[str, dict] = {}
+        # Breaks no schedule avoids (solver.model.break_floor): the annealing stops there.
+        self.break_floor = 0
 
     def lap(self, name: str, work: float = 0.0) -> None:
         """Time the phase just ended; ``work`` is what it used of the budget (seconds)."""
@@ -229,7 +234,13 @@ def solve(
         return _infeasible(run, findings, workers, seed, "precheck")
 
     relaxation, flow_pairs, matching = flow_matching(prep)
+    flow_bound = relaxation
     run.lap("relaxation_bound")
+    floors = break_floors(prep) if _breaks_matter(problem) else {}
+    # The flow ignores breaks; those nobody can avoid come off its bound.
+    run.break_floor = sum(floors.values())
+    relaxation -= problem.break_penalty * run.break_floor
+    run.lap("break_floors")
     focus = _focus_pairs(prep, flow_pairs)
     in_focus = set(focus)
     full_size = sum(len(p.slots) for p in prep.pairs)
@@ -334,6 +345,7 @@ def solve(
         else:
             # Phase 2: every pair.
             compact = _is_compact_day(prep)
+            annealed_once = False
             # A compact day with no break allowed is solved with breaks as a penalty
             # instead: the core search finds break-free timetables and proves "someone
             # needs a break" far faster than it settles the hard cap. Its schedules
@@ -343,16 +355,42 @@ def solve(
             soft = compact and problem.max_breaks == 0
             if soft:
                 relaxed = replace(problem, max_breaks=None, break_penalty=1)
-                model = ScheduleModel(replace(prep, problem=relaxed), gap_flags=True)
+                model = ScheduleModel(
+                    replace(prep, problem=relaxed), gap_flags=True, break_floors=floors
+                )
             else:
-                model = ScheduleModel(prep, gap_flags=compact)
+                model = ScheduleModel(prep, gap_flags=compact, break_floors=floors)
             hint = best or greedy
             model.add_hint(hint.chosen, hint.sides)
             run.lap("build", _build_work(full_size))
             rounds = ("core", "full") if compact else ("full",)
             for name in rounds:
+                # No valid schedule yet (the warm starts missed must pairs): one
+                # worker's CP-SAT rarely finds a timetable of a full-size day in the
+                # time, so it starts here; with more, the core search usually finds
+                # one, and this runs only when it did not. A timetable with the break
+                # rules left out takes a fraction of a second, and the annealing
+                # brings it within max_breaks.
+                first = name == rounds[0] and workers == 1
+                if (
+                    (first or name == "full")
+                    and compact
+                    and not annealed_once
+                    and run.best() is None
+                    and eligible(prep)
+                ):
+                    annealed_once = _timetable_without_break_rules(
+                        run, time_limit - reserve, workers, seed, stop
+                    )
+                    best = run.best()
+                    if stopped() or (best is not None and best.value >= relaxation):
+                        break  # the annealed timetable reached the bound
                 left = time_limit - run.elapsed() - reserve
-                share = COMPACT_CORE_SHARE if name == "core" else 1.0
+                share = 1.0
+                if name == "core":
+                    share = COMPACT_CORE_SHARE
+                elif compact and not annealed_once and eligible(prep):
+                    share = 1.0 - COMPACT_ANNEAL_SHARE  # the annealing follows
                 solution, _ = model.solve(
                     time_limit=max(0.05, share * left),
                     workers=workers,
@@ -379,28 +417,34 @@ def solve(
                             if full_bound is None
                             else min(full_bound, solution.bound)
                         )
-                    if name == "core":
+                    last = name == rounds[-1]
+                    if not last:
                         model.add_hint(solution.chosen, solution.sides)
-                        best = run.best()
-                        if (
-                            solution.status != "OPTIMAL"
-                            and best is not None
-                            and best.value < relaxation
-                            and eligible(prep)
-                        ):
-                            # The meetings are fixed: annealing removes breaks fast.
-                            left = time_limit - run.elapsed() - reserve
-                            annealed = _anneal(
-                                run,
-                                prep,
-                                best.chosen,
-                                best.sides,
-                                COMPACT_ANNEAL_SHARE * left,
-                                seed,
-                                stop,
-                            )
-                            if annealed is not None:
-                                model.add_hint(annealed.chosen, annealed.sides)
+                    best = run.best()
+                    if (
+                        compact
+                        and not annealed_once
+                        and solution.status != "OPTIMAL"
+                        and best is not None
+                        and best.value < relaxation
+                        and eligible(prep)
+                    ):
+                        # The meetings are fixed: annealing removes breaks fast. It runs
+                        # after the first round with a schedule (the core search may end
+                        # with none), taking all the time left after the last round.
+                        annealed_once = True
+                        left = time_limit - run.elapsed() - reserve
+                        annealed = _anneal(
+                            run,
+                            prep,
+                            best.chosen,
+                            best.sides,
+                            (1.0 if last else COMPACT_ANNEAL_SHARE) * left,
+                            seed,
+                            stop,
+                        )
+                        if annealed is not None and not last:
+                            model.add_hint(annealed.chosen, annealed.sides)
                 proven_infeasible = solution.status == "INFEASIBLE" or (
                     soft and full_bound is not None and full_bound < _break_free_value(problem)
                 )
@@ -408,6 +452,9 @@ def solve(
                     break
                 if solution.status in ("OPTIMAL", "INFEASIBLE") or stopped():
                     break
+                best = run.best()
+                if best is not None and best.value >= relaxation:
+                    break  # the annealing reached the bound: nothing left to search
 
     if proven_infeasible:
         # Naming culprits is worth a few seconds, not another full time limit.
@@ -432,7 +479,8 @@ def solve(
     stats = _stats(problem, best.meetings, run, workers, seed)
     stats.update(
         source=best.source,
-        relaxation_bound=relaxation,
+        relaxation_bound=flow_bound,
+        break_floor=run.break_floor,
         warm_starts={f.source: f.value for f in run.found if f.source in WARM_START_NAMES},
     )
     return Schedule(
@@ -491,6 +539,40 @@ def _timetable_matching(
             _anneal(run, sub, solution.chosen, solution.sides, seconds, seed, stop)
 
 
+def _timetable_without_break_rules(
+    run: _Run,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+) -> bool:
+    """A compact day's first valid schedule: any timetable, then annealed within the cap.
+
+    Returns whether the annealing ran (it then has had its share of the time).
+    """
+    prep = run.prep
+    free = replace(prep.problem, max_breaks=None, break_penalty=0)
+    model = ScheduleModel(replace(prep, problem=free))
+    run.lap("build_timetable_start", _build_work(sum(len(p.slots) for p in prep.pairs)))
+    # Without break rules the objective is fixed (every pair a must), so the first
+    # timetable found ends the search: the time given is only a ceiling.
+    solution, _ = model.solve(
+        time_limit=max(0.05, time_limit - run.elapsed()),
+        workers=workers,
+        seed=seed,
+        stop=stop,
+        reproducible=run.reproducible,
+    )
+    run.lap("cp_sat_timetable_start", work.seconds_of(solution.deterministic_time))
+    run.phases["timetable_start"] = _phase_stats(solution, model, len(prep.pairs))
+    if not solution.has_solution:
+        return False
+    run.offer(prep, solution.chosen, solution.sides, "timetable_start")  # valid if within cap
+    seconds = COMPACT_ANNEAL_SHARE * (time_limit - run.elapsed())
+    _anneal(run, prep, solution.chosen, solution.sides, seconds, seed, stop, repair=True)
+    return True
+
+
 def _anneal(
     run: _Run,
     source: Prepared,
@@ -499,15 +581,20 @@ def _anneal(
     seconds: float,
     seed: int,
     stop: threading.Event | None,
+    repair: bool = False,
 ) -> _Found | None:
-    """Fewer breaks for the same meetings (:mod:`solver.timetable_search`), for ``seconds``."""
+    """Fewer breaks for the same meetings (:mod:`solver.timetable_search`), for ``seconds``.
+
+    With ``repair`` the start may break ``max_breaks``, and whatever comes back is
+    offered (it is checked like any schedule).
+    """
     moves = None
     deadline = time.perf_counter() + seconds
     if run.reproducible:
         moves = max(1, round(work.MOVES_PER_SECOND * seconds))
         deadline = time.perf_counter() + work.WALL_SLACK * seconds
     better, saved = improve_timetable(
-        source, chosen, deadline=deadline, moves=moves, seed=seed, stop=stop
+        source, chosen, deadline=deadline, moves=moves, seed=seed, stop=stop, floor=run.break_floor
     )
     run.lap("anneal", seconds)
     run.phases["anneal"] = {
@@ -516,7 +603,7 @@ def _anneal(
         "branches": 0,
         "conflicts": 0,
     }
-    if saved <= 0:
+    if saved <= 0 and not repair:
         return None
     return run.offer(source, better, sides, "anneal")
 

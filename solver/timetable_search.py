@@ -15,7 +15,16 @@ end participants change their busy slots, so a move is scored in a few steps.
 A move is taken when every meeting of the chain may use its new slot (the
 pair's feasible slots: availability, session, ``now``), nobody in it is locked,
 pooled tables still suffice in both slots and ``max_breaks`` holds; a move that
-adds breaks is taken with the annealing probability. The search is plain Python
+adds breaks is taken with the annealing probability. Breaks alone are a flat
+landscape (a three-slot gap and a one-slot gap are one break each, so shrinking
+a gap looks like no progress), so the energy also counts every idle slot inside
+a participant's day at ``IDLE_WEIGHT``: moves that shrink a gap are favoured
+until it closes. The best timetable is the one with the fewest breaks.
+
+The start may break ``max_breaks`` (a timetable found with the break rules left
+out, when nothing valid is known yet): then every break over the cap weighs
+``EXCESS_WEIGHT``, no move takes anyone further over it, and only timetables
+within the cap count as found. The search is plain Python
 (no CP-SAT), works only where its moves keep every rule (see :func:`eligible`),
 and returns the best timetable seen; the engine validates it like any other.
 """
@@ -35,6 +44,10 @@ MAX_CHAIN = 40
 START_TEMPERATURE = 0.6
 END_TEMPERATURE = 0.05
 CHECK_EVERY = 256  # moves between looks at the clock
+# Energy of one idle slot between two meetings of a day, against 1 per break.
+IDLE_WEIGHT = 0.1
+# Energy of one break over ``max_breaks`` (a start that breaks the cap).
+EXCESS_WEIGHT = 4.0
 
 
 def eligible(prep: Prepared) -> bool:
@@ -62,15 +75,21 @@ def improve_timetable(
     moves: int | None = None,
     seed: int = 0,
     stop: threading.Event | None = None,
+    floor: int = 0,
 ) -> tuple[list[tuple[int, int]], int]:
     """The best timetable found for the meetings ``chosen`` (pair, slot), and breaks saved.
 
-    ``chosen`` must be valid; the pairs stay the same, only slots change. The search
+    ``chosen`` must keep every rule but perhaps ``max_breaks`` (see the module
+    docstring); the pairs stay the same, only slots change. The search
     ends at ``deadline`` (``time.perf_counter``) or after ``moves`` tries, and with
-    ``moves`` its cooling follows the count, so it is the same on every run.
+    ``moves`` its cooling follows the count, so it is the same on every run. It
+    also ends when the breaks are down to ``floor``, a proven lower bound. When
+    ``chosen`` breaks the cap and no timetable within it is found, ``chosen`` comes
+    back with 0 saved; a start over the cap that is repaired may come back with
+    more breaks than it had (a negative saving).
     """
     search = _Search(prep, chosen, random.Random(seed))
-    return search.run(deadline, moves, stop)
+    return search.run(deadline, moves, stop, floor)
 
 
 class _Search:
@@ -106,16 +125,26 @@ class _Search:
         for m, t in enumerate(self.slot):
             self.by_slot[t].add(m)
         self.max_breaks = prep.problem.max_breaks
-        self._cache: dict[int, int] = {}
+        self._cache: dict[int, tuple[int, int]] = {}
         self.breaks = [self.breaks_of(mk) for mk in self.mask]
+        self.idle = [self.profile(mk)[1] for mk in self.mask]
+        self.over = sum(self.excess(b) for b in self.breaks)  # breaks over the cap, in all
         self.movable_meetings = [m for m in range(len(chosen)) if self.movable[m]]
+
+    def excess(self, breaks: int) -> int:
+        """Breaks over ``max_breaks`` of a participant with ``breaks``."""
+        return 0 if self.max_breaks is None else max(0, breaks - self.max_breaks)
 
     def breaks_of(self, mask: int) -> int:
         """Breaks of a participant busy in the slots of ``mask``."""
+        return self.profile(mask)[0]
+
+    def profile(self, mask: int) -> tuple[int, int]:
+        """Breaks and idle slots between meetings of a participant busy in ``mask``."""
         cached = self._cache.get(mask)
         if cached is not None:
             return cached
-        total = 0
+        breaks = idle = 0
         for day in self.days:
             bits = 0
             for position, slot in enumerate(day):
@@ -124,9 +153,10 @@ class _Search:
             if bits:
                 bits //= bits & -bits  # drop idle slots before the first meeting
                 # Runs of busy slots: a one followed by a zero (or the end) ends a run.
-                total += bin(bits & ~(bits >> 1)).count("1") - 1
-        self._cache[mask] = total
-        return total
+                breaks += bin(bits & ~(bits >> 1)).count("1") - 1
+                idle += bits.bit_length() - bin(bits).count("1")
+        self._cache[mask] = breaks, idle
+        return breaks, idle
 
     def chain(self, start: int, t2: int) -> tuple[list[int], list[int]] | None:
         """The Kempe chain of meeting ``start`` between its slot and ``t2``."""
@@ -148,13 +178,18 @@ class _Search:
         return first, second
 
     def run(
-        self, deadline: float, moves_allowed: int | None, stop: threading.Event | None
+        self,
+        deadline: float,
+        moves_allowed: int | None,
+        stop: threading.Event | None,
+        floor: int = 0,
     ) -> tuple[list[tuple[int, int]], int]:
         rng = self.rng
         start_breaks = current = sum(self.breaks)
-        best = current
+        valid_start = self.over == 0
+        best = current if valid_start else math.inf
         best_slots = list(self.slot)
-        if not self.movable_meetings or current == 0:
+        if not self.movable_meetings or best <= floor:
             return list(zip(self.pair_of, best_slots, strict=True)), 0
         started = time.perf_counter()
         span = max(1e-3, deadline - started)
@@ -166,7 +201,7 @@ class _Search:
                 break
             if moves % CHECK_EVERY == 0:
                 now = time.perf_counter()
-                if now >= deadline or (stop is not None and stop.is_set()) or best == 0:
+                if now >= deadline or (stop is not None and stop.is_set()) or best <= floor:
                     break
                 if moves_allowed is None:
                     progress = (now - started) / span
@@ -200,10 +235,12 @@ class _Search:
             if delta is None:
                 continue
             current += delta
-            if current < best:
+            if current < best and self.over == 0:
                 best = current
                 best_slots = list(self.slot)
-        return list(zip(self.pair_of, best_slots, strict=True)), start_breaks - best
+        if best == math.inf:
+            return list(zip(self.pair_of, best_slots, strict=True)), 0
+        return list(zip(self.pair_of, best_slots, strict=True)), start_breaks - int(best)
 
     def fits(self, first: list[int], second: list[int], t1: int, t2: int) -> bool:
         """Whether pooled tables suffice in both slots after the swap."""
@@ -217,7 +254,10 @@ class _Search:
     def try_swap(
         self, first: list[int], second: list[int], t1: int, t2: int, temperature: float
     ) -> int | None:
-        """Swap the chain if the rules allow and annealing accepts; the change in breaks."""
+        """Swap the chain if the rules allow and annealing accepts; the change in breaks.
+
+        Acceptance follows the energy (breaks plus idle slots at ``IDLE_WEIGHT``).
+        """
         for m in first:
             if not self.movable[m] or t2 not in self.allowed[m]:
                 return None
@@ -236,17 +276,22 @@ class _Search:
             for who in self.ends[m]:
                 touched[who] = touched.get(who, 0) + 1
         delta = 0
-        changes: list[tuple[int, int, int]] = []
+        energy = 0.0
+        changes: list[tuple[int, int, int, int]] = []
         for who, times in touched.items():
             if times == 2:
                 continue  # busy in both slots before and after
             mask = self.mask[who] ^ flip
-            after = self.breaks_of(mask)
-            if self.max_breaks is not None and after > self.max_breaks:
-                return None
-            delta += after - self.breaks[who]
-            changes.append((who, mask, after))
-        if delta > 0 and self.rng.random() >= math.exp(-delta / temperature):
+            after, idle = self.profile(mask)
+            before = self.breaks[who]
+            over = self.excess(after) - self.excess(before)
+            if over > 0:
+                return None  # nobody goes (further) over the cap
+            delta += after - before
+            energy += after - before + IDLE_WEIGHT * (idle - self.idle[who])
+            energy += EXCESS_WEIGHT * over
+            changes.append((who, mask, after, idle))
+        if energy > 0 and self.rng.random() >= math.exp(-energy / temperature):
             return None
         moves = ((first, t1, t2), (second, t2, t1))
         for group, old, _ in moves:  # vacate both slots first: the two sides trade places
@@ -262,7 +307,9 @@ class _Search:
                     self.at[who][new] = m
         self.count[t1] += pooled_second - pooled_first
         self.count[t2] += pooled_first - pooled_second
-        for who, mask, after in changes:
+        for who, mask, after, idle in changes:
+            self.over += self.excess(after) - self.excess(self.breaks[who])
             self.mask[who] = mask
             self.breaks[who] = after
+            self.idle[who] = idle
         return delta

@@ -57,9 +57,18 @@ class ScheduleModel:
     variant exists to explain infeasibility (:mod:`solver.model.diagnosis`).
     With ``gap_flags=True`` each break counter also gets the redundant span
     structure of :func:`~solver.model.breaks.add_gap_flags` (for compact days).
+    ``break_floors`` (participant -> breaks it cannot avoid, from
+    :mod:`solver.model.break_floor`) become redundant lower bounds on its counters.
     """
 
-    def __init__(self, prep: Prepared, *, guarded: bool = False, gap_flags: bool = False) -> None:
+    def __init__(
+        self,
+        prep: Prepared,
+        *,
+        guarded: bool = False,
+        gap_flags: bool = False,
+        break_floors: dict[int, int] | None = None,
+    ) -> None:
         self.prep = prep
         self.model = cp_model.CpModel()
         self.vars = Variables(self.model, prep)
@@ -85,6 +94,10 @@ class ScheduleModel:
             add_no_breaks(self.vars)  # breaks are 0: no counters, no penalty
         elif problem.max_breaks is not None or (problem.break_penalty and not guarded):
             self.break_counters = add_breaks(self.vars, problem.max_breaks)
+            for participant, floor in (break_floors or {}).items():
+                counters = self.break_counters.get(participant)
+                if counters:
+                    self.model.add(sum(counters) >= floor)
             if gap_flags:
                 add_gap_flags(self.vars)
         self.keep_terms: list = []

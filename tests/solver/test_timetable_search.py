@@ -42,6 +42,45 @@ def test_a_break_is_closed_by_moving_a_meeting():
     assert _total_breaks(problem, prep, better)[0] == 0
 
 
+def test_a_start_over_the_break_cap_is_brought_within_it():
+    # B meets S1, S2, S3 at 10:00, 11:00 and 12:00 of 5 slots: two breaks, over a cap
+    # of 1. Such a start comes from a timetable found without the break rules.
+    problem = Problem(
+        slots=make_slots([5]),
+        participants=tuple(Participant(i) for i in ("B", "S1", "S2", "S3")),
+        pairs=tuple(Pair("B", s, 1, True) for s in ("S1", "S2", "S3")),
+        break_penalty=1,
+        max_breaks=1,
+    )
+    prep = prepare(problem)
+    slots = (0, 2, 4)
+    chosen = [(prep.pair_index[p.key], t) for p, t in zip(problem.pairs, slots, strict=True)]
+    meetings = assign_tables(prep, chosen, {}, {})
+    assert [e.split(":")[0] for e in check(problem, meetings)] == ["rule 8"]
+    better, _ = improve_timetable(prep, chosen, deadline=time.perf_counter() + 2)
+    assert _total_breaks(problem, prep, better)[0] == 0  # valid, and no break left
+
+
+def test_a_start_over_the_cap_that_cannot_be_repaired_comes_back_unchanged():
+    # Every meeting is pinned to its slot: nothing can move, the cap stays broken.
+    problem = Problem(
+        slots=make_slots([5]),
+        participants=tuple(Participant(i) for i in ("B", "S1", "S2", "S3")),
+        pairs=tuple(
+            Pair("B", s, 1, True, frozenset({slot}))
+            for s, slot in (("S1", "d0s00"), ("S2", "d0s02"), ("S3", "d0s04"))
+        ),
+        break_penalty=1,
+        max_breaks=1,
+    )
+    prep = prepare(problem)
+    slots = (0, 2, 4)
+    chosen = [(prep.pair_index[p.key], t) for p, t in zip(problem.pairs, slots, strict=True)]
+    better, saved = improve_timetable(prep, chosen, deadline=time.perf_counter() + 0.5)
+    assert saved == 0
+    assert sorted(better) == sorted(chosen)
+
+
 def test_locked_meetings_and_full_tables_are_respected():
     # One pooled table: the three meetings need three different slots. B's meeting
     # with S1 is locked at 10:00, so B's other meetings can only follow it.
