@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from benchmarks import compact_range
 from benchmarks.baselines import greedy
 from benchmarks.generator import generate
 from benchmarks.run import DISCUSSION_MARKER, Instance, Run, measure, write_markdown
@@ -54,3 +55,21 @@ def test_crosscheck_agrees_with_the_mip_on_a_tiny_fair() -> None:
     line, findings = crosscheck(problem, time_limit=3, mip_limit=10)
     assert findings == [], line
     assert "HiGHS OPTIMAL" in line
+
+
+def test_compact_range_counts_breaks_itself_and_reports_each_day(tmp_path: Path) -> None:
+    out = tmp_path / "compact.md"
+    assert (
+        compact_range.main(
+            ["--seeds", "5", "--time-limit", "3", "--workers", "1", "--out", str(out)]
+        )
+        == 0
+    )
+    day = compact_range.run_day(5, 3, 1)
+    assert day.valid and day.breaks is not None
+    # Seed 5 has two companies that cannot avoid a break: the floor is part of the bound.
+    assert day.floor == 2
+    assert day.breaks >= day.proven_breaks >= day.floor
+    text = out.read_text(encoding="utf-8")
+    assert f"| 5 | {day.companies} | {day.meetings} | {day.slots} | {day.tables} |" in text
+    assert "of 1 days proven optimal" in text
