@@ -25,7 +25,10 @@ Phases, each timed in ``stats["timings"]``:
    large-neighbourhood search (:mod:`solver.model.lns`).
    A compact day (every pair a must, so only breaks vary) first gets a core-based
    search on the model with span/gap flags, which finds break-free timetables and
-   proves break lower bounds, then annealing, then the default search for the rest;
+   proves break lower bounds, then annealing, then the default search for the rest.
+   When no valid timetable is known by then (one worker; every warm start missed
+   must pairs), one is found with the break rules left out and annealed within
+   ``max_breaks`` first;
 7. tables are assigned, the objective is recomputed by :func:`validation.objective`
    (never copied from the solver) and every requested pair left out is explained.
 
