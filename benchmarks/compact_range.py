@@ -18,7 +18,6 @@ companies cannot avoid (``solver.model.break_floor``), and the time to the answe
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import time
@@ -27,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.generator import generate
+from benchmarks.run import proven_breaks
 from solver.engine import solve
 from solver.validation import breaks_per_participant, check
 
@@ -58,7 +58,6 @@ def run_day(seed: int, time_limit: float, workers: int) -> Day:
     breaks = None
     if schedule.meetings and valid:
         breaks = sum(breaks_per_participant(problem, schedule.meetings).values())
-    weights = sum(pair.weight for pair in problem.pairs)
     return Day(
         seed=seed,
         companies=len(problem.participants),
@@ -67,7 +66,7 @@ def run_day(seed: int, time_limit: float, workers: int) -> Day:
         tables=len(problem.tables or ()),
         status=schedule.status,
         breaks=breaks,
-        proven_breaks=max(0, weights - math.floor(schedule.bound)),
+        proven_breaks=proven_breaks(problem, schedule.bound),
         floor=int(schedule.stats.get("break_floor", 0)),
         seconds=seconds,
         valid=valid,

@@ -266,6 +266,15 @@ def run_instance(
     return instance
 
 
+def proven_breaks(problem: Problem, bound: float) -> int:
+    """The fewest breaks a compact day's ``bound`` proves.
+
+    Every pair is a must and there is no bonus, so objective = Σ weight − breaks.
+    """
+    weights = sum(pair.weight for pair in problem.pairs)
+    return max(0, weights - math.floor(bound))
+
+
 def _annotate(instance: Instance, run: Run) -> None:
     """Family-specific notes: breaks for compact, changed meetings for repair."""
     problem = instance.problem
@@ -275,9 +284,7 @@ def _annotate(instance: Instance, run: Run) -> None:
         breaks = sum(breaks_per_participant(problem, run.meetings).values())
         run.notes.append(f"breaks {breaks}")
         if run.bound is not None:
-            # All pairs are must and there is no bonus: objective = Σ weight − breaks.
-            weights = sum(p.weight for p in problem.pairs)
-            run.notes.append(f"proven ≥ {max(0, weights - math.floor(run.bound))} breaks")
+            run.notes.append(f"proven ≥ {proven_breaks(problem, run.bound)} breaks")
     if problem.current:
         kept = {meeting_key(m) for m in run.meetings}
         changed = [m for m in problem.current if meeting_key(m) not in kept]

@@ -226,11 +226,15 @@ def _unmet_texts(page: str) -> list[str]:
     return [*items, *([why.group(1)] if why else [])]
 
 
+def _run_page(client: FlaskClient, event: Event, run: ScheduleRun, lang: str) -> str:
+    client.post("/language", data={"lang": lang})
+    return client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
+
+
 def test_the_page_shows_the_details_in_japanese(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun
 ) -> None:
-    client.post("/language", data={"lang": "ja"})
-    page = client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
+    page = _run_page(client, event, run, "ja")
     assert "東海精工株式会社 はすでに商談数の上限（1 件）に達しています。" in page
     assert (
         "双方が参加できる時間枠はすべて 駿河電機株式会社 の商談で埋まっています："
@@ -249,8 +253,7 @@ def test_the_page_shows_the_details_in_japanese(
 def test_the_page_shows_the_details_in_english(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun
 ) -> None:
-    client.post("/language", data={"lang": "en"})
-    page = client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
+    page = _run_page(client, event, run, "en")
     assert "東海精工株式会社 already has its maximum of 1 meetings." in page
     assert "Both are free at 10:00, but every table they may use is taken." in page
     assert all("d0s0" not in text for text in _unmet_texts(page))
@@ -261,8 +264,7 @@ def test_without_a_recomputable_fact_the_page_shows_the_reason_alone(
 ) -> None:
     run.result = _b5_s8_said_at_maximum(run)
     db_session.commit()
-    client.post("/language", data={"lang": "ja"})
-    page = client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
+    page = _run_page(client, event, run, "ja")
     row = re.search(r'<tr id="participant-S8".*?</tr>', page, re.S)
     assert row is not None
     unmet = re.search(r'<li class="unmet">(.*?)</li>', row.group(0), re.S)

@@ -28,7 +28,8 @@ def star(
     must: bool = True,
     slots=SLOTS,
 ) -> Problem:
-    """Company A meets P0, P1, ... (all must); A may miss some slots, pairs may be restricted."""
+    """Company A meets P0, P1, ... (musts unless ``must`` is False); A may miss some slots,
+    and pairs may be restricted to some."""
     ids = [s.id for s in slots]
     available = None
     if unavailable:
