@@ -29,6 +29,7 @@ from solver.model.prepared import Prepared, prepare
 from solver.problem import Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.reasons import Finding, find_reasons
+from solver.validation import breaks_per_participant
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ParticipantReview:
     # other, other_name, reason (the solver's code), detail (a Detail, or None)
     unmet: list[dict[str, Any]] = field(default_factory=list)
     requested: int = 0
+    waits: int = 0  # breaks: idle runs between two of its meetings on a day
 
 
 @dataclass
@@ -94,6 +96,8 @@ class RunReview:
     tables: list[tuple[str, int]]  # table, meetings held there
     distribution: list[tuple[int, int]]  # meetings per participant -> participants
     status: str
+    waits: int  # breaks over all participants (what break_penalty and max_breaks are about)
+    waiting: int  # participants with at least one
 
 
 def summarize(run: ScheduleRun) -> Summary | None:
@@ -163,6 +167,8 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         for s in problem.slots
     ]
     counts = Counter(len(p.meetings) for p in people.values())
+    for key, waits in breaks_per_participant(problem, schedule.meetings).items():
+        people[key].waits = waits
     mutual = _mutual_pairs(session, event)
     met = {m.key for m in schedule.meetings}
     ordered = sorted(people.values(), key=lambda p: (p.role, p.key))
@@ -176,6 +182,8 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         tables=[(t, used.get(t, 0)) for t in table_ids],
         distribution=sorted(counts.items()),
         status=schedule.status,
+        waits=sum(p.waits for p in people.values()),
+        waiting=sum(1 for p in people.values() if p.waits),
     )
 
 

@@ -1,0 +1,153 @@
+"""Waits between meetings on the run review: how many, and whose.
+
+An organizer who sets a cost for waits (``break_penalty``) or a cap (``max_breaks``)
+judges a run by them; the review counts them by the format's rule (an idle run
+between two meetings of a day; a lunch gap between two slots is not a slot, so
+no wait).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from scheduler import event_setup, run_review
+from scheduler.models import Event, RunStatus, ScheduleRun, User
+from solver.model.prepared import prepare
+from solver.problem import Meeting, Schedule
+from solver.problem_io import problem_from_dict, schedule_to_dict
+from solver.reasons import explain_unscheduled
+from solver.validation import check
+
+# 10:00, 10:30, 11:00, then lunch, 13:00.
+SLOTS = [
+    ("s1", "10:00", "10:25"),
+    ("s2", "10:30", "10:55"),
+    ("s3", "11:00", "11:25"),
+    ("s4", "13:00", "13:25"),
+]
+NAMES = {
+    "B1": "東海精工株式会社",
+    "B2": "駿河電機株式会社",
+    "B3": "富士化成株式会社",
+    "S1": "株式会社アルファ精密",
+    "S2": "有限会社ベータ製作所",
+}
+MEETINGS = [
+    # S1 meets at 10:00 and 11:00: one wait (10:30).
+    Meeting("B1", "S1", "s1", "T1"),
+    Meeting("B2", "S1", "s3", "T2"),
+    # S2 meets at 11:00 and 13:00: consecutive slots across lunch, no wait.
+    Meeting("B3", "S2", "s3", "T3"),
+    # B1 meets at 10:00 and 13:00: two idle slots in a row are one wait.
+    Meeting("B1", "S2", "s4", "T1"),
+]
+
+
+def _problem() -> dict:
+    return {
+        "format": "matchfair-problem/1",
+        "event": {"name": "テスト商談会", "timezone": "Asia/Tokyo"},
+        "slots": [
+            {
+                "id": key,
+                "start": f"2027-02-17T{start}:00+09:00",
+                "end": f"2027-02-17T{end}:00+09:00",
+            }
+            for key, start, end in SLOTS
+        ],
+        "tables": [{"id": f"T{i}", "host": f"B{i}"} for i in range(1, 4)],
+        "participants": [
+            {"id": key, "name": name, "role": "buyer" if key[0] == "B" else "supplier"}
+            for key, name in NAMES.items()
+        ],
+        "pairs": [{"a": m.a, "b": m.b, "weight": 3} for m in MEETINGS],
+        "break_penalty": 1,
+    }
+
+
+@pytest.fixture
+def event(db_session: Session) -> Event:
+    event = event_setup.create_event(db_session, name="テスト商談会", timezone="Asia/Tokyo")
+    db_session.commit()
+    return event
+
+
+@pytest.fixture
+def run(db_session: Session, event: Event) -> ScheduleRun:
+    problem = _problem()
+    parsed = problem_from_dict(problem)
+    assert check(parsed, MEETINGS) == []
+    schedule = Schedule(
+        status="FEASIBLE",
+        objective=10,
+        bound=12,
+        solve_seconds=0.1,
+        meetings=list(MEETINGS),
+        unscheduled=explain_unscheduled(prepare(parsed), MEETINGS),
+    )
+    run = ScheduleRun(
+        event_id=event.id,
+        status=RunStatus.SUCCEEDED,
+        parameters={"time_limit": 1},
+        problem=problem,
+        result=schedule_to_dict(schedule),
+        progress=[],
+        objective=10,
+        bound=12,
+    )
+    db_session.add(run)
+    db_session.commit()
+    return run
+
+
+def test_the_review_counts_waits_per_participant_and_in_all(
+    db_session: Session, event: Event, run: ScheduleRun
+) -> None:
+    review = run_review.review(db_session, event, run)
+    assert review is not None
+    waits = {p.key: p.waits for p in review.participants}
+    assert waits == {"B1": 1, "B2": 0, "B3": 0, "S1": 1, "S2": 0}
+    assert (review.waits, review.waiting) == (2, 2)
+
+
+def _page(client: FlaskClient, event: Event, run: ScheduleRun, lang: str) -> str:
+    client.post("/language", data={"lang": lang})
+    return client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _row_waits(page: str, key: str) -> str:
+    row = re.search(rf'<tr id="participant-{key}".*?</tr>', page, re.S)
+    assert row is not None, key
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(0))
+    return cells[-1]  # meetings, requests, waits
+
+
+@pytest.mark.parametrize(
+    ("lang", "stat"),
+    [
+        ("en", "2 waits between meetings · 2 participants wait"),
+        ("ja", "2 商談間の待ち時間（回） · 待ち時間のある参加企業 2 社"),
+    ],
+)
+def test_the_page_shows_the_waits(
+    client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun, lang: str, stat: str
+) -> None:
+    page = _page(client, event, run, lang)
+    glance = re.search(r'<div class="stat" id="waits">.*?</div>', page, re.S)
+    assert glance is not None
+    assert _text(glance.group(0)).strip() == stat
+    assert {key: _row_waits(page, key) for key in NAMES} == {
+        "B1": "1",
+        "B2": "0",
+        "B3": "0",
+        "S1": "1",
+        "S2": "0",
+    }
