@@ -41,6 +41,7 @@ class Summary:
     fulfilled: int  # of those, how many meet
     objective: int | None
     bound: int | None
+    waits: int  # breaks over all participants (what break_penalty and max_breaks are about)
 
     @property
     def gap(self) -> float | None:
@@ -96,8 +97,7 @@ class RunReview:
     tables: list[tuple[str, int]]  # table, meetings held there
     distribution: list[tuple[int, int]]  # meetings per participant -> participants
     status: str
-    waits: int  # breaks over all participants (what break_penalty and max_breaks are about)
-    waiting: int  # participants with at least one
+    waiting: int  # participants with at least one wait (their total: summary.waits)
 
 
 def summarize(run: ScheduleRun) -> Summary | None:
@@ -112,6 +112,11 @@ def summarize(run: ScheduleRun) -> Summary | None:
         fulfilled=len(requested & met),
         objective=run.objective,
         bound=run.bound,
+        waits=sum(
+            breaks_per_participant(
+                problem_from_dict(run.problem), schedule_from_dict(run.result).meetings
+            ).values()
+        ),
     )
 
 
@@ -182,7 +187,6 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         tables=[(t, used.get(t, 0)) for t in table_ids],
         distribution=sorted(counts.items()),
         status=schedule.status,
-        waits=sum(p.waits for p in people.values()),
         waiting=sum(1 for p in people.values() if p.waits),
     )
 

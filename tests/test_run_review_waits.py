@@ -111,7 +111,7 @@ def test_the_review_counts_waits_per_participant_and_in_all(
     assert review is not None
     waits = {p.key: p.waits for p in review.participants}
     assert waits == {"B1": 1, "B2": 0, "B3": 0, "S1": 1, "S2": 0}
-    assert (review.waits, review.waiting) == (2, 2)
+    assert (review.summary.waits, review.waiting) == (2, 2)
 
 
 def _page(client: FlaskClient, event: Event, run: ScheduleRun, lang: str) -> str:
@@ -151,3 +151,16 @@ def test_the_page_shows_the_waits(
         "S1": "1",
         "S2": "0",
     }
+
+
+def test_the_run_history_compares_runs_by_their_waits(
+    client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun
+) -> None:
+    client.post("/language", data={"lang": "en"})
+    page = client.get(f"/events/{event.id}/schedule/").get_data(as_text=True)
+    head = re.search(r'<table class="data runs-history">.*?</thead>', page, re.S)
+    row = re.search(rf'<tr id="run-{run.id}">.*?</tr>', page, re.S)
+    assert head is not None and row is not None
+    headers = [_text(th).strip() for th in re.findall(r"<th[^>]*>.*?</th>", head.group(0), re.S)]
+    cells = [_text(td).strip() for td in re.findall(r"<td[^>]*>.*?</td>", row.group(0), re.S)]
+    assert cells[headers.index("Waits")] == "2"
