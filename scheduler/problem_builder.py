@@ -53,6 +53,7 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
     "max_breaks": None,
     "change_penalty": 6,
     "keep_published": True,
+    "all_must": False,
     "seed": 0,
 }
 
@@ -82,6 +83,9 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
     Pairs come from :func:`scheduler.preferences.requested_pairs` with their
     weight; the organizer's pair rules apply on top (forbidden pairs are left
     out, forced ones must meet, pinned ones are locked in place). With
+    ``parameters["all_must"]`` every requested pair must meet (a compact day: the
+    meetings are fixed and only the timetable is optimised, or the run is
+    infeasible and names what cannot fit). With
     ``parameters["kind"] == "repair"`` the published meetings become ``current``
     (every change costs ``change_penalty``) and held or locked ones are locked.
     Other runs after a publication keep the published meetings as ``current`` too
@@ -142,6 +146,8 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
             weights[pair] = preference.weight
             if preference.must:
                 must.add(pair)
+    if params["all_must"]:
+        must.update(weights)  # a pair forbidden below leaves ``weights``, so it is no pair
     locked: list[sp.Meeting] = []
     for rule in session.scalars(select(PairRule).where(PairRule.event_id == event.id)):
         pair = frozenset((rule.participant_a_id, rule.participant_b_id))

@@ -120,6 +120,41 @@ def summarize(run: ScheduleRun) -> Summary | None:
     )
 
 
+@dataclass(frozen=True)
+class Infeasibility:
+    """One requirement that keeps a run from having any schedule (the solver's finding).
+
+    ``a`` and ``b`` are empty for a finding about the rules as a whole (the cap on
+    waits, or a contradiction not narrowed down to pairs); ``detail`` is the solver's
+    English, with internal ids.
+    """
+
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    reason: str
+    detail: str
+
+
+def infeasibilities(run: ScheduleRun) -> list[Infeasibility]:
+    """Why a run found no schedule at all: its must pairs and pins that cannot all hold."""
+    if not run.result or run.result.get("status") != "INFEASIBLE" or not run.problem:
+        return []
+    names = {p["id"]: p.get("name", "") for p in run.problem.get("participants", [])}
+    return [
+        Infeasibility(
+            a=item.get("a", ""),
+            b=item.get("b", ""),
+            a_name=names.get(item.get("a", ""), ""),
+            b_name=names.get(item.get("b", ""), ""),
+            reason=item.get("reason", ""),
+            detail=item.get("detail", ""),
+        )
+        for item in run.result.get("unscheduled_must", [])
+    ]
+
+
 def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None:
     """The full review of a run with a result (None before it has one)."""
     summary = summarize(run)

@@ -184,3 +184,25 @@ def test_a_new_run_after_publication_keeps_published_meetings_as_current(
     assert problem.change_penalty == DEFAULT_PARAMETERS["change_penalty"]
     assert problem.locked == () and problem.now is None
     assert build_problem(db_session, fair, parameters={"keep_published": False}).current == ()
+
+
+def test_all_must_makes_every_requested_pair_a_must_but_not_a_forbidden_one(
+    db_session: Session, fair: Event
+) -> None:
+    """A compact day: every requested meeting takes place, only the timetable is free."""
+    first = build_problem(db_session, fair, parameters={})
+    assert first.pairs and not any(pair.must for pair in first.pairs)
+    forbidden = first.pairs[0]
+    pair_rules.set_rule(
+        db_session,
+        fair,
+        _by_code(fair, forbidden.a),
+        _by_code(fair, forbidden.b),
+        PairRuleKind.FORBID,
+        user_id=None,
+    )
+    db_session.commit()
+    compact = build_problem(db_session, fair, parameters={"all_must": True})
+    assert {pair.key for pair in compact.pairs} == {pair.key for pair in first.pairs[1:]}
+    assert all(pair.must for pair in compact.pairs)
+    assert problem_from_dict(problem_to_dict(compact)) == compact

@@ -12,7 +12,7 @@ from aiosmtpd.handlers import Message
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import runs, worker
 from scheduler.db import utcnow
@@ -23,6 +23,7 @@ from scheduler.models import (
     Meeting,
     PairRule,
     Participant,
+    ParticipantRole,
     RunStatus,
     ScheduleRun,
     User,
@@ -83,6 +84,8 @@ def test_starting_a_run_queues_it_and_never_solves_in_the_request(
     assert response.location.endswith(f"/runs/{run.id}")
     assert run.status == RunStatus.QUEUED and run.result is None
     assert run.parameters["meeting_bonus"] == [16, 8, 4, 2] and run.parameters["max_breaks"] == 1
+    assert run.parameters["all_must"] is False
+    assert not any(pair["must"] for pair in run.problem["pairs"] if "must" in pair)
     assert run.created_by_id == logged_in.id
     page = client.get(response.location).get_data(as_text=True)
     assert "Waiting for the solver worker" in page and 'id="progress-chart"' in page
@@ -383,3 +386,48 @@ def test_the_published_run_offers_no_publish_button_until_it_is_edited(
     assert moved.status_code == 302
     assert publish_url in client.get(f"{_base(fair)}/").get_data(as_text=True)
     assert publish_url in client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+
+
+def test_a_run_where_every_requested_meeting_must_take_place(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    page = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert "Every requested meeting must take place" in page
+    response = client.post(f"{_base(fair)}/runs", data={"time_limit": 2, "all_must": "y"})
+    assert response.status_code == 302
+    run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == fair.id))
+    assert run.parameters["all_must"] is True
+    assert run.problem["pairs"] and all(pair["must"] for pair in run.problem["pairs"])
+
+
+def test_a_run_whose_required_meetings_cannot_all_fit_says_why_in_the_readers_language(
+    client: FlaskClient,
+    logged_in: User,
+    fair: Event,
+    db_session: Session,
+    factory: sessionmaker,
+) -> None:
+    buyer = min(
+        (p for p in fair.participants if p.role == ParticipantRole.BUYER), key=lambda p: p.code
+    )
+    buyer.max_meetings = 1  # it has several requests, all of which must now take place
+    db_session.commit()
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 2, "all_must": True})
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.FAILED
+
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    card = re.search(r'<section class="card" id="infeasible">.*?</section>', page, re.S)
+    assert card is not None
+    items = re.findall(r"<li>(.*?)</li>", card.group(0), re.S)
+    assert items and all(buyer.display_name in item for item in items)
+    assert all("one side has more required meetings than slots it can use" in i for i in items)
+    assert 'id="headline"' not in page  # no review of an empty schedule
+
+    client.post("/language", data={"lang": "ja"})
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    card = re.search(r'<section class="card" id="infeasible">.*?</section>', page, re.S)
+    assert card is not None and "スケジュールを組めない理由" in card.group(0)
+    items = re.findall(r"<li>(.*?)</li>", card.group(0), re.S)
+    assert items and all("一方の必須の商談が参加できる時間枠の数を超えている" in i for i in items)
+    assert "must pairs" not in page and "honour" not in page  # the solver's English stays out

@@ -47,6 +47,25 @@ REASON_LABELS = {
     "out_competed": lazy_gettext("other meetings scored higher"),
     "no_table": lazy_gettext("no free table"),
 }
+# Why a run has no schedule at all (solver.model.prechecks and .diagnosis findings).
+INFEASIBLE_LABELS = {
+    "no_common_slot": lazy_gettext("no slot both can make"),
+    "over_capacity": lazy_gettext(
+        "one side has more required meetings than slots it can use, or the tables "
+        "cannot hold them all"
+    ),
+    "conflict": lazy_gettext("cannot take place together with the other required meetings"),
+    "max_breaks": lazy_gettext(
+        "every required meeting fits, but not within the most waits per participant"
+    ),
+    "lock_conflict": lazy_gettext("pinned where it clashes with the other required meetings"),
+    "lock_unavailable": lazy_gettext("pinned in a slot one side cannot make"),
+    "lock_clash": lazy_gettext("pinned in a slot or at a table already taken"),
+    "lock_over_maximum": lazy_gettext("pinned beyond one side's meeting maximum"),
+    "lock_table": lazy_gettext("pinned at a table it cannot use"),
+    "lock_not_a_pair": lazy_gettext("pinned, but the pair is not to be scheduled"),
+    "not_found": lazy_gettext("no schedule found within the time limit: try a longer run"),
+}
 STATUS_LABELS = {
     RunStatus.QUEUED: lazy_gettext("Waiting for the worker"),
     RunStatus.RUNNING: lazy_gettext("Running"),
@@ -76,6 +95,10 @@ class RunForm(FlaskForm):
         lazy_gettext("Most waits per participant (empty: no cap)"),
         validators=[Optional(), NumberRange(min=0, max=50)],
     )
+    all_must = BooleanField(
+        lazy_gettext("Every requested meeting must take place"),
+        default=False,
+    )
     keep_published = BooleanField(
         lazy_gettext("Keep the published meetings where possible (people have them in their "
                      "calendars)"),
@@ -95,6 +118,7 @@ class RunForm(FlaskForm):
             if self.break_penalty.data is not None
             else DEFAULT_PARAMETERS["break_penalty"],
             "max_breaks": self.max_breaks.data,
+            "all_must": bool(self.all_must.data),
             "keep_published": bool(self.keep_published.data),
         }
 
@@ -200,12 +224,16 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     run = runs.get_run(session, event, run_id)
-    review = run_review.review(session, event, run)
+    infeasible = run_review.infeasibilities(run)
+    # A run with no schedule has nothing to review but why.
+    review = None if infeasible else run_review.review(session, event, run)
     return render_template(
         "runs/show.html",
         event=event,
         run=run,
         review=review,
+        infeasible=infeasible,
+        infeasible_labels=INFEASIBLE_LABELS,
         action=ActionForm(),
         status=_status_payload(run),
         status_labels=STATUS_LABELS,
