@@ -29,7 +29,7 @@ from solver.model.prepared import Prepared, prepare
 from solver.problem import Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.reasons import Finding, find_reasons
-from solver.validation import breaks_per_participant
+from solver.validation import breaks_per_participant, objective
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class RunReview:
     distribution: list[tuple[int, int]]  # meetings per participant -> participants
     status: str
     waiting: int  # participants with at least one wait (their total: summary.waits)
+    fewest_waits: int | None  # proven: no schedule has fewer (all-must runs), else None
 
 
 def summarize(run: ScheduleRun) -> Summary | None:
@@ -223,7 +224,28 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         distribution=sorted(counts.items()),
         status=schedule.status,
         waiting=sum(1 for p in people.values() if p.waits),
+        fewest_waits=_fewest_waits(problem, schedule, summary),
     )
+
+
+def _fewest_waits(problem: Problem, schedule: Schedule, summary: Summary) -> int | None:
+    """The fewest waits any schedule can have, as the run's bound proves it, or None.
+
+    Only where the meetings are fixed (every pair a must, nothing published to
+    keep): then every schedule scores the same but for its waits, so the bound
+    on the score is a floor on the waits.
+    """
+    if (
+        summary.bound is None
+        or not problem.break_penalty
+        or problem.current
+        or not problem.pairs
+        or not all(pair.must for pair in problem.pairs)
+        or len(schedule.meetings) != len(problem.pairs)
+    ):
+        return None
+    without_waits = objective(problem, schedule.meetings) + problem.break_penalty * summary.waits
+    return max(0, -(-(without_waits - summary.bound) // problem.break_penalty))
 
 
 def _mutual_pairs(session: Session, event: Event) -> set[frozenset[str]]:

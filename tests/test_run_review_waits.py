@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import event_setup, run_review
 from scheduler.models import Event, RunStatus, ScheduleRun, User
+from solver.engine import solve
 from solver.model.prepared import prepare
 from solver.problem import Meeting, Schedule
 from solver.problem_io import problem_from_dict, schedule_to_dict
@@ -164,3 +165,51 @@ def test_the_run_history_compares_runs_by_their_waits(
     headers = [_text(th).strip() for th in re.findall(r"<th[^>]*>.*?</th>", head.group(0), re.S)]
     cells = [_text(td).strip() for td in re.findall(r"<td[^>]*>.*?</td>", row.group(0), re.S)]
     assert cells[headers.index("Waits")] == "2"
+
+
+def _compact_run(db_session: Session, event: Event, *, must: bool) -> ScheduleRun:
+    """S1 must meet B1 at 10:00 and B2 at 11:00 (each pair's only slot): one wait it
+    cannot avoid, which the solver proves."""
+    problem = _problem()
+    problem["pairs"] = [
+        {"a": "B1", "b": "S1", "weight": 3, "must": must, "slots": ["s1"]},
+        {"a": "B2", "b": "S1", "weight": 3, "must": must, "slots": ["s3"]},
+        {"a": "B3", "b": "S2", "weight": 3, "must": must},
+    ]
+    schedule = solve(problem_from_dict(problem), time_limit=5, workers=1)
+    assert schedule.status == "OPTIMAL" and len(schedule.meetings) == 3
+    run = ScheduleRun(
+        event_id=event.id,
+        status=RunStatus.SUCCEEDED,
+        parameters={"time_limit": 5},
+        problem=problem,
+        result=schedule_to_dict(schedule),
+        progress=[],
+        objective=schedule.objective,
+        bound=schedule.bound,
+    )
+    db_session.add(run)
+    db_session.commit()
+    return run
+
+
+def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    compact = _compact_run(db_session, event, must=True)
+    review = run_review.review(db_session, event, compact)
+    assert review is not None
+    assert (review.summary.waits, review.fewest_waits) == (1, 1)
+    for lang, proven in (
+        ("en", "no schedule has fewer than 1 (proven)"),
+        ("ja", "どのスケジュールでも 1 回以上（証明済み）"),
+    ):
+        page = _page(client, event, compact, lang)
+        glance = re.search(r'<div class="stat" id="waits">.*?</div>', page, re.S)
+        assert glance is not None and proven in _text(glance.group(0))
+
+    # Where pairs may be left out, the score bound says nothing about waits alone.
+    free = _compact_run(db_session, event, must=False)
+    review = run_review.review(db_session, event, free)
+    assert review is not None and review.fewest_waits is None
+    assert "(proven)" not in _page(client, event, free, "en")
