@@ -25,6 +25,7 @@ from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ScheduleRun
 from scheduler.preferences import requested_pairs
 from scheduler.problem_builder import participant_key
+from solver.model.diagnosis import NOT_NARROWED
 from solver.model.prepared import Prepared, prepare
 from solver.problem import Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
@@ -113,12 +114,17 @@ def summarize(run: ScheduleRun) -> Summary | None:
         fulfilled=len(requested & met),
         objective=run.objective,
         bound=run.bound,
-        waits=sum(
-            breaks_per_participant(
-                problem_from_dict(run.problem), schedule_from_dict(run.result).meetings
-            ).values()
-        ),
+        waits=_waits(run),
     )
+
+
+def _waits(run: ScheduleRun) -> int:
+    """All waits of the run's schedule: the solver's count, recounted after an edit."""
+    stats = run.result.get("stats") or {}
+    if run.edited_at is None and isinstance(stats.get("breaks_total"), int):
+        return stats["breaks_total"]
+    meetings = schedule_from_dict(run.result).meetings
+    return sum(breaks_per_participant(problem_from_dict(run.problem), meetings).values())
 
 
 @dataclass(frozen=True)
@@ -138,12 +144,41 @@ class Infeasibility:
     detail: str
 
 
-def infeasibilities(run: ScheduleRun) -> list[Infeasibility]:
-    """Why a run found no schedule at all: its must pairs and pins that cannot all hold."""
+@dataclass(frozen=True)
+class Overload:
+    """A participant with more required meetings than it has room for."""
+
+    key: str
+    name: str
+    required: int
+    room: int  # its meeting maximum, the slots it can make and the cap on waits allowing
+
+
+@dataclass(frozen=True)
+class NoSchedule:
+    """Why a run found no schedule at all."""
+
+    timed_out: bool  # nothing proven impossible: the time ran out first
+    narrowed: bool  # the items are the culprits (else every required one, as a suspect)
+    overloaded: list[Overload]
+    items: list[Infeasibility]  # the other findings
+
+
+def no_schedule(run: ScheduleRun) -> NoSchedule | None:
+    """Why a run has no schedule (its result is INFEASIBLE), or None when it has one."""
     if not run.result or run.result.get("status") != "INFEASIBLE" or not run.problem:
-        return []
+        return None
+    findings = run.result.get("unscheduled_must") or []
+    if run.result.get("stats", {}).get("infeasible_found_by") == "timeout":
+        return NoSchedule(timed_out=True, narrowed=False, overloaded=[], items=[])
     names = {p["id"]: p.get("name", "") for p in run.problem.get("participants", [])}
-    return [
+    overloaded = (
+        _overloaded(problem_from_dict(run.problem))
+        if any(item.get("reason") == "over_capacity" for item in findings)
+        else []
+    )
+    over = {o.key for o in overloaded}
+    items = [
         Infeasibility(
             a=item.get("a", ""),
             b=item.get("b", ""),
@@ -152,8 +187,33 @@ def infeasibilities(run: ScheduleRun) -> list[Infeasibility]:
             reason=item.get("reason", ""),
             detail=item.get("detail", ""),
         )
-        for item in run.result.get("unscheduled_must", [])
+        for item in findings
+        # Pairs of an overloaded participant are said once, for the participant.
+        if not (item.get("reason") == "over_capacity" and {item.get("a"), item.get("b")} & over)
     ]
+    return NoSchedule(
+        timed_out=False,
+        narrowed=not any(item.detail.endswith(NOT_NARROWED) for item in items),
+        overloaded=overloaded,
+        items=items,
+    )
+
+
+def _overloaded(problem: Problem) -> list[Overload]:
+    """Participants whose must pairs exceed their room, as the solver's precheck counts."""
+    prep = prepare(problem)
+    required: Counter[int] = Counter()
+    for prepared in prep.pairs:
+        if prepared.pair.must and prepared.slots:
+            required[prepared.a] += 1
+            required[prepared.b] += 1
+    out = []
+    for participant in sorted(required):
+        room = prep.usable_capacity(participant)
+        if required[participant] > room:
+            info = problem.participants[participant]
+            out.append(Overload(info.id, info.name, required[participant], room))
+    return out
 
 
 def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None:
@@ -272,8 +332,7 @@ _FACT_MESSAGES = {
         "both could use."
     ),
     "outscored": N_(
-        "Both are free at %(times)s, but the schedule as a whole scores higher with other "
-        "meetings."
+        "Both are free at %(times)s, but the schedule as a whole scores higher with other meetings."
     ),
 }
 

@@ -9,19 +9,26 @@ no wait).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from scheduler import event_setup, run_review
+from scheduler.db import utcnow
 from scheduler.models import Event, RunStatus, ScheduleRun, User
 from solver.engine import solve
 from solver.model.prepared import prepare
 from solver.problem import Meeting, Schedule
-from solver.problem_io import problem_from_dict, schedule_to_dict
+from solver.problem_io import (
+    problem_from_dict,
+    problem_to_dict,
+    schedule_from_dict,
+    schedule_to_dict,
+)
 from solver.reasons import explain_unscheduled
-from solver.validation import check
+from solver.validation import check, objective
 
 # 10:00, 10:30, 11:00, then lunch, 13:00.
 SLOTS = [
@@ -202,7 +209,7 @@ def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
     assert (review.summary.waits, review.fewest_waits) == (1, 1)
     for lang, proven in (
         ("en", "no schedule has fewer than 1 (proven)"),
-        ("ja", "どのスケジュールでも 1 回以上（証明済み）"),
+        ("ja", "待ち時間はどのスケジュールでも 1 回以上（証明済み）"),
     ):
         page = _page(client, event, compact, lang)
         glance = re.search(r'<div class="stat" id="waits">.*?</div>', page, re.S)
@@ -213,3 +220,27 @@ def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
     review = run_review.review(db_session, event, free)
     assert review is not None and review.fewest_waits is None
     assert "(proven)" not in _page(client, event, free, "en")
+
+
+def test_the_fewest_waits_follow_from_the_bound_rounded_up(
+    db_session: Session, event: Event
+) -> None:
+    """Score = (score without waits) − cost × waits; a bound above the score proves less."""
+    run = _compact_run(db_session, event, must=True)
+    problem = problem_from_dict(run.problem)
+    problem = replace(problem, break_penalty=3)
+    run.problem = problem_to_dict(problem)
+    schedule = schedule_from_dict(run.result)
+    without_waits = objective(problem, schedule.meetings) + 3 * 1  # one wait in the schedule
+    expected = {0: 1, 1: 1, 2: 1, 3: 0, 5: 0}  # bound − (without_waits − 3) → fewest waits
+    for above, fewest in expected.items():
+        run.bound = without_waits - 3 + above
+        review = run_review.review(db_session, event, run)
+        assert review is not None and review.fewest_waits == fewest, above
+
+
+def test_an_edited_run_has_its_waits_recounted(db_session: Session, event: Event, run) -> None:
+    run.result = {**run.result, "stats": {**run.result.get("stats", {}), "breaks_total": 99}}
+    assert run_review.summarize(run).waits == 99  # the solver's own count, as it stored it
+    run.edited_at = utcnow()  # an organizer moved a meeting: the stored count is stale
+    assert run_review.summarize(run).waits == 2

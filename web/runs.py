@@ -50,11 +50,9 @@ REASON_LABELS = {
 # Why a run has no schedule at all (solver.model.prechecks and .diagnosis findings).
 INFEASIBLE_LABELS = {
     "no_common_slot": lazy_gettext("no slot both can make"),
-    "over_capacity": lazy_gettext(
-        "one side has more required meetings than slots it can use, or the tables "
-        "cannot hold them all"
-    ),
+    "over_capacity": lazy_gettext("not enough tables for all required meetings"),
     "conflict": lazy_gettext("cannot take place together with the other required meetings"),
+    "conflict_all": lazy_gettext("the required meetings and pinned meetings contradict each other"),
     "max_breaks": lazy_gettext(
         "every required meeting fits, but not within the most waits per participant"
     ),
@@ -64,7 +62,7 @@ INFEASIBLE_LABELS = {
     "lock_over_maximum": lazy_gettext("pinned beyond one side's meeting maximum"),
     "lock_table": lazy_gettext("pinned at a table it cannot use"),
     "lock_not_a_pair": lazy_gettext("pinned, but the pair is not to be scheduled"),
-    "not_found": lazy_gettext("no schedule found within the time limit: try a longer run"),
+    "not_found": lazy_gettext("no schedule found within the time limit"),
 }
 STATUS_LABELS = {
     RunStatus.QUEUED: lazy_gettext("Waiting for the worker"),
@@ -100,8 +98,9 @@ class RunForm(FlaskForm):
         default=False,
     )
     keep_published = BooleanField(
-        lazy_gettext("Keep the published meetings where possible (people have them in their "
-                     "calendars)"),
+        lazy_gettext(
+            "Keep the published meetings where possible (people have them in their calendars)"
+        ),
         default=True,
     )
 
@@ -224,15 +223,15 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     run = runs.get_run(session, event, run_id)
-    infeasible = run_review.infeasibilities(run)
+    no_schedule = run_review.no_schedule(run)
     # A run with no schedule has nothing to review but why.
-    review = None if infeasible else run_review.review(session, event, run)
+    review = None if no_schedule else run_review.review(session, event, run)
     return render_template(
         "runs/show.html",
         event=event,
         run=run,
         review=review,
-        infeasible=infeasible,
+        no_schedule=no_schedule,
         infeasible_labels=INFEASIBLE_LABELS,
         action=ActionForm(),
         status=_status_payload(run),

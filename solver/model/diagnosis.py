@@ -18,6 +18,10 @@ from solver.model.prechecks import finding
 from solver.model.prepared import Prepared, prepare
 from solver.model.schedule_model import ScheduleModel
 
+# Ends each finding's detail when the time ran out before the culprits were narrowed
+# down (every must pair and lock is then listed as a suspect).
+NOT_NARROWED = " (not narrowed down within the time limit)"
+
 
 def explain_infeasible(
     prep: Prepared, *, time_limit: float, seed: int, workers: int = 1
@@ -51,7 +55,7 @@ def explain_infeasible(
     core = sorted(solver.sufficient_assumptions_for_infeasibility()) if narrowed else []
     if not narrowed:
         core = sorted(literals)  # not narrowed down in time: every one is a suspect
-    why = "" if narrowed else " (not narrowed down within the time limit)"
+    why = "" if narrowed else NOT_NARROWED
     for index in core:
         if index not in literals:
             continue
