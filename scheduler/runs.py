@@ -47,6 +47,11 @@ STALE_AFTER = timedelta(seconds=45)
 MAX_PROGRESS_POINTS = 300
 
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1, 3600
+# Stored as a run's error in English; pages show it translated (it is a catalog msgid).
+WORKER_LOST = N_(
+    "The worker executing this run stopped (killed or lost). "
+    "The published schedule is unchanged; start the run again."
+)
 FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 
 SessionFactory = sessionmaker | Callable[[], Session]
@@ -151,8 +156,7 @@ def fail_stale_runs(
             .values(
                 status=RunStatus.FAILED,
                 finished_at=utcnow(),
-                error="The worker executing this run stopped (killed or lost). "
-                "The published schedule is unchanged; start the run again.",
+                error=WORKER_LOST,
             )
         )
         log.warning("run %s lost its worker; marked failed", run_id)

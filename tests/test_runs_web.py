@@ -473,3 +473,24 @@ def test_a_run_that_ran_out_of_time_does_not_claim_the_meetings_cannot_fit(
         assert card is not None and says in _plain(card.group(0))
         assert "<li>" not in card.group(0) and "cannot all take place" not in page
         assert "honour" not in page
+
+
+def test_a_run_whose_worker_was_lost_says_so_in_the_readers_language(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 2})
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    assert "Project-Id-Version" not in page  # no error: nothing looked up in the catalog
+    run.status = RunStatus.RUNNING
+    run.started_at = run.heartbeat_at = utcnow() - timedelta(hours=1)
+    db_session.commit()
+    assert runs.fail_stale_runs(db_session) == [run.id]
+    db_session.commit()
+    client.post("/language", data={"lang": "ja"})
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    error = re.search(r'<p class="form-errors" id="run-error"\s*>(.*?)</p>', page, re.S)
+    assert error is not None and error.group(1).startswith("この実行を処理していたワーカーが停止")
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert "この実行を処理していたワーカーが停止" in history
+    assert "The worker executing this run stopped" not in page + history

@@ -284,7 +284,7 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
         "progress": run.progress,
         "objective": run.objective if run.objective is not None else (best[1] if best else None),
         "bound": run.bound if run.bound is not None else (best[2] if best else None),
-        "error": run.error,
+        "error": _(run.error) if run.error else "",
     }
 
 
