@@ -26,6 +26,7 @@ from scheduler.models import Event, Participant, ScheduleRun
 from scheduler.preferences import requested_pairs
 from scheduler.problem_builder import participant_key
 from solver.model.diagnosis import NOT_NARROWED
+from solver.model.prechecks import over_capacity
 from solver.model.prepared import Prepared, prepare
 from solver.problem import Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
@@ -200,20 +201,12 @@ def no_schedule(run: ScheduleRun) -> NoSchedule | None:
 
 
 def _overloaded(problem: Problem) -> list[Overload]:
-    """Participants whose must pairs exceed their room, as the solver's precheck counts."""
-    prep = prepare(problem)
-    required: Counter[int] = Counter()
-    for prepared in prep.pairs:
-        if prepared.pair.must and prepared.slots:
-            required[prepared.a] += 1
-            required[prepared.b] += 1
-    out = []
-    for participant in sorted(required):
-        room = prep.usable_capacity(participant)
-        if required[participant] > room:
-            info = problem.participants[participant]
-            out.append(Overload(info.id, info.name, required[participant], room))
-    return out
+    """Participants whose must pairs exceed their room, as the solver's precheck found."""
+    people = problem.participants
+    return [
+        Overload(people[who].id, people[who].name, required, room)
+        for who, (required, room) in over_capacity(prepare(problem)).items()
+    ]
 
 
 def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None:

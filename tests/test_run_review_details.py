@@ -9,13 +9,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from scheduler import event_setup, run_review
-from scheduler.models import Event, RunStatus, ScheduleRun, User
+from scheduler import run_review
+from scheduler.models import Event, ScheduleRun, User
 from solver.model.prepared import prepare
 from solver.problem import Meeting, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict, schedule_to_dict
 from solver.reasons import explain_unscheduled
-from solver.validation import check
+from tests.stored_runs import fixed_schedule, review_event, run_page, stored_run
 
 NAMES = {
     "B1": "東海精工株式会社",
@@ -77,43 +77,20 @@ MEETINGS = [
 
 
 def _result(problem: dict) -> dict:
-    """The schedule as the solver stores it, its reasons from ``solver.reasons`` itself."""
-    parsed = problem_from_dict(problem)
-    assert check(parsed, MEETINGS) == []
-    schedule = Schedule(
-        status="FEASIBLE",
-        objective=15,
-        bound=40,
-        solve_seconds=0.1,
-        meetings=list(MEETINGS),
-        unscheduled=explain_unscheduled(prepare(parsed), MEETINGS),
-    )
-    return schedule_to_dict(schedule)
+    """The schedule as the solver stores it."""
+    return schedule_to_dict(fixed_schedule(problem, MEETINGS, objective=15, bound=40))
 
 
 @pytest.fixture
 def event(db_session: Session) -> Event:
-    event = event_setup.create_event(db_session, name="テスト商談会", timezone="Asia/Tokyo")
-    db_session.commit()
-    return event
+    return review_event(db_session)
 
 
 @pytest.fixture
 def run(db_session: Session, event: Event) -> ScheduleRun:
     problem = _problem()
-    run = ScheduleRun(
-        event_id=event.id,
-        status=RunStatus.SUCCEEDED,
-        parameters={"time_limit": 1},
-        problem=problem,
-        result=_result(problem),
-        progress=[],
-        objective=15,
-        bound=40,
-    )
-    db_session.add(run)
-    db_session.commit()
-    return run
+    schedule = fixed_schedule(problem, MEETINGS, objective=15, bound=40)
+    return stored_run(db_session, event, problem, schedule)
 
 
 def _reasons(run: ScheduleRun) -> dict[frozenset[str], str]:
@@ -226,15 +203,10 @@ def _unmet_texts(page: str) -> list[str]:
     return [*items, *([why.group(1)] if why else [])]
 
 
-def _run_page(client: FlaskClient, event: Event, run: ScheduleRun, lang: str) -> str:
-    client.post("/language", data={"lang": lang})
-    return client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
-
-
 def test_the_page_shows_the_details_in_japanese(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun
 ) -> None:
-    page = _run_page(client, event, run, "ja")
+    page = run_page(client, event, run, "ja")
     assert "東海精工株式会社 はすでに商談数の上限（1 件）に達しています。" in page
     assert (
         "双方が参加できる時間枠はすべて 駿河電機株式会社 の商談で埋まっています："
@@ -253,7 +225,7 @@ def test_the_page_shows_the_details_in_japanese(
 def test_the_page_shows_the_details_in_english(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun
 ) -> None:
-    page = _run_page(client, event, run, "en")
+    page = run_page(client, event, run, "en")
     assert "東海精工株式会社 already has its maximum of 1 meetings." in page
     assert "Both are free at 10:00, but every table they may use is taken." in page
     assert all("d0s0" not in text for text in _unmet_texts(page))
@@ -264,7 +236,7 @@ def test_without_a_recomputable_fact_the_page_shows_the_reason_alone(
 ) -> None:
     run.result = _b5_s8_said_at_maximum(run)
     db_session.commit()
-    page = _run_page(client, event, run, "ja")
+    page = run_page(client, event, run, "ja")
     row = re.search(r'<tr id="participant-S8".*?</tr>', page, re.S)
     assert row is not None
     unmet = re.search(r'<li class="unmet">(.*?)</li>', row.group(0), re.S)

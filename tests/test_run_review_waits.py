@@ -15,20 +15,18 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from scheduler import event_setup, run_review
+from scheduler import run_review
 from scheduler.db import utcnow
-from scheduler.models import Event, RunStatus, ScheduleRun, User
+from scheduler.models import Event, ScheduleRun, User
 from solver.engine import solve
-from solver.model.prepared import prepare
-from solver.problem import Meeting, Schedule
+from solver.problem import Meeting
 from solver.problem_io import (
     problem_from_dict,
     problem_to_dict,
     schedule_from_dict,
-    schedule_to_dict,
 )
-from solver.reasons import explain_unscheduled
-from solver.validation import check, objective
+from solver.validation import objective
+from tests.stored_runs import fixed_schedule, review_event, run_page, stored_run
 
 # 10:00, 10:30, 11:00, then lunch, 13:00.
 SLOTS = [
@@ -79,37 +77,15 @@ def _problem() -> dict:
 
 @pytest.fixture
 def event(db_session: Session) -> Event:
-    event = event_setup.create_event(db_session, name="テスト商談会", timezone="Asia/Tokyo")
-    db_session.commit()
-    return event
+    return review_event(db_session)
 
 
 @pytest.fixture
 def run(db_session: Session, event: Event) -> ScheduleRun:
     problem = _problem()
-    parsed = problem_from_dict(problem)
-    assert check(parsed, MEETINGS) == []
-    schedule = Schedule(
-        status="FEASIBLE",
-        objective=10,
-        bound=12,
-        solve_seconds=0.1,
-        meetings=list(MEETINGS),
-        unscheduled=explain_unscheduled(prepare(parsed), MEETINGS),
+    return stored_run(
+        db_session, event, problem, fixed_schedule(problem, MEETINGS, objective=10, bound=12)
     )
-    run = ScheduleRun(
-        event_id=event.id,
-        status=RunStatus.SUCCEEDED,
-        parameters={"time_limit": 1},
-        problem=problem,
-        result=schedule_to_dict(schedule),
-        progress=[],
-        objective=10,
-        bound=12,
-    )
-    db_session.add(run)
-    db_session.commit()
-    return run
 
 
 def test_the_review_counts_waits_per_participant_and_in_all(
@@ -120,11 +96,6 @@ def test_the_review_counts_waits_per_participant_and_in_all(
     waits = {p.key: p.waits for p in review.participants}
     assert waits == {"B1": 1, "B2": 0, "B3": 0, "S1": 1, "S2": 0}
     assert (review.summary.waits, review.waiting) == (2, 2)
-
-
-def _page(client: FlaskClient, event: Event, run: ScheduleRun, lang: str) -> str:
-    client.post("/language", data={"lang": lang})
-    return client.get(f"/events/{event.id}/schedule/runs/{run.id}").get_data(as_text=True)
 
 
 def _text(html: str) -> str:
@@ -148,7 +119,7 @@ def _row_waits(page: str, key: str) -> str:
 def test_the_page_shows_the_waits(
     client: FlaskClient, logged_in: User, event: Event, run: ScheduleRun, lang: str, stat: str
 ) -> None:
-    page = _page(client, event, run, lang)
+    page = run_page(client, event, run, lang)
     glance = re.search(r'<div class="stat" id="waits">.*?</div>', page, re.S)
     assert glance is not None
     assert _text(glance.group(0)).strip() == stat
@@ -185,19 +156,7 @@ def _compact_run(db_session: Session, event: Event, *, must: bool) -> ScheduleRu
     ]
     schedule = solve(problem_from_dict(problem), time_limit=5, workers=1)
     assert schedule.status == "OPTIMAL" and len(schedule.meetings) == 3
-    run = ScheduleRun(
-        event_id=event.id,
-        status=RunStatus.SUCCEEDED,
-        parameters={"time_limit": 5},
-        problem=problem,
-        result=schedule_to_dict(schedule),
-        progress=[],
-        objective=schedule.objective,
-        bound=schedule.bound,
-    )
-    db_session.add(run)
-    db_session.commit()
-    return run
+    return stored_run(db_session, event, problem, schedule)
 
 
 def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
@@ -211,7 +170,7 @@ def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
         ("en", "no schedule has fewer than 1 (proven)"),
         ("ja", "待ち時間はどのスケジュールでも 1 回以上（証明済み）"),
     ):
-        page = _page(client, event, compact, lang)
+        page = run_page(client, event, compact, lang)
         glance = re.search(r'<div class="stat" id="waits">.*?</div>', page, re.S)
         assert glance is not None and proven in _text(glance.group(0))
 
@@ -219,7 +178,7 @@ def test_a_compact_run_shows_the_fewest_waits_any_schedule_can_have(
     free = _compact_run(db_session, event, must=False)
     review = run_review.review(db_session, event, free)
     assert review is not None and review.fewest_waits is None
-    assert "(proven)" not in _page(client, event, free, "en")
+    assert "(proven)" not in run_page(client, event, free, "en")
 
 
 def test_the_fewest_waits_follow_from_the_bound_rounded_up(

@@ -107,42 +107,46 @@ def _lock_table_findings(prep: Prepared, lock: Meeting, pair_index: int) -> list
     return []
 
 
-def _must_findings(prep: Prepared) -> list[dict]:
-    out: list[dict] = []
+def over_capacity(prep: Prepared) -> dict[int, tuple[int, int]]:
+    """Participants with more must pairs than room: participant -> (must pairs, room).
+
+    A must pair with no slot both can use is not counted (it is a finding of its
+    own); room is :meth:`Prepared.usable_capacity`.
+    """
     must_count: Counter[int] = Counter()
     for prepared in prep.pairs:
-        if not prepared.pair.must:
-            continue
-        if not prepared.slots:
-            out.append(
-                finding(
-                    prepared.pair.a,
-                    prepared.pair.b,
-                    "no_common_slot",
-                    "no slot in its slots that both can use",
-                )
-            )
-            continue  # named already; it must not also count against capacity
-        must_count[prepared.a] += 1
-        must_count[prepared.b] += 1
+        if prepared.pair.must and prepared.slots:
+            must_count[prepared.a] += 1
+            must_count[prepared.b] += 1
+    out = {}
+    for participant in sorted(must_count):
+        room = prep.usable_capacity(participant)
+        if must_count[participant] > room:
+            out[participant] = (must_count[participant], room)
+    return out
+
+
+def _must_findings(prep: Prepared) -> list[dict]:
+    out = [
+        finding(p.pair.a, p.pair.b, "no_common_slot", "no slot in its slots that both can use")
+        for p in prep.pairs
+        if p.pair.must and not p.slots
+    ]
     breaks = prep.problem.max_breaks
     within = "" if breaks is None else f" with at most {breaks} break(s)"
-    for participant in sorted(must_count):
-        capacity = prep.usable_capacity(participant)
-        if must_count[participant] > capacity:
-            who = prep.participant_ids[participant]
-            for pair_index in prep.pairs_of[participant]:
-                pair = prep.pairs[pair_index].pair
-                if pair.must and prep.pairs[pair_index].slots:
-                    out.append(
-                        finding(
-                            pair.a,
-                            pair.b,
-                            "over_capacity",
-                            f"{who} has {must_count[participant]} must pairs "
-                            f"but room for {capacity}{within}",
-                        )
+    for participant, (required, capacity) in over_capacity(prep).items():
+        who = prep.participant_ids[participant]
+        for pair_index in prep.pairs_of[participant]:
+            pair = prep.pairs[pair_index].pair
+            if pair.must and prep.pairs[pair_index].slots:
+                out.append(
+                    finding(
+                        pair.a,
+                        pair.b,
+                        "over_capacity",
+                        f"{who} has {required} must pairs but room for {capacity}{within}",
                     )
+                )
     return out
 
 
