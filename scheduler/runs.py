@@ -52,6 +52,13 @@ WORKER_LOST = N_(
     "The worker executing this run stopped (killed or lost). "
     "The published schedule is unchanged; start the run again."
 )
+# A crash is stored as this message, a line break and the exception (the technical
+# detail, for whoever maintains the installation): pages translate the first line.
+CRASHED = N_(
+    "The solver stopped on an internal error. The published schedule is unchanged; "
+    "start the run again. If it fails again, pass the technical detail below to "
+    "whoever maintains this matchfair installation."
+)
 FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 
 SessionFactory = sessionmaker | Callable[[], Session]
@@ -264,7 +271,7 @@ def execute_run(
         }
     except Exception as exc:  # a crash must end as a failed run, never a stuck one
         log.exception("run %s crashed", run_id)
-        values = {"status": RunStatus.FAILED, "error": f"{type(exc).__name__}: {exc}"}
+        values = {"status": RunStatus.FAILED, "error": f"{CRASHED}\n{type(exc).__name__}: {exc}"}
     finally:
         done.set()
         beat.join(timeout=10)
@@ -321,6 +328,16 @@ def _heartbeat(
             continue
         if snapshot is not None:
             written = latest
+
+
+def error_parts(error: str | None) -> tuple[str, str]:
+    """A run's stored error as its message and its technical detail ("" when none).
+
+    The message is a catalog msgid when the error is one of this module's own
+    (:data:`WORKER_LOST`, :data:`CRASHED`); pages show it translated.
+    """
+    message, _, detail = (error or "").partition("\n")
+    return message, detail
 
 
 def _infeasible_message(findings: list[dict[str, Any]]) -> str:

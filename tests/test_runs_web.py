@@ -494,3 +494,25 @@ def test_a_run_whose_worker_was_lost_says_so_in_the_readers_language(
     history = client.get(f"{_base(fair)}/").get_data(as_text=True)
     assert "この実行を処理していたワーカーが停止" in history
     assert "The worker executing this run stopped" not in page + history
+
+
+def test_a_crashed_run_says_so_in_the_readers_language_and_keeps_the_detail(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session, factory: sessionmaker
+) -> None:
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 2})
+    run.problem = {**run.problem, "pairs": "not a list"}  # the solver cannot read it
+    db_session.commit()
+    assert runs.execute_run(run.id, factory, threads=1) == RunStatus.FAILED
+    client.post("/language", data={"lang": "ja"})
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    error = re.search(r'<p class="form-errors" id="run-error"\s*>(.*?)</p>', page, re.S)
+    assert error is not None and error.group(1).startswith("内部エラーでソルバーが停止しました")
+    detail = re.search(r'<details class="error-detail" id="run-error-detail">(.*?)</details>',
+                       page, re.S)
+    assert detail is not None and "pairs" in detail.group(1)  # the exception, for a maintainer
+    assert "internal error" not in page
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert "内部エラーでソルバーが停止しました" in history and "internal error" not in history
+    status = client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()
+    assert status["error"].startswith("内部エラーでソルバーが停止しました")
+    assert "pairs" in status["error_detail"] and "pairs" not in status["error"]

@@ -6,9 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from flask_babel import format_date, get_locale, lazy_gettext
+from flask_babel import format_date, get_locale, gettext, lazy_gettext
 
 from scheduler.models import Event, Phase
+from scheduler.runs import error_parts
 
 PHASE_LABELS = {
     Phase.REGISTRATION: lazy_gettext("Registration"),
@@ -38,7 +39,14 @@ def local_datetime(moment: datetime | None, event: Event | str | None = None) ->
     return f"{format_date(local.date(), 'medium')} {local:%H:%M}"
 
 
+def run_error(error: str | None) -> tuple[str, str]:
+    """A run's stored error as (message in the reader's language, technical detail)."""
+    message, detail = error_parts(error)
+    return (gettext(message) if message else ""), detail  # gettext("") is the PO header
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(run_error, "run_error")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")
 

@@ -36,6 +36,7 @@ from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
 from web.events import _field_error
+from web.filters import run_error
 from web.i18n import translate_error, translate_message
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
@@ -274,6 +275,7 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
     else:
         elapsed = ((run.finished_at or utcnow()) - run.started_at).total_seconds()
     best = run.progress[-1] if run.progress else None
+    error, error_detail = run_error(run.error)
     return {
         "status": run.status,
         "label": str(STATUS_LABELS[RunStatus(run.status)]),
@@ -284,7 +286,8 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
         "progress": run.progress,
         "objective": run.objective if run.objective is not None else (best[1] if best else None),
         "bound": run.bound if run.bound is not None else (best[2] if best else None),
-        "error": _(run.error) if run.error else "",
+        "error": error,
+        "error_detail": error_detail,
     }
 
 
