@@ -94,7 +94,28 @@ def test_a_bad_time_limit_is_shown_on_the_form(
 ) -> None:
     response = client.post(f"{_base(fair)}/runs", data={"time_limit": 0})
     assert response.status_code == 400
-    assert "Please correct the highlighted fields" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Please correct the highlighted fields" in page
+    # 0 was typed: the range is what is wrong, not a missing value.
+    assert "between 1 and 3600" in page and "This field is required" not in page
+    assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
+
+
+def test_text_that_is_not_a_whole_number_gets_one_error_and_stays_typed(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    response = client.post(
+        f"{_base(fair)}/runs", data={"time_limit": "7.5", "first_bonus": "1.5"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for name, typed in (("time_limit", "7.5"), ("first_bonus", "1.5")):
+        errors = re.search(rf'<ul class="errors" id="{name}-err">(.*?)</ul>', page, re.S)
+        assert errors is not None and errors.group(1).count("<li>") == 1
+        assert "Not a valid integer value" in errors.group(1)
+        assert re.search(rf'id="{name}"[^>]*value="{re.escape(typed)}"', page)
+    assert "Number must be between" not in page and "This field is required" not in page
+    assert 'aria-describedby="None"' not in page  # fields without errors describe nothing
     assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
 
 

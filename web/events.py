@@ -16,14 +16,13 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from scheduler import event_setup
 from scheduler.errors import ValidationFailed
@@ -31,6 +30,7 @@ from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Ta
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
+from web.form_fields import IntegerField
 from web.i18n import translate_error
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -105,7 +105,7 @@ class DayForm(FlaskForm):
     meeting_minutes = IntegerField(
         lazy_gettext("Meeting length (minutes)"),
         default=25,
-        validators=[DataRequired(), NumberRange(min=5, max=240)],
+        validators=[InputRequired(), NumberRange(min=5, max=240)],
     )
     changeover_minutes = IntegerField(
         lazy_gettext("Changeover (minutes)"),

@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -37,6 +36,7 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
+from web.form_fields import IntegerField
 from web.i18n import translate_error
 from web.participant_access import (
     PORTAL_PREFIX,

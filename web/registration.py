@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     EmailField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,6 +28,7 @@ from scheduler.models import Event, Participant, ParticipantRole, Phase
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required
 from web.database import get_session
+from web.form_fields import IntegerField
 from web.i18n import translate_error
 from web.participant_access import ROLE_LABELS, check_rate
 

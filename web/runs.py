@@ -24,8 +24,8 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from scheduler import event_setup, notifications, pair_rules, publishing, run_review, runs
 from scheduler.db import utcnow
@@ -37,6 +37,7 @@ from web.auth import organizer_required
 from web.database import get_session
 from web.events import _field_error
 from web.filters import run_error
+from web.form_fields import IntegerField
 from web.i18n import translate_error, translate_message
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
@@ -78,7 +79,7 @@ class RunForm(FlaskForm):
     time_limit = IntegerField(
         lazy_gettext("Time limit (seconds)"),
         default=DEFAULT_PARAMETERS["time_limit"],
-        validators=[DataRequired(), NumberRange(min=runs.MIN_TIME_LIMIT, max=runs.MAX_TIME_LIMIT)],
+        validators=[InputRequired(), NumberRange(min=runs.MIN_TIME_LIMIT, max=runs.MAX_TIME_LIMIT)],
     )
     first_bonus = IntegerField(
         lazy_gettext("Value of each participant's first meeting"),

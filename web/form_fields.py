@@ -1,0 +1,23 @@
+"""Form fields shared by the app's forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import IntegerField as _IntegerField
+from wtforms.validators import StopValidation
+
+
+class IntegerField(_IntegerField):
+    """WTForms' integer field, with one error for text that is not a whole number.
+
+    WTForms reports "Not a valid integer value." and then still runs the field's
+    validators on the missing number, so a range check adds a second, false error
+    ("Number must be between 0 and 1000.") to "1.5". Here the validators run only on
+    a number that was read.
+    """
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors:
+            raise StopValidation()  # the parse error is already in self.errors
+        super().pre_validate(form)
