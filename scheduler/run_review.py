@@ -103,9 +103,19 @@ class RunReview:
     fewest_waits: int | None  # proven: no schedule has fewer (all-must runs), else None
 
 
+def without_schedule(run: ScheduleRun) -> bool:
+    """Whether the run ended with no schedule at all (its result is INFEASIBLE).
+
+    Its stored score and bound are then 0 by the file format's convention, which
+    must not be shown as a schedule scoring 0 or a best possible of 0.
+    """
+    return bool(run.result) and run.result.get("status") == "INFEASIBLE"
+
+
 def summarize(run: ScheduleRun) -> Summary | None:
-    """The comparison numbers of a run with a result (None before it has one)."""
-    if not run.result or not run.problem:
+    """The comparison numbers of a run with a schedule (None before it has one, or when
+    it ended without one)."""
+    if not run.result or not run.problem or without_schedule(run):
         return None
     met = {frozenset((m["a"], m["b"])) for m in run.result.get("meetings", [])}
     requested = {frozenset((p["a"], p["b"])) for p in run.problem["pairs"] if p.get("weight", 0)}
@@ -167,7 +177,7 @@ class NoSchedule:
 
 def no_schedule(run: ScheduleRun) -> NoSchedule | None:
     """Why a run has no schedule (its result is INFEASIBLE), or None when it has one."""
-    if not run.result or run.result.get("status") != "INFEASIBLE" or not run.problem:
+    if not without_schedule(run) or not run.problem:
         return None
     findings = run.result.get("unscheduled_must") or []
     if run.result.get("stats", {}).get("infeasible_found_by") == "timeout":

@@ -56,8 +56,8 @@ WORKER_LOST = N_(
 # detail, for whoever maintains the installation): pages translate the first line.
 CRASHED = N_(
     "The solver stopped on an internal error. The published schedule is unchanged; "
-    "start the run again. If it fails again, pass the technical detail below to "
-    "whoever maintains this matchfair installation."
+    "start the run again. If it fails again, pass this run's technical detail (on "
+    "its page) to whoever maintains this matchfair installation."
 )
 FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 

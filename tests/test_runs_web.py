@@ -442,11 +442,25 @@ def test_a_run_whose_required_meetings_cannot_all_fit_says_why_in_the_readers_la
     requested = sum(1 for pair in run.problem["pairs"] if buyer.code in (pair["a"], pair["b"]))
     assert requested > 1
     # Said once, for the company that has too many, rather than once per pair.
+    assert run.problem.get("max_breaks") is None  # so no wait cap is blamed
     assert [_plain(item) for item in items] == [
         f"{buyer.code} {buyer.display_name}: {requested} required meetings, but room for 1 "
-        "(its meeting maximum, the slots it can make and the most waits allow no more)"
+        "(its meeting maximum and the slots it can make allow no more)"
     ]
     assert 'id="headline"' not in page  # no review of an empty schedule
+    # No schedule: not a crash's "Failed", and no score or bound of 0.
+    assert re.search(r'id="run-status">No schedule</span>', page)
+    for stat in ("objective", "bound"):
+        assert re.search(rf'<span class="value" id="{stat}">–</span>', page)
+    status = client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()
+    assert status["objective"] is None and status["bound"] is None
+    assert status["label"] == "No schedule" and status["error"] == ""
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    row = re.search(rf'<tr id="run-{run.id}">(.*?)</tr>', history, re.S)
+    assert row is not None
+    assert "The required meetings cannot all take place: open the run to see why." in row.group(1)
+    assert "No schedule" in row.group(1) and ">Review<" not in row.group(1)
+    assert "honour" not in history
 
     client.post("/language", data={"lang": "ja"})
     page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
@@ -455,7 +469,7 @@ def test_a_run_whose_required_meetings_cannot_all_fit_says_why_in_the_readers_la
     items = re.findall(r"<li>(.*?)</li>", card.group(0), re.S)
     assert [_plain(item) for item in items] == [
         f"{buyer.code} {buyer.display_name}: 必須の商談が {requested} 件あるが、"
-        "入れられるのは 1 件まで（商談数の上限・参加できる時間枠・待ち時間の上限による）"
+        "入れられるのは 1 件まで（商談数の上限・参加できる時間枠による）"
     ]
     assert "must pairs" not in page and "honour" not in page  # the solver's English stays out
 
@@ -494,6 +508,10 @@ def test_a_run_that_ran_out_of_time_does_not_claim_the_meetings_cannot_fit(
         assert card is not None and says in _plain(card.group(0))
         assert "<li>" not in card.group(0) and "cannot all take place" not in page
         assert "honour" not in page
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    row = re.search(rf'<tr id="run-{run.id}">(.*?)</tr>', history, re.S)
+    assert row is not None and "制限時間内に見つかりませんでした。" in row.group(1)
+    assert "スケジュールなし" in row.group(1)
 
 
 def test_a_run_whose_worker_was_lost_says_so_in_the_readers_language(

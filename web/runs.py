@@ -75,6 +75,11 @@ STATUS_LABELS = {
 }
 
 
+# The badge of a run that ended without any schedule (its requests cannot all hold,
+# or none was found in time): not the "Failed" of a crash.
+NO_SCHEDULE_LABEL = lazy_gettext("No schedule")
+
+
 class RunForm(FlaskForm):
     time_limit = IntegerField(
         lazy_gettext("Time limit (seconds)"),
@@ -179,6 +184,8 @@ def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[n
         ),
         rules=rules,
         status_labels=STATUS_LABELS,
+        no_schedule_label=NO_SCHEDULE_LABEL,
+        without_schedule=run_review.without_schedule,
         is_live=lambda run: is_live(event, run),
     ), code
 
@@ -277,6 +284,21 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
         elapsed = ((run.finished_at or utcnow()) - run.started_at).total_seconds()
     best = run.progress[-1] if run.progress else None
     error, error_detail = run_error(run.error)
+    if run_review.without_schedule(run):
+        # No schedule: no score, and no bound worth showing (the file says 0 for both).
+        return {
+            "status": run.status,
+            "label": str(NO_SCHEDULE_LABEL),
+            "finished": True,
+            "cancel_requested": run.cancel_requested_at is not None,
+            "elapsed": round(elapsed, 1),
+            "time_limit": run.parameters.get("time_limit"),
+            "progress": run.progress,
+            "objective": None,
+            "bound": None,
+            "error": "",  # the run page says why, by company, in the reader's language
+            "error_detail": "",
+        }
     return {
         "status": run.status,
         "label": str(STATUS_LABELS[RunStatus(run.status)]),
