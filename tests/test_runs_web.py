@@ -270,12 +270,24 @@ def test_forbidding_a_pair_removes_it_from_the_next_run(
 def test_unknown_codes_in_a_rule_are_reported(
     client: FlaskClient, logged_in: User, fair: Event, db_session
 ) -> None:
-    page = client.post(
-        f"{_base(fair)}/rules",
-        data={"a": "B001", "b": "Z999", "kind": "force"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert "Z999" in page
+    response = client.post(
+        f"{_base(fair)}/rules", data={"a": "b001", "b": "Z999", "kind": "forbid"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # The error sits at the wrong code, and everything typed is still there.
+    errors = re.search(r'<ul class="errors" id="b-err">(.*?)</ul>', page, re.S)
+    assert errors is not None and "No approved participant has the code Z999." in errors.group(1)
+    assert re.search(r'<input[^>]*id="a"[^>]*value="b001"', page)
+    assert re.search(r'<input[^>]*autofocus[^>]*id="b"[^>]*value="Z999"', page) or re.search(
+        r'<input[^>]*id="b"[^>]*autofocus[^>]*value="Z999"', page
+    )
+    assert re.search(r'<option selected value="forbid">|<option value="forbid" selected>', page)
+    assert db_session.scalar(select(func.count(PairRule.id))) == 0
+
+    same = client.post(f"{_base(fair)}/rules", data={"a": "B001", "b": "B001", "kind": "force"})
+    assert same.status_code == 400
+    assert "A pair needs two different participants." in same.get_data(as_text=True)
     assert db_session.scalar(select(func.count(PairRule.id))) == 0
 
 

@@ -162,7 +162,9 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
     return _index_page(_event(event_id), RunForm())
 
 
-def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[no-untyped-def]
+def _index_page(  # type: ignore[no-untyped-def]
+    event: Event, form: RunForm, code: int = 200, rule_form: RuleForm | None = None
+):
     session = get_session()
     history = session.scalars(
         select(ScheduleRun).where(ScheduleRun.event_id == event.id).order_by(ScheduleRun.id.desc())
@@ -174,7 +176,7 @@ def _index_page(event: Event, form: RunForm, code: int = 200):  # type: ignore[n
         "runs/index.html",
         event=event,
         form=form,
-        rule_form=RuleForm(formdata=None),
+        rule_form=rule_form or RuleForm(formdata=None),
         action=ActionForm(formdata=None),
         runs=[(run, run_review.summarize(run)) for run in history],
         live_run=max(
@@ -396,22 +398,32 @@ def add_rule(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     form = RuleForm()
-    if form.validate_on_submit():
-        try:
-            first = pair_rules.participant_by_code(session, event, form.a.data or "")
-            second = pair_rules.participant_by_code(session, event, form.b.data or "")
-            pair_rules.set_rule(
-                session, event, first, second, form.kind.data, user_id=current_user.id
-            )
-        except DomainError as error:
-            flash(translate_error(error), "error")
-        else:
-            session.commit()
-            flash(_("The rule applies to the next run."), "success")
-    else:
-        for errors in form.errors.values():
-            flash(", ".join(str(e) for e in errors), "error")
-    return redirect(url_for("runs.index", event_id=event.id) + "#rules")
+    if form.validate_on_submit() and _add_rule(session, event, form):
+        session.commit()
+        flash(_("The rule applies to the next run."), "success")
+        return redirect(url_for("runs.index", event_id=event.id) + "#rules")
+    # What was typed stays in the form, with the error next to the code that is wrong.
+    return _index_page(event, RunForm(formdata=None), code=400, rule_form=form)
+
+
+def _add_rule(session: Any, event: Event, form: RuleForm) -> bool:
+    """Set the rule the form describes; False (with the error on the form) when it cannot."""
+    try:
+        first = pair_rules.participant_by_code(session, event, form.a.data or "")
+    except DomainError as error:
+        form.a.errors.append(translate_error(error))
+        return False
+    try:
+        second = pair_rules.participant_by_code(session, event, form.b.data or "")
+    except DomainError as error:
+        form.b.errors.append(translate_error(error))
+        return False
+    try:
+        pair_rules.set_rule(session, event, first, second, form.kind.data, user_id=current_user.id)
+    except ValidationFailed as error:
+        _field_error(form, error)
+        return False
+    return True
 
 
 @bp.post("/rules/<int:rule_id>/delete")
