@@ -101,6 +101,22 @@ def test_a_bad_time_limit_is_shown_on_the_form(
     assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
 
 
+def test_the_run_form_as_a_browser_sends_it_with_its_optional_numbers_empty(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    data = {"time_limit": "2", "first_bonus": "", "break_penalty": "", "max_breaks": ""}
+    response = client.post(f"{_base(fair)}/runs", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == fair.id))
+    assert run.parameters["max_breaks"] is None
+    empty = client.post(f"{_base(fair)}/runs", data={**data, "time_limit": " "})
+    assert empty.status_code == 400
+    page = empty.get_data(as_text=True)
+    errors = re.search(r'<ul class="errors" id="time_limit-err">(.*?)</ul>', page, re.S)
+    assert errors is not None and errors.group(1).count("<li>") == 1
+    assert "This field is required." in errors.group(1)
+
+
 def test_text_that_is_not_a_whole_number_gets_one_error_and_stays_typed(
     client: FlaskClient, logged_in: User, fair: Event, db_session: Session
 ) -> None:

@@ -18,6 +18,11 @@ class IntegerField(_IntegerField):
     """
 
     def pre_validate(self, form: Any) -> None:
-        if self.process_errors:
+        typed = bool(self.raw_data and str(self.raw_data[0]).strip())
+        # An empty field is left to Optional() or InputRequired(), which clear the parse
+        # error WTForms gives "" and say what applies (nothing, or "required").
+        if self.process_errors and typed:
             raise StopValidation()  # the parse error is already in self.errors
+        if self.raw_data and not typed:
+            self.raw_data = [""]  # spaces only: empty, as InputRequired() must see it
         super().pre_validate(form)
