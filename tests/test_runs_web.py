@@ -97,7 +97,10 @@ def test_a_bad_time_limit_is_shown_on_the_form(
     page = response.get_data(as_text=True)
     assert "Please correct the highlighted fields" in page
     # 0 was typed: the range is what is wrong, not a missing value.
-    assert "between 1 and 3600" in page and "This field is required" not in page
+    assert "Enter a number from 1 to 3600." in page and "This field is required" not in page
+    client.post("/language", data={"lang": "ja"})
+    page = client.post(f"{_base(fair)}/runs", data={"time_limit": 0}).get_data(as_text=True)
+    assert "1～3600 の数値を入力してください。" in page and "以上, " not in page
     assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
 
 
@@ -130,7 +133,7 @@ def test_text_that_is_not_a_whole_number_gets_one_error_and_stays_typed(
         assert errors is not None and errors.group(1).count("<li>") == 1
         assert "Not a valid integer value" in errors.group(1)
         assert re.search(rf'id="{name}"[^>]*value="{re.escape(typed)}"', page)
-    assert "Number must be between" not in page and "This field is required" not in page
+    assert "Enter a number from" not in page and "This field is required" not in page
     assert 'aria-describedby="None"' not in page  # fields without errors describe nothing
     assert db_session.scalar(select(func.count(ScheduleRun.id))) == 0
 

@@ -22,7 +22,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from scheduler import event_setup
 from scheduler.errors import ValidationFailed
@@ -30,7 +30,7 @@ from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Ta
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
-from web.form_fields import IntegerField
+from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
 
 bp = Blueprint("events", __name__, url_prefix="/events")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext
 from wtforms import IntegerField as _IntegerField
+from wtforms.validators import NumberRange as _NumberRange
 from wtforms.validators import StopValidation
 
 
@@ -26,3 +28,18 @@ class IntegerField(_IntegerField):
         if self.raw_data and not typed:
             self.raw_data = [""]  # spaces only: empty, as InputRequired() must see it
         super().pre_validate(form)
+
+
+class NumberRange(_NumberRange):
+    """WTForms' range check, saying in the app's own words what to enter.
+
+    WTForms' message reads "Number must be between 0 and 1000." and its Japanese
+    catalog puts an ASCII comma into a Japanese sentence.
+    """
+
+    def __init__(
+        self, min: float | None = None, max: float | None = None, message: str | None = None
+    ) -> None:
+        if message is None and min is not None and max is not None:
+            message = lazy_gettext("Enter a number from %(min)s to %(max)s.")
+        super().__init__(min=min, max=max, message=message)

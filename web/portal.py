@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from scheduler import profiles
 from scheduler.directory import counterpart_profile
@@ -36,7 +36,7 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
-from web.form_fields import IntegerField
+from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
 from web.participant_access import (
     PORTAL_PREFIX,

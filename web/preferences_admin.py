@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, Optional
 
 from scheduler import event_setup, preferences, proposals, suggestions
 from scheduler.errors import ValidationFailed
@@ -24,7 +24,7 @@ from scheduler.models import (
 )
 from web.auth import organizer_required
 from web.database import get_session
-from web.form_fields import IntegerField
+from web.form_fields import IntegerField, NumberRange
 from web.portal import profile_field_error
 from web.preferences import LEVEL_LABELS, LevelForm, send_attachment
 

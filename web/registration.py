@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TelField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from scheduler import registration
 from scheduler.errors import Conflict, NotFound, ValidationFailed
@@ -28,7 +28,7 @@ from scheduler.models import Event, Participant, ParticipantRole, Phase
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required
 from web.database import get_session
-from web.form_fields import IntegerField
+from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
 from web.participant_access import ROLE_LABELS, check_rate
 

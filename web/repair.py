@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired
 
 from scheduler import repair
 from scheduler.errors import Conflict, NotFound, ValidationFailed
@@ -24,6 +24,7 @@ from scheduler.models import Event
 from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
+from web.form_fields import NumberRange
 from web.i18n import translate_error
 
 bp = Blueprint("repair", __name__, url_prefix="/events/<int:event_id>/day/repair")

@@ -25,7 +25,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from scheduler import event_setup, notifications, pair_rules, publishing, run_review, runs
 from scheduler.db import utcnow
@@ -37,7 +37,7 @@ from web.auth import organizer_required
 from web.database import get_session
 from web.events import _field_error
 from web.filters import run_error
-from web.form_fields import IntegerField
+from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error, translate_message
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
