@@ -586,3 +586,16 @@ def test_a_crashed_run_says_so_in_the_readers_language_and_keeps_the_detail(
     status = client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()
     assert status["error"].startswith("内部エラーでソルバーが停止しました")
     assert "pairs" in status["error_detail"] and "pairs" not in status["error"]
+
+
+def test_a_short_run_shows_tenths_of_a_second(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session, solved: ScheduleRun
+) -> None:
+    solved.finished_at = solved.started_at + timedelta(seconds=0.43)
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    assert '<span class="value" id="elapsed">0.4</span>' in page  # not "0 seconds"
+    solved.finished_at = solved.started_at + timedelta(seconds=42.4)
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    assert '<span class="value" id="elapsed">42</span>' in page
