@@ -599,3 +599,25 @@ def test_a_short_run_shows_tenths_of_a_second(
     db_session.commit()
     page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
     assert '<span class="value" id="elapsed">42</span>' in page
+
+
+def test_the_history_says_which_runs_have_other_settings(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    plain = runs.create_run(db_session, fair, parameters={"time_limit": 5})
+    other = runs.create_run(
+        db_session,
+        fair,
+        parameters={"time_limit": 5, "meeting_bonus": [0, 0, 0, 0], "break_penalty": 0,
+                    "max_breaks": 1, "all_must": True},
+    )
+    db_session.commit()
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    rows = {
+        run.id: _plain(re.search(rf'<tr id="run-{run.id}">(.*?)</tr>', history, re.S).group(1))
+        for run in (plain, other)
+    }
+    # Their scores are on different scales: the history says why.
+    assert "first meeting worth 0 · wait cost 0 · at most 1 wait each · every requested " \
+        "meeting required" in rows[other.id]
+    assert "first meeting" not in rows[plain.id] and "wait cost" not in rows[plain.id]

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -162,6 +162,30 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
     return _index_page(_event(event_id), RunForm())
 
 
+def run_settings(parameters: dict[str, Any]) -> list[str]:
+    """The run's settings that differ from the defaults, in words, for the run history.
+
+    Scores of runs with different settings are on different scales (a first meeting
+    worth 0 instead of 20 lowers every score), so the history says which they are.
+    """
+    said = []
+    bonus = parameters.get("meeting_bonus") or DEFAULT_PARAMETERS["meeting_bonus"]
+    if bonus[0] != DEFAULT_PARAMETERS["meeting_bonus"][0]:
+        said.append(_("first meeting worth %(n)s", n=bonus[0]))
+    penalty = parameters.get("break_penalty", DEFAULT_PARAMETERS["break_penalty"])
+    if penalty != DEFAULT_PARAMETERS["break_penalty"]:
+        said.append(_("wait cost %(n)s", n=penalty))
+    if parameters.get("max_breaks") is not None:
+        said.append(
+            ngettext(
+                "at most %(num)s wait each", "at most %(num)s waits each", parameters["max_breaks"]
+            )
+        )
+    if parameters.get("all_must"):
+        said.append(_("every requested meeting required"))
+    return said
+
+
 def _index_page(  # type: ignore[no-untyped-def]
     event: Event, form: RunForm, code: int = 200, rule_form: RuleForm | None = None
 ):
@@ -187,6 +211,7 @@ def _index_page(  # type: ignore[no-untyped-def]
         rules=rules,
         status_labels=STATUS_LABELS,
         no_schedule_label=NO_SCHEDULE_LABEL,
+        run_settings=run_settings,
         without_schedule=run_review.without_schedule,
         is_live=lambda run: is_live(event, run),
     ), code
