@@ -257,10 +257,22 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
             b_day if b.end > b.start else b_day + timedelta(days=1), b.end, zone, "breaks"
         )
         if b_start < start or b_end > end:
+            overnight = end_day != plan.date
             raise ValidationFailed(
-                N_("The break %(start)s-%(end)s is outside the day."),
+                N_(
+                    "The break %(start)s-%(end)s is outside the day, which runs from "
+                    "%(day_start)s past midnight to %(day_end)s the next morning: check the "
+                    "end time."
+                )
+                if overnight
+                else N_("The break %(start)s-%(end)s is outside the day."),
                 field="breaks",
-                params={"start": f"{b.start:%H:%M}", "end": f"{b.end:%H:%M}"},
+                params={
+                    "start": f"{b.start:%H:%M}",
+                    "end": f"{b.end:%H:%M}",
+                    "day_start": f"{plan.start:%H:%M}",
+                    "day_end": f"{plan.end:%H:%M}",
+                },
             )
         breaks.append((b_start, b_end, b.label))
     slots: list[PlannedSlot] = []
@@ -284,6 +296,13 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
             N_("No meeting fits between the start, the end and the breaks."), field="end_time"
         )
     notes = []
+    if end_day != plan.date:
+        notes.append(
+            N_(
+                "This day runs past midnight: its last meeting ends the next morning. "
+                "If that is not what you meant, check the end time."
+            )
+        )
     offsets = {s.starts_at.astimezone(zone).utcoffset() for s in slots}
     if len(offsets) > 1:
         notes.append(N_("The clocks change during this day; meetings keep their full length."))
@@ -665,6 +684,7 @@ def set_phase_deadlines(
     phases must follow each other in order."""
     by_phase = {p.phase: p for p in event.phases}
     previous_close: datetime | None = None
+    latest: datetime | None = None  # the last time given for any earlier phase
     for index, phase in enumerate(Phase):
         opens, closes = deadlines.get(phase.value, (None, None))
         if opens and closes and closes <= opens:
@@ -677,7 +697,14 @@ def set_phase_deadlines(
                 N_("This phase opens before the previous phase closes."),
                 field=f"{phase.value}_opens",
             )
+        if latest and closes and closes <= latest:
+            # A phase with only a closing time must still close after the earlier ones.
+            raise ValidationFailed(
+                N_("This phase closes before an earlier phase opens or closes."),
+                field=f"{phase.value}_closes",
+            )
         previous_close = closes or previous_close
+        latest = max((t for t in (latest, opens, closes) if t is not None), default=None)
         record = by_phase.get(phase.value)
         if record is None:
             record = PhaseDeadline(event=event, phase=phase.value, sort_order=index)

@@ -63,6 +63,23 @@ def test_grid_on_the_day_clocks_go_forward_keeps_full_length_meetings() -> None:
     assert preview.notes  # the organizer is told
 
 
+def test_a_day_that_ends_before_it_starts_runs_overnight_and_says_so() -> None:
+    # 17:00 to 10:00 is most likely a typo; it is still a valid (overnight) grid.
+    preview = plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5), "Asia/Tokyo")
+    assert local(preview.slots[-1].ends_at) == "10:00"
+    assert preview.notes == [
+        "This day runs past midnight: its last meeting ends the next morning. "
+        "If that is not what you meant, check the end time."
+    ]
+    daytime = plan_grid(DayPlan(date(2027, 3, 12), time(10), time(17), 20, 5), "Asia/Tokyo")
+    assert daytime.notes == []
+    lunch = (BreakPlan(time(12), time(13), "昼休み"),)
+    with pytest.raises(ValidationFailed) as info:
+        plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5, lunch), "Asia/Tokyo")
+    assert info.value.field == "breaks"
+    assert "runs from 17:00 past midnight to 10:00 the next morning" in info.value.message
+
+
 def test_grid_days_either_side_of_a_clock_change_have_different_utc_offsets() -> None:
     before = plan_grid(DayPlan(date(2027, 3, 27), time(10), time(12), 25, 5), "Europe/Berlin")
     after = plan_grid(DayPlan(date(2027, 3, 28), time(10), time(12), 25, 5), "Europe/Berlin")
@@ -224,6 +241,17 @@ def test_phase_deadlines_must_follow_each_other(db_session) -> None:
             },
         )
     assert info.value.field == "preferences_opens"
+    with pytest.raises(ValidationFailed) as info:
+        # Preferences with only a closing time, before registration closes.
+        event_setup.set_phase_deadlines(
+            db_session,
+            event,
+            {
+                "registration": (t, t + timedelta(days=10)),
+                "preferences": (None, t + timedelta(days=5)),
+            },
+        )
+    assert info.value.field == "preferences_closes"
     with pytest.raises(ValidationFailed):
         event_setup.set_phase_deadlines(db_session, event, {"registration": (t, t)})
     event_setup.set_phase_deadlines(
