@@ -112,12 +112,14 @@ def location_text(table: Table | None, locale: str) -> str:
 
 
 def participant_feed(
-    session: Session, participant: Participant, *, schedule_url: str
+    session: Session, participant: Participant
 ) -> CalendarFeed:
     """The participant's meetings (cancelled ones kept, marked) in its own language.
 
-    ``schedule_url`` is the personal schedule page, linked from every event. Before
-    publication the calendar is valid but has no events.
+    Before publication the calendar is valid but has no events. The events carry no
+    link to the participant's pages: those open with its access token, which must not
+    travel with a calendar that is handed to a calendar service or shared with
+    colleagues (the feed has a token of its own for that).
     """
     event = participant.event
     words = texts(participant.locale)
@@ -136,7 +138,7 @@ def participant_feed(
         if view.purpose:
             description.append(words["purpose"].format(text=view.purpose))
         calendar.add_component(
-            _vevent(event, meeting, summary, description, participant.locale, schedule_url)
+            _vevent(event, meeting, summary, description, participant.locale, url="")
         )
     return _finish(calendar, event, [v.meeting for v in schedule.all_meetings], participant)
 

@@ -22,7 +22,6 @@ from scheduler.schedule_view import personal_schedule
 from tests.published_fair import busiest_participant, published_fair
 
 JS_DIR = Path(__file__).parent / "js"
-SCHEDULE_URL = "https://fair.example.jp/p/secret/schedule"
 TRICKY_NAME = "株式会社山田製作所, 大阪工場; 第二工場"
 
 
@@ -37,7 +36,7 @@ def participant(db_session: Session, fair: Event) -> Participant:
 
 
 def _feed(session: Session, participant: Participant) -> CalendarFeed:
-    return participant_feed(session, participant, schedule_url=SCHEDULE_URL)
+    return participant_feed(session, participant)
 
 
 def _meetings_of(session: Session, participant: Participant) -> list[Meeting]:
@@ -239,10 +238,12 @@ def test_summary_description_location_in_japanese(db_session, participant) -> No
     description = str(vevent["DESCRIPTION"])
     assert f"商談相手: {other.display_name}" in description
     assert "商談の目的: 試作品の相談、量産; 見積り" in description
-    assert SCHEDULE_URL in description
     assert other.organization.prefecture in description  # the public profile summary
     assert str(vevent["LOCATION"]) == f"{meeting.table.room.name} テーブル{meeting.table.label}"
-    assert str(vevent["URL"]) == SCHEDULE_URL
+    # No link to the participant's pages: they open with its access token, which must
+    # not travel with a calendar handed to a calendar service or shared with colleagues.
+    assert "URL" not in vevent
+    assert participant.access_token not in body.decode().replace("\r\n ", "")
 
 
 def test_summary_in_english_for_an_english_participant(db_session, participant) -> None:
@@ -251,7 +252,7 @@ def test_summary_in_english_for_an_english_participant(db_session, participant) 
     summaries = [e["summary"] for e in _parse_icalendar(_feed(db_session, participant).body)]
     assert summaries and all(s.startswith("Meeting: ") for s in summaries)
     body = _feed(db_session, participant).body.decode()
-    assert "Schedule: " + SCHEDULE_URL in body.replace("\r\n ", "")
+    assert "With: " in body.replace("\r\n ", "") and "Schedule: " not in body
 
 
 def test_no_organizer_or_attendee(db_session, participant, tmp_path) -> None:

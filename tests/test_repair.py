@@ -89,7 +89,7 @@ def _busiest_after(session: Session, event: Event, moment: datetime) -> Particip
 
 
 def _sequences(session: Session, participant: Participant) -> dict[str, int]:
-    feed = calendars.participant_feed(session, participant, schedule_url="https://x.test/")
+    feed = calendars.participant_feed(session, participant)
     parsed = icalendar.Calendar.from_ical(feed.body)
     return {str(e["UID"]): int(e["SEQUENCE"]) for e in parsed.walk("VEVENT")}
 

@@ -125,9 +125,7 @@ def page(token: str):  # type: ignore[no-untyped-def]
 @participant_required
 def download(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
-    feed = calendars.participant_feed(
-        get_session(), participant, schedule_url=_schedule_url(participant)
-    )
+    feed = calendars.participant_feed(get_session(), participant)
     response = calendar_response(feed, f"{participant.event.slug}-{participant.code}.ics")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{participant.event.slug}-{participant.code or "schedule"}.ics"'
@@ -163,7 +161,5 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
     if participant is None or participant.status in INACTIVE_STATUSES:
         check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
         abort(404)
-    result = calendars.participant_feed(
-        session, participant, schedule_url=_schedule_url(participant)
-    )
+    result = calendars.participant_feed(session, participant)
     return calendar_response(result, f"{participant.event.slug}.ics")
