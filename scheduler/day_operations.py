@@ -66,6 +66,14 @@ from scheduler.vocabulary import is_known_technology
 
 ACTION_PREFIX = "day."
 UNDO_ACTION = "day.undo"
+# A re-optimisation applied on the day (scheduler.repair): in the day's log, and a change
+# that Undo cannot revert, so it stops Undo from reaching back past it.
+REPAIR_ACTION = "repair.apply"
+
+
+def _day_action() -> Any:
+    """The audit entries that are changes of the day."""
+    return or_(AuditEntry.action.like(f"{ACTION_PREFIX}%"), AuditEntry.action == REPAIR_ACTION)
 MAX_SEARCH_RESULTS = 30
 _SCHEDULE_LINK = re.compile(r"/p/([A-Za-z0-9_-]{20,})(?:/|$)")
 
@@ -1465,7 +1473,7 @@ def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | 
         .where(
             AuditEntry.event_id == event.id,
             AuditEntry.user_id == user_id,
-            AuditEntry.action.like(f"{ACTION_PREFIX}%"),
+            _day_action(),
             AuditEntry.action != UNDO_ACTION,
         )
         .order_by(AuditEntry.id.desc())
@@ -1592,7 +1600,7 @@ def day_log(session: Session, event: Event, *, limit: int = 200) -> list[AuditEn
     return list(
         session.scalars(
             select(AuditEntry)
-            .where(AuditEntry.event_id == event.id, AuditEntry.action.like(f"{ACTION_PREFIX}%"))
+            .where(AuditEntry.event_id == event.id, _day_action())
             .options(selectinload(AuditEntry.user))
             .order_by(AuditEntry.id.desc())
             .limit(limit)

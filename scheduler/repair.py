@@ -40,7 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit, notifications, publishing
-from scheduler.day_operations import lock_for_change
+from scheduler.day_operations import REPAIR_ACTION, lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
@@ -584,7 +584,7 @@ def apply_repair(
     session.flush()
     audit.record(
         session,
-        "repair.apply",
+        REPAIR_ACTION,
         event_id=event.id,
         user_id=user_id,
         target=run,

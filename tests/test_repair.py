@@ -26,6 +26,7 @@ from scheduler.models import (
     MeetingStatus,
     Participant,
     ParticipantRole,
+    User,
 )
 from scheduler.problem_builder import participant_key, slot_key
 from solver.validation import check
@@ -246,6 +247,25 @@ def test_a_preview_is_applied_once(db_session: Session, fair: Event, clock: Cloc
     db_session.commit()
     with pytest.raises(Conflict):
         repair.apply_repair(db_session, fair, preview, user=None)
+
+
+def test_an_applied_repair_is_in_the_day_log_and_stops_undo(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=staff.id)
+    db_session.commit()
+    assert ops.last_undoable(db_session, fair, staff.id) is not None  # the no-show
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    preview = repair.repair_preview(db_session, fair, run)
+    repair.apply_repair(db_session, fair, preview, user=staff)
+    db_session.commit()
+    newest = ops.day_log(db_session, fair)[0]
+    assert newest.action == ops.REPAIR_ACTION and newest.user_id == staff.id
+    assert newest.details["added"] == len(preview.added)
+    # Undo cannot revert the plan, and must not reach back past it to the no-show.
+    assert ops.last_undoable(db_session, fair, staff.id) is None
 
 
 def test_repair_needs_a_published_schedule_and_time_left(

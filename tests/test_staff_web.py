@@ -395,3 +395,20 @@ def test_the_meetings_of_a_slot_and_the_pages_render(
     assert other is None
     assert client.get(_day(fair, "/participants/99999")).status_code == 404
     assert client.get(_day(fair, "/meetings/99999")).status_code == 404
+
+
+def test_the_change_log_reads_in_the_readers_language(
+    client: FlaskClient, as_staff: User, fair: Event, db_session: Session, clock: Clock
+) -> None:
+    from scheduler import day_operations as ops
+
+    clock.set(9, 0)
+    no_show = participant(db_session, fair, "S001")
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=as_staff.id)
+    db_session.commit()
+    client.post("/language", data={"lang": "ja"})
+    page = _text(client.get(_day(fair, "/log")))
+    lines = re.findall(r"<li>(.*?)</li>", page.split('<ol class="day-log">')[1], re.S)
+    assert any("到着前 → 欠席" in line for line in lines)
+    assert any("（キャンセル）" in line or "(キャンセル)" in line for line in lines)
+    assert "no_show" not in page and "expected" not in page and "(cancelled)" not in page

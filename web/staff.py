@@ -47,6 +47,7 @@ from scheduler.models import (
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import safe_next, translate_error
+from web.participant_access import ROLE_LABELS
 from web.portal import profile_template_context, technology_choices
 
 bp = Blueprint("staff", __name__, url_prefix="/events/<int:event_id>/day")
@@ -72,6 +73,7 @@ ACTION_LABELS = {
     "day.meeting_swap": lazy_gettext("Meetings swapped"),
     "day.meeting_add": lazy_gettext("Meeting added"),
     "day.undo": lazy_gettext("Undo"),
+    ops.REPAIR_ACTION: lazy_gettext("Re-optimisation applied"),
 }
 
 MEETING_STATUS_LABELS = {
@@ -115,12 +117,30 @@ class WalkInForm(FlaskForm):
         return list(self.technologies.data or [])
 
 
+def log_value(value: str) -> str:
+    """A value of a change-log line in the reader's language.
+
+    Lines are stored when the change is made, with the stored codes of a day status
+    (``no_show``), a role (``supplier``) or a meeting's status after its place
+    (``10:00 A04 (cancelled)``); they are shown translated.
+    """
+    if value in {s.value for s in DayStatus}:
+        return str(DAY_STATUS_LABELS[DayStatus(value)])
+    if value in {r.value for r in ParticipantRole}:
+        return str(ROLE_LABELS[ParticipantRole(value)])
+    place, _, status = value.rpartition(" (")
+    if place and status.endswith(")") and status[:-1] in {m.value for m in MeetingStatus}:
+        return f"{place} ({MEETING_STATUS_LABELS[MeetingStatus(status[:-1])]})"
+    return value
+
+
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {
         "day_status_labels": DAY_STATUS_LABELS,
         "action_labels": ACTION_LABELS,
         "meeting_status_labels": MEETING_STATUS_LABELS,
+        "log_value": log_value,
     }
 
 
