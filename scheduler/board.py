@@ -91,6 +91,8 @@ def _slot_json(event: Event, slot: Slot | None) -> dict[str, Any] | None:
         "label": event.local(slot.starts_at).strftime("%H:%M")
         + "–"
         + event.local(slot.ends_at).strftime("%H:%M"),
+        # Shown instead of a countdown when the slot is days away (a board tried early).
+        "date": event.local(slot.starts_at).strftime("%Y-%m-%d %H:%M"),
     }
 
 
@@ -98,15 +100,27 @@ def _side(participant: Participant) -> dict[str, str]:
     return {"code": participant.code, "name": participant.display_name}
 
 
-def _meeting_json(event: Event, meeting: Meeting, now: datetime) -> dict[str, Any]:
+def _meeting_json(
+    event: Event, meeting: Meeting, now: datetime, *, fair_day: bool
+) -> dict[str, Any]:
     return {
         "id": meeting.id,
         "a": _side(meeting.participant_a),
         "b": _side(meeting.participant_b),
         "slot": _slot_json(event, meeting.slot),
         "version": meeting.version,
-        "changed": changed_today(meeting, event, now) and now - meeting.updated_at <= RECENT_CHANGE,
+        # Only on a day of the fair: a schedule published today, days before the fair,
+        # would otherwise mark every meeting as changed.
+        "changed": fair_day
+        and changed_today(meeting, event, now)
+        and now - meeting.updated_at <= RECENT_CHANGE,
     }
+
+
+def is_fair_day(event: Event, now: datetime) -> bool:
+    """Whether ``now`` falls on a local day with slots of the event."""
+    today = event.local(now).date()
+    return any(event.local(slot.starts_at).date() == today for slot in event.slots)
 
 
 def _etag(payload: dict[str, Any]) -> str:
@@ -149,6 +163,7 @@ def room_board(
         ):
             by_table[meeting.table_id].append(meeting)  # type: ignore[index]
     rows = []
+    fair_day = is_fair_day(event, now)
     for table in tables:
         upcoming = by_table[table.id]
         current = next((m for m in upcoming if m.slot.starts_at <= now), None)
@@ -158,8 +173,12 @@ def room_board(
                 "id": table.id,
                 "label": table.label,
                 "host": table.host.display_name if table.host is not None else "",
-                "now": _meeting_json(event, current, now) if current is not None else None,
-                "next": _meeting_json(event, following, now) if following is not None else None,
+                "now": _meeting_json(event, current, now, fair_day=fair_day)
+                if current is not None
+                else None,
+                "next": _meeting_json(event, following, now, fair_day=fair_day)
+                if following is not None
+                else None,
             }
         )
     payload: dict[str, Any] = {
@@ -185,12 +204,11 @@ def participant_live(
     now = now or utcnow()
     event = participant.event
     window = slot_window(list(event.slots), now)
-    today = event.local(now).date()
     payload: dict[str, Any] = {
         "published": is_published(event),
         # The live card belongs to the fair's own days: weeks before, "today" and
         # "changed today" would only mislead.
-        "fair_day": any(event.local(slot.starts_at).date() == today for slot in event.slots),
+        "fair_day": is_fair_day(event, now),
         "phase": window.phase,
         "current_slot": _slot_json(event, window.current),
         "next_slot": _slot_json(event, window.next),

@@ -210,3 +210,39 @@ def test_live_card_only_on_the_fair_days(
     clock.now = first_slot - timedelta(hours=1)  # the morning of the fair
     assert client.get(f"/p/{b1.access_token}/live.json").get_json()["fair_day"] is True
     assert 'id="live-state"' in client.get(f"/p/{b1.access_token}/schedule").get_data(as_text=True)
+
+
+def test_board_tried_days_before_the_fair_marks_nothing_changed_and_dates_the_start(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """A board opened days ahead (to try the screen) showed every meeting as changed
+    and a countdown of 120881 minutes."""
+    from datetime import timedelta
+
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    from scheduler.db import utcnow
+
+    first_slot = min(fair.slots, key=lambda s: s.starts_at)
+    clock.now = utcnow()  # the real day, when the move below is stamped
+    assert clock.now < first_slot.starts_at - timedelta(days=1)
+    state = client.get(_url(app, fair, room, token=token)).get_json()
+    a01 = _row(state, "A01")["next"]
+    moving = db_session.get(Meeting, a01["id"])
+    ops.move_meeting(
+        db_session,
+        fair,
+        moving.id,
+        expected_version=moving.version,
+        table_id=table(db_session, fair, "A04").id,
+        user_id=None,
+    )
+    db_session.commit()
+    state = client.get(_url(app, fair, room, token=token)).get_json()
+    assert _row(state, "A04")["next"]["id"] == moving.id
+    assert not any(
+        (row[key] or {}).get("changed") for row in state["tables"] for key in ("now", "next")
+    )
+    assert state["phase"] == "before"
+    assert state["next_slot"]["date"] == fair.local(first_slot.starts_at).strftime("%Y-%m-%d %H:%M")

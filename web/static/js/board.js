@@ -10,6 +10,7 @@
   var url = root.getAttribute("data-state-url");
   var pollMs = parseInt(root.getAttribute("data-poll-ms"), 10) || 2500;
   var maxBackoffMs = 15000;
+  var LATER_MS = 12 * 3600 * 1000;  // further ahead than this, no countdown
   var offset = Date.parse(state.server_time) - Date.now();  // server clock minus ours
   var etag = state.etag;
   var failures = 0;
@@ -86,8 +87,11 @@
 
   function tick() {
     var at = phaseAt(Date.now() + offset);
-    el("board-phase").textContent = text[at.phase] || "";
-    el("board-countdown").textContent = at.phase === "over" ? "" : clock(at.left);
+    // Before the fair's day (a screen tried out days ahead), a countdown in minutes
+    // would read like 120881:48: the first meeting's date and time say it instead.
+    var later = at.phase === "before" && at.left > LATER_MS;
+    el("board-phase").textContent = later ? text.later : (text[at.phase] || "");
+    el("board-countdown").textContent = at.phase === "over" ? "" : (later ? at.slot.date : clock(at.left));
     el("board-slot").textContent = at.slot ? at.slot.label : "";
     var signal = el("board-signal");
     root.classList.toggle("board-warning", at.signal === "five_minutes");
