@@ -17,6 +17,8 @@ from scheduler.models import Attendance, Event, Participant
 from scheduler.participant_import import COLUMNS, FORMULA_STARTS, entry_cells
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# Columns holding counts: numbers in the Excel export.
+NUMBER_KEYS = frozenset({"employees", "max_meetings", "desks"})
 
 
 def export_rows(session: Session, event: Event) -> list[list[str]]:
@@ -52,7 +54,8 @@ def _defuse(cell: str) -> str:
 
 
 def export_xlsx(session: Session, event: Event) -> bytes:
-    """The participants as an Excel workbook: bold frozen header, sized columns, text cells."""
+    """The participants as an Excel workbook: bold frozen header, sized columns, text cells
+    (numbers for the counts)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -66,8 +69,14 @@ def export_xlsx(session: Session, event: Event) -> bytes:
     bold = Font(bold=True)
     for cell in sheet[1]:
         cell.font = bold
+    numeric = {index for index, column in enumerate(COLUMNS) if column.key in NUMBER_KEYS}
     for row in sheet.iter_rows(min_row=2):
-        for cell in row:
+        for index, cell in enumerate(row):
+            if index in numeric and isinstance(cell.value, str) and cell.value.isdigit():
+                # Counts are numbers, so Excel sums and sorts them (and does not flag
+                # "number stored as text"); the import reads them back either way.
+                cell.value = int(cell.value)
+                continue
             # Stored as text: "=…" must not become a formula, "007" must keep its zeros.
             cell.data_type = "s"
     for index, _column in enumerate(COLUMNS, start=1):

@@ -415,7 +415,8 @@ def test_export_then_import_changes_nothing(db_session: Session, event: Event, f
 
 def test_xlsx_export_has_a_bold_frozen_header_and_text_cells(db_session: Session,
                                                              event: Event) -> None:
-    _import(db_session, event, "会社名,区分\n=1+1,B\n".encode())
+    rows = "会社名,区分,従業員数,デスク数,担当者,電話\n=1+1,B,2400,2,佐藤,053-123-4567\n"
+    _import(db_session, event, rows.encode())
     workbook = load_workbook(io.BytesIO(export_xlsx(db_session, event)))
     sheet = workbook.active
 
@@ -423,6 +424,11 @@ def test_xlsx_export_has_a_bold_frozen_header_and_text_cells(db_session: Session
     assert sheet["A1"].value == "コード" and sheet["A1"].font.bold
     assert sheet["B2"].value == "=1+1" and sheet["B2"].data_type == "s"  # not a formula
     assert sheet.column_dimensions["B"].width >= 8
+    cells = {header.value: value for header, value in zip(sheet[1], sheet[2], strict=True)}
+    # Counts are numbers Excel can sum; a phone number keeps its leading zero as text.
+    assert cells["従業員数"].value == 2400 and cells["従業員数"].data_type == "n"
+    assert cells["デスク数"].value == 2 and cells["デスク数"].data_type == "n"
+    assert cells["電話"].value == "053-123-4567" and cells["電話"].data_type == "s"
 
 
 def test_a_new_contact_in_a_reimport_becomes_the_contact(db_session: Session,
