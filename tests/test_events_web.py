@@ -215,3 +215,13 @@ def test_add_a_single_slot_through_the_page(client, logged_in, db_session) -> No
     assert added.status_code == 302
     labels = db_session.scalars(select(Slot.label).where(Slot.event_id == event_id)).all()
     assert sorted(labels) == ["", "", "延長枠"]
+
+
+def test_the_suggested_break_is_in_the_readers_language(client, logged_in) -> None:
+    event_id = _create_event(client)
+    client.post("/language", data={"lang": "en"})
+    english = client.get(f"/events/{event_id}/days/new").get_data(as_text=True)
+    assert "12:00-13:00 Lunch</textarea>" in english and "昼休み" not in english
+    client.post("/language", data={"lang": "ja"})
+    japanese = client.get(f"/events/{event_id}/days/new").get_data(as_text=True)
+    assert "12:00-13:00 昼休み</textarea>" in japanese

@@ -112,7 +112,8 @@ class DayForm(FlaskForm):
         default=5,
         validators=[Optional(), NumberRange(min=0, max=120)],
     )
-    breaks = TextAreaField(lazy_gettext("Breaks"), default="12:00-13:00 昼休み")
+    # A callable: the label of the suggested break follows the reader's language.
+    breaks = TextAreaField(lazy_gettext("Breaks"), default=lambda: f"12:00-13:00 {_('Lunch')}")
 
     def plan(self) -> event_setup.DayPlan:
         return event_setup.DayPlan(
