@@ -107,11 +107,12 @@ def test_a_bad_time_limit_is_shown_on_the_form(
 def test_the_run_form_as_a_browser_sends_it_with_its_optional_numbers_empty(
     client: FlaskClient, logged_in: User, fair: Event, db_session: Session
 ) -> None:
-    data = {"time_limit": "2", "first_bonus": "", "break_penalty": "", "max_breaks": ""}
+    # Full-width digits and a thousands separator, as typed on a Japanese keyboard.
+    data = {"time_limit": "１，２００", "first_bonus": "", "break_penalty": "", "max_breaks": ""}
     response = client.post(f"{_base(fair)}/runs", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == fair.id))
-    assert run.parameters["max_breaks"] is None
+    assert run.parameters["max_breaks"] is None and run.parameters["time_limit"] == 1200
     empty = client.post(f"{_base(fair)}/runs", data={**data, "time_limit": " "})
     assert empty.status_code == 400
     page = empty.get_data(as_text=True)

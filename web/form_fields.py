@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_babel import lazy_gettext
@@ -11,13 +12,22 @@ from wtforms.validators import StopValidation
 
 
 class IntegerField(_IntegerField):
-    """WTForms' integer field, with one error for text that is not a whole number.
+    """WTForms' integer field, reading full-width digits, with one error for text that is
+    not a whole number.
 
     WTForms reports "Not a valid integer value." and then still runs the field's
     validators on the missing number, so a range check adds a second, false error
     ("Number must be between 0 and 1000.") to "1.5". Here the validators run only on
     a number that was read.
     """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        # Full-width digits (as a Japanese keyboard types them) and thousands separators
+        # are still a whole number: "１，２００" is 1200.
+        if valuelist and isinstance(valuelist[0], str):
+            text = unicodedata.normalize("NFKC", valuelist[0]).strip().replace(",", "")
+            valuelist = [text, *valuelist[1:]]
+        super().process_formdata(valuelist)
 
     def pre_validate(self, form: Any) -> None:
         typed = bool(self.raw_data and str(self.raw_data[0]).strip())
