@@ -100,6 +100,9 @@ def test_one_company_sheet_lists_its_meetings_and_free_slots(
         assert fair.local(view.slot.starts_at).strftime("%H:%M") in text
     for slot in schedule.free_slots:
         assert fair.local(slot.starts_at).strftime("%H:%M") in text
+    # The sheet says which day: a printed sheet outlives the page it came from.
+    for day in {fair.local(view.slot.starts_at).date() for view in schedule.meetings}:
+        assert f"{day.year}年{day.month}月{day.day}日" in text.replace(" ", "")
 
 
 def test_one_landscape_sign_per_table_and_day(client, logged_in, db_session, fair) -> None:

@@ -39,6 +39,14 @@ def local_datetime(moment: datetime | None, event: Event | str | None = None) ->
     return f"{format_date(local.date(), 'medium')} {local:%H:%M}"
 
 
+def local_date(moment: datetime | None, event: Event | str | None = None) -> str:
+    """The local date of a stored UTC time, written out in the reader's language."""
+    if moment is None:
+        return ""
+    zone = event.timezone if isinstance(event, Event) else (event or "Asia/Tokyo")
+    return format_date(moment.astimezone(ZoneInfo(zone)).date(), "full")
+
+
 def run_error(error: str | None) -> tuple[str, str]:
     """A run's stored error as (message in the reader's language, technical detail)."""
     message, detail = error_parts(error)
@@ -49,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(run_error, "run_error")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")
+    app.add_template_filter(local_date, "local_date")
 
     @app.context_processor
     def _globals() -> dict[str, object]:
