@@ -45,6 +45,7 @@ from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
+    AuditEntry,
     DayStatus,
     Event,
     Interest,
@@ -357,6 +358,24 @@ class RepairPreview:
     @property
     def applied(self) -> bool:
         return self.run.published_at is not None
+
+
+def applied_entry(session: Session, run: ScheduleRun) -> AuditEntry | None:
+    """The log entry of ``run``'s application (who, when, how many meetings changed).
+
+    Once applied, a plan compared with the live meetings shows no difference; what it
+    did is what this entry recorded.
+    """
+    return session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == REPAIR_ACTION,
+            AuditEntry.target_type == ScheduleRun.__name__,
+            AuditEntry.target_id == run.id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
 
 
 def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPreview:

@@ -7,6 +7,7 @@ reason, and the feeds show the changes with a higher SEQUENCE for the same UID.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -311,9 +312,17 @@ def test_staff_run_preview_and_apply_through_the_pages(
     assert all(p.display_name in page for p in planned.affected)
     applied = client.post(f"{base}/{run_id}/apply")
     assert applied.status_code == 302
+    client.post("/language", data={"lang": "en"})
     after = client.get(run_url).get_data(as_text=True)
     assert 'data-test="repair-applied"' in after
     assert 'data-test="repair-apply"' not in after
+    # What the plan did, not its difference from the live meetings (now none).
+    note = re.search(r'data-test="repair-applied">(.*?)</p>', after, re.S)
+    assert note is not None
+    moved, cancelled, added = len(planned.moved), len(planned.cancelled), len(planned.added)
+    assert f"{moved} moved, {cancelled} cancelled, {added} added" in note.group(1)
+    assert staff.name in note.group(1)
+    assert "Nobody: the current plan is already the best" not in after
     db_session.expire_all()
     assert db_session.get(repair.ScheduleRun, run_id).published_at is not None
 

@@ -84,10 +84,12 @@ def preview(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     run = repair.get_repair_run(session, event, run_id)
+    shown = repair.repair_preview(session, event, run)
     return render_template(
         "repair/preview.html",
         event=event,
-        preview=repair.repair_preview(session, event, run),
+        preview=shown,
+        applied=repair.applied_entry(session, run) if shown.applied else None,
         form=ApplyForm(),
         reason_text=reason_text,
     )
