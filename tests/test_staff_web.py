@@ -412,3 +412,22 @@ def test_the_change_log_reads_in_the_readers_language(
     assert any("到着前 → 欠席" in line for line in lines)
     assert any("（キャンセル）" in line or "(キャンセル)" in line for line in lines)
     assert "no_show" not in page and "expected" not in page and "(cancelled)" not in page
+
+
+def test_a_no_show_card_warns_before_a_check_in(
+    client: FlaskClient, as_staff: User, fair: Event, db_session: Session, clock: Clock
+) -> None:
+    from scheduler import day_operations as ops
+
+    clock.set(9, 0)
+    s001 = participant(db_session, fair, "S001")
+    page = _text(client.get(_day(fair, f"/participants/{s001.id}")))
+    assert 'data-test="no-show-warning"' not in page
+    assert "This company is marked as a no-show" not in page
+    ops.set_day_status(db_session, s001, DayStatus.NO_SHOW, user_id=as_staff.id)
+    db_session.commit()
+    page = _text(client.get(_day(fair, f"/participants/{s001.id}")))
+    # Checking in does not bring its cancelled meetings back: staff are told, and asked.
+    assert 'data-test="no-show-warning"' in page
+    assert "checking in does not bring them back" in page
+    assert 'onsubmit="return confirm(&#34;This company is marked as a no-show' in page
