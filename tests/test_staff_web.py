@@ -310,13 +310,14 @@ def test_a_stale_version_says_so_and_shows_the_fresh_state(
     db_session.commit()
     response = client.post(
         _day(fair, "/meetings/change"),
-        data={"op": "cancel", "meeting": item.id, "version": 0, "confirm": "1"},
+        data={"op": "cancel", "meeting": item.id, "version": 0, "confirm": "1", "reason": "重複"},
         follow_redirects=True,
     )
     page = _text(response)
     assert "Someone else changed this meeting a moment ago" in page
     state = page.split('data-test="meeting-state"')[1].split("</section>")[0]
     assert "A04" in state and "Version 1" in state
+    assert 'name="reason"' in page and 'value="重複"' in page  # kept for the retry
     db_session.expire_all()
     assert meeting(db_session, fair, "B003", "S002").status == MeetingStatus.PLANNED
 

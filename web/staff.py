@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,7 +32,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from scheduler import day_operations as ops
 from scheduler import event_setup
 from scheduler.db import utcnow
-from scheduler.errors import Conflict, DomainError, ValidationFailed
+from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import (
     AuditEntry,
     DayStatus,
@@ -535,12 +536,11 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
         )
     try:
         result = _perform(event, op)
-    except Conflict as error:
-        _refused(error)
-        return redirect(back)  # the page reads the state as it is now
     except DomainError as error:
         _refused(error)
-        return redirect(back)
+        # The page reads the state as it is now; the reason typed is kept for the retry.
+        reason = _reason()
+        return redirect(back + ("?" + urlencode({"reason": reason}) if reason else ""))
     session.commit()
     names = ", ".join(p.code for p in result.affected)
     flash(_("Saved. Affected: %(names)s.", names=names), "success")
