@@ -622,3 +622,22 @@ def test_the_history_says_which_runs_have_other_settings(
     assert "first meeting worth 0 · wait cost 0 · at most 1 wait each · every requested " \
         "meeting required" in rows[other.id]
     assert "first meeting" not in rows[plain.id] and "wait cost" not in rows[plain.id]
+
+
+def test_form_library_messages_read_in_the_apps_own_japanese(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    client.post("/language", data={"lang": "ja"})
+    page = client.post(f"{_base(fair)}/runs", data={"time_limit": "abc"}).get_data(as_text=True)
+    errors = re.search(r'<ul class="errors" id="time_limit-err">(.*?)</ul>', page, re.S)
+    assert errors is not None and "整数を入力してください。" in errors.group(1)
+    rule = client.post(f"{_base(fair)}/rules", data={"a": "", "b": "X" * 21, "kind": "nope"})
+    page = rule.get_data(as_text=True)
+    for name, says in (("a", "入力してください。"), ("b", "20 文字以内で入力してください。"),
+                       ("kind", "一覧から選んでください。")):
+        errors = re.search(rf'<ul class="errors" id="{name}-err">(.*?)</ul>', page, re.S)
+        assert errors is not None and says in errors.group(1), name
+    assert "フィールド" not in page and "このフィールド" not in page
+    client.post("/language", data={"lang": "en"})
+    page = client.post(f"{_base(fair)}/rules", data={"a": "", "b": "B001", "kind": "forbid"})
+    assert "This field is required." in page.get_data(as_text=True)
