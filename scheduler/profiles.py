@@ -124,6 +124,18 @@ def _clean(value: str, field_name: str, max_length: int) -> str:
     return text
 
 
+def _clean_tag(tag: str) -> str:
+    """One keyword; too long, it is named (the field holds many, the limit is per keyword)."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", tag)).strip()
+    if len(text) > MAX_TAG_LENGTH:
+        raise ValidationFailed(
+            N_("Each keyword can have at most %(n)d characters; this one is longer: %(tag)s"),
+            field="tags",
+            params={"n": MAX_TAG_LENGTH, "tag": text[:20] + "…"},
+        )
+    return text
+
+
 def _known(codes: list[str], known: set[str], field_name: str) -> list[str]:
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -177,7 +189,7 @@ def _validated(data: ProfileData) -> dict[str, Any]:
                     certifications.append(text)
         values["certifications"] = certifications
     if data.tags is not None:
-        tags = [_clean(t, "tags", MAX_TAG_LENGTH) for t in data.tags]
+        tags = [_clean_tag(t) for t in data.tags]
         if len(tags) > MAX_TAGS:
             raise ValidationFailed(N_("At most %(n)d tags, please."), field="tags",
                                    params={"n": MAX_TAGS})

@@ -73,6 +73,17 @@ def test_update_profile_rejects_bad_input(
     assert caught.value.field == field
 
 
+def test_a_keyword_too_long_is_named(db_session: Session, fair) -> None:
+    long_one = "超精密" * 30
+    data = profiles.ProfileData(name="テスト精工", tags=["アルミ", long_one, "試作"])
+    with pytest.raises(ValidationFailed) as caught:
+        profiles.update_profile(db_session, fair.supplier, data)
+    assert caught.value.field == "tags"
+    # The field holds many keywords: the message says the limit is per keyword, and which.
+    assert f"at most {profiles.MAX_TAG_LENGTH} characters" in caught.value.message
+    assert long_one[:20] in caught.value.message and "アルミ" not in caught.value.message
+
+
 @pytest.mark.parametrize("phase", [Phase.SCHEDULING, Phase.PUBLISHED, Phase.CLOSED])
 def test_profile_is_locked_after_the_preferences_phase(
     db_session: Session, fair, organizer: User, phase: str
