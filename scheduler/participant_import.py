@@ -529,6 +529,12 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
                                         entry.phone):
         notes.append(Issue(N_("\"%(value)s\" does not look like a phone number."),
                            {"value": entry.phone}, key="phone"))
+    elif re.fullmatch(r"[1-9]\d{8,9}", entry.phone):
+        # Digits only, 9-10 of them, no leading 0: a Japanese number that Excel stored as
+        # a number and so lost its 0 (0531234567 -> 531234567).
+        notes.append(Issue(N_("\"%(value)s\" may have lost its leading 0 (Excel stores "
+                              "phone numbers typed as digits as numbers): check it."),
+                           {"value": entry.phone}, key="phone"))
     return entry, errors, notes
 
 

@@ -377,6 +377,24 @@ def test_xlsx_import_reads_numbers_as_text_and_keeps_row_numbers(db_session: Ses
     assert [r.number for r in preview.rows] == [2, 4]
     assert (preview.rows[0].entry.employees, preview.rows[0].entry.max_meetings) == (120, 6)
     assert [(i.header, i.key) for i in preview.rows[1].errors] == [("従業員数", "employees")]
+    assert not preview.rows[0].warnings
+
+
+def test_a_phone_number_that_lost_its_leading_zero_in_excel_is_flagged(
+    db_session: Session, event: Event
+) -> None:
+    data = _workbook_bytes([
+        ["会社名", "区分", "担当者", "電話"],
+        ["山田製作所", "サプライヤー", "山田", 531234567],  # typed 0531234567 in Excel
+        ["佐藤精機", "サプライヤー", "佐藤", "0531234567"],
+    ])
+    preview = preview_import(db_session, event, data, "participants.xlsx")
+    flagged, fine = preview.rows
+    assert [(i.key, i.text()) for i in flagged.warnings] == [
+        ("phone", '"531234567" may have lost its leading 0 (Excel stores phone numbers typed '
+                  "as digits as numbers): check it.")
+    ]
+    assert flagged.is_valid and not fine.warnings  # a warning only: the row still imports
 
 
 def test_csv_export_starts_with_the_bom_and_uses_the_import_headers(db_session: Session,
