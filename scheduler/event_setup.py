@@ -205,7 +205,14 @@ def parse_breaks(text: str) -> tuple[BreakPlan, ...]:
     result.sort(key=lambda b: b.start)
     for first, second in itertools.pairwise(result):
         if second.start < first.end:
-            raise ValidationFailed(N_("Two breaks overlap."), field="breaks")
+            raise ValidationFailed(
+                N_("The breaks %(first)s and %(second)s overlap."),
+                field="breaks",
+                params={
+                    "first": f"{first.start:%H:%M}-{first.end:%H:%M}",
+                    "second": f"{second.start:%H:%M}-{second.end:%H:%M}",
+                },
+            )
     return tuple(result)
 
 
@@ -484,8 +491,18 @@ def _check_no_overlap(
     )
     if exclude is not None:
         query = query.where(Slot.id != exclude)
-    if session.scalars(query).first() is not None:
-        raise ValidationFailed(N_("This overlaps another slot."), field="start")
+    clash = session.scalars(query.order_by(Slot.starts_at)).first()
+    if clash is not None:
+        event = session.get(Event, event_id)
+        assert event is not None
+        raise ValidationFailed(
+            N_("This overlaps the slot %(slot)s."),
+            field="start",
+            params={
+                "slot": f"{event.local(clash.starts_at):%Y-%m-%d %H:%M}"
+                f"–{event.local(clash.ends_at):%H:%M}"
+            },
+        )
 
 
 def local_datetime(event: Event, day: date, moment: time, what: str = "start") -> datetime:

@@ -119,6 +119,13 @@ def test_unknown_time_zone() -> None:
     assert info.value.field == "timezone"
 
 
+def test_overlapping_breaks_are_named() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        parse_breaks("12:00-13:00 昼休み\n15:00-15:15 休憩\n12:30-12:45 表彰")
+    assert info.value.field == "breaks"
+    assert info.value.message == "The breaks 12:00-13:00 and 12:30-12:45 overlap."
+
+
 def test_parse_breaks_accepts_full_width_and_sorts() -> None:
     breaks = parse_breaks("１５:００－１５:１５ 休憩\n12:00-13:00 昼休み\n")
     assert breaks == (

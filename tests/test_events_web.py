@@ -142,7 +142,7 @@ def test_edit_single_slot_refuses_overlap(client, logged_in, db_session) -> None
     )
     assert response.status_code == 200
     # the default language is Japanese; the service's message is translated
-    assert "他の時間枠と重なっています" in response.get_data(as_text=True)
+    assert "時間枠 2027-02-10 10:30–10:55 と重なっています" in response.get_data(as_text=True)
     ok = client.post(
         f"/events/{event_id}/slots/{first.id}",
         data={"date": "2027-02-10", "start": "09:30", "end": "09:55", "label": "早朝"},

@@ -432,3 +432,26 @@ def test_a_no_show_card_warns_before_a_check_in(
     assert 'data-test="no-show-warning"' in page
     assert "checking in does not bring them back" in page
     assert 'onsubmit="return confirm(&#34;This company is marked as a no-show' in page
+
+
+def test_leaving_early_without_a_time_before_the_fair_is_refused(
+    client: FlaskClient, as_staff: User, fair: Event, db_session: Session, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'Now' before the fair's day would cancel every meeting, like a no-show."""
+    from datetime import timedelta
+
+    days_before = clock.now - timedelta(days=30)
+    monkeypatch.setattr("web.staff.utcnow", lambda: days_before)
+    clock.now = days_before
+    s001 = participant(db_session, fair, "S001")
+    response = client.post(
+        _day(fair, f"/participants/{s001.id}/status"), data={"status": "left_early"},
+        follow_redirects=True,
+    )
+    assert "Enter the time it leaves: today is not a day of the fair." in _text(response)
+    db_session.expire_all()
+    assert participant(db_session, fair, "S001").day_status == DayStatus.EXPECTED
+    assert all(m.status == MeetingStatus.PLANNED for m in db_session.scalars(
+        select(Meeting).where((Meeting.participant_a_id == s001.id)
+                              | (Meeting.participant_b_id == s001.id))))

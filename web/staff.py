@@ -29,8 +29,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from scheduler import board, event_setup
 from scheduler import day_operations as ops
-from scheduler import event_setup
 from scheduler.db import utcnow
 from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import (
@@ -329,6 +329,11 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
     status = request.form.get("status", "")
     at = _typed_time(event)
     if status == DayStatus.LEFT_EARLY and at is None:
+        if not board.is_fair_day(event, utcnow()):
+            # "Now" is only a time of the fair on its own days: before them it would
+            # cancel every meeting, as a no-show does.
+            flash(_("Enter the time it leaves: today is not a day of the fair."), "error")
+            return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
         at = utcnow()
     try:
         result = ops.set_day_status(
