@@ -697,10 +697,12 @@ class _ChangeSet:
                 }
             )
         undo_participants = []
+        status_changed: set[int] = set()
         for participant_id, before in self.participants.items():
             participant = session.get(Participant, participant_id)
             assert participant is not None
             if before["day_status"] != participant.day_status:
+                status_changed.add(participant_id)
                 lines.append(
                     {
                         "pair": _name(participant),
@@ -715,6 +717,20 @@ class _ChangeSet:
         for attendance_id, before_at in self.attendances.items():
             attendance = session.get(Attendance, attendance_id)
             assert attendance is not None
+            if (
+                before_at is None
+                and attendance.checked_in_at is not None
+                and attendance.participant_id not in status_changed
+            ):
+                # Who arrived: a later check-in of a second person changes no status,
+                # and the log would otherwise name nobody.
+                lines.append(
+                    {
+                        "pair": f"{_name(attendance.participant)} · {attendance.person.name}",
+                        "before": "",
+                        "after": "",
+                    }
+                )
             undo_attendances.append(
                 {"id": attendance_id, "before": before_at, "after": _iso(attendance.checked_in_at)}
             )

@@ -97,9 +97,18 @@ def test_check_in_records_each_person_and_the_status(
     assert b002.day_status == DayStatus.CHECKED_IN
     assert result.entry.action == "day.check_in" and result.entry.user_id == staff.id
 
+    assert [line["pair"] for line in result.entry.details["lines"]] == [
+        f"B002 {b002.organization.name}"  # the status change names the company
+    ]
+
     clock.set(9, 50)
-    ops.check_in(db_session, b002, user_id=staff.id)  # the colleague arrives
+    later = ops.check_in(db_session, b002, user_id=staff.id)  # the colleague arrives
     assert b002.attendances[1].checked_in_at == local(9, 50)
+    # No status changes now: the log line names the company and who arrived.
+    colleague = b002.attendances[1].person.name
+    assert [line["pair"] for line in later.entry.details["lines"]] == [
+        f"B002 {b002.organization.name} · {colleague}"
+    ]
     assert first.checked_in_at == local(9, 40)  # the first arrival time is kept
     with pytest.raises(ValidationFailed, match="already checked in"):
         ops.check_in(db_session, b002, user_id=staff.id)
