@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,12 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     assert refused.headers["Location"].endswith(preview_url.rsplit("/", 1)[-1])
     assert _participants(db_session) == 0
 
-    client.post(preview_url, data={"mode": "valid"})
+    done = client.post(preview_url, data={"mode": "valid"}, follow_redirects=True)
     assert _participants(db_session) == 2
+    # The row left out is named with its column and error: the file is gone now.
+    page = done.get_data(as_text=True)
+    assert "1 row with errors was not imported." in page
+    assert re.search(r"Row 4 not imported: 区分: .*お客さん", page)
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,10 @@ UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
+# Rows not imported are listed one by one up to this many after an import.
+MAX_SKIPPED_SHOWN = 20
+
+
 def issue_text(issue: Issue) -> str:
     """An import issue in the user's language (its message is an English msgid)."""
     return _(issue.message, **issue.params) if issue.params else _(issue.message)
@@ -351,6 +355,14 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
     if result.skipped:
         flash(ngettext("%(num)d row with errors was not imported.",
                        "%(num)d rows with errors were not imported.", result.skipped), "warning")
+        # Which, and why: the preview and its file are gone once imported.
+        for row in [r for r in result_preview.rows if r.errors][:MAX_SKIPPED_SHOWN]:
+            flash(_("Row %(number)s not imported: %(errors)s", number=row.number,
+                    errors="; ".join(f"{i.header}: {issue_text(i)}" for i in row.errors)),
+                  "warning")
+        if result.skipped > MAX_SKIPPED_SHOWN:
+            flash(_("… and %(num)d more rows with errors.", num=result.skipped - MAX_SKIPPED_SHOWN),
+                  "warning")
     return redirect(url_for(".index", event_id=event.id))
 
 
