@@ -398,3 +398,33 @@ def test_a_repair_run_cannot_be_published_from_the_run_list(
     db_session.expire_all()
     assert db_session.get(repair.ScheduleRun, run.id).published_at is None
     assert {m.id: m.version for m in db_session.scalars(select(Meeting))} == versions
+
+
+def test_a_stale_plan_page_lists_no_changes(
+    client, auth, staff, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Its difference from the live meetings mixes in changes made since (a walk-in
+    meeting added later showed up as one the plan would cancel)."""
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    auth.login(staff.email)
+    run_url = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 6}).headers[
+        "Location"
+    ]
+    assert 'data-kind="' in client.get(run_url).get_data(as_text=True)
+    later = next(
+        m
+        for m in db_session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == fair.id, Meeting.status == MeetingStatus.PLANNED
+            )
+        )
+        if m.slot.starts_at > clock.now
+    )
+    ops.cancel_meeting(db_session, fair, later.id, expected_version=later.version, user_id=None)
+    db_session.commit()
+    page = client.get(run_url).get_data(as_text=True)
+    assert 'data-test="repair-stale"' in page
+    assert 'data-kind="' not in page and 'data-test="repair-apply"' not in page
