@@ -112,6 +112,12 @@ def without_schedule(run: ScheduleRun) -> bool:
     return bool(run.result) and run.result.get("status") == "INFEASIBLE"
 
 
+def ran_out_of_time(run: ScheduleRun) -> bool:
+    """Whether a run without a schedule only ran out of time (nothing proven impossible)."""
+    stats = (run.result or {}).get("stats") or {}
+    return without_schedule(run) and stats.get("infeasible_found_by") == "timeout"
+
+
 def summarize(run: ScheduleRun) -> Summary | None:
     """The comparison numbers of a run with a schedule (None before it has one, or when
     it ended without one)."""
@@ -180,7 +186,7 @@ def no_schedule(run: ScheduleRun) -> NoSchedule | None:
     if not without_schedule(run) or not run.problem:
         return None
     findings = run.result.get("unscheduled_must") or []
-    if run.result.get("stats", {}).get("infeasible_found_by") == "timeout":
+    if ran_out_of_time(run):
         return NoSchedule(timed_out=True, narrowed=False, overloaded=[], items=[])
     names = {p["id"]: p.get("name", "") for p in run.problem.get("participants", [])}
     overloaded = (

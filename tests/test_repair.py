@@ -74,6 +74,19 @@ def _places(session: Session, event: Event) -> dict[int, Place]:
     }
 
 
+def _planned_after(session: Session, event: Event, moment: datetime) -> Meeting:
+    """A planned meeting that starts after ``moment`` (a staff member may still change it)."""
+    return next(
+        m
+        for m in session.scalars(
+            select(Meeting).where(
+                Meeting.event_id == event.id, Meeting.status == MeetingStatus.PLANNED
+            )
+        )
+        if m.slot.starts_at > moment
+    )
+
+
 def _busiest_after(session: Session, event: Event, moment: datetime) -> Participant:
     """The supplier with the most meetings still to come at ``moment`` (its buyers, at
     their cap of meetings until then, get room for suppliers who asked and were left out)."""
@@ -218,15 +231,7 @@ def test_a_stale_preview_is_refused_and_nothing_is_applied(
     db_session.commit()
     preview = repair.repair_preview(db_session, fair, run)
     # A staff member cancels a meeting after the preview was computed.
-    later = next(
-        m
-        for m in db_session.scalars(
-            select(Meeting).where(
-                Meeting.event_id == fair.id, Meeting.status == MeetingStatus.PLANNED
-            )
-        )
-        if m.slot.starts_at > clock.now
-    )
+    later = _planned_after(db_session, fair, clock.now)
     ops.cancel_meeting(db_session, fair, later.id, expected_version=later.version, user_id=None)
     db_session.commit()
     assert repair.repair_preview(db_session, fair, run).stale
@@ -414,15 +419,7 @@ def test_a_stale_plan_page_lists_no_changes(
         "Location"
     ]
     assert 'data-kind="' in client.get(run_url).get_data(as_text=True)
-    later = next(
-        m
-        for m in db_session.scalars(
-            select(Meeting).where(
-                Meeting.event_id == fair.id, Meeting.status == MeetingStatus.PLANNED
-            )
-        )
-        if m.slot.starts_at > clock.now
-    )
+    later = _planned_after(db_session, fair, clock.now)
     ops.cancel_meeting(db_session, fair, later.id, expected_version=later.version, user_id=None)
     db_session.commit()
     page = client.get(run_url).get_data(as_text=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
@@ -13,6 +15,8 @@ from scheduler.models import User
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# The app's message catalogs (make translations writes them).
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
@@ -43,8 +47,6 @@ def _load_user(user_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    from pathlib import Path
-
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -52,7 +54,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(Path(__file__).parent / "translations"),
+        default_translation_directories=str(TRANSLATIONS_DIR),
     )
     # Flask-Login's default message is English-only; translate it lazily.
     from flask_babel import lazy_gettext

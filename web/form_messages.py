@@ -14,8 +14,10 @@ from typing import Any
 
 from babel import support
 from flask import Flask, current_app, request
-from flask_babel import get_locale, get_translations, lazy_gettext, lazy_ngettext
+from flask_babel import get_locale, lazy_gettext, lazy_ngettext
 from wtforms.i18n import messages_path
+
+from web.extensions import TRANSLATIONS_DIR
 
 # For extraction only: WTForms asks for these msgids itself (never rendered from here).
 MESSAGES = (
@@ -48,14 +50,14 @@ def _translations() -> Any:
     cache: dict[str, Any] = current_app.extensions.setdefault(_CACHE_KEY, {})
     found = cache.get(locale)
     if found is None:
-        found = support.Translations.load(messages_path(), [locale], domain="wtforms")
-        ours = get_translations()
-        if isinstance(ours, support.Translations):
-            merged = support.Translations()
-            merged._catalog = dict(ours._catalog)  # the app's messages first ...
-            merged.plural = ours.plural
-            merged.add_fallback(found)  # ... then WTForms' for the rest
-            found = merged
+        # A catalog of its own (not Flask-Babel's cached one, which must not fall back to
+        # WTForms' messages): the app's first, then WTForms' for the rest.
+        found = support.Translations.load(str(TRANSLATIONS_DIR), [locale])
+        wtforms = support.Translations.load(messages_path(), [locale], domain="wtforms")
+        if isinstance(found, support.Translations):
+            found.add_fallback(wtforms)
+        else:
+            found = wtforms
         cache[locale] = found
     return found
 

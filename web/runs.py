@@ -213,6 +213,7 @@ def _index_page(  # type: ignore[no-untyped-def]
         no_schedule_label=NO_SCHEDULE_LABEL,
         run_settings=run_settings,
         without_schedule=run_review.without_schedule,
+        ran_out_of_time=run_review.ran_out_of_time,
         is_live=lambda run: is_live(event, run),
     ), code
 
@@ -310,23 +311,7 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
     else:
         elapsed = ((run.finished_at or utcnow()) - run.started_at).total_seconds()
     best = run.progress[-1] if run.progress else None
-    error, error_detail = run_error(run.error)
-    if run_review.without_schedule(run):
-        # No schedule: no score, and no bound worth showing (the file says 0 for both).
-        return {
-            "status": run.status,
-            "label": str(NO_SCHEDULE_LABEL),
-            "finished": True,
-            "cancel_requested": run.cancel_requested_at is not None,
-            "elapsed": round(elapsed, 1),
-            "time_limit": run.parameters.get("time_limit"),
-            "progress": run.progress,
-            "objective": None,
-            "bound": None,
-            "error": "",  # the run page says why, by company, in the reader's language
-            "error_detail": "",
-        }
-    return {
+    payload = {
         "status": run.status,
         "label": str(STATUS_LABELS[RunStatus(run.status)]),
         "finished": run.status in runs.FINISHED,
@@ -336,9 +321,15 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
         "progress": run.progress,
         "objective": run.objective if run.objective is not None else (best[1] if best else None),
         "bound": run.bound if run.bound is not None else (best[2] if best else None),
-        "error": error,
-        "error_detail": error_detail,
     }
+    payload["error"], payload["error_detail"] = run_error(run.error)
+    if run_review.without_schedule(run):
+        # No score, and no bound worth showing (the file says 0 for both); the run page
+        # says why, by company, in the reader's language.
+        payload.update(
+            label=str(NO_SCHEDULE_LABEL), objective=None, bound=None, error="", error_detail=""
+        )
+    return payload
 
 
 @bp.get("/runs/<int:run_id>/problem.json")

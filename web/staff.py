@@ -125,12 +125,12 @@ def log_value(value: str) -> str:
     (``no_show``), a role (``supplier``) or a meeting's status after its place
     (``10:00 A04 (cancelled)``); they are shown translated.
     """
-    if value in {s.value for s in DayStatus}:
+    if value in DayStatus.__members__.values():
         return str(DAY_STATUS_LABELS[DayStatus(value)])
-    if value in {r.value for r in ParticipantRole}:
+    if value in ParticipantRole.__members__.values():
         return str(ROLE_LABELS[ParticipantRole(value)])
     place, _, status = value.rpartition(" (")
-    if place and status.endswith(")") and status[:-1] in {m.value for m in MeetingStatus}:
+    if place and status[:-1] in MeetingStatus.__members__.values() and status.endswith(")"):
         return f"{place} ({MEETING_STATUS_LABELS[MeetingStatus(status[:-1])]})"
     return value
 
