@@ -54,27 +54,76 @@ def check_timezone(name: str) -> ZoneInfo:
         ) from None
 
 
+SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])")
+
+
 def make_slug(session: Session, name: str) -> str:
-    """A URL-safe, unique slug for an event name (Japanese names get a random one)."""
+    """A URL-safe, unique slug derived from an event name.
+
+    The Latin letters and digits of the name are kept; a name with no Latin letter
+    (a Japanese name, perhaps with a year) gets ``fair-`` in front of its digits and
+    a random suffix, so two fairs named only in Japanese in one year still get
+    different links and file names. The organizer may choose another one.
+    """
     ascii_part = unicodedata.normalize("NFKC", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:50]
-    if len(base) < 3:
-        base = "event"
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:50].strip("-")
+    if not re.search(r"[a-z]", base):
+        base = "-".join(part for part in ("fair", base, secrets.token_hex(2)) if part)
     slug = base
-    while session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
+    while _slug_taken(session, slug):
         slug = f"{base}-{secrets.token_hex(2)}"
     return slug
 
 
+def _slug_taken(session: Session, slug: str, event_id: int | None = None) -> bool:
+    query = select(Event.id).where(Event.slug == slug)
+    if event_id is not None:
+        query = query.where(Event.id != event_id)
+    return session.scalar(query) is not None
+
+
+def check_slug(session: Session, text: str, event_id: int | None = None) -> str:
+    """The organizer's short name for links and file names, normalised, or a clear error.
+
+    Full-width letters and capitals are accepted (NFKC, lower-cased); spaces and
+    underscores become hyphens.
+    """
+    slug = unicodedata.normalize("NFKC", text).strip().lower()
+    slug = re.sub(r"[\s_]+", "-", slug)
+    if not SLUG_PATTERN.fullmatch(slug) or "--" in slug:
+        raise ValidationFailed(
+            N_(
+                "Use 3 to 50 Latin letters, digits and hyphens, starting and ending "
+                "with a letter or digit (for example shizuoka-2027)."
+            ),
+            field="slug",
+        )
+    if _slug_taken(session, slug, event_id):
+        raise ValidationFailed(
+            N_("Another event already uses '%(slug)s'."), field="slug", params={"slug": slug}
+        )
+    return slug
+
+
 def create_event(
-    session: Session, *, name: str, user_id: int | None = None, **details: object
+    session: Session,
+    *,
+    name: str,
+    slug: str | None = None,
+    user_id: int | None = None,
+    **details: object,
 ) -> Event:
-    """Create an event with the six phases in order (no deadlines yet)."""
+    """Create an event with the six phases in order (no deadlines yet).
+
+    ``slug`` (the short name in its links and file names) is derived from the name
+    when not given.
+    """
     name = name.strip()
     if not name:
         raise ValidationFailed(N_("The event needs a name."), field="name")
+    slug = check_slug(session, slug) if slug and slug.strip() else make_slug(session, name)
     check_timezone(str(details.get("timezone") or "Asia/Tokyo"))
-    event = Event(name=name, slug=make_slug(session, name))
+    event = Event(name=name, slug=slug)
     _apply_details(event, details)
     event.phases = [PhaseDeadline(phase=phase, sort_order=i) for i, phase in enumerate(Phase)]
     session.add(event)
@@ -99,11 +148,17 @@ def update_event(
     session: Session, event: Event, *, user_id: int | None = None, **details: object
 ) -> Event:
     """Change an event's details. Changing the time zone keeps slots at the same instants."""
+    old_slug = event.slug
+    slug = str(details.pop("slug", "") or "").strip()
+    if slug:
+        slug = check_slug(session, slug, event.id)
     if "name" in details:
         name = str(details.pop("name") or "").strip()
         if not name:
             raise ValidationFailed(N_("The event needs a name."), field="name")
         event.name = name
+    if slug:
+        event.slug = slug
     if "timezone" in details:
         check_timezone(str(details["timezone"]))
     before = {f: getattr(event, f) for f in EVENT_FIELDS}
@@ -111,6 +166,8 @@ def update_event(
     changed = {
         f: [before[f], getattr(event, f)] for f in EVENT_FIELDS if before[f] != getattr(event, f)
     }
+    if event.slug != old_slug:
+        changed["slug"] = [old_slug, event.slug]
     session.flush()
     audit.record(
         session, "event.update", event_id=event.id, user_id=user_id, target=event, details=changed

@@ -270,3 +270,44 @@ def test_phase_deadlines_must_follow_each_other(db_session) -> None:
         },
     )
     assert event_setup.phase_deadline(event, "preferences").closes_at == t + timedelta(days=20)
+
+
+def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(db_session) -> None:
+    one = event_setup.create_event(db_session, name="ものづくり受発注商談会 2027")
+    two = event_setup.create_event(db_session, name="食品商談会 2027")
+    assert one.slug.startswith("fair-2027-") and two.slug.startswith("fair-2027-")
+    assert one.slug != two.slug
+    latin = event_setup.create_event(db_session, name="Shizuoka Monozukuri Fair 2027")
+    assert latin.slug == "shizuoka-monozukuri-fair-2027"
+
+
+@pytest.mark.parametrize(
+    "typed,stored",
+    [("Shizuoka-2027", "shizuoka-2027"), ("ｆｏｏｄ　2027", "food-2027"), ("a_b", "a-b")],
+)
+def test_organizer_chosen_slug_is_normalised(db_session, typed: str, stored: str) -> None:
+    event = event_setup.create_event(db_session, name="商談会", slug=typed)
+    assert event.slug == stored
+
+
+@pytest.mark.parametrize("typed", ["ab", "-fair", "fair-", "商談会", "a--b", "x" * 51, "a/b"])
+def test_bad_slugs_are_refused_with_the_field(db_session, typed: str) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        event_setup.create_event(db_session, name="商談会", slug=typed)
+    assert raised.value.field == "slug"
+
+
+def test_slug_change_is_checked_against_other_events_and_logged(db_session) -> None:
+    first = event_setup.create_event(db_session, name="商談会", slug="taken-2027")
+    second = event_setup.create_event(db_session, name="別の商談会", slug="other-2027")
+    with pytest.raises(ValidationFailed) as raised:
+        event_setup.update_event(db_session, second, name="改名", slug="taken-2027")
+    assert raised.value.field == "slug" and raised.value.params == {"slug": "taken-2027"}
+    assert second.name == "別の商談会" and second.slug == "other-2027"
+    event_setup.update_event(db_session, first, slug="taken-2027")  # its own slug: no clash
+    event_setup.update_event(db_session, second, slug="Renamed-2027")
+    assert second.slug == "renamed-2027"
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "event.update").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.details["slug"] == ["other-2027", "renamed-2027"]

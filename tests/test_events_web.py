@@ -225,3 +225,24 @@ def test_the_suggested_break_is_in_the_readers_language(client, logged_in) -> No
     client.post("/language", data={"lang": "ja"})
     japanese = client.get(f"/events/{event_id}/days/new").get_data(as_text=True)
     assert "12:00-13:00 昼休み</textarea>" in japanese
+
+
+def test_slug_is_chosen_on_the_form_and_a_clash_keeps_what_was_typed(
+    client, logged_in, db_session
+) -> None:
+    event_id = _create_event(client, slug="Shizuoka-2027")
+    event = db_session.get(Event, event_id)
+    assert event.slug == "shizuoka-2027"
+    page = client.get(f"/events/{event_id}/edit").get_data(as_text=True)
+    assert "/e/shizuoka-2027/register" in page
+    other = _create_event(client, name="食品商談会 2027")
+    response = client.post(
+        f"/events/{other}/edit",
+        data={"name": "食品商談会 2027 秋", "slug": "shizuoka-2027", "timezone": "Asia/Tokyo"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="shizuoka-2027"' in body and 'value="食品商談会 2027 秋"' in body
+    assert "shizuoka-2027" in body.split('class="errors"', 1)[1]
+    db_session.expire_all()
+    assert db_session.get(Event, other).name == "食品商談会 2027"

@@ -57,6 +57,7 @@ def _zone_choices() -> list[tuple[str, str]]:
 
 class EventForm(FlaskForm):
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(lazy_gettext("Short name for links and files"), validators=[Optional()])
     venue = StringField(lazy_gettext("Venue"), validators=[Optional(), Length(max=300)])
     address = StringField(lazy_gettext("Address"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(lazy_gettext("Description"), validators=[Optional()])
@@ -83,6 +84,7 @@ class EventForm(FlaskForm):
     def details(self) -> dict[str, object]:
         return {
             "name": self.name.data,
+            "slug": (self.slug.data or "").strip(),
             "venue": (self.venue.data or "").strip(),
             "address": (self.address.data or "").strip(),
             "description": (self.description.data or "").strip(),
