@@ -626,6 +626,17 @@ def expand_labels(spec: str) -> list[str]:
         )
     if any(len(lab) > 30 for lab in labels):
         raise ValidationFailed(N_("A table label has at most 30 characters."), field="labels")
+    zeros = [lab for lab in labels if set(lab) == {"0"}]
+    if zeros:
+        # Typed as "no tables" or as a count; a table called 0 is never meant.
+        raise ValidationFailed(
+            N_(
+                "%(label)s is not a table label: table numbers start at 1 "
+                "(for example 1-20 or A01-A20)."
+            ),
+            field="labels",
+            params={"label": zeros[0]},
+        )
     return labels
 
 

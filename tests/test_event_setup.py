@@ -156,7 +156,9 @@ def test_expand_labels(spec: str, expected: list[str]) -> None:
     assert expand_labels(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["", "A10-A01", "A01-B05", "A1-A600", "A01, A01"])
+@pytest.mark.parametrize(
+    "spec", ["", "A10-A01", "A01-B05", "A1-A600", "A01, A01", "0", "０", "00-05", "A1, 0"]
+)
 def test_expand_labels_refuses(spec: str) -> None:
     with pytest.raises(ValidationFailed):
         expand_labels(spec)
