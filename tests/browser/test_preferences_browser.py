@@ -24,6 +24,21 @@ pytestmark = pytest.mark.browser
 NOTE = "5軸加工によるアルミ筐体の試作についてご相談したいです"
 
 
+# Whether the portal's tab row is scrolled, which tabs straddle its left edge, and whether
+# the current tab is wholly in view.
+_TAB_ROW = """(() => {
+  const row = document.querySelector('.subnav-scroll');
+  const edge = row.getBoundingClientRect();
+  const cut = [...row.querySelectorAll('li')].filter(li => {
+    const r = li.getBoundingClientRect();
+    return r.left < edge.left - 0.5 && r.right > edge.left + 0.5;
+  }).map(li => li.innerText);
+  const current = row.querySelector('[aria-current=page]').getBoundingClientRect();
+  return {scrolled: row.scrollLeft > 0, cut,
+          current_visible: current.left >= edge.left - 0.5 && current.right <= edge.right + 0.5};
+})()"""
+
+
 def _open_fair(db_session):  # type: ignore[no-untyped-def]
     """A small demo fair in the preferences phase with requests open for two weeks."""
     event = generate_demo(db_session, seed=11, buyers=3, suppliers=6, slug="browser-prefs",
@@ -80,6 +95,9 @@ def test_supplier_requests_and_buyer_screens_in_japanese(
         assert "高" in item.inner_text() and NOTE in item.inner_text()
         # Nothing scrolls sideways on the phone.
         assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # The tab row is scrolled to show the current tab, starting at a whole tab: none
+        # is cut in half at the left edge.
+        assert tab.evaluate(_TAB_ROW) == {"scrolled": True, "cut": [], "current_visible": True}
 
         # The buyer screens: accepts the supplier with level 中, declines the other one.
         page.goto(f"{live_server}/p/{buyer.access_token}/incoming")
