@@ -91,3 +91,18 @@ def export_xlsx(session: Session, event: Event) -> bytes:
 def _display_width(text: str) -> int:
     """Columns a text takes in Excel: full-width (Japanese) characters count twice."""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def rows_to_fix_csv(headers: list[str], rows: list[tuple[list[str], str]], problems: str) -> bytes:
+    """Rows an import left out, as CSV to correct and upload again (UTF-8 with BOM).
+
+    ``headers`` are the file's own column names and each row its cells under them,
+    followed by the row's problems in one last column called ``problems``, which the
+    import ignores (with a note) when the corrected file comes back.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([*headers, problems])
+    for cells, text in rows:
+        writer.writerow([_defuse(cell) for cell in [*cells, text]])
+    return UTF8_BOM + buffer.getvalue().encode("utf-8")

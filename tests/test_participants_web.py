@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -98,12 +99,35 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     assert refused.headers["Location"].endswith(preview_url.rsplit("/", 1)[-1])
     assert _participants(db_session) == 0
 
-    done = client.post(preview_url, data={"mode": "valid"}, follow_redirects=True)
+    # Before importing, the rows with errors can be downloaded to correct them.
+    to_fix = client.get(preview_url + "/errors.csv")
+    assert to_fix.headers["Content-Disposition"] == "attachment; filename=list-to-fix.csv"
+    assert to_fix.data.decode("utf-8-sig").splitlines()[1].startswith("佐藤精機,お客さん,,,")
+
+    done = client.post(preview_url, data={"mode": "valid"})
     assert _participants(db_session) == 2
-    # The row left out is named with its column and error: the file is gone now.
-    page = done.get_data(as_text=True)
+    # The file is gone now; the row left out is shown with its column and error, and
+    # can be downloaded in the file's own columns, corrected and uploaded again.
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "1 row with errors was not imported." in page
-    assert re.search(r"Row 4 not imported: 区分: .*お客さん", page)
+    row_4 = r'<tr id="row-4" class="row-error">.*お客さん.*<strong>区分</strong>'
+    assert re.search(row_4, page, re.S)
+    download = client.get(done.headers["Location"] + ".csv")
+    assert download.status_code == 200 and download.data.startswith(UTF8_BOM)
+    header, row = csv.reader(io.StringIO(download.data.decode("utf-8-sig")))
+    assert header == ["会社名", "区分", "担当者", "メール", "Problems (ignored on import)"]
+    assert row[:4] == ["佐藤精機", "お客さん", "", ""] and row[4].startswith("区分: ")
+    row[1:4] = ["サプライヤー", "佐藤 一郎", "ichiro@sato.example.jp"]
+    corrected = "\r\n".join(",".join(f'"{c}"' for c in line) for line in (header, row)).encode()
+    again = client.get(_upload(client, event, corrected).headers["Location"])
+    assert "Import all" in again.get_data(as_text=True)
+    assert 'class="row-error"' not in again.get_data(as_text=True)
+    # Another event's address does not show them.
+    other = Event(name="別の商談会", slug="other-fair")
+    db_session.add(other)
+    db_session.commit()
+    elsewhere = done.headers["Location"].replace(f"/events/{event.id}/", f"/events/{other.id}/")
+    assert client.get(elsewhere).status_code == 404
 
 
 @pytest.mark.parametrize(

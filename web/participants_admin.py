@@ -40,7 +40,7 @@ from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Attendance, Event, Participant, ParticipantRole
 from scheduler.names import search_key
-from scheduler.participant_export import export_csv, export_xlsx
+from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_csv
 from scheduler.participant_import import (
     DEFAULT_MAX_ROWS,
     ImportPreview,
@@ -73,10 +73,6 @@ UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-# Rows not imported are listed one by one up to this many after an import.
-MAX_SKIPPED_SHOWN = 20
 
 
 def issue_text(issue: Issue) -> str:
@@ -355,15 +351,106 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
     if result.skipped:
         flash(ngettext("%(num)d row with errors was not imported.",
                        "%(num)d rows with errors were not imported.", result.skipped), "warning")
-        # Which, and why: the preview and its file are gone once imported.
-        for row in [r for r in result_preview.rows if r.errors][:MAX_SKIPPED_SHOWN]:
-            flash(_("Row %(number)s not imported: %(errors)s", number=row.number,
-                    errors="; ".join(f"{i.header}: {issue_text(i)}" for i in row.errors)),
-                  "warning")
-        if result.skipped > MAX_SKIPPED_SHOWN:
-            flash(_("… and %(num)d more rows with errors.", num=result.skipped - MAX_SKIPPED_SHOWN),
-                  "warning")
+        # The preview and its file are gone once imported: the rows left out are kept
+        # (for the upload's lifetime) to list them and to download them for correction.
+        _store_left_out(event.id, token, result_preview)
+        return redirect(url_for(".left_out", event_id=event.id, token=token))
     return redirect(url_for(".index", event_id=event.id))
+
+
+def _issue_record(issue: Issue) -> dict[str, Any]:
+    return {"message": issue.message, "params": dict(issue.params), "header": issue.header}
+
+
+def _rows_to_fix(preview: ImportPreview) -> dict[str, Any]:
+    """The rows with errors of a preview, in the file's own columns, as stored JSON."""
+    columns = preview.shown_columns()
+    return {
+        "filename": preview.filename,
+        "headers": [header for _, header in columns],
+        "rows": [
+            {"number": row.number, "cells": [row.cells.get(key, "") for key, _header in columns],
+             "bad": [i for i, (key, _header) in enumerate(columns) if key in row.error_keys()],
+             "errors": [_issue_record(issue) for issue in row.errors]}
+            for row in preview.error_rows
+        ],
+    }
+
+
+def _left_out_path(token: str) -> Path:
+    return _uploads_dir() / f"import-{token}-left-out.json"
+
+
+def _store_left_out(event_id: int, token: str, preview: ImportPreview) -> None:
+    record = {"event_id": event_id, **_rows_to_fix(preview)}
+    _left_out_path(token).write_text(json.dumps(record, ensure_ascii=False, default=str))
+
+
+def _load_left_out(event_id: int, token: str) -> dict[str, Any]:
+    """The rows an import left out, or 404 (unknown, another event's, or expired)."""
+    if not _TOKEN.fullmatch(token):
+        abort(404)
+    try:
+        record: dict[str, Any] = json.loads(_left_out_path(token).read_text())
+    except (OSError, ValueError):
+        abort(404)
+    if record.get("event_id") != event_id:
+        abort(404)
+    return record
+
+
+def _problems_text(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{e['header']}: {issue_text(Issue(e['message'], e['params']))}" if e["header"]
+        else issue_text(Issue(e["message"], e["params"]))
+        for e in errors
+    )
+
+
+def _fix_download(record: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The rows of ``record`` as CSV to correct and upload again."""
+    data = rows_to_fix_csv(
+        record["headers"],
+        [(row["cells"], _problems_text(row["errors"])) for row in record["rows"]],
+        _("Problems (ignored on import)"),
+    )
+    stem = Path(record["filename"]).stem or "participants"
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
+                     download_name=f"{stem}-to-fix.csv")
+
+
+@bp.get("/import/<token>/left-out")
+@organizer_required
+def left_out(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    """After importing only the valid rows: every row left out, why, and a file to fix."""
+    event = _event(event_id)
+    record = _load_left_out(event.id, token)
+    rows = [
+        {**row, "problems": [
+            (e["header"], issue_text(Issue(e["message"], e["params"]))) for e in row["errors"]
+        ]}
+        for row in record["rows"]
+    ]
+    return render_template("participants_admin/left_out.html", event=event, token=token,
+                           record=record, rows=rows)
+
+
+@bp.get("/import/<token>/left-out.csv")
+@organizer_required
+def left_out_csv(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    return _fix_download(_load_left_out(_event(event_id).id, token))
+
+
+@bp.get("/import/<token>/errors.csv")
+@organizer_required
+def errors_csv(event_id: int, token: str):  # type: ignore[no-untyped-def]
+    """From the preview: the rows with errors as CSV, to correct before importing."""
+    event = _event(event_id)
+    result = _preview_for(event, token)
+    if result is None:
+        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
+        return redirect(url_for(".upload", event_id=event.id))
+    return _fix_download(_rows_to_fix(result))
 
 
 @bp.post("/import/<token>/cancel")
