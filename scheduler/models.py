@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -83,6 +84,24 @@ class MeetingStatus(StrEnum):
     PLANNED = "planned"
     HELD = "held"
     CANCELLED = "cancelled"
+
+
+class NextStep(StrEnum):
+    """What came of a meeting, as a participant reports it afterwards (several may apply)."""
+
+    FURTHER_TALKS = "further_talks"  # another meeting or call arranged
+    FACTORY_VISIT = "factory_visit"  # a visit to one side's works
+    QUOTATION = "quotation"  # a quotation requested or sent
+    TEST_ORDER = "test_order"  # a prototype, sample or trial order
+    ORDER = "order"  # a contract or production order
+
+
+class Prospect(StrEnum):
+    """How a participant rates the business prospect of a meeting that took place."""
+
+    HIGH = "high"
+    SOME = "some"
+    NONE = "none"
 
 
 class PairRuleKind(StrEnum):
@@ -579,6 +598,39 @@ class Meeting(TimestampMixin, Base):
     participant_b: Mapped[Participant] = relationship(foreign_keys=[participant_b_id])
     slot: Mapped[Slot] = relationship()
     table: Mapped[Table | None] = relationship()
+
+
+class MeetingOutcome(TimestampMixin, Base):
+    """One side's report on what came of a meeting (each side reports its own, and may
+    update it as things develop: a quotation in the week after, an order months later)."""
+
+    __tablename__ = "meeting_outcomes"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "participant_id", name="uq_outcome_per_side"),
+        CheckConstraint(
+            "prospect IS NULL OR " + _enum_check("prospect", Prospect), name="prospect_known"
+        ),
+        CheckConstraint(
+            "order_amount IS NULL OR order_amount >= 0", name="order_amount_not_negative"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    took_place: Mapped[bool] = mapped_column(Boolean, default=True)
+    prospect: Mapped[str | None] = mapped_column(String(20))  # None when it did not take place
+    next_steps: Mapped[list[str]] = mapped_column(JSON, default=list)  # NextStep values
+    order_amount: Mapped[int | None] = mapped_column(BigInteger)  # yen, with an order
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    meeting: Mapped[Meeting] = relationship()
+    participant: Mapped[Participant] = relationship()
 
 
 class ScheduleRun(TimestampMixin, Base):

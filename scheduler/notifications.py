@@ -1,4 +1,5 @@
-"""E-mail notices to participants when their schedule is published or changes.
+"""E-mail notices to participants when their schedule is published or changes, and
+reminders to report on their meetings after the fair.
 
 Plain ``smtplib`` and ``email.message`` (no Flask): the web app passes the SMTP
 settings from its configuration (``MAIL_SERVER``, ``MAIL_PORT``,
@@ -19,7 +20,7 @@ from email.utils import make_msgid
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.models import Attendance, Event, Meeting, MeetingStatus, Participant
+from scheduler.models import Attendance, Event, Meeting, MeetingStatus, Participant, Person
 
 log = logging.getLogger(__name__)
 
@@ -146,9 +147,7 @@ def schedule_notices(
     notices: list[Notice] = []
     unreachable: list[Participant] = []
     for participant in participants:
-        people = [a.person for a in participant.attendances if a.is_contact and a.person.email]
-        if not people:
-            people = [a.person for a in participant.attendances if a.person.email]
+        people = _recipients(participant)
         if not people:
             unreachable.append(participant)
             continue
@@ -168,6 +167,69 @@ def schedule_notices(
                 recipients=tuple(dict.fromkeys(p.email for p in people)),
                 subject=SUBJECTS[language][kind].format(**values),
                 body=BODIES[language].format(**values),
+            )
+        )
+    return notices, unreachable
+
+
+def _recipients(participant: Participant) -> list[Person]:
+    """Who gets a participant's e-mail: its contact people with an address, else every
+    attendee with one."""
+    people = [a.person for a in participant.attendances if a.is_contact and a.person.email]
+    return people or [a.person for a in participant.attendances if a.person.email]
+
+
+# The reminder to report on the meetings after the fair, in each participant language.
+REMINDER_SUBJECTS = {
+    "ja": "【{event}】商談の成果についてのお願い",
+    "en": "{event}: how did your meetings go?",
+}
+REMINDER_BODIES = {
+    "ja": (
+        "{organization} {name} 様\n\n"
+        "先日の {event} へのご参加、ありがとうございました。\n"
+        "各商談の結果と、その後の展開（工場見学、見積、試作・テスト発注、受注など）を、"
+        "次のページからお知らせください。1 件につき 1 分ほどで済みます。"
+        "進展があれば、後から更新することもできます。\n\n{link}\n\n"
+        "ご報告の内容は主催者のみが確認し、商談相手には公開されません。\n"
+        "このリンクは貴社専用です。社外の方と共有しないでください。\n"
+    ),
+    "en": (
+        "Dear {name} ({organization}),\n\n"
+        "Thank you for taking part in {event}.\n"
+        "Please tell us how each of your meetings went and what followed (a factory visit, "
+        "a quotation, a trial order, an order) on this page. It takes about a minute per "
+        "meeting, and you can update your answers later as things develop:\n\n{link}\n\n"
+        "Only the organizer sees your answers, never the other company.\n"
+        "This link is for your company only; please do not share it.\n"
+    ),
+}
+
+
+def outcome_reminders(
+    event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
+) -> tuple[list[Notice], list[Participant]]:
+    """Reminders to report on the meetings, and the participants without a contact e-mail."""
+    notices: list[Notice] = []
+    unreachable: list[Participant] = []
+    for participant in participants:
+        people = _recipients(participant)
+        if not people:
+            unreachable.append(participant)
+            continue
+        language = participant.locale if participant.locale in REMINDER_SUBJECTS else "ja"
+        values = {
+            "event": event.name,
+            "organization": participant.display_name,
+            "name": ("、" if language == "ja" else ", ").join(p.name for p in people),
+            "link": link_for(participant),
+        }
+        notices.append(
+            Notice(
+                participant_id=participant.id,
+                recipients=tuple(dict.fromkeys(p.email for p in people)),
+                subject=REMINDER_SUBJECTS[language].format(**values),
+                body=REMINDER_BODIES[language].format(**values),
             )
         )
     return notices, unreachable

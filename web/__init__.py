@@ -64,6 +64,7 @@ def _register_feature_blueprints(app: Flask) -> None:
         board,
         directory,
         events,
+        outcomes,
         participant_access,
         participants_admin,
         portal,
@@ -93,3 +94,4 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(availability.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(repair.bp)
+    app.register_blueprint(outcomes.bp)

@@ -36,13 +36,19 @@ def flash_outcome(
     sent: int,
     failures: Sequence[notifications.Failure],
     unreachable: Sequence[Participant] = (),
+    *,
+    about_schedule: bool = True,
 ) -> None:
-    """How many were e-mailed, which sends failed, who has no address."""
+    """How many were e-mailed, which sends failed, who has no address.
+
+    ``about_schedule``: the mail told of a schedule change, so a failure still leaves
+    the participants' schedule pages right (said in the message).
+    """
     flash(
         ngettext("%(num)s participant was e-mailed.", "%(num)s participants were e-mailed.", sent),
         "info",
     )
-    if failures:
+    if failures and about_schedule:
         flash(
             _(
                 "E-mail to %(n)s participants failed (%(error)s); "
@@ -50,6 +56,12 @@ def flash_outcome(
                 n=len(failures),
                 error=failures[0].error,
             ),
+            "error",
+        )
+    elif failures:
+        flash(
+            _("E-mail to %(n)s participants failed (%(error)s).",
+              n=len(failures), error=failures[0].error),
             "error",
         )
     if unreachable:

@@ -1,0 +1,413 @@
+"""What came of the meetings: each side's report afterwards, and the fair's results.
+
+After a meeting has started, each of its two participants may report on it: whether
+it took place, how promising it was (:class:`~scheduler.models.Prospect`), and what
+followed (:class:`~scheduler.models.NextStep`: further talks, a factory visit, a
+quotation, a trial order, an order with its amount). Reports stay editable, since
+a quotation comes a week later and an order months later. The organizer may record
+a report on a participant's behalf (a phone survey, a paper questionnaire).
+
+:func:`fair_results` sums the reports up the way a local government has to show
+what its fair achieved: how many meetings took place, how many led to each next
+step (counted once per meeting, whichever side reported it), the ordered amount,
+how each side rated the prospects, and who has not reported yet.
+
+Services only flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import audit
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.i18n import N_
+from scheduler.models import (
+    Event,
+    Meeting,
+    MeetingOutcome,
+    MeetingStatus,
+    NextStep,
+    Participant,
+    ParticipantRole,
+    Prospect,
+)
+from scheduler.schedule_view import event_meetings, is_published
+
+NOTE_MAX_CHARS = 2000
+MAX_ORDER_AMOUNT = 10**12  # yen; anything larger is a typing slip
+NEXT_STEP_ORDER: tuple[NextStep, ...] = tuple(NextStep)
+PROSPECT_ORDER: tuple[Prospect, ...] = tuple(Prospect)
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    """A report as typed: ``took_place`` "yes"/"no", the rest as text from the form."""
+
+    took_place: str = "yes"
+    prospect: str = ""
+    next_steps: Sequence[str] = ()
+    order_amount: str = ""
+    note: str = ""
+
+    @classmethod
+    def of(cls, outcome: MeetingOutcome | None) -> OutcomeInput:
+        """The stored report as the form shows it (an empty form when there is none)."""
+        if outcome is None:
+            return cls(took_place="")
+        return cls(
+            took_place="yes" if outcome.took_place else "no",
+            prospect=outcome.prospect or "",
+            next_steps=tuple(outcome.next_steps),
+            order_amount="" if outcome.order_amount is None else f"{outcome.order_amount:,}",
+            note=outcome.note,
+        )
+
+
+@dataclass
+class ReportableMeeting:
+    """A meeting of one participant that has started, with that side's report (if any)."""
+
+    meeting: Meeting
+    counterpart: Participant
+    outcome: MeetingOutcome | None
+
+
+def _counterpart(meeting: Meeting, participant: Participant) -> Participant:
+    return meeting.participant_b if meeting.participant_a_id == participant.id else (
+        meeting.participant_a
+    )
+
+
+def started(meeting: Meeting, now: datetime) -> bool:
+    """Whether ``meeting`` can be reported on: published, not cancelled, begun by ``now``."""
+    return meeting.status != MeetingStatus.CANCELLED and meeting.slot.starts_at <= now
+
+
+def reportable_meetings(
+    session: Session, participant: Participant, now: datetime
+) -> list[ReportableMeeting]:
+    """The participant's meetings that have started, by time, each with its report."""
+    event = participant.event
+    if not is_published(event):
+        return []
+    meetings = [
+        m
+        for m in event_meetings(
+            session, event, include_cancelled=False, participant_id=participant.id
+        )
+        if started(m, now)
+    ]
+    outcomes = {
+        o.meeting_id: o
+        for o in session.scalars(
+            select(MeetingOutcome).where(
+                MeetingOutcome.participant_id == participant.id,
+                MeetingOutcome.meeting_id.in_([m.id for m in meetings]),
+            )
+        )
+    }
+    return [
+        ReportableMeeting(m, _counterpart(m, participant), outcomes.get(m.id)) for m in meetings
+    ]
+
+
+def upcoming_count(session: Session, participant: Participant, now: datetime) -> int:
+    """How many of the participant's meetings have not started yet."""
+    event = participant.event
+    if not is_published(event):
+        return 0
+    return sum(
+        1
+        for m in event_meetings(
+            session, event, include_cancelled=False, participant_id=participant.id
+        )
+        if m.slot.starts_at > now
+    )
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def parse_yen(text: str) -> int | None:
+    """An amount in yen as typed: ``1,200,000``, ``１２０万``, ``¥50万円``; ``None`` when empty."""
+    value = unicodedata.normalize("NFKC", text or "").strip()
+    value = re.sub(r"[\s,¥\\]|円$", "", value.replace("￥", "¥"))
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(万|億)?", value)
+    if match is None:
+        raise ValidationFailed(
+            N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
+        )
+    number, unit = match.groups()
+    factor = {"万": 10_000, "億": 100_000_000}.get(unit or "", 1)
+    whole, _, fraction = number.partition(".")
+    if fraction and not unit:
+        raise ValidationFailed(
+            N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
+        )
+    amount = int(whole) * factor + round(int(fraction or "0") * factor / 10 ** len(fraction))
+    if amount > MAX_ORDER_AMOUNT:
+        raise ValidationFailed(N_("This amount is too large."), field="order_amount")
+    return amount
+
+
+def _checked(data: OutcomeInput) -> tuple[bool, str | None, list[str], int | None, str]:
+    """The report's values, or the first problem as a :class:`ValidationFailed`."""
+    took_place = data.took_place
+    if took_place not in ("yes", "no"):
+        raise ValidationFailed(
+            N_("Say whether the meeting took place."), field="took_place"
+        )
+    steps = {unicodedata.normalize("NFKC", s).strip() for s in data.next_steps if s.strip()}
+    unknown = steps - {s.value for s in NextStep}
+    if unknown:
+        raise ValidationFailed(N_("Please choose next steps from the list."), field="next_steps")
+    note = (data.note or "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise ValidationFailed(
+            N_("The note is too long: at most %(max)s characters."),
+            field="note",
+            params={"max": NOTE_MAX_CHARS},
+        )
+    amount = parse_yen(data.order_amount)
+    if took_place == "no":
+        if data.prospect or steps or amount is not None:
+            raise ValidationFailed(
+                N_(
+                    "A meeting that did not take place has no prospect, next steps or "
+                    "amount: clear them, or say that it took place."
+                ),
+                field="took_place",
+            )
+        return False, None, [], None, note
+    if data.prospect not in {p.value for p in Prospect}:
+        raise ValidationFailed(N_("Choose how promising the meeting was."), field="prospect")
+    if amount is not None and NextStep.ORDER not in steps:
+        raise ValidationFailed(
+            N_("An amount goes with an order: tick “Order” or leave the amount empty."),
+            field="order_amount",
+        )
+    ordered = [s.value for s in NEXT_STEP_ORDER if s.value in steps]
+    return True, data.prospect, ordered, amount, note
+
+
+def save_outcome(
+    session: Session,
+    participant: Participant,
+    meeting_id: int,
+    data: OutcomeInput,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+) -> MeetingOutcome:
+    """Store (or replace) the participant's report on one of its meetings.
+
+    ``user_id`` is the organizer recording it on the participant's behalf (audited).
+    """
+    meeting = session.get(Meeting, meeting_id)
+    if (
+        meeting is None
+        or meeting.event_id != participant.event_id
+        or participant.id not in (meeting.participant_a_id, meeting.participant_b_id)
+        or not is_published(participant.event)
+    ):
+        raise NotFound(N_("This meeting is not one of yours."))
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ValidationFailed(N_("This meeting was cancelled: there is nothing to report."))
+    if meeting.slot.starts_at > now:
+        raise ValidationFailed(N_("This meeting has not started yet: report on it afterwards."))
+    took_place, prospect, steps, amount, note = _checked(data)
+    outcome = session.scalar(
+        select(MeetingOutcome).where(
+            MeetingOutcome.meeting_id == meeting.id,
+            MeetingOutcome.participant_id == participant.id,
+        )
+    )
+    if outcome is None:
+        outcome = MeetingOutcome(
+            event_id=participant.event_id, meeting_id=meeting.id, participant_id=participant.id
+        )
+        session.add(outcome)
+    outcome.took_place = took_place
+    outcome.prospect = prospect
+    outcome.next_steps = steps
+    outcome.order_amount = amount
+    outcome.note = note
+    session.flush()
+    audit.record(
+        session,
+        "outcome.report",
+        event_id=participant.event_id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=outcome,
+        details={
+            "meeting_id": meeting.id,
+            "took_place": took_place,
+            "prospect": prospect,
+            "next_steps": steps,
+            "order_amount": amount,
+        },
+    )
+    return outcome
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class MeetingResult:
+    """A meeting that has started, with both sides' reports (buyer first)."""
+
+    meeting: Meeting
+    buyer: Participant
+    supplier: Participant
+    buyer_report: MeetingOutcome | None
+    supplier_report: MeetingOutcome | None
+
+    @property
+    def reports(self) -> list[MeetingOutcome]:
+        return [r for r in (self.buyer_report, self.supplier_report) if r is not None]
+
+    @property
+    def reported_not_held(self) -> bool:
+        """Every report on it says it did not take place (and there is at least one)."""
+        return bool(self.reports) and not any(r.took_place for r in self.reports)
+
+    @property
+    def next_steps(self) -> set[str]:
+        """The next steps either side reported."""
+        return {step for r in self.reports if r.took_place for step in r.next_steps}
+
+    @property
+    def order_amount(self) -> int | None:
+        """The ordered amount: both sides report the same order, so the larger, not the sum."""
+        amounts = [r.order_amount for r in self.reports if r.order_amount is not None]
+        return max(amounts) if amounts else None
+
+
+@dataclass
+class SideResponse:
+    """How one side (buyers or suppliers) has answered."""
+
+    participants: int = 0  # with at least one meeting that has started
+    reported: int = 0  # of which reported on at least one
+    reports: int = 0  # reports on meetings that took place
+    prospects: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.reported / self.participants if self.participants else 0.0
+
+
+@dataclass
+class FairResults:
+    """The fair's results as its organizer reports them."""
+
+    event: Event
+    meetings: list[MeetingResult]
+    buyers: SideResponse
+    suppliers: SideResponse
+    waiting: list[Participant]  # with started meetings, no report yet (buyers first)
+    upcoming: int  # meetings that have not started yet
+
+    @property
+    def started(self) -> int:
+        return len(self.meetings)
+
+    @property
+    def with_report(self) -> int:
+        """Meetings at least one side reported on."""
+        return sum(1 for m in self.meetings if m.reports)
+
+    @property
+    def not_held(self) -> int:
+        return sum(1 for m in self.meetings if m.reported_not_held)
+
+    @property
+    def held(self) -> int:
+        """Meetings that took place: started and not reported as not held."""
+        return self.started - self.not_held
+
+    @property
+    def step_counts(self) -> dict[str, int]:
+        """Meetings per next step (each meeting once, whichever side reported it)."""
+        counts = Counter(step for m in self.meetings for step in m.next_steps)
+        return {s.value: counts[s.value] for s in NEXT_STEP_ORDER}
+
+    @property
+    def with_any_step(self) -> int:
+        """Meetings that led to at least one next step."""
+        return sum(1 for m in self.meetings if m.next_steps)
+
+    @property
+    def order_total(self) -> int:
+        return sum(m.order_amount or 0 for m in self.meetings)
+
+
+def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
+    """Both sides' reports on every meeting that has started, summed up."""
+    meetings = (
+        event_meetings(session, event, include_cancelled=False) if is_published(event) else []
+    )
+    begun = [m for m in meetings if started(m, now)]
+    reports: dict[tuple[int, int], MeetingOutcome] = {
+        (o.meeting_id, o.participant_id): o
+        for o in session.scalars(
+            select(MeetingOutcome).where(MeetingOutcome.event_id == event.id)
+        )
+    }
+    results: list[MeetingResult] = []
+    meetings_of: dict[int, Participant] = {}
+    reported_by: set[int] = set()
+    for meeting in begun:
+        a, b = meeting.participant_a, meeting.participant_b
+        buyer, supplier = (b, a) if b.role == ParticipantRole.BUYER and (
+            a.role != ParticipantRole.BUYER
+        ) else (a, b)
+        results.append(
+            MeetingResult(
+                meeting,
+                buyer,
+                supplier,
+                reports.get((meeting.id, buyer.id)),
+                reports.get((meeting.id, supplier.id)),
+            )
+        )
+        for side in (a, b):
+            meetings_of[side.id] = side
+            if (meeting.id, side.id) in reports:
+                reported_by.add(side.id)
+    sides = {ParticipantRole.BUYER: SideResponse(), ParticipantRole.SUPPLIER: SideResponse()}
+    for participant in meetings_of.values():
+        side = sides[ParticipantRole(participant.role)]
+        side.participants += 1
+        side.reported += participant.id in reported_by
+    begun_ids = {m.id for m in begun}
+    for report in reports.values():
+        if report.meeting_id in begun_ids and report.took_place and report.prospect:
+            side = sides[ParticipantRole(report.participant.role)]
+            side.reports += 1
+            side.prospects[report.prospect] += 1
+    waiting = sorted(
+        (p for p in meetings_of.values() if p.id not in reported_by),
+        key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.display_name),
+    )
+    return FairResults(
+        event=event,
+        meetings=results,
+        buyers=sides[ParticipantRole.BUYER],
+        suppliers=sides[ParticipantRole.SUPPLIER],
+        waiting=waiting,
+        upcoming=len(meetings) - len(begun),
+    )

@@ -1,0 +1,78 @@
+"""After the fair, in Chromium: a supplier reports on a meeting from its phone, in
+Japanese, fixing a mistake the page points out; the organizer sees it in the results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from scheduler.models import MeetingOutcome, Phase
+from scheduler.schedule_view import event_meetings
+from tests.browser.conftest import SCREENSHOTS
+from tests.conftest import PASSWORD
+from tests.published_fair import published_fair
+
+pytestmark = pytest.mark.browser
+
+
+def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
+    browser, page, live_server, organizer, db_session, monkeypatch
+) -> None:
+    fair = published_fair(db_session)
+    fair.phase = Phase.ON_THE_DAY
+    db_session.commit()
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    monkeypatch.setattr("web.outcomes.utcnow", lambda: now)
+    meeting = meetings[0]
+    supplier = meeting.participant_b
+
+    phone = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844},
+                                is_mobile=True, has_touch=True)
+    phone.set_default_timeout(10_000)
+    tab = phone.new_page()
+    try:
+        tab.goto(f"{live_server}/p/{supplier.access_token}/")
+        tab.click(f"main a[href='/p/{supplier.access_token}/outcomes']")
+        card = tab.locator(f"#meeting-{meeting.id}")
+        assert "未報告" in card.inner_text()
+        card.get_by_label("はい").check()
+        card.get_by_label("可能性あり").check()
+        card.get_by_label("見積").check()
+        card.get_by_label("受注・成約金額（円）").fill("３００万円")
+        card.get_by_role("button", name="報告する").click()
+        # The amount needs an order: the page says so at the field and keeps every answer.
+        card = tab.locator(f"#meeting-{meeting.id}")
+        error = card.locator(".errors")
+        assert "「受注・成約」にチェック" in error.inner_text()
+        assert card.get_by_label("受注・成約金額（円）").input_value() == "３００万円"
+        assert card.get_by_label("見積").is_checked()
+        assert card.get_by_label("可能性あり").is_checked()
+        assert tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        card.screenshot(path=str(SCREENSHOTS / "outcome_error_phone.png"))
+        card.get_by_label("受注・成約", exact=True).check()
+        card.get_by_role("button", name="報告する").click()
+        assert "報告済み" in tab.locator(f"#meeting-{meeting.id}").inner_text()
+        assert tab.locator(f"#meeting-{meeting.id}").get_by_label(
+            "受注・成約金額（円）").input_value() == "3,000,000"
+    finally:
+        phone.close()
+    saved = db_session.scalar(select(MeetingOutcome))
+    assert (saved.participant_id, saved.next_steps, saved.order_amount) == (
+        supplier.id, ["quotation", "order"], 3_000_000
+    )
+
+    page.goto(f"{live_server}/")
+    page.fill("input[name=email]", "org@example.jp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.goto(f"{live_server}/events/{fair.id}")
+    page.click("nav.subnav a:text('成果')")
+    stats = page.locator(".stats").inner_text()
+    assert "¥3,000,000" in stats and f"{len(meetings)}\n実施した商談" in stats
+    row = page.locator(f"tr#meeting-{meeting.id}")
+    assert "見積" in row.inner_text() and "受注・成約" in row.inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "outcome_results.png"), full_page=True)

@@ -1,0 +1,211 @@
+"""Reports on what came of the meetings, and the fair's results built from them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import outcomes
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantRole,
+)
+from scheduler.outcomes import OutcomeInput, fair_results, parse_yen, save_outcome
+from tests.published_fair import published_fair
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return published_fair(db_session)
+
+
+def _meetings(session: Session, event: Event) -> list[Meeting]:
+    from scheduler.schedule_view import event_meetings
+
+    return event_meetings(session, event, include_cancelled=False)
+
+
+def _after(meeting: Meeting, minutes: int = 1):  # type: ignore[no-untyped-def]
+    return meeting.slot.starts_at + timedelta(minutes=minutes)
+
+
+GOOD = OutcomeInput(took_place="yes", prospect="high", next_steps=("quotation",), note="図面を送付")
+
+
+def test_only_meetings_that_have_started_can_be_reported(db_session: Session, fair: Event) -> None:
+    meetings = _meetings(db_session, fair)
+    first = min(meetings, key=lambda m: m.slot.starts_at)
+    buyer = first.participant_a
+    mine = [m for m in meetings if buyer.id in (m.participant_a_id, m.participant_b_id)]
+    assert len(mine) >= 2
+    now = _after(first)
+    items = outcomes.reportable_meetings(db_session, buyer, now)
+    assert [i.meeting.id for i in items] == [m.id for m in mine if m.slot.starts_at <= now]
+    assert all(i.counterpart.id != buyer.id and i.outcome is None for i in items)
+    assert outcomes.upcoming_count(db_session, buyer, now) == len(mine) - len(items)
+    later = max(mine, key=lambda m: m.slot.starts_at)
+    with pytest.raises(ValidationFailed, match="has not started yet"):
+        save_outcome(db_session, buyer, later.id, GOOD, now=now)
+    # A cancelled meeting is not listed and takes no report.
+    first.status = MeetingStatus.CANCELLED
+    db_session.flush()
+    listed = outcomes.reportable_meetings(db_session, buyer, now)
+    assert first.id not in [i.meeting.id for i in listed]
+    with pytest.raises(ValidationFailed, match="cancelled"):
+        save_outcome(db_session, buyer, first.id, GOOD, now=now)
+
+
+def test_a_report_is_saved_updated_and_audited(db_session: Session, fair: Event) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    supplier = meeting.participant_b
+    now = _after(meeting, 30)
+    saved = save_outcome(db_session, supplier, meeting.id, GOOD, now=now)
+    assert (saved.took_place, saved.prospect, saved.next_steps, saved.note) == (
+        True, "high", ["quotation"], "図面を送付"
+    )
+    update = OutcomeInput(took_place="yes", prospect="high",
+                          next_steps=("order", "factory_visit", "quotation"),
+                          order_amount="１２０万円")
+    again = save_outcome(db_session, supplier, meeting.id, update, now=now, user_id=None)
+    assert again.id == saved.id
+    assert again.next_steps == ["factory_visit", "quotation", "order"]  # in the list's order
+    assert again.order_amount == 1_200_000 and again.note == ""
+    entries = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "outcome.report")
+    ).all()
+    assert len(entries) == 2 and entries[-1].details["order_amount"] == 1_200_000
+    assert OutcomeInput.of(again).order_amount == "1,200,000"
+
+
+def test_another_participants_meeting_is_not_found(db_session: Session, fair: Event) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    outsider = db_session.scalars(
+        select(Participant).where(
+            Participant.event_id == fair.id,
+            Participant.id.not_in([meeting.participant_a_id, meeting.participant_b_id]),
+        )
+    ).first()
+    with pytest.raises(NotFound):
+        save_outcome(db_session, outsider, meeting.id, GOOD, now=_after(meeting))
+    with pytest.raises(NotFound):
+        save_outcome(db_session, outsider, 999_999, GOOD, now=_after(meeting))
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (OutcomeInput(took_place=""), "took_place"),
+        (OutcomeInput(took_place="yes"), "prospect"),
+        (OutcomeInput(took_place="yes", prospect="great"), "prospect"),
+        (OutcomeInput(took_place="yes", prospect="some", next_steps=("lunch",)), "next_steps"),
+        (OutcomeInput(took_place="yes", prospect="some", order_amount="500000"), "order_amount"),
+        (OutcomeInput(took_place="yes", prospect="some", next_steps=("order",),
+                      order_amount="5 million"), "order_amount"),
+        (OutcomeInput(took_place="no", next_steps=("quotation",)), "took_place"),
+        (OutcomeInput(took_place="no", prospect="none"), "took_place"),
+        (OutcomeInput(took_place="yes", prospect="some", note="あ" * 2001), "note"),
+    ],
+    ids=["took-place-missing", "prospect-missing", "prospect-unknown", "step-unknown",
+         "amount-without-order", "amount-not-a-number", "not-held-with-steps",
+         "not-held-with-prospect", "note-too-long"],
+)
+def test_a_bad_report_names_the_field_and_writes_nothing(
+    db_session: Session, fair: Event, data: OutcomeInput, field: str
+) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    with pytest.raises(ValidationFailed) as raised:
+        save_outcome(db_session, meeting.participant_a, meeting.id, data, now=_after(meeting))
+    assert raised.value.field == field
+    assert outcomes.reportable_meetings(
+        db_session, meeting.participant_a, _after(meeting)
+    )[0].outcome is None
+
+
+def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
+    db_session: Session, fair: Event
+) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    saved = save_outcome(db_session, meeting.participant_a, meeting.id,
+                         OutcomeInput(took_place="no", note="先方が来場せず"), now=_after(meeting))
+    assert (saved.took_place, saved.prospect, saved.next_steps, saved.order_amount) == (
+        False, None, [], None
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "yen"),
+    [("1,200,000", 1_200_000), ("１２０万", 1_200_000), ("¥50万円", 500_000),
+     ("￥３，０００", 3000), ("1.5億", 150_000_000), ("12.5万", 125_000), ("", None),
+     ("  ", None)],
+)
+def test_amounts_are_read_as_people_write_them(typed: str, yen: int | None) -> None:
+    assert parse_yen(typed) == yen
+
+
+@pytest.mark.parametrize("typed", ["-5", "1.5", "abc", "10000000000000", "5 million"])
+def test_unreadable_amounts_are_refused(typed: str) -> None:
+    with pytest.raises(ValidationFailed):
+        parse_yen(typed)
+
+
+def test_results_count_each_meeting_once_and_list_who_has_not_reported(
+    db_session: Session, fair: Event
+) -> None:
+    meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    one, two, three = meetings[:3]
+    now = max(m.slot.starts_at for m in meetings[:3]) + timedelta(minutes=1)
+
+    def report(meeting: Meeting, side: Participant, data: OutcomeInput) -> None:
+        save_outcome(db_session, side, meeting.id, data, now=now)
+
+    # Both sides report the same order on meeting one: it counts once, at the larger amount.
+    report(one, one.participant_a, OutcomeInput("yes", "high", ("quotation", "order"), "100万"))
+    report(one, one.participant_b, OutcomeInput("yes", "high", ("order", "factory_visit"),
+                                                "1,000,000"))
+    # Meeting two: one side says it did not take place.
+    report(two, two.participant_b, OutcomeInput("no", note="不参加"))
+    # Meeting three: one side, no next step.
+    report(three, three.participant_a, OutcomeInput("yes", "none"))
+
+    results = fair_results(db_session, fair, now)
+    begun = [m for m in meetings if m.slot.starts_at <= now]
+    assert results.started == len(begun)
+    assert results.upcoming == len(meetings) - len(begun)
+    assert results.not_held == 1 and results.held == len(begun) - 1
+    assert results.with_report == 3 and results.with_any_step == 1
+    assert results.step_counts == {"further_talks": 0, "factory_visit": 1, "quotation": 1,
+                                   "test_order": 0, "order": 1}
+    assert results.order_total == 1_000_000
+    by_meeting = {r.meeting.id: r for r in results.meetings}
+    assert by_meeting[one.id].buyer.role == ParticipantRole.BUYER
+    assert by_meeting[one.id].supplier.role == ParticipantRole.SUPPLIER
+    # Prospects are counted per report, by the reporting side.
+    prospects = results.buyers.prospects + results.suppliers.prospects
+    assert prospects == {"high": 2, "none": 1}
+    reporters = {one.participant_a_id, one.participant_b_id, two.participant_b_id,
+                 three.participant_a_id}
+    with_meetings = {p for m in begun for p in (m.participant_a_id, m.participant_b_id)}
+    assert {p.id for p in results.waiting} == with_meetings - reporters
+    assert results.buyers.participants + results.suppliers.participants == len(with_meetings)
+    assert results.buyers.reported + results.suppliers.reported == len(reporters)
+    # Buyers are listed first among those who have not reported.
+    roles = [p.role for p in results.waiting]
+    assert roles == sorted(roles, key=lambda r: r != ParticipantRole.BUYER)
+
+
+def test_before_publication_there_is_nothing_to_report(db_session: Session, fair: Event) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    fair.published_at = None
+    db_session.flush()
+    assert outcomes.reportable_meetings(db_session, meeting.participant_a, _after(meeting)) == []
+    assert fair_results(db_session, fair, _after(meeting)).started == 0
+    with pytest.raises(NotFound):
+        save_outcome(db_session, meeting.participant_a, meeting.id, GOOD, now=_after(meeting))

@@ -1,0 +1,212 @@
+"""Meeting results through the pages: the participant's reports, the organizer's results,
+reports entered on a participant's behalf, and the Excel workbook."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import AuditEntry, Event, Meeting, MeetingOutcome, Participant, Phase
+from scheduler.schedule_view import event_meetings
+from tests.published_fair import busiest_participant, published_fair
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = None
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    event = published_fair(db_session)
+    event.phase = Phase.ON_THE_DAY
+    db_session.commit()
+    return event
+
+
+@pytest.fixture
+def participant(db_session: Session, fair: Event) -> Participant:
+    participant = busiest_participant(db_session, fair)
+    participant.locale = "en"
+    db_session.commit()
+    return participant
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
+    return clock
+
+
+def _mine(session: Session, fair: Event, participant: Participant) -> list[Meeting]:
+    return event_meetings(session, fair, include_cancelled=False, participant_id=participant.id)
+
+
+def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typed(
+    client, db_session: Session, fair: Event, participant: Participant, clock: Clock
+) -> None:
+    meetings = _mine(db_session, fair, participant)
+    first, second = meetings[0], meetings[1]
+    clock.now = first.slot.starts_at + timedelta(minutes=5)
+    page_url = f"/p/{participant.access_token}/outcomes"
+    home = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
+    assert page_url in home  # linked from the portal on the day
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'id="meeting-{first.id}"' in page and f'id="meeting-{second.id}"' not in page
+    assert f"{len(meetings) - 1} more meetings can be reported on" in page
+
+    # A meeting that has not started (or was cancelled meanwhile) takes no report: the
+    # page says why.
+    early = client.post(f"{page_url}/{second.id}", data={"took_place": "yes"},
+                        follow_redirects=True)
+    assert "This meeting has not started yet" in early.get_data(as_text=True)
+
+    bad = client.post(f"{page_url}/{first.id}", data={
+        "took_place": "yes", "prospect": "some", "next_steps": ["quotation"],
+        "order_amount": "300万", "note": "見積依頼あり",
+    })
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "An amount goes with an order" in body
+    assert 'value="300万"' in body and "見積依頼あり</textarea>" in body
+    assert 'value="quotation" checked' in body and 'value="some" checked' in body
+    assert f'aria-describedby="m{first.id}-order_amount-err"' in body
+    assert db_session.scalar(select(MeetingOutcome)) is None
+
+    done = client.post(f"{page_url}/{first.id}", data={
+        "took_place": "yes", "prospect": "some", "next_steps": ["quotation", "order"],
+        "order_amount": "300万", "note": "見積依頼あり",
+    })
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"#meeting-{first.id}")
+    saved = db_session.scalar(select(MeetingOutcome))
+    assert (saved.participant_id, saved.meeting_id, saved.order_amount) == (
+        participant.id, first.id, 3_000_000
+    )
+    page = client.get(page_url).get_data(as_text=True)
+    assert 'value="3,000,000"' in page and "1 of 1 meetings reported." in page
+
+
+def test_another_participants_meeting_is_a_404(
+    client, db_session: Session, fair: Event, participant: Participant, clock: Clock
+) -> None:
+    theirs = next(
+        m for m in event_meetings(db_session, fair, include_cancelled=False)
+        if participant.id not in (m.participant_a_id, m.participant_b_id)
+    )
+    clock.now = theirs.slot.starts_at + timedelta(minutes=5)
+    response = client.post(f"/p/{participant.access_token}/outcomes/{theirs.id}",
+                           data={"took_place": "no"})
+    assert response.status_code == 404
+    assert db_session.scalar(select(MeetingOutcome)) is None
+
+
+def test_organizer_sees_results_enters_answers_and_downloads_excel(
+    client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
+) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    first = _mine(db_session, fair, participant)[0]
+    other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
+    client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
+        "took_place": "yes", "prospect": "high", "next_steps": ["factory_visit", "order"],
+        "order_amount": "1,200,000"})
+    # The other side answered by phone; the organizer enters it for them.
+    record_url = f"/events/{fair.id}/participants/{other.id}/outcomes"
+    assert f'id="meeting-{first.id}"' in client.get(record_url).get_data(as_text=True)
+    entered = client.post(f"{record_url}/{first.id}", data={
+        "took_place": "yes", "prospect": "high", "next_steps": ["order"],
+        "order_amount": "120万", "note": "電話で聞き取り<b>済</b>"})
+    assert entered.status_code == 302
+    entry = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "outcome.report")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.user_id == logged_in.id and entry.participant_id == other.id
+
+    page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert f"/events/{fair.id}/outcomes" in page.split('aria-current="page"')[0][-200:]
+    assert "¥1,200,000" in page  # one order reported by both sides: counted once
+    assert "電話で聞き取り&lt;b&gt;済&lt;/b&gt;" in page  # notes are shown as typed, escaped
+    assert page.count('class="btn small"') == len(
+        {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
+    ) - 2  # everyone but the two who reported is listed to chase
+
+    workbook = client.get(f"/events/{fair.id}/outcomes.xlsx")
+    assert workbook.status_code == 200
+    book = load_workbook(io.BytesIO(workbook.data))
+    assert book.sheetnames == ["Summary", "Meetings", "Not reported yet"]
+    summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
+    assert summary["Meetings held"][0] == len(meetings)
+    assert summary["Order"][0] == 1 and summary["Factory visit"][0] == 1
+    assert summary["Ordered amount (yen)"][0] == 1_200_000
+    rows = list(book["Meetings"].iter_rows(values_only=True))
+    assert len(rows) == len(meetings) + 1
+    reported = next(r for r in rows[1:] if r[7] or r[12])
+    assert sorted(x for x in (reported[7], reported[12]) if x) == [1_200_000, 1_200_000]
+    assert len(list(book["Not reported yet"].iter_rows())) == page.count('class="btn small"') + 1
+    workbook.close()
+
+
+def test_results_are_for_organizers_only(
+    client, auth, staff, db_session: Session, fair: Event
+) -> None:
+    auth.login("staff@example.jp")
+    assert client.get(f"/events/{fair.id}/outcomes").status_code == 403
+    assert client.get(f"/events/{fair.id}/outcomes.xlsx").status_code == 403
+
+
+def test_results_before_any_meeting_say_so(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = min(m.slot.starts_at for m in meetings) - timedelta(hours=1)
+    page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "No meeting has started yet" in page and "outcomes.xlsx" not in page
+
+
+def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
+    app, client, logged_in, db_session: Session, fair: Event, participant: Participant,
+    clock: Clock
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.test_publishing import _free_port, _Inbox
+
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    first = _mine(db_session, fair, participant)[0]
+    client.post(f"/p/{participant.access_token}/outcomes/{first.id}",
+                data={"took_place": "no"})
+    # Without a mail server nobody is e-mailed, and the page says so.
+    page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
+    assert "No mail server is configured" in page.get_data(as_text=True)
+
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    try:
+        page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
+    finally:
+        controller.stop()
+    body = page.get_data(as_text=True)
+    waiting = {p for m in meetings for p in (m.participant_a, m.participant_b)} - {participant}
+    reachable = [p for p in waiting if any(a.person.email for a in p.attendances)]
+    assert f"{len(inbox.messages)} participants were e-mailed." in body
+    assert len(inbox.messages) == len(reachable) > 0
+    assert "Last reminder:" in body
+    tokens = set()
+    for message in inbox.messages:
+        text = message.get_payload(decode=True).decode("utf-8")
+        tokens.add(text.split("/p/", 1)[1].split("/outcomes", 1)[0])
+    assert tokens == {p.access_token for p in reachable}
+    assert participant.access_token not in tokens  # it has reported

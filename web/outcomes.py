@@ -1,0 +1,346 @@
+"""What came of the meetings: the participant's reports and the organizer's results.
+
+* ``/p/<token>/outcomes`` — the participant reports on each of its meetings once it
+  has started (one small form per meeting) and may update the report later;
+* ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports on a
+  participant's behalf (a phone survey, a paper questionnaire), audited;
+* ``/events/<id>/outcomes`` — the fair's results: meetings held, next steps, ordered
+  amount, prospects by side, every meeting with both reports, and who has not
+  reported yet; ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook.
+
+A form with a mistake comes back with what was typed and the message next to the
+field (status 400); the other meetings' forms show what is stored.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal, lazy_gettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from scheduler import audit, event_setup, notifications, outcomes
+from scheduler.db import utcnow
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.models import AuditEntry, Event, NextStep, Participant, Phase, Prospect
+from scheduler.participant_import import contact_of
+from web import mail_feedback
+from web.auth import organizer_required
+from web.database import get_session
+from web.i18n import translate_error
+from web.participant_access import (
+    PORTAL_PREFIX,
+    PortalSection,
+    current_participant,
+    participant_required,
+    register_portal_section,
+)
+
+bp = Blueprint("outcomes", __name__)
+
+register_portal_section(PortalSection(
+    "outcomes.mine", lazy_gettext("Meeting results"),
+    lazy_gettext("After your meetings: how they went and what followed (visits, quotations, "
+                 "orders)."),
+    phases=frozenset({Phase.ON_THE_DAY, Phase.CLOSED}),
+    order=70,
+))
+
+NEXT_STEP_LABELS = {
+    NextStep.FURTHER_TALKS: lazy_gettext("Further talks"),
+    NextStep.FACTORY_VISIT: lazy_gettext("Factory visit"),
+    NextStep.QUOTATION: lazy_gettext("Quotation"),
+    NextStep.TEST_ORDER: lazy_gettext("Prototype or trial order"),
+    NextStep.ORDER: lazy_gettext("Order"),
+}
+PROSPECT_LABELS = {
+    Prospect.HIGH: lazy_gettext("Very promising"),
+    Prospect.SOME: lazy_gettext("Some prospect"),
+    Prospect.NONE: lazy_gettext("No prospect for now"),
+}
+
+
+@bp.app_context_processor
+def _outcome_labels() -> dict[str, object]:
+    return {"next_step_labels": NEXT_STEP_LABELS, "prospect_labels": PROSPECT_LABELS}
+
+
+def _submitted() -> outcomes.OutcomeInput:
+    return outcomes.OutcomeInput(
+        took_place=request.form.get("took_place", ""),
+        prospect=request.form.get("prospect", ""),
+        next_steps=request.form.getlist("next_steps"),
+        order_amount=request.form.get("order_amount", ""),
+        note=request.form.get("note", ""),
+    )
+
+
+def _reports_page(participant: Participant, *, user_id: int | None, template: str,
+                  action_url: Any, done_url: Any, meeting_id: int | None = None,
+                  **context: object):  # type: ignore[no-untyped-def]
+    """The list of the participant's started meetings, each with its form; on POST, save
+    the report on ``meeting_id`` and go back to it, or show it again with the error."""
+    session = get_session()
+    now = utcnow()
+    typed: dict[int, outcomes.OutcomeInput] = {}
+    errors: dict[int, dict[str, str]] = {}
+    if meeting_id is not None:
+        data = _submitted()
+        try:
+            outcomes.save_outcome(session, participant, meeting_id, data, now=now,
+                                  user_id=user_id)
+        except NotFound:
+            session.rollback()
+            abort(404)
+        except ValidationFailed as error:
+            session.rollback()
+            typed[meeting_id] = data
+            errors[meeting_id] = {error.field or "form": translate_error(error)}
+        else:
+            session.commit()
+            flash(_("Your report was saved. You can change it at any time."), "success")
+            return redirect(f"{done_url}#meeting-{meeting_id}")
+    items = outcomes.reportable_meetings(session, participant, now)
+    if meeting_id in errors and all(i.meeting.id != meeting_id for i in items):
+        # Not listed (cancelled meanwhile, or not started): say why above the list.
+        flash(next(iter(errors[meeting_id].values())), "error")
+        return redirect(done_url)
+    forms = {i.meeting.id: typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
+             for i in items}
+    status = 400 if errors else 200
+    return render_template(
+        template, participant=participant, event=participant.event, items=items, forms=forms,
+        errors=errors, action_url=action_url,
+        upcoming=outcomes.upcoming_count(session, participant, now),
+        reported=sum(1 for i in items if i.outcome is not None), **context,
+    ), status
+
+
+# --------------------------------------------------------------------------- participant
+
+
+@bp.get(f"{PORTAL_PREFIX}/outcomes")
+@participant_required
+def mine(token: str):  # type: ignore[no-untyped-def]
+    """The participant's meetings that have started, each with its report form."""
+    participant = current_participant()
+    return _reports_page(
+        participant, user_id=None, template="outcomes/mine.html",
+        action_url=lambda meeting_id: url_for("outcomes.report", meeting_id=meeting_id),
+        done_url=url_for("outcomes.mine"),
+    )
+
+
+@bp.post(f"{PORTAL_PREFIX}/outcomes/<int:meeting_id>")
+@participant_required
+def report(token: str, meeting_id: int):  # type: ignore[no-untyped-def]
+    participant = current_participant()
+    return _reports_page(
+        participant, user_id=None, template="outcomes/mine.html",
+        action_url=lambda mid: url_for("outcomes.report", meeting_id=mid),
+        done_url=url_for("outcomes.mine"), meeting_id=meeting_id,
+    )
+
+
+# --------------------------------------------------------------------------- organizer
+
+
+def _event_and_participant(event_id: int, participant_id: int) -> tuple[Event, Participant]:
+    event = event_setup.get_event(get_session(), event_id)
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        abort(404)
+    return event, participant
+
+
+@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes",
+          methods=["GET"])
+@organizer_required
+def record_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The organizer records a participant's reports on its behalf (audited)."""
+    event, participant = _event_and_participant(event_id, participant_id)
+    return _reports_page(
+        participant, user_id=current_user.id, template="outcomes/record_for.html",
+        action_url=lambda mid: url_for("outcomes.record_for_meeting", event_id=event.id,
+                                       participant_id=participant.id, meeting_id=mid),
+        done_url=url_for("outcomes.record_for", event_id=event.id,
+                         participant_id=participant.id),
+    )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>")
+@organizer_required
+def record_for_meeting(event_id: int, participant_id: int,
+                       meeting_id: int):  # type: ignore[no-untyped-def]
+    event, participant = _event_and_participant(event_id, participant_id)
+    return _reports_page(
+        participant, user_id=current_user.id, template="outcomes/record_for.html",
+        action_url=lambda mid: url_for("outcomes.record_for_meeting", event_id=event.id,
+                                       participant_id=participant.id, meeting_id=mid),
+        done_url=url_for("outcomes.record_for", event_id=event.id,
+                         participant_id=participant.id),
+        meeting_id=meeting_id,
+    )
+
+
+@bp.get("/events/<int:event_id>/outcomes")
+@organizer_required
+def results(event_id: int):  # type: ignore[no-untyped-def]
+    """The fair's results, as reported by the participants."""
+    event = event_setup.get_event(get_session(), event_id)
+    summary = outcomes.fair_results(get_session(), event, utcnow())
+    return render_template("outcomes/results.html", event=event, results=summary,
+                           contact_of=contact_of, last_reminder=last_reminder(event))
+
+
+@bp.post("/events/<int:event_id>/outcomes/remind")
+@organizer_required
+def remind(event_id: int):  # type: ignore[no-untyped-def]
+    """E-mail everyone with meetings behind them who has not reported yet their link."""
+    session = get_session()
+    event = event_setup.get_event(session, event_id)
+    waiting = outcomes.fair_results(session, event, utcnow()).waiting
+    back = url_for("outcomes.results", event_id=event.id) + "#waiting"
+    if not waiting:
+        flash(_("Everyone with meetings behind them has reported."), "info")
+        return redirect(back)
+    settings = mail_feedback.mail_settings()
+    if settings is None:
+        return redirect(back)
+    notices, unreachable = notifications.outcome_reminders(
+        event, waiting,
+        link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
+    )
+    failures = notifications.send_notices(notices, settings)
+    audit.record(
+        session, "outcome.remind", event_id=event.id, user_id=current_user.id, target=event,
+        details={"sent": len(notices) - len(failures), "failed": len(failures),
+                 "without_email": len(unreachable)},
+    )
+    session.commit()
+    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
+                                about_schedule=False)
+    return redirect(back)
+
+
+def last_reminder(event: Event) -> AuditEntry | None:
+    """The latest reminder sent for ``event``, for the results page."""
+    return get_session().scalar(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == "outcome.remind")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+def _yen(amount: int | None) -> str:
+    return "" if amount is None else f"¥{format_decimal(amount)}"
+
+
+def _report_cells(report: Any) -> list[object]:
+    """One side's report as workbook cells: took place, prospect, next steps, amount, note."""
+    if report is None:
+        return ["", "", "", None, ""]
+    return [
+        _("Yes") if report.took_place else _("No"),
+        str(PROSPECT_LABELS[Prospect(report.prospect)]) if report.prospect else "",
+        "、".join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
+        report.order_amount,
+        report.note,
+    ]
+
+
+@bp.get("/events/<int:event_id>/outcomes.xlsx")
+@organizer_required
+def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
+    """The results as an Excel workbook: a summary sheet, every meeting, who has not reported."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    event = event_setup.get_event(get_session(), event_id)
+    summary = outcomes.fair_results(get_session(), event, utcnow())
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Summary")[:31]
+    rows: list[list[object]] = [
+        [event.name],
+        [],
+        [_("Meetings that started"), summary.started],
+        [_("Reported as not held"), summary.not_held],
+        [_("Meetings held"), summary.held],
+        [_("Meetings with a report"), summary.with_report],
+        [_("Meetings that led to a next step"), summary.with_any_step],
+        *[[str(NEXT_STEP_LABELS[NextStep(step)]), count]
+          for step, count in summary.step_counts.items()],
+        [_("Ordered amount (yen)"), summary.order_total],
+        [],
+        ["", _("Buyers"), _("Suppliers")],
+        [_("With meetings"), summary.buyers.participants, summary.suppliers.participants],
+        [_("Reported"), summary.buyers.reported, summary.suppliers.reported],
+        *[[str(PROSPECT_LABELS[p]), summary.buyers.prospects[p.value],
+           summary.suppliers.prospects[p.value]] for p in Prospect],
+    ]
+    for row in rows:
+        sheet.append(row)
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.column_dimensions["A"].width = 36
+    sheet.column_dimensions["B"].width = 14
+    sheet.column_dimensions["C"].width = 14
+
+    meetings = book.create_sheet(_("Meetings")[:31])
+    side_headers = [_("Took place"), _("Prospect"), _("Next steps"), _("Order amount (yen)"),
+                    _("Note")]
+    meetings.append([
+        _("Date and time"), _("Table"), _("Buyer"), _("Supplier"),
+        *[f"{_('Buyer')}: {h}" for h in side_headers],
+        *[f"{_('Supplier')}: {h}" for h in side_headers],
+    ])
+    for result in summary.meetings:
+        meeting = result.meeting
+        start = event.local(meeting.slot.starts_at)
+        meetings.append([
+            start.replace(tzinfo=None), meeting.table.label if meeting.table else "",
+            result.buyer.display_name, result.supplier.display_name,
+            *_report_cells(result.buyer_report), *_report_cells(result.supplier_report),
+        ])
+    for row in meetings.iter_rows(min_row=2, max_col=1):
+        row[0].number_format = "yyyy-mm-dd hh:mm"
+    for row in meetings.iter_rows(min_row=2):
+        for amount in (row[7], row[12]):  # each side's order amount
+            amount.number_format = "#,##0"
+    for letter, width in zip("ABCD", (18, 8, 28, 28), strict=True):
+        meetings.column_dimensions[letter].width = width
+    waiting = book.create_sheet(_("Not reported yet")[:31])
+    waiting.append([_("Code"), _("Company"), _("Role"), _("Contact"), _("E-mail")])
+    for participant in summary.waiting:
+        contact = contact_of(participant)
+        waiting.append([
+            participant.code or "", participant.display_name,
+            _("Buyer") if participant.role == "buyer" else _("Supplier"),
+            contact.name if contact else "", contact.email if contact else "",
+        ])
+    for letter, width in zip("ABCDE", (10, 32, 12, 18, 32), strict=True):
+        waiting.column_dimensions[letter].width = width
+    for table_sheet in (meetings, waiting):
+        for cell in table_sheet[1]:
+            cell.font = Font(bold=True)
+        table_sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return send_file(
+        buffer, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True, download_name=f"outcomes-{event.slug}.xlsx",
+    )
+
+
+def yen(amount: int | None) -> str:
+    """An amount in yen for the pages (¥1,200,000; empty for none)."""
+    return _yen(amount)
+
+
+bp.add_app_template_filter(yen, "yen")
