@@ -38,6 +38,7 @@ from scheduler.models import (
     NextStep,
     Participant,
     ParticipantRole,
+    ParticipantStatus,
     Prospect,
 )
 from scheduler.schedule_view import event_meetings, is_published
@@ -143,7 +144,7 @@ def parse_yen(text: str) -> int | None:
     value = re.sub(r"[\s,¥\\]|円$", "", value.replace("￥", "¥"))
     if not value:
         return None
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(万|億)?", value)
+    match = re.fullmatch(r"(\d{1,15}(?:\.\d{1,8})?)(万|億)?", value, re.ASCII)
     if match is None:
         raise ValidationFailed(
             N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
@@ -179,17 +180,11 @@ def _checked(data: OutcomeInput) -> tuple[bool, str | None, list[str], int | Non
             field="note",
             params={"max": NOTE_MAX_CHARS},
         )
-    amount = parse_yen(data.order_amount)
     if took_place == "no":
-        if data.prospect or steps or amount is not None:
-            raise ValidationFailed(
-                N_(
-                    "A meeting that did not take place has no prospect, next steps or "
-                    "amount: clear them, or say that it took place."
-                ),
-                field="took_place",
-            )
+        # A radio button cannot be unticked: a prospect (or steps) chosen before the
+        # answer became "no" is dropped rather than refused, or the form would be stuck.
         return False, None, [], None, note
+    amount = parse_yen(data.order_amount)
     if data.prospect not in {p.value for p in Prospect}:
         raise ValidationFailed(N_("Choose how promising the meeting was."), field="prospect")
     if amount is not None and NextStep.ORDER not in steps:
@@ -310,6 +305,15 @@ class SideResponse:
         return self.reported / self.participants if self.participants else 0.0
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A participant with started meetings it has not reported on (all or some)."""
+
+    participant: Participant
+    reported: int
+    started: int
+
+
 @dataclass
 class FairResults:
     """The fair's results as its organizer reports them."""
@@ -318,7 +322,7 @@ class FairResults:
     meetings: list[MeetingResult]
     buyers: SideResponse
     suppliers: SideResponse
-    waiting: list[Participant]  # with started meetings, no report yet (buyers first)
+    waiting: list[Waiting]  # with started meetings not reported on yet (buyers first)
     upcoming: int  # meetings that have not started yet
 
     @property
@@ -370,6 +374,8 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
     results: list[MeetingResult] = []
     meetings_of: dict[int, Participant] = {}
     reported_by: set[int] = set()
+    open_count: Counter[int] = Counter()  # started meetings a participant has not reported on
+    started_count: Counter[int] = Counter()
     for meeting in begun:
         a, b = meeting.participant_a, meeting.participant_b
         buyer, supplier = (b, a) if b.role == ParticipantRole.BUYER and (
@@ -386,8 +392,11 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         )
         for side in (a, b):
             meetings_of[side.id] = side
+            started_count[side.id] += 1
             if (meeting.id, side.id) in reports:
                 reported_by.add(side.id)
+            else:
+                open_count[side.id] += 1
     sides = {ParticipantRole.BUYER: SideResponse(), ParticipantRole.SUPPLIER: SideResponse()}
     for participant in meetings_of.values():
         side = sides[ParticipantRole(participant.role)]
@@ -399,10 +408,14 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
             side = sides[ParticipantRole(report.participant.role)]
             side.reports += 1
             side.prospects[report.prospect] += 1
-    waiting = sorted(
-        (p for p in meetings_of.values() if p.id not in reported_by),
-        key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.display_name),
-    )
+    waiting = [
+        Waiting(p, started_count[p.id] - open_count[p.id], started_count[p.id])
+        for p in sorted(
+            meetings_of.values(),
+            key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.display_name),
+        )
+        if open_count[p.id] and p.status == ParticipantStatus.APPROVED
+    ]
     return FairResults(
         event=event,
         meetings=results,

@@ -109,13 +109,10 @@ def test_another_participants_meeting_is_not_found(db_session: Session, fair: Ev
         (OutcomeInput(took_place="yes", prospect="some", order_amount="500000"), "order_amount"),
         (OutcomeInput(took_place="yes", prospect="some", next_steps=("order",),
                       order_amount="5 million"), "order_amount"),
-        (OutcomeInput(took_place="no", next_steps=("quotation",)), "took_place"),
-        (OutcomeInput(took_place="no", prospect="none"), "took_place"),
         (OutcomeInput(took_place="yes", prospect="some", note="あ" * 2001), "note"),
     ],
     ids=["took-place-missing", "prospect-missing", "prospect-unknown", "step-unknown",
-         "amount-without-order", "amount-not-a-number", "not-held-with-steps",
-         "not-held-with-prospect", "note-too-long"],
+         "amount-without-order", "amount-not-a-number", "note-too-long"],
 )
 def test_a_bad_report_names_the_field_and_writes_nothing(
     db_session: Session, fair: Event, data: OutcomeInput, field: str
@@ -133,11 +130,17 @@ def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
     db_session: Session, fair: Event
 ) -> None:
     meeting = _meetings(db_session, fair)[0]
-    saved = save_outcome(db_session, meeting.participant_a, meeting.id,
-                         OutcomeInput(took_place="no", note="先方が来場せず"), now=_after(meeting))
+    save_outcome(db_session, meeting.participant_a, meeting.id, GOOD, now=_after(meeting))
+    # Changed to "did not take place": the radio buttons still send the old prospect (a
+    # radio cannot be unticked), and the steps and amount are left as they were typed.
+    changed = OutcomeInput(took_place="no", prospect="high", next_steps=("order",),
+                           order_amount="not a number", note="先方が来場せず")
+    saved = save_outcome(db_session, meeting.participant_a, meeting.id, changed,
+                         now=_after(meeting))
     assert (saved.took_place, saved.prospect, saved.next_steps, saved.order_amount) == (
         False, None, [], None
     )
+    assert saved.note == "先方が来場せず"
 
 
 @pytest.mark.parametrize(
@@ -150,7 +153,9 @@ def test_amounts_are_read_as_people_write_them(typed: str, yen: int | None) -> N
     assert parse_yen(typed) == yen
 
 
-@pytest.mark.parametrize("typed", ["-5", "1.5", "abc", "10000000000000", "5 million"])
+@pytest.mark.parametrize(
+    "typed", ["-5", "1.5", "abc", "10000000000000", "5 million", "1" * 5000, "١٢٣"]
+)
 def test_unreadable_amounts_are_refused(typed: str) -> None:
     with pytest.raises(ValidationFailed):
         parse_yen(typed)
@@ -161,7 +166,9 @@ def test_results_count_each_meeting_once_and_list_who_has_not_reported(
 ) -> None:
     meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
     one, two, three = meetings[:3]
-    now = max(m.slot.starts_at for m in meetings[:3]) + timedelta(minutes=1)
+    # Half-way through the day: the first meetings' companies have more behind them.
+    now = meetings[len(meetings) // 2].slot.starts_at + timedelta(minutes=1)
+    assert now < meetings[-1].slot.starts_at
 
     def report(meeting: Meeting, side: Participant, data: OutcomeInput) -> None:
         save_outcome(db_session, side, meeting.id, data, now=now)
@@ -193,12 +200,44 @@ def test_results_count_each_meeting_once_and_list_who_has_not_reported(
     reporters = {one.participant_a_id, one.participant_b_id, two.participant_b_id,
                  three.participant_a_id}
     with_meetings = {p for m in begun for p in (m.participant_a_id, m.participant_b_id)}
-    assert {p.id for p in results.waiting} == with_meetings - reporters
     assert results.buyers.participants + results.suppliers.participants == len(with_meetings)
     assert results.buyers.reported + results.suppliers.reported == len(reporters)
-    # Buyers are listed first among those who have not reported.
-    roles = [p.role for p in results.waiting]
+    # Everyone with a started meeting it has not reported on is listed, with how many
+    # it has reported: one that reported on one meeting of several is still chased.
+    reported_pairs = {(one.id, one.participant_a_id), (one.id, one.participant_b_id),
+                      (two.id, two.participant_b_id), (three.id, three.participant_a_id)}
+    open_of = {
+        p: sum(1 for m in begun if p in (m.participant_a_id, m.participant_b_id)
+               and (m.id, p) not in reported_pairs)
+        for p in with_meetings
+    }
+    assert {w.participant.id for w in results.waiting} == {p for p, n in open_of.items() if n}
+    assert all(w.started - w.reported == open_of[w.participant.id] for w in results.waiting)
+    assert any(w.reported for w in results.waiting)  # partial reporters are chased too
+    # Buyers are listed first.
+    roles = [w.participant.role for w in results.waiting]
     assert roles == sorted(roles, key=lambda r: r != ParticipantRole.BUYER)
+
+
+def test_a_meeting_cancelled_after_its_report_and_split_answers(
+    db_session: Session, fair: Event
+) -> None:
+    meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    one, two = meetings[:2]
+    now = max(one.slot.starts_at, two.slot.starts_at) + timedelta(minutes=1)
+    save_outcome(db_session, one.participant_a, one.id,
+                 OutcomeInput("yes", "high", ("order",), "50万"), now=now)
+    # One side says it took place (with a visit), the other that it did not: it counts
+    # as held, with the visit.
+    save_outcome(db_session, two.participant_a, two.id,
+                 OutcomeInput("yes", "some", ("factory_visit",)), now=now)
+    save_outcome(db_session, two.participant_b, two.id, OutcomeInput("no"), now=now)
+    one.status = MeetingStatus.CANCELLED  # moved off the schedule after the report
+    db_session.flush()
+    results = fair_results(db_session, fair, now)
+    assert one.id not in {r.meeting.id for r in results.meetings}
+    assert results.order_total == 0 and results.step_counts["order"] == 0
+    assert results.not_held == 0 and results.step_counts["factory_visit"] == 1
 
 
 def test_before_publication_there_is_nothing_to_report(db_session: Session, fair: Event) -> None:

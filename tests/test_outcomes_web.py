@@ -89,7 +89,7 @@ def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typ
         participant.id, first.id, 3_000_000
     )
     page = client.get(page_url).get_data(as_text=True)
-    assert 'value="3,000,000"' in page and "1 of 1 meetings reported." in page
+    assert 'value="3,000,000"' in page and "1 of 1 meeting reported." in page
 
 
 def test_another_participants_meeting_is_a_404(
@@ -122,7 +122,7 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     assert f'id="meeting-{first.id}"' in client.get(record_url).get_data(as_text=True)
     entered = client.post(f"{record_url}/{first.id}", data={
         "took_place": "yes", "prospect": "high", "next_steps": ["order"],
-        "order_amount": "120万", "note": "電話で聞き取り<b>済</b>"})
+        "order_amount": "120万", "note": "=HYPERLINK(\"http://x\") 電話で聞き取り<b>済</b>"})
     assert entered.status_code == 302
     entry = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "outcome.report")
@@ -132,11 +132,17 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
 
     page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
     assert f"/events/{fair.id}/outcomes" in page.split('aria-current="page"')[0][-200:]
-    assert "¥1,200,000" in page  # one order reported by both sides: counted once
+    stats = page.split('<div class="stats">', 1)[1].split("</div>\n</div>", 1)[0]
+    # One order reported by both sides: counted once, at its amount.
+    assert "¥1,200,000" in stats and "¥2,400,000" not in stats
     assert "電話で聞き取り&lt;b&gt;済&lt;/b&gt;" in page  # notes are shown as typed, escaped
-    assert page.count('class="btn small"') == len(
-        {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
-    ) - 2  # everyone but the two who reported is listed to chase
+    with_one_meeting_left = {
+        p for m in meetings for p in (m.participant_a_id, m.participant_b_id)
+        if m.id != first.id or p not in (participant.id, other.id)
+    }
+    # Everyone with a meeting not reported on is listed to chase (the two reporters too,
+    # when they have other meetings).
+    assert page.count('class="btn small"') == len(with_one_meeting_left)
 
     workbook = client.get(f"/events/{fair.id}/outcomes.xlsx")
     assert workbook.status_code == 200
@@ -150,16 +156,26 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     assert len(rows) == len(meetings) + 1
     reported = next(r for r in rows[1:] if r[7] or r[12])
     assert sorted(x for x in (reported[7], reported[12]) if x) == [1_200_000, 1_200_000]
+    # A note that looks like a formula stays text in Excel.
+    cells = book["Meetings"][rows.index(reported) + 1]
+    note = next(c for c in cells if "HYPERLINK" in str(c.value))
+    assert note.data_type == "s" and note.value.startswith("'=")
     assert len(list(book["Not reported yet"].iter_rows())) == page.count('class="btn small"') + 1
     workbook.close()
 
 
 def test_results_are_for_organizers_only(
-    client, auth, staff, db_session: Session, fair: Event
+    client, auth, staff, db_session: Session, fair: Event, participant: Participant
 ) -> None:
     auth.login("staff@example.jp")
+    meeting = _mine(db_session, fair, participant)[0]
+    record = f"/events/{fair.id}/participants/{participant.id}/outcomes"
     assert client.get(f"/events/{fair.id}/outcomes").status_code == 403
     assert client.get(f"/events/{fair.id}/outcomes.xlsx").status_code == 403
+    assert client.get(record).status_code == 403
+    assert client.post(f"{record}/{meeting.id}", data={"took_place": "no"}).status_code == 403
+    assert client.post(f"/events/{fair.id}/outcomes/remind").status_code == 403
+    assert db_session.scalar(select(MeetingOutcome)) is None
 
 
 def test_results_before_any_meeting_say_so(
@@ -183,9 +199,9 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
     assert client.post("/language", data={"lang": "en"}).status_code == 302
     meetings = event_meetings(db_session, fair, include_cancelled=False)
     clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
-    first = _mine(db_session, fair, participant)[0]
-    client.post(f"/p/{participant.access_token}/outcomes/{first.id}",
-                data={"took_place": "no"})
+    for meeting in _mine(db_session, fair, participant):  # it reports on every meeting
+        client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
+                    data={"took_place": "no"})
     # Without a mail server nobody is e-mailed, and the page says so.
     page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
     assert "No mail server is configured" in page.get_data(as_text=True)
@@ -209,4 +225,4 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
         text = message.get_payload(decode=True).decode("utf-8")
         tokens.add(text.split("/p/", 1)[1].split("/outcomes", 1)[0])
     assert tokens == {p.access_token for p in reachable}
-    assert participant.access_token not in tokens  # it has reported
+    assert participant.access_token not in tokens  # it has reported on all its meetings

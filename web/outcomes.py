@@ -18,7 +18,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_decimal, lazy_gettext
+from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import AuditEntry, Event, NextStep, Participant, Phase, Prospect
 from scheduler.participant_import import contact_of
+from scheduler.schedule_export import cell_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
@@ -102,7 +103,10 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
             errors[meeting_id] = {error.field or "form": translate_error(error)}
         else:
             session.commit()
-            flash(_("Your report was saved. You can change it at any time."), "success")
+            if user_id is None:
+                flash(_("Your report was saved. You can change it at any time."), "success")
+            else:
+                flash(_("The report was saved on the participant’s behalf."), "success")
             return redirect(f"{done_url}#meeting-{meeting_id}")
     items = outcomes.reportable_meetings(session, participant, now)
     if meeting_id in errors and all(i.meeting.id != meeting_id for i in items):
@@ -212,7 +216,7 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     if settings is None:
         return redirect(back)
     notices, unreachable = notifications.outcome_reminders(
-        event, waiting,
+        event, [w.participant for w in waiting],
         link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
     )
     failures = notifications.send_notices(notices, settings)
@@ -241,6 +245,10 @@ def _yen(amount: int | None) -> str:
     return "" if amount is None else f"¥{format_decimal(amount)}"
 
 
+def _list_separator() -> str:
+    return "、" if str(get_locale()).startswith("ja") else ", "
+
+
 def _report_cells(report: Any) -> list[object]:
     """One side's report as workbook cells: took place, prospect, next steps, amount, note."""
     if report is None:
@@ -248,9 +256,9 @@ def _report_cells(report: Any) -> list[object]:
     return [
         _("Yes") if report.took_place else _("No"),
         str(PROSPECT_LABELS[Prospect(report.prospect)]) if report.prospect else "",
-        "、".join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
+        _list_separator().join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
         report.order_amount,
-        report.note,
+        cell_text(report.note),
     ]
 
 
@@ -267,7 +275,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     sheet = book.active
     sheet.title = _("Summary")[:31]
     rows: list[list[object]] = [
-        [event.name],
+        [cell_text(event.name)],
         [],
         [_("Meetings that started"), summary.started],
         [_("Reported as not held"), summary.not_held],
@@ -287,6 +295,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     for row in rows:
         sheet.append(row)
     sheet["A1"].font = Font(bold=True, size=14)
+    for number, row in enumerate(rows, start=1):
+        if row and row[0] == _("Ordered amount (yen)"):
+            sheet.cell(number, 2).number_format = "#,##0"
     sheet.column_dimensions["A"].width = 36
     sheet.column_dimensions["B"].width = 14
     sheet.column_dimensions["C"].width = 14
@@ -303,8 +314,8 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         meeting = result.meeting
         start = event.local(meeting.slot.starts_at)
         meetings.append([
-            start.replace(tzinfo=None), meeting.table.label if meeting.table else "",
-            result.buyer.display_name, result.supplier.display_name,
+            start.replace(tzinfo=None), cell_text(meeting.table.label) if meeting.table else "",
+            cell_text(result.buyer.display_name), cell_text(result.supplier.display_name),
             *_report_cells(result.buyer_report), *_report_cells(result.supplier_report),
         ])
     for row in meetings.iter_rows(min_row=2, max_col=1):
@@ -315,15 +326,19 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     for letter, width in zip("ABCD", (18, 8, 28, 28), strict=True):
         meetings.column_dimensions[letter].width = width
     waiting = book.create_sheet(_("Not reported yet")[:31])
-    waiting.append([_("Code"), _("Company"), _("Role"), _("Contact"), _("E-mail")])
-    for participant in summary.waiting:
+    waiting.append([_("Code"), _("Company"), _("Role"), _("Meetings reported"),
+                    _("Meetings held"), _("Contact"), _("E-mail"), _("Phone")])
+    for item in summary.waiting:
+        participant = item.participant
         contact = contact_of(participant)
         waiting.append([
-            participant.code or "", participant.display_name,
+            cell_text(participant.code or ""), cell_text(participant.display_name),
             _("Buyer") if participant.role == "buyer" else _("Supplier"),
-            contact.name if contact else "", contact.email if contact else "",
+            item.reported, item.started,
+            cell_text(contact.name) if contact else "", cell_text(contact.email) if contact else "",
+            cell_text(contact.phone) if contact else "",
         ])
-    for letter, width in zip("ABCDE", (10, 32, 12, 18, 32), strict=True):
+    for letter, width in zip("ABCDEFGH", (10, 32, 12, 10, 10, 18, 32, 16), strict=True):
         waiting.column_dimensions[letter].width = width
     for table_sheet in (meetings, waiting):
         for cell in table_sheet[1]:
