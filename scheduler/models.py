@@ -623,6 +623,9 @@ class MeetingOutcome(TimestampMixin, Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
+    # The meeting's slot when reported: staff may move a meeting that did not take place
+    # to a later slot, and a report on the old time no longer counts for the new one.
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
     took_place: Mapped[bool] = mapped_column(Boolean, default=True)
     prospect: Mapped[str | None] = mapped_column(String(20))  # None when it did not take place
     next_steps: Mapped[list[str]] = mapped_column(JSON, default=list)  # NextStep values
@@ -631,6 +634,11 @@ class MeetingOutcome(TimestampMixin, Base):
 
     meeting: Mapped[Meeting] = relationship()
     participant: Mapped[Participant] = relationship()
+    slot: Mapped[Slot | None] = relationship()
+
+    def is_current(self, meeting: Meeting) -> bool:
+        """Whether the report is about the meeting as it stands (not about an earlier slot)."""
+        return self.slot_id == meeting.slot_id
 
 
 class ScheduleRun(TimestampMixin, Base):

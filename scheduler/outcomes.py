@@ -75,11 +75,16 @@ class OutcomeInput:
 
 @dataclass
 class ReportableMeeting:
-    """A meeting of one participant that has started, with that side's report (if any)."""
+    """A meeting of one participant that has started, with that side's report (if any).
+
+    ``earlier`` is a report made when the meeting was in another slot (it was moved
+    since, e.g. after a late arrival): it no longer counts, and the form asks again.
+    """
 
     meeting: Meeting
     counterpart: Participant
     outcome: MeetingOutcome | None
+    earlier: MeetingOutcome | None = None
 
 
 def _counterpart(meeting: Meeting, participant: Participant) -> Participant:
@@ -116,9 +121,13 @@ def reportable_meetings(
             )
         )
     }
-    return [
-        ReportableMeeting(m, _counterpart(m, participant), outcomes.get(m.id)) for m in meetings
-    ]
+    items = []
+    for m in meetings:
+        report = outcomes.get(m.id)
+        current = report if report is not None and report.is_current(m) else None
+        earlier = report if report is not None and current is None else None
+        items.append(ReportableMeeting(m, _counterpart(m, participant), current, earlier))
+    return items
 
 
 def upcoming_count(session: Session, participant: Participant, now: datetime) -> int:
@@ -233,6 +242,7 @@ def save_outcome(
             event_id=participant.event_id, meeting_id=meeting.id, participant_id=participant.id
         )
         session.add(outcome)
+    outcome.slot_id = meeting.slot_id
     outcome.took_place = took_place
     outcome.prospect = prospect
     outcome.next_steps = steps
@@ -365,11 +375,13 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         event_meetings(session, event, include_cancelled=False) if is_published(event) else []
     )
     begun = [m for m in meetings if started(m, now)]
+    slot_of = {m.id: m.slot_id for m in begun}
     reports: dict[tuple[int, int], MeetingOutcome] = {
         (o.meeting_id, o.participant_id): o
         for o in session.scalars(
             select(MeetingOutcome).where(MeetingOutcome.event_id == event.id)
         )
+        if o.meeting_id in slot_of and o.slot_id == slot_of[o.meeting_id]  # current only
     }
     results: list[MeetingResult] = []
     meetings_of: dict[int, Participant] = {}
@@ -402,9 +414,8 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         side = sides[ParticipantRole(participant.role)]
         side.participants += 1
         side.reported += participant.id in reported_by
-    begun_ids = {m.id for m in begun}
     for report in reports.values():
-        if report.meeting_id in begun_ids and report.took_place and report.prospect:
+        if report.took_place and report.prospect:
             side = sides[ParticipantRole(report.participant.role)]
             side.reports += 1
             side.prospects[report.prospect] += 1

@@ -248,3 +248,25 @@ def test_before_publication_there_is_nothing_to_report(db_session: Session, fair
     assert fair_results(db_session, fair, _after(meeting)).started == 0
     with pytest.raises(NotFound):
         save_outcome(db_session, meeting.participant_a, meeting.id, GOOD, now=_after(meeting))
+
+
+def test_a_report_on_a_meeting_moved_since_no_longer_counts(
+    db_session: Session, fair: Event
+) -> None:
+    """A supplier arrives late; the buyer reports 'did not take place' at 10:05 and staff
+    then move the meeting to a free later slot, where it happens."""
+    meeting = sorted(_meetings(db_session, fair), key=lambda m: m.slot.starts_at)[0]
+    buyer = meeting.participant_a
+    save_outcome(db_session, buyer, meeting.id, OutcomeInput("no"), now=_after(meeting, 5))
+    later = max(fair.slots, key=lambda s: s.starts_at)
+    meeting.slot_id = later.id
+    db_session.flush()
+    db_session.expire(meeting)
+    now = later.starts_at + timedelta(minutes=30)
+    item = next(i for i in outcomes.reportable_meetings(db_session, buyer, now)
+                if i.meeting.id == meeting.id)
+    assert item.outcome is None and item.earlier is not None
+    assert fair_results(db_session, fair, now).not_held == 0
+    again = save_outcome(db_session, buyer, meeting.id, GOOD, now=now)
+    assert again.slot_id == later.id and again.is_current(meeting)
+    assert fair_results(db_session, fair, now).step_counts["quotation"] == 1

@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
     sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('slot_id', sa.Integer(), nullable=True),
     sa.Column('took_place', sa.Boolean(), nullable=False),
     sa.Column('prospect', sa.String(length=20), nullable=True),
     sa.Column('next_steps', sa.JSON(), nullable=False),
@@ -38,6 +39,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_meeting_outcomes_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_meeting_outcomes_meeting_id_meetings'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_meeting_outcomes_participant_id_participants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['slot_id'], ['slots.id'], name=op.f('fk_meeting_outcomes_slot_id_slots'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_outcomes')),
     sa.UniqueConstraint('meeting_id', 'participant_id', name='uq_outcome_per_side')
     )
