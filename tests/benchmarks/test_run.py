@@ -61,7 +61,7 @@ def test_compact_range_counts_breaks_itself_and_reports_each_day(tmp_path: Path)
     out = tmp_path / "compact.md"
     assert (
         compact_range.main(
-            ["--seeds", "5", "--time-limit", "3", "--workers", "1", "--out", str(out)]
+            ["--seeds", "5", "--time-limits", "3", "--workers", "1", "--out", str(out)]
         )
         == 0
     )
@@ -72,4 +72,4 @@ def test_compact_range_counts_breaks_itself_and_reports_each_day(tmp_path: Path)
     assert day.breaks >= day.proven_breaks >= day.floor
     text = out.read_text(encoding="utf-8")
     assert f"| 5 | {day.companies} | {day.meetings} | {day.slots} | {day.tables} |" in text
-    assert "of 1 days proven optimal" in text
+    assert "## Time limit 3 s" in text and "of 1 days proven optimal" in text
