@@ -171,36 +171,58 @@ def parse_yen(text: str) -> int | None:
     return amount
 
 
+class OutcomeInvalid(ValidationFailed):
+    """A report with one or more problems: ``problems`` holds each (its field and message),
+    so the form can show them all at once; the exception itself reads as the first."""
+
+    def __init__(self, problems: list[ValidationFailed]) -> None:
+        first = problems[0]
+        super().__init__(first.msgid, field=first.field, params=first.params)
+        self.problems = problems
+
+
 def _checked(data: OutcomeInput) -> tuple[bool, str | None, list[str], int | None, str]:
-    """The report's values, or the first problem as a :class:`ValidationFailed`."""
+    """The report's values, or every problem in one :class:`OutcomeInvalid`."""
+    problems: list[ValidationFailed] = []
     took_place = data.took_place
     if took_place not in ("yes", "no"):
-        raise ValidationFailed(
-            N_("Say whether the meeting took place."), field="took_place"
+        problems.append(
+            ValidationFailed(N_("Say whether the meeting took place."), field="took_place")
         )
-    steps = {unicodedata.normalize("NFKC", s).strip() for s in data.next_steps if s.strip()}
-    unknown = steps - {s.value for s in NextStep}
-    if unknown:
-        raise ValidationFailed(N_("Please choose next steps from the list."), field="next_steps")
     note = (data.note or "").strip()
     if len(note) > NOTE_MAX_CHARS:
-        raise ValidationFailed(
+        problems.append(ValidationFailed(
             N_("The note is too long: at most %(max)s characters."),
             field="note",
             params={"max": NOTE_MAX_CHARS},
-        )
+        ))
     if took_place == "no":
         # A radio button cannot be unticked: a prospect (or steps) chosen before the
         # answer became "no" is dropped rather than refused, or the form would be stuck.
+        if problems:
+            raise OutcomeInvalid(problems)
         return False, None, [], None, note
-    amount = parse_yen(data.order_amount)
-    if data.prospect not in {p.value for p in Prospect}:
-        raise ValidationFailed(N_("Choose how promising the meeting was."), field="prospect")
+    steps = {unicodedata.normalize("NFKC", s).strip() for s in data.next_steps if s.strip()}
+    if steps - {s.value for s in NextStep}:
+        problems.append(
+            ValidationFailed(N_("Please choose next steps from the list."), field="next_steps")
+        )
+    if took_place == "yes" and data.prospect not in {p.value for p in Prospect}:
+        problems.append(
+            ValidationFailed(N_("Choose how promising the meeting was."), field="prospect")
+        )
+    amount = None
+    try:
+        amount = parse_yen(data.order_amount)
+    except ValidationFailed as error:
+        problems.append(error)
     if amount is not None and NextStep.ORDER not in steps:
-        raise ValidationFailed(
+        problems.append(ValidationFailed(
             N_("An amount goes with an order: tick “Order” or leave the amount empty."),
             field="order_amount",
-        )
+        ))
+    if problems:
+        raise OutcomeInvalid(problems)
     ordered = [s.value for s in NEXT_STEP_ORDER if s.value in steps]
     return True, data.prospect, ordered, amount, note
 
@@ -349,9 +371,14 @@ class FairResults:
         return sum(1 for m in self.meetings if m.reported_not_held)
 
     @property
-    def held(self) -> int:
-        """Meetings that took place: started and not reported as not held."""
-        return self.started - self.not_held
+    def reported_held(self) -> int:
+        """Meetings reported as held (by at least one side)."""
+        return self.with_report - self.not_held
+
+    @property
+    def unreported(self) -> int:
+        """Meetings that started and that neither side has reported on yet."""
+        return self.started - self.with_report
 
     @property
     def step_counts(self) -> dict[str, int]:

@@ -126,6 +126,16 @@ def test_a_bad_report_names_the_field_and_writes_nothing(
     )[0].outcome is None
 
 
+def test_every_problem_of_a_report_is_named_at_once(db_session: Session, fair: Event) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    bad = OutcomeInput(took_place="yes", prospect="", next_steps=("quotation",),
+                       order_amount="1.5万", note="x" * 2001)
+    with pytest.raises(outcomes.OutcomeInvalid) as raised:
+        save_outcome(db_session, meeting.participant_a, meeting.id, bad, now=_after(meeting))
+    assert [p.field for p in raised.value.problems] == ["note", "prospect", "order_amount"]
+    assert raised.value.field == "note"  # read as one error, it is the first
+
+
 def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
     db_session: Session, fair: Event
 ) -> None:
@@ -186,8 +196,9 @@ def test_results_count_each_meeting_once_and_list_who_has_not_reported(
     begun = [m for m in meetings if m.slot.starts_at <= now]
     assert results.started == len(begun)
     assert results.upcoming == len(meetings) - len(begun)
-    assert results.not_held == 1 and results.held == len(begun) - 1
-    assert results.with_report == 3 and results.with_any_step == 1
+    assert results.not_held == 1 and results.reported_held == 2
+    assert results.with_report == 3 and results.unreported == len(begun) - 3
+    assert results.with_any_step == 1
     assert results.step_counts == {"further_talks": 0, "factory_visit": 1, "quotation": 1,
                                    "test_order": 0, "order": 1}
     assert results.order_total == 1_000_000

@@ -76,14 +76,24 @@ def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typ
     assert "An amount goes with an order" in body
     assert 'value="300万"' in body and "見積依頼あり</textarea>" in body
     assert 'value="quotation" checked' in body and 'value="some" checked' in body
-    assert f'aria-describedby="m{first.id}-order_amount-err"' in body
+    assert f'aria-describedby="m{first.id}-order_amount-err" aria-invalid="true" autofocus' in body
+    # The form posts to an address that lands back on its own card, and reloading that
+    # address (a GET) goes back to the list instead of an error page.
+    assert f'action="/p/{participant.access_token}/outcomes/{first.id}#meeting-{first.id}"' in body
+    reload = client.get(f"{page_url}/{first.id}")
+    assert reload.status_code == 302
+    assert reload.headers["Location"].endswith(f"/outcomes#meeting-{first.id}")
     assert db_session.scalar(select(MeetingOutcome)) is None
 
     done = client.post(f"{page_url}/{first.id}", data={
         "took_place": "yes", "prospect": "some", "next_steps": ["quotation", "order"],
         "order_amount": "300万", "note": "見積依頼あり",
     })
-    assert done.status_code == 302 and done.headers["Location"].endswith(f"#meeting-{first.id}")
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"?saved={first.id}#meeting-{first.id}")
+    card = client.get(done.headers["Location"]).get_data(as_text=True).split(
+        f'id="meeting-{first.id}"', 1)[1]
+    assert "Your report was saved" in card.split("</li>", 1)[0]  # said where the page lands
     saved = db_session.scalar(select(MeetingOutcome))
     assert (saved.participant_id, saved.meeting_id, saved.order_amount) == (
         participant.id, first.id, 3_000_000
@@ -149,13 +159,16 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     book = load_workbook(io.BytesIO(workbook.data))
     assert book.sheetnames == ["Summary", "Meetings", "Not reported yet"]
     summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
-    assert summary["Meetings held"][0] == len(meetings)
+    assert summary["Meetings that started"][0] == len(meetings)
+    assert summary["Reported as held"][0] == 1 and summary["Not reported yet"][0] == len(
+        meetings) - 1
     assert summary["Order"][0] == 1 and summary["Factory visit"][0] == 1
     assert summary["Ordered amount (yen)"][0] == 1_200_000
     rows = list(book["Meetings"].iter_rows(values_only=True))
     assert len(rows) == len(meetings) + 1
-    reported = next(r for r in rows[1:] if r[7] or r[12])
-    assert sorted(x for x in (reported[7], reported[12]) if x) == [1_200_000, 1_200_000]
+    reported = next(r for r in rows[1:] if r[9] or r[14])
+    assert sorted(x for x in (reported[9], reported[14]) if x) == [1_200_000, 1_200_000]
+    assert reported[2] and reported[4]  # both companies' codes
     # A note that looks like a formula stays text in Excel.
     cells = book["Meetings"][rows.index(reported) + 1]
     note = next(c for c in cells if "HYPERLINK" in str(c.value))
@@ -203,8 +216,10 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
         client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
                     data={"took_place": "no"})
     # Without a mail server nobody is e-mailed, and the page says so.
+    results_page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "reminders cannot be e-mailed" in results_page  # said before anyone presses
     page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
-    assert "No mail server is configured" in page.get_data(as_text=True)
+    assert "participants were not e-mailed" in page.get_data(as_text=True)
 
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())

@@ -4,7 +4,7 @@
   has started (one small form per meeting) and may update the report later;
 * ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports on a
   participant's behalf (a phone survey, a paper questionnaire), audited;
-* ``/events/<id>/outcomes`` — the fair's results: meetings held, next steps, ordered
+* ``/events/<id>/outcomes`` — the fair's results: meetings reported held, next steps, ordered
   amount, prospects by side, every meeting with both reports, and who has not
   reported yet; ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook.
 
@@ -17,7 +17,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -100,14 +110,14 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         except ValidationFailed as error:
             session.rollback()
             typed[meeting_id] = data
-            errors[meeting_id] = {error.field or "form": translate_error(error)}
+            problems = getattr(error, "problems", [error])
+            errors[meeting_id] = {}
+            for problem in problems:
+                errors[meeting_id].setdefault(problem.field or "form", translate_error(problem))
         else:
             session.commit()
-            if user_id is None:
-                flash(_("Your report was saved. You can change it at any time."), "success")
-            else:
-                flash(_("The report was saved on the participant’s behalf."), "success")
-            return redirect(f"{done_url}#meeting-{meeting_id}")
+            # Said in the meeting's card, where the page lands (a flash would be far above).
+            return redirect(f"{done_url}?saved={meeting_id}#meeting-{meeting_id}")
     items = outcomes.reportable_meetings(session, participant, now)
     if meeting_id in errors and all(i.meeting.id != meeting_id for i in items):
         # Not listed (cancelled meanwhile, or not started): say why above the list.
@@ -116,9 +126,10 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     forms = {i.meeting.id: typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
              for i in items}
     status = 400 if errors else 200
+    saved = request.args.get("saved", type=int) if meeting_id is None else None
     return render_template(
         template, participant=participant, event=participant.event, items=items, forms=forms,
-        errors=errors, action_url=action_url,
+        errors=errors, action_url=action_url, saved=saved, on_behalf=user_id is not None,
         upcoming=outcomes.upcoming_count(session, participant, now),
         reported=sum(1 for i in items if i.outcome is not None), **context,
     ), status
@@ -139,10 +150,13 @@ def mine(token: str):  # type: ignore[no-untyped-def]
     )
 
 
-@bp.post(f"{PORTAL_PREFIX}/outcomes/<int:meeting_id>")
+@bp.route(f"{PORTAL_PREFIX}/outcomes/<int:meeting_id>", methods=["GET", "POST"])
 @participant_required
 def report(token: str, meeting_id: int):  # type: ignore[no-untyped-def]
+    """Save one report. A GET (reloading the page after a mistake) goes back to the list."""
     participant = current_participant()
+    if request.method == "GET":
+        return redirect(url_for("outcomes.mine") + f"#meeting-{meeting_id}")
     return _reports_page(
         participant, user_id=None, template="outcomes/mine.html",
         action_url=lambda mid: url_for("outcomes.report", meeting_id=mid),
@@ -176,11 +190,15 @@ def record_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
     )
 
 
-@bp.post("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>")
+@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>",
+          methods=["GET", "POST"])
 @organizer_required
 def record_for_meeting(event_id: int, participant_id: int,
                        meeting_id: int):  # type: ignore[no-untyped-def]
     event, participant = _event_and_participant(event_id, participant_id)
+    if request.method == "GET":
+        return redirect(url_for("outcomes.record_for", event_id=event.id,
+                                participant_id=participant.id) + f"#meeting-{meeting_id}")
     return _reports_page(
         participant, user_id=current_user.id, template="outcomes/record_for.html",
         action_url=lambda mid: url_for("outcomes.record_for_meeting", event_id=event.id,
@@ -197,8 +215,11 @@ def results(event_id: int):  # type: ignore[no-untyped-def]
     """The fair's results, as reported by the participants."""
     event = event_setup.get_event(get_session(), event_id)
     summary = outcomes.fair_results(get_session(), event, utcnow())
-    return render_template("outcomes/results.html", event=event, results=summary,
-                           contact_of=contact_of, last_reminder=last_reminder(event))
+    return render_template(
+        "outcomes/results.html", event=event, results=summary, contact_of=contact_of,
+        last_reminder=last_reminder(event),
+        can_mail=notifications.MailSettings.from_config(current_app.config) is not None,
+    )
 
 
 @bp.post("/events/<int:event_id>/outcomes/remind")
@@ -208,7 +229,7 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = event_setup.get_event(session, event_id)
     waiting = outcomes.fair_results(session, event, utcnow()).waiting
-    back = url_for("outcomes.results", event_id=event.id) + "#waiting"
+    back = url_for("outcomes.results", event_id=event.id)  # the top, where the news is
     if not waiting:
         flash(_("Everyone with meetings behind them has reported."), "info")
         return redirect(back)
@@ -245,6 +266,10 @@ def _yen(amount: int | None) -> str:
     return "" if amount is None else f"¥{format_decimal(amount)}"
 
 
+# Where each side's order amount sits in a row of the Meetings sheet (0-based).
+AMOUNT_COLUMNS = (9, 14)
+
+
 def _list_separator() -> str:
     return "、" if str(get_locale()).startswith("ja") else ", "
 
@@ -268,6 +293,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     """The results as an Excel workbook: a summary sheet, every meeting, who has not reported."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     event = event_setup.get_event(get_session(), event_id)
     summary = outcomes.fair_results(get_session(), event, utcnow())
@@ -278,9 +304,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         [cell_text(event.name)],
         [],
         [_("Meetings that started"), summary.started],
+        [_("Reported as held"), summary.reported_held],
         [_("Reported as not held"), summary.not_held],
-        [_("Meetings held"), summary.held],
-        [_("Meetings with a report"), summary.with_report],
+        [_("Not reported yet"), summary.unreported],
         [_("Meetings that led to a next step"), summary.with_any_step],
         *[[str(NEXT_STEP_LABELS[NextStep(step)]), count]
           for step, count in summary.step_counts.items()],
@@ -288,7 +314,8 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         [],
         ["", _("Buyers"), _("Suppliers")],
         [_("With meetings"), summary.buyers.participants, summary.suppliers.participants],
-        [_("Reported"), summary.buyers.reported, summary.suppliers.reported],
+        [_("Reported on at least one meeting"), summary.buyers.reported,
+         summary.suppliers.reported],
         *[[str(PROSPECT_LABELS[p]), summary.buyers.prospects[p.value],
            summary.suppliers.prospects[p.value]] for p in Prospect],
     ]
@@ -306,7 +333,8 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     side_headers = [_("Took place"), _("Prospect"), _("Next steps"), _("Order amount (yen)"),
                     _("Note")]
     meetings.append([
-        _("Date and time"), _("Table"), _("Buyer"), _("Supplier"),
+        _("Date and time"), _("Table"), _("Buyer code"), _("Buyer"), _("Supplier code"),
+        _("Supplier"),
         *[f"{_('Buyer')}: {h}" for h in side_headers],
         *[f"{_('Supplier')}: {h}" for h in side_headers],
     ])
@@ -315,19 +343,21 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         start = event.local(meeting.slot.starts_at)
         meetings.append([
             start.replace(tzinfo=None), cell_text(meeting.table.label) if meeting.table else "",
-            cell_text(result.buyer.display_name), cell_text(result.supplier.display_name),
+            cell_text(result.buyer.code or ""), cell_text(result.buyer.display_name),
+            cell_text(result.supplier.code or ""), cell_text(result.supplier.display_name),
             *_report_cells(result.buyer_report), *_report_cells(result.supplier_report),
         ])
-    for row in meetings.iter_rows(min_row=2, max_col=1):
-        row[0].number_format = "yyyy-mm-dd hh:mm"
     for row in meetings.iter_rows(min_row=2):
-        for amount in (row[7], row[12]):  # each side's order amount
+        row[0].number_format = "yyyy-mm-dd hh:mm"
+        for amount in (row[AMOUNT_COLUMNS[0]], row[AMOUNT_COLUMNS[1]]):
             amount.number_format = "#,##0"
-    for letter, width in zip("ABCD", (18, 8, 28, 28), strict=True):
-        meetings.column_dimensions[letter].width = width
+    # Date, table, the pair, then per side: took place, prospect, next steps, amount, note.
+    widths = (17, 8, 10, 26, 10, 26, *(2 * (10, 16, 30, 16, 40)))
+    for number, width in enumerate(widths, start=1):
+        meetings.column_dimensions[get_column_letter(number)].width = width
     waiting = book.create_sheet(_("Not reported yet")[:31])
     waiting.append([_("Code"), _("Company"), _("Role"), _("Meetings reported"),
-                    _("Meetings held"), _("Contact"), _("E-mail"), _("Phone")])
+                    _("Meetings that started"), _("Contact"), _("E-mail"), _("Phone")])
     for item in summary.waiting:
         participant = item.participant
         contact = contact_of(participant)

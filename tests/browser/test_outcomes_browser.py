@@ -55,8 +55,15 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
         card.get_by_label("受注・成約", exact=True).check()
         card.get_by_role("button", name="報告する").click()
         assert "報告済み" in tab.locator(f"#meeting-{meeting.id}").inner_text()
-        assert tab.locator(f"#meeting-{meeting.id}").get_by_label(
-            "受注・成約金額（円）").input_value() == "3,000,000"
+        card = tab.locator(f"#meeting-{meeting.id}")
+        assert card.get_by_label("受注・成約金額（円）").input_value() == "3,000,000"
+        assert "報告を保存しました" in card.inner_text()  # said in the card the page lands on
+        # Ticking 「いいえ」 greys out what would be dropped; 「はい」 brings it back intact.
+        card.get_by_label("いいえ、行われませんでした").check()
+        assert card.get_by_label("受注・成約金額（円）").is_disabled()
+        card.get_by_label("はい").check()
+        assert card.get_by_label("受注・成約金額（円）").input_value() == "3,000,000"
+        assert card.get_by_label("見積").is_enabled() and card.get_by_label("見積").is_checked()
     finally:
         phone.close()
     saved = db_session.scalar(select(MeetingOutcome))
@@ -72,7 +79,8 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
     page.goto(f"{live_server}/events/{fair.id}")
     page.click("nav.subnav a:text('成果')")
     stats = page.locator(".stats").inner_text()
-    assert "¥3,000,000" in stats and f"{len(meetings)}\n実施した商談" in stats
+    assert "¥3,000,000" in stats and f"{len(meetings)}\n開始した商談" in stats
+    assert "1\n実施の報告" in stats and f"{len(meetings) - 1}\n未報告" in stats
     row = page.locator(f"tr#meeting-{meeting.id}")
     assert "見積" in row.inner_text() and "受注・成約" in row.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "outcome_results.png"), full_page=True)
