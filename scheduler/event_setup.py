@@ -66,9 +66,12 @@ def make_slug(session: Session, name: str) -> str:
     different links and file names. The organizer may choose another one.
     """
     ascii_part = unicodedata.normalize("NFKC", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:50].strip("-")
+    # At most 44 characters, so a "-xxxx" added on a clash keeps within the 50 allowed.
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:44].strip("-")
     if not re.search(r"[a-z]", base):
         base = "-".join(part for part in ("fair", base, secrets.token_hex(2)) if part)
+    elif len(base) < 3:
+        base = f"fair-{base}"  # "AI 商談会" gives ai: too short for a link of its own
     slug = base
     while _slug_taken(session, slug):
         slug = f"{base}-{secrets.token_hex(2)}"
@@ -150,6 +153,8 @@ def update_event(
     """Change an event's details. Changing the time zone keeps slots at the same instants."""
     old_slug = event.slug
     slug = str(details.pop("slug", "") or "").strip()
+    if slug == old_slug:
+        slug = ""  # unchanged: kept as it is, even one made before the rules were stricter
     if slug:
         slug = check_slug(session, slug, event.id)
     if "name" in details:
@@ -626,7 +631,7 @@ def expand_labels(spec: str) -> list[str]:
         )
     if any(len(lab) > 30 for lab in labels):
         raise ValidationFailed(N_("A table label has at most 30 characters."), field="labels")
-    zeros = [lab for lab in labels if set(lab) == {"0"}]
+    zeros = [lab for lab in labels if re.fullmatch(r"\D*0+", lab)]  # 0, 00, A0, T000
     if zeros:
         # Typed as "no tables" or as a count; a table called 0 is never meant.
         raise ValidationFailed(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import Attendance, Event, Participant
-from scheduler.participant_import import COLUMNS, FORMULA_STARTS, entry_cells
+from scheduler.participant_import import COLUMNS, FIX_HEADERS, FORMULA_STARTS, entry_cells
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Columns holding counts: numbers in the Excel export.
@@ -93,16 +93,17 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
 
 
-def rows_to_fix_csv(headers: list[str], rows: list[tuple[list[str], str]], problems: str) -> bytes:
+def rows_to_fix_csv(headers: list[str], rows: list[tuple[int, list[str], str]]) -> bytes:
     """Rows an import left out, as CSV to correct and upload again (UTF-8 with BOM).
 
-    ``headers`` are the file's own column names and each row its cells under them,
-    followed by the row's problems in one last column called ``problems``, which the
-    import ignores (with a note) when the corrected file comes back.
+    ``headers`` are the file's own column names and each row ``(number, cells, problems)``
+    its row number in the original file, its cells under those headers and what is wrong
+    with it; the last two go into the two columns of :data:`FIX_HEADERS`, which the
+    import skips without a word when the corrected file comes back.
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*headers, problems])
-    for cells, text in rows:
-        writer.writerow([_defuse(cell) for cell in [*cells, text]])
+    writer.writerow([*headers, *FIX_HEADERS])
+    for number, cells, text in rows:
+        writer.writerow([_defuse(cell) for cell in [*cells, str(number), text]])
     return UTF8_BOM + buffer.getvalue().encode("utf-8")

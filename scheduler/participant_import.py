@@ -157,6 +157,12 @@ class Issue:
         return self.message % dict(self.params) if self.params else self.message
 
 
+#: The two columns the app adds to a file of rows left out of an import (their row in
+#: the original file, and what was wrong); the import skips them when it comes back.
+#: Written in both languages, since the file may be corrected by someone else.
+FIX_HEADERS = ("元の行 / Original row", "問題点 / Problems")
+
+
 class RowAction(StrEnum):
     """What importing a row does."""
 
@@ -795,8 +801,8 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
     header_number, headers = table.rows[0]
     preview.headers = headers
     for header in headers:
-        if not header:
-            continue
+        if not header or header in FIX_HEADERS:
+            continue  # the app's own columns in a file of rows to fix: nothing to say
         key = _HEADER_LOOKUP.get(_header_key(header))
         if key is None:
             preview.file_warnings.append(Issue(N_("The column \"%(header)s\" is not known and "

@@ -157,7 +157,9 @@ def test_expand_labels(spec: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec", ["", "A10-A01", "A01-B05", "A1-A600", "A01, A01", "0", "０", "00-05", "A1, 0"]
+    "spec",
+    ["", "A10-A01", "A01-B05", "A1-A600", "A01, A01", "0", "０", "00-05", "A1, 0", "A0",
+     "A00-A03"],
 )
 def test_expand_labels_refuses(spec: str) -> None:
     with pytest.raises(ValidationFailed):
@@ -281,6 +283,22 @@ def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(db_sessio
     assert one.slug != two.slug
     latin = event_setup.create_event(db_session, name="Shizuoka Monozukuri Fair 2027")
     assert latin.slug == "shizuoka-monozukuri-fair-2027"
+    # Every slug made from a name is one the form accepts back, so saving the event
+    # with its slug untouched never fails: short names, and long ones that clash.
+    made = [event_setup.create_event(db_session, name=n).slug
+            for n in ("AI 商談会", "X", "International Manufacturing and Engineering "
+                      "Partnership Fair Tokyo", "International Manufacturing and "
+                      "Engineering Partnership Fair Tokyo")]
+    for slug in made:
+        assert event_setup.SLUG_PATTERN.fullmatch(slug) and "--" not in slug, slug
+    assert made[0] == "fair-ai" and made[2] != made[3]
+
+
+def test_an_event_with_an_old_style_slug_can_still_be_saved(db_session) -> None:
+    event = event_setup.create_event(db_session, name="商談会")
+    event.slug = "2027"  # made before slugs had rules
+    event_setup.update_event(db_session, event, slug="2027", venue="県産業振興センター")
+    assert event.slug == "2027" and event.venue == "県産業振興センター"
 
 
 @pytest.mark.parametrize(

@@ -115,13 +115,15 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     download = client.get(done.headers["Location"] + ".csv")
     assert download.status_code == 200 and download.data.startswith(UTF8_BOM)
     header, row = csv.reader(io.StringIO(download.data.decode("utf-8-sig")))
-    assert header == ["会社名", "区分", "担当者", "メール", "Problems (ignored on import)"]
-    assert row[:4] == ["佐藤精機", "お客さん", "", ""] and row[4].startswith("区分: ")
+    assert header == ["会社名", "区分", "担当者", "メール", "元の行 / Original row",
+                      "問題点 / Problems"]
+    assert row[:5] == ["佐藤精機", "お客さん", "", "", "4"] and row[5].startswith("区分: ")
     row[1:4] = ["サプライヤー", "佐藤 一郎", "ichiro@sato.example.jp"]
     corrected = "\r\n".join(",".join(f'"{c}"' for c in line) for line in (header, row)).encode()
     again = client.get(_upload(client, event, corrected).headers["Location"])
     assert "Import all" in again.get_data(as_text=True)
     assert 'class="row-error"' not in again.get_data(as_text=True)
+    assert "is not known" not in again.get_data(as_text=True)  # its own columns: no remark
     # Another event's address does not show them.
     other = Event(name="別の商談会", slug="other-fair")
     db_session.add(other)

@@ -411,8 +411,7 @@ def _fix_download(record: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The rows of ``record`` as CSV to correct and upload again."""
     data = rows_to_fix_csv(
         record["headers"],
-        [(row["cells"], _problems_text(row["errors"])) for row in record["rows"]],
-        _("Problems (ignored on import)"),
+        [(row["number"], row["cells"], _problems_text(row["errors"])) for row in record["rows"]],
     )
     stem = Path(record["filename"]).stem or "participants"
     return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True,
