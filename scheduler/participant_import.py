@@ -864,12 +864,52 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         row.changes = plan.changes
         row.errors.extend(plan.errors)
         row.warnings.extend(plan.warnings)
+        if plan.action is RowAction.UPDATE:
+            row.warnings.extend(_update_notes(plan, row.entry, preview.columns))
         row.organization_id = plan.organization.id if plan.organization else None
         row.participant_id = plan.participant.id if plan.participant else None
     for row in preview.rows:
         for issue_list in (row.errors, row.warnings):
             issue_list[:] = [_with_header(i, preview.columns) for i in issue_list]
     return preview
+
+
+# Where each change of an update comes from: "table.attribute" -> the file's column key.
+_CHANGE_COLUMNS = {
+    "organization.name_kana": "company_kana", "organization.tags": "technologies",
+    "participant.parallel_desks": "desks", "participant.contact": "contact_name",
+    "person.name": "contact_name", "person.name_kana": "contact_kana",
+}
+
+
+def changed_columns(changes: Iterable[str]) -> list[str]:
+    """The column keys an update changes, in the file's column order, each once."""
+    keys = {_CHANGE_COLUMNS.get(change, change.split(".", 1)[1]) for change in changes}
+    return [column.key for column in COLUMNS if column.key in keys]
+
+
+def _update_notes(
+    plan: _Plan, entry: ParticipantEntry, headers: Mapping[str, str]
+) -> list[Issue]:
+    """What an update of an existing participant changes, said before it is written: the
+    contact person above all, since a new one replaces the old as the contact."""
+    notes: list[Issue] = []
+    old = contact_of(plan.participant) if plan.participant is not None else None
+    if "participant.contact" in plan.changes and old is not None and (
+        _fold(old.name) != _fold(entry.contact_name)
+    ):
+        notes.append(Issue(
+            N_("The contact person changes from %(old)s to %(new)s."),
+            {"old": old.name, "new": entry.contact_name}, key="contact_name",
+        ))
+    columns = [key for key in changed_columns(plan.changes) if key != "contact_name"]
+    if columns:
+        notes.append(Issue(
+            N_("Changes: %(columns)s."),
+            {"columns": ", ".join(headers.get(key, COLUMNS_BY_KEY[key].header)
+                                  for key in columns)},
+        ))
+    return notes
 
 
 def _with_header(issue: Issue, columns: Mapping[str, str]) -> Issue:
