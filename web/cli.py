@@ -111,15 +111,19 @@ def demo() -> None:
 @click.option("--suppliers", default=160, show_default=True)
 @with_appcontext
 def demo_load(seed: int, buyers: int, suppliers: int) -> None:
-    """Load a realistic Japanese demo fair and its organizer; running it again changes nothing."""
+    """Load a realistic Japanese demo fair, a past one with its results, and their organizer;
+    running it again changes nothing."""
     from scheduler.demo import ensure_demo_organizer, generate_demo
+    from scheduler.demo_past import generate_past_demo
 
     session = get_session()
     _require_schema()
     organizer, password = ensure_demo_organizer(session)
     event = generate_demo(session, seed=seed, buyers=buyers, suppliers=suppliers)
+    past = generate_past_demo(session)
     session.commit()
     click.echo(f"Demo fair: {event.name} ({len(event.participants)} participants)")
+    click.echo(f"Past fair with its results: {past.name} ({len(past.participants)} participants)")
     click.echo(
         f"Organizer login: {organizer.email}"
         + (f" / password: {password}" if password else " (password unchanged)")
