@@ -43,6 +43,7 @@ PAST_DAY = date(2026, 10, 21)
 # Shares that shape the reports: who answers, how meetings went, what followed.
 NO_SHOW_SHARE = 0.04
 ANSWER_SHARE = 0.75  # of the participants with meetings, those who reported
+NOT_HELD_SHARE = 0.03  # meetings that did not happen although both had checked in
 PROSPECTS = ((Prospect.HIGH, 0.25), (Prospect.SOME, 0.5), (Prospect.NONE, 0.25))
 STEP_CHANCES = {  # per meeting, by prospect
     Prospect.HIGH: {NextStep.FURTHER_TALKS: 0.7, NextStep.FACTORY_VISIT: 0.35,
@@ -162,6 +163,15 @@ def generate_past_demo(
     answering = set(rng.sample(with_meetings, k=round(ANSWER_SHARE * len(with_meetings))))
     reports: list[MeetingOutcome] = []
     for meeting in held:
+        if rng.random() < NOT_HELD_SHARE:  # a supplier stuck in another meeting, say
+            side = meeting.participant_a
+            if side.id in answering:
+                reports.append(MeetingOutcome(
+                    event_id=meeting.event_id, meeting_id=meeting.id, participant_id=side.id,
+                    slot_id=meeting.slot_id, took_place=False, next_steps=[],
+                    note="先方が時間に来られなかった",
+                ))
+            continue
         prospect = _pick(rng, PROSPECTS)
         steps = [step.value for step, chance in STEP_CHANCES[prospect].items()
                  if rng.random() < chance]

@@ -241,3 +241,24 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
         tokens.add(text.split("/p/", 1)[1].split("/outcomes", 1)[0])
     assert tokens == {p.access_token for p in reachable}
     assert participant.access_token not in tokens  # it has reported on all its meetings
+
+
+def test_the_event_overview_sums_up_the_results_on_the_day_and_after(
+    client, logged_in, db_session: Session, fair: Event, participant: Participant,
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    monkeypatch.setattr("web.events.utcnow", lambda: clock.now)
+    first = _mine(db_session, fair, participant)[0]
+    client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
+        "took_place": "yes", "prospect": "high", "next_steps": ["order"], "order_amount": "1"})
+    page = client.get(f"/events/{fair.id}").get_data(as_text=True)
+    summary = f"1 of {len(meetings)} meetings reported on; 1 led to a next step, 1 to an order."
+    assert summary in page
+    assert f"/events/{fair.id}/outcomes" in page
+    # Before the fair there is nothing to sum up, and the card is not shown.
+    fair.phase = Phase.PUBLISHED
+    db_session.commit()
+    assert "meetings reported on" not in client.get(f"/events/{fair.id}").get_data(as_text=True)

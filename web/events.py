@@ -24,7 +24,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from scheduler import event_setup
+from scheduler import event_setup, outcomes
+from scheduler.db import utcnow
 from scheduler.errors import ValidationFailed
 from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Table
 from web.auth import organizer_required, staff_required
@@ -246,7 +247,22 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
         tables=tables,
         hosted=hosted,
         checklist=checklist,
+        results=_results_so_far(event),
     )
+
+
+def _results_so_far(event: Event) -> outcomes.FairResults | None:
+    """On the day and after: what the participants have reported (organizers only)."""
+    from flask import current_app
+
+    if (
+        not current_user.is_organizer
+        or event.phase not in (Phase.ON_THE_DAY, Phase.CLOSED)
+        or "outcomes.results" not in current_app.view_functions
+    ):
+        return None
+    results = outcomes.fair_results(get_session(), event, utcnow())
+    return results if results.started else None
 
 
 def _participants_url(event_id: int) -> str | None:
