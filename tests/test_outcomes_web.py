@@ -262,3 +262,22 @@ def test_the_event_overview_sums_up_the_results_on_the_day_and_after(
     fair.phase = Phase.PUBLISHED
     db_session.commit()
     assert "meetings reported on" not in client.get(f"/events/{fair.id}").get_data(as_text=True)
+
+
+def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
+    client, db_session: Session, fair: Event, participant: Participant, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.schedules.utcnow", lambda: clock.now)
+    mine = _mine(db_session, fair, participant)
+    schedule = f"/p/{participant.access_token}/schedule"
+    clock.now = mine[0].slot.starts_at - timedelta(minutes=5)
+    assert "Report on your meetings" not in client.get(schedule).get_data(as_text=True)
+    clock.now = mine[1].slot.starts_at + timedelta(minutes=5)
+    page = client.get(schedule).get_data(as_text=True)
+    assert "2 of your meetings have taken place" in page
+    assert f"/p/{participant.access_token}/outcomes" in page
+    for meeting in mine[:2]:
+        client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
+                    data={"took_place": "no"})
+    assert "Report on your meetings" not in client.get(schedule).get_data(as_text=True)
