@@ -65,13 +65,16 @@ def make_slug(session: Session, name: str) -> str:
     a random suffix, so two fairs named only in Japanese in one year still get
     different links and file names. The organizer may choose another one.
     """
-    ascii_part = unicodedata.normalize("NFKC", name).encode("ascii", "ignore").decode()
-    # At most 44 characters, so a "-xxxx" added on a clash keeps within the 50 allowed.
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_part.lower()).strip("-")[:44].strip("-")
+    # Anything but ASCII letters and digits separates words (2027年3月 gives 2027-3).
+    words = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKC", name).lower())
+    base = words.strip("-")
     if not re.search(r"[a-z]", base):
-        base = "-".join(part for part in ("fair", base, secrets.token_hex(2)) if part)
+        base = "-".join(part for part in ("fair", base[:34].strip("-"), secrets.token_hex(2))
+                        if part)
     elif len(base) < 3:
         base = f"fair-{base}"  # "AI 商談会" gives ai: too short for a link of its own
+    # At most 44 characters, so a "-xxxx" added on a clash keeps within the 50 allowed.
+    base = base[:44].strip("-")
     slug = base
     while _slug_taken(session, slug):
         slug = f"{base}-{secrets.token_hex(2)}"

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
+    Attendance,
     Event,
     Meeting,
     MeetingOutcome,
@@ -46,7 +47,6 @@ from scheduler.schedule_view import event_meetings, is_published
 NOTE_MAX_CHARS = 2000
 MAX_ORDER_AMOUNT = 10**12  # yen; anything larger is a typing slip
 NEXT_STEP_ORDER: tuple[NextStep, ...] = tuple(NextStep)
-PROSPECT_ORDER: tuple[Prospect, ...] = tuple(Prospect)
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,29 @@ def reportable_meetings(
         earlier = report if report is not None and current is None else None
         items.append(ReportableMeeting(m, _counterpart(m, participant), current, earlier))
     return items
+
+
+def counterpart_reports(
+    session: Session, items: Sequence[ReportableMeeting]
+) -> dict[int, MeetingOutcome]:
+    """The other side's current report on each of ``items``' meetings (meeting id -> report)."""
+    wanted = {(i.meeting.id, i.counterpart.id): i.meeting for i in items}
+    if not wanted:
+        return {}
+    reports = session.scalars(
+        select(MeetingOutcome).where(MeetingOutcome.meeting_id.in_([m for m, _ in wanted]))
+    )
+    return {
+        r.meeting_id: r
+        for r in reports
+        if (r.meeting_id, r.participant_id) in wanted
+        and r.is_current(wanted[r.meeting_id, r.participant_id])
+    }
+
+
+def awaiting_report(session: Session, participant: Participant, now: datetime) -> int:
+    """How many of the participant's meetings have started and still await its report."""
+    return sum(1 for item in reportable_meetings(session, participant, now) if item.outcome is None)
 
 
 def upcoming_count(session: Session, participant: Participant, now: datetime) -> int:
@@ -312,6 +335,11 @@ class MeetingResult:
         return bool(self.reports) and not any(r.took_place for r in self.reports)
 
     @property
+    def disagree(self) -> bool:
+        """Both sides reported, one that it took place and the other that it did not."""
+        return len({r.took_place for r in self.reports}) == 2
+
+    @property
     def next_steps(self) -> set[str]:
         """The next steps either side reported."""
         return {step for r in self.reports if r.took_place for step in r.next_steps}
@@ -329,8 +357,7 @@ class SideResponse:
 
     participants: int = 0  # with at least one meeting that has started
     reported: int = 0  # of which reported on at least one
-    reports: int = 0  # reports on meetings that took place
-    prospects: Counter[str] = field(default_factory=Counter)
+    prospects: Counter[str] = field(default_factory=Counter)  # reports per prospect
 
     @property
     def rate(self) -> float:
@@ -369,6 +396,11 @@ class FairResults:
     @property
     def not_held(self) -> int:
         return sum(1 for m in self.meetings if m.reported_not_held)
+
+    @property
+    def disagreements(self) -> int:
+        """Meetings whose two reports disagree on whether they took place (counted as held)."""
+        return sum(1 for m in self.meetings if m.disagree)
 
     @property
     def reported_held(self) -> int:
@@ -438,14 +470,14 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
                 open_count[side.id] += 1
     sides = {ParticipantRole.BUYER: SideResponse(), ParticipantRole.SUPPLIER: SideResponse()}
     for participant in meetings_of.values():
+        if participant.status != ParticipantStatus.APPROVED:
+            continue  # withdrawn since: neither counted nor chased
         side = sides[ParticipantRole(participant.role)]
         side.participants += 1
         side.reported += participant.id in reported_by
     for report in reports.values():
         if report.took_place and report.prospect:
-            side = sides[ParticipantRole(report.participant.role)]
-            side.reports += 1
-            side.prospects[report.prospect] += 1
+            sides[ParticipantRole(report.participant.role)].prospects[report.prospect] += 1
     waiting = [
         Waiting(p, started_count[p.id] - open_count[p.id], started_count[p.id])
         for p in sorted(
@@ -454,6 +486,12 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         )
         if open_count[p.id] and p.status == ParticipantStatus.APPROVED
     ]
+    if waiting:  # their contacts, for the chase list and the reminders: one query
+        session.scalars(
+            select(Participant)
+            .where(Participant.id.in_([w.participant.id for w in waiting]))
+            .options(selectinload(Participant.attendances).selectinload(Attendance.person))
+        ).all()
     return FairResults(
         event=event,
         meetings=results,

@@ -103,7 +103,7 @@ def rows_to_fix_csv(headers: list[str], rows: list[tuple[int, list[str], str]]) 
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*headers, *FIX_HEADERS])
+    writer.writerow([*(_defuse(header) for header in headers), *FIX_HEADERS])
     for number, cells, text in rows:
         writer.writerow([_defuse(cell) for cell in [*cells, str(number), text]])
     return UTF8_BOM + buffer.getvalue().encode("utf-8")

@@ -895,14 +895,18 @@ def _update_notes(
     contact person above all, since a new one replaces the old as the contact."""
     notes: list[Issue] = []
     old = contact_of(plan.participant) if plan.participant is not None else None
-    if "participant.contact" in plan.changes and old is not None and (
-        _fold(old.name) != _fold(entry.contact_name)
-    ):
+    said_contact = False
+    if entry.contact_name and old is not None and _fold(old.name) != _fold(entry.contact_name):
+        # Another person becomes the contact, or the contact's name is written anew.
         notes.append(Issue(
             N_("The contact person changes from %(old)s to %(new)s."),
             {"old": old.name, "new": entry.contact_name}, key="contact_name",
         ))
-    columns = [key for key in changed_columns(plan.changes) if key != "contact_name"]
+        said_contact = True
+    said = {"contact_name"} if said_contact else set()
+    if any(i.key == "role" for i in plan.warnings):
+        said.add("role")  # "The role changes from … to …" says it already
+    columns = [key for key in changed_columns(plan.changes) if key not in said]
     if columns:
         notes.append(Issue(
             N_("Changes: %(columns)s."),

@@ -288,10 +288,12 @@ def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(db_sessio
     made = [event_setup.create_event(db_session, name=n).slug
             for n in ("AI 商談会", "X", "International Manufacturing and Engineering "
                       "Partnership Fair Tokyo", "International Manufacturing and "
-                      "Engineering Partnership Fair Tokyo")]
+                      "Engineering Partnership Fair Tokyo",
+                      "2027年3月15日〜16日 第12回 " + "1" * 60)]
     for slug in made:
         assert event_setup.SLUG_PATTERN.fullmatch(slug) and "--" not in slug, slug
     assert made[0] == "fair-ai" and made[2] != made[3]
+    assert made[4].startswith("fair-2027-3-15-16-12-")  # the date's numbers stay apart
 
 
 def test_an_event_with_an_old_style_slug_can_still_be_saved(db_session) -> None:

@@ -275,9 +275,65 @@ def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
     assert "Report on your meetings" not in client.get(schedule).get_data(as_text=True)
     clock.now = mine[1].slot.starts_at + timedelta(minutes=5)
     page = client.get(schedule).get_data(as_text=True)
-    assert "2 of your meetings have taken place" in page
+    assert "2 meetings await your report" in page
     assert f"/p/{participant.access_token}/outcomes" in page
-    for meeting in mine[:2]:
-        client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
-                    data={"took_place": "no"})
+    client.post(f"/p/{participant.access_token}/outcomes/{mine[0].id}", data={"took_place": "no"})
+    assert "1 meeting awaits your report" in client.get(schedule).get_data(as_text=True)
+    # The portal home says it first among what to do now.
+    monkeypatch.setattr("web.portal.utcnow", lambda: clock.now)
+    home = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
+    todo = home.split('class="todo-list"', 1)[1].split("</ul>", 1)[0]
+    assert "1 meeting awaits your report" in todo and "/outcomes" in todo
+    client.post(f"/p/{participant.access_token}/outcomes/{mine[1].id}", data={"took_place": "no"})
     assert "Report on your meetings" not in client.get(schedule).get_data(as_text=True)
+
+
+def test_the_organizer_sees_both_sides_but_a_participant_only_its_own(
+    client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
+) -> None:
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    first = _mine(db_session, fair, participant)[0]
+    other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
+    client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={"took_place": "no"})
+    client.post(f"/p/{other.access_token}/outcomes/{first.id}",
+                data={"took_place": "yes", "prospect": "some"})
+    # Neither participant's page shows what the other side reported.
+    for side in (participant, other):
+        page = client.get(f"/p/{side.access_token}/outcomes").get_data(as_text=True)
+        assert "The other side reported" not in page
+    # The organizer entering answers for one side sees the other's report...
+    record = client.get(f"/events/{fair.id}/participants/{other.id}/outcomes")
+    card = record.get_data(as_text=True).split(f'id="meeting-{first.id}"', 1)[1]
+    assert "The other side reported:" in card.split("</li>", 1)[0]
+    assert "Did not take place" in card.split("</li>", 1)[0]
+    # ...and the results mark the meeting whose reports disagree.
+    results = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "1 meeting has reports that disagree" in results
+    row = results.split(f'<tr id="meeting-{first.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Reports disagree" in row
+
+
+def test_another_events_participant_is_not_reachable_and_withdrawn_ones_are_not_chased(
+    client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
+) -> None:
+    from scheduler.models import ParticipantStatus
+    from tests.participant_fair import make_fair
+
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    other_fair = make_fair(db_session, slug="elsewhere").event
+    meeting = _mine(db_session, fair, participant)[0]
+    wrong = f"/events/{other_fair.id}/participants/{participant.id}/outcomes"
+    assert client.get(wrong).status_code == 404
+    assert client.post(f"{wrong}/{meeting.id}", data={"took_place": "no"}).status_code == 404
+    assert db_session.scalar(select(MeetingOutcome)) is None
+
+    before = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert participant.display_name in before.split('id="waiting"', 1)[1]
+    participant.status = ParticipantStatus.WITHDRAWN
+    db_session.commit()
+    after = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert participant.display_name not in after.split('id="waiting"', 1)[1]

@@ -463,6 +463,11 @@ def test_a_new_contact_in_a_reimport_becomes_the_contact(db_session: Session,
     assert notes == ["The contact person changes from 山田 太郎 to 山田 次郎.", "Changes: メール."]
     assert (result.updated, result.people_added) == (1, 1)
     participant = db_session.scalar(select(Participant).where(Participant.role == "supplier"))
+    # The same contact written anew (same e-mail, another spelling of the name) is said too.
+    renamed = "会社名,区分,担当者,メール\n山田製作所,S,山田 二郎,jiro@yamada.example.jp\n"
+    notes = [i.text() for i in preview_import(db_session, event, renamed.encode(), "p.csv")
+             .rows[0].warnings]
+    assert notes == ["The contact person changes from 山田 次郎 to 山田 二郎."]
     assert participant is not None
     contacts = {a.person.name: a.is_contact for a in participant.attendances}
     assert contacts == {"山田 太郎": False, "山田 次郎": True}

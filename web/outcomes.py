@@ -15,6 +15,8 @@ field (status 400); the other meetings' forms show what is stored.
 from __future__ import annotations
 
 import io
+import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from flask import (
@@ -32,6 +34,7 @@ from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from scheduler import audit, event_setup, notifications, outcomes
 from scheduler.db import utcnow
@@ -90,6 +93,16 @@ def _submitted() -> outcomes.OutcomeInput:
     )
 
 
+def _save(session: Any, participant: Participant, meeting_id: int,
+          data: outcomes.OutcomeInput, now: Any, user_id: int | None) -> None:
+    """Save a report; a double-tapped button (two first reports at once) saves it once."""
+    try:
+        outcomes.save_outcome(session, participant, meeting_id, data, now=now, user_id=user_id)
+    except IntegrityError:
+        session.rollback()  # the other request stored it a moment ago: update that one
+        outcomes.save_outcome(session, participant, meeting_id, data, now=now, user_id=user_id)
+
+
 def _reports_page(participant: Participant, *, user_id: int | None, template: str,
                   action_url: Any, done_url: Any, meeting_id: int | None = None,
                   **context: object):  # type: ignore[no-untyped-def]
@@ -102,8 +115,7 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     if meeting_id is not None:
         data = _submitted()
         try:
-            outcomes.save_outcome(session, participant, meeting_id, data, now=now,
-                                  user_id=user_id)
+            _save(session, participant, meeting_id, data, now, user_id)
         except NotFound:
             session.rollback()
             abort(404)
@@ -127,9 +139,13 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
              for i in items}
     status = 400 if errors else 200
     saved = request.args.get("saved", type=int) if meeting_id is None else None
+    # The organizer entering answers from a call sees what the other side reported (a
+    # participant never does: reports are the organizer's only).
+    theirs = outcomes.counterpart_reports(session, items) if user_id is not None else {}
     return render_template(
         template, participant=participant, event=participant.event, items=items, forms=forms,
         errors=errors, action_url=action_url, saved=saved, on_behalf=user_id is not None,
+        theirs=theirs,
         upcoming=outcomes.upcoming_count(session, participant, now),
         reported=sum(1 for i in items if i.outcome is not None), **context,
     ), status
@@ -262,12 +278,25 @@ def last_reminder(event: Event) -> AuditEntry | None:
     )
 
 
-def _yen(amount: int | None) -> str:
-    return "" if amount is None else f"¥{format_decimal(amount)}"
+def _text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a full-width (e.g. Japanese) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit_columns(sheet: Any, widths: Sequence[int]) -> None:
+    """Set each column's width to at least the given one and its header's width."""
+    from openpyxl.utils import get_column_letter
+
+    for number, (width, header) in enumerate(zip(widths, sheet[1], strict=True), start=1):
+        wanted = max(width, _text_width(str(header.value or "")) + 2)
+        sheet.column_dimensions[get_column_letter(number)].width = wanted
 
 
 # Where each side's order amount sits in a row of the Meetings sheet (0-based).
-AMOUNT_COLUMNS = (9, 14)
+# The Meetings sheet: date, table and the pair take 6 columns, then each side's report
+# takes 5 (_report_cells: took place, prospect, next steps, amount, note).
+PAIR_COLUMNS, REPORT_COLUMNS = 6, 5
+AMOUNT_COLUMNS = tuple(PAIR_COLUMNS + side * REPORT_COLUMNS + 3 for side in range(2))
 
 
 def _list_separator() -> str:
@@ -293,7 +322,6 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     """The results as an Excel workbook: a summary sheet, every meeting, who has not reported."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     event = event_setup.get_event(get_session(), event_id)
     summary = outcomes.fair_results(get_session(), event, utcnow())
@@ -351,10 +379,11 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         row[0].number_format = "yyyy-mm-dd hh:mm"
         for amount in (row[AMOUNT_COLUMNS[0]], row[AMOUNT_COLUMNS[1]]):
             amount.number_format = "#,##0"
-    # Date, table, the pair, then per side: took place, prospect, next steps, amount, note.
+    # Date, table, the pair, then per side: took place, prospect, next steps, amount, note;
+    # never narrower than the header (a full-width character takes two).
     widths = (17, 8, 10, 26, 10, 26, *(2 * (10, 16, 30, 16, 40)))
-    for number, width in enumerate(widths, start=1):
-        meetings.column_dimensions[get_column_letter(number)].width = width
+    _fit_columns(meetings, widths)
+    meetings.auto_filter.ref = meetings.dimensions
     waiting = book.create_sheet(_("Not reported yet")[:31])
     waiting.append([_("Code"), _("Company"), _("Role"), _("Meetings reported"),
                     _("Meetings that started"), _("Contact"), _("E-mail"), _("Phone")])
@@ -368,8 +397,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             cell_text(contact.name) if contact else "", cell_text(contact.email) if contact else "",
             cell_text(contact.phone) if contact else "",
         ])
-    for letter, width in zip("ABCDEFGH", (10, 32, 12, 10, 10, 18, 32, 16), strict=True):
-        waiting.column_dimensions[letter].width = width
+    _fit_columns(waiting, (10, 32, 12, 10, 10, 18, 32, 16))
     for table_sheet in (meetings, waiting):
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
@@ -385,7 +413,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
 
 def yen(amount: int | None) -> str:
     """An amount in yen for the pages (¥1,200,000; empty for none)."""
-    return _yen(amount)
+    return "" if amount is None else f"¥{format_decimal(amount)}"
 
 
 bp.add_app_template_filter(yen, "yen")

@@ -226,13 +226,19 @@ def _uploads_dir() -> Path:
     return path
 
 
+def _clear_old_uploads() -> None:
+    """Delete uploads and lists of left-out rows older than their lifetime (they hold
+    contact details, so they are not kept longer than needed)."""
+    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
+    for old in _uploads_dir().glob("import-*"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
 def _store_upload(event_id: int, filename: str, data: bytes) -> str:
     """Keep the file until the organizer confirms; old abandoned uploads are cleared."""
     folder = _uploads_dir()
-    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
-    for old in folder.glob("import-*"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    _clear_old_uploads()
     token = secrets.token_urlsafe(24)
     (folder / f"import-{token}.bin").write_bytes(data)
     meta = {"event_id": event_id, "filename": filename, "user_id": current_user.id}
@@ -390,6 +396,7 @@ def _load_left_out(event_id: int, token: str) -> dict[str, Any]:
     """The rows an import left out, or 404 (unknown, another event's, or expired)."""
     if not _TOKEN.fullmatch(token):
         abort(404)
+    _clear_old_uploads()
     try:
         record: dict[str, Any] = json.loads(_left_out_path(token).read_text())
     except (OSError, ValueError):

@@ -22,7 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from scheduler import profiles
+from scheduler import outcomes, profiles
+from scheduler.db import utcnow
 from scheduler.directory import counterpart_profile
 from scheduler.errors import ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase
@@ -68,6 +69,10 @@ def home(token: str):  # type: ignore[no-untyped-def]
         sections=portal_sections(participant),
         schedule_url=schedule_url,
         others=other_registrations(get_session(), participant),
+        to_report=(
+            outcomes.awaiting_report(get_session(), participant, utcnow())
+            if "outcomes.mine" in current_app.view_functions else 0
+        ),
     )
 
 

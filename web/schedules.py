@@ -128,8 +128,7 @@ def _meetings_to_report(participant: Participant) -> int:
 
     if "outcomes.mine" not in current_app.view_functions:
         return 0
-    items = outcomes.reportable_meetings(get_session(), participant, utcnow())
-    return sum(1 for item in items if item.outcome is None)
+    return outcomes.awaiting_report(get_session(), participant, utcnow())
 
 
 @bp.get("/p/<token>/schedule.ics")

@@ -61,3 +61,21 @@ def test_no_tab_is_cut_and_the_current_one_shows(
                 bad.append((width, "org", href, cut))
         ctx.close()
     assert bad == []
+
+
+def test_the_organizers_tabs_fit_a_laptop_screen_in_english(
+    page, live_server, organizer, db_session
+) -> None:
+    fair = published_fair(db_session)
+    page.goto(f"{live_server}/auth/login")
+    page.fill("input[name=email]", "org@example.jp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.click("button[name=lang][value=en]")
+    page.goto(f"{live_server}/events/{fair.id}")
+    assert page.locator("nav.subnav a").last.inner_text() == "Print & export"
+    assert page.evaluate(
+        "(() => { const r = document.querySelector('.subnav-scroll');"
+        " return r.scrollWidth <= r.clientWidth; })()"
+    )
