@@ -212,6 +212,7 @@ class RowPreview:
     entry: ParticipantEntry
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)  # plain information, e.g. what changes
     action: RowAction = RowAction.CREATE
     changes: list[str] = field(default_factory=list)  # "organization.city", "person.email", …
     organization_id: int | None = None
@@ -865,7 +866,9 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         row.errors.extend(plan.errors)
         row.warnings.extend(plan.warnings)
         if plan.action is RowAction.UPDATE:
-            row.warnings.extend(_update_notes(plan, row.entry, preview.columns))
+            warnings, notes = _update_notes(plan, row.entry, preview.columns)
+            row.warnings.extend(warnings)
+            row.notes.extend(notes)
         row.organization_id = plan.organization.id if plan.organization else None
         row.participant_id = plan.participant.id if plan.participant else None
     for row in preview.rows:
@@ -890,9 +893,10 @@ def changed_columns(changes: Iterable[str]) -> list[str]:
 
 def _update_notes(
     plan: _Plan, entry: ParticipantEntry, headers: Mapping[str, str]
-) -> list[Issue]:
-    """What an update of an existing participant changes, said before it is written: the
-    contact person above all, since a new one replaces the old as the contact."""
+) -> tuple[list[Issue], list[Issue]]:
+    """What an update of an existing participant changes, said before it is written: a
+    warning when another person becomes the contact (the old one stops being it), and
+    the other changed columns as a note."""
     notes: list[Issue] = []
     old = contact_of(plan.participant) if plan.participant is not None else None
     said_contact = False
@@ -906,6 +910,12 @@ def _update_notes(
     said = {"contact_name"} if said_contact else set()
     if any(i.key == "role" for i in plan.warnings):
         said.add("role")  # "The role changes from … to …" says it already
+    return notes, _change_notes(plan, headers, said)
+
+
+def _change_notes(plan: _Plan, headers: Mapping[str, str], said: set[str]) -> list[Issue]:
+    """Which columns an update changes, as plain information (not a warning)."""
+    notes: list[Issue] = []
     columns = [key for key in changed_columns(plan.changes) if key not in said]
     if columns:
         notes.append(Issue(

@@ -288,8 +288,10 @@ def test_a_reimport_with_changes_updates_and_keeps_blank_cells(db_session: Sessi
 
     assert preview.rows[0].action is RowAction.UPDATE
     assert preview.rows[0].changes == ["organization.employees"]
-    # The preview says what the update changes, in the file's own column names.
-    assert [i.text() for i in preview.rows[0].warnings] == ["Changes: 従業員数."]
+    # The preview says what the update changes, in the file's own column names, as a
+    # plain note: the row is not flagged for it.
+    assert [i.text() for i in preview.rows[0].notes] == ["Changes: 従業員数."]
+    assert preview.rows[0].warnings == []
     assert result.updated == 1
     organization = db_session.scalar(select(Organization).where(
         Organization.name_key == "山田製作所"))
@@ -459,8 +461,11 @@ def test_a_new_contact_in_a_reimport_becomes_the_contact(db_session: Session,
 
     assert preview.rows[0].changes == ["person.name", "person.email", "participant.contact"]
     # Before anything is written, the preview says who stops being the contact.
-    notes = [i.text() for i in preview.rows[0].warnings]
-    assert notes == ["The contact person changes from 山田 太郎 to 山田 次郎.", "Changes: メール."]
+    row = preview.rows[0]
+    assert [i.text() for i in row.warnings] == [
+        "The contact person changes from 山田 太郎 to 山田 次郎."
+    ]
+    assert [i.text() for i in row.notes] == ["Changes: メール."]
     assert (result.updated, result.people_added) == (1, 1)
     participant = db_session.scalar(select(Participant).where(Participant.role == "supplier"))
     # The same contact written anew (same e-mail, another spelling of the name) is said too.
