@@ -30,6 +30,7 @@ from scheduler.models import (
     MeetingOutcome,
     MeetingStatus,
     NextStep,
+    Organization,
     Participant,
     ParticipantRole,
     Phase,
@@ -109,6 +110,29 @@ def place_greedily(session: Session, event: Event) -> list[Meeting]:
     return meetings
 
 
+def _merge_repeat_companies(session: Session, event: Event) -> None:
+    """A company of this fair whose name is already in the directory (the upcoming demo
+    fair's, loaded first) is that company taking part again, as happens every year: its
+    participation and people move to the existing record, so the directory has it once."""
+    mine = {p.organization_id for p in event.participants}
+    existing: dict[str, Organization] = {}
+    for organization in session.scalars(
+        select(Organization).where(Organization.id.not_in(mine)).order_by(Organization.id)
+    ):
+        existing.setdefault(organization.name_key, organization)
+    for participant in event.participants:
+        duplicate = participant.organization
+        known = existing.get(duplicate.name_key)
+        if known is None:
+            continue
+        for person in list(duplicate.people):
+            person.organization = known
+        participant.organization = known
+        session.flush()
+        session.delete(duplicate)
+    session.flush()
+
+
 def _pick(rng: random.Random, weighted: tuple[tuple[Prospect, float], ...]) -> Prospect:
     return rng.choices([p for p, _ in weighted], weights=[w for _, w in weighted])[0]
 
@@ -137,6 +161,7 @@ def generate_past_demo(
         name=f"ふじのくに ものづくり受発注商談会 {PAST_DAY.year} 秋", day=PAST_DAY,
         phase=Phase.CLOSED,
     )
+    _merge_repeat_companies(session, event)
     rng = random.Random(seed)
     meetings = place_greedily(session, event)
     evening = datetime(PAST_DAY.year, PAST_DAY.month, PAST_DAY.day, 9, tzinfo=UTC)

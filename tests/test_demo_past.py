@@ -87,3 +87,23 @@ def test_loading_again_adds_nothing(past) -> None:  # type: ignore[no-untyped-de
     assert generate_past_demo(session).id == event.id
     assert counts == [session.scalar(select(func.count()).select_from(m))
                       for m in (Event, Meeting, MeetingOutcome)]
+
+
+def test_companies_of_both_demo_fairs_are_in_the_directory_once() -> None:
+    from scheduler.demo import generate_demo
+    from scheduler.models import Organization
+
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    session = make_session_factory(engine)()
+    upcoming = generate_demo(session)  # the default size, as `make demo` loads it
+    past = generate_past_demo(session)
+    session.commit()
+    keys = session.scalars(select(Organization.name_key)).all()
+    assert len(keys) == len(set(keys))
+    again = {p.organization_id for p in upcoming.participants} & {
+        p.organization_id for p in past.participants}
+    assert again  # some companies took part in both fairs, as one directory record
+    for participant in past.participants:
+        assert participant.organization.people  # its attendees moved with it
+    session.close()
