@@ -58,6 +58,7 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
         card = tab.locator(f"#meeting-{meeting.id}")
         assert card.get_by_label("受注・成約金額（円）").input_value() == "3,000,000"
         assert "報告を保存しました" in card.inner_text()  # said in the card the page lands on
+        assert "saved=" not in tab.url  # and only once: a reload does not say it again
         # Ticking 「いいえ」 greys out what would be dropped; 「はい」 brings it back intact.
         card.get_by_label("いいえ、行われませんでした").check()
         assert card.get_by_label("受注・成約金額（円）").is_disabled()
