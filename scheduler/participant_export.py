@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import Attendance, Event, Participant
-from scheduler.participant_import import COLUMNS, FIX_HEADERS, FORMULA_STARTS, entry_cells
+from scheduler.participant_import import COLUMNS, FIX_HEADERS, entry_cells
+from scheduler.spreadsheet import cell_text
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # Columns holding counts: numbers in the Excel export.
@@ -45,12 +46,8 @@ def export_csv(session: Session, event: Event) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in export_rows(session, event):
-        writer.writerow([_defuse(cell) for cell in row])
+        writer.writerow([cell_text(cell) for cell in row])
     return UTF8_BOM + buffer.getvalue().encode("utf-8")
-
-
-def _defuse(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def export_xlsx(session: Session, event: Event) -> bytes:
@@ -103,7 +100,7 @@ def rows_to_fix_csv(headers: list[str], rows: list[tuple[int, list[str], str]]) 
     """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([*(_defuse(header) for header in headers), *FIX_HEADERS])
+    writer.writerow([*(cell_text(header) for header in headers), *FIX_HEADERS])
     for number, cells, text in rows:
-        writer.writerow([_defuse(cell) for cell in [*cells, str(number), text]])
+        writer.writerow([cell_text(cell) for cell in [*cells, str(number), text]])
     return UTF8_BOM + buffer.getvalue().encode("utf-8")

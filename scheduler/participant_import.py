@@ -42,6 +42,7 @@ from scheduler.models import (
     Person,
 )
 from scheduler.names import company_name_key
+from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
 DEFAULT_MAX_ROWS = 5000
@@ -130,9 +131,6 @@ for _pref in PREFECTURES:
 # such as "旋盤加工/フライス加工") on slashes, so labels like "CAD/CAMデータ作成" survive.
 _LIST_SEPARATORS = re.compile(r"[、,，;；\n]+")
 _SLASHES = re.compile(r"[/／]+")
-# Spreadsheet programs run a cell starting with these as a formula: exports prefix an
-# apostrophe (CSV injection), imports take it off again.
-FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 # --------------------------------------------------------------------------- results
@@ -153,14 +151,20 @@ class Issue:
     header: str = ""
 
     def text(self) -> str:
-        """The message in English with its placeholders filled."""
-        return self.message % dict(self.params) if self.params else self.message
+        """The message in English with its placeholders filled (a list as "a, b")."""
+        return self.message % joined(self.params, ", ") if self.params else self.message
 
 
 #: The two columns the app adds to a file of rows left out of an import (their row in
 #: the original file, and what was wrong); the import skips them when it comes back.
 #: Written in both languages, since the file may be corrected by someone else.
 FIX_HEADERS = ("元の行 / Original row", "問題点 / Problems")
+
+
+def joined(params: Mapping[str, Any], separator: str) -> dict[str, Any]:
+    """``params`` with each list written out, its items joined by ``separator``."""
+    return {key: separator.join(map(str, value)) if isinstance(value, list | tuple) else value
+            for key, value in params.items()}
 
 
 class RowAction(StrEnum):
@@ -920,8 +924,7 @@ def _change_notes(plan: _Plan, headers: Mapping[str, str], said: set[str]) -> li
     if columns:
         notes.append(Issue(
             N_("Changes: %(columns)s."),
-            {"columns": ", ".join(headers.get(key, COLUMNS_BY_KEY[key].header)
-                                  for key in columns)},
+            {"columns": [headers.get(key, COLUMNS_BY_KEY[key].header) for key in columns]},
         ))
     return notes
 

@@ -32,6 +32,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.schedule_view import event_meetings, meeting_purpose, slots_by_day, stated_purposes
+from scheduler.spreadsheet import cell_text
 
 HEADERS: tuple[str, ...] = (
     "日付",
@@ -62,12 +63,6 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 # Excel runs a cell starting with one of these as a formula (CSV injection); openpyxl
 # even writes such strings as formulas. Text from participants is quoted with "'".
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: str) -> str:
-    """``value`` made safe to open in Excel: never read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 @dataclass(frozen=True)

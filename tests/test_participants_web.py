@@ -300,3 +300,17 @@ def test_adding_a_company_that_already_takes_part_is_refused_on_the_field(
     assert "株式会社山田製作所 already takes part in this event." in html
     assert 'value="(株)山田製作所"' in html
     assert _participants(db_session) == 2
+
+
+def test_an_update_lists_its_changed_columns_in_the_readers_language(
+    client: FlaskClient, logged_in: User, db_session: Session, event: Event
+) -> None:
+    done = client.post(_upload(client, event, CSV_TEXT.encode()).headers["Location"],
+                       data={"mode": "all"})
+    assert done.status_code == 302
+    changed = ("会社名,区分,都道府県,従業員数\r\n株式会社山田製作所,サプライヤー,愛知県,120\r\n")
+    preview_url = _upload(client, event, changed.encode()).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)  # the organizer reads Japanese
+    assert "変更: 都道府県、従業員数。" in page
+    client.post("/language", data={"lang": "en"})
+    assert "Changes: 都道府県, 従業員数." in client.get(preview_url).get_data(as_text=True)

@@ -41,7 +41,7 @@ from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import AuditEntry, Event, NextStep, Participant, Phase, Prospect
 from scheduler.participant_import import contact_of
-from scheduler.schedule_export import cell_text
+from scheduler.spreadsheet import cell_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session

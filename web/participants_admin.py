@@ -26,8 +26,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -49,6 +49,7 @@ from scheduler.participant_import import (
     apply_import,
     contact_of,
     entry_cells,
+    joined,
     preview_import,
     save_entry,
     validate_entry,
@@ -76,8 +77,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def issue_text(issue: Issue) -> str:
-    """An import issue in the user's language (its message is an English msgid)."""
-    return _(issue.message, **issue.params) if issue.params else _(issue.message)
+    """An import issue in the user's language (its message is an English msgid; a list
+    parameter is written with the language's own separator: 、 in Japanese)."""
+    if not issue.params:
+        return _(issue.message)
+    separator = "、" if str(get_locale()).startswith("ja") else ", "
+    return _(issue.message, **joined(issue.params, separator))
 
 
 @bp.context_processor
