@@ -174,6 +174,11 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     note = next(c for c in cells if "HYPERLINK" in str(c.value))
     assert note.data_type == "s" and note.value.startswith("'=")
     assert len(list(book["Not reported yet"].iter_rows())) == page.count('class="btn small"') + 1
+    # Columns are as wide as their widest text (a Japanese character counts two), capped.
+    sheet = book["Meetings"]
+    wide = sum(2 if ord(c) > 0x2E80 else 1 for c in note.value)  # longer than the default 40
+    assert wide > 40 and sheet.column_dimensions[note.column_letter].width >= wide
+    assert all(d.width <= 60 for d in sheet.column_dimensions.values())
     workbook.close()
 
 

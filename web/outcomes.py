@@ -283,12 +283,21 @@ def _text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+# A column is never made wider than this: a long note wraps in Excel's own way.
+MAX_COLUMN_WIDTH = 60
+
+
 def _fit_columns(sheet: Any, widths: Sequence[int]) -> None:
-    """Set each column's width to at least the given one and its header's width."""
+    """Set each column's width to at least the given one and to its widest text (header
+    included), up to :data:`MAX_COLUMN_WIDTH`."""
     from openpyxl.utils import get_column_letter
 
-    for number, (width, header) in enumerate(zip(widths, sheet[1], strict=True), start=1):
-        wanted = max(width, _text_width(str(header.value or "")) + 2)
+    for number, (width, column) in enumerate(
+        zip(widths, sheet.iter_cols(max_col=len(widths)), strict=True), start=1
+    ):
+        texts = [str(cell.value) for cell in column if isinstance(cell.value, str)]
+        widest = max((_text_width(text) for text in texts), default=0) + 2
+        wanted = min(max(width, widest), MAX_COLUMN_WIDTH)
         sheet.column_dimensions[get_column_letter(number)].width = wanted
 
 
