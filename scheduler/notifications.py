@@ -144,6 +144,28 @@ def schedule_notices(
         counts[a] = counts.get(a, 0) + 1
         counts[b] = counts.get(b, 0) + 1
     kind = "new" if first else "changed"
+    return _notices(
+        event,
+        participants,
+        {language: (SUBJECTS[language][kind], BODIES[language]) for language in SUBJECTS},
+        lambda participant, language: {
+            "count": meeting_count(language, counts.get(participant.id, 0)),
+            "link": link_for(participant),
+            "verb": VERBS[language][kind],
+        },
+    )
+
+
+def _notices(
+    event: Event,
+    participants: Iterable[Participant],
+    texts: Mapping[str, tuple[str, str]],
+    values_for: Callable[[Participant, str], dict[str, str]],
+) -> tuple[list[Notice], list[Participant]]:
+    """One e-mail per participant to its contact people, in its language (Japanese when
+    ``texts`` has none for it): ``texts`` gives (subject, body) templates per language,
+    filled with the event, the company, the people's names and ``values_for``'s values.
+    Also returns the participants nobody can be e-mailed for."""
     notices: list[Notice] = []
     unreachable: list[Participant] = []
     for participant in participants:
@@ -151,22 +173,20 @@ def schedule_notices(
         if not people:
             unreachable.append(participant)
             continue
-        language = participant.locale if participant.locale in SUBJECTS else "ja"
-        names = "、" if language == "ja" else ", "
+        language = participant.locale if participant.locale in texts else "ja"
         values = {
             "event": event.name,
             "organization": participant.display_name,
-            "name": names.join(p.name for p in people),
-            "count": meeting_count(language, counts.get(participant.id, 0)),
-            "link": link_for(participant),
-            "verb": VERBS[language][kind],
+            "name": ("、" if language == "ja" else ", ").join(p.name for p in people),
+            **values_for(participant, language),
         }
+        subject, body = texts[language]
         notices.append(
             Notice(
                 participant_id=participant.id,
                 recipients=tuple(dict.fromkeys(p.email for p in people)),
-                subject=SUBJECTS[language][kind].format(**values),
-                body=BODIES[language].format(**values),
+                subject=subject.format(**values),
+                body=body.format(**values),
             )
         )
     return notices, unreachable
@@ -210,29 +230,13 @@ def outcome_reminders(
     event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
 ) -> tuple[list[Notice], list[Participant]]:
     """Reminders to report on the meetings, and the participants without a contact e-mail."""
-    notices: list[Notice] = []
-    unreachable: list[Participant] = []
-    for participant in participants:
-        people = _recipients(participant)
-        if not people:
-            unreachable.append(participant)
-            continue
-        language = participant.locale if participant.locale in REMINDER_SUBJECTS else "ja"
-        values = {
-            "event": event.name,
-            "organization": participant.display_name,
-            "name": ("、" if language == "ja" else ", ").join(p.name for p in people),
-            "link": link_for(participant),
-        }
-        notices.append(
-            Notice(
-                participant_id=participant.id,
-                recipients=tuple(dict.fromkeys(p.email for p in people)),
-                subject=REMINDER_SUBJECTS[language].format(**values),
-                body=REMINDER_BODIES[language].format(**values),
-            )
-        )
-    return notices, unreachable
+    return _notices(
+        event,
+        participants,
+        {language: (REMINDER_SUBJECTS[language], REMINDER_BODIES[language])
+         for language in REMINDER_SUBJECTS},
+        lambda participant, _language: {"link": link_for(participant)},
+    )
 
 
 def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Failure]:

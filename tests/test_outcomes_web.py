@@ -44,6 +44,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
+def _after_the_fair(client, session: Session, fair: Event, clock: Clock) -> list[Meeting]:  # type: ignore[no-untyped-def]
+    """The fair's meetings, with the clock half an hour after the last one starts and the
+    pages in English (the msgids the tests quote)."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    meetings = event_meetings(session, fair, include_cancelled=False)
+    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    return meetings
+
+
 def _mine(session: Session, fair: Event, participant: Participant) -> list[Meeting]:
     return event_meetings(session, fair, include_cancelled=False, participant_id=participant.id)
 
@@ -119,9 +128,7 @@ def test_another_participants_meeting_is_a_404(
 def test_organizer_sees_results_enters_answers_and_downloads_excel(
     client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
 ) -> None:
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    meetings = _after_the_fair(client, db_session, fair, clock)
     first = _mine(db_session, fair, participant)[0]
     other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
     client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
@@ -214,9 +221,7 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
 
     from tests.test_publishing import _free_port, _Inbox
 
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    meetings = _after_the_fair(client, db_session, fair, clock)
     for meeting in _mine(db_session, fair, participant):  # it reports on every meeting
         client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
                     data={"took_place": "no"})
@@ -252,9 +257,7 @@ def test_the_event_overview_sums_up_the_results_on_the_day_and_after(
     client, logged_in, db_session: Session, fair: Event, participant: Participant,
     clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    meetings = _after_the_fair(client, db_session, fair, clock)
     monkeypatch.setattr("web.events.utcnow", lambda: clock.now)
     first = _mine(db_session, fair, participant)[0]
     client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
@@ -273,7 +276,6 @@ def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
     client, db_session: Session, fair: Event, participant: Participant, clock: Clock,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("web.schedules.utcnow", lambda: clock.now)
     mine = _mine(db_session, fair, participant)
     schedule = f"/p/{participant.access_token}/schedule"
     clock.now = mine[0].slot.starts_at - timedelta(minutes=5)
@@ -285,7 +287,6 @@ def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
     client.post(f"/p/{participant.access_token}/outcomes/{mine[0].id}", data={"took_place": "no"})
     assert "1 meeting awaits your report" in client.get(schedule).get_data(as_text=True)
     # The portal home says it first among what to do now.
-    monkeypatch.setattr("web.portal.utcnow", lambda: clock.now)
     home = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
     todo = home.split('class="todo-list"', 1)[1].split("</ul>", 1)[0]
     assert "1 meeting awaits your report" in todo and "/outcomes" in todo
@@ -296,9 +297,7 @@ def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
 def test_the_organizer_sees_both_sides_but_a_participant_only_its_own(
     client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
 ) -> None:
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    _after_the_fair(client, db_session, fair, clock)
     first = _mine(db_session, fair, participant)[0]
     other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
     client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={"took_place": "no"})
@@ -326,9 +325,7 @@ def test_another_events_participant_is_not_reachable_and_withdrawn_ones_are_not_
     from scheduler.models import ParticipantStatus
     from tests.participant_fair import make_fair
 
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    _after_the_fair(client, db_session, fair, clock)
     other_fair = make_fair(db_session, slug="elsewhere").event
     meeting = _mine(db_session, fair, participant)[0]
     wrong = f"/events/{other_fair.id}/participants/{participant.id}/outcomes"

@@ -314,3 +314,17 @@ def test_an_update_lists_its_changed_columns_in_the_readers_language(
     assert "変更: 都道府県、従業員数。" in page
     client.post("/language", data={"lang": "en"})
     assert "Changes: 都道府県, 従業員数." in client.get(preview_url).get_data(as_text=True)
+
+
+def test_a_preview_whose_file_is_gone_sends_back_to_the_upload_with_a_word_why(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    preview_url = _upload(client, event, CSV_TEXT.encode()).headers["Location"]
+    assert client.post(preview_url, data={"mode": "all"}).status_code == 302  # imported
+    for response in (client.get(preview_url), client.get(preview_url + "/errors.csv"),
+                     client.post(preview_url, data={"mode": "all"})):
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/events/{event.id}/participants/import")
+    page = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
+    assert "The uploaded file is no longer available" in page
+    assert _participants(db_session) == 2  # imported once, not again

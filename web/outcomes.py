@@ -151,77 +151,56 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     ), status
 
 
+def meetings_to_report(participant: Participant) -> int:
+    """How many of the participant's meetings await its report (for the portal home and
+    the schedule page, which ask for them)."""
+    return outcomes.awaiting_report(get_session(), participant, utcnow())
+
+
 # --------------------------------------------------------------------------- participant
 
 
+# A report is posted to its meeting's address; a GET there (reloading the page after a
+# mistake) goes back to the list, at that meeting.
+
+
 @bp.get(f"{PORTAL_PREFIX}/outcomes")
-@participant_required
-def mine(token: str):  # type: ignore[no-untyped-def]
-    """The participant's meetings that have started, each with its report form."""
-    participant = current_participant()
-    return _reports_page(
-        participant, user_id=None, template="outcomes/mine.html",
-        action_url=lambda meeting_id: url_for("outcomes.report", meeting_id=meeting_id),
-        done_url=url_for("outcomes.mine"),
-    )
-
-
 @bp.route(f"{PORTAL_PREFIX}/outcomes/<int:meeting_id>", methods=["GET", "POST"])
 @participant_required
-def report(token: str, meeting_id: int):  # type: ignore[no-untyped-def]
-    """Save one report. A GET (reloading the page after a mistake) goes back to the list."""
-    participant = current_participant()
-    if request.method == "GET":
-        return redirect(url_for("outcomes.mine") + f"#meeting-{meeting_id}")
+def mine(token: str, meeting_id: int | None = None):  # type: ignore[no-untyped-def]
+    """The participant's meetings that have started, each with its report form."""
+    done_url = url_for("outcomes.mine")
+    if meeting_id is not None and request.method == "GET":
+        return redirect(f"{done_url}#meeting-{meeting_id}")
     return _reports_page(
-        participant, user_id=None, template="outcomes/mine.html",
-        action_url=lambda mid: url_for("outcomes.report", meeting_id=mid),
-        done_url=url_for("outcomes.mine"), meeting_id=meeting_id,
+        current_participant(), user_id=None, template="outcomes/mine.html",
+        action_url=lambda mid: url_for("outcomes.mine", meeting_id=mid),
+        done_url=done_url, meeting_id=meeting_id,
     )
 
 
 # --------------------------------------------------------------------------- organizer
 
 
-def _event_and_participant(event_id: int, participant_id: int) -> tuple[Event, Participant]:
+@bp.get("/events/<int:event_id>/participants/<int:participant_id>/outcomes")
+@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>",
+          methods=["GET", "POST"])
+@organizer_required
+def record_for(event_id: int, participant_id: int,
+               meeting_id: int | None = None):  # type: ignore[no-untyped-def]
+    """The organizer records a participant's reports on its behalf (audited)."""
     event = event_setup.get_event(get_session(), event_id)
     participant = get_session().get(Participant, participant_id)
     if participant is None or participant.event_id != event.id:
         abort(404)
-    return event, participant
-
-
-@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes",
-          methods=["GET"])
-@organizer_required
-def record_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
-    """The organizer records a participant's reports on its behalf (audited)."""
-    event, participant = _event_and_participant(event_id, participant_id)
+    done_url = url_for("outcomes.record_for", event_id=event.id, participant_id=participant.id)
+    if meeting_id is not None and request.method == "GET":
+        return redirect(f"{done_url}#meeting-{meeting_id}")
     return _reports_page(
         participant, user_id=current_user.id, template="outcomes/record_for.html",
-        action_url=lambda mid: url_for("outcomes.record_for_meeting", event_id=event.id,
+        action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
                                        participant_id=participant.id, meeting_id=mid),
-        done_url=url_for("outcomes.record_for", event_id=event.id,
-                         participant_id=participant.id),
-    )
-
-
-@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>",
-          methods=["GET", "POST"])
-@organizer_required
-def record_for_meeting(event_id: int, participant_id: int,
-                       meeting_id: int):  # type: ignore[no-untyped-def]
-    event, participant = _event_and_participant(event_id, participant_id)
-    if request.method == "GET":
-        return redirect(url_for("outcomes.record_for", event_id=event.id,
-                                participant_id=participant.id) + f"#meeting-{meeting_id}")
-    return _reports_page(
-        participant, user_id=current_user.id, template="outcomes/record_for.html",
-        action_url=lambda mid: url_for("outcomes.record_for_meeting", event_id=event.id,
-                                       participant_id=participant.id, meeting_id=mid),
-        done_url=url_for("outcomes.record_for", event_id=event.id,
-                         participant_id=participant.id),
-        meeting_id=meeting_id,
+        done_url=done_url, meeting_id=meeting_id,
     )
 
 

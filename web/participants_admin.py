@@ -315,10 +315,13 @@ def upload(event_id: int):  # type: ignore[no-untyped-def]
                            max_rows=_max_rows())
 
 
-def _preview_for(event: Event, token: str) -> ImportPreview | None:
+def _preview_for(event: Event, token: str) -> ImportPreview:
+    """The preview of the uploaded file; when it is gone (imported, cancelled, expired),
+    back to the upload page with a word why."""
     stored = _load_upload(event.id, token)
     if stored is None:
-        return None
+        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
+        abort(redirect(url_for(".upload", event_id=event.id)))
     filename, data = stored
     return preview_import(get_session(), event, data, filename, max_rows=_max_rows())
 
@@ -329,9 +332,6 @@ def preview(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """What importing the uploaded file would do, row by row; nothing is written."""
     event = _event(event_id)
     result = _preview_for(event, token)
-    if result is None:
-        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
-        return redirect(url_for(".upload", event_id=event.id))
     return render_template("participants_admin/preview.html", event=event, preview=result,
                            token=token, counts=result.counts())
 
@@ -343,9 +343,6 @@ def confirm(event_id: int, token: str):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     result_preview = _preview_for(event, token)
-    if result_preview is None:
-        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
-        return redirect(url_for(".upload", event_id=event.id))
     only_valid = request.form.get("mode") == "valid"
     try:
         result = apply_import(session, event, result_preview, only_valid=only_valid,
@@ -458,9 +455,6 @@ def errors_csv(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """From the preview: the rows with errors as CSV, to correct before importing."""
     event = _event(event_id)
     result = _preview_for(event, token)
-    if result is None:
-        flash(_("The uploaded file is no longer available. Please upload it again."), "error")
-        return redirect(url_for(".upload", event_id=event.id))
     return _fix_download(_rows_to_fix(result))
 
 

@@ -22,8 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from scheduler import outcomes, profiles
-from scheduler.db import utcnow
+from scheduler import profiles
 from scheduler.directory import counterpart_profile
 from scheduler.errors import ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase
@@ -39,6 +38,7 @@ from web.database import get_session
 from web.directory import run_search
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
+from web.outcomes import meetings_to_report
 from web.participant_access import (
     PORTAL_PREFIX,
     current_participant,
@@ -69,10 +69,7 @@ def home(token: str):  # type: ignore[no-untyped-def]
         sections=portal_sections(participant),
         schedule_url=schedule_url,
         others=other_registrations(get_session(), participant),
-        to_report=(
-            outcomes.awaiting_report(get_session(), participant, utcnow())
-            if "outcomes.mine" in current_app.view_functions else 0
-        ),
+        to_report=meetings_to_report(participant),
     )
 
 

@@ -19,12 +19,12 @@ from flask import (
 from flask_babel import force_locale, lazy_gettext
 from sqlalchemy import select
 
-from scheduler import calendars, outcomes, printing
+from scheduler import calendars, printing
 from scheduler.calendars import CalendarFeed
-from scheduler.db import utcnow
 from scheduler.models import Event, Participant
 from scheduler.schedule_view import PUBLISHED_PHASES, personal_schedule
 from web.database import get_session
+from web.outcomes import meetings_to_report
 from web.participant_access import (
     INACTIVE_STATUSES,
     PortalSection,
@@ -118,17 +118,9 @@ def page(token: str):  # type: ignore[no-untyped-def]
         schedule=schedule,
         links=subscription_links(feed_url, name),
         token=token,
-        to_report=_meetings_to_report(participant),
+        to_report=meetings_to_report(participant),
     )
 
-
-def _meetings_to_report(participant: Participant) -> int:
-    """How many of the participant's meetings have started and await its report."""
-    from flask import current_app
-
-    if "outcomes.mine" not in current_app.view_functions:
-        return 0
-    return outcomes.awaiting_report(get_session(), participant, utcnow())
 
 
 @bp.get("/p/<token>/schedule.ics")
