@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from scheduler import audit
@@ -27,6 +27,7 @@ from scheduler.models import (
     Event,
     Interest,
     Meeting,
+    MeetingOutcome,
     MeetingStatus,
     PairRule,
     PairRuleKind,
@@ -178,6 +179,7 @@ def publish_run(
     # 2. Moves (and pairs meeting again) leave their old table first: swapping two
     #    meetings' tables must not trip the one-meeting-per-table-and-slot index mid-way.
     moves: list[tuple[Meeting, Slot, Table | None]] = []
+    reinstated: list[int] = []
     for pair, (_a, _b, slot, table) in wanted.items():
         meeting = active.get(pair) or dormant.get(pair)
         if meeting is None:
@@ -190,6 +192,12 @@ def publish_run(
             continue
         moves.append((meeting, slot, table))
         meeting.table_id = None
+        if meeting.status == MeetingStatus.CANCELLED:
+            reinstated.append(meeting.id)
+    if reinstated:
+        # Reports on the cancelled meeting are about a meeting that did not stand; the
+        # pair meeting again is a new meeting and gets asked afresh.
+        session.execute(delete(MeetingOutcome).where(MeetingOutcome.meeting_id.in_(reinstated)))
     session.flush()
     for meeting, slot, table in moves:
         meeting.slot_id = slot.id

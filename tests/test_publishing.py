@@ -20,6 +20,7 @@ from scheduler.models import (
     Attendance,
     Event,
     Meeting,
+    MeetingOutcome,
     MeetingStatus,
     Participant,
     Person,
@@ -153,6 +154,33 @@ def test_republishing_moves_cancels_and_adds_keeping_each_pairs_row(
     assert final.keys() == first.keys() and third.moved == 2
     revived = next(uid for uid in changed if after[uid][3] == MeetingStatus.CANCELLED)
     assert final[revived][3:] == (MeetingStatus.PLANNED, 2)
+
+
+def test_a_pair_meeting_again_is_asked_afresh_about_its_meeting(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    """Reports on a cancelled meeting do not carry over to the pair's new meeting."""
+    publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    rows = db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id)).all()
+    code = {p.id: p.code for p in fair.participants}
+    by_key = {frozenset((code[m.participant_a_id], code[m.participant_b_id])): m for m in rows}
+    meetings = _meetings(solved)
+    dropped, other = by_key[meetings[0].key], by_key[meetings[1].key]
+    for meeting in (dropped, other):
+        db_session.add(MeetingOutcome(event_id=fair.id, meeting_id=meeting.id,
+                                      participant_id=meeting.participant_a_id,
+                                      slot_id=meeting.slot_id, took_place=False))
+    db_session.commit()
+    publishing.publish_run(db_session, fair, _variant(db_session, solved, meetings[1:]))
+    db_session.commit()
+    again = publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    assert again.moved == 1 and dropped.status == MeetingStatus.PLANNED
+    reported = db_session.scalars(
+        select(MeetingOutcome.meeting_id).where(MeetingOutcome.event_id == fair.id)
+    ).all()
+    assert reported == [other.id]
 
 
 def test_swapping_two_tables_in_one_slot_publishes(
