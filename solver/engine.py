@@ -23,17 +23,19 @@ Phases, each timed in ``stats["timings"]``:
    (with CP-SAT's full linearisation on small models); or, when the model would
    not fit the time or memory (re-solves on the day, 1000-company fairs), a
    large-neighbourhood search (:mod:`solver.model.lns`).
-   A compact day (every pair a must, so only breaks vary) first gets a core-based
-   search on the model with span/gap flags, which finds break-free timetables and
-   proves break lower bounds, then annealing, then the default search for the rest.
-   When no valid timetable is known by then (one worker; every warm start missed
-   must pairs), one is found with the break rules left out and annealed within
-   ``max_breaks`` first;
+   A compact day (every pair a must, so only breaks vary) is asked instead
+   "a schedule with at most k breaks?" for k from the floors up
+   (:mod:`solver.compact_scan`): each "no" proves one more break, the first "yes"
+   is optimal. Where a question is not answered in time, the proven bound stands;
+   the best timetable is annealed (one is first found with the break rules left
+   out when no warm start was valid), questions just above the bound look for a
+   closer one, and CP-SAT's own optimisation has the rest;
 7. tables are assigned, the objective is recomputed by :func:`validation.objective`
    (never copied from the solver) and every requested pair left out is explained.
 
 The reported bound is the relaxation bound, or CP-SAT's when it has proved a
-lower one for the whole model. With ``workers=1`` the same problem and seed give
+lower one for the whole model, or on a compact day the break-free score less
+the fewest breaks proven. With ``workers=1`` the same problem and seed give
 the same schedule: every phase is then budgeted by work done (CP-SAT's
 deterministic time, the annealing's moves), not by the clock (:mod:`solver.work`),
 so the time limit is kept on a normal machine but may be overrun on a very slow one.
@@ -49,6 +51,7 @@ from dataclasses import dataclass, replace
 
 from solver import work
 from solver.bound import flow_matching
+from solver.compact_scan import ask_once, climb_above, raise_bound
 from solver.greedy import compact_timetable, greedy_schedule
 from solver.model.break_floor import break_floors
 from solver.model.diagnosis import explain_infeasible
@@ -121,13 +124,14 @@ ANNEAL_SHARE = 0.8
 
 WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 
-# Compact days (every pair a must, only breaks vary): the whole model first gets
-# this share of the time with a core-based search, which proves "at least k
-# breaks" and finds break-free timetables where the default search does not;
-# the rest goes to the default search, hinted with the best schedule so far.
-COMPACT_CORE_SHARE = 0.5
 # ... then, when breaks are left, this share of the rest anneals the timetable.
 COMPACT_ANNEAL_SHARE = 0.6
+# Compact days first get this share of the time left for the questions from below
+# (solver.compact_scan), which prove most of them optimal.
+COMPACT_SCAN_SHARE = 0.7
+# When they stop short and the annealing has had its share, this share of the time
+# left asks just above the proven bound; CP-SAT's own optimisation has the rest.
+COMPACT_CLIMB_SHARE = 0.6
 
 
 @dataclass(slots=True)
@@ -157,8 +161,10 @@ class _Run:
         self.mark = started
         self.found: list[_Found] = []
         self.phases: dict[str, dict] = {}
-        # Breaks no schedule avoids (solver.model.break_floor): the annealing stops there.
+        # Breaks no schedule avoids (solver.model.break_floor), and the fewest breaks
+        # proven for the whole day (solver.compact_scan): the annealing stops there.
         self.break_floor = 0
+        self.breaks_lower = 0
 
     def lap(self, name: str, work: float = 0.0) -> None:
         """Time the phase just ended; ``work`` is what it used of the budget (seconds)."""
@@ -348,13 +354,10 @@ def solve(
         else:
             # Phase 2: every pair.
             compact = _is_compact_day(prep)
-            annealed_once = False
-            # A compact day with no break allowed is solved with breaks as a penalty
-            # instead: the core search finds break-free timetables and proves "someone
-            # needs a break" far faster than it settles the hard cap. Its schedules
-            # with breaks are invalid here (run.offer rejects them), its bound is
-            # still a bound (every valid schedule is one of its own, scored the same),
-            # and a bound below the break-free score proves the cap infeasible.
+            # A compact day with no break allowed is modelled with breaks as a penalty
+            # instead, and asked "a schedule with no break?" (solver.compact_scan): its
+            # schedules with breaks are invalid here (run.offer rejects them), and a
+            # "no" proves the cap infeasible.
             soft = compact and problem.max_breaks == 0
             if soft:
                 relaxed = replace(problem, max_breaks=None, break_penalty=1)
@@ -366,98 +369,16 @@ def solve(
             hint = best or greedy
             model.add_hint(hint.chosen, hint.sides)
             run.lap("build", _build_work(full_size))
-            rounds = ("core", "full") if compact else ("full",)
-            for name in rounds:
-                # No valid schedule yet (the warm starts missed must pairs): one
-                # worker's CP-SAT rarely finds a timetable of a full-size day in the
-                # time, so it starts here; with more, the core search usually finds
-                # one, and this runs only when it did not. A timetable with the break
-                # rules left out takes a fraction of a second, and the annealing
-                # brings it within max_breaks.
-                first = name == rounds[0] and workers == 1
-                if (
-                    (first or name == "full")
-                    and compact
-                    and not annealed_once
-                    and run.best() is None
-                    and eligible(prep)
-                ):
-                    annealed_once = _timetable_without_break_rules(
-                        run, time_limit - reserve, workers, seed, stop
-                    )
-                    best = run.best()
-                    if stopped() or (best is not None and best.value >= relaxation):
-                        break  # the annealed timetable reached the bound
-                left = time_limit - run.elapsed() - reserve
-                share = 1.0
-                if name == "core":
-                    share = COMPACT_CORE_SHARE
-                elif compact and not annealed_once and eligible(prep):
-                    share = 1.0 - COMPACT_ANNEAL_SHARE  # the annealing follows
-                solution, _ = model.solve(
-                    time_limit=max(0.05, share * left),
-                    workers=workers,
-                    seed=seed,
-                    progress=report.phase(None),
-                    stop=stop,
-                    core=name == "core",
-                    linearization=2 if full_size <= FULL_LP_MAX_VARIABLES else None,
-                    reproducible=run.reproducible,
+            if compact and model.break_total is not None:
+                relaxation, full_bound, proven_infeasible = _compact_day(
+                    run, model, soft, relaxation, report, time_limit - reserve, workers, seed, stop
                 )
-                run.lap(
-                    "cp_sat" if name == "full" else "cp_sat_core",
-                    work.seconds_of(solution.deterministic_time),
+            else:
+                solution = _full_round(
+                    run, model, report, time_limit - reserve, workers, seed, stop
                 )
-                run.phases[name] = _phase_stats(solution, model, len(prep.pairs))
-                if solution.has_solution:
-                    run.offer(
-                        prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution)
-                    )
-                    if solution.bound is not None:
-                        # Both rounds solve the whole model: either's bound holds.
-                        full_bound = (
-                            solution.bound
-                            if full_bound is None
-                            else min(full_bound, solution.bound)
-                        )
-                    last = name == rounds[-1]
-                    if not last:
-                        model.add_hint(solution.chosen, solution.sides)
-                    best = run.best()
-                    if (
-                        compact
-                        and not annealed_once
-                        and solution.status != "OPTIMAL"
-                        and best is not None
-                        and best.value < relaxation
-                        and eligible(prep)
-                    ):
-                        # The meetings are fixed: annealing removes breaks fast. It runs
-                        # after the first round with a schedule (the core search may end
-                        # with none), taking all the time left after the last round.
-                        annealed_once = True
-                        left = time_limit - run.elapsed() - reserve
-                        annealed = _anneal(
-                            run,
-                            prep,
-                            best.chosen,
-                            best.sides,
-                            (1.0 if last else COMPACT_ANNEAL_SHARE) * left,
-                            seed,
-                            stop,
-                        )
-                        if annealed is not None and not last:
-                            model.add_hint(annealed.chosen, annealed.sides)
-                proven_infeasible = solution.status == "INFEASIBLE" or (
-                    soft and full_bound is not None and full_bound < _break_free_value(problem)
-                )
-                if proven_infeasible:
-                    break
-                if solution.status in ("OPTIMAL", "INFEASIBLE") or stopped():
-                    break
-                best = run.best()
-                if best is not None and best.value >= relaxation:
-                    break  # the annealing reached the bound: nothing left to search
+                full_bound = solution.bound if solution.has_solution else None
+                proven_infeasible = solution.status == "INFEASIBLE"
 
     if proven_infeasible:
         # Naming culprits is worth a few seconds, not another full time limit.
@@ -495,6 +416,167 @@ def solve(
         unscheduled=unscheduled,
         stats=stats,
     )
+
+
+def _full_round(
+    run: _Run,
+    model: ScheduleModel,
+    report: _Reporter,
+    until: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+    share: float = 1.0,
+):
+    """CP-SAT on the whole model for ``share`` of the time left; its schedule is offered."""
+    full_size = len(model.vars.x)
+    left = until - run.elapsed()
+    solution, _ = model.solve(
+        time_limit=max(0.05, share * left),
+        workers=workers,
+        seed=seed,
+        progress=report.phase(None),
+        stop=stop,
+        linearization=2 if full_size <= FULL_LP_MAX_VARIABLES else None,
+        reproducible=run.reproducible,
+    )
+    run.lap("cp_sat", work.seconds_of(solution.deterministic_time))
+    run.phases["full"] = _phase_stats(solution, model, len(run.prep.pairs))
+    if solution.has_solution:
+        run.offer(run.prep, solution.chosen, solution.sides, "cp_sat", _kept(model, solution))
+    return solution
+
+
+def _compact_day(
+    run: _Run,
+    model: ScheduleModel,
+    soft: bool,
+    relaxation: int,
+    report: _Reporter,
+    until: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+) -> tuple[int, int | None, bool]:
+    """Every pair a must, only breaks vary: (bound, CP-SAT's bound or None, proven infeasible).
+
+    1. Questions from below (:mod:`solver.compact_scan`) prove the fewest breaks, and
+       most days optimal, in seconds.
+    2. Where they stop short, the annealing (Kempe-chain swaps) brings the best
+       timetable down fast; when no valid timetable is known yet (every warm start
+       missed must pairs), one is found with the break rules left out first.
+    3. Then questions just above the proven bound, hinted with that timetable, look
+       for one close to it; CP-SAT's own optimisation has the rest.
+    """
+    prep = run.prep
+    problem = run.problem
+
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    def reached() -> bool:
+        best = run.best()
+        return stopped() or (best is not None and best.value >= relaxation)
+
+    scan_bound, infeasible = _scan_compact_day(
+        run, model, soft, report, until, workers, seed, stop, climb=False
+    )
+    if scan_bound is not None:
+        relaxation = min(relaxation, scan_bound)
+    if infeasible or reached():
+        return relaxation, None, infeasible
+    if not soft and eligible(prep):
+        best = run.best()
+        if best is None:
+            _timetable_without_break_rules(run, until, workers, seed, stop)
+        else:
+            left = until - run.elapsed()
+            _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
+        if reached():
+            return relaxation, None, False
+    best = run.best()
+    if best is not None:
+        model.add_hint(best.chosen, best.sides)
+    if not soft and problem.break_penalty:
+        _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
+        if reached():
+            return relaxation, None, False
+        best = run.best()
+        if best is not None:
+            model.add_hint(best.chosen, best.sides)
+    solution = _full_round(run, model, report, until, workers, seed, stop)
+    full_bound = solution.bound if solution.has_solution else None
+    infeasible = solution.status == "INFEASIBLE" or (
+        soft and full_bound is not None and full_bound < _break_free_value(problem)
+    )
+    return relaxation, full_bound, infeasible
+
+
+def _scan_compact_day(
+    run: _Run,
+    model: ScheduleModel,
+    soft: bool,
+    report: _Reporter,
+    until: float,
+    workers: int,
+    seed: int,
+    stop: threading.Event | None,
+    *,
+    climb: bool,
+) -> tuple[int | None, bool]:
+    """Break questions on a compact day: (a bound on the objective or None, proven infeasible).
+
+    From below (``climb`` False) the questions raise the proven fewest breaks; above
+    it (``climb`` True) they look for a schedule close to it. ``soft``: the model
+    counts breaks that the problem forbids (``max_breaks`` 0), so the only question
+    is "a schedule with no break at all?", and "no" proves the problem infeasible.
+    Without a break penalty any valid schedule is optimal, and the only question is
+    whether one exists.
+    """
+    problem = run.problem
+    left = max(0.0, until - run.elapsed())
+    best = run.best()
+    upper = None
+    if best is not None:
+        upper = sum(breaks_per_participant(problem, best.meetings).values())
+    options = {
+        "workers": workers,
+        "seed": seed,
+        "stop": stop,
+        "reproducible": run.reproducible,
+    }
+    penalty = problem.break_penalty
+    if soft or not penalty:
+        # One question: no break at all (soft), or any schedule within the caps.
+        most = 0 if soft else model.most_breaks
+        scan = ask_once(model, most, COMPACT_SCAN_SHARE * left, **options)
+    elif climb:
+        scan = climb_above(
+            model, run.breaks_lower, COMPACT_CLIMB_SHARE * left, upper=upper, **options
+        )
+    else:
+        scan = raise_bound(
+            model, run.break_floor, COMPACT_SCAN_SHARE * left, upper=upper, **options
+        )
+    name = "compact_climb" if climb else "compact_scan"
+    run.lap(name, scan.work)
+    run.phases[name] = {
+        "status": "INFEASIBLE" if scan.infeasible else ("OPTIMAL" if scan.settled else "FEASIBLE"),
+        "fewest_breaks": scan.lower,
+        "questions": scan.steps,
+        "branches": 0,
+        "conflicts": 0,
+    }
+    if scan.solution is not None:
+        found = run.offer(run.prep, scan.solution.chosen, scan.solution.sides, name)
+        callback = report.phase(None)
+        if found is not None and callback is not None:
+            callback(0.0, found.value, found.value)
+    if soft or scan.infeasible or not penalty:
+        return None, scan.infeasible
+    run.breaks_lower = max(run.breaks_lower, run.break_floor, scan.lower)
+    model.at_least_breaks(run.breaks_lower)
+    return _break_free_value(problem) - penalty * run.breaks_lower, False
 
 
 def _timetable_matching(
@@ -597,7 +679,13 @@ def _anneal(
         moves = max(1, round(work.MOVES_PER_SECOND * seconds))
         deadline = time.perf_counter() + work.WALL_SLACK * seconds
     better, saved = improve_timetable(
-        source, chosen, deadline=deadline, moves=moves, seed=seed, stop=stop, floor=run.break_floor
+        source,
+        chosen,
+        deadline=deadline,
+        moves=moves,
+        seed=seed,
+        stop=stop,
+        floor=max(run.break_floor, run.breaks_lower),
     )
     run.lap("anneal", seconds)
     run.phases["anneal"] = {

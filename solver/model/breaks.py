@@ -40,7 +40,10 @@ def add_breaks(v: Variables, max_breaks: int | None) -> dict[int, list[cp_model.
             busy: dict[int, cp_model.LinearExprT] = {}
             for k in positions:
                 xs = [var for _, var in v.of_participant_in_slot(participant, day[k])]
-                if info.parallel == 1 or len(xs) == 1:
+                known = v.busy_flags.get((participant, day[k]))
+                if known is not None:
+                    busy[k] = known  # an explicit Boolean (solver.model.activity)
+                elif info.parallel == 1 or len(xs) == 1:
                     busy[k] = sum(xs)  # at most one meeting in the slot: the sum is 0/1
                 else:
                     flag = model.new_bool_var(f"busy_{participant}_{day[k]}")

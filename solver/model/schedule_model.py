@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ortools.sat.python import cp_model
 
 from solver import work
+from solver.model.activity import add_activity
 from solver.model.breaks import add_breaks, add_gap_flags, add_no_breaks
 from solver.model.capacity import add_capacity
 from solver.model.changes import add_changes
@@ -27,6 +28,19 @@ from solver.model.tables import add_table_capacity
 from solver.model.variables import Variables
 
 Progress = Callable[[float, int, int], None]
+
+# CP-SAT's searches for the break questions of compact days (:meth:`ScheduleModel.decide`),
+# in the order workers get them: the first two use no linear relaxation.
+DECISION_SUBSOLVERS = (
+    "no_lp",
+    "quick_restart_no_lp",
+    "default_lp",
+    "quick_restart",
+    "pseudo_costs",
+    "reduced_costs",
+    "max_lp",
+    "probing",
+)
 
 
 class _Observer(cp_model.CpSolverSolutionCallback):
@@ -55,8 +69,11 @@ class ScheduleModel:
     With ``guarded=True`` each must pair and each lock holds only under its own
     literal (``must_guards``/``lock_guards``) and there is no objective: that
     variant exists to explain infeasibility (:mod:`solver.model.diagnosis`).
-    With ``gap_flags=True`` each break counter also gets the redundant span
-    structure of :func:`~solver.model.breaks.add_gap_flags` (for compact days).
+    With ``gap_flags=True`` (compact days) each break counter also gets the
+    redundant span structure of :func:`~solver.model.breaks.add_gap_flags`, every
+    participant explicit busy Booleans counted against the tables
+    (:mod:`solver.model.activity`), and the model a ``break_total`` variable that
+    :meth:`decide` caps.
     ``break_floors`` (participant -> breaks it cannot avoid, from
     :mod:`solver.model.break_floor`) become redundant lower bounds on its counters.
     """
@@ -89,7 +106,10 @@ class ScheduleModel:
         add_table_capacity(self.vars)
         add_locks(self.vars, self.lock_guards if guarded else None)
         problem = prep.problem
+        if gap_flags and not guarded:
+            add_activity(self.vars)
         self.break_counters = {}
+        self.break_total: cp_model.IntVar | None = None
         if problem.max_breaks == 0:
             add_no_breaks(self.vars)  # breaks are 0: no counters, no penalty
         elif problem.max_breaks is not None or (problem.break_penalty and not guarded):
@@ -100,6 +120,11 @@ class ScheduleModel:
                     self.model.add(sum(counters) >= floor)
             if gap_flags:
                 add_gap_flags(self.vars)
+                counters = [c for per_day in self.break_counters.values() for c in per_day]
+                if counters:
+                    most = sum(list(c.proto.domain)[-1] for c in counters)
+                    self.break_total = self.model.new_int_var(0, most, "breaks_total")
+                    self.model.add(self.break_total == sum(counters))
         self.keep_terms: list = []
         self.keep_by_key: dict = {}
         self.objective: ObjectiveTerms | None = None
@@ -165,7 +190,77 @@ class ScheduleModel:
         if assumptions:
             self.model.clear_assumptions()
             self.model.add_assumptions(assumptions)
-        observer = _Observer(progress, stop)
+        solution = self._run(solver, _Observer(progress, stop), stop)
+        if solution.has_solution and self.objective is not None:
+            solution.objective = round(solver.objective_value)
+            # The objective is an integer, so the floor of a proven bound is one too.
+            solution.bound = math.floor(solver.best_objective_bound + 1e-6)
+        return solution, solver
+
+    @property
+    def most_breaks(self) -> int:
+        """The most breaks the model allows in all (a cap above it asks nothing)."""
+        if self.break_total is None:
+            return 0
+        return self.model.proto.variables[self.break_total.index].domain[1]
+
+    def at_least_breaks(self, fewest: int) -> None:
+        """Every schedule has at least ``fewest`` breaks in all (proven elsewhere)."""
+        if self.break_total is None:
+            return
+        domain = self.model.proto.variables[self.break_total.index].domain
+        domain[0] = max(domain[0], min(fewest, domain[1]))
+
+    def decide(
+        self,
+        most_breaks: int,
+        *,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        stop: threading.Event | None = None,
+        reproducible: bool = False,
+    ) -> Solution:
+        """Is there a schedule with at most ``most_breaks`` breaks in all? (compact days)
+
+        The question, not the optimisation: the objective is set aside and the
+        search stops at the first schedule. ``INFEASIBLE`` proves that every schedule
+        has more breaks; ``UNKNOWN`` says the time ran out. CP-SAT's searches without
+        linear relaxation answer these questions far faster than those with it: the
+        relaxation knows nothing of blocks of busy slots, and costs time at every node.
+        Needs a model built with ``gap_flags`` (``break_total``).
+        """
+        if self.break_total is None:
+            raise ValueError("decide() needs a model with gap_flags and break counters")
+        domain = self.model.proto.variables[self.break_total.index].domain
+        kept_domain = list(domain)  # [lowest, highest]: the variable is an interval
+        if most_breaks < kept_domain[0]:
+            return Solution(status="INFEASIBLE")  # below the floors or a proven minimum
+        domain[1] = min(most_breaks, kept_domain[1])
+        self.model.clear_objective()
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        work.limit(params, time_limit, reproducible, work.DECISION_DETERMINISTIC_PER_SECOND)
+        params.num_workers = max(1, workers)
+        params.random_seed = seed
+        if workers == 1:
+            params.linearization_level = 0
+        else:
+            params.subsolvers.extend(DECISION_SUBSOLVERS[: max(2, workers)])
+        try:
+            return self._run(solver, _Observer(None, stop), stop)
+        finally:
+            domain[1] = kept_domain[1]
+            if self.objective is not None:
+                self.model.maximize(self.objective.expression())
+
+    def _run(
+        self,
+        solver: cp_model.CpSolver,
+        observer: _Observer,
+        stop: threading.Event | None,
+    ) -> Solution:
+        """Solve, stopping when ``stop`` is set, and read back the chosen meetings."""
         watcher = None
         done = threading.Event()
         if stop is not None:
@@ -201,8 +296,4 @@ class ScheduleModel:
             solution.kept = {
                 key for key, var in self.keep_by_key.items() if solver.boolean_value(var)
             }
-            if self.objective is not None:
-                solution.objective = round(solver.objective_value)
-                # The objective is an integer, so the floor of a proven bound is one too.
-                solution.bound = math.floor(solver.best_objective_bound + 1e-6)
-        return solution, solver
+        return solution

@@ -32,14 +32,18 @@ def triangle(max_breaks: int | None) -> Problem:
     )
 
 
-def test_a_forced_break_is_proven_optimal_by_the_core_search():
+def test_a_forced_break_is_proven_optimal_by_the_break_questions():
     problem = triangle(max_breaks=2)
     schedule = solve(problem, time_limit=5, workers=1)
     assert_valid(problem, schedule.meetings)
     assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 1
     assert schedule.status == "OPTIMAL"
     assert schedule.objective == schedule.bound == 6 - 1
-    assert "core" in schedule.stats["cp_sat"]["phases"]
+    # No single company must wait (the floors are 0): "no break at all?" was answered no.
+    scan = schedule.stats["cp_sat"]["phases"]["compact_scan"]
+    assert scan["questions"][0]["most_breaks"] == 0
+    assert scan["questions"][0]["status"] == "INFEASIBLE"
+    assert scan["fewest_breaks"] == 1
 
 
 def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
@@ -48,9 +52,11 @@ def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
     assert schedule.status == "INFEASIBLE"
     assert time.perf_counter() - started < 5
     assert "max_breaks" in {f["reason"] for f in schedule.unscheduled_must}
-    # Proven by the search with breaks as a penalty: its bound is below the break-free score.
+    # Proven by the question "a schedule with no break at all?" on the model that
+    # counts breaks as a penalty.
     assert schedule.stats["infeasible_found_by"] == "cp_sat"
-    assert "core" in schedule.stats["cp_sat"]["phases"]
+    scan = schedule.stats["cp_sat"]["phases"]["compact_scan"]
+    assert [(q["most_breaks"], q["status"]) for q in scan["questions"]] == [(0, "INFEASIBLE")]
 
 
 def test_no_break_allowed_and_a_break_free_timetable_exists():
@@ -118,3 +124,58 @@ def test_gap_flags_accept_a_schedule_with_breaks_and_hint_it_completely():
     flags = {prep.participant_ids[who]: values[gap.index] for who, gap in gaps.items()}
     assert flags["B"] == 1
     assert all(value == 0 for who, value in flags.items() if who != "B")
+
+
+def four_in_a_ring(tables: int) -> Problem:
+    """A-B, B-D, D-C, C-A, all musts, in four slots: each meets its two neighbours."""
+    return Problem(
+        slots=make_slots([4]),
+        participants=tuple(Participant(i) for i in "ABCD"),
+        pairs=(
+            Pair("A", "B", 1, True),
+            Pair("B", "D", 1, True),
+            Pair("C", "D", 1, True),
+            Pair("A", "C", 1, True),
+        ),
+        tables=tuple(Table(f"T{k}") for k in range(1, tables + 1)),
+        break_penalty=1,
+        max_breaks=2,
+    )
+
+
+def test_a_break_only_the_tables_force_is_proven():
+    # Alone, every company can meet its two partners back to back (no floor), and
+    # with two tables all four can (A-B and C-D, then A-C and B-D). With one table
+    # the four meetings take the four slots one by one, and the ring's four
+    # companies share only three pairs of neighbouring slots: someone waits.
+    assert solve(four_in_a_ring(tables=2), time_limit=5, workers=1).objective == 4
+    problem = four_in_a_ring(tables=1)
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert_valid(problem, schedule.meetings)
+    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 1
+    assert schedule.status == "OPTIMAL"
+    assert schedule.objective == schedule.bound == 4 - 1
+    assert schedule.stats["break_floor"] == 0
+
+
+def test_break_questions_answer_and_leave_the_model_as_it_was():
+    prep = prepare(four_in_a_ring(tables=1))
+    model = ScheduleModel(prep, gap_flags=True)
+    most = model.most_breaks
+    assert model.decide(0, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
+    yes = model.decide(1, time_limit=5, workers=1, seed=0)
+    assert yes.has_solution
+    meetings = [
+        Meeting(prep.pairs[p].pair.a, prep.pairs[p].pair.b, prep.slot_ids[s]) for p, s in yes.chosen
+    ]
+    assert sum(breaks_per_participant(prep.problem, meetings).values()) == 1
+    # The cap was lifted and the objective restored: the optimisation still runs.
+    assert model.most_breaks == most
+    solution, _ = model.solve(time_limit=5, workers=1, seed=0)
+    assert solution.status == "OPTIMAL"
+    assert solution.objective == 4 - 1
+    # A proven minimum narrows the model for later searches.
+    model.at_least_breaks(1)
+    assert model.decide(5, time_limit=5, workers=1, seed=0).has_solution
+    model.at_least_breaks(2)
+    assert model.decide(1, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
