@@ -108,9 +108,10 @@ def report(runs: list[tuple[float, list[Day]]], workers: int) -> str:
         lines.append("")
     lines += [
         "A day is proven when the breaks found equal the proven lower bound. The "
-        "bound comes from CP-SAT's core search on the model with span flags and from "
-        "the floors: a company whose meetings do not fit in one run of slots it can use "
-        "has a break in every schedule.",
+        "bound starts from the floors (a company whose meetings do not fit in one run of "
+        "slots it can use has a break in every schedule) and rises by one with each "
+        "question \"a schedule with at most k breaks?\" that CP-SAT answers no "
+        "(`solver.compact_scan`); the first yes is a schedule at the bound.",
         "",
     ]
     return "\n".join(lines)

@@ -31,7 +31,7 @@ from solver.model.solution import Solution
 # at the true minimum is the one that takes longest, and it proves optimality.
 BELOW_SHARE = 0.7
 # Share of the time left for one question while climbing above the bound.
-CLIMB_SHARE = 0.35
+CLIMB_SHARE = 0.5
 # No question gets less than this (seconds): CP-SAT's presolve alone takes a part of it.
 MIN_QUESTION = 0.3
 
@@ -174,22 +174,28 @@ def climb_above(
     stop: threading.Event | None = None,
     reproducible: bool = False,
 ) -> Scan:
-    """Ask just above the proven ``lower``: lower + 1, lower + 2, … below ``upper``.
+    """Ask above the proven ``lower``, whose own question went unanswered, below ``upper``.
 
-    The first "yes" is a schedule close to the bound (better than the known one);
-    a "no" on the way still raises the bound. Hint the model with the best schedule
-    known first: CP-SAT starts its search from it.
+    A bisection between the highest cap left unanswered and the best schedule known:
+    the cap halfway between is asked (a looser cap is answered sooner); a "yes" is a
+    better schedule and the next cap lies below it, an unanswered question sends the
+    next one above it, and a "no" raises the proven bound.
     """
     most = model.most_breaks
     scan = Scan(lower=lower, upper=upper)
     asker = _Asker(model, scan, budget, workers, seed, stop, reproducible)
-    cap = lower + 1
-    while asker.can_ask() and cap <= most and (scan.upper is None or cap < scan.upper):
+    unanswered = lower
+    while asker.can_ask():
+        top = most if scan.upper is None else scan.upper - 1
+        first = max(scan.lower, unanswered + 1)
+        if first > top:
+            break
+        cap = (first + top) // 2
         answer = asker.ask(cap, CLIMB_SHARE)
         if answer.has_solution:
             scan.solution, scan.upper = answer, cap
-            break
-        if answer.status == "INFEASIBLE":
+        elif answer.status == "INFEASIBLE":
             scan.lower = cap + 1
-        cap += 1
+        else:
+            unanswered = cap
     return scan

@@ -124,14 +124,15 @@ ANNEAL_SHARE = 0.8
 
 WARM_START_NAMES = ("greedy", "greedy_focus", "compact")
 
-# ... then, when breaks are left, this share of the rest anneals the timetable.
-COMPACT_ANNEAL_SHARE = 0.6
+# Compact days the questions from below do not settle: this share of the time left
+# anneals the best timetable (fast from hundreds of breaks to a dozen or two).
+COMPACT_ANNEAL_SHARE = 0.3
 # Compact days first get this share of the time left for the questions from below
 # (solver.compact_scan), which prove most of them optimal.
 COMPACT_SCAN_SHARE = 0.7
-# When they stop short and the annealing has had its share, this share of the time
-# left asks just above the proven bound; CP-SAT's own optimisation has the rest.
-COMPACT_CLIMB_SHARE = 0.6
+# When they stop short and the annealing has had its share, the questions above the
+# proven bound have the time left.
+COMPACT_CLIMB_SHARE = 1.0
 
 
 @dataclass(slots=True)
@@ -465,8 +466,9 @@ def _compact_day(
     2. Where they stop short, the annealing (Kempe-chain swaps) brings the best
        timetable down fast; when no valid timetable is known yet (every warm start
        missed must pairs), one is found with the break rules left out first.
-    3. Then questions just above the proven bound, hinted with that timetable, look
-       for one close to it; CP-SAT's own optimisation has the rest.
+    3. Then questions above the proven bound, hinted with that timetable, look for
+       one close to it with the time left. CP-SAT's own optimisation runs only when
+       no valid timetable is known by then.
     """
     prep = run.prep
     problem = run.problem
@@ -487,10 +489,10 @@ def _compact_day(
         return relaxation, None, infeasible
     if not soft and eligible(prep):
         best = run.best()
+        left = until - run.elapsed()
         if best is None:
             _timetable_without_break_rules(run, until, workers, seed, stop)
         else:
-            left = until - run.elapsed()
             _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
         if reached():
             return relaxation, None, False
@@ -499,11 +501,9 @@ def _compact_day(
         model.add_hint(best.chosen, best.sides)
     if not soft and problem.break_penalty:
         _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
-        if reached():
+        if reached() or run.best() is not None:
             return relaxation, None, False
-        best = run.best()
-        if best is not None:
-            model.add_hint(best.chosen, best.sides)
+    # No valid schedule yet (or the only question went unanswered): CP-SAT's own search.
     solution = _full_round(run, model, report, until, workers, seed, stop)
     full_bound = solution.bound if solution.has_solution else None
     infeasible = solution.status == "INFEASIBLE" or (

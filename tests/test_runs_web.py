@@ -546,6 +546,57 @@ def test_a_run_that_ran_out_of_time_does_not_claim_the_meetings_cannot_fit(
     assert "スケジュールなし" in row.group(1)
 
 
+def test_a_wait_cap_that_cannot_hold_names_the_participants(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    run = runs.create_run(
+        db_session, fair, parameters={"time_limit": 2, "all_must": True, "max_breaks": 0}
+    )
+    who = [p["id"] for p in run.problem["participants"][:2]]
+    names = {p["id"]: p["name"] for p in run.problem["participants"]}
+    run.status = RunStatus.FAILED
+    run.error = "No schedule can honour every forced and pinned pair: ..."
+    detail = "cannot keep to at most 0 break(s) together with the other participants named"
+    run.result = {
+        "format": "matchfair-schedule/1",
+        "status": "INFEASIBLE",
+        "objective": 0,
+        "bound": 0,
+        "solve_seconds": 0.5,
+        "meetings": [],
+        "unscheduled_must": [
+            {"a": "", "b": "", "reason": "max_breaks", "detail": "every must pair fits, but"},
+            *({"a": code, "b": "", "reason": "max_breaks_participant", "detail": detail}
+              for code in who),
+        ],
+        "stats": {"infeasible_found_by": "cp_sat"},
+    }
+    db_session.commit()
+    for lang, general, each in (
+        (
+            "en",
+            "every required meeting fits, but not within the most waits per participant",
+            "cannot keep to the most waits together with the other participants listed",
+        ),
+        (
+            "ja",
+            "必須の商談はすべて組めるが、参加企業あたりの待ち時間の上限には収まらない",
+            "ここに挙げたほかの参加企業と同時には、待ち時間の上限を守れない",
+        ),
+    ):
+        client.post("/language", data={"lang": lang})
+        page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+        card = re.search(r'<section class="card" id="infeasible">.*?</section>', page, re.S)
+        assert card is not None
+        items = [_plain(item) for item in re.findall(r"<li>(.*?)</li>", card.group(0), re.S)]
+        assert items[0].startswith(general)
+        # One line per participant, with its name and no dangling pair partner.
+        assert [item.split(" (")[0] for item in items[1:]] == [
+            f"{code} {names[code]}: {each}" for code in who
+        ]
+        assert " – " not in card.group(0)
+
+
 def test_a_run_whose_worker_was_lost_says_so_in_the_readers_language(
     client: FlaskClient, logged_in: User, fair: Event, db_session: Session
 ) -> None:

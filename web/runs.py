@@ -58,6 +58,9 @@ INFEASIBLE_LABELS = {
     "max_breaks": lazy_gettext(
         "every required meeting fits, but not within the most waits per participant"
     ),
+    "max_breaks_participant": lazy_gettext(
+        "cannot keep to the most waits together with the other participants listed"
+    ),
     "lock_conflict": lazy_gettext("pinned where it clashes with the other required meetings"),
     "lock_unavailable": lazy_gettext("pinned in a slot one side cannot make"),
     "lock_clash": lazy_gettext("pinned in a slot or at a table already taken"),

@@ -57,6 +57,11 @@ def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
     assert schedule.stats["infeasible_found_by"] == "cp_sat"
     scan = schedule.stats["cp_sat"]["phases"]["compact_scan"]
     assert [(q["most_breaks"], q["status"]) for q in scan["questions"]] == [(0, "INFEASIBLE")]
+    # The cap is the culprit, and the three companies are the group that cannot keep
+    # it together (any two of them can); no pair is blamed.
+    named = [f["a"] for f in schedule.unscheduled_must if f["reason"] == "max_breaks_participant"]
+    assert named == ["A", "B", "C"]
+    assert not [f for f in schedule.unscheduled_must if f["reason"] == "conflict"]
 
 
 def test_no_break_allowed_and_a_break_free_timetable_exists():
