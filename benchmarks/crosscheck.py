@@ -1,6 +1,6 @@
 """Cross-check matchfair against HiGHS's proven optima on small instances of every family.
 
-``python -m benchmarks.crosscheck [--seeds 4] [--size tiny|small] [--time-limit 3]``
+``python -m benchmarks.crosscheck [--seeds 4] [--size tiny|small|tight] [--time-limit 3]``
 
 For each instance it solves with :func:`solver.engine.solve` and with the
 time-indexed MIP (:func:`benchmarks.time_indexed.mip_highs`) and flags what would be
@@ -45,6 +45,12 @@ SIZES: dict[str, list[tuple[str, dict]]] = {
         ("expo", {"buyers": 8, "suppliers": 40, "two_desk_share": 0.3}),
         ("compact", {"companies": 20, "meetings": 40, "slots": 10, "tables": 6}),
         ("repair", {"buyers": 8, "suppliers": 40, "two_desk_share": 0.3, "no_show_share": 0.1}),
+    ],
+    # Compact days whose tables force breaks (2 to 6 of them), small enough for HiGHS
+    # to prove the optimum: the check for the breaks matchfair proves by its questions.
+    "tight": [
+        ("compact", {"companies": 14, "meetings": 24, "slots": 8, "tables": 3}),
+        ("compact", {"companies": 14, "meetings": 26, "slots": 8, "tables": 4}),
     ],
 }
 

@@ -184,3 +184,33 @@ def test_break_questions_answer_and_leave_the_model_as_it_was():
     assert model.decide(5, time_limit=5, workers=1, seed=0).has_solution
     model.at_least_breaks(2)
     assert model.decide(1, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
+
+
+# Compact days whose tables force breaks, with the optimum HiGHS proved for each
+# (python -m benchmarks.crosscheck --size tight): matchfair must reach and prove it.
+TIGHT = {"companies": 14, "meetings": 24, "slots": 8, "tables": 3}
+
+
+@pytest.mark.parametrize(("seed", "optimum", "breaks"), [(0, 57, 5), (2, 65, 6), (7, 74, 4)])
+def test_tight_compact_days_are_proven_at_the_optimum_highs_proved(seed, optimum, breaks):
+    from benchmarks.generator import generate
+
+    problem = generate("compact", seed, **TIGHT)
+    schedule = solve(problem, time_limit=10, workers=1)
+    assert_valid(problem, schedule.meetings)
+    assert schedule.status == "OPTIMAL"
+    assert schedule.objective == schedule.bound == optimum
+    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == breaks
+
+
+def test_busy_blocks_counted_against_the_tables_prove_breaks_on_a_full_size_day():
+    # Compact day seed 3 of the benchmark (61 companies, 293 meetings, 19 slots, 20
+    # tables): no company needs a break on its own, yet 4 are needed (an optimum the
+    # engine reaches with more time). Without the busy Booleans counted against the
+    # tables CP-SAT proved no bound above 0 here in minutes.
+    from benchmarks.generator import generate
+
+    prep = prepare(generate("compact", 3))
+    model = ScheduleModel(prep, gap_flags=True)
+    answer = model.decide(3, time_limit=30, workers=1, seed=0, reproducible=True)
+    assert answer.status == "INFEASIBLE"
