@@ -29,7 +29,7 @@ from solver.model.solution import Solution
 
 # Share of the scan's time left that one question from below may take: the answer
 # at the true minimum is the one that takes longest, and it proves optimality.
-BELOW_SHARE = 0.7
+BELOW_SHARE = 0.85
 # Share of the time left for one question while climbing above the bound.
 CLIMB_SHARE = 0.5
 # No question gets less than this (seconds): CP-SAT's presolve alone takes a part of it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import replace
 
@@ -184,6 +185,29 @@ def test_break_questions_answer_and_leave_the_model_as_it_was():
     assert model.decide(5, time_limit=5, workers=1, seed=0).has_solution
     model.at_least_breaks(2)
     assert model.decide(1, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
+
+
+def test_raced_break_questions_give_the_same_answers_and_stop_when_asked():
+    prep = prepare(four_in_a_ring(tables=1))
+    model = ScheduleModel(prep, gap_flags=True)
+    assert model.decide(0, time_limit=5, workers=2, seed=0).status == "INFEASIBLE"
+    yes = model.decide(1, time_limit=5, workers=2, seed=0)
+    meetings = [
+        Meeting(prep.pairs[p].pair.a, prep.pairs[p].pair.b, prep.slot_ids[s]) for p, s in yes.chosen
+    ]
+    assert sum(breaks_per_participant(prep.problem, meetings).values()) == 1
+
+    from benchmarks.generator import generate
+
+    # A question the searches answer "yes" within seconds (seed 3, at most 4 breaks),
+    # asked after the caller has stopped: no answer, and the model as it was.
+    model = ScheduleModel(prepare(generate("compact", 3)), gap_flags=True)
+    most = model.most_breaks
+    stop = threading.Event()
+    stop.set()
+    answer = model.decide(4, time_limit=30, workers=2, seed=0, stop=stop)
+    assert answer.status == "UNKNOWN"
+    assert model.most_breaks == most
 
 
 # Compact days whose tables force breaks, with the optimum HiGHS proved for each
