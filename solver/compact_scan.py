@@ -78,14 +78,15 @@ class _Asker:
     def can_ask(self) -> bool:
         return not (self.stop is not None and self.stop.is_set()) and self.left() >= MIN_QUESTION
 
-    def ask(self, most_breaks: int, share: float) -> Solution:
+    def ask(self, most_breaks: int, share: float, *, again: int = 0) -> Solution:
+        """``again``: how often this question went unanswered before (a new seed each time)."""
         seconds = max(MIN_QUESTION, min(self.left(), share * self.left()))
         started = time.perf_counter()
         answer = self.model.decide(
             most_breaks,
             time_limit=seconds,
             workers=self.workers,
-            seed=self.seed,
+            seed=self.seed + again,
             stop=self.stop,
             reproducible=self.reproducible,
         )
@@ -179,19 +180,28 @@ def climb_above(
     A bisection between the highest cap left unanswered and the best schedule known:
     the cap halfway between is asked (a looser cap is answered sooner); a "yes" is a
     better schedule and the next cap lies below it, an unanswered question sends the
-    next one above it, and a "no" raises the proven bound.
+    next one above it, and a "no" raises the proven bound. When no cap is left
+    between them (the best schedule is one break above an unanswered cap), that cap
+    is asked again with all the time left, by searches with other seeds: how long a
+    search takes varies several-fold with its seed.
     """
     most = model.most_breaks
     scan = Scan(lower=lower, upper=upper)
     asker = _Asker(model, scan, budget, workers, seed, stop, reproducible)
     unanswered = lower
+    again = 0
     while asker.can_ask():
         top = most if scan.upper is None else scan.upper - 1
         first = max(scan.lower, unanswered + 1)
+        if scan.lower > top:
+            break  # the best schedule is at the bound
         if first > top:
-            break
-        cap = (first + top) // 2
-        answer = asker.ask(cap, CLIMB_SHARE)
+            again += 1
+            cap = top
+            answer = asker.ask(cap, 1.0, again=again)
+        else:
+            cap = (first + top) // 2
+            answer = asker.ask(cap, CLIMB_SHARE)
         if answer.has_solution:
             scan.solution, scan.upper = answer, cap
         elif answer.status == "INFEASIBLE":

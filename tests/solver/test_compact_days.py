@@ -238,3 +238,50 @@ def test_busy_blocks_counted_against_the_tables_prove_breaks_on_a_full_size_day(
     model = ScheduleModel(prep, gap_flags=True)
     answer = model.decide(3, time_limit=30, workers=1, seed=0, reproducible=True)
     assert answer.status == "INFEASIBLE"
+
+
+class _ScriptedDay:
+    """Stands in for a ScheduleModel: answers break questions as ``answers`` say.
+
+    ``answers[cap]`` is a list of statuses given in turn; each question is recorded
+    as (cap, seed) in ``asked``.
+    """
+
+    most_breaks = 20
+
+    def __init__(self, answers: dict[int, list[str]]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[int, int]] = []
+
+    def decide(self, cap, *, time_limit, workers, seed, stop=None, reproducible=False):
+        from solver.model.solution import Solution
+
+        self.asked.append((cap, seed))
+        status = self.answers[cap].pop(0)
+        return Solution(status=status, chosen=[(0, cap)] if status == "OPTIMAL" else [])
+
+
+def test_the_climb_asks_a_cap_just_below_its_best_schedule_again_with_another_seed():
+    from solver.compact_scan import climb_above
+
+    # Proven at least 4, best known 6, "at most 4?" went unanswered: 5 is the only cap
+    # left. Its first search runs out of time; the second, on another seed, says yes.
+    # Then 4 is the only cap left, asked again on a third seed: "no" proves 5 optimal.
+    day = _ScriptedDay({5: ["UNKNOWN", "OPTIMAL"], 4: ["INFEASIBLE"]})
+    scan = climb_above(day, 4, 10.0, upper=6, workers=2, seed=3, reproducible=True)
+    assert day.asked == [(5, 3), (5, 4), (4, 5)]
+    assert scan.solution is not None
+    assert (scan.lower, scan.upper) == (5, 5)
+    assert scan.settled
+
+
+def test_the_climb_bisects_and_a_no_raises_the_bound():
+    from solver.compact_scan import climb_above
+
+    day = _ScriptedDay({8: ["OPTIMAL"], 6: ["INFEASIBLE"], 7: ["OPTIMAL"]})
+    scan = climb_above(day, 4, 10.0, upper=12, workers=2, seed=0, reproducible=True)
+    # 4 went unanswered before: halfway between 5 and 11 is 8 (yes), then between 5
+    # and 7 is 6 (no: the bound is 7), then 7 (yes): the schedule is at the bound.
+    assert [cap for cap, _ in day.asked] == [8, 6, 7]
+    assert (scan.lower, scan.upper) == (7, 7)
+    assert scan.settled
