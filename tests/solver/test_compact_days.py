@@ -21,6 +21,23 @@ from tests.solver.random_problems import brute_force_optimum, make_slots, random
 SLOTS = make_slots([3])
 
 
+def four_in_a_ring(tables: int, *, slots: int = 4, max_breaks: int = 2) -> Problem:
+    """A-B, B-D, D-C, C-A, all musts: each meets its two neighbours."""
+    return Problem(
+        slots=make_slots([slots]),
+        participants=tuple(Participant(i) for i in "ABCD"),
+        pairs=(
+            Pair("A", "B", 1, True),
+            Pair("B", "D", 1, True),
+            Pair("C", "D", 1, True),
+            Pair("A", "C", 1, True),
+        ),
+        tables=tuple(Table(f"T{k}") for k in range(1, tables + 1)),
+        break_penalty=1,
+        max_breaks=max_breaks,
+    )
+
+
 def triangle(max_breaks: int | None) -> Problem:
     """A, B and C all meet each other: one of them must wait between its two meetings."""
     return Problem(
@@ -66,24 +83,14 @@ def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
 
 
 def test_no_break_allowed_and_a_break_free_timetable_exists():
-    # A square A-B-C-D-A: each meets its two neighbours back to back when A-B and
-    # C-D share a slot, then B-C and D-A; the cap of 0 holds and nothing is lost.
-    problem = Problem(
-        slots=SLOTS,
-        participants=tuple(Participant(i) for i in "ABCD"),
-        pairs=(
-            Pair("A", "B", 1, True),
-            Pair("B", "C", 1, True),
-            Pair("C", "D", 1, True),
-            Pair("A", "D", 1, True),
-        ),
-        tables=(Table("T1"), Table("T2")),
-        max_breaks=0,
-    )
+    # A ring A-B-D-C-A: each meets its two neighbours back to back when A-B and
+    # C-D share a slot, then A-C and B-D; the cap of 0 holds and nothing is lost.
+    problem = four_in_a_ring(tables=2, slots=3, max_breaks=0)
     schedule = solve(problem, time_limit=5, workers=1)
     assert_valid(problem, schedule.meetings)
     assert schedule.status == "OPTIMAL"
     assert len(schedule.meetings) == 4
+    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 5])  # seed 4 is slow to brute-force
@@ -130,23 +137,6 @@ def test_gap_flags_accept_a_schedule_with_breaks_and_hint_it_completely():
     flags = {prep.participant_ids[who]: values[gap.index] for who, gap in gaps.items()}
     assert flags["B"] == 1
     assert all(value == 0 for who, value in flags.items() if who != "B")
-
-
-def four_in_a_ring(tables: int) -> Problem:
-    """A-B, B-D, D-C, C-A, all musts, in four slots: each meets its two neighbours."""
-    return Problem(
-        slots=make_slots([4]),
-        participants=tuple(Participant(i) for i in "ABCD"),
-        pairs=(
-            Pair("A", "B", 1, True),
-            Pair("B", "D", 1, True),
-            Pair("C", "D", 1, True),
-            Pair("A", "C", 1, True),
-        ),
-        tables=tuple(Table(f"T{k}") for k in range(1, tables + 1)),
-        break_penalty=1,
-        max_breaks=2,
-    )
 
 
 def test_a_break_only_the_tables_force_is_proven():
