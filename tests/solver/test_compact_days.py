@@ -50,13 +50,18 @@ def triangle(max_breaks: int | None) -> Problem:
     )
 
 
-def test_a_forced_break_is_proven_optimal_by_the_break_questions():
-    problem = triangle(max_breaks=2)
+def solved_optimally(problem: Problem, *, breaks: int, optimum: int):
+    """Solve ``problem`` (one worker) and check it is proven at ``optimum`` with ``breaks``."""
     schedule = solve(problem, time_limit=5, workers=1)
     assert_valid(problem, schedule.meetings)
-    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 1
+    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == breaks
     assert schedule.status == "OPTIMAL"
-    assert schedule.objective == schedule.bound == 6 - 1
+    assert schedule.objective == schedule.bound == optimum
+    return schedule
+
+
+def test_a_forced_break_is_proven_optimal_by_the_break_questions():
+    schedule = solved_optimally(triangle(max_breaks=2), breaks=1, optimum=6 - 1)
     # No single company must wait (the floors are 0): "no break at all?" was answered no.
     scan = schedule.stats["cp_sat"]["phases"]["compact_scan"]
     assert scan["questions"][0]["most_breaks"] == 0
@@ -145,12 +150,7 @@ def test_a_break_only_the_tables_force_is_proven():
     # the four meetings take the four slots one by one, and the ring's four
     # companies share only three pairs of neighbouring slots: someone waits.
     assert solve(four_in_a_ring(tables=2), time_limit=5, workers=1).objective == 4
-    problem = four_in_a_ring(tables=1)
-    schedule = solve(problem, time_limit=5, workers=1)
-    assert_valid(problem, schedule.meetings)
-    assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 1
-    assert schedule.status == "OPTIMAL"
-    assert schedule.objective == schedule.bound == 4 - 1
+    schedule = solved_optimally(four_in_a_ring(tables=1), breaks=1, optimum=4 - 1)
     assert schedule.stats["break_floor"] == 0
 
 
