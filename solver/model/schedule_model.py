@@ -10,6 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 
@@ -279,15 +280,19 @@ class ScheduleModel:
         """
         answered = threading.Event()
         searches_done = threading.Event()
-        answers: list[Solution | None] = [None] * workers
         solvers = [
             self._decider(time_limit, seed * RACE_SEED_STRIDE + i, False) for i in range(workers)
         ]
 
-        def search(i: int) -> None:
-            answers[i] = self._run(solvers[i], _Observer(None, answered), answered)
-            if answers[i].status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+        def search(solver: cp_model.CpSolver) -> Solution:
+            try:
+                answer = self._run(solver, _Observer(None, answered), answered)
+            except BaseException:
+                answered.set()  # the others stop; the error reaches the caller
+                raise
+            if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
                 answered.set()
+            return answer
 
         def forward() -> None:  # the caller's stop ends every search
             while not searches_done.is_set():
@@ -295,22 +300,20 @@ class ScheduleModel:
                     answered.set()
                     return
 
-        threads = [threading.Thread(target=search, args=(i,), daemon=True) for i in range(workers)]
-        if stop is not None:
-            threads.append(threading.Thread(target=forward, daemon=True))
-        for thread in threads:
-            thread.start()
-        for thread in threads[:workers]:
-            thread.join()
-        searches_done.set()
-        for thread in threads[workers:]:
-            thread.join()
-        done = [answer for answer in answers if answer is not None]
+        with ThreadPoolExecutor(max_workers=workers + 1) as pool:
+            if stop is not None:
+                pool.submit(forward)
+            searches = [pool.submit(search, solver) for solver in solvers]
+            try:
+                answers = [future.result() for future in searches]
+            finally:
+                answered.set()
+                searches_done.set()
         for wanted in ("INFEASIBLE", "OPTIMAL", "FEASIBLE"):
-            for answer in done:
+            for answer in answers:
                 if answer.status == wanted:
                     return answer
-        return done[0]
+        return answers[0]
 
     def _run(
         self,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from dataclasses import replace
 
 import pytest
@@ -69,11 +68,11 @@ def test_a_forced_break_is_proven_optimal_by_the_break_questions():
     assert scan["fewest_breaks"] == 1
 
 
-def test_a_break_cap_that_cannot_hold_is_proven_infeasible_fast():
-    started = time.perf_counter()
+def test_a_break_cap_that_cannot_hold_is_proven_infeasible():
+    # INFEASIBLE is a proof (running out of time would say UNKNOWN); how fast such
+    # proofs are on full-size days is measured by benchmarks.run (compact families).
     schedule = solve(triangle(max_breaks=0), time_limit=5, workers=1)
     assert schedule.status == "INFEASIBLE"
-    assert time.perf_counter() - started < 5
     assert "max_breaks" in {f["reason"] for f in schedule.unscheduled_must}
     # Proven by the question "a schedule with no break at all?" on the model that
     # counts breaks as a penalty.
@@ -197,6 +196,32 @@ def test_raced_break_questions_give_the_same_answers_and_stop_when_asked():
     stop.set()
     answer = model.decide(4, time_limit=30, workers=2, seed=0, stop=stop)
     assert answer.status == "UNKNOWN"
+    assert model.most_breaks == most
+
+
+def test_a_raced_search_that_fails_stops_the_others_and_reaches_the_caller(monkeypatch):
+    from benchmarks.generator import generate
+
+    model = ScheduleModel(prepare(generate("compact", 3)), gap_flags=True)
+    most = model.most_breaks
+    run = ScheduleModel._run
+    calls: list[object] = []
+    others: list[str] = []
+
+    def one_fails(self, solver, observer, stop):
+        calls.append(solver)
+        if len(calls) == 1:
+            raise RuntimeError("the search broke")
+        answer = run(self, solver, observer, stop)
+        others.append(answer.status)
+        return answer
+
+    monkeypatch.setattr(ScheduleModel, "_run", one_fails)
+    with pytest.raises(RuntimeError, match="the search broke"):
+        model.decide(4, time_limit=60, workers=2, seed=0)
+    # The other search was stopped before its answer (left alone, it says "yes" in
+    # seconds on this question).
+    assert others == ["UNKNOWN"]
     assert model.most_breaks == most
 
 
