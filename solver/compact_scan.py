@@ -11,10 +11,9 @@ count against the tables at once, :mod:`solver.model.activity`), which is why
 this settles days that an optimisation run, whose bound never moves off the
 single-company floors, leaves open.
 
-When a question is not answered in its share of the time, the scan stops
-raising the bound and climbs instead: k + 1, k + 2, … with shorter shares, for a
-good schedule near the bound. What is left of the time goes back to the engine
-(annealing, CP-SAT's own optimisation).
+When a question is not answered in its share of the time, the bound stays and
+the engine anneals the best timetable; :func:`climb_above` then asks caps between
+the proven bound and that timetable's breaks for a closer schedule.
 """
 
 from __future__ import annotations
@@ -80,7 +79,7 @@ class _Asker:
 
     def ask(self, most_breaks: int, share: float, *, again: int = 0) -> Solution:
         """``again``: how often this question went unanswered before (a new seed each time)."""
-        seconds = max(MIN_QUESTION, min(self.left(), share * self.left()))
+        seconds = max(MIN_QUESTION, share * self.left())
         started = time.perf_counter()
         answer = self.model.decide(
             most_breaks,

@@ -429,13 +429,11 @@ def _full_round(
     workers: int,
     seed: int,
     stop: threading.Event | None,
-    share: float = 1.0,
 ):
-    """CP-SAT on the whole model for ``share`` of the time left; its schedule is offered."""
+    """CP-SAT on the whole model for the time left; its schedule is offered."""
     full_size = len(model.vars.x)
-    left = until - run.elapsed()
     solution, _ = model.solve(
-        time_limit=max(0.05, share * left),
+        time_limit=max(0.05, until - run.elapsed()),
         workers=workers,
         seed=seed,
         progress=report.phase(None),
@@ -468,9 +466,10 @@ def _compact_day(
     2. Where they stop short, the annealing (Kempe-chain swaps) brings the best
        timetable down fast; when no valid timetable is known yet (every warm start
        missed must pairs), one is found with the break rules left out first.
-    3. Then questions above the proven bound, hinted with that timetable, look for
-       one close to it with the time left. CP-SAT's own optimisation runs only when
-       no valid timetable is known by then.
+    3. Then questions above the proven bound look for one closer to it with the
+       time left. CP-SAT's own optimisation, hinted with the best timetable, runs
+       only when there were no questions to ask (no break allowed, or no penalty)
+       or no valid timetable is known by then.
     """
     prep = run.prep
     problem = run.problem
@@ -498,14 +497,14 @@ def _compact_day(
             _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
         if reached():
             return relaxation, None, False
-    best = run.best()
-    if best is not None:
-        model.add_hint(best.chosen, best.sides)
     if not soft and problem.break_penalty:
         _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
         if reached() or run.best() is not None:
             return relaxation, None, False
     # No valid schedule yet (or the only question went unanswered): CP-SAT's own search.
+    best = run.best()
+    if best is not None:
+        model.add_hint(best.chosen, best.sides)
     solution = _full_round(run, model, report, until, workers, seed, stop)
     full_bound = solution.bound if solution.has_solution else None
     infeasible = solution.status == "INFEASIBLE" or (

@@ -128,7 +128,6 @@ class ScheduleModel:
                     self.model.add(self.break_total == sum(counters))
         self.keep_terms: list = []
         self.keep_by_key: dict = {}
-        self._hinted: tuple[list, dict] | None = None
         self.objective: ObjectiveTerms | None = None
         if not guarded:
             if problem.change_penalty and problem.current:
@@ -146,7 +145,6 @@ class ScheduleModel:
     ) -> None:
         """Hint every variable from the chosen (pair, slot) meetings (see :mod:`.hints`)."""
         self.model.clear_hints()
-        self._hinted = (chosen, sides or {})
         for var, value in complete_hint(self.vars, chosen, sides or {}):
             self.model.add_hint(var, value)
 
@@ -243,7 +241,10 @@ class ScheduleModel:
         domain[1] = min(most_breaks, kept_domain[1])
         self.model.clear_objective()
         # A hint with more breaks than the cap leads the search astray (measured: a
-        # question answered in 4 s unhinted went unanswered in 10 s hinted).
+        # question answered in 4 s unhinted went unanswered in 10 s hinted). It is put
+        # back as it was, not recomputed from the meetings.
+        hint = self.model.proto.solution_hint
+        kept_hint = (list(hint.vars), list(hint.values))
         self.model.clear_hints()
         try:
             if workers == 1:
@@ -252,8 +253,8 @@ class ScheduleModel:
             return self._race(time_limit, workers, seed, stop)
         finally:
             domain[1] = kept_domain[1]
-            if self._hinted is not None:
-                self.add_hint(*self._hinted)
+            self.model.proto.solution_hint.vars.extend(kept_hint[0])
+            self.model.proto.solution_hint.values.extend(kept_hint[1])
             if self.objective is not None:
                 self.model.maximize(self.objective.expression())
 

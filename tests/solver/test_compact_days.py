@@ -157,7 +157,16 @@ def test_break_questions_answer_and_leave_the_model_as_it_was():
     prep = prepare(four_in_a_ring(tables=1))
     model = ScheduleModel(prep, gap_flags=True)
     most = model.most_breaks
+    model.add_hint([(0, 0), (1, 1), (2, 2), (3, 3)])
+
+    def hint() -> tuple[list[int], list[int]]:
+        kept = model.model.proto.solution_hint
+        return list(kept.vars), list(kept.values)
+
+    hinted = hint()
+    assert hinted[0]
     assert model.decide(0, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
+    assert hint() == hinted  # put back as it was
     yes = model.decide(1, time_limit=5, workers=1, seed=0)
     assert yes.has_solution
     meetings = [
