@@ -73,3 +73,28 @@ def test_compact_range_counts_breaks_itself_and_reports_each_day(tmp_path: Path)
     text = out.read_text(encoding="utf-8")
     assert f"| 5 | {day.companies} | {day.meetings} | {day.slots} | {day.tables} |" in text
     assert "## Time limit 3 s" in text and "of 1 days proven optimal" in text
+
+
+def test_compact_range_repeats_report_how_often_each_day_was_proven() -> None:
+    def day(seed: int, status: str, breaks: int, proven: int, seconds: float) -> compact_range.Day:
+        return compact_range.Day(
+            seed=seed,
+            companies=61,
+            meetings=293,
+            slots=19,
+            tables=20,
+            status=status,
+            breaks=breaks,
+            proven_breaks=proven,
+            floor=0,
+            seconds=seconds,
+            valid=True,
+        )
+
+    first = [day(3, "OPTIMAL", 4, 4, 6.3), day(5, "OPTIMAL", 3, 3, 0.9)]
+    second = [day(3, "FEASIBLE", 7, 4, 10.0), day(5, "OPTIMAL", 3, 3, 1.2)]
+    text = compact_range.report([(10.0, [first, second])], workers=2)
+    assert "**Proven optimal in all 2 runs: 1 of 2 days; in at least one run: 2.**" in text
+    assert "A proven day took at most 6.3 s." in text  # the open run's 10 s is no proof
+    assert "| 3 | 61 | 293 | 19 | 20 | 1 of 2 | 4–7 | 4 | 0 | 6.3–10.0 |" in text
+    assert "| 5 | 61 | 293 | 19 | 20 | 2 of 2 | 3 | 3 | 0 | 0.9–1.2 |" in text
