@@ -70,6 +70,8 @@ from solver.problem import (
     Schedule,
 )
 from solver.reasons import explain_unscheduled
+from solver.sat_questions import RacedQuestions
+from solver.sat_questions import eligible as sat_eligible
 from solver.timetable_search import eligible, improve_timetable
 from solver.validation import (
     breaks_per_participant,
@@ -168,6 +170,9 @@ class _Run:
         # proven for the whole day (solver.compact_scan): the annealing stops there.
         self.break_floor = 0
         self.breaks_lower = 0
+        # A compact day's break questions, raced against Kissat where its clauses
+        # state the whole day (solver.sat_questions); None: the model's own.
+        self.questions: RacedQuestions | None = None
 
     def lap(self, name: str, work: float = 0.0) -> None:
         """Time the phase just ended; ``work`` is what it used of the budget (seconds)."""
@@ -373,6 +378,8 @@ def solve(
             model.add_hint(hint.chosen, hint.sides)
             run.lap("build", _build_work(full_size))
             if compact and model.break_total is not None:
+                if sat_eligible(prep):
+                    run.questions = RacedQuestions(model, prep)
                 relaxation, full_bound, proven_infeasible = _compact_day(
                     run, model, soft, relaxation, report, time_limit - reserve, workers, seed, stop
                 )
@@ -547,17 +554,18 @@ def _scan_compact_day(
         "reproducible": run.reproducible,
     }
     penalty = problem.break_penalty
+    questions = run.questions or model
     if soft or not penalty:
         # One question: no break at all (soft), or any schedule within the caps.
         most = 0 if soft else model.most_breaks
-        scan = ask_once(model, most, COMPACT_SCAN_SHARE * left, **options)
+        scan = ask_once(questions, most, COMPACT_SCAN_SHARE * left, **options)
     elif climb:
         scan = climb_above(
-            model, run.breaks_lower, COMPACT_CLIMB_SHARE * left, upper=upper, **options
+            questions, run.breaks_lower, COMPACT_CLIMB_SHARE * left, upper=upper, **options
         )
     else:
         scan = raise_bound(
-            model, run.break_floor, COMPACT_SCAN_SHARE * left, upper=upper, **options
+            questions, run.break_floor, COMPACT_SCAN_SHARE * left, upper=upper, **options
         )
     name = "compact_climb" if climb else "compact_scan"
     run.lap(name, scan.work)

@@ -1,0 +1,272 @@
+"""Compact days' break questions raced between CP-SAT and a clause-learning SAT solver.
+
+A compact day's question "a schedule with at most k breaks?" (:mod:`solver.compact_scan`)
+is a pure yes/no question over Booleans: which slot each meeting takes, who is busy
+when, and where a company's busy slots leave a gap. Written as clauses
+(:func:`build_clauses`) it goes to Kissat, through PySAT. On the tight-table days
+that CP-SAT's searches leave open, Kissat answers "no" far sooner (measured on the
+generator's seed 4, "at most 5?": no in 5.4 s, where CP-SAT's searches found no
+answer in 300 s; seed 18: its optimum, 7 breaks, proven in about 30 s of questions),
+while CP-SAT's searches find the "yes" sooner on the looser days (seed 3, "at most
+4?": 2.4-4 s, Kissat 7.7 s). So each question is raced: one CP-SAT search in this
+process and Kissat in a child process; the first answer wins and the other is
+stopped. Kissat cannot be interrupted through PySAT, so it runs in a forked child,
+which is killed when its answer is no longer wanted.
+
+The clauses cover compact days whose tables are all pooled and whose participants
+have one desk each, without locked or current meetings (:func:`eligible`); other
+days, and reproducible runs (one worker: the child's timing is the clock's), keep
+CP-SAT's questions alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+import time
+from dataclasses import dataclass
+
+from solver.model.prepared import Prepared
+from solver.model.solution import Solution
+
+try:  # PySAT is a dependency; without its compiled solvers CP-SAT answers alone.
+    from pysat.card import CardEnc, EncType
+    from pysat.formula import IDPool
+    from pysat.solvers import Solver
+
+    HAVE_SAT = True
+except ImportError:  # pragma: no cover - exercised only where PySAT is missing
+    HAVE_SAT = False
+
+SAT_SOLVER = "kissat404"
+# Below this many literals an at-most-one is written pairwise, above it as a counter.
+PAIRWISE_MAX = 6
+
+
+def eligible(prep: Prepared) -> bool:
+    """Whether :func:`build_clauses` states every rule of ``prep``'s compact day."""
+    problem = prep.problem
+    return (
+        HAVE_SAT
+        and "fork" in multiprocessing.get_all_start_methods()
+        and bool(prep.pairs)
+        and all(p.pair.must for p in prep.pairs)
+        and not problem.locked
+        and not problem.current
+        and prep.pooled_limit is None
+        and not any(prep.hosted_tables)
+        and all(p.parallel == 1 for p in problem.participants)
+    )
+
+
+@dataclass(slots=True)
+class Clauses:
+    """The rules of a compact day as clauses, without the cap on the breaks in all.
+
+    ``meeting_var[(pair, slot)]`` is the variable of that pair meeting in that slot
+    (numbered first, 1..len(meeting_var)); ``breaks`` the literals that count the
+    breaks (one per company and slot where a run of busy slots starts after a gap);
+    ``top`` the highest variable used.
+    """
+
+    clauses: list[list[int]]
+    meeting_var: dict[tuple[int, int], int]
+    breaks: list[int]
+    top: int
+
+
+def build_clauses(prep: Prepared) -> Clauses:
+    """Every rule of the day (:func:`eligible`) and the break counters, as clauses.
+
+    - each pair meets exactly once, in one of its feasible slots;
+    - a company is busy in a slot exactly when one of its meetings is there, and
+      has at most one meeting per slot;
+    - at most as many meetings per slot as pooled tables and, redundant but what
+      makes the "no" answers short, at most twice as many busy companies, and each
+      company busy in exactly as many slots as it has meetings;
+    - a break literal is forced wherever a company's run of busy slots starts after
+      an idle slot that follows an earlier busy slot of the same day;
+    - at most ``max_breaks`` of those per company.
+    """
+    pool = IDPool()
+    clauses: list[list[int]] = []
+    meeting_var: dict[tuple[int, int], int] = {}
+    for pair in prep.pairs:
+        for slot in pair.slots:
+            meeting_var[pair.index, slot] = pool.id(("x", pair.index, slot))
+
+    def at_most(lits: list[int], bound: int, encoding: int = EncType.seqcounter) -> None:
+        if len(lits) <= bound:
+            return
+        if bound == 1 and len(lits) <= PAIRWISE_MAX:
+            encoding = EncType.pairwise
+        clauses.extend(CardEnc.atmost(lits, bound, vpool=pool, encoding=encoding).clauses)
+
+    for pair in prep.pairs:
+        lits = [meeting_var[pair.index, slot] for slot in pair.slots]
+        clauses.append(lits)  # empty when the pair has no feasible slot: no schedule
+        at_most(lits, 1)
+
+    slots = range(len(prep.slot_ids))
+    busy: dict[tuple[int, int], int] = {}
+    for company, pairs in enumerate(prep.pairs_of):
+        for slot in slots:
+            lits = [meeting_var[p, slot] for p in pairs if (p, slot) in meeting_var]
+            if not lits:
+                continue
+            var = pool.id(("busy", company, slot))
+            busy[company, slot] = var
+            clauses.append([-var, *lits])
+            clauses.extend([-lit, var] for lit in lits)
+            at_most(lits, 1)
+
+    if prep.has_tables:
+        tables = len(prep.pooled_tables)
+        for slot in slots:
+            at_most([v for (_, s), v in meeting_var.items() if s == slot], tables)
+            at_most(
+                [busy[c, slot] for c in range(len(prep.pairs_of)) if (c, slot) in busy],
+                2 * tables,
+            )
+
+    most_each = prep.problem.max_breaks
+    breaks: list[int] = []
+    for company, pairs in enumerate(prep.pairs_of):
+        lits = [busy[company, s] for s in slots if (company, s) in busy]
+        clauses.extend(
+            CardEnc.equals(lits, len(pairs), vpool=pool, encoding=EncType.seqcounter).clauses
+        )
+        own: list[int] = []
+        for day in prep.days:
+            seen: list[int] = []  # seen[t]: busy in some slot of the day up to day[t]
+            for t, slot in enumerate(day):
+                var = pool.id(("seen", company, slot))
+                here = busy.get((company, slot))
+                if here is not None:
+                    clauses.append([-here, var])
+                if t:
+                    clauses.append([-seen[t - 1], var])
+                clauses.append(
+                    [-var] + ([here] if here is not None else []) + ([seen[t - 1]] if t else [])
+                )
+                seen.append(var)
+                here_before = busy.get((company, day[t - 1])) if t else None
+                if t >= 2 and here is not None:
+                    # Busy here, idle just before, busy earlier: a break ends here.
+                    flag = pool.id(("break", company, slot))
+                    clause = [-here, -seen[t - 2], flag]
+                    if here_before is not None:
+                        clause.append(here_before)
+                    clauses.append(clause)
+                    own.append(flag)
+        if most_each is not None:
+            at_most(own, most_each)
+        breaks.extend(own)
+    return Clauses(clauses, meeting_var, breaks, pool.top)
+
+
+def _kissat(clauses: list[list[int]], last_meeting_var: int, conn) -> None:
+    """In the child: solve and send (True and the meeting variables set) or (False,)."""
+    with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
+        if solver.solve():
+            model = solver.get_model()
+            conn.send((True, [v for v in model if 0 < v <= last_meeting_var]))
+        else:
+            conn.send((False, []))
+    conn.close()
+
+
+class RacedQuestions:
+    """``decide`` like :meth:`ScheduleModel.decide`, raced against Kissat when worthwhile."""
+
+    def __init__(self, model, prep: Prepared) -> None:
+        self.model = model
+        self.prep = prep
+        self._clauses: Clauses | None = None
+        self._var_meeting: dict[int, tuple[int, int]] = {}
+
+    @property
+    def most_breaks(self) -> int:
+        return self.model.most_breaks
+
+    def clauses_for(self, most_breaks: int) -> list[list[int]]:
+        """The day's clauses with at most ``most_breaks`` break literals set."""
+        if self._clauses is None:
+            self._clauses = build_clauses(self.prep)
+            self._var_meeting = {v: key for key, v in self._clauses.meeting_var.items()}
+        base = self._clauses
+        if len(base.breaks) <= most_breaks:
+            return base.clauses
+        cap = CardEnc.atmost(
+            base.breaks, most_breaks, top_id=base.top, encoding=EncType.seqcounter
+        ).clauses
+        return base.clauses + cap
+
+    def decide(
+        self,
+        most_breaks: int,
+        *,
+        time_limit: float,
+        workers: int,
+        seed: int,
+        stop: threading.Event | None = None,
+        reproducible: bool = False,
+    ) -> Solution:
+        if reproducible or workers < 2:
+            return self.model.decide(
+                most_breaks,
+                time_limit=time_limit,
+                workers=workers,
+                seed=seed,
+                stop=stop,
+                reproducible=reproducible,
+            )
+        started = time.perf_counter()
+        clauses = self.clauses_for(most_breaks)
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_kissat, args=(clauses, len(self._var_meeting), send), daemon=True
+        )
+        child.start()
+        send.close()
+        answered = threading.Event()
+        done = threading.Event()
+        result: list = []
+
+        def watch() -> None:  # Kissat's answer, or the caller's stop, ends CP-SAT's search
+            while not done.is_set():
+                if receive.poll(0.02):
+                    # EOFError: the child died without an answer; CP-SAT goes on alone.
+                    with contextlib.suppress(EOFError):
+                        result.append(receive.recv())
+                    answered.set()
+                    return
+                if stop is not None and stop.is_set():
+                    answered.set()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            left = max(0.0, time_limit - (time.perf_counter() - started))
+            answer = self.model.decide(
+                most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
+            )
+        finally:
+            done.set()
+            watcher.join()
+            if child.is_alive():
+                child.kill()
+            child.join()
+            receive.close()
+        if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE") or not result:
+            answer.seconds = time.perf_counter() - started
+            return answer
+        found, true_vars = result[0]
+        seconds = time.perf_counter() - started
+        if not found:
+            return Solution(status="INFEASIBLE", seconds=seconds)
+        chosen = sorted(self._var_meeting[v] for v in true_vars)
+        return Solution(status="FEASIBLE", chosen=chosen, seconds=seconds)

@@ -1,0 +1,158 @@
+"""The compact days' break questions as clauses, and their race against CP-SAT."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from dataclasses import replace
+
+import pytest
+from pysat.solvers import Solver
+
+from benchmarks.generator import generate
+from solver.model.prepared import prepare
+from solver.model.schedule_model import ScheduleModel
+from solver.model.table_assignment import assign_tables
+from solver.problem import Meeting, Pair, Participant, Problem, Table
+from solver.sat_questions import SAT_SOLVER, RacedQuestions, eligible
+from solver.validation import breaks_per_participant, check
+from tests.solver.random_problems import make_slots
+
+
+def ask(prep, most_breaks: int):
+    """The clauses' own answer, in this process: the chosen (pair, slot)s, or None for no."""
+    questions = RacedQuestions(None, prep)
+    with Solver(name=SAT_SOLVER, bootstrap_with=questions.clauses_for(most_breaks)) as solver:
+        if not solver.solve():
+            return None
+        true = set(solver.get_model())
+    return sorted(key for key, var in questions._clauses.meeting_var.items() if var in true)
+
+
+def schedule_of(prep, chosen) -> list[Meeting]:
+    return assign_tables(prep, chosen, {}, {})
+
+
+def total_breaks(problem: Problem, meetings: list[Meeting]) -> int:
+    return sum(breaks_per_participant(problem, meetings).values())
+
+
+# Small compact days whose tables force 4-6 breaks (HiGHS proved each optimum, see
+# benchmarks.crosscheck --size tight), and smaller ones with room to spare.
+TIGHT = {"companies": 14, "meetings": 24, "slots": 8, "tables": 3}
+SMALL = {"companies": 12, "meetings": 20, "slots": 7, "tables": 4}
+
+
+@pytest.mark.parametrize(("seed", "breaks"), [(0, 5), (2, 6), (7, 4)])
+def test_the_clauses_say_no_below_the_proven_optimum_and_yes_at_it(seed, breaks):
+    problem = generate("compact", seed, **TIGHT)
+    prep = prepare(problem)
+    assert eligible(prep)
+    assert ask(prep, breaks - 1) is None
+    chosen = ask(prep, breaks)
+    meetings = schedule_of(prep, chosen)
+    assert check(problem, meetings) == []  # every rule, every must pair, the caps
+    assert total_breaks(problem, meetings) <= breaks
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_clauses_answer_every_cap_as_cp_sat_does(seed):
+    problem = generate("compact", seed, **SMALL)
+    prep = prepare(problem)
+    model = ScheduleModel(prep, gap_flags=True)
+    answers = []
+    for most in range(0, 7):
+        chosen = ask(prep, most)
+        cp_sat = model.decide(most, time_limit=20, workers=1, seed=0)
+        assert cp_sat.status in ("INFEASIBLE", "FEASIBLE", "OPTIMAL")
+        assert (chosen is not None) == cp_sat.has_solution, f"at most {most} breaks"
+        if chosen is not None:
+            meetings = schedule_of(prep, chosen)
+            assert check(problem, meetings) == []
+            assert total_breaks(problem, meetings) <= most
+        answers.append(chosen is not None)
+    assert answers == sorted(answers)  # once yes, yes for every looser cap
+
+
+def test_breaks_are_counted_within_a_day_and_per_company_caps_hold():
+    # A meets B in the first slot and C in the last of its day or of the next day.
+    def problem(per_day: list[int], c_slot: str, max_breaks: int | None) -> Problem:
+        return Problem(
+            slots=make_slots(per_day),
+            participants=tuple(Participant(i) for i in "ABC"),
+            pairs=(
+                Pair("A", "B", 1, True, frozenset({"d0s00"})),
+                Pair("A", "C", 1, True, frozenset({c_slot})),
+            ),
+            tables=(Table("T1"),),
+            break_penalty=1,
+            max_breaks=max_breaks,
+        )
+
+    same_day = prepare(problem([3], "d0s02", 2))
+    assert ask(same_day, 0) is None  # A waits in d0s01
+    assert ask(same_day, 1) is not None
+    next_day = prepare(problem([2, 2], "d1s01", 2))
+    assert ask(next_day, 0) is not None  # the night is no break
+    capped = prepare(problem([3], "d0s02", 0))
+    assert ask(capped, 5) is None  # A's own cap of no break holds whatever the total
+
+
+def test_only_days_the_clauses_state_completely_are_eligible():
+    prep = prepare(generate("compact", 0, **SMALL))
+    assert eligible(prep)
+    problem = prep.problem
+    hosted = replace(problem, tables=(*problem.tables, Table("H", host=problem.participants[0].id)))
+    assert not eligible(prepare(hosted))
+    two_desks = replace(
+        problem,
+        participants=(replace(problem.participants[0], parallel=2), *problem.participants[1:]),
+    )
+    assert not eligible(prepare(two_desks))
+    pair = problem.pairs[0]
+    locked = replace(problem, locked=(Meeting(pair.a, pair.b, problem.slots[0].id),))
+    assert not eligible(prepare(locked))
+    optional = replace(problem, pairs=(replace(pair, must=False), *problem.pairs[1:]))
+    assert not eligible(prepare(optional))
+
+
+@pytest.mark.slow
+def test_the_race_returns_kissats_no_where_cp_sat_finds_no_answer():
+    # Full-size compact day seed 4 (77 companies, 241 meetings, 14 slots, 22 tables):
+    # "at most 5 breaks?" went unanswered by CP-SAT's searches in 300 s; Kissat
+    # answers no within seconds (6 is the optimum). The generous limit is not a
+    # timing claim (docs/benchmarks.md measures that); it is a limit no answer of
+    # CP-SAT's could come within.
+    prep = prepare(generate("compact", 4))
+    model = ScheduleModel(prep, gap_flags=True)
+    most = model.most_breaks
+    questions = RacedQuestions(model, prep)
+    answer = questions.decide(5, time_limit=120, workers=2, seed=0)
+    assert answer.status == "INFEASIBLE"
+    assert model.most_breaks == most  # the model's cap is put back
+    assert not multiprocessing.active_children()  # Kissat's process is gone
+
+
+def test_a_stopped_race_answers_nothing_and_leaves_no_process():
+    prep = prepare(generate("compact", 3))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    stop = threading.Event()
+    stop.set()
+    answer = questions.decide(4, time_limit=30, workers=2, seed=0, stop=stop)
+    assert answer.status == "UNKNOWN"
+    assert not multiprocessing.active_children()
+
+
+def test_one_worker_keeps_cp_sat_alone_and_reproducible(monkeypatch):
+    prep = prepare(generate("compact", 0, **TIGHT))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+
+    def no_fork(*args, **kwargs):
+        raise AssertionError("a child process in a reproducible run")
+
+    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    assert questions.decide(4, time_limit=10, workers=1, seed=0).status == "INFEASIBLE"
+    first = questions.decide(5, time_limit=10, workers=1, seed=0, reproducible=True)
+    again = questions.decide(5, time_limit=10, workers=1, seed=0, reproducible=True)
+    assert first.has_solution
+    assert first.chosen == again.chosen
