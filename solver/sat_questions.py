@@ -22,7 +22,10 @@ CP-SAT's questions alone.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
+import pickle
+import select
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -49,7 +52,7 @@ def eligible(prep: Prepared) -> bool:
     problem = prep.problem
     return (
         HAVE_SAT
-        and "fork" in multiprocessing.get_all_start_methods()
+        and hasattr(os, "fork")
         and bool(prep.pairs)
         and all(p.pair.must for p in prep.pairs)
         and not problem.locked
@@ -166,15 +169,40 @@ def build_clauses(prep: Prepared) -> Clauses:
     return Clauses(clauses, meeting_var, breaks, pool.top)
 
 
-def _kissat(clauses: list[list[int]], last_meeting_var: int, conn) -> None:
-    """In the child: solve and send (True and the meeting variables set) or (False,)."""
-    with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
-        if solver.solve():
-            model = solver.get_model()
-            conn.send((True, [v for v in model if 0 < v <= last_meeting_var]))
-        else:
-            conn.send((False, []))
-    conn.close()
+def _start_kissat(clauses: list[list[int]], last_meeting_var: int) -> tuple[int, int]:
+    """Fork a child that solves ``clauses``; (its pid, the pipe end its answer arrives on).
+
+    The answer is a pickled (True, the meeting variables set) or (False, []); the
+    child exits right after writing it. A plain fork rather than multiprocessing:
+    the embedded solver worker is itself a daemonic process, and those may not
+    start multiprocessing children. The child never returns into the caller's code
+    (``os._exit``), so nothing of the parent (buffers, exit handlers) runs twice.
+    """
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
+        try:
+            os.close(readable)
+            with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
+                if solver.solve():
+                    chosen = [v for v in solver.get_model() if 0 < v <= last_meeting_var]
+                    answer = (True, chosen)
+                else:
+                    answer = (False, [])
+            with os.fdopen(writable, "wb") as pipe:
+                pipe.write(pickle.dumps(answer))
+        finally:
+            os._exit(0)
+    os.close(writable)
+    return pid, readable
+
+
+def _end_child(pid: int) -> None:
+    """Kill the child if it still runs, and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 class RacedQuestions:
@@ -185,6 +213,7 @@ class RacedQuestions:
         self.prep = prep
         self._clauses: Clauses | None = None
         self._var_meeting: dict[int, tuple[int, int]] = {}
+        self.last_child: int | None = None  # the pid of the last Kissat child (tests)
 
     @property
     def most_breaks(self) -> int:
@@ -224,25 +253,30 @@ class RacedQuestions:
             )
         started = time.perf_counter()
         clauses = self.clauses_for(most_breaks)
-        context = multiprocessing.get_context("fork")
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_kissat, args=(clauses, len(self._var_meeting), send), daemon=True
-        )
-        child.start()
-        send.close()
+        pid, pipe = _start_kissat(clauses, len(self._var_meeting))
+        self.last_child = pid
         answered = threading.Event()
         done = threading.Event()
         result: list = []
 
         def watch() -> None:  # Kissat's answer, or the caller's stop, ends CP-SAT's search
+            received = bytearray()
+            reading = True
             while not done.is_set():
-                if receive.poll(0.02):
-                    # EOFError: the child died without an answer; CP-SAT goes on alone.
-                    with contextlib.suppress(EOFError):
-                        result.append(receive.recv())
-                    answered.set()
-                    return
+                if reading and select.select([pipe], [], [], 0.02)[0]:
+                    chunk = os.read(pipe, 1 << 16)
+                    if chunk:
+                        received.extend(chunk)
+                        continue
+                    # End of the pipe: the child answered, or died without an answer
+                    # (then CP-SAT goes on alone, still stopped by the caller).
+                    reading = False
+                    if received:
+                        result.append(pickle.loads(bytes(received)))
+                        answered.set()
+                        return
+                elif not reading:
+                    done.wait(0.02)
                 if stop is not None and stop.is_set():
                     answered.set()
                     return
@@ -257,10 +291,8 @@ class RacedQuestions:
         finally:
             done.set()
             watcher.join()
-            if child.is_alive():
-                child.kill()
-            child.join()
-            receive.close()
+            _end_child(pid)
+            os.close(pipe)
         if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE") or not result:
             answer.seconds = time.perf_counter() - started
             return answer

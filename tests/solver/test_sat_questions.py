@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from dataclasses import replace
 
@@ -130,7 +131,7 @@ def test_the_race_returns_kissats_no_where_cp_sat_finds_no_answer():
     answer = questions.decide(5, time_limit=120, workers=2, seed=0)
     assert answer.status == "INFEASIBLE"
     assert model.most_breaks == most  # the model's cap is put back
-    assert not multiprocessing.active_children()  # Kissat's process is gone
+    assert_gone(questions.last_child)
 
 
 def test_a_stopped_race_answers_nothing_and_leaves_no_process():
@@ -140,7 +141,33 @@ def test_a_stopped_race_answers_nothing_and_leaves_no_process():
     stop.set()
     answer = questions.decide(4, time_limit=30, workers=2, seed=0, stop=stop)
     assert answer.status == "UNKNOWN"
-    assert not multiprocessing.active_children()
+    assert_gone(questions.last_child)
+
+
+def assert_gone(pid: int | None) -> None:
+    """The Kissat child ``pid`` was started, has ended and was reaped (no zombie)."""
+    assert pid is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def answer_in_a_daemon(seed: int, most: int, queue) -> None:
+    prep = prepare(generate("compact", seed, **TIGHT))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    answer = questions.decide(most, time_limit=30, workers=2, seed=0)
+    queue.put((answer.status, questions.last_child is not None))
+
+
+def test_the_race_runs_inside_the_daemonic_solver_worker():
+    # The embedded web app solves in a daemonic spawned process (scheduler.worker),
+    # which may not start multiprocessing children: Kissat's child is forked by hand.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=answer_in_a_daemon, args=(0, 4, queue), daemon=True)
+    worker.start()
+    status, raced = queue.get(timeout=60)
+    worker.join(10)
+    assert (status, raced) == ("INFEASIBLE", True)
 
 
 def test_one_worker_keeps_cp_sat_alone_and_reproducible(monkeypatch):
@@ -150,7 +177,7 @@ def test_one_worker_keeps_cp_sat_alone_and_reproducible(monkeypatch):
     def no_fork(*args, **kwargs):
         raise AssertionError("a child process in a reproducible run")
 
-    monkeypatch.setattr(multiprocessing, "get_context", no_fork)
+    monkeypatch.setattr(os, "fork", no_fork)
     assert questions.decide(4, time_limit=10, workers=1, seed=0).status == "INFEASIBLE"
     first = questions.decide(5, time_limit=10, workers=1, seed=0, reproducible=True)
     again = questions.decide(5, time_limit=10, workers=1, seed=0, reproducible=True)
