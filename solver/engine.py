@@ -170,7 +170,7 @@ class _Run:
         # proven for the whole day (solver.compact_scan): the annealing stops there.
         self.break_floor = 0
         self.breaks_lower = 0
-        # A compact day's break questions, raced against Kissat where its clauses
+        # A compact day's break questions, raced against a SAT solver where its clauses
         # state the whole day (solver.sat_questions); None: the model's own.
         self.questions: RacedQuestions | None = None
 

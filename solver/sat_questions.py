@@ -3,21 +3,23 @@
 A compact day's question "a schedule with at most k breaks?" (:mod:`solver.compact_scan`)
 is a pure yes/no question over Booleans: which slot each meeting takes, who is busy
 when, and where a company's busy slots leave a gap. Written as clauses
-(:func:`build_clauses`) it goes to Kissat, through PySAT. On the tight-table days
-that CP-SAT's searches leave open, Kissat answers "no" far sooner (measured on the
-generator's seed 4, "at most 5?": no in 5.4 s, where CP-SAT's searches found no
-answer in 300 s; seed 18: its optimum, 7 breaks, proven in about 30 s of questions),
-while CP-SAT's searches find the "yes" sooner on the looser days (seed 3, "at most
-4?": 2.4-4 s, Kissat 7.7 s). So each question is raced: one CP-SAT search in this
-process and Kissat in a child process; the first answer wins and the other is
-stopped. Kissat cannot be interrupted through PySAT, so it runs in a forked child,
-which is killed when its answer is no longer wanted.
+(:func:`build_clauses`) it goes to CaDiCaL 1.9.5, through PySAT. On the tight-table
+days that CP-SAT's searches leave open, a SAT solver answers "no" far sooner
+(measured on the generator's seed 4, "at most 5?": no in 3.9 s, where CP-SAT's
+searches found no answer in 300 s), while CP-SAT's searches find the "yes" sooner on
+the looser days (seed 0, "at most 1?": 1-2 s, CaDiCaL 9.3 s). So each question is
+raced: one CP-SAT search in this process and the SAT solver in a child process; the
+first answer wins and the other is stopped. The child is forked and killed when its
+answer is no longer wanted: a solve cannot be cut off reliably from outside
+otherwise (PySAT's Kissat cannot be interrupted at all). CaDiCaL rather than Kissat
+4.0.4, the other solver measured: it answered most questions sooner (seed 18's
+optimum, "at most 7?": 6.0 s against 19.1 s) and, raced beside CP-SAT, proved every
+day Kissat did, sooner (docs/benchmarks.md).
 
 The clauses cover compact days whose tables are all pooled and whose participants
 have one desk each, without locked or current meetings (:func:`eligible`); other
 days, and reproducible runs (one worker: the child's timing is the clock's), keep
-CP-SAT's questions alone.
-"""
+CP-SAT's questions alone."""
 
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ try:  # PySAT is a dependency; without its compiled solvers CP-SAT answers alone
 except ImportError:  # pragma: no cover - exercised only where PySAT is missing
     HAVE_SAT = False
 
-SAT_SOLVER = "kissat404"
+# The SAT solvers (PySAT names) that each race a question beside one CP-SAT search.
+SAT_SOLVERS = ("cadical195",)
 # Below this many literals an at-most-one is written pairwise, above it as a counter.
 PAIRWISE_MAX = 6
 
@@ -169,8 +172,8 @@ def build_clauses(prep: Prepared) -> Clauses:
     return Clauses(clauses, meeting_var, breaks, pool.top)
 
 
-def _start_kissat(clauses: list[list[int]], last_meeting_var: int) -> tuple[int, int]:
-    """Fork a child that solves ``clauses``; (its pid, the pipe end its answer arrives on).
+def _start_child(name: str, clauses: list[list[int]], last_meeting_var: int) -> tuple[int, int]:
+    """Fork a child where SAT solver ``name`` solves ``clauses``; (its pid, its answer's pipe).
 
     The answer is a pickled (True, the meeting variables set) or (False, []); the
     child exits right after writing it. A plain fork rather than multiprocessing:
@@ -183,7 +186,7 @@ def _start_kissat(clauses: list[list[int]], last_meeting_var: int) -> tuple[int,
     if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
         try:
             os.close(readable)
-            with Solver(name=SAT_SOLVER, bootstrap_with=clauses) as solver:
+            with Solver(name=name, bootstrap_with=clauses) as solver:
                 if solver.solve():
                     chosen = [v for v in solver.get_model() if 0 < v <= last_meeting_var]
                     answer = (True, chosen)
@@ -206,14 +209,15 @@ def _end_child(pid: int) -> None:
 
 
 class RacedQuestions:
-    """``decide`` like :meth:`ScheduleModel.decide`, raced against Kissat when worthwhile."""
+    """``decide`` like :meth:`ScheduleModel.decide`, raced against a SAT solver when worthwhile."""
 
     def __init__(self, model, prep: Prepared) -> None:
         self.model = model
         self.prep = prep
         self._clauses: Clauses | None = None
         self._var_meeting: dict[int, tuple[int, int]] = {}
-        self.last_child: int | None = None  # the pid of the last Kissat child (tests)
+        self.solvers = SAT_SOLVERS
+        self.last_children: list[int] = []  # the pids of the last question's children
 
     @property
     def most_breaks(self) -> int:
@@ -253,30 +257,30 @@ class RacedQuestions:
             )
         started = time.perf_counter()
         clauses = self.clauses_for(most_breaks)
-        pid, pipe = _start_kissat(clauses, len(self._var_meeting))
-        self.last_child = pid
+        children = [_start_child(name, clauses, len(self._var_meeting)) for name in self.solvers]
+        self.last_children = [pid for pid, _ in children]
         answered = threading.Event()
         done = threading.Event()
         result: list = []
 
-        def watch() -> None:  # Kissat's answer, or the caller's stop, ends CP-SAT's search
-            received = bytearray()
-            reading = True
+        def watch() -> None:  # the first SAT answer, or the caller's stop, ends CP-SAT's search
+            received = {pipe: bytearray() for _, pipe in children}
             while not done.is_set():
-                if reading and select.select([pipe], [], [], 0.02)[0]:
+                if received:
+                    ready = select.select(list(received), [], [], 0.02)[0]
+                else:  # every child ended without an answer: CP-SAT goes on alone
+                    ready = []
+                    done.wait(0.02)
+                for pipe in ready:
                     chunk = os.read(pipe, 1 << 16)
                     if chunk:
-                        received.extend(chunk)
+                        received[pipe].extend(chunk)
                         continue
-                    # End of the pipe: the child answered, or died without an answer
-                    # (then CP-SAT goes on alone, still stopped by the caller).
-                    reading = False
-                    if received:
-                        result.append(pickle.loads(bytes(received)))
+                    data = received.pop(pipe)  # end of the pipe: the child has ended
+                    if data:
+                        result.append(pickle.loads(bytes(data)))
                         answered.set()
                         return
-                elif not reading:
-                    done.wait(0.02)
                 if stop is not None and stop.is_set():
                     answered.set()
                     return
@@ -291,8 +295,9 @@ class RacedQuestions:
         finally:
             done.set()
             watcher.join()
-            _end_child(pid)
-            os.close(pipe)
+            for pid, pipe in children:
+                _end_child(pid)
+                os.close(pipe)
         if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE") or not result:
             answer.seconds = time.perf_counter() - started
             return answer
