@@ -380,9 +380,21 @@ def solve(
             if compact and model.break_total is not None:
                 if sat_eligible(prep):
                     run.questions = RacedQuestions(model, prep)
-                relaxation, full_bound, proven_infeasible = _compact_day(
-                    run, model, soft, relaxation, report, time_limit - reserve, workers, seed, stop
-                )
+                try:
+                    relaxation, full_bound, proven_infeasible = _compact_day(
+                        run,
+                        model,
+                        soft,
+                        relaxation,
+                        report,
+                        time_limit - reserve,
+                        workers,
+                        seed,
+                        stop,
+                    )
+                finally:
+                    if run.questions is not None:
+                        run.questions.close()
             else:
                 solution = _full_round(
                     run, model, report, time_limit - reserve, workers, seed, stop
@@ -491,6 +503,10 @@ def _compact_day(
     scan_bound, infeasible = _scan_compact_day(
         run, model, soft, report, until, workers, seed, stop, climb=False
     )
+    if run.questions is not None:
+        # The questions from below are over: the climb asks caps in any order.
+        run.questions.close()
+        run.questions.rising = False
     if scan_bound is not None:
         relaxation = min(relaxation, scan_bound)
     if infeasible or reached():

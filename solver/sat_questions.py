@@ -16,6 +16,16 @@ otherwise (PySAT's Kissat cannot be interrupted at all). CaDiCaL rather than Kis
 optimum, "at most 7?": 6.0 s against 19.1 s) and, raced beside CP-SAT, proved every
 day Kissat did, sooner (docs/benchmarks.md).
 
+The questions from below (:func:`solver.compact_scan.raise_bound`: k = floor,
+floor+1, … until the first "yes") go to one child that keeps its solver, and all it
+learned, from one k to the next: each "no" becomes a clause "at least k+1 breaks" of
+a totalizer over the break literals, and the next k is asked under an assumption.
+That cut the whole scan of seed 18 (no up to 6, yes at 7) from about 30 s of fresh
+solves to 8 s. The child runs ahead on its own; a "no" that CP-SAT finds first is
+sent to it, so it skips that k. Questions in any other order (the climb above the
+bound) get children of their own. Every child is killed with the process that
+started it (``PR_SET_PDEATHSIG``): a cancelled run must not leave a solve behind.
+
 The clauses cover compact days whose tables are all pooled and whose participants
 have one desk each, without locked or current meetings (:func:`eligible`); other
 days, and reproducible runs (one worker: the child's timing is the clock's), keep
@@ -24,6 +34,8 @@ CP-SAT's questions alone."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import multiprocessing
 import os
 import pickle
 import select
@@ -36,7 +48,7 @@ from solver.model.prepared import Prepared
 from solver.model.solution import Solution
 
 try:  # PySAT is a dependency; without its compiled solvers CP-SAT answers alone.
-    from pysat.card import CardEnc, EncType
+    from pysat.card import CardEnc, EncType, ITotalizer
     from pysat.formula import IDPool
     from pysat.solvers import Solver
 
@@ -44,6 +56,7 @@ try:  # PySAT is a dependency; without its compiled solvers CP-SAT answers alone
 except ImportError:  # pragma: no cover - exercised only where PySAT is missing
     HAVE_SAT = False
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 # The SAT solvers (PySAT names) that each race a question beside one CP-SAT search.
 SAT_SOLVERS = ("cadical195",)
 # Below this many literals an at-most-one is written pairwise, above it as a counter.
@@ -172,6 +185,18 @@ def build_clauses(prep: Prepared) -> Clauses:
     return Clauses(clauses, meeting_var, breaks, pool.top)
 
 
+def _die_with_parent(parent: int) -> None:
+    """In a child: be killed when the parent dies (Linux), so no solve outlives a run.
+
+    A solver process that is killed (a cancelled run, a stopped server) cannot end
+    its children itself, and a question on a tight day can take hours.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(0)
+
+
 def _start_child(name: str, clauses: list[list[int]], last_meeting_var: int) -> tuple[int, int]:
     """Fork a child where SAT solver ``name`` solves ``clauses``; (its pid, its answer's pipe).
 
@@ -182,9 +207,11 @@ def _start_child(name: str, clauses: list[list[int]], last_meeting_var: int) -> 
     (``os._exit``), so nothing of the parent (buffers, exit handlers) runs twice.
     """
     readable, writable = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
         try:
+            _die_with_parent(parent)
             os.close(readable)
             with Solver(name=name, bootstrap_with=clauses) as solver:
                 if solver.solve():
@@ -208,6 +235,81 @@ def _end_child(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
+# The rising chain's counter of breaks in all reaches this far (a cap above it is
+# asked of CP-SAT alone): days whose fewest breaks lie higher are far out of reach.
+CHAIN_MOST = 60
+
+
+def _run_chain(parent, solver_name, clauses, at_least, start, last_meeting_var, conn) -> None:
+    """In the child: ask "at most k?" for k = start, start+1, … on one solver, learning on.
+
+    ``at_least[j]`` is the literal "at least j+1 breaks". After each "no" it becomes a
+    unit clause, so everything learned so far stays; a message m from the parent
+    (every schedule has at least m breaks, proven by CP-SAT) does the same before the
+    next question. Sends (k, False, []) per "no" and (k, True, meeting variables) at
+    the first "yes", then ends; ends without a word past the counter's reach.
+    """
+    try:
+        _die_with_parent(parent)
+        with Solver(name=solver_name, bootstrap_with=clauses) as solver:
+            k = start
+            while k < len(at_least):
+                while conn.poll():
+                    proven = conn.recv()
+                    for j in range(k, min(proven, len(at_least))):
+                        solver.add_clause([at_least[j]])
+                    k = max(k, proven)
+                if k >= len(at_least):
+                    break
+                if solver.solve(assumptions=[-at_least[k]]):
+                    model = solver.get_model()
+                    conn.send((k, True, [v for v in model if 0 < v <= last_meeting_var]))
+                    break
+                conn.send((k, False, []))
+                solver.add_clause([at_least[k]])
+                k += 1
+    finally:
+        os._exit(0)
+
+
+class _Chain:
+    """The parent's side of a rising chain: its child, its connection, what it answered."""
+
+    def __init__(self, pid: int, conn) -> None:
+        self.pid = pid
+        self.conn = conn
+        self.start = 0  # the first cap the child asked
+        self.no_up_to = -1  # every cap up to this one was answered no
+        self.yes: tuple[int, list[int]] | None = None  # (cap, meeting variables)
+        self.ended = False
+
+    def read(self, timeout: float) -> None:
+        """Take the child's reports that arrive within ``timeout`` seconds."""
+        try:
+            while not self.ended and self.conn.poll(timeout):
+                cap, found, chosen = self.conn.recv()
+                if found:
+                    self.yes = (cap, chosen)
+                    self.ended = True
+                else:
+                    self.no_up_to = max(self.no_up_to, cap)
+                timeout = 0
+        except (EOFError, OSError):
+            self.ended = True  # the child ended (past its reach, or it failed)
+
+    def knows(self, cap: int) -> bool:
+        return self.no_up_to >= cap or (self.yes is not None and self.yes[0] <= cap)
+
+    def tell_at_least(self, fewest: int) -> None:
+        if not self.ended:
+            with contextlib.suppress(OSError):
+                self.conn.send(fewest)
+
+    def close(self) -> None:
+        _end_child(self.pid)
+        self.conn.close()
+
+
 class RacedQuestions:
     """``decide`` like :meth:`ScheduleModel.decide`, raced against a SAT solver when worthwhile."""
 
@@ -218,10 +320,104 @@ class RacedQuestions:
         self._var_meeting: dict[int, tuple[int, int]] = {}
         self.solvers = SAT_SOLVERS
         self.last_children: list[int] = []  # the pids of the last question's children
+        # Questions asked from below, k rising (solver.compact_scan.raise_bound), go to
+        # one child that keeps what it learned from one k to the next; questions
+        # asked in any other order (the climb) each get children of their own.
+        self.rising = True
+        self._chain: _Chain | None = None
 
     @property
     def most_breaks(self) -> int:
         return self.model.most_breaks
+
+    def close(self) -> None:
+        """End the rising chain's child, if one runs (the questions can still be asked)."""
+        if self._chain is not None:
+            self._chain.close()
+            self._chain = None
+
+    def _chain_reaches(self, most_breaks: int) -> bool:
+        self.clauses_for(0)  # builds the clauses once
+        breaks = len(self._clauses.breaks)
+        return bool(breaks) and most_breaks < min(CHAIN_MOST, breaks)
+
+    def _start_chain(self, start: int) -> _Chain:
+        base = self._clauses
+        counter = ITotalizer(
+            lits=base.breaks, ubound=min(CHAIN_MOST, len(base.breaks)), top_id=base.top
+        )
+        clauses = base.clauses + counter.cnf.clauses
+        parent_end, child_end = multiprocessing.Pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            parent_end.close()
+            _run_chain(
+                parent,
+                self.solvers[0],
+                clauses,
+                counter.rhs,
+                start,
+                len(self._var_meeting),
+                child_end,
+            )
+        child_end.close()
+        chain = _Chain(pid, parent_end)
+        chain.start = start
+        self.last_children = [pid]
+        return chain
+
+    def _decide_rising(
+        self, most_breaks: int, time_limit: float, seed: int, stop: threading.Event | None
+    ) -> Solution:
+        """One question of a rising scan, raced between CP-SAT and the chain's child."""
+        started = time.perf_counter()
+        chain = self._chain
+        stale = chain is not None and (most_breaks < chain.start or chain.ended)
+        if stale and not chain.knows(most_breaks):
+            self.close()
+            chain = None
+        if chain is None:
+            chain = self._chain = self._start_chain(most_breaks)
+        chain.read(0)
+        answer = Solution(status="UNKNOWN")
+        if not chain.knows(most_breaks):
+            answered = threading.Event()
+            done = threading.Event()
+
+            def watch() -> None:  # the chain's answer, or the caller's stop, ends CP-SAT's
+                while not done.is_set():
+                    if chain.ended:
+                        done.wait(0.02)
+                    else:
+                        chain.read(0.02)
+                    if chain.knows(most_breaks) or (stop is not None and stop.is_set()):
+                        answered.set()
+                        return
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            try:
+                left = max(0.0, time_limit - (time.perf_counter() - started))
+                answer = self.model.decide(
+                    most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
+                )
+            finally:
+                done.set()
+                watcher.join()
+            if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+                if answer.status == "INFEASIBLE":
+                    chain.tell_at_least(most_breaks + 1)  # the child skips this cap
+                answer.seconds = time.perf_counter() - started
+                return answer
+        seconds = time.perf_counter() - started
+        if chain.no_up_to >= most_breaks:
+            return Solution(status="INFEASIBLE", seconds=seconds)
+        if chain.yes is not None and chain.yes[0] <= most_breaks:
+            chosen = sorted(self._var_meeting[v] for v in chain.yes[1])
+            return Solution(status="FEASIBLE", chosen=chosen, seconds=seconds)
+        answer.seconds = seconds
+        return answer
 
     def clauses_for(self, most_breaks: int) -> list[list[int]]:
         """The day's clauses with at most ``most_breaks`` break literals set."""
@@ -255,6 +451,8 @@ class RacedQuestions:
                 stop=stop,
                 reproducible=reproducible,
             )
+        if self.rising and self._chain_reaches(most_breaks):
+            return self._decide_rising(most_breaks, time_limit, seed, stop)
         started = time.perf_counter()
         clauses = self.clauses_for(most_breaks)
         children = [_start_child(name, clauses, len(self._var_meeting)) for name in self.solvers]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -131,6 +132,7 @@ def test_the_race_returns_the_sat_solvers_no_where_cp_sat_finds_no_answer():
     answer = questions.decide(5, time_limit=120, workers=2, seed=0)
     assert answer.status == "INFEASIBLE"
     assert model.most_breaks == most  # the model's cap is put back
+    questions.close()  # the chain would go on to the next cap
     assert_gone(questions.last_children)
 
 
@@ -141,6 +143,7 @@ def test_a_stopped_race_answers_nothing_and_leaves_no_process():
     stop.set()
     answer = questions.decide(4, time_limit=30, workers=2, seed=0, stop=stop)
     assert answer.status == "UNKNOWN"
+    questions.close()
     assert_gone(questions.last_children)
 
 
@@ -148,6 +151,7 @@ def test_several_sat_solvers_race_and_every_child_is_reaped():
     prep = prepare(generate("compact", 0, **TIGHT))
     questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
     questions.solvers = ("cadical195", "kissat404")
+    questions.rising = False  # questions in any order: children of their own each
     assert questions.decide(4, time_limit=30, workers=2, seed=0).status == "INFEASIBLE"
     assert len(questions.last_children) == 2
     assert_gone(questions.last_children)
@@ -163,10 +167,70 @@ def test_a_sat_child_that_fails_leaves_cp_sat_to_answer_alone():
     prep = prepare(generate("compact", 0, **TIGHT))
     questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
     questions.solvers = ("no-such-solver",)  # the child's Solver() raises and it exits
+    assert questions.decide(3, time_limit=30, workers=2, seed=0).status == "INFEASIBLE"
+    chain = questions.last_children
+    questions.rising = False
     assert questions.decide(4, time_limit=30, workers=2, seed=0).status == "INFEASIBLE"
     yes = questions.decide(5, time_limit=30, workers=2, seed=0)
     assert yes.has_solution
     assert_gone(questions.last_children)
+    questions.close()
+    assert_gone(chain)
+
+
+def test_questions_from_below_share_one_child_that_learns_from_cap_to_cap():
+    # Tight day seed 0 of the cross-check: 5 breaks is the optimum HiGHS proved.
+    prep = prepare(generate("compact", 0, **TIGHT))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    answers = []
+    children = set()
+    for most in range(0, 6):
+        answer = questions.decide(most, time_limit=30, workers=2, seed=0)
+        answers.append(answer.status)
+        children.update(questions.last_children)
+    assert answers == ["INFEASIBLE"] * 5 + [answers[-1]]
+    assert answers[-1] in ("FEASIBLE", "OPTIMAL")
+    assert len(children) == 1  # one chain, started at the first question
+    meetings = schedule_of(prep, answer.chosen)
+    assert check(prep.problem, meetings) == []
+    assert total_breaks(prep.problem, meetings) <= 5
+    questions.close()
+    assert_gone(list(children))
+    # A cap below the chain's start, after it closed, starts a new chain.
+    assert questions.decide(4, time_limit=30, workers=2, seed=0).status == "INFEASIBLE"
+    assert questions.last_children != list(children)
+    questions.close()
+
+
+def test_a_sat_child_dies_with_the_process_that_started_it():
+    # A run killed mid-question (a cancelled run, a stopped server) cannot end its
+    # children; they must not go on solving for hours.
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=start_a_chain_and_wait, args=(queue,), daemon=True)
+    worker.start()
+    child = queue.get(timeout=60)
+    os.kill(child, 0)  # running
+    worker.kill()
+    worker.join(10)
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the SAT child outlived its parent")
+
+
+def start_a_chain_and_wait(queue) -> None:
+    prep = prepare(generate("compact", 9))  # its questions from 7 up take minutes
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    stop = threading.Event()
+    threading.Timer(2.0, stop.set).start()
+    questions.decide(7, time_limit=30, workers=2, seed=0, stop=stop)
+    queue.put(questions.last_children[0])
+    time.sleep(60)
 
 
 def assert_gone(pids: list[int]) -> None:
@@ -181,6 +245,7 @@ def answer_in_a_daemon(seed: int, most: int, queue) -> None:
     prep = prepare(generate("compact", seed, **TIGHT))
     questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
     answer = questions.decide(most, time_limit=30, workers=2, seed=0)
+    questions.close()
     queue.put((answer.status, bool(questions.last_children)))
 
 
