@@ -503,10 +503,6 @@ def _compact_day(
     scan_bound, infeasible = _scan_compact_day(
         run, model, soft, report, until, workers, seed, stop, climb=False
     )
-    if run.questions is not None:
-        # The questions from below are over: the climb asks caps in any order.
-        run.questions.close()
-        run.questions.rising = False
     if scan_bound is not None:
         relaxation = min(relaxation, scan_bound)
     if infeasible or reached():
@@ -518,6 +514,15 @@ def _compact_day(
             _timetable_without_break_rules(run, until, workers, seed, stop)
         else:
             _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
+        if reached():
+            return relaxation, None, False
+    if run.questions is not None and not soft and problem.break_penalty:
+        # The SAT child of the questions from below went on up during the annealing,
+        # on the core that leaves free; what it found counts. It goes on during the
+        # climb, whose questions it answers too when it gets there first.
+        chain_bound = _chain_news(run, model)
+        if chain_bound is not None:
+            relaxation = min(relaxation, chain_bound)
         if reached():
             return relaxation, None, False
     if not soft and problem.break_penalty:
@@ -534,6 +539,31 @@ def _compact_day(
         soft and full_bound is not None and full_bound < _break_free_value(problem)
     )
     return relaxation, full_bound, infeasible
+
+
+def _chain_news(run: _Run, model: ScheduleModel) -> int | None:
+    """Take what the questions' SAT child answered after the scan: (a new bound or None).
+
+    Its "no"s raise the proven fewest breaks; its "yes" is a schedule at the bound.
+    """
+    news = run.questions.chain_news()
+    if news is None:
+        return None
+    no_up_to, chosen = news
+    if chosen is not None:
+        run.offer(run.prep, chosen, {}, "compact_chain")
+    fewest = no_up_to + 1
+    run.phases["compact_chain"] = {
+        "status": "OPTIMAL" if chosen is not None else "FEASIBLE",
+        "fewest_breaks": max(fewest, run.breaks_lower),
+        "branches": 0,
+        "conflicts": 0,
+    }
+    if fewest <= run.breaks_lower:
+        return None
+    run.breaks_lower = fewest
+    model.at_least_breaks(fewest)
+    return _break_free_value(run.problem) - run.problem.break_penalty * fewest
 
 
 def _scan_compact_day(

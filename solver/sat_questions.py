@@ -320,9 +320,10 @@ class RacedQuestions:
         self._var_meeting: dict[int, tuple[int, int]] = {}
         self.solvers = SAT_SOLVERS
         self.last_children: list[int] = []  # the pids of the last question's children
-        # Questions asked from below, k rising (solver.compact_scan.raise_bound), go to
-        # one child that keeps what it learned from one k to the next; questions
-        # asked in any other order (the climb) each get children of their own.
+        # Questions go to one child that asks k rising from the first cap asked and
+        # keeps what it learned from one k to the next (solver.compact_scan.raise_bound
+        # asks in that order; the climb's caps above it are raced by CP-SAT while the
+        # child goes on). False: each question gets children of its own.
         self.rising = True
         self._chain: _Chain | None = None
 
@@ -335,6 +336,18 @@ class RacedQuestions:
         if self._chain is not None:
             self._chain.close()
             self._chain = None
+
+    def chain_news(self) -> tuple[int, list[tuple[int, int]] | None] | None:
+        """What the rising chain has answered so far: (every cap up to this one is a no,
+        the (pair, slot)s of its "yes" or None); None when no chain was started."""
+        chain = self._chain
+        if chain is None:
+            return None
+        chain.read(0)
+        chosen = None
+        if chain.yes is not None:
+            chosen = sorted(self._var_meeting[v] for v in chain.yes[1])
+        return chain.no_up_to, chosen
 
     def _chain_reaches(self, most_breaks: int) -> bool:
         self.clauses_for(0)  # builds the clauses once

@@ -194,8 +194,20 @@ def test_questions_from_below_share_one_child_that_learns_from_cap_to_cap():
     meetings = schedule_of(prep, answer.chosen)
     assert check(prep.problem, meetings) == []
     assert total_breaks(prep.problem, meetings) <= 5
+    # What the engine takes from the chain after its annealing: the "no"s it proved
+    # itself (CP-SAT may have answered some first) and, in time, its own "yes".
+    for _ in range(600):
+        no_up_to, chosen = questions.chain_news()
+        if chosen is not None:
+            break
+        time.sleep(0.05)
+    assert no_up_to <= 4
+    meetings = schedule_of(prep, chosen)
+    assert check(prep.problem, meetings) == []
+    assert total_breaks(prep.problem, meetings) == 5
     questions.close()
     assert_gone(list(children))
+    assert questions.chain_news() is None
     # A cap below the chain's start, after it closed, starts a new chain.
     assert questions.decide(4, time_limit=30, workers=2, seed=0).status == "INFEASIBLE"
     assert questions.last_children != list(children)
