@@ -165,7 +165,7 @@ def report(runs: list[tuple[float, list[list[Day]]]], workers: int) -> str:
         "A day is proven when the breaks found equal the proven lower bound. The "
         "bound starts from the floors (a company whose meetings do not fit in one run of "
         "slots it can use has a break in every schedule) and rises by one with each "
-        "question \"a schedule with at most k breaks?\" that CP-SAT or the SAT solver "
+        'question "a schedule with at most k breaks?" that CP-SAT or the SAT solver '
         "racing it answers no (`solver.compact_scan`, `solver.sat_questions`); the first "
         "yes is a schedule at the bound.",
         "",
