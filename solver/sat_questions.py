@@ -395,11 +395,9 @@ class RacedQuestions:
         chain.read(0)
         answer = Solution(status="UNKNOWN")
         if not chain.knows(most_breaks):
-            answered = threading.Event()
-            done = threading.Event()
 
-            def watch() -> None:  # the chain's answer, or the caller's stop, ends CP-SAT's
-                while not done.is_set():
+            def watch(done: threading.Event, answered: threading.Event) -> None:
+                while not done.is_set():  # the chain's answer, or the caller's stop
                     if chain.ended:
                         done.wait(0.02)
                     else:
@@ -408,16 +406,7 @@ class RacedQuestions:
                         answered.set()
                         return
 
-            watcher = threading.Thread(target=watch, daemon=True)
-            watcher.start()
-            try:
-                left = max(0.0, time_limit - (time.perf_counter() - started))
-                answer = self.model.decide(
-                    most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
-                )
-            finally:
-                done.set()
-                watcher.join()
+            answer = self._search_beside(watch, most_breaks, time_limit, started, seed)
             if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
                 if answer.status == "INFEASIBLE":
                     chain.tell_at_least(most_breaks + 1)  # the child skips this cap
@@ -431,6 +420,22 @@ class RacedQuestions:
             return Solution(status="FEASIBLE", chosen=chosen, seconds=seconds)
         answer.seconds = seconds
         return answer
+
+    def _search_beside(self, watch, most_breaks: int, time_limit: float, started, seed) -> Solution:
+        """One CP-SAT search for the question while ``watch(done, answered)`` runs in a
+        thread and sets ``answered`` when the SAT side (or the caller's stop) ends it."""
+        answered = threading.Event()
+        done = threading.Event()
+        watcher = threading.Thread(target=watch, args=(done, answered), daemon=True)
+        watcher.start()
+        try:
+            left = max(0.0, time_limit - (time.perf_counter() - started))
+            return self.model.decide(
+                most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
+            )
+        finally:
+            done.set()
+            watcher.join()
 
     def clauses_for(self, most_breaks: int) -> list[list[int]]:
         """The day's clauses with at most ``most_breaks`` break literals set."""
@@ -470,13 +475,11 @@ class RacedQuestions:
         clauses = self.clauses_for(most_breaks)
         children = [_start_child(name, clauses, len(self._var_meeting)) for name in self.solvers]
         self.last_children = [pid for pid, _ in children]
-        answered = threading.Event()
-        done = threading.Event()
         result: list = []
 
-        def watch() -> None:  # the first SAT answer, or the caller's stop, ends CP-SAT's search
+        def watch(done: threading.Event, answered: threading.Event) -> None:
             received = {pipe: bytearray() for _, pipe in children}
-            while not done.is_set():
+            while not done.is_set():  # the first SAT answer, or the caller's stop
                 if received:
                     ready = select.select(list(received), [], [], 0.02)[0]
                 else:  # every child ended without an answer: CP-SAT goes on alone
@@ -496,16 +499,9 @@ class RacedQuestions:
                     answered.set()
                     return
 
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
         try:
-            left = max(0.0, time_limit - (time.perf_counter() - started))
-            answer = self.model.decide(
-                most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
-            )
+            answer = self._search_beside(watch, most_breaks, time_limit, started, seed)
         finally:
-            done.set()
-            watcher.join()
             for pid, pipe in children:
                 _end_child(pid)
                 os.close(pipe)
