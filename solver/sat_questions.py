@@ -9,8 +9,8 @@ days that CP-SAT's searches leave open, a SAT solver answers "no" far sooner
 searches found no answer in 300 s), while CP-SAT's searches find the "yes" sooner on
 the looser days (seed 0, "at most 1?": 1-2 s, CaDiCaL 9.3 s). So each question is
 raced: one CP-SAT search in this process and the SAT solver in a child process; the
-first answer wins and the other is stopped. The child is forked and killed when its
-answer is no longer wanted: a solve cannot be cut off reliably from outside
+first answer wins and the other is stopped. The child is forked, and killed when its
+answers are no longer wanted: a solve cannot be cut off reliably from outside
 otherwise (PySAT's Kissat cannot be interrupted at all). CaDiCaL rather than Kissat
 4.0.4, the other solver measured: it answered most questions sooner (seed 18's
 optimum, "at most 7?": 6.0 s against 19.1 s) and, raced beside CP-SAT, proved every
@@ -22,8 +22,9 @@ learned, from one k to the next: each "no" becomes a clause "at least k+1 breaks
 a totalizer over the break literals, and the next k is asked under an assumption.
 That cut the whole scan of seed 18 (no up to 6, yes at 7) from about 30 s of fresh
 solves to 8 s. The child runs ahead on its own; a "no" that CP-SAT finds first is
-sent to it, so it skips that k. Questions in any other order (the climb above the
-bound) get children of their own. Every child is killed with the process that
+sent to it, so it skips that k. The same child goes on while the engine anneals and
+answers the climb's caps above the bound when it gets there first; a cap below the
+one it started at starts a new child. The child is killed with the process that
 started it (``PR_SET_PDEATHSIG``): a cancelled run must not leave a solve behind.
 
 The clauses cover compact days whose tables are all pooled and whose participants
@@ -37,8 +38,6 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import pickle
-import select
 import signal
 import threading
 import time
@@ -57,8 +56,8 @@ except ImportError:  # pragma: no cover - exercised only where PySAT is missing
     HAVE_SAT = False
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
-# The SAT solvers (PySAT names) that each race a question beside one CP-SAT search.
-SAT_SOLVERS = ("cadical195",)
+# The SAT solver (its PySAT name) that races each question beside one CP-SAT search.
+SAT_SOLVER = "cadical195"
 # Below this many literals an at-most-one is written pairwise, above it as a counter.
 PAIRWISE_MAX = 6
 
@@ -142,12 +141,15 @@ def build_clauses(prep: Prepared) -> Clauses:
 
     if prep.has_tables:
         tables = len(prep.pooled_tables)
+        meetings_in: dict[int, list[int]] = {slot: [] for slot in slots}
+        busy_in: dict[int, list[int]] = {slot: [] for slot in slots}
+        for (_, slot), var in meeting_var.items():
+            meetings_in[slot].append(var)
+        for (_, slot), var in busy.items():
+            busy_in[slot].append(var)
         for slot in slots:
-            at_most([v for (_, s), v in meeting_var.items() if s == slot], tables)
-            at_most(
-                [busy[c, slot] for c in range(len(prep.pairs_of)) if (c, slot) in busy],
-                2 * tables,
-            )
+            at_most(meetings_in[slot], tables)
+            at_most(busy_in[slot], 2 * tables)
 
     most_each = prep.problem.max_breaks
     breaks: list[int] = []
@@ -197,36 +199,6 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _start_child(name: str, clauses: list[list[int]], last_meeting_var: int) -> tuple[int, int]:
-    """Fork a child where SAT solver ``name`` solves ``clauses``; (its pid, its answer's pipe).
-
-    The answer is a pickled (True, the meeting variables set) or (False, []); the
-    child exits right after writing it. A plain fork rather than multiprocessing:
-    the embedded solver worker is itself a daemonic process, and those may not
-    start multiprocessing children. The child never returns into the caller's code
-    (``os._exit``), so nothing of the parent (buffers, exit handlers) runs twice.
-    """
-    readable, writable = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, whose coverage is not collected
-        try:
-            _die_with_parent(parent)
-            os.close(readable)
-            with Solver(name=name, bootstrap_with=clauses) as solver:
-                if solver.solve():
-                    chosen = [v for v in solver.get_model() if 0 < v <= last_meeting_var]
-                    answer = (True, chosen)
-                else:
-                    answer = (False, [])
-            with os.fdopen(writable, "wb") as pipe:
-                pipe.write(pickle.dumps(answer))
-        finally:
-            os._exit(0)
-    os.close(writable)
-    return pid, readable
-
-
 def _end_child(pid: int) -> None:
     """Kill the child if it still runs, and reap it."""
     with contextlib.suppress(ProcessLookupError):
@@ -235,8 +207,8 @@ def _end_child(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
-# The rising chain's counter of breaks in all reaches this far (a cap above it is
-# asked of CP-SAT alone): days whose fewest breaks lie higher are far out of reach.
+# The chain's counter of breaks in all reaches at least this far (further when it
+# starts higher): the caps it can ask under an assumption.
 CHAIN_MOST = 60
 
 
@@ -247,25 +219,27 @@ def _run_chain(parent, solver_name, clauses, at_least, start, last_meeting_var, 
     unit clause, so everything learned so far stays; a message m from the parent
     (every schedule has at least m breaks, proven by CP-SAT) does the same before the
     next question. Sends (k, False, []) per "no" and (k, True, meeting variables) at
-    the first "yes", then ends; ends without a word past the counter's reach.
+    the first "yes", then ends. ``at_least`` covers every cap below the number of
+    break literals; a cap at or above it is asked without an assumption.
     """
     try:
         _die_with_parent(parent)
         with Solver(name=solver_name, bootstrap_with=clauses) as solver:
             k = start
-            while k < len(at_least):
+            while True:
                 while conn.poll():
                     proven = conn.recv()
                     for j in range(k, min(proven, len(at_least))):
                         solver.add_clause([at_least[j]])
                     k = max(k, proven)
-                if k >= len(at_least):
-                    break
-                if solver.solve(assumptions=[-at_least[k]]):
+                cap = [-at_least[k]] if k < len(at_least) else []  # none: every break
+                if solver.solve(assumptions=cap):
                     model = solver.get_model()
                     conn.send((k, True, [v for v in model if 0 < v <= last_meeting_var]))
                     break
                 conn.send((k, False, []))
+                if not cap:
+                    break  # no schedule keeps the rules at all
                 solver.add_clause([at_least[k]])
                 k += 1
     finally:
@@ -311,144 +285,41 @@ class _Chain:
 
 
 class RacedQuestions:
-    """``decide`` like :meth:`ScheduleModel.decide`, raced against a SAT solver when worthwhile."""
+    """``decide`` like :meth:`ScheduleModel.decide`, raced against a SAT solver when worthwhile.
+
+    Every question goes to one child that asks k rising from the first cap asked and
+    keeps what it learned from one k to the next (:func:`_run_chain`);
+    :func:`solver.compact_scan.raise_bound` asks in that order, and the climb's caps
+    above it are answered by CP-SAT or by the child when it gets there.
+    """
 
     def __init__(self, model, prep: Prepared) -> None:
         self.model = model
         self.prep = prep
+        self.solver = SAT_SOLVER
         self._clauses: Clauses | None = None
         self._var_meeting: dict[int, tuple[int, int]] = {}
-        self.solvers = SAT_SOLVERS
-        self.last_children: list[int] = []  # the pids of the last question's children
-        # Questions go to one child that asks k rising from the first cap asked and
-        # keeps what it learned from one k to the next (solver.compact_scan.raise_bound
-        # asks in that order; the climb's caps above it are raced by CP-SAT while the
-        # child goes on). False: each question gets children of its own.
-        self.rising = True
         self._chain: _Chain | None = None
+        self.last_children: list[int] = []  # the pids of the children started (tests)
 
     @property
     def most_breaks(self) -> int:
         return self.model.most_breaks
 
     def close(self) -> None:
-        """End the rising chain's child, if one runs (the questions can still be asked)."""
+        """End the chain's child, if one runs (the questions can still be asked)."""
         if self._chain is not None:
             self._chain.close()
             self._chain = None
 
     def chain_news(self) -> tuple[int, list[tuple[int, int]] | None] | None:
-        """What the rising chain has answered so far: (every cap up to this one is a no,
-        the (pair, slot)s of its "yes" or None); None when no chain was started."""
+        """What the chain has answered so far: (every cap up to this one is a no, the
+        (pair, slot)s of its "yes" or None); None when no chain runs."""
         chain = self._chain
         if chain is None:
             return None
         chain.read(0)
-        chosen = None
-        if chain.yes is not None:
-            chosen = sorted(self._var_meeting[v] for v in chain.yes[1])
-        return chain.no_up_to, chosen
-
-    def _chain_reaches(self, most_breaks: int) -> bool:
-        self.clauses_for(0)  # builds the clauses once
-        breaks = len(self._clauses.breaks)
-        return bool(breaks) and most_breaks < min(CHAIN_MOST, breaks)
-
-    def _start_chain(self, start: int) -> _Chain:
-        base = self._clauses
-        counter = ITotalizer(
-            lits=base.breaks, ubound=min(CHAIN_MOST, len(base.breaks)), top_id=base.top
-        )
-        clauses = base.clauses + counter.cnf.clauses
-        parent_end, child_end = multiprocessing.Pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            parent_end.close()
-            _run_chain(
-                parent,
-                self.solvers[0],
-                clauses,
-                counter.rhs,
-                start,
-                len(self._var_meeting),
-                child_end,
-            )
-        child_end.close()
-        chain = _Chain(pid, parent_end)
-        chain.start = start
-        self.last_children = [pid]
-        return chain
-
-    def _decide_rising(
-        self, most_breaks: int, time_limit: float, seed: int, stop: threading.Event | None
-    ) -> Solution:
-        """One question of a rising scan, raced between CP-SAT and the chain's child."""
-        started = time.perf_counter()
-        chain = self._chain
-        stale = chain is not None and (most_breaks < chain.start or chain.ended)
-        if stale and not chain.knows(most_breaks):
-            self.close()
-            chain = None
-        if chain is None:
-            chain = self._chain = self._start_chain(most_breaks)
-        chain.read(0)
-        answer = Solution(status="UNKNOWN")
-        if not chain.knows(most_breaks):
-
-            def watch(done: threading.Event, answered: threading.Event) -> None:
-                while not done.is_set():  # the chain's answer, or the caller's stop
-                    if chain.ended:
-                        done.wait(0.02)
-                    else:
-                        chain.read(0.02)
-                    if chain.knows(most_breaks) or (stop is not None and stop.is_set()):
-                        answered.set()
-                        return
-
-            answer = self._search_beside(watch, most_breaks, time_limit, started, seed)
-            if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
-                if answer.status == "INFEASIBLE":
-                    chain.tell_at_least(most_breaks + 1)  # the child skips this cap
-                answer.seconds = time.perf_counter() - started
-                return answer
-        seconds = time.perf_counter() - started
-        if chain.no_up_to >= most_breaks:
-            return Solution(status="INFEASIBLE", seconds=seconds)
-        if chain.yes is not None and chain.yes[0] <= most_breaks:
-            chosen = sorted(self._var_meeting[v] for v in chain.yes[1])
-            return Solution(status="FEASIBLE", chosen=chosen, seconds=seconds)
-        answer.seconds = seconds
-        return answer
-
-    def _search_beside(self, watch, most_breaks: int, time_limit: float, started, seed) -> Solution:
-        """One CP-SAT search for the question while ``watch(done, answered)`` runs in a
-        thread and sets ``answered`` when the SAT side (or the caller's stop) ends it."""
-        answered = threading.Event()
-        done = threading.Event()
-        watcher = threading.Thread(target=watch, args=(done, answered), daemon=True)
-        watcher.start()
-        try:
-            left = max(0.0, time_limit - (time.perf_counter() - started))
-            return self.model.decide(
-                most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
-            )
-        finally:
-            done.set()
-            watcher.join()
-
-    def clauses_for(self, most_breaks: int) -> list[list[int]]:
-        """The day's clauses with at most ``most_breaks`` break literals set."""
-        if self._clauses is None:
-            self._clauses = build_clauses(self.prep)
-            self._var_meeting = {v: key for key, v in self._clauses.meeting_var.items()}
-        base = self._clauses
-        if len(base.breaks) <= most_breaks:
-            return base.clauses
-        cap = CardEnc.atmost(
-            base.breaks, most_breaks, top_id=base.top, encoding=EncType.seqcounter
-        ).clauses
-        return base.clauses + cap
+        return chain.no_up_to, self._chosen(chain)
 
     def decide(
         self,
@@ -469,48 +340,95 @@ class RacedQuestions:
                 stop=stop,
                 reproducible=reproducible,
             )
-        if self.rising and self._chain_reaches(most_breaks):
-            return self._decide_rising(most_breaks, time_limit, seed, stop)
         started = time.perf_counter()
-        clauses = self.clauses_for(most_breaks)
-        children = [_start_child(name, clauses, len(self._var_meeting)) for name in self.solvers]
-        self.last_children = [pid for pid, _ in children]
-        result: list = []
+        chain = self._chain
+        stale = chain is not None and (most_breaks < chain.start or chain.ended)
+        if stale and not chain.knows(most_breaks):
+            self.close()
+            chain = None
+        if chain is None:
+            chain = self._chain = self._start_chain(most_breaks)
+        chain.read(0)
+        answer = Solution(status="UNKNOWN")
+        if not chain.knows(most_breaks):
+            answer = self._search_beside(chain, most_breaks, time_limit, started, seed, stop)
+            if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+                if answer.status == "INFEASIBLE":
+                    chain.tell_at_least(most_breaks + 1)  # the child skips this cap
+                answer.seconds = time.perf_counter() - started
+                return answer
+        seconds = time.perf_counter() - started
+        if chain.no_up_to >= most_breaks:
+            return Solution(status="INFEASIBLE", seconds=seconds)
+        if chain.yes is not None and chain.yes[0] <= most_breaks:
+            return Solution(status="FEASIBLE", chosen=self._chosen(chain), seconds=seconds)
+        answer.seconds = seconds
+        return answer
 
-        def watch(done: threading.Event, answered: threading.Event) -> None:
-            received = {pipe: bytearray() for _, pipe in children}
-            while not done.is_set():  # the first SAT answer, or the caller's stop
-                if received:
-                    ready = select.select(list(received), [], [], 0.02)[0]
-                else:  # every child ended without an answer: CP-SAT goes on alone
-                    ready = []
+    def _search_beside(
+        self,
+        chain: _Chain,
+        most_breaks: int,
+        time_limit: float,
+        started: float,
+        seed: int,
+        stop: threading.Event | None,
+    ) -> Solution:
+        """One CP-SAT search for the question, stopped when the chain answers it first
+        (or the caller stops)."""
+        answered = threading.Event()
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set():
+                if chain.ended:
                     done.wait(0.02)
-                for pipe in ready:
-                    chunk = os.read(pipe, 1 << 16)
-                    if chunk:
-                        received[pipe].extend(chunk)
-                        continue
-                    data = received.pop(pipe)  # end of the pipe: the child has ended
-                    if data:
-                        result.append(pickle.loads(bytes(data)))
-                        answered.set()
-                        return
-                if stop is not None and stop.is_set():
+                else:
+                    chain.read(0.02)
+                if chain.knows(most_breaks) or (stop is not None and stop.is_set()):
                     answered.set()
                     return
 
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         try:
-            answer = self._search_beside(watch, most_breaks, time_limit, started, seed)
+            left = max(0.0, time_limit - (time.perf_counter() - started))
+            return self.model.decide(
+                most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
+            )
         finally:
-            for pid, pipe in children:
-                _end_child(pid)
-                os.close(pipe)
-        if answer.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE") or not result:
-            answer.seconds = time.perf_counter() - started
-            return answer
-        found, true_vars = result[0]
-        seconds = time.perf_counter() - started
-        if not found:
-            return Solution(status="INFEASIBLE", seconds=seconds)
-        chosen = sorted(self._var_meeting[v] for v in true_vars)
-        return Solution(status="FEASIBLE", chosen=chosen, seconds=seconds)
+            done.set()
+            watcher.join()
+
+    def clauses(self) -> Clauses:
+        """The day's clauses, built once."""
+        if self._clauses is None:
+            self._clauses = build_clauses(self.prep)
+            self._var_meeting = {v: key for key, v in self._clauses.meeting_var.items()}
+        return self._clauses
+
+    def _chosen(self, chain: _Chain) -> list[tuple[int, int]] | None:
+        if chain.yes is None:
+            return None
+        return sorted(self._var_meeting[v] for v in chain.yes[1])
+
+    def _start_chain(self, start: int) -> _Chain:
+        base = self.clauses()
+        clauses, at_least = base.clauses, []
+        if start < len(base.breaks):  # else no cap to ask: any number of breaks will do
+            reach = min(len(base.breaks) - 1, max(CHAIN_MOST, start))
+            counter = ITotalizer(lits=base.breaks, ubound=reach, top_id=base.top)
+            clauses, at_least = base.clauses + counter.cnf.clauses, counter.rhs
+        parent_end, child_end = multiprocessing.Pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            parent_end.close()
+            _run_chain(
+                parent, self.solver, clauses, at_least, start, len(self._var_meeting), child_end
+            )
+        child_end.close()
+        chain = _Chain(pid, parent_end)
+        chain.start = start
+        self.last_children.append(pid)
+        return chain
