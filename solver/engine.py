@@ -512,6 +512,12 @@ def _compact_day(
         left = until - run.elapsed()
         if best is None:
             _timetable_without_break_rules(run, until, workers, seed, stop)
+        elif run.questions is not None and run.questions.chain_running():
+            # The SAT child goes on asking from the bound up on the other core: its
+            # first "yes" is optimal, and the annealing ends there.
+            with run.questions.until_chain_finds(stop) as found:
+                seconds = COMPACT_ANNEAL_SHARE * left
+                _anneal(run, prep, best.chosen, best.sides, seconds, seed, found)
         else:
             _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
         if reached():
@@ -527,6 +533,11 @@ def _compact_day(
             return relaxation, None, False
     if not soft and problem.break_penalty:
         _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
+        if run.questions is not None:
+            # What the child proved during the climb's last question counts too.
+            chain_bound = _chain_news(run, model)
+            if chain_bound is not None:
+                relaxation = min(relaxation, chain_bound)
         if reached() or run.best() is not None:
             return relaxation, None, False
     # No valid schedule yet (or the only question went unanswered): CP-SAT's own search.

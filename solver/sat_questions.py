@@ -41,6 +41,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from solver.model.prepared import Prepared
@@ -320,6 +321,47 @@ class RacedQuestions:
             return None
         chain.read(0)
         return chain.no_up_to, self._chosen(chain)
+
+    def chain_running(self) -> bool:
+        """Whether a chain's child is still asking (it may yet answer)."""
+        chain = self._chain
+        if chain is None:
+            return False
+        chain.read(0)
+        return not chain.ended
+
+    @contextlib.contextmanager
+    def until_chain_finds(self, stop: threading.Event | None = None) -> Iterator[threading.Event]:
+        """An event, for the block's duration, set when the chain's child finds a schedule
+        (or ``stop`` is set): what ends work beside the chain that its "yes" makes moot.
+
+        The chain asks from the proven bound up, so its first "yes" is optimal; the
+        annealing beside it is then only wasting the time limit.
+        """
+        found = threading.Event()
+        done = threading.Event()
+        chain = self._chain
+
+        def watch() -> None:
+            while not done.is_set():
+                if stop is not None and stop.is_set():
+                    break
+                if chain is None or chain.ended:
+                    if chain is not None and chain.yes is not None:
+                        break
+                    done.wait(0.05)
+                    continue
+                chain.read(0.05)
+            if not done.is_set():
+                found.set()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            yield found
+        finally:
+            done.set()
+            watcher.join()
 
     def decide(
         self,

@@ -218,6 +218,43 @@ def test_questions_from_below_share_one_child_that_learns_from_cap_to_cap():
     assert_gone(questions.last_children)
 
 
+def test_work_beside_the_chain_is_told_when_the_child_finds_the_optimum():
+    # The engine anneals while the chain goes on up; the chain's first "yes" is the
+    # optimum and must end the annealing. Tight day seed 0: no up to 4, yes at 5.
+    prep = prepare(generate("compact", 0, **TIGHT))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    assert not questions.chain_running()
+    stop = threading.Event()
+    stop.set()  # the scan's CP-SAT search gives up at once: the child asks on alone
+    answer = questions.decide(0, time_limit=30, workers=2, seed=0, stop=stop)
+    assert answer.status in ("UNKNOWN", "INFEASIBLE")  # the child may have said no by then
+    with questions.until_chain_finds() as found:
+        assert found.wait(60)
+    no_up_to, chosen = questions.chain_news()
+    assert no_up_to == 4
+    assert total_breaks(prep.problem, schedule_of(prep, chosen)) == 5
+    assert not questions.chain_running()
+    questions.close()
+    assert_gone(questions.last_children)
+
+
+def test_work_beside_the_chain_is_not_told_before_the_child_answers_but_on_stop():
+    prep = prepare(generate("compact", 0, **TIGHT))
+    questions = RacedQuestions(ScheduleModel(prep, gap_flags=True), prep)
+    with questions.until_chain_finds() as found:  # no chain at all: nothing will come
+        assert not found.wait(0.3)
+    stop = threading.Event()
+    stop.set()
+    questions.decide(5, time_limit=30, workers=2, seed=0, stop=stop)
+    questions.close()  # the child is gone before it could answer
+    stop = threading.Event()
+    with questions.until_chain_finds(stop) as found:
+        assert not found.wait(0.3)
+        stop.set()  # the run is cancelled: the work beside ends too
+        assert found.wait(5)
+    assert_gone(questions.last_children)
+
+
 def test_a_sat_child_dies_with_the_process_that_started_it():
     # A run killed mid-question (a cancelled run, a stopped server) cannot end its
     # children; they must not go on solving for hours.
