@@ -22,8 +22,9 @@ learned, from one k to the next: each "no" becomes a clause "at least k+1 breaks
 a totalizer over the break literals, and the next k is asked under an assumption.
 That cut the whole scan of seed 18 (no up to 6, yes at 7) from about 30 s of fresh
 solves to 8 s. The child runs ahead on its own; a "no" that CP-SAT finds first is
-sent to it, so it skips that k. The same child goes on while the engine anneals and
-answers the climb's caps above the bound when it gets there first; a cap below the
+sent to it, so it skips that k. The same child goes on while the engine anneals (its
+"yes" ends the annealing, :meth:`RacedQuestions.until_chain_finds`) and answers the
+climb's caps above the bound when it gets there first; a cap below the
 one it started at starts a new child. The child is killed with the process that
 started it (``PR_SET_PDEATHSIG``): a cancelled run must not leave a solve behind.
 
