@@ -43,6 +43,7 @@ so the time limit is kept on a normal machine but may be overrun on a very slow 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -512,32 +513,28 @@ def _compact_day(
         left = until - run.elapsed()
         if best is None:
             _timetable_without_break_rules(run, until, workers, seed, stop)
-        elif run.questions is not None and run.questions.chain_running():
-            # The SAT child goes on asking from the bound up on the other core: its
-            # first "yes" is optimal, and the annealing ends there.
-            with run.questions.until_chain_finds(stop) as found:
-                seconds = COMPACT_ANNEAL_SHARE * left
-                _anneal(run, prep, best.chosen, best.sides, seconds, seed, found)
         else:
-            _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, stop)
+            # A SAT child still asking from the bound up, on the other core, ends the
+            # annealing with its first "yes": that schedule is optimal.
+            ends = contextlib.nullcontext(stop)
+            if run.questions is not None and run.questions.chain_running():
+                ends = run.questions.until_chain_finds(stop)
+            with ends as halt:
+                _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, halt)
         if reached():
             return relaxation, None, False
     if run.questions is not None and not soft and problem.break_penalty:
         # The SAT child of the questions from below went on up during the annealing,
         # on the core that leaves free; what it found counts. It goes on during the
         # climb, whose questions it answers too when it gets there first.
-        chain_bound = _chain_news(run, model)
-        if chain_bound is not None:
-            relaxation = min(relaxation, chain_bound)
+        relaxation = _chain_news(run, model, relaxation)
         if reached():
             return relaxation, None, False
     if not soft and problem.break_penalty:
         _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
         if run.questions is not None:
             # What the child proved during the climb's last question counts too.
-            chain_bound = _chain_news(run, model)
-            if chain_bound is not None:
-                relaxation = min(relaxation, chain_bound)
+            relaxation = _chain_news(run, model, relaxation)
         if reached() or run.best() is not None:
             return relaxation, None, False
     # No valid schedule yet (or the only question went unanswered): CP-SAT's own search.
@@ -552,14 +549,15 @@ def _compact_day(
     return relaxation, full_bound, infeasible
 
 
-def _chain_news(run: _Run, model: ScheduleModel) -> int | None:
-    """Take what the questions' SAT child answered after the scan: (a new bound or None).
+def _chain_news(run: _Run, model: ScheduleModel, relaxation: int) -> int:
+    """Take what the questions' SAT child answered after the scan: ``relaxation``, the
+    bound on the objective, lowered by what it proved.
 
     Its "no"s raise the proven fewest breaks; its "yes" is a schedule at the bound.
     """
     news = run.questions.chain_news()
     if news is None:
-        return None
+        return relaxation
     no_up_to, chosen = news
     if chosen is not None:
         run.offer(run.prep, chosen, {}, "compact_chain")
@@ -571,10 +569,10 @@ def _chain_news(run: _Run, model: ScheduleModel) -> int | None:
         "conflicts": 0,
     }
     if fewest <= run.breaks_lower:
-        return None
+        return relaxation
     run.breaks_lower = fewest
     model.at_least_breaks(fewest)
-    return _break_free_value(run.problem) - run.problem.break_penalty * fewest
+    return min(relaxation, _break_free_value(run.problem) - run.problem.break_penalty * fewest)
 
 
 def _scan_compact_day(

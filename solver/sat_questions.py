@@ -42,7 +42,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from solver.model.prepared import Prepared
@@ -286,6 +286,34 @@ class _Chain:
         self.conn.close()
 
 
+@contextlib.contextmanager
+def _watching(
+    chain: _Chain | None, settled: Callable[[_Chain], bool], stop: threading.Event | None
+) -> Iterator[threading.Event]:
+    """An event, for the block's duration, set once ``settled(chain)`` holds or ``stop``
+    is set; a thread takes the child's reports meanwhile (none come without a chain)."""
+    event = threading.Event()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if chain is None or chain.ended:
+                done.wait(0.02)
+            else:
+                chain.read(0.02)
+            if (chain is not None and settled(chain)) or (stop is not None and stop.is_set()):
+                event.set()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield event
+    finally:
+        done.set()
+        watcher.join()
+
+
 class RacedQuestions:
     """``decide`` like :meth:`ScheduleModel.decide`, raced against a SAT solver when worthwhile.
 
@@ -331,38 +359,16 @@ class RacedQuestions:
         chain.read(0)
         return not chain.ended
 
-    @contextlib.contextmanager
-    def until_chain_finds(self, stop: threading.Event | None = None) -> Iterator[threading.Event]:
+    def until_chain_finds(
+        self, stop: threading.Event | None = None
+    ) -> contextlib.AbstractContextManager[threading.Event]:
         """An event, for the block's duration, set when the chain's child finds a schedule
         (or ``stop`` is set): what ends work beside the chain that its "yes" makes moot.
 
         The chain asks from the proven bound up, so its first "yes" is optimal; the
         annealing beside it is then only wasting the time limit.
         """
-        found = threading.Event()
-        done = threading.Event()
-        chain = self._chain
-
-        def watch() -> None:
-            while not done.is_set():
-                if stop is not None and stop.is_set():
-                    break
-                if chain is None or chain.ended:
-                    if chain is not None and chain.yes is not None:
-                        break
-                    done.wait(0.05)
-                    continue
-                chain.read(0.05)
-            if not done.is_set():
-                found.set()
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
-            yield found
-        finally:
-            done.set()
-            watcher.join()
+        return _watching(self._chain, lambda chain: chain.yes is not None, stop)
 
     def decide(
         self,
@@ -419,29 +425,11 @@ class RacedQuestions:
     ) -> Solution:
         """One CP-SAT search for the question, stopped when the chain answers it first
         (or the caller stops)."""
-        answered = threading.Event()
-        done = threading.Event()
-
-        def watch() -> None:
-            while not done.is_set():
-                if chain.ended:
-                    done.wait(0.02)
-                else:
-                    chain.read(0.02)
-                if chain.knows(most_breaks) or (stop is not None and stop.is_set()):
-                    answered.set()
-                    return
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        try:
+        with _watching(chain, lambda chain: chain.knows(most_breaks), stop) as answered:
             left = max(0.0, time_limit - (time.perf_counter() - started))
             return self.model.decide(
                 most_breaks, time_limit=left, workers=1, seed=seed, stop=answered
             )
-        finally:
-            done.set()
-            watcher.join()
 
     def clauses(self) -> Clauses:
         """The day's clauses, built once."""
