@@ -136,12 +136,15 @@ def raise_bound(
     seed: int,
     stop: threading.Event | None = None,
     reproducible: bool = False,
+    above_floor: float | None = None,
 ) -> Scan:
     """Ask from ``floor`` up: each "no" raises the proven fewest breaks, a "yes" ends it.
 
     ``upper`` is the breaks of the best valid schedule known (None: none known): at
     that bound there is nothing left to ask. ``budget`` is in seconds (of work when
-    reproducible). Stops at the first question not answered in its share.
+    reproducible); once the question at ``floor`` is answered "no", the budget in all
+    is at most ``above_floor`` when given. Stops at the first question not answered in
+    its share.
     """
     most = model.most_breaks
     scan = Scan(lower=floor, upper=upper)
@@ -155,6 +158,8 @@ def raise_bound(
                 scan.infeasible = True  # no cap at all: the break rules cannot hold
                 break
             scan.lower += 1
+            if above_floor is not None:
+                asker.budget = min(asker.budget, above_floor)
         elif answer.has_solution:
             scan.solution, scan.upper = answer, scan.lower
             break

@@ -28,8 +28,10 @@ Phases, each timed in ``stats["timings"]``:
    (:mod:`solver.compact_scan`): each "no" proves one more break, the first "yes"
    is optimal. Where a question is not answered in time, the proven bound stands;
    the best timetable is annealed (one is first found with the break rules left
-   out when no warm start was valid), questions just above the bound look for a
-   closer one, and CP-SAT's own optimisation has the rest;
+   out when no warm start was valid), then a SAT solver re-plans it a window of
+   slots or a few companies at a time (:mod:`solver.sat_windows`; in reproducible
+   runs questions just above the bound look for a closer one instead), and
+   CP-SAT's own optimisation has the rest;
 7. tables are assigned, the objective is recomputed by :func:`validation.objective`
    (never copied from the solver) and every requested pair left out is explained.
 
@@ -73,6 +75,7 @@ from solver.problem import (
 from solver.reasons import explain_unscheduled
 from solver.sat_questions import RacedQuestions
 from solver.sat_questions import eligible as sat_eligible
+from solver.sat_windows import improve_by_windows
 from solver.timetable_search import eligible, improve_timetable
 from solver.validation import (
     breaks_per_participant,
@@ -135,8 +138,21 @@ COMPACT_ANNEAL_SHARE = 0.3
 # "yes" at the optimum, is the slow one (seed 3 of the generator: 2.4-4 s after 2.4 s
 # of "no"s); with 0.7 here and 0.7 per question it was cut off at 3 s in a 10 s run.
 COMPACT_SCAN_SHARE = 0.8
-# When they stop short and the annealing has had its share, the questions above the
-# proven bound have the time left.
+# Where a SAT child races the questions (solver.sat_questions), the questions above
+# the floors have only this share in all. The child goes on asking on the other core
+# after it, so a "yes" at the optimum that comes later still ends the run; what the
+# share decides is how long the CP-SAT search races it, against the time the SAT
+# windows (solver.sat_windows) get to bring the schedule down where the day stays
+# open. The question at the floors keeps COMPACT_SCAN_SHARE: there CP-SAT's search
+# finds the "yes" of the looser days (the generator's seed 0: 4.7-5.9 s, unanswered
+# in 10 s runs with 0.5 for it). Measured on the generator's range: at 0.8 the open
+# days' schedules had 27-32 (seed 9) and 20-21 (seed 19) breaks at 30 s, at 0.5
+# 17-19 and 9-11, with the same days proven (docs/benchmarks.md).
+COMPACT_SCAN_SHARE_BESIDE_CHAIN = 0.5
+# When they stop short and the annealing has had its share, the SAT solver's windows
+# (solver.sat_windows) have the time left; in reproducible runs, which have no SAT
+# child, the questions above the proven bound have it.
+COMPACT_WINDOWS_SHARE = 1.0
 COMPACT_CLIMB_SHARE = 1.0
 
 
@@ -486,8 +502,10 @@ def _compact_day(
     2. Where they stop short, the annealing (Kempe-chain swaps) brings the best
        timetable down fast; when no valid timetable is known yet (every warm start
        missed must pairs), one is found with the break rules left out first.
-    3. Then questions above the proven bound look for one closer to it with the
-       time left. CP-SAT's own optimisation, hinted with the best timetable, runs
+    3. Then a SAT solver re-plans the best timetable one window of slots or a few
+       companies at a time (:mod:`solver.sat_windows`) with the time left; in
+       reproducible runs questions above the proven bound look for one closer to
+       it instead. CP-SAT's own optimisation, hinted with the best timetable, runs
        only when there were no questions to ask (no break allowed, or no penalty)
        or no valid timetable is known by then.
     """
@@ -525,11 +543,16 @@ def _compact_day(
             return relaxation, None, False
     if run.questions is not None and not soft and problem.break_penalty:
         # The SAT child of the questions from below went on up during the annealing,
-        # on the core that leaves free; what it found counts. It goes on during the
-        # climb, whose questions it answers too when it gets there first.
+        # on the core that leaves free; what it found counts. It goes on beside the
+        # SAT windows, which have the time left (reproducible runs have no child and
+        # no windows: the climb below has it there).
         relaxation = _chain_news(run, model, relaxation)
         if reached():
             return relaxation, None, False
+        if run.best() is not None and not run.reproducible:
+            relaxation = _sat_windows(run, model, relaxation, until, seed, stop)
+            if reached() or run.best() is not None:
+                return relaxation, None, False
     if not soft and problem.break_penalty:
         _scan_compact_day(run, model, soft, report, until, workers, seed, stop, climb=True)
         if run.questions is not None:
@@ -547,6 +570,55 @@ def _compact_day(
         soft and full_bound is not None and full_bound < _break_free_value(problem)
     )
     return relaxation, full_bound, infeasible
+
+
+def _sat_windows(
+    run: _Run,
+    model: ScheduleModel,
+    relaxation: int,
+    until: float,
+    seed: int,
+    stop: threading.Event | None,
+) -> int:
+    """Re-plan the best timetable a part at a time (:mod:`solver.sat_windows`) with
+    ``COMPACT_WINDOWS_SHARE`` of the time left: ``relaxation``, the bound on the
+    objective, lowered where the whole day was answered "no" or the SAT chain proved more.
+
+    The chain's child goes on beside it on the other core; its "yes" (a schedule at
+    the bound) ends the windows.
+    """
+    best = run.best()
+    seconds = COMPACT_WINDOWS_SHARE * max(0.0, until - run.elapsed())
+    ends = contextlib.nullcontext(stop)
+    if run.questions.chain_running():
+        ends = run.questions.until_chain_finds(stop)
+    with ends as halt:
+        result = improve_by_windows(
+            run.prep,
+            run.questions.clauses(),
+            best.chosen,
+            deadline=time.perf_counter() + seconds,
+            floor=max(run.break_floor, run.breaks_lower),
+            seed=seed,
+            stop=halt,
+            on_better=lambda chosen: run.offer(run.prep, chosen, {}, "compact_windows"),
+        )
+    run.lap("compact_windows", seconds)
+    run.phases["compact_windows"] = {
+        "status": "OPTIMAL" if result.optimal else "FEASIBLE",
+        "breaks_removed": result.start_breaks - result.breaks,
+        "questions": result.questions,
+        "longest_question_seconds": round(result.longest, 3),
+        "branches": 0,
+        "conflicts": 0,
+    }
+    if result.optimal and result.breaks > run.breaks_lower:
+        run.breaks_lower = result.breaks
+        model.at_least_breaks(result.breaks)
+        relaxation = min(
+            relaxation, _break_free_value(run.problem) - run.problem.break_penalty * result.breaks
+        )
+    return _chain_news(run, model, relaxation)
 
 
 def _chain_news(run: _Run, model: ScheduleModel, relaxation: int) -> int:
@@ -619,8 +691,16 @@ def _scan_compact_day(
             questions, run.breaks_lower, COMPACT_CLIMB_SHARE * left, upper=upper, **options
         )
     else:
+        above_floor = None
+        if run.questions is not None and not run.reproducible:
+            above_floor = COMPACT_SCAN_SHARE_BESIDE_CHAIN * left
         scan = raise_bound(
-            questions, run.break_floor, COMPACT_SCAN_SHARE * left, upper=upper, **options
+            questions,
+            run.break_floor,
+            COMPACT_SCAN_SHARE * left,
+            upper=upper,
+            above_floor=above_floor,
+            **options,
         )
     name = "compact_climb" if climb else "compact_scan"
     run.lap(name, scan.work)

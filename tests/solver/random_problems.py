@@ -31,6 +31,21 @@ def make_slots(per_day: list[int], lunch_after: int | None = None) -> tuple[Slot
     return tuple(slots)
 
 
+def a_meets_b_and_c(per_day: list[int], c_slot: str, max_breaks: int | None) -> Problem:
+    """A meets B in the first slot of the first day and C in slot ``c_slot``, all musts."""
+    return Problem(
+        slots=make_slots(per_day),
+        participants=tuple(Participant(i) for i in "ABC"),
+        pairs=(
+            Pair("A", "B", 1, True, frozenset({"d0s00"})),
+            Pair("A", "C", 1, True, frozenset({c_slot})),
+        ),
+        tables=(Table("T1"),),
+        break_penalty=1,
+        max_breaks=max_breaks,
+    )
+
+
 def random_problem(
     rng: random.Random,
     *,

@@ -309,3 +309,31 @@ def test_the_climb_bisects_and_a_no_raises_the_bound():
     assert [cap for cap, _ in day.asked] == [8, 6, 7]
     assert (scan.lower, scan.upper) == (7, 7)
     assert scan.settled
+
+
+class _TimedDay(_ScriptedDay):
+    """A scripted day that also records each question's time limit."""
+
+    def __init__(self, answers):
+        super().__init__(answers)
+        self.limits = []
+
+    def decide(self, cap, *, time_limit, **options):
+        self.limits.append(time_limit)
+        return super().decide(cap, time_limit=time_limit, **options)
+
+
+def test_questions_above_the_floor_get_a_smaller_budget_when_one_is_given():
+    from solver.compact_scan import BELOW_SHARE, raise_bound
+
+    # "At most 2?" (the floor) no, "at most 3?" unanswered: the second question has
+    # what is left of the smaller budget, the first its share of the whole.
+    answers = {2: ["INFEASIBLE"], 3: ["UNKNOWN"]}
+    day = _TimedDay({k: list(v) for k, v in answers.items()})
+    scan = raise_bound(day, 2, 10.0, upper=None, workers=2, seed=0, above_floor=4.0)
+    assert scan.lower == 3
+    assert day.limits[0] == pytest.approx(BELOW_SHARE * 10.0, abs=0.05)
+    assert day.limits[1] == pytest.approx(BELOW_SHARE * 4.0, abs=0.05)
+    whole = _TimedDay({k: list(v) for k, v in answers.items()})
+    raise_bound(whole, 2, 10.0, upper=None, workers=2, seed=0)
+    assert whole.limits[1] == pytest.approx(BELOW_SHARE * 10.0, abs=0.05)

@@ -16,10 +16,10 @@ from benchmarks.generator import generate
 from solver.model.prepared import prepare
 from solver.model.schedule_model import ScheduleModel
 from solver.model.table_assignment import assign_tables
-from solver.problem import Meeting, Pair, Participant, Problem, Table
+from solver.problem import Meeting, Problem, Table
 from solver.sat_questions import SAT_SOLVER, RacedQuestions, eligible
 from solver.validation import breaks_per_participant, check
-from tests.solver.random_problems import make_slots
+from tests.solver.random_problems import a_meets_b_and_c
 
 
 def ask(prep, most_breaks: int):
@@ -84,19 +84,7 @@ def test_the_clauses_answer_every_cap_as_cp_sat_does(seed):
 
 def test_breaks_are_counted_within_a_day_and_per_company_caps_hold():
     # A meets B in the first slot and C in the last of its day or of the next day.
-    def problem(per_day: list[int], c_slot: str, max_breaks: int | None) -> Problem:
-        return Problem(
-            slots=make_slots(per_day),
-            participants=tuple(Participant(i) for i in "ABC"),
-            pairs=(
-                Pair("A", "B", 1, True, frozenset({"d0s00"})),
-                Pair("A", "C", 1, True, frozenset({c_slot})),
-            ),
-            tables=(Table("T1"),),
-            break_penalty=1,
-            max_breaks=max_breaks,
-        )
-
+    problem = a_meets_b_and_c
     same_day = prepare(problem([3], "d0s02", 2))
     assert ask(same_day, 0) is None  # A waits in d0s01
     assert ask(same_day, 1) is not None
