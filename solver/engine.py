@@ -550,7 +550,7 @@ def _compact_day(
         if reached():
             return relaxation, None, False
         if run.best() is not None and not run.reproducible:
-            relaxation = _sat_windows(run, model, relaxation, until, seed, stop)
+            relaxation = _sat_windows(run, model, relaxation, report, until, seed, stop)
             if reached() or run.best() is not None:
                 return relaxation, None, False
     if not soft and problem.break_penalty:
@@ -576,6 +576,7 @@ def _sat_windows(
     run: _Run,
     model: ScheduleModel,
     relaxation: int,
+    report: _Reporter,
     until: float,
     seed: int,
     stop: threading.Event | None,
@@ -585,9 +586,13 @@ def _sat_windows(
     objective, lowered where the whole day was answered "no" or the SAT chain proved more.
 
     The chain's child goes on beside it on the other core; its "yes" (a schedule at
-    the bound) ends the windows.
+    the bound) ends the windows. Each better schedule is reported as it is found.
     """
     best = run.best()
+
+    def better(chosen: list[tuple[int, int]]) -> None:
+        _report_found(report, run.offer(run.prep, chosen, {}, "compact_windows"), relaxation)
+
     seconds = COMPACT_WINDOWS_SHARE * max(0.0, until - run.elapsed())
     ends = contextlib.nullcontext(stop)
     if run.questions.chain_running():
@@ -601,7 +606,7 @@ def _sat_windows(
             floor=max(run.break_floor, run.breaks_lower),
             seed=seed,
             stop=halt,
-            on_better=lambda chosen: run.offer(run.prep, chosen, {}, "compact_windows"),
+            on_better=better,
         )
     run.lap("compact_windows", seconds)
     run.phases["compact_windows"] = {
@@ -711,16 +716,27 @@ def _scan_compact_day(
         "branches": 0,
         "conflicts": 0,
     }
+    found = None
     if scan.solution is not None:
         found = run.offer(run.prep, scan.solution.chosen, scan.solution.sides, name)
-        callback = report.phase(None)
-        if found is not None and callback is not None:
-            callback(0.0, found.value, found.value)
     if soft or scan.infeasible or not penalty:
+        # Breaks cost nothing here (or none is allowed): any schedule found is optimal.
+        _report_found(report, found, None)
         return None, scan.infeasible
     run.breaks_lower = max(run.breaks_lower, run.break_floor, scan.lower)
     model.at_least_breaks(run.breaks_lower)
-    return _break_free_value(problem) - penalty * run.breaks_lower, False
+    bound = _break_free_value(problem) - penalty * run.breaks_lower
+    # A schedule from the climb may lie above the bound: report the bound, not its value.
+    _report_found(report, found, bound)
+    return bound, False
+
+
+def _report_found(report: _Reporter, found: _Found | None, bound: int | None) -> None:
+    """Report a schedule found outside CP-SAT's own callbacks, with the proven ``bound``
+    on the objective (None: the schedule is known to be optimal)."""
+    callback = report.phase(None)
+    if found is not None and callback is not None:
+        callback(0.0, found.value, found.value if bound is None else bound)
 
 
 def _timetable_matching(

@@ -32,6 +32,11 @@ def poor_timetable(prep, clauses) -> list[tuple[int, int]]:
     return sorted(key for key, var in clauses.meeting_var.items() if var in true)
 
 
+def nothing_proven(questions, floor, budget, *, upper, **options):
+    """Stands in for the questions from below where they prove nothing (the open days)."""
+    return Scan(lower=floor, upper=upper)
+
+
 def breaks_of(problem, prep, chosen) -> int:
     meetings = assign_tables(prep, chosen, {}, {})
     assert_valid(problem, meetings)
@@ -97,17 +102,47 @@ def test_the_engine_hands_an_open_day_to_the_windows_but_not_in_a_reproducible_r
     # Questions from below that prove nothing (as on the tightest full-size days):
     # the annealed timetable goes to the windows, which reach the optimum and prove
     # it by the whole day's "no".
-    def nothing_proven(questions, floor, budget, *, upper, **options):
-        return Scan(lower=floor, upper=upper)
-
     monkeypatch.setattr(engine, "raise_bound", nothing_proven)
     monkeypatch.setattr(engine, "COMPACT_ANNEAL_SHARE", 0.0)
     problem = generate("compact", 2, **TIGHT)
-    schedule = solve(problem, time_limit=20, workers=2, seed=0)
+    seen = []
+    schedule = solve(
+        problem, time_limit=20, workers=2, seed=0, progress=lambda t, o, b: seen.append((o, b))
+    )
     assert_valid(problem, schedule.meetings)
+    # The windows' schedules were reported as found, each with a valid bound.
+    assert seen[-1][0] == schedule.objective
+    assert all(value <= bound for value, bound in seen)
     phases = schedule.stats["cp_sat"]["phases"]
     assert phases["compact_windows"]["status"] == "OPTIMAL"
     assert sum(breaks_per_participant(problem, schedule.meetings).values()) == 6
     assert schedule.status == "OPTIMAL" and schedule.objective == schedule.bound
     reproducible = solve(problem, time_limit=5, workers=1, seed=0)
     assert "compact_windows" not in reproducible.stats["cp_sat"]["phases"]
+
+
+def test_a_schedule_above_the_bound_is_reported_with_the_bound_not_as_optimal(monkeypatch):
+    # A reproducible run, whose climb above the bound finds a schedule with more
+    # breaks than proven: the organizer's progress must not show it as the best possible.
+    from solver.model.solution import Solution
+
+    problem = generate("compact", 2, **TIGHT)
+    prep = prepare(problem)
+    poor = poor_timetable(prep, build_clauses(prep))
+
+    def climb_finds_poor(questions, lower, budget, *, upper, **options):
+        return Scan(
+            lower=lower,
+            upper=count_breaks(prep, dict(poor)),
+            solution=Solution(status="FEASIBLE", chosen=poor),
+        )
+
+    monkeypatch.setattr(engine, "raise_bound", nothing_proven)
+    monkeypatch.setattr(engine, "climb_above", climb_finds_poor)
+    monkeypatch.setattr(engine, "COMPACT_ANNEAL_SHARE", 0.0)
+    monkeypatch.setattr(engine, "_timetable_without_break_rules", lambda *a, **k: False)
+    seen = []
+    solve(problem, time_limit=5, workers=1, seed=0, progress=lambda t, o, b: seen.append((o, b)))
+    value = engine.objective(problem, assign_tables(prep, poor, {}, {}))
+    assert (value, value) not in seen
+    assert any(o == value and b > value for o, b in seen)
