@@ -539,6 +539,7 @@ def _compact_day(
                 ends = run.questions.until_chain_finds(stop)
             with ends as halt:
                 _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, halt)
+        _report_found(report, run.best(), relaxation)
         if reached():
             return relaxation, None, False
     if run.questions is not None and not soft and problem.break_penalty:

@@ -146,3 +146,19 @@ def test_a_schedule_above_the_bound_is_reported_with_the_bound_not_as_optimal(mo
     value = engine.objective(problem, assign_tables(prep, poor, {}, {}))
     assert (value, value) not in seen
     assert any(o == value and b > value for o, b in seen)
+
+
+def test_the_annealed_schedule_of_an_open_day_is_reported(monkeypatch):
+    # The annealing has all the time after questions that prove nothing: its schedule
+    # is the answer, and the organizer's progress shows it when it is found.
+    monkeypatch.setattr(engine, "raise_bound", nothing_proven)
+    monkeypatch.setattr(engine, "COMPACT_ANNEAL_SHARE", 1.0)
+    monkeypatch.setattr(engine, "COMPACT_WINDOWS_SHARE", 0.0)
+    problem = generate("compact", 2, **TIGHT)
+    seen = []
+    schedule = solve(
+        problem, time_limit=3, workers=2, seed=0, progress=lambda t, o, b: seen.append((o, b))
+    )
+    assert schedule.stats["source"] == "anneal"
+    assert seen[-1][0] == schedule.objective
+    assert all(value <= bound for value, bound in seen)
