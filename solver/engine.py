@@ -534,10 +534,7 @@ def _compact_day(
         else:
             # A SAT child still asking from the bound up, on the other core, ends the
             # annealing with its first "yes": that schedule is optimal.
-            ends = contextlib.nullcontext(stop)
-            if run.questions is not None and run.questions.chain_running():
-                ends = run.questions.until_chain_finds(stop)
-            with ends as halt:
+            with _stop_or_chain_yes(run, stop) as halt:
                 _anneal(run, prep, best.chosen, best.sides, COMPACT_ANNEAL_SHARE * left, seed, halt)
         _report_found(report, run.best(), relaxation)
         if reached():
@@ -573,6 +570,16 @@ def _compact_day(
     return relaxation, full_bound, infeasible
 
 
+def _stop_or_chain_yes(
+    run: _Run, stop: threading.Event | None
+) -> contextlib.AbstractContextManager[threading.Event | None]:
+    """``stop``, or, while the questions' SAT child runs, an event also set by its "yes"
+    (a schedule at the proven bound, which makes work beside it moot)."""
+    if run.questions is not None and run.questions.chain_running():
+        return run.questions.until_chain_finds(stop)
+    return contextlib.nullcontext(stop)
+
+
 def _sat_windows(
     run: _Run,
     model: ScheduleModel,
@@ -595,10 +602,7 @@ def _sat_windows(
         _report_found(report, run.offer(run.prep, chosen, {}, "compact_windows"), relaxation)
 
     seconds = COMPACT_WINDOWS_SHARE * max(0.0, until - run.elapsed())
-    ends = contextlib.nullcontext(stop)
-    if run.questions.chain_running():
-        ends = run.questions.until_chain_finds(stop)
-    with ends as halt:
+    with _stop_or_chain_yes(run, stop) as halt:
         result = improve_by_windows(
             run.prep,
             run.questions.clauses(),

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 from solver.model.prepared import Prepared
 from solver.sat_questions import Clauses
+from solver.timeline import count_breaks as breaks_in_day
 
 try:  # PySAT is a dependency; without it the engine does not call this module.
     from pysat.card import ITotalizer
@@ -85,25 +86,15 @@ class WindowsResult:
 def count_breaks(prep: Prepared, slot_of: dict[int, int]) -> int:
     """Breaks in all of the timetable ``slot_of`` (pair -> slot): runs of idle slots
     between two meetings of the same participant on the same day."""
+    return sum(_breaks_by_company(prep, slot_of))
+
+
+def _breaks_by_company(prep: Prepared, slot_of: dict[int, int]) -> list[int]:
     busy: list[set[int]] = [set() for _ in prep.pairs_of]
     for pair, slot in slot_of.items():
         busy[prep.pairs[pair].a].add(slot)
         busy[prep.pairs[pair].b].add(slot)
-    return sum(_breaks_of(prep, slots) for slots in busy)
-
-
-def _breaks_of(prep: Prepared, busy: set[int]) -> int:
-    breaks = 0
-    for day in prep.days:
-        seen = False
-        before = False
-        for slot in day:
-            here = slot in busy
-            if here and seen and not before:
-                breaks += 1
-            seen = seen or here
-            before = here
-    return breaks
+    return [sum(breaks_in_day(day, slots) for day in prep.days) for slots in busy]
 
 
 def improve_by_windows(
@@ -121,7 +112,8 @@ def improve_by_windows(
     (``time.perf_counter()``), ``stop``, or a timetable with ``floor`` breaks (a proven
     bound). ``on_better`` is called with each better timetable as it is found."""
     slot_of = dict(chosen)
-    start_breaks = current = count_breaks(prep, slot_of)
+    by_company = _breaks_by_company(prep, slot_of)
+    start_breaks = current = sum(by_company)
     result = WindowsResult(sorted(slot_of.items()), current, start_breaks, False, 0)
     if current <= floor or not clauses.breaks:
         return result
@@ -161,7 +153,7 @@ def improve_by_windows(
                 answered_no.clear()
                 timed_out.clear()
                 continue
-            companies = _companies_with_breaks(prep, slot_of)
+            companies = [c for c, breaks in enumerate(by_company) if breaks]
             by_companies = result.questions % 2 == 1 and len(companies) > 1
             if by_companies:
                 picked = rng.sample(companies, min(COMPANIES_FREED, len(companies)))
@@ -176,7 +168,8 @@ def improve_by_windows(
             if answer:
                 true = set(lit for lit in sat.get_model() if lit > 0)
                 slot_of = {p: s for (p, s), var in clauses.meeting_var.items() if var in true}
-                current = count_breaks(prep, slot_of)
+                by_company = _breaks_by_company(prep, slot_of)
+                current = sum(by_company)
                 result.chosen, result.breaks = sorted(slot_of.items()), current
                 answered_no.clear()
                 timed_out.clear()
@@ -198,11 +191,3 @@ def improve_by_windows(
                     answered_no.clear()
                     timed_out.clear()
     return result
-
-
-def _companies_with_breaks(prep: Prepared, slot_of: dict[int, int]) -> list[int]:
-    busy: list[set[int]] = [set() for _ in prep.pairs_of]
-    for pair, slot in slot_of.items():
-        busy[prep.pairs[pair].a].add(slot)
-        busy[prep.pairs[pair].b].add(slot)
-    return [c for c, slots in enumerate(busy) if _breaks_of(prep, slots)]
