@@ -74,6 +74,8 @@ REPAIR_ACTION = "repair.apply"
 def _day_action() -> Any:
     """The audit entries that are changes of the day."""
     return or_(AuditEntry.action.like(f"{ACTION_PREFIX}%"), AuditEntry.action == REPAIR_ACTION)
+
+
 MAX_SEARCH_RESULTS = 30
 _SCHEDULE_LINK = re.compile(r"/p/([A-Za-z0-9_-]{20,})(?:/|$)")
 
@@ -1147,6 +1149,8 @@ def set_day_status(
         raise ValidationFailed(N_("Give the time."), field="at")
     now = utcnow()
     event = participant.event
+    if at is not None and status in (DayStatus.LATE, DayStatus.LEFT_EARLY):
+        _check_status_time(event, participant, status, at)
     candidates = [m for m in meetings_of(session, participant) if m.status == MeetingStatus.PLANNED]
     counterpart_ids = {m.participant_a_id for m in candidates} | {
         m.participant_b_id for m in candidates
@@ -1222,6 +1226,57 @@ def set_day_status(
         extra=extra,
     )
     return ChangeResult(entry, cancelled, _affected(session, entry), gaps)
+
+
+def _check_status_time(event: Event, participant: Participant, status: str, at: datetime) -> None:
+    """Refuse an arrival or leaving time that would cancel every meeting of the day by
+    mistake (a typo such as 23:55 for 13:55): one outside the day's slots, or one that
+    contradicts the participant's own other end of the day. A company that does not
+    come at all is a no-show, which says so."""
+    day = event.local(at).date()
+    slots = [s for s in event.slots if event.local(s.starts_at).date() == day]
+    if not slots:
+        raise ValidationFailed(N_("No meetings are planned on that day."), field="at")
+    first = min(s.starts_at for s in slots)
+    last = max(s.ends_at for s in slots)
+
+    def clock(moment: datetime) -> str:
+        return event.local(moment).strftime("%H:%M")
+
+    if status == DayStatus.LATE:
+        if at >= last:
+            raise ValidationFailed(
+                N_(
+                    "%(at)s is after the day's last meeting ends (%(end)s). "
+                    "If the company is not coming, mark it as a no-show."
+                ),
+                field="at",
+                params={"at": clock(at), "end": clock(last)},
+            )
+        until = participant.available_until
+        if until is not None and at >= until:
+            raise ValidationFailed(
+                N_("%(at)s is not before the time it leaves (%(until)s)."),
+                field="at",
+                params={"at": clock(at), "until": clock(until)},
+            )
+    else:
+        if at <= first:
+            raise ValidationFailed(
+                N_(
+                    "%(at)s is before the day's first meeting starts (%(start)s). "
+                    "If the company is not coming, mark it as a no-show."
+                ),
+                field="at",
+                params={"at": clock(at), "start": clock(first)},
+            )
+        since = participant.available_from
+        if since is not None and at <= since:
+            raise ValidationFailed(
+                N_("%(at)s is not after the time it arrives (%(since)s)."),
+                field="at",
+                params={"at": clock(at), "since": clock(since)},
+            )
 
 
 def register_walk_in(

@@ -17,7 +17,7 @@ Three steps, each its own call so nothing is applied unseen:
    preview: Conflict), then writes through :func:`scheduler.publishing.publish_run`, so
    a pair keeps its meeting row and calendar UID and every changed meeting's version
    goes up (higher SEQUENCE in the feeds). The caller commits, then e-mails the
-   affected people with :func:`notify_repair`.
+   affected people (``web.mail_feedback.notify_changed``).
 
 Why synchronous and not through the run worker: the whole round trip must stay
 within about three seconds while people wait at their tables. The worker's queue
@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import audit, notifications, publishing
+from scheduler import audit, publishing
 from scheduler.day_operations import REPAIR_ACTION, lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
@@ -623,26 +623,6 @@ def apply_repair(
         notify=set(outcome.notify),
         version=outcome.version,
     )
-
-
-def notify_repair(
-    session: Session,
-    event: Event,
-    outcome: RepairOutcome,
-    *,
-    settings: notifications.MailSettings,
-    link_for: Callable[[Participant], str],
-) -> tuple[int, list[notifications.Failure]]:
-    """E-mail everyone whose meetings the repair changed (call after the commit).
-
-    Returns how many e-mails were sent and the ones that failed (participants with no
-    contact address are not counted: their page shows the change).
-    """
-    notices, _unreachable = notifications.schedule_notices(
-        session, event, outcome.notify, link_for=link_for, first=False
-    )
-    failures = notifications.send_notices(notices, settings)
-    return len(notices) - len(failures), failures
 
 
 def describe(reasons: Iterable[tuple[str, dict[str, object]]]) -> list[str]:

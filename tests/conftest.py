@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
@@ -22,6 +23,7 @@ from scheduler import migrations
 from scheduler.db import Base, make_engine, make_session_factory
 from scheduler.models import Event, Role, RunStatus, ScheduleRun, User
 from scheduler.users import create_user
+from tests.mail_inbox import Inbox, free_port
 from web import create_app
 
 PASSWORD = "correct horse battery"
@@ -185,3 +187,13 @@ def logged_in(auth: AuthActions, organizer: User) -> User:
     response = auth.login()
     assert response.status_code == 302, response.get_data(as_text=True)
     return organizer
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
+    """A local SMTP server for the duration of the test, and what it received."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()

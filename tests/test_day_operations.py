@@ -163,6 +163,32 @@ def test_late_and_early_cancel_only_what_falls_outside_the_window(
         ops.set_day_status(db_session, s006, "asleep", user_id=staff.id)
 
 
+def test_a_time_that_would_cancel_the_whole_day_by_mistake_is_refused(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """23:55 typed for 13:55: refused with the day's hours, before anything changes."""
+    s003 = participant(db_session, fair, "S003")
+    planned = {m.id for m in ops.meetings_of(db_session, s003) if m.status == "planned"}
+    with pytest.raises(ValidationFailed, match=r"23:55 is after the day's last meeting") as late:
+        ops.set_day_status(db_session, s003, "late", at=local(23, 55), user_id=staff.id)
+    with pytest.raises(ValidationFailed, match=r"07:00 is before the day's first meeting") as early:
+        ops.set_day_status(db_session, s003, "left_early", at=local(7, 0), user_id=staff.id)
+    assert late.value.field == early.value.field == "at"
+    assert "no-show" in late.value.message and "no-show" in early.value.message
+    assert s003.day_status != DayStatus.LATE and s003.available_from is None
+    still = {m.id for m in ops.meetings_of(db_session, s003) if m.status == "planned"}
+    assert still == planned
+
+    # A time that contradicts the other end of its own day.
+    ops.set_day_status(db_session, s003, "late", at=local(11, 0), user_id=staff.id)
+    with pytest.raises(ValidationFailed, match=r"10:45 is not after the time it arrives \(11:00\)"):
+        ops.set_day_status(db_session, s003, "left_early", at=local(10, 45), user_id=staff.id)
+    s006 = participant(db_session, fair, "S006")
+    ops.set_day_status(db_session, s006, "left_early", at=local(13, 15), user_id=staff.id)
+    with pytest.raises(ValidationFailed, match=r"13:30 is not before the time it leaves \(13:15\)"):
+        ops.set_day_status(db_session, s006, "late", at=local(13, 30), user_id=staff.id)
+
+
 # --------------------------------------------------------------------------- meeting changes
 
 

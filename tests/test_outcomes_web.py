@@ -72,14 +72,21 @@ def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typ
 
     # A meeting that has not started (or was cancelled meanwhile) takes no report: the
     # page says why.
-    early = client.post(f"{page_url}/{second.id}", data={"took_place": "yes"},
-                        follow_redirects=True)
+    early = client.post(
+        f"{page_url}/{second.id}", data={"took_place": "yes"}, follow_redirects=True
+    )
     assert "This meeting has not started yet" in early.get_data(as_text=True)
 
-    bad = client.post(f"{page_url}/{first.id}", data={
-        "took_place": "yes", "prospect": "some", "next_steps": ["quotation"],
-        "order_amount": "300万", "note": "見積依頼あり",
-    })
+    bad = client.post(
+        f"{page_url}/{first.id}",
+        data={
+            "took_place": "yes",
+            "prospect": "some",
+            "next_steps": ["quotation"],
+            "order_amount": "300万",
+            "note": "見積依頼あり",
+        },
+    )
     body = bad.get_data(as_text=True)
     assert bad.status_code == 400
     assert "An amount goes with an order" in body
@@ -94,18 +101,29 @@ def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typ
     assert reload.headers["Location"].endswith(f"/outcomes#meeting-{first.id}")
     assert db_session.scalar(select(MeetingOutcome)) is None
 
-    done = client.post(f"{page_url}/{first.id}", data={
-        "took_place": "yes", "prospect": "some", "next_steps": ["quotation", "order"],
-        "order_amount": "300万", "note": "見積依頼あり",
-    })
+    done = client.post(
+        f"{page_url}/{first.id}",
+        data={
+            "took_place": "yes",
+            "prospect": "some",
+            "next_steps": ["quotation", "order"],
+            "order_amount": "300万",
+            "note": "見積依頼あり",
+        },
+    )
     assert done.status_code == 302
     assert done.headers["Location"].endswith(f"?saved={first.id}#meeting-{first.id}")
-    card = client.get(done.headers["Location"]).get_data(as_text=True).split(
-        f'id="meeting-{first.id}"', 1)[1]
+    card = (
+        client.get(done.headers["Location"])
+        .get_data(as_text=True)
+        .split(f'id="meeting-{first.id}"', 1)[1]
+    )
     assert "Your report was saved" in card.split("</li>", 1)[0]  # said where the page lands
     saved = db_session.scalar(select(MeetingOutcome))
     assert (saved.participant_id, saved.meeting_id, saved.order_amount) == (
-        participant.id, first.id, 3_000_000
+        participant.id,
+        first.id,
+        3_000_000,
     )
     page = client.get(page_url).get_data(as_text=True)
     assert 'value="3,000,000"' in page and "1 of 1 meeting reported." in page
@@ -115,12 +133,14 @@ def test_another_participants_meeting_is_a_404(
     client, db_session: Session, fair: Event, participant: Participant, clock: Clock
 ) -> None:
     theirs = next(
-        m for m in event_meetings(db_session, fair, include_cancelled=False)
+        m
+        for m in event_meetings(db_session, fair, include_cancelled=False)
         if participant.id not in (m.participant_a_id, m.participant_b_id)
     )
     clock.now = theirs.slot.starts_at + timedelta(minutes=5)
-    response = client.post(f"/p/{participant.access_token}/outcomes/{theirs.id}",
-                           data={"took_place": "no"})
+    response = client.post(
+        f"/p/{participant.access_token}/outcomes/{theirs.id}", data={"took_place": "no"}
+    )
     assert response.status_code == 404
     assert db_session.scalar(select(MeetingOutcome)) is None
 
@@ -131,18 +151,32 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     meetings = _after_the_fair(client, db_session, fair, clock)
     first = _mine(db_session, fair, participant)[0]
     other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
-    client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
-        "took_place": "yes", "prospect": "high", "next_steps": ["factory_visit", "order"],
-        "order_amount": "1,200,000"})
+    client.post(
+        f"/p/{participant.access_token}/outcomes/{first.id}",
+        data={
+            "took_place": "yes",
+            "prospect": "high",
+            "next_steps": ["factory_visit", "order"],
+            "order_amount": "1,200,000",
+        },
+    )
     # The other side answered by phone; the organizer enters it for them.
     record_url = f"/events/{fair.id}/participants/{other.id}/outcomes"
     assert f'id="meeting-{first.id}"' in client.get(record_url).get_data(as_text=True)
-    entered = client.post(f"{record_url}/{first.id}", data={
-        "took_place": "yes", "prospect": "high", "next_steps": ["order"],
-        "order_amount": "120万", "note": "=HYPERLINK(\"http://x\") 電話で聞き取り<b>済</b>"})
+    entered = client.post(
+        f"{record_url}/{first.id}",
+        data={
+            "took_place": "yes",
+            "prospect": "high",
+            "next_steps": ["order"],
+            "order_amount": "120万",
+            "note": '=HYPERLINK("http://x") 電話で聞き取り<b>済</b>',
+        },
+    )
     assert entered.status_code == 302
     entry = db_session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "outcome.report")
+        select(AuditEntry)
+        .where(AuditEntry.action == "outcome.report")
         .order_by(AuditEntry.id.desc())
     ).first()
     assert entry.user_id == logged_in.id and entry.participant_id == other.id
@@ -154,7 +188,9 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     assert "¥1,200,000" in stats and "¥2,400,000" not in stats
     assert "電話で聞き取り&lt;b&gt;済&lt;/b&gt;" in page  # notes are shown as typed, escaped
     with_one_meeting_left = {
-        p for m in meetings for p in (m.participant_a_id, m.participant_b_id)
+        p
+        for m in meetings
+        for p in (m.participant_a_id, m.participant_b_id)
         if m.id != first.id or p not in (participant.id, other.id)
     }
     # Everyone with a meeting not reported on is listed to chase (the two reporters too,
@@ -167,8 +203,9 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     assert book.sheetnames == ["Summary", "Meetings", "Not reported yet"]
     summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
     assert summary["Meetings that started"][0] == len(meetings)
-    assert summary["Reported as held"][0] == 1 and summary["Not reported yet"][0] == len(
-        meetings) - 1
+    assert (
+        summary["Reported as held"][0] == 1 and summary["Not reported yet"][0] == len(meetings) - 1
+    )
     assert summary["Order"][0] == 1 and summary["Factory visit"][0] == 1
     assert summary["Ordered amount (yen)"][0] == 1_200_000
     rows = list(book["Meetings"].iter_rows(values_only=True))
@@ -214,25 +251,25 @@ def test_results_before_any_meeting_say_so(
 
 
 def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
-    app, client, logged_in, db_session: Session, fair: Event, participant: Participant,
-    clock: Clock
+    app, client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
 ) -> None:
     from aiosmtpd.controller import Controller
 
-    from tests.test_publishing import _free_port, _Inbox
+    from tests.mail_inbox import Inbox, free_port
 
     meetings = _after_the_fair(client, db_session, fair, clock)
     for meeting in _mine(db_session, fair, participant):  # it reports on every meeting
-        client.post(f"/p/{participant.access_token}/outcomes/{meeting.id}",
-                    data={"took_place": "no"})
+        client.post(
+            f"/p/{participant.access_token}/outcomes/{meeting.id}", data={"took_place": "no"}
+        )
     # Without a mail server nobody is e-mailed, and the page says so.
     results_page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
     assert "reminders cannot be e-mailed" in results_page  # said before anyone presses
     page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
     assert "participants were not e-mailed" in page.get_data(as_text=True)
 
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
     try:
@@ -254,14 +291,26 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
 
 
 def test_the_event_overview_sums_up_the_results_on_the_day_and_after(
-    client, logged_in, db_session: Session, fair: Event, participant: Participant,
-    clock: Clock, monkeypatch: pytest.MonkeyPatch
+    client,
+    logged_in,
+    db_session: Session,
+    fair: Event,
+    participant: Participant,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     meetings = _after_the_fair(client, db_session, fair, clock)
     monkeypatch.setattr("web.events.utcnow", lambda: clock.now)
     first = _mine(db_session, fair, participant)[0]
-    client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={
-        "took_place": "yes", "prospect": "high", "next_steps": ["order"], "order_amount": "1"})
+    client.post(
+        f"/p/{participant.access_token}/outcomes/{first.id}",
+        data={
+            "took_place": "yes",
+            "prospect": "high",
+            "next_steps": ["order"],
+            "order_amount": "1",
+        },
+    )
     page = client.get(f"/events/{fair.id}").get_data(as_text=True)
     summary = f"1 of {len(meetings)} meetings reported on; 1 led to a next step, 1 to an order."
     assert summary in page
@@ -273,8 +322,12 @@ def test_the_event_overview_sums_up_the_results_on_the_day_and_after(
 
 
 def test_the_schedule_page_asks_for_reports_once_meetings_have_taken_place(
-    client, db_session: Session, fair: Event, participant: Participant, clock: Clock,
-    monkeypatch: pytest.MonkeyPatch
+    client,
+    db_session: Session,
+    fair: Event,
+    participant: Participant,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     mine = _mine(db_session, fair, participant)
     schedule = f"/p/{participant.access_token}/schedule"
@@ -301,8 +354,10 @@ def test_the_organizer_sees_both_sides_but_a_participant_only_its_own(
     first = _mine(db_session, fair, participant)[0]
     other = first.participant_b if first.participant_a_id == participant.id else first.participant_a
     client.post(f"/p/{participant.access_token}/outcomes/{first.id}", data={"took_place": "no"})
-    client.post(f"/p/{other.access_token}/outcomes/{first.id}",
-                data={"took_place": "yes", "prospect": "some"})
+    client.post(
+        f"/p/{other.access_token}/outcomes/{first.id}",
+        data={"took_place": "yes", "prospect": "some"},
+    )
     # Neither participant's page shows what the other side reported.
     for side in (participant, other):
         page = client.get(f"/p/{side.access_token}/outcomes").get_data(as_text=True)

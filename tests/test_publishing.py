@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-from collections.abc import Iterator
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,9 +28,9 @@ from scheduler.models import (
 from solver.problem import Meeting as SolverMeeting
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.validation import check
+from tests.mail_inbox import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
-
 
 
 @pytest.fixture
@@ -42,7 +38,6 @@ def fair(db_session: Session) -> Event:
     event = generate_demo(db_session, seed=7, buyers=4, suppliers=14)
     db_session.commit()
     return event
-
 
 
 def _meetings(run: ScheduleRun) -> list[SolverMeeting]:
@@ -168,9 +163,15 @@ def test_a_pair_meeting_again_is_asked_afresh_about_its_meeting(
     meetings = _meetings(solved)
     dropped, other = by_key[meetings[0].key], by_key[meetings[1].key]
     for meeting in (dropped, other):
-        db_session.add(MeetingOutcome(event_id=fair.id, meeting_id=meeting.id,
-                                      participant_id=meeting.participant_a_id,
-                                      slot_id=meeting.slot_id, took_place=False))
+        db_session.add(
+            MeetingOutcome(
+                event_id=fair.id,
+                meeting_id=meeting.id,
+                participant_id=meeting.participant_a_id,
+                slot_id=meeting.slot_id,
+                took_place=False,
+            )
+        )
     db_session.commit()
     publishing.publish_run(db_session, fair, _variant(db_session, solved, meetings[1:]))
     db_session.commit()
@@ -269,30 +270,6 @@ def test_a_run_whose_participant_withdrew_is_refused(
 # --------------------------------------------------------------------------- e-mail
 
 
-class _Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, _Inbox]]:
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _link(participant: Participant) -> str:
     return f"https://fair.example.jp/p/{participant.access_token}/schedule"
 
@@ -362,7 +339,7 @@ def test_an_unreachable_mail_server_reports_every_notice_as_failed(
     notices, _ = notifications.schedule_notices(
         db_session, fair, [p.id for p in fair.participants], link_for=_link, first=True
     )
-    settings = notifications.MailSettings(server="127.0.0.1", port=_free_port(), timeout=2)
+    settings = notifications.MailSettings(server="127.0.0.1", port=free_port(), timeout=2)
     failures = notifications.send_notices(notices, settings)
     assert notices and [f.participant_id for f in failures] == [n.participant_id for n in notices]
 

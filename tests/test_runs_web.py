@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -30,6 +28,7 @@ from scheduler.models import (
 )
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from tests.conftest import PASSWORD
+from tests.mail_inbox import Inbox, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:aiosmtpd")
 
@@ -124,9 +123,7 @@ def test_the_run_form_as_a_browser_sends_it_with_its_optional_numbers_empty(
 def test_text_that_is_not_a_whole_number_gets_one_error_and_stays_typed(
     client: FlaskClient, logged_in: User, fair: Event, db_session: Session
 ) -> None:
-    response = client.post(
-        f"{_base(fair)}/runs", data={"time_limit": "7.5", "first_bonus": "1.5"}
-    )
+    response = client.post(f"{_base(fair)}/runs", data={"time_limit": "7.5", "first_bonus": "1.5"})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     for name, typed in (("time_limit", "7.5"), ("first_bonus", "1.5")):
@@ -173,26 +170,11 @@ def test_the_review_shows_headline_participants_and_the_distribution_chart(
     assert f'id="run-{solved.id}"' in history and f"{solved.objective}" in history
 
 
-class _Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:  # type: ignore[no-untyped-def]
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_publishing_from_the_page_emails_participants_once(
     app: Flask, client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
 ) -> None:
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
     try:
@@ -216,7 +198,7 @@ def test_publishing_from_the_page_emails_participants_once(
 def test_a_mail_failure_is_shown_and_the_publication_stands(
     app: Flask, client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
 ) -> None:
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     page = client.post(f"{_base(fair)}/runs/{solved.id}/publish", follow_redirects=True).get_data(
         as_text=True
     )
@@ -566,8 +548,10 @@ def test_a_wait_cap_that_cannot_hold_names_the_participants(
         "meetings": [],
         "unscheduled_must": [
             {"a": "", "b": "", "reason": "max_breaks", "detail": "every must pair fits, but"},
-            *({"a": code, "b": "", "reason": "max_breaks_participant", "detail": detail}
-              for code in who),
+            *(
+                {"a": code, "b": "", "reason": "max_breaks_participant", "detail": detail}
+                for code in who
+            ),
         ],
         "stats": {"infeasible_found_by": "cp_sat"},
     }
@@ -629,8 +613,9 @@ def test_a_crashed_run_says_so_in_the_readers_language_and_keeps_the_detail(
     page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
     error = re.search(r'<p class="form-errors" id="run-error"\s*>(.*?)</p>', page, re.S)
     assert error is not None and error.group(1).startswith("内部エラーでソルバーが停止しました")
-    detail = re.search(r'<details class="error-detail" id="run-error-detail">(.*?)</details>',
-                       page, re.S)
+    detail = re.search(
+        r'<details class="error-detail" id="run-error-detail">(.*?)</details>', page, re.S
+    )
     assert detail is not None and "pairs" in detail.group(1)  # the exception, for a maintainer
     assert "internal error" not in page
     history = client.get(f"{_base(fair)}/").get_data(as_text=True)
@@ -660,8 +645,13 @@ def test_the_history_says_which_runs_have_other_settings(
     other = runs.create_run(
         db_session,
         fair,
-        parameters={"time_limit": 5, "meeting_bonus": [0, 0, 0, 0], "break_penalty": 0,
-                    "max_breaks": 1, "all_must": True},
+        parameters={
+            "time_limit": 5,
+            "meeting_bonus": [0, 0, 0, 0],
+            "break_penalty": 0,
+            "max_breaks": 1,
+            "all_must": True,
+        },
     )
     db_session.commit()
     history = client.get(f"{_base(fair)}/").get_data(as_text=True)
@@ -670,8 +660,10 @@ def test_the_history_says_which_runs_have_other_settings(
         for run in (plain, other)
     }
     # Their scores are on different scales: the history says why.
-    assert "first meeting worth 0 · wait cost 0 · at most 1 wait each · every requested " \
+    assert (
+        "first meeting worth 0 · wait cost 0 · at most 1 wait each · every requested "
         "meeting required" in rows[other.id]
+    )
     assert "first meeting" not in rows[plain.id] and "wait cost" not in rows[plain.id]
 
 
@@ -684,8 +676,11 @@ def test_form_library_messages_read_in_the_apps_own_japanese(
     assert errors is not None and "整数を入力してください。" in errors.group(1)
     rule = client.post(f"{_base(fair)}/rules", data={"a": "", "b": "X" * 21, "kind": "nope"})
     page = rule.get_data(as_text=True)
-    for name, says in (("a", "入力してください。"), ("b", "20 文字以内で入力してください。"),
-                       ("kind", "一覧から選んでください。")):
+    for name, says in (
+        ("a", "入力してください。"),
+        ("b", "20 文字以内で入力してください。"),
+        ("kind", "一覧から選んでください。"),
+    ):
         errors = re.search(rf'<ul class="errors" id="{name}-err">(.*?)</ul>', page, re.S)
         assert errors is not None and says in errors.group(1), name
     assert "フィールド" not in page and "このフィールド" not in page

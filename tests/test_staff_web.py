@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.day_operations import meetings_of
 from scheduler.models import AuditEntry, DayStatus, Event, Meeting, MeetingStatus, Participant, User
 from tests.conftest import PASSWORD, AuthActions
-from tests.day_fair import Clock, meeting, participant, slot, table
+from tests.day_fair import Clock, local, meeting, participant, slot, table
 from tests.published_fair import published_fair
 
 
@@ -163,6 +164,27 @@ def test_late_arrival_typed_as_a_local_time(
     assert fair.local(s003.available_from).strftime("%H:%M") == "11:00"
 
 
+def test_a_late_time_after_the_day_is_refused_and_the_form_keeps_it(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    s003 = participant(db_session, fair, "S003")
+    response = client.post(
+        _day(fair, f"/participants/{s003.id}/status"),
+        data={"status": "late", "at": "23:55", "reason": "電車遅延"},
+        follow_redirects=True,
+    )
+    page = _text(response)
+    assert "23:55 is after the day&#39;s last meeting ends" in page
+    late_form = page.split('name="status" value="late"')[1].split("</form>")[0]
+    assert 'value="23:55"' in late_form and 'value="電車遅延"' in late_form
+    early_form = page.split('name="status" value="left_early"')[1].split("</form>")[0]
+    assert "23:55" not in early_form and "電車遅延" not in early_form
+    db_session.expire_all()
+    s003 = participant(db_session, fair, "S003")
+    assert s003.day_status != DayStatus.LATE
+    assert all(m.status == MeetingStatus.PLANNED for m in meetings_of(db_session, s003))
+
+
 # --------------------------------------------------------------------------- walk-in
 
 
@@ -256,11 +278,14 @@ def test_a_walk_in_form_error_keeps_what_was_typed_and_ticked(
     page = _text(client.post(_day(fair, "/walk-in"), data=data))
     assert "is already registered in this event (code S001)" in page
     assert _ticked(page) == TICKED[:1]
-    assert db_session.scalar(
-        select(Participant).where(
-            Participant.event_id == fair.id, Participant.registered_via == "walkin"
+    assert (
+        db_session.scalar(
+            select(Participant).where(
+                Participant.event_id == fair.id, Participant.registered_via == "walkin"
+            )
         )
-    ) is None
+        is None
+    )
 
 
 def test_the_walk_in_picker_is_in_japanese(
@@ -301,6 +326,59 @@ def test_move_goes_through_a_confirmation_listing_who_is_affected(
     assert entry is not None and entry.user_id == as_staff.id and entry.reason == "先方の希望"
 
 
+def test_a_change_on_the_day_emails_both_sides_and_their_pages_mark_it(
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    fair: Event,
+    as_staff: User,
+    clock: Clock,
+    smtp_server,
+) -> None:
+    """The schedule page and the printed sheet promise an e-mail for every change on
+    the day: a move reaches both sides (and nobody else), and their pages say which
+    meeting changed."""
+    controller, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    item = meeting(db_session, fair, "B003", "S002")
+    data = {
+        "op": "move",
+        "meeting": item.id,
+        "version": item.version,
+        "slot": slot(db_session, fair, "15:00").id,
+        "table": item.table_id,
+        "confirm": "1",
+    }
+    page = _text(client.post(_day(fair, "/meetings/change"), data=data, follow_redirects=True))
+    assert "2 participants were e-mailed" in page
+    links = {
+        re.search(r"/p/([\w-]+)/schedule", m.get_payload(decode=True).decode()).group(1)
+        for m in inbox.messages
+    }
+    b003, s002 = participant(db_session, fair, "B003"), participant(db_session, fair, "S002")
+    assert links == {b003.access_token, s002.access_token}
+
+    mine = _text(client.get(f"/p/{s002.access_token}/schedule"))
+    changed = mine.split('data-test="changed"')
+    assert len(changed) == 2, "only the moved meeting is marked"
+    card = changed[0].rsplit('<li class="meeting-card', 1)[1]
+    assert "15:00" in card
+
+    # Marking a company late e-mails the counterparts of the meetings it loses.
+    before = len(inbox.messages)
+    s003 = participant(db_session, fair, "S003")
+    lost = {
+        m.participant_a_id if m.participant_b_id == s003.id else m.participant_b_id
+        for m in meetings_of(db_session, s003)
+        if m.status == MeetingStatus.PLANNED and m.slot.starts_at < local(11, 0)
+    }
+    assert lost
+    client.post(
+        _day(fair, f"/participants/{s003.id}/status"), data={"status": "late", "at": "11:00"}
+    )
+    assert len(inbox.messages) - before == len(lost) + 1
+
+
 def test_a_stale_version_says_so_and_shows_the_fresh_state(
     client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
 ) -> None:
@@ -332,11 +410,16 @@ def test_a_refused_change_lists_every_problem(
         "version": 0,
         "slot": slot(db_session, fair, "10:30").id,
         "table": table(db_session, fair, "A01").id,
+        "reason": "先方の希望",
     }
     page = _text(client.post(_day(fair, "/meetings/change"), data=data))
     problems = page.split('data-test="problems"')[1]
     assert "already has a meeting at 10:30" in problems and "own table of B001" in problems
     assert 'data-test="confirm"' not in page
+    # Back to the meeting with the reason still typed, to try another slot.
+    back = re.search(r'<a class="btn big" href="([^"]+)">Back</a>', page).group(1)
+    assert back.startswith(_day(fair, f"/meetings/{item.id}?reason="))
+    assert 'value="先方の希望"' in _text(client.get(back.replace("&amp;", "&")))
 
 
 def test_live_check_answers_in_json(
@@ -435,7 +518,11 @@ def test_a_no_show_card_warns_before_a_check_in(
 
 
 def test_leaving_early_without_a_time_before_the_fair_is_refused(
-    client: FlaskClient, as_staff: User, fair: Event, db_session: Session, clock: Clock,
+    client: FlaskClient,
+    as_staff: User,
+    fair: Event,
+    db_session: Session,
+    clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """'Now' before the fair's day would cancel every meeting, like a no-show."""
@@ -446,12 +533,18 @@ def test_leaving_early_without_a_time_before_the_fair_is_refused(
     clock.now = days_before
     s001 = participant(db_session, fair, "S001")
     response = client.post(
-        _day(fair, f"/participants/{s001.id}/status"), data={"status": "left_early"},
+        _day(fair, f"/participants/{s001.id}/status"),
+        data={"status": "left_early"},
         follow_redirects=True,
     )
     assert "Enter the time it leaves: today is not a day of the fair." in _text(response)
     db_session.expire_all()
     assert participant(db_session, fair, "S001").day_status == DayStatus.EXPECTED
-    assert all(m.status == MeetingStatus.PLANNED for m in db_session.scalars(
-        select(Meeting).where((Meeting.participant_a_id == s001.id)
-                              | (Meeting.participant_b_id == s001.id))))
+    assert all(
+        m.status == MeetingStatus.PLANNED
+        for m in db_session.scalars(
+            select(Meeting).where(
+                (Meeting.participant_a_id == s001.id) | (Meeting.participant_b_id == s001.id)
+            )
+        )
+    )

@@ -6,14 +6,16 @@ failure is reported, and the schedule pages are right whatever happened to the m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from flask import current_app, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from scheduler import notifications
-from scheduler.models import Participant
+from scheduler.models import Event, Participant
+from scheduler.schedule_view import is_published
+from web.database import get_session
 
 
 def mail_settings() -> notifications.MailSettings | None:
@@ -60,8 +62,11 @@ def flash_outcome(
         )
     elif failures:
         flash(
-            _("E-mail to %(n)s participants failed (%(error)s).",
-              n=len(failures), error=failures[0].error),
+            _(
+                "E-mail to %(n)s participants failed (%(error)s).",
+                n=len(failures),
+                error=failures[0].error,
+            ),
             "error",
         )
     if unreachable:
@@ -72,3 +77,20 @@ def flash_outcome(
             ),
             "warning",
         )
+
+
+def notify_changed(event: Event, participant_ids: Iterable[int], *, first: bool = False) -> None:
+    """E-mail each participant whose meetings changed that its schedule did (call after
+    the commit), and tell the user how that went. Nothing is sent before the schedule is
+    published: until then participants cannot see it."""
+    ids = set(participant_ids)
+    if not ids or not is_published(event):
+        return
+    settings = mail_settings()
+    if settings is None:
+        return
+    notices, unreachable = notifications.schedule_notices(
+        get_session(), event, ids, link_for=schedule_link, first=first
+    )
+    failures = notifications.send_notices(notices, settings)
+    flash_outcome(len(notices) - len(failures), failures, unreachable)

@@ -129,12 +129,4 @@ def apply(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
 
 def _notify(event: Event, outcome: repair.RepairOutcome) -> None:
     """E-mail the affected participants after the commit; failures are reported only."""
-    if not outcome.notify:
-        return
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return
-    sent, failures = repair.notify_repair(
-        get_session(), event, outcome, settings=settings, link_for=mail_feedback.schedule_link
-    )
-    mail_feedback.flash_outcome(sent, failures)
+    mail_feedback.notify_changed(event, outcome.notify)

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from scheduler import event_setup, notifications, pair_rules, publishing, run_review, runs
+from scheduler import event_setup, pair_rules, publishing, run_review, runs
 from scheduler.db import utcnow
 from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import Event, PairRule, PairRuleKind, RunStatus, ScheduleRun
@@ -394,18 +394,7 @@ def publish(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
 
 def _notify(event: Event, outcome: publishing.PublishOutcome) -> None:
     """E-mail the participants whose schedule changed; report, never undo, failures."""
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return
-    notices, unreachable = notifications.schedule_notices(
-        get_session(),
-        event,
-        outcome.notify,
-        link_for=mail_feedback.schedule_link,
-        first=outcome.first,
-    )
-    failures = notifications.send_notices(notices, settings)
-    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable)
+    mail_feedback.notify_changed(event, outcome.notify, first=outcome.first)
 
 
 # --------------------------------------------------------------------------- manual edits

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -45,6 +45,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import safe_next, translate_error
@@ -215,6 +216,20 @@ def _planned_meetings(meetings: list[Meeting]) -> list[Meeting]:
     return [m for m in meetings if m.status != MeetingStatus.CANCELLED]
 
 
+def _with_reason(url: str) -> str:
+    """``url`` with the reason typed, so a refused change can be retried without retyping."""
+    reason = _reason()
+    return url + ("?" + urlencode({"reason": reason}) if reason else "")
+
+
+def _notify(event: Event, result: ops.ChangeResult) -> None:
+    """E-mail everyone whose meetings the change touched (after the commit), as the
+    schedule page and the printed sheet promise for changes on the day."""
+    touched = {m.participant_a_id for m in result.meetings}
+    touched |= {m.participant_b_id for m in result.meetings}
+    mail_feedback.notify_changed(event, touched)
+
+
 def _back(default: str) -> Response:
     return redirect(safe_next(request.form.get("next")) or default)
 
@@ -341,17 +356,32 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
         )
     except DomainError as error:
         _refused(error)
-        return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+        # What was typed comes back into the form it was typed in.
+        typed = {
+            "status": status,
+            "at": request.form.get("at", "").strip()[:5],
+            "reason": _reason(),
+        }
+        return redirect(
+            url_for(
+                "staff.card",
+                event_id=event.id,
+                participant_id=participant.id,
+                **{k: v for k, v in typed.items() if v},
+            )
+        )
     session.commit()
     flash(
-        _(
-            "%(name)s: %(status)s. %(n)s meetings cancelled.",
+        ngettext(
+            "%(name)s: %(status)s. %(num)s meeting cancelled.",
+            "%(name)s: %(status)s. %(num)s meetings cancelled.",
+            len(result.meetings),
             name=participant.display_name,
             status=DAY_STATUS_LABELS[DayStatus(status)],
-            n=len(result.meetings),
         ),
         "success",
     )
+    _notify(event, result)
     return redirect(
         url_for(
             "staff.card",
@@ -530,12 +560,13 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
             preview = _preview_for(event, op)
         except DomainError as error:
             _refused(error)
-            return redirect(back)
+            return redirect(_with_reason(back))
         return render_template(
             "staff/confirm.html",
             event=event,
             op=op,
             preview=preview,
+            back=_with_reason(back) if op != "add" else (request.referrer or back),
             fields={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm")},
             problem_text=_problem_text,
         )
@@ -544,11 +575,11 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         _refused(error)
         # The page reads the state as it is now; the reason typed is kept for the retry.
-        reason = _reason()
-        return redirect(back + ("?" + urlencode({"reason": reason}) if reason else ""))
+        return redirect(_with_reason(back))
     session.commit()
     names = ", ".join(p.code for p in result.affected)
     flash(_("Saved. Affected: %(names)s.", names=names), "success")
+    _notify(event, result)
     return _back(url_for("staff.meeting", event_id=event.id, meeting_id=result.meetings[0].id))
 
 
@@ -614,6 +645,7 @@ def undo(event_id: int):  # type: ignore[no-untyped-def]
         session.commit()
         names = ", ".join(p.code for p in result.affected)
         flash(_("Undone. Affected: %(names)s.", names=names), "success")
+        _notify(event, result)
     return _back(url_for("staff.home", event_id=event.id))
 
 
