@@ -112,9 +112,10 @@ def location_text(table: Table | None, locale: str) -> str:
 
 
 def participant_feed(
-    session: Session, participant: Participant
+    session: Session, participant: Participant, *, locale: str | None = None
 ) -> CalendarFeed:
-    """The participant's meetings (cancelled ones kept, marked) in its own language.
+    """The participant's meetings (cancelled ones kept, marked) in its own language, or
+    in ``locale`` (a download from a page the reader switched to another language).
 
     Before publication the calendar is valid but has no events. The events carry no
     link to the participant's pages: those open with its access token, which must not
@@ -122,7 +123,8 @@ def participant_feed(
     colleagues (the feed has a token of its own for that).
     """
     event = participant.event
-    words = texts(participant.locale)
+    locale = locale or participant.locale
+    words = texts(locale)
     schedule = personal_schedule(session, participant)
     calendar = _calendar(
         event, words["calendar"].format(event=event.name, name=participant.display_name)
@@ -132,14 +134,12 @@ def participant_feed(
         name = view.counterpart.display_name
         summary = words["meeting"].format(name=name)
         description = [words["counterpart"].format(name=_name_with_code(view.counterpart))]
-        summary_profile = profile_summary(view.counterpart.organization, participant.locale)
+        summary_profile = profile_summary(view.counterpart.organization, locale)
         if summary_profile:
             description.append(words["profile"].format(text=summary_profile))
         if view.purpose:
             description.append(words["purpose"].format(text=view.purpose))
-        calendar.add_component(
-            _vevent(event, meeting, summary, description, participant.locale, url="")
-        )
+        calendar.add_component(_vevent(event, meeting, summary, description, locale, url=""))
     return _finish(calendar, event, [v.meeting for v in schedule.all_meetings], participant)
 
 

@@ -496,6 +496,24 @@ def test_download_is_an_attachment_of_the_same_feed(client, participant) -> None
     assert download.data == feed.data
 
 
+def test_a_download_from_a_page_switched_to_english_is_in_english(
+    client, db_session, participant
+) -> None:
+    """The feed stays in the participant's language (calendar apps poll it without a
+    reader); a download follows the language its reader chose on the page."""
+    participant.locale = "ja"
+    db_session.commit()
+    assert "商談:" in client.get(f"/p/{participant.access_token}/schedule.ics").get_data(
+        as_text=True
+    )
+    client.post("/language", data={"lang": "en"})
+    download = client.get(f"/p/{participant.access_token}/schedule.ics").get_data(as_text=True)
+    feed = client.get(f"/cal/{participant.feed_token}.ics").get_data(as_text=True)
+    summaries = [line for line in download.splitlines() if line.startswith("SUMMARY:")]
+    assert summaries and all(line.startswith("SUMMARY:Meeting: ") for line in summaries)
+    assert "商談:" in feed and "Meeting: " not in feed
+
+
 def test_last_modified_follows_a_renamed_counterpart(client, db_session, participant) -> None:
     url = f"/cal/{participant.feed_token}.ics"
     first = client.get(url)

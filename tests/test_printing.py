@@ -136,6 +136,18 @@ def test_participant_prints_its_own_sheet_from_its_link(client, db_session, fair
     assert participant.display_name in _text(reader)
 
 
+def test_the_personal_sheet_is_in_the_language_its_reader_chose(client, db_session, fair) -> None:
+    participant = busiest_participant(db_session, fair)
+    participant.locale = "ja"
+    db_session.commit()
+    assert "商談スケジュール" in _text(
+        _pdf(client.get(f"/p/{participant.access_token}/schedule.pdf"))
+    )
+    client.post("/language", data={"lang": "en"})
+    text = _text(_pdf(client.get(f"/p/{participant.access_token}/schedule.pdf")))
+    assert "Meeting schedule" in text and "商談スケジュール" not in text
+
+
 def test_no_personal_pdf_before_publication(client, db_session, fair) -> None:
     fair.phase, fair.published_at = Phase.SCHEDULING, None
     db_session.commit()

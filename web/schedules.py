@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, lazy_gettext
+from flask_babel import force_locale, get_locale, lazy_gettext
 from sqlalchemy import select
 
 from scheduler import calendars, printing
@@ -53,13 +53,20 @@ def pdf_response(template: str, filename: str, **context: Any) -> Response:
 
 
 def sheets_pdf_response(
-    event: Event, sheets: list[printing.CompanySheet], filename: str
+    event: Event,
+    sheets: list[printing.CompanySheet],
+    filename: str,
+    *,
+    locale: str | None = None,
 ) -> Response:
-    """Company sheets, each in its participant's language (runs of one language share a
-    rendering, so a fair in one language is printed as one document)."""
+    """Company sheets, each in its participant's language, or all in ``locale`` (runs of
+    one language share a rendering, so a fair in one language is printed as one
+    document)."""
     parts = []
-    for locale, run in itertools.groupby(sheets, key=lambda s: s.schedule.participant.locale):
-        with force_locale(locale if locale in current_app.config["LANGUAGES"] else "ja"):
+    for language, run in itertools.groupby(
+        sheets, key=lambda s: locale or s.schedule.participant.locale
+    ):
+        with force_locale(language if language in current_app.config["LANGUAGES"] else "ja"):
             parts.append(render_template("print/sheets.html", event=event, sheets=list(run)))
     return _pdf(parts, filename)
 
@@ -122,13 +129,14 @@ def page(token: str):  # type: ignore[no-untyped-def]
     )
 
 
-
 @bp.get("/p/<token>/schedule.ics")
 @snapshot_reads
 @participant_required
 def download(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
-    feed = calendars.participant_feed(get_session(), participant)
+    # In the language of the page it was downloaded from (the participant's own, unless
+    # the reader switched); the subscription feed keeps the participant's own.
+    feed = calendars.participant_feed(get_session(), participant, locale=str(get_locale()))
     response = calendar_response(feed, f"{participant.event.slug}-{participant.code}.ics")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{participant.event.slug}-{participant.code or "schedule"}.ics"'
@@ -148,6 +156,7 @@ def pdf(token: str):  # type: ignore[no-untyped-def]
         participant.event,
         [printing.company_sheet(schedule, _schedule_url(participant))],
         f"{participant.event.slug}-{participant.code or 'schedule'}.pdf",
+        locale=str(get_locale()),  # the language of the page it was opened from
     )
 
 
