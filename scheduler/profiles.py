@@ -145,6 +145,12 @@ def _known(codes: list[str], known: set[str], field_name: str) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+def is_web_address(value: str) -> bool:
+    """A company website as the profile accepts it: http:// or https://, then a host
+    with a dot. Forms check it with the other fields (``web.form_fields.WebAddress``)."""
+    return re.match(r"https?://[^\s/]+\.[^\s]+$", value.strip()) is not None
+
+
 def _validated(data: ProfileData) -> dict[str, Any]:
     """The organization's new values, checked; raises :class:`ValidationFailed`."""
     values: dict[str, Any] = {}
@@ -156,7 +162,7 @@ def _validated(data: ProfileData) -> dict[str, Any]:
     if "name" in values and not values["name"]:
         raise ValidationFailed(N_("Please enter the company name."), field="name")
     website = values.get("website", "")
-    if website and not re.match(r"https?://[^\s/]+\.[^\s]+$", website):
+    if website and not is_web_address(website):
         raise ValidationFailed(
             N_("Please enter a web address starting with http:// or https://."), field="website"
         )
@@ -166,13 +172,15 @@ def _validated(data: ProfileData) -> dict[str, Any]:
             values[name] = _clean(value, name, MAX_TEXT_LENGTH)
     if data.prefecture is not None:
         if data.prefecture and data.prefecture not in PREFECTURES:
-            raise ValidationFailed(N_("Please choose a prefecture from the list."),
-                                   field="prefecture")
+            raise ValidationFailed(
+                N_("Please choose a prefecture from the list."), field="prefecture"
+            )
         values["prefecture"] = data.prefecture
     if data.employees is not None or data.set_employees:
         if data.employees is not None and not 0 <= data.employees <= 10_000_000:
-            raise ValidationFailed(N_("Please enter a number of employees of 0 or more."),
-                                   field="employees")
+            raise ValidationFailed(
+                N_("Please enter a number of employees of 0 or more."), field="employees"
+            )
         values["employees"] = data.employees
     if data.technologies is not None:
         values["technologies"] = _known(data.technologies, set(TECHNOLOGIES), "technologies")
@@ -191,8 +199,9 @@ def _validated(data: ProfileData) -> dict[str, Any]:
     if data.tags is not None:
         tags = [_clean_tag(t) for t in data.tags]
         if len(tags) > MAX_TAGS:
-            raise ValidationFailed(N_("At most %(n)d tags, please."), field="tags",
-                                   params={"n": MAX_TAGS})
+            raise ValidationFailed(
+                N_("At most %(n)d tags, please."), field="tags", params={"n": MAX_TAGS}
+            )
         values["tags"] = [t for t in tags if t]
     return values
 
@@ -217,19 +226,23 @@ def update_profile(
     if "name" in values:
         key = company_name_key(values["name"])
         twin = session.scalar(
-            select(Organization).where(
-                Organization.name_key == key, Organization.id != organization.id
-            ).limit(1)
+            select(Organization)
+            .where(Organization.name_key == key, Organization.id != organization.id)
+            .limit(1)
         )
         if twin is not None:
             raise ValidationFailed(
-                N_("Another company in the directory is called %(name)s. Please contact "
-                   "the organizer if this is your company."),
-                field="name", params={"name": twin.name},
+                N_(
+                    "Another company in the directory is called %(name)s. Please contact "
+                    "the organizer if this is your company."
+                ),
+                field="name",
+                params={"name": twin.name},
             )
         values["name_key"] = key
-    changed = {name: value for name, value in values.items()
-               if getattr(organization, name) != value}
+    changed = {
+        name: value for name, value in values.items() if getattr(organization, name) != value
+    }
     for name, value in changed.items():
         setattr(organization, name, value)
     if data.department is not None:
@@ -273,8 +286,9 @@ def _need_values(data: NeedData) -> dict[str, Any]:
         raise ValidationFailed(N_("Please give the need a title."), field="title")
     lot_size = data.lot_size or ""
     if lot_size and lot_size not in {t.code for t in LOT_SIZES}:
-        raise ValidationFailed(N_("Unknown choice: %(value)s."), field="lot_size",
-                               params={"value": lot_size})
+        raise ValidationFailed(
+            N_("Unknown choice: %(value)s."), field="lot_size", params={"value": lot_size}
+        )
     return {
         "title": title,
         "technologies": _known(data.technologies, set(TECHNOLOGIES), "technologies"),
@@ -309,8 +323,14 @@ def add_need(
     need = Need(participant=participant, **_need_values(data))
     session.add(need)
     session.flush()
-    audit.record(session, "need.create", event_id=participant.event_id, user_id=user_id,
-                 participant_id=participant.id, target=need)
+    audit.record(
+        session,
+        "need.create",
+        event_id=participant.event_id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=need,
+    )
     return need
 
 
@@ -330,8 +350,15 @@ def update_need(
     for name, value in values.items():
         setattr(need, name, value)
     session.flush()
-    audit.record(session, "need.update", event_id=participant.event_id, user_id=user_id,
-                 participant_id=participant.id, target=need, details={"changed": changed})
+    audit.record(
+        session,
+        "need.update",
+        event_id=participant.event_id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=need,
+        details={"changed": changed},
+    )
     return need
 
 
@@ -341,7 +368,14 @@ def delete_need(
     """Delete one of the buyer's own needs (with the proposals made for it)."""
     _check_buyer(participant, user_id)
     need = get_need(session, participant, need_id)
-    audit.record(session, "need.delete", event_id=participant.event_id, user_id=user_id,
-                 participant_id=participant.id, target=need, details={"title": need.title})
+    audit.record(
+        session,
+        "need.delete",
+        event_id=participant.event_id,
+        user_id=user_id,
+        participant_id=participant.id,
+        target=need,
+        details={"title": need.title},
+    )
     session.delete(need)
     session.flush()

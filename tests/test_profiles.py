@@ -162,6 +162,19 @@ def test_profile_form_keeps_typed_values_on_error(client: FlaskClient, fair) -> 
     assert "has-error" in page
 
 
+def test_every_profile_error_shows_on_the_first_submit(client: FlaskClient, fair) -> None:
+    """The web address is checked with the other fields, not in a second round after
+    they are fixed."""
+    page = client.post(
+        f"/p/{fair.supplier.access_token}/profile",
+        data={"name": "", "employees": "-5", "website": "ftp:/bad url"},
+        headers={"Accept-Language": "en"},
+    ).get_data(as_text=True)
+    assert page.count('class="field-error"') >= 3 or page.count("has-error") >= 3
+    assert "Please enter a web address starting with http:// or https://." in page
+    assert 'value="ftp:/bad url"' in page
+
+
 def test_profile_page_is_read_only_after_the_phase(
     client: FlaskClient, db_session: Session, fair
 ) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 from flask_babel import lazy_gettext
 from wtforms import IntegerField as _IntegerField
 from wtforms.validators import NumberRange as _NumberRange
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
+
+from scheduler.profiles import is_web_address
 
 
 class IntegerField(_IntegerField):
@@ -53,3 +55,15 @@ class NumberRange(_NumberRange):
         if message is None and min is not None and max is not None:
             message = lazy_gettext("Enter a number from %(min)s to %(max)s.")
         super().__init__(min=min, max=max, message=message)
+
+
+class WebAddress:
+    """A website field's rule from the profile service, checked with the form's other
+    fields, so every error shows on the first submit (the service checks it again)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = (field.data or "").strip()
+        if value and not is_web_address(value):
+            raise ValidationError(
+                lazy_gettext("Please enter a web address starting with http:// or https://.")
+            )

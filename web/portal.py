@@ -36,7 +36,7 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
-from web.form_fields import IntegerField, NumberRange
+from web.form_fields import IntegerField, NumberRange, WebAddress
 from web.i18n import translate_error
 from web.outcomes import meetings_to_report
 from web.participant_access import (
@@ -113,7 +113,7 @@ class ProfileForm(FlaskForm):
     employees = IntegerField(
         lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
     )
-    website = StringField(lazy_gettext("Website"), validators=[Length(max=300)])
+    website = StringField(lazy_gettext("Website"), validators=[Length(max=300), WebAddress()])
     description = TextAreaField(
         lazy_gettext("About the company"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
     )
@@ -143,8 +143,14 @@ class ProfileForm(FlaskForm):
 
     BUYER_ONLY = ("department", "what_we_buy")
     SUPPLIER_ONLY = (
-        "technologies", "tags", "equipment", "materials", "certifications",
-        "certifications_other", "lot_sizes", "strengths",
+        "technologies",
+        "tags",
+        "equipment",
+        "materials",
+        "certifications",
+        "certifications_other",
+        "lot_sizes",
+        "strengths",
     )
 
     def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
@@ -163,9 +169,22 @@ class ProfileForm(FlaskForm):
     def load(self, participant: Participant) -> None:
         """Fill the form from the stored profile (a GET)."""
         organization = participant.organization
-        for name in ("name", "name_kana", "prefecture", "city", "industry", "employees",
-                     "website", "description", "what_we_buy", "technologies", "equipment",
-                     "materials", "lot_sizes", "strengths"):
+        for name in (
+            "name",
+            "name_kana",
+            "prefecture",
+            "city",
+            "industry",
+            "employees",
+            "website",
+            "description",
+            "what_we_buy",
+            "technologies",
+            "equipment",
+            "materials",
+            "lot_sizes",
+            "strengths",
+        ):
             if name in self:
                 self[name].data = getattr(organization, name)
         if "department" in self:
@@ -182,9 +201,20 @@ class ProfileForm(FlaskForm):
     def data_for_service(self) -> profiles.ProfileData:
         """The typed values for :func:`scheduler.profiles.update_profile`."""
         data = profiles.ProfileData(set_employees=True)
-        for name in ("name", "name_kana", "department", "prefecture", "city", "industry",
-                     "website", "description", "what_we_buy", "equipment", "materials",
-                     "strengths"):
+        for name in (
+            "name",
+            "name_kana",
+            "department",
+            "prefecture",
+            "city",
+            "industry",
+            "website",
+            "description",
+            "what_we_buy",
+            "equipment",
+            "materials",
+            "strengths",
+        ):
             if name in self:
                 setattr(data, name, self[name].data or "")
         data.employees = self.employees.data
@@ -354,8 +384,12 @@ def directory(token: str):  # type: ignore[no-untyped-def]
     participant = _approved()
     form, entries = run_search(get_session(), participant.event, participant.role)
     return render_template(
-        "directory/index.html", event=participant.event, form=form, entries=entries,
-        portal=True, locale=_locale(),
+        "directory/index.html",
+        event=participant.event,
+        form=form,
+        entries=entries,
+        portal=True,
+        locale=_locale(),
     )
 
 
@@ -368,6 +402,10 @@ def counterpart(token: str, participant_id: int):  # type: ignore[no-untyped-def
     if entry is None:
         abort(404)
     return render_template(
-        "directory/show.html", event=participant.event, entry=entry, portal=True,
-        locale=_locale(), pending=False,
+        "directory/show.html",
+        event=participant.event,
+        entry=entry,
+        portal=True,
+        locale=_locale(),
+        pending=False,
     )

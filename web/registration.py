@@ -28,7 +28,7 @@ from scheduler.models import Event, Participant, ParticipantRole, Phase
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required
 from web.database import get_session
-from web.form_fields import IntegerField, NumberRange
+from web.form_fields import IntegerField, NumberRange, WebAddress
 from web.i18n import translate_error
 from web.participant_access import ROLE_LABELS, check_rate
 
@@ -48,7 +48,7 @@ class RegistrationForm(FlaskForm):
     employees = IntegerField(
         lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
     )
-    website = StringField(lazy_gettext("Website"), validators=[Length(max=300)])
+    website = StringField(lazy_gettext("Website"), validators=[Length(max=300), WebAddress()])
     contact_name = StringField(
         lazy_gettext("Contact person"), validators=[DataRequired(), Length(max=200)]
     )
@@ -68,13 +68,20 @@ class RegistrationForm(FlaskForm):
 
     def data_for_service(self, locale: str) -> registration.RegistrationData:
         return registration.RegistrationData(
-            company=self.company.data or "", role=self.role.data or "",
-            contact_name=self.contact_name.data or "", email=self.email.data or "",
-            company_kana=self.company_kana.data or "", department=self.department.data or "",
-            prefecture=self.prefecture.data or "", city=self.city.data or "",
-            industry=self.industry.data or "", employees=self.employees.data,
-            website=self.website.data or "", contact_kana=self.contact_kana.data or "",
-            phone=self.phone.data or "", locale=locale,
+            company=self.company.data or "",
+            role=self.role.data or "",
+            contact_name=self.contact_name.data or "",
+            email=self.email.data or "",
+            company_kana=self.company_kana.data or "",
+            department=self.department.data or "",
+            prefecture=self.prefecture.data or "",
+            city=self.city.data or "",
+            industry=self.industry.data or "",
+            employees=self.employees.data,
+            website=self.website.data or "",
+            contact_kana=self.contact_kana.data or "",
+            phone=self.phone.data or "",
+            locale=locale,
         )
 
 
@@ -143,7 +150,10 @@ def queue(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     pending = registration.pending_registrations(get_session(), event)
     return render_template(
-        "registration/queue.html", event=event, pending=pending, role_labels=ROLE_LABELS,
+        "registration/queue.html",
+        event=event,
+        pending=pending,
+        role_labels=ROLE_LABELS,
         contact_of=registration.contact_person,
         register_url=url_for("registration.register", slug=event.slug, _external=True),
         reused={p.id: len(p.organization.participations) > 1 for p in pending},
@@ -158,8 +168,10 @@ def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     registration.approve(session, participant, user_id=current_user.id)
     session.commit()
-    flash(_("%(name)s is approved. Send them their link:", name=participant.organization.name),
-          "success")
+    flash(
+        _("%(name)s is approved. Send them their link:", name=participant.organization.name),
+        "success",
+    )
     return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
 
 
@@ -169,9 +181,12 @@ def reject(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     participant = _pending(event, participant_id)
     session = get_session()
-    registration.reject(session, participant, user_id=current_user.id,
-                        reason=request.form.get("reason", "")[:1000])
+    registration.reject(
+        session, participant, user_id=current_user.id, reason=request.form.get("reason", "")[:1000]
+    )
     session.commit()
-    flash(_("The registration of %(name)s was declined.", name=participant.organization.name),
-          "success")
+    flash(
+        _("The registration of %(name)s was declined.", name=participant.organization.name),
+        "success",
+    )
     return redirect(url_for("registration.queue", event_id=event.id))
