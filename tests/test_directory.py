@@ -135,6 +135,17 @@ def test_directory_pages(client: FlaskClient, logged_in, fair) -> None:
     assert client.get(f"/events/{fair.event.id}/directory/{fair.buyer.id}").status_code == 200
 
 
+
+def test_lists_on_a_profile_use_the_readers_separator(client: FlaskClient, fair) -> None:
+    url = f"/p/{fair.buyer.access_token}/directory/{fair.supplier.id}"
+    client.post("/language", data={"lang": "ja"})
+    japanese = client.get(url).get_data(as_text=True)
+    assert "試作、小ロット" in japanese
+    client.post("/language", data={"lang": "en"})
+    english = client.get(url).get_data(as_text=True)
+    assert "Prototype, Small lot" in english and "、" not in english.split("<main")[1]
+
+
 def test_demo_fair_pages_render_for_both_sides(
     client: FlaskClient, db_session: Session, logged_in
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,18 @@ def run_error(error: str | None) -> tuple[str, str]:
     return (gettext(message) if message else ""), detail  # gettext("") is the PO header
 
 
+def list_separator() -> str:
+    """Between the items of a list in running text: 、 in Japanese, a comma otherwise."""
+    return "、" if str(get_locale() or "ja").startswith("ja") else ", "
+
+
+def listing(items: Iterable[object]) -> str:
+    """Items joined with :func:`list_separator` (autoescaped by the template as usual)."""
+    return list_separator().join(str(item) for item in items)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(listing, "listing")
     app.add_template_filter(run_error, "run_error")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")
@@ -63,6 +75,7 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         return {
             "current_locale": str(get_locale() or "ja"),
+            "list_separator": list_separator,
             "phase_labels": PHASE_LABELS,
             "endpoints": app.view_functions,
         }

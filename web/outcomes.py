@@ -30,7 +30,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_decimal, get_locale, lazy_gettext
+from flask_babel import format_decimal, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -45,6 +45,7 @@ from scheduler.spreadsheet import cell_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
+from web.filters import list_separator
 from web.i18n import translate_error
 from web.participant_access import (
     PORTAL_PREFIX,
@@ -287,10 +288,6 @@ PAIR_COLUMNS, REPORT_COLUMNS = 6, 5
 AMOUNT_COLUMNS = tuple(PAIR_COLUMNS + side * REPORT_COLUMNS + 3 for side in range(2))
 
 
-def _list_separator() -> str:
-    return "、" if str(get_locale()).startswith("ja") else ", "
-
-
 def _report_cells(report: Any) -> list[object]:
     """One side's report as workbook cells: took place, prospect, next steps, amount, note."""
     if report is None:
@@ -298,7 +295,7 @@ def _report_cells(report: Any) -> list[object]:
     return [
         _("Yes") if report.took_place else _("No"),
         str(PROSPECT_LABELS[Prospect(report.prospect)]) if report.prospect else "",
-        _list_separator().join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
+        list_separator().join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
         report.order_amount,
         cell_text(report.note),
     ]

@@ -26,8 +26,8 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -57,6 +57,7 @@ from scheduler.participant_import import (
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required, staff_required
 from web.database import get_session
+from web.filters import list_separator
 from web.i18n import translate_error
 
 bp = Blueprint("participants_admin", __name__, url_prefix="/events/<int:event_id>/participants")
@@ -81,8 +82,7 @@ def issue_text(issue: Issue) -> str:
     parameter is written with the language's own separator: 、 in Japanese)."""
     if not issue.params:
         return _(issue.message)
-    separator = "、" if str(get_locale()).startswith("ja") else ", "
-    return _(issue.message, **joined(issue.params, separator))
+    return _(issue.message, **joined(issue.params, list_separator()))
 
 
 @bp.context_processor
