@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -79,14 +80,33 @@ def start_embedded_worker(database_url: str, *, threads: int = 2) -> BaseProcess
     """
     context = multiprocessing.get_context("spawn")
     process = context.Process(
-        target=run_worker,
-        args=(database_url,),
-        kwargs={"threads": threads},
+        target=_run_embedded,
+        args=(database_url, threads, os.getpid()),
         name="matchfair-worker",
         daemon=True,
     )
     process.start()
     return process
+
+
+class _ParentGone:
+    """A ``stop`` for :func:`run_worker` that is set once the server that started the
+    worker is gone. A daemon process is ended by its parent's normal exit only; a server
+    killed outright (SIGKILL, the OOM killer) would leave the worker claiming runs."""
+
+    def __init__(self, parent_pid: int) -> None:
+        self.parent_pid = parent_pid
+
+    def is_set(self) -> bool:
+        return os.getppid() != self.parent_pid
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(timeout)
+        return self.is_set()
+
+
+def _run_embedded(database_url: str, threads: int, parent_pid: int) -> None:
+    run_worker(database_url, threads=threads, stop=_ParentGone(parent_pid))
 
 
 class EmbeddedWorker:

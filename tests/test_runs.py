@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from tests.published_fair import place_greedily
 
 REPO = Path(__file__).resolve().parent.parent
 FINISHED = frozenset(runs.FINISHED)
-
 
 
 @pytest.fixture
@@ -137,6 +137,81 @@ def test_serve_keeps_an_embedded_worker_alive(
     assert result.exit_code == 0, result.output
     assert "Solver worker started" in result.output and "restarting" in result.output
     assert not seen["process"].is_alive(), "the worker ends with the server"
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (zombies, already ended, left out)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == pid and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_a_stopped_or_killed_server_leaves_no_worker_behind(tmp_path: Path, how: str) -> None:
+    """A service manager stops ``matchfair serve`` with SIGTERM; the OOM killer uses
+    SIGKILL. Either way its solver worker must not go on claiming runs alone."""
+    import signal
+
+    from tests.mail_inbox import free_port
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        MATCHFAIR_INSTANCE_PATH=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
+    )
+    command = str(Path(sys.executable).with_name("matchfair"))
+    subprocess.run([command, "db", "upgrade"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [command, "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    children: set[int] = set()
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if "is running on" in line:
+                break
+        assert any("Solver worker started" in line for line in lines), lines
+        children = _children(server.pid)
+        assert children, "the worker runs as a child process"
+        server.send_signal(getattr(signal, how))
+        server.wait(30)
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [pid for pid in children if _alive(pid)]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        for pid in children:  # a failure leaves no stray worker on the test machine
+            if _alive(pid):
+                os.kill(pid, 9)
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 def test_claim_is_atomic_one_worker_per_run(

@@ -10,6 +10,7 @@ matchfair solve PROBLEM.json         solve a problem file (no database needed)
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -170,11 +171,19 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
     click.echo(f"matchfair is running on http://{host}:{port}/  (Ctrl+C to stop)")
     if organizers:
         click.echo(f"Log in as: {', '.join(organizers[:3])}")
+    # A service manager stops the server with SIGTERM, whose default action ends the
+    # process without running the ``finally`` below: the worker would carry on alone.
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="matchfair")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if embedded is not None:
             embedded.stop()
+
+
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @cli.command("worker")
