@@ -105,17 +105,23 @@ def _broken_rule(run: ScheduleRun, problems: list[str]) -> Conflict:
     )
 
 
-def publish_run(
-    session: Session, event: Event, run: ScheduleRun, *, user_id: int | None = None
-) -> PublishOutcome:
-    """Make ``run``'s meetings the published schedule of ``event`` (flushes, the caller commits).
+@dataclass
+class _Plan:
+    """How a run's meetings map onto the event's Meeting rows (nothing written yet)."""
 
-    Raises Conflict when the run has no usable schedule or the event changed so
-    that its meetings no longer fit (a participant withdrew, a slot or table was
-    removed): the organizer re-runs instead of publishing something half-applied.
-    """
-    # Serialise publications of one event (PostgreSQL; SQLite has one writer anyway).
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    participants: dict[str, Participant]
+    pinned: set[frozenset[int]]
+    cancel: list[tuple[frozenset[int], Meeting]] = field(default_factory=list)
+    keep: list[tuple[frozenset[int], Meeting]] = field(default_factory=list)
+    move: list[tuple[frozenset[int], Meeting, Slot, Table | None]] = field(default_factory=list)
+    insert: list[tuple[frozenset[int], Participant, Participant, Slot, Table | None]] = field(
+        default_factory=list
+    )
+
+
+def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _Plan:
+    """Check ``run`` can be published (Conflict if not) and sort its meetings into
+    cancelled, kept, moved (or meeting again) and new, against the rows as they are."""
     if run.event_id != event.id or run.status not in PUBLISHABLE or not run.result:
         raise Conflict(N_("Only a finished run with a schedule can be published."))
     schedule = schedule_from_dict(run.result)
@@ -154,22 +160,71 @@ def publish_run(
     }
     active: dict[frozenset[int], Meeting] = {}
     dormant: dict[frozenset[int], Meeting] = {}
-    for meeting in session.scalars(
-        select(Meeting).where(Meeting.event_id == event.id).order_by(Meeting.id).with_for_update()
-    ):
+    rows = select(Meeting).where(Meeting.event_id == event.id).order_by(Meeting.id)
+    for meeting in session.scalars(rows.with_for_update() if lock else rows):
         pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
         if meeting.status == MeetingStatus.CANCELLED:
             dormant[pair] = meeting  # the newest cancelled row of the pair wins
         else:
             active[pair] = meeting
 
+    plan = _Plan(participants, pinned)
+    for pair, meeting in active.items():
+        # A meeting that took place stays: history is not rewritten by a later plan.
+        if pair not in wanted and meeting.status != MeetingStatus.HELD:
+            plan.cancel.append((pair, meeting))
+    for pair, (a, b, slot, table) in wanted.items():
+        meeting = active.get(pair) or dormant.get(pair)
+        if meeting is None:
+            plan.insert.append((pair, a, b, slot, table))
+            continue
+        same_place = meeting.slot_id == slot.id and meeting.table_id == (
+            table.id if table is not None else None
+        )
+        if meeting.status != MeetingStatus.CANCELLED and same_place:
+            plan.keep.append((pair, meeting))
+        else:
+            plan.move.append((pair, meeting, slot, table))
+    return plan
+
+
+def preview_publication(session: Session, event: Event, run: ScheduleRun) -> PublishOutcome | None:
+    """What publishing ``run`` now would change, without changing anything (None when it
+    cannot be published): shown before the organizer confirms."""
+    try:
+        plan = _plan(session, event, run, lock=False)
+    except Conflict:
+        return None
+    outcome = PublishOutcome(
+        version=event.published_version + 1,
+        first=event.published_at is None,
+        inserted=len(plan.insert),
+        moved=len(plan.move),
+        cancelled=len(plan.cancel),
+        unchanged=len(plan.keep),
+    )
+    for pair, *_rest in (*plan.cancel, *plan.move, *plan.insert):
+        outcome.notify |= pair
+    return outcome
+
+
+def publish_run(
+    session: Session, event: Event, run: ScheduleRun, *, user_id: int | None = None
+) -> PublishOutcome:
+    """Make ``run``'s meetings the published schedule of ``event`` (flushes, the caller commits).
+
+    Raises Conflict when the run has no usable schedule or the event changed so
+    that its meetings no longer fit (a participant withdrew, a slot or table was
+    removed): the organizer re-runs instead of publishing something half-applied.
+    """
+    # Serialise publications of one event (PostgreSQL; SQLite has one writer anyway).
+    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    plan = _plan(session, event, run, lock=True)
+    participants = plan.participants
+
     outcome = PublishOutcome(version=event.published_version, first=event.published_at is None)
     # 1. Cancel dropped meetings first, so their tables are free for the moves below.
-    for pair, meeting in active.items():
-        if pair in wanted:
-            continue
-        if meeting.status == MeetingStatus.HELD:
-            continue  # it took place; history is not rewritten by a later plan
+    for pair, meeting in plan.cancel:
         meeting.status = MeetingStatus.CANCELLED
         meeting.version += 1
         outcome.cancelled += 1
@@ -178,19 +233,12 @@ def publish_run(
 
     # 2. Moves (and pairs meeting again) leave their old table first: swapping two
     #    meetings' tables must not trip the one-meeting-per-table-and-slot index mid-way.
-    moves: list[tuple[Meeting, Slot, Table | None]] = []
+    for pair, meeting in plan.keep:
+        meeting.locked = pair in plan.pinned
+        outcome.unchanged += 1
     reinstated: list[int] = []
-    for pair, (_a, _b, slot, table) in wanted.items():
-        meeting = active.get(pair) or dormant.get(pair)
-        if meeting is None:
-            continue
-        table_id = table.id if table is not None else None
-        same_place = meeting.slot_id == slot.id and meeting.table_id == table_id
-        meeting.locked = pair in pinned
-        if meeting.status != MeetingStatus.CANCELLED and same_place:
-            outcome.unchanged += 1
-            continue
-        moves.append((meeting, slot, table))
+    for pair, meeting, _slot, _table in plan.move:
+        meeting.locked = pair in plan.pinned
         meeting.table_id = None
         if meeting.status == MeetingStatus.CANCELLED:
             reinstated.append(meeting.id)
@@ -199,7 +247,7 @@ def publish_run(
         # pair meeting again is a new meeting and gets asked afresh.
         session.execute(delete(MeetingOutcome).where(MeetingOutcome.meeting_id.in_(reinstated)))
     session.flush()
-    for meeting, slot, table in moves:
+    for _pair, meeting, slot, table in plan.move:
         meeting.slot_id = slot.id
         meeting.table_id = table.id if table is not None else None
         meeting.status = MeetingStatus.PLANNED
@@ -210,9 +258,7 @@ def publish_run(
 
     # 3. New pairs.
     purposes = _purposes(session, event)
-    for pair, (a, b, slot, table) in wanted.items():
-        if pair in active or pair in dormant:
-            continue
+    for pair, a, b, slot, table in plan.insert:
         session.add(
             Meeting(
                 event_id=event.id,
@@ -222,7 +268,7 @@ def publish_run(
                 table_id=table.id if table is not None else None,
                 status=MeetingStatus.PLANNED,
                 source="solver",
-                locked=pair in pinned,
+                locked=pair in plan.pinned,
                 purpose=purposes.get(pair, ""),
             )
         )

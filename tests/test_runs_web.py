@@ -406,6 +406,8 @@ def test_the_published_run_offers_no_publish_button_until_it_is_edited(
     problem = problem_from_dict(solved.problem)
     for slot in problem.slots:
         for table in problem.tables:
+            if (slot.id, table.id) == (meeting.slot, meeting.table):
+                continue  # where it is already: that edit would change nothing
             moved = client.post(
                 f"{_base(fair)}/runs/{solved.id}/move",
                 data={"a": meeting.a, "b": meeting.b, "slot": slot.id, "table": table.id},
@@ -418,7 +420,16 @@ def test_the_published_run_offers_no_publish_button_until_it_is_edited(
         break
     assert moved.status_code == 302
     assert publish_url in client.get(f"{_base(fair)}/").get_data(as_text=True)
-    assert publish_url in client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    review = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    assert publish_url in review
+    # Before it replaces what participants have, the page says what would change, and
+    # the confirmation asks with the same numbers; publishing then does exactly that.
+    changes = review.split('id="publish-changes"')[1].split("</section>")[0]
+    assert "Compared with the published schedule (version 1)" in changes
+    assert "0 new, 1 moved, 0 cancelled and" in changes and "2 participants are e-mailed" in changes
+    assert "1 announced meetings move, 0 are cancelled and 0 are new" in review
+    done = client.post(publish_url, follow_redirects=True).get_data(as_text=True)
+    assert "Schedule version 2 is published: 0 new, 1 moved, 0 cancelled meetings." in done
 
 
 def test_a_run_where_every_requested_meeting_must_take_place(

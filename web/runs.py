@@ -266,6 +266,14 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     no_schedule = run_review.no_schedule(run)
     # A run with no schedule has nothing to review but why.
     review = None if no_schedule else run_review.review(session, event, run)
+    publishable = run.status in publishing.PUBLISHABLE and review is not None
+    live = is_live(event, run)
+    # Before a schedule replaces the one participants already have: what it would change.
+    changes = (
+        publishing.preview_publication(session, event, run)
+        if publishable and not live and event.published_at is not None
+        else None
+    )
     return render_template(
         "runs/show.html",
         event=event,
@@ -279,8 +287,9 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         reason_labels=REASON_LABELS,
         detail_text=translate_message,
         finished=run.status in runs.FINISHED,
-        publishable=run.status in publishing.PUBLISHABLE and review is not None,
-        live=is_live(event, run),
+        publishable=publishable,
+        live=live,
+        changes=changes,
         slot_choices=(review.slots if review else []),
         table_ids=[t for t, _n in review.tables] if review else [],
     )
