@@ -69,38 +69,58 @@ class PublishOutcome:
 # What each hard rule of ``solver.validation.check`` ("rule N: …") means to an organizer.
 # The checker's own text is English with internal ids: it goes to the log only.
 _BROKEN_RULE = {
-    "1": N_("This run's schedule cannot be published: a pair meets that may not meet, meets "
-            "in a slot it may not use, or meets more than once (problems found: %(count)s). "
-            "Start a new run and publish that."),
-    "2": N_("This run's schedule cannot be published: a company meets when it is not "
-            "available, or has more meetings than allowed (problems found: %(count)s). "
-            "Start a new run and publish that."),
-    "3": N_("This run's schedule cannot be published: a table holds two meetings in the same "
-            "slot (problems found: %(count)s). Start a new run and publish that."),
-    "4": N_("This run's schedule cannot be published: a meeting is at a table it may not use "
-            "(problems found: %(count)s). Start a new run and publish that."),
-    "5": N_("This run's schedule cannot be published: a pair that must meet has no meeting "
-            "(problems found: %(count)s). Start a new run and publish that."),
-    "6": N_("This run's schedule cannot be published: a pinned meeting is not where it was "
-            "pinned (problems found: %(count)s). Start a new run and publish that."),
-    "7": N_("This run's schedule cannot be published: a meeting was added in a slot that has "
-            "already started (problems found: %(count)s). Start a new run and publish that."),
-    "8": N_("This run's schedule cannot be published: a company has more waits between "
-            "meetings than allowed (problems found: %(count)s). Start a new run and publish "
-            "that."),
+    "1": N_(
+        "This run's schedule cannot be published: a pair meets that may not meet, meets "
+        "in a slot it may not use, or meets more than once (problems found: %(count)s). "
+        "Start a new run and publish that."
+    ),
+    "2": N_(
+        "This run's schedule cannot be published: a company meets when it is not "
+        "available, or has more meetings than allowed (problems found: %(count)s). "
+        "Start a new run and publish that."
+    ),
+    "3": N_(
+        "This run's schedule cannot be published: a table holds two meetings in the same "
+        "slot (problems found: %(count)s). Start a new run and publish that."
+    ),
+    "4": N_(
+        "This run's schedule cannot be published: a meeting is at a table it may not use "
+        "(problems found: %(count)s). Start a new run and publish that."
+    ),
+    "5": N_(
+        "This run's schedule cannot be published: a pair that must meet has no meeting "
+        "(problems found: %(count)s). Start a new run and publish that."
+    ),
+    "6": N_(
+        "This run's schedule cannot be published: a pinned meeting is not where it was "
+        "pinned (problems found: %(count)s). Start a new run and publish that."
+    ),
+    "7": N_(
+        "This run's schedule cannot be published: a meeting was added in a slot that has "
+        "already started (problems found: %(count)s). Start a new run and publish that."
+    ),
+    "8": N_(
+        "This run's schedule cannot be published: a company has more waits between "
+        "meetings than allowed (problems found: %(count)s). Start a new run and publish "
+        "that."
+    ),
 }
 _RULE_NUMBER = re.compile(r"rule (\d+):")
 
 
 def _broken_rule(run: ScheduleRun, problems: list[str]) -> Conflict:
     """The refusal to publish a schedule that breaks a hard rule, in the organizer's terms."""
-    log.warning("run %s breaks %d rule(s), not published: %s", run.id, len(problems),
-                "; ".join(problems))
+    log.warning(
+        "run %s breaks %d rule(s), not published: %s", run.id, len(problems), "; ".join(problems)
+    )
     found = _RULE_NUMBER.match(problems[0])
     msgid = _BROKEN_RULE.get(found.group(1)) if found else None
     return Conflict(
-        msgid or N_("This run's schedule breaks a scheduling rule and cannot be published "
-                    "(problems found: %(count)s). Start a new run and publish that."),
+        msgid
+        or N_(
+            "This run's schedule breaks a scheduling rule and cannot be published "
+            "(problems found: %(count)s). Start a new run and publish that."
+        ),
         params={"count": len(problems)},
     )
 
