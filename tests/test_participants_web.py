@@ -93,6 +93,9 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     html = client.get(preview_url).get_data(as_text=True)
     assert 'class="row-error"' in html and 'class="cell-error"' in html
     assert "お客さん" in html
+    # The problems column comes before the file's own columns, next to the row number.
+    header = html.split("<thead>")[1].split("</thead>")[0]
+    assert header.index("Problems and notes") < header.index("会社名")
     assert "Import only the 2 valid rows" in html
 
     refused = client.post(preview_url, data={"mode": "all"})
@@ -110,7 +113,11 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     # can be downloaded in the file's own columns, corrected and uploaded again.
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "1 row with errors was not imported." in page
-    row_4 = r'<tr id="row-4" class="row-error">.*お客さん.*<strong>区分</strong>'
+    # The reason comes first after the row number: in a wide file the end is off-screen.
+    row_4 = (
+        r'<tr id="row-4" class="row-error">\s*<td class="num">4</td>\s*'
+        r'<td class="issues-col">.*<strong>区分</strong>.*お客さん'
+    )
     assert re.search(row_4, page, re.S)
     download = client.get(done.headers["Location"] + ".csv")
     assert download.status_code == 200 and download.data.startswith(UTF8_BOM)
@@ -130,6 +137,19 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
     db_session.commit()
     elsewhere = done.headers["Location"].replace(f"/events/{event.id}/", f"/events/{other.id}/")
     assert client.get(elsewhere).status_code == 404
+
+
+def test_the_import_help_names_each_optional_column_in_the_readers_language(
+    client: FlaskClient, organizer_en: User, event: Event
+) -> None:
+    """In English each Japanese header comes with an English name the import accepts
+    (a header written in English is read the same)."""
+    page = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
+    optional = page.split("Optional:")[1].split("</li>")[0]
+    assert "最大商談数 (max meetings), デスク数 (desks)" in optional
+    client.post("/language", data={"lang": "ja"})
+    japanese = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
+    assert "最大商談数、デスク数" in japanese.split("任意：")[1].split("</li>")[0]
 
 
 @pytest.mark.parametrize(

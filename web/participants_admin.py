@@ -42,7 +42,9 @@ from scheduler.models import Attendance, Event, Participant, ParticipantRole
 from scheduler.names import search_key
 from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_csv
 from scheduler.participant_import import (
+    COLUMNS,
     DEFAULT_MAX_ROWS,
+    REQUIRED_KEYS,
     ImportPreview,
     Issue,
     RowAction,
@@ -311,8 +313,22 @@ def upload(event_id: int):  # type: ignore[no-untyped-def]
             else:
                 token = _store_upload(event.id, filename, data)
                 return redirect(url_for(".preview", event_id=event.id, token=token))
-    return render_template("participants_admin/import.html", event=event, form=form,
-                           max_rows=_max_rows())
+    return render_template(
+        "participants_admin/import.html",
+        event=event,
+        form=form,
+        max_rows=_max_rows(),
+        optional_columns=_optional_columns(),
+    )
+
+
+def _optional_columns() -> list[tuple[str, str]]:
+    """Each optional column's Japanese header and an English name the import accepts."""
+    return [
+        (column.header, next((a for a in column.aliases if a.isascii()), ""))
+        for column in COLUMNS
+        if column.key not in REQUIRED_KEYS
+    ]
 
 
 def _preview_for(event: Event, token: str) -> ImportPreview:
