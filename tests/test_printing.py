@@ -134,6 +134,9 @@ def test_participant_prints_its_own_sheet_from_its_link(client, db_session, fair
     reader = _pdf(client.get(f"/p/{participant.access_token}/schedule.pdf"))
     assert len(reader.pages) == 1
     assert participant.display_name in _text(reader)
+    # The page's top margin names the company, so a second page of a long sheet, loose
+    # on a desk, can be matched to it.
+    assert f"{participant.code} {participant.display_name}" in reader.pages[0].extract_text()
 
 
 def test_the_personal_sheet_is_in_the_language_its_reader_chose(client, db_session, fair) -> None:

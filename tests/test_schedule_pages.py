@@ -140,7 +140,13 @@ def test_page_offers_calendar_subscriptions_and_explains_google_delay(client, pa
     query = parse_qs(urlsplit(href).query)
     assert query["url"] == [feed] and participant.display_name in query["name"][0]
     assert "Google Calendar refreshes subscribed calendars only every several hours" in body
-    assert "by e-mail" in body
+    # E-mail is promised only where a mail server is configured.
+    assert "Same-day changes are always shown on this page" in body and "e-mail" not in body
+
+
+def test_the_page_promises_e_mail_only_with_a_mail_server(app, client, participant) -> None:
+    app.config.update(MAIL_SERVER="smtp.example.jp")
+    assert "Same-day changes are always sent to you by e-mail" in _page(client, participant)
 
 
 def test_page_is_in_the_participants_language(client, db_session, participant) -> None:

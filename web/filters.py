@@ -10,6 +10,7 @@ from flask import Flask
 from flask_babel import format_date, get_locale, gettext, lazy_gettext
 
 from scheduler.models import Event, Phase
+from scheduler.notifications import MailSettings
 from scheduler.runs import error_parts
 
 PHASE_LABELS = {
@@ -76,6 +77,8 @@ def init_app(app: Flask) -> None:
         return {
             "current_locale": str(get_locale() or "ja"),
             "list_separator": list_separator,
+            # Pages and printouts promise e-mail for changes only where it is sent.
+            "mail_configured": MailSettings.from_config(app.config) is not None,
             "phase_labels": PHASE_LABELS,
             "endpoints": app.view_functions,
         }
