@@ -177,6 +177,7 @@ def test_a_late_time_after_the_day_is_refused_and_the_form_keeps_it(
     assert "23:55 is after the day&#39;s last meeting ends" in page
     late_form = page.split('name="status" value="late"')[1].split("</form>")[0]
     assert 'value="23:55"' in late_form and 'value="電車遅延"' in late_form
+    assert 'aria-label="Reason (optional)"' in late_form  # a placeholder is not a label
     early_form = page.split('name="status" value="left_early"')[1].split("</form>")[0]
     assert "23:55" not in early_form and "電車遅延" not in early_form
     db_session.expire_all()
