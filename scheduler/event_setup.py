@@ -394,6 +394,22 @@ def _meetings_in(session: Session, slot_ids: list[int]) -> int:
     )
 
 
+def check_day_date(
+    session: Session, event: Event, when: date, *, day: EventDay | None = None
+) -> None:
+    """Refuse a date the event already has as another day (checked at the preview too,
+    so the grid is never offered for a day that cannot be saved)."""
+    clash = session.scalar(
+        select(EventDay).where(EventDay.event_id == event.id, EventDay.date == when)
+    )
+    if clash is not None and clash is not day:
+        raise ValidationFailed(
+            N_("%(date)s is already a day of this event."),
+            field="date",
+            params={"date": when.isoformat()},
+        )
+
+
 def save_day(
     session: Session,
     event: Event,
@@ -408,15 +424,7 @@ def save_day(
     instead), so a schedule is never silently orphaned.
     """
     preview = plan_grid(plan, event.timezone)
-    clash = session.scalar(
-        select(EventDay).where(EventDay.event_id == event.id, EventDay.date == plan.date)
-    )
-    if clash is not None and clash is not day:
-        raise ValidationFailed(
-            N_("%(date)s is already a day of this event."),
-            field="date",
-            params={"date": plan.date.isoformat()},
-        )
+    check_day_date(session, event, plan.date, day=day)
     if day is None:
         day = EventDay(event=event, date=plan.date, start_time=plan.start, end_time=plan.end)
         session.add(day)

@@ -79,6 +79,11 @@ def test_full_setup_through_the_pages(client, logged_in, db_session) -> None:
     assert saved.status_code == 302
     slots = db_session.scalars(select(Slot).where(Slot.event_id == event_id)).all()
     assert len(slots) == 11
+    # The same date again is refused at the preview, not only once "save" is pressed.
+    again = client.post(f"/events/{event_id}/days/new", data=day | {"action": "preview"})
+    body = again.get_data(as_text=True)
+    assert "2027-02-10 はすでにこの商談会の開催日に登録されています。" in body  # (ja page)
+    assert 'value="save"' not in body
 
     assert (
         client.post(f"/events/{event_id}/rooms", data={"room-name": "大会議室"}).status_code == 302

@@ -319,6 +319,7 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
     if form.validate_on_submit():
         try:
             plan = form.plan()
+            event_setup.check_day_date(session, event, plan.date, day=day)
             if request.form.get("action") == "save":
                 event_setup.save_day(session, event, plan, day=day, user_id=current_user.id)
                 session.commit()
