@@ -543,6 +543,13 @@ class ParticipantCounts:
     sent: int = 0  # counterparts it requested or applied to
     received: int = 0  # counterparts that asked for it
     mutual: int = 0
+    answered: int = 0  # requests it answered (screened: wanted back, neutral or declined)
+
+    @property
+    def idle(self) -> bool:
+        """Has neither asked for anyone nor answered anyone: a buyer that screens the
+        requests it received is taking part, though it sends none."""
+        return self.sent == 0 and self.answered == 0
 
 
 @dataclass(slots=True)
@@ -585,6 +592,8 @@ def overview(session: Session, event: Event, *, top: int = 10) -> PreferencesOve
             sources[interest.source] += 1
             counts[interest.from_participant_id].sent += 1
             counts[interest.to_participant_id].received += 1
+        else:
+            counts[interest.from_participant_id].answered += 1
     result.by_source = dict(sources)
     pairs = requested_pairs(session, event)
     result.pairs = len(pairs)
@@ -605,7 +614,7 @@ def overview(session: Session, event: Event, *, top: int = 10) -> PreferencesOve
     result.most_requested = sorted(
         (c for c in counts.values() if c.received), key=lambda c: -c.received
     )[:top]
-    result.without_requests = [c for c in counts.values() if c.sent == 0]
+    result.without_requests = [c for c in counts.values() if c.idle]
     result.mutual.sort(key=lambda m: -m[2])
     return result
 

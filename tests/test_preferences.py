@@ -249,6 +249,15 @@ def test_overview_counts_most_wanted_and_those_without_requests(db_session, fair
     assert result.most_requested[0].received == 2
     without = {c.participant.id for c in result.without_requests}
     assert without == {fair.other_buyer.id}
+    # A buyer that screens the requests it received takes part, though it sends none.
+    preferences.request_meeting(db_session, fair.other_supplier, fair.other_buyer.id, level=1)
+    preferences.answer_request(
+        db_session, fair.other_buyer, fair.other_supplier.id, accept=False
+    )
+    result = preferences.overview(db_session, fair.event)
+    assert result.without_requests == []
+    answered = next(c for c in result.participants if c.participant.id == fair.other_buyer.id)
+    assert (answered.sent, answered.answered) == (0, 1)
 
 
 def test_settings_are_validated_and_audited(db_session, fair, organizer) -> None:

@@ -160,7 +160,7 @@ def test_the_review_shows_headline_participants_and_the_distribution_chart(
     schedule = schedule_from_dict(solved.result)
     problem = problem_from_dict(solved.problem)
     assert "meetings scheduled" in page and f">{len(schedule.meetings)}<" in page
-    assert "requests fulfilled" in page and "mutual pairs met" in page
+    assert "pairs for the scheduler met" in page and "mutual pairs met" in page
     assert "of the best possible" in page
     assert '<svg class="histogram"' in page and "<rect" in page
     for participant in problem.participants:
