@@ -40,7 +40,12 @@ def test_organizer_runs_reviews_and_publishes_the_demo_fair(
         points = page.get_attribute("#progress-chart .objective-line", "points")
         # A line from the first report to the end, however fast the run settled.
         xs = [float(point.split(",")[0]) for point in (points or "").split()]
-        assert len(xs) >= 2 and xs[0] == 10.0 and xs[-1] == 590.0
+        assert len(xs) >= 2 and xs[0] == 60.0 and xs[-1] == 590.0
+        # The scale is written beside it: the best possible score on top.
+        run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == event.id))
+        db_session.refresh(run)
+        assert page.text_content("#axis-hi") == str(max(run.bound, run.objective))
+        assert int(page.text_content("#axis-lo")) <= run.objective
         headline = page.inner_text("#headline")
         run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == event.id))
         assert run.status == "succeeded"
