@@ -16,6 +16,7 @@ from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Room, Table
 from scheduler.users import create_user
+from tests.conftest import PASSWORD
 from web.database import get_session
 from web.i18n import translate_error
 
@@ -206,3 +207,20 @@ def test_cli_keeps_english(db_session) -> None:
         create_user(db_session, email="x@example.jp", name="x", password="short")
     assert info.value.message == "The password must have at least 8 characters."
     assert info.value.params == {"min": 8}
+
+
+def test_switching_language_on_one_device_leaves_the_others_of_the_account_alone(
+    app, client, logged_in
+) -> None:
+    """A staff account is often shared by several tablets at the venue: one switched to
+    English must not turn the others English in the middle of their work. The choice is
+    the account's default for the sessions that begin later."""
+    other = app.test_client()
+    other.post("/auth/login", data={"email": logged_in.email, "password": PASSWORD})
+    assert '<html lang="ja">' in other.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "en"})
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    assert '<html lang="ja">' in other.get("/").get_data(as_text=True)
+    later = app.test_client()
+    later.post("/auth/login", data={"email": logged_in.email, "password": PASSWORD})
+    assert '<html lang="en">' in later.get("/").get_data(as_text=True)

@@ -20,12 +20,18 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
-    """The language: the one chosen with the switch, else the account's, else the browser's."""
+    """The language: this session's (chosen with the switch, or the account's when the
+    session began), else the browser's."""
     languages = babel_languages()
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
+        # The account's language is read once per browser session and kept there: a
+        # shared staff account switched to English on one tablet must not switch the
+        # others in the middle of their work (the switch saves the account's default
+        # for the next sessions).
+        session["lang"] = current_user.locale
         return current_user.locale
     return request.accept_languages.best_match(languages) or languages[0]
 
