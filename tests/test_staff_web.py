@@ -302,18 +302,22 @@ def test_the_walk_in_picker_is_in_japanese(
 # --------------------------------------------------------------------------- meeting changes
 
 
-def test_move_goes_through_a_confirmation_listing_who_is_affected(
-    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
-) -> None:
-    item = meeting(db_session, fair, "B003", "S002")
-    data = {
+def _move_to_15(session: Session, fair: Event) -> dict[str, object]:
+    """The form that moves B003–S002 to 15:00 at its own table."""
+    item = meeting(session, fair, "B003", "S002")
+    return {
         "op": "move",
         "meeting": item.id,
         "version": item.version,
-        "slot": slot(db_session, fair, "15:00").id,
+        "slot": slot(session, fair, "15:00").id,
         "table": item.table_id,
-        "reason": "先方の希望",
     }
+
+
+def test_move_goes_through_a_confirmation_listing_who_is_affected(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    data = _move_to_15(db_session, fair) | {"reason": "先方の希望"}
     page = _text(client.post(_day(fair, "/meetings/change"), data=data))
     affected = page.split('data-test="affected"')[1].split("</ul>")[0]
     assert "B003" in affected and "S002" in affected
@@ -341,15 +345,7 @@ def test_a_change_on_the_day_emails_both_sides_and_their_pages_mark_it(
     meeting changed."""
     controller, inbox = smtp_server
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
-    item = meeting(db_session, fair, "B003", "S002")
-    data = {
-        "op": "move",
-        "meeting": item.id,
-        "version": item.version,
-        "slot": slot(db_session, fair, "15:00").id,
-        "table": item.table_id,
-        "confirm": "1",
-    }
+    data = _move_to_15(db_session, fair) | {"confirm": "1"}
     page = _text(client.post(_day(fair, "/meetings/change"), data=data, follow_redirects=True))
     assert "2 participants were e-mailed" in page
     links = {
