@@ -154,6 +154,22 @@ COMPACT_SCAN_SHARE_BESIDE_CHAIN = 0.5
 # child, the questions above the proven bound have it.
 COMPACT_WINDOWS_SHARE = 1.0
 COMPACT_CLIMB_SHARE = 1.0
+# A compact day with no valid schedule yet (every warm start missed must pairs) keeps
+# this much of its time from the questions from below: a timetable without the break
+# rules and its annealing within the cap need about 0.4 s on the generator's largest
+# days (259 pairs). Without it a short limit (1-3 s) went to the first question and the
+# run ended with no schedule at all on a day that has thousands.
+FIRST_SCHEDULE_RESERVE = 0.6
+# The annealing that repairs such a first timetable (its breaks over the cap) gets at
+# least this long, even past the limit: a few thousand moves do not reach the cap, and
+# without it the run has no valid schedule at all.
+REPAIR_ANNEAL_SECONDS = 0.4
+# ... and the search for that timetable at least this long, even past the limit: it
+# ends with the first timetable (0.1-0.3 s), and without one the run has nothing.
+TIMETABLE_START_SECONDS = 2.0
+# The SAT windows start only with this much time left (loading the day's clauses into
+# MiniSat takes 0.3-0.5 s on the largest days).
+WINDOWS_MIN_SECONDS = 0.6
 
 
 @dataclass(slots=True)
@@ -432,7 +448,8 @@ def solve(
             finding(p.a, p.b, "not_found", "no schedule found within the time limit")
             for p in (prep.pairs[i].pair for i in greedy.missed_must)
         ]
-        return _infeasible(run, findings, workers, seed, "timeout")
+        # Nothing is proven impossible: the bound stays the proven one, not 0.
+        return _infeasible(run, findings, workers, seed, "timeout", bound=relaxation)
 
     bound = relaxation if full_bound is None else min(relaxation, full_bound)
     bound = max(bound, best.value)
@@ -602,6 +619,10 @@ def _sat_windows(
         _report_found(report, run.offer(run.prep, chosen, {}, "compact_windows"), relaxation)
 
     seconds = COMPACT_WINDOWS_SHARE * max(0.0, until - run.elapsed())
+    if seconds < WINDOWS_MIN_SECONDS:
+        # Writing the day's clauses into a solver alone takes longer: the run would end
+        # past its limit with nothing gained.
+        return _chain_news(run, model, relaxation)
     with _stop_or_chain_yes(run, stop) as halt:
         result = improve_by_windows(
             run.prep,
@@ -704,10 +725,13 @@ def _scan_compact_day(
         above_floor = None
         if run.questions is not None and not run.reproducible:
             above_floor = COMPACT_SCAN_SHARE_BESIDE_CHAIN * left
+        budget = COMPACT_SCAN_SHARE * left
+        if best is None:
+            budget = min(budget, max(0.0, left - FIRST_SCHEDULE_RESERVE))
         scan = raise_bound(
             questions,
             run.break_floor,
-            COMPACT_SCAN_SHARE * left,
+            budget,
             upper=upper,
             above_floor=above_floor,
             **options,
@@ -807,7 +831,7 @@ def _timetable_without_break_rules(
     # Without break rules the objective is fixed (every pair a must), so the first
     # timetable found ends the search: the time given is only a ceiling.
     solution, _ = model.solve(
-        time_limit=max(0.05, time_limit - run.elapsed()),
+        time_limit=max(TIMETABLE_START_SECONDS, time_limit - run.elapsed()),
         workers=workers,
         seed=seed,
         stop=stop,
@@ -818,7 +842,8 @@ def _timetable_without_break_rules(
     if not solution.has_solution:
         return False
     run.offer(prep, solution.chosen, solution.sides, "timetable_start")  # valid if within cap
-    seconds = COMPACT_ANNEAL_SHARE * (time_limit - run.elapsed())
+    left = max(0.0, time_limit - run.elapsed())
+    seconds = max(COMPACT_ANNEAL_SHARE * left, REPAIR_ANNEAL_SECONDS)
     _anneal(run, prep, solution.chosen, solution.sides, seconds, seed, stop, repair=True)
     return True
 
@@ -1053,7 +1078,7 @@ def _translate_sides(
 
 
 def _infeasible(
-    run: _Run, findings: list[dict], workers: int, seed: int, found_by: str
+    run: _Run, findings: list[dict], workers: int, seed: int, found_by: str, bound: int = 0
 ) -> Schedule:
     stats = {
         "timings": run.timings,
@@ -1068,7 +1093,7 @@ def _infeasible(
     return Schedule(
         status=STATUS_INFEASIBLE,
         objective=0,
-        bound=0,
+        bound=bound,
         solve_seconds=round(time.perf_counter() - run.started, 4),
         unscheduled_must=findings,
         stats=stats,

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from ortools.sat.python import cp_model
 
+from benchmarks.generator import generate
 from solver.engine import solve
 from solver.model.hints import complete_hint
 from solver.model.prepared import prepare
@@ -337,3 +338,22 @@ def test_questions_above_the_floor_get_a_smaller_budget_when_one_is_given():
     whole = _TimedDay({k: list(v) for k, v in answers.items()})
     raise_bound(whole, 2, 10.0, upper=None, workers=2, seed=0)
     assert whole.limits[1] == pytest.approx(BELOW_SHARE * 10.0, abs=0.05)
+
+
+def test_a_short_limit_still_gives_a_full_size_day_a_schedule() -> None:
+    """A review found the generator's full-size days (here 61 companies, 293 must pairs,
+    20 tables) reported INFEASIBLE ("not found") with 1-3 s limits: the first question
+    took the whole budget before any valid timetable existed. With one worker the
+    budgets are counted work, so this holds on a loaded machine too."""
+    problem = generate("compact", 3)
+    schedule = solve(problem, time_limit=2, workers=1, seed=0)
+    assert schedule.status != "INFEASIBLE", schedule.unscheduled_must
+    assert_valid(problem, schedule.meetings)
+
+    # Stopped before any schedule: nothing is proven impossible, so the bound stays
+    # the proven one (it was 0, which no schedule's objective is below).
+    stop = threading.Event()
+    stop.set()
+    stopped = solve(problem, time_limit=2, workers=1, seed=0, stop=stop)
+    assert stopped.status == "INFEASIBLE" and stopped.stats["infeasible_found_by"] == "timeout"
+    assert stopped.bound >= schedule.objective > 0
