@@ -126,12 +126,24 @@ def _string(value: object, path: str, *, nonempty: bool = False) -> str:
     return value
 
 
-def _integer(value: object, path: str, *, minimum: int | None = None) -> int:
+# Every integer of a problem lies within ±MAX_INTEGER. Far beyond any fair's numbers,
+# and small enough that sums over thousands of pairs stay within the 64-bit integers
+# of CP-SAT and the min-cost flow (10^18 made the flow fail, 10^19 overflowed them).
+MAX_INTEGER = 10**9
+
+
+def _integer(
+    value: object, path: str, *, minimum: int | None = None, maximum: int | None = MAX_INTEGER
+) -> int:
     # bool is a subclass of int in Python, but `true` is not a number in the file.
     if isinstance(value, bool) or not isinstance(value, int):
         raise ProblemFormatError(path, f"must be an integer, not {_type_name(value)}")
     if minimum is not None and value < minimum:
         raise ProblemFormatError(path, f"must be at least {minimum}, not {value}")
+    if maximum is not None and value > maximum:
+        raise ProblemFormatError(path, f"must be at most {maximum:,}, not {value}")
+    if maximum is not None and value < -maximum:
+        raise ProblemFormatError(path, f"must be at least {-maximum:,}, not {value}")
     return value
 
 
@@ -575,8 +587,8 @@ def schedule_from_dict(data: object) -> Schedule:
         unscheduled_must.append(item)
     return Schedule(
         status=status,
-        objective=_integer(data["objective"], "objective"),
-        bound=_integer(data["bound"], "bound"),
+        objective=_integer(data["objective"], "objective", maximum=None),
+        bound=_integer(data["bound"], "bound", maximum=None),
         solve_seconds=float(seconds),
         meetings=list(_items(data, "meetings", _read_schedule_meeting)),
         unscheduled_must=unscheduled_must,
@@ -604,11 +616,22 @@ def _read_json(path_or_file: PathOrFile) -> Any:
     except UnicodeDecodeError as exc:
         raise ProblemFormatError("", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_without_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise ProblemFormatError(
             "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+
+
+def _without_duplicate_keys(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice: the last one would silently win, and a
+    typo must not change the problem unnoticed."""
+    seen: dict[str, Any] = {}
+    for key, value in items:
+        if key in seen:
+            raise ProblemFormatError(key, f'the key "{key}" is given twice in one object')
+        seen[key] = value
+    return seen
 
 
 def load_problem(path_or_file: PathOrFile) -> Problem:

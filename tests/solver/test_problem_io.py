@@ -284,6 +284,12 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
         "current[0].tabel",
         'did you mean "table"',
     ),
+    # Numbers past 64-bit sums made the flow and CP-SAT fail with a traceback.
+    ("huge weight", set_("pairs[0].weight", 10**18), "pairs[0].weight", "at most 1,000,000,000"),
+    ("huge negative weight", set_("pairs[0].weight", -(10**18)), "pairs[0].weight", "at least"),
+    ("huge bonus", set_("meeting_bonus", [10**18]), "meeting_bonus[0]", "at most"),
+    ("huge penalty", set_("break_penalty", 10**19), "break_penalty", "at most"),
+    ("huge desks", set_("participants[0].parallel", 10**19), "participants[0].parallel", "at most"),
 ]
 
 
@@ -323,6 +329,14 @@ def test_load_problem_reports_json_position() -> None:
         load_problem(io.StringIO('{\n  "format": "matchfair-problem/1",\n  "slots": [,]\n}'))
     assert info.value.field == ""
     assert "invalid JSON at line 3, column 13" in info.value.message
+
+
+def test_a_key_given_twice_is_an_error_not_the_last_one_winning() -> None:
+    text = json.dumps(minimal()).replace('"weight": ', '"weight": 9, "weight": ', 1)
+    assert text.count('"weight"') >= 2
+    with pytest.raises(ProblemFormatError) as info:
+        load_problem(io.StringIO(text))
+    assert info.value.field == "weight" and "given twice" in info.value.message
 
 
 def test_load_problem_missing_file(tmp_path: Path) -> None:
