@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import registration
@@ -90,6 +90,36 @@ def test_declined_registration_link_does_not_work(
     assert client.get(f"/p/{participant.access_token}/").status_code == 404
     with pytest.raises(Conflict):
         registration.reject(db_session, participant, user_id=None)
+
+    # A declined or waiting registration is listed, marked, but not counted as taking part.
+    waiting = registration.self_register(db_session, fair.event, _data(company="待機工業"))
+    db_session.commit()
+    client.post("/language", data={"lang": "en"})
+    taking_part = db_session.scalar(
+        select(func.count(Participant.id)).where(
+            Participant.event_id == fair.event.id,
+            Participant.status == ParticipantStatus.APPROVED,
+        )
+    )
+    listing = client.get(f"/events/{fair.event.id}/participants").get_data(as_text=True)
+    declined_row = listing.split(f'id="participant-{participant.id}"')[1].split("</tr>")[0]
+    assert "Not approved" in declined_row and "Secret link" not in declined_row
+    waiting_row = listing.split(f'id="participant-{waiting.id}"')[1].split("</tr>")[0]
+    assert "Awaiting approval" in waiting_row
+    overview = client.get(f"/events/{fair.event.id}").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    total = db_session.scalar(
+        select(func.count(Participant.id)).where(Participant.event_id == fair.event.id)
+    )
+    assert total == taking_part + 2
+    stat = '<span class="value">{}</span><span class="label">{}</span>'
+    assert stat.format(taking_part, "Participants") in listing
+    assert f"{taking_part} participants" in home and f"{total} participants" not in home
+    suppliers = sum(1 for p in fair.event.participants if p.status == "approved"
+                    and p.role == "supplier")
+    assert stat.format(suppliers, "Suppliers") in overview
+    access = client.get(f"/events/{fair.event.id}/participants/{participant.id}/access")
+    assert "Status: Not approved." in access.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("phase", [Phase.PREFERENCES, Phase.SCHEDULING, Phase.CLOSED])

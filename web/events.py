@@ -27,7 +27,16 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from scheduler import event_setup, outcomes
 from scheduler.db import utcnow
 from scheduler.errors import ValidationFailed
-from scheduler.models import Event, EventDay, Participant, Phase, Room, Slot, Table
+from scheduler.models import (
+    Event,
+    EventDay,
+    Participant,
+    ParticipantStatus,
+    Phase,
+    Room,
+    Slot,
+    Table,
+)
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
@@ -217,7 +226,11 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
     counts = dict(
         session.execute(
             select(Participant.role, func.count(Participant.id))
-            .where(Participant.event_id == event.id)
+            # Taking part: registrations waiting, declined or withdrawn are not.
+            .where(
+                Participant.event_id == event.id,
+                Participant.status == ParticipantStatus.APPROVED,
+            )
             .group_by(Participant.role)
         ).all()
     )

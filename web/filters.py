@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import format_date, get_locale, gettext, lazy_gettext
 
-from scheduler.models import Event, Phase
+from scheduler.models import Event, ParticipantStatus, Phase
 from scheduler.notifications import MailSettings
 from scheduler.runs import error_parts
 
@@ -54,6 +54,13 @@ def run_error(error: str | None) -> tuple[str, str]:
     message, detail = error_parts(error)
     return (gettext(message) if message else ""), detail  # gettext("") is the PO header
 
+PARTICIPANT_STATUS_LABELS = {
+    ParticipantStatus.PENDING: lazy_gettext("Awaiting approval"),
+    ParticipantStatus.APPROVED: lazy_gettext("Approved"),
+    ParticipantStatus.REJECTED: lazy_gettext("Not approved"),
+    ParticipantStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+}
+
 
 def list_separator() -> str:
     """Between the items of a list in running text: 、 in Japanese, a comma otherwise."""
@@ -80,5 +87,6 @@ def init_app(app: Flask) -> None:
             # Pages and printouts promise e-mail for changes only where it is sent.
             "mail_configured": MailSettings.from_config(app.config) is not None,
             "phase_labels": PHASE_LABELS,
+            "participant_status_labels": PARTICIPANT_STATUS_LABELS,
             "endpoints": app.view_functions,
         }

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from scheduler.models import Event, Participant
+from scheduler.models import Event, Participant, ParticipantStatus
 from web.database import get_session
 
 bp = Blueprint("main", __name__)
@@ -19,7 +19,9 @@ def index():  # type: ignore[no-untyped-def]
     session = get_session()
     counts = dict(
         session.execute(
-            select(Participant.event_id, func.count(Participant.id)).group_by(Participant.event_id)
+            select(Participant.event_id, func.count(Participant.id))
+            .where(Participant.status == ParticipantStatus.APPROVED)
+            .group_by(Participant.event_id)
         ).all()
     )
     events = session.scalars(select(Event).order_by(Event.created_at.desc())).all()

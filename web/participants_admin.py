@@ -38,7 +38,7 @@ from wtforms.validators import DataRequired
 
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
-from scheduler.models import Attendance, Event, Participant, ParticipantRole
+from scheduler.models import Attendance, Event, Participant, ParticipantRole, ParticipantStatus
 from scheduler.names import search_key
 from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_csv
 from scheduler.participant_import import (
@@ -113,7 +113,10 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         .options(selectinload(Participant.organization),
                  selectinload(Participant.attendances).selectinload(Attendance.person))
     ).all()
-    counts = {role: sum(1 for p in participants if p.role == role) for role in ParticipantRole}
+    # The counts are of companies taking part; a registration waiting for approval,
+    # declined or withdrawn is listed (marked) but not counted.
+    taking_part = [p for p in participants if p.status == ParticipantStatus.APPROVED]
+    counts = {role: sum(1 for p in taking_part if p.role == role) for role in ParticipantRole}
     role = request.args.get("role", "")
     query = request.args.get("q", "").strip()
     shown = [p for p in participants if not role or p.role == role]
@@ -124,7 +127,7 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
              *(f"{person.name} {person.name_kana}" for person in p.people)]))]
     shown.sort(key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.id))
     return render_template("participants_admin/index.html", event=event, participants=shown,
-                           counts=counts, total=len(participants), role=role, query=query,
+                           counts=counts, total=len(taking_part), role=role, query=query,
                            contact_of=contact_of)
 
 
