@@ -199,6 +199,44 @@ def _recipients(participant: Participant) -> list[Person]:
     return people or [a.person for a in participant.attendances if a.person.email]
 
 
+# The secret link of a company whose self-registration the organizer approved.
+WELCOME_SUBJECTS = {
+    "ja": "【{event}】参加登録を承認しました",
+    "en": "{event}: your registration is approved",
+}
+WELCOME_BODIES = {
+    "ja": (
+        "{organization} {name} 様\n\n"
+        "{event} への参加登録を承認しました。\n"
+        "次のページで企業情報（技術・設備・認証やニーズ）を登録し、商談を希望する企業を"
+        "お選びください。スケジュールも公開後にこのページでご確認いただけます。\n\n"
+        "{link}\n\n"
+        "このリンクは貴社専用です。社外の方と共有しないでください。\n"
+    ),
+    "en": (
+        "Dear {name} ({organization}),\n\n"
+        "Your registration for {event} is approved.\n"
+        "On this page you can complete your company profile (technologies, equipment, "
+        "certifications or needs) and choose the companies you would like to meet; your "
+        "schedule will be there too once it is published:\n\n{link}\n\n"
+        "This link is for your company only; please do not share it.\n"
+    ),
+}
+
+
+def welcome_notices(
+    event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
+) -> tuple[list[Notice], list[Participant]]:
+    """The approved companies' secret links, and those without a contact e-mail."""
+    return _notices(
+        event,
+        participants,
+        {language: (WELCOME_SUBJECTS[language], WELCOME_BODIES[language])
+         for language in WELCOME_SUBJECTS},
+        lambda participant, _language: {"link": link_for(participant)},
+    )
+
+
 # The reminder to report on the meetings after the fair, in each participant language.
 REMINDER_SUBJECTS = {
     "ja": "【{event}】商談の成果についてのお願い",

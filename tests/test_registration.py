@@ -204,3 +204,21 @@ def test_registration_needs_csrf_token(csrf_app, db_session: Session) -> None:
     db_session.commit()
     response = csrf_app.test_client().post(f"/e/{fair.event.slug}/register", data=FORM)
     assert response.status_code == 400
+
+
+def test_approval_e_mails_the_company_its_link_when_mail_is_set_up(
+    app, client: FlaskClient, db_session: Session, logged_in, fair, smtp_server
+) -> None:
+    """The registration form promises the link by e-mail: approving sends it."""
+    controller, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    participant = registration.self_register(db_session, fair.event, _data())
+    db_session.commit()
+    client.post("/language", data={"lang": "en"})
+    page = client.post(
+        f"/events/{fair.event.id}/registrations/{participant.id}/approve", follow_redirects=True
+    ).get_data(as_text=True)
+    assert "1 participant was e-mailed." in page
+    (message,) = inbox.messages
+    assert message["To"] == "ichiro@shinsei.example.jp"
+    assert f"/p/{participant.access_token}/" in message.get_payload(decode=True).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,12 +20,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from scheduler import registration
+from scheduler import notifications, registration
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.event_setup import phase_deadline
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantRole, Phase
 from scheduler.vocabulary import PREFECTURES
+from web import mail_feedback
+from web.access import link_of
 from web.auth import organizer_required
 from web.database import get_session
 from web.form_fields import IntegerField, NumberRange, WebAddress
@@ -168,10 +170,20 @@ def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     registration.approve(session, participant, user_id=current_user.id)
     session.commit()
-    flash(
-        _("%(name)s is approved. Send them their link:", name=participant.organization.name),
-        "success",
-    )
+    settings = notifications.MailSettings.from_config(current_app.config)
+    if settings is None:
+        flash(
+            _("%(name)s is approved. Send them their link:", name=participant.organization.name),
+            "success",
+        )
+    else:
+        # The registration form promised the link by e-mail.
+        flash(_("%(name)s is approved.", name=participant.organization.name), "success")
+        notices, unreachable = notifications.welcome_notices(event, [participant], link_for=link_of)
+        failures = notifications.send_notices(notices, settings)
+        mail_feedback.flash_outcome(
+            len(notices) - len(failures), failures, unreachable, about_schedule=False
+        )
     return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
 
 
