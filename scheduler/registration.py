@@ -239,8 +239,9 @@ def self_register(
         event_id=event.id, organization=organization, role=data.role,
         status=ParticipantStatus.PENDING, registered_via="self", department=data.department,
         locale=data.locale,
-        # A new company's profile was just typed in; a known one's must be confirmed.
-        profile_confirmed_at=None if reused else now,
+        # The form asks for the company and a contact only: its profile (technologies,
+        # equipment, needs) is still to be completed and confirmed on its pages.
+        profile_confirmed_at=None,
     )
     session.add_all([person, participant])
     session.add(Attendance(participant=participant, person=person, is_contact=True))

@@ -223,6 +223,14 @@ def test_home_asks_to_confirm_the_profile_and_confirming_sets_the_date(
     assert "The profile is up to date" not in client.get(f"{base}/").get_data(as_text=True)
 
 
+def test_home_asks_a_buyer_without_needs_for_them(client: FlaskClient, fair) -> None:
+    """Suppliers search and are suggested buyers by their needs."""
+    without = client.get(f"/p/{fair.other_buyer.access_token}/").get_data(as_text=True)
+    assert 'data-test="add-needs"' in without
+    with_needs = client.get(f"/p/{fair.buyer.access_token}/").get_data(as_text=True)
+    assert 'data-test="add-needs"' not in with_needs
+
+
 def test_organizer_edits_a_profile_on_its_behalf_after_the_lock(
     client: FlaskClient, db_session: Session, logged_in: User, fair
 ) -> None:

@@ -61,7 +61,8 @@ def test_self_registration_pending_then_approved_link_works(
     organization = participant.organization
     assert organization.name == "株式会社　新星ファクトリー" and organization.employees == 35
     assert registration.contact_person(participant).email == "ichiro@shinsei.example.jp"
-    assert participant.profile_confirmed_at is not None  # a new company typed its profile
+    # The form has the company and a contact only: the profile is still to complete.
+    assert participant.profile_confirmed_at is None
 
     queue = client.get(f"/events/{fair.event.id}/registrations").get_data(as_text=True)
     assert "新星ファクトリー" in queue
@@ -75,7 +76,11 @@ def test_self_registration_pending_then_approved_link_works(
     assert participant.access_token in page  # the approval shows the secret link
     db_session.expire_all()
     assert participant.status == ParticipantStatus.APPROVED and participant.code == "S003"
-    assert client.get(f"/p/{participant.access_token}/").status_code == 200
+    home = client.get(f"/p/{participant.access_token}/")
+    assert home.status_code == 200
+    text = home.get_data(as_text=True)
+    # A new supplier without technologies is asked for them, and to confirm its profile.
+    assert 'data-test="add-technologies"' in text and "is confirmed" not in text
     assert client.get(f"/p/{participant.access_token}/directory").status_code == 200
 
 
