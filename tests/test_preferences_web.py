@@ -130,6 +130,9 @@ def test_screening_accept_and_decline(client: FlaskClient, db_session: Session, 
     db_session.commit()
     body = client.get(_p(fair.buyer, "/incoming")).get_data(as_text=True)
     assert "ＡＢＣ精工株式会社" in body and "山田板金有限会社" in body
+    # The requester sees both notes: the fields say so before anything is typed.
+    assert "Reason, shown to the other company (optional)" in body
+    assert "Note to the other company (optional)" in body
     client.post(_p(fair.buyer, f"/incoming/{fair.supplier.id}/answer"),
                 data={"decision": "accept", "level": "3"})
     client.post(_p(fair.buyer, f"/incoming/{fair.other_supplier.id}/answer"),

@@ -128,7 +128,9 @@ class LevelForm(FlaskForm):
     level = SelectField(lazy_gettext("Level"), default=str(preferences.MEDIUM))
     note = TextAreaField(
         lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
-        description=lazy_gettext("What you would like to discuss (optional)"),
+        description=lazy_gettext(
+            "What you would like to discuss (optional); the other company sees it"
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
