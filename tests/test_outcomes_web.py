@@ -251,12 +251,15 @@ def test_results_before_any_meeting_say_so(
 
 
 def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
-    app, client, logged_in, db_session: Session, fair: Event, participant: Participant, clock: Clock
+    app,
+    client,
+    logged_in,
+    db_session: Session,
+    fair: Event,
+    participant: Participant,
+    clock: Clock,
+    smtp_server,
 ) -> None:
-    from aiosmtpd.controller import Controller
-
-    from tests.mail_inbox import Inbox, free_port
-
     meetings = _after_the_fair(client, db_session, fair, clock)
     for meeting in _mine(db_session, fair, participant):  # it reports on every meeting
         client.post(
@@ -268,14 +271,9 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
     page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
     assert "participants were not e-mailed" in page.get_data(as_text=True)
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    controller, inbox = smtp_server
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
-    try:
-        page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
-    finally:
-        controller.stop()
+    page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
     body = page.get_data(as_text=True)
     waiting = {p for m in meetings for p in (m.participant_a, m.participant_b)} - {participant}
     reachable = [p for p in waiting if any(a.person.email for a in p.attendances)]
@@ -288,6 +286,12 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
         tokens.add(text.split("/p/", 1)[1].split("/outcomes", 1)[0])
     assert tokens == {p.access_token for p in reachable}
     assert participant.access_token not in tokens  # it has reported on all its meetings
+
+    # A second click (or a second organizer) within half an hour sends nothing.
+    sent = len(inbox.messages)
+    again = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
+    assert "A reminder went out at" in again.get_data(as_text=True)
+    assert len(inbox.messages) == sent
 
 
 def test_the_event_overview_sums_up_the_results_on_the_day_and_after(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -45,7 +46,7 @@ from scheduler.spreadsheet import cell_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
-from web.filters import list_separator
+from web.filters import list_separator, local_time
 from web.i18n import translate_error
 from web.participant_access import (
     PORTAL_PREFIX,
@@ -56,6 +57,9 @@ from web.participant_access import (
 )
 
 bp = Blueprint("outcomes", __name__)
+
+# How long after a reminder another may be sent (a second click within it sends none).
+REMIND_AGAIN_AFTER = timedelta(minutes=30)
 
 register_portal_section(PortalSection(
     "outcomes.mine", lazy_gettext("Meeting results"),
@@ -228,6 +232,20 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     back = url_for("outcomes.results", event_id=event.id)  # the top, where the news is
     if not waiting:
         flash(_("Everyone with meetings behind them has reported."), "info")
+        return redirect(back)
+    last = last_reminder(event)
+    # The real clock, as the audit entry's time is (not the fair's clock of the results).
+    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+        # A double click, or two organizers at once: one reminder is enough.
+        flash(
+            _(
+                "A reminder went out at %(time)s. Another can be sent %(minutes)s minutes "
+                "after it.",
+                time=local_time(last.created_at, event),
+                minutes=int(REMIND_AGAIN_AFTER.total_seconds() // 60),
+            ),
+            "warning",
+        )
         return redirect(back)
     settings = mail_feedback.mail_settings()
     if settings is None:
