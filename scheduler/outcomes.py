@@ -173,9 +173,17 @@ def upcoming_count(session: Session, participant: Participant, now: datetime) ->
 def parse_yen(text: str) -> int | None:
     """An amount in yen as typed: ``1,200,000``, ``１２０万``, ``¥50万円``; ``None`` when empty."""
     value = unicodedata.normalize("NFKC", text or "").strip()
-    value = re.sub(r"[\s,¥\\]|円$", "", value.replace("￥", "¥"))
+    value = re.sub(r"[\s¥\\]|円$", "", value.replace("￥", "¥"))
     if not value:
         return None
+    if "," in value:
+        # Thousands separators must group by three: "1,2000,000" is a typo, and read
+        # without its commas it would be ten times the order.
+        if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?(万|億)?", value, re.ASCII) is None:
+            raise ValidationFailed(
+                N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
+            )
+        value = value.replace(",", "")
     match = re.fullmatch(r"(\d{1,15}(?:\.\d{1,8})?)(万|億)?", value, re.ASCII)
     if match is None:
         raise ValidationFailed(

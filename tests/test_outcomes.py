@@ -157,14 +157,16 @@ def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
     ("typed", "yen"),
     [("1,200,000", 1_200_000), ("１２０万", 1_200_000), ("¥50万円", 500_000),
      ("￥３，０００", 3000), ("1.5億", 150_000_000), ("12.5万", 125_000), ("", None),
-     ("  ", None)],
+     ("  ", None), ("1,000万", 10_000_000)],
 )
 def test_amounts_are_read_as_people_write_them(typed: str, yen: int | None) -> None:
     assert parse_yen(typed) == yen
 
 
 @pytest.mark.parametrize(
-    "typed", ["-5", "1.5", "abc", "10000000000000", "5 million", "1" * 5000, "١٢٣"]
+    "typed",
+    # "1,2000,000" is a typo: read without its commas it was ten times the order.
+    ["-5", "1.5", "abc", "10000000000000", "5 million", "1" * 5000, "١٢٣", "1,2000,000", "12,00"],
 )
 def test_unreadable_amounts_are_refused(typed: str) -> None:
     with pytest.raises(ValidationFailed):
