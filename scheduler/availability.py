@@ -252,6 +252,15 @@ def save_availability(
             raise ValidationFailed(
                 N_("The number of meetings cannot be negative."), field="max_meetings"
             )
+        if max_meetings == 0:
+            # 0 would mean no meeting at all: a company not taking part withdraws.
+            raise ValidationFailed(
+                N_(
+                    "Enter at least 1, or leave it empty for no limit. A company that will "
+                    "not take part should tell the organizer."
+                ),
+                field="max_meetings",
+            )
         limit = max_meetings_limit(event, desks)
         if max_meetings > limit:
             raise ValidationFailed(

@@ -107,6 +107,7 @@ def test_a_late_second_day_is_kept_as_blocked_slots(db_session: Session, fair: F
     [
         ({"max_meetings": "-1"}, "max_meetings", "cannot be negative"),
         ({"max_meetings": "－２"}, "max_meetings", "cannot be negative"),
+        ({"max_meetings": "0"}, "max_meetings", "at least 1, or leave it empty"),
         ({"max_meetings": "8"}, "max_meetings", "At most 5 meetings"),
         ({"max_meetings": "たくさん"}, "max_meetings", "whole number"),
         ({"parallel_desks": "4"}, "parallel_desks", "between 1 and 3"),
