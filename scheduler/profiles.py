@@ -104,10 +104,13 @@ class ProfileData:
 
 
 def split_tags(text: str) -> list[str]:
-    """Free tags typed as one line: separated by commas, 、, semicolons or new lines."""
+    """Free tags typed as one line: separated by commas, 、, semicolons or new lines.
+
+    Widths are folded (NFKC) as search folds them: "５軸" and "5軸" are one keyword,
+    shown the same way in match reasons."""
     tags: list[str] = []
     for raw in _TAG_SEPARATORS.split(text):
-        tag = " ".join(raw.split())
+        tag = " ".join(unicodedata.normalize("NFKC", raw).split())
         if tag and tag.casefold() not in {t.casefold() for t in tags}:
             tags.append(tag)
     return tags
@@ -125,8 +128,8 @@ def _clean(value: str, field_name: str, max_length: int) -> str:
 
 
 def _clean_tag(tag: str) -> str:
-    """One keyword; too long, it is named (the field holds many, the limit is per keyword)."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", tag)).strip()
+    """One keyword, widths folded; too long, it is named (the limit is per keyword)."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFKC", tag)).strip()
     if len(text) > MAX_TAG_LENGTH:
         raise ValidationFailed(
             N_("Each keyword can have at most %(n)d characters; this one is longer: %(tag)s"),

@@ -35,7 +35,7 @@ def test_update_profile_stores_codes_tags_and_confirms(db_session: Session, fair
         supplier,
         profiles.ProfileData(
             technologies=["machining.turning", "machining.5axis", "machining.turning"],
-            tags=profiles.split_tags("アルミ、試作, 短納期；アルミ"),
+            tags=profiles.split_tags("アルミ、試作, 短納期；アルミ、５軸、5軸、ﾀﾞｲｶｽﾄ"),
             certifications=["iso9001", "ＩＳＯ２２０００"],
             lot_sizes=["mass"],
             strengths="段取り替えが速い",
@@ -43,7 +43,8 @@ def test_update_profile_stores_codes_tags_and_confirms(db_session: Session, fair
     )
     organization = supplier.organization
     assert organization.technologies == ["machining.turning", "machining.5axis"]
-    assert organization.tags == ["アルミ", "試作", "短納期"]
+    # Widths folded as search folds them: full-width digits, half-width kana.
+    assert organization.tags == ["アルミ", "試作", "短納期", "5軸", "ダイカスト"]
     assert organization.certifications == ["iso9001", "ＩＳＯ２２０００"]
     assert organization.lot_sizes == ["mass"]
     assert supplier.profile_confirmed_at is not None
