@@ -77,6 +77,12 @@ def test_form_keeps_what_was_typed_and_names_the_cap(
     assert "limit of 1 meeting requests" in body
     assert "全角１２３の相談" in body
     assert _interest(db_session, fair.supplier, fair.other_buyer) is None
+    # Opened afresh at the cap, the page says so up front instead of offering the form.
+    page = client.get(_p(fair.supplier, f"/request/{fair.other_buyer.id}")).get_data(as_text=True)
+    assert 'data-test="cap-reached"' in page and "Send the request" not in page
+    # The buyer already asked is still open to change.
+    again = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
+    assert "Save the request" in again
 
 
 def test_bad_level_and_over_long_note_are_shown_on_the_form(client: FlaskClient, fair) -> None:
@@ -448,3 +454,19 @@ def test_declining_reads_the_same_everywhere_in_japanese(
     assert "辞退" not in page
     mine = client.get(_p(fair.supplier, "/requests")).get_data(as_text=True)
     assert '<span class="badge err">お断り</span>' in mine
+
+
+def test_suggestions_say_when_every_fitting_buyer_was_asked_already(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """Not 'add technologies' to a supplier that has them and has asked every buyer
+    suggested to it."""
+    from scheduler import suggestions
+
+    shown = suggestions.suggestions_for(db_session, fair.supplier, locale="en")
+    assert shown and fair.supplier.organization.technologies
+    for suggestion in shown:
+        preferences.request_meeting(db_session, fair.supplier, suggestion.counterpart.id, level=2)
+    db_session.commit()
+    page = client.get(_p(fair.supplier, "/suggestions")).get_data(as_text=True)
+    assert "No more suggestions" in page and "Adding technologies" not in page
