@@ -214,10 +214,17 @@ def self_register(
     reused = organization is not None
     if organization is not None:
         taken = session.scalar(
-            select(Participant.id).where(
+            select(Participant.status).where(
                 Participant.event_id == event.id, Participant.organization_id == organization.id
             )
         )
+        if taken in (ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN):
+            # Not "ask for your link again": there is no link to send.
+            raise Conflict(
+                N_("%(name)s cannot register for this event again. Please contact the organizer."),
+                field="company",
+                params={"name": organization.name},
+            )
         if taken is not None:
             raise Conflict(
                 N_("%(name)s is already registered for this event. Please contact the "

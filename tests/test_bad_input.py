@@ -113,7 +113,10 @@ def fair_for(db_session: Session) -> Callable[[FormCase], Fair]:
 
 def _field_has_error(body: str, name: str) -> bool:
     """Whether the form flags field ``name``: its block is marked and lists a message."""
-    blocks = re.findall(r'<div class="field[^"]*has-error[^"]*">(.*?)</ul>', body, re.S)
+    # A radio group is a fieldset (its legend names the question), other fields a div.
+    blocks = re.findall(
+        r'<(?:div|fieldset) class="field[^"]*has-error[^"]*"[^>]*>(.*?)</ul>', body, re.S
+    )
     return any(f'name="{name}"' in block and 'class="errors"' in block for block in blocks)
 
 

@@ -66,6 +66,9 @@ def test_self_registration_pending_then_approved_link_works(
 
     queue = client.get(f"/events/{fair.event.id}/registrations").get_data(as_text=True)
     assert "新星ファクトリー" in queue
+    # What the organizer judges it by, and a confirmation before declining.
+    assert "35 employees" in queue or "従業員 35 名" in queue
+    assert 'onsubmit="return confirm(' in queue and 'name="reason"' in queue
     # Pending: the directory is closed to it, and counterparts do not see it.
     assert client.get(f"/p/{participant.access_token}/directory").status_code == 404
 
@@ -95,6 +98,9 @@ def test_declined_registration_link_does_not_work(
     assert client.get(f"/p/{participant.access_token}/").status_code == 404
     with pytest.raises(Conflict):
         registration.reject(db_session, participant, user_id=None)
+    # Registering again is refused without promising a link that does not exist.
+    with pytest.raises(Conflict, match="cannot register for this event again"):
+        registration.self_register(db_session, fair.event, _data())
 
     # A declined or waiting registration is listed, marked, but not counted as taking part.
     waiting = registration.self_register(db_session, fair.event, _data(company="待機工業"))

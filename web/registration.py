@@ -42,7 +42,10 @@ class RegistrationForm(FlaskForm):
         lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)]
     )
     company_kana = StringField(lazy_gettext("Company name (kana)"), validators=[Length(max=200)])
-    role = RadioField(lazy_gettext("We take part as"), validators=[InputRequired()])
+    role = RadioField(
+        lazy_gettext("We take part as"),
+        validators=[InputRequired(lazy_gettext("Please choose one."))],
+    )
     department = StringField(lazy_gettext("Department"), validators=[Length(max=200)])
     prefecture = SelectField(lazy_gettext("Prefecture"))
     city = StringField(lazy_gettext("City"), validators=[Length(max=100)])
