@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -104,10 +105,17 @@ def _describe_unscheduled_must(item: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _finite_seconds(value: float) -> float:
+    if not math.isfinite(value):
+        raise click.BadParameter(f"must be a number of seconds, not {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    # "nan" and "inf" parse as floats; neither is a number of seconds.
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds more than 0, not {text}")
     return value
 
 
@@ -195,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
+    callback=lambda _ctx, _param, value: _finite_seconds(value),
     default=DEFAULT_TIME_LIMIT,
     show_default=True,
     help="Stop searching after this many seconds.",

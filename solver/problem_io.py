@@ -176,8 +176,12 @@ def _datetime(value: object, path: str) -> datetime:
             path, f'"{text}" is not an ISO 8601 time such as "2027-02-10T10:00:00+09:00"'
         ) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
+        example = text + "+09:00" if "T" in text else text + "T10:00:00+09:00"
         raise ProblemFormatError(
-            path, f'"{text}" has no UTC offset; write it with one, e.g. "{text}+09:00"'
+            path,
+            f'"{text}" has no time and UTC offset; write it in full, e.g. "{example}"'
+            if "T" not in text
+            else f'"{text}" has no UTC offset; write it with one, e.g. "{example}"',
         )
     return moment
 
@@ -606,7 +610,8 @@ def _read_json(path_or_file: PathOrFile) -> Any:
     """Decode a JSON file, turning every way it can fail into a ProblemFormatError."""
     try:
         if isinstance(path_or_file, str | os.PathLike):
-            with open(path_or_file, encoding="utf-8") as fp:
+            # utf-8-sig: a byte-order mark (Windows tools write one) is not an error.
+            with open(path_or_file, encoding="utf-8-sig") as fp:
                 text = fp.read()
         else:
             text = path_or_file.read()

@@ -94,7 +94,8 @@ def _lock_table_findings(prep: Prepared, lock: Meeting, pair_index: int) -> list
     host = prep.table_host[lock.table]
     if host is None and hosts:
         names = " and ".join(prep.participant_ids[h] for h in hosts)
-        return [finding(lock.a, lock.b, "lock_table", f"{names} meet only at their own tables")]
+        verb = "meets" if len(hosts) == 1 else "meet"
+        return [finding(lock.a, lock.b, "lock_table", f"{names} {verb} only at their own tables")]
     if host is not None and host not in hosts:
         return [
             finding(

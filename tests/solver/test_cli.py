@@ -96,6 +96,8 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         pytest.param(["solve"], id="no-file"),
         pytest.param(["solve", "p.json", "--workers", "0"], id="no-workers"),
         pytest.param(["solve", "p.json", "--time-limit", "-1"], id="negative-time"),
+        pytest.param(["solve", "p.json", "--time-limit", "nan"], id="nan-time"),
+        pytest.param(["solve", "p.json", "--time-limit", "inf"], id="infinite-time"),
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,6 +108,20 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["solve", "--help"]) == 0
     assert "--time-limit S" in capsys.readouterr().out
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows tools write UTF-8 with a BOM; the file is still UTF-8 JSON."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(small()).encode())
+    assert load_problem(path) == load_problem(write(tmp_path, small()))
+
+
+def test_click_command_rejects_a_time_limit_that_is_not_a_number(tmp_path: Path) -> None:
+    path = str(write(tmp_path, small()))
+    for value in ("nan", "inf"):
+        result = CliRunner().invoke(solve_command, [path, "--time-limit", value])
+        assert result.exit_code == 2 and "number of seconds" in result.output + result.stderr
 
 
 def test_click_command_reports_the_same_error(tmp_path: Path) -> None:
