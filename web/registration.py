@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from scheduler import notifications, registration
+from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.event_setup import phase_deadline
 from scheduler.i18n import N_
@@ -103,7 +104,9 @@ def register(slug: str):  # type: ignore[no-untyped-def]
     event = _public_event(slug)
     deadline = phase_deadline(event, Phase.REGISTRATION)
     if not registration.registration_open(event):
-        return render_template("registration/closed.html", event=event, deadline=deadline)
+        return render_template(
+            "registration/closed.html", event=event, deadline=deadline, now=utcnow()
+        )
     form = RegistrationForm()
     if request.method == "POST":
         check_rate("register", "REGISTRATION_LIMIT")
