@@ -122,6 +122,13 @@ def test_full_setup_through_the_pages(client, logged_in, db_session) -> None:
 
     overview = client.get(f"/events/{event_id}").get_data(as_text=True)
     assert "ものづくり受発注商談会 2027" in overview
+    assert "公開されたスケジュールはまだありません" not in overview
+
+    # Moving on to "published" with nothing published: the organizer is warned.
+    published = client.post(
+        f"/events/{event_id}/phases", data={"phase": "published"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "公開されたスケジュールはまだありません" in published
 
 
 def test_edit_single_slot_refuses_overlap(client, logged_in, db_session) -> None:

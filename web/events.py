@@ -545,5 +545,18 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
         else:
             session.commit()
             flash(_("Phases saved."), "success")
+            if event.phase in SCHEDULE_SHOWN_PHASES and event.published_at is None:
+                # Participants are told to look at a schedule that is not there.
+                flash(
+                    _(
+                        "No schedule is published yet: participants will see none until you "
+                        "publish one (Schedule)."
+                    ),
+                    "warning",
+                )
             return redirect(url_for("events.show", event_id=event.id))
     return render_template("events/phases.html", event=event, form=form, phases=list(Phase))
+
+
+# The phases in which participants are pointed to their schedule.
+SCHEDULE_SHOWN_PHASES = frozenset({Phase.PUBLISHED, Phase.ON_THE_DAY})
