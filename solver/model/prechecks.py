@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from solver.model.prepared import Prepared
+from solver.model.prepared import Prepared, PreparedPair
 from solver.problem import Meeting
 
 
@@ -127,14 +127,29 @@ def over_capacity(prep: Prepared) -> dict[int, tuple[int, int]]:
     return out
 
 
+def _no_slot_detail(prep: Prepared, prepared: PreparedPair) -> str:
+    """Why a pair has no slot, as ``solver.reasons`` says it for an unscheduled pair."""
+    hosts = prep.is_host(prepared.a) or prep.is_host(prepared.b)
+    if prep.has_tables and not hosts and not prep.pooled_tables:
+        return "no table: neither has tables of its own, and every table has a host"
+    if prep.problem.now is not None and any(prep.past):
+        return "no slot in its slots, both availabilities and after now"
+    return "no slot in its slots that both can use"
+
+
 def _must_findings(prep: Prepared) -> list[dict]:
     out = [
-        finding(p.pair.a, p.pair.b, "no_common_slot", "no slot in its slots that both can use")
+        finding(p.pair.a, p.pair.b, "no_common_slot", _no_slot_detail(prep, p))
         for p in prep.pairs
         if p.pair.must and not p.slots
     ]
     breaks = prep.problem.max_breaks
-    within = "" if breaks is None else f" with at most {breaks} break(s)"
+    # The room counts its meeting maximum, the slots it can use and, with a cap, its breaks.
+    within = (
+        " (its maximum and usable slots"
+        + ("" if breaks is None else f", with at most {breaks} break(s)")
+        + ")"
+    )
     for participant, (required, capacity) in over_capacity(prep).items():
         who = prep.participant_ids[participant]
         for pair_index in prep.pairs_of[participant]:

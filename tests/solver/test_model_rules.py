@@ -244,6 +244,21 @@ def test_must_pair_without_common_slot_is_named():
     assert reasons_of(schedule) == {("B", "S1", "no_common_slot")}
 
 
+def test_a_must_pair_with_no_table_it_may_use_says_so():
+    """Two non-hosts and only host tables: the pair has no slot because it has no table,
+    which is what the organizer must change."""
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("S1", "S2", 5, must=True),),
+        tables=(Table("T1", host="B"),),
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    (found,) = schedule.unscheduled_must
+    assert found["reason"] == "no_common_slot" and found["detail"].startswith("no table")
+
+
 def test_must_pairs_beyond_capacity_are_named():
     problem = Problem(
         slots=SLOTS[:2],
