@@ -228,11 +228,21 @@ def welcome_notices(
     event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
 ) -> tuple[list[Notice], list[Participant]]:
     """The approved companies' secret links, and those without a contact e-mail."""
+    return _with_link(event, participants, WELCOME_SUBJECTS, WELCOME_BODIES, link_for)
+
+
+def _with_link(
+    event: Event,
+    participants: Iterable[Participant],
+    subjects: Mapping[str, str],
+    bodies: Mapping[str, str],
+    link_for: Callable[[Participant], str],
+) -> tuple[list[Notice], list[Participant]]:
+    """Notices whose only value beyond the names is each participant's ``{link}``."""
     return _notices(
         event,
         participants,
-        {language: (WELCOME_SUBJECTS[language], WELCOME_BODIES[language])
-         for language in WELCOME_SUBJECTS},
+        {language: (subjects[language], bodies[language]) for language in subjects},
         lambda participant, _language: {"link": link_for(participant)},
     )
 
@@ -268,13 +278,7 @@ def outcome_reminders(
     event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
 ) -> tuple[list[Notice], list[Participant]]:
     """Reminders to report on the meetings, and the participants without a contact e-mail."""
-    return _notices(
-        event,
-        participants,
-        {language: (REMINDER_SUBJECTS[language], REMINDER_BODIES[language])
-         for language in REMINDER_SUBJECTS},
-        lambda participant, _language: {"link": link_for(participant)},
-    )
+    return _with_link(event, participants, REMINDER_SUBJECTS, REMINDER_BODIES, link_for)
 
 
 def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Failure]:
