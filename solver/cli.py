@@ -69,7 +69,7 @@ def run_solve(
     try:
         dump_json(schedule, out if output is None else output)
     except OSError as exc:
-        print(f"error: cannot write {output}: {exc.strerror or exc}", file=err)
+        print(f"error: cannot write {output or 'stdout'}: {exc.strerror or exc}", file=err)
         return EXIT_INVALID
     print(summary(schedule), file=err)
     return EXIT_INFEASIBLE if schedule.status == STATUS_INFEASIBLE else EXIT_FOUND

@@ -3,6 +3,7 @@ with the engine, a valid schedule file (exit 0) or an explained infeasibility (e
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from solver.cli import main, solve_command
+from solver.cli import main, run_solve, solve_command
 from solver.problem_io import load_problem, load_schedule
 from solver.validation import check, objective
 
@@ -122,6 +123,17 @@ def test_click_command_rejects_a_time_limit_that_is_not_a_number(tmp_path: Path)
     for value in ("nan", "inf"):
         result = CliRunner().invoke(solve_command, [path, "--time-limit", value])
         assert result.exit_code == 2 and "number of seconds" in result.output + result.stderr
+
+
+def test_a_failed_write_to_stdout_names_stdout(tmp_path: Path) -> None:
+    class Full(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    err = io.StringIO()
+    code = run_solve(write(tmp_path, small()), time_limit=1, workers=1, stdout=Full(), stderr=err)
+    assert code == 2
+    assert err.getvalue() == "error: cannot write stdout: No space left on device\n"
 
 
 def test_click_command_reports_the_same_error(tmp_path: Path) -> None:
