@@ -50,14 +50,17 @@ def explain_infeasible(
                 f"{problem.max_breaks} break(s) per participant",
             )
         )
-        for participant in _over_the_break_cap(prep, time_limit=time_limit, seed=seed):
+        group = _over_the_break_cap(prep, time_limit=time_limit, seed=seed)
+        for participant in group:
+            # Alone, its own must pairs and locks force the breaks; in a group, the
+            # group's together.
+            together = " together with the other participants named" if len(group) > 1 else ""
             out.append(
                 finding(
                     prep.participant_ids[participant],
                     "",
                     "max_breaks_participant",
-                    f"cannot keep to at most {problem.max_breaks} break(s) together with "
-                    "the other participants named",
+                    f"cannot keep to at most {problem.max_breaks} break(s){together}",
                 )
             )
         return out

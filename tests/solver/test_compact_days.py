@@ -84,6 +84,11 @@ def test_a_break_cap_that_cannot_hold_is_proven_infeasible():
     # it together (any two of them can); no pair is blamed.
     named = [f["a"] for f in schedule.unscheduled_must if f["reason"] == "max_breaks_participant"]
     assert named == ["A", "B", "C"]
+    assert all(
+        "together with the other participants named" in f["detail"]
+        for f in schedule.unscheduled_must
+        if f["reason"] == "max_breaks_participant"
+    )
     assert not [f for f in schedule.unscheduled_must if f["reason"] == "conflict"]
 
 

@@ -346,6 +346,8 @@ def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
     # The cap is the culprit, and S1 is who cannot keep it (whatever the others do);
     # no pair is blamed, since every one of them fits once S1 may wait.
     assert reasons_of(schedule) == {("", "", "max_breaks"), ("S1", "", "max_breaks_participant")}
+    alone = next(f for f in schedule.unscheduled_must if f["a"] == "S1")
+    assert "named" not in alone["detail"]  # no other participant is named with it
     # Allowing one break makes it feasible.
     assert run(replace(problem, max_breaks=1)).status == "OPTIMAL"
 
