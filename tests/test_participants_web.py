@@ -149,7 +149,7 @@ def test_the_import_help_names_each_optional_column_in_the_readers_language(
     assert "最大商談数 (max meetings), デスク数 (desks)" in optional
     client.post("/language", data={"lang": "ja"})
     japanese = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
-    assert "最大商談数、デスク数" in japanese.split("任意：")[1].split("</li>")[0]
+    assert "最大商談数、デスク数" in japanese.split("任意の列：")[1].split("</li>")[0]
 
 
 @pytest.mark.parametrize(
