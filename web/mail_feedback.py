@@ -7,6 +7,7 @@ failure is reported, and the schedule pages are right whatever happened to the m
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from flask import current_app, flash, url_for
 from flask_babel import gettext as _
@@ -79,7 +80,15 @@ def flash_outcome(
         )
 
 
-def notify_changed(event: Event, participant_ids: Iterable[int], *, first: bool = False) -> None:
+# On the day a change is made while people wait at the table: an unreachable mail
+# server may hold the staff member's page this long at most (the pages and calendars
+# are right whatever happens to the mail).
+DAY_MAIL_TIMEOUT = 4.0
+
+
+def notify_changed(
+    event: Event, participant_ids: Iterable[int], *, first: bool = False, on_the_day: bool = False
+) -> None:
     """E-mail each participant whose meetings changed that its schedule did (call after
     the commit), and tell the user how that went. Nothing is sent before the schedule is
     published: until then participants cannot see it."""
@@ -89,6 +98,8 @@ def notify_changed(event: Event, participant_ids: Iterable[int], *, first: bool 
     settings = mail_settings()
     if settings is None:
         return
+    if on_the_day:
+        settings = replace(settings, timeout=min(settings.timeout, DAY_MAIL_TIMEOUT))
     notices, unreachable = notifications.schedule_notices(
         get_session(), event, ids, link_for=schedule_link, first=first
     )

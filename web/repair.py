@@ -129,4 +129,4 @@ def apply(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
 
 def _notify(event: Event, outcome: repair.RepairOutcome) -> None:
     """E-mail the affected participants after the commit; failures are reported only."""
-    mail_feedback.notify_changed(event, outcome.notify)
+    mail_feedback.notify_changed(event, outcome.notify, on_the_day=True)
