@@ -19,9 +19,14 @@ from scheduler.schedule_view import is_published
 from web.database import get_session
 
 
+def configured_mail() -> notifications.MailSettings | None:
+    """The SMTP settings, or None when no mail server is configured (nothing said)."""
+    return notifications.MailSettings.from_config(current_app.config)
+
+
 def mail_settings() -> notifications.MailSettings | None:
     """The SMTP settings, or None after telling the organizer that nobody is e-mailed."""
-    settings = notifications.MailSettings.from_config(current_app.config)
+    settings = configured_mail()
     if settings is None:
         flash(
             _("No mail server is configured (MAIL_SERVER): participants were not e-mailed."),
@@ -87,15 +92,22 @@ DAY_MAIL_TIMEOUT = 4.0
 
 
 def notify_changed(
-    event: Event, participant_ids: Iterable[int], *, first: bool = False, on_the_day: bool = False
+    event: Event,
+    participant_ids: Iterable[int],
+    *,
+    first: bool = False,
+    on_the_day: bool = False,
+    warn_without_mail: bool = True,
 ) -> None:
     """E-mail each participant whose meetings changed that its schedule did (call after
     the commit), and tell the user how that went. Nothing is sent before the schedule is
-    published: until then participants cannot see it."""
+    published: until then participants cannot see it. ``warn_without_mail`` False: no
+    warning when no mail server is configured (the day console's single changes, where
+    it would repeat on every click; the pages then promise no e-mail)."""
     ids = set(participant_ids)
     if not ids or not is_published(event):
         return
-    settings = mail_settings()
+    settings = mail_settings() if warn_without_mail else configured_mail()
     if settings is None:
         return
     if on_the_day:

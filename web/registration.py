@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -176,7 +176,7 @@ def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     registration.approve(session, participant, user_id=current_user.id)
     session.commit()
-    settings = notifications.MailSettings.from_config(current_app.config)
+    settings = mail_feedback.configured_mail()
     if settings is None:
         flash(
             _("%(name)s is approved. Send them their link:", name=participant.organization.name),

@@ -227,7 +227,7 @@ def _notify(event: Event, result: ops.ChangeResult) -> None:
     schedule page and the printed sheet promise for changes on the day."""
     touched = {m.participant_a_id for m in result.meetings}
     touched |= {m.participant_b_id for m in result.meetings}
-    mail_feedback.notify_changed(event, touched, on_the_day=True)
+    mail_feedback.notify_changed(event, touched, on_the_day=True, warn_without_mail=False)
 
 
 def _back(default: str) -> Response:
