@@ -22,7 +22,7 @@ from scheduler.models import Event, Participant, Role, Room
 from web.auth import staff_required
 from web.database import get_session
 from web.derived_tokens import derived_token, token_matches
-from web.participant_access import INACTIVE_STATUSES, check_rate
+from web.participant_access import INACTIVE_STATUSES, refuse_unknown_token
 
 bp = Blueprint("board", __name__)
 
@@ -116,15 +116,13 @@ def participant_live(token: str):  # type: ignore[no-untyped-def]
     Like the calendar feed, polls by a valid link are not counted against the page
     limit (a whole venue's phones may share one address); guessing links is.
     """
-    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
     participant = None
     if 20 <= len(token) <= 64:
         participant = get_session().scalar(
             select(Participant).where(Participant.access_token == token)
         )
     if participant is None or participant.status in INACTIVE_STATUSES:
-        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
-        abort(404)
+        refuse_unknown_token()
     return _json(board.participant_live(get_session(), participant))
 
 

@@ -8,9 +8,12 @@ response never tells whether a token once existed.
 
 Guessing a 256-bit token is hopeless, but a flood of guesses still costs database
 look-ups, so unknown tokens are limited hard per remote address (``20/minute`` by
-default → 429), and normal use generously. Limits are counted with Flask-Limiter's
-storage: in memory in the embedded set-up, in Redis when ``REDIS_URL`` is configured
-(several web processes then share the counts).
+default → 429), and normal use generously. Only the misses are refused: a valid link
+is always looked up and served, so guesses sent from a venue's or an office's shared
+address (or through a proxy) cannot lock the participants behind it out of their
+pages, live state and calendar feeds (:func:`refuse_unknown_token`). Limits are
+counted with Flask-Limiter's storage: in memory in the embedded set-up, in Redis
+when ``REDIS_URL`` is configured (several web processes then share the counts).
 
 Other modules add their participant pages to the portal's home page with
 :func:`register_portal_section`, so the home page links only to pages that exist.
@@ -21,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, abort, current_app, g, session
 from flask_babel import force_locale, lazy_gettext
@@ -123,18 +126,23 @@ def check_rate(scope: str, limit_key: str, *, count: bool = True) -> None:
         abort(429)
 
 
+def refuse_unknown_token() -> NoReturn:
+    """End a request whose secret token is unknown: 404, or 429 once this address has
+    guessed too often. Requests with a valid token never count here and are never
+    refused for other requests' guesses."""
+    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
+    abort(404)
+
+
 def find_participant(token: str) -> Participant:
     """The participant whose link carries ``token``; 404 (rate-limited) if none may use it."""
-    # An address that has guessed too often is refused before any look-up.
-    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
     participant = None
     if 20 <= len(token) <= 64:
         participant = get_session().scalar(
             select(Participant).where(Participant.access_token == token)
         )
     if participant is None or participant.status in INACTIVE_STATUSES:
-        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
-        abort(404)
+        refuse_unknown_token()
     check_rate("participant-page", "PARTICIPANT_PAGE_LIMIT")
     return participant
 

@@ -28,9 +28,9 @@ from web.outcomes import meetings_to_report
 from web.participant_access import (
     INACTIVE_STATUSES,
     PortalSection,
-    check_rate,
     current_participant,
     participant_required,
+    refuse_unknown_token,
     register_portal_section,
 )
 from web.read_snapshot import begin_snapshot, snapshot_reads
@@ -166,12 +166,10 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
     apps cannot log in), so it differs from the page token and can be reissued alone."""
     session = get_session()
     begin_snapshot(session)  # one snapshot for the look-up, the version and the meetings
-    # Guessing is refused like on the pages; successful polls are not counted (a whole
-    # office's calendars may poll from one address).
-    check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT", count=False)
+    # Guessing is refused like on the pages; successful polls are neither counted nor
+    # refused (a whole office's calendars may poll from one address).
     participant = session.scalar(select(Participant).where(Participant.feed_token == feed_token))
     if participant is None or participant.status in INACTIVE_STATUSES:
-        check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
-        abort(404)
+        refuse_unknown_token()
     result = calendars.participant_feed(session, participant)
     return calendar_response(result, f"{participant.event.slug}.ics")
