@@ -6,6 +6,7 @@ event's time zone. Constraint names say the business rule they enforce.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -157,7 +158,13 @@ class User(TimestampMixin, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The id and a fingerprint of the password hash: a new password ends every
+        # session and "keep me logged in" cookie issued before it (web.extensions).
+        return f"{self.id}.{self.session_fingerprint}"
+
+    @property
+    def session_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def is_organizer(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -54,10 +56,18 @@ def create_user(
     return user
 
 
+# A hash of nothing anyone knows, with the same method and cost as real ones.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None:
+        # Hash anyway: an answer as slow as for a real account tells no one which exist.
+        check_password_hash(_UNKNOWN_USER_HASH, password)
+        return None
+    if not user.active or not check_password_hash(user.password_hash, password):
         return None
     return user
 

@@ -39,13 +39,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if url.startswith("postgresql://"):
         app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://") :]
 
-    from web import database, errors, extensions, filters, form_messages
+    from web import database, errors, extensions, filters, form_messages, security
 
     database.init_app(app)
     extensions.init_app(app)
     form_messages.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    security.init_app(app)
 
     from web import auth, i18n, main
 

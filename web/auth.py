@@ -15,9 +15,10 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email
 
 from scheduler.models import Role
-from scheduler.users import authenticate
+from scheduler.users import authenticate, normalize_email
 from web.database import get_session
 from web.i18n import safe_next
+from web.participant_access import check_rate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -32,8 +33,13 @@ class LoginForm(FlaskForm):
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.email.data or "", form.password.data or "")
+        email = normalize_email(form.email.data or "")
+        # Guessing passwords: after LOGIN_FAILURE_LIMIT wrong tries from one address for
+        # one account, that account's form refuses from there for a while (429).
+        check_rate("login-failure", "LOGIN_FAILURE_LIMIT", count=False, key=email)
+        user = authenticate(get_session(), email, form.password.data or "")
         if user is None:
+            check_rate("login-failure", "LOGIN_FAILURE_LIMIT", key=email)
             form.password.errors.append(_("The e-mail or the password is not right."))
         else:
             login_user(user, remember=bool(form.remember.data))

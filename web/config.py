@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -20,6 +21,15 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # "Keep me logged in" lasts a month, not Flask-Login's year.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # True where the site is served over HTTPS: the login cookies are then Secure.
+        "SECURE_COOKIES": False,
+        # Reverse proxies in front of the app (scaled out); 0: clients connect directly.
+        "PROXY_COUNT": 0,
+        # Failed logins per address and e-mail before the form refuses for a while.
+        "LOGIN_FAILURE_LIMIT": "10/minute",
         # Uploads: participant import files (kept between preview and import) and
         # proposal-sheet attachments live under the instance folder.
         "INSTANCE_UPLOADS": str(Path(instance_path) / "uploads"),

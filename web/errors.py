@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -55,7 +57,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, redacted_path())
         _rollback()
         if app.testing and not app.config.get("TEST_ERROR_PAGES"):
             raise error  # tests see the real failure; users never do
@@ -64,6 +66,15 @@ def init_app(app: Flask) -> None:
             code=500,
             message=_("Something went wrong on our side. Nothing was saved; please try again."),
         ), 500
+
+
+# Secret links and feed tokens in a path: logs are read by more people than the links.
+_SECRET_IN_PATH = re.compile(r"^/(p/[^/]+|cal/.+)")
+
+
+def redacted_path() -> str:
+    """The request's path with a participant's secret link or feed token masked."""
+    return _SECRET_IN_PATH.sub(lambda m: f"/{m.group(1).split('/')[0]}/<secret>", request.path)
 
 
 def _rollback() -> None:

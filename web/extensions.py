@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
 from flask import Flask, request, session
@@ -46,10 +47,14 @@ def babel_languages() -> list[str]:
 def _load_user(user_id: str) -> User | None:
     from web.database import get_session
 
-    if not user_id.isdigit():
+    number, _, fingerprint = user_id.partition(".")
+    if not (number.isascii() and number.isdigit()) or len(number) > 18:
         return None
-    user = get_session().scalar(select(User).where(User.id == int(user_id)))
-    return user if user is not None and user.active else None
+    user = get_session().scalar(select(User).where(User.id == int(number)))
+    if user is None or not user.active:
+        return None
+    # Sessions from before the last password change (or in the old format) end here.
+    return user if hmac.compare_digest(fingerprint, user.session_fingerprint) else None
 
 
 def init_app(app: Flask) -> None:

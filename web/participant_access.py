@@ -107,20 +107,21 @@ def participant_limiter(app: Flask | None = None) -> Limiter:
     return limiter
 
 
-def check_rate(scope: str, limit_key: str, *, count: bool = True) -> None:
+def check_rate(scope: str, limit_key: str, *, count: bool = True, key: str = "") -> None:
     """Count a request of ``scope`` from this address; 429 once over the configured limit.
 
     With ``count=False`` only checks that the limit is not used up yet (nothing counted).
+    ``key`` narrows the count to one thing tried from the address (an account's e-mail).
     """
     limiter = participant_limiter()
     if not limiter.enabled:
         return
     item = parse(current_app.config[limit_key])
-    address = get_remote_address()
+    identifiers = (scope, get_remote_address(), *((key,) if key else ()))
     allowed = (
-        limiter.limiter.hit(item, scope, address)
+        limiter.limiter.hit(item, *identifiers)
         if count
-        else limiter.limiter.test(item, scope, address)
+        else limiter.limiter.test(item, *identifiers)
     )
     if not allowed:
         abort(429)
@@ -236,4 +237,3 @@ def portal_sections(participant: Participant) -> list[PortalSection]:
         and (not s.phases or phase in s.phases)
     ]
     return sorted(shown, key=lambda s: s.position)  # stable: ties keep registration order
-
