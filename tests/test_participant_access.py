@@ -165,12 +165,12 @@ def _snapshot(session: Session, victim: Participant) -> dict[str, object]:
         "people": [columns(p) for p in victim.people],
         "needs": [columns(n) for n in victim.needs],
         "proposals": [
-            columns(p) for p in session.scalars(
-                select(Proposal).where(Proposal.supplier_id == victim.id)
-            )
+            columns(p)
+            for p in session.scalars(select(Proposal).where(Proposal.supplier_id == victim.id))
         ],
         "interests": [
-            columns(i) for i in session.scalars(
+            columns(i)
+            for i in session.scalars(
                 select(Interest).where(Interest.from_participant_id == victim.id)
             )
         ],
@@ -181,9 +181,9 @@ def _victim_ids(session: Session, victim: Participant) -> list[int]:
     ids = {victim.id, victim.organization_id, *(n.id for n in victim.needs)}
     ids |= {p.id for p in victim.people} | {a.id for a in victim.attendances}
     ids |= set(session.scalars(select(Proposal.id).where(Proposal.supplier_id == victim.id)))
-    ids |= set(session.scalars(
-        select(Interest.id).where(Interest.from_participant_id == victim.id)
-    ))
+    ids |= set(
+        session.scalars(select(Interest.id).where(Interest.from_participant_id == victim.id))
+    )
     return sorted(ids)
 
 
@@ -197,22 +197,32 @@ def _urls(rule: Rule, token: str, ids: list[int]) -> list[str]:
     base = {n: "x" for n in others if n not in int_args}
     if not int_args:
         return [rule.build({"token": token, **base})[1]]
-    return [
-        rule.build({"token": token, **base, **dict.fromkeys(int_args, i)})[1] for i in ids
-    ]
+    return [rule.build({"token": token, **base, **dict.fromkeys(int_args, i)})[1] for i in ids]
 
 
 INTRUDER_FORM = {
-    "name": "乗っ取り", "title": "乗っ取り", "level": "3", "note": "x", "decision": "accept",
-    "status": "accepted", "published": "y", "technologies": "machining.turning",
-    "max_meetings": "1", "offer": "x", "description": "乗っ取り",
+    "name": "乗っ取り",
+    "title": "乗っ取り",
+    "level": "3",
+    "note": "x",
+    "decision": "accept",
+    "status": "accepted",
+    "published": "y",
+    "technologies": "machining.turning",
+    "max_meetings": "1",
+    "offer": "x",
+    "description": "乗っ取り",
 }
 
 
 @pytest.mark.parametrize(
     ("intruder", "victim"),
-    [("buyer", "other_buyer"), ("supplier", "other_supplier"),
-     ("supplier", "buyer"), ("buyer", "supplier")],
+    [
+        ("buyer", "other_buyer"),
+        ("supplier", "other_supplier"),
+        ("supplier", "buyer"),
+        ("buyer", "supplier"),
+    ],
 )
 def test_no_participant_route_reads_or_changes_another_participants_data(
     app: Flask, client: FlaskClient, db_session: Session, fair, intruder: str, victim: str
@@ -221,14 +231,28 @@ def test_no_participant_route_reads_or_changes_another_participants_data(
     app.config["PARTICIPANT_BAD_TOKEN_LIMIT"] = "100000/minute"
     # The victim owns one of everything a participant can own.
     db_session.add(Need(participant=fair.other_buyer, title="非公開", published=False))
-    db_session.add(Proposal(event_id=fair.event.id, need=fair.need,
-                            supplier=fair.other_supplier, offer="秘密の提案"))
-    db_session.add(Interest(event_id=fair.event.id, from_participant=fair.other_supplier,
-                            to_participant=fair.buyer, level=3, note="秘密のメモ"))
+    db_session.add(
+        Proposal(
+            event_id=fair.event.id, need=fair.need, supplier=fair.other_supplier, offer="秘密の提案"
+        )
+    )
+    db_session.add(
+        Interest(
+            event_id=fair.event.id,
+            from_participant=fair.other_supplier,
+            to_participant=fair.buyer,
+            level=3,
+            note="秘密のメモ",
+        )
+    )
     db_session.commit()
     me, them = getattr(fair, intruder), getattr(fair, victim)
-    secrets_of_victim = [them.access_token, them.feed_token, *(p.email for p in them.people),
-                         *(p.phone for p in them.people if p.phone)]
+    secrets_of_victim = [
+        them.access_token,
+        them.feed_token,
+        *(p.email for p in them.people),
+        *(p.phone for p in them.people if p.phone),
+    ]
     before = _snapshot(db_session, them)
     ids = _victim_ids(db_session, them)
     rules = _portal_rules(app)
@@ -266,6 +290,37 @@ def test_limits_are_shared_through_redis_when_configured(database_url: str) -> N
 
     from web import create_app
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url,
-                      "REDIS_URL": os.environ["REDIS_URL"]})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ["REDIS_URL"],
+        }
+    )
     assert isinstance(participant_limiter(app).storage, RedisStorage)
+
+
+def test_participants_are_served_while_the_redis_of_the_limits_is_down(
+    database_url: str, fair
+) -> None:
+    """Scaled out, the counts live in Redis; Redis down must not take schedules down."""
+    from web import create_app
+    from web.database import get_engine
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        }
+    )  # nothing listens on port 1
+    try:
+        client = app.test_client()
+        assert client.get(f"/p/{fair.supplier.access_token}/").status_code == 200
+        assert client.get(f"/p/{fair.supplier.access_token}/live.json").status_code == 200
+        assert client.get(f"/cal/{fair.supplier.feed_token}.ics").status_code == 200
+        assert client.get("/p/" + "z" * 43 + "/").status_code == 404
+    finally:
+        get_engine(app).dispose()

@@ -73,6 +73,12 @@ def init_app(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=storage_uri,
+        # A Redis that does not answer costs a request at most this long (then fails open).
+        storage_options=(
+            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+            if storage_uri.startswith("redis")
+            else {}
+        ),
         key_prefix="matchfair",
         enabled=bool(app.config.get("RATELIMIT_ENABLED", True)),
     )
@@ -118,11 +124,17 @@ def check_rate(scope: str, limit_key: str, *, count: bool = True, key: str = "")
         return
     item = parse(current_app.config[limit_key])
     identifiers = (scope, get_remote_address(), *((key,) if key else ()))
-    allowed = (
-        limiter.limiter.hit(item, *identifiers)
-        if count
-        else limiter.limiter.test(item, *identifiers)
-    )
+    try:
+        allowed = (
+            limiter.limiter.hit(item, *identifiers)
+            if count
+            else limiter.limiter.test(item, *identifiers)
+        )
+    except Exception:  # the counts' storage (Redis) is down or does not answer
+        # A participant's schedule must not depend on the job queue's Redis: without
+        # the counts, requests are let through (and the operator is told in the log).
+        current_app.logger.warning("Rate limits not checked: their storage is unreachable")
+        return
     if not allowed:
         abort(429)
 
