@@ -158,8 +158,8 @@ def _day_grid(
     sheet.cell(row=1, column=1, value="部屋")
     sheet.cell(row=2, column=1, value="時間")
     for column, table in enumerate(tables, start=2):
-        sheet.cell(row=1, column=column, value=table.room.name)
-        sheet.cell(row=2, column=column, value=table.label)
+        sheet.cell(row=1, column=column, value=cell_text(table.room.name))
+        sheet.cell(row=2, column=column, value=cell_text(table.label))
         sheet.column_dimensions[get_column_letter(column)].width = 22
     _style_header(sheet[1])
     _style_header(sheet[2])
