@@ -40,6 +40,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://") :]
 
     from web import database, errors, extensions, filters, form_messages, security
+    from web.ids import BoundedIntConverter
+
+    # Before any route is added: <int:...> must refuse ids no database column holds.
+    app.url_map.converters["int"] = BoundedIntConverter
 
     database.init_app(app)
     extensions.init_app(app)

@@ -42,6 +42,7 @@ from web.database import get_session
 from web.filters import PHASE_LABELS
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
+from web.ids import parse_id
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -474,7 +475,7 @@ def set_host(event_id: int, table_id: int):  # type: ignore[no-untyped-def]
     event = _load(event_id)
     table = _table(event, table_id)
     raw = request.form.get("host", "")
-    host_id = int(raw) if raw.isdigit() else None
+    host_id = parse_id(raw)
     event_setup.set_table_host(session, table, host_id, user_id=current_user.id)
     session.commit()
     flash(_("Table %(label)s saved.", label=table.label), "success")

@@ -48,6 +48,7 @@ from web.auth import organizer_required
 from web.database import get_session
 from web.filters import list_separator, local_time
 from web.i18n import translate_error
+from web.ids import parse_id
 from web.participant_access import (
     PORTAL_PREFIX,
     PortalSection,
@@ -143,7 +144,7 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     forms = {i.meeting.id: typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
              for i in items}
     status = 400 if errors else 200
-    saved = request.args.get("saved", type=int) if meeting_id is None else None
+    saved = parse_id(request.args.get("saved")) if meeting_id is None else None
     # The organizer entering answers from a call sees what the other side reported (a
     # participant never does: reports are the organizer's only).
     theirs = outcomes.counterpart_reports(session, items) if user_id is not None else {}

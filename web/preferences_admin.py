@@ -25,6 +25,7 @@ from scheduler.models import (
 from web.auth import organizer_required
 from web.database import get_session
 from web.form_fields import IntegerField, NumberRange
+from web.ids import parse_id
 from web.portal import profile_field_error
 from web.preferences import LEVEL_LABELS, LevelForm, send_attachment
 
@@ -165,8 +166,9 @@ def participant_requests(event_id: int, participant_id: int):  # type: ignore[no
     form.counterpart.choices = [
         SelectChoice(p.id, f"{p.code} {p.display_name}".strip()) for p in counterparts
     ]
-    if request.method == "GET" and request.args.get("counterpart", "").isdigit():
-        form.counterpart.data = int(request.args["counterpart"])
+    counterpart = parse_id(request.args.get("counterpart", ""))
+    if request.method == "GET" and counterpart is not None:
+        form.counterpart.data = counterpart
     if form.validate_on_submit():
         try:
             preferences.request_meeting(

@@ -18,6 +18,7 @@ from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.derived_tokens import derived_token, token_matches
+from web.ids import parse_id
 from web.read_snapshot import snapshot_reads
 from web.schedules import (
     calendar_response,
@@ -134,7 +135,7 @@ def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
     query = select(Participant).where(
         Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
     )
-    only = request.args.get("participant", type=int)
+    only = parse_id(request.args.get("participant"))
     if only is not None:
         query = query.where(Participant.id == only)
     participants = list(session.scalars(query.order_by(Participant.code, Participant.id)))

@@ -49,6 +49,7 @@ from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
 from web.i18n import safe_next, translate_error
+from web.ids import parse_id
 from web.participant_access import ROLE_LABELS
 from web.portal import profile_template_context, technology_choices
 
@@ -168,9 +169,9 @@ def _meeting(event: Event, meeting_id: int) -> Meeting:
 
 
 def _int(name: str, *, required: bool = True) -> int | None:
-    raw = request.values.get(name, "").strip()
-    if raw.lstrip("-").isdigit():
-        return int(raw)
+    value = parse_id(request.values.get(name, ""), signed=True)
+    if value is not None:
+        return value
     if required:
         abort(400)
     return None
@@ -294,10 +295,10 @@ def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     participant = _participant(event, participant_id)
-    entry_id = request.args.get("change", "")
+    entry_id = parse_id(request.args.get("change", ""))
     gaps: list[ops.Gap] = []
-    if entry_id.isdigit():
-        entry = session.get(AuditEntry, int(entry_id))
+    if entry_id is not None:
+        entry = session.get(AuditEntry, entry_id)
         if entry is not None and entry.event_id == event.id:
             gaps = ops.gaps_of(session, entry)
     meetings = ops.meetings_of(session, participant)
