@@ -40,6 +40,18 @@ MAX_TABLES_PER_BULK = 500
 # --------------------------------------------------------------------------- event
 
 
+_LINE_BREAKS_AND_CONTROLS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks and control characters become one space.
+
+    An event's name heads every e-mail's subject, calendar and sheet; a line break
+    pasted into it made every e-mail fail (mail headers cannot hold one).
+    """
+    return " ".join(_LINE_BREAKS_AND_CONTROLS.sub(" ", text).split())
+
+
 def check_timezone(name: str) -> ZoneInfo:
     """The zone called ``name`` (IANA, e.g. ``Asia/Tokyo``), or a clear error."""
     try:
@@ -124,7 +136,7 @@ def create_event(
     ``slug`` (the short name in its links and file names) is derived from the name
     when not given.
     """
-    name = name.strip()
+    name = one_line(name)
     if not name:
         raise ValidationFailed(N_("The event needs a name."), field="name")
     slug = check_slug(session, slug) if slug and slug.strip() else make_slug(session, name)
@@ -161,7 +173,7 @@ def update_event(
     if slug:
         slug = check_slug(session, slug, event.id)
     if "name" in details:
-        name = str(details.pop("name") or "").strip()
+        name = one_line(str(details.pop("name") or ""))
         if not name:
             raise ValidationFailed(N_("The event needs a name."), field="name")
         event.name = name

@@ -297,7 +297,9 @@ def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Fail
             for notice in pending:
                 try:
                     smtp.send_message(_message(notice, settings))
-                except (smtplib.SMTPException, OSError) as error:
+                except (smtplib.SMTPException, OSError, ValueError) as error:
+                    # ValueError: a message that cannot be written (a header with a
+                    # line break): that notice fails, the others still go out.
                     log.warning("notice to %s failed: %s", notice.recipients, error)
                     failures.append(Failure(notice.participant_id, notice.recipients, str(error)))
                 done.add(notice.participant_id)
@@ -315,7 +317,7 @@ def _message(notice: Notice, settings: MailSettings) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.sender or f"matchfair@{settings.server}"
     message["To"] = ", ".join(notice.recipients)
-    message["Subject"] = notice.subject
+    message["Subject"] = " ".join(notice.subject.split())  # a header holds one line
     message["Message-ID"] = make_msgid(domain="matchfair")
     message.set_content(notice.body)
     return message

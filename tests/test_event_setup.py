@@ -333,3 +333,11 @@ def test_slug_change_is_checked_against_other_events_and_logged(db_session) -> N
         select(AuditEntry).where(AuditEntry.action == "event.update").order_by(AuditEntry.id.desc())
     ).first()
     assert entry.details["slug"] == ["other-2027", "renamed-2027"]
+
+
+def test_an_event_name_is_kept_on_one_line(db_session) -> None:
+    """The name heads every e-mail subject: a pasted line break must not reach a header."""
+    event = event_setup.create_event(db_session, name="商談会 2027\r\nBcc: all@example.jp\t")
+    assert event.name == "商談会 2027 Bcc: all@example.jp"
+    event_setup.update_event(db_session, event, name="秋の\n商談会\u2028")
+    assert event.name == "秋の 商談会"

@@ -364,3 +364,16 @@ def test_english_notice_counts_meetings_in_good_english(db_session: Session, fai
         db_session, fair, [participant.id], link_for=_link, first=True
     )
     assert "You have no meetings." in notices[0].body  # nothing placed for it yet
+
+
+def test_a_subject_with_a_line_break_is_sent_on_one_line(smtp_server) -> None:
+    controller, inbox = smtp_server
+    settings = notifications.MailSettings(server=controller.hostname, port=controller.port)
+    notices = [
+        notifications.Notice(1, ("a@example.jp",), "商談会\r\nBcc: all@example.jp", "本文"),
+        notifications.Notice(2, ("b@example.jp",), "商談会", "本文"),
+    ]
+    assert notifications.send_notices(notices, settings) == []
+    assert len(inbox.messages) == 2
+    subjects = [str(make_header(decode_header(m["Subject"]))) for m in inbox.messages]
+    assert subjects[0] == "商談会 Bcc: all@example.jp" and "Bcc" not in inbox.messages[0]
