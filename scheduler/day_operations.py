@@ -327,11 +327,14 @@ def lock_for_change(
     participant_ids: Iterable[int] = (),
     table_ids: Iterable[int | None] = (),
     meeting_ids: Iterable[int] = (),
+    lock_event: bool = False,
 ) -> dict[int, Meeting]:
     """Take the write locks of a change and return the meetings, freshly read.
 
-    Locks are taken in one global order (participants, tables, meetings; each by id),
-    which every writer of meetings must follow so that two of them cannot deadlock.
+    Locks are taken in one global order (the event, participants, tables, meetings;
+    each by id), which every writer of meetings must follow so that two of them cannot
+    deadlock. ``lock_event`` takes the event's row first, as publishing does (its
+    version number and first-publication stamp are read fresh under the lock).
     """
     dialect = session.get_bind().dialect.name
     try:
@@ -340,6 +343,13 @@ def lock_for_change(
             # outside it; a no-op write takes SQLite's single write lock now (waiting for
             # another writer to finish), so every read below sees the current state.
             session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": event_id})
+        if lock_event:
+            session.scalars(
+                select(Event)
+                .where(Event.id == event_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).all()
         people = sorted(set(participant_ids))
         if people:
             session.scalars(

@@ -16,9 +16,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.day_operations import lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict
 from scheduler.i18n import N_
@@ -237,9 +239,18 @@ def publish_run(
     that its meetings no longer fit (a participant withdrew, a slot or table was
     removed): the organizer re-runs instead of publishing something half-applied.
     """
-    # Serialise publications of one event (PostgreSQL; SQLite has one writer anyway).
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
-    plan = _plan(session, event, run, lock=True)
+    # Serialise publications of one event, the event's row first as in every writer's
+    # lock order (scheduler.day_operations.lock_for_change), and read its version and
+    # first-publication stamp afresh under the lock: two organizers publishing at the
+    # same moment must not both announce "version 2" (or both e-mail everyone as a
+    # first publication).
+    try:
+        lock_for_change(session, event.id, lock_event=True)
+        plan = _plan(session, event, run, lock=True)
+    except OperationalError as error:  # a deadlock or lock timeout chosen by the database
+        raise Conflict(
+            N_("Another change was being saved at the same moment. Please try again.")
+        ) from error
     participants = plan.participants
 
     outcome = PublishOutcome(version=event.published_version, first=event.published_at is None)

@@ -571,6 +571,7 @@ def apply_repair(
     lock_for_change(
         session,
         event.id,
+        lock_event=True,  # publish_run below locks it too: first, as everywhere
         participant_ids=session.scalars(
             select(Participant.id).where(Participant.event_id == event.id)
         ).all(),

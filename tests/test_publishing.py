@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from email.header import decode_header, make_header
 
 import pytest
@@ -10,10 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import notifications, publishing, runs
+from scheduler.db import make_engine, make_session_factory
 from scheduler.demo import generate_demo
 from scheduler.errors import Conflict
 from scheduler.models import (
     Attendance,
+    AuditEntry,
     Event,
     Meeting,
     MeetingOutcome,
@@ -377,3 +381,61 @@ def test_a_subject_with_a_line_break_is_sent_on_one_line(smtp_server) -> None:
     assert len(inbox.messages) == 2
     subjects = [str(make_header(decode_header(m["Subject"]))) for m in inbox.messages]
     assert subjects[0] == "商談会 Bcc: all@example.jp" and "Bcc" not in inbox.messages[0]
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_two_publications_at_the_same_moment_get_their_own_versions(
+    database_url: str,
+    db_session: Session,
+    fair: Event,
+    solved: ScheduleRun,
+    monkeypatch: pytest.MonkeyPatch,
+    round_: int,
+) -> None:
+    """Each publisher loaded the event before the other committed (as two organizers'
+    requests do): the versions and the first-publication flag are read under the lock."""
+    meetings = _meetings(solved)
+    other = _variant(db_session, solved, meetings[1:])  # one meeting fewer: a real change
+    original = publishing._plan
+
+    def slow_plan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.1)  # both publishers are surely inside their transactions at once
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(publishing, "_plan", slow_plan)
+    engine = make_engine(database_url, pool_size=3)
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(2)
+    outcomes: list[publishing.PublishOutcome] = []
+    errors: list[BaseException] = []
+
+    def publish(run_id: int) -> None:
+        session = factory()
+        try:
+            event, run = session.get(Event, fair.id), session.get(ScheduleRun, run_id)
+            assert event is not None and run is not None
+            assert event.published_version == 0
+            barrier.wait(timeout=10)
+            outcomes.append(publishing.publish_run(session, event, run))
+            session.commit()
+        except BaseException as error:
+            session.rollback()
+            errors.append(error)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=publish, args=(r.id,)) for r in (solved, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    engine.dispose()
+    assert errors == []
+    assert sorted(o.version for o in outcomes) == [1, 2]
+    assert [o.first for o in outcomes].count(True) == 1
+    db_session.expire_all()
+    assert db_session.get(Event, fair.id).published_version == 2
+    versions = db_session.scalars(
+        select(AuditEntry.details).where(AuditEntry.action == "schedule.publish")
+    ).all()
+    assert sorted(d["version"] for d in versions) == [1, 2]

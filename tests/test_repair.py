@@ -8,6 +8,8 @@ reason, and the feeds show the changes with a higher SEQUENCE for the same UID.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,8 +18,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import board, calendars, repair
+from scheduler import board, calendars, publishing, repair
 from scheduler import day_operations as ops
+from scheduler.db import make_engine, make_session_factory
 from scheduler.errors import Conflict, ValidationFailed
 from scheduler.models import (
     AuditEntry,
@@ -27,6 +30,7 @@ from scheduler.models import (
     MeetingStatus,
     Participant,
     ParticipantRole,
+    ScheduleRun,
     User,
 )
 from scheduler.problem_builder import participant_key, slot_key
@@ -425,3 +429,68 @@ def test_a_stale_plan_page_lists_no_changes(
     page = client.get(run_url).get_data(as_text=True)
     assert 'data-test="repair-stale"' in page
     assert 'data-kind="' not in page and 'data-test="repair-apply"' not in page
+
+
+@pytest.mark.postgres
+def test_applying_a_repair_while_someone_publishes_does_not_deadlock(
+    database_url: str,
+    db_session: Session,
+    fair: Event,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both take the event's row first (the writers' lock order): the second waits for
+    the first instead of each holding what the other needs."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks: PostgreSQL")
+    clock.set(11, 30)
+    ops.set_day_status(
+        db_session, _busiest_after(db_session, fair, clock.now), DayStatus.NO_SHOW, user_id=None
+    )
+    db_session.commit()
+    run_id = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1).id
+    db_session.commit()
+    initial_id = db_session.scalar(
+        select(ScheduleRun.id).where(ScheduleRun.event_id == fair.id, ScheduleRun.kind == "initial")
+    )
+    fingerprint = repair.state_fingerprint
+
+    def slow_fingerprint(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)  # the repair holds its locks while the publisher arrives
+        return fingerprint(*args, **kwargs)
+
+    monkeypatch.setattr(repair, "state_fingerprint", slow_fingerprint)
+    engine = make_engine(database_url, pool_size=3)
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def apply() -> None:
+        with factory() as session:
+            try:
+                event = session.get(Event, fair.id)
+                preview = repair.repair_preview(session, event, session.get(ScheduleRun, run_id))
+                barrier.wait(timeout=10)
+                repair.apply_repair(session, event, preview, user=None)
+                session.commit()
+            except BaseException as error:
+                failures.append(error)
+
+    def publish() -> None:
+        with factory() as session:
+            try:
+                event = session.get(Event, fair.id)
+                barrier.wait(timeout=10)
+                time.sleep(0.2)  # after the repair took its locks
+                publishing.publish_run(session, event, session.get(ScheduleRun, initial_id))
+                session.commit()
+            except BaseException as error:
+                failures.append(error)
+
+    threads = [threading.Thread(target=apply), threading.Thread(target=publish)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    engine.dispose()
+    assert failures == []
