@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
@@ -81,20 +82,36 @@ def set_rule(
     if kind == PairRuleKind.PIN and slot is None:
         raise ValidationFailed(N_("A pinned meeting needs a slot."), field="slot")
     a_id, b_id = sorted((first.id, second.id))
-    rule = session.scalar(
-        select(PairRule).where(
-            PairRule.event_id == event.id,
-            PairRule.participant_a_id == a_id,
-            PairRule.participant_b_id == b_id,
-        )
+    the_pairs_rule = select(PairRule).where(
+        PairRule.event_id == event.id,
+        PairRule.participant_a_id == a_id,
+        PairRule.participant_b_id == b_id,
     )
+    fields = {
+        "kind": kind,
+        "slot_id": slot.id if slot is not None and kind == PairRuleKind.PIN else None,
+        "table_id": table.id if table is not None and kind == PairRuleKind.PIN else None,
+        "created_by_id": user_id,
+    }
+    rule = session.scalar(the_pairs_rule)
     if rule is None:
-        rule = PairRule(event_id=event.id, participant_a_id=a_id, participant_b_id=b_id)
-        session.add(rule)
-    rule.kind = kind
-    rule.slot_id = slot.id if slot is not None and kind == PairRuleKind.PIN else None
-    rule.table_id = table.id if table is not None and kind == PairRuleKind.PIN else None
-    rule.created_by_id = user_id
+        # Two organizers setting a rule for the same pair at once: the second insert
+        # meets the first's row (unique per pair) and takes it over; the last one wins.
+        try:
+            with session.begin_nested():
+                rule = PairRule(
+                    event_id=event.id, participant_a_id=a_id, participant_b_id=b_id, **fields
+                )
+                session.add(rule)
+                session.flush()
+        except IntegrityError:
+            rule = session.scalar(the_pairs_rule.with_for_update())
+            if rule is None:  # the other one was removed again meanwhile
+                raise Conflict(
+                    N_("Another change was being saved at the same moment. Please try again.")
+                ) from None
+    for name, value in fields.items():
+        setattr(rule, name, value)
     session.flush()
     audit.record(
         session,
@@ -133,6 +150,7 @@ def pin_meeting(
     session: Session, event: Event, run: ScheduleRun, a: str, b: str, *, user_id: int | None
 ) -> PairRule:
     """Pin the run's meeting of the pair ``a``–``b`` where the run placed it."""
+    lock_run(session, run)  # where it is now, after any move saved a moment ago
     meeting = _find(run, a, b)
     return set_rule(
         session,
@@ -192,6 +210,19 @@ def move_conflicts(
     return [MoveConflict("%(rule)s", {"rule": text}) for text in check(problem, [*others, moved])]
 
 
+def lock_run(session: Session, run: ScheduleRun) -> None:
+    """Take ``run``'s row for writing and re-read it (its result may have just changed)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's single write lock, taken now so that the read below is current.
+        session.execute(text("UPDATE schedule_runs SET id = id WHERE id = :id"), {"id": run.id})
+    session.scalars(
+        select(ScheduleRun)
+        .where(ScheduleRun.id == run.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def move_meeting(
     session: Session,
     event: Event,
@@ -208,6 +239,9 @@ def move_meeting(
     Raises Conflict naming the first problem when the move would break a rule.
     The run's objective is recomputed (its bound still holds: a bound is a bound).
     """
+    # Two organizers moving meetings of one run at once: each move rewrites the run's
+    # whole result, so the second must start from the first's (lock, then read afresh).
+    lock_run(session, run)
     if run.status not in (RunStatus.SUCCEEDED, RunStatus.CANCELLED) or not run.result:
         raise Conflict(N_("Only a finished run with a schedule can be edited."))
     conflicts = move_conflicts(run, a, b, slot, table)
