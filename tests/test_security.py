@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from scheduler import users
 from scheduler.models import User
 from tests.conftest import PASSWORD
+from tests.published_fair import busiest_participant, published_fair
 from web import create_app
 from web.database import get_engine
 
@@ -146,3 +147,28 @@ def test_error_log_names_no_secret(app: Flask, client: FlaskClient, caplog) -> N
         response = client.get("/p/SECRET-TOKEN-1234567890abcdef/_boom")
     assert response.status_code == 500
     assert "SECRET-TOKEN" not in caplog.text and "/p/<secret>/_boom" in caplog.text
+
+
+def test_links_that_leave_the_site_are_built_on_the_public_url(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    """A schedule published from http://localhost must not send everyone localhost links."""
+    fair = published_fair(db_session)
+    participant = busiest_participant(db_session, fair)
+    page = client.get(f"/p/{participant.access_token}/schedule").get_data(as_text=True)
+    assert f"webcal://localhost/cal/{participant.feed_token}.ics" in page
+    app.config["PUBLIC_URL"] = "https://fair.example.jp"
+    page = client.get(f"/p/{participant.access_token}/schedule").get_data(as_text=True)
+    assert f"webcal://fair.example.jp/cal/{participant.feed_token}.ics" in page
+    assert "localhost" not in page
+    assert f'href="/p/{participant.access_token}/' in page  # the site's own links stay relative
+
+
+@pytest.mark.parametrize("bad", ["fair.example.jp", "https://fair.example.jp/matchfair", "ftp://x"])
+def test_a_public_url_that_is_not_an_origin_is_a_clear_start_up_error(
+    database_url: str, bad: str
+) -> None:
+    with pytest.raises(SystemExit, match="PUBLIC_URL must be the site's address"):
+        create_app(
+            {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "PUBLIC_URL": bad}
+        )

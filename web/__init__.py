@@ -13,10 +13,21 @@ from web import config as config_module
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+class MatchfairFlask(Flask):
+    """Flask, with the links that leave the site (e-mails, QR codes, calendar
+    subscriptions) built on ``PUBLIC_URL`` when it is set (:mod:`web.security`)."""
+
+    def url_for(self, endpoint: str, *, _external: bool | None = None, **values: Any) -> str:
+        public = self.config.get("PUBLIC_URL")
+        if _external and public:
+            return public + super().url_for(endpoint, _external=False, **values)
+        return super().url_for(endpoint, _external=_external, **values)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance config, MATCHFAIR_* env, then the test override."""
     instance_path = os.environ.get("MATCHFAIR_INSTANCE_PATH", str(REPO_ROOT / "instance"))
-    app = Flask(
+    app = MatchfairFlask(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,

@@ -26,6 +26,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         # True where the site is served over HTTPS: the login cookies are then Secure.
         "SECURE_COOKIES": False,
+        # Where participants reach the site (https://fair.example.jp): links in e-mails,
+        # QR codes and calendar subscriptions. Empty: the host of the request.
+        "PUBLIC_URL": "",
         # Reverse proxies in front of the app (scaled out); 0: clients connect directly.
         "PROXY_COUNT": 0,
         # Failed logins per address and e-mail before the form refuses for a while.

@@ -9,11 +9,18 @@
   proxies in front of the app makes the client's own address, scheme and host count
   (Werkzeug's ProxyFix). Without it every request seems to come from the proxy, and
   rate limits would count the whole venue as one client.
+- ``PUBLIC_URL`` (``https://fair.example.jp``) is where participants reach the site.
+  Links that leave it (e-mails, QR codes on printed sheets, calendar subscriptions)
+  are built on it; without it they take the host of the request that made them, so a
+  schedule published from ``http://localhost:5000`` or a venue address would send
+  everyone links they cannot open.
 - ``SECURE_COOKIES`` marks the session and remember cookies Secure where the site is
   served over HTTPS (the embedded default on a venue network may be plain HTTP).
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +31,20 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+
+
+def check_public_url(value: object) -> str:
+    """``PUBLIC_URL`` as ``scheme://host[:port]`` (no trailing slash), or "" when unset."""
+    if not value:
+        return ""
+    text = str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise SystemExit(
+            f"PUBLIC_URL must be the site's address as participants reach it, such as "
+            f"https://fair.example.jp (scheme and host, no path), not {value!r}"
+        )
+    return text
 
 
 def init_app(app: Flask) -> None:
@@ -38,6 +59,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
+    app.config["PUBLIC_URL"] = check_public_url(app.config.get("PUBLIC_URL"))
     if app.config.get("SECURE_COOKIES"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
