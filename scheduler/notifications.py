@@ -15,7 +15,7 @@ import smtplib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -315,9 +315,14 @@ def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Fail
 
 def _message(notice: Notice, settings: MailSettings) -> EmailMessage:
     message = EmailMessage()
-    message["From"] = settings.sender or f"matchfair@{settings.server}"
+    sender = settings.sender or f"matchfair@{settings.server}"
+    message["From"] = sender
     message["To"] = ", ".join(notice.recipients)
     message["Subject"] = " ".join(notice.subject.split())  # a header holds one line
-    message["Message-ID"] = make_msgid(domain="matchfair")
+    # A Date and a Message-ID in the sender's own domain: mail without them is
+    # likelier to be filed as spam (smtplib adds neither).
+    message["Date"] = formatdate(localtime=True)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or settings.server or "matchfair"
+    message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(notice.body)
     return message

@@ -383,6 +383,19 @@ def test_a_subject_with_a_line_break_is_sent_on_one_line(smtp_server) -> None:
     assert subjects[0] == "商談会 Bcc: all@example.jp" and "Bcc" not in inbox.messages[0]
 
 
+def test_notices_carry_a_date_and_a_message_id_of_the_senders_domain(smtp_server) -> None:
+    controller, inbox = smtp_server
+    settings = notifications.MailSettings(
+        server=controller.hostname,
+        port=controller.port,
+        sender="商談会事務局 <office@fair.example.jp>",
+    )
+    notice = notifications.Notice(1, ("a@example.jp",), "件名", "本文")
+    assert notifications.send_notices([notice], settings) == []
+    [message] = inbox.messages
+    assert message["Date"] and message["Message-ID"].endswith("@fair.example.jp>")
+
+
 @pytest.mark.parametrize("round_", range(2))
 def test_two_publications_at_the_same_moment_get_their_own_versions(
     database_url: str,
