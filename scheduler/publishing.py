@@ -26,6 +26,7 @@ from scheduler.errors import Conflict
 from scheduler.i18n import N_
 from scheduler.models import (
     PHASE_ORDER,
+    DayStatus,
     Event,
     Interest,
     Meeting,
@@ -207,7 +208,42 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
             plan.keep.append((pair, meeting))
         else:
             plan.move.append((pair, meeting, slot, table))
+    _check_day_statuses(plan)
     return plan
+
+
+def _check_day_statuses(plan: _Plan) -> None:
+    """Conflict when the plan would place a meeting where the day has ruled it out: a
+    participant marked as a no-show, or before a late arrival or after an early leave
+    (a run computed before the day, published on it, must not undo what staff did)."""
+    placements = [
+        (meeting.participant_a, meeting.participant_b, slot)
+        for _pair, meeting, slot, _table in plan.move
+    ]
+    placements += [(a, b, slot) for _pair, a, b, slot, _table in plan.insert]
+    for a, b, slot in placements:
+        for person in (a, b):
+            if person.day_status == DayStatus.NO_SHOW:
+                msgid = N_(
+                    "This run was computed before today's changes and would undo them: it "
+                    "gives %(who)s, marked as a no-show, a meeting. Re-optimise the day "
+                    "instead, or start a new run."
+                )
+            elif person.available_from is not None and slot.starts_at < person.available_from:
+                msgid = N_(
+                    "This run was computed before today's changes and would undo them: it "
+                    "places a meeting of %(who)s before they arrive. Re-optimise the day "
+                    "instead, or start a new run."
+                )
+            elif person.available_until is not None and slot.ends_at > person.available_until:
+                msgid = N_(
+                    "This run was computed before today's changes and would undo them: it "
+                    "places a meeting of %(who)s after they leave. Re-optimise the day "
+                    "instead, or start a new run."
+                )
+            else:
+                continue
+            raise Conflict(msgid, params={"who": person.display_name})
 
 
 def preview_publication(session: Session, event: Event, run: ScheduleRun) -> PublishOutcome | None:

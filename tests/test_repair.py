@@ -494,3 +494,26 @@ def test_applying_a_repair_while_someone_publishes_does_not_deadlock(
         thread.join(timeout=60)
     engine.dispose()
     assert failures == []
+
+
+def test_publishing_a_run_from_before_the_day_cannot_undo_a_no_show(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    before = _places(db_session, fair)
+    initial = db_session.scalar(
+        select(ScheduleRun).where(ScheduleRun.event_id == fair.id, ScheduleRun.kind == "initial")
+    )
+    with pytest.raises(Conflict, match="marked as a no-show") as refused:
+        publishing.publish_run(db_session, fair, initial)
+    assert refused.value.params["who"] == no_show.display_name
+    db_session.rollback()
+    assert _places(db_session, fair) == before
+    assert publishing.preview_publication(db_session, fair, initial) is None
+    # The day's own re-optimisation is what publishes around the no-show.
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    repair.apply_repair(db_session, fair, repair.repair_preview(db_session, fair, run), user=None)
+    db_session.commit()
