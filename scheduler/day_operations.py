@@ -1135,6 +1135,12 @@ def check_in(
     return ChangeResult(entry, [], [participant])
 
 
+def day_status_seen(participant: Participant) -> str:
+    """The participant's day status as a page shows it (sent back with a change)."""
+    at = participant.day_status_at
+    return f"{participant.day_status}|{at.isoformat() if at is not None else ''}"
+
+
 def set_day_status(
     session: Session,
     participant: Participant,
@@ -1143,8 +1149,13 @@ def set_day_status(
     at: datetime | None = None,
     user_id: int | None,
     reason: str = "",
+    seen: str | None = None,
 ) -> ChangeResult:
     """Mark the participant late (from ``at``), leaving early (at ``at``) or a no-show.
+
+    ``seen`` is :func:`day_status_seen` as the staff member's page showed it: when
+    someone else set the status since, the change is refused (Conflict) instead of
+    silently replacing theirs (a no-show turned into "late" with every meeting gone).
 
     Planned meetings the participant can no longer attend are cancelled (version
     bumped, so calendars show it), and the counterparts left with a gap are returned.
@@ -1171,6 +1182,14 @@ def set_day_status(
         participant_ids=counterpart_ids | {participant.id},
         meeting_ids=[m.id for m in candidates],
     )
+    if seen is not None and seen != day_status_seen(participant):
+        raise Conflict(
+            N_(
+                "Someone else changed %(name)s's status for the day a moment ago. "
+                "Check it below and try again."
+            ),
+            params={"name": participant.display_name},
+        )
     # Under the lock: the participant's meetings cannot change any more, re-read them.
     fresh = [m for m in meetings_of(session, participant) if m.status == MeetingStatus.PLANNED]
     lost_meeting_ids = {m.id for m in fresh} - set(locked)

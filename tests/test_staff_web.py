@@ -151,6 +151,31 @@ def test_no_show_shows_the_counterparts_with_a_gap(
     assert "Find a replacement" in gaps
 
 
+def test_a_status_set_by_someone_else_meanwhile_is_not_silently_replaced(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    clock.set(10, 45)
+    s001 = participant(db_session, fair, "S001")
+    card = _text(client.get(_day(fair, f"/participants/{s001.id}")))
+    seen = re.search(r'name="seen" value="([^"]*)"', card).group(1)
+    # Another desk marks the no-show first (its page showed the same status).
+    first = client.post(
+        _day(fair, f"/participants/{s001.id}/status"), data={"status": "no_show", "seen": seen}
+    )
+    assert first.status_code == 302
+    # This desk, from the card it loaded before, marks the company late.
+    second = client.post(
+        _day(fair, f"/participants/{s001.id}/status"),
+        data={"status": "late", "at": "11:00", "seen": seen},
+        follow_redirects=True,
+    )
+    page = _text(second)
+    assert "Someone else changed" in page and "status for the day a moment ago" in page
+    assert 'value="11:00"' in page  # what was typed is kept in its form
+    db_session.expire_all()
+    assert db_session.get(Participant, s001.id).day_status == DayStatus.NO_SHOW
+
+
 def test_late_arrival_typed_as_a_local_time(
     client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
 ) -> None:

@@ -310,6 +310,7 @@ def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
         gaps=gaps,
         now=utcnow(),
         undoable=ops.last_undoable(session, event, current_user.id),
+        day_status_seen=ops.day_status_seen,
     )
 
 
@@ -353,7 +354,13 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
         at = utcnow()
     try:
         result = ops.set_day_status(
-            session, participant, status, at=at, user_id=current_user.id, reason=_reason()
+            session,
+            participant,
+            status,
+            at=at,
+            user_id=current_user.id,
+            reason=_reason(),
+            seen=request.form.get("seen"),
         )
     except DomainError as error:
         _refused(error)
