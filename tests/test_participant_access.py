@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from scheduler.models import (
     Attendance,
@@ -193,7 +193,7 @@ def _portal_rules(app: Flask) -> list[Rule]:
 
 def _urls(rule: Rule, token: str, ids: list[int]) -> list[str]:
     others = [name for name in rule.arguments if name != "token"]
-    int_args = [n for n in others if type(rule._converters[n]).__name__ == "IntegerConverter"]
+    int_args = [n for n in others if isinstance(rule._converters[n], IntegerConverter)]
     base = {n: "x" for n in others if n not in int_args}
     if not int_args:
         return [rule.build({"token": token, **base})[1]]
