@@ -27,6 +27,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -191,6 +192,9 @@ class Event(TimestampMixin, Base):
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     # Bumped by every publication that changes the schedule participants see.
     published_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Part of the staff calendar's and hall boards' secret links: raising it (re-issue)
+    # stops the links given out before.
+    staff_links_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     days: Mapped[list[EventDay]] = relationship(
@@ -379,6 +383,12 @@ class Participant(TimestampMixin, Base):
     # profile was last confirmed for this event (organizations persist across fairs).
     registered_via: Mapped[str] = mapped_column(String(20), default="organizer")
     profile_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether this participant's link may change its company's shared profile: not a
+    # self-registration onto a company already in the directory, until the organizer
+    # confirms the contact belongs to it (the profile is shown in every event).
+    company_edit_allowed: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     token_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # On the day (staff): checked in, late, left early or no-show, and since when.
     day_status: Mapped[str] = mapped_column(

@@ -246,6 +246,16 @@ def update_profile(
     changed = {
         name: value for name, value in values.items() if getattr(organization, name) != value
     }
+    if changed and user_id is None and not participant.company_edit_allowed:
+        raise ValidationFailed(
+            N_(
+                "%(name)s is in the directory from earlier fairs, and the organizer has not "
+                "yet confirmed that you are its contact, so its company profile cannot be "
+                "changed from this link. Please ask the organizer; your department can be "
+                "saved."
+            ),
+            params={"name": organization.name},
+        )
     for name, value in changed.items():
         setattr(organization, name, value)
     if data.department is not None:

@@ -249,6 +249,9 @@ def self_register(
         # The form asks for the company and a contact only: its profile (technologies,
         # equipment, needs) is still to be completed and confirmed on its pages.
         profile_confirmed_at=None,
+        # Anyone can type a known company's name: its shared profile stays the
+        # organizer's to open to this contact (approve(..., company_edit=True)).
+        company_edit_allowed=not reused,
     )
     session.add_all([person, participant])
     session.add(Attendance(participant=participant, person=person, is_contact=True))
@@ -282,16 +285,35 @@ def _next_code(session: Session, event: Event, role: str) -> str:
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
 
-def approve(session: Session, participant: Participant, *, user_id: int | None) -> None:
-    """Admit a pending (or earlier rejected) registration; it gets its participant code."""
+def approve(
+    session: Session, participant: Participant, *, user_id: int | None, company_edit: bool = False
+) -> None:
+    """Admit a pending (or earlier rejected) registration; it gets its participant code.
+
+    ``company_edit``: the organizer confirmed that the contact belongs to the company
+    already in the directory, so its link may change the company's shared profile.
+    """
     if participant.status not in (ParticipantStatus.PENDING, ParticipantStatus.REJECTED):
         raise Conflict(N_("This registration was already decided."))
     participant.status = ParticipantStatus.APPROVED
+    if company_edit:
+        participant.company_edit_allowed = True
     if not participant.code:
         participant.code = _next_code(session, participant.event, participant.role)
     session.flush()
     audit.record(session, "participant.approve", event_id=participant.event_id, user_id=user_id,
-                 participant_id=participant.id, target=participant)
+                 participant_id=participant.id, target=participant,
+                 details={"company_edit_allowed": participant.company_edit_allowed})
+
+
+def allow_company_edit(session: Session, participant: Participant, *, user_id: int | None) -> None:
+    """Let ``participant``'s link change its company's shared profile (audited)."""
+    if participant.company_edit_allowed:
+        return
+    participant.company_edit_allowed = True
+    session.flush()
+    audit.record(session, "participant.allow_company_edit", event_id=participant.event_id,
+                 user_id=user_id, participant_id=participant.id, target=participant)
 
 
 def reject(

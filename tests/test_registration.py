@@ -236,3 +236,60 @@ def test_approval_e_mails_the_company_its_link_when_mail_is_set_up(
     (message,) = inbox.messages
     assert message["To"] == "ichiro@shinsei.example.jp"
     assert f"/p/{participant.access_token}/" in message.get_payload(decode=True).decode()
+
+
+def test_a_newcomer_under_a_known_companys_name_cannot_rewrite_its_profile(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    """Anyone can type a known company's name: its shared profile (shown in every fair
+    and in the directory) stays as it is until the organizer confirms the contact."""
+    from scheduler import profiles
+
+    other = make_fair(db_session, slug="next-fair").event
+    db_session.commit()
+    newcomer = registration.self_register(
+        db_session, other, _data(company="ABC精工(株)", email="mallory@attacker.example")
+    )
+    db_session.commit()
+    company = newcomer.organization
+    assert company is fair.supplier.organization and not newcomer.company_edit_allowed
+    queue = client.get(f"/events/{other.id}/registrations").get_data(as_text=True)
+    assert 'name="company_edit"' in queue  # the organizer may confirm it right there
+    assert client.post(f"/events/{other.id}/registrations/{newcomer.id}/approve").status_code == 302
+    db_session.expire_all()
+    assert not newcomer.company_edit_allowed  # approved, not confirmed as the company's
+
+    page = client.get(f"/p/{newcomer.access_token}/profile").get_data(as_text=True)
+    assert 'data-test="company-edit-pending"' in page
+    with pytest.raises(ValidationFailed, match="has not yet confirmed"):
+        profiles.update_profile(
+            db_session, newcomer, profiles.ProfileData(name="ABC精工（閉鎖）", website="https://x.example")
+        )
+    db_session.rollback()
+    profiles.update_profile(db_session, newcomer, profiles.ProfileData(department="購買部"))
+    db_session.commit()
+    assert company.name != "ABC精工（閉鎖）" and newcomer.department == "購買部"
+    # The company's own contact from the earlier fair still edits it.
+    assert fair.supplier.company_edit_allowed
+
+    confirmed = client.post(f"/events/{other.id}/participants/{newcomer.id}/access/company-edit")
+    assert confirmed.status_code == 302
+    db_session.expire_all()
+    assert newcomer.company_edit_allowed
+    profiles.update_profile(db_session, newcomer, profiles.ProfileData(city="浜松市"))
+    db_session.commit()
+    assert company.city == "浜松市"
+
+
+def test_approving_with_the_same_company_box_lets_the_contact_edit(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    other = make_fair(db_session, slug="next-fair").event
+    db_session.commit()
+    newcomer = registration.self_register(db_session, other, _data(company="ABC精工(株)"))
+    db_session.commit()
+    client.post(
+        f"/events/{other.id}/registrations/{newcomer.id}/approve", data={"company_edit": "y"}
+    )
+    db_session.expire_all()
+    assert newcomer.company_edit_allowed and newcomer.status == ParticipantStatus.APPROVED

@@ -74,6 +74,23 @@ def reissue(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
 
 
+@bp.post("/participants/<int:participant_id>/access/company-edit")
+@organizer_required
+def allow_company_edit(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The organizer confirms a self-registered contact belongs to the known company."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    registration.allow_company_edit(session, participant, user_id=current_user.id)
+    session.commit()
+    flash(
+        _("%(name)s's contact may now change the company profile.",
+          name=participant.organization.name),
+        "success",
+    )
+    return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+
+
 @bp.get("/access/slips")
 @organizer_required
 def slips(event_id: int):  # type: ignore[no-untyped-def]

@@ -174,7 +174,12 @@ def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     participant = _pending(event, participant_id)
     session = get_session()
-    registration.approve(session, participant, user_id=current_user.id)
+    registration.approve(
+        session,
+        participant,
+        user_id=current_user.id,
+        company_edit=request.form.get("company_edit") == "y",
+    )
     session.commit()
     settings = mail_feedback.configured_mail()
     if settings is None:
