@@ -848,3 +848,18 @@ def set_phase(session: Session, event: Event, phase: str, *, user_id: int | None
 
 def phase_deadline(event: Event, phase: str) -> PhaseDeadline | None:
     return next((p for p in event.phases if p.phase == phase), None)
+
+
+def reissue_staff_links(session: Session, event: Event, *, user_id: int | None) -> None:
+    """Stop the event's staff calendar and hall-board links given out so far (the web
+    layer derives them from ``staff_links_version``); audited."""
+    event.staff_links_version += 1
+    session.flush()
+    audit.record(
+        session,
+        "event.reissue_staff_links",
+        event_id=event.id,
+        user_id=user_id,
+        target=event,
+        details={"version": event.staff_links_version},
+    )

@@ -21,7 +21,7 @@ from scheduler.i18n import N_
 from scheduler.models import Event, Participant, Role, Room
 from web.auth import staff_required
 from web.database import get_session
-from web.derived_tokens import derived_token, token_matches
+from web.derived_tokens import event_token, event_token_matches
 from web.participant_access import INACTIVE_STATUSES, refuse_unknown_token
 
 bp = Blueprint("board", __name__)
@@ -34,10 +34,10 @@ LIVE_POLL_MS = 20000
 def board_token(event_id: int, room_id: int) -> str:
     """The secret in a room board's URL, derived from SECRET_KEY.
 
-    A projector's browser cannot log in, so the URL carries the credential; deriving
-    it needs no schema, and rotating SECRET_KEY revokes every board link.
+    A projector's browser cannot log in, so the URL carries the credential; the
+    organizer's re-issue of the event's staff links revokes it (web.derived_tokens).
     """
-    return derived_token("matchfair-hall-board", event_id, room_id)
+    return event_token("matchfair-hall-board", event_id, room_id)
 
 
 def _event_and_room(event_id: int, room_id: int) -> tuple[Event, Room]:
@@ -52,7 +52,7 @@ def _event_and_room(event_id: int, room_id: int) -> tuple[Event, Room]:
 def _allowed(event_id: int, room_id: int) -> bool:
     """A valid board token, or a logged-in organizer or staff member."""
     token = request.args.get("token", "")
-    if token_matches(token, "matchfair-hall-board", event_id, room_id):
+    if event_token_matches(token, "matchfair-hall-board", event_id, room_id):
         return True
     return bool(current_user.is_authenticated and current_user.role in (Role.ORGANIZER, Role.STAFF))
 

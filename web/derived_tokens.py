@@ -1,7 +1,9 @@
 """Secrets for URLs that devices without a login open (calendar apps, hall screens).
 
-They are derived from SECRET_KEY rather than stored: no schema is needed, and
-rotating SECRET_KEY revokes every one of them at once.
+They are derived from SECRET_KEY and the event's ``staff_links_version`` rather than
+stored. The organizer re-issues an event's links (the staff calendar, the hall boards)
+by raising its version, which stops the ones given out before, for example to a
+helper who has left; rotating SECRET_KEY revokes every one of them at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,25 @@ import hashlib
 import hmac
 
 from flask import current_app
+
+
+def event_token(purpose: str, event_id: int, *ids: int) -> str:
+    """The secret for ``purpose`` in an event, at the event's current links version.
+
+    Version 0 (never re-issued) adds nothing, so links from before versions existed
+    keep working.
+    """
+    from scheduler.models import Event
+    from web.database import get_session
+
+    event = get_session().get(Event, event_id)
+    version = event.staff_links_version if event is not None else 0
+    return derived_token(purpose, event_id, *ids, *((version,) if version else ()))
+
+
+def event_token_matches(given: str, purpose: str, event_id: int, *ids: int) -> bool:
+    """Whether ``given`` is the event's current secret for ``purpose`` (constant time)."""
+    return bool(given) and hmac.compare_digest(given, event_token(purpose, event_id, *ids))
 
 
 def derived_token(purpose: str, *ids: int) -> str:

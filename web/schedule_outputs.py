@@ -5,11 +5,23 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler import calendars, printing
+from scheduler import calendars, event_setup, printing
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantStatus
@@ -17,7 +29,7 @@ from scheduler.schedule_export import schedule_csv, schedule_xlsx
 from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
-from web.derived_tokens import derived_token, token_matches
+from web.derived_tokens import event_token, event_token_matches
 from web.ids import parse_id
 from web.read_snapshot import snapshot_reads
 from web.schedules import (
@@ -42,17 +54,24 @@ def _event(event_id: int) -> Event:
 def staff_feed_token(event_id: int) -> str:
     """The secret in the staff feed's URL, derived from the app's SECRET_KEY.
 
-    Calendar apps cannot log in, so the URL carries a secret; deriving it (rather than
-    storing one) needs no schema change, and rotating SECRET_KEY revokes every one.
+    Calendar apps cannot log in, so the URL carries a secret; the organizer's re-issue
+    of the event's staff links revokes it (web.derived_tokens).
     """
-    return derived_token("matchfair-staff-feed", event_id)
+    return event_token("matchfair-staff-feed", event_id)
 
 
 def _staff_feed_response(event: Event):  # type: ignore[no-untyped-def]
+    # A calendar app is nobody's session: the subscription carries its language.
+    wanted = request.args.get("lang")
+    locale = (
+        wanted
+        if wanted in current_app.config["LANGUAGES"]
+        else getattr(current_user, "locale", None) or "ja"
+    )
     feed = calendars.event_feed(
         get_session(),
         event,
-        locale=getattr(current_user, "locale", None) or "ja",
+        locale=locale,
         url=url_for("events.show", event_id=event.id, _external=True),
     )
     return calendar_response(feed, f"{event.slug}-all.ics")
@@ -67,6 +86,7 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         "schedule_outputs.staff_feed",
         event_id=event.id,
         token=staff_feed_token(event.id),
+        lang=get_locale().language,
         _external=True,
     )
     participants = get_session().scalars(
@@ -86,6 +106,24 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+@bp.post("/events/<int:event_id>/schedule/outputs/reissue-staff-links")
+@organizer_required
+def reissue_staff_links(event_id: int):  # type: ignore[no-untyped-def]
+    """New secret links for the staff calendar and the hall boards; the old ones stop."""
+    event = _event(event_id)
+    session = get_session()
+    event_setup.reissue_staff_links(session, event, user_id=current_user.id)
+    session.commit()
+    flash(
+        _(
+            "New staff links were issued: the staff calendar subscriptions and hall board "
+            "links given out before no longer open. Give the new ones to the staff."
+        ),
+        "success",
+    )
+    return redirect(url_for("schedule_outputs.index", event_id=event.id))
+
+
 @bp.get("/events/<int:event_id>/calendar.ics")
 @snapshot_reads
 @staff_required
@@ -97,7 +135,7 @@ def event_calendar(event_id: int):  # type: ignore[no-untyped-def]
 @snapshot_reads
 def staff_feed(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """The staff feed for calendar apps: the derived token is the credential."""
-    if not token_matches(token, "matchfair-staff-feed", event_id):
+    if not event_token_matches(token, "matchfair-staff-feed", event_id):
         abort(404)
     return _staff_feed_response(_event(event_id))
 
