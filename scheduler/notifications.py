@@ -14,13 +14,23 @@ import logging
 import smtplib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.models import Attendance, Event, Meeting, MeetingStatus, Participant, Person
+from scheduler.calendars import location_text
+from scheduler.models import (
+    Attendance,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    Person,
+    Table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +49,17 @@ BODIES = {
     "ja": (
         "{organization} {name} 様\n\n"
         "{event} の商談スケジュールを{verb}しました。商談は {count} 件です。\n"
-        "時間・会場・テーブルと商談相手は、次のページでご確認いただけます"
+        "{meetings}"
+        "最新の予定は次のページでいつでもご確認いただけます"
         "（カレンダーへの登録もこのページからできます）。\n\n{link}\n\n"
         "このリンクは貴社専用です。社外の方と共有しないでください。\n"
     ),
     "en": (
         "Dear {name} ({organization}),\n\n"
         "The meeting schedule of {event} has been {verb}. You have {count}.\n"
-        "Times, room, table and counterparts are on your schedule page, "
-        "where you can also add them to your calendar:\n\n{link}\n\n"
+        "{meetings}"
+        "Your schedule page always shows the latest, and adds it to your calendar:"
+        "\n\n{link}\n\n"
         "This link is for your company only; please do not share it.\n"
     ),
 }
@@ -136,13 +148,22 @@ def schedule_notices(
         .order_by(Participant.code, Participant.id)
     ).all()
     counts: dict[int, int] = {}
-    for a, b in session.execute(
-        select(Meeting.participant_a_id, Meeting.participant_b_id).where(
-            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+    lines: dict[int, list[tuple[datetime, Meeting]]] = {}
+    wanted = {p.id for p in participants}
+    for meeting in session.scalars(
+        select(Meeting)
+        .where(Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED)
+        .options(
+            selectinload(Meeting.slot),
+            selectinload(Meeting.table).selectinload(Table.room),
+            selectinload(Meeting.participant_a).selectinload(Participant.organization),
+            selectinload(Meeting.participant_b).selectinload(Participant.organization),
         )
     ):
-        counts[a] = counts.get(a, 0) + 1
-        counts[b] = counts.get(b, 0) + 1
+        for own in (meeting.participant_a_id, meeting.participant_b_id):
+            counts[own] = counts.get(own, 0) + 1
+            if own in wanted:
+                lines.setdefault(own, []).append((meeting.slot.starts_at, meeting))
     kind = "new" if first else "changed"
     return _notices(
         event,
@@ -150,10 +171,38 @@ def schedule_notices(
         {language: (SUBJECTS[language][kind], BODIES[language]) for language in SUBJECTS},
         lambda participant, language: {
             "count": meeting_count(language, counts.get(participant.id, 0)),
+            "meetings": _meeting_lines(event, participant, lines.get(participant.id, []), language),
             "link": link_for(participant),
             "verb": VERBS[language][kind],
         },
     )
+
+
+def _meeting_lines(
+    event: Event, participant: Participant, meetings: list[tuple[datetime, Meeting]], language: str
+) -> str:
+    """The participant's meetings as they now stand, one line each, for the e-mail body:
+    when, with whom, where (the page stays the reference; this is what a phone shows
+    without opening it)."""
+    if not meetings:
+        return ""
+    several_days = len({event.local(start).date() for start, _ in meetings}) > 1
+    out = ["", *(["【商談予定】"] if language == "ja" else ["Your meetings:"])]
+    for _start, meeting in sorted(meetings, key=lambda item: (item[0], item[1].id)):
+        begins, ends = event.local(meeting.slot.starts_at), event.local(meeting.slot.ends_at)
+        when = f"{begins:%H:%M}–{ends:%H:%M}"
+        if several_days:
+            when = f"{begins.month}/{begins.day} {when}"
+        other = (
+            meeting.participant_b
+            if meeting.participant_a_id == participant.id
+            else meeting.participant_a
+        )
+        who = other.display_name + (f" ({other.code})" if other.code else "")
+        where = location_text(meeting.table, language)
+        bullet = "・" if language == "ja" else "- "
+        out.append(f"{bullet}{when}  {who}" + (f"  {where}" if where else ""))
+    return "\n".join([*out, "", ""])
 
 
 def _notices(

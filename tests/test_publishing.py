@@ -452,3 +452,31 @@ def test_two_publications_at_the_same_moment_get_their_own_versions(
         select(AuditEntry.details).where(AuditEntry.action == "schedule.publish")
     ).all()
     assert sorted(d["version"] for d in versions) == [1, 2]
+
+
+def test_schedule_notices_list_each_meeting_with_time_counterpart_and_table(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    outcome = publishing.publish_run(db_session, fair, solved)
+    db_session.commit()
+    notices, _unreachable = notifications.schedule_notices(
+        db_session, fair, outcome.notify, link_for=_link, first=True
+    )
+    by_id = {n.participant_id: n for n in notices}
+    meeting = db_session.scalars(
+        select(Meeting).where(Meeting.event_id == fair.id).order_by(Meeting.id)
+    ).first()
+    body = by_id[meeting.participant_a_id].body
+    begins = fair.local(meeting.slot.starts_at).strftime("%H:%M")
+    line = next(x for x in body.splitlines() if meeting.participant_b.display_name in x)
+    assert line.startswith("・") and begins in line
+    if meeting.table is not None:
+        assert meeting.table.label in line and meeting.table.room.name in line
+    listed = [x for x in body.splitlines() if x.startswith("・")]
+    mine = db_session.scalars(
+        select(Meeting).where(
+            (Meeting.participant_a_id == meeting.participant_a_id)
+            | (Meeting.participant_b_id == meeting.participant_a_id)
+        )
+    ).all()
+    assert len(listed) == len(mine)
