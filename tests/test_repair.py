@@ -517,3 +517,22 @@ def test_publishing_a_run_from_before_the_day_cannot_undo_a_no_show(
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     repair.apply_repair(db_session, fair, repair.repair_preview(db_session, fair, run), user=None)
     db_session.commit()
+
+
+def test_the_preview_says_whether_the_affected_are_e_mailed(
+    app, client, auth, staff, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    ops.set_day_status(
+        db_session, _busiest_after(db_session, fair, clock.now), DayStatus.NO_SHOW, user_id=None
+    )
+    db_session.commit()
+    auth.login(staff.email)
+    client.post("/language", data={"lang": "en"})
+    run_url = client.post(f"/events/{fair.id}/day/repair").headers["Location"]
+    page = client.get(run_url).get_data(as_text=True)
+    assert "nobody is e-mailed: tell them at the venue" in page
+    assert "They are e-mailed when the plan is applied" not in page
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    page = client.get(run_url).get_data(as_text=True)
+    assert "They are e-mailed when the plan is applied" in page

@@ -92,6 +92,7 @@ def preview(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         applied=repair.applied_entry(session, run) if shown.applied else None,
         form=ApplyForm(),
         reason_text=reason_text,
+        mail_on=mail_feedback.configured_mail() is not None,
     )
 
 
