@@ -529,7 +529,9 @@ def test_the_preview_says_whether_the_affected_are_e_mailed(
     db_session.commit()
     auth.login(staff.email)
     client.post("/language", data={"lang": "en"})
-    run_url = client.post(f"/events/{fair.id}/day/repair").headers["Location"]
+    run_url = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 6}).headers[
+        "Location"
+    ]
     page = client.get(run_url).get_data(as_text=True)
     assert "nobody is e-mailed: tell them at the venue" in page
     assert "They are e-mailed when the plan is applied" not in page
