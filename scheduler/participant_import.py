@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
+from xml.parsers import expat
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
@@ -46,6 +47,32 @@ from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
 DEFAULT_MAX_ROWS = 5000
+
+# Limits on an .xlsx upload, so that a small crafted file cannot make reading it take
+# minutes or gigabytes. A workbook is a zip of XML parts; they are checked before
+# openpyxl reads any of them.
+#
+# What the parts may unpack to in all. A participant list of DEFAULT_MAX_ROWS rows and
+# 30 columns, every cell bordered, unpacks to about 10 MB (30 000 formatted rows of 30
+# columns to about 25 MB), so this leaves room for any real list. It bounds memory
+# (openpyxl keeps every shared string in memory) and time (openpyxl reads 3-4 MB of
+# sheet a second, so about 15 s at worst).
+XLSX_MAX_UNPACKED_MB = 50
+# How many times a part larger than XLSX_RATIO_FROM bytes may be compressed. Sheet XML
+# compresses 5-20 times; a bomb about 1000 times. Apache POI refuses 100 times as well
+# (from 100 KB); from 1 MB, this leaves small, very regular parts (drawings) alone.
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FROM = 1024 * 1024
+# How much openpyxl may unpack while reading, as a multiple of the parts' total (plus
+# 1 MB): it opens the sheet twice and the import once more for the header row, every
+# other part once. A workbook whose sheets all point at one large part needs more.
+XLSX_READ_FACTOR = 3
+# Columns read from a sheet (a participant list has about 30); a column name further
+# right is an error rather than silently lost.
+XLSX_MAX_COLUMNS = 100
+# The last row an Excel sheet can have: a row after it means a damaged file.
+EXCEL_MAX_ROWS = 1_048_576
+_MB = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- columns
@@ -302,31 +329,38 @@ class _Unreadable(Exception):
 
 @dataclass(slots=True)
 class RawTable:
-    """Cells of a file as text: (row number, cells) of every non-blank row."""
+    """Cells of a file as text: (row number, cells) of every non-blank row.
+
+    Of a workbook, only the first ``max_rows + 1`` non-blank rows (a header and
+    ``max_rows`` rows) are kept; ``more_rows`` counts the non-blank rows after them.
+    """
 
     file_format: str
     rows: list[tuple[int, list[str]]]
+    more_rows: int = 0
 
 
-def read_table(data: bytes, filename: str) -> RawTable:
-    """Read CSV or XLSX bytes into text cells.
+def read_table(data: bytes, filename: str, *, max_rows: int = DEFAULT_MAX_ROWS) -> RawTable:
+    """Read CSV or XLSX bytes into text cells (of a workbook, ``max_rows`` rows and the
+    header; see :class:`RawTable`).
 
     Raises :class:`ValidationFailed` with a message for the organizer when the file
     cannot be read (unknown type, neither UTF-8 nor Shift_JIS, broken workbook).
     """
     try:
-        return _read_table(data, filename)
+        return _read_table(data, filename, max_rows=max_rows)
     except _Unreadable as error:
         raise _failure(error.issue) from None
 
 
-def _read_table(data: bytes, filename: str) -> RawTable:
+def _read_table(data: bytes, filename: str, *, max_rows: int = DEFAULT_MAX_ROWS) -> RawTable:
     lower = filename.lower()
     if lower.endswith(".xls"):
         raise _Unreadable(Issue(N_("The old Excel format (.xls) cannot be read. Please save the "
                                    "file as .xlsx or as CSV and upload it again.")))
     if lower.endswith((".xlsx", ".xlsm")) or data.startswith(b"PK\x03\x04"):
-        return RawTable("xlsx", _read_xlsx(data))
+        rows, more_rows = _read_xlsx(data, max_rows)
+        return RawTable("xlsx", rows, more_rows)
     if lower and not lower.endswith((".csv", ".txt", ".tsv")):
         raise _Unreadable(Issue(N_("Please upload a CSV file (.csv) or an Excel workbook "
                                    "(.xlsx).")))
@@ -384,28 +418,175 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+class _ReadTooMuch(Exception):
+    """openpyxl unpacked more of a workbook than :class:`_MeteredUpload` allows."""
+
+
+class _MeteredUpload(io.BytesIO):
+    """A workbook's bytes for openpyxl, counting what it unpacks while reading them.
+
+    zipfile reads a part's local header, at the part's offset, each time it opens the
+    part; such a read is charged the part's whole unpacked size (even if openpyxl then
+    reads only its start). Past ``budget`` bytes, reading fails with
+    :class:`_ReadTooMuch`: this stops a workbook that makes openpyxl read one large
+    part over and over (say, thousands of sheets that all point at it).
+    """
+
+    def __init__(self, data: bytes, members: Iterable[zipfile.ZipInfo], budget: int) -> None:
+        super().__init__(data)
+        self._left = budget
+        self._sizes: dict[int, int] = {}
+        for member in members:
+            offset = member.header_offset
+            self._sizes[offset] = max(self._sizes.get(offset, 0), member.file_size)
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self._left -= self._sizes.get(self.tell(), 0)
+        if self._left < 0:
+            raise _ReadTooMuch
+        return super().read(size)
+
+
+def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """The non-blank rows of the first sheet's first :data:`XLSX_MAX_COLUMNS` columns:
+    the first ``max_rows + 1`` of them (a header and ``max_rows`` rows), and how many
+    more there are."""
     from openpyxl import load_workbook  # imported here: only Excel uploads need it
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = _checked_parts(archive)
+        budget = XLSX_READ_FACTOR * sum(m.file_size for m in members) + _MB
         with warnings.catch_warnings():
             # Workbooks from other programs trigger harmless style/validation warnings.
             warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            workbook = load_workbook(_MeteredUpload(data, members, budget), read_only=True,
+                                     data_only=True, keep_links=False)
             try:
                 sheet = workbook.worksheets[0]
-                rows = []
-                for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True),
-                                                start=1):
-                    cells = [_clean_cell(_cell_text(v)) for v in values]
-                    if any(cells):
-                        rows.append((number, cells))
+                # The dimension the file states ("A1:XFD1048576") may be wrong or made
+                # up: without it, openpyxl reads the rows and cells that are there.
+                sheet.reset_dimensions()
+                rows, more_rows = _sheet_rows(sheet, max_rows)
+                if rows:
+                    _check_header_width(sheet, rows[0][0])
             finally:
                 workbook.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as error:
+    except _Unreadable:
+        raise
+    except _ReadTooMuch:
+        raise _Unreadable(_too_big(-(-budget // _MB))) from None
+    except Exception as error:
+        # zipfile, zlib, the XML parser and openpyxl raise many kinds of errors for a
+        # damaged workbook; whichever it is, the file cannot be read.
         raise _Unreadable(Issue(N_("The file could not be read as an Excel workbook (.xlsx): "
                                    "%(detail)s"), {"detail": type(error).__name__})) from None
-    return rows
+    return rows, more_rows
+
+
+def _too_big(megabytes: int) -> Issue:
+    return Issue(N_("The Excel workbook (.xlsx) would unpack to more than %(limit)d MB when "
+                    "read, so it cannot be imported. Please copy the participant list into a "
+                    "new workbook, or save it as CSV, and upload that."),
+                 {"limit": megabytes})
+
+
+def _checked_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The parts of a workbook, once they are known not to unpack to too much, not to
+    declare XML entities (which expand, again and again) and, for .xml parts, to be
+    well-formed XML. The sizes are those the zip states; zipfile reads no more."""
+    members = archive.infolist()
+    if sum(m.file_size for m in members) > XLSX_MAX_UNPACKED_MB * _MB:
+        raise _Unreadable(_too_big(XLSX_MAX_UNPACKED_MB))
+    for member in members:
+        if (member.file_size > XLSX_RATIO_FROM
+                and member.file_size > XLSX_MAX_RATIO * member.compress_size):
+            raise _Unreadable(Issue(
+                N_("The Excel workbook (.xlsx) cannot be imported: its part %(part)s is "
+                   "compressed more than %(max)d times, which a normal workbook never is. "
+                   "Please copy the participant list into a new workbook, or save it as "
+                   "CSV, and upload that."),
+                {"part": member.filename, "max": XLSX_MAX_RATIO}))
+    for member in members:
+        _check_part(archive, member)
+    return members
+
+
+def _check_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Parse a part as openpyxl would (expat, with namespaces), without keeping anything.
+
+    Any part may be parsed by openpyxl whatever its name, so every part is checked for
+    entity declarations; a part that is not XML (an image) stops at its first bytes.
+    """
+
+    def refuse_entities(*_declaration: object) -> None:
+        raise _Unreadable(Issue(
+            N_("The Excel workbook (.xlsx) cannot be imported: its part %(part)s declares "
+               "XML entities, which Excel workbooks do not use. Please copy the participant "
+               "list into a new workbook, or save it as CSV, and upload that."),
+            {"part": member.filename}))
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.EntityDeclHandler = refuse_entities
+    try:
+        with archive.open(member) as part:
+            while chunk := part.read(1 << 16):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        if member.filename.lower().endswith((".xml", ".rels")):
+            raise _Unreadable(Issue(
+                N_("The Excel workbook (.xlsx) is damaged: its part %(part)s is not valid XML "
+                   "(%(detail)s). Please open the file in Excel or LibreOffice, save it "
+                   "again and upload it again."),
+                {"part": member.filename, "detail": str(error)})) from None
+
+
+def _sheet_rows(sheet: Any, max_rows: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """The non-blank rows of ``sheet`` (read-only, without dimension), as
+    :func:`_read_xlsx` returns them. A row without any value costs no cell conversion."""
+    rows: list[tuple[int, list[str]]] = []
+    more_rows = 0
+    for number, values in enumerate(
+        sheet.iter_rows(max_col=XLSX_MAX_COLUMNS, values_only=True), start=1
+    ):
+        if number > EXCEL_MAX_ROWS:
+            raise _Unreadable(Issue(
+                N_("The Excel workbook (.xlsx) is damaged: its first sheet has rows after "
+                   "row %(max)d, the last row a sheet can have."), {"max": EXCEL_MAX_ROWS}))
+        if values.count(None) == len(values):
+            continue  # a blank row, or one missing from the file (openpyxl fills the gap)
+        if len(rows) > max_rows:  # the header and max_rows rows are kept; count the rest
+            more_rows += any(_clean_cell(_cell_text(v)) for v in values if v is not None)
+            continue
+        cells = ["" if v is None else _clean_cell(_cell_text(v)) for v in values]
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells:
+            rows.append((number, cells))
+    return rows, more_rows
+
+
+def _check_header_width(sheet: Any, number: int) -> None:
+    """Refuse a header row (row ``number``) that names a column after the columns read:
+    that column's cells would be lost without a word."""
+    from openpyxl.utils import get_column_letter
+
+    first = XLSX_MAX_COLUMNS + 1
+    for values in sheet.iter_rows(min_row=number, max_row=number, min_col=first,
+                                  values_only=True):
+        if values.count(None) == len(values):
+            continue
+        for offset, value in enumerate(values):
+            text = "" if value is None else _clean_cell(_cell_text(value))
+            if text:
+                raise _Unreadable(Issue(
+                    N_("The sheet has more than %(max)d columns: row %(row)d has "
+                       "\"%(header)s\" in column %(column)s. Only the first %(max)d columns "
+                       "are read; please delete the columns you do not need, or move the "
+                       "participant columns to the left."),
+                    {"max": XLSX_MAX_COLUMNS, "row": number, "header": text,
+                     "column": get_column_letter(first + offset)}))
 
 
 def _cell_text(value: object) -> str:
@@ -794,7 +975,7 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
     """
     preview = ImportPreview(filename=filename)
     try:
-        table = _read_table(data, filename)
+        table = _read_table(data, filename, max_rows=max_rows)
     except _Unreadable as error:
         preview.file_errors.append(error.issue)
         return preview
@@ -830,13 +1011,14 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
             {"missing": ", ".join(f"{c.header} ({c.aliases[0]})" for c in missing),
              "found": ", ".join(h for h in headers if h) or "-"}))
     data_rows = table.rows[1:]
-    if not data_rows and not missing:
+    row_count = len(data_rows) + table.more_rows
+    if not row_count and not missing:
         preview.file_errors.append(Issue(N_("The file has a header row (row %(row)d) but no "
                                             "participants below it."), {"row": header_number}))
-    if len(data_rows) > max_rows:
+    if row_count > max_rows:
         preview.file_errors.append(Issue(N_("The file has %(count)d rows; at most %(max)d can be "
                                             "imported at once. Please split it."),
-                                         {"count": len(data_rows), "max": max_rows}))
+                                         {"count": row_count, "max": max_rows}))
     if preview.file_errors:
         return preview
 
