@@ -213,10 +213,11 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     reported = next(r for r in rows[1:] if r[9] or r[14])
     assert sorted(x for x in (reported[9], reported[14]) if x) == [1_200_000, 1_200_000]
     assert reported[2] and reported[4]  # both companies' codes
-    # A note that looks like a formula stays text in Excel.
+    # A note that looks like a formula stays text in Excel, exactly as written (no
+    # apostrophe shown in the cell).
     cells = book["Meetings"][rows.index(reported) + 1]
     note = next(c for c in cells if "HYPERLINK" in str(c.value))
-    assert note.data_type == "s" and note.value.startswith("'=")
+    assert note.data_type == "s" and note.value.startswith('=HYPERLINK("http://x")')
     assert len(list(book["Not reported yet"].iter_rows())) == page.count('class="btn small"') + 1
     # Columns are as wide as their widest text (a Japanese character counts two), capped.
     sheet = book["Meetings"]

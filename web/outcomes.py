@@ -42,7 +42,7 @@ from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import AuditEntry, Event, NextStep, Participant, Phase, Prospect
 from scheduler.participant_import import contact_of
-from scheduler.spreadsheet import cell_text
+from scheduler.spreadsheet import keep_as_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
@@ -316,7 +316,7 @@ def _report_cells(report: Any) -> list[object]:
         str(PROSPECT_LABELS[Prospect(report.prospect)]) if report.prospect else "",
         list_separator().join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
         report.order_amount,
-        cell_text(report.note),
+        report.note,
     ]
 
 
@@ -333,7 +333,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     sheet = book.active
     sheet.title = _("Summary")[:31]
     rows: list[list[object]] = [
-        [cell_text(event.name)],
+        [event.name],
         [],
         [_("Meetings that started"), summary.started],
         [_("Reported as held"), summary.reported_held],
@@ -374,9 +374,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         meeting = result.meeting
         start = event.local(meeting.slot.starts_at)
         meetings.append([
-            start.replace(tzinfo=None), cell_text(meeting.table.label) if meeting.table else "",
-            cell_text(result.buyer.code or ""), cell_text(result.buyer.display_name),
-            cell_text(result.supplier.code or ""), cell_text(result.supplier.display_name),
+            start.replace(tzinfo=None), meeting.table.label if meeting.table else "",
+            result.buyer.code or "", result.buyer.display_name,
+            result.supplier.code or "", result.supplier.display_name,
             *_report_cells(result.buyer_report), *_report_cells(result.supplier_report),
         ])
     for row in meetings.iter_rows(min_row=2):
@@ -395,17 +395,19 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         participant = item.participant
         contact = contact_of(participant)
         waiting.append([
-            cell_text(participant.code or ""), cell_text(participant.display_name),
+            participant.code or "", participant.display_name,
             _("Buyer") if participant.role == "buyer" else _("Supplier"),
             item.reported, item.started,
-            cell_text(contact.name) if contact else "", cell_text(contact.email) if contact else "",
-            cell_text(contact.phone) if contact else "",
+            contact.name if contact else "", contact.email if contact else "",
+            contact.phone if contact else "",
         ])
     _fit_columns(waiting, (10, 32, 12, 10, 10, 18, 32, 16))
     for table_sheet in (meetings, waiting):
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
         table_sheet.freeze_panes = "A2"
+    for any_sheet in book.worksheets:
+        keep_as_text(any_sheet)
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
