@@ -6,7 +6,10 @@ exactly one worker with an atomic UPDATE) -> ``succeeded``, ``failed`` or
 ``[elapsed, objective, bound]`` and reads whether the organizer asked to cancel,
 each in its own short transaction, so the site reads fresh progress and a
 cancel reaches the search within a second. A run whose worker stopped beating
-(killed, machine lost) is marked failed by the next claim or status poll.
+(killed, machine lost) is marked failed by the next claim, reconciliation of the
+Redis queue (:func:`scheduler.worker.reconcile`), status poll or run list; it ends
+at its last heartbeat. A queued run's page says where it stands
+(:func:`queue_spot`): what runs before it, and whether any worker shows signs of life.
 
 Runs never touch published meetings: publishing is a separate, explicit step
 (:mod:`scheduler.publishing`), so a failed run leaves the previous schedule as it was.
@@ -19,11 +22,12 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import audit
@@ -45,6 +49,9 @@ HEARTBEAT_SECONDS = 1.0
 STALE_AFTER = timedelta(seconds=45)
 # Progress keeps at most this many points (the chart needs no more).
 MAX_PROGRESS_POINTS = 300
+# A queued run waiting this long while no worker showed any sign of life for as long
+# has no worker to run it (an idle worker claims a run within a second or so).
+NO_WORKER_AFTER = timedelta(seconds=25)
 
 MIN_TIME_LIMIT, MAX_TIME_LIMIT = 1, 3600
 # Stored as a run's error in English; pages show it translated (it is a catalog msgid).
@@ -64,9 +71,13 @@ FINISHED = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED
 SessionFactory = sessionmaker | Callable[[], Session]
 
 
-def worker_name() -> str:
-    """Who executes runs here: host and process id (shown on the run page)."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+def worker_name(pid: int | None = None) -> str:
+    """Who executes runs here: host and process id (shown on the run page).
+
+    ``pid``: the name of another process of this host (an RQ work horse, seen from
+    the worker that forked it).
+    """
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"[:100]
 
 
 def create_run(
@@ -156,18 +167,95 @@ def fail_stale_runs(
             ScheduleRun.status == RunStatus.RUNNING, ScheduleRun.heartbeat_at < limit
         )
     ).all()
-    for run_id in stale:
-        session.execute(
+    return fail_lost_runs(session, stale)
+
+
+def fail_lost_runs(
+    session: Session, run_ids: Iterable[int], *, worker: str | None = None
+) -> list[int]:
+    """Mark failed those of ``run_ids`` still running (by ``worker``, when given): their
+    worker is gone (killed, its machine lost). Return the ids marked failed.
+
+    The run ends at its last heartbeat, so its elapsed time is what its worker spent
+    on it, not the time until somebody noticed. Conditional UPDATEs: a run that
+    finished meanwhile keeps its result.
+    """
+    failed = []
+    for run_id in run_ids:
+        mine = [ScheduleRun.id == run_id, ScheduleRun.status == RunStatus.RUNNING]
+        if worker is not None:
+            mine.append(ScheduleRun.worker == worker)
+        marked = session.execute(
             update(ScheduleRun)
-            .where(ScheduleRun.id == run_id, ScheduleRun.status == RunStatus.RUNNING)
+            .where(*mine)
             .values(
                 status=RunStatus.FAILED,
-                finished_at=utcnow(),
+                finished_at=func.coalesce(ScheduleRun.heartbeat_at, ScheduleRun.started_at),
                 error=WORKER_LOST,
             )
+            .execution_options(synchronize_session="fetch")
+        ).rowcount
+        if marked:
+            failed.append(run_id)
+            log.warning("run %s lost its worker; marked failed", run_id)
+    return failed
+
+
+@dataclass(frozen=True)
+class QueueSpot:
+    """Where an unfinished run stands (for its page and the run list)."""
+
+    # Seconds since the run was queued.
+    waited: float
+    # Unfinished runs (any event) before it: queued earlier, or running.
+    ahead: int
+    # Unfinished runs of the same event started before it (ids, oldest first).
+    earlier_same_event: list[int]
+    # The last sign of life of any worker in the database (a running run's heartbeat,
+    # a run's end); None when no worker ever ran anything.
+    worker_seen: datetime | None
+
+    def no_worker_seen(self, now: datetime | None = None) -> bool:
+        """Queued long enough, with no worker alive in the database for as long, that
+        no worker is there to run it (database queue: embedded or ``matchfair worker``)."""
+        limit = (now or utcnow()) - NO_WORKER_AFTER
+        return self.waited >= NO_WORKER_AFTER.total_seconds() and (
+            self.worker_seen is None or self.worker_seen < limit
         )
-        log.warning("run %s lost its worker; marked failed", run_id)
-    return list(stale)
+
+
+def queue_spot(session: Session, run: ScheduleRun, *, now: datetime | None = None) -> QueueSpot:
+    """Where ``run`` stands: how long it has waited, what is before it, workers' last sign."""
+    now = now or utcnow()
+    unfinished = ScheduleRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
+    before = and_(
+        unfinished,
+        ScheduleRun.id != run.id,
+        (ScheduleRun.status == RunStatus.RUNNING) | (ScheduleRun.id < run.id),
+    )
+    ahead = session.scalar(select(func.count(ScheduleRun.id)).where(before)) or 0
+    same_event = session.scalars(
+        select(ScheduleRun.id)
+        .where(unfinished, ScheduleRun.event_id == run.event_id, ScheduleRun.id < run.id)
+        .order_by(ScheduleRun.id)
+    ).all()
+    return QueueSpot(
+        waited=max(0.0, (now - run.created_at).total_seconds()) if run.created_at else 0.0,
+        ahead=int(ahead),
+        earlier_same_event=list(same_event),
+        worker_seen=last_worker_activity(session),
+    )
+
+
+def last_worker_activity(session: Session) -> datetime | None:
+    """When a worker last showed life in the database: the newest heartbeat of a run
+    it executes, or the end of one it executed (runs solved in a request, like a
+    re-optimisation of the day, have no worker and do not count)."""
+    return session.scalar(
+        select(func.max(func.coalesce(ScheduleRun.finished_at, ScheduleRun.heartbeat_at))).where(
+            ScheduleRun.worker != "", ScheduleRun.started_at.is_not(None)
+        )
+    )
 
 
 def claim_next_run(session_factory: SessionFactory, worker: str) -> int | None:

@@ -8,7 +8,13 @@ Scaled-out runtime (``REDIS_URL`` set): the web app :func:`enqueue_run` on an RQ
 queue and ``matchfair worker`` processes on any machine execute them
 (:func:`run_rq_worker`). Either way :func:`scheduler.runs.execute_run` does the
 work, claiming the run atomically, so a run executes once even if it is both
-queued on Redis and seen by a polling worker.
+queued on Redis and seen by a polling worker, or queued on Redis twice.
+
+The database is the truth, Redis only a way to hand runs to workers: each RQ worker
+:func:`reconcile` s the two when it starts and every few seconds, so a run the web
+could not put on Redis (down at the time) or whose job Redis lost (restarted without
+persistence) is queued again, and a run whose job RQ reports dead (its work horse
+killed) is marked failed at once instead of when its heartbeat goes stale.
 """
 
 from __future__ import annotations
@@ -18,19 +24,40 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from scheduler import runs
-from scheduler.db import make_engine, make_session_factory
+from scheduler.db import make_engine, make_session_factory, utcnow
+from scheduler.models import RunStatus, ScheduleRun
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Job
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "matchfair-runs"
 # Time an RQ job may take beyond the run's own limit (building tables, reasons, writing).
 JOB_TIMEOUT_MARGIN = 600
+# An RQ worker's registration expires this long (plus RQ's 60 s) after its last sign of
+# life, so a worker killed outright stops counting as "running" within 90 seconds.
+WORKER_TTL = 30
+# How often each RQ worker reconciles the queue with the database (:func:`reconcile`).
+RECONCILE_SECONDS = 10.0
+# A queued run this young may still be on its way to Redis from the web process.
+ENQUEUE_GRACE = timedelta(seconds=5)
+# Held by the worker reconciling, so that several workers do not all do it at once.
+RECONCILE_LOCK = "matchfair:runs:reconciling"
 
 _job_sessions: sessionmaker | None = None
 
@@ -161,21 +188,214 @@ class EmbeddedWorker:
             self.process.join(timeout)
 
 
-def enqueue_run(run_id: int, redis_url: str, *, time_limit: float) -> str:
-    """Queue run ``run_id`` on Redis for ``matchfair worker`` processes; the job id."""
+def job_id(run_id: int) -> str:
+    """The RQ job of run ``run_id``: one id per run, so queueing it again is idempotent."""
+    return f"run-{run_id}"
+
+
+def redis_connection(redis_url: str, *, timeout: float | None = None) -> Redis:
+    """A Redis client; ``timeout``: seconds any connect or command may take (web pages)."""
     from redis import Redis
+
+    if timeout is None:
+        return Redis.from_url(redis_url)
+    return Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+def redis_location(redis_url: str) -> str:
+    """``redis_url`` without its password, to be printed."""
+    parts = urlsplit(redis_url)
+    if parts.password is None:
+        return redis_url
+    host = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
+def run_queue(connection: Redis) -> Queue:
     from rq import Queue
 
-    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
-    job = queue.enqueue(
-        execute_job,
-        run_id,
-        job_timeout=int(time_limit) + JOB_TIMEOUT_MARGIN,
-        job_id=f"run-{run_id}",
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
-    return job.id
+    return Queue(QUEUE_NAME, connection=connection)
+
+
+def enqueue_run(
+    run_id: int, redis_url: str, *, time_limit: float, connection: Redis | None = None
+) -> str:
+    """Queue run ``run_id`` on Redis for ``matchfair worker`` processes; the job id.
+
+    Idempotent: a run whose job is already waiting or executing is not queued again.
+    """
+    queue = run_queue(connection or redis_connection(redis_url))
+    _ensure_job(queue, run_id, time_limit)
+    return job_id(run_id)
+
+
+def _ensure_job(queue: Queue, run_id: int, time_limit: float) -> bool:
+    """Put run ``run_id`` on ``queue`` unless its job waits there or executes already;
+    True when it was put there."""
+    from rq.exceptions import DuplicateJobError, NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    key = job_id(run_id)
+    try:
+        job: Job | None = Job.fetch(key, connection=queue.connection)
+    except NoSuchJobError:
+        job = None
+    if job is not None:
+        status = job.get_status(refresh=False)
+        if status in (JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+            return False
+        if status == JobStatus.QUEUED and queue.get_job_position(key) is not None:
+            return False
+        # Ended (failed before it could claim the run, say) or queued where no worker
+        # looks: replaced by a new job. The run's claim keeps it from executing twice.
+        job.delete()
+    try:
+        queue.enqueue(
+            execute_job,
+            run_id,
+            job_timeout=int(time_limit) + JOB_TIMEOUT_MARGIN,
+            job_id=key,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            unique=True,
+        )
+    except DuplicateJobError:  # another worker or the web queued it this very moment
+        return False
+    return True
+
+
+def dead_jobs(connection: Redis, run_ids: Sequence[int]) -> list[int]:
+    """Those of ``run_ids`` (running runs) whose RQ job ended without finishing them:
+    failed (its work horse was killed, or crashed outside the run) or stopped.
+
+    A job that finished normally is left alone: the run's own worker writes its end.
+    """
+    from rq.job import Job, JobStatus
+
+    if not run_ids:
+        return []
+    jobs = Job.fetch_many([job_id(r) for r in run_ids], connection=connection)
+    ended = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    return [
+        run_id
+        for run_id, job in zip(run_ids, jobs, strict=True)
+        if job is not None and job.get_status(refresh=False) in ended
+    ]
+
+
+def fail_runs_of_dead_jobs(session: Session, connection: Redis) -> list[int]:
+    """Mark failed the running runs whose RQ job is dead (:func:`dead_jobs`); their ids."""
+    running = session.scalars(
+        select(ScheduleRun.id).where(ScheduleRun.status == RunStatus.RUNNING)
+    ).all()
+    return runs.fail_lost_runs(session, dead_jobs(connection, list(running)))
+
+
+def live_workers(connection: Redis) -> int:
+    """How many RQ workers are registered on the runs queue and alive.
+
+    A registration lives :data:`WORKER_TTL` + 60 seconds past the worker's last
+    heartbeat, so a worker killed outright drops out of the count by then.
+    """
+    from rq import Worker
+
+    return len(Worker.all(queue=run_queue(connection)))
+
+
+@dataclass
+class Reconciled:
+    """What a :func:`reconcile` did."""
+
+    enqueued: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def reconcile(
+    session_factory: runs.SessionFactory,
+    connection: Redis,
+    *,
+    grace: timedelta = ENQUEUE_GRACE,
+) -> Reconciled:
+    """Bring the Redis queue in line with the database; safe to run anywhere, any time.
+
+    * runs whose worker stopped beating are marked failed (:func:`runs.fail_stale_runs`),
+      and so are running runs whose job RQ reports dead (:func:`dead_jobs`);
+    * runs queued in the database (for longer than ``grace``: the web may be queueing
+      them right now) without a job waiting or executing on Redis are queued again:
+      the web could not reach Redis, or Redis lost its data.
+    """
+    done = Reconciled()
+    limit = utcnow() - grace
+    with session_factory() as session, session.begin():
+        done.failed += runs.fail_stale_runs(session)
+        done.failed += fail_runs_of_dead_jobs(session, connection)
+        queued = session.execute(
+            select(ScheduleRun.id, ScheduleRun.parameters)
+            .where(ScheduleRun.status == RunStatus.QUEUED, ScheduleRun.created_at <= limit)
+            .order_by(ScheduleRun.id)
+        ).all()
+    queue = run_queue(connection)
+    for run_id, parameters in queued:
+        if _ensure_job(queue, run_id, float((parameters or {}).get("time_limit", 30))):
+            log.warning("run %s was queued in the database but not on Redis: queued again", run_id)
+            done.enqueued.append(run_id)
+    return done
+
+
+class Reconciler:
+    """Each RQ worker's keeper of the queue: :func:`reconcile` at start and every
+    ``interval`` seconds (in a thread), and the worker's handler of a killed work horse.
+
+    It has its own database engine without a pool, so that no connection of it is
+    open in the work horses forked meanwhile (they never use it).
+    """
+
+    def __init__(
+        self, redis_url: str, database_url: str, *, interval: float = RECONCILE_SECONDS
+    ) -> None:
+        self.engine = make_engine(database_url, poolclass=NullPool)
+        self.factory = make_session_factory(self.engine)
+        self.connection = redis_connection(redis_url, timeout=10)
+        self.interval = interval
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self, *, grace: timedelta = ENQUEUE_GRACE, lock: bool = True) -> Reconciled | None:
+        """One :func:`reconcile`, unless another worker holds the lock; errors are logged."""
+        try:
+            if lock and not self.connection.set(
+                RECONCILE_LOCK, runs.worker_name(), nx=True, px=int(self.interval * 900)
+            ):
+                return None
+            return reconcile(self.factory, self.connection, grace=grace)
+        except Exception:  # Redis or the database away: try again next time
+            log.exception("could not reconcile the run queue with the database")
+            return None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="run-reconciler", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self.run_once()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(self.interval + 5)
+        self.engine.dispose()
+
+    def work_horse_killed(self, job: Job, retpid: int, _ret_val: int, _rusage: Any) -> None:
+        """RQ's handler of a work horse that died (killed, out of memory): its run, if it
+        had claimed it, is marked failed now rather than when its heartbeat goes stale."""
+        try:
+            run_id = int(job.args[0])
+            with self.factory() as session, session.begin():
+                runs.fail_lost_runs(session, [run_id], worker=runs.worker_name(retpid))
+        except Exception:
+            log.exception("could not mark the run of job %s failed", job.id)
 
 
 def execute_job(run_id: int) -> str | None:
@@ -197,12 +417,42 @@ def configure_job_database(database_url: str) -> sessionmaker:
     return _job_sessions
 
 
-def run_rq_worker(redis_url: str, database_url: str, *, burst: bool = False) -> None:
-    """Run an RQ worker on the runs queue (``burst``: stop when the queue is empty)."""
-    from redis import Redis
-    from rq import Queue, Worker
+def check_redis(redis_url: str) -> None:
+    """Raise redis' own error when ``redis_url`` does not answer (within 5 seconds)."""
+    connection = redis_connection(redis_url, timeout=5)
+    try:
+        connection.ping()
+    finally:
+        connection.close()
+
+
+def run_rq_worker(
+    redis_url: str,
+    database_url: str,
+    *,
+    burst: bool = False,
+    reconcile_seconds: float = RECONCILE_SECONDS,
+) -> None:
+    """Run an RQ worker on the runs queue (``burst``: stop when the queue is empty).
+
+    It first queues on Redis the runs only the database knows (:func:`reconcile`),
+    then keeps doing so every ``reconcile_seconds`` while it waits and works.
+    """
+    from rq import Worker
 
     configure_job_database(database_url)
-    connection = Redis.from_url(redis_url)
-    worker = Worker([Queue(QUEUE_NAME, connection=connection)], connection=connection)
-    worker.work(burst=burst, with_scheduler=False)
+    connection = redis_connection(redis_url)
+    reconciler = Reconciler(redis_url, database_url, interval=reconcile_seconds)
+    try:
+        reconciler.run_once(grace=timedelta(0), lock=False)
+        worker = Worker(
+            [run_queue(connection)],
+            connection=connection,
+            worker_ttl=WORKER_TTL,
+            work_horse_killed_handler=reconciler.work_horse_killed,
+        )
+        if not burst:
+            reconciler.start()
+        worker.work(burst=burst, with_scheduler=False)
+    finally:
+        reconciler.stop()

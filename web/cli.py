@@ -198,6 +198,15 @@ def worker_command(burst: bool, threads: int) -> None:
     url = current_app.config["DATABASE_URL"]
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
+        from redis.exceptions import RedisError
+
+        try:
+            worker.check_redis(redis_url)
+        except RedisError as error:  # one line for the operator, not a traceback
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise click.ClickException(
+                f"cannot reach Redis at {worker.redis_location(redis_url)}: {reason}"
+            ) from None
         click.echo(f"Solver worker on the Redis queue {worker.QUEUE_NAME}.")
         worker.run_rq_worker(redis_url, url, burst=burst)
     else:

@@ -2,7 +2,8 @@
 
 Runs never execute inside a request: a view queues one (and, with ``REDIS_URL``,
 puts it on the Redis queue) and the worker does the rest; the run page polls
-:func:`status` for live progress.
+:func:`status` for live progress. While a run waits, its page says what it waits
+for: runs ahead of it, or no worker at all (and what to do about it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from scheduler import event_setup, pair_rules, publishing, run_review, runs
+from scheduler import event_setup, pair_rules, publishing, run_review, runs, worker
 from scheduler.db import utcnow
 from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import Event, PairRule, PairRuleKind, RunStatus, ScheduleRun
@@ -76,6 +77,8 @@ STATUS_LABELS = {
     RunStatus.FAILED: lazy_gettext("Failed"),
     RunStatus.CANCELLED: lazy_gettext("Stopped (best schedule kept)"),
 }
+# A run cancelled while it waited: nothing was solved, so nothing was kept.
+CANCELLED_QUEUED_LABEL = lazy_gettext("Cancelled before it started")
 
 
 # The badge of a run that ended without any schedule (its requests cannot all hold,
@@ -162,7 +165,12 @@ def _event(event_id: int) -> Event:
 @bp.get("/")
 @organizer_required
 def index(event_id: int):  # type: ignore[no-untyped-def]
-    return _index_page(_event(event_id), RunForm())
+    session = get_session()
+    event = _event(event_id)
+    # The list shows no run as running whose worker is gone (as the run page does).
+    if _fail_lost_runs(session):
+        session.commit()
+    return _index_page(event, RunForm())
 
 
 def run_settings(parameters: dict[str, Any]) -> list[str]:
@@ -218,6 +226,8 @@ def _index_page(  # type: ignore[no-untyped-def]
         without_schedule=run_review.without_schedule,
         ran_out_of_time=run_review.ran_out_of_time,
         is_live=lambda run: is_live(event, run),
+        status_label=status_label,
+        queue_notes=_event_queue_notes(session, history),
     ), code
 
 
@@ -246,11 +256,14 @@ def _enqueue(run: ScheduleRun) -> None:
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
         return
-    from scheduler.worker import enqueue_run
-
     try:
-        enqueue_run(run.id, redis_url, time_limit=float(run.parameters["time_limit"]))
-    except Exception:  # Redis down: say so, the run stays queued for a polling worker
+        worker.enqueue_run(
+            run.id,
+            redis_url,
+            time_limit=float(run.parameters["time_limit"]),
+            connection=_queue_connection(),
+        )
+    except Exception:  # Redis down: say so; the workers queue it once it is back
         current_app.logger.exception("cannot queue run %s on Redis", run.id)
         flash(
             _("The job queue cannot be reached: the run waits until a worker picks it up."), "error"
@@ -282,7 +295,7 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         no_schedule=no_schedule,
         infeasible_labels=INFEASIBLE_LABELS,
         action=ActionForm(),
-        status=_status_payload(run),
+        status=_status_payload(run) | _waiting_payload(session, run),
         status_labels=STATUS_LABELS,
         reason_labels=REASON_LABELS,
         detail_text=translate_message,
@@ -310,11 +323,154 @@ def is_live(event: Event, run: ScheduleRun) -> bool:
 def status(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
-    if runs.fail_stale_runs(session):
+    if _fail_lost_runs(session):
         session.commit()
     run = runs.get_run(session, event, run_id)
     session.refresh(run)
-    return jsonify(_status_payload(run))
+    return jsonify(_status_payload(run) | _waiting_payload(session, run))
+
+
+def status_label(run: ScheduleRun) -> str:
+    """The run's status in words (a run cancelled before it started kept nothing)."""
+    if run.status == RunStatus.CANCELLED and run.started_at is None:
+        return str(CANCELLED_QUEUED_LABEL)
+    return str(STATUS_LABELS[RunStatus(run.status)])
+
+
+# ---------------------------------------------------------------- the queue and its workers
+
+# Seconds a page waits at most for Redis when it looks at the queue.
+QUEUE_TIMEOUT = 1.0
+_QUEUE_CONNECTION = "matchfair_run_queue"
+
+
+def _queue_connection() -> Any:
+    """The app's Redis client for the run queue (short timeouts); None when embedded."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return None
+    cached = current_app.extensions.get(_QUEUE_CONNECTION)
+    if cached is None or cached[0] != url:
+        cached = (url, worker.redis_connection(url, timeout=QUEUE_TIMEOUT))
+        current_app.extensions[_QUEUE_CONNECTION] = cached
+    return cached[1]
+
+
+def _fail_lost_runs(session: Any) -> bool:
+    """Mark failed the runs whose worker is gone: stale heartbeat or, scaled out, a job
+    RQ reports dead (its work horse killed). True when any was."""
+    failed = runs.fail_stale_runs(session)
+    connection = _queue_connection()
+    if connection is not None:
+        try:
+            failed += worker.fail_runs_of_dead_jobs(session, connection)
+        except Exception:  # Redis away: the heartbeat still tells, only later
+            current_app.logger.warning("Run jobs not checked: the job queue is unreachable")
+    return bool(failed)
+
+
+def _worker_state(spot: runs.QueueSpot) -> str:
+    """Whether a run that waits has a worker to go to: "ok", "none" (no worker seems to
+    run) or "unreachable" (the Redis queue does not answer)."""
+    if spot.waited < runs.NO_WORKER_AFTER.total_seconds():
+        return "ok"  # a worker that is there picks it up within seconds
+    connection = _queue_connection()
+    if connection is None:
+        return "none" if spot.no_worker_seen() else "ok"
+    try:
+        return "ok" if worker.live_workers(connection) else "none"
+    except Exception:
+        current_app.logger.warning("Solver workers not counted: the job queue is unreachable")
+        return "unreachable"
+
+
+def _no_worker_text(state: str) -> str:
+    """What the organizer reads when runs wait for nothing, and what to do about it."""
+    if state == "unreachable":
+        return " ".join(
+            (
+                _(
+                    "The job queue (Redis) cannot be reached: runs wait and start once it is "
+                    "back and a solver worker is running."
+                ),
+                _(
+                    "If this lasts, ask whoever maintains this matchfair installation to "
+                    "check Redis and the solver workers."
+                ),
+            )
+        )
+    advice = (
+        _(
+            "Start “matchfair worker” on a solver machine, with the same DATABASE_URL and "
+            "REDIS_URL; if you cannot, ask whoever maintains this matchfair installation."
+        )
+        if current_app.config.get("REDIS_URL")
+        else _(
+            "Restart “matchfair serve” (it starts the worker) or start “matchfair worker” on "
+            "the server; if you cannot, ask whoever maintains this matchfair installation."
+        )
+    )
+    return " ".join(
+        (
+            _(
+                "No solver worker seems to be running: runs wait in the queue and start as "
+                "soon as one does."
+            ),
+            advice,
+        )
+    )
+
+
+def _waiting_payload(session: Any, run: ScheduleRun) -> dict[str, Any]:
+    """What the run page says while the run waits or runs: what it waits for (runs
+    ahead, or no worker at all), and earlier runs of the same event not finished."""
+    said: dict[str, Any] = {"queued_note": "", "no_worker": False, "same_event_note": ""}
+    if run.status in runs.FINISHED:
+        return said
+    spot = runs.queue_spot(session, run)
+    earlier = spot.earlier_same_event
+    if earlier:
+        said["same_event_note"] = ngettext(
+            "Run %(runs)s of this event was started before this one and has not finished: "
+            "each run is solved in full, so stop any you do not need.",
+            "Runs %(runs)s of this event were started before this one and have not "
+            "finished: each run is solved in full, so stop any you do not need.",
+            len(earlier),
+            runs=", ".join(str(i) for i in earlier),
+        )
+    if run.status != RunStatus.QUEUED:
+        return said
+    state = _worker_state(spot)
+    if state != "ok":
+        said.update(queued_note=_no_worker_text(state), no_worker=True)
+    elif spot.ahead:
+        said["queued_note"] = ngettext(
+            "Waiting for the solver worker: %(num)s run is queued or running ahead of this one.",
+            "Waiting for the solver worker: %(num)s runs are queued or running ahead of this one.",
+            spot.ahead,
+        )
+    else:
+        said["queued_note"] = _("Waiting for the solver worker to pick this run up…")
+    return said
+
+
+def _event_queue_notes(session: Any, history: list[ScheduleRun]) -> dict[str, str]:
+    """The run list's notes: runs of the event running at once, and runs waiting
+    for a worker that does not seem to be there."""
+    notes = {"concurrent": "", "no_worker": ""}
+    unfinished = sorted(r.id for r in history if r.status not in runs.FINISHED)
+    if len(unfinished) > 1:
+        notes["concurrent"] = _(
+            "Runs %(runs)s of this event are queued or running at the same time: each is "
+            "solved in full, so stop any you do not need on its page.",
+            runs=", ".join(str(i) for i in unfinished),
+        )
+    queued = [r for r in history if r.status == RunStatus.QUEUED]
+    if queued:
+        state = _worker_state(runs.queue_spot(session, min(queued, key=lambda r: r.id)))
+        if state != "ok":
+            notes["no_worker"] = _no_worker_text(state)
+    return notes
 
 
 def _status_payload(run: ScheduleRun) -> dict[str, Any]:
@@ -325,7 +481,7 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
     best = run.progress[-1] if run.progress else None
     payload = {
         "status": run.status,
-        "label": str(STATUS_LABELS[RunStatus(run.status)]),
+        "label": status_label(run),
         "finished": run.status in runs.FINISHED,
         "cancel_requested": run.cancel_requested_at is not None,
         "elapsed": round(elapsed, 1),
@@ -362,9 +518,13 @@ def cancel(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     if ActionForm().validate_on_submit():
-        runs.request_cancel(session, runs.get_run(session, event, run_id), user_id=current_user.id)
+        run = runs.get_run(session, event, run_id)
+        runs.request_cancel(session, run, user_id=current_user.id)
         session.commit()
-        flash(_("Stopping the run: the best schedule found so far is kept."), "info")
+        if run.status == RunStatus.CANCELLED and run.started_at is None:
+            flash(_("The run was cancelled before it started: nothing was solved."), "info")
+        else:
+            flash(_("Stopping the run: the best schedule found so far is kept."), "info")
     return redirect(url_for("runs.show", event_id=event.id, run_id=run_id))
 
 
