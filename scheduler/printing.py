@@ -9,6 +9,7 @@ at run time: ``make demo`` works without them, and printing then raises
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -24,7 +25,12 @@ from sqlalchemy.orm import Session
 from scheduler.errors import DomainError
 from scheduler.i18n import N_
 from scheduler.models import Event, Meeting, MeetingStatus, Room, Slot, Table
-from scheduler.schedule_view import PersonalSchedule, event_meetings, slots_by_day
+from scheduler.schedule_view import (
+    MeetingView,
+    PersonalSchedule,
+    event_meetings,
+    slots_by_day,
+)
 
 # The master grid on A3 landscape: this many tables (rows) and slots (columns) per page.
 GRID_TABLES_PER_PAGE = 16
@@ -113,6 +119,18 @@ class CompanySheet:
     schedule: PersonalSchedule
     url: str
     qr: str
+
+    @property
+    def meetings_by_day(self) -> list[list[MeetingView]]:
+        """The meetings in runs of one local day: the sheet prints a table per day, so a
+        day that goes on to the next page repeats its heading there."""
+        event = self.schedule.participant.event
+        return [
+            list(run)
+            for _, run in itertools.groupby(
+                self.schedule.meetings, key=lambda view: event.local(view.slot.starts_at).date()
+            )
+        ]
 
 
 def company_sheet(schedule: PersonalSchedule, url: str) -> CompanySheet:

@@ -1,17 +1,25 @@
 """The schedule for organizers who work in Excel: CSV (UTF-8 with BOM) and .xlsx.
 
-Headers are Japanese because the files go to Japanese back offices and Excel
-opens a BOM-less UTF-8 CSV as Shift_JIS garbage. The .xlsx has one grid per day
-(slots down, tables across, as on the reception desk's board) and a list sheet
-with the same columns as the CSV.
+The words in the files (column names, statuses, sheet names) are in the language of
+the organizer who downloads them (:func:`export_labels`). In Japanese they are the
+fixed names Japanese back offices know (:data:`HEADERS`): their macros and pivot
+tables look columns up by name, so these never follow a rewording in the UI catalog.
+The CSV has a BOM because Excel opens a BOM-less UTF-8 CSV as Shift_JIS garbage.
+
+The .xlsx has one grid per day (slots down, tables across, as on the reception desk's
+board) and a list sheet with the same columns as the CSV, where dates and times are
+real Excel dates and times (so they sort and filter); the CSV writes them as ISO text.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import math
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any
 
 from openpyxl import Workbook
@@ -21,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.i18n import N_
 from scheduler.models import (
     Event,
     Meeting,
@@ -52,13 +61,74 @@ STATUS_LABELS = {
     MeetingStatus.HELD: "実施済",
     MeetingStatus.CANCELLED: "取消",
 }
+LIST_SHEET = "一覧"
+GRID_ROOM, GRID_TIME = "部屋", "時間"
 BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class ExportLabels:
+    """The words of a schedule export in one language."""
+
+    headers: tuple[str, ...]  # the list's columns, as in HEADERS
+    statuses: dict[MeetingStatus, str]
+    list_sheet: str  # the .xlsx sheet with every meeting
+    room: str  # the grid's corner: the row of rooms
+    time: str  # ... and the column of times
+
+
+JAPANESE = ExportLabels(
+    headers=HEADERS, statuses=STATUS_LABELS, list_sheet=LIST_SHEET, room=GRID_ROOM, time=GRID_TIME
+)
+# The same words as msgids, for any other language (the results workbook's words, so
+# both workbooks of an English-speaking organizer read alike).
+HEADER_MSGIDS: tuple[str, ...] = (
+    N_("Date"),
+    N_("Start"),
+    N_("End"),
+    N_("Room"),
+    N_("Table"),
+    N_("Buyer code"),
+    N_("Buyer"),
+    N_("Supplier code"),
+    N_("Supplier"),
+    N_("Status"),
+    N_("Purpose"),
+)
+STATUS_MSGIDS = {
+    MeetingStatus.PLANNED: N_("Planned"),
+    MeetingStatus.HELD: N_("Held"),
+    MeetingStatus.CANCELLED: N_("Cancelled"),
+}
+
+
+def export_labels(locale: str | None, gettext: Callable[[str], str]) -> ExportLabels:
+    """The words for an organizer reading ``locale``: Japanese as always (see the module
+    docstring), any other language the msgids translated with ``gettext`` (the web
+    layer's, in the reader's language; English is the msgids themselves)."""
+    if not locale or locale.lower().startswith("ja"):
+        return JAPANESE
+    return ExportLabels(
+        headers=tuple(gettext(msgid) for msgid in HEADER_MSGIDS),
+        statuses={status: gettext(msgid) for status, msgid in STATUS_MSGIDS.items()},
+        # Excel refuses a sheet name over 31 characters.
+        list_sheet=gettext(N_("Meetings"))[:31],
+        room=gettext(N_("Room")),
+        time=gettext(N_("Time")),
+    )
+
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", fgColor="1F5FA8")
 _THIN = Side(style="thin", color="B8C2D0")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
+# Column widths fitted to the text are never wider than this (a long purpose wraps in
+# Excel's own way), and the grid's are narrower: a meeting cell wraps its two names.
+MAX_COLUMN_WIDTH = 50
+GRID_COLUMN_WIDTH = (14, 30)  # at least, at most
+GRID_LINE_HEIGHT = 15  # points: one line of Excel's default 11 pt font
+DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "hh:mm"
 
 
 # Excel runs a cell starting with one of these as a formula (CSV injection); openpyxl
@@ -79,10 +149,14 @@ def _pair(meeting: Meeting) -> _Pair:
     return _Pair(a, b)
 
 
-def schedule_rows(session: Session, event: Event) -> list[list[str]]:
-    """Every meeting (cancelled ones too, marked) as rows under :data:`HEADERS`."""
+def schedule_records(
+    session: Session, event: Event, labels: ExportLabels = JAPANESE
+) -> list[list[Any]]:
+    """Every meeting (cancelled ones too, marked) as rows under ``labels.headers``: the
+    date and the start and end times as :class:`date` and :class:`time` (local), the
+    rest as text."""
     purposes = stated_purposes(session, event)
-    rows: list[list[str]] = []
+    rows: list[list[Any]] = []
     for meeting in event_meetings(session, event):
         start = event.local(meeting.slot.starts_at)
         end = event.local(meeting.slot.ends_at)
@@ -90,32 +164,47 @@ def schedule_rows(session: Session, event: Event) -> list[list[str]]:
         table = meeting.table
         rows.append(
             [
-                start.date().isoformat(),
-                f"{start:%H:%M}",
-                f"{end:%H:%M}",
+                start.date(),
+                start.time(),
+                end.time(),
                 table.room.name if table else "",
                 table.label if table else "",
                 pair.buyer.code,
                 pair.buyer.display_name,
                 pair.supplier.code,
                 pair.supplier.display_name,
-                STATUS_LABELS.get(MeetingStatus(meeting.status), meeting.status),
+                labels.statuses.get(MeetingStatus(meeting.status), meeting.status),
                 meeting_purpose(meeting, purposes),
             ]
         )
     return rows
 
 
-def schedule_csv(session: Session, event: Event) -> bytes:
+def schedule_rows(
+    session: Session, event: Event, labels: ExportLabels = JAPANESE
+) -> list[list[str]]:
+    """:func:`schedule_records` as text: the date ``YYYY-MM-DD``, the times ``HH:MM``."""
+    return [[_text(value) for value in row] for row in schedule_records(session, event, labels)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def schedule_csv(session: Session, event: Event, labels: ExportLabels = JAPANESE) -> bytes:
     """The schedule as CSV: UTF-8 with a BOM (so Excel reads it right), CRLF line ends."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows([cell_text(v) for v in row] for row in schedule_rows(session, event))
+    writer.writerow(labels.headers)
+    writer.writerows([cell_text(v) for v in row] for row in schedule_rows(session, event, labels))
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
-def schedule_xlsx(session: Session, event: Event) -> bytes:
+def schedule_xlsx(session: Session, event: Event, labels: ExportLabels = JAPANESE) -> bytes:
     """The schedule as a workbook: a grid sheet per day, then the list sheet."""
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -131,8 +220,10 @@ def schedule_xlsx(session: Session, event: Event) -> bytes:
         m for m in event_meetings(session, event, include_cancelled=False) if m.table_id is not None
     ]
     for day, slots in slots_by_day(event).items():
-        _day_grid(workbook.create_sheet(day), event, slots, tables, active)
-    _list_sheet(workbook.create_sheet("一覧"), schedule_rows(session, event))
+        _day_grid(workbook.create_sheet(day), event, slots, tables, active, labels)
+    _list_sheet(
+        workbook.create_sheet(labels.list_sheet), schedule_records(session, event, labels), labels
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -146,24 +237,51 @@ def _style_header(cells: Sequence[Any]) -> None:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
+def _text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a full-width (e.g. Japanese) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped in a column ``width`` wide (a rough count: Excel
+    wraps at spaces, this at any character)."""
+    room = max(width - 1, 1)  # the cell's own padding
+    return sum(max(1, math.ceil(_text_width(line) / room)) for line in text.split("\n"))
+
+
+def _fit_height(sheet: Worksheet, row: int, widths: dict[int, float], least: int = 1) -> None:
+    """Make ``row`` tall enough for its tallest wrapped cell, and ``least`` lines."""
+    lines = max(
+        [least]
+        + [
+            _lines(str(cell.value), widths[cell.column])
+            for cell in sheet[row]
+            if cell.value and cell.column in widths
+        ]
+    )
+    sheet.row_dimensions[row].height = lines * GRID_LINE_HEIGHT + 3
+
+
 def _day_grid(
     sheet: Worksheet,
     event: Event,
     slots: Sequence[Slot],
     tables: Sequence[Table],
     meetings: Sequence[Meeting],
+    labels: ExportLabels,
 ) -> None:
-    """Slots down, tables across: row 1 the rooms, row 2 the table labels."""
+    """Slots down, tables across: row 1 the rooms, row 2 the table labels. A meeting's
+    cell holds its two companies on two lines; columns are as wide as the longest name
+    (within :data:`GRID_COLUMN_WIDTH`), rows as tall as their cells wrap."""
     cells = {(m.slot_id, m.table_id): m for m in meetings}
-    sheet.cell(row=1, column=1, value="部屋")
-    sheet.cell(row=2, column=1, value="時間")
+    sheet.cell(row=1, column=1, value=labels.room)
+    sheet.cell(row=2, column=1, value=labels.time)
     for column, table in enumerate(tables, start=2):
         sheet.cell(row=1, column=column, value=cell_text(table.room.name))
         sheet.cell(row=2, column=column, value=cell_text(table.label))
-        sheet.column_dimensions[get_column_letter(column)].width = 22
     _style_header(sheet[1])
     _style_header(sheet[2])
-    sheet.column_dimensions["A"].width = 13
+    texts: dict[int, list[str]] = {column: [] for column in range(2, len(tables) + 2)}
     for row, slot in enumerate(slots, start=3):
         start, end = event.local(slot.starts_at), event.local(slot.ends_at)
         time_cell = sheet.cell(row=row, column=1, value=f"{start:%H:%M}–{end:%H:%M}")
@@ -181,17 +299,35 @@ def _day_grid(
             cell = sheet.cell(row=row, column=column, value=cell_text(text))
             cell.alignment = _WRAP
             cell.border = _BORDER
-        sheet.row_dimensions[row].height = 32
+            texts[column].extend(text.split("\n"))
+    widths: dict[int, float] = {1: max(13, _text_width(labels.time) + 2)}
+    least, most = GRID_COLUMN_WIDTH
+    for column, table in enumerate(tables, start=2):
+        texts[column] += [table.room.name, table.label]
+        widest = max(_text_width(text) for text in texts[column]) + 2
+        widths[column] = min(max(least, widest), most)
+    for column, width in widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    for row in (1, 2):
+        _fit_height(sheet, row, widths)
+    for row in range(3, len(slots) + 3):
+        _fit_height(sheet, row, widths, least=2)  # a meeting's two names
     sheet.freeze_panes = "B3"
 
 
-def _list_sheet(sheet: Worksheet, rows: list[list[str]]) -> None:
-    sheet.append(list(HEADERS))
+def _list_sheet(sheet: Worksheet, rows: list[list[Any]], labels: ExportLabels) -> None:
+    """Every meeting under the CSV's columns: the date and times as Excel dates and
+    times, each column as wide as its text (up to :data:`MAX_COLUMN_WIDTH`)."""
+    sheet.append(list(labels.headers))
     _style_header(sheet[1])
     for row in rows:
-        sheet.append([cell_text(v) for v in row])
-    widths = (12, 7, 7, 14, 9, 12, 30, 12, 30, 8, 50)
-    for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.append([v if isinstance(v, date | time) else cell_text(v) for v in row])
+    for cells in sheet.iter_rows(min_row=2, max_col=3):
+        cells[0].number_format = DATE_FORMAT
+        cells[1].number_format = cells[2].number_format = TIME_FORMAT
+    for column, header in enumerate(labels.headers, start=1):
+        values = [header] + [_text(row[column - 1]) for row in rows]
+        widest = max(_text_width(value) for value in values) + 2
+        sheet.column_dimensions[get_column_letter(column)].width = min(widest, MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(labels.headers))}{len(rows) + 1}"

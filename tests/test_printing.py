@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from flask import render_template
+from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import printing
 from scheduler.errors import DomainError
-from scheduler.models import Event, Participant, ParticipantStatus, Phase, Table
+from scheduler.models import Event, Meeting, Participant, ParticipantStatus, Phase, Slot, Table
 from scheduler.schedule_view import personal_schedule, slots_by_day
 from tests.published_fair import busiest_participant, published_fair
 
@@ -196,3 +203,159 @@ def test_each_sheet_is_in_its_participants_language(client, logged_in, db_sessio
         text = page.extract_text()
         assert participant.display_name in text
         assert ("Free slots" if participant is english else "空き時間枠") in text
+
+
+# --------------------------------------------------------------------------- long sheets
+
+# Rows of one to three lines (a purpose of 0, 10, 40 or 80 characters): with these, the
+# sheet's page breaks used to fall inside a meeting's row.
+PURPOSE_LENGTHS = (0, 20, 40, 0, 5, 0, 40, 20, 5, 20, 0, 40, 5, 0, 20) * 2
+MARGIN = 12 * 72 / 25.4  # the 12 mm page margin, in points
+TIME_RANGE = re.compile(r"^\s*\d\d:\d\d–\d\d:\d\d(?!\S)")
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)"
+)
+
+
+def _with_thirty_more_meetings(session: Session, event: Event) -> Participant:
+    """The busiest participant with 30 more meetings, on two more days at its own table."""
+    participant = busiest_participant(session, event)
+    table = session.scalar(
+        select(Table).where(Table.host_participant_id == participant.id)
+    ) or session.scalar(select(Table).where(Table.event_id == event.id))
+    others = [p for p in _approved(session, event) if p.role != participant.role]
+    first = min(slot.starts_at for slot in event.slots)
+    for number, length in enumerate(PURPOSE_LENGTHS):
+        start = first + timedelta(days=1 + number // 15, minutes=30 * (number % 15))
+        slot = Slot(event_id=event.id, starts_at=start, ends_at=start + timedelta(minutes=25))
+        session.add(slot)
+        session.add(
+            Meeting(
+                event_id=event.id,
+                participant_a=participant,
+                participant_b=others[number % len(others)],
+                slot=slot,
+                table=table,
+                purpose="相談" * length,
+            )
+        )
+    session.commit()
+    return participant
+
+
+def _pdftotext(pdf: bytes, tmp_path: Path, *options: str) -> str:
+    path = tmp_path / "printout.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(
+        ["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _layout_pages(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    """Each page's non-blank lines, laid out as printed (a table row on one line)."""
+    pages = _pdftotext(pdf, tmp_path, "-layout").split("\f")[:-1]
+    return [[line.strip() for line in page.splitlines() if line.strip()] for page in pages]
+
+
+def test_sheet_css_keeps_rows_whole_and_repeats_the_head(app, db_session, fair) -> None:
+    participant = _with_thirty_more_meetings(db_session, fair)
+    schedule = personal_schedule(db_session, participant)
+    with app.test_request_context():
+        html = render_template(
+            "print/sheets.html",
+            event=fair,
+            sheets=[printing.company_sheet(schedule, "https://example.jp/p/x")],
+        )
+    css = re.sub(r"\s+", " ", html)
+    assert re.search(r"\btr \{[^}]*\bbreak-inside: avoid", css)
+    assert re.search(r"\bthead \{[^}]*display: table-header-group", css)
+    assert "string(continued, first-except)" in css
+    # A table per day, its head (the day, then the column names) repeated on a new page.
+    days = {fair.local(view.slot.starts_at).date() for view in schedule.meetings}
+    tables = re.findall(r'<table class="meetings">.*?</table>', html, flags=re.S)
+    assert len(tables) == len(days) == 3
+    for table in tables:
+        head = re.search(r"<thead>(.*?)</thead>", table, flags=re.S)
+        assert head and 'class="day"' in head.group(1) and "<tbody>" not in head.group(1)
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_long_sheet_keeps_each_meeting_on_one_page(
+    client, logged_in, app, db_session, fair, tmp_path, language
+) -> None:
+    participant = _with_thirty_more_meetings(db_session, fair)
+    participant.locale = language
+    db_session.commit()
+    schedule = personal_schedule(db_session, participant)
+    assert len(schedule.meetings) >= 30
+    response = client.get(f"/events/{fair.id}/print/sheets.pdf?participant={participant.id}")
+    _pdf(response)
+    pages = _layout_pages(response.data, tmp_path)
+    assert len(pages) >= 3
+    with app.test_request_context(), force_locale(language):
+        continued, time_header = gettext("(continued)"), gettext("Time")
+    running = f"{participant.code} {participant.display_name}"
+    rows = 0
+    for number, lines in enumerate(pages, start=1):
+        # The top margin names the company on every page, "(continued)" after the first.
+        assert lines[0].startswith(running)
+        assert (continued in lines[0]) == (number > 1), lines[0]
+        times = [i for i, line in enumerate(lines) if TIME_RANGE.match(line)]
+        for i in times:
+            # Time, table and counterpart of a meeting on the same line, so the same page.
+            assert schedule.meetings[0].table.label in lines[i], lines[i]
+            assert re.search(r"\([A-Z]\d{3}\)", lines[i]), lines[i]
+        rows += len(times)
+        if number > 1 and times:
+            # A continued day repeats its heading and the column names first.
+            assert lines[1].replace(" ", "").endswith(("2027", "日")), lines[1]
+            assert lines[2].startswith(time_header), lines[2]
+            assert times[0] == 3, lines[:4]
+    assert rows == len(schedule.meetings)
+
+
+LONG_NAME = "Supercalifragilisticexpialidocious" + "ManufacturingHoldings" + "Group"
+LONG_ROOM = "InternationalConferenceHallNorthWingSecondFloorRoomNumber12"
+LONG_EVENT = "GlobalManufacturingBusinessMatchingFairForSmallEnterprises27"
+GRID_TABLE_COLUMN = (22 + 2 * 1.2) * 72 / 25.4  # the grid's first column, with its padding
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("printout", ["sheets", "tables", "grid"])
+def test_long_unbroken_names_stay_on_the_paper(
+    client, logged_in, db_session, fair, tmp_path, printout
+) -> None:
+    assert len(LONG_NAME) == len(LONG_EVENT) == 60 and " " not in LONG_NAME + LONG_EVENT
+    participant = busiest_participant(db_session, fair)
+    # A sign's row is wide: only a name of twice the length runs over its edge.
+    participant.organization.name = LONG_NAME * (2 if printout == "tables" else 1)
+    fair.name = LONG_EVENT
+    for table in db_session.scalars(select(Table).where(Table.event_id == fair.id)):
+        table.room.name = LONG_ROOM
+    db_session.commit()
+    query = f"?participant={participant.id}" if printout == "sheets" else ""
+    response = client.get(f"/events/{fair.id}/print/{printout}.pdf{query}")
+    _pdf(response)
+    boxes = _pdftotext(response.data, tmp_path, "-bbox")
+    width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))
+    words = [
+        (float(x_min), float(y_min), float(x_max), float(y_max), word)
+        for x_min, y_min, x_max, y_max, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<',
+            boxes,
+        )
+    ]
+    assert words
+    for x_min, _, x_max, _, word in words:
+        assert x_min >= MARGIN - 1 and x_max <= width - MARGIN + 1, word
+        if printout == "grid" and len(word) > 3 and word.rstrip("…") in LONG_ROOM:
+            # A room's name wraps in its column, not under the next (where it is hidden).
+            assert x_max <= MARGIN + GRID_TABLE_COLUMN + 1, word
+    if printout == "sheets":
+        # The code box is printed whole, next to the name or under it, not off the page.
+        assert participant.code in {word for *_, word in words}
+        # The running header is one line in the top margin.
+        header = [(y_min, y_max) for _, y_min, _, y_max, _ in words if y_min < MARGIN]
+        assert header and len({round(y_min) for y_min, _ in header}) == 1
+        assert all(y_max <= MARGIN for _, y_max in header)

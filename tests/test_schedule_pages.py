@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from scheduler.models import (
     ParticipantStatus,
     Phase,
 )
-from scheduler.schedule_export import HEADERS
+from scheduler.schedule_export import HEADERS, JAPANESE, export_labels
 from scheduler.schedule_view import personal_schedule
 from tests.published_fair import busiest_participant, published_fair
 from web.schedule_outputs import staff_feed_token
@@ -319,3 +320,122 @@ def test_the_grid_never_turns_a_room_or_table_name_into_a_formula(
     assert "'=HYPERLINK(\"http://evil.example\",\"room\")" in {c.value for c in headers}
     assert "'@SUM(A1)" in {c.value for c in headers}
     assert all(c.data_type != "f" for c in headers)
+
+
+ENGLISH_HEADERS = [
+    "Date",
+    "Start",
+    "End",
+    "Room",
+    "Table",
+    "Buyer code",
+    "Buyer",
+    "Supplier code",
+    "Supplier",
+    "Status",
+    "Purpose",
+]
+LONG_NAME = "Supercalifragilisticexpialidocious" + "ManufacturingHoldings" + "Group"
+
+
+def _csv_rows(client, fair: Event) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/events/{fair.id}/schedule.csv")
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def _workbook(client, fair: Event):  # type: ignore[no-untyped-def]
+    response = client.get(f"/events/{fair.id}/schedule.xlsx")
+    assert response.status_code == 200
+    return load_workbook(io.BytesIO(response.data))
+
+
+def test_exports_follow_the_organizers_language(client, logged_in, db_session, fair) -> None:
+    _meetings(db_session, fair)[0].status = MeetingStatus.CANCELLED
+    db_session.commit()
+    japanese = client.get(f"/events/{fair.id}/schedule.csv").data
+    client.post("/language", data={"lang": "en"})
+    assert client.get(f"/events/{fair.id}/schedule.csv").data != japanese
+    rows = _csv_rows(client, fair)
+    assert rows[0] == ENGLISH_HEADERS
+    assert {r[9] for r in rows[1:]} == {"Planned", "Cancelled"}
+    workbook = _workbook(client, fair)
+    assert workbook.sheetnames == ["2027-02-17", "Meetings"]
+    grid, listing = workbook["2027-02-17"], workbook["Meetings"]
+    assert (grid["A1"].value, grid["A2"].value) == ("Room", "Time")
+    assert [c.value for c in listing[1]] == ENGLISH_HEADERS
+    assert {row[9].value for row in listing.iter_rows(min_row=2)} == {"Planned", "Cancelled"}
+    # Back in Japanese, the files are what Japanese back offices have always read.
+    client.post("/language", data={"lang": "ja"})
+    assert client.get(f"/events/{fair.id}/schedule.csv").data == japanese
+    rows = _csv_rows(client, fair)
+    assert rows[0] == list(HEADERS) and {r[9] for r in rows[1:]} == {"予定", "取消"}
+    workbook = _workbook(client, fair)
+    assert workbook.sheetnames == ["2027-02-17", "一覧"]
+    assert (workbook["2027-02-17"]["A1"].value, workbook["2027-02-17"]["A2"].value) == (
+        "部屋",
+        "時間",
+    )
+
+
+def test_export_labels_are_japanese_unless_another_language_is_asked_for() -> None:
+    assert export_labels("ja", str.upper) is JAPANESE
+    assert export_labels(None, str.upper) is JAPANESE
+    english = export_labels("en", lambda msgid: msgid)
+    assert list(english.headers) == ENGLISH_HEADERS
+    assert english.list_sheet == "Meetings" and (english.room, english.time) == ("Room", "Time")
+    assert export_labels("en", str.upper).statuses[MeetingStatus.HELD] == "HELD"
+
+
+def test_xlsx_list_has_real_dates_and_times_and_fitted_columns(
+    client, logged_in, db_session, fair
+) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    meeting.participant_b.organization.name = LONG_NAME
+    db_session.commit()
+    listing = _workbook(client, fair)["一覧"]
+    rows = list(listing.iter_rows(min_row=2))
+    assert rows
+    for row in rows:
+        day, start, end = row[:3]
+        assert day.is_date and day.number_format == "yyyy-mm-dd"
+        assert isinstance(day.value, datetime) and day.value.time() == time(0, 0)
+        for cell in (start, end):
+            assert isinstance(cell.value, time) and cell.number_format == "hh:mm"
+        assert start.value < end.value
+    first = min(_meetings(db_session, fair), key=lambda m: m.slot.starts_at)
+    local = fair.local(first.slot.starts_at)
+    assert rows[0][0].value.date() == local.date()
+    assert rows[0][1].value == local.time().replace(tzinfo=None)
+    # The CSV keeps ISO text.
+    csv_row = _csv_rows(client, fair)[1]
+    assert csv_row[:2] == [local.date().isoformat(), f"{local:%H:%M}"]
+    # Columns are as wide as their text, a long one capped.
+    widths = {c: listing.column_dimensions[c].width for c in "ABCDEFGHIJK"}
+    name_column = next(c.column_letter for row in rows for c in row if c.value == LONG_NAME)
+    assert widths[name_column] == 50  # capped: 60 characters wrap in Excel's own way
+    assert 12 <= widths["A"] <= 14  # 2027-02-17
+    assert widths["B"] <= 8 and widths["C"] <= 8  # 10:00, 開始
+    assert widths["E"] < 12  # テーブル, A01
+
+
+def test_xlsx_grid_cells_wrap_with_rows_as_tall_as_their_names(
+    client, logged_in, db_session, fair
+) -> None:
+    meeting = _meetings(db_session, fair)[0]
+    meeting.participant_b.organization.name = LONG_NAME
+    db_session.commit()
+    grid = _workbook(client, fair)["2027-02-17"]
+    long_rows, other_rows = set(), set()
+    for row in grid.iter_rows(min_row=3, min_col=2):
+        for cell in row:
+            if cell.value:
+                assert cell.alignment.wrap_text
+                (long_rows if LONG_NAME in cell.value else other_rows).add(cell.row)
+                assert grid.column_dimensions[cell.column_letter].width <= 30
+    other_rows -= long_rows
+    assert long_rows and other_rows
+    for number in other_rows:  # two names of one line each
+        assert 30 <= grid.row_dimensions[number].height <= 36
+    for number in long_rows:  # the long name wraps over three lines in its column
+        assert grid.row_dimensions[number].height >= 4 * 15

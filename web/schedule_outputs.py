@@ -25,7 +25,7 @@ from scheduler import calendars, event_setup, printing
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantStatus
-from scheduler.schedule_export import schedule_csv, schedule_xlsx
+from scheduler.schedule_export import export_labels, schedule_csv, schedule_xlsx
 from scheduler.schedule_view import is_published, personal_schedule
 from web.auth import organizer_required, staff_required
 from web.database import get_session
@@ -143,9 +143,11 @@ def staff_feed(event_id: int, token: str):  # type: ignore[no-untyped-def]
 @bp.get("/events/<int:event_id>/schedule.csv")
 @organizer_required
 def export_csv(event_id: int):  # type: ignore[no-untyped-def]
+    """The schedule as CSV, its column names and statuses in the organizer's language."""
     event = _event(event_id)
+    labels = export_labels(get_locale().language, _)
     return send_file(
-        io.BytesIO(schedule_csv(get_session(), event)),
+        io.BytesIO(schedule_csv(get_session(), event, labels)),
         mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text/* itself
         as_attachment=True,
         download_name=f"schedule-{event.slug}.csv",
@@ -155,9 +157,11 @@ def export_csv(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/events/<int:event_id>/schedule.xlsx")
 @organizer_required
 def export_xlsx(event_id: int):  # type: ignore[no-untyped-def]
+    """The schedule as a workbook, its words in the organizer's language."""
     event = _event(event_id)
+    labels = export_labels(get_locale().language, _)
     return send_file(
-        io.BytesIO(schedule_xlsx(get_session(), event)),
+        io.BytesIO(schedule_xlsx(get_session(), event, labels)),
         mimetype=XLSX_TYPE,
         as_attachment=True,
         download_name=f"schedule-{event.slug}.xlsx",
