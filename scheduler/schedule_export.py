@@ -41,7 +41,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.schedule_view import event_meetings, meeting_purpose, slots_by_day, stated_purposes
-from scheduler.spreadsheet import cell_text
+from scheduler.spreadsheet import cell_text, keep_as_text
 
 HEADERS: tuple[str, ...] = (
     "日付",
@@ -224,6 +224,8 @@ def schedule_xlsx(session: Session, event: Event, labels: ExportLabels = JAPANES
     _list_sheet(
         workbook.create_sheet(labels.list_sheet), schedule_records(session, event, labels), labels
     )
+    for sheet in workbook.worksheets:
+        keep_as_text(sheet)  # a name such as "=HYPERLINK(…)" stays text, as written
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -277,8 +279,8 @@ def _day_grid(
     sheet.cell(row=1, column=1, value=labels.room)
     sheet.cell(row=2, column=1, value=labels.time)
     for column, table in enumerate(tables, start=2):
-        sheet.cell(row=1, column=column, value=cell_text(table.room.name))
-        sheet.cell(row=2, column=column, value=cell_text(table.label))
+        sheet.cell(row=1, column=column, value=table.room.name)
+        sheet.cell(row=2, column=column, value=table.label)
     _style_header(sheet[1])
     _style_header(sheet[2])
     texts: dict[int, list[str]] = {column: [] for column in range(2, len(tables) + 2)}
@@ -296,7 +298,7 @@ def _day_grid(
                     f"{pair.buyer.code} {pair.buyer.display_name}\n"
                     f"{pair.supplier.code} {pair.supplier.display_name}"
                 )
-            cell = sheet.cell(row=row, column=column, value=cell_text(text))
+            cell = sheet.cell(row=row, column=column, value=text)
             cell.alignment = _WRAP
             cell.border = _BORDER
             texts[column].extend(text.split("\n"))
@@ -321,7 +323,7 @@ def _list_sheet(sheet: Worksheet, rows: list[list[Any]], labels: ExportLabels) -
     sheet.append(list(labels.headers))
     _style_header(sheet[1])
     for row in rows:
-        sheet.append([v if isinstance(v, date | time) else cell_text(v) for v in row])
+        sheet.append(list(row))
     for cells in sheet.iter_rows(min_row=2, max_col=3):
         cells[0].number_format = DATE_FORMAT
         cells[1].number_format = cells[2].number_format = TIME_FORMAT
