@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 
 from scheduler import printing
 from scheduler.errors import DomainError
-from scheduler.models import Event, Meeting, Participant, ParticipantStatus, Phase, Slot, Table
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    Meeting,
+    Participant,
+    ParticipantStatus,
+    Phase,
+    Slot,
+    Table,
+)
 from scheduler.schedule_view import personal_schedule, slots_by_day
 from tests.published_fair import busiest_participant, published_fair
 
@@ -168,6 +177,23 @@ def test_no_personal_pdf_before_publication(client, db_session, fair) -> None:
 def test_printouts_need_a_staff_login(client, fair) -> None:
     response = client.get(f"/events/{fair.id}/print/grid.pdf")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_staff_print_one_companys_sheet_at_a_time_and_it_is_logged(
+    client, auth, staff, db_session, fair
+) -> None:
+    """Each sheet's QR code is the company's secret link: staff print them one company
+    at a time, for the company at the desk, not all the links of the fair at once."""
+    auth.login("staff@example.jp")
+    assert client.get(f"/events/{fair.id}/print/sheets.pdf").status_code == 403
+    outputs = client.get(f"/events/{fair.id}/schedule/outputs").get_data(as_text=True)
+    assert f'href="/events/{fair.id}/print/sheets.pdf"' not in outputs
+    assert 'name="participant"' in outputs  # the one-company form stays
+    participant = busiest_participant(db_session, fair)
+    one = client.get(f"/events/{fair.id}/print/sheets.pdf?participant={participant.id}")
+    assert one.status_code == 200 and one.mimetype == "application/pdf"
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "sheet.print"))
+    assert entry.user_id == staff.id and entry.participant_id == participant.id
 
 
 @pytest.mark.parametrize("missing", ["weasyprint", "fonts"])

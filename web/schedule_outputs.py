@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler import calendars, event_setup, printing
+from scheduler import audit, calendars, event_setup, printing
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantStatus
@@ -171,18 +171,35 @@ def export_xlsx(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/events/<int:event_id>/print/sheets.pdf")
 @staff_required
 def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
-    """Every approved company's sheet, or one (``?participant=<id>``)."""
+    """Every approved company's sheet (organizers), or one (``?participant=<id>``).
+
+    Each sheet's QR code is the company's secret link, which opens and changes its
+    pages: staff print one company's sheet at a time (at the desk, for the company in
+    front of them; recorded in the audit log), not every company's links at once.
+    """
     event = _event(event_id)
     session = get_session()
     query = select(Participant).where(
         Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
     )
     only = parse_id(request.args.get("participant"))
+    if only is None and not current_user.is_organizer:
+        abort(403)
     if only is not None:
         query = query.where(Participant.id == only)
     participants = list(session.scalars(query.order_by(Participant.code, Participant.id)))
     if not participants:
         abort(404)
+    if only is not None:
+        audit.record(
+            session,
+            "sheet.print",
+            event_id=event.id,
+            user_id=current_user.id,
+            participant_id=participants[0].id,
+            target=participants[0],
+        )
+        session.commit()
     sheets = [
         printing.company_sheet(
             personal_schedule(session, p),
