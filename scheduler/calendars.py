@@ -225,8 +225,9 @@ def _vevent(
     vevent.add("dtend", meeting.slot.ends_at.astimezone(zone))
     vevent.add("summary", vText(summary))
     vevent.add("description", vText("\n".join(lines)))
-    if location:
-        vevent.add("location", vText(location))
+    if where:
+        # The venue first: calendar apps look the location up on a map.
+        vevent.add("location", vText(where))
     if url:
         vevent.add("url", url)
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")

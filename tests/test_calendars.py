@@ -239,7 +239,9 @@ def test_summary_description_location_in_japanese(db_session, participant) -> No
     assert f"商談相手: {other.display_name}" in description
     assert "商談の目的: 試作品の相談、量産; 見積り" in description
     assert other.organization.prefecture in description  # the public profile summary
-    assert str(vevent["LOCATION"]) == f"{meeting.table.room.name} テーブル{meeting.table.label}"
+    # The venue first (calendar apps look it up on a map), then room and table.
+    place = f"{meeting.table.room.name} テーブル{meeting.table.label}"
+    assert str(vevent["LOCATION"]) == " ".join(x for x in (participant.event.venue, place) if x)
     # No link to the participant's pages: they open with its access token, which must
     # not travel with a calendar handed to a calendar service or shared with colleagues.
     assert "URL" not in vevent
