@@ -4,7 +4,7 @@ reports entered on a participant's behalf, and the Excel workbook."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -203,6 +203,11 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     assert book.sheetnames == ["Summary", "Meetings", "Not reported yet"]
     summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
     assert summary["Meetings that started"][0] == len(meetings)
+    # Which fair, when and where, and when the figures were taken: a report names them.
+    assert summary["Days"][0] == ", ".join(d.date.isoformat() for d in fair.days)
+    assert isinstance(summary["Figures as of"][0], datetime)
+    if fair.venue:
+        assert summary["Venue"][0] == fair.venue
     assert (
         summary["Reported as held"][0] == 1 and summary["Not reported yet"][0] == len(meetings) - 1
     )

@@ -328,12 +328,18 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     from openpyxl.styles import Font
 
     event = event_setup.get_event(get_session(), event_id)
-    summary = outcomes.fair_results(get_session(), event, utcnow())
+    now = utcnow()
+    summary = outcomes.fair_results(get_session(), event, now)
     book = Workbook()
     sheet = book.active
     sheet.title = _("Summary")[:31]
+    # What a report to the funding body names first: which fair, when, where, and when
+    # the figures were taken (reports keep coming in after the fair).
     rows: list[list[object]] = [
         [event.name],
+        [_("Days"), list_separator().join(d.date.isoformat() for d in event.days)],
+        *([[_("Venue"), event.venue]] if event.venue else []),
+        [_("Figures as of"), event.local(now).replace(tzinfo=None)],
         [],
         [_("Meetings that started"), summary.started],
         [_("Reported as held"), summary.reported_held],
@@ -406,6 +412,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
         table_sheet.freeze_panes = "A2"
+    for row in sheet.iter_rows(max_col=2):
+        if row[0].value == _("Figures as of"):
+            row[1].number_format = "yyyy-mm-dd hh:mm"
     for any_sheet in book.worksheets:
         keep_as_text(any_sheet)
     buffer = io.BytesIO()
