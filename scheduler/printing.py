@@ -10,6 +10,7 @@ at run time: ``make demo`` works without them, and printing then raises
 from __future__ import annotations
 
 import itertools
+import logging
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ from scheduler.schedule_view import (
     event_meetings,
     slots_by_day,
 )
+
+log = logging.getLogger(__name__)
 
 # The master grid on A3 landscape: this many tables (rows) and slots (columns) per page.
 GRID_TABLES_PER_PAGE = 16
@@ -88,7 +91,30 @@ def check_printing() -> ModuleType:
                 "fonts-noto-cjk (Debian/Ubuntu) and restart the app."
             )
         )
+    _warn_without_harfbuzz_subset()
     return weasyprint
+
+
+_warned_subset = False
+
+
+def _warn_without_harfbuzz_subset() -> None:
+    """Say once in the log when fonts are subset by fontTools: a Japanese sheet then
+    takes seconds of CPU (and about a gigabyte) instead of a fraction of a second."""
+    global _warned_subset
+    if _warned_subset:
+        return
+    _warned_subset = True
+    try:
+        from weasyprint.text import ffi
+    except (ImportError, OSError):  # pragma: no cover - a WeasyPrint without it
+        return
+    if getattr(ffi, "harfbuzz_subset", True) is None:
+        log.warning(
+            "PDF printing is slow on this server: install HarfBuzz's subset library "
+            "(libharfbuzz-subset0 on Debian/Ubuntu) and restart; without it every "
+            "Japanese sheet takes seconds of CPU instead of a fraction of a second"
+        )
 
 
 def html_to_pdf(html: str | Sequence[str], *, base_url: str | None = None) -> bytes:

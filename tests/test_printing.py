@@ -385,3 +385,15 @@ def test_long_unbroken_names_stay_on_the_paper(
         header = [(y_min, y_max) for _, y_min, _, y_max, _ in words if y_min < MARGIN]
         assert header and len({round(y_min) for y_min, _ in header}) == 1
         assert all(y_max <= MARGIN for _, y_max in header)
+
+
+def test_a_server_without_harfbuzz_subset_is_told_in_the_log_once(monkeypatch, caplog) -> None:
+    from weasyprint.text import ffi
+
+    monkeypatch.setattr(ffi, "harfbuzz_subset", None)
+    monkeypatch.setattr(printing, "_warned_subset", False)
+    with caplog.at_level("WARNING", logger="scheduler.printing"):
+        printing.check_printing()
+        printing.check_printing()
+    warnings = [r for r in caplog.records if "libharfbuzz-subset0" in r.getMessage()]
+    assert len(warnings) == 1
