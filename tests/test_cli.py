@@ -43,3 +43,35 @@ def test_short_password_is_refused(app) -> None:
         cli, ["create-user", "b@example.jp", "--password", "short"]
     )
     assert result.exit_code == 1 and "at least 8" in result.output
+
+
+def test_demo_load_on_a_live_database_does_not_use_the_published_password(app, db_session) -> None:
+    """`make demo` prints organizer@example.jp / matchfair-demo; loading the demo into a
+    database with real accounts must not open it with that well-known password."""
+    from scheduler.demo import DEMO_ORGANIZER_EMAIL, DEMO_PASSWORD
+    from scheduler.users import authenticate
+
+    runner = app.test_cli_runner()
+    assert (
+        runner.invoke(
+            cli, ["create-user", "chief@pref.example.jp", "--password", "long enough pw"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(cli, ["demo", "load", "--buyers", "3", "--suppliers", "6"])
+    assert result.exit_code == 0, result.output
+    assert DEMO_PASSWORD not in result.output and "password: " in result.output
+    printed = result.output.split("password: ", 1)[1].split()[0]
+    db_session.expire_all()
+    assert authenticate(db_session, DEMO_ORGANIZER_EMAIL, DEMO_PASSWORD) is None
+    assert authenticate(db_session, DEMO_ORGANIZER_EMAIL, printed) is not None
+
+
+def test_demo_load_on_a_fresh_database_prints_the_readmes_login(app) -> None:
+    from scheduler.demo import DEMO_PASSWORD
+
+    result = app.test_cli_runner().invoke(
+        cli, ["demo", "load", "--buyers", "3", "--suppliers", "6"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"organizer@example.jp / password: {DEMO_PASSWORD}" in result.output

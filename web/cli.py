@@ -10,13 +10,14 @@ matchfair solve PROBLEM.json         solve a problem file (no database needed)
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sys
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler import migrations
 from scheduler.errors import DomainError
@@ -114,12 +115,26 @@ def demo() -> None:
 def demo_load(seed: int, buyers: int, suppliers: int) -> None:
     """Load a realistic Japanese demo fair, a past one with its results, and their organizer;
     running it again changes nothing."""
-    from scheduler.demo import ensure_demo_organizer, generate_demo
+    from scheduler.demo import (
+        DEMO_ORGANIZER_EMAIL,
+        DEMO_PASSWORD,
+        DEMO_STAFF_EMAIL,
+        ensure_demo_organizer,
+        generate_demo,
+    )
     from scheduler.demo_past import generate_past_demo
 
     session = get_session()
     _require_schema()
-    organizer, password = ensure_demo_organizer(session)
+    # On a database with real accounts (someone trying the demo on the live site), the
+    # demo accounts get a random password instead of the published one.
+    real_accounts = session.scalar(
+        select(func.count(User.id)).where(User.email.not_in([DEMO_ORGANIZER_EMAIL,
+                                                             DEMO_STAFF_EMAIL]))
+    )
+    organizer, password = ensure_demo_organizer(
+        session, password=secrets.token_urlsafe(12) if real_accounts else DEMO_PASSWORD
+    )
     event = generate_demo(session, seed=seed, buyers=buyers, suppliers=suppliers)
     past = generate_past_demo(session)
     session.commit()
