@@ -25,6 +25,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table (copy, DROP, rename). With foreign keys on,
+            # SQLite's DROP TABLE first deletes every row, cascading into every table
+            # that points at it: a migration would wipe meetings, interests, outcomes.
+            # The pragma only takes effect outside a transaction, so it is set here.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

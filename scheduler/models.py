@@ -27,7 +27,6 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     text,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -387,7 +386,7 @@ class Participant(TimestampMixin, Base):
     # self-registration onto a company already in the directory, until the organizer
     # confirms the contact belongs to it (the profile is shown in every event).
     company_edit_allowed: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default=true()
+        Boolean, default=True, server_default="1"
     )
     token_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # On the day (staff): checked in, late, left early or no-show, and since when.

@@ -24,7 +24,9 @@ def upgrade() -> None:
         )
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column('company_edit_allowed', sa.Boolean(), server_default=sa.true(),
+            # A plain "1" (true on both databases): an expression default would make
+            # SQLite rebuild the whole table.
+            sa.Column('company_edit_allowed', sa.Boolean(), server_default='1',
                       nullable=False)
         )
 
