@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.day_operations import lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
@@ -82,6 +83,9 @@ def set_rule(
     if kind == PairRuleKind.PIN and slot is None:
         raise ValidationFailed(N_("A pinned meeting needs a slot."), field="slot")
     a_id, b_id = sorted((first.id, second.id))
+    # Writers' lock order; on SQLite this begins the transaction, so the savepoint
+    # below is nested in it (alone, SQLite would commit the rule on its release).
+    lock_for_change(session, event.id)
     the_pairs_rule = select(PairRule).where(
         PairRule.event_id == event.id,
         PairRule.participant_a_id == a_id,
@@ -211,10 +215,13 @@ def move_conflicts(
 
 
 def lock_run(session: Session, run: ScheduleRun) -> None:
-    """Take ``run``'s row for writing and re-read it (its result may have just changed)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite's single write lock, taken now so that the read below is current.
-        session.execute(text("UPDATE schedule_runs SET id = id WHERE id = :id"), {"id": run.id})
+    """Take ``run``'s row for writing and re-read it (its result may have just changed).
+
+    The event's row first, as every writer does (publishing holds it, then writes the
+    run): taken the other way round, a move and a publication deadlocked. On SQLite
+    that takes the single write lock up front, so the read below is current.
+    """
+    lock_for_change(session, run.event_id, lock_event=True)
     session.scalars(
         select(ScheduleRun)
         .where(ScheduleRun.id == run.id)

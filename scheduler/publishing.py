@@ -282,6 +282,13 @@ def publish_run(
     # first publication).
     try:
         lock_for_change(session, event.id, lock_event=True)
+        # The run's row next (edits of its schedule hold it), then its meetings.
+        session.scalars(
+            select(ScheduleRun)
+            .where(ScheduleRun.id == run.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
         plan = _plan(session, event, run, lock=True)
     except OperationalError as error:  # a deadlock or lock timeout chosen by the database
         raise Conflict(

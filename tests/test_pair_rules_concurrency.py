@@ -142,3 +142,49 @@ def test_two_rules_for_one_pair_at_once_end_as_one(
     assert failures == []
     rules = db_session.scalars(select(PairRule).where(PairRule.event_id == fair.id)).all()
     assert len(rules) == 1 and rules[0].kind in (PairRuleKind.FORBID, PairRuleKind.FORCE)
+
+
+def test_moving_a_meeting_while_the_run_is_published_does_not_deadlock(
+    database_url: str,
+    db_session: Session,
+    fair: Event,
+    solved: ScheduleRun,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scheduler import publishing
+
+    move = _two_independent_moves(solved)[0]
+    checked = pair_rules.move_conflicts
+
+    def slow_check(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.4)  # the move holds its locks while the publication arrives
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(pair_rules, "move_conflicts", slow_check)
+    engine = make_engine(database_url, pool_size=3)
+
+    def mover(session: Session) -> object:
+        event, run = session.get(Event, fair.id), session.get(ScheduleRun, solved.id)
+        return pair_rules.move_meeting(
+            session, event, run, move.a, move.b, move.slot, move.table, user_id=None
+        )
+
+    def publisher(session: Session) -> object:
+        time.sleep(0.1)
+        event, run = session.get(Event, fair.id), session.get(ScheduleRun, solved.id)
+        return publishing.publish_run(session, event, run)
+
+    failures = _race(sessionmaker(engine, expire_on_commit=False), [mover, publisher])
+    engine.dispose()
+    assert failures == []
+
+
+def test_a_rule_is_not_saved_when_its_request_is_rolled_back(
+    db_session: Session, fair: Event
+) -> None:
+    people = db_session.scalars(
+        select(Participant).where(Participant.event_id == fair.id).order_by(Participant.id)
+    ).all()
+    pair_rules.set_rule(db_session, fair, people[0], people[1], PairRuleKind.FORBID)
+    db_session.rollback()
+    assert db_session.scalars(select(PairRule)).all() == []
