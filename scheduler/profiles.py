@@ -117,7 +117,10 @@ def split_tags(text: str) -> list[str]:
 
 
 def _clean(value: str, field_name: str, max_length: int) -> str:
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    # Browsers send a textarea's line breaks as CRLF; stored text has LF, so an
+    # unchanged field compares equal (and keeps its length).
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
     if len(text) > max_length:
         raise ValidationFailed(
             N_("This is too long: at most %(n)d characters."),
@@ -125,6 +128,14 @@ def _clean(value: str, field_name: str, max_length: int) -> str:
             params={"n": max_length},
         )
     return text
+
+
+def _same(stored: Any, submitted: Any) -> bool:
+    """Whether a submitted profile value is what is stored (lists in any order: a form
+    sends its checkboxes in page order, an import stored them in its own)."""
+    if isinstance(stored, list) and isinstance(submitted, list):
+        return sorted(map(str, stored)) == sorted(map(str, submitted))
+    return bool(stored == submitted)
 
 
 def _clean_tag(tag: str) -> str:
@@ -244,7 +255,9 @@ def update_profile(
             )
         values["name_key"] = key
     changed = {
-        name: value for name, value in values.items() if getattr(organization, name) != value
+        name: value
+        for name, value in values.items()
+        if not _same(getattr(organization, name), value)
     }
     if changed and user_id is None and not participant.company_edit_allowed:
         raise ValidationFailed(

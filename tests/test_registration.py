@@ -307,3 +307,30 @@ def test_a_website_that_is_not_a_web_address_is_never_a_link_in_the_queue(
     db_session.commit()
     queue = client.get(f"/events/{other.id}/registrations").get_data(as_text=True)
     assert "attacker.example" in queue and 'href="javascript:' not in queue
+
+
+def test_an_unconfirmed_contact_resubmitting_the_form_unchanged_saves_its_department(
+    db_session: Session, fair
+) -> None:
+    """A browser sends CRLF line breaks and checkboxes in page order: the same profile."""
+    from scheduler import profiles
+    from scheduler.vocabulary import TECHNOLOGIES
+
+    company = fair.supplier.organization
+    first, second = list(TECHNOLOGIES)[:2]
+    company.description, company.technologies = "一行目\n二行目", [second, first]
+    other = make_fair(db_session, slug="next-fair").event
+    db_session.commit()
+    newcomer = registration.self_register(db_session, other, _data(company="ABC精工(株)"))
+    db_session.commit()
+    assert not newcomer.company_edit_allowed
+    profiles.update_profile(
+        db_session,
+        newcomer,
+        profiles.ProfileData(
+            description="一行目\r\n二行目", technologies=[first, second],
+            department="資材部",
+        ),
+    )
+    db_session.commit()
+    assert newcomer.department == "資材部" and company.description == "一行目\n二行目"
