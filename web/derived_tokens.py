@@ -30,7 +30,9 @@ def event_token(purpose: str, event_id: int, *ids: int) -> str:
 
 def event_token_matches(given: str, purpose: str, event_id: int, *ids: int) -> bool:
     """Whether ``given`` is the event's current secret for ``purpose`` (constant time)."""
-    return bool(given) and hmac.compare_digest(given, event_token(purpose, event_id, *ids))
+    return bool(given) and hmac.compare_digest(
+        given.encode(), event_token(purpose, event_id, *ids).encode()
+    )
 
 
 def derived_token(purpose: str, *ids: int) -> str:
@@ -42,4 +44,5 @@ def derived_token(purpose: str, *ids: int) -> str:
 
 def token_matches(given: str, purpose: str, *ids: int) -> bool:
     """Whether ``given`` is that secret (compared in constant time)."""
-    return bool(given) and hmac.compare_digest(given, derived_token(purpose, *ids))
+    # Bytes: compare_digest refuses a str with non-ASCII characters (a 500, not a 404).
+    return bool(given) and hmac.compare_digest(given.encode(), derived_token(purpose, *ids).encode())
