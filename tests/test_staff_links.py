@@ -79,3 +79,13 @@ def test_the_staff_subscription_carries_its_language(
     english = client.get(f"/cal/events/{fair.id}/{feed}.ics?lang=en").data.decode()
     japanese = client.get(f"/cal/events/{fair.id}/{feed}.ics").data.decode()
     assert "SUMMARY:Meeting" in english and "SUMMARY:商談" in japanese
+
+
+def test_a_token_with_other_characters_is_a_404_not_a_500(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    app.config["TEST_ERROR_PAGES"] = True
+    fair = published_fair(db_session)
+    room = db_session.scalars(select(Room).where(Room.event_id == fair.id)).first()
+    assert client.get(f"/cal/events/{fair.id}/%C3%A9%C3%A9.ics").status_code == 404
+    assert client.get(f"/events/{fair.id}/board/{room.id}?token=%C3%A9").status_code == 404

@@ -45,4 +45,5 @@ def derived_token(purpose: str, *ids: int) -> str:
 def token_matches(given: str, purpose: str, *ids: int) -> bool:
     """Whether ``given`` is that secret (compared in constant time)."""
     # Bytes: compare_digest refuses a str with non-ASCII characters (a 500, not a 404).
-    return bool(given) and hmac.compare_digest(given.encode(), derived_token(purpose, *ids).encode())
+    expected = derived_token(purpose, *ids)
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
