@@ -20,6 +20,7 @@ class MatchfairFlask(Flask):
     def url_for(self, endpoint: str, *, _external: bool | None = None, **values: Any) -> str:
         public = self.config.get("PUBLIC_URL")
         if _external and public:
+            values.pop("_scheme", None)  # the public address has its own
             return public + super().url_for(endpoint, _external=False, **values)
         return super().url_for(endpoint, _external=_external, **values)
 
