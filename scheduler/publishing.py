@@ -225,21 +225,24 @@ def _check_day_statuses(plan: _Plan) -> None:
         for person in (a, b):
             if person.day_status == DayStatus.NO_SHOW:
                 msgid = N_(
-                    "This run was computed before today's changes and would undo them: it "
-                    "gives %(who)s, marked as a no-show, a meeting. Re-optimise the day "
-                    "instead, or start a new run."
+                    "This run was computed before the latest changes to who attends when, and "
+                    "would undo them: it "
+                    "gives %(who)s, marked as a no-show, a meeting. Start a new run (on the "
+                    "day: re-optimise the day) and publish that."
                 )
             elif person.available_from is not None and slot.starts_at < person.available_from:
                 msgid = N_(
-                    "This run was computed before today's changes and would undo them: it "
-                    "places a meeting of %(who)s before they arrive. Re-optimise the day "
-                    "instead, or start a new run."
+                    "This run was computed before the latest changes to who attends when, and "
+                    "would undo them: it "
+                    "places a meeting of %(who)s before they arrive. Start a new run (on the "
+                    "day: re-optimise the day) and publish that."
                 )
             elif person.available_until is not None and slot.ends_at > person.available_until:
                 msgid = N_(
-                    "This run was computed before today's changes and would undo them: it "
-                    "places a meeting of %(who)s after they leave. Re-optimise the day "
-                    "instead, or start a new run."
+                    "This run was computed before the latest changes to who attends when, and "
+                    "would undo them: it "
+                    "places a meeting of %(who)s after they leave. Start a new run (on the "
+                    "day: re-optimise the day) and publish that."
                 )
             else:
                 continue

@@ -67,7 +67,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         # Hash anyway: an answer as slow as for a real account tells no one which exist.
         check_password_hash(_UNKNOWN_USER_HASH, password)
         return None
-    if not user.active or not check_password_hash(user.password_hash, password):
+    # The password first: a deactivated account answers as slowly as any other.
+    if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
 

@@ -29,6 +29,14 @@ def upgrade() -> None:
             sa.Column('company_edit_allowed', sa.Boolean(), server_default='1',
                       nullable=False)
         )
+    # Self-registrations still waiting, under a company that takes part elsewhere too:
+    # approved after this upgrade, they must not get the company's profile unasked.
+    op.execute(
+        "UPDATE participants SET company_edit_allowed = false "
+        "WHERE registered_via = 'self' AND status = 'pending' AND organization_id IN "
+        "(SELECT organization_id FROM participants GROUP BY organization_id "
+        "HAVING COUNT(*) > 1)"
+    )
 
 
 def downgrade() -> None:
