@@ -272,6 +272,7 @@ def meetings_of(session: Session, participant: Participant) -> list[Meeting]:
                 selectinload(Meeting.participant_a).selectinload(Participant.organization),
                 selectinload(Meeting.participant_b).selectinload(Participant.organization),
                 selectinload(Meeting.table),
+                selectinload(Meeting.slot),
             )
             .order_by(Slot.starts_at, Meeting.id)
         )

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import (
     BooleanField,
     DateField,
@@ -450,7 +451,10 @@ def rooms(event_id: int):  # type: ignore[no-untyped-def]
         except ValidationFailed as error:
             _field_error(room_form if "room-name" in request.form else tables_form, error)
     participants = session.scalars(
-        select(Participant).where(Participant.event_id == event.id).order_by(Participant.code)
+        select(Participant)
+        .where(Participant.event_id == event.id)
+        .options(selectinload(Participant.organization))  # names in every host list
+        .order_by(Participant.code)
     ).all()
     return render_template(
         "events/rooms.html",

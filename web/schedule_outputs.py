@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from scheduler import audit, calendars, event_setup, printing
 from scheduler.errors import NotFound
@@ -95,6 +96,7 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
             Participant.event_id == event.id,
             Participant.status == ParticipantStatus.APPROVED,
         )
+        .options(selectinload(Participant.organization))  # each one's name in the list
         .order_by(Participant.code, Participant.id)
     )
     return render_template(
