@@ -493,7 +493,11 @@ def test_applying_a_repair_while_someone_publishes_does_not_deadlock(
     for thread in threads:
         thread.join(timeout=60)
     engine.dispose()
-    assert failures == []
+    # No deadlock (a 500): the repair applies; the publication waits for it and is
+    # then refused cleanly, as the run from before the day would undo the no-show.
+    assert all(isinstance(f, Conflict) and "no-show" in f.message for f in failures), failures
+    db_session.expire_all()
+    assert db_session.get(ScheduleRun, run_id).published_at is not None
 
 
 def test_publishing_a_run_from_before_the_day_cannot_undo_a_no_show(
