@@ -20,7 +20,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
-from scheduler.day_operations import lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict
 from scheduler.i18n import N_
@@ -42,6 +41,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.pair_rules import lock_run
 from scheduler.problem_builder import participant_key, slot_key
 from solver.problem import STATUS_INFEASIBLE
 from solver.problem_io import problem_from_dict, schedule_from_dict
@@ -284,14 +284,9 @@ def publish_run(
     # same moment must not both announce "version 2" (or both e-mail everyone as a
     # first publication).
     try:
-        lock_for_change(session, event.id, lock_event=True)
-        # The run's row next (edits of its schedule hold it), then its meetings.
-        session.scalars(
-            select(ScheduleRun)
-            .where(ScheduleRun.id == run.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
+        # The event's row, then the run's (edits of its schedule hold it), then its
+        # meetings (in _plan).
+        lock_run(session, run)
         plan = _plan(session, event, run, lock=True)
     except OperationalError as error:  # a deadlock or lock timeout chosen by the database
         raise Conflict(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,8 +57,11 @@ def create_user(
     return user
 
 
-# A hash of nothing anyone knows, with the same method and cost as real ones.
-_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+@cache
+def _unknown_user_hash() -> str:
+    """A hash of nothing anyone knows, with the same method and cost as real ones
+    (made at the first failed look-up, not at every start of a process)."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -65,7 +69,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         # Hash anyway: an answer as slow as for a real account tells no one which exist.
-        check_password_hash(_UNKNOWN_USER_HASH, password)
+        check_password_hash(_unknown_user_hash(), password)
         return None
     # The password first: a deactivated account answers as slowly as any other.
     if not check_password_hash(user.password_hash, password) or not user.active:
