@@ -31,6 +31,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -369,7 +370,9 @@ class Reconciler:
             ):
                 return None
             return reconcile(self.factory, self.connection, grace=grace)
-        except Exception:  # Redis or the database away: try again next time
+        except RedisError as error:  # Redis away: one line each time, not a traceback
+            log.error("could not reconcile the run queue with the database: %s", _reason(error))
+        except Exception:  # the database away, or a defect: try again next time
             log.exception("could not reconcile the run queue with the database")
             return None
 
@@ -438,14 +441,12 @@ def run_rq_worker(
     It first queues on Redis the runs only the database knows (:func:`reconcile`),
     then keeps doing so every ``reconcile_seconds`` while it waits and works.
     """
-    from rq import Worker
-
     configure_job_database(database_url)
     connection = redis_connection(redis_url)
     reconciler = Reconciler(redis_url, database_url, interval=reconcile_seconds)
     try:
         reconciler.run_once(grace=timedelta(0), lock=False)
-        worker = Worker(
+        worker = _rq_worker_class()(
             [run_queue(connection)],
             connection=connection,
             worker_ttl=WORKER_TTL,
@@ -454,5 +455,51 @@ def run_rq_worker(
         if not burst:
             reconciler.start()
         worker.work(burst=burst, with_scheduler=False)
+    except RedisError as error:  # e.g. RQ's own clean-up, once Redis is gone
+        raise WorkerStopped(
+            f"the Redis worker stopped: Redis at {redis_location(redis_url)} was lost "
+            f"({_reason(error)}); start it again once Redis is back"
+        ) from None
     finally:
         reconciler.stop()
+    if not burst and not worker.stop_asked:
+        # RQ ends its loop, and returns as if asked to, on an error it does not retry
+        # (Redis gone or silent outside the wait for a job: a heartbeat, maintenance,
+        # the end of a job). A service manager that restarts failed workers must see
+        # this as a failure, not as a clean stop.
+        raise WorkerStopped(
+            "the Redis worker stopped unexpectedly (its log above says why, e.g. Redis "
+            "went away); start it again"
+        )
+
+
+def _reason(error: Exception) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+class WorkerStopped(RuntimeError):
+    """The RQ worker's loop ended without anyone asking it to stop."""
+
+
+def _rq_worker_class() -> type:
+    """RQ's worker, which remembers whether a signal asked it to stop."""
+    from rq import Worker
+
+    class RunWorker(Worker):
+        stop_asked = False
+
+        def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+            self.stop_asked = True
+            super().request_stop(signum, frame)
+
+        def subscribe(self) -> None:
+            # RQ's own listens for commands in 60 s waits, and its warm stop joins that
+            # thread: an idle worker could take a minute to stop. 1 s waits cost nothing.
+            self.log.info("Worker %s: subscribing to %s", self.name, self.pubsub_channel_name)
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+            )
+
+    return RunWorker

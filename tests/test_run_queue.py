@@ -7,6 +7,7 @@ Redis tests use their own database number (:data:`QUEUE_DB`), emptied around eac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -252,6 +253,90 @@ def test_a_killed_work_horse_fails_its_run_at_once(
     done = _get(factory, run.id)
     assert done.error == runs.WORKER_LOST and done.result is None
     assert done.finished_at == done.heartbeat_at, "it ran until its last heartbeat"
+
+
+@pytest.mark.redis
+def test_a_worker_whose_redis_goes_away_mid_run_exits_with_a_failure(
+    db_session: Session, database_url: str, factory: sessionmaker, tmp_path: Path
+) -> None:
+    """RQ ends its loop on a Redis error outside its wait for a job, as if asked to
+    stop; a service manager that restarts failed workers must see a failure."""
+    from redis import Redis
+
+    port = free_port()
+    redis_server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    busy = generate_demo(db_session, seed=9, buyers=32, suppliers=160, slug="busy-fair")
+    db_session.commit()
+    process = None
+    try:
+        connection = Redis.from_url(url)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                connection.ping()
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "the test's Redis did not start"
+                time.sleep(0.1)
+        run = _queue(db_session, busy, time_limit=120, **BUSY)
+        worker.enqueue_run(run.id, url, time_limit=120)
+        process = _Worker(database_url, url, tmp_path / "worker.log")
+        process.wait_registered(connection)
+        status = runs.wait_for(
+            factory, run.id, frozenset({RunStatus.RUNNING, *FINISHED}), timeout=90
+        )
+        assert status == RunStatus.RUNNING, process.log.read_text()
+        redis_server.kill()
+        redis_server.wait()
+        code = process.process.wait(90)
+        log = process.log.read_text()
+        assert code == 1, log
+        last = log.strip().splitlines()[-1]
+        assert last.startswith("Error: the Redis worker stopped"), log
+        assert "start it again" in last
+    finally:
+        if redis_server.poll() is None:
+            redis_server.kill()
+            redis_server.wait()
+        if process is not None:
+            process.stop()
+        # The work horse solving the run outlives its worker: end it too.
+        claimed = _get(factory, run.id).worker or ""
+        horse = claimed.rpartition(":")[2]
+        if horse.isdigit():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(horse), signal.SIGKILL)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("how", ["SIGTERM", "RQ's shutdown command"])
+def test_an_idle_worker_asked_to_stop_exits_cleanly_and_soon(
+    database_url: str, queue_url: str, tmp_path: Path, how: str
+) -> None:
+    """A service manager's stop, or RQ's command: exit status 0 within seconds (RQ's
+    own command listener waited up to a minute before an idle worker stopped)."""
+    from redis import Redis
+    from rq import Worker
+    from rq.command import send_shutdown_command
+
+    connection = Redis.from_url(queue_url)
+    process = _Worker(database_url, queue_url, tmp_path / "worker.log")
+    try:
+        process.wait_registered(connection)
+        time.sleep(1)  # listening for commands
+        if how == "SIGTERM":
+            process.process.send_signal(signal.SIGTERM)
+        else:
+            (name,) = [w.name for w in Worker.all(queue=worker.run_queue(connection))]
+            send_shutdown_command(connection, name)
+        assert process.process.wait(10) == 0, process.log.read_text()
+    finally:
+        process.stop()
 
 
 def test_a_dead_work_horse_fails_the_run_it_had_claimed_and_no_other(

@@ -223,7 +223,10 @@ def worker_command(burst: bool, threads: int) -> None:
                 f"cannot reach Redis at {worker.redis_location(redis_url)}: {reason}"
             ) from None
         click.echo(f"Solver worker on the Redis queue {worker.QUEUE_NAME}.")
-        worker.run_rq_worker(redis_url, url, burst=burst)
+        try:
+            worker.run_rq_worker(redis_url, url, burst=burst)
+        except worker.WorkerStopped as stopped:  # exit status 1, for service managers
+            raise click.ClickException(str(stopped)) from None
     else:
         click.echo("Solver worker polling the database for queued runs (Ctrl+C to stop).")
         worker.run_worker(url, burst=burst, threads=threads)
