@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, timedelta
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from scheduler import migrations
 from scheduler.db import Base, make_engine
+from tests.conftest import EXTERNAL_URL
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -59,3 +64,38 @@ def test_migrating_down_and_up_again_keeps_every_row_on_sqlite(tmp_path) -> None
     command.downgrade(migrations.alembic_config(url), "0005")
     command.upgrade(migrations.alembic_config(url), "head")
     assert counts() == before
+
+
+@pytest.mark.postgres
+def test_backfilled_timestamps_are_utc_whatever_the_servers_time_zone() -> None:
+    """Participants registered before 0002 get ``token_issued_at`` from the column's
+    default: UTC like every stored time, also on a server set to Japan's time."""
+    from sqlalchemy import create_engine, text
+
+    from scheduler.db import utcnow
+
+    base = EXTERNAL_URL.rsplit("/", 1)[0]
+    name = f"matchfair_tz_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Tokyo'"))
+    try:
+        url = f"{base}/{name}"
+        migrations.upgrade(url, "0002")
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert connection.scalar(text("SHOW timezone")) == "Asia/Tokyo"
+            default = connection.scalar(
+                text(
+                    "SELECT column_default FROM information_schema.columns "
+                    "WHERE table_name = 'participants' AND column_name = 'token_issued_at'"
+                )
+            )
+            stored = connection.scalar(text(f"SELECT {default}"))
+        engine.dispose()
+        assert abs(stored.replace(tzinfo=UTC) - utcnow()) < timedelta(minutes=5), stored
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -75,9 +75,21 @@ def upgrade() -> None:
     with op.batch_alter_table('participants', schema=None) as batch_op:
         batch_op.add_column(sa.Column('registered_via', sa.String(length=20), nullable=False, server_default='organizer'))
         batch_op.add_column(sa.Column('profile_confirmed_at', scheduler.db.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('token_issued_at', scheduler.db.UTCDateTime(), nullable=False, server_default=sa.func.current_timestamp()))
+        batch_op.add_column(sa.Column('token_issued_at', scheduler.db.UTCDateTime(), nullable=False, server_default=_utc_now()))
 
     # ### end Alembic commands ###
+
+
+def _utc_now() -> sa.TextClause:
+    """The moment of the upgrade in UTC, as the column stores it (naive UTC).
+
+    PostgreSQL's CURRENT_TIMESTAMP put in a column without a zone is the server's local
+    time: on a server set to Asia/Tokyo the registrations that existed would show links
+    issued nine hours in the future. SQLite's CURRENT_TIMESTAMP is UTC already.
+    """
+    if op.get_bind().dialect.name == "postgresql":
+        return sa.text("timezone('UTC', now())")
+    return sa.text("CURRENT_TIMESTAMP")
 
 
 def downgrade() -> None:
