@@ -172,3 +172,8 @@ def test_a_public_url_that_is_not_an_origin_is_a_clear_start_up_error(
         create_app(
             {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": database_url, "PUBLIC_URL": bad}
         )
+
+
+def test_a_pasted_email_with_spaces_around_it_logs_in(auth, organizer: User) -> None:
+    response = auth.login(email="  Org@example.jp\n")
+    assert response.status_code == 302, response.get_data(as_text=True)

@@ -24,7 +24,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired(), Email()])
+    # A pasted address often carries a space or a line break at either end.
+    email = EmailField(
+        lazy_gettext("E-mail"),
+        validators=[DataRequired(), Email()],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
     remember = BooleanField(lazy_gettext("Keep me logged in on this device"))
 
