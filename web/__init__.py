@@ -64,9 +64,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     security.init_app(app)
 
-    from web import auth, i18n, main
+    from web import accounts, auth, i18n, main
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(accounts.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(main.bp)
     _register_feature_blueprints(app)
