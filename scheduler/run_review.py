@@ -18,17 +18,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, false, select
+from sqlalchemy.orm import Session, aliased
 
+from scheduler.errors import NotFound
 from scheduler.i18n import N_
-from scheduler.models import Event, Participant, ScheduleRun
-from scheduler.preferences import requested_pairs
-from scheduler.problem_builder import participant_key
+from scheduler.models import (
+    Event,
+    Interest,
+    PairRule,
+    PairRuleKind,
+    Participant,
+    ParticipantStatus,
+    ScheduleRun,
+    Table,
+)
+from scheduler.names import search_key
+from scheduler.preferences import ASKING_SOURCES, SCREENING_SOURCE
+from scheduler.problem_builder import slot_key
 from solver.model.diagnosis import NOT_NARROWED
 from solver.model.prechecks import over_capacity
 from solver.model.prepared import Prepared, prepare
-from solver.problem import Problem, Schedule
+from solver.problem import Meeting, Problem, Schedule
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.reasons import Finding, find_reasons
 from solver.validation import breaks_per_participant, objective
@@ -68,12 +79,27 @@ class Detail:
         return self.msgid % self.params if self.params else self.msgid
 
 
+@dataclass(frozen=True)
+class ReviewMeeting:
+    """A meeting of the run as the review lists it (``a``: the buyer, when roles differ)."""
+
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    slot: str
+    start: datetime
+    label: str  # the slot's local start: ``10:30``, or ``2/18 10:30`` on a fair of several days
+    table: str | None
+
+
 @dataclass
 class ParticipantReview:
     key: str
     name: str
     role: str
-    meetings: list[dict[str, Any]] = field(default_factory=list)  # slot, time, table, other
+    # slot, start, label, table, other, other_name
+    meetings: list[dict[str, Any]] = field(default_factory=list)
     # other, other_name, reason (the solver's code), detail (a Detail, or None)
     unmet: list[dict[str, Any]] = field(default_factory=list)
     requested: int = 0
@@ -86,6 +112,7 @@ class SlotLoad:
     start: datetime
     meetings: int
     idle_tables: list[str]
+    label: str = ""  # as ReviewMeeting.label
 
 
 @dataclass
@@ -101,6 +128,7 @@ class RunReview:
     status: str
     waiting: int  # participants with at least one wait (their total: summary.waits)
     fewest_waits: int | None  # proven: no schedule has fewer (all-must runs), else None
+    meetings: list[ReviewMeeting] = field(default_factory=list)  # by time, then table
 
 
 def without_schedule(run: ScheduleRun) -> bool:
@@ -233,6 +261,7 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
     problem = problem_from_dict(run.problem)
     schedule = schedule_from_dict(run.result)
     slot_start = {s.id: s.start for s in problem.slots}
+    label = slot_labels(event, problem)
     people = {
         p.id: ParticipantReview(key=p.id, name=p.name, role=p.role) for p in problem.participants
     }
@@ -241,13 +270,30 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
             people[pair.a].requested += 1
             people[pair.b].requested += 1
     by_slot: dict[str, list[str | None]] = defaultdict(list)
+    listed: list[ReviewMeeting] = []
     for meeting in sorted(schedule.meetings, key=lambda m: (slot_start[m.slot], m.table or "")):
         by_slot[meeting.slot].append(meeting.table)
+        first, second = sorted(
+            (people[meeting.a], people[meeting.b]), key=lambda p: (p.role, p.key)
+        )
+        listed.append(
+            ReviewMeeting(
+                a=first.key,
+                b=second.key,
+                a_name=first.name,
+                b_name=second.name,
+                slot=meeting.slot,
+                start=slot_start[meeting.slot],
+                label=label[meeting.slot],
+                table=meeting.table,
+            )
+        )
         for me, other in ((meeting.a, meeting.b), (meeting.b, meeting.a)):
             people[me].meetings.append(
                 {
                     "slot": meeting.slot,
                     "start": slot_start[meeting.slot],
+                    "label": label[meeting.slot],
                     "table": meeting.table,
                     "other": other,
                     "other_name": people[other].name,
@@ -273,6 +319,7 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
             start=s.start,
             meetings=len(by_slot[s.id]),
             idle_tables=[t for t in table_ids if t not in set(by_slot[s.id])],
+            label=label[s.id],
         )
         for s in problem.slots
     ]
@@ -294,7 +341,19 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         status=schedule.status,
         waiting=sum(1 for p in people.values() if p.waits),
         fewest_waits=_fewest_waits(problem, schedule, summary),
+        meetings=listed,
     )
+
+
+def slot_labels(event: Event, problem: Problem) -> dict[str, str]:
+    """Each slot's local start as people read it: ``10:30``, or ``2/18 10:30`` when the
+    fair has several days (a time alone would not say which day)."""
+    local = {s.id: event.local(s.start) for s in problem.slots}
+    several_days = len({moment.date() for moment in local.values()}) > 1
+    return {
+        key: f"{moment.month}/{moment.day} {moment:%H:%M}" if several_days else f"{moment:%H:%M}"
+        for key, moment in local.items()
+    }
 
 
 def _fewest_waits(problem: Problem, schedule: Schedule, summary: Summary) -> int | None:
@@ -318,12 +377,199 @@ def _fewest_waits(problem: Problem, schedule: Schedule, summary: Summary) -> int
 
 
 def _mutual_pairs(session: Session, event: Event) -> set[frozenset[str]]:
-    """Pairs (by participant key) where both sides want to meet (and neither declined)."""
+    """Pairs (by participant key) where both sides want to meet (and neither declined).
+
+    The ``mutual`` of :func:`scheduler.preferences.requested_pairs`, asked of the
+    database as two columns: both directions stated, both with a level above 0 and
+    not declined, one of them an asking source, screening answers only while
+    screening is on, both participants approved. (Building every pair's weight from
+    the event's interests as objects took most of a large fair's review.)
+    """
     keys = {
-        p.id: participant_key(p)
-        for p in session.scalars(select(Participant).where(Participant.event_id == event.id))
+        pid: code or f"P{pid}"  # participant_key, from the two columns it reads
+        for pid, code in session.execute(
+            select(Participant.id, Participant.code).where(
+                Participant.event_id == event.id,
+                Participant.status == ParticipantStatus.APPROVED,
+            )
+        )
     }
-    return {frozenset((keys[p.a], keys[p.b])) for p in requested_pairs(session, event) if p.mutual}
+    forward, back = aliased(Interest), aliased(Interest)
+    query = (
+        select(forward.from_participant_id, forward.to_participant_id)
+        .join(
+            back,
+            and_(
+                back.from_participant_id == forward.to_participant_id,
+                back.to_participant_id == forward.from_participant_id,
+            ),
+        )
+        .where(
+            forward.event_id == event.id,
+            forward.from_participant_id < forward.to_participant_id,
+            forward.level > 0,
+            back.level > 0,
+            forward.declined == false(),
+            back.declined == false(),
+            forward.source.in_(ASKING_SOURCES) | back.source.in_(ASKING_SOURCES),
+        )
+    )
+    if not event.screening_enabled:
+        query = query.where(forward.source != SCREENING_SOURCE, back.source != SCREENING_SOURCE)
+    return {
+        frozenset((keys[a], keys[b])) for a, b in session.execute(query) if a in keys and b in keys
+    }
+
+
+def pinned_places(session: Session, event: Event) -> dict[frozenset[str], tuple[str, str | None]]:
+    """Where each pinned pair of ``event`` is pinned now: pair key -> (slot key, table).
+
+    Pins are rules of the event, not of a run: the review marks a run's meeting as
+    pinned when a pin holds it exactly where that run placed it.
+    """
+    first, second = aliased(Participant), aliased(Participant)
+    rows = session.execute(
+        select(first.id, first.code, second.id, second.code, PairRule.slot_id, Table.label)
+        .join(first, first.id == PairRule.participant_a_id)
+        .join(second, second.id == PairRule.participant_b_id)
+        .outerjoin(Table, Table.id == PairRule.table_id)
+        .where(
+            PairRule.event_id == event.id,
+            PairRule.kind == PairRuleKind.PIN,
+            PairRule.slot_id.is_not(None),
+        )
+    )
+    return {
+        frozenset((a_code or f"P{a_id}", b_code or f"P{b_id}")): (slot_key(slot_id), table)
+        for a_id, a_code, b_id, b_code, slot_id, table in rows
+    }
+
+
+# --------------------------------------------------------------------------- finding rows
+
+#: What the participant list can be narrowed to, besides a search and a role.
+PARTICIPANT_SHOWS = ("without", "unmet", "waits")
+
+
+def find_participants(
+    review: RunReview, *, text: str = "", role: str = "", show: str = ""
+) -> list[ParticipantReview]:
+    """The review's participants whose code or name contains ``text`` (as typed: width,
+    kana and spaces do not matter), of ``role``, and, by ``show``, only those without a
+    meeting, with an unmet request or with a wait."""
+    needle = search_key(text)
+    keep = {
+        "without": lambda p: not p.meetings,
+        "unmet": lambda p: bool(p.unmet),
+        "waits": lambda p: p.waits > 0,
+    }.get(show, lambda p: True)
+    return [
+        p
+        for p in review.participants
+        if (not role or p.role == role)
+        and keep(p)
+        and (not needle or needle in search_key(f"{p.key} {p.name}"))
+    ]
+
+
+def find_meetings(
+    review: RunReview, *, text: str = "", slot: str = "", table: str = ""
+) -> list[ReviewMeeting]:
+    """The review's meetings in ``slot``, at ``table``, of a company whose code or name
+    contains ``text`` (any of them left empty: not narrowed by it)."""
+    needle = search_key(text)
+    matching = (
+        {p.key for p in review.participants if needle in search_key(f"{p.key} {p.name}")}
+        if needle
+        else None
+    )
+    return [
+        m
+        for m in review.meetings
+        if (not slot or m.slot == slot)
+        and (not table or m.table == table)
+        and (matching is None or m.a in matching or m.b in matching)
+    ]
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    """A slot a meeting could move to, as both sides' day and the tables say."""
+
+    key: str
+    label: str
+    current: bool  # where the meeting is now
+    a_away: bool  # the first company cannot make this slot
+    b_away: bool
+    a_with: list[str]  # whom the first company meets there already ("B001 name")
+    b_with: list[str]
+    a_full: bool  # its desks are all taken there (it meets as many as it has desks)
+    b_full: bool
+    free_tables: list[str]  # tables without another meeting then
+
+
+def move_choices(
+    event: Event, run: ScheduleRun, a: str, b: str
+) -> tuple[ReviewMeeting, list[SlotChoice]]:
+    """The run's meeting of ``a`` and ``b`` and, slot by slot, what a move there meets:
+    availability, the other meetings of both sides, the free tables.
+
+    The organizer reads it to choose where a meeting can go; whether it may (host
+    tables, pair slots, the most waits) is :func:`scheduler.pair_rules.move_conflicts`.
+    """
+    problem = problem_from_dict(run.problem)
+    meetings = schedule_from_dict(run.result).meetings if run.result else []
+    wanted = frozenset((a.strip().upper(), b.strip().upper()))
+    current = next((m for m in meetings if frozenset(k.upper() for k in m.key) == wanted), None)
+    if current is None:
+        raise NotFound(N_("This run has no meeting of %(a)s and %(b)s."), params={"a": a, "b": b})
+    people = {p.id: p for p in problem.participants}
+    label = slot_labels(event, problem)
+    first, second = sorted((people[current.a], people[current.b]), key=lambda p: (p.role, p.id))
+    meeting = ReviewMeeting(
+        a=first.id,
+        b=second.id,
+        a_name=first.name,
+        b_name=second.name,
+        slot=current.slot,
+        start=next(s.start for s in problem.slots if s.id == current.slot),
+        label=label[current.slot],
+        table=current.table,
+    )
+    by_slot: dict[str, list[Meeting]] = defaultdict(list)
+    for other in meetings:
+        if other.key != current.key:
+            by_slot[other.slot].append(other)
+    table_ids = [t.id for t in problem.tables or ()]
+
+    def met_by(who: str, there: list[Meeting]) -> list[str]:
+        return [
+            f"{partner} {people[partner].name}".strip()
+            for m in there
+            if who in (m.a, m.b)
+            for partner in (m.b if m.a == who else m.a,)
+        ]
+
+    choices = []
+    for slot in problem.slots:
+        there = by_slot[slot.id]
+        taken = {m.table for m in there}
+        a_with, b_with = met_by(first.id, there), met_by(second.id, there)
+        choices.append(
+            SlotChoice(
+                key=slot.id,
+                label=label[slot.id],
+                current=slot.id == current.slot,
+                a_away=first.available is not None and slot.id not in first.available,
+                b_away=second.available is not None and slot.id not in second.available,
+                a_with=a_with,
+                b_with=b_with,
+                a_full=len(a_with) >= first.parallel,
+                b_full=len(b_with) >= second.parallel,
+                free_tables=[t for t in table_ids if t not in taken],
+            )
+        )
+    return meeting, choices
 
 
 # --------------------------------------------------------------------------- reasons in words
@@ -385,8 +631,8 @@ class _Words:
     def __init__(self, event: Event, prep: Prepared) -> None:
         self.event = event
         self.prep = prep
-        days = {event.local(s.start).date() for s in prep.problem.slots}
-        self.several_days = len(days) > 1
+        labels = slot_labels(event, prep.problem)
+        self.labels = [labels[s.id] for s in prep.problem.slots]  # by slot index
 
     def name(self, who: int) -> str:
         participant = self.prep.problem.participants[who]
@@ -397,8 +643,7 @@ class _Words:
 
     def time(self, slot: int) -> str:
         """The slot's local start: ``10:30``, or ``2/18 10:30`` when the fair has several days."""
-        local = self.event.local(self.prep.problem.slots[slot].start)
-        return f"{local.month}/{local.day} {local:%H:%M}" if self.several_days else f"{local:%H:%M}"
+        return self.labels[slot]
 
     def detail(self, finding: Finding) -> Detail:
         params: dict[str, object] = {}

@@ -8,6 +8,8 @@ for: runs ahead of it, or no worker at all (and what to do about it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from math import ceil
 from typing import Any
 
 from flask import (
@@ -25,13 +27,23 @@ from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from scheduler import event_setup, pair_rules, publishing, run_review, runs, worker
 from scheduler.db import utcnow
 from scheduler.errors import DomainError, ValidationFailed
-from scheduler.models import Event, PairRule, PairRuleKind, RunStatus, ScheduleRun
+from scheduler.models import (
+    Event,
+    PairRule,
+    PairRuleKind,
+    Participant,
+    ParticipantRole,
+    RunStatus,
+    ScheduleRun,
+)
 from scheduler.problem_builder import DEFAULT_PARAMETERS
 from web import mail_feedback
 from web.auth import organizer_required
@@ -205,7 +217,17 @@ def _index_page(  # type: ignore[no-untyped-def]
         select(ScheduleRun).where(ScheduleRun.event_id == event.id).order_by(ScheduleRun.id.desc())
     ).all()
     rules = session.scalars(
-        select(PairRule).where(PairRule.event_id == event.id).order_by(PairRule.id)
+        select(PairRule)
+        .where(PairRule.event_id == event.id)
+        .order_by(PairRule.id)
+        # Names, slots and tables of every rule at once: pins pile up while a schedule
+        # is reviewed, and each rule looked its companies, slot and table up one by one.
+        .options(
+            selectinload(PairRule.participant_a).selectinload(Participant.organization),
+            selectinload(PairRule.participant_b).selectinload(Participant.organization),
+            selectinload(PairRule.slot),
+            selectinload(PairRule.table),
+        )
     ).all()
     return render_template(
         "runs/index.html",
@@ -270,6 +292,114 @@ def _enqueue(run: ScheduleRun) -> None:
         )
 
 
+# The review's list of participants or meetings: a page at a time, narrowed by what
+# the organizer looks for, all of it in the address (a link or a reload shows the
+# same rows). A fair of 1,400 meetings rendered whole was 2.7 MB and 1.5–3 s a view.
+LIST_VIEWS = ("participants", "meetings")
+PAGE_SIZE = {"participants": 25, "meetings": 100}
+SEARCH_MAX = 100
+WITHOUT_MEETINGS_SHOWN = 20  # the headline lists this many; the list filter shows all
+SHOW_LABELS = {
+    "without": lazy_gettext("Without a meeting"),
+    "unmet": lazy_gettext("With unmet requests"),
+    "waits": lazy_gettext("With waits"),
+}
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the run page lists: which view, narrowed how, which page."""
+
+    view: str = "participants"
+    q: str = ""  # code or company name, as typed
+    role: str = ""  # participants: buyer or supplier
+    show: str = ""  # participants: without, unmet or waits (run_review.PARTICIPANT_SHOWS)
+    slot: str = ""  # meetings: a slot key of the run
+    table: str = ""  # meetings: a table of the run
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str], review: run_review.RunReview) -> ReviewFilter:
+        """The filter the address asks for; a value the run does not know (a slot of
+        another run, a page past the end) is left out rather than refused."""
+        view = args.get("view", "")
+        page = args.get("page", "")
+        return cls(
+            view=view if view in LIST_VIEWS else "participants",
+            q=" ".join(args.get("q", "").split())[:SEARCH_MAX],
+            role=_known(args.get("role", ""), {r.value for r in ParticipantRole}),
+            show=_known(args.get("show", ""), set(run_review.PARTICIPANT_SHOWS)),
+            slot=_known(args.get("slot", ""), {s.key for s in review.slots}),
+            table=_known(args.get("table", ""), {t for t, _n in review.tables}),
+            page=int(page) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1,
+        )
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The address's query for this filter with ``changes`` (only what is set, and
+        only what the view uses)."""
+        wanted = replace(self, **changes)
+        used = ("q", "role", "show") if wanted.view == "participants" else ("q", "slot", "table")
+        said: dict[str, Any] = {"view": wanted.view} if wanted.view != "participants" else {}
+        said.update({name: getattr(wanted, name) for name in used if getattr(wanted, name)})
+        if wanted.page > 1:
+            said["page"] = wanted.page
+        return said
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the view lists less than all its rows."""
+        if self.view == "meetings":
+            return bool(self.q or self.slot or self.table)
+        return bool(self.q or self.role or self.show)
+
+
+def _known(value: str, known: set[str]) -> str:
+    return value if value in known else ""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the review's list."""
+
+    filter: ReviewFilter
+    rows: list[Any]  # ParticipantReview or ReviewMeeting
+    total: int  # rows matching the filter, on every page
+    pages: int
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first row (1-based; 0 when there is none)."""
+        return (self.filter.page - 1) * PAGE_SIZE[self.filter.view] + 1 if self.rows else 0
+
+
+def _listing(review: run_review.RunReview, wanted: ReviewFilter) -> Listing:
+    if wanted.view == "meetings":
+        rows: list[Any] = run_review.find_meetings(
+            review, text=wanted.q, slot=wanted.slot, table=wanted.table
+        )
+    else:
+        rows = run_review.find_participants(
+            review, text=wanted.q, role=wanted.role, show=wanted.show
+        )
+    size = PAGE_SIZE[wanted.view]
+    pages = max(1, ceil(len(rows) / size))
+    wanted = replace(wanted, page=min(wanted.page, pages))
+    start = (wanted.page - 1) * size
+    return Listing(filter=wanted, rows=rows[start : start + size], total=len(rows), pages=pages)
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """The pages a pager links: the first, the last and two either side of ``page``
+    (None: a gap)."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
 @bp.get("/runs/<int:run_id>")
 @organizer_required
 def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
@@ -287,6 +417,7 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         if publishable and not live and event.published_at is not None
         else None
     )
+    listing = _listing(review, ReviewFilter.from_args(request.args, review)) if review else None
     return render_template(
         "runs/show.html",
         event=event,
@@ -303,9 +434,31 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         publishable=publishable,
         live=live,
         changes=changes,
-        slot_choices=(review.slots if review else []),
-        table_ids=[t for t, _n in review.tables] if review else [],
+        listing=listing,
+        page_numbers=_page_numbers(listing.filter.page, listing.pages) if listing else [],
+        pinned_at=_pinned_at(session, event) if review else None,
+        role_labels={r.value: ROLE_LABELS[r] for r in ParticipantRole},
+        show_labels=SHOW_LABELS,
+        without_meetings_shown=WITHOUT_MEETINGS_SHOWN,
+        # This page as it is now (its list's filter and page), for edits to return to.
+        here=url_for("runs.show", event_id=event.id, run_id=run.id, **listing.filter.params())
+        if listing
+        else "",
+        # Each meeting's own page is this plus "/A/B" (written once, not per meeting).
+        meeting_url=url_for("runs.show", event_id=event.id, run_id=run.id) + "/meetings",
     )
+
+
+def _pinned_at(session: Any, event: Event) -> Any:
+    """``(a, b) -> (slot, table)`` where the pair is pinned now (None: not pinned)."""
+    places = run_review.pinned_places(session, event)
+    return lambda a, b: places.get(frozenset((a, b)))
+
+
+ROLE_LABELS = {
+    ParticipantRole.BUYER: lazy_gettext("Buyers"),
+    ParticipantRole.SUPPLIER: lazy_gettext("Suppliers"),
+}
 
 
 def is_live(event: Event, run: ScheduleRun) -> bool:
@@ -615,6 +768,32 @@ def remove_rule(event_id: int, rule_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("runs.index", event_id=event.id) + "#rules")
 
 
+def _review_address(event: Event, run: ScheduleRun, wanted: str) -> str:
+    """``wanted`` when it is this run's page (with any filter of its list), else "":
+    an address taken from a form or a link is never followed elsewhere."""
+    page = url_for("runs.show", event_id=event.id, run_id=run.id)
+    wanted = wanted.split("#")[0]
+    return wanted if wanted == page or wanted.startswith(page + "?") else ""
+
+
+def _back_to_review(event: Event, run: ScheduleRun) -> str:
+    """Where an edit returns: the run page as the organizer left it (its list filtered
+    and paged, from the form's ``next``) or, failing that, the page itself."""
+    back = _review_address(event, run, request.values.get("next", ""))
+    if back:
+        return back + "#review-list"
+    return url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit"
+
+
+def _pair(form: MultiDict[str, str]) -> tuple[str, str] | None:
+    """The meeting a pin button or move form names: ``pair`` ("A|B") or ``a`` and ``b``."""
+    a, _bar, b = form.get("pair", "").partition("|")
+    if not (a and b):
+        a, b = form.get("a", ""), form.get("b", "")
+    a, b = a.strip(), b.strip()
+    return (a, b) if a and b else None
+
+
 @bp.post("/runs/<int:run_id>/pin")
 @organizer_required
 def pin(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
@@ -622,12 +801,86 @@ def pin(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     run = runs.get_run(session, event, run_id)
     if ActionForm().validate_on_submit():
-        pair_rules.pin_meeting(
-            session, event, run, request.form["a"], request.form["b"], user_id=current_user.id
-        )
-        session.commit()
-        flash(_("Pinned: the next run keeps this meeting where it is."), "success")
-    return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+        pair = _pair(request.form)
+        if pair is None:
+            flash(_("Choose the meeting to pin."), "error")
+        else:
+            pair_rules.pin_meeting(session, event, run, *pair, user_id=current_user.id)
+            session.commit()
+            flash(_("Pinned: the next run keeps this meeting where it is."), "success")
+    return redirect(_back_to_review(event, run))
+
+
+@bp.get("/runs/<int:run_id>/meetings/<a>/<b>")
+@organizer_required
+def meeting(event_id: int, run_id: int, a: str, b: str):  # type: ignore[no-untyped-def]
+    """One meeting of the run: where it is, where it could go, pin it or move it.
+
+    The run page opens its move in a dialog; this page is the same without
+    JavaScript, and a link to one meeting."""
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    if run_review.no_schedule(run) or not run.result:
+        return redirect(url_for("runs.show", event_id=event.id, run_id=run.id))
+    # Back to the list it was opened from (a same-site page sends its address).
+    referrer = (request.referrer or "").removeprefix(request.host_url.rstrip("/"))
+    back = _review_address(event, run, request.args.get("next", "") or referrer)
+    return _meeting_page(session, event, run, a, b, back=back)
+
+
+def _meeting_page(  # type: ignore[no-untyped-def]
+    session: Any,
+    event: Event,
+    run: ScheduleRun,
+    a: str,
+    b: str,
+    *,
+    back: str,
+    slot: str | None = None,
+    table: str | None = None,
+    conflicts: list[str] | None = None,
+    code: int = 200,
+):
+    found, choices = run_review.move_choices(event, run, a, b)
+    problem_tables = [t["id"] for t in run.problem.get("tables") or []]
+    place = run_review.pinned_places(session, event).get(frozenset((found.a, found.b)))
+    return render_template(
+        "runs/meeting.html",
+        event=event,
+        run=run,
+        meeting=found,
+        choices=choices,
+        table_ids=problem_tables,
+        pinned_here=place == (found.slot, found.table),
+        pinned_elsewhere=place is not None and place != (found.slot, found.table),
+        publishable=run.status in publishing.PUBLISHABLE,
+        action=ActionForm(),
+        chosen_slot=slot or found.slot,
+        chosen_table=table if table is not None else (found.table or ""),
+        conflicts=conflicts or [],
+        back=back,
+    ), code
+
+
+@bp.get("/runs/<int:run_id>/meeting")
+@organizer_required
+def find_meeting(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
+    """The run's meeting of the two codes typed (either order, any case), or back to
+    the run page saying why not."""
+    session = get_session()
+    event = _event(event_id)
+    run = runs.get_run(session, event, run_id)
+    pair = _pair(request.args)
+    if pair is None:
+        flash(_("Enter the codes of both companies."), "error")
+        return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+    try:
+        found, _choices = run_review.move_choices(event, run, *pair)
+    except DomainError as error:
+        flash(translate_error(error), "error")
+        return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+    return redirect(url_for("runs.meeting", event_id=event.id, run_id=run.id, a=found.a, b=found.b))
 
 
 @bp.post("/runs/<int:run_id>/move")
@@ -637,20 +890,30 @@ def move(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     run = runs.get_run(session, event, run_id)
     form = MoveForm()
-    if form.validate_on_submit():
-        pair_rules.move_meeting(
+    if not form.validate_on_submit():
+        flash(_("Choose the meeting and where it should go."), "error")
+        return redirect(_back_to_review(event, run))
+    a, b, slot, table = form.a.data, form.b.data, form.slot.data, form.table.data or None
+    # Every reason it cannot go there, on the meeting's page with the choice kept
+    # (the live check says the same before sending; without JavaScript this is it).
+    conflicts = pair_rules.move_conflicts(run, a, b, slot, table)
+    if conflicts:
+        return _meeting_page(
             session,
             event,
             run,
-            form.a.data,
-            form.b.data,
-            form.slot.data,
-            form.table.data or None,
-            user_id=current_user.id,
+            a,
+            b,
+            back=_review_address(event, run, request.form.get("next", "")),
+            slot=slot,
+            table=table or "",
+            conflicts=[_(c.msgid, **c.params) for c in conflicts],
+            code=409,
         )
-        session.commit()
-        flash(_("The meeting was moved and pinned there."), "success")
-    return redirect(url_for("runs.show", event_id=event.id, run_id=run.id) + "#edit")
+    pair_rules.move_meeting(session, event, run, a, b, slot, table, user_id=current_user.id)
+    session.commit()
+    flash(_("The meeting was moved and pinned there."), "success")
+    return redirect(_back_to_review(event, run))
 
 
 @bp.get("/runs/<int:run_id>/check-move")
@@ -670,5 +933,16 @@ def check_move(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
             args.get("table") or None,
         )
     except DomainError as error:
-        return jsonify({"ok": False, "conflicts": [translate_error(error)]})
-    return jsonify({"ok": not conflicts, "conflicts": [_(c.msgid, **c.params) for c in conflicts]})
+        return jsonify({"ok": False, "conflicts": [translate_error(error)], "meeting": ""})
+    # Which meeting, in words, for the move dialog's heading.
+    names = {p["id"]: p.get("name", "") for p in run.problem.get("participants", [])}
+    meeting = " – ".join(
+        f"{key} {names.get(key, '')}".strip() for key in (args.get("a", ""), args.get("b", ""))
+    )
+    return jsonify(
+        {
+            "ok": not conflicts,
+            "conflicts": [_(c.msgid, **c.params) for c in conflicts],
+            "meeting": meeting,
+        }
+    )

@@ -52,12 +52,18 @@ def test_organizer_runs_reviews_and_publishes_the_demo_fair(
         meetings = len(run.result["meetings"])
         assert str(meetings) in headline
         assert page.locator("#distribution svg rect").count() >= 1
-        assert page.locator("#participants tbody tr").count() == 25
+        assert page.locator("#review-list tbody tr").count() == 25  # all 25 on the first page
 
-        # The live conflict check answers for a move before anything is changed.
-        page.select_option("#move-meeting", index=1)
-        page.wait_for_selector("#move-ok:not([hidden]), #move-conflicts li")
+        # The live conflict check answers for a move before anything is changed: the
+        # meetings' list opens one shared dialog for whichever meeting is chosen.
+        page.click("nav.view-tabs a:nth-child(2)")
+        page.wait_for_url(re.compile(r"view=meetings"))
+        page.locator("a[data-move]").first.click()
+        page.wait_for_selector("#move-dialog[open]")
+        page.wait_for_selector("#move-dialog .ok-note:not([hidden]), #move-dialog .conflicts li")
         page.screenshot(path=str(SCREENSHOTS / "schedule_review.png"), full_page=True)
+        page.click("#move-dialog [data-close]")
+        assert page.locator("#move-dialog[open]").count() == 0
 
         page.once("dialog", lambda dialog: dialog.accept())
         page.click("#publish")
