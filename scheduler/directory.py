@@ -14,6 +14,7 @@ never unpublished ones, contact people or notes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -58,19 +59,14 @@ def normalize_text(text: str) -> str:
     return fold_text(text)
 
 
-def _runs(normalized: str) -> list[str]:
+#: A run of letters, digits, kana and kanji: exactly the characters ``str.isalnum`` accepts
+#: (``[^\W_]``, checked over every code point) and the long-vowel mark ー.
+_RUN = re.compile(r"(?:[^\W_]|ー)+")
+
+
+def runs(normalized: str) -> list[str]:
     """Runs of letters, digits, kana and kanji; punctuation and spaces split them."""
-    runs: list[str] = []
-    current: list[str] = []
-    for ch in normalized:
-        if ch.isalnum() or ch == "ー":
-            current.append(ch)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    if current:
-        runs.append("".join(current))
-    return runs
+    return _RUN.findall(normalized)
 
 
 def bigrams(text: str) -> set[str]:
@@ -80,21 +76,25 @@ def bigrams(text: str) -> set[str]:
     one-character query can still match.
     """
     grams: set[str] = set()
-    for run in _runs(normalize_text(text)):
+    for run in runs(normalize_text(text)):
         if len(run) == 1:
             grams.add(run)
         grams.update(run[i : i + 2] for i in range(len(run) - 1))
     return grams
 
 
-def _document_grams(texts: Iterable[str]) -> set[str]:
-    """A document's bigrams plus its single characters (for one-character queries)."""
-    grams: set[str] = set()
-    for text in texts:
-        for run in _runs(normalize_text(text)):
-            grams.update(run)
-            grams.update(run[i : i + 2] for i in range(len(run) - 1))
-    return grams
+def _found_grams(query_grams: set[str], texts: Iterable[str]) -> set[str]:
+    """The query's grams that a document (its ``texts``) contains.
+
+    A query gram is a bigram or a single character of runs, so it is in a document's
+    runs exactly when it occurs in the document's folded text: two run characters next
+    to each other are always in the same run. The texts are folded in one go, joined by
+    a line break, which no run contains and which never changes how its neighbours
+    normalise. This reads a document once instead of collecting all its bigrams (a
+    950-company directory took 0.4 s for that on every search).
+    """
+    document = normalize_text("\n".join(texts))
+    return {gram for gram in query_grams if gram in document}
 
 
 @dataclass(slots=True)
@@ -219,7 +219,7 @@ def search(
             continue
         score = 1.0
         if query_grams:
-            found = query_grams & _document_grams(_texts(participant, needs, codes))
+            found = _found_grams(query_grams, _texts(participant, needs, codes))
             score = len(found) / len(query_grams)
             if score < MIN_SHARE and not any(grams <= found for grams in word_grams):
                 continue

@@ -24,12 +24,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
-from scheduler.directory import bigrams, normalize_text
+from scheduler.directory import bigrams, normalize_text, runs
 from scheduler.models import (
     Event,
     Interest,
@@ -75,9 +76,38 @@ class NeedSuggestions:
 
 
 # --------------------------------------------------------------------------- scoring
+#
+# A buyer's page scores every supplier against every need (800 suppliers × a few needs
+# on a large fair). Folding and cutting text into bigrams is what costs, so a need's
+# facts and a profile's facts are each worked out once (:class:`_NeedFacts`,
+# :class:`_ProfileFacts`) and a pair is then scored with set and substring look-ups
+# only: a profile's bigrams are looked up in its folded text, never collected.
 
 
-def _profile_texts(organization: Organization) -> list[str]:
+class _Profile(Protocol):
+    """The company-profile fields scoring reads: an :class:`Organization`, or a row of
+    just those columns (a buyer's page reads 800 profiles and shows a handful)."""
+
+    industry: str
+    description: str
+    strengths: str
+    equipment: str
+    materials: str
+    tags: list[str]
+    technologies: list[str]
+    certifications: list[str]
+    lot_sizes: list[str]
+
+
+#: The columns of :class:`_Profile`, to load profiles without their ORM objects.
+_PROFILE_COLUMNS = tuple(
+    getattr(Organization, name)
+    for name in ("industry", "description", "strengths", "equipment", "materials", "tags",
+                 "technologies", "certifications", "lot_sizes")
+)
+
+
+def _profile_texts(organization: _Profile) -> list[str]:
     texts = [organization.industry, organization.description, organization.strengths,
              organization.equipment, organization.materials, *organization.tags]
     for code in organization.technologies:
@@ -87,35 +117,99 @@ def _profile_texts(organization: Organization) -> list[str]:
     return texts
 
 
-def _grams(texts: list[str]) -> set[str]:
-    grams: set[str] = set()
-    for text in texts:
-        grams |= bigrams(text)
-    return grams
+def _folded_without_spaces(text: str) -> str:
+    return normalize_text(text).replace(" ", "")
+
+
+#: Each certification's code with its labels as searched for in a need's text.
+_CERTIFICATION_LABELS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (term.code, tuple(_folded_without_spaces(label)
+                      for label in (term.ja, term.en.split(" (")[0])))
+    for term in CERTIFICATIONS
+)
 
 
 def _mentioned_certifications(text: str) -> set[str]:
-    folded = normalize_text(text).replace(" ", "")
-    found = set()
-    for term in CERTIFICATIONS:
-        for label in (term.ja, term.en.split(" (")[0]):
-            if normalize_text(label).replace(" ", "") in folded:
-                found.add(term.code)
-    return found
+    folded = _folded_without_spaces(text)
+    return {code for code, labels in _CERTIFICATION_LABELS
+            if any(label in folded for label in labels)}
 
 
-def score_fit(need: Need, organization: Organization, locale: str = "ja") -> tuple[int, list[str]]:
-    """How well a supplier's profile fits ``need`` (0–100) and the reasons, in ``locale``."""
+@dataclass(frozen=True, slots=True)
+class _NeedFacts:
+    """What scoring reads from a need, worked out once per need."""
+
+    technologies: tuple[str, ...]
+    material_words: tuple[tuple[str, frozenset[str]], ...]  # each word with its bigrams
+    grams: frozenset[str]  # of title, material and description
+    pairs: tuple[str, ...]  # those grams of two characters
+    singles: frozenset[str]  # and those of one (one-character runs)
+    certifications: frozenset[str]  # mentioned in that text
+    lot_size: str
+
+    @classmethod
+    def of(cls, need: Need) -> _NeedFacts:
+        text = " ".join((need.title, need.material, need.description))
+        grams = frozenset(bigrams(text))
+        return cls(
+            technologies=tuple(need.technologies),
+            material_words=tuple((word, frozenset(bigrams(word)))
+                                 for word in _WORD_SEPARATORS.split(need.material)),
+            grams=grams,
+            pairs=tuple(gram for gram in grams if len(gram) == 2),
+            singles=frozenset(gram for gram in grams if len(gram) == 1),
+            certifications=frozenset(_mentioned_certifications(text)),
+            lot_size=need.lot_size,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _ProfileFacts:
+    """What scoring reads from a supplier's profile, worked out once per profile."""
+
+    technologies: frozenset[str]
+    fields: frozenset[str]  # the fields of those technologies
+    text: str  # the profile's texts and its technologies' labels, folded, one a line
+    singles: frozenset[str]  # the one-character runs of that text
+    tags: tuple[tuple[str, frozenset[str]], ...]  # each free tag with its bigrams
+    certifications: tuple[str, ...]
+    lot_sizes: frozenset[str]
+
+    @classmethod
+    def of(cls, organization: _Profile) -> _ProfileFacts:
+        have = frozenset(organization.technologies)
+        # Folded in one go: a line break is never part of a run and never changes how
+        # its neighbours normalise, so this is each text folded on its own.
+        text = normalize_text("\n".join(_profile_texts(organization)))
+        return cls(
+            technologies=have,
+            fields=frozenset(f.code for code in have if (f := field_of(code)) is not None),
+            text=text,
+            singles=frozenset(run for run in runs(text) if len(run) == 1),
+            tags=tuple((tag, frozenset(bigrams(tag))) for tag in organization.tags),
+            certifications=tuple(organization.certifications),
+            lot_sizes=frozenset(organization.lot_sizes),
+        )
+
+    def has(self, gram: str) -> bool:
+        """Whether ``gram`` (of :func:`~scheduler.directory.bigrams`) is among the
+        profile's bigrams, without collecting them all: two run characters side by side
+        in the text are always in one run, and a single character counts only as a
+        one-character run."""
+        return gram in self.singles if len(gram) == 1 else gram in self.text
+
+
+def _score(need: _NeedFacts, profile: _ProfileFacts, locale: str) -> tuple[int, list[str]]:
+    """:func:`score_fit` on facts worked out beforehand."""
     score = 0
     reasons: list[str] = []
-    have = set(organization.technologies)
+    have = profile.technologies
     exact = [code for code in need.technologies if code in have]
     score += min(2 * EXACT_TECHNOLOGY, EXACT_TECHNOLOGY * len(exact))
     reasons += [technology_label(code, locale) for code in exact]
-    supplier_fields = {f.code for code in have if (f := field_of(code)) is not None}
     partial = [
         code for code in need.technologies
-        if code not in have and (f := field_of(code)) is not None and f.code in supplier_fields
+        if code not in have and (f := field_of(code)) is not None and f.code in profile.fields
     ]
     score += min(2 * SAME_FIELD, SAME_FIELD * len(partial))
     for code in partial:
@@ -123,33 +217,35 @@ def score_fit(need: Need, organization: Organization, locale: str = "ja") -> tup
         if group is not None and group.label(locale) not in reasons:
             reasons.append(group.label(locale))
 
-    need_text = " ".join((need.title, need.material, need.description))
-    profile_texts = _profile_texts(organization)
-    profile_grams = _grams(profile_texts)
-    for word in _WORD_SEPARATORS.split(need.material):
-        grams = bigrams(word)
-        if grams and grams <= profile_grams and word not in reasons:
+    for word, grams in need.material_words:
+        if grams and all(profile.has(gram) for gram in grams) and word not in reasons:
             reasons.append(word)
-    need_grams = bigrams(need_text)
-    for tag in organization.tags:
-        grams = bigrams(tag)
-        if grams and grams <= need_grams and tag not in reasons:
+    for tag, grams in profile.tags:
+        if grams and grams <= need.grams and tag not in reasons:
             reasons.append(tag)
 
-    wanted_certifications = _mentioned_certifications(need_text)
-    held = [c for c in organization.certifications if c in wanted_certifications]
+    held = [c for c in profile.certifications if c in need.certifications]
     score += min(2 * CERTIFICATION, CERTIFICATION * len(held))
     reasons += [certification_label(c, locale) for c in held]
 
-    if need.lot_size and need.lot_size in organization.lot_sizes:
+    if need.lot_size and need.lot_size in profile.lot_sizes:
         score += LOT_SIZE
         label = lot_size_label(need.lot_size, locale)
         if label not in reasons:
             reasons.append(label)
 
-    if need_grams:
-        score += round(TEXT * len(need_grams & profile_grams) / len(need_grams))
+    if need.grams:
+        # need.grams & the profile's bigrams, counted as ProfileFacts.has would, inline:
+        # this runs for every supplier and need.
+        text = profile.text
+        shared = sum(gram in text for gram in need.pairs) + len(need.singles & profile.singles)
+        score += round(TEXT * shared / len(need.grams))
     return min(score, 100), reasons
+
+
+def score_fit(need: Need, organization: _Profile, locale: str = "ja") -> tuple[int, list[str]]:
+    """How well a supplier's profile fits ``need`` (0–100) and the reasons, in ``locale``."""
+    return _score(_NeedFacts.of(need), _ProfileFacts.of(organization), locale)
 
 
 # --------------------------------------------------------------------------- per viewer
@@ -164,15 +260,15 @@ def _asked(session: Session, viewer: Participant) -> set[int]:
     )
 
 
-def _counterparts(session: Session, viewer: Participant, role: str) -> list[Participant]:
+def _buyers_with_needs(session: Session, supplier: Participant) -> list[Participant]:
     return list(
         session.scalars(
             select(Participant)
             .where(
-                Participant.event_id == viewer.event_id,
-                Participant.role == role,
+                Participant.event_id == supplier.event_id,
+                Participant.role == ParticipantRole.BUYER,
                 Participant.status == ParticipantStatus.APPROVED,
-                Participant.id != viewer.id,
+                Participant.id != supplier.id,
             )
             .options(selectinload(Participant.organization), selectinload(Participant.needs))
             .order_by(Participant.code, Participant.id)
@@ -180,11 +276,9 @@ def _counterparts(session: Session, viewer: Participant, role: str) -> list[Part
     )
 
 
-def _fits(need: Need, supplier: Participant, locale: str) -> Suggestion | None:
-    score, reasons = score_fit(need, supplier.organization, locale)
-    if score < MIN_SCORE or not reasons:
-        return None
-    return Suggestion(supplier, need, score, reasons)
+def _suggested(score: int, reasons: list[str]) -> bool:
+    """A fit is suggested from :data:`MIN_SCORE` on, and only with a named reason."""
+    return score >= MIN_SCORE and bool(reasons)
 
 
 def suggestions_by_need(
@@ -193,15 +287,50 @@ def suggestions_by_need(
     """For each of ``buyer``'s needs, the best-fitting suppliers it has not asked for yet."""
     if buyer.role != ParticipantRole.BUYER:
         return []
+    needs = list(buyer.needs)
+    if not needs:
+        return []
     asked = _asked(session, buyer)
-    suppliers = [s for s in _counterparts(session, buyer, ParticipantRole.SUPPLIER)
-                 if s.id not in asked]
-    groups = []
-    for need in buyer.needs:
-        found = [s for supplier in suppliers if (s := _fits(need, supplier, locale)) is not None]
-        found.sort(key=lambda s: -s.score)  # stable: equal scores keep the code order
-        groups.append(NeedSuggestions(need, found[:per_need]))
-    return groups
+    # Every supplier's profile is scored, but only a few per need are shown: profiles
+    # are read as plain rows, and only the suppliers shown are loaded as objects.
+    profiles = [
+        (row.id, _ProfileFacts.of(row))
+        for row in session.execute(
+            select(Participant.id, *_PROFILE_COLUMNS)
+            .join(Organization, Organization.id == Participant.organization_id)
+            .where(
+                Participant.event_id == buyer.event_id,
+                Participant.role == ParticipantRole.SUPPLIER,
+                Participant.status == ParticipantStatus.APPROVED,
+                Participant.id != buyer.id,
+            )
+            .order_by(Participant.code, Participant.id)
+        )
+        if row.id not in asked
+    ]
+    best: list[tuple[Need, list[tuple[int, int, list[str]]]]] = []
+    for need in needs:
+        facts = _NeedFacts.of(need)
+        found: list[tuple[int, int, list[str]]] = []
+        for supplier_id, profile in profiles:
+            score, reasons = _score(facts, profile, locale)
+            if _suggested(score, reasons):
+                found.append((supplier_id, score, reasons))
+        found.sort(key=lambda fit: -fit[1])  # stable: equal scores keep the code order
+        best.append((need, found[:per_need]))
+    shown = {supplier_id for _, fits in best for supplier_id, _, _ in fits}
+    suppliers = {
+        p.id: p
+        for p in session.scalars(
+            select(Participant).where(Participant.id.in_(shown))
+            .options(selectinload(Participant.organization))
+        )
+    } if shown else {}
+    return [
+        NeedSuggestions(need, [Suggestion(suppliers[supplier_id], need, score, reasons)
+                               for supplier_id, score, reasons in fits])
+        for need, fits in best
+    ]
 
 
 def suggestions_for(
@@ -221,15 +350,18 @@ def suggestions_for(
                     best[suggestion.counterpart.id] = suggestion
     else:
         asked = _asked(session, viewer)
-        for buyer in _counterparts(session, viewer, ParticipantRole.BUYER):
+        profile = _ProfileFacts.of(viewer.organization)
+        for buyer in _buyers_with_needs(session, viewer):
             if buyer.id in asked:
                 continue
             for need in buyer.needs:
                 if not need.published:
                     continue
-                fit = _fits(need, viewer, locale)
-                if fit is not None and (buyer.id not in best or fit.score > best[buyer.id].score):
-                    best[buyer.id] = Suggestion(buyer, need, fit.score, fit.reasons)
+                score, reasons = _score(_NeedFacts.of(need), profile, locale)
+                if _suggested(score, reasons) and (
+                    buyer.id not in best or score > best[buyer.id].score
+                ):
+                    best[buyer.id] = Suggestion(buyer, need, score, reasons)
     ranked = sorted(best.values(), key=lambda s: -s.score)
     return ranked[:limit]
 

@@ -17,6 +17,7 @@ from scheduler.models import Event, Participant, ParticipantRole, ParticipantSta
 from scheduler.vocabulary import CERTIFICATIONS, LOT_SIZES, PREFECTURES, technologies_by_field
 from web.auth import staff_required
 from web.database import get_session
+from web.pagination import Page, back_to, current_path, paginate
 from web.participant_access import ROLE_LABELS
 
 bp = Blueprint("directory", __name__, url_prefix="/events/<int:event_id>/directory")
@@ -75,13 +76,26 @@ class DirectorySearchForm(Form):
         )
 
 
+#: Companies on one page of the directory (800 suppliers make 27 pages).
+PER_PAGE = 30
+
+
 def run_search(
     session: Session, event: Event, viewer_role: str | None
-) -> tuple[DirectorySearchForm, list[directory.DirectoryEntry]]:
-    """The search form from the query string and its results."""
+) -> tuple[DirectorySearchForm, Page[directory.DirectoryEntry]]:
+    """The search form from the query string and the page of results it asks for; the
+    page's links keep the search and the filters."""
     form = DirectorySearchForm(request.args, with_role=viewer_role is None)
     entries = directory.search(session, event, viewer_role, form.q.data or "", form.filters())
-    return form, entries
+    return form, paginate(entries, PER_PAGE)
+
+
+@bp.app_template_global()
+def directory_back() -> str | None:
+    """The directory page (search, filters, page number) a profile was opened from, to
+    return to it; None when the profile was reached another way."""
+    listing = current_path().rsplit("/", 1)[0]  # …/directory/<id> → …/directory
+    return back_to(listing)
 
 
 def _event(event_id: int) -> Event:

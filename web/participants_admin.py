@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,21 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
-from scheduler.models import Attendance, Event, Participant, ParticipantRole, ParticipantStatus
+from scheduler.models import (
+    Attendance,
+    Event,
+    Organization,
+    Participant,
+    ParticipantRole,
+    ParticipantStatus,
+    Person,
+)
 from scheduler.names import search_key
 from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_csv
 from scheduler.participant_import import (
@@ -61,6 +70,7 @@ from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import list_separator
 from web.i18n import translate_error
+from web.pagination import back_to, paginate
 
 bp = Blueprint("participants_admin", __name__, url_prefix="/events/<int:event_id>/participants")
 
@@ -103,30 +113,92 @@ def _event(event_id: int) -> Event:
 # --------------------------------------------------------------------------- list
 
 
+#: Rows on one page of the participants list (a 950-company fair has 19 pages).
+PER_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class _ListRow:
+    """What the list filters, counts and sorts on, without loading the companies."""
+
+    id: int
+    role: str
+    status: str
+    code: str
+    name: str
+    name_kana: str
+
+    @property
+    def sort_key(self) -> tuple[bool, str, int]:
+        return (self.role != ParticipantRole.BUYER, self.code or "~", self.id)
+
+
+def _list_rows(session: Session, event: Event) -> list[_ListRow]:
+    """Every participant of ``event`` with its company's names, in one query."""
+    return [
+        _ListRow(*row)
+        for row in session.execute(
+            select(Participant.id, Participant.role, Participant.status, Participant.code,
+                   Organization.name, Organization.name_kana)
+            .join(Organization, Organization.id == Participant.organization_id)
+            .where(Participant.event_id == event.id)
+        )
+    ]
+
+
+def _people_names(session: Session, event: Event) -> dict[int, list[str]]:
+    """Each participant's attendees as "name kana", in one query (for the search)."""
+    names: dict[int, list[str]] = {}
+    for participant_id, name, kana in session.execute(
+        select(Attendance.participant_id, Person.name, Person.name_kana)
+        .join(Person, Person.id == Attendance.person_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Participant.event_id == event.id)
+        .order_by(Attendance.id)
+    ):
+        names.setdefault(participant_id, []).append(f"{name} {kana}")
+    return names
+
+
+def _load_shown(session: Session, ids: list[int]) -> list[Participant]:
+    """The page's participants with what their rows show, in the order of ``ids``."""
+    if not ids:
+        return []
+    loaded = {
+        p.id: p
+        for p in session.scalars(
+            select(Participant).where(Participant.id.in_(ids))
+            .options(selectinload(Participant.organization),
+                     selectinload(Participant.attendances).selectinload(Attendance.person))
+        )
+    }
+    return [loaded[i] for i in ids if i in loaded]
+
+
 @bp.get("")
 @staff_required
 def index(event_id: int):  # type: ignore[no-untyped-def]
-    """The event's participants, filtered by role and searched by name, kana, code or contact."""
+    """The event's participants, filtered by role and searched by name, kana, code or
+    contact, a page at a time (the links keep the search and the role)."""
+    session = get_session()
     event = _event(event_id)
-    participants = get_session().scalars(
-        select(Participant).where(Participant.event_id == event.id)
-        .options(selectinload(Participant.organization),
-                 selectinload(Participant.attendances).selectinload(Attendance.person))
-    ).all()
+    rows = _list_rows(session, event)
     # The counts are of companies taking part; a registration waiting for approval,
     # declined or withdrawn is listed (marked) but not counted.
-    taking_part = [p for p in participants if p.status == ParticipantStatus.APPROVED]
-    counts = {role: sum(1 for p in taking_part if p.role == role) for role in ParticipantRole}
+    taking_part = [r for r in rows if r.status == ParticipantStatus.APPROVED]
+    counts = {role: sum(1 for r in taking_part if r.role == role) for role in ParticipantRole}
     role = request.args.get("role", "")
     query = request.args.get("q", "").strip()
-    shown = [p for p in participants if not role or p.role == role]
+    shown = [r for r in rows if not role or r.role == role]
     if query:
         needle = search_key(query)
-        shown = [p for p in shown if needle in search_key(" ".join(
-            [p.code, p.organization.name, p.organization.name_kana,
-             *(f"{person.name} {person.name_kana}" for person in p.people)]))]
-    shown.sort(key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.id))
-    return render_template("participants_admin/index.html", event=event, participants=shown,
+        people = _people_names(session, event)
+        shown = [r for r in shown if needle in search_key(" ".join(
+            [r.code, r.name, r.name_kana, *people.get(r.id, ())]))]
+    shown.sort(key=lambda r: r.sort_key)
+    page = paginate(shown, PER_PAGE)
+    return render_template("participants_admin/index.html", event=event, page=page,
+                           participants=_load_shown(session, [r.id for r in page.items]),
                            counts=counts, total=len(taking_part), role=role, query=query,
                            contact_of=contact_of)
 
@@ -216,9 +288,13 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
                 for issue in notes:
                     flash(issue_text(issue), "warning")
                 flash(_("%(name)s was saved.", name=saved.organization.name), "success")
+                back = back_to(url_for(".index", event_id=event.id))
+                if back is not None:  # the page of the list the row was edited from
+                    return redirect(f"{back}#participant-{saved.id}")
                 return redirect(url_for(".index", event_id=event.id))
     return render_template("participants_admin/form.html", event=event, form=form,
-                           participant=participant)
+                           participant=participant,
+                           back=back_to(url_for(".index", event_id=event.id)))
 
 
 # --------------------------------------------------------------------------- import

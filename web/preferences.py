@@ -8,6 +8,7 @@ sheet with ``NotFound`` (404), so a page never tells whether it exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -31,10 +33,11 @@ from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from scheduler import preferences, proposals, suggestions
-from scheduler.errors import ValidationFailed
+from scheduler.errors import DeadlinePassed, ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase, Proposal
 from web.database import get_session
 from web.i18n import translate_error
+from web.pagination import back_to
 from web.participant_access import (
     PORTAL_PREFIX,
     PortalSection,
@@ -191,6 +194,7 @@ def request_form(token: str, participant_id: int):  # type: ignore[no-untyped-de
     existing = preferences.interest_between(session, participant.id, other.id)
     if existing is not None and existing.source not in preferences.REQUEST_SOURCES:
         existing = None
+    back = back_to(url_for("portal.directory"))
     form = LevelForm()
     if request.method == "GET" and existing is not None:
         form.level.data = str(existing.level)
@@ -208,12 +212,14 @@ def request_form(token: str, participant_id: int):  # type: ignore[no-untyped-de
             session.commit()
             flash(_("Your meeting request to %(name)s was saved.", name=other.display_name),
                   "success")
+            if back is not None:  # opened from a page of the directory: back there
+                return redirect(f"{back}#entry-{other.id}")
             return redirect(url_for("preferences.my_requests"))
     return render_template(
         "preferences/request_form.html", participant=participant, event=participant.event,
         other=other, form=form, existing=existing,
         remaining=preferences.remaining_requests(session, participant),
-        is_open=preferences.requests_open(participant.event), locale=_locale(),
+        is_open=preferences.requests_open(participant.event), locale=_locale(), back=back,
     )
 
 
@@ -226,6 +232,81 @@ def withdraw(token: str, participant_id: int):  # type: ignore[no-untyped-def]
     session.commit()
     flash(_("The request was withdrawn."), "success")
     return redirect(url_for("preferences.my_requests"))
+
+
+# --------------------------------------------------------------------------- directory
+#
+# The directory (``templates/directory/index.html``, a page at a time) includes
+# ``preferences/_directory_entry.html`` on each company: the viewer's own request to it
+# (kept in the database, so it stays when the reader moves between pages) or a
+# one-click request that saves that company alone and comes back to the same page.
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryRequests:
+    """The viewer's requests as the directory's entries show them (one load a page)."""
+
+    rows: dict[int, preferences.RequestRow]  # by counterpart id
+    is_open: bool
+    remaining: int | None
+
+    def row(self, counterpart_id: int) -> preferences.RequestRow | None:
+        return self.rows.get(counterpart_id)
+
+    @property
+    def cap_reached(self) -> bool:
+        return self.remaining is not None and self.remaining <= 0
+
+
+@bp.app_template_global()
+def directory_requests() -> DirectoryRequests | None:
+    """The current participant's requests for the directory page (None off the portal)."""
+    participant = g.get("participant")
+    if participant is None or participant.status != ParticipantStatus.APPROVED:
+        return None
+    if "directory_requests" not in g:
+        session = get_session()
+        g.directory_requests = DirectoryRequests(
+            rows={row.counterpart.id: row for row in preferences.my_requests(session, participant)},
+            is_open=preferences.requests_open(participant.event),
+            remaining=preferences.remaining_requests(session, participant),
+        )
+    return g.directory_requests
+
+
+def _directory_page() -> str:
+    """The directory page (search, filters, page) the form was sent from, else its first."""
+    return back_to(url_for("portal.directory")) or url_for("portal.directory")
+
+
+@bp.post("/directory/<int:participant_id>/request")
+@participant_required
+def request_from_directory(token: str, participant_id: int):  # type: ignore[no-untyped-def]
+    """One click on a directory entry: request that company at the chosen level.
+
+    Only this company's request is written (a note written earlier stays), and the
+    reader comes back to the same page of the directory, at the same entry.
+    """
+    participant = _approved()
+    session = get_session()
+    form = LevelForm()
+    form.validate()
+    other = preferences.counterpart(session, participant, participant_id)
+    existing = preferences.interest_between(session, participant.id, other.id)
+    note = ""
+    if existing is not None and existing.source in preferences.REQUEST_SOURCES:
+        note = existing.note  # the level changes; what was written to them stays
+    try:
+        preferences.request_meeting(session, participant, other.id, level=form.level_value,
+                                    note=note)
+    except (ValidationFailed, DeadlinePassed) as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+    else:
+        session.commit()
+        flash(_("Your meeting request to %(name)s was saved.", name=other.display_name),
+              "success")
+    return redirect(f"{_directory_page()}#entry-{other.id}")
 
 
 # --------------------------------------------------------------------------- suggestions

@@ -84,13 +84,17 @@ def test_supplier_requests_and_buyer_screens_in_japanese(
         tab.click(f"main a[href='/p/{supplier.access_token}/directory']")
         tab.fill("input[name=q]", buyer_name)
         tab.click("form.directory-search button[type=submit]")
-        request_link = f"a[href='/p/{supplier.access_token}/request/{buyer.id}']"
+        # The entry's "request with a note" opens the full form, which returns to this
+        # page of the directory, at the buyer's entry, now marked as requested.
+        request_link = f"a[href^='/p/{supplier.access_token}/request/{buyer.id}?back=']"
         tab.click(request_link)
         tab.select_option("select[name=level]", label="高")
         tab.fill("textarea[name=note]", NOTE)
         tab.screenshot(path=str(SCREENSHOTS / "preferences_request_phone.png"), full_page=True)
         tab.click("main form button[type=submit]")
-        tab.wait_for_url(f"{live_server}/p/{supplier.access_token}/requests")
+        tab.wait_for_url(f"{live_server}/p/{supplier.access_token}/directory?*#entry-{buyer.id}")
+        assert tab.locator(f"#entry-{buyer.id} [data-test=requested]").count() == 1
+        tab.goto(f"{live_server}/p/{supplier.access_token}/requests")
         item = tab.locator(f"#req-{buyer.id}")
         assert "高" in item.inner_text() and NOTE in item.inner_text()
         # Nothing scrolls sideways on the phone.
