@@ -737,3 +737,47 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class SheetBuildStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SheetBuild(TimestampMixin, Base):
+    """Every company's schedule sheet of an event as one PDF, printed by a process of its
+    own (:mod:`scheduler.sheet_builds`) into the shared uploads folder.
+
+    One row per content: ``content_key`` hashes the rendered sheets, so a build is reused
+    exactly as long as nothing it shows changed, and a second click on the same content
+    finds the build the first one started.
+    """
+
+    __tablename__ = "sheet_builds"
+    __table_args__ = (
+        UniqueConstraint("event_id", "content_key", name="uq_sheet_build_once_per_content"),
+        CheckConstraint(_enum_check("status", SheetBuildStatus), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique constraint's index starts with it.
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # SHA-256 (hex) of the sheets' HTML in their languages: what the PDF shows.
+    content_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=SheetBuildStatus.RUNNING)
+    # Raised by every (re)start; a process writes only while the attempt is its own, so
+    # one presumed dead that wakes up again cannot overwrite its successor's state.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    sheets: Mapped[int] = mapped_column(Integer, default=0)  # companies
+    sheets_done: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # A catalog msgid, a line break and the technical detail (as ScheduleRun.error).
+    error: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str] = mapped_column(String(100), default="")  # printer: machine:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written every few seconds by the printing process: a stale one means it died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

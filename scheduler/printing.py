@@ -9,15 +9,19 @@ at run time: ``make demo`` works without them, and printing then raises
 
 from __future__ import annotations
 
+import html as html_escaping
 import itertools
 import logging
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
+from urllib.parse import quote, unquote
 
 import segno
 from sqlalchemy import select
@@ -121,18 +125,68 @@ def html_to_pdf(html: str | Sequence[str], *, base_url: str | None = None) -> by
     """Print ``html`` (with its own ``@page`` rules) to PDF bytes.
 
     Several documents (e.g. sheets rendered in different languages) are printed one
-    after the other into one PDF, in the order given.
+    after the other into one PDF, in the order given. QR codes left as
+    :func:`qr_placeholder` are drawn first.
     """
     weasyprint = check_printing()
     parts = [html] if isinstance(html, str) else list(html)
-    documents = [weasyprint.HTML(string=part, base_url=base_url).render() for part in parts]
+    documents = [
+        weasyprint.HTML(string=draw_qr_codes(part), base_url=base_url).render() for part in parts
+    ]
     pages = [page for document in documents for page in document.pages]
     return documents[0].copy(pages).write_pdf()
+
+
+def join_pdfs(files: Sequence[Path], target: Path) -> int:
+    """Join the PDFs ``files`` into ``target``, in order; the number of pages.
+
+    Each company's bookmark (its name, from the sheet's heading) is kept, so a viewer's
+    outline still finds any company in the whole file. The document's title and
+    producer are the first file's.
+    """
+    from pypdf import PdfReader, PdfWriter  # imported here: only joining needs it
+
+    writer = PdfWriter()
+    for file in files:
+        writer.append(str(file))
+    if files:
+        metadata = PdfReader(str(files[0])).metadata
+        if metadata:
+            writer.add_metadata({key: value for key, value in metadata.items()})
+    with target.open("wb") as out:
+        writer.write(out)
+    return len(writer.pages)
 
 
 def qr_svg_data_uri(url: str) -> str:
     """A QR code of ``url`` as an SVG data URI, drawn locally (no internet at the venue)."""
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+# An image source standing for the QR code of the URL after it (percent-encoded).
+QR_PLACEHOLDER = "matchfair-qr:"
+_QR_SOURCE = re.compile(r'src="' + re.escape(QR_PLACEHOLDER) + r'([^"]*)"')
+
+
+def qr_placeholder(url: str) -> str:
+    """An image source that :func:`html_to_pdf` replaces with the QR code of ``url``.
+
+    Drawing a QR code takes about 12 ms (segno tries every mask): a second for every
+    80 companies. Sheets printed in the background leave them to the printing process;
+    the HTML still names every URL, so it still says exactly what will be printed.
+    """
+    return QR_PLACEHOLDER + quote(url, safe="")
+
+
+def draw_qr_codes(html: str) -> str:
+    """``html`` with every :func:`qr_placeholder` image source replaced by its QR code.
+
+    Only the templates' own ``src="…"`` attributes can match: text from the database
+    is escaped, so it never contains a double quote.
+    """
+    return _QR_SOURCE.sub(
+        lambda match: f'src="{html_escaping.escape(qr_svg_data_uri(unquote(match[1])))}"', html
+    )
 
 
 # --------------------------------------------------------------------------- content
@@ -159,9 +213,14 @@ class CompanySheet:
         ]
 
 
-def company_sheet(schedule: PersonalSchedule, url: str) -> CompanySheet:
-    """The sheet for one participant's published schedule, linking to ``url``."""
-    return CompanySheet(schedule=schedule, url=url, qr=qr_svg_data_uri(url))
+def company_sheet(schedule: PersonalSchedule, url: str, *, draw_qr: bool = True) -> CompanySheet:
+    """The sheet for one participant's published schedule, linking to ``url``.
+
+    ``draw_qr=False`` leaves the QR code as a placeholder that printing draws
+    (:func:`qr_placeholder`), for sheets rendered in a request and printed elsewhere.
+    """
+    qr = qr_svg_data_uri(url) if draw_qr else qr_placeholder(url)
+    return CompanySheet(schedule=schedule, url=url, qr=qr)
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,48 @@ def personal_schedule(session: Session, participant: Participant) -> PersonalSch
         return PersonalSchedule(participant=participant, published=False)
     meetings = event_meetings(session, event, participant_id=participant.id)
     purposes = stated_purposes(session, event, participant_id=participant.id)
+    return _schedule_from(participant, meetings, purposes)
+
+
+def personal_schedules(
+    session: Session, event: Event, participants: Sequence[Participant]
+) -> list[PersonalSchedule]:
+    """:func:`personal_schedule` of each of ``participants`` (of ``event``), in their order.
+
+    For printing every company's sheet: the event's meetings, the pairs' notes and the
+    participants' unavailable slots are read once for all of them (a fixed number of
+    queries), where one company at a time took ten queries each. Each schedule equals
+    what :func:`personal_schedule` gives for that participant.
+    """
+    # The event's participants with their unavailable slots (is_available reads them)
+    # and names, in a fixed number of queries; counterparts are among them.
+    session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id)
+        .options(
+            selectinload(Participant.unavailable_slots),
+            selectinload(Participant.organization),
+        )
+    ).all()
+    strangers = [p.id for p in participants if p.event_id != event.id]
+    if strangers:
+        raise ValueError(f"participants {strangers} are not in event {event.id}")
+    if not is_published(event):
+        return [PersonalSchedule(participant=p, published=False) for p in participants]
+    meetings_of: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in event_meetings(session, event):
+        meetings_of[meeting.participant_a_id].append(meeting)
+        meetings_of[meeting.participant_b_id].append(meeting)
+    purposes = stated_purposes(session, event)
+    return [_schedule_from(p, meetings_of.get(p.id, []), purposes) for p in participants]
+
+
+def _schedule_from(
+    participant: Participant, meetings: Sequence[Meeting], purposes: dict[tuple[int, int], str]
+) -> PersonalSchedule:
+    """The published schedule of ``participant`` from its meetings (in any order) and the
+    notes of the pairs it is part of."""
+    event = participant.event
     active: list[MeetingView] = []
     cancelled: list[MeetingView] = []
     busy: dict[int, int] = defaultdict(int)

@@ -32,6 +32,7 @@ from scheduler.models import (
 )
 from scheduler.schedule_view import personal_schedule, slots_by_day
 from tests.published_fair import busiest_participant, published_fair
+from tests.sheet_build_flow import every_sheet_pdf
 
 A4 = (595.28, 841.89)
 A3 = (841.89, 1190.55)
@@ -91,7 +92,7 @@ def _approved(session: Session, event: Event) -> list[Participant]:
 
 
 def test_one_a4_sheet_per_company_in_a_japanese_font(client, logged_in, db_session, fair) -> None:
-    reader = _pdf(client.get(f"/events/{fair.id}/print/sheets.pdf"))
+    reader = _pdf(every_sheet_pdf(client, fair.id))
     participants = _approved(db_session, fair)
     assert len(reader.pages) == len(participants)
     assert _size(reader) == A4
@@ -221,9 +222,8 @@ def test_each_sheet_is_in_its_participants_language(client, logged_in, db_sessio
     english = participants[1]
     english.locale = "en"
     db_session.commit()
-    reader = _pdf(
-        client.get(f"/events/{fair.id}/print/sheets.pdf", headers={"Accept-Language": "ja"})
-    )
+    client.post("/language", data={"lang": "en"})  # the organizer's language does not count
+    reader = _pdf(every_sheet_pdf(client, fair.id))
     assert len(reader.pages) == len(participants)
     for participant, page in zip(participants, reader.pages, strict=True):
         text = page.extract_text()

@@ -22,20 +22,22 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import audit, calendars, event_setup, printing
+from scheduler import audit, calendars, event_setup, printing, sheet_builds
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
-from scheduler.models import Event, Participant, ParticipantStatus
+from scheduler.models import Event, Participant, ParticipantStatus, SheetBuild, SheetBuildStatus
 from scheduler.schedule_export import export_labels, schedule_csv, schedule_xlsx
-from scheduler.schedule_view import is_published, personal_schedule
+from scheduler.schedule_view import is_published, personal_schedule, personal_schedules
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.derived_tokens import event_token, event_token_matches
 from web.ids import parse_id
-from web.read_snapshot import snapshot_reads
+from web.preferences import uploads_dir
+from web.read_snapshot import begin_snapshot, snapshot_reads
 from web.schedules import (
     calendar_response,
     pdf_response,
+    sheets_html,
     sheets_pdf_response,
     subscription_links,
 )
@@ -43,6 +45,8 @@ from web.schedules import (
 bp = Blueprint("schedule_outputs", __name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The page of every company's sheets reloads itself this often while they are printed.
+BUILD_PAGE_REFRESH_SECONDS = 3
 
 
 def _event(event_id: int) -> Event:
@@ -99,12 +103,15 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         .options(selectinload(Participant.organization))  # each one's name in the list
         .order_by(Participant.code, Participant.id)
     )
+    build = sheet_builds.latest_build(get_session(), event) if current_user.is_organizer else None
     return render_template(
         "schedules/outputs.html",
         event=event,
         published=is_published(event),
         links=subscription_links(feed_url, event.name),
         participants=list(participants),
+        sheet_build=build,
+        sheet_build_lost=build is not None and sheet_builds.is_lost(build),
     )
 
 
@@ -173,43 +180,222 @@ def export_xlsx(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/events/<int:event_id>/print/sheets.pdf")
 @staff_required
 def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
-    """Every approved company's sheet (organizers), or one (``?participant=<id>``).
+    """One company's sheet (``?participant=<id>``), printed at once.
 
     Each sheet's QR code is the company's secret link, which opens and changes its
     pages: staff print one company's sheet at a time (at the desk, for the company in
     front of them; recorded in the audit log), not every company's links at once.
+    Every company's sheets are for organizers, prepared in the background
+    (:func:`prepare_sheets`); this address without a company leads there.
     """
     event = _event(event_id)
     session = get_session()
-    query = select(Participant).where(
-        Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
-    )
     only = parse_id(request.args.get("participant"))
-    if only is None and not current_user.is_organizer:
-        abort(403)
-    if only is not None:
-        query = query.where(Participant.id == only)
-    participants = list(session.scalars(query.order_by(Participant.code, Participant.id)))
-    if not participants:
-        abort(404)
-    if only is not None:
-        audit.record(
-            session,
-            "sheet.print",
-            event_id=event.id,
-            user_id=current_user.id,
-            participant_id=participants[0].id,
-            target=participants[0],
+    if only is None:
+        if not current_user.is_organizer:
+            abort(403)
+        flash(
+            _(
+                "Every company's sheets are now prepared in the background: press "
+                "“Prepare every company's sheets” and download them when they are ready."
+            ),
+            "info",
         )
-        session.commit()
+        return redirect(url_for("schedule_outputs.index", event_id=event.id, _anchor="sheets"))
+    participant = session.scalar(
+        select(Participant).where(
+            Participant.event_id == event.id,
+            Participant.status == ParticipantStatus.APPROVED,
+            Participant.id == only,
+        )
+    )
+    if participant is None:
+        abort(404)
+    audit.record(
+        session,
+        "sheet.print",
+        event_id=event.id,
+        user_id=current_user.id,
+        participant_id=participant.id,
+        target=participant,
+    )
+    session.commit()
+    sheet = printing.company_sheet(
+        personal_schedule(session, participant),
+        url_for("schedules.page", token=participant.access_token, _external=True),
+    )
+    return sheets_pdf_response(event, [sheet], f"sheets-{event.slug}.pdf")
+
+
+def _approved_participants(event: Event) -> list[Participant]:
+    return list(
+        get_session().scalars(
+            select(Participant)
+            .where(
+                Participant.event_id == event.id,
+                Participant.status == ParticipantStatus.APPROVED,
+            )
+            .order_by(Participant.code, Participant.id)
+        )
+    )
+
+
+def _every_sheet(event: Event) -> tuple[list[sheet_builds.Part], int]:
+    """Every approved company's sheet as HTML, in parts of ``SHEETS_PER_PART`` sheets, and
+    how many sheets; read from one snapshot (a publication meanwhile is either in all of
+    them or in none), which ends here (the caller may write next).
+
+    Queries are a fixed number whatever the fair's size; QR codes are left to the
+    printing process (placeholders naming each link), so a 950-company fair takes a few
+    seconds here.
+    """
+    session = get_session()
+    begin_snapshot(session)
+    session.refresh(event)  # published or not, as of the snapshot
+    participants = _approved_participants(event)
+    schedules = personal_schedules(session, event, participants)
     sheets = [
         printing.company_sheet(
-            personal_schedule(session, p),
-            url_for("schedules.page", token=p.access_token, _external=True),
+            schedule,
+            url_for("schedules.page", token=schedule.participant.access_token, _external=True),
+            draw_qr=False,
         )
-        for p in participants
+        for schedule in schedules
     ]
-    return sheets_pdf_response(event, sheets, f"sheets-{event.slug}.pdf")
+    size = sheet_builds.SHEETS_PER_PART
+    parts = [
+        sheet_builds.Part(sheets_html(event, sheets[i : i + size]), len(sheets[i : i + size]))
+        for i in range(0, len(sheets), size)
+    ]
+    session.commit()  # ends the snapshot
+    return parts, len(sheets)
+
+
+def _sheet_build(event: Event, build_id: int) -> SheetBuild | None:
+    build = get_session().get(SheetBuild, build_id, populate_existing=True)
+    return build if build is not None and build.event_id == event.id else None
+
+
+def _to_build(build: SheetBuild):  # type: ignore[no-untyped-def]
+    return redirect(
+        url_for("schedule_outputs.sheets_build", event_id=build.event_id, build_id=build.id)
+    )
+
+
+def _build_gone(event: Event):  # type: ignore[no-untyped-def]
+    flash(
+        _(
+            "These sheets are no longer kept: newer ones replaced them. Prepare the sheets "
+            "again to print the schedule as it is now."
+        ),
+        "info",
+    )
+    return redirect(url_for("schedule_outputs.index", event_id=event.id, _anchor="sheets"))
+
+
+@bp.post("/events/<int:event_id>/print/sheets")
+@organizer_required
+def prepare_sheets(event_id: int):  # type: ignore[no-untyped-def]
+    """Every approved company's sheet in one PDF, printed by a process of its own
+    (:mod:`scheduler.sheet_builds`): a large fair takes minutes, far too long for a
+    request. Sheets already printed with the same content are not printed again."""
+    event = _event(event_id)
+    printing.check_printing()  # not set up: the same clear message as printing at once
+    session = get_session()
+    parts, count = _every_sheet(event)
+    if not count:
+        flash(_("No company is approved yet: there are no sheets to print."), "error")
+        return redirect(url_for("schedule_outputs.index", event_id=event.id, _anchor="sheets"))
+    uploads = uploads_dir()
+    build, start = sheet_builds.claim(
+        session,
+        event,
+        sheet_builds.content_key(parts),
+        sheets=count,
+        uploads=uploads,
+        user_id=current_user.id,
+    )
+    # Whoever prepares them can read every company's secret link (its QR code).
+    audit.record(
+        session,
+        "sheets.prepare",
+        event_id=event.id,
+        user_id=current_user.id,
+        target=build,
+        details={"sheets": count, "printed": start},  # False: printed or printing already
+    )
+    session.commit()
+    if start:
+        try:
+            sheet_builds.write_input(uploads, build, parts)
+            sheet_builds.launch(uploads, build, current_app.config["DATABASE_URL"])
+        except OSError as error:
+            current_app.logger.exception("could not start sheet build %s", build.id)
+            sheet_builds.fail(
+                session, build, f"{sheet_builds.NOT_STARTED}\n{type(error).__name__}: {error}"
+            )
+            session.commit()
+    return _to_build(build)
+
+
+@bp.get("/events/<int:event_id>/print/sheets/<int:build_id>")
+@organizer_required
+def sheets_build(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
+    """Where a build of every company's sheets stands: printing (the page reloads itself
+    every few seconds), ready to download, or failed with what to do."""
+    event = _event(event_id)
+    build = _sheet_build(event, build_id)
+    if build is None:
+        return _build_gone(event)
+    session = get_session()
+    sheet_builds.check_alive(session, build)  # its process gone: failed, not "printing"
+    session.commit()
+    return _build_page(event, build)
+
+
+def _build_page(event: Event, build: SheetBuild, *, outdated: bool = False):  # type: ignore[no-untyped-def]
+    return render_template(
+        "schedules/sheets_build.html",
+        event=event,
+        build=build,
+        outdated=outdated,
+        refresh_seconds=BUILD_PAGE_REFRESH_SECONDS,
+    )
+
+
+@bp.get("/events/<int:event_id>/print/sheets/<int:build_id>.pdf")
+@organizer_required
+def sheets_build_pdf(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
+    """The printed sheets, if they still show the schedule as it is now.
+
+    The sheets are rendered again to compare (a few seconds for a large fair): a meeting
+    moved while they were printed, or since, must not reach the paper.
+    """
+    event = _event(event_id)
+    build = _sheet_build(event, build_id)
+    if build is None:
+        return _build_gone(event)
+    if build.status != SheetBuildStatus.DONE:
+        return _to_build(build)
+    session = get_session()
+    path = sheet_builds.pdf_file(uploads_dir(), build)
+    if not path.is_file():
+        sheet_builds.fail(session, build, sheet_builds.FILE_GONE, was=SheetBuildStatus.DONE)
+        session.commit()
+        return _to_build(build)
+    parts, _count = _every_sheet(event)
+    if sheet_builds.content_key(parts) != build.content_key:
+        return _build_page(event, build, outdated=True), 409
+    response = send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=False,
+        download_name=f"sheets-{event.slug}.pdf",
+        conditional=True,
+        max_age=0,
+    )
+    response.cache_control.private = True  # every company's secret link: no shared cache
+    return response
 
 
 @bp.get("/events/<int:event_id>/print/tables.pdf")

@@ -4,6 +4,7 @@ and its printable PDF. Everything is reached through the participant's secret li
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -59,16 +60,23 @@ def sheets_pdf_response(
     *,
     locale: str | None = None,
 ) -> Response:
-    """Company sheets, each in its participant's language, or all in ``locale`` (runs of
-    one language share a rendering, so a fair in one language is printed as one
-    document)."""
-    parts = []
+    """Company sheets, each in its participant's language, or all in ``locale``."""
+    return _pdf(sheets_html(event, sheets, locale=locale), filename)
+
+
+def sheets_html(
+    event: Event, sheets: Sequence[printing.CompanySheet], *, locale: str | None = None
+) -> list[str]:
+    """Company sheets as HTML documents, each sheet in its participant's language or all
+    in ``locale`` (runs of one language share a document, so a fair in one language is
+    printed as one)."""
+    documents = []
     for language, run in itertools.groupby(
         sheets, key=lambda s: locale or s.schedule.participant.locale
     ):
         with force_locale(language if language in current_app.config["LANGUAGES"] else "ja"):
-            parts.append(render_template("print/sheets.html", event=event, sheets=list(run)))
-    return _pdf(parts, filename)
+            documents.append(render_template("print/sheets.html", event=event, sheets=list(run)))
+    return documents
 
 
 def _pdf(html: str | list[str], filename: str) -> Response:
