@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from pathlib import Path
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
@@ -25,9 +35,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from scheduler import event_setup, outcomes
+from scheduler import event_copy, event_deletion, event_setup, outcomes, runs
 from scheduler.db import utcnow
-from scheduler.errors import ValidationFailed
+from scheduler.errors import Conflict, ValidationFailed
 from scheduler.models import (
     Event,
     EventDay,
@@ -106,6 +116,22 @@ class EventForm(FlaskForm):
             "default_max_meetings": self.default_max_meetings.data,
             "screening_enabled": bool(self.screening_enabled.data),
         }
+
+
+class CopyForm(FlaskForm):
+    name = StringField(
+        lazy_gettext("Name of the new event"), validators=[DataRequired(), Length(max=200)]
+    )
+    slug = StringField(lazy_gettext("Short name for links and files"), validators=[Optional()])
+    first_day = DateField(lazy_gettext("First day of the new fair"), validators=[Optional()])
+
+
+class DeleteForm(FlaskForm):
+    confirmation = StringField(
+        lazy_gettext("Type the event's name (or its short name) to confirm"),
+        validators=[DataRequired()],
+    )
+    delete_companies = BooleanField(default=True)
 
 
 class DayForm(FlaskForm):
@@ -304,6 +330,120 @@ def edit(event_id: int):  # type: ignore[no-untyped-def]
             flash(_("Saved."), "success")
             return redirect(url_for("events.show", event_id=event.id))
     return render_template("events/form.html", form=form, event=event)
+
+
+@bp.route("/<int:event_id>/copy", methods=["GET", "POST"])
+@organizer_required
+def copy(event_id: int):  # type: ignore[no-untyped-def]
+    """Copy the event's set-up for next year's fair: new name, slug and first day."""
+    session = get_session()
+    source = _load(event_id)
+    form = CopyForm()
+    if request.method == "GET":
+        first_day = event_copy.suggest_first_day(source)
+        form.first_day.data = first_day
+        form.name.data = event_copy.suggest_name(source, first_day)
+        form.slug.data = event_copy.suggest_slug(session, source, first_day)
+    plan = None
+    if request.method == "GET" or form.validate_on_submit():
+        try:
+            if request.form.get("action") == "copy":
+                event = event_copy.copy_event(
+                    session,
+                    source,
+                    name=form.name.data or "",
+                    slug=form.slug.data,
+                    first_day=form.first_day.data,
+                    user_id=current_user.id,
+                )
+                session.commit()
+                flash(
+                    _(
+                        "The copy was created in the phase %(phase)s. Check its details, "
+                        "days and deadlines; participants register anew.",
+                        phase=PHASE_LABELS[Phase.REGISTRATION],
+                    ),
+                    "success",
+                )
+                return redirect(url_for("events.show", event_id=event.id))
+            event_copy.check_first_day(source, form.first_day.data)
+            plan = event_copy.plan_copy(session, source, form.first_day.data)
+        except ValidationFailed as error:
+            session.rollback()
+            _field_error(form, error)
+    if plan is None:  # the lists of what is copied, without new dates until one is valid
+        plan = event_copy.plan_copy(session, source, None)
+    return render_template(
+        "events/copy.html",
+        event=source,
+        form=form,
+        plan=plan,
+        source_first_day=event_copy.source_first_day(source),
+    )
+
+
+def _uploads_dir() -> Path:
+    """Where uploads of every event are kept (``INSTANCE_UPLOADS``); not created here."""
+    configured = current_app.config.get("INSTANCE_UPLOADS")
+    return Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+
+
+@bp.route("/<int:event_id>/delete", methods=["GET", "POST"])
+@organizer_required
+def delete(event_id: int):  # type: ignore[no-untyped-def]
+    """Delete the event and everything of it, after the organizer typed its name."""
+    session = get_session()
+    event = _load(event_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        try:
+            deleted = event_deletion.delete_event(
+                session,
+                event,
+                confirmation=form.confirmation.data or "",
+                delete_companies=bool(form.delete_companies.data),
+                user_id=current_user.id,
+                uploads_dir=_uploads_dir(),
+            )
+        except ValidationFailed as error:
+            session.rollback()
+            _field_error(form, error)
+        except Conflict as error:
+            session.rollback()
+            form.form_errors.append(translate_error(error))
+        else:
+            session.commit()
+            event_deletion.remove_files(deleted.files)
+            flash(_("%(name)s and all its data were deleted.", name=deleted.name), "success")
+            return redirect(url_for("main.index"))
+        event = _load(event_id)
+    elif request.method == "GET" and runs.fail_stale_runs(session):
+        session.commit()  # a run whose worker died no longer stands in the way
+    problem = event_deletion.refusal(session, event, utcnow())
+    run_id = event_deletion.active_run(session, event)
+    return render_template(
+        "events/delete.html",
+        event=event,
+        form=form,
+        summary=event_deletion.summarize(session, event, _uploads_dir()),
+        problem=translate_error(problem) if problem else None,
+        active_run_url=(
+            url_for("runs.show", event_id=event.id, run_id=run_id)
+            if run_id is not None and "runs.show" in current_app.view_functions
+            else None
+        ),
+        results_url=_results_url(event),
+    )
+
+
+def _results_url(event: Event) -> str | None:
+    """Where the fair's results can be downloaded before they are deleted."""
+    if "outcomes.results" in current_app.view_functions and event.phase in (
+        Phase.ON_THE_DAY,
+        Phase.CLOSED,
+    ):
+        return url_for("outcomes.results", event_id=event.id)
+    return None
 
 
 # --------------------------------------------------------------------------- days and slots
