@@ -24,35 +24,21 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from benchmarks.responsiveness import PASSWORD, machine
 from scheduler import suggestions
-from scheduler.db import make_engine, make_session_factory
+from scheduler.db import make_engine, make_session_factory, recorded_statements
 from scheduler.models import Need, Participant, ParticipantRole, ParticipantStatus
 from web import create_app
 from web.database import get_engine
 
 
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
+def counted(app: Flask):  # type: ignore[no-untyped-def]
     """The SQL statements the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = get_engine(app)
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
+    return recorded_statements(get_engine(app))
 
 
 def _fair(url: str) -> tuple[int, Participant, Participant]:

@@ -8,6 +8,8 @@ The session lifecycle belongs to the caller (a request, a job): services only
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,3 +89,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker:
     """A session factory whose objects stay readable after commit (views render after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+@contextmanager
+def recorded_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block, in order (for the tests and
+    benchmarks that hold pages to a fixed number of queries)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -6,12 +6,31 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from scheduler import printing
+from scheduler.errors import DomainError
 
 # Waiting for the printing process, not measuring it: a small fair takes seconds, a
 # loaded machine more.
 BUILD_WAIT_SECONDS = 180
+
+
+def _printing_not_ready() -> str | None:
+    try:
+        printing.check_printing()
+    except DomainError as error:
+        return error.message
+    return None
+
+
+# Without WeasyPrint's libraries or a Japanese font the PDFs cannot be made: skip, say why.
+needs_printing = pytest.mark.skipif(
+    _printing_not_ready() is not None,
+    reason=f"PDF printing is not set up here: {_printing_not_ready()}",
+)
 
 
 def prepare_sheets(client: FlaskClient, event_id: int) -> str:

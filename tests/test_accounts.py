@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 
@@ -26,6 +25,7 @@ from scheduler.db import make_engine
 from scheduler.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from scheduler.models import AuditEntry, Role, User
 from tests.conftest import PASSWORD
+from tests.races import race
 from web.cli import cli
 
 # A page that only a logged-in organizer opens (200), else 302 to the login or 403.
@@ -430,28 +430,6 @@ def test_the_last_active_organizer_can_never_be_deactivated_or_demoted(
     db_session.rollback()
 
 
-def _race(factory: sessionmaker, jobs: list[Callable[[Session], object]]) -> list[BaseException]:
-    barrier = threading.Barrier(len(jobs))
-    failures: list[BaseException] = []
-
-    def run(job: Callable[[Session], object]) -> None:
-        with factory() as session:
-            try:
-                barrier.wait(timeout=10)
-                job(session)
-                session.commit()
-            except BaseException as error:
-                session.rollback()
-                failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return failures
-
-
 def test_two_organizers_deactivating_each_other_at_once_leave_one(
     database_url: str,
     db_session: Session,
@@ -476,7 +454,7 @@ def test_two_organizers_deactivating_each_other_at_once_leave_one(
 
         return job
 
-    failures = _race(
+    failures = race(
         sessionmaker(engine, expire_on_commit=False),
         [
             deactivate(organizer.id, second_organizer.id),

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -24,7 +22,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,9 +46,9 @@ from scheduler.vocabulary import (
     technology_label,
 )
 from tests.participant_fair import read_in_english
+from tests.test_query_counts import counted
 from web import directory as directory_web
 from web import participants_admin
-from web.database import get_engine
 from web.pagination import paginate
 
 
@@ -358,24 +355,9 @@ def test_one_click_requests_wait_for_the_preferences_phase(
 # --------------------------------------------------------------------------- queries
 
 
-@contextmanager
-def _counted(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = get_engine(app)
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
-
-
 def _queries(app: Flask, client: FlaskClient, url: str) -> int:
     _html(client, url)  # warm-up: the session's own look-ups
-    with _counted(app) as statements:
+    with counted(app) as statements:
         _html(client, url)
     return len(statements)
 

@@ -4,7 +4,6 @@ rules for one pair set at once end as one rule, never a 500."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from collections.abc import Callable
 
@@ -19,6 +18,7 @@ from scheduler.models import Event, PairRule, PairRuleKind, Participant, Schedul
 from solver.problem import Meeting
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.validation import check
+from tests.races import race
 
 
 @pytest.fixture
@@ -49,28 +49,6 @@ def _two_independent_moves(run: ScheduleRun) -> list[Meeting]:
     raise AssertionError("the fixture should allow two moves")
 
 
-def _race(factory: sessionmaker, jobs: list[Callable[[Session], object]]) -> list[BaseException]:
-    barrier = threading.Barrier(len(jobs))
-    failures: list[BaseException] = []
-
-    def run(job: Callable[[Session], object]) -> None:
-        with factory() as session:
-            try:
-                barrier.wait(timeout=10)
-                job(session)
-                session.commit()
-            except BaseException as error:
-                session.rollback()
-                failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return failures
-
-
 def test_two_moves_in_one_run_at_once_both_stand(
     database_url: str,
     db_session: Session,
@@ -97,7 +75,7 @@ def test_two_moves_in_one_run_at_once_both_stand(
 
         return job
 
-    failures = _race(sessionmaker(engine, expire_on_commit=False), [mover(m) for m in moves])
+    failures = race(sessionmaker(engine, expire_on_commit=False), [mover(m) for m in moves])
     engine.dispose()
     assert failures == []
     db_session.expire_all()
@@ -134,7 +112,7 @@ def test_two_rules_for_one_pair_at_once_end_as_one(
 
         return job
 
-    failures = _race(
+    failures = race(
         sessionmaker(engine, class_=_SlowAdd),
         [setter(PairRuleKind.FORBID), setter(PairRuleKind.FORCE)],
     )
@@ -174,7 +152,7 @@ def test_moving_a_meeting_while_the_run_is_published_does_not_deadlock(
         event, run = session.get(Event, fair.id), session.get(ScheduleRun, solved.id)
         return publishing.publish_run(session, event, run)
 
-    failures = _race(sessionmaker(engine, expire_on_commit=False), [mover, publisher])
+    failures = race(sessionmaker(engine, expire_on_commit=False), [mover, publisher])
     engine.dispose()
     assert failures == []
 

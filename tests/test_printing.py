@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import printing
-from scheduler.errors import DomainError
 from scheduler.models import (
     AuditEntry,
     Event,
@@ -32,24 +31,13 @@ from scheduler.models import (
 )
 from scheduler.schedule_view import personal_schedule, slots_by_day
 from tests.published_fair import busiest_participant, published_fair
-from tests.sheet_build_flow import every_sheet_pdf
+from tests.sheet_build_flow import every_sheet_pdf, needs_printing
 
 A4 = (595.28, 841.89)
 A3 = (841.89, 1190.55)
 
 
-def _printing_ready() -> str | None:
-    try:
-        printing.check_printing()
-    except DomainError as error:
-        return error.message
-    return None
-
-
-pytestmark = pytest.mark.skipif(
-    _printing_ready() is not None,
-    reason=f"PDF printing is not set up here: {_printing_ready()}",
-)
+pytestmark = needs_printing
 
 
 @pytest.fixture

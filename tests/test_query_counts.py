@@ -4,32 +4,19 @@ the link slips and 962 for the rooms page)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from scheduler.db import recorded_statements
 from tests.published_fair import published_fair
 from web.database import get_engine
 
 
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def counted(app: Flask):  # type: ignore[no-untyped-def]
+    """The SQL statements the app's engine runs inside the block."""
+    return recorded_statements(get_engine(app))
 
 
 @pytest.mark.parametrize(

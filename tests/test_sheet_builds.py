@@ -17,14 +17,12 @@ from pathlib import Path
 import pytest
 from flask import Flask, url_for
 from pypdf import PdfReader
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import printing, sheet_builds
-from scheduler.db import make_session_factory, utcnow
+from scheduler.db import make_session_factory, recorded_statements, utcnow
 from scheduler.demo import generate_demo
-from scheduler.errors import DomainError
 from scheduler.models import (
     AuditEntry,
     Event,
@@ -40,23 +38,9 @@ from scheduler.models import (
 from scheduler.schedule_view import PersonalSchedule, personal_schedule, personal_schedules
 from tests.conftest import PASSWORD
 from tests.published_fair import busiest_participant, published_fair
-from tests.sheet_build_flow import build_status, prepare_sheets, wait_for_build
+from tests.sheet_build_flow import build_status, needs_printing, prepare_sheets, wait_for_build
 from web.database import get_engine
 from web.schedules import sheets_html
-
-
-def _printing_ready() -> str | None:
-    try:
-        printing.check_printing()
-    except DomainError as error:
-        return error.message
-    return None
-
-
-needs_printing = pytest.mark.skipif(
-    _printing_ready() is not None,
-    reason=f"PDF printing is not set up here: {_printing_ready()}",
-)
 
 
 @pytest.fixture
@@ -168,10 +152,6 @@ def test_batch_schedules_take_the_same_queries_for_any_number_of_companies(
     app, db_session, fair
 ) -> None:
     participants = _approved(db_session, fair)
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
 
     def queries(some: list[Participant]) -> int:
         db_session.expire_all()
@@ -185,11 +165,8 @@ def test_batch_schedules_take_the_same_queries_for_any_number_of_companies(
             _ = schedule.participant.display_name
         return len(statements)
 
-    sa_event.listen(get_engine(app), "before_cursor_execute", count)
-    try:
+    with recorded_statements(get_engine(app)) as statements:
         few, every = queries(participants[:2]), queries(participants)
-    finally:
-        sa_event.remove(get_engine(app), "before_cursor_execute", count)
     assert few == every
     assert every < 20
 

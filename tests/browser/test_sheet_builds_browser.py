@@ -9,24 +9,15 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from scheduler import printing
-from scheduler.errors import DomainError
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.published_fair import published_fair
+from tests.sheet_build_flow import needs_printing
 
 pytestmark = pytest.mark.browser
 
 
-def _printing_ready() -> bool:
-    try:
-        printing.check_printing()
-    except DomainError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _printing_ready(), reason="PDF printing is not set up here")
+@needs_printing
 def test_organizer_prepares_every_sheet_and_opens_the_pdf(
     page, live_app, live_server, organizer, db_session, tmp_path
 ) -> None:
