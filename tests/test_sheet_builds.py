@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +42,12 @@ from tests.published_fair import busiest_participant, published_fair
 from tests.sheet_build_flow import build_status, needs_printing, prepare_sheets, wait_for_build
 from web.database import get_engine
 from web.schedules import sheets_html
+
+
+@pytest.fixture(autouse=True)
+def _english(client) -> None:  # type: ignore[no-untyped-def]
+    """The pages' words are asserted in English (the site's default is Japanese)."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
 
 
 @pytest.fixture
@@ -343,8 +350,10 @@ def test_two_clicks_on_the_same_content_start_one_build(
     assert len(launched) == 1 and len(_builds(db_session, fair)) == 1
 
 
-def _fake_printer(app: Flask, monkeypatch) -> list[subprocess.Popen]:  # type: ignore[type-arg]
-    """Builds "printed" by a process that does nothing (and that the test kills)."""
+@pytest.fixture
+def fake_printer(app: Flask, monkeypatch) -> Iterator[list[subprocess.Popen]]:  # type: ignore[type-arg]
+    """Builds "printed" by a process that does nothing (the test kills it, and so does
+    the fixture at the end, whatever happened)."""
     started: list[subprocess.Popen] = []  # type: ignore[type-arg]
 
     def launch(_uploads, build, database_url):  # type: ignore[no-untyped-def]
@@ -360,16 +369,20 @@ def _fake_printer(app: Flask, monkeypatch) -> list[subprocess.Popen]:  # type: i
         return process.pid
 
     monkeypatch.setattr(sheet_builds, "launch", launch)
-    return started
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 @needs_printing
 def test_two_simultaneous_clicks_start_one_build(
-    app, db_session, fair, organizer, monkeypatch
+    app, db_session, fair, organizer, fake_printer
 ) -> None:
     """A double click, or two organizers at once: both requests render and claim at the
     same moment; the event's lock lets one of them start the build, the other finds it."""
-    started = _fake_printer(app, monkeypatch)
+    started = fake_printer
     clients = [app.test_client() for _ in range(2)]
     for one in clients:
         login = one.post("/auth/login", data={"email": organizer.email, "password": PASSWORD})
@@ -397,9 +410,9 @@ def test_two_simultaneous_clicks_start_one_build(
 
 @needs_printing
 def test_a_build_whose_process_died_is_failed_and_can_be_started_again(
-    app, client, logged_in, db_session, fair, monkeypatch
+    app, client, logged_in, db_session, fair, monkeypatch, fake_printer
 ) -> None:
-    started = _fake_printer(app, monkeypatch)
+    started = fake_printer
     build_url = prepare_sheets(client, fair.id)
     status, page = build_status(client, build_url)
     assert status == "running" and 'http-equiv="refresh"' in page
@@ -422,9 +435,9 @@ def test_a_build_whose_process_died_is_failed_and_can_be_started_again(
 
 @needs_printing
 def test_a_build_silent_on_another_machine_is_failed_after_its_heartbeat_goes_stale(
-    app, client, logged_in, db_session, fair, monkeypatch
+    app, client, logged_in, db_session, fair, fake_printer
 ) -> None:
-    started = _fake_printer(app, monkeypatch)
+    started = fake_printer
     build_url = prepare_sheets(client, fair.id)
     (build,) = _builds(db_session, fair)
     build.worker = "another-web-machine:4242"  # its process cannot be looked up here
@@ -441,9 +454,9 @@ def test_a_build_silent_on_another_machine_is_failed_after_its_heartbeat_goes_st
 
 @needs_printing
 def test_new_content_stops_the_build_of_the_old(
-    app, client, logged_in, db_session, fair, monkeypatch
+    app, client, logged_in, db_session, fair, fake_printer
 ) -> None:
-    started = _fake_printer(app, monkeypatch)
+    started = fake_printer
     first_url = prepare_sheets(client, fair.id)
     company = busiest_participant(db_session, fair)
     company.department = "営業二部"  # printed under the company's name
