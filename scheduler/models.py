@@ -256,7 +256,9 @@ class Slot(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    day_id: Mapped[int | None] = mapped_column(ForeignKey("event_days.id", ondelete="SET NULL"))
+    day_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_days.id", ondelete="SET NULL"), index=True
+    )
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     label: Mapped[str] = mapped_column(String(50), default="")
@@ -307,10 +309,10 @@ class Table(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(30))
     host_participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL")
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
     )
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -365,7 +367,7 @@ class Participant(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=ParticipantStatus.APPROVED)
     code: Mapped[str] = mapped_column(String(20), default="")  # "B001", printed on sheets
@@ -385,9 +387,7 @@ class Participant(TimestampMixin, Base):
     # Whether this participant's link may change its company's shared profile: not a
     # self-registration onto a company already in the directory, until the organizer
     # confirms the contact belongs to it (the profile is shown in every event).
-    company_edit_allowed: Mapped[bool] = mapped_column(
-        Boolean, default=True, server_default="1"
-    )
+    company_edit_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     token_issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # On the day (staff): checked in, late, left early or no-show, and since when.
     day_status: Mapped[str] = mapped_column(
@@ -429,7 +429,7 @@ class ParticipantUnavailableSlot(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
     slot_id: Mapped[int] = mapped_column(
-        ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
@@ -439,7 +439,7 @@ class Person(TimestampMixin, Base):
     __tablename__ = "people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     name_kana: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(200), default="")
@@ -459,7 +459,7 @@ class Attendance(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     is_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -473,7 +473,9 @@ class Need(TimestampMixin, Base):
     __tablename__ = "needs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(200))
     technologies: Mapped[list[str]] = mapped_column(JSON, default=list)
     material: Mapped[str] = mapped_column(String(200), default="")
@@ -509,7 +511,9 @@ class Proposal(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
-    supplier_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    supplier_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     offer: Mapped[str] = mapped_column(Text, default="")  # what it offers for this need
     track_record: Mapped[str] = mapped_column(Text, default="")  # relevant results
     equipment: Mapped[str] = mapped_column(Text, default="")
@@ -540,8 +544,12 @@ class SuggestionShown(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     viewer_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    suggested_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="SET NULL"))
+    suggested_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    need_id: Mapped[int | None] = mapped_column(
+        ForeignKey("needs.id", ondelete="SET NULL"), index=True
+    )
     score: Mapped[int] = mapped_column(Integer, default=0)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     first_shown_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -565,7 +573,7 @@ class Interest(TimestampMixin, Base):
         ForeignKey("participants.id", ondelete="CASCADE")
     )
     to_participant_id: Mapped[int] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE")
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     level: Mapped[int] = mapped_column(Integer, default=2)  # 3 high, 2 medium, 1 low, 0 none
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -596,10 +604,16 @@ class Meeting(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    participant_a_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    participant_b_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
-    table_id: Mapped[int | None] = mapped_column(ForeignKey("tables.id", ondelete="SET NULL"))
+    participant_a_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    participant_b_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PLANNED)
     # Bumped on every change so calendar feeds carry a higher SEQUENCE.
     version: Mapped[int] = mapped_column(Integer, default=0)
@@ -641,7 +655,9 @@ class MeetingOutcome(TimestampMixin, Base):
     )
     # The meeting's slot when reported: staff may move a meeting that did not take place
     # to a later slot, and a report on the old time no longer counts for the new one.
-    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="SET NULL"))
+    slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slots.id", ondelete="SET NULL"), index=True
+    )
     took_place: Mapped[bool] = mapped_column(Boolean, default=True)
     prospect: Mapped[str | None] = mapped_column(String(20))  # None when it did not take place
     next_steps: Mapped[list[str]] = mapped_column(JSON, default=list)  # NextStep values
@@ -676,7 +692,9 @@ class ScheduleRun(TimestampMixin, Base):
     error: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # Written every second by the worker executing the run: a running run whose
     # heartbeat is stale lost its worker (killed, machine gone) and is marked failed.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -703,12 +721,22 @@ class PairRule(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    participant_a_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
-    participant_b_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    participant_a_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    participant_b_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(10))
-    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
-    table_id: Mapped[int | None] = mapped_column(ForeignKey("tables.id", ondelete="CASCADE"))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slots.id", ondelete="CASCADE"), index=True
+    )
+    table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
 
     participant_a: Mapped[Participant] = relationship(foreign_keys=[participant_a_id])
     participant_b: Mapped[Participant] = relationship(foreign_keys=[participant_b_id])
@@ -725,9 +753,11 @@ class AuditEntry(Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="SET NULL")
+        ForeignKey("participants.id", ondelete="SET NULL"), index=True
     )
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(40), default="")
@@ -780,4 +810,6 @@ class SheetBuild(TimestampMixin, Base):
     # Written every few seconds by the printing process: a stale one means it died.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
