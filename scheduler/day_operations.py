@@ -1415,7 +1415,7 @@ def _next_code(session: Session, event: Event, role: str) -> str:
                 Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
             )
         )
-        if code[len(prefix) :].isdigit()
+        if code[len(prefix) :].isascii() and code[len(prefix) :].isdigit()
     ]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 

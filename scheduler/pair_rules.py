@@ -303,7 +303,9 @@ def _find(run: ScheduleRun, a: str, b: str) -> Meeting:
 
 
 def _slot(session: Session, event: Event, key: str) -> Slot:
-    slot = session.get(Slot, int(key.removeprefix("s"))) if key[1:].isdigit() else None
+    digits = key.removeprefix("s")
+    wellformed = key.startswith("s") and digits.isascii() and digits.isdigit() and len(digits) < 19
+    slot = session.get(Slot, int(digits)) if wellformed else None
     if slot is None or slot.event_id != event.id:
         raise NotFound(N_("Unknown slot."))
     return slot

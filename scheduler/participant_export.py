@@ -69,7 +69,8 @@ def export_xlsx(session: Session, event: Event) -> bytes:
     numeric = {index for index, column in enumerate(COLUMNS) if column.key in NUMBER_KEYS}
     for row in sheet.iter_rows(min_row=2):
         for index, cell in enumerate(row):
-            if index in numeric and isinstance(cell.value, str) and cell.value.isdigit():
+            text = cell.value if isinstance(cell.value, str) else ""
+            if index in numeric and text.isascii() and text.isdigit():
                 # Counts are numbers, so Excel sums and sorts them (and does not flag
                 # "number stored as text"); the import reads them back either way.
                 cell.value = int(cell.value)

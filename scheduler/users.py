@@ -381,9 +381,30 @@ def deactivate_account(session: Session, user: User, *, actor: User | None) -> b
     return True
 
 
-def reactivate_account(session: Session, user: User, *, actor: User | None) -> str | None:
+def _same_version(seen: str, user: User) -> bool:
+    # Bytes: compare_digest refuses a str with non-ASCII characters (a 500, not a message).
+    return secrets.compare_digest(seen.encode(), password_version(user).encode())
+
+
+def _changed_a_moment_ago(user: User) -> Conflict:
+    return Conflict(
+        N_(
+            "The password of %(name)s was changed a moment ago (the form may have been "
+            "sent twice). Nothing more was changed; reset it again if the new one is "
+            "not known."
+        ),
+        params={"name": user.name},
+    )
+
+
+def reactivate_account(
+    session: Session, user: User, *, actor: User | None, seen_version: str | None = None
+) -> str | None:
     """Reactivate ``user`` with a new generated password, returned to be shown once;
-    None when the account was already active (nothing changed).
+    None when the account was already active (nothing changed). With ``seen_version``
+    (:func:`password_version` as the organizer's page showed it), an account that was
+    reactivated since, by this form sent twice or by another organizer, is a Conflict
+    saying so: the password shown to that first answer was new, and may be lost.
 
     The new password is the point: sessions and "keep me logged in" cookies from
     before the deactivation (a volunteer's phone from last year's fair) carry the old
@@ -392,6 +413,8 @@ def reactivate_account(session: Session, user: User, *, actor: User | None) -> s
     _lock_accounts(session, user, actor)
     _check_actor(actor)
     if user.active:
+        if seen_version is not None and not _same_version(seen_version, user):
+            raise _changed_a_moment_ago(user)
         return None
     password = generate_password()
     set_password(user, password)
@@ -421,17 +444,8 @@ def reset_password(
             N_("%(name)s is deactivated: reactivate the account, which gives it a new password."),
             params={"name": user.name},
         )
-    if seen_version is not None and not secrets.compare_digest(
-        seen_version, password_version(user)
-    ):
-        raise Conflict(
-            N_(
-                "The password of %(name)s was changed a moment ago (the form may have been "
-                "sent twice). Nothing more was changed; reset it again if the new one is "
-                "not known."
-            ),
-            params={"name": user.name},
-        )
+    if seen_version is not None and not _same_version(seen_version, user):
+        raise _changed_a_moment_ago(user)
     password = generate_password()
     set_password(user, password)
     session.flush()

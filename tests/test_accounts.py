@@ -329,7 +329,9 @@ def test_reactivating_gives_a_new_password_and_old_sessions_stay_ended(
     volunteer = app.test_client()
     _login(volunteer, "staff@example.jp", remember=True)
     client.post(f"/accounts/{staff.id}/deactivate")
-    response = client.post(f"/accounts/{staff.id}/reactivate")
+    page = client.get(f"/accounts/{staff.id}").get_data(as_text=True)
+    version = re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+    response = client.post(f"/accounts/{staff.id}/reactivate", data={"version": version})
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     password = _shown_password(response.get_data(as_text=True))
     db_session.expire_all()
@@ -341,9 +343,17 @@ def test_reactivating_gives_a_new_password_and_old_sessions_stay_ended(
     assert _login(fresh, "staff@example.jp", password).status_code == 302
     assert fresh.get(STAFF_PAGE).status_code == 200
     assert _audit(db_session, "account.reactivate")
-    # Reactivating twice changes nothing more.
-    again = client.post(f"/accounts/{staff.id}/reactivate")
+    # The same form sent twice (a double click) changes nothing more, and says that the
+    # password shown to the first click was new.
+    again = client.post(
+        f"/accounts/{staff.id}/reactivate",
+        data={"version": version},
+        headers={"Referer": f"/accounts/{staff.id}"},
+    )
     assert again.status_code == 302
+    assert "was changed a moment ago" in client.get(again.headers["Location"]).get_data(
+        as_text=True
+    )
     assert _login(app.test_client(), "staff@example.jp", password).status_code == 302
 
 
@@ -671,3 +681,24 @@ def test_create_user_on_the_command_line_refuses_an_email_in_other_letters(
     assert db_session.scalar(select(User).where(User.email == "chief@pref.example.jp"))
     again = runner.invoke(cli, ["create-user", "chief@PREF.example.jp", "--password", "x" * 10])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+@pytest.mark.parametrize("version", [None, "", "é", "0" * 16])
+def test_a_reset_without_the_pages_version_is_refused_and_nothing_changes(
+    client: FlaskClient, english: User, staff: User, db_session: Session, version: str | None
+) -> None:
+    """Only the account page's form resets (it carries the password's version): a post
+    without it, or with a wrong or non-ASCII one, says so instead of a 500 or a reset."""
+    before = db_session.get(User, staff.id).password_hash
+    data = {} if version is None else {"version": version}
+    response = client.post(
+        f"/accounts/{staff.id}/reset-password",
+        data=data,
+        headers={"Referer": f"/accounts/{staff.id}"},
+    )
+    assert response.status_code == 302
+    assert "was changed a moment ago" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    db_session.expire_all()
+    assert db_session.get(User, staff.id).password_hash == before

@@ -246,6 +246,8 @@ def test_the_pager_and_the_edits_keep_the_filter(
         {"page": "0"},
         {"page": "99999"},
         {"page": "9" * 5000},
+        {"page": "²"},
+        {"page": "١٢"},
         {"view": "nonsense"},
         {"view": "meetings", "slot": "s999999", "table": "<script>"},
         {"role": "guest", "show": "everything"},

@@ -416,7 +416,10 @@ def deactivate(user_id: int):  # type: ignore[no-untyped-def]
 def reactivate(user_id: int):  # type: ignore[no-untyped-def]
     account = _load(user_id)
     db = get_session()
-    password = users.reactivate_account(db, account, actor=_me())
+    # The page's form always sends the version: a request without one is not that form.
+    password = users.reactivate_account(
+        db, account, actor=_me(), seen_version=request.form.get("version", "")
+    )
     if password is None:
         flash(_("The account of %(name)s is already active.", name=account.name), "info")
         return _back(account)
@@ -430,7 +433,7 @@ def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     account = _load(user_id)
     db = get_session()
     password = users.reset_password(
-        db, account, actor=_me(), seen_version=request.form.get("version") or None
+        db, account, actor=_me(), seen_version=request.form.get("version", "")
     )
     db.commit()
     return _shown_once(account, password, "reset")

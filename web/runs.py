@@ -8,6 +8,7 @@ for: runs ahead of it, or no worker at all (and what to do about it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from math import ceil
 from typing import Any
@@ -331,7 +332,7 @@ class ReviewFilter:
             show=_known(args.get("show", ""), set(run_review.PARTICIPANT_SHOWS)),
             slot=_known(args.get("slot", ""), {s.key for s in review.slots}),
             table=_known(args.get("table", ""), {t for t, _n in review.tables}),
-            page=int(page) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1,
+            page=int(page) if re.fullmatch(r"[1-9][0-9]{0,4}", page) else 1,
         )
 
     def params(self, **changes: Any) -> dict[str, Any]:
