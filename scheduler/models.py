@@ -194,6 +194,12 @@ class Event(TimestampMixin, Base):
     # Part of the staff calendar's and hall boards' secret links: raising it (re-issue)
     # stops the links given out before.
     staff_links_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Part of those links too, random for each new event: SQLite gives a deleted event's
+    # id to the next event, whose links would otherwise be the deleted one's. Events from
+    # before it have "" (their links given out keep working).
+    links_salt: Mapped[str] = mapped_column(
+        String(32), default=lambda: secrets.token_hex(16), server_default=""
+    )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     days: Mapped[list[EventDay]] = relationship(

@@ -25,6 +25,8 @@ def test_reissuing_stops_the_old_staff_links_and_gives_working_new_ones(
     app: Flask, client: FlaskClient, auth: AuthActions, db_session: Session, organizer: User
 ) -> None:
     fair = published_fair(db_session)
+    fair.links_salt = ""  # an event from before salts: the links given out keep working
+    db_session.commit()
     room = db_session.scalars(select(Room).where(Room.event_id == fair.id)).first()
     feed, board = _tokens(app, fair, room)
     with app.app_context():  # links given out before versions existed keep working
@@ -89,3 +91,33 @@ def test_a_token_with_other_characters_is_a_404_not_a_500(
     room = db_session.scalars(select(Room).where(Room.event_id == fair.id)).first()
     assert client.get(f"/cal/events/{fair.id}/%C3%A9%C3%A9.ics").status_code == 404
     assert client.get(f"/events/{fair.id}/board/{room.id}?token=%C3%A9").status_code == 404
+
+
+def test_an_event_never_opens_with_a_deleted_events_links(
+    app: Flask, client: FlaskClient, db_session: Session
+) -> None:
+    """SQLite gives the next event the id of a deleted newest one (and rooms theirs):
+    last fair's staff calendar and hall-board links must not open the new fair."""
+    from scheduler.event_deletion import delete_event
+
+    old = published_fair(db_session)
+    room = db_session.scalars(select(Room).where(Room.event_id == old.id)).first()
+    feed, board = _tokens(app, old, room)
+    old_id, room_id = old.id, room.id
+    assert client.get(f"/cal/events/{old_id}/{feed}.ics").status_code == 200
+    delete_event(db_session, old, confirmation=old.slug)
+    db_session.commit()
+
+    new = published_fair(db_session)
+    new_room = db_session.scalars(select(Room).where(Room.event_id == new.id)).first()
+    assert client.get(f"/cal/events/{new.id}/{feed}.ics").status_code == 404
+    assert client.get(
+        f"/events/{new.id}/board/{new_room.id}/state.json?token={board}"
+    ).status_code == 404
+    new_feed, new_board = _tokens(app, new, new_room)
+    assert client.get(f"/cal/events/{new.id}/{new_feed}.ics").status_code == 200
+    assert client.get(
+        f"/events/{new.id}/board/{new_room.id}/state.json?token={new_board}"
+    ).status_code == 200
+    if db_session.get_bind().dialect.name == "sqlite":  # the case this guards against
+        assert (new.id, new_room.id) == (old_id, room_id)

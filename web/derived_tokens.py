@@ -1,9 +1,11 @@
 """Secrets for URLs that devices without a login open (calendar apps, hall screens).
 
-They are derived from SECRET_KEY and the event's ``staff_links_version`` rather than
-stored. The organizer re-issues an event's links (the staff calendar, the hall boards)
-by raising its version, which stops the ones given out before, for example to a
-helper who has left; rotating SECRET_KEY revokes every one of them at once.
+They are derived from SECRET_KEY, the event's random ``links_salt`` and its
+``staff_links_version`` rather than stored (the salt keeps an event whose id SQLite
+reused from ever opening with a deleted event's links). The organizer re-issues an
+event's links (the staff calendar, the hall boards) by raising its version, which stops
+the ones given out before, for example to a helper who has left; rotating SECRET_KEY
+revokes every one of them at once.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from flask import current_app
 def event_token(purpose: str, event_id: int, *ids: int) -> str:
     """The secret for ``purpose`` in an event, at the event's current links version.
 
-    Version 0 (never re-issued) adds nothing, so links from before versions existed
-    keep working.
+    Version 0 (never re-issued) and an empty salt (an event from before salts) add
+    nothing, so links from before versions and salts existed keep working.
     """
     from scheduler.models import Event
     from web.database import get_session
 
     event = get_session().get(Event, event_id)
     version = event.staff_links_version if event is not None else 0
-    return derived_token(purpose, event_id, *ids, *((version,) if version else ()))
+    salt = event.links_salt if event is not None else ""
+    extra = (*((version,) if version else ()), *((salt,) if salt else ()))
+    return derived_token(purpose, event_id, *ids, *extra)
 
 
 def event_token_matches(given: str, purpose: str, event_id: int, *ids: int) -> bool:
@@ -35,7 +39,7 @@ def event_token_matches(given: str, purpose: str, event_id: int, *ids: int) -> b
     )
 
 
-def derived_token(purpose: str, *ids: int) -> str:
+def derived_token(purpose: str, *ids: int | str) -> str:
     """The secret for ``purpose`` (e.g. ``"matchfair-staff-feed"``) and the given ids."""
     key = str(current_app.config["SECRET_KEY"]).encode()
     message = ":".join([purpose, *(str(i) for i in ids)]).encode()
