@@ -44,10 +44,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler import printing
+from scheduler.day_operations import lock_for_change
 from scheduler.db import make_engine, make_session_factory, utcnow
 from scheduler.i18n import N_
 from scheduler.models import Event, SheetBuild, SheetBuildStatus
@@ -175,7 +176,7 @@ def claim(
     :func:`launch`).
     """
     now = now or utcnow()
-    _lock_event(session, event.id)
+    lock_for_change(session, event.id, lock_event=True)  # writers' order: the event first
     build = session.scalar(
         select(SheetBuild)
         .where(SheetBuild.event_id == event.id, SheetBuild.content_key == key)
@@ -220,16 +221,6 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     return build, True
-
-
-def _lock_event(session: Session, event_id: int) -> None:
-    """Take the event's row lock (writers' order starts with the event)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # pysqlite opens the transaction at the first write: a no-op write takes
-        # SQLite's single write lock now, so the read that follows is current.
-        session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": event_id})
-    else:
-        session.execute(select(Event.id).where(Event.id == event_id).with_for_update())
 
 
 def write_input(uploads: Path, build: SheetBuild, parts: Sequence[Part]) -> None:

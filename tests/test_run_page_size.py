@@ -74,7 +74,8 @@ def _pairs_on(page: str) -> set[frozenset[str]]:
 
 
 def _links(page: str, rel: str) -> list[str]:
-    return [unescape(href) for href in re.findall(rf'<a href="([^"]+)"[^>]*rel="{rel}"', page)]
+    links = re.findall(rf'<a [^>]*rel="{rel}"[^>]*>', page)
+    return [unescape(re.search(r'href="([^"]+)"', link).group(1)) for link in links]
 
 
 def _meeting_keys(run: ScheduleRun) -> set[frozenset[str]]:

@@ -31,6 +31,7 @@ class Page(Generic[T]):
     total: int  # items in the whole (filtered) list
     path: str  # the list's address without its query string
     args: tuple[tuple[str, str], ...]  # the query string without ``page``
+    fragment: str = ""  # where on the page the links land (an element's id), if anywhere
 
     @property
     def pages(self) -> int:
@@ -63,7 +64,8 @@ class Page(Generic[T]):
         pairs = list(self.args)
         if number > 1:
             pairs.append((PAGE_ARG, str(number)))
-        return f"{self.path}?{urlencode(pairs)}" if pairs else self.path
+        address = f"{self.path}?{urlencode(pairs)}" if pairs else self.path
+        return f"{address}#{self.fragment}" if self.fragment else address
 
     @property
     def here(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from math import ceil
 from typing import Any
 
 from flask import (
@@ -53,6 +52,7 @@ from web.events import _field_error
 from web.filters import run_error
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error, translate_message
+from web.pagination import Page, paginate
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
 
@@ -363,14 +363,16 @@ class Listing:
     """One page of the review's list."""
 
     filter: ReviewFilter
-    rows: list[Any]  # ParticipantReview or ReviewMeeting
-    total: int  # rows matching the filter, on every page
-    pages: int
+    page: Page[Any]  # of ParticipantReview or ReviewMeeting
 
     @property
-    def first(self) -> int:
-        """The number of the page's first row (1-based; 0 when there is none)."""
-        return (self.filter.page - 1) * PAGE_SIZE[self.filter.view] + 1 if self.rows else 0
+    def rows(self) -> list[Any]:
+        return self.page.items
+
+    @property
+    def total(self) -> int:
+        """Rows matching the filter, on every page."""
+        return self.page.total
 
 
 def _listing(review: run_review.RunReview, wanted: ReviewFilter) -> Listing:
@@ -382,23 +384,14 @@ def _listing(review: run_review.RunReview, wanted: ReviewFilter) -> Listing:
         rows = run_review.find_participants(
             review, text=wanted.q, role=wanted.role, show=wanted.show
         )
-    size = PAGE_SIZE[wanted.view]
-    pages = max(1, ceil(len(rows) / size))
-    wanted = replace(wanted, page=min(wanted.page, pages))
-    start = (wanted.page - 1) * size
-    return Listing(filter=wanted, rows=rows[start : start + size], total=len(rows), pages=pages)
-
-
-def _page_numbers(page: int, pages: int) -> list[int | None]:
-    """The pages a pager links: the first, the last and two either side of ``page``
-    (None: a gap)."""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    numbers: list[int | None] = []
-    for number in shown:
-        if numbers and number - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(number)
-    return numbers
+    # The pager's links carry the filter as this page understood it (not whatever else
+    # the address held), and land on the list rather than the top of the run page.
+    page = replace(
+        paginate(rows, PAGE_SIZE[wanted.view], wanted.page),
+        args=tuple((k, str(v)) for k, v in wanted.params(page=1).items()),
+        fragment="review-list",
+    )
+    return Listing(filter=replace(wanted, page=page.number), page=page)
 
 
 @bp.get("/runs/<int:run_id>")
@@ -436,7 +429,6 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         live=live,
         changes=changes,
         listing=listing,
-        page_numbers=_page_numbers(listing.filter.page, listing.pages) if listing else [],
         pinned_at=_pinned_at(session, event) if review else None,
         role_labels={r.value: ROLE_LABELS[r] for r in ParticipantRole},
         show_labels=SHOW_LABELS,
