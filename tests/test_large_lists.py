@@ -563,3 +563,29 @@ def test_directory_search_finds_and_ranks_as_before(
         got = [(e.participant.id, e.score)
                for e in directory.search(db_session, fair, viewer_role, query)]
         assert got == expected, query
+
+
+def test_a_request_made_from_a_profile_returns_to_that_profile(
+    client: FlaskClient, db_session: Session, fair: Event
+) -> None:
+    read_in_english(client)
+    buyer = _approved(db_session, fair, ParticipantRole.BUYER)[0]
+    db_session.execute(Interest.__table__.delete().where(
+        Interest.from_participant_id == buyer.id))
+    db_session.commit()
+    listing = f"/p/{buyer.access_token}/directory?q=加工&page=2"
+    profile = unescape(re.search(r'<h2><a href="([^"]+)"', _html(client, listing)).group(1))
+    other = int(re.search(r"/directory/(\d+)", profile).group(1))
+    form_link = unescape(re.search(
+        rf'href="([^"]*/request/{other}\?back=[^"]+)"', _html(client, profile)).group(1))
+    # The form leads back to the profile (which still leads back to page 2 of the list).
+    form = _html(client, form_link)
+    breadcrumb = form.split('class="breadcrumb"')[1].split("</p>")[0]
+    assert f'href="{profile.replace("&", "&amp;")}"' in breadcrumb
+    saved = client.post(form_link, data={"level": "2", "note": ""})
+    assert _same_address(saved.headers["Location"], profile)
+    assert preferences.interest_between(db_session, buyer.id, other).level == 2
+    # A `back` that is neither the directory nor this company's profile is not followed.
+    plain = form_link.split("?")[0]
+    saved = client.post(plain + "?back=https://evil.example/", data={"level": "3", "note": ""})
+    assert saved.headers["Location"].endswith("/requests")

@@ -194,7 +194,9 @@ def request_form(token: str, participant_id: int):  # type: ignore[no-untyped-de
     existing = preferences.interest_between(session, participant.id, other.id)
     if existing is not None and existing.source not in preferences.REQUEST_SOURCES:
         existing = None
+    # Opened from a page of the directory or from this company's profile: back there.
     back = back_to(url_for("portal.directory"))
+    profile_back = None if back else back_to(url_for("portal.counterpart", participant_id=other.id))
     form = LevelForm()
     if request.method == "GET" and existing is not None:
         form.level.data = str(existing.level)
@@ -212,14 +214,17 @@ def request_form(token: str, participant_id: int):  # type: ignore[no-untyped-de
             session.commit()
             flash(_("Your meeting request to %(name)s was saved.", name=other.display_name),
                   "success")
-            if back is not None:  # opened from a page of the directory: back there
+            if back is not None:
                 return redirect(f"{back}#entry-{other.id}")
+            if profile_back is not None:
+                return redirect(profile_back)
             return redirect(url_for("preferences.my_requests"))
     return render_template(
         "preferences/request_form.html", participant=participant, event=participant.event,
         other=other, form=form, existing=existing,
         remaining=preferences.remaining_requests(session, participant),
         is_open=preferences.requests_open(participant.event), locale=_locale(), back=back,
+        profile_back=profile_back,
     )
 
 
