@@ -30,7 +30,14 @@ from sqlalchemy.orm import Session
 from scheduler import audit
 from scheduler.db import utcnow
 from scheduler.errors import ValidationFailed
-from scheduler.event_setup import EVENT_FIELDS, SLUG_PATTERN, _slug_taken, check_slug, one_line
+from scheduler.event_setup import (
+    EVENT_FIELDS,
+    SLUG_PATTERN,
+    _slug_taken,
+    check_slug,
+    flush_slug,
+    one_line,
+)
 from scheduler.i18n import N_
 from scheduler.models import (
     AuditEntry,
@@ -350,7 +357,7 @@ def copy_event(
     for key in EVENT_FIELDS:
         setattr(event, key, getattr(source, key))
     session.add(event)
-    session.flush()
+    flush_slug(session, slug)
 
     days = {}
     for shifted in plan.days:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
@@ -117,10 +118,24 @@ def check_slug(session: Session, text: str, event_id: int | None = None) -> str:
             field="slug",
         )
     if _slug_taken(session, slug, event_id):
-        raise ValidationFailed(
-            N_("Another event already uses '%(slug)s'."), field="slug", params={"slug": slug}
-        )
+        raise _slug_in_use(slug)
     return slug
+
+
+def _slug_in_use(slug: str) -> ValidationFailed:
+    return ValidationFailed(
+        N_("Another event already uses '%(slug)s'."), field="slug", params={"slug": slug}
+    )
+
+
+def flush_slug(session: Session, slug: str) -> None:
+    """Flush an event whose slug was just checked as free; another event saved with the
+    same slug in the meantime (two organizers at once) is the same error as a slug
+    already taken, not a failure (the caller rolls back, as after any domain error)."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise _slug_in_use(slug) from None
 
 
 def create_event(
@@ -145,7 +160,7 @@ def create_event(
     _apply_details(event, details)
     event.phases = [PhaseDeadline(phase=phase, sort_order=i) for i, phase in enumerate(Phase)]
     session.add(event)
-    session.flush()
+    flush_slug(session, slug)
     audit.record(session, "event.create", event_id=event.id, user_id=user_id, target=event)
     return event
 
@@ -188,7 +203,7 @@ def update_event(
     }
     if event.slug != old_slug:
         changed["slug"] = [old_slug, event.slug]
-    session.flush()
+    flush_slug(session, event.slug)
     audit.record(
         session, "event.update", event_id=event.id, user_id=user_id, target=event, details=changed
     )

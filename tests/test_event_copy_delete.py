@@ -433,6 +433,37 @@ def test_copy_with_a_taken_slug_keeps_what_was_typed(client, english, db_session
     assert db_session.scalar(select(func.count(Event.id))) == 1
 
 
+def test_a_slug_taken_between_the_check_and_the_save_is_the_same_clear_error(
+    client, english, db_session, monkeypatch
+) -> None:
+    """Two organizers saving the same slug at once: the second is told, as when the
+    slug was already taken, and keeps what was typed (the database's unique index
+    decides, not a 500)."""
+    source = _fair(db_session, day=_today_in(TOKYO) + timedelta(days=40))
+    first_day = (source.days[0].date + timedelta(days=364)).isoformat()
+    monkeypatch.setattr(event_setup, "_slug_taken", lambda *args, **kwargs: False)
+    copied = client.post(
+        f"/events/{source.id}/copy",
+        data={"name": "来年の商談会", "slug": source.slug, "first_day": first_day,
+              "action": "copy"},
+    )
+    created = client.post("/events/new", data={"name": "別の商談会", "slug": source.slug,
+                                                "timezone": "Asia/Tokyo"})
+    other = event_setup.create_event(db_session, name="三つ目", slug="third-fair")
+    db_session.commit()
+    edited = client.post(f"/events/{other.id}/edit", data={
+        "name": "三つ目の商談会", "slug": source.slug, "timezone": "Asia/Tokyo"})
+    for response, name in ((copied, "来年の商談会"), (created, "別の商談会"),
+                           (edited, "三つ目の商談会")):
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f"Another event already uses &#39;{source.slug}&#39;" in body
+        assert f'value="{name}"' in body
+    db_session.expire_all()
+    assert db_session.scalars(select(Event.slug).order_by(Event.id)).all() == [
+        source.slug, "third-fair"]
+
+
 # --------------------------------------------------------------------------- delete
 
 

@@ -238,6 +238,7 @@ def create():  # type: ignore[no-untyped-def]
                 session, name=str(name), user_id=current_user.id, **details
             )
         except ValidationFailed as error:
+            session.rollback()
             _field_error(form, error)
         else:
             session.commit()
@@ -324,6 +325,7 @@ def edit(event_id: int):  # type: ignore[no-untyped-def]
         try:
             event_setup.update_event(session, event, user_id=current_user.id, **form.details())
         except ValidationFailed as error:
+            session.rollback()  # nothing half-changed stays in the session
             _field_error(form, error)
         else:
             session.commit()
