@@ -48,6 +48,7 @@ def test_request_change_and_withdraw(client: FlaskClient, db_session: Session, f
     page = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}"))
     assert page.status_code == 200
     assert "発注重工株式会社" in page.get_data(as_text=True)
+    assert "the other company sees it" in page.get_data(as_text=True)  # the note's hint
     response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"),
                            data={"level": "3", "note": "<script>alert(1)</script>筐体"})
     assert response.status_code == 302
@@ -320,7 +321,10 @@ def test_organizer_requests_on_a_participants_behalf_after_the_deadline(
     fair.event.phase = Phase.SCHEDULING  # participants can no longer change anything
     db_session.commit()
     page = f"/events/{fair.event.id}/preferences/participants/{fair.supplier.id}"
-    assert client.get(page).status_code == 200
+    form = client.get(page)
+    assert form.status_code == 200
+    # The note travels to the other company as the meeting's purpose: the form says so.
+    assert "The other company sees it on its schedule and sheet" in form.get_data(as_text=True)
     response = client.post(page, data={"counterpart": str(fair.buyer.id), "level": "3",
                                        "note": "電話で依頼"})
     assert response.status_code == 302

@@ -134,8 +134,15 @@ class BehalfForm(LevelForm):
     """A request made by the organizer for a participant (e.g. one who phoned in)."""
 
     counterpart = SelectField(lazy_gettext("Counterpart"), coerce=int)
-    note = TextAreaField(lazy_gettext("Note"),
-                         validators=[Length(max=preferences.MAX_NOTE_LENGTH)])
+    # The participant's own note to the counterpart, shown on both schedules and sheets
+    # as the meeting's purpose: nothing for the organizer's eyes only.
+    note = TextAreaField(
+        lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
+        description=lazy_gettext(
+            "What the company would like to discuss (optional). The other company sees "
+            "it on its schedule and sheet: nothing meant for the organizers only."
+        ),
+    )
 
 
 def _participant(event: Event, participant_id: int) -> Participant:
