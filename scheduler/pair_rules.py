@@ -11,6 +11,7 @@ Every edit is audited.
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -53,7 +54,7 @@ class MoveConflict:
 
 def participant_by_code(session: Session, event: Event, code: str) -> Participant:
     """The approved participant of ``event`` with ``code`` (NotFound otherwise)."""
-    code = code.strip().upper()
+    code = unicodedata.normalize("NFKC", code).strip().upper()  # ｂ００１ is B001
     for participant in session.scalars(
         select(Participant).where(
             Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
@@ -62,6 +63,20 @@ def participant_by_code(session: Session, event: Event, code: str) -> Participan
         if participant_key(participant).upper() == code:
             return participant
     raise NotFound(N_("No approved participant has the code %(code)s."), params={"code": code})
+
+
+def rule_between(
+    session: Session, event: Event, first: Participant, second: Participant
+) -> PairRule | None:
+    """The pair's rule, if it has one (a pair has at most one)."""
+    a_id, b_id = sorted((first.id, second.id))
+    return session.scalar(
+        select(PairRule).where(
+            PairRule.event_id == event.id,
+            PairRule.participant_a_id == a_id,
+            PairRule.participant_b_id == b_id,
+        )
+    )
 
 
 def set_rule(
@@ -80,6 +95,17 @@ def set_rule(
         raise ValidationFailed(N_("Unknown rule."), field="kind")
     if first.id == second.id:
         raise ValidationFailed(N_("A pair needs two different participants."), field="b")
+    if first.role == second.role:
+        # Meetings are between a buyer and a supplier: the schedule, its sheets and
+        # exports have a side for each, and nobody asked for the pair.
+        raise ValidationFailed(
+            N_(
+                "%(a)s and %(b)s are both buyers or both suppliers: a rule pairs a buyer "
+                "with a supplier."
+            ),
+            field="b",
+            params={"a": participant_key(first), "b": participant_key(second)},
+        )
     if kind == PairRuleKind.PIN and slot is None:
         raise ValidationFailed(N_("A pinned meeting needs a slot."), field="slot")
     a_id, b_id = sorted((first.id, second.id))

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler import pair_rules
 from scheduler.db import make_engine
 from scheduler.demo import generate_demo
-from scheduler.models import Event, PairRule, PairRuleKind, Participant, ScheduleRun
+from scheduler.models import (
+    Event,
+    PairRule,
+    PairRuleKind,
+    Participant,
+    ParticipantRole,
+    ScheduleRun,
+)
 from solver.problem import Meeting
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.validation import check
@@ -95,12 +102,18 @@ class _SlowAdd(Session):
         super().add(instance, _warn=_warn)
 
 
+def _buyer_and_supplier(session: Session, fair: Event) -> list[Participant]:
+    people = session.scalars(
+        select(Participant).where(Participant.event_id == fair.id).order_by(Participant.id)
+    ).all()
+    buyer = next(p for p in people if p.role == ParticipantRole.BUYER)
+    return [buyer, next(p for p in people if p.role != buyer.role)]
+
+
 def test_two_rules_for_one_pair_at_once_end_as_one(
     database_url: str, db_session: Session, fair: Event
 ) -> None:
-    people = db_session.scalars(
-        select(Participant).where(Participant.event_id == fair.id).order_by(Participant.id)
-    ).all()
+    people = _buyer_and_supplier(db_session, fair)
     a_id, b_id = people[0].id, people[1].id
     engine = make_engine(database_url, pool_size=3)
 
@@ -160,9 +173,7 @@ def test_moving_a_meeting_while_the_run_is_published_does_not_deadlock(
 def test_a_rule_is_not_saved_when_its_request_is_rolled_back(
     db_session: Session, fair: Event
 ) -> None:
-    people = db_session.scalars(
-        select(Participant).where(Participant.event_id == fair.id).order_by(Participant.id)
-    ).all()
+    people = _buyer_and_supplier(db_session, fair)
     pair_rules.set_rule(db_session, fair, people[0], people[1], PairRuleKind.FORBID)
     db_session.rollback()
     assert db_session.scalars(select(PairRule)).all() == []

@@ -290,7 +290,26 @@ def test_unknown_codes_in_a_rule_are_reported(
     same = client.post(f"{_base(fair)}/rules", data={"a": "B001", "b": "B001", "kind": "force"})
     assert same.status_code == 400
     assert "A pair needs two different participants." in same.get_data(as_text=True)
+    # Two buyers never meet: the schedule, its sheets and exports have a side for each.
+    buyers = client.post(f"{_base(fair)}/rules", data={"a": "B001", "b": "B002", "kind": "force"})
+    assert buyers.status_code == 400
+    assert ("B001 and B002 are both buyers or both suppliers: a rule pairs a buyer with a "
+            "supplier.") in buyers.get_data(as_text=True)
     assert db_session.scalar(select(func.count(PairRule.id))) == 0
+    # Codes typed in full width are the codes themselves.
+    wide = client.post(f"{_base(fair)}/rules", data={"a": "ｂ００１", "b": "Ｓ００１",
+                                                      "kind": "forbid"})
+    assert wide.status_code == 302
+    rule = db_session.scalar(select(PairRule))
+    assert {rule.participant_a.code, rule.participant_b.code} == {"B001", "S001"}
+    # A second rule for the pair takes the first one's place, and says so.
+    replaced = client.post(f"{_base(fair)}/rules", data={"a": "S001", "b": "B001",
+                                                          "kind": "force"},
+                           follow_redirects=True)
+    assert ("The rule for S001 and B001 is now “always”; it replaces the earlier “never”."
+            in replaced.get_data(as_text=True))
+    db_session.expire_all()
+    assert [r.kind for r in db_session.scalars(select(PairRule))] == ["force"]
 
 
 def test_actions_need_the_csrf_token(

@@ -44,7 +44,7 @@ from scheduler.models import (
     RunStatus,
     ScheduleRun,
 )
-from scheduler.problem_builder import DEFAULT_PARAMETERS
+from scheduler.problem_builder import DEFAULT_PARAMETERS, participant_key
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
@@ -721,32 +721,56 @@ def add_rule(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     form = RuleForm()
-    if form.validate_on_submit() and _add_rule(session, event, form):
+    if form.validate_on_submit() and (saved := _add_rule(session, event, form)):
         session.commit()
-        flash(_("The rule applies to the next run."), "success")
+        first, second, replaced = saved
+        if replaced is not None and replaced != form.kind.data:
+            # One rule per pair: say that the new one took the earlier one's place.
+            flash(
+                _(
+                    "The rule for %(a)s and %(b)s is now “%(rule)s”; it replaces the "
+                    "earlier “%(earlier)s”. It applies to the next run.",
+                    a=first, b=second, rule=_rule_label(form.kind.data),
+                    earlier=_rule_label(replaced),
+                ),
+                "success",
+            )
+        else:
+            flash(_("The rule applies to the next run."), "success")
         return redirect(url_for("runs.index", event_id=event.id) + "#rules")
     # What was typed stays in the form, with the error next to the code that is wrong.
     return _index_page(event, RunForm(formdata=None), code=400, rule_form=form)
 
 
-def _add_rule(session: Any, event: Event, form: RuleForm) -> bool:
-    """Set the rule the form describes; False (with the error on the form) when it cannot."""
+def _rule_label(kind: str) -> str:
+    """The rule as the rules' list names it."""
+    return {
+        PairRuleKind.FORBID: _("never"),
+        PairRuleKind.FORCE: _("always"),
+    }.get(PairRuleKind(kind), _("pinned"))
+
+
+def _add_rule(session: Any, event: Event, form: RuleForm) -> tuple[str, str, str | None] | None:
+    """Set the rule the form describes: the pair's codes and the kind of the rule it
+    replaced (None when new); None (with the error on the form) when it cannot."""
     try:
         first = pair_rules.participant_by_code(session, event, form.a.data or "")
     except DomainError as error:
         form.a.errors.append(translate_error(error))
-        return False
+        return None
     try:
         second = pair_rules.participant_by_code(session, event, form.b.data or "")
     except DomainError as error:
         form.b.errors.append(translate_error(error))
-        return False
+        return None
+    earlier = pair_rules.rule_between(session, event, first, second)
+    replaced = str(earlier.kind) if earlier is not None else None
     try:
         pair_rules.set_rule(session, event, first, second, form.kind.data, user_id=current_user.id)
     except ValidationFailed as error:
         _field_error(form, error)
-        return False
-    return True
+        return None
+    return participant_key(first), participant_key(second), replaced
 
 
 @bp.post("/rules/<int:rule_id>/delete")
