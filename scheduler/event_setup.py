@@ -528,9 +528,11 @@ def update_slot(
     """Move or resize one slot; it may not overlap another slot of the event."""
     if ends_at <= starts_at:
         raise ValidationFailed(N_("A slot must end after it starts."), field="end")
+    day = _day_of(slot.event, starts_at)
     _check_no_overlap(session, slot.event_id, starts_at, ends_at, exclude=slot.id)
     before = [slot.starts_at.isoformat(), slot.ends_at.isoformat()]
     slot.starts_at, slot.ends_at, slot.label = starts_at, ends_at, label.strip()
+    slot.day = day  # moved to another date: listed, printed and copied with that day
     session.flush()
     audit.record(
         session,
@@ -554,9 +556,8 @@ def add_slot(
 ) -> Slot:
     if ends_at <= starts_at:
         raise ValidationFailed(N_("A slot must end after it starts."), field="end")
+    day = _day_of(event, starts_at)
     _check_no_overlap(session, event.id, starts_at, ends_at)
-    local_date = starts_at.astimezone(event.tz).date()
-    day = next((d for d in event.days if d.date == local_date), None)
     slot = Slot(event=event, day=day, starts_at=starts_at, ends_at=ends_at, label=label.strip())
     session.add(slot)
     session.flush()
@@ -577,6 +578,30 @@ def delete_slot(session: Session, slot: Slot, *, user_id: int | None = None) -> 
         user_id=user_id,
         details={"starts_at": slot.starts_at.isoformat()},
     )
+
+
+def _day_of(event: Event, starts_at: datetime) -> EventDay | None:
+    """The event's day a slot starting at ``starts_at`` belongs to.
+
+    Once the event has days, a slot on any other date is refused: a mistyped date
+    (12/01 for 11/12) would otherwise become a slot of its own day, filled by the
+    solver and printed on every sheet. An event without days takes slots on any date.
+    """
+    local_date = starts_at.astimezone(event.tz).date()
+    day = next((d for d in event.days if d.date == local_date), None)
+    if day is None and event.days:
+        raise ValidationFailed(
+            N_(
+                "%(date)s is not one of the event's days (%(days)s): check the date, "
+                "or add that day first."
+            ),
+            field="date",
+            params={
+                "date": local_date.isoformat(),
+                "days": ", ".join(sorted(d.date.isoformat() for d in event.days)),
+            },
+        )
+    return day
 
 
 def _check_no_overlap(

@@ -227,6 +227,38 @@ def test_slots_may_not_overlap(db_session) -> None:
     assert slot.day is not None and slot.day.date == date(2027, 2, 10)
 
 
+def test_a_slot_belongs_to_one_of_the_events_days(db_session) -> None:
+    """A mistyped date (02/01 for 02/10) is refused once the event has days; a slot
+    moved to another of its days moves to that day."""
+    event = event_setup.create_event(db_session, name="Fair")
+    event_setup.save_day(db_session, event, DayPlan(date(2027, 2, 10), time(10), time(12), 25, 5))
+    event_setup.save_day(db_session, event, DayPlan(date(2027, 2, 11), time(10), time(12), 25, 5))
+    typo = datetime(2027, 2, 1, 12, 0, tzinfo=JST)
+    with pytest.raises(ValidationFailed) as info:
+        event_setup.add_slot(db_session, event, starts_at=typo,
+                             ends_at=typo + timedelta(minutes=25))
+    assert info.value.field == "date"
+    assert info.value.message == (
+        "2027-02-01 is not one of the event's days (2027-02-10, 2027-02-11): check the "
+        "date, or add that day first."
+    )
+    late = datetime(2027, 2, 10, 12, 0, tzinfo=JST)
+    slot = event_setup.add_slot(db_session, event, starts_at=late,
+                                ends_at=late + timedelta(minutes=25))
+    with pytest.raises(ValidationFailed):
+        event_setup.update_slot(db_session, slot, starts_at=typo,
+                                ends_at=typo + timedelta(minutes=25))
+    next_day = late + timedelta(days=1)
+    event_setup.update_slot(db_session, slot, starts_at=next_day,
+                            ends_at=next_day + timedelta(minutes=25))
+    assert slot.day.date == date(2027, 2, 11)
+    # An event without days takes slots on any date.
+    loose = event_setup.create_event(db_session, name="Loose")
+    free = event_setup.add_slot(db_session, loose, starts_at=typo,
+                                ends_at=typo + timedelta(minutes=25))
+    assert free.day is None
+
+
 def test_table_labels_are_unique_per_event(db_session) -> None:
     event = event_setup.create_event(db_session, name="Fair")
     room = event_setup.add_room(db_session, event, "Hall A")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.models import Event, Slot, Table
 
@@ -227,6 +229,16 @@ def test_add_a_single_slot_through_the_page(client, logged_in, db_session) -> No
     assert added.status_code == 302
     labels = db_session.scalars(select(Slot.label).where(Slot.event_id == event_id)).all()
     assert sorted(labels) == ["", "", "延長枠"]
+    # A date that is none of the event's days is refused next to the date, as typed.
+    typo = client.post(
+        f"/events/{event_id}/slots/new",
+        data={"date": "2027-02-01", "start": "17:30", "end": "17:55", "label": "追加"},
+    )
+    page = typo.get_data(as_text=True)
+    assert typo.status_code == 200
+    assert re.search(r'id="date-err">\s*<li>2027-02-01 ', page)
+    assert 'value="2027-02-01"' in page and 'value="17:30"' in page and 'value="追加"' in page
+    assert db_session.scalar(select(func.count(Slot.id)).where(Slot.event_id == event_id)) == 3
 
 
 def test_the_suggested_break_is_in_the_readers_language(client, logged_in) -> None:
