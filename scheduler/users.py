@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler import audit
+from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import AuditEntry, Role, User
@@ -39,7 +42,9 @@ MAX_EMAIL_LENGTH = 254
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: full-width letters and ＠ typed on a Japanese keyboard
+    are the address itself (NFKC), case and surrounding spaces are not part of it."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 def generate_password() -> str:
@@ -198,6 +203,32 @@ def account_history(session: Session, user: User, *, limit: int = 50) -> list[Au
             .limit(limit)
         )
     )
+
+
+# How long after adding an account a second "add" of the same e-mail by the same
+# organizer is taken for the browser sending the form again (a reload of the page that
+# showed the password).
+RESENT_WITHIN = timedelta(minutes=15)
+
+
+def just_added_by(session: Session, email: str, actor: User) -> User | None:
+    """The account with ``email`` if ``actor`` added it in the last few minutes."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        return None
+    added = session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == "account.create",
+            AuditEntry.target_type == User.__name__,
+            AuditEntry.target_id == user.id,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if added is None or added.user_id != actor.id:
+        return None
+    return user if utcnow() - added.created_at <= RESENT_WITHIN else None
 
 
 # --------------------------------------------------------------------------- locking

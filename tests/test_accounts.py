@@ -153,6 +153,19 @@ def test_a_generated_password_is_shown_once_and_kept_nowhere(
         for path in ("/accounts/", f"/accounts/{account.id}", "/account"):
             assert password not in client.get(path).get_data(as_text=True)
 
+        # Reloading that page sends the form again: the account exists and is shown,
+        # with how to give it a new password, never the password itself.
+        again = client.post(
+            "/accounts/new",
+            data={"name": "ボランティア 一郎", "email": "ｖｏｌｕｎｔｅｅｒ１＠example.jp",
+                  "role": "staff", "locale": "ja", "password_choice": "generate"},
+            follow_redirects=True,
+        )
+        page = again.get_data(as_text=True)
+        assert again.request.path == f"/accounts/{account.id}"
+        assert "You added the account of volunteer1@example.jp a moment ago" in page
+        assert password not in page and "already exists" not in page
+
         volunteer = app.test_client()
         assert _login(volunteer, "volunteer1@example.jp", password).status_code == 302
         assert volunteer.get(STAFF_PAGE).status_code == 200

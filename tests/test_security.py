@@ -177,3 +177,9 @@ def test_a_public_url_that_is_not_an_origin_is_a_clear_start_up_error(
 def test_a_pasted_email_with_spaces_around_it_logs_in(auth, organizer: User) -> None:
     response = auth.login(email="  Org@example.jp\n")
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_an_email_typed_in_full_width_logs_in(auth, organizer: User) -> None:
+    """A Japanese keyboard left in full-width mode types ｏｒｇ＠ｅｘａｍｐｌｅ．ｊｐ."""
+    response = auth.login(email="ｏｒｇ＠ｅｘａｍｐｌｅ．ｊｐ")
+    assert response.status_code == 302, response.get_data(as_text=True)

@@ -43,6 +43,7 @@ from scheduler.errors import DomainError
 from scheduler.models import Role, User
 from web.auth import organizer_required
 from web.database import get_session
+from web.form_fields import typed_email
 from web.i18n import safe_next, translate_error
 from web.participant_access import check_rate
 
@@ -84,11 +85,6 @@ def _role_choices() -> list[SelectChoice]:
         SelectChoice(Role.STAFF.value, ROLE_LABELS[Role.STAFF]),
         SelectChoice(Role.ORGANIZER.value, ROLE_LABELS[Role.ORGANIZER]),
     ]
-
-
-def _stripped(value: object) -> object:
-    """Spaces around a pasted e-mail address are not a mistake worth a message."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _password_length(form: FlaskForm, field: PasswordField) -> None:
@@ -134,7 +130,7 @@ class AccountForm(FlaskForm):
     email = EmailField(
         lazy_gettext("E-mail"),
         validators=[DataRequired(), Email(), Length(max=254)],
-        filters=[_stripped],
+        filters=[typed_email],
     )
     role = SelectField(lazy_gettext("Role"))
     locale = SelectField(lazy_gettext("Language"))
@@ -322,6 +318,20 @@ def create():  # type: ignore[no-untyped-def]
             account, generated = users.add_account(db, form.new_account(), actor=_me())
         except DomainError as error:
             db.rollback()
+            again = users.just_added_by(db, form.email.data or "", _me())
+            if again is not None:
+                # The same form sent again (a reload of the page that showed the
+                # password): the account exists, the password is not shown twice.
+                flash(
+                    _(
+                        "You added the account of %(email)s a moment ago; its password "
+                        "was shown once then. If it was not noted down, give it a new "
+                        "one with “Reset password”.",
+                        email=again.email,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("accounts.show", user_id=again.id))
             _field_error(form, error)
         else:
             db.commit()

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email
 from scheduler.models import Role
 from scheduler.users import authenticate, normalize_email
 from web.database import get_session
+from web.form_fields import typed_email
 from web.i18n import safe_next
 from web.participant_access import check_rate
 
@@ -28,7 +29,7 @@ class LoginForm(FlaskForm):
     email = EmailField(
         lazy_gettext("E-mail"),
         validators=[DataRequired(), Email()],
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        filters=[typed_email],
     )
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
     remember = BooleanField(lazy_gettext("Keep me logged in on this device"))

@@ -13,6 +13,13 @@ from wtforms.validators import StopValidation, ValidationError
 from scheduler.profiles import is_web_address
 
 
+def typed_email(value: object) -> object:
+    """An e-mail address as typed, made one spelling (a WTForms filter): a pasted
+    address's spaces or line breaks at either end go, and full-width letters and ＠
+    from a Japanese keyboard become the address itself (NFKC) before it is checked."""
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
 class IntegerField(_IntegerField):
     """WTForms' integer field, reading full-width digits, with one error for text that is
     not a whole number.
