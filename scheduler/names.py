@@ -10,21 +10,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Japanese legal-form words and their abbreviations, after NFKC (which turns
-# "（株）" and "㈱" into "(株)", and "㍿" into "株式会社"). Longest first so that
-# "特定非営利活動法人" is not half-removed by a shorter entry.
-_JAPANESE_FORMS: tuple[str, ...] = tuple(
-    sorted(
-        (
-            "株式会社", "有限会社", "合同会社", "合資会社", "合名会社",
-            "一般社団法人", "一般財団法人", "公益社団法人", "公益財団法人",
-            "特定非営利活動法人", "協同組合", "事業協同組合",
-            "(株)", "(有)", "(同)", "(資)", "(名)", "(社)", "(財)",
-        ),
-        key=len,
-        reverse=True,
-    )
-)
+# Japanese legal forms (法人格) and their abbreviations after NFKC (which turns "（株）"
+# and "㈱" into "(株)", and "㍿" into "株式会社"), each with the form it names. The name
+# key ignores the legal form; duplicate detection and matching also compare it:
+# "株式会社 X" and "X" are one company, "株式会社 X" and "有限会社 X" two. 一般/公益
+# 社団法人 are one form (公益 is a certification an 一般社団法人 gets, keeping its name
+# otherwise), as are 財団法人 and 事業協同組合/協同組合. English endings (Inc., Co.,
+# Ltd. …) name no form: Ltd. is written for both 株式会社 and 有限会社.
+_LEGAL_FORMS: dict[str, str] = {
+    "株式会社": "株式会社", "(株)": "株式会社",
+    "有限会社": "有限会社", "(有)": "有限会社",
+    "合同会社": "合同会社", "(同)": "合同会社",
+    "合資会社": "合資会社", "(資)": "合資会社",
+    "合名会社": "合名会社", "(名)": "合名会社",
+    "一般社団法人": "社団法人", "公益社団法人": "社団法人", "(社)": "社団法人",
+    "一般財団法人": "財団法人", "公益財団法人": "財団法人", "(財)": "財団法人",
+    "特定非営利活動法人": "特定非営利活動法人",
+    "事業協同組合": "協同組合", "協同組合": "協同組合",
+}
+# Longest first so that "特定非営利活動法人" is not half-removed by a shorter entry.
+_JAPANESE_FORMS: tuple[str, ...] = tuple(sorted(_LEGAL_FORMS, key=len, reverse=True))
 
 # English legal forms, only at the end of the name and as whole words, so that
 # "Incubator Works" keeps its "Inc".
@@ -52,6 +57,24 @@ def company_name_key(name: str) -> str:
         text = _ENGLISH_FORM_AT_END.sub("", text.strip())
     key = _WHITESPACE.sub("", text)
     return key or original
+
+
+def legal_form(name: str) -> str:
+    """The legal form a company name states, in one spelling ("株式会社" for 株式会社,
+    (株), ㈱ and ㍿), or "" if it states none (several are joined with "・")."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    forms: set[str] = set()
+    for word in _JAPANESE_FORMS:
+        if word in text:
+            forms.add(_LEGAL_FORMS[word])
+            text = text.replace(word, " ")
+    return "・".join(sorted(forms))
+
+
+def same_legal_form(first: str, second: str) -> bool:
+    """Whether two legal forms (of :func:`legal_form`) can be of one company: the same
+    form, or one of the names states none."""
+    return first == second or not first or not second
 
 
 def fold_text(text: str) -> str:

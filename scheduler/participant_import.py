@@ -42,7 +42,7 @@ from scheduler.models import (
     ParticipantRole,
     Person,
 )
-from scheduler.names import company_name_key
+from scheduler.names import company_name_key, legal_form, same_legal_form
 from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
@@ -230,8 +230,14 @@ class ParticipantEntry:
 
     @property
     def name_key(self) -> str:
-        """The company's duplicate-detection key (see :func:`company_name_key`)."""
+        """The company's duplicate-detection key (see :func:`company_name_key`); names
+        with the same key are one company if :func:`same_legal_form` too."""
         return company_name_key(self.company)
+
+    @property
+    def legal_form(self) -> str:
+        """The legal form the company name states (see :func:`legal_form`)."""
+        return legal_form(self.company)
 
 
 @dataclass(slots=True)
@@ -821,12 +827,25 @@ class _Directory:
                 by_key.setdefault(org.name_key, []).append(org)
         self.organizations = by_key
 
-    def organization(self, key: str) -> tuple[Organization | None, list[Issue]]:
-        """The organization with this name key: the one in this event first, else the oldest."""
-        candidates = self.organizations.get(key, [])
+    def organization(self, name: str) -> tuple[Organization | None, list[Issue]]:
+        """The organization called ``name``: the same name key and no other legal form.
+
+        Of several, the one in this event first, then one stating the same legal form,
+        then the oldest. A company of the same name key but another legal form is not
+        it; the returned warning says so.
+        """
+        form = legal_form(name)
+        same_key = self.organizations.get(company_name_key(name), [])
+        candidates = [o for o in same_key if same_legal_form(form, legal_form(o.name))]
         if not candidates:
-            return None, []
-        chosen = next((o for o in candidates if o in self._by_organization), candidates[0])
+            if not same_key:
+                return None, []
+            return None, [Issue(
+                N_("The directory has %(name)s, the same name with another legal form: this "
+                   "row is added as a different company."),
+                {"name": same_key[0].name}, key="company")]
+        chosen = next((o for o in candidates if o in self._by_organization), None) or next(
+            (o for o in candidates if legal_form(o.name) == form), candidates[0])
         notes = []
         if len(candidates) > 1:
             notes.append(Issue(N_("Several companies in the directory have this name; using "
@@ -924,7 +943,7 @@ def _differences(obj: object | None, values: Mapping[str, Any], prefix: str) -> 
 
 def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
     errors: list[Issue] = []
-    organization, notes = directory.organization(entry.name_key)
+    organization, notes = directory.organization(entry.company)
     participant = directory.participant_of(organization)
     person = _find_person(organization, entry)
 
@@ -1022,19 +1041,15 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
     if preview.file_errors:
         return preview
 
-    first_row_of_key: dict[str, int] = {}
+    # The rows not duplicates of earlier ones, by name key: (row, legal form, name).
+    rows_of_key: dict[str, list[tuple[int, str, str]]] = {}
     first_row_of_code: dict[str, int] = {}
     for number, cells in data_rows:
         by_key = {key: cells[pos] if pos < len(cells) else "" for key, pos in positions.items()}
         entry, errors, notes = validate_entry(by_key)
         row = RowPreview(number=number, cells=by_key, entry=entry, errors=errors, warnings=notes)
         if entry.company:
-            earlier = first_row_of_key.setdefault(entry.name_key, number)
-            if earlier != number:
-                row.action = RowAction.DUPLICATE
-                row.errors.append(Issue(N_("The same company as row %(row)d (names are compared "
-                                           "without 株式会社/(株), spaces and full-width forms)."),
-                                        {"row": earlier}, key="company"))
+            _check_same_name(row, rows_of_key.setdefault(entry.name_key, []))
         if entry.code:
             earlier = first_row_of_code.setdefault(entry.code, number)
             if earlier != number:
@@ -1043,10 +1058,23 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         preview.rows.append(row)
 
     directory = _Directory(session, event, (r.entry.name_key for r in preview.rows))
+    first_row_of_organization: dict[int, int] = {}
     for row in preview.rows:
         if not row.entry.company or row.action is RowAction.DUPLICATE:
             continue
         plan = _plan(directory, row.entry)
+        if plan.organization is not None:
+            # Rows of two legal forms both match a company of the directory whose name
+            # states none: they cannot both be it.
+            earlier = first_row_of_organization.setdefault(plan.organization.id, row.number)
+            if earlier != row.number:
+                row.action = RowAction.DUPLICATE
+                row.warnings[:] = [i for i in row.warnings if i.key != "company"]
+                row.errors.append(Issue(
+                    N_("The same company as row %(row)d: both rows match %(name)s in the "
+                       "directory."), {"row": earlier, "name": plan.organization.name},
+                    key="company"))
+                continue
         row.action = plan.action
         row.changes = plan.changes
         row.errors.extend(plan.errors)
@@ -1055,12 +1083,53 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
             warnings, notes = _update_notes(plan, row.entry, preview.columns)
             row.warnings.extend(warnings)
             row.notes.extend(notes)
+        if not _reachable_by_email(plan, row.entry) and "email" not in row.error_keys():
+            row.warnings.append(Issue(
+                N_("No e-mail address: this company's link and schedule cannot be e-mailed "
+                   "to it; you will have to hand them over yourself (on its link slip, for "
+                   "example)."), key="email"))
         row.organization_id = plan.organization.id if plan.organization else None
         row.participant_id = plan.participant.id if plan.participant else None
     for row in preview.rows:
         for issue_list in (row.errors, row.warnings):
             issue_list[:] = [_with_header(i, preview.columns) for i in issue_list]
     return preview
+
+
+def _check_same_name(row: RowPreview, earlier: list[tuple[int, str, str]]) -> None:
+    """Mark ``row`` a duplicate of the first ``earlier`` row (same name key) that names
+    the same company, or add it to them, with a warning if one differs in its legal form
+    only."""
+    entry = row.entry
+    same = next((number for number, form, _name in earlier
+                 if same_legal_form(form, entry.legal_form)), None)
+    if same is not None:
+        row.action = RowAction.DUPLICATE
+        row.errors.append(Issue(
+            N_("The same company as row %(row)d (names are compared ignoring spaces, "
+               "full-width forms and a missing legal form; 株式会社, (株) and ㈱ are the "
+               "same, but 有限会社 and 株式会社 are different companies)."),
+            {"row": same}, key="company"))
+        return
+    if earlier:
+        number, _form, name = earlier[0]
+        row.warnings.append(Issue(
+            N_("Row %(row)d has the same name with another legal form (%(name)s): the two "
+               "are taken to be different companies."),
+            {"row": number, "name": name}, key="company"))
+    earlier.append((row.number, entry.legal_form, entry.company))
+
+
+def _reachable_by_email(plan: _Plan, entry: ParticipantEntry) -> bool:
+    """Whether, once the row is written, someone of the participant has an e-mail address
+    (e-mails go to its contacts, else to any attendee: see :mod:`scheduler.notifications`).
+    A blank cell keeps what is stored, so an update may keep an address."""
+    if entry.email:
+        return True
+    if entry.contact_name and plan.person is not None and plan.person.email:
+        return True  # the person of that name in the directory becomes the contact
+    participant = plan.participant
+    return participant is not None and any(a.person.email for a in participant.attendances)
 
 
 # Where each change of an update comes from: "table.attribute" -> the file's column key.
@@ -1255,7 +1324,7 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
         return participant
 
     organization = participant.organization
-    other, _ = directory.organization(entry.name_key)
+    other, _ = directory.organization(entry.company)
     if other is not None and other is not organization:
         raise ValidationFailed(N_("Another company in the directory is called %(name)s."),
                                params={"name": other.name}, field="company")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
 from scheduler.models import AuditEntry, Event, Organization, Participant, Person
-from scheduler.participant_export import UTF8_BOM, export_csv, export_xlsx
+from scheduler.names import legal_form
+from scheduler.participant_export import UTF8_BOM, export_csv, export_xlsx, rows_to_fix_csv
 from scheduler.participant_import import (
     ImportPreview,
     ImportResult,
@@ -19,6 +20,7 @@ from scheduler.participant_import import (
     apply_import,
     preview_import,
 )
+from scheduler.spreadsheet import cell_text
 
 HEADER = "会社名,会社名カナ,区分,都道府県,技術,従業員数,担当者,メール,最大商談数"
 ROWS = [
@@ -214,6 +216,103 @@ def test_duplicate_companies_in_one_file_are_errors_after_the_first(db_session: 
     assert "row 5" in preview.rows[4].errors[0].text()
 
 
+def test_another_legal_form_is_another_company_and_the_preview_says_so(
+    db_session: Session, event: Event
+) -> None:
+    """株式会社 / (株) / ㈱ / none are one company; 有限会社 and 株式会社 are two."""
+    data = "\n".join([
+        "会社名,区分",
+        "有限会社 清水プレス工業,S",
+        "株式会社 清水プレス工業,S",
+        "清水プレス工業,S",
+        "㈱清水プレス工業,S",
+    ]).encode("cp932")
+    preview = preview_import(db_session, event, data, "forms.csv")
+
+    assert [(r.number, r.action) for r in preview.rows] == [
+        (2, RowAction.CREATE), (3, RowAction.CREATE), (4, RowAction.DUPLICATE),
+        (5, RowAction.DUPLICATE),
+    ]
+    # Not an error, but said, as it may be a typo or a company that changed its form.
+    assert preview.rows[1].is_valid
+    assert [(i.key, i.text()) for i in preview.rows[1].warnings if i.key == "company"] == [
+        ("company", "Row 2 has the same name with another legal form (有限会社 清水プレス工業): "
+                    "the two are taken to be different companies.")]
+    # A name without its form is the first company it may be; ㈱ is 株式会社 = row 3.
+    assert "row 2" in preview.rows[2].errors[0].text()
+    assert "row 3" in preview.rows[3].errors[0].text()
+    message = preview.rows[3].errors[0].text()
+    assert message == (
+        "The same company as row 3 (names are compared ignoring spaces, full-width forms and "
+        "a missing legal form; 株式会社, (株) and ㈱ are the same, but 有限会社 and 株式会社 are "
+        "different companies).")
+
+    result = apply_import(db_session, event, preview, only_valid=True, user_id=None)
+    db_session.commit()
+    assert (result.created, result.skipped) == (2, 2)
+    assert set(db_session.scalars(select(Organization.name))) == {
+        "有限会社 清水プレス工業", "株式会社 清水プレス工業"}
+
+
+def test_the_directory_is_matched_by_name_and_legal_form(db_session: Session,
+                                                         event: Event) -> None:
+    earlier = Event(name="前回の商談会", slug="earlier")
+    db_session.add(earlier)
+    db_session.flush()
+    _import(db_session, earlier, "会社名,区分\n有限会社 清水プレス工業,S\n".encode())
+
+    preview, result = _import(db_session, event, "会社名,区分\n株式会社 清水プレス工業,S\n"
+                              .encode())
+    assert preview.rows[0].action is RowAction.CREATE  # not the 有限会社 of the directory
+    assert [i.text() for i in preview.rows[0].warnings if i.key == "company"] == [
+        "The directory has 有限会社 清水プレス工業, the same name with another legal form: "
+        "this row is added as a different company."]
+    assert _count(db_session, Organization) == 2
+
+    # Each spelling finds its own company; a name without a form takes part already.
+    data = "会社名,区分\n(有)清水プレス工業,S\n（株）清水プレス工業,S\n清水プレス工業,S\n"
+    preview = preview_import(db_session, event, data.encode(), "again.csv")
+    ids = {o.name: o.id for o in db_session.scalars(select(Organization))}
+    assert [(r.action, r.organization_id) for r in preview.rows] == [
+        (RowAction.REUSE, ids["有限会社 清水プレス工業"]),
+        (RowAction.UNCHANGED, ids["株式会社 清水プレス工業"]),
+        (RowAction.DUPLICATE, None),
+    ]
+    assert result.created == 1
+
+
+def test_two_legal_forms_cannot_both_be_one_company_of_the_directory(
+    db_session: Session, event: Event
+) -> None:
+    """A directory company whose name states no form matches either row, not both."""
+    earlier = Event(name="前回の商談会", slug="earlier")
+    db_session.add(earlier)
+    db_session.flush()
+    _import(db_session, earlier, "会社名,区分\n清水プレス工業,S\n".encode())
+    data = "会社名,区分\n株式会社 清水プレス工業,S\n有限会社 清水プレス工業,B\n".encode()
+    preview, result = _import(db_session, event, data, only_valid=True)
+
+    assert [r.action for r in preview.rows] == [RowAction.REUSE, RowAction.DUPLICATE]
+    assert [(i.key, i.text()) for i in preview.rows[1].errors] == [
+        ("company", "The same company as row 2: both rows match 清水プレス工業 in the directory.")]
+    assert preview.rows[1].warnings == []  # no longer "taken to be different companies"
+    assert (result.reused, result.skipped) == (1, 1)
+    assert db_session.scalars(select(Participant.role)
+                              .where(Participant.event_id == event.id)).all() == ["supplier"]
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [("株式会社山田製作所", "株式会社"), ("山田製作所(株)", "株式会社"),
+     ("㈱山田製作所", "株式会社"), ("（株）山田製作所", "株式会社"),
+     ("山田製作所㍿", "株式会社"), ("㈲山田製作所", "有限会社"),
+     ("公益社団法人 山田会", "社団法人"), ("一般社団法人 山田会", "社団法人"),
+     ("静岡事業協同組合", "協同組合"), ("Yamada Co., Ltd.", ""), ("山田製作所", "")],
+)
+def test_legal_forms_are_read_in_every_spelling(name: str, form: str) -> None:
+    assert legal_form(name) == form
+
+
 def test_fullwidth_cells_are_normalised(db_session: Session, event: Event) -> None:
     data = ("会社名,区分,従業員数,最大商談数,担当者,メール,電話,コード\n"
             "テスト(株),ｻﾌﾟﾗｲﾔｰ,１，２００,８,試験 太郎,ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ,"
@@ -228,7 +327,8 @@ def test_fullwidth_cells_are_normalised(db_session: Session, event: Event) -> No
 
 def test_unknown_technologies_become_tags_with_a_warning(db_session: Session,
                                                          event: Event) -> None:
-    data = "会社名,区分,技術\n山田製作所,S,CAD/CAMデータ作成／旋盤加工;machining.edm、チタン加工\n"
+    data = ("会社名,区分,担当者,メール,技術\n山田製作所,S,山田,taro@yamada.example.jp,"
+            "CAD/CAMデータ作成／旋盤加工;machining.edm、チタン加工\n")
     preview = preview_import(db_session, event, data.encode(), "tech.csv")
 
     row = preview.rows[0]
@@ -237,6 +337,50 @@ def test_unknown_technologies_become_tags_with_a_warning(db_session: Session,
                                       "machining.edm"]
     assert row.entry.tags == ["チタン加工"]
     assert [i.header for i in row.warnings] == ["技術"]
+
+
+def _email_warnings(preview: ImportPreview) -> list[tuple[int, str]]:
+    return [(r.number, i.header) for r in preview.rows for i in r.warnings if i.key == "email"]
+
+
+def test_a_company_without_an_e_mail_address_is_warned_about_by_row(
+    db_session: Session, event: Event
+) -> None:
+    data = "\n".join([
+        "会社名,区分,担当者,メール",
+        "山田製作所,S,山田 太郎,taro@yamada.example.jp",
+        "清水プレス工業,S,高橋 健,",
+        "佐藤精機,S,,",
+        "鈴木工業,S,鈴木,suzuki@",  # its error says what is wrong with the address
+    ]).encode()
+    preview = preview_import(db_session, event, data, "mail.csv")
+
+    assert _email_warnings(preview) == [(3, "メール"), (4, "メール")]
+    warning = next(i for i in preview.rows[1].warnings if i.key == "email")
+    assert warning.text() == (
+        "No e-mail address: this company's link and schedule cannot be e-mailed to it; you "
+        "will have to hand them over yourself (on its link slip, for example).")
+    # A warning, not an error: the rows are imported.
+    assert [r.number for r in preview.valid_rows] == [2, 3, 4]
+
+
+def test_no_e_mail_warning_when_a_stored_address_is_kept(db_session: Session,
+                                                         event: Event) -> None:
+    """A blank cell keeps what is stored: the participant, or the person of that name in
+    the directory, still has an address."""
+    earlier = Event(name="前回の商談会", slug="earlier")
+    db_session.add(earlier)
+    db_session.flush()
+    _import(db_session, event, SAMPLE.encode())
+    _import(db_session, earlier, "会社名,区分,担当者,メール\n清水プレス工業,S,高橋 健,"
+            "takahashi@shimizu.example.jp\n".encode())
+    data = ("会社名,区分,担当者,メール\n株式会社山田製作所,S,,\n"
+            "トヨハシ自動車,B,別の 人,\n清水プレス工業,S,高橋 健,\n")
+    preview = preview_import(db_session, event, data.encode(), "blank.csv")
+
+    assert [r.action for r in preview.rows] == [RowAction.UNCHANGED, RowAction.UPDATE,
+                                                RowAction.REUSE]
+    assert _email_warnings(preview) == []
 
 
 # --------------------------------------------------------------------------- writing
@@ -381,16 +525,17 @@ def test_xlsx_import_reads_numbers_as_text_and_keeps_row_numbers(db_session: Ses
     assert [r.number for r in preview.rows] == [2, 4]
     assert (preview.rows[0].entry.employees, preview.rows[0].entry.max_meetings) == (120, 6)
     assert [(i.header, i.key) for i in preview.rows[1].errors] == [("従業員数", "employees")]
-    assert not preview.rows[0].warnings
+    # Numbers stored as numbers raise no warning (the sheet has no e-mail column: that does).
+    assert [i.key for i in preview.rows[0].warnings] == ["email"]
 
 
 def test_a_phone_number_that_lost_its_leading_zero_in_excel_is_flagged(
     db_session: Session, event: Event
 ) -> None:
     data = _workbook_bytes([
-        ["会社名", "区分", "担当者", "電話"],
-        ["山田製作所", "サプライヤー", "山田", 531234567],  # typed 0531234567 in Excel
-        ["佐藤精機", "サプライヤー", "佐藤", "0531234567"],
+        ["会社名", "区分", "担当者", "メール", "電話"],
+        ["山田製作所", "サプライヤー", "山田", "yamada@example.jp", 531234567],  # 0531234567
+        ["佐藤精機", "サプライヤー", "佐藤", "sato@example.jp", "0531234567"],
     ])
     preview = preview_import(db_session, event, data, "participants.xlsx")
     flagged, fine = preview.rows
@@ -399,6 +544,32 @@ def test_a_phone_number_that_lost_its_leading_zero_in_excel_is_flagged(
                   "as digits as numbers): check it.")
     ]
     assert flagged.is_valid and not fine.warnings  # a warning only: the row still imports
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("-1", "-1"), ("-3.5", "-3.5"), ("-1,000", "-1,000"), ("-0.25", "-0.25"),
+     ("-1+1", "'-1+1"), ("-A1", "'-A1"), ("-", "'-"), ("-1e3", "'-1e3"), ("-1,2", "'-1,2"),
+     ("-見積依頼", "'-見積依頼"), ("=1+1", "'=1+1"), ("+81 54 000", "'+81 54 000"),
+     ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("12", "12")],
+)
+def test_csv_cells_guard_formulas_but_keep_plain_negative_numbers(typed: str,
+                                                                  written: str) -> None:
+    assert cell_text(typed) == written
+
+
+def test_a_file_of_rows_to_fix_keeps_negative_numbers_as_typed(db_session: Session,
+                                                               event: Event) -> None:
+    """The rows downloaded to correct read back exactly as they were uploaded."""
+    data = "会社名,区分,最大商談数\n-2+3,S,-1\n清水プレス工業,S,-3.5\n".encode()
+    preview = preview_import(db_session, event, data, "p.csv")
+    rows = [(r.number, [r.cells["company"], r.cells["role"], r.cells["max_meetings"]], "x")
+            for r in preview.error_rows]
+    written = rows_to_fix_csv(["会社名", "区分", "最大商談数"], rows).decode("utf-8-sig")
+
+    assert written.splitlines()[1:] == ["'-2+3,S,-1,2,x", "清水プレス工業,S,-3.5,3,x"]
+    again = preview_import(db_session, event, written.encode(), "p-to-fix.csv")
+    assert [r.cells for r in again.rows] == [r.cells for r in preview.rows]
 
 
 def test_csv_export_starts_with_the_bom_and_uses_the_import_headers(db_session: Session,

@@ -348,3 +348,74 @@ def test_a_preview_whose_file_is_gone_sends_back_to_the_upload_with_a_word_why(
     page = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
     assert "The uploaded file is no longer available" in page
     assert _participants(db_session) == 2  # imported once, not again
+
+
+def test_a_row_without_an_e_mail_address_is_flagged_in_the_preview(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    data = (CSV_TEXT + "清水プレス工業,サプライヤー,高橋 健,\r\n").encode()
+    preview_url = _upload(client, event, data).headers["Location"]
+    html = client.get(preview_url).get_data(as_text=True)
+
+    row_4 = html.split('<tr id="row-4"')[1].split("</tr>")[0]
+    assert 'class="row-warning"' in row_4
+    assert "メール: No e-mail address: this company&#39;s link and schedule cannot be" in row_4
+    assert "No e-mail address" not in html.split('<tr id="row-4"')[0]  # rows 2 and 3 have one
+    assert "Import all" in html and 'disabled aria-disabled="true"' not in html
+    client.post(preview_url, data={"mode": "all"})
+    assert _participants(db_session) == 3  # a warning: the row is imported
+
+
+def test_the_rows_to_fix_keep_a_negative_number_as_it_was_typed(
+    client: FlaskClient, organizer_en: User, event: Event
+) -> None:
+    """Only what a spreadsheet would run as a formula gets an apostrophe."""
+    data = ("会社名,区分,最大商談数,電話\r\n"
+            "清水プレス工業,サプライヤー,-1,+81 54 000 0002\r\n"
+            "=HYPERLINK(\"x\"),バイヤー,-3.5,\r\n").encode()
+    preview_url = _upload(client, event, data).headers["Location"]
+
+    download = client.get(preview_url + "/errors.csv").data.decode("utf-8-sig")
+    _header, first, second = csv.reader(io.StringIO(download))
+    assert first[:4] == ["清水プレス工業", "サプライヤー", "-1", "'+81 54 000 0002"]
+    assert second[:3] == ["'=HYPERLINK(\"x\")", "バイヤー", "-3.5"]
+
+
+def test_the_import_page_says_how_company_names_are_compared(
+    client: FlaskClient, organizer_en: User, event: Event
+) -> None:
+    page = client.get(f"/events/{event.id}/participants/import").get_data(as_text=True)
+
+    assert ("found by its name, ignoring spaces, full-width forms and a missing legal form: "
+            "株式会社, (株) and ㈱ are the same, but 有限会社 and 株式会社 are different "
+            "companies.") in page
+
+
+def test_a_company_of_another_legal_form_can_be_added_by_hand(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    client.post(_upload(client, event, CSV_TEXT.encode()).headers["Location"],
+                data={"mode": "all"})
+    response = client.post(f"/events/{event.id}/participants/new", data={
+        "company": "有限会社山田製作所", "role": "supplier", "desks": "1"})
+
+    assert response.status_code == 302
+    assert _participants(db_session) == 3
+    assert db_session.scalar(select(func.count(Organization.id))) == 3
+
+
+def test_the_left_out_page_flashes_a_count_and_lists_each_problem_once_by_row(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    data = (CSV_TEXT + "佐藤精機,お客さん,,\r\n清水プレス工業,サプライヤー,高橋 健,x@\r\n").encode()
+    done = client.post(_upload(client, event, data).headers["Location"], data={"mode": "valid"})
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+
+    flashes = re.findall(r'<p class="flash [^"]*">(.*?)</p>', page, re.S)
+    assert [f.strip() for f in flashes] == [
+        "Imported: 2 new companies, 0 from the directory, 0 updated, 0 unchanged.",
+        "2 rows with errors were not imported."]
+    for row, problem in ((4, "お客さん"), (5, "x@")):
+        assert page.count(problem) == 2  # in the problem of its row, and in its cell
+        cells = page.split(f'<tr id="row-{row}"')[1].split("</tr>")[0]
+        assert cells.count(problem) == 2
