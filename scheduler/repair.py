@@ -205,7 +205,7 @@ def state_fingerprint(session: Session, event: Event) -> str:
         .order_by(Meeting.id)
     ):
         digest.update(repr(tuple(row)).encode())
-    for row in session.execute(
+    for pid, status, day_status, available_from, available_until in session.execute(
         select(
             Participant.id,
             Participant.status,
@@ -216,7 +216,11 @@ def state_fingerprint(session: Session, event: Event) -> str:
         .where(Participant.event_id == event.id)
         .order_by(Participant.id)
     ):
-        digest.update(repr(tuple(row)).encode())
+        # Of the day status only "no-show" shapes the plan (late arrivals and early
+        # leavers by their windows): checking companies in, which goes on all day at
+        # reception, must not make every plan stale before it can be applied.
+        no_show = day_status == DayStatus.NO_SHOW
+        digest.update(repr((pid, status, no_show, available_from, available_until)).encode())
     count, newest = session.execute(
         select(func.count(Interest.id), func.max(Interest.updated_at)).where(
             Interest.event_id == event.id
@@ -347,6 +351,9 @@ class RepairPreview:
     added: list[Change]
     affected: list[Participant]
     stale: bool
+    # The first slot this plan changes that has started since it was computed: its
+    # meetings are under way, so the plan can no longer be applied.
+    started_since: Slot | None
     score_before: int | None
     score_after: int
     timings: dict[str, float]
@@ -443,6 +450,7 @@ def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPr
     score_before = objective(problem, current) if not check(problem, current) else None
     timings = dict(run.result.get("stats", {}).get("repair_timings", {}))
     timings["preview"] = round(time.perf_counter() - started, 4)
+    started_since = _first_started([*moved, *cancelled, *added], utcnow())
     return RepairPreview(
         run=run,
         kept=sorted(kept, key=order),
@@ -450,11 +458,26 @@ def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPr
         cancelled=sorted(cancelled, key=order),
         added=sorted(added, key=order),
         affected=affected,
-        stale=run.parameters.get("fingerprint") != state_fingerprint(session, event),
+        stale=started_since is not None
+        or run.parameters.get("fingerprint") != state_fingerprint(session, event),
+        started_since=started_since,
         score_before=score_before,
         score_after=schedule.objective,
         timings=timings,
     )
+
+
+def _first_started(changes: Iterable[Change], now: datetime) -> Slot | None:
+    """The earliest slot that ``changes`` touch (before or after) and that has started
+    by ``now``. Slots started when the plan was computed are locked in it, so this is
+    one that started since: applying would change meetings under way."""
+    touched = {
+        place.slot.id: place.slot
+        for change in changes
+        for place in (change.before, change.after)
+        if place is not None and place.slot.starts_at < now
+    }
+    return min(touched.values(), key=lambda slot: slot.starts_at, default=None)
 
 
 def _table_id(place: Place) -> int | None:
@@ -581,6 +604,15 @@ def apply_repair(
     session.refresh(run)
     if run.published_at is not None:
         raise Conflict(N_("This re-optimisation has been applied already."))
+    begun = _first_started(preview.changes, utcnow())
+    if begun is not None:
+        raise Conflict(
+            N_(
+                "The slot at %(time)s has started since this preview, and the plan changes "
+                "meetings in it. Nothing was applied: re-optimise again for a fresh preview."
+            ),
+            params={"time": event.local(begun.starts_at).strftime("%H:%M")},
+        )
     if run.parameters.get("fingerprint") != state_fingerprint(session, event):
         raise Conflict(
             N_(
@@ -614,6 +646,9 @@ def apply_repair(
             "cancelled": len(preview.cancelled),
             "added": len(preview.added),
             "version": outcome.version,
+            # What changed, pair by pair, with the reasons: once applied, the plan no
+            # longer differs from the live meetings, and staff still have to tell people.
+            "changes": [_recorded(change) for change in preview.changes],
         },
     )
     return RepairOutcome(
@@ -624,6 +659,42 @@ def apply_repair(
         notify=set(outcome.notify),
         version=outcome.version,
     )
+
+
+def _recorded(change: Change) -> dict[str, Any]:
+    def place(where: Place | None) -> list[int | None] | None:
+        return None if where is None else [where.slot.id, _table_id(where)]
+
+    return {
+        "kind": change.kind,
+        "a": change.a.id,
+        "b": change.b.id,
+        "before": place(change.before),
+        "after": place(change.after),
+        "reasons": [[msgid, params] for msgid, params in change.reasons],
+    }
+
+
+def applied_changes(session: Session, entry: AuditEntry | None) -> dict[str, list[Change]]:
+    """The moved, cancelled and added meetings an applied repair recorded, by kind
+    (lists empty for an entry from before they were recorded, or a row since deleted)."""
+    found: dict[str, list[Change]] = {"moved": [], "cancelled": [], "added": []}
+    if entry is None:
+        return found
+    for item in entry.details.get("changes", []):
+        a, b = session.get(Participant, item["a"]), session.get(Participant, item["b"])
+        if a is None or b is None or item.get("kind") not in found:
+            continue
+        places = []
+        for where in (item.get("before"), item.get("after")):
+            slot = session.get(Slot, where[0]) if where else None
+            table = session.get(Table, where[1]) if where and where[1] is not None else None
+            places.append(Place(slot, table) if slot is not None else None)
+        reasons = [(str(msgid), dict(params or {})) for msgid, params in item.get("reasons", [])]
+        found[item["kind"]].append(Change(item["kind"], a, b, places[0], places[1], None, reasons))
+    for changes in found.values():
+        changes.sort(key=_change_order)
+    return found
 
 
 def describe(reasons: Iterable[tuple[str, dict[str, object]]]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -246,6 +246,58 @@ def test_a_stale_preview_is_refused_and_nothing_is_applied(
     assert _places(db_session, fair) == state
 
 
+def test_checking_companies_in_does_not_make_a_preview_stale(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Reception checks companies in all day; the plan does not depend on it."""
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    arriving = db_session.scalars(
+        select(Participant).where(Participant.event_id == fair.id, Participant.id != no_show.id)
+    ).first()
+    ops.set_day_status(db_session, arriving, DayStatus.CHECKED_IN, user_id=None)
+    db_session.commit()
+    preview = repair.repair_preview(db_session, fair, run)
+    assert not preview.stale and preview.changes
+    repair.apply_repair(db_session, fair, preview, user=None)
+    db_session.commit()
+    # A second no-show does change the plan's ground.
+    second = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    ops.set_day_status(db_session, arriving, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    assert repair.repair_preview(db_session, fair, second).stale
+
+
+def test_a_plan_that_changes_a_slot_started_since_is_refused(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Computed before a slot began, applied after: its meetings are under way."""
+    clock.set(11, 30)
+    no_show = _busiest_after(db_session, fair, clock.now)
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    preview = repair.repair_preview(db_session, fair, run)
+    first = min((p.slot for c in preview.changes for p in (c.before, c.after) if p),
+                key=lambda slot: slot.starts_at)
+    clock.now = first.starts_at + timedelta(seconds=40)
+    late = repair.repair_preview(db_session, fair, run)
+    assert late.stale and late.started_since is not None
+    assert late.started_since.id == first.id
+    state = _places(db_session, fair)
+    with pytest.raises(Conflict) as refused:
+        repair.apply_repair(db_session, fair, late, user=None)
+    assert "has started since this preview" in refused.value.message
+    db_session.rollback()
+    assert _places(db_session, fair) == state
+
+
 def test_a_preview_is_applied_once(db_session: Session, fair: Event, clock: Clock) -> None:
     clock.set(11, 30)
     no_show = _busiest_after(db_session, fair, clock.now)
@@ -332,6 +384,12 @@ def test_staff_run_preview_and_apply_through_the_pages(
     assert f"{moved} moved, {cancelled} cancelled, {added} added" in note.group(1)
     assert staff.name in note.group(1)
     assert "Nobody: the current plan is already the best" not in after
+    # ... and pair by pair, as recorded when it was applied, to tell the people concerned.
+    for kind, changes in (("moved", planned.moved), ("cancelled", planned.cancelled),
+                          ("added", planned.added)):
+        assert after.count(f'data-kind="{kind}"') == len(changes)
+        for change in changes:
+            assert f"{change.a.code} {change.a.display_name}" in after
     db_session.expire_all()
     assert db_session.get(repair.ScheduleRun, run_id).published_at is not None
 

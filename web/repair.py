@@ -85,11 +85,13 @@ def preview(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     run = repair.get_repair_run(session, event, run_id)
     shown = repair.repair_preview(session, event, run)
+    applied = repair.applied_entry(session, run) if shown.applied else None
     return render_template(
         "repair/preview.html",
         event=event,
         preview=shown,
-        applied=repair.applied_entry(session, run) if shown.applied else None,
+        applied=applied,
+        applied_changes=repair.applied_changes(session, applied),
         form=ApplyForm(),
         reason_text=reason_text,
         mail_on=mail_feedback.configured_mail() is not None,
