@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import re
-import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
@@ -70,28 +71,44 @@ def check_timezone(name: str) -> ZoneInfo:
 SLUG_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])")
 
 
-def make_slug(session: Session, name: str) -> str:
+def make_slug(session: Session, name: str, *, today: date) -> str:
     """A URL-safe, unique slug derived from an event name.
 
-    The Latin letters and digits of the name are kept; a name with no Latin letter
-    (a Japanese name, perhaps with a year) gets ``fair-`` in front of its digits and
-    a random suffix, so two fairs named only in Japanese in one year still get
-    different links and file names. The organizer may choose another one.
+    The Latin letters and digits of the name are kept. A name with no Latin letter (a
+    Japanese name) says nothing in a link, and its other numbers (令和7年度, 第12回)
+    mean little out of it: such an event gets ``fair-`` and the year the name gives
+    (``fair-2027``, ``fair-2027-03`` for 2027年3月), else the year and month of
+    ``today``, the day it is created (``fair-2026-11``). The fair has no days yet when
+    its slug is made, so their date cannot be used. A slug already taken gets -2, -3…
+    The organizer may type another one.
     """
+    normalized = unicodedata.normalize("NFKC", name)
     # Anything but ASCII letters and digits separates words (2027年3月 gives 2027-3).
-    words = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKC", name).lower())
-    base = words.strip("-")
+    base = re.sub(r"[^a-z0-9]+", "-", normalized.lower()).strip("-")
     if not re.search(r"[a-z]", base):
-        base = "-".join(part for part in ("fair", base[:34].strip("-"), secrets.token_hex(2))
-                        if part)
+        base = f"fair-{_year_in_name(normalized) or f'{today:%Y-%m}'}"
     elif len(base) < 3:
         base = f"fair-{base}"  # "AI 商談会" gives ai: too short for a link of its own
-    # At most 44 characters, so a "-xxxx" added on a clash keeps within the 50 allowed.
+    # At most 44 characters, so a "-NN" added on a clash keeps within the 50 allowed.
     base = base[:44].strip("-")
-    slug = base
+    slug, number = base, 2
     while _slug_taken(session, slug):
-        slug = f"{base}-{secrets.token_hex(2)}"
+        slug = f"{base}-{number}"
+        number += 1
     return slug
+
+
+# A Western year in a name (2027), with the month when one follows (2027年3月, 2027/3).
+_YEAR_AND_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)(?:\s*(?:年|/|\.|-)\s*(\d{1,2})(?!\d))?")
+
+
+def _year_in_name(name: str) -> str | None:
+    """``2027`` or ``2027-03`` from the first year written in ``name``, if any."""
+    match = _YEAR_AND_MONTH.search(name)
+    if match is None:
+        return None
+    year, month = match[1], match[2]
+    return f"{year}-{int(month):02d}" if month and 1 <= int(month) <= 12 else year
 
 
 def _slug_taken(session: Session, slug: str, event_id: int | None = None) -> bool:
@@ -154,8 +171,11 @@ def create_event(
     name = one_line(name)
     if not name:
         raise ValidationFailed(N_("The event needs a name."), field="name")
-    slug = check_slug(session, slug) if slug and slug.strip() else make_slug(session, name)
-    check_timezone(str(details.get("timezone") or "Asia/Tokyo"))
+    zone = check_timezone(str(details.get("timezone") or "Asia/Tokyo"))
+    if slug and slug.strip():
+        slug = check_slug(session, slug)
+    else:
+        slug = make_slug(session, name, today=utcnow().astimezone(zone).date())
     event = Event(name=name, slug=slug)
     _apply_details(event, details)
     event.phases = [PhaseDeadline(phase=phase, sort_order=i) for i, phase in enumerate(Phase)]
@@ -421,6 +441,28 @@ def _meetings_in(session: Session, slot_ids: list[int]) -> int:
     )
 
 
+def meetings_on_day(session: Session, day: EventDay) -> int:
+    """How many meetings (not cancelled) are scheduled in the slots of ``day``: a day
+    with any cannot have its grid regenerated nor be deleted."""
+    return _meetings_in(session, [s.id for s in day.slots])
+
+
+def meetings_by_day(session: Session, event: Event) -> dict[int, int]:
+    """The number of meetings (not cancelled) on each day of ``event`` that has any, by
+    day id, so the days list says which days can no longer be regenerated."""
+    rows = session.execute(
+        select(Slot.day_id, func.count(Meeting.id))
+        .join(Meeting, Meeting.slot_id == Slot.id)
+        .where(
+            Slot.event_id == event.id,
+            Slot.day_id.is_not(None),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .group_by(Slot.day_id)
+    ).all()
+    return {day_id: count for day_id, count in rows}
+
+
 def check_day_date(
     session: Session, event: Event, when: date, *, day: EventDay | None = None
 ) -> None:
@@ -456,8 +498,7 @@ def save_day(
         day = EventDay(event=event, date=plan.date, start_time=plan.start, end_time=plan.end)
         session.add(day)
     else:
-        old_ids = [s.id for s in day.slots]
-        if _meetings_in(session, old_ids):
+        if meetings_on_day(session, day):
             raise Conflict(
                 N_(
                     "Meetings are already scheduled on this day: edit single slots instead "
@@ -865,6 +906,65 @@ def set_phase_deadlines(
         record.opens_at, record.closes_at = opens, closes
     session.flush()
     audit.record(session, "phases.update", event_id=event.id, user_id=user_id, target=event)
+
+
+# The phases that must be over before the fair: the schedule is made from the
+# registrations and the meeting requests.
+PHASES_BEFORE_THE_FAIR = frozenset({Phase.REGISTRATION, Phase.PREFERENCES})
+
+
+@dataclass(frozen=True)
+class DeadlineWarning:
+    """A deadline that is saved but most likely wrong (an English msgid and its values).
+
+    A warning, not a refusal: the fair's days may be moved after the deadlines were
+    set, and refusing would then lock the phases page (and the change of phase on the
+    day) until the organizer finds which of the two is wrong.
+    """
+
+    phase: str
+    msgid: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def first_fair_day(event: Event) -> date | None:
+    """The fair's first day (local date): its first day, or its first slot's date when
+    it has slots but no days."""
+    dates = [d.date for d in event.days] or [event.local(s.starts_at).date() for s in event.slots]
+    return min(dates, default=None)
+
+
+def deadline_warnings(
+    event: Event,
+    deadlines: Mapping[str, tuple[datetime | None, datetime | None]] | None = None,
+) -> list[DeadlineWarning]:
+    """Phases that must be over before the fair but close on or after its first day.
+
+    ``deadlines`` are opening and closing times as :func:`set_phase_deadlines` takes
+    them (those typed on a form); without them, the event's saved ones.
+    """
+    first_day = first_fair_day(event)
+    if first_day is None:
+        return []
+    if deadlines is None:
+        deadlines = {p.phase: (p.opens_at, p.closes_at) for p in event.phases}
+    fair_begins = datetime.combine(first_day, time(0), tzinfo=event.tz)
+    return [
+        DeadlineWarning(
+            phase.value,
+            N_(
+                "This phase closes on %(closes)s, on or after the fair's first day "
+                "(%(first_day)s). The schedule is made from the registrations and the "
+                "meeting requests, so this phase must close before the fair: check this "
+                "date, or the fair's days."
+            ),
+            {"closes": f"{event.local(closes):%Y-%m-%d %H:%M}", "first_day": first_day.isoformat()},
+        )
+        for phase in Phase
+        if phase in PHASES_BEFORE_THE_FAIR
+        and (closes := deadlines.get(phase.value, (None, None))[1]) is not None
+        and closes > fair_begins
+    ]
 
 
 def set_phase(session: Session, event: Event, phase: str, *, user_id: int | None = None) -> None:

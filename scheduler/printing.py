@@ -39,7 +39,8 @@ from scheduler.schedule_view import (
 
 log = logging.getLogger(__name__)
 
-# The master grid on A3 landscape: this many tables (rows) and slots (columns) per page.
+# The master grid on A3 landscape: at most this many tables (rows) and slots (columns)
+# per page; a day or a hall with more is shared out evenly between pages.
 GRID_TABLES_PER_PAGE = 16
 GRID_SLOTS_PER_PAGE = 12
 JAPANESE_FONT_FAMILY = "Noto Sans CJK JP"
@@ -259,13 +260,18 @@ class GridPage:
 
 
 def master_grid(session: Session, event: Event) -> list[GridPage]:
-    """The reception desk's grid of every day, split into pages that fit A3 landscape."""
+    """The reception desk's grid of every day, split into pages that fit A3 landscape.
+
+    Slots and tables are shared out evenly between the pages a day needs (13 slots
+    print as 7 and 6 columns), never leaving a page with a lone column stretched
+    across the paper, or a lone row.
+    """
     by_cell = _active_by_cell(session, event)
     tables = _tables(session, event)
     pages: list[GridPage] = []
     for day, slots in slots_by_day(event).items():
-        for slot_part in _chunks(slots, GRID_SLOTS_PER_PAGE):
-            for table_part in _chunks(tables, GRID_TABLES_PER_PAGE):
+        for slot_part in _even_chunks(slots, GRID_SLOTS_PER_PAGE):
+            for table_part in _even_chunks(tables, GRID_TABLES_PER_PAGE):
                 table_ids = {t.id for t in table_part}
                 slot_ids = {s.id for s in slot_part}
                 cells = {
@@ -299,5 +305,13 @@ def _active_by_cell(session: Session, event: Event) -> dict[tuple[int, int], Mee
     return cells
 
 
-def _chunks(items: Sequence[T], size: int) -> list[list[T]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)] or [[]]
+def _even_chunks(items: Sequence[T], most: int) -> list[list[T]]:
+    """``items`` in as few runs of at most ``most`` as possible, their lengths differing
+    by one at most (13 by 12 gives 7 and 6, not 12 and 1); one empty run for none."""
+    if not items:
+        return [[]]
+    parts = -(-len(items) // most)  # ceiling division
+    size, longer = divmod(len(items), parts)
+    bounds = itertools.accumulate(size + (i < longer) for i in range(parts))
+    starts = [0, *bounds]
+    return [list(items[a:b]) for a, b in itertools.pairwise(starts)]

@@ -199,6 +199,8 @@ def test_save_day_creates_slots_and_regenerates_until_meetings_exist(db_session)
         )
     )
     db_session.flush()
+    assert event_setup.meetings_on_day(db_session, day) == 1
+    assert event_setup.meetings_by_day(db_session, event) == {day.id: 1}
     with pytest.raises(Conflict):
         event_setup.save_day(db_session, event, plan, day=day)
     with pytest.raises(Conflict):
@@ -308,11 +310,50 @@ def test_phase_deadlines_must_follow_each_other(db_session) -> None:
     assert event_setup.phase_deadline(event, "preferences").closes_at == t + timedelta(days=20)
 
 
-def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(db_session) -> None:
-    one = event_setup.create_event(db_session, name="ものづくり受発注商談会 2027")
-    two = event_setup.create_event(db_session, name="食品商談会 2027")
-    assert one.slug.startswith("fair-2027-") and two.slug.startswith("fair-2027-")
-    assert one.slug != two.slug
+def test_a_deadline_on_or_after_the_first_fair_day_is_saved_with_a_warning(db_session) -> None:
+    """Registration and meeting requests must be over before the fair: a closing time on
+    or after its first day is most likely a slip (2026-12-20 for a fair on 11-12)."""
+    event = event_setup.create_event(db_session, name="Fair")
+    t = datetime(2026, 9, 1, 9, tzinfo=JST)
+    late = {
+        "registration": (t, datetime(2026, 9, 30, 17, tzinfo=JST)),
+        "preferences": (
+            datetime(2026, 10, 1, 9, tzinfo=JST), datetime(2026, 12, 20, 17, tzinfo=JST)
+        ),
+    }
+    event_setup.set_phase_deadlines(db_session, event, late)
+    assert event_setup.deadline_warnings(event) == []  # no days yet: nothing to compare
+    event_setup.save_day(db_session, event, DayPlan(date(2026, 11, 13), time(10), time(12), 25, 5))
+    event_setup.save_day(db_session, event, DayPlan(date(2026, 11, 12), time(10), time(12), 25, 5))
+    db_session.refresh(event)
+    [warning] = event_setup.deadline_warnings(event)
+    assert (warning.phase, warning.params) == (
+        "preferences", {"closes": "2026-12-20 17:00", "first_day": "2026-11-12"}
+    )
+    assert "on or after the fair's first day (2026-11-12)" in warning.msgid % warning.params
+    # Typed deadlines are judged before they are saved; the evening before is fine.
+    eve = datetime(2026, 11, 11, 23, 59, tzinfo=JST)
+    typed = {**late, "preferences": (late["preferences"][0], eve)}
+    assert event_setup.deadline_warnings(event, typed) == []
+    morning = {**typed, "registration": (t, datetime(2026, 11, 12, 8, tzinfo=JST))}
+    assert [w.phase for w in event_setup.deadline_warnings(event, morning)] == ["registration"]
+
+
+def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(
+    db_session, monkeypatch
+) -> None:
+    """A Japanese name gives fair- and a date: the year it names, else the month the
+    event was created in; not its other numbers (令和7年度 gave the cryptic fair-7-0151)."""
+    created = datetime(2026, 10, 31, 16, tzinfo=UTC)  # already 2026-11-01 in Tokyo
+    monkeypatch.setattr(event_setup, "utcnow", lambda: created)
+    one = event_setup.create_event(db_session, name="令和7年度 しずおか ものづくり受発注商談会")
+    two = event_setup.create_event(db_session, name="令和7年度 食品商談会")
+    assert (one.slug, two.slug) == ("fair-2026-11", "fair-2026-11-2")
+    berlin = event_setup.create_event(db_session, name="第3回 商談会", timezone="Europe/Berlin")
+    assert berlin.slug == "fair-2026-10"  # the creation date where the fair is
+    named = [event_setup.create_event(db_session, name=n).slug
+             for n in ("ものづくり受発注商談会 2027", "食品商談会 2027", "２０２７年３月 商談会")]
+    assert named == ["fair-2027", "fair-2027-2", "fair-2027-03"]
     latin = event_setup.create_event(db_session, name="Shizuoka Monozukuri Fair 2027")
     assert latin.slug == "shizuoka-monozukuri-fair-2027"
     # Every slug made from a name is one the form accepts back, so saving the event
@@ -322,10 +363,20 @@ def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(db_sessio
                       "Partnership Fair Tokyo", "International Manufacturing and "
                       "Engineering Partnership Fair Tokyo",
                       "2027年3月15日〜16日 第12回 " + "1" * 60)]
-    for slug in made:
+    for slug in [*made, one.slug, two.slug, *named]:
         assert event_setup.SLUG_PATTERN.fullmatch(slug) and "--" not in slug, slug
-    assert made[0] == "fair-ai" and made[2] != made[3]
-    assert made[4].startswith("fair-2027-3-15-16-12-")  # the date's numbers stay apart
+        event_setup.check_slug(db_session, slug.upper() + "-x")  # the same rules as typed
+    assert made[0] == "fair-ai" and made[2] != made[3] and made[3].endswith("-2")
+    assert made[4] == "fair-2027-03-2"
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [("商談会 2027年度", "2027"), ("商談会 2027/11/12", "2027-11"), ("2027.3 商談会", "2027-03"),
+     ("商談会 2027-2028", "2027"), ("第12回 商談会", None), ("商談会 12027", None)],
+)
+def test_the_year_a_japanese_name_gives(name: str, part: str | None) -> None:
+    assert event_setup._year_in_name(name) == part
 
 
 def test_an_event_with_an_old_style_slug_can_still_be_saved(db_session) -> None:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.models import Event, Slot, Table
+from scheduler import event_setup
+from scheduler.models import (
+    Event,
+    Meeting,
+    Organization,
+    Participant,
+    ParticipantStatus,
+    Slot,
+    Table,
+)
 
 
 def _create_event(client, **overrides) -> int:
@@ -270,3 +280,166 @@ def test_slug_is_chosen_on_the_form_and_a_clash_keeps_what_was_typed(
     assert "shizuoka-2027" in body.split('class="errors"', 1)[1]
     db_session.expire_all()
     assert db_session.get(Event, other).name == "食品商談会 2027"
+
+
+ONE_MORNING = {
+    "date": "2027-02-10",
+    "start_time": "10:00",
+    "end_time": "12:00",
+    "meeting_minutes": "25",
+    "changeover_minutes": "5",
+    "breaks": "",
+}
+
+
+def _schedule_a_meeting(db_session, event_id: int) -> None:
+    """A meeting in the event's first slot, as a published schedule leaves one."""
+    event = db_session.get(Event, event_id)
+    room = event_setup.add_room(db_session, event, "大会議室")
+    table = event_setup.add_tables(db_session, room, "A01")[0]
+    buyer, supplier = (
+        Participant(event_id=event_id, organization=Organization(name=name, name_key=name),
+                    role=role, status=ParticipantStatus.APPROVED)
+        for name, role in (("発注重工株式会社", "buyer"), ("精密加工株式会社", "supplier"))
+    )
+    db_session.add_all([buyer, supplier])
+    db_session.flush()
+    first = db_session.scalars(
+        select(Slot).where(Slot.event_id == event_id).order_by(Slot.starts_at)
+    ).first()
+    db_session.add(Meeting(event_id=event_id, participant_a_id=buyer.id,
+                           participant_b_id=supplier.id, slot_id=first.id, table_id=table.id))
+    db_session.commit()
+
+
+def _slot_minutes(db_session, event_id: int) -> list[int]:
+    db_session.expire_all()
+    slots = db_session.scalars(select(Slot).where(Slot.event_id == event_id)).all()
+    return [int((s.ends_at - s.starts_at).total_seconds() // 60) for s in slots]
+
+
+def test_a_day_with_meetings_says_it_cannot_be_regenerated_and_keeps_what_was_typed(
+    client, logged_in, db_session, monkeypatch
+) -> None:
+    event_id = _create_event(client)
+    client.post(f"/events/{event_id}/days/new", data=ONE_MORNING | {"action": "save"})
+    _schedule_a_meeting(db_session, event_id)
+    day_id = db_session.get(Event, event_id).days[0].id
+    client.post("/language", data={"lang": "en"})
+    # The days list does not offer to regenerate (or delete) the day, and says why.
+    days = client.get(f"/events/{event_id}/days").get_data(as_text=True)
+    assert "Regenerate grid" not in days and "Delete day" not in days
+    assert "1 meeting is scheduled on this day: its grid can no longer be regenerated" in days
+    # The form says so before anything is typed, and its preview offers no saving.
+    edit = f"/events/{event_id}/days/{day_id}/edit"
+    warning = "1 meeting is already scheduled on this day, so its grid cannot be regenerated"
+    assert warning in client.get(edit).get_data(as_text=True)
+    typed = ONE_MORNING | {"meeting_minutes": "40"}
+    preview = client.post(edit, data=typed | {"action": "preview"}).get_data(as_text=True)
+    assert warning in preview and "edit a slot to change its times" in preview
+    assert 'value="save"' not in preview and 'value="40"' in preview
+    # Saving anyway is refused on the form, which keeps the 40 minutes typed.
+    refused = client.post(edit, data=typed | {"action": "save"})
+    assert refused.status_code == 200
+    assert warning in refused.get_data(as_text=True)
+    assert 'value="40"' in refused.get_data(as_text=True)
+    assert _slot_minutes(db_session, event_id) == [25, 25, 25, 25]
+    # The meeting was placed after the page was shown (the page counted none): the
+    # service refuses, and the form still keeps what was typed and says why.
+    real_count, calls = event_setup.meetings_on_day, []
+
+    def none_at_first(session, day) -> int:
+        calls.append(day.id)
+        return 0 if len(calls) == 1 else real_count(session, day)
+
+    monkeypatch.setattr(event_setup, "meetings_on_day", none_at_first)
+    raced = client.post(edit, data=typed | {"action": "save"})
+    assert len(calls) == 3  # the page, the service, the page again after the refusal
+    assert raced.status_code == 200
+    assert warning in raced.get_data(as_text=True) and 'value="40"' in raced.get_data(as_text=True)
+    assert _slot_minutes(db_session, event_id) == [25, 25, 25, 25]
+
+
+def test_a_day_without_meetings_is_regenerated_and_counts_read_in_the_singular(
+    client, logged_in, db_session
+) -> None:
+    event_id = _create_event(client)
+    client.post("/language", data={"lang": "en"})
+    one_slot = ONE_MORNING | {"end_time": "10:30"}
+    preview = client.post(f"/events/{event_id}/days/new", data=one_slot | {"action": "preview"})
+    body = preview.get_data(as_text=True)
+    assert "Preview: 1 slot<" in body and "Save this 1 slot<" in body
+    client.post(f"/events/{event_id}/days/new", data=one_slot | {"action": "save"})
+    day_id = db_session.get(Event, event_id).days[0].id
+    days = client.get(f"/events/{event_id}/days").get_data(as_text=True)
+    assert "Regenerate grid" in days and "meeting is scheduled" not in days
+    edit = f"/events/{event_id}/days/{day_id}/edit"
+    assert "already scheduled" not in client.get(edit).get_data(as_text=True)
+    saved = client.post(edit, data=ONE_MORNING | {"meeting_minutes": "40", "action": "save"})
+    assert saved.status_code == 302
+    assert _slot_minutes(db_session, event_id) == [40, 40]
+    client.post(f"/events/{event_id}/rooms", data={"room-name": "大会議室"})
+    room_id = db_session.get(Event, event_id).rooms[0].id
+    added = client.post(
+        f"/events/{event_id}/rooms",
+        data={"tables-room": str(room_id), "tables-labels": "A01"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "1 table was added to 大会議室." in added and ">1 table<" in added
+
+
+def test_a_preferences_deadline_after_the_first_fair_day_is_saved_with_a_warning(
+    client, logged_in, db_session
+) -> None:
+    event_id = _create_event(client)
+    client.post(f"/events/{event_id}/days/new",
+                data=ONE_MORNING | {"date": "2026-11-12", "action": "save"})
+    client.post("/language", data={"lang": "en"})
+    page = f"/events/{event_id}/phases"
+    typed = {
+        "phase": "registration",
+        "registration_opens": "2026-09-01T09:00",
+        "registration_closes": "2026-09-30T17:00",
+        "preferences_opens": "2026-10-01T09:00",
+        "preferences_closes": "2026-12-20T17:00",
+    }
+    saved = client.post(page, data=typed)
+    # Saved as typed, but the organizer is brought back to the phases, not the overview.
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(page)
+    body = client.get(page).get_data(as_text=True)
+    assert "A deadline is on or after the fair&#39;s first day" in body
+    warning = re.search(r'id="preferences-warning">([^<]*)<', body)
+    assert warning and "closes on 2026-12-20 17:00" in warning.group(1)
+    assert "first day (2026-11-12)" in warning.group(1)
+    assert 'value="2026-12-20T17:00"' in body and 'id="registration-warning"' not in body
+    # A save refused for another reason keeps what was typed, and still warns.
+    refused = client.post(page, data=typed | {"registration_closes": "2026-10-05T17:00"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200
+    assert 'value="2026-10-05T17:00"' in body and 'value="2026-12-20T17:00"' in body
+    assert 'id="preferences-warning"' in body
+    # Corrected: saved, no warning, on to the overview as before.
+    fixed = client.post(page, data=typed | {"preferences_closes": "2026-10-20T17:00"})
+    assert fixed.status_code == 302 and fixed.headers["Location"].endswith(f"/events/{event_id}")
+    assert "-warning" not in client.get(page).get_data(as_text=True)
+
+
+def test_overview_subtitle_has_no_stray_separator(client, logged_in) -> None:
+    bare = _create_event(client, venue="")
+    assert '<p class="muted">Asia/Tokyo</p>' in client.get(f"/events/{bare}").get_data(as_text=True)
+    full = _create_event(client, address="静岡市葵区")
+    assert "県産業振興センター · 静岡市葵区 · Asia/Tokyo" in client.get(
+        f"/events/{full}").get_data(as_text=True)
+
+
+def test_a_japanese_name_gives_a_dated_slug_and_the_form_says_one_can_be_typed(
+    client, logged_in, db_session, monkeypatch
+) -> None:
+    monkeypatch.setattr(event_setup, "utcnow", lambda: datetime(2026, 11, 5, 3, tzinfo=UTC))
+    client.post("/language", data={"lang": "en"})
+    form = client.get("/events/new").get_data(as_text=True)
+    assert "type a short name in Latin letters, such as shizuoka-2027" in form
+    event_id = _create_event(client, name="令和7年度 しずおか ものづくり受発注商談会")
+    assert db_session.get(Event, event_id).slug == "fair-2026-11"
+    again = _create_event(client, name="令和7年度 しずおか ものづくり受発注商談会")
+    assert db_session.get(Event, again).slug == "fair-2026-11-2"

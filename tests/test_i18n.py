@@ -12,11 +12,13 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from scheduler import preferences, proposals
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
-from scheduler.models import Room, Table
+from scheduler.models import Phase, Room, Table
 from scheduler.users import create_user
 from tests.conftest import PASSWORD
+from tests.participant_fair import make_fair, read_in_english
 from web.database import get_session
 from web.i18n import translate_error
 
@@ -27,16 +29,21 @@ JA_MO = TRANSLATIONS / "ja" / "LC_MESSAGES" / "messages.mo"
 
 
 @pytest.fixture(scope="module")
-def extracted_msgids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """Every msgid marked in the code now (the singular of a plural pair), extracted
-    exactly as ``make translations`` does."""
+def extracted_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """Every message marked in the code now, extracted exactly as ``make translations``
+    does."""
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     CommandLineInterface().run(
         ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-o", str(pot), str(ROOT)]
     )
     with pot.open("rb") as fh:
-        template = read_po(fh)
-    return {_key(message.id) for message in template if message.id}
+        return read_po(fh)
+
+
+@pytest.fixture(scope="module")
+def extracted_msgids(extracted_catalog: Catalog) -> set[str]:
+    """Every msgid marked in the code now (the singular of a plural pair)."""
+    return {_key(message.id) for message in extracted_catalog if message.id}
 
 
 def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
@@ -224,3 +231,64 @@ def test_switching_language_on_one_device_leaves_the_others_of_the_account_alone
     later = app.test_client()
     later.post("/auth/login", data={"email": logged_in.email, "password": PASSWORD})
     assert '<html lang="en">' in later.get("/").get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- plurals
+
+
+def test_a_count_of_one_reads_in_the_singular_in_english(
+    client, db_session, logged_in, tmp_path
+) -> None:
+    """"1 requests", "1 sheets": counts before a noun are plural pairs (ngettext)."""
+    fair = make_fair(db_session, phase=Phase.PREFERENCES)
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)
+    proposals.submit_proposal(db_session, fair.supplier, fair.need.id,
+                              proposals.ProposalData(offer="提案"), uploads_dir=tmp_path)
+    db_session.commit()
+    read_in_english(client)
+    overview = f"/events/{fair.event.id}/preferences"
+    sheets = f"/p/{fair.buyer.access_token}/proposals"
+    assert "— 1 request</li>" in client.get(overview).get_data(as_text=True)
+    assert ">1 sheet</small>" in client.get(sheets).get_data(as_text=True)
+    preferences.request_meeting(db_session, fair.other_supplier, fair.buyer.id, level=2)
+    proposals.submit_proposal(db_session, fair.other_supplier, fair.need.id,
+                              proposals.ProposalData(offer="提案"), uploads_dir=tmp_path)
+    db_session.commit()
+    assert "— 2 requests</li>" in client.get(overview).get_data(as_text=True)
+    assert ">2 sheets</small>" in client.get(sheets).get_data(as_text=True)
+
+
+# A count before a plural noun, once a single msgid ("%(n)d requests" gave "1 requests"),
+# is now a singular/plural pair wherever the count can be 1.
+COUNTED_NOUNS = [
+    ("%(n)d requests", "%(num)d request"),
+    ("%(n)d sheets", "%(num)d sheet"),
+    ("%(n)s tables", "%(num)d table"),
+    ("%(n)s tables were added to %(room)s.", "%(num)d table was added to %(room)s."),
+    ("Save these %(n)s slots", "Save this %(num)d slot"),
+    ("Preview: %(n)s slots", "Preview: %(num)d slot"),
+    ("%(n)s shared technologies", "%(num)d shared technology"),
+    ("%(n)s free slots", "%(num)d free slot"),
+    ("%(n)s participants", "%(num)d participant"),
+    ("%(n)s pairs", "%(num)d pair"),
+    ("%(n)s meetings", "%(num)d meeting"),
+    ("%(n)d slots you cannot make", "%(num)d slot you cannot make"),
+    ("%(n)s employees", "%(num)d employee"),
+    (
+        "Leave empty to take the organizer’s limit of %(n)d meetings per desk. You can ask "
+        "for fewer, not more.",
+        "Leave empty to take the organizer’s limit of %(num)d meeting per desk. You can ask "
+        "for fewer, not more.",
+    ),
+    ("Being prepared: %(done)s of %(total)s companies.",
+     "Being prepared: %(done)s of %(num)d company."),
+    ("%(done)s of %(total)s companies' sheets printed.",
+     "%(done)s of %(num)d company's sheets printed."),
+    ("Printing the sheets of %(total)s companies…", "Printing the sheet of %(num)d company…"),
+]
+
+
+@pytest.mark.parametrize(("before", "singular"), COUNTED_NOUNS)
+def test_counted_nouns_are_plural_pairs(extracted_catalog, before: str, singular: str) -> None:
+    assert before not in extracted_catalog
+    assert singular in extracted_catalog and extracted_catalog[singular].pluralizable

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -52,7 +52,7 @@ from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
 from web.form_fields import IntegerField, NumberRange
-from web.i18n import translate_error
+from web.i18n import translate_error, translate_message
 from web.ids import parse_id
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -455,7 +455,12 @@ def _results_url(event: Event) -> str | None:
 @staff_required
 def days(event_id: int):  # type: ignore[no-untyped-def]
     event = _load(event_id)
-    return render_template("events/days.html", event=event, slot_form=SlotForm())
+    return render_template(
+        "events/days.html",
+        event=event,
+        slot_form=SlotForm(),
+        meetings_by_day=event_setup.meetings_by_day(get_session(), event),
+    )
 
 
 @bp.route("/<int:event_id>/days/new", methods=["GET", "POST"])
@@ -472,6 +477,9 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
     form = DayForm(obj=day)
     if day is not None and request.method == "GET":
         form.breaks.data = event_setup.format_breaks(day.breaks)
+    # A day with meetings cannot be regenerated: the page says so from the start, and
+    # its preview offers no saving.
+    meetings = event_setup.meetings_on_day(session, day) if day is not None else 0
     preview = None
     if form.validate_on_submit():
         try:
@@ -484,8 +492,23 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
                 return redirect(url_for("events.days", event_id=event.id))
             preview = event_setup.plan_grid(plan, event.timezone)
         except ValidationFailed as error:
+            session.rollback()  # a refused save may have removed the old slots already
             _field_error(form, error)
-    return render_template("events/day_form.html", event=event, day=day, form=form, preview=preview)
+        except Conflict as error:
+            # Meetings were placed on the day since the page was shown: the form keeps
+            # what was typed, and says why it cannot be saved.
+            session.rollback()
+            meetings = event_setup.meetings_on_day(session, day) if day is not None else 0
+            if not meetings:
+                form.form_errors.append(translate_error(error))
+    return render_template(
+        "events/day_form.html",
+        event=event,
+        day=day,
+        form=form,
+        preview=preview,
+        meetings=meetings,
+    )
 
 
 @bp.post("/<int:event_id>/days/<int:day_id>/delete")
@@ -586,7 +609,12 @@ def rooms(event_id: int):  # type: ignore[no-untyped-def]
                 )
                 session.commit()
                 flash(
-                    _("%(n)s tables were added to %(room)s.", n=len(created), room=room.name),
+                    ngettext(
+                        "%(num)d table was added to %(room)s.",
+                        "%(num)d tables were added to %(room)s.",
+                        len(created),
+                        room=room.name,
+                    ),
                     "success",
                 )
                 return redirect(url_for("events.rooms", event_id=event.id))
@@ -661,7 +689,9 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _load(event_id)
     form = PhasesForm()
+    warnings: list[event_setup.DeadlineWarning] = []
     if request.method == "GET":
+        warnings = event_setup.deadline_warnings(event)
         form.phase.data = event.phase
         for record in event.phases:
             for edge in ("opens", "closes"):
@@ -688,7 +718,9 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
             if form.phase.data != event.phase:
                 event_setup.set_phase(session, event, form.phase.data, user_id=current_user.id)
         except ValidationFailed as error:
+            session.rollback()  # no phase half-changed stays in the session
             _field_error(form, error)
+            warnings = event_setup.deadline_warnings(event, deadlines)  # of what was typed
         else:
             session.commit()
             flash(_("Phases saved."), "success")
@@ -701,8 +733,25 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
                     ),
                     "warning",
                 )
+            if event_setup.deadline_warnings(event):
+                # Saved as typed, but most likely a slip: back to the phases, each
+                # doubtful deadline marked next to its phase.
+                flash(
+                    _(
+                        "A deadline is on or after the fair's first day: see the phase "
+                        "marked below."
+                    ),
+                    "warning",
+                )
+                return redirect(url_for("events.phases", event_id=event.id))
             return redirect(url_for("events.show", event_id=event.id))
-    return render_template("events/phases.html", event=event, form=form, phases=list(Phase))
+    return render_template(
+        "events/phases.html",
+        event=event,
+        form=form,
+        phases=list(Phase),
+        warnings={w.phase: translate_message(w) for w in warnings},
+    )
 
 
 # The phases in which participants are pointed to their schedule.
