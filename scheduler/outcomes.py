@@ -212,7 +212,9 @@ class OutcomeInvalid(ValidationFailed):
         self.problems = problems
 
 
-def _checked(data: OutcomeInput) -> tuple[bool, str | None, list[str], int | None, str]:
+def _checked(
+    data: OutcomeInput, role: str
+) -> tuple[bool, str | None, list[str], int | None, str]:
     """The report's values, or every problem in one :class:`OutcomeInvalid`."""
     problems: list[ValidationFailed] = []
     took_place = data.took_place
@@ -248,8 +250,11 @@ def _checked(data: OutcomeInput) -> tuple[bool, str | None, list[str], int | Non
     except ValidationFailed as error:
         problems.append(error)
     if amount is not None and NextStep.ORDER not in steps:
+        # Named as the reporter's form labels the step: a buyer's order is one it placed.
         problems.append(ValidationFailed(
-            N_("An amount goes with an order: tick “Order” or leave the amount empty."),
+            N_("An amount goes with an order: tick “Order placed” or leave the amount empty.")
+            if role == ParticipantRole.BUYER
+            else N_("An amount goes with an order: tick “Order” or leave the amount empty."),
             field="order_amount",
         ))
     if problems:
@@ -283,7 +288,7 @@ def save_outcome(
         raise ValidationFailed(N_("This meeting was cancelled: there is nothing to report."))
     if meeting.slot.starts_at > now:
         raise ValidationFailed(N_("This meeting has not started yet: report on it afterwards."))
-    took_place, prospect, steps, amount, note = _checked(data)
+    took_place, prospect, steps, amount, note = _checked(data, participant.role)
     outcome = session.scalar(
         select(MeetingOutcome).where(
             MeetingOutcome.meeting_id == meeting.id,

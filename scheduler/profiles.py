@@ -159,6 +159,21 @@ def _known(codes: list[str], known: set[str], field_name: str) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
+# A host with a dot, an optional port and path, and no scheme: "www.abc.co.jp/company".
+_BARE_HOST = re.compile(r"[^\s/:@]+\.[^\s/:@]+(:\d+)?(/\S*)?")
+
+
+def web_address_as_typed(value: str) -> str:
+    """A website as people type it, made an address: full-width letters and symbols from
+    a Japanese keyboard become ASCII (NFKC), spaces at either end go, and a bare host
+    ("abc-seiko.example.jp", "www.….co.jp") gets ``https://``. Anything else is left
+    as it is, for :func:`is_web_address` to refuse."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    if text and "://" not in text and _BARE_HOST.fullmatch(text):
+        return "https://" + text
+    return text
+
+
 def is_web_address(value: str) -> bool:
     """A company website as the profile accepts it: http:// or https://, then a host
     with a dot. Forms check it with the other fields (``web.form_fields.WebAddress``)."""
@@ -171,6 +186,8 @@ def _validated(data: ProfileData) -> dict[str, Any]:
     lengths = {"name": 200, "name_kana": 200, "city": 100, "industry": 100, "website": 300}
     for name, limit in lengths.items():
         value = getattr(data, name)
+        if value is not None and name == "website":
+            value = web_address_as_typed(value)  # before its length is checked
         if value is not None:
             values[name] = _clean(value, name, limit)
     if "name" in values and not values["name"]:

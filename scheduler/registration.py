@@ -30,6 +30,7 @@ from scheduler.models import (
     new_token,
 )
 from scheduler.names import company_name_key
+from scheduler.profiles import web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
 CODE_PREFIX = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
@@ -163,14 +164,16 @@ def _checked(data: RegistrationData) -> RegistrationData:
         company=_text(data.company, "company", 200, required=True),
         role=data.role,
         contact_name=_text(data.contact_name, "contact_name", 200, required=True),
-        email=_text(data.email, "email", 254, required=True).lower(),
+        # Full-width ＠ and letters from a Japanese keyboard are the address itself.
+        email=_text(unicodedata.normalize("NFKC", data.email or ""), "email", 254,
+                    required=True).lower(),
         company_kana=_text(data.company_kana, "company_kana", 200),
         department=_text(data.department, "department", 200),
         prefecture=data.prefecture or "",
         city=_text(data.city, "city", 100),
         industry=_text(data.industry, "industry", 100),
         employees=data.employees,
-        website=_text(data.website, "website", 300),
+        website=_text(web_address_as_typed(data.website), "website", 300),
         contact_kana=_text(data.contact_kana, "contact_kana", 200),
         phone=_text(data.phone, "phone", 50),
         locale=data.locale if data.locale in ("ja", "en") else "ja",
@@ -224,6 +227,14 @@ def self_register(
                 N_("%(name)s cannot register for this event again. Please contact the organizer."),
                 field="company",
                 params={"name": organization.name},
+            )
+        if taken == ParticipantStatus.PENDING:
+            # Not "your link again" either: none is sent before the organizer approves.
+            raise Conflict(
+                N_("The registration of %(name)s for this event has been received and is "
+                   "waiting for the organizer’s approval. The link to your company’s pages "
+                   "is sent once it is approved."),
+                field="company", params={"name": organization.name},
             )
         if taken is not None:
             raise Conflict(

@@ -298,3 +298,19 @@ def test_organizer_page_needs_an_organizer(client: FlaskClient, fair: Fair) -> N
     assert client.get(url).status_code in {302, 401, 403}
     assert client.post(url, data=_form(fair.event, max_meetings="1")).status_code in {
         302, 401, 403}
+
+
+def test_a_stale_change_after_the_deadline_is_refused_once(
+    client: FlaskClient, db_session: Session, fair: Fair
+) -> None:
+    """The refusal's message, not the same notice a second time under it."""
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    url = _p(fair.supplier)
+    page = client.post(url, data=_form(fair.event, max_meetings="3"),
+                       headers={"Referer": f"http://localhost{url}"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert page.count("deadline for stating your availability has passed") == 1
+    assert 'class="flash flash-error"' in page
+    db_session.expire_all()
+    assert db_session.get(Participant, fair.supplier.id).max_meetings is None

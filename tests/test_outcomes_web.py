@@ -404,3 +404,38 @@ def test_another_events_participant_is_not_reachable_and_withdrawn_ones_are_not_
     db_session.commit()
     after = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
     assert participant.display_name not in after.split('id="waiting"', 1)[1]
+
+
+def test_each_side_reports_the_order_in_its_own_words(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """A buyer places the order a supplier receives (発注 / 受注): its form, its error and
+    the organizer's view of the other side's report each use that side's words."""
+    meeting = _after_the_fair(client, db_session, fair, clock)[0]
+    buyer, supplier = (
+        (meeting.participant_a, meeting.participant_b)
+        if meeting.participant_a.role == "buyer"
+        else (meeting.participant_b, meeting.participant_a)
+    )
+    buyers = client.get(f"/p/{buyer.access_token}/outcomes").get_data(as_text=True)
+    assert 'value="order"> Order placed</label>' in buyers
+    assert "Amount ordered (yen)" in buyers and "If you placed an order" in buyers
+    assert "Order amount (yen)" not in buyers and "an order placed." in buyers
+    suppliers = client.get(f"/p/{supplier.access_token}/outcomes").get_data(as_text=True)
+    assert 'value="order"> Order</label>' in suppliers and "Order amount (yen)" in suppliers
+    assert "Order placed" not in suppliers and "Amount ordered" not in suppliers
+    # An amount without the order is refused in the words of the buyer's form.
+    refused = client.post(
+        f"/p/{buyer.access_token}/outcomes/{meeting.id}",
+        data={"took_place": "yes", "prospect": "some", "order_amount": "50万"},
+    ).get_data(as_text=True)
+    assert "tick “Order placed”" in refused
+    # The organizer recording the buyer's answers reads the supplier's report as such.
+    client.post(
+        f"/p/{supplier.access_token}/outcomes/{meeting.id}",
+        data={"took_place": "yes", "prospect": "high", "next_steps": ["order"]},
+    )
+    record = client.get(f"/events/{fair.id}/participants/{buyer.id}/outcomes")
+    card = record.get_data(as_text=True).split(f'id="meeting-{meeting.id}"', 1)[1]
+    reported = card.split("The other side reported:", 1)[1].split("</p>", 1)[0]
+    assert '<span class="tag">Order</span>' in reported

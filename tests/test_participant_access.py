@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from flask import Flask
@@ -21,7 +22,7 @@ from scheduler.models import (
     Proposal,
 )
 from scheduler.printing import qr_svg_data_uri
-from tests.participant_fair import make_fair
+from tests.participant_fair import make_fair, read_in_english
 from web.participant_access import participant_limiter
 
 
@@ -72,6 +73,63 @@ def test_many_bad_tokens_from_one_address_get_429(app: Flask, client: FlaskClien
         f"/p/{fair.supplier.access_token}/", environ_overrides={"REMOTE_ADDR": "10.0.0.9"}
     )
     assert other.status_code == 200
+
+
+def _links(page: str) -> list[str]:
+    """Where a page's links and the stylesheet lead."""
+    return re.findall(r'href="([^"]*)"', page)
+
+
+@pytest.mark.parametrize(
+    "cut", [1, 10, 30], ids=["last-character-lost", "line-wrapped", "half"]
+)
+def test_a_link_that_fails_says_what_to_do_and_not_where_staff_log_in(
+    client: FlaskClient, fair, cut: int
+) -> None:
+    """A cut-off link (an e-mail program wrapped it) gets its own page: copy the whole
+    link, or it was replaced, or ask the organizer; no way to the staff login."""
+    read_in_english(client)
+    response = client.get(f"/p/{fair.supplier.access_token[:-cut]}/schedule")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert 'data-test="participant-link-failed"' in page
+    assert "incomplete" in page and "copy the whole link" in page
+    assert "newer link" in page and "ask the organizer" in page
+    assert [h for h in _links(page) if not h.startswith("/static/")] == []
+    assert "テスト商談会" not in page and "ＡＢＣ精工" not in page  # tells nothing of the link
+
+
+@pytest.mark.parametrize("status", [ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN])
+def test_a_link_that_no_longer_works_gets_the_same_page(
+    client: FlaskClient, db_session: Session, fair, status: str
+) -> None:
+    fair.supplier.status = status
+    db_session.commit()
+    response = client.get(f"/p/{fair.supplier.access_token}/")
+    assert response.status_code == 404
+    assert 'data-test="participant-link-failed"' in response.get_data(as_text=True)
+
+
+def test_too_many_wrong_links_are_refused_without_the_staff_login(
+    app: Flask, client: FlaskClient, fair
+) -> None:
+    limit = int(app.config["PARTICIPANT_BAD_TOKEN_LIMIT"].split("/")[0])
+    for i in range(limit):
+        assert client.get(f"/p/guess{i:040d}/").status_code == 404
+    response = client.get("/p/" + "y" * 43 + "/")
+    assert response.status_code == 429
+    assert [h for h in _links(response.get_data(as_text=True)) if not h.startswith("/static/")] \
+        == []
+
+
+def test_a_missing_page_behind_a_valid_link_leads_back_to_the_companys_pages(
+    client: FlaskClient, fair
+) -> None:
+    token = fair.supplier.access_token
+    response = client.get(f"/p/{token}/directory/{fair.other_supplier.id}")
+    assert response.status_code == 404
+    links = _links(response.get_data(as_text=True))
+    assert f"/p/{token}/" in links and "/" not in links and "/auth/login" not in links
 
 
 # --------------------------------------------------------------------------- secret links

@@ -476,3 +476,88 @@ def test_suggestions_say_when_every_fitting_buyer_was_asked_already(
     db_session.commit()
     page = client.get(_p(fair.supplier, "/suggestions")).get_data(as_text=True)
     assert "No more suggestions" in page and "Adding technologies" not in page
+
+
+def test_a_request_after_the_deadline_reads_as_it_stands(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """Closed, a request already made shows its level by name and its note, under a title
+    that no longer offers to request the meeting."""
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3,
+                                note="筐体の試作について")
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    page = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
+    assert "Your meeting request to 発注重工株式会社" in page
+    assert "Request a meeting with" not in page
+    shown = page[page.index('data-test="existing-request"'):]
+    assert '<span class="badge level level-3">High</span>' in shown
+    assert "筐体の試作について" in shown
+    assert "Level: 3" not in page and "<form" not in shown
+
+
+def test_a_stale_request_after_the_deadline_is_refused_with_one_message(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    form = _p(fair.supplier, f"/request/{fair.buyer.id}")
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    response = client.post(form, data={"level": "2"}, headers={"Referer": f"http://localhost{form}"},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "The deadline for meeting requests has passed" in page
+    assert 'class="flash flash-error"' in page  # a refusal still reads as one
+    assert "Meeting requests are closed" not in page  # not said twice
+    assert _interest(db_session, fair.supplier, fair.buyer) is None
+    # Read again later, the page explains itself.
+    assert "Meeting requests are closed" in client.get(form).get_data(as_text=True)
+
+
+def test_suggestions_offer_no_request_once_every_request_is_used(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """As in the directory: no button that every click would only have refused."""
+    fair.event.max_requests = 1
+    preferences.request_meeting(db_session, fair.supplier, fair.other_buyer.id, level=2)
+    db_session.commit()
+    page = client.get(_p(fair.supplier, "/suggestions")).get_data(as_text=True)
+    assert "発注重工株式会社" in page  # still suggested, to read about
+    assert f"/suggestions/{fair.buyer.id}/request" not in page
+    assert 'data-test="cap-reached"' in page and "withdraw one of your requests" in page
+    fair.event.max_requests = 2
+    db_session.commit()
+    page = client.get(_p(fair.supplier, "/suggestions")).get_data(as_text=True)
+    assert f"/suggestions/{fair.buyer.id}/request" in page
+    assert 'data-test="cap-reached"' not in page
+
+
+def test_an_attachment_over_the_request_limit_gets_a_page_stating_the_limit(
+    app: Flask, client: FlaskClient, fair
+) -> None:
+    """Larger than any request may be (a scanned catalogue), the upload never reaches the
+    form's own check: the 413 page says what happened and the form's limit, and leads
+    back to the form, not to the staff login."""
+    # Small limits: the test client keeps a body under 500 KB in memory.
+    app.config["MAX_CONTENT_LENGTH"] = 400 * 1024
+    app.config["PROPOSAL_MAX_BYTES"] = 205 * 1024  # 0.2 MB
+    big = PDF + b"0" * 450 * 1024
+    form = _p(fair.supplier, f"/buyer-needs/{fair.need.id}/apply")
+    response = client.post(
+        form,
+        data={"offer": "提案", "level": "3", "attachment": (io.BytesIO(big), "catalogue.pdf")},
+        content_type="multipart/form-data",
+        headers={"Referer": f"http://localhost{form}"},
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert 'data-test="too-large"' in page
+    assert "Files of up to 0.2 MB can be sent here" in page
+    links = re.findall(r'href="([^"]*)"', page)
+    assert f"http://localhost{form}" in links
+    assert "/auth/login" not in links and "/" not in links
+    # Without the form's address, back to the company's own pages.
+    response = client.post(form, data={"attachment": (io.BytesIO(big), "a.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    links = re.findall(r'href="([^"]*)"', response.get_data(as_text=True))
+    assert f"/p/{fair.supplier.access_token}/" in links

@@ -134,6 +134,43 @@ def test_master_grid_is_a3_landscape_and_paginated(
     assert buyer.code in text
 
 
+def test_a_long_day_is_shared_evenly_between_grid_pages(
+    client, logged_in, db_session, fair, tmp_path
+) -> None:
+    """13 slots print as 7 and 6 columns, not 12 and a page with one stretched column."""
+    day_slots = next(iter(slots_by_day(fair).values()))
+    assert len(day_slots) == 11
+    last = day_slots[-1]
+    for step in (1, 2):  # 16:30 and 17:00: 13 slots
+        start = last.starts_at + step * timedelta(minutes=30)
+        db_session.add(Slot(event=fair, day=last.day, starts_at=start,
+                            ends_at=start + timedelta(minutes=25)))
+    db_session.commit()
+    db_session.refresh(fair)
+    pages = printing.master_grid(db_session, fair)
+    assert [len(page.slots) for page in pages] == [7, 6]
+    pdf = client.get(f"/events/{fair.id}/print/grid.pdf")
+    assert pdf.status_code == 200
+    if shutil.which("pdftotext") is None:
+        return
+    times = [
+        re.findall(r"\b\d\d:\d\d\b", page)
+        for page in _pdftotext(pdf.data, tmp_path).split("\f")[:-1]
+    ]
+    assert [len(found) for found in times] == [7, 6]
+    assert times[1][0] == "14:30" and times[1][-1] == "17:00"
+
+
+@pytest.mark.parametrize(("count", "most", "lengths"), [
+    (0, 12, [0]), (1, 12, [1]), (12, 12, [12]), (13, 12, [7, 6]), (25, 12, [9, 8, 8]),
+    (17, 16, [9, 8]), (40, 16, [14, 13, 13]),
+])
+def test_grid_pages_share_rows_and_columns_evenly(count, most, lengths) -> None:
+    chunks = printing._even_chunks(list(range(count)), most)
+    assert [len(chunk) for chunk in chunks] == lengths
+    assert [item for chunk in chunks for item in chunk] == list(range(count))
+
+
 def test_participant_prints_its_own_sheet_from_its_link(client, db_session, fair) -> None:
     participant = busiest_participant(db_session, fair)
     reader = _pdf(client.get(f"/p/{participant.access_token}/schedule.pdf"))
@@ -385,3 +422,39 @@ def test_a_server_without_harfbuzz_subset_is_told_in_the_log_once(monkeypatch, c
         printing.check_printing()
     warnings = [r for r in caplog.records if "libharfbuzz-subset0" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_the_sheet_warns_that_its_qr_code_is_the_companys_secret_link(
+    app, client, db_session, fair
+) -> None:
+    """The QR code opens the company's pages (requests, reports), not only its schedule,
+    and the sheet is carried around the venue: it says so beside the code, like the slip,
+    in the sheet's language."""
+    participant = busiest_participant(db_session, fair)
+    with app.test_request_context():
+        html = render_template(
+            "print/sheets.html", event=fair,
+            sheets=[printing.company_sheet(personal_schedule(db_session, participant),
+                                           "https://example.jp/p/x")],
+        )
+    qr = html.split('<div class="qr">', 1)[1].split("</div>", 1)[0]
+    assert 'class="qr-warning"' in qr
+    assert qr.index("<img") < qr.index("qr-warning")
+    client.post("/language", data={"lang": "en"})
+    text = " ".join(_text(_pdf(client.get(f"/p/{participant.access_token}/schedule.pdf"))).split())
+    assert "opens your company’s pages without a password" in text
+    assert "do not let others scan it" in text and "ask the organizer for a new link" in text
+
+
+def test_a_sheet_without_meetings_says_why_and_whom_to_ask(client, db_session, fair) -> None:
+    fair.contact_email = "info@fair.example.jp"
+    participant = busiest_participant(db_session, fair)
+    for meeting in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id)):
+        if participant.id in (meeting.participant_a_id, meeting.participant_b_id):
+            db_session.delete(meeting)
+    db_session.commit()
+    client.post("/language", data={"lang": "en"})
+    text = " ".join(_text(_pdf(client.get(f"/p/{participant.access_token}/schedule.pdf"))).split())
+    assert "You have no meetings in the published schedule." in text
+    assert "no request to meet was made or accepted" in text
+    assert "please contact the organizer" in text and "info@fair.example.jp" in text

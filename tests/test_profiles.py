@@ -254,3 +254,46 @@ def test_staff_cannot_edit_profiles(client: FlaskClient, auth, staff, fair) -> N
     auth.login(email="staff@example.jp")
     url = f"/events/{fair.event.id}/participants/{fair.supplier.id}/profile"
     assert client.get(url).status_code == 403
+
+
+def test_the_profile_says_whom_to_ask_to_change_the_contact(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """The contact person and e-mail are not on the form: the page names them and says
+    that the organizer changes them."""
+    url = f"/p/{fair.supplier.access_token}/profile"
+    page = client.get(url).get_data(as_text=True)
+    note = page.split('data-test="contact-note"', 1)[1].split("</p>", 1)[0]
+    assert "ＡＢＣ精工株式会社 担当" in note and "abc@example.jp" in note
+    assert "please ask the organizer: fair@example.jp" in note
+    assert 'name="email"' not in page  # not changeable here, hence the note
+    fair.event.contact_email = ""
+    db_session.commit()
+    note = client.get(url).get_data(as_text=True).split('data-test="contact-note"', 1)[1]
+    assert "please ask the organizer." in note.split("</p>", 1)[0]
+
+
+def test_a_website_typed_without_https_is_saved_as_an_address(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    response = client.post(f"/p/{fair.supplier.access_token}/profile", data={
+        "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県",
+        "website": "ｗｗｗ．abc-seiko.example.jp",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert fair.supplier.organization.website == "https://www.abc-seiko.example.jp"
+
+
+def test_a_stale_profile_change_after_the_phase_is_refused_once(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    url = f"/p/{fair.supplier.access_token}/profile"
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    page = client.post(url, data={"name": "別名"}, headers={"Referer": f"http://localhost{url}"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert page.count("Profiles can no longer be changed") == 1
+    assert 'class="flash flash-error"' in page
+    db_session.expire_all()
+    assert fair.supplier.organization.name == "ＡＢＣ精工株式会社"

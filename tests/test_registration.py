@@ -334,3 +334,64 @@ def test_an_unconfirmed_contact_resubmitting_the_form_unchanged_saves_its_depart
     )
     db_session.commit()
     assert newcomer.department == "資材部" and company.description == "一行目\n二行目"
+
+
+def test_a_second_registration_while_the_first_awaits_approval_says_so(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """No "your link again": none was sent yet; the registration awaits the organizer."""
+    assert client.post(f"/e/{fair.event.slug}/register", data=FORM).status_code == 302
+    again = client.post(f"/e/{fair.event.slug}/register", data=FORM)
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200
+    assert "waiting for the organizer’s approval" in page
+    assert "link again" not in page
+    assert db_session.scalar(
+        select(func.count(Participant.id)).where(Participant.registered_via == "self")
+    ) == 1
+    # An approved company is still told to ask for its link again.
+    with pytest.raises(Conflict, match="if you need your link again"):
+        registration.self_register(db_session, fair.event, _data(company="ＡＢＣ精工株式会社"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("yamada＠abc-seiko.example.jp", "yamada@abc-seiko.example.jp"),  # a Japanese IME's ＠
+        ("ｙａｍａｄａ＠ＡＢＣ－ｓｅｉｋｏ．ｅｘａｍｐｌｅ．ｊｐ", "yamada@abc-seiko.example.jp"),
+        ("  yamada@abc-seiko.example.jp\n", "yamada@abc-seiko.example.jp"),  # pasted
+    ],
+)
+def test_a_full_width_e_mail_address_is_the_address_itself(
+    client: FlaskClient, db_session: Session, fair, typed: str, stored: str
+) -> None:
+    response = client.post(f"/e/{fair.event.slug}/register", data={**FORM, "email": typed})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    participant = db_session.scalars(
+        select(Participant).where(Participant.registered_via == "self")
+    ).one()
+    assert registration.contact_person(participant).email == stored
+    # The service folds it too (other callers than the form).
+    again = registration.self_register(db_session, make_fair(db_session, slug="next").event,
+                                       _data(email=typed))
+    assert registration.contact_person(again).email == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("abc-seiko.example.jp", "https://abc-seiko.example.jp"),
+        ("www.abc-seiko.co.jp/company/", "https://www.abc-seiko.co.jp/company/"),
+        ("ｗｗｗ．ａｂｃ．ｃｏ．ｊｐ", "https://www.abc.co.jp"),
+        ("http://abc.example.jp", "http://abc.example.jp"),  # a scheme given is kept
+    ],
+)
+def test_a_website_without_its_scheme_gets_https(
+    client: FlaskClient, db_session: Session, fair, typed: str, stored: str
+) -> None:
+    response = client.post(f"/e/{fair.event.slug}/register", data={**FORM, "website": typed})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    organization = db_session.scalar(
+        select(Organization).where(Organization.name == FORM["company"])
+    )
+    assert organization.website == stored

@@ -440,3 +440,43 @@ def test_xlsx_grid_cells_wrap_with_rows_as_tall_as_their_names(
         assert 30 <= grid.row_dimensions[number].height <= 36
     for number in long_rows:  # the long name wraps over three lines in its column
         assert grid.row_dimensions[number].height >= 4 * 15
+
+
+def _without_meetings(session: Session, event: Event, participant: Participant) -> Participant:
+    for meeting in _meetings(session, event):
+        if participant.id in (meeting.participant_a_id, meeting.participant_b_id):
+            session.delete(meeting)
+    session.commit()
+    return participant
+
+
+def test_a_company_without_meetings_is_told_why_and_whom_to_ask(
+    client, db_session, fair, participant
+) -> None:
+    fair.contact_email = "info@fair.example.jp"
+    _without_meetings(db_session, fair, participant)
+    body = _page(client, participant)
+    note = body[body.index('data-test="no-meetings"'):]
+    assert "You have no meetings in the published schedule." in note
+    assert "no request to meet was made or accepted" in note  # what it means
+    assert "please contact the organizer" in note and "info@fair.example.jp" in note
+    # Without the organizer's address, still whom to ask; after the fair, no next step.
+    fair.contact_email = ""
+    db_session.commit()
+    note = _page(client, participant).split('data-test="no-meetings"', 1)[1]
+    assert "please contact the organizer" in note and "info@fair" not in note
+    fair.phase = Phase.CLOSED
+    db_session.commit()
+    note = _page(client, participant).split('data-test="no-meetings"', 1)[1]
+    assert "no request to meet" in note and "please contact the organizer" not in note
+
+
+def test_the_calendar_file_is_named_and_the_subscription_is_a_click_away(
+    client, participant
+) -> None:
+    body = _page(client, participant)
+    actions = body.split('class="schedule-actions actions"', 1)[1].split("</div>", 1)[0]
+    assert "Calendar file (.ics)" in actions and "Download .ics" not in body
+    # The top of the page leads to the subscription, whose section is that anchor.
+    assert 'href="#add-to-calendar"' in actions
+    assert 'class="card calendar-links" id="add-to-calendar"' in body

@@ -10,7 +10,7 @@ from wtforms import IntegerField as _IntegerField
 from wtforms.validators import NumberRange as _NumberRange
 from wtforms.validators import StopValidation, ValidationError
 
-from scheduler.profiles import is_web_address
+from scheduler.profiles import is_web_address, web_address_as_typed
 
 
 def typed_email(value: object) -> object:
@@ -18,6 +18,13 @@ def typed_email(value: object) -> object:
     address's spaces or line breaks at either end go, and full-width letters and ＠
     from a Japanese keyboard become the address itself (NFKC) before it is checked."""
     return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+def typed_web_address(value: object) -> object:
+    """A website as typed, made an address (a WTForms filter): full-width characters
+    folded and ``https://`` put before a bare host such as ``www.abc.co.jp``, so the
+    form shows, checks and saves the address it will link to."""
+    return web_address_as_typed(value) if isinstance(value, str) else value
 
 
 class IntegerField(_IntegerField):

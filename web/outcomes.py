@@ -40,7 +40,15 @@ from sqlalchemy.exc import IntegrityError
 from scheduler import audit, event_setup, notifications, outcomes
 from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import AuditEntry, Event, NextStep, Participant, Phase, Prospect
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    NextStep,
+    Participant,
+    ParticipantRole,
+    Phase,
+    Prospect,
+)
 from scheduler.participant_import import contact_of
 from scheduler.spreadsheet import keep_as_text
 from web import mail_feedback
@@ -64,8 +72,9 @@ REMIND_AGAIN_AFTER = timedelta(minutes=30)
 
 register_portal_section(PortalSection(
     "outcomes.mine", lazy_gettext("Meeting results"),
+    # Buyers and suppliers read it: orders both placed (発注) and received (受注).
     lazy_gettext("After your meetings: how they went and what followed (visits, quotations, "
-                 "orders)."),
+                 "orders placed or received)."),
     phases=frozenset({Phase.ON_THE_DAY, Phase.CLOSED}),
     order=70,
 ))
@@ -77,6 +86,16 @@ NEXT_STEP_LABELS = {
     NextStep.TEST_ORDER: lazy_gettext("Prototype or trial order"),
     NextStep.ORDER: lazy_gettext("Order"),
 }
+#: A buyer places the order a supplier receives: its own form and page say so (in
+#: Japanese 発注 rather than 受注; "Order" is the supplier's, and the organizer's).
+BUYER_NEXT_STEP_LABELS = {**NEXT_STEP_LABELS, NextStep.ORDER: lazy_gettext("Order placed")}
+
+
+def next_step_labels_of(role: str) -> dict[NextStep, Any]:
+    """The next steps as a participant of ``role`` reports them."""
+    return BUYER_NEXT_STEP_LABELS if role == ParticipantRole.BUYER else NEXT_STEP_LABELS
+
+
 PROSPECT_LABELS = {
     Prospect.HIGH: lazy_gettext("Very promising"),
     Prospect.SOME: lazy_gettext("Some prospect"),
@@ -150,6 +169,12 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     theirs = outcomes.counterpart_reports(session, items) if user_id is not None else {}
     return render_template(
         template, participant=participant, event=participant.event, items=items, forms=forms,
+        # Each side's steps in its own words: the counterpart of a buyer is a supplier.
+        next_step_labels=next_step_labels_of(participant.role),
+        their_next_step_labels=next_step_labels_of(
+            ParticipantRole.SUPPLIER if participant.role == ParticipantRole.BUYER
+            else ParticipantRole.BUYER
+        ),
         errors=errors, action_url=action_url, saved=saved, on_behalf=user_id is not None,
         theirs=theirs,
         upcoming=outcomes.upcoming_count(session, participant, now),

@@ -32,6 +32,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus
 from scheduler.vocabulary import certification_label, lot_size_label, technology_label
@@ -139,12 +140,21 @@ def check_rate(scope: str, limit_key: str, *, count: bool = True, key: str = "")
         abort(429)
 
 
+class UnknownParticipantLink(NotFound):
+    """A secret link that opens no participant's pages: mistyped, cut off by a mail
+    program, re-issued since, or its participant's registration withdrawn.
+
+    Still a 404 (nothing tells whether the token once existed), but shown as its own
+    page (``web/errors.py``): what the participant can do about a link that fails, and
+    no way into the staff login, which is not theirs."""
+
+
 def refuse_unknown_token() -> NoReturn:
     """End a request whose secret token is unknown: 404, or 429 once this address has
     guessed too often. Requests with a valid token never count here and are never
     refused for other requests' guesses."""
     check_rate("bad-token", "PARTICIPANT_BAD_TOKEN_LIMIT")
-    abort(404)
+    raise UnknownParticipantLink()
 
 
 def find_participant(token: str) -> Participant:

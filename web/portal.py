@@ -26,7 +26,7 @@ from scheduler import profiles
 from scheduler.directory import counterpart_profile
 from scheduler.errors import ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase
-from scheduler.registration import other_registrations
+from scheduler.registration import contact_person, other_registrations
 from scheduler.vocabulary import (
     CERTIFICATIONS,
     LOT_SIZES,
@@ -36,7 +36,7 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
-from web.form_fields import IntegerField, NumberRange, WebAddress
+from web.form_fields import IntegerField, NumberRange, WebAddress, typed_web_address
 from web.i18n import translate_error
 from web.outcomes import meetings_to_report
 from web.participant_access import (
@@ -113,7 +113,10 @@ class ProfileForm(FlaskForm):
     employees = IntegerField(
         lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
     )
-    website = StringField(lazy_gettext("Website"), validators=[Length(max=300), WebAddress()])
+    website = StringField(
+        lazy_gettext("Website"), validators=[Length(max=300), WebAddress()],
+        filters=[typed_web_address],
+    )
     description = TextAreaField(
         lazy_gettext("About the company"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
     )
@@ -269,6 +272,7 @@ def profile(token: str):  # type: ignore[no-untyped-def]
         event=event,
         form=form,
         editable=editable,
+        contact=contact_person(participant),
         **profile_template_context(),
     )
 

@@ -31,7 +31,13 @@ from web import mail_feedback
 from web.access import link_of
 from web.auth import organizer_required
 from web.database import get_session
-from web.form_fields import IntegerField, NumberRange, WebAddress
+from web.form_fields import (
+    IntegerField,
+    NumberRange,
+    WebAddress,
+    typed_email,
+    typed_web_address,
+)
 from web.i18n import translate_error
 from web.participant_access import ROLE_LABELS, check_rate
 
@@ -54,13 +60,17 @@ class RegistrationForm(FlaskForm):
     employees = IntegerField(
         lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
     )
-    website = StringField(lazy_gettext("Website"), validators=[Length(max=300), WebAddress()])
+    website = StringField(
+        lazy_gettext("Website"), validators=[Length(max=300), WebAddress()],
+        filters=[typed_web_address],
+    )
     contact_name = StringField(
         lazy_gettext("Contact person"), validators=[DataRequired(), Length(max=200)]
     )
     contact_kana = StringField(lazy_gettext("Contact person (kana)"), validators=[Length(max=200)])
     email = EmailField(
-        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)]
+        lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[typed_email],  # a full-width ＠ is an @, before the address is checked
     )
     phone = TelField(lazy_gettext("Phone"), validators=[Length(max=50)])
 
