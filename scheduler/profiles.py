@@ -26,7 +26,7 @@ from scheduler.db import utcnow
 from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event, Need, Organization, Participant, ParticipantRole, Phase
-from scheduler.names import company_name_key
+from scheduler.names import company_name_key, legal_form, same_legal_form
 from scheduler.vocabulary import CERTIFICATIONS, LOT_SIZES, PREFECTURES, TECHNOLOGIES
 
 #: Phases in which participants may change their profile and needs.
@@ -163,6 +163,26 @@ def _known(codes: list[str], known: set[str], field_name: str) -> list[str]:
 _BARE_HOST = re.compile(r"[^\s/:@]+\.[^\s/:@]+(:\d+)?(/\S*)?")
 
 
+def organization_named(
+    session: Session, name: str, *, other_than: int | None = None
+) -> Organization | None:
+    """The directory's company called ``name``: the same name key (spaces, width, a
+    missing legal form aside) and no other legal form — 株式会社 X is X, not 有限会社 X
+    (:func:`scheduler.names.legal_form`). Of several, one stating the same form, then
+    the oldest."""
+    form = legal_form(name)
+    query = select(Organization).where(Organization.name_key == company_name_key(name))
+    if other_than is not None:
+        query = query.where(Organization.id != other_than)
+    candidates = [
+        o for o in session.scalars(query.order_by(Organization.id))
+        if same_legal_form(form, legal_form(o.name))
+    ]
+    return next((o for o in candidates if legal_form(o.name) == form), None) or next(
+        iter(candidates), None
+    )
+
+
 def web_address_as_typed(value: str) -> str:
     """A website as people type it, made an address: full-width letters and symbols from
     a Japanese keyboard become ASCII (NFKC), spaces at either end go, and a bare host
@@ -256,11 +276,7 @@ def update_profile(
     values = _validated(data)
     if "name" in values:
         key = company_name_key(values["name"])
-        twin = session.scalar(
-            select(Organization)
-            .where(Organization.name_key == key, Organization.id != organization.id)
-            .limit(1)
-        )
+        twin = organization_named(session, values["name"], other_than=organization.id)
         if twin is not None:
             raise ValidationFailed(
                 N_(

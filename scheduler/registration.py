@@ -30,7 +30,7 @@ from scheduler.models import (
     new_token,
 )
 from scheduler.names import company_name_key
-from scheduler.profiles import web_address_as_typed
+from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
 CODE_PREFIX = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
@@ -200,7 +200,8 @@ def self_register(
 ) -> Participant:
     """Register a company for ``event`` from the public form, pending the organizer's approval.
 
-    A company already in the directory (same :func:`company_name_key`) is reused and
+    A company already in the directory (:func:`scheduler.profiles.organization_named`:
+    the same name, 株式会社 or not, but not another legal form) is reused and
     its profile left as it is: the newcomer is not yet trusted to change it, and after
     approval confirms or updates it from its own pages. A new company's profile is
     created from the form. The contact is always a new person of that company, so a
@@ -211,9 +212,7 @@ def self_register(
         raise DeadlinePassed(N_("Registration for this event is closed."))
     data = _checked(data)
     key = company_name_key(data.company)
-    organization = session.scalar(
-        select(Organization).where(Organization.name_key == key).order_by(Organization.id)
-    )
+    organization = organization_named(session, data.company)
     reused = organization is not None
     if organization is not None:
         taken = session.scalar(

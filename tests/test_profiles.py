@@ -74,6 +74,24 @@ def test_update_profile_rejects_bad_input(
     assert caught.value.field == field
 
 
+def test_a_name_twin_in_another_legal_form_is_another_company(
+    db_session: Session, fair
+) -> None:
+    """山田板金有限会社 is in the directory: 山田板金株式会社 is a different company, and
+    the organizer may give that name to this one; 山田板金（有） or 山田板金 is the same."""
+    organizer = User(email="org@example.jp", name="主催", password_hash="x", role="organizer")
+    db_session.add(organizer)
+    db_session.flush()
+    for taken in ("山田板金", "㈲山田板金"):
+        with pytest.raises(ValidationFailed):
+            profiles.update_profile(db_session, fair.supplier, profiles.ProfileData(name=taken),
+                                    user_id=organizer.id)
+    organization = profiles.update_profile(
+        db_session, fair.supplier, profiles.ProfileData(name="山田板金株式会社"),
+        user_id=organizer.id)
+    assert organization.name == "山田板金株式会社"
+
+
 def test_a_keyword_too_long_is_named(db_session: Session, fair) -> None:
     long_one = "超精密" * 30
     data = profiles.ProfileData(name="テスト精工", tags=["アルミ", long_one, "試作"])

@@ -176,6 +176,11 @@ def test_existing_company_is_reused_by_name_key_and_left_unchanged(
     # A company registers once per event.
     with pytest.raises(Conflict):
         registration.self_register(db_session, fair.event, _data(company="ＡＢＣ精工"))
+    # Another legal form is another company: 有限会社 ABC精工 is not ABC精工株式会社.
+    other = registration.self_register(
+        db_session, other_event, _data(company="有限会社 ABC精工", email="yugen@example.jp"))
+    assert other.organization is not fair.supplier.organization
+    assert other.organization.name == "有限会社 ABC精工"
 
 
 @pytest.mark.parametrize(
