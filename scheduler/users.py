@@ -16,7 +16,6 @@ import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -26,7 +25,6 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler import audit
-from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import AuditEntry, Role, User
@@ -205,14 +203,11 @@ def account_history(session: Session, user: User, *, limit: int = 50) -> list[Au
     )
 
 
-# How long after adding an account a second "add" of the same e-mail by the same
-# organizer is taken for the browser sending the form again (a reload of the page that
-# showed the password).
-RESENT_WITHIN = timedelta(minutes=15)
-
-
-def just_added_by(session: Session, email: str, actor: User) -> User | None:
-    """The account with ``email`` if ``actor`` added it in the last few minutes."""
+def added_by_this_form(session: Session, email: str, attempt: str) -> User | None:
+    """The account with ``email`` if it was added by the form whose ``attempt`` value
+    (:attr:`NewAccount.attempt`) is given: that form sent again."""
+    if not attempt:
+        return None
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         return None
@@ -226,9 +221,7 @@ def just_added_by(session: Session, email: str, actor: User) -> User | None:
         .order_by(AuditEntry.id.desc())
         .limit(1)
     )
-    if added is None or added.user_id != actor.id:
-        return None
-    return user if utcnow() - added.created_at <= RESENT_WITHIN else None
+    return user if added is not None and added.details.get("attempt") == attempt else None
 
 
 # --------------------------------------------------------------------------- locking
@@ -323,6 +316,8 @@ class NewAccount:
     role: str = Role.STAFF
     locale: str = "ja"
     password: str | None = None
+    # The adding form's own random value, recorded to tell that form sent again apart.
+    attempt: str = ""
 
 
 def add_account(session: Session, details: NewAccount, *, actor: User) -> tuple[User, str | None]:
@@ -352,6 +347,7 @@ def add_account(session: Session, details: NewAccount, *, actor: User) -> tuple[
             "role": user.role,
             "locale": user.locale,
             "password": "generated" if generated else "typed",
+            "attempt": details.attempt,
         },
     )
     return user, generated

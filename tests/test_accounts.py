@@ -130,6 +130,8 @@ def test_a_generated_password_is_shown_once_and_kept_nowhere(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.DEBUG):
+        attempt = re.search(r'name="attempt" type="hidden" value="([^"]+)"',
+                            client.get("/accounts/new").get_data(as_text=True)).group(1)
         response = client.post(
             "/accounts/new",
             data={
@@ -138,6 +140,7 @@ def test_a_generated_password_is_shown_once_and_kept_nowhere(
                 "role": "staff",
                 "locale": "ja",
                 "password_choice": "generate",
+                "attempt": attempt,
             },
         )
         assert response.status_code == 200
@@ -158,13 +161,27 @@ def test_a_generated_password_is_shown_once_and_kept_nowhere(
         again = client.post(
             "/accounts/new",
             data={"name": "ボランティア 一郎", "email": "ｖｏｌｕｎｔｅｅｒ１＠example.jp",
-                  "role": "staff", "locale": "ja", "password_choice": "generate"},
+                  "role": "staff", "locale": "ja", "password_choice": "generate",
+                  "attempt": attempt},
             follow_redirects=True,
         )
         page = again.get_data(as_text=True)
         assert again.request.path == f"/accounts/{account.id}"
         assert "You added the account of volunteer1@example.jp a moment ago" in page
         assert password not in page and "already exists" not in page
+        # A form opened anew with that e-mail is a second try: refused as taken.
+        fresh = re.search(r'name="attempt" type="hidden" value="([^"]+)"',
+                          client.get("/accounts/new").get_data(as_text=True)).group(1)
+        assert fresh != attempt
+        second = client.post(
+            "/accounts/new",
+            data={"name": "ボランティア 二郎", "email": "volunteer1@example.jp",
+                  "role": "staff", "locale": "ja", "password_choice": "generate",
+                  "attempt": fresh},
+        )
+        assert second.status_code == 200
+        assert "An account for volunteer1@example.jp already exists." in second.get_data(
+            as_text=True)
 
         volunteer = app.test_client()
         assert _login(volunteer, "volunteer1@example.jp", password).status_code == 302

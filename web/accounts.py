@@ -9,6 +9,7 @@ it: it is not stored in clear, not put in the session cookie, not logged.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import (
@@ -29,6 +30,7 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -158,6 +160,10 @@ class NewAccountForm(AccountForm):
         ],
         default="generate",
     )
+    # A new random value each time the empty form is opened, recorded with the account
+    # it adds: the same value again is this form sent again (a reload of the page that
+    # showed the password), not a second try with an e-mail already taken.
+    attempt = HiddenField()
     # No Optional(): it would end the checks below, which need the password choice.
     password = PasswordField(lazy_gettext("Password"), validators=[_password_length])
     confirm_password = PasswordField(lazy_gettext("Password again"))
@@ -178,6 +184,7 @@ class NewAccountForm(AccountForm):
             role=details.role,
             locale=details.locale,
             password=self.password.data if self.password_choice.data == "typed" else None,
+            attempt=(self.attempt.data or "")[:64],
         )
 
 
@@ -312,13 +319,14 @@ def create():  # type: ignore[no-untyped-def]
     form = NewAccountForm()
     if request.method == "GET":
         form.locale.data = current_user.locale if current_user.locale in LANGUAGE_NAMES else "ja"
+        form.attempt.data = secrets.token_urlsafe(12)
     if form.validate_on_submit():
         db = get_session()
         try:
             account, generated = users.add_account(db, form.new_account(), actor=_me())
         except DomainError as error:
             db.rollback()
-            again = users.just_added_by(db, form.email.data or "", _me())
+            again = users.added_by_this_form(db, form.email.data or "", form.attempt.data or "")
             if again is not None:
                 # The same form sent again (a reload of the page that showed the
                 # password): the account exists, the password is not shown twice.
