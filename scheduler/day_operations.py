@@ -97,6 +97,18 @@ class ChangeRefused(Conflict):
         self.problems = problems
 
 
+class UndoImpossible(ChangeRefused):
+    """The change cannot be undone any more: a later change took what it would restore.
+
+    ``problems`` says why; ``entry_id`` is the change, which the caller retires with
+    :func:`retire_undo` (after rolling back) so Undo stops offering it.
+    """
+
+    def __init__(self, entry_id: int, problems: list[Problem]):
+        super().__init__(problems)
+        self.entry_id = entry_id
+
+
 @dataclass(frozen=True)
 class Problem:
     """Why a placement is not possible: an English msgid and its parameters."""
@@ -159,6 +171,8 @@ class Offer:
     interest_to_counterpart: int
     shared_technologies: list[str]
     checked_in: bool
+    # Why no meeting can be added with this counterpart (None: ``places`` says where one can).
+    blocked: Problem | None = None
 
     @property
     def score(self) -> tuple[int, int, int, int]:
@@ -181,8 +195,17 @@ class _Change:
 # --------------------------------------------------------------------------- finding people
 
 
-def search_participants(session: Session, event: Event, query: str) -> list[Participant]:
-    """Participants whose code, company name or kana, or an attendee's name or kana matches.
+def search_participants(
+    session: Session,
+    event: Event,
+    query: str,
+    *,
+    role: str | None = None,
+    limit: int = MAX_SEARCH_RESULTS,
+) -> list[Participant]:
+    """Participants whose code, company name or kana, or an attendee's name or kana matches
+    (only those of ``role`` when given), at most ``limit`` of them: ask for one more than
+    is shown to know whether there are more.
 
     Matching ignores full/half width, case, spaces and hiragana/katakana, so
     "やまだ", "ヤマダ" and "ﾔﾏﾀﾞ" all find 山田製作所 (ヤマダセイサクショ). Exact codes first.
@@ -195,6 +218,7 @@ def search_participants(session: Session, event: Event, query: str) -> list[Part
         .where(
             Participant.event_id == event.id,
             Participant.status == ParticipantStatus.APPROVED,
+            Participant.role == role if role is not None else Participant.id.is_not(None),
         )
         .options(
             selectinload(Participant.organization),
@@ -218,7 +242,7 @@ def search_participants(session: Session, event: Event, query: str) -> list[Part
         if any(needle in text_ for text_ in haystack if text_):
             found.append((1, participant))
     found.sort(key=lambda item: item[0])
-    return [p for _, p in found[:MAX_SEARCH_RESULTS]]
+    return [p for _, p in found[:limit]]
 
 
 def find_by_scan(session: Session, event: Event, content: str) -> Participant | None:
@@ -521,12 +545,7 @@ def _problems(
             if person.day_status == DayStatus.NO_SHOW:
                 problems.append(Problem(N_("%(name)s is marked as a no-show."), {"name": name}))
             elif not person.is_available(slot):
-                problems.append(
-                    Problem(
-                        N_("%(name)s is not available at %(when)s."),
-                        {"name": name, "when": when},
-                    )
-                )
+                problems.append(_unavailable(event, person, slot))
             if person_load[(pid, slot.id)] >= person.parallel_desks:
                 problems.append(
                     Problem(
@@ -559,6 +578,30 @@ def _problems(
     if new_pair:
         problems.extend(_pair_problems(session, event, active))
     return problems
+
+
+def _unavailable(event: Event, person: Participant, slot: Slot) -> Problem:
+    """Why ``person`` cannot meet in ``slot``: arriving later, leaving earlier, or a slot
+    it cannot attend."""
+    params: dict[str, object] = {"name": _name(person), "when": _when(event, slot)}
+    since, until = person.available_from, person.available_until
+    if since is not None and slot.starts_at < since:
+        params["since"] = _when_moment(event, since)
+        if person.day_status == DayStatus.LATE:
+            return Problem(
+                N_(
+                    "%(name)s was marked late, arriving at %(since)s, so it cannot meet at "
+                    "%(when)s. If it has arrived, check it in first."
+                ),
+                params,
+            )
+        return Problem(N_("%(name)s is only available from %(since)s, not at %(when)s."), params)
+    if until is not None and slot.ends_at > until:
+        return Problem(
+            N_("%(name)s leaves at %(until)s, so it cannot meet at %(when)s."),
+            {**params, "until": _when_moment(event, until)},
+        )
+    return Problem(N_("%(name)s is not available at %(when)s."), params)
 
 
 def _pair_problems(session: Session, event: Event, changes: Sequence[_Change]) -> list[Problem]:
@@ -608,18 +651,27 @@ def _pair_problems(session: Session, event: Event, changes: Sequence[_Change]) -
     return problems
 
 
-def _check_changeable(event: Event, meeting: Meeting, now: datetime, *, moving: bool) -> None:
-    """A meeting that is over (or, to move it, already started) can no longer be changed."""
+def _unchangeable(event: Event, meeting: Meeting, now: datetime, *, moving: bool) -> Problem | None:
+    """Why ``meeting`` can no longer be changed: it is not planned, it is over, or (to
+    move it) it has already started. None when it can be."""
     if meeting.status != MeetingStatus.PLANNED:
-        raise ValidationFailed(
+        return Problem(
             N_("Only planned meetings can be changed; this one is %(status)s."),
-            params={"status": meeting.status},
+            {"status": meeting.status},
         )
     if meeting.slot.ends_at <= now or (moving and meeting.slot.starts_at <= now):
-        raise ValidationFailed(
+        return Problem(
             N_("The meeting %(pair)s at %(when)s has already started."),
-            params={"pair": _pair(meeting), "when": _when(event, meeting.slot)},
+            {"pair": _pair(meeting), "when": _when(event, meeting.slot)},
         )
+    return None
+
+
+def _check_changeable(event: Event, meeting: Meeting, now: datetime, *, moving: bool) -> None:
+    """A meeting that is over (or, to move it, already started) can no longer be changed."""
+    problem = _unchangeable(event, meeting, now, moving=moving)
+    if problem is not None:
+        raise ValidationFailed(problem.msgid, params=problem.params)
 
 
 # --------------------------------------------------------------------------- change sets
@@ -842,9 +894,24 @@ def _swap_changes(first: Meeting, second: Meeting) -> list[_Change]:
 
 
 def _preview(
-    session: Session, event: Event, changes: list[_Change], *, new_pair: bool = False
+    session: Session,
+    event: Event,
+    changes: list[_Change],
+    *,
+    new_pair: bool = False,
+    moving: bool | None = None,
 ) -> Preview:
-    problems = _problems(session, event, changes, now=utcnow(), new_pair=new_pair)
+    """``changes`` checked as the write will check them; ``moving`` (True for a move or
+    a swap, False for a cancellation) first asks whether the meetings may still change."""
+    now = utcnow()
+    problems: list[Problem] = []
+    if moving is not None:
+        for change in changes:
+            assert change.meeting is not None
+            problem = _unchangeable(event, change.meeting, now, moving=moving)
+            if problem is not None:
+                problems.append(problem)
+    problems += _problems(session, event, changes, now=now, new_pair=new_pair)
     slots = _slot_map(session, (c.slot_id for c in changes))
     lines: list[tuple[Meeting | None, PlacementView | None, PlacementView]] = []
     ids: set[int] = set()
@@ -882,21 +949,23 @@ def preview_cancel(session: Session, meeting: Meeting) -> Preview:
         meeting.table_id,
         MeetingStatus.CANCELLED,
     )
-    return _preview(session, meeting.participant_a.event, [change])
+    return _preview(session, meeting.participant_a.event, [change], moving=False)
 
 
 def preview_move(
     session: Session, meeting: Meeting, *, slot_id: int | None, table_id: int | None
 ) -> Preview:
     """Whether ``meeting`` could move to the slot and/or table, and who it affects."""
-    return _preview(session, meeting.participant_a.event, _move_changes(meeting, slot_id, table_id))
+    return _preview(
+        session, meeting.participant_a.event, _move_changes(meeting, slot_id, table_id), moving=True
+    )
 
 
 def preview_swap(session: Session, first: Meeting, second: Meeting) -> Preview:
     """Whether two meetings could exchange their slots and tables."""
     if first.id == second.id:
         raise ValidationFailed(N_("Choose another meeting to swap with."))
-    return _preview(session, first.participant_a.event, _swap_changes(first, second))
+    return _preview(session, first.participant_a.event, _swap_changes(first, second), moving=True)
 
 
 def preview_add(
@@ -1114,6 +1183,20 @@ def check_in(
         if attendance.checked_in_at is None:
             changes.attendance(attendance)
             attendance.checked_in_at = now
+    extra: dict[str, Any] = {}
+    if (
+        participant.day_status == DayStatus.LATE
+        and participant.available_from is not None
+        and participant.available_from > now
+    ):
+        # Marked late, and here before the time announced: it can meet from now on (the
+        # log keeps the time it replaces, and Undo puts it back).
+        changes.participant(participant)
+        extra["opened_from"] = {
+            "before": _when_moment(event, participant.available_from),
+            "after": _when_moment(event, now),
+        }
+        participant.available_from = now
     if participant.day_status != DayStatus.CHECKED_IN:
         changes.participant(participant)
         participant.day_status = DayStatus.CHECKED_IN
@@ -1132,8 +1215,13 @@ def check_in(
         reason="",
         participant_id=participant.id,
         target=participant,
+        extra=extra,
     )
     return ChangeResult(entry, [], [participant])
+
+
+def _when_moment(event: Event, moment: datetime) -> str:
+    return event.local(moment).strftime("%H:%M")
 
 
 def day_status_seen(participant: Participant) -> str:
@@ -1429,45 +1517,75 @@ def walk_in_offers(session: Session, participant: Participant, *, limit: int = 1
     unhosted table). Ranking: the counterpart's stated interest in this participant,
     then this participant's in it, shared technologies, being checked in, free slots.
     """
+    offers = [o for o in _offers(session, participant) if o.places]
+    offers.sort(key=lambda o: (tuple(-x for x in o.score), o.counterpart.code))
+    return offers[:limit]
+
+
+def offers_with(
+    session: Session, participant: Participant, counterparts: Sequence[Participant]
+) -> list[Offer]:
+    """For each of ``counterparts`` (in their order): every free slot still to come in
+    which ``participant`` could meet it, or, when there is none, why (``blocked``).
+
+    For a walk-in who asks for one company by name: the ranked offers are a shortcut,
+    this answers for any counterpart and any time.
+    """
+    found = {o.counterpart.id: o for o in _offers(session, participant, only=counterparts)}
+    return [found[c.id] for c in counterparts if c.id in found]
+
+
+def _offers(
+    session: Session, participant: Participant, *, only: Sequence[Participant] | None = None
+) -> list[Offer]:
+    """Every counterpart of the other role with the places it could meet ``participant``.
+
+    Without ``only``, counterparts that cannot meet it are left out; with ``only``,
+    just those are considered and each one that cannot is kept with the reason.
+    """
     event = participant.event
     now = utcnow()
     slots = [s for s in event.slots if s.starts_at >= now and participant.is_available(s)]
-    if not slots or participant.day_status == DayStatus.NO_SHOW:
+    explain = only is not None
+    if not explain and (not slots or participant.day_status == DayStatus.NO_SHOW):
         return []
     other_role = (
         ParticipantRole.SUPPLIER
         if participant.role == ParticipantRole.BUYER
         else ParticipantRole.BUYER
     )
+    query = select(Participant).where(
+        Participant.event_id == event.id,
+        Participant.role == other_role,
+        Participant.status == ParticipantStatus.APPROVED,
+    )
+    if only is not None:
+        query = query.where(Participant.id.in_([c.id for c in only]))
+    else:
+        query = query.where(Participant.day_status != DayStatus.NO_SHOW)
     candidates = session.scalars(
-        select(Participant)
-        .where(
-            Participant.event_id == event.id,
-            Participant.role == other_role,
-            Participant.status == ParticipantStatus.APPROVED,
-            Participant.day_status != DayStatus.NO_SHOW,
-        )
-        .options(
+        query.options(
             selectinload(Participant.organization),
             selectinload(Participant.unavailable_slots),
             selectinload(Participant.needs),
         )
     ).all()
     active = session.scalars(
-        select(Meeting).where(
-            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
-        )
+        select(Meeting)
+        .where(Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED)
+        .options(selectinload(Meeting.slot))
     ).all()
     load: dict[tuple[int, int], int] = defaultdict(int)
     table_busy: set[tuple[int, int]] = set()
     meeting_count: dict[int, int] = defaultdict(int)
-    partners: set[int] = set()
+    partners: dict[int, Slot] = {}
     for meeting in active:
         for pid in (meeting.participant_a_id, meeting.participant_b_id):
             load[(pid, meeting.slot_id)] += 1
             meeting_count[pid] += 1
         if participant.id in (meeting.participant_a_id, meeting.participant_b_id):
-            partners.update((meeting.participant_a_id, meeting.participant_b_id))
+            for pid in (meeting.participant_a_id, meeting.participant_b_id):
+                partners[pid] = meeting.slot
         if meeting.table_id is not None:
             table_busy.add((meeting.table_id, meeting.slot_id))
     interests = session.scalars(
@@ -1513,15 +1631,35 @@ def walk_in_offers(session: Session, participant: Participant, *, limit: int = 1
             )
         )
     }
+
+    def blocked(other: Participant) -> Problem | None:
+        if participant.day_status == DayStatus.NO_SHOW:
+            return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(participant)})
+        if other.day_status == DayStatus.NO_SHOW:
+            return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(other)})
+        if other.id in declined:
+            return Problem(N_("One of the two declined a meeting with the other."))
+        if other.id in partners:
+            return Problem(
+                N_("They already meet at %(when)s."), {"when": _when(event, partners[other.id])}
+            )
+        if other.max_meetings is not None and meeting_count[other.id] >= other.max_meetings:
+            return Problem(
+                N_("%(name)s already has its maximum number of meetings (%(max)s)."),
+                {"name": _name(other), "max": other.max_meetings},
+            )
+        return None
+
     offers: list[Offer] = []
     for other in candidates:
-        if other.id in declined or other.id in partners or other.id == participant.id:
+        if other.id == participant.id:
             continue
-        if other.max_meetings is not None and meeting_count[other.id] >= other.max_meetings:
+        reason = blocked(other)
+        if reason is not None and not explain:
             continue
         hosted = own_tables.get(other.id, []) + own_tables.get(participant.id, [])
         places: list[tuple[Slot, Table]] = []
-        for slot in slots:
+        for slot in slots if reason is None else []:
             if not other.is_available(slot):
                 continue
             if load[(participant.id, slot.id)] >= participant.parallel_desks:
@@ -1533,8 +1671,10 @@ def walk_in_offers(session: Session, participant: Participant, *, limit: int = 1
             )
             if table is not None:
                 places.append((slot, table))
-        if not places:
-            continue
+        if reason is None and not places:
+            if not explain:
+                continue
+            reason = Problem(N_("No slot still to come is free for both, with a free table."))
         theirs = set(other.organization.technologies or []) | {
             tech for need in other.needs for tech in need.technologies
         }
@@ -1546,10 +1686,10 @@ def walk_in_offers(session: Session, participant: Participant, *, limit: int = 1
                 interest_to_counterpart=level_to.get(other.id, 0),
                 shared_technologies=sorted(mine & theirs),
                 checked_in=other.id in checked_in or other.day_status == DayStatus.CHECKED_IN,
+                blocked=reason,
             )
         )
-    offers.sort(key=lambda o: (tuple(-x for x in o.score), o.counterpart.code))
-    return offers[:limit]
+    return offers
 
 
 # --------------------------------------------------------------------------- undo and log
@@ -1560,6 +1700,7 @@ def _undoable(entry: AuditEntry) -> bool:
         entry.action.startswith(ACTION_PREFIX)
         and "undo" in entry.details
         and not entry.details.get("undone_at")
+        and not entry.details.get("undo_impossible_at")
     )
 
 
@@ -1567,7 +1708,8 @@ def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | 
     """The user's most recent change of the day that has not been undone.
 
     Undoing again walks further back; a change that cannot be undone (a walk-in
-    registration) stops the walk, so Undo never skips over it to something older.
+    registration, or one whose undo was refused because a later change is in the way)
+    stops the walk, so Undo never skips over it to something older.
     """
     entries = session.scalars(
         select(AuditEntry)
@@ -1607,24 +1749,34 @@ def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
     session.refresh(entry)
     if not _undoable(entry):
         raise Conflict(N_("This change was undone a moment ago."))
+    changed_since: list[Problem] = []
     for item in meeting_items:
         meeting = locked.get(item["id"])
         if meeting is None or meeting.version != item["version"]:
-            raise Conflict(
-                N_("%(pair)s changed again since; the change can no longer be undone."),
-                params={"pair": _pair(meeting) if meeting else "?"},
+            changed_since.append(
+                Problem(
+                    N_("%(pair)s changed again since; the change can no longer be undone."),
+                    {"pair": _pair(meeting) if meeting else "?"},
+                )
             )
     for item in undo.get("participants", []):
         participant = session.get(Participant, item["id"])
         if participant is None or _participant_state(participant) != item["after"]:
-            raise Conflict(
-                N_("%(name)s changed again since; the change can no longer be undone."),
-                params={"name": _name(participant) if participant else "?"},
+            changed_since.append(
+                Problem(
+                    N_("%(name)s changed again since; the change can no longer be undone."),
+                    {"name": _name(participant) if participant else "?"},
+                )
             )
     for item in undo.get("attendances", []):
         attendance = session.get(Attendance, item["id"])
         if attendance is None or _iso(attendance.checked_in_at) != item["after"]:
-            raise Conflict(N_("The check-in changed again since; it can no longer be undone."))
+            changed_since.append(
+                Problem(N_("The check-in changed again since; it can no longer be undone."))
+            )
+            break
+    if changed_since:
+        raise UndoImpossible(entry.id, changed_since)
 
     now = utcnow()
     restored = [_restoring(locked[item["id"]], item["before"]) for item in meeting_items]
@@ -1642,7 +1794,7 @@ def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
     # Validated with the participants' restored availability (an undone no-show is back).
     problems = _problems(session, event, restored, now=now)
     if problems:
-        raise ChangeRefused(problems)
+        raise UndoImpossible(entry.id, problems)
     for change in restored:  # vacate first: an undone swap trades places at one table
         assert change.meeting is not None
         changes.meeting(change.meeting)
@@ -1673,6 +1825,23 @@ def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
     return ChangeResult(
         undo_entry, [c.meeting for c in restored if c.meeting], _affected(session, undo_entry)
     )
+
+
+def retire_undo(
+    session: Session, event: Event, entry_id: int, problems: Sequence[Problem], *, user_id: int
+) -> None:
+    """Mark the user's change ``entry_id`` as one that can no longer be undone (after its
+    undo was refused with :class:`UndoImpossible` and rolled back), with the reasons: Undo
+    stops offering it and the day's log says so. Flushes."""
+    entry = session.get(AuditEntry, entry_id)
+    if entry is None or entry.event_id != event.id or entry.user_id != user_id:
+        return
+    entry.details = {
+        **entry.details,
+        "undo_impossible_at": utcnow().isoformat(),
+        "undo_impossible": [{"msgid": p.msgid, "params": p.params} for p in problems],
+    }
+    _flush(session)
 
 
 def _restoring(meeting: Meeting, before: dict[str, Any] | None) -> _Change:

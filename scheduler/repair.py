@@ -366,6 +366,12 @@ class RepairPreview:
     def applied(self) -> bool:
         return self.run.published_at is not None
 
+    @property
+    def proven_best(self) -> bool:
+        """Whether the solver proved its plan the best (score equal to the bound); one
+        stopped by the time limit has only found nothing better, so the page says that."""
+        return (self.run.result or {}).get("status") == sp.STATUS_OPTIMAL
+
 
 def applied_entry(session: Session, run: ScheduleRun) -> AuditEntry | None:
     """The log entry of ``run``'s application (who, when, how many meetings changed).
@@ -546,10 +552,40 @@ def _explain(
             or displaced_by(change)
             or [(N_("Dropped so that the rest of the day scores higher overall."), {})]
         )
+
+    def table_only(change: Change) -> list[tuple[str, dict[str, object]]]:
+        """A move within its slot: only the table changes, which is no gap being filled."""
+        assert change.before is not None and change.after is not None
+        if change.before.slot.id != change.after.slot.id:
+            return []
+        table = change.after.table
+        host = next(
+            (
+                side
+                for side in (change.a, change.b)
+                if table and table.host_participant_id == side.id
+            ),
+            None,
+        )
+        if table is not None and host is not None:
+            return [
+                (
+                    N_("Same time, at the own table of %(name)s (%(table)s)."),
+                    {"name": host.display_name, "table": table.label},
+                )
+            ]
+        return [
+            (
+                N_("Same time; only the table changes, to %(table)s."),
+                {"table": table.label if table is not None else "—"},
+            )
+        ]
+
     for change in moved:
         change.reasons = (
             unavailable(change)
             or displaced_by(change)
+            or table_only(change)
             or [(N_("Moved to close a gap in someone's day."), {})]
         )
     for change in added:

@@ -246,3 +246,27 @@ def test_board_tried_days_before_the_fair_marks_nothing_changed_and_dates_the_st
     )
     assert state["phase"] == "before"
     assert state["next_slot"]["date"] == fair.local(first_slot.starts_at).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_board_speaks_the_language_of_its_link_not_the_browsers(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock, auth, staff
+) -> None:
+    """L16: an English-set venue PC shows a Japanese fair's board in Japanese."""
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    english_pc = {"Accept-Language": "en-US,en;q=0.9"}
+    url = _url(app, fair, room, token=token, json=False)
+    page = client.get(url, headers=english_pc).get_data(as_text=True)
+    assert '<html lang="ja">' in page and "全画面" in page and "Full screen" not in page
+    page = client.get(url + "&lang=en", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Full screen" in page
+    page = client.get(url + "&lang=xx", headers=english_pc).get_data(as_text=True)
+    assert '<html lang="ja">' in page
+    # The link staff copy carries their language, and the other language is a tap away.
+    auth.login(staff.email)
+    client.post("/language", data={"lang": "en"})
+    index = client.get(f"/events/{fair.id}/board", headers={"Accept-Language": "ja"})
+    text = index.get_data(as_text=True)
+    assert f"token={token}&amp;lang=en" in text
+    assert 'data-test="board-lang-ja"' in text and f"token={token}&amp;lang=ja" in text

@@ -670,3 +670,133 @@ def test_undo_never_skips_back_over_a_walk_in(
     with pytest.raises(ValidationFailed, match="no change of yours to undo"):
         ops.undo_last(db_session, fair, user_id=staff.id)
     assert item.status == MeetingStatus.CANCELLED
+
+
+# ------------------------------------------------------------- QA 2 (the day of the fair)
+
+
+def _walk_in_supplier(session: Session, fair: Event, staff: User):  # type: ignore[no-untyped-def]
+    return ops.register_walk_in(
+        session,
+        fair,
+        company="株式会社 飛込精機",
+        role="supplier",
+        contact_name="飛込",
+        user_id=staff.id,
+    )
+
+
+def test_any_counterpart_can_be_asked_for_with_every_free_slot_or_why_not(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """M4: a walk-in asking for one company by name gets all its free slots (the ranked
+    offers show four), and a company it cannot meet says why."""
+    clock.set(12, 30)
+    walk_in = _walk_in_supplier(db_session, fair, staff)
+    b001, b002 = participant(db_session, fair, "B001"), participant(db_session, fair, "B002")
+    db_session.add(
+        Interest(
+            event_id=fair.id, from_participant=b002, to_participant=walk_in, declined=True, level=0
+        )
+    )
+    db_session.flush()
+    found = ops.search_participants(db_session, fair, "ｂ００１", role="buyer")
+    assert [p.code for p in found] == ["B001"]
+    assert ops.search_participants(db_session, fair, "S001", role="buyer") == []
+    first, second = ops.offers_with(db_session, walk_in, [b001, b002])
+    assert first.counterpart == b001 and first.blocked is None
+    # B001 meets at 13:00 and 13:30: every later slot of the day is offered, not four.
+    assert [s.label for s, _ in first.places] == ["14:00", "14:30", "15:00", "15:30", "16:00"]
+    assert second.places == [] and second.blocked is not None
+    assert "declined" in second.blocked.message
+    ops.add_meeting(
+        db_session,
+        fair,
+        a_id=b001.id,
+        b_id=walk_in.id,
+        slot_id=slot(db_session, fair, "16:00").id,
+        table_id=table(db_session, fair, "A01").id,
+        user_id=staff.id,
+    )
+    (again,) = ops.offers_with(db_session, walk_in, [b001])
+    assert again.blocked is not None and again.blocked.message == "They already meet at 16:00."
+
+
+def test_an_undo_a_later_change_blocks_is_retired_with_its_reasons(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    """M6: the refusal says it is the undo that failed, and Undo stops offering it."""
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
+    other = meeting(db_session, fair, "B003", "S008")
+    ops.move_meeting(
+        db_session,
+        fair,
+        other.id,
+        expected_version=0,
+        slot_id=slot(db_session, fair, "10:00").id,
+        user_id=organizer.id,
+    )
+    db_session.commit()  # each change was its own request
+    entry = ops.last_undoable(db_session, fair, staff.id)
+    assert entry is not None
+    with pytest.raises(ops.UndoImpossible) as caught:
+        ops.undo_last(db_session, fair, user_id=staff.id)
+    assert caught.value.entry_id == entry.id
+    db_session.rollback()
+    ops.retire_undo(db_session, fair, entry.id, caught.value.problems, user_id=staff.id)
+    db_session.commit()
+    assert ops.last_undoable(db_session, fair, staff.id) is None
+    stored = db_session.get(AuditEntry, entry.id)
+    assert stored.details["undo_impossible_at"]
+    assert any("Table %(table)s" in p["msgid"] for p in stored.details["undo_impossible"])
+    # Someone else's change is never retired from another user's undo.
+    ops.retire_undo(db_session, fair, entry.id, [], user_id=organizer.id)
+    assert db_session.get(AuditEntry, entry.id).details["undo_impossible"]
+
+
+def test_a_late_company_checked_in_early_can_meet_from_now(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """M7: checking in a company marked late before its time opens its day from now
+    (audited, undoable); before that, a refusal says it was marked late."""
+    s003 = participant(db_session, fair, "S003")
+    ops.set_day_status(db_session, s003, "late", at=local(11, 0), user_id=staff.id)
+    b002 = participant(db_session, fair, "B002")  # met S003 at 10:00, now free then
+    add = {
+        "a_id": b002.id,
+        "b_id": s003.id,
+        "slot_id": slot(db_session, fair, "10:00").id,
+        "table_id": table(db_session, fair, "A04").id,
+        "user_id": staff.id,
+    }
+    with pytest.raises(ops.ChangeRefused) as caught:
+        ops.add_meeting(db_session, fair, **add)
+    messages = [p.message for p in caught.value.problems]
+    assert any("was marked late, arriving at 11:00" in m for m in messages), messages
+    clock.set(9, 40)
+    result = ops.check_in(db_session, s003, user_id=staff.id)
+    assert s003.day_status == DayStatus.CHECKED_IN and s003.available_from == local(9, 40)
+    assert result.entry.details["opened_from"] == {"before": "11:00", "after": "09:40"}
+    added = ops.add_meeting(db_session, fair, **add).meetings[0]
+    assert added.slot.label == "10:00"
+    ops.undo_last(db_session, fair, user_id=staff.id)  # the meeting added
+    ops.undo_last(db_session, fair, user_id=staff.id)  # the check-in
+    assert s003.day_status == DayStatus.LATE and s003.available_from == local(11, 0)
+
+
+def test_a_meeting_under_way_is_refused_already_in_the_preview(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """L8: the live check and the confirmation say it, not only the final write."""
+    clock.set(10, 5)
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    moved = ops.preview_move(
+        db_session, item, slot_id=None, table_id=table(db_session, fair, "A04").id
+    )
+    assert not moved.ok
+    assert any("has already started" in p.message for p in moved.problems)
+    other = meeting(db_session, fair, "B003", "S004")  # 10:30
+    swapped = ops.preview_swap(db_session, item, other)
+    assert any("has already started" in p.message for p in swapped.problems)
+    assert ops.preview_cancel(db_session, item).ok  # still under way: it can be cancelled

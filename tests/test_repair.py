@@ -284,8 +284,10 @@ def test_a_plan_that_changes_a_slot_started_since_is_refused(
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     db_session.commit()
     preview = repair.repair_preview(db_session, fair, run)
-    first = min((p.slot for c in preview.changes for p in (c.before, c.after) if p),
-                key=lambda slot: slot.starts_at)
+    first = min(
+        (p.slot for c in preview.changes for p in (c.before, c.after) if p),
+        key=lambda slot: slot.starts_at,
+    )
     clock.now = first.starts_at + timedelta(seconds=40)
     late = repair.repair_preview(db_session, fair, run)
     assert late.stale and late.started_since is not None
@@ -600,3 +602,74 @@ def test_the_preview_says_whether_the_affected_are_e_mailed(
     app.config["MAIL_SERVER"] = "127.0.0.1"
     page = client.get(run_url).get_data(as_text=True)
     assert "They are e-mailed when the plan is applied" in page
+
+
+# ------------------------------------------------------------- QA 2 (the day of the fair)
+
+
+def test_a_table_change_within_its_slot_is_not_explained_as_filling_a_gap(
+    db_session: Session, fair: Event
+) -> None:
+    """L13: the same slot at another table gives its own reason."""
+    from scheduler.models import Table
+
+    item = next(
+        m
+        for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+        if m.table is not None and m.table.host_participant_id is not None
+    )
+    own = item.table
+    host = next(
+        s for s in (item.participant_a, item.participant_b) if s.id == own.host_participant_id
+    )
+    spare = db_session.scalars(
+        select(Table).where(Table.event_id == fair.id, Table.host_participant_id.is_(None))
+    ).first()
+    assert spare is not None
+    a, b = item.participant_a, item.participant_b
+    back_home = repair.Change(
+        "moved", a, b, repair.Place(item.slot, spare), repair.Place(item.slot, own), item
+    )
+    elsewhere = repair.Change(
+        "moved", a, b, repair.Place(item.slot, own), repair.Place(item.slot, spare), item
+    )
+    repair._explain(fair, [back_home], [], [])
+    repair._explain(fair, [elsewhere], [], [])
+    texts = [reason[0] % reason[1] for c in (back_home, elsewhere) for reason in c.reasons]
+    assert texts[0] == f"Same time, at the own table of {host.display_name} ({own.label})."
+    assert texts[1] == f"Same time; only the table changes, to {spare.label}."
+    assert all("gap" not in text for text in texts)
+
+
+def test_no_change_is_called_best_only_when_the_solver_proved_it(
+    client, auth, staff, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """L13: a plan stopped by the time limit (bound above the score) is not 'the best'."""
+    clock.set(11, 30)
+    run = repair.prepare_repair(db_session, fair, change_penalty=1000, workers=1)
+    db_session.commit()
+    assert repair.repair_preview(db_session, fair, run).affected == []
+    auth.login(staff.email)
+    client.post("/language", data={"lang": "en"})
+    url = f"/events/{fair.id}/day/repair/{run.id}"
+    for status, best in (("OPTIMAL", True), ("FEASIBLE", False)):
+        run.result = {**run.result, "status": status}
+        db_session.commit()
+        page = client.get(url).get_data(as_text=True)
+        assert ("the current plan is already the best" in page) is best
+        assert ("no better plan for the rest of the day was found" in page) is not best
+
+
+def test_the_run_history_offers_no_publish_button_for_a_repair(
+    client, auth, organizer, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """L14: a re-optimisation is applied from its preview; the history links there."""
+    clock.set(11, 30)
+    run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
+    db_session.commit()
+    auth.login(organizer.email)
+    client.post("/language", data={"lang": "en"})
+    page = client.get(f"/events/{fair.id}/schedule/").get_data(as_text=True)
+    row = page.split(f'id="run-{run.id}"')[1].split("</tr>")[0]
+    assert f"/runs/{run.id}/publish" not in row
+    assert f'href="/events/{fair.id}/day/repair/{run.id}"' in row

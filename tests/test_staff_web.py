@@ -11,7 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.day_operations import meetings_of
-from scheduler.models import AuditEntry, DayStatus, Event, Meeting, MeetingStatus, Participant, User
+from scheduler.models import (
+    AuditEntry,
+    DayStatus,
+    Event,
+    Interest,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    User,
+)
 from tests.conftest import PASSWORD, AuthActions
 from tests.day_fair import Clock, local, meeting, participant, slot, table
 from tests.published_fair import published_fair
@@ -124,10 +133,13 @@ def test_check_in_one_person_then_the_rest(
     b002 = participant(db_session, fair, "B002")
     first = b002.attendances[0]
     url = _day(fair, f"/participants/{b002.id}/check-in")
-    client.post(url, data={"person_id": first.person_id})
+    one = client.post(url, data={"person_id": first.person_id})
+    # The card stays while some of its people are still to check in ...
+    assert one.headers["Location"] == _day(fair, f"/participants/{b002.id}")
     page = _text(client.get(_day(fair, f"/participants/{b002.id}")))
     assert "✓ 09:00" in page and "Check in everyone" in page
-    client.post(url)
+    # ... then back to the search for the next company (L17).
+    assert client.post(url).headers["Location"] == _day(fair)
     db_session.expire_all()
     b002 = participant(db_session, fair, "B002")
     assert b002.day_status == DayStatus.CHECKED_IN
@@ -588,3 +600,225 @@ def test_leaving_early_without_a_time_before_the_fair_is_refused(
             )
         )
     )
+
+
+# ------------------------------------------------------------- QA 2 (the day of the fair)
+
+
+def _walk_in(client: FlaskClient, fair: Event) -> str:
+    """A walk-in supplier registered at 12:30; its offers page."""
+    response = client.post(_day(fair, "/walk-in"), data=WALK_IN)
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def _add_forms(page: str) -> list[dict[str, str]]:
+    return [
+        dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+        for form in re.findall(
+            r'<form method="post" action="[^"]+/meetings/change">(.*?)</form>', page, re.S
+        )
+    ]
+
+
+def test_offers_search_any_counterpart_and_show_all_its_slots(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """M4: a named company (full-width code or kana) and any of its free slots."""
+    clock.set(12, 30)
+    offers_url = _walk_in(client, fair)
+    assert 'name="q"' in _text(client.get(offers_url))
+    found = _text(client.get(offers_url, query_string={"q": "ｂ００１"}))
+    card = found.split('data-test="offer-B001"')[1].split("</li>")[0]
+    assert len(_add_forms(card)) == 4  # the first four, and a link to all of them
+    assert "All 5 free slots" in card
+    b001 = participant(db_session, fair, "B001")
+    every = _text(client.get(offers_url, query_string={"counterpart": b001.id}))
+    slots = [f["slot"] for f in _add_forms(every)]
+    assert len(slots) == 5 and str(slot(db_session, fair, "16:00").id) in slots
+    assert "Every free slot with B001" in every
+    by_kana = _text(client.get(offers_url, query_string={"q": "こうよう"}))
+    assert 'data-test="offer-B002"' in by_kana
+    same_role = _text(client.get(offers_url, query_string={"q": "S001"}))
+    assert "No counterpart matches" in same_role
+    # A counterpart that cannot meet the walk-in is listed with the reason.
+    walk_in = participant(db_session, fair, "S009")
+    db_session.add(
+        Interest(
+            event_id=fair.id,
+            from_participant_id=b001.id,
+            to_participant_id=walk_in.id,
+            declined=True,
+            level=0,
+        )
+    )
+    db_session.commit()
+    blocked = _text(client.get(offers_url, query_string={"q": "B001"}))
+    assert "No meeting can be added:" in blocked and "declined" in blocked
+
+
+def test_a_refused_add_returns_to_the_offers_page_with_its_search(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """M5: back where the staff member was, with the reason, to pick another slot."""
+    clock.set(12, 30)
+    offers_url = _walk_in(client, fair)
+    page = _text(client.get(offers_url, query_string={"q": "B001"}))
+    fields = _add_forms(page)[0]
+    assert fields["next"].endswith("/offers?q=B001")
+    # Another desk takes that table at that time first.
+    b002 = participant(db_session, fair, "B002")
+    other = meeting(db_session, fair, "B002", "S001")
+    other.slot_id, other.table_id = int(fields["slot"]), int(fields["table"])
+    other.version += 1
+    db_session.commit()
+    assert b002.id  # the table of B001 is now held by B002–S001
+    refused = client.post(_day(fair, "/meetings/change"), data={**fields, "confirm": "1"})
+    assert refused.status_code == 302
+    assert refused.headers["Location"] == fields["next"]
+    shown = _text(client.get(refused.headers["Location"]))
+    assert "is taken at" in shown and 'value="B001"' in shown
+    # The confirmation's Back goes there too.
+    confirm = _text(client.post(_day(fair, "/meetings/change"), data=fields))
+    assert f'href="{fields["next"]}"' in confirm
+
+
+def test_an_undo_that_cannot_be_done_says_so_and_is_no_longer_offered(
+    client: FlaskClient,
+    db_session: Session,
+    fair: Event,
+    as_staff: User,
+    organizer: User,
+    clock: Clock,
+) -> None:
+    """M6."""
+    from scheduler import day_operations as ops
+
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    client.post(
+        _day(fair, "/meetings/change"),
+        data={"op": "cancel", "meeting": item.id, "version": 0, "confirm": "1"},
+    )
+    other = meeting(db_session, fair, "B003", "S008")
+    ops.move_meeting(
+        db_session,
+        fair,
+        other.id,
+        expected_version=0,
+        slot_id=slot(db_session, fair, "10:00").id,
+        user_id=organizer.id,
+    )
+    db_session.commit()
+    assert 'data-test="undo"' in _text(client.get(_day(fair)))
+    page = _text(client.post(_day(fair, "/undo"), follow_redirects=True))
+    assert "Not undone: a later change is in the way." in page
+    assert "Table A03 is taken at 10:00" in page
+    assert 'data-test="undo"' not in page  # not offered again, nor anything older
+    log = _text(client.get(_day(fair, "/log")))
+    assert 'data-test="undo-impossible"' in log
+    db_session.expire_all()
+    assert meeting(db_session, fair, "B003", "S008").slot.label == "10:00"
+
+
+def test_a_late_company_checked_in_early_is_told_and_can_meet(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """M7: the check-in opens its day from now and says so."""
+    s003 = participant(db_session, fair, "S003")
+    client.post(
+        _day(fair, f"/participants/{s003.id}/status"), data={"status": "late", "at": "11:00"}
+    )
+    clock.set(9, 40)
+    page = _text(
+        client.post(_day(fair, f"/participants/{s003.id}/check-in"), follow_redirects=True)
+    )
+    assert "It was expected at 11:00 and can meet from now (09:40) on." in page
+    card = _text(client.get(_day(fair, f"/participants/{s003.id}")))
+    assert "Available from 11:00" not in card
+    log = _text(client.get(_day(fair, "/log")))
+    assert "can meet from 09:40 (was 11:00)" in log
+
+
+def test_a_move_of_a_meeting_under_way_is_refused_on_the_confirmation(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """L8: said up front, not only after Confirm; the page offers only a cancellation."""
+    clock.set(10, 5)
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
+    data = {
+        "op": "move",
+        "meeting": item.id,
+        "version": 0,
+        "table": table(db_session, fair, "A04").id,
+    }
+    page = _text(client.post(_day(fair, "/meetings/change"), data=data))
+    assert "has already started" in page.split('data-test="problems"')[1]
+    assert 'data-test="confirm"' not in page
+    check = client.get(_day(fair, "/meetings/check"), query_string=data).get_json()
+    assert check["ok"] is False and "has already started" in check["problems"][0]
+    card = _text(client.get(_day(fair, f"/meetings/{item.id}")))
+    assert 'data-test="started"' in card and 'data-check="move"' not in card
+    assert "Check and cancel" in card
+
+
+def test_every_action_in_the_log_has_a_label(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """L10: the event set-up's day.save (and day.delete) are in the log too."""
+    from scheduler import audit
+
+    audit.record(
+        db_session, "day.save", event_id=fair.id, details={"date": "2027-02-17", "slots": 11}
+    )
+    audit.record(db_session, "day.delete", event_id=fair.id, details={"date": "2027-02-18"})
+    audit.record(db_session, "day.something_new", event_id=fair.id, details={})
+    db_session.commit()
+    page = _text(client.get(_day(fair, "/log")))
+    assert "Fair day and its slots saved" in page and "2027-02-17: 11 slots" in page
+    assert "Fair day deleted" in page and "Other change" in page
+    assert "day.save" not in page and "day.delete" not in page and "day.something_new" not in page
+    client.post("/language", data={"lang": "ja"})
+    assert "day.save" not in _text(client.get(_day(fair, "/log")))
+
+
+def test_a_walk_ins_full_width_email_is_read_as_typed(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """L11: the shared filter of the e-mail fields."""
+    response = client.post(
+        _day(fair, "/walk-in"), data={**WALK_IN, "email": " ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ "}
+    )
+    assert response.status_code == 302
+    walk_in = participant(db_session, fair, "S009")
+    assert walk_in.attendances[0].person.email == "hanako@example.jp"
+
+
+def test_reception_search_says_when_there_are_more_results(
+    client: FlaskClient, fair: Event, as_staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """L12."""
+    monkeypatch.setattr("scheduler.day_operations.MAX_SEARCH_RESULTS", 3)
+    page = _text(client.get(_day(fair, "/?q=S00")))
+    assert page.count('class="day-result"') == 3
+    assert "Only the first 3 are shown. Type more of the name, or the code" in page
+    exact = _text(client.get(_day(fair, "/?q=S001")))
+    assert 'data-test="more-results"' not in exact
+
+
+def test_check_in_from_the_results_then_back_to_the_focused_search(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, clock: Clock
+) -> None:
+    """L17: one tap from the search result, then the search box is ready again."""
+    results = _text(client.get(_day(fair, "/?q=B001")))
+    b001 = participant(db_session, fair, "B001")
+    action = _day(fair, f"/participants/{b001.id}/check-in")
+    assert f'action="{action}" class="quick-check-in"' in results
+    response = client.post(action)
+    assert response.headers["Location"] == _day(fair)
+    home = _text(client.get(response.headers["Location"]))
+    assert "B001" in home and "checked in." in home
+    assert re.search(r'<input type="search" id="q"[^>]*autofocus', home)
+    db_session.expire_all()
+    assert participant(db_session, fair, "B001").day_status == DayStatus.CHECKED_IN
+    again = _text(client.get(_day(fair, "/?q=B001")))
+    assert f'action="{action}" class="quick-check-in"' not in again  # already checked in

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from scheduler import board
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, Role, Room
+from web.accounts import LANGUAGE_NAMES
 from web.auth import staff_required
 from web.database import get_session
 from web.derived_tokens import event_token, event_token_matches
@@ -66,10 +68,25 @@ def _json(payload: dict[str, Any]) -> Response:
     return response.make_conditional(request)
 
 
+def board_language() -> str:
+    """The language a board shows: the one its link carries (``?lang=``, as a calendar
+    subscription's does), else the language of the staff member looking at it, else the
+    app's first (Japanese). Never the browser's: a venue PC set to English must not turn a
+    Japanese fair's board English."""
+    languages = list(current_app.config["LANGUAGES"])
+    wanted = request.args.get("lang", "")
+    if wanted in languages:
+        return wanted
+    if current_user.is_authenticated and current_user.role in (Role.ORGANIZER, Role.STAFF):
+        return str(get_locale() or languages[0])
+    return languages[0]
+
+
 @bp.get("/events/<int:event_id>/board")
 @staff_required
 def index(event_id: int):  # type: ignore[no-untyped-def]
-    """The rooms of the event with the link to open on each room's screen."""
+    """The rooms of the event with the link to open on each room's screen, in the
+    language of whoever copies it, and in each other language."""
     session = get_session()
     event = session.get(Event, event_id)
     if event is None:
@@ -81,6 +98,9 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         "board/index.html",
         event=event,
         rooms=[(room, board_token(event.id, room.id)) for room in rooms],
+        board_lang=str(get_locale() or "ja"),
+        languages=list(current_app.config["LANGUAGES"]),
+        language_names=LANGUAGE_NAMES,
     )
 
 
@@ -90,14 +110,15 @@ def room(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
     if not _allowed(event_id, room_id):
         abort(404)
     event, hall = _event_and_room(event_id, room_id)
-    return render_template(
-        "board/room.html",
-        event=event,
-        room=hall,
-        state=board.room_board(get_session(), event, hall),
-        token=request.args.get("token", ""),
-        poll_ms=BOARD_POLL_MS,
-    )
+    with force_locale(board_language()):
+        return render_template(
+            "board/room.html",
+            event=event,
+            room=hall,
+            state=board.room_board(get_session(), event, hall),
+            token=request.args.get("token", ""),
+            poll_ms=BOARD_POLL_MS,
+        )
 
 
 @bp.get("/events/<int:event_id>/board/<int:room_id>/state.json")

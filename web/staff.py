@@ -48,6 +48,7 @@ from scheduler.models import (
 from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
+from web.form_fields import typed_email
 from web.i18n import safe_next, translate_error
 from web.ids import parse_id
 from web.participant_access import ROLE_LABELS
@@ -77,7 +78,17 @@ ACTION_LABELS = {
     "day.meeting_add": lazy_gettext("Meeting added"),
     "day.undo": lazy_gettext("Undo"),
     ops.REPAIR_ACTION: lazy_gettext("Re-optimisation applied"),
+    # Recorded by the event set-up (a fair day and its slots), under the same prefix.
+    "day.save": lazy_gettext("Fair day and its slots saved"),
+    "day.delete": lazy_gettext("Fair day deleted"),
 }
+
+
+def action_label(action: str) -> str:
+    """A change-log action in the reader's language; never the stored code."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else _("Other change")
+
 
 MEETING_STATUS_LABELS = {
     MeetingStatus.PLANNED: lazy_gettext("planned"),
@@ -104,7 +115,11 @@ class WalkInForm(FlaskForm):
     contact_name = StringField(
         lazy_gettext("Contact name"), validators=[DataRequired(), Length(max=200)]
     )
-    email = EmailField(lazy_gettext("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    email = EmailField(
+        lazy_gettext("E-mail"),
+        filters=[typed_email],
+        validators=[Optional(), Email(), Length(max=254)],
+    )
     phone = TelField(lazy_gettext("Phone"), validators=[Optional(), Length(max=50)])
     # The picker of the supplier profile (portal/_choices.html), so offers can match on them.
     technologies = SelectMultipleField(lazy_gettext("Technologies"))
@@ -142,6 +157,7 @@ def _labels() -> dict[str, object]:
     return {
         "day_status_labels": DAY_STATUS_LABELS,
         "action_labels": ACTION_LABELS,
+        "action_label": action_label,
         "meeting_status_labels": MEETING_STATUS_LABELS,
         "log_value": log_value,
     }
@@ -245,7 +261,13 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     query = request.args.get("q", "").strip()
-    results = ops.search_participants(session, event, query) if query else []
+    results = (
+        ops.search_participants(session, event, query, limit=ops.MAX_SEARCH_RESULTS + 1)
+        if query
+        else []
+    )
+    more = len(results) > ops.MAX_SEARCH_RESULTS
+    results = results[: ops.MAX_SEARCH_RESULTS]
     counts = dict(
         session.execute(
             select(Participant.day_status, func.count(Participant.id))
@@ -269,6 +291,8 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
         event=event,
         query=query,
         results=results,
+        more=more,
+        max_results=ops.MAX_SEARCH_RESULTS,
         counts=counts,
         walk_ins=walk_ins,
         undoable=ops.last_undoable(session, event, current_user.id),
@@ -322,7 +346,7 @@ def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def
     participant = _participant(event, participant_id)
     person_id = _int("person_id", required=False)
     try:
-        ops.check_in(
+        result = ops.check_in(
             session,
             participant,
             person_ids=[person_id] if person_id is not None else None,
@@ -330,10 +354,28 @@ def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def
         )
     except DomainError as error:
         _refused(error)
-    else:
-        session.commit()
-        flash(_("%(name)s checked in.", name=participant.display_name), "success")
-    return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+        return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+    session.commit()
+    flash(
+        _("%(code)s %(name)s checked in.", code=participant.code, name=participant.display_name),
+        "success",
+    )
+    opened = result.entry.details.get("opened_from")
+    if opened:
+        flash(
+            _(
+                "It was expected at %(before)s and can meet from now (%(after)s) on. Meetings "
+                "cancelled because it was late are not restored: add meetings or re-optimise.",
+                before=opened["before"],
+                after=opened["after"],
+            ),
+            "info",
+        )
+    if any(a.checked_in_at is None for a in participant.attendances):
+        # Some of its people are still to come: the card stays, to check them in too.
+        return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
+    # Back to the search, ready for the next company in the queue.
+    return redirect(url_for("staff.home", event_id=event.id))
 
 
 @bp.post("/participants/<int:participant_id>/status")
@@ -452,14 +494,48 @@ def walk_in(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/participants/<int:participant_id>/offers")
 @staff_required
 def offers(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
-    """Counterparts with a free slot who would accept a meeting, best first."""
+    """Counterparts with a free slot who would accept a meeting, best first; or the
+    counterparts found by a search (``q``: code, name, kana or a person), or every free
+    slot with one counterpart (``counterpart``), for a walk-in who asks for a company or a time."""
+    session = get_session()
     event = _event(event_id)
     participant = _participant(event, participant_id)
+    query = request.args.get("q", "").strip()[:100]
+    chosen_id = parse_id(request.args.get("counterpart", ""))
+    other_role = (
+        ParticipantRole.SUPPLIER
+        if participant.role == ParticipantRole.BUYER
+        else ParticipantRole.BUYER
+    )
+    more = False
+    chosen = None
+    if chosen_id is not None:
+        counterpart = session.get(Participant, chosen_id)
+        if counterpart is None or counterpart.event_id != event.id:
+            abort(404)
+        found = ops.offers_with(session, participant, [counterpart])
+        chosen = found[0] if found else None
+        offers = found
+    elif query:
+        matches = ops.search_participants(
+            session, event, query, role=other_role, limit=ops.MAX_SEARCH_RESULTS + 1
+        )
+        more = len(matches) > ops.MAX_SEARCH_RESULTS
+        offers = ops.offers_with(session, participant, matches[: ops.MAX_SEARCH_RESULTS])
+    else:
+        offers = ops.walk_in_offers(session, participant)
     return render_template(
         "staff/offers.html",
         event=event,
         participant=participant,
-        offers=ops.walk_in_offers(get_session(), participant),
+        offers=offers,
+        query=query,
+        chosen_id=chosen_id,
+        chosen=chosen,
+        more=more,
+        max_results=ops.MAX_SEARCH_RESULTS,
+        here=request.full_path.rstrip("?"),
+        problem_text=_problem_text,
     )
 
 
@@ -499,7 +575,8 @@ def meeting(event_id: int, meeting_id: int):  # type: ignore[no-untyped-def]
         "staff/meeting.html",
         event=event,
         meeting=item,
-        slots=[s for s in event.slots if s.ends_at > now],
+        # A move goes to a slot that has not started (its own slot: a change of table).
+        slots=[s for s in event.slots if s.starts_at > now or s.id == item.slot_id],
         tables=tables,
         swap_candidates=ops.swap_candidates(session, item),
         now=now,
@@ -560,21 +637,23 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     op = request.form.get("op", "")
-    back = url_for("staff.home", event_id=event.id)
-    if op != "add":
+    if op == "add":
+        # Back to the offers page it was chosen on (with its search), to pick another.
+        back = safe_next(request.form.get("next")) or url_for("staff.home", event_id=event.id)
+    else:
         back = url_for("staff.meeting", event_id=event.id, meeting_id=_int("meeting"))
     if request.form.get("confirm") != "1":
         try:
             preview = _preview_for(event, op)
         except DomainError as error:
             _refused(error)
-            return redirect(_with_reason(back))
+            return redirect(_with_reason(back) if op != "add" else back)
         return render_template(
             "staff/confirm.html",
             event=event,
             op=op,
             preview=preview,
-            back=_with_reason(back) if op != "add" else (request.referrer or back),
+            back=_with_reason(back) if op != "add" else back,
             fields={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm")},
             problem_text=_problem_text,
         )
@@ -583,7 +662,7 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         _refused(error)
         # The page reads the state as it is now; the reason typed is kept for the retry.
-        return redirect(_with_reason(back))
+        return redirect(_with_reason(back) if op != "add" else back)
     session.commit()
     names = ", ".join(p.code for p in result.affected)
     flash(_("Saved. Affected: %(names)s.", names=names), "success")
@@ -647,8 +726,23 @@ def undo(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     try:
         result = ops.undo_last(session, event, user_id=current_user.id)
+    except ops.UndoImpossible as error:
+        session.rollback()
+        # It will fail the same way every time: stop offering it (the log says why).
+        ops.retire_undo(session, event, error.entry_id, error.problems, user_id=current_user.id)
+        session.commit()
+        flash(
+            _(
+                "Not undone: a later change is in the way. Undo is no longer offered for "
+                "this change; make the change you need by hand."
+            ),
+            "error",
+        )
+        for problem in error.problems:
+            flash(_problem_text(problem), "error")
     except DomainError as error:
-        _refused(error)
+        session.rollback()
+        flash(_("Not undone: %(reason)s", reason=translate_error(error)), "error")
     else:
         session.commit()
         names = ", ".join(p.code for p in result.affected)
