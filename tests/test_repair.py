@@ -107,6 +107,15 @@ def _busiest_after(session: Session, event: Event, moment: datetime) -> Particip
     return session.get(Participant, min(counts, key=lambda pid: (-counts[pid], pid)))
 
 
+def _no_show_at_1130(session: Session, event: Event, clock: Clock) -> Participant:
+    """At 11:30 the company with the most meetings still to come is marked a no-show."""
+    clock.set(11, 30)
+    no_show = _busiest_after(session, event, clock.now)
+    ops.set_day_status(session, no_show, DayStatus.NO_SHOW, user_id=None)
+    session.commit()
+    return no_show
+
+
 def _sequences(session: Session, participant: Participant) -> dict[str, int]:
     feed = calendars.participant_feed(session, participant)
     parsed = icalendar.Calendar.from_ical(feed.body)
@@ -191,10 +200,7 @@ def test_no_show_at_1130_repaired_end_to_end(
 def test_repair_problem_locks_what_started_and_blocks_the_no_show(
     db_session: Session, fair: Event, clock: Clock
 ) -> None:
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    no_show = _no_show_at_1130(db_session, fair, clock)
     problem = repair.build_repair_problem(db_session, fair, now=clock.now, change_penalty=6)
     started = {slot_key(s) for s in fair.slots if s.starts_at < clock.now}
     live_started = {
@@ -227,10 +233,7 @@ def test_a_high_change_penalty_keeps_the_plan(
 def test_a_stale_preview_is_refused_and_nothing_is_applied(
     db_session: Session, fair: Event, clock: Clock
 ) -> None:
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     db_session.commit()
     preview = repair.repair_preview(db_session, fair, run)
@@ -250,10 +253,7 @@ def test_checking_companies_in_does_not_make_a_preview_stale(
     db_session: Session, fair: Event, clock: Clock
 ) -> None:
     """Reception checks companies in all day; the plan does not depend on it."""
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    no_show = _no_show_at_1130(db_session, fair, clock)
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     db_session.commit()
     arriving = db_session.scalars(
@@ -277,10 +277,7 @@ def test_a_plan_that_changes_a_slot_started_since_is_refused(
     db_session: Session, fair: Event, clock: Clock
 ) -> None:
     """Computed before a slot began, applied after: its meetings are under way."""
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     db_session.commit()
     preview = repair.repair_preview(db_session, fair, run)
@@ -301,10 +298,7 @@ def test_a_plan_that_changes_a_slot_started_since_is_refused(
 
 
 def test_a_preview_is_applied_once(db_session: Session, fair: Event, clock: Clock) -> None:
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     preview = repair.repair_preview(db_session, fair, run)
     repair.apply_repair(db_session, fair, preview, user=None)
@@ -352,10 +346,7 @@ def test_repair_needs_a_published_schedule_and_time_left(
 def test_staff_run_preview_and_apply_through_the_pages(
     client, auth, staff, db_session: Session, fair: Event, clock: Clock
 ) -> None:
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     base = f"/events/{fair.id}/day/repair"
     assert client.get(base).status_code == 302  # login first
     auth.login(staff.email)
@@ -453,10 +444,7 @@ def test_a_repair_run_cannot_be_published_from_the_run_list(
 ) -> None:
     """Publishing a repair plan directly would skip the check that nothing changed since
     its preview; the run page sends the organizer to the preview instead."""
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     run = repair.prepare_repair(db_session, fair, change_penalty=6, workers=1)
     db_session.commit()
     versions = {m.id: m.version for m in db_session.scalars(select(Meeting))}
@@ -474,10 +462,7 @@ def test_a_stale_plan_page_lists_no_changes(
 ) -> None:
     """Its difference from the live meetings mixes in changes made since (a walk-in
     meeting added later showed up as one the plan would cancel)."""
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    _no_show_at_1130(db_session, fair, clock)
     auth.login(staff.email)
     run_url = client.post(f"/events/{fair.id}/day/repair", data={"change_penalty": 6}).headers[
         "Location"
@@ -563,10 +548,7 @@ def test_applying_a_repair_while_someone_publishes_does_not_deadlock(
 def test_publishing_a_run_from_before_the_day_cannot_undo_a_no_show(
     db_session: Session, fair: Event, clock: Clock
 ) -> None:
-    clock.set(11, 30)
-    no_show = _busiest_after(db_session, fair, clock.now)
-    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
-    db_session.commit()
+    no_show = _no_show_at_1130(db_session, fair, clock)
     before = _places(db_session, fair)
     initial = db_session.scalar(
         select(ScheduleRun).where(ScheduleRun.event_id == fair.id, ScheduleRun.kind == "initial")
