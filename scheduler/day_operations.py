@@ -61,6 +61,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import company_name_key, search_key
+from scheduler.profiles import organization_named
 from scheduler.registration import CODE_PREFIX
 from scheduler.vocabulary import is_known_technology
 
@@ -1413,7 +1414,8 @@ def register_walk_in(
     """Register a company at the desk with the minimum (its profile can be completed later).
 
     The contact is checked in at once. A company already known from earlier fairs is
-    reused (matched by its name key) and gains the ``technologies`` it lacks; one
+    reused (:func:`scheduler.profiles.organization_named`: the same name, but not another
+    legal form) and gains the ``technologies`` it lacks; one
     already registered in this event is refused with its code, so reception finds it
     instead of creating a twin.
     """
@@ -1436,9 +1438,7 @@ def register_walk_in(
         # Codes are numbered per event: one walk-in registration at a time.
         session.scalars(select(Event).where(Event.id == event.id).with_for_update()).all()
     key = company_name_key(company)
-    organization = session.scalar(
-        select(Organization).where(Organization.name_key == key).order_by(Organization.id)
-    )
+    organization = organization_named(session, company)  # 有限会社 X is not 株式会社 X
     if organization is not None:
         existing = session.scalar(
             select(Participant).where(

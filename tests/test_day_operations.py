@@ -507,6 +507,13 @@ def test_a_known_company_walking_in_gains_the_technologies_ticked_at_the_desk(
     )
     assert walk_in.organization is known
     assert known.technologies == ["machining.turning", "machining.5axis"]
+    # Another legal form is another company: its own directory entry, not this one's.
+    other = ops.register_walk_in(
+        db_session, fair, company="有限会社 既存精機", role="supplier",
+        contact_name="既存 次郎", user_id=staff.id,
+    )
+    assert other.organization is not known and other.organization.name == "有限会社 既存精機"
+    assert known.technologies == ["machining.turning", "machining.5axis"]
 
 
 def test_a_walk_in_with_an_unknown_technology_is_refused(

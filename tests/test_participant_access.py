@@ -382,3 +382,53 @@ def test_participants_are_served_while_the_redis_of_the_limits_is_down(
         assert client.get("/p/" + "z" * 43 + "/").status_code == 404
     finally:
         get_engine(app).dispose()
+
+
+def test_an_error_page_with_the_database_gone_still_leads_home_and_logs_no_link(
+    app: Flask, client: FlaskClient, db_session: Session, fair, monkeypatch, caplog
+) -> None:
+    """The error handler rolls back, which expires the participant's row: the link home
+    is made from the token kept when the link opened, so a database that went away
+    mid-request still gives the error page (not the server's bare 500 with the secret
+    link in its log)."""
+    import logging
+
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.exc import OperationalError
+
+    import web.portal
+    from web.database import get_engine
+
+    app.config["TEST_ERROR_PAGES"] = True
+    token = fair.buyer.access_token
+    engine = get_engine(app)
+    down = {"now": False}
+
+    def refuse(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if down["now"] and statement.strip().upper().startswith("SELECT"):
+            raise OperationalError(statement, {}, Exception("database is down"))
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        down["now"] = True
+        raise OperationalError("select", {}, Exception("server closed the connection"))
+
+    sa_event.listen(engine, "before_cursor_execute", refuse)
+    monkeypatch.setattr(web.portal, "other_registrations", broken)
+    caplog.set_level(logging.ERROR)
+    try:
+        response = client.get(f"/p/{token}/")
+    finally:
+        down["now"] = False
+        sa_event.remove(engine, "before_cursor_execute", refuse)
+    assert response.status_code == 500
+    assert f'href="/p/{token}/"' in response.get_data(as_text=True)
+    assert "OperationalError" in caplog.text and token not in caplog.text
+
+
+def test_a_calendar_feed_link_that_does_not_open_leads_nowhere_near_the_staff_login(
+    client: FlaskClient, fair
+) -> None:
+    response = client.get("/cal/not-a-feed-token.ics")
+    assert response.status_code == 404
+    links = re.findall(r'href="([^"]*)"', response.get_data(as_text=True).split("<body")[1])
+    assert "/" not in links and not any("/auth/login" in link for link in links)

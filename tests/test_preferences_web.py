@@ -555,9 +555,14 @@ def test_an_attachment_over_the_request_limit_gets_a_page_stating_the_limit(
     links = re.findall(r'href="([^"]*)"', page)
     assert f"http://localhost{form}" in links
     assert "/auth/login" not in links and "/" not in links
-    # Without the form's address, back to the company's own pages.
-    response = client.post(form, data={"attachment": (io.BytesIO(big), "a.pdf")},
-                           content_type="multipart/form-data")
-    assert response.status_code == 413
-    links = re.findall(r'href="([^"]*)"', response.get_data(as_text=True))
-    assert f"/p/{fair.supplier.access_token}/" in links
+    assert "a PDF with fewer or smaller pictures" in page  # advice for this form's files
+    assert "history.back()" in page  # the browser's Back keeps what was typed
+    # Without the form's address, back to the company's own pages, by that link (the
+    # browser's Back would lead wherever the reader came from).
+    for headers in ({}, {"Referer": "http://evil.example/x"}):
+        response = client.post(form, data={"attachment": (io.BytesIO(big), "a.pdf")},
+                               content_type="multipart/form-data", headers=headers)
+        assert response.status_code == 413
+        page = response.get_data(as_text=True)
+        assert f'href="/p/{fair.supplier.access_token}/"' in page
+        assert "history.back()" not in page and "evil.example" not in page

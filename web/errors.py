@@ -61,8 +61,15 @@ def init_app(app: Flask) -> None:
         if isinstance(error, UnknownParticipantLink):
             return render_template("errors/participant_link.html"), error.code
         if error.code == 413:
+            back = _way_back(form=True)
             return render_template(
-                "errors/too_large.html", limit_mb=_upload_limit_mb(), back=_way_back(form=True)
+                "errors/too_large.html",
+                limit_mb=_upload_limit_mb(),
+                advice=_too_large_advice(),
+                back=back,
+                # The browser's Back keeps what was typed, but only leads to the form
+                # when the form is where the request came from.
+                back_in_history=back is not None and back[0] == request.referrer,
             ), 413
         messages = {
             403: _("You do not have access to this page."),
@@ -102,14 +109,30 @@ def _way_back(*, form: bool = False) -> tuple[str, str] | None:
         referrer = urlsplit(request.referrer)
         if referrer.netloc == request.host and referrer.path.startswith("/"):
             return request.referrer, _("Back to the form")
-    participant = g.get("participant")
-    if participant is not None:
-        return url_for("portal.home", token=participant.access_token), _(
-            "Back to your company’s pages"
-        )
+    # The token kept when the link opened, not read from the participant: the handler
+    # has rolled back, and reading the expired row again would fail with the database
+    # down (an error page that fails itself, with the secret link in the server's log).
+    token = g.get("participant_token")
+    if token is not None:
+        return url_for("portal.home", token=token), _("Back to your company’s pages")
     if _SECRET_IN_PATH.match(request.path):
         return None  # a participant's address whose link did not open: no staff login
     return url_for("main.index"), _("Back to the start page")
+
+
+def _too_large_advice() -> str:
+    """What to do about the file, for the form it was sent with."""
+    if request.endpoint == "preferences.apply":
+        return _(
+            "Please go back, choose a smaller file (a PDF with fewer or smaller pictures, "
+            "for example) and send it again."
+        )
+    if request.endpoint == "participants_admin.upload":
+        return _(
+            "Please go back and send a smaller file: save the list as CSV, or split it "
+            "into several files."
+        )
+    return _("Please go back, choose a smaller file and send it again.")
 
 
 def _upload_limit_mb() -> str:

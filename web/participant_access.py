@@ -89,13 +89,13 @@ def init_app(app: Flask) -> None:
     def _fill_participant_token(endpoint: str, values: dict[str, Any]) -> None:
         # Inside a participant's pages, url_for("portal.profile") needs no token argument.
         # Only for routes under /p/<token>/: other routes name other secrets "token" too.
-        participant = g.get("participant")
+        token = g.get("participant_token")
         if (
-            participant is not None
+            token is not None
             and "token" not in values
             and any(r.rule.startswith(PORTAL_PREFIX) for r in app.url_map.iter_rules(endpoint))
         ):
-            values["token"] = participant.access_token
+            values["token"] = token
 
     @app.context_processor
     def _participant_helpers() -> dict[str, object]:
@@ -189,6 +189,9 @@ def participant_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(token: str, **kwargs: Any) -> Any:
         participant = find_participant(token)
         g.participant = participant
+        # Kept apart from the row: links to the participant's pages are made from it
+        # even after a rollback has expired the row (an error page).
+        g.participant_token = participant.access_token
         locale = participant_locale(participant)
         if locale is None:
             return view(token, **kwargs)
