@@ -8,9 +8,13 @@ a quotation comes a week later and an order months later. The organizer may reco
 a report on a participant's behalf (a phone survey, a paper questionnaire).
 
 :func:`fair_results` sums the reports up the way a local government has to show
-what its fair achieved: how many meetings took place, how many led to each next
-step (counted once per meeting, whichever side reported it), the ordered amount,
-how each side rated the prospects, and who has not reported yet.
+what its fair achieved (its 成果報告): how many companies took part, how many meetings
+were planned and reported as held, how many led to each next step (counted once per
+meeting, whichever side reported it), the ordered amount (the larger when the two
+sides differ, which is flagged; orders without an amount are counted), how each side
+rated the prospects, the meetings by the supplier's industry and place, and who has not
+reported yet. Amounts are read as people write them (``1,200,000``, ``120万``,
+``1億2000万``, ``1200千円``).
 
 Services only flush; the caller commits.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +36,7 @@ from scheduler.errors import NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
+    DayStatus,
     Event,
     Meeting,
     MeetingOutcome,
@@ -170,33 +175,55 @@ def upcoming_count(session: Session, participant: Participant, now: datetime) ->
 # --------------------------------------------------------------------------- saving
 
 
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,8}))?"
+# An amount as written in Japanese: 億, 万 and 千 parts from the largest down, then plain
+# yen ("1億2000万", "1200千", "3万5000"); each part a number, with commas grouping by three.
+_AMOUNT = re.compile(
+    "".join(f"(?:{_NUMBER}{unit})?" for unit in ("億", "万", "千")) + f"(?:{_NUMBER})?",
+    re.ASCII,
+)
+_UNITS = (100_000_000, 10_000, 1_000, 1)
+
+
+def _amount_problem() -> ValidationFailed:
+    return ValidationFailed(
+        N_("Enter an amount in yen, such as 1,200,000 or 120万."),
+        field="order_amount",
+    )
+
+
 def parse_yen(text: str) -> int | None:
-    """An amount in yen as typed: ``1,200,000``, ``１２０万``, ``¥50万円``; ``None`` when empty."""
+    """An amount in yen as typed: ``1,200,000``, ``１２０万``, ``¥50万円``, ``1億2000万``,
+    ``1200千円``; ``None`` when empty.
+
+    A part under a larger unit must be smaller than that unit ("1億20000万" is a slip),
+    and a decimal goes only with a single unit ("1.5万", not "1.5" or "1.5億2000万").
+    """
     value = unicodedata.normalize("NFKC", text or "").strip()
     value = re.sub(r"[\s¥\\]|円$", "", value.replace("￥", "¥"))
     if not value:
         return None
-    if "," in value:
-        # Thousands separators must group by three: "1,2000,000" is a typo, and read
-        # without its commas it would be ten times the order.
-        if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?(万|億)?", value, re.ASCII) is None:
-            raise ValidationFailed(
-                N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
-            )
-        value = value.replace(",", "")
-    match = re.fullmatch(r"(\d{1,15}(?:\.\d{1,8})?)(万|億)?", value, re.ASCII)
+    # "5千万" is 5000万 (千 multiplies 万 there, not yen).
+    value = re.sub(r"(?<![\d.,])(\d{1,4})千万", lambda m: f"{int(m[1]) * 1000}万", value)
+    match = _AMOUNT.fullmatch(value)
     if match is None:
-        raise ValidationFailed(
-            N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
-        )
-    number, unit = match.groups()
-    factor = {"万": 10_000, "億": 100_000_000}.get(unit or "", 1)
-    whole, _, fraction = number.partition(".")
-    if fraction and not unit:
-        raise ValidationFailed(
-            N_("Enter an amount in yen, such as 1,200,000 or 120万."), field="order_amount"
-        )
-    amount = int(whole) * factor + round(int(fraction or "0") * factor / 10 ** len(fraction))
+        raise _amount_problem()
+    groups = match.groups()
+    # (unit, whole, fraction) for each part written, largest unit first.
+    parts = [
+        (unit, groups[2 * i].replace(",", ""), groups[2 * i + 1] or "")
+        for i, unit in enumerate(_UNITS)
+        if groups[2 * i] is not None
+    ]
+    if not parts:
+        raise _amount_problem()
+    if any(fraction and (unit == 1 or len(parts) > 1) for unit, _, fraction in parts):
+        raise _amount_problem()
+    amount = 0
+    for (unit, whole, fraction), above in zip(parts, [None, *parts[:-1]], strict=True):
+        if above is not None and int(whole) * unit >= above[0]:
+            raise _amount_problem()  # "1億20000万": the smaller part overflows the larger
+        amount += int(whole) * unit + round(int(fraction or "0") * unit / 10 ** len(fraction))
     if amount > MAX_ORDER_AMOUNT:
         raise ValidationFailed(N_("This amount is too large."), field="order_amount")
     return amount
@@ -363,6 +390,22 @@ class MeetingResult:
         amounts = [r.order_amount for r in self.reports if r.order_amount is not None]
         return max(amounts) if amounts else None
 
+    @property
+    def amounts_differ(self) -> bool:
+        """Both sides gave an order amount, and not the same one (the larger is counted)."""
+        amounts = {r.order_amount for r in self.reports if r.order_amount is not None}
+        return len(amounts) == 2
+
+    @property
+    def ordered(self) -> bool:
+        """Either side reported an order."""
+        return NextStep.ORDER.value in self.next_steps
+
+    @property
+    def held(self) -> bool:
+        """At least one side reported that it took place."""
+        return bool(self.reports) and not self.reported_not_held
+
 
 @dataclass
 class SideResponse:
@@ -375,6 +418,30 @@ class SideResponse:
     @property
     def rate(self) -> float:
         return self.reported / self.participants if self.participants else 0.0
+
+
+@dataclass
+class Participation:
+    """One side's approved companies, split by what they did at the fair: each is in
+    exactly one of ``with_meetings``, ``no_show`` and ``without_meetings``."""
+
+    approved: int = 0
+    with_meetings: int = 0  # meetings scheduled (not cancelled), and not absent
+    no_show: int = 0  # marked absent on the day (their meetings are usually cancelled)
+    without_meetings: int = 0  # no meeting scheduled, or all cancelled
+
+
+@dataclass
+class Breakdown:
+    """The meetings of one group of suppliers (an industry, a place)."""
+
+    key: str  # "" when the suppliers did not say
+    suppliers: set[int] = field(default_factory=set)  # with meetings that started
+    meetings: int = 0  # started, not cancelled
+    held: int = 0  # reported as held
+    with_any_step: int = 0
+    orders: int = 0
+    order_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -396,10 +463,57 @@ class FairResults:
     suppliers: SideResponse
     waiting: list[Waiting]  # with started meetings not reported on yet (buyers first)
     upcoming: int  # meetings that have not started yet
+    participation: dict[str, Participation] = field(default_factory=dict)  # by role
 
     @property
     def started(self) -> int:
         return len(self.meetings)
+
+    @property
+    def planned(self) -> int:
+        """Meetings scheduled and not cancelled (started or not)."""
+        return self.started + self.upcoming
+
+    @property
+    def amount_disagreements(self) -> int:
+        """Meetings whose two sides gave different order amounts (the larger is counted)."""
+        return sum(1 for m in self.meetings if m.amounts_differ)
+
+    @property
+    def orders(self) -> int:
+        """Meetings that led to an order (either side)."""
+        return sum(1 for m in self.meetings if m.ordered)
+
+    @property
+    def orders_without_amount(self) -> int:
+        """Orders for which neither side gave an amount (not in :attr:`order_total`)."""
+        return sum(1 for m in self.meetings if m.ordered and m.order_amount is None)
+
+    def breakdown(self, key: Callable[[Participant], str]) -> list[Breakdown]:
+        """The meetings grouped by ``key`` of their supplier, the most meetings first
+        (suppliers that did not say last)."""
+        groups: dict[str, Breakdown] = {}
+        for m in self.meetings:
+            group = groups.setdefault(key(m.supplier), Breakdown(key(m.supplier)))
+            group.suppliers.add(m.supplier.id)
+            group.meetings += 1
+            group.held += m.held
+            group.with_any_step += bool(m.next_steps)
+            group.orders += m.ordered
+            group.order_total += m.order_amount or 0
+        return sorted(groups.values(), key=lambda g: (not g.key, -g.meetings, g.key))
+
+    def by_industry(self) -> list[Breakdown]:
+        """The meetings by their supplier's industry."""
+        return self.breakdown(lambda p: p.organization.industry.strip())
+
+    def by_location(self) -> list[Breakdown]:
+        """The meetings by their supplier's prefecture and city."""
+        return self.breakdown(
+            lambda p: " ".join(
+                x for x in (p.organization.prefecture.strip(), p.organization.city.strip()) if x
+            )
+        )
 
     @property
     def with_report(self) -> int:
@@ -512,4 +626,27 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         suppliers=sides[ParticipantRole.SUPPLIER],
         waiting=waiting,
         upcoming=len(meetings) - len(begun),
+        participation=_participation(session, event, meetings),
     )
+
+
+def _participation(
+    session: Session, event: Event, meetings: Sequence[Meeting]
+) -> dict[str, Participation]:
+    """The approved companies of each side, by what they did (see :class:`Participation`)."""
+    scheduled = {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
+    counts = {role.value: Participation() for role in ParticipantRole}
+    for participant in session.scalars(
+        select(Participant).where(
+            Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
+        )
+    ):
+        side = counts.setdefault(participant.role, Participation())
+        side.approved += 1
+        if participant.day_status == DayStatus.NO_SHOW:
+            side.no_show += 1
+        elif participant.id in scheduled:
+            side.with_meetings += 1
+        else:
+            side.without_meetings += 1
+    return counts

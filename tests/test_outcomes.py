@@ -157,7 +157,11 @@ def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
     ("typed", "yen"),
     [("1,200,000", 1_200_000), ("１２０万", 1_200_000), ("¥50万円", 500_000),
      ("￥３，０００", 3000), ("1.5億", 150_000_000), ("12.5万", 125_000), ("", None),
-     ("  ", None), ("1,000万", 10_000_000)],
+     ("  ", None), ("1,000万", 10_000_000),
+     # Japanese units together, and 千円 as business questionnaires ask for amounts.
+     ("1億2000万", 120_000_000), ("１億２，０００万円", 120_000_000), ("1200千円", 1_200_000),
+     ("3万5000", 35_000), ("5千万円", 50_000_000), ("1億5千万", 150_000_000),
+     ("1万2千", 12_000)],
 )
 def test_amounts_are_read_as_people_write_them(typed: str, yen: int | None) -> None:
     assert parse_yen(typed) == yen
@@ -166,11 +170,16 @@ def test_amounts_are_read_as_people_write_them(typed: str, yen: int | None) -> N
 @pytest.mark.parametrize(
     "typed",
     # "1,2000,000" is a typo: read without its commas it was ten times the order.
-    ["-5", "1.5", "abc", "10000000000000", "5 million", "1" * 5000, "١٢٣", "1,2000,000", "12,00"],
+    ["-5", "1.5", "abc", "10000000000000", "5 million", "1" * 5000, "١٢٣", "1,2000,000", "12,00",
+     # A smaller part must fit under the larger unit, and a decimal goes with one unit only.
+     "1億20000万", "1.5億2000万", "1万20千", "1千5000", "億", "万円", "約120万", "1億20千万"],
 )
 def test_unreadable_amounts_are_refused(typed: str) -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as refused:
         parse_yen(typed)
+    assert refused.value.field == "order_amount"
+    assert refused.value.msgid in ("Enter an amount in yen, such as 1,200,000 or 120万.",
+                                   "This amount is too large.")
 
 
 def test_results_count_each_meeting_once_and_list_who_has_not_reported(
@@ -283,3 +292,102 @@ def test_a_report_on_a_meeting_moved_since_no_longer_counts(
     again = save_outcome(db_session, buyer, meeting.id, GOOD, now=now)
     assert again.slot_id == later.id and again.is_current(meeting)
     assert fair_results(db_session, fair, now).step_counts["quotation"] == 1
+
+
+def test_results_flag_differing_amounts_count_orders_without_one_and_companies_by_what_they_did(
+    db_session: Session, fair: Event
+) -> None:
+    from scheduler.models import DayStatus, ParticipantStatus
+
+    meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    one, two, three = meetings[:3]
+    now = meetings[len(meetings) // 2].slot.starts_at + timedelta(minutes=1)
+    # Meeting one: two different amounts (the larger is counted, and it is flagged).
+    save_outcome(db_session, one.participant_a, one.id,
+                 OutcomeInput("yes", "high", ("order",), "100万"), now=now)
+    save_outcome(db_session, one.participant_b, one.id,
+                 OutcomeInput("yes", "high", ("order",), "30万"), now=now)
+    # Meeting two: an order without an amount. Meeting three: the same amount on both sides.
+    save_outcome(db_session, two.participant_a, two.id,
+                 OutcomeInput("yes", "some", ("order",)), now=now)
+    for side in (three.participant_a, three.participant_b):
+        save_outcome(db_session, side, three.id,
+                     OutcomeInput("yes", "some", ("order",), "50万"), now=now)
+    # One company did not come, one withdrew, one has its meetings all cancelled.
+    participants = list(db_session.scalars(
+        select(Participant).where(Participant.event_id == fair.id).order_by(Participant.id)
+    ))
+    absent, withdrawn = participants[-1], participants[-2]
+    absent.day_status = DayStatus.NO_SHOW.value
+    withdrawn.status = ParticipantStatus.WITHDRAWN.value
+    unmet = participants[-3]
+    for m in meetings:
+        if unmet.id in (m.participant_a_id, m.participant_b_id) and m.id not in (
+            one.id, two.id, three.id
+        ):
+            m.status = MeetingStatus.CANCELLED
+    db_session.flush()
+
+    results = fair_results(db_session, fair, now)
+    by_id = {r.meeting.id: r for r in results.meetings}
+    assert by_id[one.id].amounts_differ and by_id[one.id].order_amount == 1_000_000
+    assert not by_id[three.id].amounts_differ and not by_id[two.id].amounts_differ
+    assert results.amount_disagreements == 1
+    assert results.orders == 3 and results.orders_without_amount == 1
+    assert results.order_total == 1_500_000
+    # Planned: every meeting not cancelled, started or not.
+    live = _meetings(db_session, fair)
+    assert results.planned == len(live) == results.started + results.upcoming
+    assert results.planned == (results.reported_held + results.not_held + results.unreported
+                               + results.upcoming)
+    # Companies: approved ones only, each in exactly one group, recounted here.
+    scheduled = {p for m in live for p in (m.participant_a_id, m.participant_b_id)}
+    for role in ParticipantRole:
+        mine = [p for p in participants if p.role == role and p.status == "approved"]
+        side = results.participation[role.value]
+        assert side.approved == len(mine)
+        assert side.no_show == sum(1 for p in mine if p.day_status == DayStatus.NO_SHOW)
+        assert side.with_meetings == sum(
+            1 for p in mine if p.id in scheduled and p.day_status != DayStatus.NO_SHOW
+        )
+        assert side.approved == side.with_meetings + side.no_show + side.without_meetings
+    assert sum(s.no_show for s in results.participation.values()) == 1
+
+
+def test_results_by_the_suppliers_industry_and_place_add_up_to_the_totals(
+    db_session: Session, fair: Event
+) -> None:
+    meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    now = meetings[-1].slot.starts_at + timedelta(minutes=1)
+    suppliers = sorted({m.participant_b for m in meetings if m.participant_b.role == "supplier"}
+                       | {m.participant_a for m in meetings if m.participant_a.role == "supplier"},
+                       key=lambda p: p.id)
+    places = [("静岡県", "浜松市"), ("静岡県", "静岡市"), ("", "")]
+    for number, supplier in enumerate(suppliers):
+        supplier.organization.industry = ["切削加工", "表面処理", ""][number % 3]
+        supplier.organization.prefecture, supplier.organization.city = places[number % 3]
+    first = meetings[0]
+    save_outcome(db_session, first.participant_a, first.id,
+                 OutcomeInput("yes", "high", ("order", "quotation"), "120万"), now=now)
+    second = meetings[1]
+    save_outcome(db_session, second.participant_b, second.id, OutcomeInput("no"), now=now)
+
+    results = fair_results(db_session, fair, now)
+    for groups, key in (
+        (results.by_industry(), lambda p: p.organization.industry),
+        (results.by_location(), lambda p: " ".join(
+            x for x in (p.organization.prefecture, p.organization.city) if x)),
+    ):
+        assert [g.key for g in groups][-1] == ""  # suppliers that did not say come last
+        for group in groups:
+            mine = [r for r in results.meetings if key(r.supplier) == group.key]
+            assert group.meetings == len(mine)
+            assert group.suppliers == {r.supplier.id for r in mine}
+            assert group.held == sum(1 for r in mine if r.reports and not r.reported_not_held)
+            assert group.orders == sum(1 for r in mine if "order" in r.next_steps)
+            assert group.order_total == sum(r.order_amount or 0 for r in mine)
+        assert sum(g.meetings for g in groups) == results.started
+        assert sum(g.held for g in groups) == results.reported_held == 1
+        assert sum(g.with_any_step for g in groups) == results.with_any_step == 1
+        assert sum(g.order_total for g in groups) == results.order_total == 1_200_000
+    assert {g.key for g in results.by_location()} == {"静岡県 浜松市", "静岡県 静岡市", ""}

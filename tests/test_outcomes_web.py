@@ -200,30 +200,35 @@ def test_organizer_sees_results_enters_answers_and_downloads_excel(
     workbook = client.get(f"/events/{fair.id}/outcomes.xlsx")
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.data))
-    assert book.sheetnames == ["Summary", "Meetings", "Not reported yet"]
+    assert book.sheetnames == [
+        "Summary", "Meetings", "By industry", "By location", "Companies not reported yet"
+    ]
     summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(values_only=True) if row[0]}
-    assert summary["Meetings that started"][0] == len(meetings)
+    assert summary["Meetings planned"][0] == len(meetings)
     # Which fair, when and where, and when the figures were taken: a report names them.
     assert summary["Days"][0] == ", ".join(d.date.isoformat() for d in fair.days)
     assert isinstance(summary["Figures as of"][0], datetime)
     if fair.venue:
         assert summary["Venue"][0] == fair.venue
     assert (
-        summary["Reported as held"][0] == 1 and summary["Not reported yet"][0] == len(meetings) - 1
+        summary["Reported as held"][0] == 1
+        and summary["Meetings not reported yet"][0] == len(meetings) - 1
     )
     assert summary["Order"][0] == 1 and summary["Factory visit"][0] == 1
     assert summary["Ordered amount (yen)"][0] == 1_200_000
     rows = list(book["Meetings"].iter_rows(values_only=True))
     assert len(rows) == len(meetings) + 1
-    reported = next(r for r in rows[1:] if r[9] or r[14])
-    assert sorted(x for x in (reported[9], reported[14]) if x) == [1_200_000, 1_200_000]
+    reported = next(r for r in rows[1:] if r[12] or r[17])
+    assert sorted(x for x in (reported[12], reported[17]) if x) == [1_200_000, 1_200_000]
     assert reported[2] and reported[4]  # both companies' codes
     # A note that looks like a formula stays text in Excel, exactly as written (no
     # apostrophe shown in the cell).
     cells = book["Meetings"][rows.index(reported) + 1]
     note = next(c for c in cells if "HYPERLINK" in str(c.value))
     assert note.data_type == "s" and note.value.startswith('=HYPERLINK("http://x")')
-    assert len(list(book["Not reported yet"].iter_rows())) == page.count('class="btn small"') + 1
+    assert len(list(book["Companies not reported yet"].iter_rows())) == (
+        page.count('class="btn small"') + 1
+    )
     # Columns are as wide as their widest text (a Japanese character counts two), capped.
     sheet = book["Meetings"]
     wide = sum(2 if ord(c) > 0x2E80 else 1 for c in note.value)  # longer than the default 40
@@ -439,3 +444,122 @@ def test_each_side_reports_the_order_in_its_own_words(
     card = record.get_data(as_text=True).split(f'id="meeting-{meeting.id}"', 1)[1]
     reported = card.split("The other side reported:", 1)[1].split("</p>", 1)[0]
     assert '<span class="tag">Order</span>' in reported
+
+
+def test_results_report_companies_breakdowns_and_differing_amounts_on_the_page_and_workbook(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    from scheduler.models import DayStatus
+    from scheduler.outcomes import fair_results
+
+    meetings = _after_the_fair(client, db_session, fair, clock)
+    fair.venue = "産業振興センター"
+    participants = list(db_session.scalars(select(Participant).where(
+        Participant.event_id == fair.id).order_by(Participant.id)))
+    for number, p in enumerate(participants):
+        p.organization.industry = ("切削加工", "表面処理")[number % 2]
+        p.organization.prefecture = "静岡県"
+        p.organization.city = ("浜松市", "沼津市")[number % 3 % 2]
+    absent = next(p for p in participants
+                  if p.role == "supplier" and all(p.id not in (m.participant_a_id,
+                                                               m.participant_b_id)
+                                                  for m in meetings[:2]))
+    absent.day_status = DayStatus.NO_SHOW.value
+    db_session.commit()
+    first, second = meetings[0], meetings[1]
+    results = fair_results(db_session, fair, clock.now)
+    pair = {r.meeting.id: r for r in results.meetings}
+    buyer, supplier = pair[first.id].buyer, pair[first.id].supplier
+    # The two sides give different amounts; another order comes without one.
+    client.post(f"/p/{buyer.access_token}/outcomes/{first.id}", data={
+        "took_place": "yes", "prospect": "high", "next_steps": ["order"],
+        "order_amount": "1億2000万"})
+    client.post(f"/p/{supplier.access_token}/outcomes/{first.id}", data={
+        "took_place": "yes", "prospect": "some", "next_steps": ["order"],
+        "order_amount": "1200千円"})
+    client.post(f"/p/{pair[second.id].supplier.access_token}/outcomes/{second.id}", data={
+        "took_place": "yes", "prospect": "some", "next_steps": ["order"]})
+    stored = {o.participant_id: o.order_amount for o in db_session.scalars(
+        select(MeetingOutcome).where(MeetingOutcome.meeting_id == first.id))}
+    assert stored == {buyer.id: 120_000_000, supplier.id: 1_200_000}
+
+    page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    # The heading a printed copy needs, and honest names for the counts.
+    head = page.split('<div class="stats">', 1)[0]
+    assert "Figures as of" in head and "産業振興センター" in head
+    assert all(d.date.isoformat() in head for d in fair.days)
+    stats = page.split('<div class="stats">', 1)[1].split("</div>\n</div>", 1)[0]
+    assert "Meetings that started" not in page
+    assert f'{len(meetings)}</span><span class="label">Meetings planned' in stats
+    assert '</span><span class="label">Meetings not reported yet' in stats
+    assert "1 of 2 orders have an amount" in stats and "¥120,000,000" in stats
+    assert "1 meeting has two different order amounts" in page
+    row = page.split(f'id="meeting-{first.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "Amounts differ" in row and row.startswith(' class="row-warning"')
+    # The buyer's report in the buyer's words: it placed the order.
+    buyer_cell, supplier_cell = row.split("<td>")[4], row.split("<td>")[6]
+    assert "Order placed" in buyer_cell and "Order placed" not in supplier_cell
+    # Companies by what they did, recounted.
+    approved = [p for p in participants if p.status == "approved"]
+    scheduled = {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
+    section = page.split("<h2>Participating companies</h2>", 1)[1].split("</section>", 1)[0]
+    cells = next(line for line in section.split("<tr") if "Approved participants" in line)
+    buyers = sum(1 for p in approved if p.role == "buyer")
+    assert f'<td class="num">{buyers}</td><td class="num">{len(approved) - buyers}</td>' \
+        f'<td class="num">{len(approved)}</td>' in cells
+    absent_row = next(line for line in section.split("<tr") if "Absent on the day" in line)
+    assert '<td class="num">0</td><td class="num">1</td><td class="num">1</td>' in absent_row
+    with_row = next(line for line in section.split("<tr") if "Had meetings" in line)
+    assert f'<td class="num">{len(scheduled - {absent.id})}</td></tr>' in with_row
+    # Meetings by the supplier's industry and place, recounted.
+    industry = page.split("Meetings by supplier’s industry", 1)[1].split("</section>", 1)[0]
+    for name in ("切削加工", "表面処理"):
+        count = sum(1 for r in results.meetings if r.supplier.organization.industry == name)
+        if count:
+            assert f'{name}</th><td class="num">' in industry
+            assert industry.split(f"{name}</th>", 1)[1].split("</tr>")[0].count(
+                f'<td class="num">{count}</td>') >= 1
+    assert "静岡県 浜松市" in page.split("Meetings by supplier’s location", 1)[1]
+    # The chase list: distinct name, each company's secret link, buttons not printed.
+    waiting = page.split('id="waiting"', 1)[1]
+    assert "<h2>Companies not reported yet" in waiting
+    assert f'/events/{fair.id}/participants/{supplier.id}/access"' in waiting or \
+        f'/events/{fair.id}/participants/{buyer.id}/access"' in waiting
+    assert waiting.count('class="no-print waiting-actions"') == waiting.count(">Enter answers<")
+
+    book = load_workbook(io.BytesIO(client.get(f"/events/{fair.id}/outcomes.xlsx").data))
+    rows = list(book["Summary"].iter_rows(values_only=True))
+    summary = {row[0]: row[1:] for row in rows if row[0]}
+    # Prospects sit under their own heading (counts of reports, not of companies), and the
+    # response rate is there as on the page.
+    prospects = rows.index(("Reports by prospect", "Buyers", "Suppliers", None))
+    assert [r[0] for r in rows[prospects + 1:prospects + 4]] == [
+        "Very promising", "Some prospect", "No prospect for now"]
+    assert rows[prospects + 1][1] == 1 and rows[prospects + 2][2] == 2
+    side = results.buyers
+    assert summary["Response rate"][0] == pytest.approx(1 / side.participants)
+    assert summary["Approved participants"] == (buyers, len(approved) - buyers, len(approved))
+    assert summary["Absent on the day"] == (0, 1, 1)
+    assert summary["Orders without an amount"][0] == 1
+    assert summary["Meetings with two different amounts (the larger is counted)"][0] == 1
+    assert summary["Ordered amount (yen)"][0] == 120_000_000
+    sheet = book["Meetings"]
+    header = [c.value for c in sheet[1]]
+    assert header[6:9] == ["Supplier: Industry", "Supplier: Prefecture", "Supplier: City"]
+    assert "Buyer: Amount ordered (yen)" in header and "Supplier: Order amount (yen)" in header
+    line = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[12] == 120_000_000)
+    assert line[6] == supplier.organization.industry and line[8] == supplier.organization.city
+    assert line[11] == "Order placed" and line[16] == "Order" and line[-1] == "Amounts differ"
+    by_industry = {r[0]: r[1:] for r in book["By industry"].iter_rows(min_row=2, values_only=True)}
+    for name, (_suppliers, planned, *_rest) in by_industry.items():
+        assert planned == sum(1 for r in results.meetings
+                              if r.supplier.organization.industry == name)
+    assert sum(r[1] for r in by_industry.values()) == len(meetings)
+    by_place = list(book["By location"].iter_rows(min_row=2, values_only=True))
+    assert sum(r[2] for r in by_place) == len(meetings)
+    # Printable: landscape, one page wide, the header row on every page of the tables.
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    for ws in book.worksheets[1:]:
+        assert ws.print_title_rows == "$1:$1"

@@ -4,9 +4,12 @@
   has started (one small form per meeting) and may update the report later;
 * ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports on a
   participant's behalf (a phone survey, a paper questionnaire), audited;
-* ``/events/<id>/outcomes`` — the fair's results: meetings reported held, next steps, ordered
-  amount, prospects by side, every meeting with both reports, and who has not
-  reported yet; ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook.
+* ``/events/<id>/outcomes`` — the fair's results, headed by the fair's days, venue and
+  the time of the figures (it is printed): meetings planned and reported held, next
+  steps, ordered amount, participating companies, reports and prospects by side, the
+  meetings by the supplier's industry and place, every meeting with both reports, and
+  the companies that have not reported yet (with their secret links);
+  ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook, set up to print.
 
 A form with a mistake comes back with what was typed and the message next to the
 field (status 400); the other meetings' forms show what is stored.
@@ -240,9 +243,11 @@ def record_for(event_id: int, participant_id: int,
 def results(event_id: int):  # type: ignore[no-untyped-def]
     """The fair's results, as reported by the participants."""
     event = event_setup.get_event(get_session(), event_id)
-    summary = outcomes.fair_results(get_session(), event, utcnow())
+    now = utcnow()
+    summary = outcomes.fair_results(get_session(), event, now)
     return render_template(
         "outcomes/results.html", event=event, results=summary, contact_of=contact_of,
+        as_of=now, buyer_next_step_labels=BUYER_NEXT_STEP_LABELS,
         last_reminder=last_reminder(event),
         can_mail=notifications.MailSettings.from_config(current_app.config) is not None,
     )
@@ -325,32 +330,102 @@ def _fit_columns(sheet: Any, widths: Sequence[int]) -> None:
         sheet.column_dimensions[get_column_letter(number)].width = wanted
 
 
-# Where each side's order amount sits in a row of the Meetings sheet (0-based).
-# The Meetings sheet: date, table and the pair take 6 columns, then each side's report
-# takes 5 (_report_cells: took place, prospect, next steps, amount, note).
-PAIR_COLUMNS, REPORT_COLUMNS = 6, 5
+# The Meetings sheet: date, table, the pair and the supplier's industry and place take
+# 9 columns, then each side's report takes 5 (_report_cells: took place, prospect, next
+# steps, amount, note), then what to check. Where each side's amount sits (0-based):
+PAIR_COLUMNS, REPORT_COLUMNS = 9, 5
 AMOUNT_COLUMNS = tuple(PAIR_COLUMNS + side * REPORT_COLUMNS + 3 for side in range(2))
 
 
-def _report_cells(report: Any) -> list[object]:
+def _report_cells(report: Any, step_labels: dict[NextStep, Any]) -> list[object]:
     """One side's report as workbook cells: took place, prospect, next steps, amount, note."""
     if report is None:
         return ["", "", "", None, ""]
     return [
         _("Yes") if report.took_place else _("No"),
         str(PROSPECT_LABELS[Prospect(report.prospect)]) if report.prospect else "",
-        list_separator().join(str(NEXT_STEP_LABELS[NextStep(s)]) for s in report.next_steps),
+        list_separator().join(str(step_labels[NextStep(s)]) for s in report.next_steps),
         report.order_amount,
         report.note,
+    ]
+
+
+def _print_setup(sheet: Any, *, title_row: bool) -> None:
+    """Landscape A4, one page wide (as many long as it takes), the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_row:
+        sheet.print_title_rows = "1:1"
+
+
+def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults) -> list[list[object]]:
+    """The Summary sheet: the fair, the meetings, the companies, the reports by side."""
+    roles = (ParticipantRole.BUYER, ParticipantRole.SUPPLIER)
+    taking_part = [summary.participation[role] for role in roles]
+    return [
+        [event.name],
+        [_("Days"), list_separator().join(d.date.isoformat() for d in event.days)],
+        *([[_("Venue"), event.venue]] if event.venue else []),
+        [_("Figures as of"), event.local(now).replace(tzinfo=None)],
+        [],
+        [_("Meetings planned"), summary.planned],
+        [_("Reported as held"), summary.reported_held],
+        [_("Reported as not held"), summary.not_held],
+        [_("Meetings not reported yet"), summary.unreported],
+        *([[_("Not started yet"), summary.upcoming]] if summary.upcoming else []),
+        [_("Meetings that led to a next step"), summary.with_any_step],
+        *[[str(NEXT_STEP_LABELS[NextStep(step)]), count]
+          for step, count in summary.step_counts.items()],
+        [_("Ordered amount (yen)"), summary.order_total],
+        [_("Orders without an amount"), summary.orders_without_amount],
+        [_("Meetings with two different amounts (the larger is counted)"),
+         summary.amount_disagreements],
+        [_("Meetings whose reports disagree on whether they took place (counted as held)"),
+         summary.disagreements],
+        [_("Meetings planned: scheduled and not cancelled. Reported as held: at least one "
+           "side reported that it took place (also when the other side says it did not). "
+           "Meetings not reported yet: neither side has reported on it.")],
+        [],
+        [_("Participating companies"), _("Buyers"), _("Suppliers"), _("Total")],
+        *[[label, *(getattr(side, attr) for side in taking_part),
+           sum(getattr(side, attr) for side in taking_part)]
+          for attr, label in (("approved", _("Approved participants")),
+                              ("with_meetings", _("Had meetings")),
+                              ("no_show", _("Absent on the day")),
+                              ("without_meetings", _("No meeting scheduled")))],
+        [],
+        [_("Reports by side"), _("Buyers"), _("Suppliers")],
+        [_("With meetings"), summary.buyers.participants, summary.suppliers.participants],
+        [_("Reported on at least one meeting"), summary.buyers.reported,
+         summary.suppliers.reported],
+        [_("Response rate"), summary.buyers.rate, summary.suppliers.rate],
+        [],
+        [_("Reports by prospect"), _("Buyers"), _("Suppliers")],
+        *[[str(PROSPECT_LABELS[p]), summary.buyers.prospects[p.value],
+           summary.suppliers.prospects[p.value]] for p in Prospect],
+    ]
+
+
+def _breakdown_rows(heading: str, groups: list[outcomes.Breakdown]) -> list[list[object]]:
+    return [
+        [heading, _("Suppliers"), _("Meetings planned"), _("Reported as held"),
+         _("Led to a next step"), str(NEXT_STEP_LABELS[NextStep.ORDER]),
+         _("Ordered amount (yen)")],
+        *[[g.key or _("Not given"), len(g.suppliers), g.meetings, g.held, g.with_any_step,
+           g.orders, g.order_total] for g in groups],
     ]
 
 
 @bp.get("/events/<int:event_id>/outcomes.xlsx")
 @organizer_required
 def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
-    """The results as an Excel workbook: a summary sheet, every meeting, who has not reported."""
+    """The results as an Excel workbook: a summary sheet, every meeting, the meetings by
+    industry and place, who has not reported."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     event = event_setup.get_event(get_session(), event_id)
     now = utcnow()
@@ -360,66 +435,86 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     sheet.title = _("Summary")[:31]
     # What a report to the funding body names first: which fair, when, where, and when
     # the figures were taken (reports keep coming in after the fair).
-    rows: list[list[object]] = [
-        [event.name],
-        [_("Days"), list_separator().join(d.date.isoformat() for d in event.days)],
-        *([[_("Venue"), event.venue]] if event.venue else []),
-        [_("Figures as of"), event.local(now).replace(tzinfo=None)],
-        [],
-        [_("Meetings that started"), summary.started],
-        [_("Reported as held"), summary.reported_held],
-        [_("Reported as not held"), summary.not_held],
-        [_("Not reported yet"), summary.unreported],
-        [_("Meetings that led to a next step"), summary.with_any_step],
-        *[[str(NEXT_STEP_LABELS[NextStep(step)]), count]
-          for step, count in summary.step_counts.items()],
-        [_("Ordered amount (yen)"), summary.order_total],
-        [],
-        ["", _("Buyers"), _("Suppliers")],
-        [_("With meetings"), summary.buyers.participants, summary.suppliers.participants],
-        [_("Reported on at least one meeting"), summary.buyers.reported,
-         summary.suppliers.reported],
-        *[[str(PROSPECT_LABELS[p]), summary.buyers.prospects[p.value],
-           summary.suppliers.prospects[p.value]] for p in Prospect],
-    ]
-    for row in rows:
-        sheet.append(row)
-    sheet["A1"].font = Font(bold=True, size=14)
+    rows = _summary_rows(event, now, summary)
+    headings = {_("Participating companies"), _("Reports by side"), _("Reports by prospect")}
     for number, row in enumerate(rows, start=1):
-        if row and row[0] == _("Ordered amount (yen)"):
+        sheet.append(row)
+        label = row[0] if row else None
+        if label in headings:
+            for cell in sheet[number]:
+                cell.font = Font(bold=True)
+        elif label == _("Ordered amount (yen)"):
             sheet.cell(number, 2).number_format = "#,##0"
-    sheet.column_dimensions["A"].width = 36
-    sheet.column_dimensions["B"].width = 14
-    sheet.column_dimensions["C"].width = 14
+        elif label == _("Response rate"):
+            for cell in sheet[number][1:]:
+                cell.number_format = "0%"
+        elif label == _("Figures as of"):
+            sheet.cell(number, 2).number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(label, str) and len(row) == 1 and number > 1:
+            sheet.cell(number, 1).alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=4)
+            sheet.row_dimensions[number].height = 48
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.column_dimensions["A"].width = 44
+    for letter in "BCD":
+        sheet.column_dimensions[letter].width = 14
+    _print_setup(sheet, title_row=False)
 
     meetings = book.create_sheet(_("Meetings")[:31])
-    side_headers = [_("Took place"), _("Prospect"), _("Next steps"), _("Order amount (yen)"),
-                    _("Note")]
+    buyer_headers = [_("Took place"), _("Prospect"), _("Next steps"),
+                     _("Amount ordered (yen)"), _("Note")]
+    supplier_headers = [_("Took place"), _("Prospect"), _("Next steps"),
+                        _("Order amount (yen)"), _("Note")]
     meetings.append([
         _("Date and time"), _("Table"), _("Buyer code"), _("Buyer"), _("Supplier code"),
         _("Supplier"),
-        *[f"{_('Buyer')}: {h}" for h in side_headers],
-        *[f"{_('Supplier')}: {h}" for h in side_headers],
+        *[f"{_('Supplier')}: {h}" for h in (_("Industry"), _("Prefecture"), _("City"))],
+        *[f"{_('Buyer')}: {h}" for h in buyer_headers],
+        *[f"{_('Supplier')}: {h}" for h in supplier_headers],
+        _("To check"),
     ])
     for result in summary.meetings:
         meeting = result.meeting
         start = event.local(meeting.slot.starts_at)
+        company = result.supplier.organization
+        checks = [
+            *([_("Reports disagree")] if result.disagree else []),
+            *([_("Amounts differ")] if result.amounts_differ else []),
+        ]
         meetings.append([
             start.replace(tzinfo=None), meeting.table.label if meeting.table else "",
             result.buyer.code or "", result.buyer.display_name,
             result.supplier.code or "", result.supplier.display_name,
-            *_report_cells(result.buyer_report), *_report_cells(result.supplier_report),
+            company.industry, company.prefecture, company.city,
+            *_report_cells(result.buyer_report, BUYER_NEXT_STEP_LABELS),
+            *_report_cells(result.supplier_report, NEXT_STEP_LABELS),
+            list_separator().join(checks),
         ])
     for row in meetings.iter_rows(min_row=2):
         row[0].number_format = "yyyy-mm-dd hh:mm"
         for amount in (row[AMOUNT_COLUMNS[0]], row[AMOUNT_COLUMNS[1]]):
             amount.number_format = "#,##0"
-    # Date, table, the pair, then per side: took place, prospect, next steps, amount, note;
-    # never narrower than the header (a full-width character takes two).
-    widths = (17, 8, 10, 26, 10, 26, *(2 * (10, 16, 30, 16, 40)))
+    # Date, table, the pair, the supplier's industry and place, then per side: took place,
+    # prospect, next steps, amount, note; never narrower than the header (a full-width
+    # character takes two).
+    widths = (17, 8, 10, 26, 10, 26, 16, 10, 12, *(2 * (10, 16, 30, 16, 40)), 16)
     _fit_columns(meetings, widths)
     meetings.auto_filter.ref = meetings.dimensions
-    waiting = book.create_sheet(_("Not reported yet")[:31])
+
+    by_sheets = []
+    for title, heading, groups in (
+        (_("By industry"), _("Industry"), summary.by_industry()),
+        (_("By location"), _("Location"), summary.by_location()),
+    ):
+        by_sheet = book.create_sheet(title[:31])
+        for row in _breakdown_rows(heading, groups):
+            by_sheet.append(row)
+        for row in by_sheet.iter_rows(min_row=2):
+            row[6].number_format = "#,##0"
+        _fit_columns(by_sheet, (24, 10, 10, 10, 10, 10, 16))
+        by_sheets.append(by_sheet)
+
+    waiting = book.create_sheet(_("Companies not reported yet")[:31])
     waiting.append([_("Code"), _("Company"), _("Role"), _("Meetings reported"),
                     _("Meetings that started"), _("Contact"), _("E-mail"), _("Phone")])
     for item in summary.waiting:
@@ -433,13 +528,11 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             contact.phone if contact else "",
         ])
     _fit_columns(waiting, (10, 32, 12, 10, 10, 18, 32, 16))
-    for table_sheet in (meetings, waiting):
+    for table_sheet in (meetings, *by_sheets, waiting):
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
         table_sheet.freeze_panes = "A2"
-    for row in sheet.iter_rows(max_col=2):
-        if row[0].value == _("Figures as of"):
-            row[1].number_format = "yyyy-mm-dd hh:mm"
+        _print_setup(table_sheet, title_row=True)
     for any_sheet in book.worksheets:
         keep_as_text(any_sheet)
     buffer = io.BytesIO()

@@ -80,8 +80,49 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
     page.goto(f"{live_server}/events/{fair.id}")
     page.click("nav.subnav a:text('成果')")
     stats = page.locator(".stats").inner_text()
-    assert "¥3,000,000" in stats and f"{len(meetings)}\n開始した商談" in stats
-    assert "1\n実施の報告" in stats and f"{len(meetings) - 1}\n未報告" in stats
+    values = page.locator(".stats .stat .value").all_inner_texts()
+    # Planned, reported as held, not held, meetings not reported yet.
+    assert values[:4] == [str(len(meetings)), "1", "0", str(len(meetings) - 1)]
+    assert "¥3,000,000" in stats and "1\n実施の報告" in stats
     row = page.locator(f"tr#meeting-{meeting.id}")
     assert "見積" in row.inner_text() and "受注・成約" in row.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "outcome_results.png"), full_page=True)
+
+
+def test_the_results_fit_a_phone_and_print_without_buttons(
+    browser, page, live_server, organizer, db_session, monkeypatch, tmp_path
+) -> None:
+    fair = published_fair(db_session)
+    fair.phase = Phase.ON_THE_DAY
+    db_session.commit()
+    meetings = event_meetings(db_session, fair, include_cancelled=False)
+    now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
+    monkeypatch.setattr("web.outcomes.utcnow", lambda: now)
+    page.goto(f"{live_server}/")
+    page.fill("input[name=email]", "org@example.jp")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/events/{fair.id}/outcomes")
+    # The tables of figures by side fit the phone (row headings wrap); nothing widens the page.
+    widths = page.evaluate(
+        "Array.from(document.querySelectorAll('table.outcome-sides'))"
+        ".map(t => [t.scrollWidth, t.parentElement.clientWidth])"
+    )
+    assert len(widths) == 2 and all(table <= box for table, box in widths)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(SCREENSHOTS / "outcome_results_phone.png"), full_page=True)
+
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4's printable width
+    page.emulate_media(media="print")
+    head = page.locator(".results-meta").inner_text()
+    assert "開催日" in head and "集計時点" in head
+    # No buttons in print; the role stays on one line (not 「サプラ／イヤー」).
+    assert page.locator("#waiting .btn").first.is_hidden()
+    assert page.locator(".page-head .actions").is_hidden()
+    role = page.locator("#waiting td.nowrap", has_text="サプライヤー").first
+    line = page.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)", role.element_handle())
+    assert role.bounding_box()["height"] < 2 * line
+    page.pdf(path=str(tmp_path / "results.pdf"), format="A4")
+    assert (tmp_path / "results.pdf").stat().st_size > 10_000
