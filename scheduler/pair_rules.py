@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,7 +38,7 @@ from scheduler.models import (
 from scheduler.problem_builder import participant_key, slot_key
 from solver.problem import Meeting, Problem
 from solver.problem_io import problem_from_dict, schedule_from_dict
-from solver.validation import check, objective
+from solver.validation import breaks_per_participant, check, objective
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,14 @@ def move_conflicts(
     run: ScheduleRun, a: str, b: str, slot: str, table: str | None
 ) -> list[MoveConflict]:
     """What would break if the meeting ``a``–``b`` moved to ``slot`` at ``table`` (empty: fine)."""
-    problem = problem_from_dict(run.problem)
-    meetings = schedule_from_dict(run.result).meetings if run.result else []
     current = _find(run, a, b)
+    problem = problem_from_dict(run.problem)
+    # The move replaces the pair's pin (a meeting moved before is pinned in the runs
+    # after): its own lock does not hold it where it is.
+    problem = dataclasses.replace(
+        problem, locked=tuple(m for m in problem.locked if m.key != current.key)
+    )
+    meetings = schedule_from_dict(run.result).meetings if run.result else []
     slots = {s.id for s in problem.slots}
     tables = {t.id: t for t in problem.tables or ()}
     if slot not in slots:
@@ -234,10 +240,61 @@ def move_conflicts(
                 {"table": str(table), "a": taken.a, "b": taken.b},
             )
         )
+    conflicts += _place_conflicts(problem, moved, participants, tables)
     if conflicts:
         return conflicts
+    if problem.max_breaks is not None:
+        breaks = breaks_per_participant(problem, [*others, moved])
+        conflicts = [
+            MoveConflict(
+                N_("%(who)s would have %(count)s breaks (at most %(max)s are allowed)."),
+                {"who": _name(participants[who]), "count": str(breaks[who]),
+                 "max": str(problem.max_breaks)},
+            )
+            for who in (moved.a, moved.b)
+            if breaks[who] > problem.max_breaks
+        ]
+        if conflicts:
+            return conflicts
     # Everything else the schedule must obey (host tables, pair slots, break caps).
     return [MoveConflict("%(rule)s", {"rule": text}) for text in check(problem, [*others, moved])]
+
+
+def _place_conflicts(
+    problem: Problem, moved: Meeting, participants: dict[str, Any], tables: dict[str, Any]
+) -> list[MoveConflict]:
+    """The pair's own slots, and host tables: a host meets only at its own tables, and
+    a host's table holds only its meetings."""
+    conflicts = []
+    pair = next((p for p in problem.pairs if p.key == moved.key), None)
+    if pair is not None and pair.slots is not None and moved.slot not in pair.slots:
+        conflicts.append(
+            MoveConflict(
+                N_("%(a)s and %(b)s may meet only in the slots set for their pair."),
+                {"a": _name(participants[moved.a]), "b": _name(participants[moved.b])},
+            )
+        )
+    table = tables.get(moved.table) if moved.table is not None else None
+    if table is None:
+        return conflicts
+    hosts = {t.host for t in tables.values() if t.host is not None}
+    if table.host is not None and table.host not in (moved.a, moved.b):
+        conflicts.append(
+            MoveConflict(
+                N_("Table %(table)s is the own table of %(host)s: only its meetings are held "
+                   "there."),
+                {"table": table.id, "host": _name(participants[table.host])},
+            )
+        )
+    elif table.host is None:
+        conflicts += [
+            MoveConflict(
+                N_("%(who)s meets only at its own tables."), {"who": _name(participants[who])}
+            )
+            for who in (moved.a, moved.b)
+            if who in hosts
+        ]
+    return conflicts
 
 
 def lock_run(session: Session, run: ScheduleRun) -> None:

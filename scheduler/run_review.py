@@ -505,7 +505,7 @@ class SlotChoice:
     b_with: list[str]
     a_full: bool  # its desks are all taken there (it meets as many as it has desks)
     b_full: bool
-    free_tables: list[str]  # tables without another meeting then
+    free_tables: list[str]  # tables the pair may use, without another meeting then
 
 
 def move_choices(
@@ -540,7 +540,14 @@ def move_choices(
     for other in meetings:
         if other.key != current.key:
             by_slot[other.slot].append(other)
-    table_ids = [t.id for t in problem.tables or ()]
+    # The tables this pair may use: a host's own (of either side), else those without
+    # a host; another buyer's table is no choice, however free.
+    tables = problem.tables or ()
+    hosts = {t.host for t in tables if t.host is not None}
+    if hosts & {current.a, current.b}:
+        table_ids = [t.id for t in tables if t.host in (current.a, current.b)]
+    else:
+        table_ids = [t.id for t in tables if t.host is None]
 
     def met_by(who: str, there: list[Meeting]) -> list[str]:
         return [

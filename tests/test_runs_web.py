@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from scheduler.models import (
     ScheduleRun,
     User,
 )
-from solver.problem_io import problem_from_dict, schedule_from_dict
+from solver.problem_io import problem_from_dict, problem_to_dict, schedule_from_dict
 from tests.conftest import PASSWORD
 from tests.mail_inbox import Inbox, free_port
 
@@ -250,6 +251,53 @@ def test_move_is_checked_live_then_applied_pinned_and_audited(
     latest = db_session.scalar(select(ScheduleRun).order_by(ScheduleRun.id.desc()))
     locked = problem_from_dict(latest.problem).locked
     assert [(m.slot, m.table) for m in locked] == [free]
+
+
+def test_a_meeting_pinned_by_an_earlier_move_can_be_moved_again(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    """The next run holds a moved meeting with a lock (its pin); moving it again in
+    that run replaces the pin instead of breaking it."""
+    meetings = schedule_from_dict(solved.result).meetings
+    first = meetings[0]
+    solved.problem = problem_to_dict(
+        dataclasses.replace(problem_from_dict(solved.problem), locked=(first,)))
+    db_session.commit()
+    url = f"{_base(fair)}/runs/{solved.id}/check-move"
+    problem = problem_from_dict(solved.problem)
+    answers = [
+        client.get(url, query_string={"a": first.a, "b": first.b, "slot": slot.id,
+                                      "table": first.table}).get_json()
+        for slot in problem.slots if slot.id != first.slot
+    ]
+    assert any(answer["ok"] for answer in answers)
+    assert not any("locked" in text for answer in answers for text in answer["conflicts"])
+
+
+def test_move_conflicts_and_choices_know_whose_table_it_is(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    """A buyer's table is no place for another buyer's meeting: the check says so in
+    words, even where a double booking is found too, and the move page offers only the
+    tables the pair may use."""
+    from scheduler import run_review
+
+    problem = problem_from_dict(solved.problem)
+    hosts = {t.host: t.id for t in problem.tables if t.host}
+    meeting = next(m for m in schedule_from_dict(solved.result).meetings
+                   if hosts.keys() & {m.a, m.b})
+    host = next(who for who in (meeting.a, meeting.b) if who in hosts)
+    foreign = next(t for t in problem.tables if t.host not in (None, meeting.a, meeting.b))
+    answer = client.get(f"{_base(fair)}/runs/{solved.id}/check-move", query_string={
+        "a": meeting.a, "b": meeting.b, "slot": meeting.slot, "table": foreign.id}).get_json()
+    assert not answer["ok"]
+    assert any(f"Table {foreign.id} is the own table of {foreign.host}" in text
+               for text in answer["conflicts"])
+    assert not any(text.startswith("rule ") for text in answer["conflicts"])
+    _meeting, choices = run_review.move_choices(fair, solved, meeting.a, meeting.b)
+    own = {t.id for t in problem.tables if t.host in (meeting.a, meeting.b)}
+    assert own and all(set(choice.free_tables) <= own for choice in choices)
+    assert hosts[host] in own
 
 
 def test_forbidding_a_pair_removes_it_from_the_next_run(
