@@ -160,6 +160,47 @@ def set_rule(
     return rule
 
 
+@dataclass(frozen=True)
+class UnheededRule:
+    """A pair rule that a run's schedule breaks (the rule was set after the run)."""
+
+    kind: str
+    a: str  # participant codes
+    b: str
+
+
+def rules_not_in(session: Session, event: Event, run: ScheduleRun) -> list[UnheededRule]:
+    """The event's pair rules that ``run``'s schedule breaks: a forbidden pair that
+    meets, a forced pair that does not, a pinned meeting elsewhere than its pin. A run
+    made before the rules would publish a schedule that ignores them; a run edited by
+    hand (a move pins the meeting where it went) follows its own pins."""
+    if not run.problem or not run.result:
+        return []
+    problem = problem_from_dict(run.problem)
+    placed = {m.key: (m.slot, m.table) for m in schedule_from_dict(run.result).meetings}
+    present = {p.id for p in problem.participants}
+    unheeded = []
+    for rule in session.scalars(
+        select(PairRule).where(PairRule.event_id == event.id).order_by(PairRule.id)
+    ):
+        a, b = participant_key(rule.participant_a), participant_key(rule.participant_b)
+        key = frozenset((a, b))
+        if not key <= present:
+            continue  # a side withdrew: the rule applies to nothing (as in build_problem)
+        if rule.kind == PairRuleKind.FORBID:
+            broken = key in placed
+        elif rule.kind == PairRuleKind.FORCE:
+            broken = key not in placed
+        elif rule.slot is not None:
+            table = rule.table.label if rule.table is not None and problem.tables else None
+            broken = placed.get(key) != (slot_key(rule.slot), table)
+        else:
+            continue
+        if broken:
+            unheeded.append(UnheededRule(str(rule.kind), a, b))
+    return unheeded
+
+
 def remove_rule(session: Session, event: Event, rule_id: int, *, user_id: int | None) -> None:
     """Drop a pair rule (later runs treat the pair as requested, or not, again)."""
     rule = session.get(PairRule, rule_id)

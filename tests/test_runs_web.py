@@ -251,6 +251,11 @@ def test_move_is_checked_live_then_applied_pinned_and_audited(
     latest = db_session.scalar(select(ScheduleRun).order_by(ScheduleRun.id.desc()))
     locked = problem_from_dict(latest.problem).locked
     assert [(m.slot, m.table) for m in locked] == [free]
+    # That run follows the pin; the run moved in (made before it) ignores nothing either,
+    # as its own schedule has the meeting there.
+    from scheduler import pair_rules
+
+    assert pair_rules.rules_not_in(db_session, fair, latest) == []
 
 
 def test_a_meeting_pinned_by_an_earlier_move_can_be_moved_again(
@@ -298,6 +303,30 @@ def test_move_conflicts_and_choices_know_whose_table_it_is(
     own = {t.id for t in problem.tables if t.host in (meeting.a, meeting.b)}
     assert own and all(set(choice.free_tables) <= own for choice in choices)
     assert hosts[host] in own
+
+
+def test_a_run_made_before_a_rule_is_published_only_on_purpose(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    """Published, a run made before a rule would ignore it: the page says which rules,
+    and publishing asks for that to be meant."""
+    from scheduler import pair_rules
+
+    meeting = schedule_from_dict(solved.result).meetings[0]
+    a, b = (pair_rules.participant_by_code(db_session, fair, code)
+            for code in (meeting.a, meeting.b))
+    pair_rules.set_rule(db_session, fair, a, b, "forbid")
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    card = page.split('data-test="unheeded-rules"')[1].split("</section>")[0]
+    assert f"{min(meeting.a, meeting.b)} × {max(meeting.a, meeting.b)}: never" in card
+    refused = client.post(f"{_base(fair)}/runs/{solved.id}/publish", follow_redirects=True)
+    assert "This run was made before 1 rule was set" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Event, fair.id).published_at is None
+    client.post(f"{_base(fair)}/runs/{solved.id}/publish", data={"ignore_rules": "yes"})
+    db_session.expire_all()
+    assert db_session.get(Event, fair.id).published_at is not None
 
 
 def test_forbidding_a_pair_removes_it_from_the_next_run(

@@ -412,8 +412,11 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         else None
     )
     listing = _listing(review, ReviewFilter.from_args(request.args, review)) if review else None
+    # Rules set since this run was made, which its schedule ignores.
+    unheeded = pair_rules.rules_not_in(session, event, run) if publishable and not live else []
     return render_template(
         "runs/show.html",
+        unheeded=unheeded,
         event=event,
         run=run,
         review=review,
@@ -687,6 +690,20 @@ def publish(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         # changed on the floor since it was computed; publishing it here would skip that.
         flash(_("A re-optimisation of the day is applied from its preview."), "error")
         return redirect(url_for("repair.preview", event_id=event.id, run_id=run.id))
+    unheeded = pair_rules.rules_not_in(session, event, run)
+    if unheeded and request.form.get("ignore_rules") != "yes":
+        # Made before these rules: published, it would ignore them. Only on purpose.
+        flash(
+            ngettext(
+                "This run was made before %(num)d rule was set, and its schedule ignores "
+                "it. Run the solver again, or publish it knowing that.",
+                "This run was made before %(num)d rules were set, and its schedule ignores "
+                "them. Run the solver again, or publish it knowing that.",
+                len(unheeded),
+            ),
+            "error",
+        )
+        return redirect(url_for("runs.show", event_id=event.id, run_id=run.id))
     outcome = publishing.publish_run(session, event, run, user_id=current_user.id)
     session.commit()
     if not outcome.changed:
