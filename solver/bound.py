@@ -239,20 +239,27 @@ def _solve_flow(
             if on_right:
                 flow.add_arc_with_capacity_and_unit_cost(right, sink, rest, 0)
     pair_arcs: list[tuple[int, int, int, bool]] = []
+    forced_arcs: list[int] = []
+    reward = _forcing_reward(prep, pooled_penalty)
     for prepared in prep.pairs:
         if not prepared.slots:
             continue
         a, b = prepared.a, prepared.b
         pooled = _is_pooled(prep, prepared.index)
         cost = -prepared.pair.weight + (pooled_penalty if pooled else 0)
+        forced = _in_every_schedule(prepared)
+        if forced:
+            cost -= reward
         if sides is not None:
             a, b = (a, b) if sides[a] == 0 else (b, a)
             arc = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, cost)
             pair_arcs.append((prepared.index, arc, arc, pooled))  # counted twice below
+            forced_arcs += [arc] if forced else []
             continue
         forward = flow.add_arc_with_capacity_and_unit_cost(a, n + b, 1, cost)
         backward = flow.add_arc_with_capacity_and_unit_cost(b, n + a, 1, cost)
         pair_arcs.append((prepared.index, forward, backward, pooled))
+        forced_arcs += [forward, backward] if forced else []
     # Unused capacity drains straight to the sink at no cost.
     flow.add_arc_with_capacity_and_unit_cost(source, sink, total_supply, 0)
     if limit is not None:
@@ -270,5 +277,29 @@ def _solve_flow(
             picked.append((index, used))
             if pooled:
                 pooled_used += used
-    value = -flow.optimal_cost()
+    value = -flow.optimal_cost() - reward * sum(flow.flow(arc) for arc in forced_arcs)
     return (2 * value if sides is not None else value), picked, pooled_used
+
+
+def _in_every_schedule(prepared: object) -> bool:
+    """A must or locked pair: every valid schedule holds it."""
+    return bool(prepared.pair.must or prepared.locked is not None)  # type: ignore[attr-defined]
+
+
+def _forcing_reward(prep: Prepared, pooled_penalty: int) -> int:
+    """A reward per arc of a pair every valid schedule holds (must, locked), larger
+    than any value a flow can have otherwise.
+
+    Dropping must pairs and locks from the relaxation keeps it valid but loose: its
+    matching may leave a must pair out for better ones, and a schedule, which must
+    hold it, then never meets the bound. With the reward the flow holds every such
+    pair it can (a flow holding one fewer loses more than all other arcs are worth),
+    and among those it is the best; the reward is taken off again. Every valid
+    schedule is a matching holding them all, so the bound stays valid; where no
+    matching holds them all there is no valid schedule to bound.
+    """
+    if not any(_in_every_schedule(p) for p in prep.pairs if p.slots):
+        return 0
+    bonus = sum(max(0, b) for b in prep.problem.meeting_bonus)
+    arcs = sum(abs(p.pair.weight) + pooled_penalty for p in prep.pairs if p.slots)
+    return 2 * (arcs + bonus * len(prep.participant_ids)) + 1

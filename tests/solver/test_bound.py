@@ -29,6 +29,41 @@ def test_flow_bound_is_at_least_the_brute_force_optimum(seed):
     assert relaxation_bound(problem) >= optimum
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_the_bound_with_must_pairs_stays_at_least_the_optimum(seed):
+    """Must pairs are held in the relaxation's matching: still a valid bound."""
+    rng = random.Random(100 + seed)
+    problem = random_problem(rng, buyers=2, suppliers=3, per_day=(3,), must_share=0.4)
+    if len(problem.pairs) > 6:
+        problem = Problem(**{**_fields(problem), "pairs": problem.pairs[:6]})
+    optimum = brute_force_optimum(problem)
+    if optimum is not None:  # no valid schedule: nothing to bound
+        assert relaxation_bound(problem) >= optimum
+
+
+def test_a_must_pair_the_best_matching_would_drop_is_in_the_bound():
+    """B1 meets once: the must pair with S2 (weight 1), not S1 (weight 10). A bound
+    that dropped the must rule would count S1 and never be met (QA: one must pair
+    turned the demo's proven optimum into a 1% gap)."""
+    problem = Problem(
+        slots=SLOTS,
+        participants=(
+            Participant("B1", max_meetings=1),
+            Participant("S1"),
+            Participant("S2"),
+        ),
+        pairs=(Pair("B1", "S1", 10), Pair("B1", "S2", 1, must=True)),
+        meeting_bonus=(5,),
+    )
+    optimum = brute_force_optimum(problem)
+    assert optimum == 1 + 5 + 5
+    assert relaxation_bound(problem) == optimum
+    _bound, _used, matching = flow_matching(prepare(problem))
+    assert [problem.pairs[i].b for i in matching] == ["S2"]
+    schedule = solve(problem, time_limit=5, workers=1)
+    assert schedule.status == "OPTIMAL" and schedule.objective == optimum
+
+
 def _fields(problem: Problem) -> dict:
     return {name: getattr(problem, name) for name in Problem.__dataclass_fields__}
 
