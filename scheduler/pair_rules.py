@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
 from scheduler.day_operations import lock_for_change
@@ -181,7 +181,15 @@ def rules_not_in(session: Session, event: Event, run: ScheduleRun) -> list[Unhee
     present = {p.id for p in problem.participants}
     unheeded = []
     for rule in session.scalars(
-        select(PairRule).where(PairRule.event_id == event.id).order_by(PairRule.id)
+        select(PairRule)
+        .where(PairRule.event_id == event.id)
+        .options(  # one query each, whatever the number of rules
+            selectinload(PairRule.participant_a),
+            selectinload(PairRule.participant_b),
+            selectinload(PairRule.slot),
+            selectinload(PairRule.table),
+        )
+        .order_by(PairRule.id)
     ):
         a, b = participant_key(rule.participant_a), participant_key(rule.participant_b)
         key = frozenset((a, b))

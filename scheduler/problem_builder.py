@@ -39,7 +39,9 @@ from solver import problem as sp
 # Defaults of the run parameters (documented on the run form):
 # - meeting_bonus: what a participant's 1st, 2nd, 3rd… meeting adds on top of the
 #   pair's weight. The first meeting is worth more than any single pair weight, so
-#   the solver would rather give everybody one meeting than someone a tenth.
+#   the solver would rather give everybody one meeting than someone a tenth. Each
+#   later meeting is worth half the one before (as the run form says, which sends
+#   the first value and halves it: docs/preferences.md).
 # - break_penalty: cost of each idle gap between two meetings of a participant.
 # - max_breaks: no cap by default (a cap can make a crowded fair infeasible).
 # - change_penalty: per published meeting that changes, in repair runs on the day and
@@ -48,7 +50,7 @@ from solver import problem as sp
 #   for a marginal gain).
 DEFAULT_PARAMETERS: dict[str, Any] = {
     "time_limit": 30,
-    "meeting_bonus": [20, 8, 4, 2],
+    "meeting_bonus": [20, 10, 5, 2],
     "break_penalty": 2,
     "max_breaks": None,
     "change_penalty": 6,

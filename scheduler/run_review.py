@@ -47,21 +47,44 @@ from solver.validation import breaks_per_participant, objective
 
 @dataclass(frozen=True)
 class Summary:
-    """The numbers that compare runs."""
+    """The numbers that compare runs.
+
+    Meetings and pairs are counted apart on purpose: a pair rule ("always", or a
+    pin) can make two companies meet that neither requested (its pair has weight 0),
+    so ``meetings`` may exceed ``fulfilled`` and the problem's pairs ``requested``.
+    """
 
     meetings: int
-    requested: int  # requested pairs (weight > 0) in the problem
+    requested: int  # requested pairs (weight > 0: at least one side asked) in the problem
     fulfilled: int  # of those, how many meet
     objective: int | None
     bound: int | None
     waits: int  # breaks over all participants (what break_penalty and max_breaks are about)
+    pairs: int = 0  # every pair of the problem: the requested ones and those only rules set
+    edited: bool = False  # a meeting was moved by hand after the solver finished
+
+    @property
+    def unrequested(self) -> int:
+        """Meetings of pairs neither side requested (set by a pair rule or, in a
+        re-optimisation of the day, already published)."""
+        return self.meetings - self.fulfilled
 
     @property
     def gap(self) -> float | None:
-        """How far the schedule may be from the best possible, as a share of the bound."""
+        """How far the schedule may be from the best possible, as a share of the bound.
+
+        After an edit by hand the objective is recomputed and the solver's bound still
+        holds (no schedule scores more), so this stays the honest gap."""
         if self.objective is None or not self.bound:
             return None
         return max(0.0, (self.bound - self.objective) / abs(self.bound))
+
+    @property
+    def proven_best(self) -> bool:
+        """Whether no schedule can score more: the score reaches the bound."""
+        if self.objective is None or self.bound is None:
+            return False
+        return self.objective >= self.bound
 
 
 @dataclass(frozen=True)
@@ -152,7 +175,7 @@ def summarize(run: ScheduleRun) -> Summary | None:
     if not run.result or not run.problem or without_schedule(run):
         return None
     met = {frozenset((m["a"], m["b"])) for m in run.result.get("meetings", [])}
-    requested = {frozenset((p["a"], p["b"])) for p in run.problem["pairs"] if p.get("weight", 0)}
+    requested = requested_pairs(run.problem)
     return Summary(
         meetings=len(met),
         requested=len(requested),
@@ -160,7 +183,15 @@ def summarize(run: ScheduleRun) -> Summary | None:
         objective=run.objective,
         bound=run.bound,
         waits=_waits(run),
+        pairs=len(run.problem["pairs"]),
+        edited=run.edited_at is not None,
     )
+
+
+def requested_pairs(problem: dict[str, Any]) -> set[frozenset[str]]:
+    """The pairs of a stored problem that somebody requested (weight > 0); the others
+    are there only because a pair rule (or, on the day, a published meeting) needs them."""
+    return {frozenset((p["a"], p["b"])) for p in problem["pairs"] if p.get("weight", 0) > 0}
 
 
 def _waits(run: ScheduleRun) -> int:
@@ -266,7 +297,7 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         p.id: ParticipantReview(key=p.id, name=p.name, role=p.role) for p in problem.participants
     }
     for pair in problem.pairs:
-        if pair.weight:
+        if pair.weight > 0:
             people[pair.a].requested += 1
             people[pair.b].requested += 1
     by_slot: dict[str, list[str | None]] = defaultdict(list)

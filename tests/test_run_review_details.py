@@ -243,3 +243,26 @@ def test_without_a_recomputable_fact_the_page_shows_the_reason_alone(
     assert unmet is not None
     assert "商談数の上限に達している" in unmet.group(1) and "(" not in unmet.group(1)
     assert "already has" not in page
+
+
+def test_the_summary_counts_meetings_and_requested_pairs_apart(
+    db_session: Session, event: Event
+) -> None:
+    """QA F8: a pair only a rule sets (weight 0) is a meeting, not a requested pair met;
+    the problem's pairs are the requested ones and those; a score at its bound is proven."""
+    problem = _problem()
+    problem["pairs"].append({"a": "B3", "b": "S4", "weight": 0, "must": True})
+    meetings = [*MEETINGS, Meeting("B3", "S4", "d0s01", "T3")]
+    run = stored_run(
+        db_session, event, problem, fixed_schedule(problem, meetings, objective=40, bound=40)
+    )
+    summary = run_review.summarize(run)
+    assert summary is not None
+    assert (summary.meetings, summary.fulfilled, summary.requested, summary.pairs) == (4, 3, 8, 9)
+    assert summary.unrequested == 1 and summary.proven_best and not summary.edited
+    review = run_review.review(db_session, event, run)
+    assert review is not None
+    by_key = {p.key: p for p in review.participants}
+    assert by_key["B3"].requested == 1 and len(by_key["B3"].meetings) == 1
+    run.objective = 39
+    assert not run_review.summarize(run).proven_best

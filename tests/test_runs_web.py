@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -161,8 +162,8 @@ def test_the_review_shows_headline_participants_and_the_distribution_chart(
     schedule = schedule_from_dict(solved.result)
     problem = problem_from_dict(solved.problem)
     assert "meetings scheduled" in page and f">{len(schedule.meetings)}<" in page
-    assert "pairs for the scheduler met" in page and "mutual pairs met" in page
-    assert "of the best possible" in page
+    assert "requested pairs met (at least one side asked)" in page and "mutual pairs met" in page
+    assert "proven the best possible" in page or "% of the best possible" in page
     assert '<svg class="histogram"' in page and "<rect" in page
     for participant in problem.participants:
         assert f'id="participant-{participant.id}"' in page
@@ -483,6 +484,185 @@ def test_the_problem_file_reproduces_the_run(
     problem = problem_from_dict(response.get_json())
     assert problem == problem_from_dict(solved.problem)
     assert solve(problem, time_limit=2, workers=1).objective <= solved.bound
+    # The page's claim for a run with one worker: the command it names gives the same.
+    note = _problem_note(client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True))
+    command = f"--workers 1 --seed 0 --time-limit {solved.parameters['time_limit']}"
+    assert command in note and "gives this run's result again" in note
+    again = solve(problem, time_limit=solved.parameters["time_limit"], workers=1, seed=0)
+    assert {(m.key, m.slot, m.table) for m in again.meetings} == {
+        (m.key, m.slot, m.table) for m in schedule_from_dict(solved.result).meetings
+    }
+
+
+def _problem_note(page: str) -> str:
+    found = re.search(r'<small id="problem-note">(.*?)</small>', page, re.S)
+    assert found is not None
+    return _plain(found.group(1)).replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_the_problem_file_claims_a_repeat_only_where_one_holds(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session: Session
+) -> None:
+    """QA F12: "this file reproduces the run" was said of every run; only an uninterrupted,
+    unedited run with one search worker is repeatable, and a proven score is reached again."""
+    url = f"{_base(fair)}/runs/{solved.id}"
+
+    def note() -> str:
+        db_session.commit()
+        return _problem_note(client.get(url).get_data(as_text=True))
+
+    result = dict(solved.result)
+    result["stats"] = {**result["stats"], "workers": 2}
+    solved.result = result
+    solved.objective, solved.bound = 7400, 7455  # a run cut off by its limit
+    said = note()
+    assert "this run used 2 search workers" in said and "(--workers 1) is repeatable" in said
+    assert "reproduces" not in client.get(url).get_data(as_text=True)
+    solved.objective = solved.bound = 7462  # proven: the score, not the meetings
+    assert "proven the best possible, so a run that proves it too" in note()
+    solved.status = RunStatus.CANCELLED
+    solved.objective = 7406
+    assert "this run was stopped by hand" in note()
+    solved.status, solved.edited_at = RunStatus.SUCCEEDED, utcnow()
+    assert "it was edited by hand after the solver finished" in note()
+
+
+def test_a_pair_nobody_requested_counts_as_a_meeting_and_the_page_says_so(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session: Session
+) -> None:
+    """QA F8: 304 meetings, 303 / 741 pairs and 742 pairs on one page, unexplained: a
+    pair forced by a rule (weight 0) is a meeting but no requested pair met."""
+    problem = dict(solved.problem)
+    met = {frozenset((m["a"], m["b"])) for m in solved.result["meetings"]}
+    forced = next(p for p in problem["pairs"] if frozenset((p["a"], p["b"])) in met)
+    problem["pairs"] = [
+        {**p, "weight": 0, "must": True} if p is forced else p for p in problem["pairs"]
+    ]
+    solved.problem = problem
+    db_session.commit()
+    requested = len(problem["pairs"]) - 1
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    meetings = len(solved.result["meetings"])
+    stat = _plain(re.search(r'id="stat-meetings">(.*?)</div>', page, re.S).group(1))
+    assert stat == f"{meetings} meetings scheduled · 1 of them requested by neither side"
+    asked = _plain(re.search(r'id="stat-requested">(.*?)</div>', page, re.S).group(1))
+    assert asked == (
+        f"{meetings - 1} / {requested} requested pairs met (at least one side asked)"
+    )
+    assert 'id="unrequested-note"' in page
+    assert "Meetings and requested pairs met differ by 1" in page
+    assert f"{len(problem['pairs'])} pairs, 1 of them requested by neither side" in page
+    assert "Pairs for the scheduler" not in page and ">Requested pairs<" in page
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert "Requests fulfilled" not in history and ">Requested pairs met<" in history
+    row = _plain(re.search(rf'<tr id="run-{solved.id}">(.*?)</tr>', history, re.S).group(1))
+    assert f"{meetings} 1 of them requested by neither side {meetings - 1} / {requested}" in row
+
+
+def test_a_run_without_a_schedule_draws_no_chart(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    """QA F8: the infeasible run's one point (0, 0) drew a flat line on an axis 1 / -1."""
+    run = runs.create_run(db_session, fair, parameters={"time_limit": 2, "all_must": True})
+    run.status = RunStatus.FAILED
+    run.progress = [[0.01, 0, 0]]
+    run.result = {
+        "format": "matchfair-schedule/1",
+        "status": "INFEASIBLE",
+        "objective": 0,
+        "bound": 0,
+        "solve_seconds": 0.01,
+        "meetings": [],
+        "unscheduled_must": [],
+        "stats": {},
+    }
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{run.id}").get_data(as_text=True)
+    assert 'id="progress-chart"' not in page and "best possible</p>" not in page
+    assert client.get(f"{_base(fair)}/runs/{run.id}/status.json").get_json()["progress"] == []
+    # A finished run that reported nothing has no chart either; a waiting one has its frame.
+    run.result, run.progress, run.status = None, [], RunStatus.CANCELLED
+    db_session.commit()
+    assert 'id="progress-chart"' not in client.get(f"{_base(fair)}/runs/{run.id}").get_data(
+        as_text=True
+    )
+    run.status = RunStatus.QUEUED
+    db_session.commit()
+    assert 'id="progress-chart"' in client.get(f"{_base(fair)}/runs/{run.id}").get_data(
+        as_text=True
+    )
+
+
+def test_an_edited_run_says_how_far_from_the_best_it_may_be_now(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session: Session
+) -> None:
+    """QA F8: moved by hand to 7460 against a bound of 7462, it still read "within 0.0 %"
+    of the best possible, as if proven best."""
+    solved.objective, solved.bound, solved.edited_at = 7460, 7462, utcnow()
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    gap = _plain(re.search(r'id="stat-gap">(.*?)</div>', page, re.S).group(1))
+    assert gap == "0.03% within 0.03% of the best possible · after the edits by hand"
+    assert 'id="run-edited"' in page and "score of this schedule, as edited by hand" in page
+    assert 'id="edited-note"' in page
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    assert ">0.03%<" in history and ">0.0%<" not in history
+    # Edited back to the bound: proven best again (a bound is a bound).
+    solved.objective = 7462
+    db_session.commit()
+    page = client.get(f"{_base(fair)}/runs/{solved.id}").get_data(as_text=True)
+    gap = _plain(re.search(r'id="stat-gap">(.*?)</div>', page, re.S).group(1))
+    assert gap == "0% proven the best possible · after the edits by hand"
+
+
+@pytest.mark.parametrize(
+    ("gap", "said"),
+    [(0.0, "0"), (0.0000268, "0.01"), (0.000268, "0.03"), (0.001, "0.1"), (0.0074, "0.8"),
+     (0.007, "0.7"), (0.25, "25.0")],
+)
+def test_a_gap_is_never_rounded_down(gap: float, said: str) -> None:
+    from web.runs import gap_percent
+
+    assert gap_percent(gap) == said
+
+
+def test_the_run_form_left_as_it_is_sends_the_documented_default_bonus(
+    client: FlaskClient, logged_in: User, fair: Event, db_session: Session
+) -> None:
+    """QA F8: the form always sent [20, 10, 5, 2], never the default [20, 8, 4, 2]."""
+    from scheduler.problem_builder import DEFAULT_PARAMETERS
+
+    page = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    first = re.search(r'name="first_bonus"[^>]*value="(\d+)"', page)
+    assert first is not None
+    sent = {"time_limit": 2, "first_bonus": first.group(1)}
+    assert client.post(f"{_base(fair)}/runs", data=sent).status_code == 302
+    run = db_session.scalar(select(ScheduleRun).where(ScheduleRun.event_id == fair.id))
+    assert run.parameters["meeting_bonus"] == DEFAULT_PARAMETERS["meeting_bonus"] == [20, 10, 5, 2]
+    # Another shape with the same first value is on another scale: the history says so.
+    other = runs.create_run(
+        db_session, fair, parameters={"time_limit": 2, "meeting_bonus": [20, 8, 4, 2]}
+    )
+    db_session.commit()
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    rows = {
+        r.id: _plain(re.search(rf'<tr id="run-{r.id}">(.*?)</tr>', history, re.S).group(1))
+        for r in (run, other)
+    }
+    assert "meetings worth 20, 8, 4, 2" in rows[other.id] and "worth" not in rows[run.id]
+
+
+def test_the_history_keeps_each_button_whole(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun
+) -> None:
+    """QA F14: 「公開」 broke into 「公 / 開」: the buttons' cell keeps each button whole."""
+    history = client.get(f"{_base(fair)}/").get_data(as_text=True)
+    row = re.search(rf'<tr id="run-{solved.id}">(.*?)</tr>', history, re.S).group(1)
+    cell = re.search(r'<td class="actions">(.*?)</td>', row, re.S)
+    assert cell is not None and "Publish</button>" in cell.group(1)
+    assert "css/runs.css" in history
+    css = (Path(__file__).resolve().parent.parent / "web/static/css/runs.css").read_text()
+    assert re.search(r"table\.runs-history td\.actions \{[^}]*white-space: nowrap", css)
 
 
 def test_the_published_run_offers_no_publish_button_until_it_is_edited(

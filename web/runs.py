@@ -8,6 +8,7 @@ for: runs ahead of it, or no worker at all (and what to do about it).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -134,8 +135,7 @@ class RunForm(FlaskForm):
         first = self.first_bonus.data
         bonus = list(DEFAULT_PARAMETERS["meeting_bonus"])
         if first is not None:
-            # Keep the documented shape (halving), which the solver requires non-increasing.
-            bonus = [first, first // 2, first // 4, first // 8]
+            bonus = halving_bonus(first)
         return {
             "time_limit": self.time_limit.data,
             "meeting_bonus": bonus,
@@ -146,6 +146,13 @@ class RunForm(FlaskForm):
             "all_must": bool(self.all_must.data),
             "keep_published": bool(self.keep_published.data),
         }
+
+
+def halving_bonus(first: int) -> list[int]:
+    """The meeting bonus the run form means by its first value: each later meeting is
+    worth half the one before (the documented shape, non-increasing as the solver
+    requires; the default, ``[20, 10, 5, 2]``, is this of 20)."""
+    return [first // 2**k for k in range(len(DEFAULT_PARAMETERS["meeting_bonus"]))]
 
 
 class RuleForm(FlaskForm):
@@ -193,9 +200,12 @@ def run_settings(parameters: dict[str, Any]) -> list[str]:
     worth 0 instead of 20 lowers every score), so the history says which they are.
     """
     said = []
-    bonus = parameters.get("meeting_bonus") or DEFAULT_PARAMETERS["meeting_bonus"]
-    if bonus[0] != DEFAULT_PARAMETERS["meeting_bonus"][0]:
-        said.append(_("first meeting worth %(n)s", n=bonus[0]))
+    bonus = list(parameters.get("meeting_bonus") or DEFAULT_PARAMETERS["meeting_bonus"])
+    if bonus[:1] != DEFAULT_PARAMETERS["meeting_bonus"][:1]:
+        said.append(_("first meeting worth %(n)s", n=bonus[0] if bonus else 0))
+    elif bonus != DEFAULT_PARAMETERS["meeting_bonus"]:
+        # Same first value, other later ones (not the form's halving): another scale too.
+        said.append(_("meetings worth %(values)s", values=", ".join(map(str, bonus))))
     penalty = parameters.get("break_penalty", DEFAULT_PARAMETERS["break_penalty"])
     if penalty != DEFAULT_PARAMETERS["break_penalty"]:
         said.append(_("wait cost %(n)s", n=penalty))
@@ -250,6 +260,7 @@ def _index_page(  # type: ignore[no-untyped-def]
         ran_out_of_time=run_review.ran_out_of_time,
         is_live=lambda run: is_live(event, run),
         status_label=status_label,
+        gap_percent=gap_percent,
         queue_notes=_event_queue_notes(session, history),
     ), code
 
@@ -427,6 +438,9 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         status_labels=STATUS_LABELS,
         reason_labels=REASON_LABELS,
         detail_text=translate_message,
+        gap_percent=gap_percent,
+        problem_note=problem_file_note(event, run),
+        requested_pairs=_requested_count(run),
         finished=run.status in runs.FINISHED,
         publishable=publishable,
         live=live,
@@ -443,6 +457,76 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         # Each meeting's own page is this plus "/A/B" (written once, not per meeting).
         meeting_url=url_for("runs.show", event_id=event.id, run_id=run.id) + "/meetings",
     )
+
+
+def _requested_count(run: ScheduleRun) -> int | None:
+    """How many of the problem's pairs somebody requested (None: no readable pairs)."""
+    pairs = (run.problem or {}).get("pairs")
+    if not isinstance(pairs, list) or not all(isinstance(p, dict) for p in pairs):
+        return None
+    return len(run_review.requested_pairs(run.problem))
+
+
+def gap_percent(gap: float) -> str:
+    """A gap as "within X %" may say it: rounded up, never down (0.03 % is not "0.0 %"),
+    to one decimal, or two below 0.1 %; "0" only when nothing is left."""
+    percent = gap * 100
+    if percent <= 0:
+        return "0"
+    if percent < 0.1:
+        return f"{math.ceil(percent * 100 - 1e-9) / 100:.2f}"
+    return f"{math.ceil(percent * 10 - 1e-9) / 10:.1f}"
+
+
+def problem_file_note(event: Event, run: ScheduleRun) -> str:
+    """What ``matchfair solve`` on the run's problem file gives, truthfully.
+
+    The file is always exactly the problem the run solved. Only a run with one search
+    worker, neither stopped nor edited by hand, gives the same schedule again (with the
+    same seed and time limit, docs/problem-format.md "Reproducible runs"); with more
+    workers CP-SAT's search differs from run to run, and only a score proven the best
+    possible is sure to be reached again.
+    """
+    same_problem = _("“matchfair solve” on this file solves the same problem.")
+    if not run.result or run.status not in runs.FINISHED:
+        return same_problem
+    stats = run.result.get("stats") or {}
+    workers = stats.get("workers")
+    summary = run_review.summarize(run)
+    if run.edited_at is None and workers == 1 and run.status != RunStatus.CANCELLED:
+        command = (
+            f"matchfair solve event-{event.id}-run-{run.id}-problem.json --workers 1 "
+            f"--seed {stats.get('seed', run.parameters.get('seed') or 0)} "
+            f"--time-limit {run.parameters.get('time_limit')}"
+        )
+        return _("“%(command)s” gives this run's result again.", command=command)
+    if summary is not None and summary.proven_best:
+        return _(
+            "“matchfair solve” on this file solves the same problem. This schedule's score "
+            "is proven the best possible, so a run that proves it too reaches the same "
+            "score, though perhaps with other meetings."
+        )
+    if summary is None:
+        return same_problem
+    if run.edited_at is not None:
+        return _(
+            "“matchfair solve” on this file solves the same problem, but not to this "
+            "schedule: it was edited by hand after the solver finished."
+        )
+    if run.status == RunStatus.CANCELLED:
+        return _(
+            "“matchfair solve” on this file solves the same problem, but not necessarily "
+            "to this schedule: this run was stopped by hand."
+        )
+    if isinstance(workers, int) and workers > 1:
+        return _(
+            "“matchfair solve” on this file solves the same problem, but not necessarily "
+            "to this schedule or score: this run used %(n)s search workers, whose search "
+            "differs from run to run. Only a run with one worker (--workers 1) is "
+            "repeatable.",
+            n=workers,
+        )
+    return same_problem
 
 
 def _pinned_at(session: Any, event: Event) -> Any:
@@ -643,8 +727,14 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
     if run_review.without_schedule(run):
         # No score, and no bound worth showing (the file says 0 for both); the run page
         # says why, by company, in the reader's language.
+        # Nor a chart: its one point is that 0, a flat line on a made-up scale.
         payload.update(
-            label=str(NO_SCHEDULE_LABEL), objective=None, bound=None, error="", error_detail=""
+            label=str(NO_SCHEDULE_LABEL),
+            objective=None,
+            bound=None,
+            error="",
+            error_detail="",
+            progress=[],
         )
     return payload
 
@@ -652,7 +742,8 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
 @bp.get("/runs/<int:run_id>/problem.json")
 @organizer_required
 def problem_file(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
-    """The run's problem file: ``matchfair solve`` on it reproduces the run."""
+    """The run's problem file: exactly what the run solved (whether ``matchfair solve``
+    on it gives the same schedule again: :func:`problem_file_note`)."""
     run = runs.get_run(get_session(), _event(event_id), run_id)
     response = jsonify(run.problem)
     response.headers["Content-Disposition"] = (

@@ -105,3 +105,26 @@ def test_a_meeting_is_found_moved_in_the_dialog_and_pinned(
     assert len(pins) == 2
     assert page.locator(f"button[form=pin-form][value='{pair}']").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "run_review_list.png"), full_page=True)
+
+
+def test_the_history_keeps_each_button_whole(
+    page, live_server, organizer, db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    """QA F14: in the run history 「公開」 broke into 「公 / 開」 in a narrow column."""
+    # A crowded history (a long status and settings in every row), on a narrow screen.
+    solved.status = "cancelled"  # 停止（最善のスケジュールを保持）
+    solved.parameters = {**solved.parameters, "all_must": True, "max_breaks": 1}
+    db_session.commit()
+    page.set_viewport_size({"width": 900, "height": 900})
+    _login(page, live_server)
+    page.goto(f"{live_server}/events/{fair.id}/schedule/")
+    buttons = page.locator(f"#run-{solved.id} .btn")
+    assert buttons.count() == 2  # 確認 and 公開
+    lines = buttons.evaluate_all(
+        """buttons => buttons.map(button => {
+             const text = document.createRange();
+             text.selectNodeContents(button);
+             return new Set([...text.getClientRects()].map(r => Math.round(r.top))).size;
+           })"""
+    )
+    assert lines == [1, 1], lines

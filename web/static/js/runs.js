@@ -9,7 +9,7 @@
   // "end" (the time elapsed), the last values holding until then, so a run that settles
   // at once is a flat line across the chart rather than nothing or a sliver at its edge.
   function draw(points, end) {
-    if (!points.length) { return; }
+    if (!chart || !points || !points.length) { return; }  // no chart: nothing to draw
     points = points.slice();
     var last = points[points.length - 1];
     if (end > last[0]) { points.push([end, last[1], last[2]]); }
