@@ -71,6 +71,22 @@ def meeting(session: Session, event: Event, code_a: str, code_b: str) -> Meeting
     return found
 
 
+def fill_the_gap_at_ten(session: Session, event: Event, user_id: int) -> Meeting:
+    """B003's 14:30 meeting with S008 (table A03) moves into 10:00, where its meeting with
+    S002 at A03 was just cancelled: a later change that an undo of that cancellation
+    would double-book."""
+    other = meeting(session, event, "B003", "S008")
+    day_operations.move_meeting(
+        session,
+        event,
+        other.id,
+        expected_version=0,
+        slot_id=slot(session, event, "10:00").id,
+        user_id=user_id,
+    )
+    return other
+
+
 def active_meetings(session: Session, event: Event) -> list[Meeting]:
     return list(
         session.scalars(

@@ -23,6 +23,7 @@ from tests.day_fair import (
     Clock,
     active_meetings,
     assert_no_double_booking,
+    fill_the_gap_at_ten,
     local,
     meeting,
     participant,
@@ -630,15 +631,7 @@ def test_undo_that_would_double_book_is_refused(
 ) -> None:
     item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
     ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
-    other = meeting(db_session, fair, "B003", "S008")  # 14:30 A03 moves into the gap
-    ops.move_meeting(
-        db_session,
-        fair,
-        other.id,
-        expected_version=0,
-        slot_id=slot(db_session, fair, "10:00").id,
-        user_id=organizer.id,
-    )
+    fill_the_gap_at_ten(db_session, fair, organizer.id)
     with pytest.raises(ops.ChangeRefused) as caught:
         ops.undo_last(db_session, fair, user_id=staff.id)
     messages = [p.message for p in caught.value.problems]
@@ -735,15 +728,7 @@ def test_an_undo_a_later_change_blocks_is_retired_with_its_reasons(
     """M6: the refusal says it is the undo that failed, and Undo stops offering it."""
     item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
     ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
-    other = meeting(db_session, fair, "B003", "S008")
-    ops.move_meeting(
-        db_session,
-        fair,
-        other.id,
-        expected_version=0,
-        slot_id=slot(db_session, fair, "10:00").id,
-        user_id=organizer.id,
-    )
+    fill_the_gap_at_ten(db_session, fair, organizer.id)
     db_session.commit()  # each change was its own request
     entry = ops.last_undoable(db_session, fair, staff.id)
     assert entry is not None

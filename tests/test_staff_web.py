@@ -22,7 +22,7 @@ from scheduler.models import (
     User,
 )
 from tests.conftest import PASSWORD, AuthActions
-from tests.day_fair import Clock, local, meeting, participant, slot, table
+from tests.day_fair import Clock, fill_the_gap_at_ten, local, meeting, participant, slot, table
 from tests.published_fair import published_fair
 
 
@@ -692,22 +692,13 @@ def test_an_undo_that_cannot_be_done_says_so_and_is_no_longer_offered(
     clock: Clock,
 ) -> None:
     """M6."""
-    from scheduler import day_operations as ops
 
     item = meeting(db_session, fair, "B003", "S002")  # 10:00 A03
     client.post(
         _day(fair, "/meetings/change"),
         data={"op": "cancel", "meeting": item.id, "version": 0, "confirm": "1"},
     )
-    other = meeting(db_session, fair, "B003", "S008")
-    ops.move_meeting(
-        db_session,
-        fair,
-        other.id,
-        expected_version=0,
-        slot_id=slot(db_session, fair, "10:00").id,
-        user_id=organizer.id,
-    )
+    fill_the_gap_at_ten(db_session, fair, organizer.id)
     db_session.commit()
     assert 'data-test="undo"' in _text(client.get(_day(fair)))
     page = _text(client.post(_day(fair, "/undo"), follow_redirects=True))
