@@ -26,12 +26,19 @@ other, every meeting a must, tight pooled tables and ``max_breaks = 2``).
 ``compact-infeasible`` is ``compact`` with one table too few for its must-meetings.
 Keyword overrides shrink or reshape any family (``generate("fair", buyers=10,
 suppliers=40)``), which is how the tests use the generator.
+
+From the command line it writes one problem file (``docs/problem-format.md``)::
+
+    python -m benchmarks.generator FAMILY [--seed N] [--set NAME=VALUE ...] [-o PROBLEM.json]
+    python -m benchmarks.generator fair --seed 3 --set buyers=10 --set suppliers=40 -o fair.json
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
+import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -92,6 +99,31 @@ FAMILIES: dict[str, dict] = {
 }
 COMPACT_FAMILIES = ("compact", "compact-infeasible")
 ALL_FAMILIES = (*FAMILIES, "repair", *COMPACT_FAMILIES)
+
+# The overrides each family takes (see generate), with their type and smallest value;
+# shares lie between 0 and 1.
+_BUYER_SUPPLIER_OVERRIDES: dict[str, tuple[type, float]] = {
+    "buyers": (int, 1),
+    "suppliers": (int, 1),
+    "days": (int, 1),
+    "slots_per_day": (int, 2),
+    "hosted": (bool, 0),
+    "pooled_tables": (int, 0),
+    "two_desk_share": (float, 0),
+    "requests_mean": (int, 1),
+    "late_share": (float, 0),
+}
+_COMPACT_OVERRIDES: dict[str, tuple[type, float]] = {
+    "companies": (int, 2),
+    "meetings": (int, 1),
+    "slots": (int, 2),
+    "tables": (int, 1),
+}
+OVERRIDES: dict[str, dict[str, tuple[type, float]]] = {
+    **{family: _BUYER_SUPPLIER_OVERRIDES for family in FAMILIES},
+    "repair": {**_BUYER_SUPPLIER_OVERRIDES, "no_show_share": (float, 0)},
+    **{family: _COMPACT_OVERRIDES for family in COMPACT_FAMILIES},
+}
 
 
 def generate(family: str, seed: int = 0, **overrides: object) -> Problem:
@@ -394,3 +426,85 @@ def _compact_problem(
         break_penalty=1,
         max_breaks=2,
     )
+
+
+# ---------------------------------------------------------------------------
+# python -m benchmarks.generator
+# ---------------------------------------------------------------------------
+
+
+def _override(family: str, text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as a keyword override of ``family``, checked against its type."""
+    name, equals, raw = text.partition("=")
+    known = OVERRIDES[family]
+    if not equals or name not in known:
+        raise ValueError(f"{text!r}: {family} takes NAME=VALUE with NAME one of {', '.join(known)}")
+    kind, least = known[name]
+    try:
+        if kind is bool:
+            if raw not in ("true", "false"):
+                raise ValueError
+            return name, raw == "true"
+        value = kind(raw)
+    except ValueError:
+        what = {bool: "true or false", int: "an integer", float: "a number"}[kind]
+        raise ValueError(f"{name} must be {what}, not {raw!r}") from None
+    if not least <= value <= (1 if kind is float else math.inf):
+        bounds = "between 0 and 1" if kind is float else f"at least {least}"
+        raise ValueError(f"{name} must be {bounds}, not {raw}")
+    return name, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write one generated problem file (stdout without ``-o``); return the exit status."""
+    sizes = "; ".join(
+        f"{', '.join(families)}: {', '.join(OVERRIDES[families[0]])}"
+        for families in (tuple(FAMILIES), ("repair",), COMPACT_FAMILIES)
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.generator",
+        description="Write a generated matching-fair problem file (matchfair-problem/1).",
+        epilog=f"Overrides by family: {sizes}. Example: python -m benchmarks.generator fair "
+        "--seed 3 --set buyers=10 --set suppliers=40 -o fair.json",
+    )
+    parser.add_argument("family", choices=ALL_FAMILIES, help="the kind of fair")
+    parser.add_argument("--seed", type=int, default=0, help="the same seed, the same problem")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="reshape the family, e.g. buyers=10 (repeatable; the family's sizes otherwise)",
+    )
+    parser.add_argument("-o", "--output", metavar="PROBLEM.json", help="default: stdout")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        overrides = dict(_override(args.family, text) for text in args.overrides)
+    except ValueError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: argument --set: {exc}", file=sys.stderr)
+        return 2
+    # Imported here: writing the file is the command line's business only.
+    from solver.problem_io import dump_json
+
+    problem = generate(args.family, args.seed, **overrides)
+    try:
+        dump_json(problem, sys.stdout if args.output is None else args.output)
+    except OSError as exc:
+        where = args.output or "stdout"
+        print(f"error: cannot write {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.family}, seed {args.seed}: {len(problem.participants)} participants, "
+        f"{len(problem.pairs)} pairs, {len(problem.slots)} slots",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

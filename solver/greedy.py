@@ -280,7 +280,7 @@ def compact_timetable(
         # One worker, stopped on work done: the same warm start on every run.
         work.limit(solver.parameters, seconds_per_slot, reproducible=True)
         solver.parameters.num_workers = 1
-        solver.parameters.random_seed = seed
+        solver.parameters.random_seed = work.cp_sat_seed(seed)
         if solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             picked = {i for i in candidates if solver.boolean_value(x[i])}
         for i in candidates:

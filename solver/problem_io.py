@@ -21,7 +21,7 @@ import difflib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,7 @@ from solver.problem import (
     Table,
     UnscheduledPair,
 )
+from solver.wording import quoted
 
 #: Why a requested pair is not in the schedule (``stats.unscheduled[].reason``).
 UNSCHEDULED_REASONS = ("declined", "no_common_slot", "at_maximum", "out_competed", "no_table")
@@ -171,17 +172,29 @@ def _datetime(value: object, path: str) -> datetime:
     text = _string(value, path)
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ProblemFormatError(
-            path, f'"{text}" is not an ISO 8601 time such as "2027-02-10T10:00:00+09:00"'
-        ) from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        example = text + "+09:00" if "T" in text else text + "T10:00:00+09:00"
+    except ValueError as exc:
+        # Python says why only when the form is right but a value is not (a 30 February).
+        why = "" if str(exc).startswith("Invalid isoformat") else f" ({exc})"
         raise ProblemFormatError(
             path,
-            f'"{text}" has no time and UTC offset; write it in full, e.g. "{example}"'
-            if "T" not in text
-            else f'"{text}" has no UTC offset; write it with one, e.g. "{example}"',
+            f"{quoted(text)} is not an ISO 8601 time{why}; "
+            'write it like "2027-02-10T10:00:00+09:00"',
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        try:
+            day: date | None = date.fromisoformat(text)
+        except ValueError:
+            day = None  # it has a time of day: only the offset is missing
+        if day is not None:
+            raise ProblemFormatError(
+                path,
+                f"{quoted(text)} is a date without a time and UTC offset; "
+                f'write both, e.g. "{day.isoformat()}T10:00:00+09:00"',
+            )
+        raise ProblemFormatError(
+            path,
+            f"{quoted(text)} has no UTC offset; write it with one, "
+            f'e.g. "{moment.isoformat()}+09:00"',
         )
     return moment
 
@@ -189,7 +202,7 @@ def _datetime(value: object, path: str) -> datetime:
 def _reference(value: object, path: str, known: Mapping[str, Any] | set[str], kind: str) -> str:
     ident = _string(value, path)
     if ident not in known:
-        raise ProblemFormatError(path, f'unknown {kind} "{ident}"{_suggestion(ident, known)}')
+        raise ProblemFormatError(path, f"unknown {kind} {quoted(ident)}{_suggestion(ident, known)}")
     return ident
 
 
@@ -321,9 +334,19 @@ def _timezone(value: object, path: str) -> str:
     name = _string(value, path)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except IsADirectoryError:
+        # "Asia", "America", "Etc": a folder of the zone database, not a zone.
         raise ProblemFormatError(
-            path, f'unknown time zone "{name}" (an IANA name such as "Asia/Tokyo")'
+            path,
+            f"unknown time zone {quoted(name)}: a region, not a zone; "
+            'name a zone in it, such as "Asia/Tokyo"',
+        ) from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # Not found; not a normalised relative path ("", "../x", "a//b") or a NUL byte
+        # (ValueError), a file of the database that is no zone (ValueError, "Invalid
+        # TZif file"), a name too long for the file system (OSError).
+        raise ProblemFormatError(
+            path, f'unknown time zone {quoted(name)} (an IANA name such as "Asia/Tokyo")'
         ) from None
     return name
 
@@ -620,23 +643,81 @@ def _read_json(path_or_file: PathOrFile) -> Any:
         raise ProblemFormatError("", f"cannot read {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ProblemFormatError("", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    duplicates: list[_DuplicateKeys] = []
+
+    def object_from(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(items)
+        if len(obj) == len(items):
+            return obj
+        marked = _DuplicateKeys(obj)
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                marked.key = key
+                break
+            seen.add(key)
+        duplicates.append(marked)
+        return marked
+
+    def integer_from(digits: str) -> int:
+        try:
+            return int(digits)
+        except ValueError:  # more digits than Python converts (4,300 by default)
+            raise ProblemFormatError(
+                "",
+                f"invalid JSON at {_where(text, digits)}: an integer of {len(digits):,} "
+                "digits, far beyond any number the file may hold",
+            ) from None
+
     try:
-        return json.loads(text, object_pairs_hook=_without_duplicate_keys)
+        data = json.loads(text, object_pairs_hook=object_from, parse_int=integer_from)
     except json.JSONDecodeError as exc:
         raise ProblemFormatError(
             "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ProblemFormatError(
+            "", "invalid JSON: lists and objects are nested too deeply inside one another"
+        ) from None
+    if duplicates:
+        path, key = _first_duplicate_key(data)
+        raise ProblemFormatError(
+            f"{path}.{key}" if path else key, f"the key {quoted(key)} is given twice in one object"
+        )
+    return data
 
 
-def _without_duplicate_keys(items: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a key given twice: the last one would silently win, and a
-    typo must not change the problem unnoticed."""
-    seen: dict[str, Any] = {}
-    for key, value in items:
-        if key in seen:
-            raise ProblemFormatError(key, f'the key "{key}" is given twice in one object')
-        seen[key] = value
-    return seen
+class _DuplicateKeys(dict):
+    """A JSON object in which ``key`` is given twice. JSON parsers let the last one win
+    silently, and a typo must not change the problem unnoticed, so it is refused; the
+    refusal waits until the object's JSON path is known."""
+
+    key: str
+
+
+def _first_duplicate_key(data: Any) -> tuple[str, str]:
+    """(JSON path of the object, key) of the first object in the file with a key twice."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:  # depth first, in file order; a loop, as the nesting may be deep
+        value, path = stack.pop()
+        if isinstance(value, _DuplicateKeys):
+            return path, value.key
+        if isinstance(value, dict):
+            children = [(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    raise AssertionError("a duplicate key was seen while parsing")
+
+
+def _where(text: str, token: str) -> str:
+    """``line L, column C`` of the first occurrence of ``token`` in ``text``."""
+    position = max(0, text.find(token))
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    return f"line {line}, column {column}"
 
 
 def load_problem(path_or_file: PathOrFile) -> Problem:

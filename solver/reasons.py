@@ -24,10 +24,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from solver.model.prechecks import no_slot_detail
 from solver.model.prepared import Prepared, PreparedPair
 from solver.model.table_assignment import table_group
 from solver.problem import Meeting, UnscheduledPair
 from solver.timeline import count_breaks
+from solver.wording import counted
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def explain_unscheduled(prep: Prepared, meetings: Iterable[Meeting]) -> list[Uns
             prep.pairs[index].pair.a,
             prep.pairs[index].pair.b,
             finding.reason,
-            _english(prep, finding, weight),
+            _english(prep, finding, weight, prep.pairs[index]),
         )
         for index, finding in find_reasons(prep, meetings).items()
     ]
@@ -143,17 +145,15 @@ def _finding(
     return Finding("out_competed", "outscored", slots=tuple(with_table))
 
 
-def _english(prep: Prepared, finding: Finding, weight: dict[frozenset[str], int]) -> str:
+def _english(
+    prep: Prepared, finding: Finding, weight: dict[frozenset[str], int], prepared: PreparedPair
+) -> str:
     """The solver's own words for a finding: English, with ids."""
     name = prep.participant_ids[finding.who] if finding.who is not None else ""
-    if finding.fact == "no_own_table":
-        return "two participants without tables of their own, and no table without a host"
-    if finding.fact == "no_slot_now":
-        return "no slot in its slots, both availabilities and after now"
-    if finding.fact == "no_slot":
-        return "no slot in its slots and both availabilities"
+    if finding.fact in ("no_own_table", "no_slot_now", "no_slot"):
+        return no_slot_detail(prep, prepared)  # as the prechecks say it of a must pair
     if finding.fact == "at_maximum":
-        return f"{name} already has its maximum of {finding.cap} meetings"
+        return f"{name} already has its maximum of {counted(finding.cap or 0, 'meeting')}"
     if finding.fact == "booked":
         winners = [
             f"{_other(m, name)} ({weight.get(m.key, 0)}) in {m.slot}" for m in finding.blocking

@@ -51,6 +51,17 @@ def limit(
         params.max_time_in_seconds = seconds
 
 
+# CP-SAT's random_seed is a signed 32-bit integer. The command line takes seeds below
+# this; seeds derived from one (a race's seed × stride + i, a question asked again
+# with seed + 1) may pass it and wrap around.
+SEEDS = 2**31
+
+
+def cp_sat_seed(seed: int) -> int:
+    """``seed`` as CP-SAT's ``random_seed`` (unchanged below :data:`SEEDS`)."""
+    return seed % SEEDS
+
+
 def seconds_of(deterministic_time: float, rate: float = DETERMINISTIC_PER_SECOND) -> float:
     """The budget, in seconds, that a search of this deterministic time used."""
     return deterministic_time / rate

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from sqlalchemy import select
 
+from benchmarks.generator import generate
+from benchmarks.generator import main as generator_main
 from scheduler.models import User
+from solver.problem_io import load_problem
 from web.cli import cli
 
 
@@ -75,3 +82,28 @@ def test_demo_load_on_a_fresh_database_prints_the_readmes_login(app) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"organizer@example.jp / password: {DEMO_PASSWORD}" in result.output
+
+
+def test_the_problem_generator_has_a_command_line(tmp_path: Path) -> None:
+    """`python -m benchmarks.generator --help` once printed nothing: it writes a problem
+    file of a family, seed and size now, the one generate() returns."""
+    repo = Path(__file__).resolve().parents[1]
+    shown = subprocess.run(
+        [sys.executable, "-m", "benchmarks.generator", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=60,
+    )
+    assert shown.returncode == 0
+    assert shown.stdout.startswith("usage: python -m benchmarks.generator")
+    assert "compact-infeasible" in shown.stdout and "--set NAME=VALUE" in shown.stdout
+
+    sizes = {"companies": 10, "meetings": 14, "slots": 10, "tables": 3}
+    path = tmp_path / "compact.json"
+    argv = ["compact", "--seed", "1", "-o", str(path)]
+    argv += [f"--set={name}={value}" for name, value in sizes.items()]
+    assert generator_main(argv) == 0
+    assert load_problem(path) == generate("compact", 1, **sizes)
+    assert generator_main(["fair", "--set", "buyerz=3"]) == 2
+    assert generator_main(["fair", "--set", "buyers=0"]) == 2

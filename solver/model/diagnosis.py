@@ -22,6 +22,7 @@ from solver.model.break_floor import break_floors
 from solver.model.prechecks import finding
 from solver.model.prepared import Prepared, prepare
 from solver.model.schedule_model import ScheduleModel
+from solver.wording import counted
 
 # Ends each finding's detail when the time ran out before the culprits were narrowed
 # down (every must pair and lock is then listed as a suspect).
@@ -47,7 +48,7 @@ def explain_infeasible(
                 "",
                 "max_breaks",
                 f"every must pair and lock fits, but not with at most "
-                f"{problem.max_breaks} break(s) per participant",
+                f"{counted(problem.max_breaks, 'break')} per participant",
             )
         )
         group = _over_the_break_cap(prep, time_limit=time_limit, seed=seed)
@@ -60,7 +61,7 @@ def explain_infeasible(
                     prep.participant_ids[participant],
                     "",
                     "max_breaks_participant",
-                    f"cannot keep to at most {problem.max_breaks} break(s){together}",
+                    f"cannot keep to at most {counted(problem.max_breaks, 'break')}{together}",
                 )
             )
         return out

@@ -3,10 +3,13 @@
 Each finding is a dict ``{"a", "b", "reason", "detail"}`` naming a must pair or a
 lock the problem cannot honour. ``reason`` is one of:
 ``no_common_slot`` (a must pair has no slot both can use), ``over_capacity``
-(a participant has more must pairs than it can hold), ``lock_not_a_pair``,
+(a participant has more must pairs than it can hold, or must meetings need more
+tables than there are: none at all for two participants without tables of their
+own when every table has a host), ``lock_not_a_pair``,
 ``lock_unavailable`` (slot outside the pair's slots or someone's availability),
 ``lock_table`` (table unknown or not allowed for the pair), ``lock_clash``
-(two locks on one table or beyond someone's ``parallel``, or a pair locked twice),
+(two locks on one table or beyond someone's ``parallel``, or a pair locked in two
+places; the same lock listed twice is harmless),
 ``lock_over_maximum`` (locks beyond someone's ``max_meetings``).
 """
 
@@ -16,6 +19,7 @@ from collections import Counter
 
 from solver.model.prepared import Prepared, PreparedPair
 from solver.problem import Meeting
+from solver.wording import counted
 
 
 def finding(a: str, b: str, reason: str, detail: str) -> dict:
@@ -38,8 +42,10 @@ def _lock_findings(prep: Prepared) -> list[dict]:
             continue
         previous = seen_pairs.get(lock.key)
         if previous is not None:
+            # The same lock said twice is harmless; the pair locked in two places clashes.
             if (previous.slot, previous.table) != (lock.slot, lock.table):
-                out.append(finding(lock.a, lock.b, "lock_clash", "the pair is locked twice"))
+                detail = "the pair is locked in two places"
+                out.append(finding(lock.a, lock.b, "lock_clash", detail))
             continue
         seen_pairs[lock.key] = lock
         pair = prep.pairs[pair_index].pair
@@ -76,9 +82,8 @@ def _lock_findings(prep: Prepared) -> list[dict]:
         if cap is not None and count > cap:
             for lock in problem.locked:
                 if who in (lock.a, lock.b):
-                    out.append(
-                        finding(lock.a, lock.b, "lock_over_maximum", f"{who} allows {cap} meetings")
-                    )
+                    detail = f"{who} allows at most {counted(cap, 'meeting')}"
+                    out.append(finding(lock.a, lock.b, "lock_over_maximum", detail))
     return out
 
 
@@ -94,8 +99,8 @@ def _lock_table_findings(prep: Prepared, lock: Meeting, pair_index: int) -> list
     host = prep.table_host[lock.table]
     if host is None and hosts:
         names = " and ".join(prep.participant_ids[h] for h in hosts)
-        verb = "meets" if len(hosts) == 1 else "meet"
-        return [finding(lock.a, lock.b, "lock_table", f"{names} {verb} only at their own tables")]
+        verb = "meets only at its" if len(hosts) == 1 else "meet only at their"
+        return [finding(lock.a, lock.b, "lock_table", f"{names} {verb} own tables")]
     if host is not None and host not in hosts:
         return [
             finding(
@@ -127,19 +132,49 @@ def over_capacity(prep: Prepared) -> dict[int, tuple[int, int]]:
     return out
 
 
-def _no_slot_detail(prep: Prepared, prepared: PreparedPair) -> str:
-    """Why a pair has no slot, as ``solver.reasons`` says it for an unscheduled pair."""
+def lacks_a_table(prep: Prepared, prepared: PreparedPair) -> bool:
+    """Whether no table can ever hold the pair: two participants without tables of
+    their own, and no table without a host (or no table at all)."""
     hosts = prep.is_host(prepared.a) or prep.is_host(prepared.b)
-    if prep.has_tables and not hosts and not prep.pooled_tables:
-        return "no table: neither has tables of its own, and every table has a host"
-    if prep.problem.now is not None and any(prep.past):
-        return "no slot in its slots, both availabilities and after now"
-    return "no slot in its slots that both can use"
+    return prep.has_tables and not hosts and not prep.pooled_tables
+
+
+def no_slot_detail(prep: Prepared, prepared: PreparedPair) -> str:
+    """Why a pair has no slot to meet in, in words (``solver.reasons`` says the same of
+    an unscheduled pair): no table for it, a side available nowhere, or what empties
+    the common slots."""
+    if lacks_a_table(prep, prepared):
+        if not prep.table_host:
+            return "no table at all: the problem's tables list is empty"
+        return "neither has tables of its own, and every table has a host"
+    problem = prep.problem
+    now = problem.now is not None and any(prep.past)
+    for who in (prepared.a, prepared.b):
+        available = problem.participants[who].available
+        slots = (
+            range(len(prep.slot_ids))
+            if available is None
+            else [prep.slot_index[s] for s in available]
+        )
+        if not any(not prep.past[s] for s in slots):
+            # A no-show (available nowhere), or someone whose slots are all past.
+            when = "no slot" if not slots else "no slot after now"
+            return f"{prep.participant_ids[who]} is available in {when}"
+    common = "both can use" + (" after now" if now else "")
+    if prepared.pair.slots is not None:
+        return f"no slot in its slots that {common}"
+    return f"no slot that {common}"
 
 
 def _must_findings(prep: Prepared) -> list[dict]:
     out = [
-        finding(p.pair.a, p.pair.b, "no_common_slot", _no_slot_detail(prep, p))
+        finding(
+            p.pair.a,
+            p.pair.b,
+            # No table at all is a shortage of tables, like too few of them.
+            "over_capacity" if lacks_a_table(prep, p) else "no_common_slot",
+            no_slot_detail(prep, p),
+        )
         for p in prep.pairs
         if p.pair.must and not p.slots
     ]
@@ -147,22 +182,16 @@ def _must_findings(prep: Prepared) -> list[dict]:
     # The room counts its meeting maximum, the slots it can use and, with a cap, its breaks.
     within = (
         " (its maximum and usable slots"
-        + ("" if breaks is None else f", with at most {breaks} break(s)")
+        + ("" if breaks is None else f", with at most {counted(breaks, 'break')}")
         + ")"
     )
     for participant, (required, capacity) in over_capacity(prep).items():
         who = prep.participant_ids[participant]
+        detail = f"{who} has {counted(required, 'must pair')} but room for {capacity}{within}"
         for pair_index in prep.pairs_of[participant]:
             pair = prep.pairs[pair_index].pair
             if pair.must and prep.pairs[pair_index].slots:
-                out.append(
-                    finding(
-                        pair.a,
-                        pair.b,
-                        "over_capacity",
-                        f"{who} has {required} must pairs but room for {capacity}{within}",
-                    )
-                )
+                out.append(finding(pair.a, pair.b, "over_capacity", detail))
     return out
 
 
@@ -179,9 +208,11 @@ def _pooled_table_findings(prep: Prepared) -> list[dict]:
     capacity = len(prep.pooled_tables) * len(slots)
     if len(pooled_musts) <= capacity:
         return []
+    needed, tables = len(pooled_musts), len(prep.pooled_tables)
     detail = (
-        f"{len(pooled_musts)} must meetings need a table with no host, "
-        f"but there are {len(prep.pooled_tables)} such tables × {len(slots)} slots"
+        f"{counted(needed, 'must meeting')} {'needs' if needed == 1 else 'need'} a table "
+        f"with no host, but there {'is' if tables == 1 else 'are'} "
+        f"{counted(tables, 'such table')} × {counted(len(slots), 'slot')}"
     )
     return [finding(p.pair.a, p.pair.b, "over_capacity", detail) for p in pooled_musts]
 

@@ -175,7 +175,7 @@ class ScheduleModel:
         params = solver.parameters
         work.limit(params, time_limit, reproducible)
         params.num_workers = max(1, workers)
-        params.random_seed = seed
+        params.random_seed = work.cp_sat_seed(seed)
         if core:
             if workers <= 2:
                 params.subsolvers.append("core")
@@ -264,7 +264,7 @@ class ScheduleModel:
         params = solver.parameters
         work.limit(params, time_limit, reproducible, work.DECISION_DETERMINISTIC_PER_SECOND)
         params.num_workers = 1
-        params.random_seed = seed
+        params.random_seed = work.cp_sat_seed(seed)
         params.linearization_level = 0
         return solver
 

@@ -191,6 +191,15 @@ def test_break_questions_answer_and_leave_the_model_as_it_was():
     assert model.decide(1, time_limit=5, workers=1, seed=0).status == "INFEASIBLE"
 
 
+@pytest.mark.parametrize("seed", [271_177, 2**31 - 1])
+def test_raced_questions_take_any_seed_the_command_line_accepts(seed: int) -> None:
+    # The race's seeds are seed × stride + i, and a question asked again uses seed + 1:
+    # beyond CP-SAT's 32-bit random_seed for these (a TypeError traceback, once).
+    model = ScheduleModel(prepare(four_in_a_ring(tables=1)), gap_flags=True)
+    assert model.decide(0, time_limit=2, workers=2, seed=seed).status == "INFEASIBLE"
+    assert model.decide(1, time_limit=2, workers=1, seed=seed + 1).has_solution
+
+
 def test_raced_break_questions_give_the_same_answers_and_stop_when_asked():
     prep = prepare(four_in_a_ring(tables=1))
     model = ScheduleModel(prep, gap_flags=True)

@@ -244,19 +244,71 @@ def test_must_pair_without_common_slot_is_named():
     assert reasons_of(schedule) == {("B", "S1", "no_common_slot")}
 
 
-def test_a_must_pair_with_no_table_it_may_use_says_so():
-    """Two non-hosts and only host tables: the pair has no slot because it has no table,
-    which is what the organizer must change."""
+@pytest.mark.parametrize(
+    ("tables", "detail"),
+    [
+        ((Table("T1", host="B"),), "neither has tables of its own, and every table has a host"),
+        ((), "no table at all: the problem's tables list is empty"),
+    ],
+    ids=["only-host-tables", "no-tables"],
+)
+def test_a_must_pair_with_no_table_it_may_use_says_so(tables: tuple, detail: str):
+    """Two non-hosts and no table without a host: the pair has no slot because it has no
+    table, which is what the organizer must change. The reason is the shortage of tables
+    (over_capacity, as for too few of them), not a missing common slot."""
     problem = Problem(
         slots=SLOTS,
         participants=people("B", "S1", "S2"),
         pairs=(Pair("S1", "S2", 5, must=True),),
-        tables=(Table("T1", host="B"),),
+        tables=tables,
     )
     schedule = run(problem)
     assert schedule.status == "INFEASIBLE"
-    (found,) = schedule.unscheduled_must
-    assert found["reason"] == "no_common_slot" and found["detail"].startswith("no table")
+    assert schedule.unscheduled_must == [
+        {"a": "S1", "b": "S2", "reason": "over_capacity", "detail": detail}
+    ]
+
+
+def test_a_must_pair_with_a_no_show_says_so():
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", S1=Participant("S1", available=frozenset())),
+        pairs=(Pair("B", "S1", 5, must=True),),
+    )
+    assert run(problem).unscheduled_must == [
+        {"a": "B", "b": "S1", "reason": "no_common_slot", "detail": "S1 is available in no slot"}
+    ]
+
+
+def test_findings_of_one_say_it_in_the_singular():
+    one_meeting = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2", B=Participant("B", max_meetings=1)),
+        pairs=(Pair("B", "S1", 1), Pair("B", "S2", 1)),
+        locked=(Meeting("B", "S1", "d0s00"), Meeting("B", "S2", "d0s01")),
+    )
+    details = {f["detail"] for f in run(one_meeting).unscheduled_must}
+    assert details == {"B allows at most 1 meeting"}
+    one_pair = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", S1=Participant("S1", max_meetings=0)),
+        pairs=(Pair("B", "S1", 1, must=True),),
+        max_breaks=1,
+    )
+    (found,) = run(one_pair).unscheduled_must
+    assert found["detail"] == (
+        "S1 has 1 must pair but room for 0 (its maximum and usable slots, with at most 1 break)"
+    )
+    one_table = Problem(
+        slots=SLOTS[:1],
+        participants=people("A", "B", "C", "D"),
+        pairs=(Pair("A", "B", 1, must=True), Pair("C", "D", 1, must=True)),
+        tables=(Table("P1"),),
+    )
+    details = {f["detail"] for f in run(one_table).unscheduled_must}
+    assert details == {
+        "2 must meetings need a table with no host, but there is 1 such table × 1 slot"
+    }
 
 
 def test_must_pairs_beyond_capacity_are_named():
@@ -350,6 +402,50 @@ def test_break_cap_is_named_when_it_alone_makes_the_problem_infeasible():
     assert "named" not in alone["detail"]  # no other participant is named with it
     # Allowing one break makes it feasible.
     assert run(replace(problem, max_breaks=1)).status == "OPTIMAL"
+
+
+def test_an_optional_meeting_that_fills_the_gap_keeps_a_break_cap_feasible():
+    # B must meet S1 first and S2 last, with no break: only the optional B–S3 in the
+    # middle slot makes that possible. The relaxation leaves B–S3 out (S3 is worth
+    # more with C), so the focus model alone is infeasible; that proves nothing for
+    # the whole problem (it once came back INFEASIBLE naming no participant).
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "C", "S1", "S2", "S3", S3=Participant("S3", max_meetings=1)),
+        pairs=(
+            Pair("B", "S1", 5, must=True, slots=frozenset({"d0s00"})),
+            Pair("B", "S2", 4, must=True, slots=frozenset({"d0s02"})),
+            Pair("C", "S3", 6),
+            Pair("B", "S3", 2),
+        ),
+        max_breaks=0,
+    )
+    schedule = run(problem)
+    assert schedule.status == "OPTIMAL"
+    assert slot_of(schedule, "B", "S3") == "d0s01"
+    # Without the filler, B alone cannot keep the cap, and the precheck says so.
+    without = run(replace(problem, pairs=problem.pairs[:3]))
+    assert reasons_of(without) == {("B", "S1", "over_capacity"), ("B", "S2", "over_capacity")}
+    assert all(f["detail"].startswith("B has 2 must pairs") for f in without.unscheduled_must)
+
+
+def test_a_break_cap_broken_by_locks_alone_names_the_participant():
+    tables = (Table("T1", host="B"), Table("T2"))
+    problem = Problem(
+        slots=SLOTS,
+        participants=people("B", "S1", "S2"),
+        pairs=(Pair("B", "S1", 5), Pair("B", "S2", 4)),
+        tables=tables,
+        locked=(Meeting("B", "S1", "d0s00", "T1"), Meeting("B", "S2", "d0s02", "T1")),
+        max_breaks=0,
+    )
+    schedule = run(problem)
+    assert schedule.status == "INFEASIBLE"
+    assert reasons_of(schedule) == {("", "", "max_breaks"), ("B", "", "max_breaks_participant")}
+    assert [f["detail"] for f in schedule.unscheduled_must] == [
+        "every must pair and lock fits, but not with at most 0 breaks per participant",
+        "cannot keep to at most 0 breaks",
+    ]
 
 
 def test_two_locks_on_one_table_clash():

@@ -307,6 +307,108 @@ def test_bad_input_names_the_field(mutate: Mutation, field: str, fragment: str) 
     assert str(info.value).startswith(f"{field}: ")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Asia", id="a-region"),  # IsADirectoryError, once a traceback
+        pytest.param("Etc", id="another-region"),
+        pytest.param("../x", id="outside"),  # ValueError
+        pytest.param("Asia//Tokyo", id="not-normalised"),
+        pytest.param("", id="empty"),
+        pytest.param("Asia/Tokyo\x00", id="nul"),
+        pytest.param("zone1970.tab", id="a-data-file"),  # ValueError: not a TZif file
+        pytest.param("x" * 5000, id="too-long"),  # OSError: file name too long
+        pytest.param("Asia/Tokyo ", id="trailing-space"),  # ZoneInfoNotFoundError
+    ],
+)
+def test_every_way_a_time_zone_name_fails_is_one_clear_error(name: str) -> None:
+    data = minimal()
+    data["event"] = {"timezone": name}
+    with pytest.raises(ProblemFormatError) as info:
+        problem_from_dict(data)
+    assert info.value.field == "event.timezone"
+    assert info.value.message.startswith("unknown time zone ")
+    assert len(info.value.message) < 200  # a long name is cut short
+
+
+def test_a_region_of_the_zone_database_is_named_as_such() -> None:
+    data = minimal()
+    data["event"] = {"timezone": "Asia"}
+    with pytest.raises(ProblemFormatError) as info:
+        problem_from_dict(data)
+    assert str(info.value) == (
+        'event.timezone: unknown time zone "Asia": a region, not a zone; '
+        'name a zone in it, such as "Asia/Tokyo"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "2027-02-10 10:00",
+            '"2027-02-10 10:00" has no UTC offset; write it with one, '
+            'e.g. "2027-02-10T10:00:00+09:00"',
+            id="space-no-offset",
+        ),
+        pytest.param(
+            "2027-02-10",
+            '"2027-02-10" is a date without a time and UTC offset; '
+            'write both, e.g. "2027-02-10T10:00:00+09:00"',
+            id="date-alone",
+        ),
+        pytest.param(
+            "2027-02-30T10:00:00+09:00",
+            '"2027-02-30T10:00:00+09:00" is not an ISO 8601 time (day is out of range for '
+            'month); write it like "2027-02-10T10:00:00+09:00"',
+            id="no-such-day",
+        ),
+    ],
+)
+def test_a_time_error_says_what_is_wrong_and_a_valid_fix(text: str, message: str) -> None:
+    data = minimal()
+    data["slots"][0]["start"] = text
+    with pytest.raises(ProblemFormatError) as info:
+        problem_from_dict(data)
+    assert (info.value.field, info.value.message) == ("slots[0].start", message)
+    example = message.rsplit('"', 2)[1]
+    data["slots"][0]["start"] = example  # the suggested value is valid
+    data["slots"][0]["end"] = "2027-02-10T10:25:00+09:00"
+    assert problem_from_dict(data).slots
+
+
+def test_an_integer_too_long_for_python_is_an_error_with_its_place() -> None:
+    text = json.dumps(minimal(), indent=1).replace('"weight": 3', '"weight": ' + "9" * 5000)
+    with pytest.raises(ProblemFormatError) as info:
+        load_problem(io.StringIO(text))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "9999" in row)
+    assert info.value.field == ""
+    assert info.value.message.startswith(f"invalid JSON at line {line}, column ")
+    assert "an integer of 5,000 digits" in info.value.message
+
+
+def test_json_nested_too_deeply_is_an_error_not_a_recursion_traceback() -> None:
+    text = '{"format": "matchfair-problem/1", "event": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(ProblemFormatError) as info:
+        load_problem(io.StringIO(text))
+    assert str(info.value) == (
+        "invalid JSON: lists and objects are nested too deeply inside one another"
+    )
+
+
+def test_a_key_given_twice_deep_in_the_file_is_named_by_its_path() -> None:
+    data = minimal()
+    data["participants"][2]["parallel"] = 1
+    text = json.dumps(data).replace('"parallel": 1', '"parallel": 1, "parallel": 2')
+    with pytest.raises(ProblemFormatError) as info:
+        load_problem(io.StringIO(text))
+    assert info.value.field == "participants[2].parallel"
+    top = json.dumps(minimal()).replace('"format"', '"format": 1, "format"', 1)
+    with pytest.raises(ProblemFormatError) as info:
+        load_problem(io.StringIO(top))
+    assert info.value.field == "format"
+
+
 def test_table_given_when_problem_has_no_tables() -> None:
     data = minimal()
     del data["tables"]
@@ -336,7 +438,9 @@ def test_a_key_given_twice_is_an_error_not_the_last_one_winning() -> None:
     assert text.count('"weight"') >= 2
     with pytest.raises(ProblemFormatError) as info:
         load_problem(io.StringIO(text))
-    assert info.value.field == "weight" and "given twice" in info.value.message
+    # Named by its JSON path, as every other error is.
+    assert info.value.field == "pairs[0].weight"
+    assert info.value.message == 'the key "weight" is given twice in one object'
 
 
 def test_load_problem_missing_file(tmp_path: Path) -> None:
