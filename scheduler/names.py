@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Japanese legal forms (法人格) and their abbreviations after NFKC (which turns "（株）"
 # and "㈱" into "(株)", and "㍿" into "株式会社"), each with the form it names. The name
@@ -75,6 +79,16 @@ def same_legal_form(first: str, second: str) -> bool:
     """Whether two legal forms (of :func:`legal_form`) can be of one company: the same
     form, or one of the names states none."""
     return first == second or not first or not second
+
+
+def called_alike(name: str, candidates: Iterable[T], name_of: Callable[[T], str]) -> list[T]:
+    """Of ``candidates`` (of the same :func:`company_name_key` as ``name``), those that
+    can be the company called ``name``: no other legal form (株式会社 X is X, not 有限会社
+    X). Those stating the same form come first; the order is kept otherwise."""
+    form = legal_form(name)
+    forms = [(candidate, legal_form(name_of(candidate))) for candidate in candidates]
+    alike = [(c, f) for c, f in forms if same_legal_form(form, f)]
+    return [c for c, f in alike if f == form] + [c for c, f in alike if f != form]
 
 
 def fold_text(text: str) -> str:

@@ -42,7 +42,7 @@ from scheduler.models import (
     ParticipantRole,
     Person,
 )
-from scheduler.names import company_name_key, legal_form, same_legal_form
+from scheduler.names import called_alike, company_name_key, legal_form, same_legal_form
 from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
@@ -834,9 +834,8 @@ class _Directory:
         then the oldest. A company of the same name key but another legal form is not
         it; the returned warning says so.
         """
-        form = legal_form(name)
         same_key = self.organizations.get(company_name_key(name), [])
-        candidates = [o for o in same_key if same_legal_form(form, legal_form(o.name))]
+        candidates = called_alike(name, same_key, lambda o: o.name)
         if not candidates:
             if not same_key:
                 return None, []
@@ -844,8 +843,7 @@ class _Directory:
                 N_("The directory has %(name)s, the same name with another legal form: this "
                    "row is added as a different company."),
                 {"name": same_key[0].name}, key="company")]
-        chosen = next((o for o in candidates if o in self._by_organization), None) or next(
-            (o for o in candidates if legal_form(o.name) == form), candidates[0])
+        chosen = next((o for o in candidates if o in self._by_organization), candidates[0])
         notes = []
         if len(candidates) > 1:
             notes.append(Issue(N_("Several companies in the directory have this name; using "

@@ -26,7 +26,7 @@ from scheduler.db import utcnow
 from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event, Need, Organization, Participant, ParticipantRole, Phase
-from scheduler.names import company_name_key, legal_form, same_legal_form
+from scheduler.names import called_alike, company_name_key
 from scheduler.vocabulary import CERTIFICATIONS, LOT_SIZES, PREFECTURES, TECHNOLOGIES
 
 #: Phases in which participants may change their profile and needs.
@@ -170,17 +170,15 @@ def organization_named(
     missing legal form aside) and no other legal form — 株式会社 X is X, not 有限会社 X
     (:func:`scheduler.names.legal_form`). Of several, one stating the same form, then
     the oldest."""
-    form = legal_form(name)
     query = select(Organization).where(Organization.name_key == company_name_key(name))
     if other_than is not None:
         query = query.where(Organization.id != other_than)
-    candidates = [
-        o for o in session.scalars(query.order_by(Organization.id))
-        if same_legal_form(form, legal_form(o.name))
-    ]
-    return next((o for o in candidates if legal_form(o.name) == form), None) or next(
-        iter(candidates), None
-    )
+    found = called_alike(name, session.scalars(query.order_by(Organization.id)), _name_of)
+    return found[0] if found else None
+
+
+def _name_of(organization: Organization) -> str:
+    return organization.name
 
 
 def web_address_as_typed(value: str) -> str:

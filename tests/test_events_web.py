@@ -73,6 +73,15 @@ def test_create_event_with_errors_keeps_what_was_typed(client, logged_in) -> Non
     assert body.count('class="errors"') >= 2
 
 
+def test_a_contact_email_typed_in_full_width_is_saved_as_the_address(
+    client, logged_in, db_session
+) -> None:
+    response = client.post("/events/new", data={
+        "name": "商談会", "timezone": "Asia/Tokyo", "contact_email": "ｉｎｆｏ＠ｃｃｉ．ｊｐ "})
+    assert response.status_code == 302
+    assert db_session.scalar(select(Event.contact_email)) == "info@cci.jp"
+
+
 def test_full_setup_through_the_pages(client, logged_in, db_session) -> None:
     event_id = _create_event(client)
     day = {

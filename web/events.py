@@ -51,7 +51,7 @@ from scheduler.models import (
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import PHASE_LABELS
-from web.form_fields import IntegerField, NumberRange
+from web.form_fields import IntegerField, NumberRange, typed_email
 from web.i18n import translate_error, translate_message
 from web.ids import parse_id
 
@@ -85,7 +85,9 @@ class EventForm(FlaskForm):
     description = TextAreaField(lazy_gettext("Description"), validators=[Optional()])
     timezone = SelectField(lazy_gettext("Time zone"), default="Asia/Tokyo")
     contact_email = EmailField(
-        lazy_gettext("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+        lazy_gettext("Contact e-mail"),
+        validators=[Optional(), Email(), Length(max=254)],
+        filters=[typed_email],  # the one spelling, as every other e-mail field
     )
     max_requests = IntegerField(
         lazy_gettext("Requests per participant (cap)"),
