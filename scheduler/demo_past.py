@@ -6,8 +6,9 @@ sides did not decline meets at the buyer's table in the first slot both can make
 :func:`place_greedily`), a few no-shows whose meetings were cancelled, and the reports
 both sides made afterwards, with rates of next steps typical of such fairs (further
 talks for about a third of the meetings, quotations for a sixth, orders for a few).
-It lets an organizer trying matchfair see the results page and its Excel workbook
-without waiting for a fair to happen.
+Two thirds of the companies that came answered the fair survey (satisfaction, coming
+again, a comment). It lets an organizer trying matchfair see the results page and its
+Excel workbook without waiting for a fair to happen.
 
 Deterministic like the main demo: one ``random.Random(seed)``, lists only.
 """
@@ -25,7 +26,9 @@ from scheduler.demo import generate_demo
 from scheduler.models import (
     DayStatus,
     Event,
+    FairFeedback,
     Interest,
+    JoinAgain,
     Meeting,
     MeetingOutcome,
     MeetingStatus,
@@ -58,6 +61,20 @@ NOTES = {
                     "量産時の単価と納期を確認中"],
     Prospect.SOME: ["先方の設備更新時に再度相談", "技術資料を送付済み", "担当部署を紹介してもらう"],
     Prospect.NONE: ["求める精度と合わなかった", "ロットが合わず見送り", ""],
+}
+# The fair survey: who answers, how satisfied (5 … 1), whether they would come again.
+SURVEY_SHARE = 0.65  # of the companies that came
+SATISFACTION_WEIGHTS = ((5, 0.3), (4, 0.42), (3, 0.18), (2, 0.07), (1, 0.03))
+JOIN_AGAIN_BY_LEVEL = {  # (yes, perhaps, no, not said) by satisfaction
+    5: (0.85, 0.1, 0.0, 0.05), 4: (0.6, 0.3, 0.02, 0.08), 3: (0.25, 0.55, 0.1, 0.1),
+    2: (0.05, 0.5, 0.35, 0.1), 1: (0.0, 0.3, 0.6, 0.1),
+}
+COMMENTS = {
+    5: ["事前に面談相手が決まっていて効率が良かった", "新規の取引先候補と出会えた", ""],
+    4: ["商談時間をもう少し長くしてほしい", "相手企業の情報を事前にもっと知りたかった", "", ""],
+    3: ["希望した発注企業と面談できなかった", "待ち時間が長かった", ""],
+    2: ["業種の合わない相手が多かった", "会場が狭く声が聞き取りにくかった"],
+    1: ["自社の技術に合うニーズがなかった"],
 }
 
 
@@ -211,5 +228,24 @@ def generate_past_demo(
             else:
                 reports.append(_report(rng, meeting, side, own, steps, amount))
     session.add_all(reports)
+    session.add_all(_survey_answers(rng, event, no_shows))
     session.flush()
     return event
+
+
+def _survey_answers(rng: random.Random, event: Event, no_shows: set[int]) -> list[FairFeedback]:
+    """Answers to the fair survey from about two thirds of the companies that came."""
+    came = sorted(p.id for p in event.participants if p.id not in no_shows)
+    answering = sorted(rng.sample(came, k=round(SURVEY_SHARE * len(came))))
+    answers = []
+    for participant_id in answering:
+        level = rng.choices([v for v, _ in SATISFACTION_WEIGHTS],
+                            weights=[w for _, w in SATISFACTION_WEIGHTS])[0]
+        join_again = rng.choices([JoinAgain.YES.value, JoinAgain.PERHAPS.value,
+                                  JoinAgain.NO.value, None],
+                                 weights=JOIN_AGAIN_BY_LEVEL[level])[0]
+        answers.append(FairFeedback(
+            event_id=event.id, participant_id=participant_id, satisfaction=level,
+            join_again=join_again, comment=rng.choice(COMMENTS[level]),
+        ))
+    return answers

@@ -43,6 +43,7 @@ from scheduler.models import (
     AuditEntry,
     Event,
     EventDay,
+    FairFeedback,
     Interest,
     Meeting,
     MeetingOutcome,
@@ -103,6 +104,7 @@ class LeftBehind:
     pair_rules: int = 0
     meetings: int = 0
     outcomes: int = 0
+    survey_answers: int = 0
     runs: int = 0
     audit_entries: int = 0
     hosted_tables: int = 0
@@ -229,6 +231,7 @@ def _left_behind(session: Session, event: Event) -> LeftBehind:
         pair_rules=count(PairRule, PairRule.event_id == event.id),
         meetings=count(Meeting, Meeting.event_id == event.id),
         outcomes=count(MeetingOutcome, MeetingOutcome.event_id == event.id),
+        survey_answers=count(FairFeedback, FairFeedback.event_id == event.id),
         runs=count(ScheduleRun, ScheduleRun.event_id == event.id),
         audit_entries=count(AuditEntry, AuditEntry.event_id == event.id),
         hosted_tables=count(

@@ -54,6 +54,7 @@ from scheduler.models import (
     AuditEntry,
     Event,
     EventDay,
+    FairFeedback,
     Interest,
     Meeting,
     MeetingOutcome,
@@ -102,6 +103,7 @@ class DeletionSummary:
     pair_rules: int
     meetings: int
     outcomes: int
+    survey_answers: int
     runs: int
     days: int
     slots: int
@@ -314,6 +316,7 @@ def summarize(session: Session, event: Event, uploads_dir: Path | None = None) -
         pair_rules=count(PairRule, PairRule.event_id == event.id),
         meetings=count(Meeting, Meeting.event_id == event.id),
         outcomes=count(MeetingOutcome, MeetingOutcome.event_id == event.id),
+        survey_answers=count(FairFeedback, FairFeedback.event_id == event.id),
         runs=count(ScheduleRun, ScheduleRun.event_id == event.id),
         days=count(EventDay, EventDay.event_id == event.id),
         slots=count(Slot, Slot.event_id == event.id),

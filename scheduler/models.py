@@ -105,6 +105,18 @@ class Prospect(StrEnum):
     NONE = "none"
 
 
+class JoinAgain(StrEnum):
+    """Whether a participant would take part in the organizer's next fair (survey answer)."""
+
+    YES = "yes"
+    PERHAPS = "perhaps"  # depending on the counterparts taking part
+    NO = "no"
+
+
+#: The satisfaction scale of the fair survey (満足度): 5 very satisfied … 1 dissatisfied.
+SATISFACTION_LEVELS: tuple[int, ...] = (5, 4, 3, 2, 1)
+
+
 class PairRuleKind(StrEnum):
     """An organizer's rule for one pair, applied to every later solver run."""
 
@@ -677,6 +689,33 @@ class MeetingOutcome(TimestampMixin, Base):
     def is_current(self, meeting: Meeting) -> bool:
         """Whether the report is about the meeting as it stands (not about an earlier slot)."""
         return self.slot_id == meeting.slot_id
+
+
+class FairFeedback(TimestampMixin, Base):
+    """A participant's answer to the fair survey (参加者アンケート): its overall satisfaction,
+    whether it would come again, and a comment for the organizer. One per participant,
+    editable; the organizer may enter it from a paper questionnaire."""
+
+    __tablename__ = "fair_feedback"
+    __table_args__ = (
+        UniqueConstraint("participant_id", name="uq_feedback_per_participant"),
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_on_scale"),
+        CheckConstraint(
+            "join_again IS NULL OR " + _enum_check("join_again", JoinAgain),
+            name="join_again_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    satisfaction: Mapped[int] = mapped_column(Integer)  # 1–5, see SATISFACTION_LEVELS
+    join_again: Mapped[str | None] = mapped_column(String(20))  # JoinAgain; None: not said
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    participant: Mapped[Participant] = relationship()
 
 
 class ScheduleRun(TimestampMixin, Base):

@@ -80,6 +80,19 @@ def test_reports_are_consistent_and_results_look_like_a_real_fair(past) -> None:
     assert results.order_total > 0 and results.waiting and results.not_held > 0
 
 
+def test_about_two_thirds_of_the_companies_that_came_answered_the_survey(past) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.feedback import survey_results
+
+    session, event = past
+    survey = survey_results(session, event).total
+    assert 0.55 < survey.response_rate < 0.75
+    assert 0.55 < survey.satisfied_share < 0.9 and set(survey.levels) <= {1, 2, 3, 4, 5}
+    assert len(survey.levels) >= 4  # not all of one mind
+    assert survey.join_again["yes"] > survey.join_again["no"] > 0
+    no_shows = {p.id for p in event.participants if p.day_status == DayStatus.NO_SHOW}
+    assert not {a.participant_id for a in survey.answers} & no_shows
+
+
 def test_loading_again_adds_nothing(past) -> None:  # type: ignore[no-untyped-def]
     session, event = past
     counts = [session.scalar(select(func.count()).select_from(m))

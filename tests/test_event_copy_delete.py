@@ -558,6 +558,8 @@ def test_delete_removes_every_row_of_the_event_and_nothing_else(
     page = client.get(f"/events/{past.id}/delete").get_data(as_text=True)
     meetings = db_session.scalar(select(func.count(Meeting.id)).where(Meeting.event_id == past.id))
     assert f"{meetings} meetings" in page and "5 files kept for it" in page
+    answers = of_past["fair_feedback"]
+    assert f"{answers} survey answer" in page
 
     response = client.post(
         f"/events/{past_id}/delete", data={"confirmation": past_name, "delete_companies": "y"}
@@ -576,6 +578,7 @@ def test_delete_removes_every_row_of_the_event_and_nothing_else(
     assert log.details["deleted_by"] == "org@example.jp" and log.details["slug"] == past_slug
     assert log.details["name"] == past_name and log.details["counts"]["meetings"] == meetings
     assert log.details["counts"]["outcomes"] > 0 and log.details["companies_deleted"] > 0
+    assert log.details["counts"]["survey_answers"] == answers
     # the past fair's files are gone, the upcoming fair's stay
     assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == [
         "import-upcoming.bin",

@@ -1,14 +1,16 @@
 """What came of the meetings: the participant's reports and the organizer's results.
 
 * ``/p/<token>/outcomes`` — the participant reports on each of its meetings once it
-  has started (one small form per meeting) and may update the report later;
-* ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports on a
-  participant's behalf (a phone survey, a paper questionnaire), audited;
+  has started (one small form per meeting) and may update the report later; below, the
+  fair survey (satisfaction, coming again, a comment), posted to ``…/outcomes/survey``;
+* ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports and the
+  survey answer on a participant's behalf (a phone survey, a paper questionnaire), audited;
 * ``/events/<id>/outcomes`` — the fair's results, headed by the fair's days, venue and
   the time of the figures (it is printed): meetings planned and reported held, next
   steps, ordered amount, participating companies, reports and prospects by side, the
-  meetings by the supplier's industry and place, every meeting with both reports, and
-  the companies that have not reported yet (with their secret links);
+  survey (satisfaction by side, coming again, comments), the meetings by the supplier's
+  industry and place, every meeting with both reports, and the companies that have not
+  reported yet (with their secret links);
   ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook, set up to print.
 
 A form with a mistake comes back with what was typed and the message next to the
@@ -40,12 +42,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import audit, event_setup, notifications, outcomes
+from scheduler import audit, event_setup, feedback, notifications, outcomes
 from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import (
+    SATISFACTION_LEVELS,
     AuditEntry,
     Event,
+    JoinAgain,
     NextStep,
     Participant,
     ParticipantRole,
@@ -77,7 +81,7 @@ register_portal_section(PortalSection(
     "outcomes.mine", lazy_gettext("Meeting results"),
     # Buyers and suppliers read it: orders both placed (発注) and received (受注).
     lazy_gettext("After your meetings: how they went and what followed (visits, quotations, "
-                 "orders placed or received)."),
+                 "orders placed or received), and a short survey about the fair."),
     phases=frozenset({Phase.ON_THE_DAY, Phase.CLOSED}),
     order=70,
 ))
@@ -106,9 +110,34 @@ PROSPECT_LABELS = {
 }
 
 
+SATISFACTION_LABELS = {
+    5: lazy_gettext("Very satisfied"),
+    4: lazy_gettext("Satisfied"),
+    3: lazy_gettext("Neither satisfied nor dissatisfied"),
+    2: lazy_gettext("Somewhat dissatisfied"),
+    1: lazy_gettext("Dissatisfied"),
+}
+assert tuple(SATISFACTION_LABELS) == SATISFACTION_LEVELS
+#: The answers as the participant chooses them.
+JOIN_AGAIN_CHOICES = {
+    JoinAgain.YES: lazy_gettext("Yes, I would like to take part again"),
+    JoinAgain.PERHAPS: lazy_gettext("Perhaps, depending on the companies taking part"),
+    JoinAgain.NO: lazy_gettext("No, I would not take part again"),
+}
+#: The same answers in the organizer's tables ("" for a participant that did not say).
+JOIN_AGAIN_LABELS = {
+    JoinAgain.YES: lazy_gettext("Would take part again"),
+    JoinAgain.PERHAPS: lazy_gettext("Perhaps"),
+    JoinAgain.NO: lazy_gettext("Would not take part again"),
+    "": lazy_gettext("Did not say"),
+}
+
+
 @bp.app_context_processor
 def _outcome_labels() -> dict[str, object]:
-    return {"next_step_labels": NEXT_STEP_LABELS, "prospect_labels": PROSPECT_LABELS}
+    return {"next_step_labels": NEXT_STEP_LABELS, "prospect_labels": PROSPECT_LABELS,
+            "satisfaction_labels": SATISFACTION_LABELS,
+            "join_again_choices": JOIN_AGAIN_CHOICES, "join_again_labels": JOIN_AGAIN_LABELS}
 
 
 def _submitted() -> outcomes.OutcomeInput:
@@ -131,15 +160,55 @@ def _save(session: Any, participant: Participant, meeting_id: int,
         outcomes.save_outcome(session, participant, meeting_id, data, now=now, user_id=user_id)
 
 
+def _survey_answers() -> feedback.FeedbackInput:
+    return feedback.FeedbackInput(
+        satisfaction=request.form.get("satisfaction", ""),
+        join_again=request.form.get("join_again", ""),
+        comment=request.form.get("comment", ""),
+    )
+
+
+def _save_survey(session: Any, participant: Participant, data: feedback.FeedbackInput,
+                 now: Any, user_id: int | None) -> None:
+    """Save a survey answer; a double-tapped button (two first answers at once) saves it once."""
+    try:
+        feedback.save_feedback(session, participant, data, now=now, user_id=user_id)
+    except IntegrityError:
+        session.rollback()  # the other request stored it a moment ago: update that one
+        feedback.save_feedback(session, participant, data, now=now, user_id=user_id)
+
+
+def _problems(error: ValidationFailed) -> dict[str, str]:
+    """Each field's first problem, translated ("form" for one about the whole form)."""
+    found: dict[str, str] = {}
+    for problem in getattr(error, "problems", [error]):
+        found.setdefault(problem.field or "form", translate_error(problem))
+    return found
+
+
 def _reports_page(participant: Participant, *, user_id: int | None, template: str,
-                  action_url: Any, done_url: Any, meeting_id: int | None = None,
+                  action_url: Any, done_url: Any, survey_url: str,
+                  meeting_id: int | None = None, survey_posted: bool = False,
                   **context: object):  # type: ignore[no-untyped-def]
-    """The list of the participant's started meetings, each with its form; on POST, save
-    the report on ``meeting_id`` and go back to it, or show it again with the error."""
+    """The list of the participant's started meetings, each with its form, and the fair
+    survey; on POST, save the report on ``meeting_id`` (or the survey answer) and go back
+    to it, or show it again with the error."""
     session = get_session()
     now = utcnow()
     typed: dict[int, outcomes.OutcomeInput] = {}
     errors: dict[int, dict[str, str]] = {}
+    survey_typed: feedback.FeedbackInput | None = None
+    survey_errors: dict[str, str] = {}
+    if survey_posted:
+        survey_typed = _survey_answers()
+        try:
+            _save_survey(session, participant, survey_typed, now, user_id)
+        except ValidationFailed as error:
+            session.rollback()
+            survey_errors = _problems(error)
+        else:
+            session.commit()
+            return redirect(f"{done_url}?answered=1#survey")
     if meeting_id is not None:
         data = _submitted()
         try:
@@ -150,10 +219,7 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         except ValidationFailed as error:
             session.rollback()
             typed[meeting_id] = data
-            problems = getattr(error, "problems", [error])
-            errors[meeting_id] = {}
-            for problem in problems:
-                errors[meeting_id].setdefault(problem.field or "form", translate_error(problem))
+            errors[meeting_id] = _problems(error)
         else:
             session.commit()
             # Said in the meeting's card, where the page lands (a flash would be far above).
@@ -165,8 +231,20 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         return redirect(done_url)
     forms = {i.meeting.id: typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
              for i in items}
-    status = 400 if errors else 200
+    status = 400 if errors or survey_errors else 200
     saved = parse_id(request.args.get("saved")) if meeting_id is None else None
+    stored_answer = feedback.feedback_of(session, participant)
+    survey = {
+        "open": feedback.survey_open(session, participant.event, now),
+        "opens_at": feedback.survey_opens_at(session, participant.event),
+        "can_answer": feedback.can_answer(participant),
+        "answer": stored_answer,
+        "form": survey_typed or feedback.FeedbackInput.of(stored_answer),
+        "errors": survey_errors,
+        "action": survey_url,
+        "answered": not survey_posted and request.args.get("answered") == "1",
+        "comment_max": feedback.COMMENT_MAX_CHARS,
+    }
     # The organizer entering answers from a call sees what the other side reported (a
     # participant never does: reports are the organizer's only).
     theirs = outcomes.counterpart_reports(session, items) if user_id is not None else {}
@@ -181,7 +259,7 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         errors=errors, action_url=action_url, saved=saved, on_behalf=user_id is not None,
         theirs=theirs,
         upcoming=outcomes.upcoming_count(session, participant, now),
-        reported=sum(1 for i in items if i.outcome is not None), **context,
+        reported=sum(1 for i in items if i.outcome is not None), survey=survey, **context,
     ), status
 
 
@@ -209,7 +287,21 @@ def mine(token: str, meeting_id: int | None = None):  # type: ignore[no-untyped-
     return _reports_page(
         current_participant(), user_id=None, template="outcomes/mine.html",
         action_url=lambda mid: url_for("outcomes.mine", meeting_id=mid),
-        done_url=done_url, meeting_id=meeting_id,
+        done_url=done_url, survey_url=url_for("outcomes.my_survey"), meeting_id=meeting_id,
+    )
+
+
+@bp.route(f"{PORTAL_PREFIX}/outcomes/survey", methods=["GET", "POST"])
+@participant_required
+def my_survey(token: str):  # type: ignore[no-untyped-def]
+    """The participant's answer to the fair survey (on its results page)."""
+    done_url = url_for("outcomes.mine")
+    if request.method == "GET":
+        return redirect(f"{done_url}#survey")
+    return _reports_page(
+        current_participant(), user_id=None, template="outcomes/mine.html",
+        action_url=lambda mid: url_for("outcomes.mine", meeting_id=mid),
+        done_url=done_url, survey_url=url_for("outcomes.my_survey"), survey_posted=True,
     )
 
 
@@ -235,6 +327,30 @@ def record_for(event_id: int, participant_id: int,
         action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
                                        participant_id=participant.id, meeting_id=mid),
         done_url=done_url, meeting_id=meeting_id,
+        survey_url=url_for("outcomes.survey_for", event_id=event.id,
+                           participant_id=participant.id),
+    )
+
+
+@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/survey",
+          methods=["GET", "POST"])
+@organizer_required
+def survey_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The organizer enters a participant's survey answer (a paper questionnaire), audited."""
+    event = event_setup.get_event(get_session(), event_id)
+    participant = get_session().get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        abort(404)
+    done_url = url_for("outcomes.record_for", event_id=event.id, participant_id=participant.id)
+    if request.method == "GET":
+        return redirect(f"{done_url}#survey")
+    return _reports_page(
+        participant, user_id=current_user.id, template="outcomes/record_for.html",
+        action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
+                                       participant_id=participant.id, meeting_id=mid),
+        done_url=done_url, survey_posted=True,
+        survey_url=url_for("outcomes.survey_for", event_id=event.id,
+                           participant_id=participant.id),
     )
 
 
@@ -247,10 +363,27 @@ def results(event_id: int):  # type: ignore[no-untyped-def]
     summary = outcomes.fair_results(get_session(), event, now)
     return render_template(
         "outcomes/results.html", event=event, results=summary, contact_of=contact_of,
+        survey=feedback.survey_results(get_session(), event),
+        answerable=feedback.answerable(get_session(), event),
         as_of=now, buyer_next_step_labels=BUYER_NEXT_STEP_LABELS,
         last_reminder=last_reminder(event),
         can_mail=notifications.MailSettings.from_config(current_app.config) is not None,
     )
+
+
+@bp.get("/events/<int:event_id>/outcomes/enter")
+@organizer_required
+def enter_for(event_id: int):  # type: ignore[no-untyped-def]
+    """The company chosen on the results page: its reports and survey answer, to enter
+    from a paper questionnaire (any company, with meetings or not)."""
+    event = event_setup.get_event(get_session(), event_id)
+    participant_id = parse_id(request.args.get("participant"))
+    participant = get_session().get(Participant, participant_id) if participant_id else None
+    if participant is None or participant.event_id != event.id:
+        flash(_("Choose a company from the list."), "error")
+        return redirect(url_for("outcomes.results", event_id=event.id) + "#survey")
+    return redirect(url_for("outcomes.record_for", event_id=event.id,
+                            participant_id=participant.id) + "#survey")
 
 
 @bp.post("/events/<int:event_id>/outcomes/remind")
@@ -361,8 +494,30 @@ def _print_setup(sheet: Any, *, title_row: bool) -> None:
         sheet.print_title_rows = "1:1"
 
 
-def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults) -> list[list[object]]:
-    """The Summary sheet: the fair, the meetings, the companies, the reports by side."""
+def _survey_rows(survey: feedback.SurveyResults) -> list[list[object]]:
+    """The survey's block of the Summary sheet: answers, satisfaction, coming again."""
+    sides = (survey.sides[ParticipantRole.BUYER], survey.sides[ParticipantRole.SUPPLIER],
+             survey.total)
+    return [
+        [_("Fair survey"), _("Buyers"), _("Suppliers"), _("Total")],
+        [_("Answered"), *(side.answered for side in sides)],
+        [_("Asked (approved, not absent)"), *(side.asked for side in sides)],
+        [_("Survey response rate"), *(side.response_rate for side in sides)],
+        [_("Satisfied (very satisfied or satisfied)"),
+         *(side.satisfied_share if side.answered else None for side in sides)],
+        [_("Average (5 = very satisfied)"), *(side.average for side in sides)],
+        *[[str(label), *(side.levels[level] for side in sides)]
+          for level, label in SATISFACTION_LABELS.items()],
+        *[[f"{_('Take part in the next fair?')} {label}",
+           *(side.join_again[value] for side in sides)]
+          for value, label in JOIN_AGAIN_LABELS.items()],
+    ]
+
+
+def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults,
+                  survey: feedback.SurveyResults) -> list[list[object]]:
+    """The Summary sheet: the fair, the meetings, the companies, the reports by side, the
+    survey."""
     roles = (ParticipantRole.BUYER, ParticipantRole.SUPPLIER)
     taking_part = [summary.participation[role] for role in roles]
     return [
@@ -406,6 +561,8 @@ def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults) ->
         [_("Reports by prospect"), _("Buyers"), _("Suppliers")],
         *[[str(PROSPECT_LABELS[p]), summary.buyers.prospects[p.value],
            summary.suppliers.prospects[p.value]] for p in Prospect],
+        [],
+        *_survey_rows(survey),
     ]
 
 
@@ -423,20 +580,22 @@ def _breakdown_rows(heading: str, groups: list[outcomes.Breakdown]) -> list[list
 @organizer_required
 def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     """The results as an Excel workbook: a summary sheet, every meeting, the meetings by
-    industry and place, who has not reported."""
+    industry and place, the survey's answers, who has not reported."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     event = event_setup.get_event(get_session(), event_id)
     now = utcnow()
     summary = outcomes.fair_results(get_session(), event, now)
+    survey = feedback.survey_results(get_session(), event)
     book = Workbook()
     sheet = book.active
     sheet.title = _("Summary")[:31]
     # What a report to the funding body names first: which fair, when, where, and when
     # the figures were taken (reports keep coming in after the fair).
-    rows = _summary_rows(event, now, summary)
-    headings = {_("Participating companies"), _("Reports by side"), _("Reports by prospect")}
+    rows = _summary_rows(event, now, summary, survey)
+    headings = {_("Participating companies"), _("Reports by side"), _("Reports by prospect"),
+                _("Fair survey")}
     for number, row in enumerate(rows, start=1):
         sheet.append(row)
         label = row[0] if row else None
@@ -445,9 +604,13 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
                 cell.font = Font(bold=True)
         elif label == _("Ordered amount (yen)"):
             sheet.cell(number, 2).number_format = "#,##0"
-        elif label == _("Response rate"):
+        elif label in (_("Response rate"), _("Survey response rate"),
+                       _("Satisfied (very satisfied or satisfied)")):
             for cell in sheet[number][1:]:
                 cell.number_format = "0%"
+        elif label == _("Average (5 = very satisfied)"):
+            for cell in sheet[number][1:]:
+                cell.number_format = "0.0"
         elif label == _("Figures as of"):
             sheet.cell(number, 2).number_format = "yyyy-mm-dd hh:mm"
         elif isinstance(label, str) and len(row) == 1 and number > 1:
@@ -514,6 +677,26 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         _fit_columns(by_sheet, (24, 10, 10, 10, 10, 10, 16))
         by_sheets.append(by_sheet)
 
+    answers = book.create_sheet(_("Fair survey")[:31])
+    answers.append([_("Code"), _("Company"), _("Role"), _("Satisfaction"),
+                    _("Satisfaction (5 = very satisfied)"), _("Take part in the next fair?"),
+                    _("Comment"), _("Last changed")])
+    for side in (ParticipantRole.BUYER, ParticipantRole.SUPPLIER):
+        for answer in sorted(survey.sides[side].answers,
+                             key=lambda a: (a.participant.code or "~", a.participant.display_name)):
+            participant = answer.participant
+            answers.append([
+                participant.code or "", participant.display_name,
+                _("Buyer") if participant.role == "buyer" else _("Supplier"),
+                str(SATISFACTION_LABELS[answer.satisfaction]), answer.satisfaction,
+                str(JOIN_AGAIN_LABELS[answer.join_again or ""]), answer.comment,
+                event.local(answer.updated_at).replace(tzinfo=None),
+            ])
+    for row in answers.iter_rows(min_row=2):
+        row[7].number_format = "yyyy-mm-dd hh:mm"
+        row[6].alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_columns(answers, (10, 32, 12, 20, 10, 20, 50, 17))
+
     waiting = book.create_sheet(_("Companies not reported yet")[:31])
     waiting.append([_("Code"), _("Company"), _("Role"), _("Meetings reported"),
                     _("Meetings that started"), _("Contact"), _("E-mail"), _("Phone")])
@@ -528,7 +711,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             contact.phone if contact else "",
         ])
     _fit_columns(waiting, (10, 32, 12, 10, 10, 18, 32, 16))
-    for table_sheet in (meetings, *by_sheets, waiting):
+    for table_sheet in (meetings, *by_sheets, answers, waiting):
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
         table_sheet.freeze_panes = "A2"
