@@ -308,6 +308,7 @@ REMINDER_BODIES = {
         "各商談の結果と、その後の展開（工場見学、見積、試作・テスト発注、受注など）を、"
         "次のページからお知らせください。1 件につき 1 分ほどで済みます。"
         "進展があれば、後から更新することもできます。\n\n{link}\n\n"
+        "同じページの参加者アンケート（3 問）にもご協力ください。\n"
         "ご報告の内容は主催者のみが確認し、商談相手には公開されません。\n"
         "このリンクは貴社専用です。社外の方と共有しないでください。\n"
     ),
@@ -317,6 +318,7 @@ REMINDER_BODIES = {
         "Please tell us how each of your meetings went and what followed (a factory visit, "
         "a quotation, a trial order, an order) on this page. It takes about a minute per "
         "meeting, and you can update your answers later as things develop:\n\n{link}\n\n"
+        "The same page has a three-question survey about the fair: please answer it too.\n"
         "Only the organizer sees your answers, never the other company.\n"
         "This link is for your company only; please do not share it.\n"
     ),

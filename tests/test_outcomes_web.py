@@ -296,6 +296,7 @@ def test_reminders_go_to_those_who_have_not_reported_with_their_own_link(
     for message in inbox.messages:
         text = message.get_payload(decode=True).decode("utf-8")
         tokens.add(text.split("/p/", 1)[1].split("/outcomes", 1)[0])
+        assert "survey" in text or "アンケート" in text  # on the same page, asked for too
     assert tokens == {p.access_token for p in reachable}
     assert participant.access_token not in tokens  # it has reported on all its meetings
 
