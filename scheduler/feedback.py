@@ -121,7 +121,8 @@ def _checked(data: FeedbackInput) -> tuple[int, str | None, str]:
         problems.append(ValidationFailed(
             N_("Please choose one of the answers."), field="join_again"
         ))
-    comment = (data.comment or "").strip()
+    # A browser sends each line break as CRLF: stored (and counted) as one.
+    comment = (data.comment or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(comment) > COMMENT_MAX_CHARS:
         problems.append(ValidationFailed(
             N_("The comment is too long: at most %(max)s characters."),

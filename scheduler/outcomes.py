@@ -249,7 +249,8 @@ def _checked(
         problems.append(
             ValidationFailed(N_("Say whether the meeting took place."), field="took_place")
         )
-    note = (data.note or "").strip()
+    # A browser sends each line break as CRLF: stored (and counted) as one.
+    note = (data.note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(note) > NOTE_MAX_CHARS:
         problems.append(ValidationFailed(
             N_("The note is too long: at most %(max)s characters."),

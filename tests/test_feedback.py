@@ -111,6 +111,14 @@ def test_every_problem_of_an_answer_is_named_at_once_and_nothing_is_written(
     assert db_session.scalar(select(FairFeedback)) is None
 
 
+def test_a_comment_counts_a_line_break_as_one_character(db_session: Session, fair: Event) -> None:
+    participant = _by_role(fair, ParticipantRole.BUYER)[0]
+    comment = "\r\n".join(["良い"] * 667)  # 2000 characters as typed, 2666 as sent
+    saved = save_feedback(db_session, participant, FeedbackInput("4", "", comment),
+                          now=_first_start(fair))
+    assert saved.comment == "\n".join(["良い"] * 667)
+
+
 def test_a_withdrawn_participant_cannot_answer(db_session: Session, fair: Event) -> None:
     participant = _by_role(fair, ParticipantRole.SUPPLIER)[0]
     participant.status = ParticipantStatus.WITHDRAWN

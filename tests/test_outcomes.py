@@ -153,6 +153,15 @@ def test_a_meeting_that_did_not_take_place_keeps_only_the_note(
     assert saved.note == "先方が来場せず"
 
 
+def test_a_note_counts_a_line_break_as_one_character(db_session: Session, fair: Event) -> None:
+    """Browsers send line breaks as CRLF: a note of 2000 characters with line breaks fits."""
+    meeting = _meetings(db_session, fair)[0]
+    lines = "\r\n".join(["見積"] * 667)  # 1334 + 666 = 2000 characters as typed
+    saved = save_outcome(db_session, meeting.participant_a, meeting.id,
+                         OutcomeInput(took_place="no", note=lines), now=_after(meeting))
+    assert saved.note == "\n".join(["見積"] * 667) and "\r" not in saved.note
+
+
 @pytest.mark.parametrize(
     ("typed", "yen"),
     [("1,200,000", 1_200_000), ("１２０万", 1_200_000), ("¥50万円", 500_000),
