@@ -126,3 +126,59 @@ def test_the_results_fit_a_phone_and_print_without_buttons(
     assert role.bounding_box()["height"] < 2 * line
     page.pdf(path=str(tmp_path / "results.pdf"), format="A4")
     assert (tmp_path / "results.pdf").stat().st_size > 10_000
+
+
+def test_switching_language_in_the_middle_of_the_survey_keeps_what_was_typed(
+    browser, live_server, db_session, monkeypatch
+) -> None:
+    fair = published_fair(db_session)
+    fair.phase = Phase.ON_THE_DAY
+    db_session.commit()
+    now = min(s.starts_at for s in fair.slots) + timedelta(hours=1)
+    monkeypatch.setattr("web.outcomes.utcnow", lambda: now)
+    supplier = next(p for p in fair.participants if p.role == "supplier")
+
+    phone = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844},
+                                is_mobile=True, has_touch=True)
+    phone.set_default_timeout(10_000)
+    tab = phone.new_page()
+    try:
+        tab.goto(f"{live_server}/p/{supplier.access_token}/outcomes")
+        tab.click("a[href='#survey']")  # asked for at the top of the page
+        survey = tab.locator("#survey")
+        # The scale reads top to bottom on a phone.
+        boxes = [survey.get_by_label(label, exact=True).bounding_box()["y"]
+                 for label in ("大変満足", "満足", "どちらともいえない")]
+        assert boxes == sorted(boxes) and len(set(boxes)) == 3
+        survey.get_by_label("参加企業によっては参加したい").check()
+        survey.get_by_label("主催者へのご意見・ご要望").fill("商談時間を\n長くしてほしい")
+        # Sent without a satisfaction: the page says what is missing, keeping the rest.
+        survey.get_by_role("button", name="回答を送信").click()
+        survey = tab.locator("#survey")
+        assert "満足度を選んでください" in survey.locator(".errors").inner_text()
+        assert survey.get_by_label("参加企業によっては参加したい").is_checked()
+        # The supplier switches to English half-way: what it typed since comes along.
+        survey.get_by_label("やや不満").check()
+        survey.get_by_label("主催者へのご意見・ご要望").fill("商談時間を\n長くしてほしい！")
+        tab.click("header button[lang=en]")
+        tab.wait_for_load_state()
+        survey = tab.locator("#survey")
+        assert "Fair survey" in survey.inner_text()
+        assert survey.get_by_label("Somewhat dissatisfied").is_checked()
+        assert survey.get_by_label("Perhaps, depending on the companies taking part").is_checked()
+        assert survey.get_by_label("Comments and requests for the organizer").input_value() == (
+            "商談時間を\n長くしてほしい！"
+        )
+        survey.get_by_role("button", name="Send answer").click()
+        assert "your answer was saved" in tab.locator("#survey").inner_text()
+        # Nothing is put back on a later visit: the kept values were used once.
+        tab.goto(f"{live_server}/p/{supplier.access_token}/outcomes")
+        assert tab.locator("#survey-comment").input_value() == "商談時間を\n長くしてほしい！"
+    finally:
+        phone.close()
+    from scheduler.models import FairFeedback
+
+    saved = db_session.scalar(select(FairFeedback))
+    assert (saved.participant_id, saved.satisfaction, saved.join_again, saved.comment) == (
+        supplier.id, 2, "perhaps", "商談時間を\n長くしてほしい！"
+    )
