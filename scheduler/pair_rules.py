@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from scheduler import audit
 from scheduler.day_operations import lock_for_change
@@ -26,6 +27,7 @@ from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Event,
+    Interest,
     PairRule,
     PairRuleKind,
     Participant,
@@ -35,6 +37,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.preferences import ASKING_SOURCES, SCREENING_SOURCE
 from scheduler.problem_builder import participant_key, slot_key
 from solver.problem import Meeting, Problem
 from solver.problem_io import problem_from_dict, schedule_from_dict
@@ -78,6 +81,117 @@ def rule_between(
             PairRule.participant_b_id == b_id,
         )
     )
+
+
+@dataclass(frozen=True)
+class Decline:
+    """``by`` declined a meeting with ``other`` (a screening answer, or a buyer's
+    decision on proposal sheets), which a rule forcing the pair overrides.
+
+    ``asked`` is the level (1–3) at which ``other`` asks for the meeting, 0 when it
+    does not (or no longer does).
+    """
+
+    by: Participant
+    other: Participant
+    note: str
+    asked: int
+
+
+#: Rules that make a pair meet, and so override a decline.
+MEETING_RULES = frozenset({PairRuleKind.FORCE, PairRuleKind.PIN})
+
+
+def declines(
+    session: Session, event: Event, pairs: Iterable[frozenset[int]] | None = None
+) -> dict[frozenset[int], list[Decline]]:
+    """The declines that stand between approved participants of ``event``, by pair of
+    participant ids (all pairs, or those of ``pairs``).
+
+    A decline counts as :func:`scheduler.preferences.requested_pairs` counts it: a
+    screening answer only while screening is on (a proposal decision always).
+    """
+    wanted = None if pairs is None else set(pairs)
+    if wanted is not None and not wanted:
+        return {}
+    decline, back = aliased(Interest), aliased(Interest)
+    query = (
+        select(decline, back)
+        .outerjoin(
+            back,
+            and_(
+                back.from_participant_id == decline.to_participant_id,
+                back.to_participant_id == decline.from_participant_id,
+            ),
+        )
+        .where(decline.event_id == event.id, decline.declined.is_(True))
+        .order_by(decline.id)
+    )
+    if not event.screening_enabled:
+        query = query.where(decline.source != SCREENING_SOURCE)
+    involved = set().union(*wanted) if wanted is not None else set()
+    if wanted is not None and len(involved) <= 500:  # a few pairs: ask for theirs only
+        query = query.where(
+            decline.from_participant_id.in_(involved), decline.to_participant_id.in_(involved)
+        )
+    rows = [
+        (interest, answer)
+        for interest, answer in session.execute(query).all()
+        if wanted is None
+        or frozenset((interest.from_participant_id, interest.to_participant_id)) in wanted
+    ]
+    ids = {i.from_participant_id for i, _a in rows} | {i.to_participant_id for i, _a in rows}
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Participant)
+            .where(Participant.id.in_(ids), Participant.status == ParticipantStatus.APPROVED)
+            .options(selectinload(Participant.organization))
+        )
+    } if ids else {}
+    found: dict[frozenset[int], list[Decline]] = {}
+    for interest, answer in rows:
+        pair = frozenset((interest.from_participant_id, interest.to_participant_id))
+        by, other = people.get(interest.from_participant_id), people.get(interest.to_participant_id)
+        if by is None or other is None:
+            continue  # a side withdrew: no pair to force
+        asked = 0
+        if answer is not None and answer.source in ASKING_SOURCES and not answer.declined:
+            asked = answer.level
+        found.setdefault(pair, []).append(
+            Decline(by=by, other=other, note=interest.note or "", asked=asked)
+        )
+    return found
+
+
+def declines_to_override(
+    session: Session, event: Event, first: Participant, second: Participant
+) -> list[Decline]:
+    """The declines a new rule making ``first`` and ``second`` meet would override,
+    which the organizer confirms first: none when the pair has no decline, or a
+    rule that makes it meet already (forced or pinned: that was confirmed then)."""
+    earlier = rule_between(session, event, first, second)
+    if earlier is not None and earlier.kind in MEETING_RULES:
+        return []
+    return declines(session, event, [frozenset((first.id, second.id))]).get(
+        frozenset((first.id, second.id)), []
+    )
+
+
+def overridden_declines(
+    session: Session, event: Event, rules: Iterable[PairRule]
+) -> dict[int, list[Decline]]:
+    """The declines each forcing or pinning rule overrides, by rule id (rules that
+    override none are left out)."""
+    by_pair = {
+        frozenset((rule.participant_a_id, rule.participant_b_id)): rule.id
+        for rule in rules
+        if rule.kind in MEETING_RULES
+    }
+    return {
+        by_pair[pair]: found
+        for pair, found in declines(session, event, by_pair).items()
+    }
 
 
 def set_rule(
@@ -144,6 +258,11 @@ def set_rule(
     for name, value in fields.items():
         setattr(rule, name, value)
     session.flush()
+    overridden = (
+        declines(session, event, [frozenset((a_id, b_id))]).get(frozenset((a_id, b_id)), [])
+        if kind in MEETING_RULES
+        else []
+    )
     audit.record(
         session,
         f"pair_rule.{kind}",
@@ -155,6 +274,9 @@ def set_rule(
             "b": participant_key(second),
             "slot": slot_key(slot) if slot is not None else None,
             "table": table.label if table is not None else None,
+            # Who had declined the meeting this rule now makes happen.
+            **({"overrides_decline_of": [participant_key(d.by) for d in overridden]}
+               if overridden else {}),
         },
     )
     return rule

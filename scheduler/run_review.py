@@ -14,6 +14,7 @@ times, which the web layer translates (:class:`Detail`).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, false, select
 from sqlalchemy.orm import Session, aliased
 
+from scheduler import pair_rules
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import (
@@ -35,7 +37,7 @@ from scheduler.models import (
 )
 from scheduler.names import search_key
 from scheduler.preferences import ASKING_SOURCES, SCREENING_SOURCE
-from scheduler.problem_builder import slot_key
+from scheduler.problem_builder import participant_key, slot_key
 from solver.model.diagnosis import NOT_NARROWED
 from solver.model.prechecks import over_capacity
 from solver.model.prepared import Prepared, prepare
@@ -52,6 +54,9 @@ class Summary:
     Meetings and pairs are counted apart on purpose: a pair rule ("always", or a
     pin) can make two companies meet that neither requested (its pair has weight 0),
     so ``meetings`` may exceed ``fulfilled`` and the problem's pairs ``requested``.
+    A rule can also force a pair that one side declined: the decline takes the
+    pair's weight (0, as in :func:`scheduler.preferences.requested_pairs`), but
+    somebody did ask, so those meetings are ``overridden``, not ``unasked``.
     """
 
     meetings: int
@@ -62,12 +67,20 @@ class Summary:
     waits: int  # breaks over all participants (what break_penalty and max_breaks are about)
     pairs: int = 0  # every pair of the problem: the requested ones and those only rules set
     edited: bool = False  # a meeting was moved by hand after the solver finished
+    overridden: int = 0  # meetings of forced pairs that one side declined (weight 0)
 
     @property
     def unrequested(self) -> int:
+        """Meetings that are no requested pair met (weight 0: set by a pair rule or, in
+        a re-optimisation of the day, already published): :attr:`unasked` and
+        :attr:`overridden` together."""
+        return self.meetings - self.fulfilled
+
+    @property
+    def unasked(self) -> int:
         """Meetings of pairs neither side requested (set by a pair rule or, in a
         re-optimisation of the day, already published)."""
-        return self.meetings - self.fulfilled
+        return self.unrequested - self.overridden
 
     @property
     def gap(self) -> float | None:
@@ -114,6 +127,7 @@ class ReviewMeeting:
     start: datetime
     label: str  # the slot's local start: ``10:30``, or ``2/18 10:30`` on a fair of several days
     table: str | None
+    overridden: bool = False  # a pair rule forced it although one side declined
 
 
 @dataclass
@@ -121,7 +135,7 @@ class ParticipantReview:
     key: str
     name: str
     role: str
-    # slot, start, label, table, other, other_name
+    # slot, start, label, table, other, other_name, overridden (forced despite a decline)
     meetings: list[dict[str, Any]] = field(default_factory=list)
     # other, other_name, reason (the solver's code), detail (a Detail, or None)
     unmet: list[dict[str, Any]] = field(default_factory=list)
@@ -152,6 +166,7 @@ class RunReview:
     waiting: int  # participants with at least one wait (their total: summary.waits)
     fewest_waits: int | None  # proven: no schedule has fewer (all-must runs), else None
     meetings: list[ReviewMeeting] = field(default_factory=list)  # by time, then table
+    overridden: list[OverriddenPair] = field(default_factory=list)  # forced despite a decline
 
 
 def without_schedule(run: ScheduleRun) -> bool:
@@ -169,13 +184,18 @@ def ran_out_of_time(run: ScheduleRun) -> bool:
     return without_schedule(run) and stats.get("infeasible_found_by") == "timeout"
 
 
-def summarize(run: ScheduleRun) -> Summary | None:
+def summarize(
+    run: ScheduleRun, declined: Collection[frozenset[str]] = frozenset()
+) -> Summary | None:
     """The comparison numbers of a run with a schedule (None before it has one, or when
-    it ended without one)."""
+    it ended without one). ``declined``: the event's declined pairs by participant key
+    (:func:`declined_pairs`), to tell the forced pairs that one side declined apart
+    from those that nobody asked for."""
     if not run.result or not run.problem or without_schedule(run):
         return None
     met = {frozenset((m["a"], m["b"])) for m in run.result.get("meetings", [])}
     requested = requested_pairs(run.problem)
+    overridden = forced_despite_decline(run.problem, declined) & met
     return Summary(
         meetings=len(met),
         requested=len(requested),
@@ -185,6 +205,7 @@ def summarize(run: ScheduleRun) -> Summary | None:
         waits=_waits(run),
         pairs=len(run.problem["pairs"]),
         edited=run.edited_at is not None,
+        overridden=len(overridden),
     )
 
 
@@ -192,6 +213,64 @@ def requested_pairs(problem: dict[str, Any]) -> set[frozenset[str]]:
     """The pairs of a stored problem that somebody requested (weight > 0); the others
     are there only because a pair rule (or, on the day, a published meeting) needs them."""
     return {frozenset((p["a"], p["b"])) for p in problem["pairs"] if p.get("weight", 0) > 0}
+
+
+def forced_despite_decline(
+    problem: dict[str, Any], declined: Collection[frozenset[str]]
+) -> set[frozenset[str]]:
+    """The pairs of a stored problem that a pair rule forces although one side declined:
+    must pairs of weight 0 (the decline took their weight) among ``declined``."""
+    if not declined:
+        return set()
+    pairs = (
+        (frozenset((p["a"], p["b"])), p) for p in problem["pairs"]
+        if p.get("must") and p.get("weight", 0) <= 0
+    )
+    return {key for key, _pair in pairs if key in declined}
+
+
+@dataclass(frozen=True)
+class DeclinedBy:
+    """``by`` declined a meeting with ``other`` (participant keys and names), with its
+    note; ``asked``: the level at which ``other`` asks for it (0: it does not)."""
+
+    by: str
+    by_name: str
+    other: str
+    other_name: str
+    note: str
+    asked: int
+
+
+def declined_pairs(session: Session, event: Event) -> dict[frozenset[str], list[DeclinedBy]]:
+    """The event's declines as they stand now, by pair of participant keys (the ids of
+    problem files); see :func:`scheduler.pair_rules.declines`."""
+    said: dict[frozenset[str], list[DeclinedBy]] = {}
+    for found in pair_rules.declines(session, event).values():
+        for decline in found:
+            by, other = participant_key(decline.by), participant_key(decline.other)
+            said.setdefault(frozenset((by, other)), []).append(
+                DeclinedBy(
+                    by=by,
+                    by_name=decline.by.display_name,
+                    other=other,
+                    other_name=decline.other.display_name,
+                    note=decline.note,
+                    asked=decline.asked,
+                )
+            )
+    return said
+
+
+@dataclass(frozen=True)
+class OverriddenPair:
+    """A meeting of the run that a pair rule forced although one side declined it."""
+
+    a: str  # the buyer, when roles differ
+    b: str
+    a_name: str
+    b_name: str
+    declines: list[DeclinedBy]
 
 
 def _waits(run: ScheduleRun) -> int:
@@ -284,11 +363,20 @@ def _overloaded(problem: Problem) -> list[Overload]:
     ]
 
 
-def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None:
-    """The full review of a run with a result (None before it has one)."""
-    summary = summarize(run)
+def review(
+    session: Session,
+    event: Event,
+    run: ScheduleRun,
+    declined: dict[frozenset[str], list[DeclinedBy]] | None = None,
+) -> RunReview | None:
+    """The full review of a run with a result (None before it has one); ``declined``:
+    :func:`declined_pairs` of the event, when the caller has them already."""
+    if declined is None:
+        declined = declined_pairs(session, event)
+    summary = summarize(run, declined)
     if summary is None:
         return None
+    overridden = forced_despite_decline(run.problem, declined)
     problem = problem_from_dict(run.problem)
     schedule = schedule_from_dict(run.result)
     slot_start = {s.id: s.start for s in problem.slots}
@@ -317,6 +405,7 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
                 start=slot_start[meeting.slot],
                 label=label[meeting.slot],
                 table=meeting.table,
+                overridden=meeting.key in overridden,
             )
         )
         for me, other in ((meeting.a, meeting.b), (meeting.b, meeting.a)):
@@ -328,6 +417,7 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
                     "table": meeting.table,
                     "other": other,
                     "other_name": people[other].name,
+                    "overridden": meeting.key in overridden,
                 }
             )
     details = unscheduled_details(event, problem, schedule)
@@ -373,6 +463,11 @@ def review(session: Session, event: Event, run: ScheduleRun) -> RunReview | None
         waiting=sum(1 for p in people.values() if p.waits),
         fewest_waits=_fewest_waits(problem, schedule, summary),
         meetings=listed,
+        overridden=[
+            OverriddenPair(m.a, m.b, m.a_name, m.b_name, declined[frozenset((m.a, m.b))])
+            for m in sorted(listed, key=lambda m: (m.a, m.b))
+            if m.overridden
+        ],
     )
 
 

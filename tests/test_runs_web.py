@@ -380,9 +380,11 @@ def test_unknown_codes_in_a_rule_are_reported(
     assert wide.status_code == 302
     rule = db_session.scalar(select(PairRule))
     assert {rule.participant_a.code, rule.participant_b.code} == {"B001", "S001"}
-    # A second rule for the pair takes the first one's place, and says so.
+    # A second rule for the pair takes the first one's place, and says so (B001 declined
+    # S001 in the demo: forcing the pair anyway is confirmed).
     replaced = client.post(f"{_base(fair)}/rules", data={"a": "S001", "b": "B001",
-                                                          "kind": "force"},
+                                                          "kind": "force",
+                                                          "override_decline": "yes"},
                            follow_redirects=True)
     assert ("The rule for S001 and B001 is now “always”; it replaces the earlier “never”."
             in replaced.get_data(as_text=True))

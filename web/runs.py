@@ -54,6 +54,7 @@ from web.filters import run_error
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error, translate_message
 from web.pagination import Page, paginate
+from web.preferences import LEVEL_LABELS
 
 bp = Blueprint("runs", __name__, url_prefix="/events/<int:event_id>/schedule")
 
@@ -221,8 +222,14 @@ def run_settings(parameters: dict[str, Any]) -> list[str]:
 
 
 def _index_page(  # type: ignore[no-untyped-def]
-    event: Event, form: RunForm, code: int = 200, rule_form: RuleForm | None = None
+    event: Event,
+    form: RunForm,
+    code: int = 200,
+    rule_form: RuleForm | None = None,
+    confirm_declines: list[pair_rules.Decline] | None = None,
 ):
+    """The runs and the rules; ``confirm_declines``: the declines the rule typed in
+    ``rule_form`` would override, which the organizer is asked to confirm."""
     session = get_session()
     history = session.scalars(
         select(ScheduleRun).where(ScheduleRun.event_id == event.id).order_by(ScheduleRun.id.desc())
@@ -240,19 +247,27 @@ def _index_page(  # type: ignore[no-untyped-def]
             selectinload(PairRule.table),
         )
     ).all()
+    # Forced pairs that one side declined are no pairs "requested by neither side".
+    declined = run_review.declined_pairs(session, event) if history else {}
     return render_template(
         "runs/index.html",
         event=event,
         form=form,
         rule_form=rule_form or RuleForm(formdata=None),
         action=ActionForm(formdata=None),
-        runs=[(run, run_review.summarize(run)) for run in history],
+        runs=[(run, run_review.summarize(run, declined)) for run in history],
         live_run=max(
             (r for r in history if r.published_at is not None),
             key=lambda r: r.published_at,
             default=None,
         ),
         rules=rules,
+        # What each forcing or pinning rule overrides: who declined, and why.
+        overrides={
+            rule_id: [_decline_text(d) for d in found]
+            for rule_id, found in pair_rules.overridden_declines(session, event, rules).items()
+        },
+        confirm_declines=[_decline_text(d) for d in confirm_declines or []],
         status_labels=STATUS_LABELS,
         no_schedule_label=NO_SCHEDULE_LABEL,
         run_settings=run_settings,
@@ -412,8 +427,9 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     run = runs.get_run(session, event, run_id)
     no_schedule = run_review.no_schedule(run)
+    declined = run_review.declined_pairs(session, event) if run.problem else {}
     # A run with no schedule has nothing to review but why.
-    review = None if no_schedule else run_review.review(session, event, run)
+    review = None if no_schedule else run_review.review(session, event, run, declined)
     publishable = run.status in publishing.PUBLISHABLE and review is not None
     live = is_live(event, run)
     # Before a schedule replaces the one participants already have: what it would change.
@@ -425,6 +441,7 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     listing = _listing(review, ReviewFilter.from_args(request.args, review)) if review else None
     # Rules set since this run was made, which its schedule ignores.
     unheeded = pair_rules.rules_not_in(session, event, run) if publishable and not live else []
+    requested = _requested_count(run)
     return render_template(
         "runs/show.html",
         unheeded=unheeded,
@@ -440,7 +457,12 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         detail_text=translate_message,
         gap_percent=gap_percent,
         problem_note=problem_file_note(event, run),
-        requested_pairs=_requested_count(run),
+        requested_pairs=requested,
+        # Pairs forced although one side declined: some side asked, so not "unasked".
+        overridden_pairs=len(run_review.forced_despite_decline(run.problem, declined))
+        if requested is not None
+        else 0,
+        decline_text=_decline_text,
         finished=run.status in runs.FINISHED,
         publishable=publishable,
         live=live,
@@ -829,23 +851,45 @@ def add_rule(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     form = RuleForm()
-    if form.validate_on_submit() and (saved := _add_rule(session, event, form)):
-        session.commit()
-        first, second, replaced = saved
-        if replaced is not None and replaced != form.kind.data:
-            # One rule per pair: say that the new one took the earlier one's place.
-            flash(
-                _(
-                    "The rule for %(a)s and %(b)s is now “%(rule)s”; it replaces the "
-                    "earlier “%(earlier)s”. It applies to the next run.",
-                    a=first, b=second, rule=_rule_label(form.kind.data),
-                    earlier=_rule_label(replaced),
-                ),
-                "success",
+    if form.validate_on_submit() and (pair := _rule_pair(session, event, form)):
+        first, second = pair
+        overridden = (
+            pair_rules.declines_to_override(session, event, first, second)
+            if form.kind.data in pair_rules.MEETING_RULES
+            else []
+        )
+        if overridden and not _override_confirmed():
+            # Forcing a pair that one side declined: only once the organizer has read
+            # who declined and why. Nothing is saved; the form keeps what was typed.
+            return _index_page(
+                event, RunForm(formdata=None), rule_form=form, confirm_declines=overridden
             )
-        else:
-            flash(_("The rule applies to the next run."), "success")
-        return redirect(url_for("runs.index", event_id=event.id) + "#rules")
+        replaced = _save_rule(session, event, form, first, second)
+        if replaced is not None:
+            session.commit()
+            a, b = participant_key(first), participant_key(second)
+            if replaced and replaced != form.kind.data:
+                # One rule per pair: say that the new one took the earlier one's place.
+                flash(
+                    _(
+                        "The rule for %(a)s and %(b)s is now “%(rule)s”; it replaces the "
+                        "earlier “%(earlier)s”. It applies to the next run.",
+                        a=a, b=b, rule=_rule_label(form.kind.data),
+                        earlier=_rule_label(replaced),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The rule applies to the next run."), "success")
+            if overridden:
+                flash(
+                    _(
+                        "%(a)s and %(b)s will meet although %(names)s declined.",
+                        a=a, b=b, names=", ".join(_who(d.by) for d in overridden),
+                    ),
+                    "warning",
+                )
+            return redirect(url_for("runs.index", event_id=event.id) + "#rules")
     # What was typed stays in the form, with the error next to the code that is wrong.
     return _index_page(event, RunForm(formdata=None), code=400, rule_form=form)
 
@@ -858,9 +902,11 @@ def _rule_label(kind: str) -> str:
     }.get(PairRuleKind(kind), _("pinned"))
 
 
-def _add_rule(session: Any, event: Event, form: RuleForm) -> tuple[str, str, str | None] | None:
-    """Set the rule the form describes: the pair's codes and the kind of the rule it
-    replaced (None when new); None (with the error on the form) when it cannot."""
+def _rule_pair(
+    session: Any, event: Event, form: RuleForm
+) -> tuple[Participant, Participant] | None:
+    """The two participants whose codes the form names; None (with the error at the
+    code that is wrong) when one is unknown."""
     try:
         first = pair_rules.participant_by_code(session, event, form.a.data or "")
     except DomainError as error:
@@ -871,14 +917,54 @@ def _add_rule(session: Any, event: Event, form: RuleForm) -> tuple[str, str, str
     except DomainError as error:
         form.b.errors.append(translate_error(error))
         return None
+    return first, second
+
+
+#: The field of a form that says the organizer read the declines and forces the pair.
+OVERRIDE_FIELD = "override_decline"
+
+
+def _override_confirmed() -> bool:
+    return request.form.get(OVERRIDE_FIELD) == "yes"
+
+
+def _who(participant: Participant) -> str:
+    return f"{participant_key(participant)} {participant.display_name}".strip()
+
+
+def _decline_text(decline: pair_rules.Decline | run_review.DeclinedBy) -> str:
+    """Who declined whom, its note, and the other side's request, in words."""
+    if isinstance(decline, run_review.DeclinedBy):
+        by = f"{decline.by} {decline.by_name}".strip()
+        other = f"{decline.other} {decline.other_name}".strip()
+    else:
+        by, other = _who(decline.by), _who(decline.other)
+    said = [_("%(name)s declined a meeting with %(other)s.", name=by, other=other)]
+    if decline.note:
+        said.append(_("Note: “%(note)s”", note=decline.note))
+    if decline.asked in LEVEL_LABELS:
+        said.append(
+            _(
+                "%(name)s asked for this meeting (%(level)s).",
+                name=other, level=LEVEL_LABELS[decline.asked],
+            )
+        )
+    return " ".join(said)
+
+
+def _save_rule(
+    session: Any, event: Event, form: RuleForm, first: Participant, second: Participant
+) -> str | None:
+    """Set the rule the form describes; the kind of the rule it replaced ("" when
+    new), or None (with the error on the form) when it cannot."""
     earlier = pair_rules.rule_between(session, event, first, second)
-    replaced = str(earlier.kind) if earlier is not None else None
+    replaced = str(earlier.kind) if earlier is not None else ""
     try:
         pair_rules.set_rule(session, event, first, second, form.kind.data, user_id=current_user.id)
     except ValidationFailed as error:
         _field_error(form, error)
         return None
-    return participant_key(first), participant_key(second), replaced
+    return replaced
 
 
 @bp.post("/rules/<int:rule_id>/delete")
@@ -930,6 +1016,20 @@ def pin(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         if pair is None:
             flash(_("Choose the meeting to pin."), "error")
         else:
+            # A pin forces the meeting too: a pair one side declined is pinned only once
+            # the organizer has read who declined (on the meeting's page, which asks).
+            if not _override_confirmed() and _declines_to_override(session, event, *pair):
+                found, _choices = run_review.move_choices(event, run, *pair)
+                return _meeting_page(
+                    session,
+                    event,
+                    run,
+                    found.a,
+                    found.b,
+                    back=_review_address(event, run, request.form.get("next", "")),
+                    confirm="pin",
+                    code=409,
+                )
             pair_rules.pin_meeting(session, event, run, *pair, user_id=current_user.id)
             session.commit()
             flash(_("Pinned: the next run keeps this meeting where it is."), "success")
@@ -965,8 +1065,11 @@ def _meeting_page(  # type: ignore[no-untyped-def]
     slot: str | None = None,
     table: str | None = None,
     conflicts: list[str] | None = None,
+    confirm: str = "",
     code: int = 200,
 ):
+    """The meeting's page; ``confirm`` ("pin" or "move"): that edit was not saved, as it
+    would override a decline the page names, and the page asks to confirm it."""
     found, choices = run_review.move_choices(event, run, a, b)
     problem_tables = [t["id"] for t in run.problem.get("tables") or []]
     place = run_review.pinned_places(session, event).get(frozenset((found.a, found.b)))
@@ -985,7 +1088,27 @@ def _meeting_page(  # type: ignore[no-untyped-def]
         chosen_table=table if table is not None else (found.table or ""),
         conflicts=conflicts or [],
         back=back,
+        # Pinning or moving it forces the pair: who declined it, said before either.
+        declines=[
+            _decline_text(d) for d in _declines_to_override(session, event, found.a, found.b)
+        ],
+        override_field=OVERRIDE_FIELD,
+        confirm=confirm,
     ), code
+
+
+def _declines_to_override(
+    session: Any, event: Event, a: str, b: str
+) -> list[pair_rules.Decline]:
+    """The declines that pinning the meeting of the codes ``a`` and ``b`` would override."""
+    try:
+        first = pair_rules.participant_by_code(session, event, a)
+        second = pair_rules.participant_by_code(session, event, b)
+    except DomainError:
+        return []  # a side is gone: the pin itself says so
+    if first.id == second.id:
+        return []
+    return pair_rules.declines_to_override(session, event, first, second)
 
 
 @bp.get("/runs/<int:run_id>/meeting")
@@ -1033,6 +1156,20 @@ def move(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
             slot=slot,
             table=table or "",
             conflicts=[_(c.msgid, **c.params) for c in conflicts],
+            code=409,
+        )
+    if not _override_confirmed() and _declines_to_override(session, event, a, b):
+        # The move pins the meeting, which forces a pair one side declined: asked first.
+        return _meeting_page(
+            session,
+            event,
+            run,
+            a,
+            b,
+            back=_review_address(event, run, request.form.get("next", "")),
+            slot=slot,
+            table=table or "",
+            confirm="move",
             code=409,
         )
     pair_rules.move_meeting(session, event, run, a, b, slot, table, user_id=current_user.id)
