@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler import audit
@@ -64,6 +66,13 @@ MAX_YEARS_AHEAD = 10
 # 52 weeks: the suggested new first day falls on the same weekday a year later.
 SAME_WEEKDAY_NEXT_YEAR = timedelta(days=364)
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+# 令和N年 is the year 2018 + N (令和元年, its first, was 2019); the year 年 follows.
+REIWA_YEAR_ZERO = 2018
+_REIWA_YEAR = re.compile(r"(令和\s*)(元|[0-9０-９]{1,2})(?=\s*年)")
+_FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+# Kana, kanji and half-width katakana: a name in Japanese gets a Japanese "copy".
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+NAME_LENGTH = Event.__table__.c.name.type.length
 
 
 @dataclass(frozen=True)
@@ -162,17 +171,89 @@ def _replace_year(text: str, old_year: int | None, new_year: int) -> str | None:
     return _YEAR.sub(lambda m: str(new_year) if m.group() == target[0].group() else m.group(), text)
 
 
+def _year_of(day: date, fiscal: bool) -> int:
+    """The year ``day`` is in: its fiscal year (年度, April to March, named by the year
+    of its April) or its calendar year."""
+    if fiscal and day.month < 4:
+        return day.year - 1
+    return day.year
+
+
+def _move_years(
+    text: str,
+    pattern: re.Pattern[str],
+    old: date | None,
+    new: date,
+    value: Callable[[re.Match[str]], int],
+    write: Callable[[re.Match[str], int], str],
+) -> str:
+    """``text`` with the years ``pattern`` finds moved to ``new``'s: those naming
+    ``old``'s year, else the only one found. A year followed by 年度 is a fiscal year and
+    becomes ``new``'s fiscal year; any other becomes ``new``'s calendar year.
+
+    ``value`` gives the Western year a match names, ``write`` a match's new text for a
+    Western year.
+    """
+    found = [(m, text[m.end() :].lstrip().startswith("年度")) for m in pattern.finditer(text)]
+    target = [(m, f) for m, f in found if old is not None and value(m) == _year_of(old, f)]
+    if not target and len(found) == 1:
+        target = found
+    for match, fiscal in reversed(target):  # from the end: the earlier positions hold
+        text = text[: match.start()] + write(match, _year_of(new, fiscal)) + text[match.end() :]
+    return text
+
+
+def _reiwa_value(match: re.Match[str]) -> int:
+    number = match.group(2)
+    return REIWA_YEAR_ZERO + (1 if number == "元" else int(unicodedata.normalize("NFKC", number)))
+
+
+def _reiwa_text(match: re.Match[str], year: int) -> str:
+    """令和 and the number of ``year``, in the width of digits the name used."""
+    number = str(year - REIWA_YEAR_ZERO)
+    if match.group(2).isascii() or match.group(2) == "元":
+        return f"{match.group(1)}{number}"
+    return f"{match.group(1)}{number.translate(_FULL_WIDTH_DIGITS)}"
+
+
 def suggest_name(event: Event, first_day: date | None) -> str:
-    """The source's name with its year moved to the new first day's ("… 2027" → "… 2028")."""
-    if first_day is None:
-        return event.name
-    old = source_first_day(event)
-    renamed = _replace_year(event.name, old.year if old else None, first_day.year)
-    if renamed is not None:
-        return renamed
-    if old is not None and old.year == first_day.year:
-        return event.name
-    return f"{event.name} {first_day.year}"
+    """The source's name with its year moved to the new first day's: "… 2027" → "… 2028",
+    "令和8年度…" → "令和9年度…" (a 年度 counts from April).
+
+    When that leaves the name as it was (it names no year, the copy is in the same year,
+    or the source has no days), "（コピー）" is added, or " (copy)" to a name without
+    Japanese: two events of one name are two identical cards on the list.
+    """
+    name = event.name
+    if first_day is not None:
+        old = source_first_day(event)
+        name = _move_years(
+            name, _YEAR, old, first_day, lambda m: int(m.group()), lambda m, y: str(y)
+        )
+        name = _move_years(name, _REIWA_YEAR, old, first_day, _reiwa_value, _reiwa_text)
+    if name != event.name:
+        return name
+    suffix = "（コピー）" if _JAPANESE.search(event.name) else " (copy)"
+    return event.name[: NAME_LENGTH - len(suffix)] + suffix
+
+
+def _name_key(name: str) -> str:
+    """A name as a reader tells names apart: width, case and spacing aside."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def event_named(session: Session, name: str) -> Event | None:
+    """An event already called ``name`` (width, case and spacing aside), else None.
+
+    Compared in Python: a site holds tens of events, and SQLite cannot fold widths.
+    """
+    key = _name_key(name)
+    if not key:
+        return None
+    for event_id, other in session.execute(select(Event.id, Event.name).order_by(Event.id)):
+        if _name_key(other) == key:
+            return session.get(Event, event_id)
+    return None
 
 
 def suggest_slug(session: Session, event: Event, first_day: date | None) -> str:
@@ -332,6 +413,64 @@ def _clock_change_clash(event: Event, slot: ShiftedSlot) -> ValidationFailed:
 # --------------------------------------------------------------------------- copying
 
 
+class CopiedBefore(Exception):
+    """The copy form was sent again: ``event`` is the copy its first sending made."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(f"already copied as event {event.id}")
+        self.event = event
+
+
+def _lock_source(session: Session, source: Event) -> None:
+    """Take the source event's row until the transaction ends: copies of one event are
+    made one at a time, so a form sent twice at once finds the copy of its first
+    sending (:func:`copy_made_by`) instead of making a second one beside it.
+
+    ``FOR NO KEY UPDATE``: rows that merely point at the event are not held up. On
+    SQLite a no-op write takes the single write lock (waiting for another writer to
+    finish), so the reads after it see what that writer committed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": source.id})
+    else:
+        session.execute(
+            select(Event.id).where(Event.id == source.id).with_for_update(key_share=True)
+        )
+
+
+def copy_made_by(session: Session, source: Event, attempt: str) -> Event | None:
+    """The copy of ``source`` that the form whose one-time ``attempt`` value is given
+    made (recorded in the copy's ``event.copy`` audit entry), else None."""
+    if not attempt:
+        return None
+    event_id = session.scalar(
+        select(AuditEntry.event_id)
+        .where(
+            AuditEntry.action == "event.copy",
+            AuditEntry.details["source_event_id"].as_integer() == source.id,
+            AuditEntry.details["attempt"].as_string() == attempt,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    return session.get(Event, event_id) if event_id is not None else None
+
+
+def copy_using_slug(session: Session, source: Event, slug: str) -> Event | None:
+    """The event whose slug is ``slug`` if it is a copy of ``source`` (another tab's copy
+    of the same form, made a moment before), else None."""
+    return session.scalar(
+        select(Event)
+        .join(AuditEntry, AuditEntry.event_id == Event.id)
+        .where(
+            Event.slug == slug,
+            AuditEntry.action == "event.copy",
+            AuditEntry.details["source_event_id"].as_integer() == source.id,
+        )
+        .limit(1)
+    )
+
+
 def copy_event(
     session: Session,
     source: Event,
@@ -341,16 +480,37 @@ def copy_event(
     first_day: date | None,
     user_id: int | None = None,
     today: date | None = None,
+    attempt: str = "",
+    same_name_ok: bool = False,
 ) -> Event:
     """A new event set up like ``source``, every date moved to start on ``first_day``.
 
-    ``slug`` is suggested (:func:`suggest_slug`) when empty. Raises
+    ``slug`` is suggested (:func:`suggest_slug`) when empty. ``attempt`` is the copy
+    form's one-time value, recorded with the copy: when a copy of ``source`` was already
+    made with it, :class:`CopiedBefore` names that copy (the form sent twice) and no
+    other is made. A name another event has is refused unless ``same_name_ok``. Raises
     :class:`ValidationFailed` naming the field at fault (name, slug, first_day).
     """
+    _lock_source(session, source)
+    earlier = copy_made_by(session, source, attempt)
+    if earlier is not None:
+        raise CopiedBefore(earlier)
     name = one_line(name)
     if not name:
         raise ValidationFailed(N_("The event needs a name."), field="name")
+    # A taken slug before a taken name: the name can be kept (ticking a box), the slug
+    # cannot, and a slug taken by this event's copy is the other tab's copy.
     slug = check_slug(session, slug) if slug and slug.strip() else None
+    namesake = None if same_name_ok else event_named(session, name)
+    if namesake is not None:
+        raise ValidationFailed(
+            N_(
+                "Another event is already called %(name)s: give the copy a name of its own, "
+                "so that the two are not mixed up."
+            ),
+            field="name",
+            params={"name": namesake.name},
+        )
     check_first_day(source, first_day, today=today)
     plan = plan_copy(session, source, first_day)
     if slug is None:
@@ -421,6 +581,7 @@ def copy_event(
             "slots": len(plan.slots),
             "rooms": plan.rooms,
             "tables": plan.tables,
+            "attempt": attempt,
         },
     )
     return event

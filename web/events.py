@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -27,6 +28,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     SelectChoice,
     SelectField,
     StringField,
@@ -124,8 +126,15 @@ class CopyForm(FlaskForm):
     name = StringField(
         lazy_gettext("Name of the new event"), validators=[DataRequired(), Length(max=200)]
     )
+    # Shown, ticked or not, only while another event has the name typed: two events of
+    # one name are two identical cards, but a second fair may knowingly share it.
+    same_name_ok = BooleanField(lazy_gettext("Use this name anyway"))
     slug = StringField(lazy_gettext("Short name for links and files"), validators=[Optional()])
     first_day = DateField(lazy_gettext("First day of the new fair"), validators=[Optional()])
+    # A new random value each time the empty form is opened, recorded with the copy it
+    # makes: the same value again is this form sent again (a double click, Back and
+    # resend), which leads to that copy instead of making a second one.
+    attempt = HiddenField()
 
 
 class DeleteForm(FlaskForm):
@@ -274,13 +283,20 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
         )
         or 0
     )
+    # Staff see the set-up too, but link only to the pages they may open (the others,
+    # organizers only, would answer 403): without a link the item shows as plain text.
+    organizer = current_user.is_organizer
     checklist = [
         (_("Days and slot grid"), bool(event.slots), url_for("events.days", event_id=event.id)),
-        (_("Rooms and tables"), tables > 0, url_for("events.rooms", event_id=event.id)),
+        (
+            _("Rooms and tables"),
+            tables > 0,
+            url_for("events.rooms", event_id=event.id) if organizer else None,
+        ),
         (
             _("Phases and deadlines"),
             any(p.closes_at for p in event.phases),
-            url_for("events.phases", event_id=event.id),
+            url_for("events.phases", event_id=event.id) if organizer else None,
         ),
         (_("Participants"), bool(counts), _participants_url(event.id)),
     ]
@@ -348,7 +364,9 @@ def copy(event_id: int):  # type: ignore[no-untyped-def]
         form.first_day.data = first_day
         form.name.data = event_copy.suggest_name(source, first_day)
         form.slug.data = event_copy.suggest_slug(session, source, first_day)
+        form.attempt.data = secrets.token_urlsafe(12)
     plan = None
+    slug_holder = None  # a copy of this event that already has the slug typed
     if request.method == "GET" or form.validate_on_submit():
         try:
             if request.form.get("action") == "copy":
@@ -359,6 +377,8 @@ def copy(event_id: int):  # type: ignore[no-untyped-def]
                     slug=form.slug.data,
                     first_day=form.first_day.data,
                     user_id=current_user.id,
+                    attempt=(form.attempt.data or "")[:64],
+                    same_name_ok=bool(form.same_name_ok.data),
                 )
                 session.commit()
                 flash(
@@ -372,9 +392,25 @@ def copy(event_id: int):  # type: ignore[no-untyped-def]
                 return redirect(url_for("events.show", event_id=event.id))
             event_copy.check_first_day(source, form.first_day.data)
             plan = event_copy.plan_copy(session, source, form.first_day.data)
+        except event_copy.CopiedBefore as again:
+            # The same form sent again (a double click, Back and resend): its copy
+            # exists, and is where the organizer meant to go.
+            session.rollback()
+            flash(
+                _(
+                    "%(name)s was already created by this form: no second copy was made.",
+                    name=again.event.name,
+                ),
+                "info",
+            )
+            return redirect(url_for("events.show", event_id=again.event.id))
         except ValidationFailed as error:
             session.rollback()
             _field_error(form, error)
+            if error.field == "slug" and error.params.get("slug"):
+                # Most likely the same copy made from another tab or window: say so,
+                # rather than only that the short name is taken.
+                slug_holder = event_copy.copy_using_slug(session, source, str(error.params["slug"]))
     if plan is None:  # the lists of what is copied, without new dates until one is valid
         plan = event_copy.plan_copy(session, source, None)
     return render_template(
@@ -383,6 +419,8 @@ def copy(event_id: int):  # type: ignore[no-untyped-def]
         form=form,
         plan=plan,
         source_first_day=event_copy.source_first_day(source),
+        namesake=event_copy.event_named(session, form.name.data or ""),
+        slug_holder=slug_holder,
     )
 
 

@@ -1,12 +1,13 @@
-"""The home page: the organizer's list of events."""
+"""The home page: the organizer's list of events, the current ones and the closed ones."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from scheduler.models import Event, Participant, ParticipantStatus
+from scheduler.models import Event, EventDay, Participant, ParticipantStatus, Phase
 from web.database import get_session
 
 bp = Blueprint("main", __name__)
@@ -24,8 +25,33 @@ def index():  # type: ignore[no-untyped-def]
             .group_by(Participant.event_id)
         ).all()
     )
-    events = session.scalars(select(Event).order_by(Event.created_at.desc())).all()
-    return render_template("main/index.html", events=events, counts=counts)
+    dates = (
+        select(
+            EventDay.event_id,
+            func.min(EventDay.date).label("first_day"),
+            func.max(EventDay.date).label("last_day"),
+        )
+        .group_by(EventDay.event_id)
+        .subquery()
+    )
+    listed = (
+        select(Event)
+        .outerjoin(dates, dates.c.event_id == Event.id)
+        .options(selectinload(Event.days))  # the dates on every card, in one query
+    )
+    # The fairs to prepare or run, soonest first; one without days yet has no place in
+    # time and comes last. Closed fairs are an archive below, the latest on top.
+    current = session.scalars(
+        listed.where(Event.phase != Phase.CLOSED).order_by(
+            dates.c.first_day.is_(None), dates.c.first_day, Event.id
+        )
+    ).all()
+    closed = session.scalars(
+        listed.where(Event.phase == Phase.CLOSED).order_by(
+            dates.c.last_day.is_(None), dates.c.last_day.desc(), Event.id.desc()
+        )
+    ).all()
+    return render_template("main/index.html", events=current, closed=closed, counts=counts)
 
 
 @bp.get("/favicon.ico")
