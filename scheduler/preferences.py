@@ -19,7 +19,9 @@ its ``source`` says how it came about:
 
 :func:`pair_weight` is the one scoring rule that turns both sides' levels into the
 solver's pair weight; :func:`requested_pairs` applies it to the whole event (see
-``docs/preferences.md``). Services only flush; the caller commits.
+``docs/preferences.md``). Every change to a participant's interests runs under
+:func:`lock_requests`, so clicks at the same moment neither pass the cap together
+nor insert a pair's row twice. Services only flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -30,11 +32,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
+from scheduler.day_operations import lock_for_change
 from scheduler.db import utcnow
-from scheduler.errors import DeadlinePassed, NotFound, PermissionDenied, ValidationFailed
+from scheduler.errors import (
+    Conflict,
+    DeadlinePassed,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from scheduler.i18n import N_
 from scheduler.models import (
     Event,
@@ -237,16 +247,39 @@ def counterpart(session: Session, viewer: Participant, participant_id: int) -> P
     return other
 
 
-def interest_between(session: Session, from_id: int, to_id: int) -> Interest | None:
-    """The interest of participant ``from_id`` in ``to_id``, if stated."""
-    return session.scalar(
-        select(Interest).where(
-            Interest.from_participant_id == from_id, Interest.to_participant_id == to_id
-        )
+def interest_between(
+    session: Session, from_id: int, to_id: int, *, fresh: bool = False
+) -> Interest | None:
+    """The interest of participant ``from_id`` in ``to_id``, if stated.
+
+    ``fresh`` reads the row as the database has it now, also where the session had
+    loaded it before (a writer under :func:`lock_requests` decides on what it reads).
+    """
+    query = select(Interest).where(
+        Interest.from_participant_id == from_id, Interest.to_participant_id == to_id
     )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 # --------------------------------------------------------------------------- the cap
+
+
+def lock_requests(session: Session, *participants: Participant) -> None:
+    """Take the writers' lock of ``participants``' stated interests until the commit.
+
+    Every change that writes an interest from one of them (a request, an answer, a
+    sheet or a decision on one) takes it first, so two clicks at the same moment run
+    one after the other: the second reads what the first saved, counts it against
+    the cap and finds its row instead of inserting a second one. It follows the
+    global lock order of :func:`scheduler.day_operations.lock_for_change` (on SQLite
+    the database's write lock, on PostgreSQL the participants' rows).
+    """
+    lock_for_change(
+        session, participants[0].event_id, participant_ids=[p.id for p in participants]
+    )
+
 
 
 def requested_counterparts(session: Session, participant: Participant) -> set[int]:
@@ -290,7 +323,9 @@ def remaining_requests(session: Session, participant: Participant) -> int | None
 def check_cap(session: Session, participant: Participant, counterpart_id: int) -> None:
     """Raise :class:`ValidationFailed` if a new request to ``counterpart_id`` exceeds the cap.
 
-    A counterpart already requested (or applied to) costs nothing more.
+    A counterpart already requested (or applied to) costs nothing more. The caller
+    holds :func:`lock_requests` for ``participant``, so that no other request slips
+    in between this check and its own insert.
     """
     cap = participant.event.max_requests
     if cap is None:
@@ -350,6 +385,11 @@ def request_meeting(
     Raises :class:`DeadlinePassed` outside the request period (organizers acting on
     someone's behalf pass ``user_id``), :class:`NotFound` for a participant who is
     not a counterpart, :class:`ValidationFailed` at the cap or for a bad level/note.
+
+    Two requests at the same moment (a double click, two tabs) are made one after
+    the other under the requester's lock; a row for the pair that another writer
+    inserted meanwhile is updated, never a second one inserted (nor an error shown
+    for a request that was saved).
     """
     if source not in REQUEST_SOURCES:
         raise ValueError(f"not a request source: {source}")
@@ -357,16 +397,13 @@ def request_meeting(
     other = counterpart(session, requester, counterpart_id)
     level = check_level(level)
     note = clean_note(note)
+    lock_requests(session, requester)
     check_cap(session, requester, other.id)
-    interest = interest_between(session, requester.id, other.id)
-    created = interest is None
+    interest = interest_between(session, requester.id, other.id, fresh=True)
+    created = False
     if interest is None:
-        interest = Interest(
-            event_id=requester.event_id, from_participant_id=requester.id,
-            to_participant_id=other.id, source=source,
-        )
-        session.add(interest)
-    elif interest.source not in REQUEST_SOURCES:
+        interest, created = _insert_request(session, requester, other, source, level)
+    if interest.source not in REQUEST_SOURCES:
         # An answer or an application turned into one's own request: the request
         # now stands on its own (a proposal sheet keeps its own record).
         interest.source = source
@@ -382,6 +419,33 @@ def request_meeting(
     return interest
 
 
+def _insert_request(
+    session: Session, requester: Participant, other: Participant, source: str, level: int
+) -> tuple[Interest, bool]:
+    """A new request row for the pair and True, or the row that another writer
+    inserted a moment ago, read afresh, and False (the caller then updates it).
+
+    The insert runs in a savepoint, so meeting the pair's unique row rolls back the
+    insert alone and the caller's other changes stay.
+    """
+    try:
+        with session.begin_nested():
+            interest = Interest(
+                event_id=requester.event_id, from_participant_id=requester.id,
+                to_participant_id=other.id, source=source, level=level,
+            )
+            session.add(interest)
+            session.flush()
+    except IntegrityError:
+        existing = interest_between(session, requester.id, other.id, fresh=True)
+        if existing is None:  # inserted and removed again meanwhile
+            raise Conflict(
+                N_("Another change was being saved at the same moment. Please try again.")
+            ) from None
+        return existing, False
+    return interest, True
+
+
 def withdraw_request(
     session: Session,
     requester: Participant,
@@ -393,10 +457,15 @@ def withdraw_request(
     """Withdraw one's own request to ``counterpart_id`` (:class:`NotFound` if there is none).
 
     The other side's screening answer is kept: a decline still stands if the
-    request is made again.
+    request is made again. A buyer that also decided on the supplier's proposal
+    sheets keeps those decisions: they count again once its own request is gone.
     """
+    # proposals builds on this module, so it is imported here, not at the top.
+    from scheduler import proposals
+
     check_open(requester.event, user_id, now)
-    interest = interest_between(session, requester.id, counterpart_id)
+    lock_requests(session, requester)
+    interest = interest_between(session, requester.id, counterpart_id, fresh=True)
     if interest is None or interest.source not in REQUEST_SOURCES:
         raise NotFound(N_("There is no such request."))
     audit.record(
@@ -406,6 +475,7 @@ def withdraw_request(
     )
     session.delete(interest)
     session.flush()
+    proposals.restore_decisions(session, requester, counterpart_id)
 
 
 # --------------------------------------------------------------------------- screening
@@ -442,7 +512,8 @@ def answer_request(
     if accept:
         level = check_level(level)
     note = clean_note(note)
-    answer = interest_between(session, receiver.id, requester.id)
+    lock_requests(session, receiver)
+    answer = interest_between(session, receiver.id, requester.id, fresh=True)
     if answer is None:
         answer = Interest(
             event_id=receiver.event_id, from_participant_id=receiver.id,
@@ -489,6 +560,14 @@ class RequestRow:
 
 
 def _rows(session: Session, participant: Participant, outgoing: bool) -> list[RequestRow]:
+    """The requests from (``outgoing``) or to ``participant``, each with the interest back.
+
+    While screening is off, a screening answer is no answer: the pair reaches the
+    solver as if it had none (:func:`requested_pairs`), so no page may show it as
+    accepted or declined. The answers stay stored and show again once screening is
+    turned back on.
+    """
+    screening = participant.event.screening_enabled
     mine = Interest.from_participant_id if outgoing else Interest.to_participant_id
     rows_ = session.scalars(
         select(Interest)
@@ -510,6 +589,7 @@ def _rows(session: Session, participant: Participant, outgoing: bool) -> list[Re
                 else Interest.to_participant_id.in_(other_ids),
             )
         )
+        if _counts(i, screening)
     }
     result = []
     for interest in rows_:

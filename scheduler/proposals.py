@@ -11,7 +11,9 @@ A sheet is a request to that buyer: it creates the supplier→buyer
 supplier's request cap once per buyer, however many of that buyer's needs it
 applies to. The buyer's decision sets the buyer→supplier interest (source
 ``proposal``): accepted with the highest level it gave any of the supplier's sheets,
-declined only when it declined them all — a decline removes the pair.
+declined only when it declined them all — a decline removes the pair. Where the
+buyer requested that supplier itself, its request stands for it instead: a sheet
+accepted at a higher level raises it, nothing lowers or declines it.
 
 Attachments are checked by their first bytes, not their name, and stored under
 the uploads folder with a random name; only the buyer of the need, the supplier
@@ -51,6 +53,7 @@ from scheduler.preferences import (
     check_open,
     clean_note,
     interest_between,
+    lock_requests,
 )
 
 #: Default size limit of an attachment (the app's ``PROPOSAL_MAX_BYTES`` overrides it).
@@ -225,7 +228,12 @@ def submit_proposal(
     }
     level = check_level(data.level)
     checked = check_attachment(attachment, max_bytes) if attachment is not None else None
+    # The cap is checked and the sheet saved under the supplier's lock, as a request
+    # is; the sheet is read afresh under it (the buyer may have just decided on it).
+    lock_requests(session, supplier)
     proposal = proposal_of(session, supplier, need.id)
+    if proposal is not None:
+        session.refresh(proposal)
     if proposal is not None and proposal.status in (
         ProposalStatus.ACCEPTED, ProposalStatus.DECLINED
     ):
@@ -271,7 +279,7 @@ def _sync_supplier_interest(
     (not withdrawn), removed when none is left. A direct request of the supplier stays as
     it is: the sheet adds nothing the request does not already say.
     """
-    interest = interest_between(session, supplier.id, buyer.id)
+    interest = interest_between(session, supplier.id, buyer.id, fresh=True)
     if interest is not None and interest.source in REQUEST_SOURCES:
         return
     active = session.scalar(
@@ -314,7 +322,8 @@ def withdraw_proposal(
 ) -> Proposal:
     """Withdraw one's own sheet before the buyer decides (its attachment is deleted)."""
     check_open(supplier.event, user_id, now)
-    proposal = session.get(Proposal, proposal_id)
+    lock_requests(session, supplier)
+    proposal = session.get(Proposal, proposal_id, populate_existing=True)
     if proposal is None or proposal.supplier_id != supplier.id:
         raise NotFound(N_("This proposal sheet does not exist."))
     if proposal.status != ProposalStatus.SUBMITTED:
@@ -398,12 +407,21 @@ def decide_proposal(
     The decision can be changed until the deadline. It sets the buyer→supplier
     interest (source ``proposal``): accepted at the highest level over the
     supplier's accepted sheets, declined when none is accepted and one is declined.
+    A request the buyer made itself to this supplier stays its own
+    (:func:`_sync_buyer_interest`).
     """
     check_open(buyer.event, user_id, now)
     proposal = buyer_proposal(session, buyer, proposal_id)
     if accept:
         level = check_level(level)
-    proposal.buyer_note = clean_note(note)
+    note = clean_note(note)
+    # Both sides' interests are written: under both locks, so neither side's own
+    # request made at the same moment meets a row it did not read.
+    lock_requests(session, buyer, proposal.supplier)
+    session.refresh(proposal)
+    if proposal.status == ProposalStatus.WITHDRAWN:
+        raise NotFound(N_("This proposal sheet does not exist."))
+    proposal.buyer_note = note
     proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.DECLINED
     proposal.level = level if accept else 0
     proposal.decided_at = now or utcnow()
@@ -421,6 +439,15 @@ def decide_proposal(
 
 
 def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Participant) -> None:
+    """The buyer→supplier interest that its decisions on the supplier's sheets stand for.
+
+    Accepted at the highest level given any of the supplier's sheets, declined when
+    none is accepted and one is declined; nothing while no sheet is decided. A
+    request the buyer made itself (:data:`REQUEST_SOURCES`) says more than a sheet:
+    it stays the buyer's own, listed and counted as such. An accepted sheet may only
+    raise its level; a lower level or a declined sheet leaves it as it is (the buyer
+    asked for this supplier, whatever it thought of one sheet).
+    """
     decided = session.scalars(
         select(Proposal)
         .join(Need, Need.id == Proposal.need_id)
@@ -430,9 +457,14 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
             Proposal.status.in_((ProposalStatus.ACCEPTED, ProposalStatus.DECLINED)),
         )
     ).all()
-    accepted = [p.level for p in decided if p.status == ProposalStatus.ACCEPTED]
-    interest = interest_between(session, buyer.id, supplier.id)
     if not decided:
+        return
+    accepted = [p.level for p in decided if p.status == ProposalStatus.ACCEPTED]
+    interest = interest_between(session, buyer.id, supplier.id, fresh=True)
+    if interest is not None and interest.source in REQUEST_SOURCES:
+        if accepted and max(accepted) > interest.level:
+            interest.level = max(accepted)
+            session.flush()
         return
     if interest is None:
         interest = Interest(
@@ -444,6 +476,22 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
     interest.declined = not accepted
     interest.level = max(accepted) if accepted else 0
     session.flush()
+
+
+def restore_decisions(session: Session, buyer: Participant, supplier_id: int) -> None:
+    """Put the buyer's decisions on a supplier's sheets back in place of its withdrawn request.
+
+    While the buyer had asked for the supplier itself, its request stood for both
+    (:func:`_sync_buyer_interest`); once withdrawn, what it decided on the sheets
+    counts again, so an accepted sheet still brings the pair to the solver and a
+    declined one still keeps it out. :func:`scheduler.preferences.withdraw_request`
+    calls this after deleting the request.
+    """
+    if buyer.role != ParticipantRole.BUYER:
+        return
+    supplier = session.get(Participant, supplier_id)
+    if supplier is not None and supplier.event_id == buyer.event_id:
+        _sync_buyer_interest(session, buyer, supplier)
 
 
 # --------------------------------------------------------------------------- attachments

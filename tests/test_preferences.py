@@ -221,6 +221,33 @@ def test_screening_off_hides_answers_and_refuses_new_ones(db_session, fair) -> N
     assert frozenset((fair.supplier.id, fair.buyer.id)) not in _pairs(db_session, fair)
 
 
+def test_screening_off_shows_no_answer_on_the_requests(db_session, fair) -> None:
+    """What pages show follows what the solver gets: with screening off, neither side's
+    list says お断り or 受諾 for an answer that no longer counts."""
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    preferences.request_meeting(db_session, fair.other_supplier, fair.buyer.id, level=1)
+    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False,
+                               note="今回は見送ります")
+    preferences.answer_request(db_session, fair.buyer, fair.other_supplier.id, accept=True,
+                               level=3)
+    fair.event.screening_enabled = False
+    for supplier in (fair.supplier, fair.other_supplier):
+        row = preferences.my_requests(db_session, supplier)[0]
+        assert (row.answer, row.status) == (None, "waiting")
+    assert [row.answer for row in preferences.incoming_requests(db_session, fair.buyer)] == [
+        None, None]
+    fair.event.screening_enabled = True  # kept: they show again
+    assert preferences.my_requests(db_session, fair.supplier)[0].status == "declined"
+    assert preferences.my_requests(db_session, fair.other_supplier)[0].status == "accepted"
+
+
+def test_a_buyers_own_request_still_reads_mutual_with_screening_off(db_session, fair) -> None:
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    preferences.request_meeting(db_session, fair.buyer, fair.supplier.id, level=3)
+    fair.event.screening_enabled = False
+    assert preferences.my_requests(db_session, fair.supplier)[0].status == "mutual"
+
+
 def test_a_screening_answer_alone_makes_no_pair(db_session, fair) -> None:
     db_session.add(Interest(event_id=fair.event.id, from_participant=fair.buyer,
                             to_participant=fair.supplier, level=3, source="screening"))

@@ -566,3 +566,67 @@ def test_an_attachment_over_the_request_limit_gets_a_page_stating_the_limit(
         page = response.get_data(as_text=True)
         assert f'href="/p/{fair.supplier.access_token}/"' in page
         assert "history.back()" not in page and "evil.example" not in page
+
+
+def test_with_screening_off_no_page_shows_a_decline_that_no_longer_counts(
+    client: FlaskClient, db_session: Session, fair, logged_in
+) -> None:
+    """The organizer unticked screening after B002 declined: the pair goes to the solver,
+    so the supplier's list, the directory and the organizer's page show no decline."""
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False,
+                               note="今回は見送ります")
+    fair.event.screening_enabled = False
+    db_session.commit()
+    pages = {
+        "requests": client.get(_p(fair.supplier, "/requests")).get_data(as_text=True),
+        "directory": client.get(_p(fair.supplier, "/directory")).get_data(as_text=True),
+        "organizer": client.get(
+            f"/events/{fair.event.id}/preferences/participants/{fair.supplier.id}"
+        ).get_data(as_text=True),
+    }
+    assert 'data-test="requested"' in pages["directory"]  # the request itself is shown
+    for name, page in pages.items():
+        assert "Declined" not in page and "今回は見送ります" not in page, name
+    assert "No answer yet" in pages["requests"] and "No answer yet" in pages["organizer"]
+    # Turned back on, the stored answer shows again.
+    fair.event.screening_enabled = True
+    db_session.commit()
+    page = client.get(_p(fair.supplier, "/requests")).get_data(as_text=True)
+    assert "Declined" in page and "今回は見送ります" in page
+
+
+def test_a_note_of_many_lines_is_measured_as_typed_not_as_sent(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """The browser sends each line break as CRLF but counts it once against maxlength: a
+    note of 801 characters on 401 lines is 1201 characters on the wire."""
+    lines = ["あ"] * 401
+    sent = "\r\n".join(lines)
+    assert len(sent) > preferences.MAX_NOTE_LENGTH >= len("\n".join(lines))
+    form = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
+    assert f'maxlength="{preferences.MAX_NOTE_LENGTH}"' in form  # the browser's limit stays
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"),
+                           data={"level": "2", "note": sent})
+    assert response.status_code == 302
+    assert _interest(db_session, fair.supplier, fair.buyer).note == "\n".join(lines)
+    # Over the limit as typed is still refused on the form.
+    response = client.post(_p(fair.supplier, f"/request/{fair.buyer.id}"),
+                           data={"level": "2", "note": "\r\n".join(["あ"] * 501)})
+    assert response.status_code == 200 and "has-error" in response.get_data(as_text=True)
+
+
+def test_a_proposal_sheet_of_many_lines_is_measured_as_typed(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    lines = ["一体削り出し"] * 700  # 4200 characters and 699 line breaks: 5598 sent
+    sent = "\r\n".join(lines)
+    assert len(sent) > proposals.MAX_TEXT_LENGTH >= len("\n".join(lines))
+    response = client.post(
+        _p(fair.supplier, f"/buyer-needs/{fair.need.id}/apply"),
+        data={"offer": sent, "track_record": sent, "equipment": sent, "level": "3"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    sheet = db_session.scalars(select(Proposal)).one()
+    assert sheet.offer == sheet.track_record == sheet.equipment == "\n".join(lines)

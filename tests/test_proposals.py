@@ -231,3 +231,62 @@ def test_only_the_needs_buyer_decides(db_session, fair, uploads) -> None:
         with pytest.raises(NotFound):
             proposals.decide_proposal(db_session, intruder, proposal.id, accept=False)
     assert proposal.status == ProposalStatus.SUBMITTED
+
+
+# ------------------------------------------------------------------- the buyer's own request
+
+
+def test_accepting_a_sheet_keeps_the_buyers_own_request(db_session, fair, uploads) -> None:
+    """B001 asked for S068 itself at 高 with a note; accepting S068's sheet at the form's
+    中 must neither lower that to 中 nor turn the request into the sheet's decision."""
+    preferences.request_meeting(db_session, fair.buyer, fair.supplier.id, level=3,
+                                note="筐体の件で伺いたい")
+    proposal = _submit(db_session, fair, uploads, level=2)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=2)
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.level, back.declined, back.note) == (
+        "request", 3, False, "筐体の件で伺いたい")
+    assert [r.counterpart.id for r in preferences.my_requests(db_session, fair.buyer)] == [
+        fair.supplier.id]
+    assert _pair(db_session, fair).weight == preferences.pair_weight(2, 3, False)
+
+
+def test_a_sheet_accepted_higher_raises_the_buyers_request(db_session, fair, uploads) -> None:
+    preferences.request_meeting(db_session, fair.buyer, fair.supplier.id, level=1,
+                                source="suggestion")
+    proposal = _submit(db_session, fair, uploads)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=3)
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.level, back.declined) == ("suggestion", 3, False)
+
+
+def test_declining_a_sheet_does_not_decline_the_buyers_own_request(
+    db_session, fair, uploads
+) -> None:
+    preferences.request_meeting(db_session, fair.buyer, fair.supplier.id, level=3)
+    proposal = _submit(db_session, fair, uploads, level=2)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False,
+                              note="この提案は見送り")
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.level, back.declined) == ("request", 3, False)
+    pair = _pair(db_session, fair)
+    assert pair is not None and pair.mutual
+    # Changing the decision back and forth leaves the request as the buyer made it.
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=1)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False)
+    assert (back.source, back.level, back.declined) == ("request", 3, False)
+
+
+@pytest.mark.parametrize(("accept", "level", "declined"), [(True, 2, False), (False, 0, True)])
+def test_withdrawing_the_buyers_request_leaves_its_decision_on_the_sheet(
+    db_session, fair, uploads, accept: bool, level: int, declined: bool
+) -> None:
+    preferences.request_meeting(db_session, fair.buyer, fair.supplier.id, level=3)
+    proposal = _submit(db_session, fair, uploads)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=accept, level=2)
+    preferences.withdraw_request(db_session, fair.buyer, fair.supplier.id)
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.level, back.declined) == ("proposal", level, declined)
+    assert preferences.my_requests(db_session, fair.buyer) == []
+    pair = _pair(db_session, fair)
+    assert (pair is not None and pair.mutual) if accept else pair is None

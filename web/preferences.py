@@ -125,12 +125,27 @@ def _of_role(role: str) -> Participant:
     return participant
 
 
+def typed_lines(value: object) -> object:
+    """Text from a textarea with its line breaks as stored (a WTForms filter).
+
+    Browsers send each line break as ``\r\n`` but count it as one character
+    against the field's ``maxlength``, and the services store it as ``\n``
+    (:func:`scheduler.preferences.clean_note`). Made ``\n`` before the form's
+    ``Length`` check, a note of many short lines is measured as it is typed and
+    saved, not refused at half the limit.
+    """
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class LevelForm(FlaskForm):
     """A level and an optional note (a request, or accepting one)."""
 
     level = SelectField(lazy_gettext("Level"), default=str(preferences.MEDIUM))
     note = TextAreaField(
         lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
+        filters=[typed_lines],
         description=lazy_gettext(
             "What you would like to discuss (optional); the other company sees it"
         ),
@@ -413,15 +428,19 @@ def answer(token: str, participant_id: int):  # type: ignore[no-untyped-def]
 
 
 class ProposalForm(FlaskForm):
+    # Line breaks count once, as the browser and the stored sheet count them.
     offer = TextAreaField(
         lazy_gettext("What you offer for this need"),
         validators=[DataRequired(), Length(max=proposals.MAX_TEXT_LENGTH)],
+        filters=[typed_lines],
     )
     track_record = TextAreaField(
-        lazy_gettext("Relevant results"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)]
+        lazy_gettext("Relevant results"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)],
+        filters=[typed_lines],
     )
     equipment = TextAreaField(
-        lazy_gettext("Equipment"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)]
+        lazy_gettext("Equipment"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)],
+        filters=[typed_lines],
     )
     level = SelectField(lazy_gettext("Your interest in this buyer"),
                         default=str(preferences.HIGH))
