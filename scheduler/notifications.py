@@ -377,3 +377,89 @@ def _message(notice: Notice, settings: MailSettings) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(notice.body)
     return message
+
+
+# The reminder to state whom one would like to meet, sent during the preferences phase
+# to the participants who have neither asked for anyone nor answered anyone.
+PREFERENCE_REMINDER_SUBJECTS = {
+    "ja": "【{event}】商談希望のご登録のお願い",
+    "en": "{event}: whom would you like to meet?",
+}
+PREFERENCE_REMINDER_BODIES = {
+    "ja": (
+        "{organization} {name} 様\n\n"
+        "{event} では、商談を希望する企業のご登録を受け付けています。"
+        "貴社の商談希望はまだ登録されていません。\n"
+        "次のページで、商談を希望する企業と希望度（高・中・低）をお選びください。\n\n"
+        "{link}\n\n"
+        "{deadline}\n"
+        "商談スケジュールは、ご登録いただいた商談希望をもとに作成します。\n"
+        "このリンクは貴社専用です。社外の方と共有しないでください。\n"
+    ),
+    "en": (
+        "Dear {name} ({organization}),\n\n"
+        "{event} is taking meeting requests, and your company has not made any yet.\n"
+        "On this page you can choose the companies you would like to meet, and how much "
+        "(high, medium or low):\n\n{link}\n\n"
+        "{deadline}\n"
+        "The meeting schedule is made from these requests.\n"
+        "This link is for your company only; please do not share it.\n"
+    ),
+}
+# The deadline sentence: the closing time of the preferences phase in the event's time
+# zone, or a plain "soon" when the organizer set none.
+PREFERENCE_DEADLINES = {
+    "ja": {"at": "登録の締切は {when} です。", "none": "お早めにご登録ください。"},
+    "en": {"at": "The deadline is {when}.", "none": "Please choose soon."},
+}
+_WEEKDAYS = {
+    "ja": ("月", "火", "水", "木", "金", "土", "日"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+
+
+def deadline_text(event: Event, moment: datetime, language: str) -> str:
+    """A deadline as a reader of ``language`` expects it, in the event's time zone.
+
+    Written out by hand rather than through the process locale: the mail goes out in
+    each participant's language whatever the server's locale is. English names the
+    zone (a reader abroad may not be in it); Japanese readers of a fair in Japan are.
+    """
+    local = event.local(moment)
+    weekday = _WEEKDAYS["ja" if language == "ja" else "en"][local.weekday()]
+    if language == "ja":
+        return f"{local.year}年{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
+    zone = local.tzname() or event.timezone
+    return f"{weekday} {local.day} {_MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M} {zone}"
+
+
+def preference_reminders(
+    event: Event,
+    participants: Iterable[Participant],
+    *,
+    link_for: Callable[[Participant], str],
+    closes_at: datetime | None,
+) -> tuple[list[Notice], list[Participant]]:
+    """Reminders to state preferences before ``closes_at`` (the preferences phase's
+    closing time, None when the organizer set none), each with the participant's link
+    to its requests page; and the participants without a contact e-mail."""
+
+    def values(participant: Participant, language: str) -> dict[str, str]:
+        sentences = PREFERENCE_DEADLINES[language]
+        deadline = (
+            sentences["none"] if closes_at is None
+            else sentences["at"].format(when=deadline_text(event, closes_at, language))
+        )
+        return {"link": link_for(participant), "deadline": deadline}
+
+    return _notices(
+        event,
+        participants,
+        {
+            language: (PREFERENCE_REMINDER_SUBJECTS[language], PREFERENCE_REMINDER_BODIES[language])
+            for language in PREFERENCE_REMINDER_SUBJECTS
+        },
+        values,
+    )

@@ -1,6 +1,14 @@
-"""The organizer's view of preferences: overview, suggestion report, screening and the cap."""
+"""The organizer's view of preferences: overview, suggestion report, screening and the cap.
+
+Besides reading, the organizer acts for participants who phone or write in: requests
+made, changed or withdrawn and requests received accepted or declined on their behalf
+(audited with the organizer's name), and an e-mail reminding those who have not stated
+any preference yet of their link and the deadline.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -9,25 +17,32 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from scheduler import event_setup, preferences, proposals, suggestions
-from scheduler.errors import ValidationFailed
+from scheduler import audit, event_setup, notifications, preferences, proposals, suggestions
+from scheduler.errors import DeadlinePassed, ValidationFailed
 from scheduler.models import (
+    AuditEntry,
     Event,
+    Interest,
     Need,
     Participant,
     ParticipantStatus,
+    Phase,
     Proposal,
     ProposalStatus,
 )
+from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
+from web.filters import local_time
 from web.form_fields import IntegerField, NumberRange
+from web.i18n import translate_error
 from web.ids import parse_id
+from web.outcomes import REMIND_AGAIN_AFTER
 from web.portal import profile_field_error
-from web.preferences import LEVEL_LABELS, LevelForm, send_attachment
+from web.preferences import LEVEL_LABELS, AnswerForm, LevelForm, send_attachment, typed_lines
 
 bp = Blueprint("preferences_admin", __name__, url_prefix="/events/<int:event_id>/preferences")
 
@@ -57,13 +72,26 @@ def _weight_table() -> list[tuple[object, list[int | None]]]:
     ]
 
 
-@bp.get("")
-@organizer_required
-def overview(event_id: int):  # type: ignore[no-untyped-def]
-    """Requests per participant, most-wanted buyers, those without requests, mutual pairs."""
-    event = _event(event_id)
+def _closes_at(event: Event) -> datetime | None:
+    """The closing time of the preferences phase (the participants' deadline), if set."""
+    deadline = event_setup.phase_deadline(event, Phase.PREFERENCES)
+    return deadline.closes_at if deadline is not None else None
+
+
+def _last_reminder(event: Event) -> AuditEntry | None:
+    """The latest reminder to state preferences sent for ``event``."""
+    return get_session().scalar(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == "preference.remind")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+def _overview_page(event: Event, form: SettingsForm) -> str:
+    """The overview with ``form`` as given: fresh, or sent back with its mistakes (the
+    proposal sheets and the reminder stay on the page either way)."""
     session = get_session()
-    form = SettingsForm(obj=event)
     sheets = session.scalars(
         select(Proposal)
         .where(Proposal.event_id == event.id, Proposal.status != ProposalStatus.WITHDRAWN)
@@ -78,8 +106,18 @@ def overview(event_id: int):  # type: ignore[no-untyped-def]
         "preferences_admin/overview.html", event=event, form=form,
         result=preferences.overview(session, event), weights=_weight_table(),
         level_labels=LEVEL_LABELS, sheets=sheets,
-        is_open=preferences.requests_open(event),
+        is_open=preferences.requests_open(event), closes_at=_closes_at(event),
+        last_reminder=_last_reminder(event),
+        can_mail=mail_feedback.configured_mail() is not None,
     )
+
+
+@bp.get("")
+@organizer_required
+def overview(event_id: int):  # type: ignore[no-untyped-def]
+    """Requests per participant, most-wanted buyers, those without requests, mutual pairs."""
+    event = _event(event_id)
+    return _overview_page(event, SettingsForm(obj=event))
 
 
 @bp.post("/settings")
@@ -102,11 +140,69 @@ def settings(event_id: int):  # type: ignore[no-untyped-def]
             session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("preferences_admin.overview", event_id=event.id))
-    return render_template(
-        "preferences_admin/overview.html", event=event, form=form,
-        result=preferences.overview(session, event), weights=_weight_table(),
-        level_labels=LEVEL_LABELS, sheets=[], is_open=preferences.requests_open(event),
-    ), 400
+    return _overview_page(event, form), 400
+
+
+@bp.post("/remind")
+@organizer_required
+def remind(event_id: int):  # type: ignore[no-untyped-def]
+    """E-mail each participant that has neither asked for anyone nor answered anyone its
+    link to its requests page, with the deadline (audited).
+
+    Only while participants can still act on it: in the preferences phase, before its
+    closing time. A second click within half an hour sends nothing, as for the outcome
+    reminders (:func:`web.outcomes.remind`).
+    """
+    session = get_session()
+    event = _event(event_id)
+    back = url_for("preferences_admin.overview", event_id=event.id) + "#idle"
+    if not preferences.requests_open(event):
+        flash(
+            _(
+                "Reminders can be sent only while participants can make requests "
+                "(in the preferences phase, until its closing time)."
+            ),
+            "error",
+        )
+        return redirect(back)
+    idle = [c.participant for c in preferences.overview(session, event).without_requests]
+    if not idle:
+        flash(_("Everybody has asked for someone or answered a request."), "info")
+        return redirect(back)
+    last = _last_reminder(event)
+    # The real clock, as the audit entry's time is.
+    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+        # A double click, or two organizers at once: one reminder is enough.
+        flash(
+            _(
+                "A reminder to state preferences went out at %(time)s. Another can be "
+                "sent %(minutes)s minutes after it.",
+                time=local_time(last.created_at, event),
+                minutes=int(REMIND_AGAIN_AFTER.total_seconds() // 60),
+            ),
+            "warning",
+        )
+        return redirect(back)
+    settings = mail_feedback.mail_settings()
+    if settings is None:
+        return redirect(back)
+    notices, unreachable = notifications.preference_reminders(
+        event, idle, closes_at=_closes_at(event),
+        link_for=lambda p: url_for(
+            "preferences.my_requests", token=p.access_token, _external=True
+        ),
+    )
+    failures = notifications.send_notices(notices, settings)
+    audit.record(
+        session, "preference.remind", event_id=event.id, user_id=current_user.id,
+        target=event,
+        details={"sent": len(notices) - len(failures), "failed": len(failures),
+                 "without_email": len(unreachable)},
+    )
+    session.commit()
+    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
+                                about_schedule=False)
+    return redirect(back)
 
 
 @bp.get("/suggestions")
@@ -138,9 +234,22 @@ class BehalfForm(LevelForm):
     # as the meeting's purpose: nothing for the organizer's eyes only.
     note = TextAreaField(
         lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
+        filters=[typed_lines],
         description=lazy_gettext(
             "What the company would like to discuss (optional). The other company sees "
             "it on its schedule and sheet: nothing meant for the organizers only."
+        ),
+    )
+    # A level changed by phone must not cost the note the company wrote itself: an
+    # empty note keeps it, and removing it is a choice of its own.
+    # The company whose request the note was loaded from ("Change"): saved for another
+    # company picked since, that note would go to the wrong counterpart.
+    note_for = HiddenField()
+    clear_note = BooleanField(
+        lazy_gettext("Remove the note"),
+        description=lazy_gettext(
+            "Saved with an empty note, a request keeps the note the company already "
+            "wrote; tick this to remove it."
         ),
     )
 
@@ -152,12 +261,53 @@ def _participant(event: Event, participant_id: int) -> Participant:
     return participant
 
 
+def _own_request(participant: Participant, counterpart_id: int | None) -> Interest | None:
+    """``participant``'s request to ``counterpart_id``, if it made one (an answer or a
+    proposal sheet is not a request, and its note is not the request's)."""
+    if counterpart_id is None:
+        return None
+    interest = preferences.interest_between(get_session(), participant.id, counterpart_id)
+    if interest is None or interest.source not in preferences.REQUEST_SOURCES:
+        return None
+    return interest
+
+
+def _note_for_other(form: BehalfForm) -> bool:
+    """Whether the form's note was loaded from the request to another company than the
+    one now chosen (the organizer opened "Change" for one and picked another): then the
+    note is refused once, so that it is not sent to the wrong company unread."""
+    loaded_for = parse_id(form.note_for.data or "")
+    if loaded_for is None or loaded_for == form.counterpart.data or not form.note.data:
+        return False
+    form.note.errors = [*form.note.errors, _(
+        "This note was written for the request to another company: check it before "
+        "saving it for this one."
+    )]
+    return True
+
+
+def _behalf_open(event: Event) -> bool:
+    """Whether the organizer may still change preferences (until the schedule is public)."""
+    try:
+        preferences.check_open(event, current_user.id)
+    except DeadlinePassed:
+        return False
+    return True
+
+
+def _requests_page(event: Event, participant: Participant) -> str:
+    return url_for("preferences_admin.participant_requests",
+                   event_id=event.id, participant_id=participant.id)
+
+
 @bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])
 @organizer_required
 def participant_requests(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     """A participant's requests, changed by the organizer on its behalf (audited).
 
     Open until the schedule is published, also after the participants' deadline.
+    Opened for one counterpart (``?counterpart=``, each request's "Change" link), the
+    form shows that request's level and note to change.
     """
     event = _event(event_id)
     participant = _participant(event, participant_id)
@@ -176,11 +326,25 @@ def participant_requests(event_id: int, participant_id: int):  # type: ignore[no
     counterpart = parse_id(request.args.get("counterpart", ""))
     if request.method == "GET" and counterpart is not None:
         form.counterpart.data = counterpart
-    if form.validate_on_submit():
+        existing = _own_request(participant, counterpart)
+        if existing is not None:
+            form.level.data = str(existing.level)
+            form.note.data = existing.note
+            form.note_for.data = str(existing.to_participant_id)
+    if form.validate_on_submit() and _note_for_other(form):
+        # Shown again with what was typed; the note now counts as checked for this one.
+        form.note_for.data = str(form.counterpart.data)
+    elif form.is_submitted() and not form.errors:
+        note = form.note.data or ""
+        existing = _own_request(participant, form.counterpart.data)
+        kept = False
+        if (not note.strip() and not form.clear_note.data
+                and existing is not None and existing.note):
+            note, kept = existing.note, True
         try:
             preferences.request_meeting(
                 session, participant, form.counterpart.data, level=form.level_value,
-                note=form.note.data or "", user_id=current_user.id,
+                note=note, user_id=current_user.id,
             )
         except ValidationFailed as error:
             session.rollback()
@@ -188,14 +352,16 @@ def participant_requests(event_id: int, participant_id: int):  # type: ignore[no
         else:
             session.commit()
             flash(_("Saved."), "success")
-            return redirect(url_for("preferences_admin.participant_requests",
-                                    event_id=event.id, participant_id=participant.id))
+            if kept:
+                flash(_("The note the company wrote was kept (tick “Remove the note” to "
+                        "remove it)."), "info")
+            return redirect(_requests_page(event, participant))
     return render_template(
         "preferences_admin/participant.html", event=event, participant=participant,
         form=form, rows=preferences.my_requests(session, participant),
         incoming=preferences.incoming_requests(session, participant),
         remaining=preferences.remaining_requests(session, participant),
-        level_labels=LEVEL_LABELS,
+        level_labels=LEVEL_LABELS, behalf_open=_behalf_open(event),
     )
 
 
@@ -208,5 +374,30 @@ def withdraw_for(event_id: int, participant_id: int, counterpart_id: int):  # ty
     preferences.withdraw_request(session, participant, counterpart_id, user_id=current_user.id)
     session.commit()
     flash(_("The request was withdrawn."), "success")
-    return redirect(url_for("preferences_admin.participant_requests",
-                            event_id=event.id, participant_id=participant.id))
+    return redirect(_requests_page(event, participant))
+
+
+@bp.post("/participants/<int:participant_id>/answer/<int:requester_id>")
+@organizer_required
+def answer_for(event_id: int, participant_id: int, requester_id: int):  # type: ignore[no-untyped-def]
+    """Accept (with a level) or decline a request the participant received, for one that
+    answered by phone or mail; audited with the organizer's name. The note or reason is
+    shown to the requester, as the participant's own would be."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    form = AnswerForm()
+    form.validate()
+    accept = form.decision.data != "decline"
+    try:
+        preferences.answer_request(
+            session, participant, requester_id, accept=accept, level=form.level_value,
+            note=form.note.data or "", user_id=current_user.id,
+        )
+    except ValidationFailed as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+    else:
+        session.commit()
+        flash(_("Saved.") if accept else _("The request was declined."), "success")
+    return redirect(_requests_page(event, participant) + f"#received-{requester_id}")
