@@ -53,6 +53,29 @@ REGIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 REGION_PREFIX = "region:"
 
+#: Each prefecture of :data:`PREFECTURES` in the Hepburn form the prefecture itself uses
+#: in English (no macrons: Tokyo, Osaka, Hyogo, Kochi). Stored values stay Japanese.
+PREFECTURE_NAMES_EN: dict[str, str] = dict(zip(PREFECTURES, (
+    "Hokkaido", "Aomori", "Iwate", "Miyagi", "Akita", "Yamagata", "Fukushima",
+    "Ibaraki", "Tochigi", "Gunma", "Saitama", "Chiba", "Tokyo", "Kanagawa",
+    "Niigata", "Toyama", "Ishikawa", "Fukui", "Yamanashi", "Nagano",
+    "Gifu", "Shizuoka", "Aichi", "Mie",
+    "Shiga", "Kyoto", "Osaka", "Hyogo", "Nara", "Wakayama",
+    "Tottori", "Shimane", "Okayama", "Hiroshima", "Yamaguchi",
+    "Tokushima", "Kagawa", "Ehime", "Kochi",
+    "Fukuoka", "Saga", "Nagasaki", "Kumamoto", "Oita", "Miyazaki", "Kagoshima", "Okinawa",
+), strict=True))
+
+
+def prefecture_label(prefecture: str, locale: str = "ja") -> str:
+    """A prefecture's name in ``locale``: romanised in English, else as stored.
+
+    A value outside :data:`PREFECTURES` (older or imported data) is shown as it is.
+    """
+    if locale.startswith("en"):
+        return PREFECTURE_NAMES_EN.get(prefecture, prefecture)
+    return prefecture
+
 
 def normalize_text(text: str) -> str:
     """The form both text and queries are compared in (:func:`scheduler.names.fold_text`)."""

@@ -14,7 +14,10 @@ A need fits a supplier's profile by (points, at most 100):
 Reasons name what matched, in the viewer's language: technology labels, the
 need's material words and the supplier's own keywords found in the need, the lot
 size ("matches: 5軸加工, アルミ, 試作"). Suggestions show counterparts the viewer
-has not asked for yet; what was shown is recorded once per pair
+has not asked for (nor answered) yet. One that has itself asked the viewer and waits
+for the answer stays, marked with its request (:attr:`Suggestion.asks_you`): that it
+fits is a reason to accept, and accepting, unlike a request of one's own, costs
+nothing under the request cap. What was shown is recorded once per pair
 (:class:`~scheduler.models.SuggestionShown`), so the organizer sees how many
 suggestions turned into requests (:func:`conversion_report`).
 """
@@ -65,6 +68,8 @@ class Suggestion:
     need: Need | None
     score: int
     reasons: list[str] = field(default_factory=list)
+    #: The counterpart's own request (or proposal sheet) to the viewer, not answered yet.
+    asks_you: Interest | None = None
 
 
 @dataclass(slots=True)
@@ -260,6 +265,25 @@ def _asked(session: Session, viewer: Participant) -> set[int]:
     )
 
 
+def _asking_viewer(session: Session, viewer: Participant) -> dict[int, Interest]:
+    """The standing requests and proposal sheets others sent ``viewer``, by sender.
+
+    Among the counterparts :func:`_asked` leaves, these are the ones still waiting for
+    the viewer's answer (an answer is an interest of the viewer's own).
+    """
+    return {
+        interest.from_participant_id: interest
+        for interest in session.scalars(
+            select(Interest).where(
+                Interest.to_participant_id == viewer.id,
+                Interest.source.in_(ASKING_SOURCES),
+                Interest.declined.is_(False),
+                Interest.level > 0,
+            )
+        )
+    }
+
+
 def _buyers_with_needs(session: Session, supplier: Participant) -> list[Participant]:
     return list(
         session.scalars(
@@ -284,7 +308,8 @@ def _suggested(score: int, reasons: list[str]) -> bool:
 def suggestions_by_need(
     session: Session, buyer: Participant, *, locale: str = "ja", per_need: int = 5
 ) -> list[NeedSuggestions]:
-    """For each of ``buyer``'s needs, the best-fitting suppliers it has not asked for yet."""
+    """For each of ``buyer``'s needs, the best-fitting suppliers it has not asked for yet
+    (those that asked for it and wait for its answer say so in ``asks_you``)."""
     if buyer.role != ParticipantRole.BUYER:
         return []
     needs = list(buyer.needs)
@@ -319,6 +344,7 @@ def suggestions_by_need(
         found.sort(key=lambda fit: -fit[1])  # stable: equal scores keep the code order
         best.append((need, found[:per_need]))
     shown = {supplier_id for _, fits in best for supplier_id, _, _ in fits}
+    asking = _asking_viewer(session, buyer) if shown else {}
     suppliers = {
         p.id: p
         for p in session.scalars(
@@ -327,7 +353,8 @@ def suggestions_by_need(
         )
     } if shown else {}
     return [
-        NeedSuggestions(need, [Suggestion(suppliers[supplier_id], need, score, reasons)
+        NeedSuggestions(need, [Suggestion(suppliers[supplier_id], need, score, reasons,
+                                          asking.get(supplier_id))
                                for supplier_id, score, reasons in fits])
         for need, fits in best
     ]
@@ -350,6 +377,7 @@ def suggestions_for(
                     best[suggestion.counterpart.id] = suggestion
     else:
         asked = _asked(session, viewer)
+        asking = _asking_viewer(session, viewer)
         profile = _ProfileFacts.of(viewer.organization)
         for buyer in _buyers_with_needs(session, viewer):
             if buyer.id in asked:
@@ -361,7 +389,8 @@ def suggestions_for(
                 if _suggested(score, reasons) and (
                     buyer.id not in best or score > best[buyer.id].score
                 ):
-                    best[buyer.id] = Suggestion(buyer, need, score, reasons)
+                    best[buyer.id] = Suggestion(buyer, need, score, reasons,
+                                                asking.get(buyer.id))
     ranked = sorted(best.values(), key=lambda s: -s.score)
     return ranked[:limit]
 

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, SearchField, SelectChoice, SelectField
 
 from scheduler import directory
-from scheduler.directory import REGION_PREFIX, REGIONS, DirectoryFilters
+from scheduler.directory import REGION_PREFIX, REGIONS, DirectoryFilters, prefecture_label
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantRole, ParticipantStatus
@@ -51,7 +51,7 @@ class DirectorySearchForm(Form):
                 SelectChoice(REGION_PREFIX + code, en if locale.startswith("en") else ja)
                 for code, (ja, en, _) in REGIONS.items()
             ),
-            *(SelectChoice(p) for p in PREFECTURES),
+            *(SelectChoice(p, prefecture_label(p, locale)) for p in PREFECTURES),
         ]
         self.certification.choices = [
             anything, *(SelectChoice(t.code, t.label(locale)) for t in CERTIFICATIONS)

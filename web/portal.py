@@ -22,9 +22,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from scheduler import profiles
-from scheduler.directory import counterpart_profile
+from scheduler import preferences, profiles
+from scheduler.directory import counterpart_profile, prefecture_label
 from scheduler.errors import ValidationFailed
+from scheduler.event_setup import phase_deadline
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase
 from scheduler.registration import contact_person, other_registrations
 from scheduler.vocabulary import (
@@ -58,6 +59,7 @@ def home(token: str):  # type: ignore[no-untyped-def]
     """Event, phase and deadlines, and what the participant should do now."""
     participant = current_participant()
     event = participant.event
+    deadline = phase_deadline(event, Phase.PREFERENCES)
     schedule_url = None
     if event.phase in SCHEDULE_PHASES and "schedules.page" in current_app.view_functions:
         schedule_url = url_for("schedules.page", token=participant.access_token)
@@ -70,6 +72,8 @@ def home(token: str):  # type: ignore[no-untyped-def]
         schedule_url=schedule_url,
         others=other_registrations(get_session(), participant),
         to_report=meetings_to_report(participant),
+        requests_open=preferences.requests_open(event),
+        requests_close=deadline.closes_at if deadline is not None else None,
     )
 
 
@@ -160,9 +164,12 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         for name in self.SUPPLIER_ONLY if role == ParticipantRole.BUYER else self.BUYER_ONLY:
             delattr(self, name)
-        self.prefecture.choices = [SelectChoice("", "—"), *(SelectChoice(p) for p in PREFECTURES)]
+        locale = _locale()
+        self.prefecture.choices = [
+            SelectChoice("", "—"),
+            *(SelectChoice(p, prefecture_label(p, locale)) for p in PREFECTURES),
+        ]
         if role == ParticipantRole.SUPPLIER:
-            locale = _locale()
             self.technologies.choices = technology_choices()
             self.certifications.choices = [
                 SelectChoice(t.code, t.label(locale)) for t in CERTIFICATIONS
