@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -122,20 +123,37 @@ def _warn_without_harfbuzz_subset() -> None:
         )
 
 
-def html_to_pdf(html: str | Sequence[str], *, base_url: str | None = None) -> bytes:
+def html_to_pdf(
+    html: str | Sequence[str], *, base_url: str | None = None, first_page: int = 1
+) -> bytes:
     """Print ``html`` (with its own ``@page`` rules) to PDF bytes.
 
     Several documents (e.g. sheets rendered in different languages) are printed one
-    after the other into one PDF, in the order given. QR codes left as
-    :func:`qr_placeholder` are drawn first.
+    after the other into one PDF, in the order given; their pages are numbered on
+    (``counter(page)``) from ``first_page``, not from 1 in each document: a build of
+    every company's sheets printed in parts passes where each part begins, so the
+    whole file is numbered through. QR codes left as :func:`qr_placeholder` are drawn
+    first.
     """
     weasyprint = check_printing()
     parts = [html] if isinstance(html, str) else list(html)
-    documents = [
-        weasyprint.HTML(string=draw_qr_codes(part), base_url=base_url).render() for part in parts
-    ]
-    pages = [page for document in documents for page in document.pages]
+    documents, pages = [], []
+    for part in parts:
+        numbered = _numbered_from(draw_qr_codes(part), first_page + len(pages))
+        document = weasyprint.HTML(string=numbered, base_url=base_url).render()
+        documents.append(document)
+        pages.extend(document.pages)
     return documents[0].copy(pages).write_pdf()
+
+
+def _numbered_from(html: str, number: int) -> str:
+    """``html`` whose first page is numbered ``number`` (WeasyPrint restarts every
+    document's page counter at 1)."""
+    if number == 1:
+        return html
+    rule = f"<style>@page :first {{ counter-reset: page {int(number)}; }}</style>"
+    head, found, rest = html.partition("</head>")
+    return f"{head}{rule}{found}{rest}" if found else rule + html
 
 
 def join_pdfs(files: Sequence[Path], target: Path) -> int:
@@ -232,13 +250,23 @@ class TableSign:
     day: str  # ISO date in the event's zone
     rows: list[tuple[Slot, Meeting | None]]
 
+    @property
+    def starts_at(self) -> datetime:
+        """When the sign's day begins (its first slot): the day, for writing it out."""
+        return self.rows[0][0].starts_at
+
 
 def table_signs(session: Session, event: Event) -> list[TableSign]:
-    """A sign per table and day, listing every slot with its meeting (or none)."""
+    """A sign per table and day, listing every slot with its meeting (or none).
+
+    Day by day (every table's sign of the first day, then of the second): each day's
+    stack comes off the printer whole, to be set out on the tables that morning.
+    """
     by_cell = _active_by_cell(session, event)
+    tables = _tables(session, event)
     signs: list[TableSign] = []
-    for table in _tables(session, event):
-        for day, slots in slots_by_day(event).items():
+    for day, slots in slots_by_day(event).items():
+        for table in tables:
             rows = [(slot, by_cell.get((table.id, slot.id))) for slot in slots]
             signs.append(TableSign(table=table, day=day, rows=rows))
     return signs
@@ -257,6 +285,11 @@ class GridPage:
 
     def meeting(self, table: Table, slot: Slot) -> Meeting | None:
         return self.cells.get((table.id, slot.id))
+
+    @property
+    def starts_at(self) -> datetime | None:
+        """When the page's first slot begins: its day, for writing it out."""
+        return self.slots[0].starts_at if self.slots else None
 
 
 def master_grid(session: Session, event: Event) -> list[GridPage]:

@@ -4,6 +4,8 @@ printed sheets, table signs and the reception grid, and CSV/Excel exports."""
 from __future__ import annotations
 
 import io
+from ipaddress import ip_address
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -47,6 +49,34 @@ bp = Blueprint("schedule_outputs", __name__)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The page of every company's sheets reloads itself this often while they are printed.
 BUILD_PAGE_REFRESH_SECONDS = 3
+
+
+def link_base() -> str:
+    """The address (``scheme://host[:port]``) that links leaving the site are built on,
+    by the app's one rule (:class:`web.MatchfairFlask`): ``PUBLIC_URL`` when it is set,
+    else the host of this request."""
+    path = url_for("schedules.page", token="-")
+    return url_for("schedules.page", token="-", _external=True).removesuffix(path)
+
+
+def unreachable_link_base(base: str) -> bool:
+    """Whether participants' phones cannot open links on ``base``: it names the server
+    itself (loopback: 127.0.0.0/8, ::1, localhost) or no usable address (0.0.0.0,
+    link-local), as when the organizer opened the site on the server's own browser."""
+    host = (urlsplit(base).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False  # a name: the organizer's own choice
+    address = getattr(address, "ipv4_mapped", None) or address
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def _qr_warning(base: str) -> str | None:
+    """``base`` when the QR codes printed on it would be useless to participants."""
+    return base if unreachable_link_base(base) else None
 
 
 def _event(event_id: int) -> Event:
@@ -94,6 +124,10 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         lang=get_locale().language,
         _external=True,
     )
+    build = sheet_builds.latest_build(get_session(), event) if current_user.is_organizer else None
+    # Sheets of a schedule changed since are not offered as ready (QA 3).
+    outdated = build is not None and build.status == SheetBuildStatus.DONE
+    outdated = outdated and not _is_current(event, build)
     participants = get_session().scalars(
         select(Participant)
         .where(
@@ -103,7 +137,6 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         .options(selectinload(Participant.organization))  # each one's name in the list
         .order_by(Participant.code, Participant.id)
     )
-    build = sheet_builds.latest_build(get_session(), event) if current_user.is_organizer else None
     return render_template(
         "schedules/outputs.html",
         event=event,
@@ -112,6 +145,8 @@ def index(event_id: int):  # type: ignore[no-untyped-def]
         participants=list(participants),
         sheet_build=build,
         sheet_build_lost=build is not None and sheet_builds.is_lost(build),
+        sheet_build_outdated=outdated,
+        qr_warning=_qr_warning(link_base()),
     )
 
 
@@ -240,10 +275,15 @@ def _approved_participants(event: Event) -> list[Participant]:
     )
 
 
-def _every_sheet(event: Event) -> tuple[list[sheet_builds.Part], int]:
-    """Every approved company's sheet as HTML, in parts of ``SHEETS_PER_PART`` sheets, and
-    how many sheets; read from one snapshot (a publication meanwhile is either in all of
-    them or in none), which ends here (the caller may write next).
+def _every_sheet(event: Event, base: str) -> tuple[list[sheet_builds.Part], int, str]:
+    """Every approved company's sheet as HTML, in parts of ``SHEETS_PER_PART`` sheets,
+    how many sheets, and their :func:`~scheduler.sheet_builds.content_stamp`; read from
+    one snapshot (a publication meanwhile is either in all of them or in none), which
+    ends here (the caller may write next).
+
+    The QR codes link to the company pages on ``base`` (:func:`link_base` when the
+    sheets are prepared, the build's own when they are compared): the same sheets are
+    the same HTML whatever host name the organizer looking at them typed.
 
     Queries are a fixed number whatever the fair's size; QR codes are left to the
     printing process (placeholders naming each link), so a 950-company fair takes a few
@@ -252,12 +292,13 @@ def _every_sheet(event: Event) -> tuple[list[sheet_builds.Part], int]:
     session = get_session()
     begin_snapshot(session)
     session.refresh(event)  # published or not, as of the snapshot
+    stamp = sheet_builds.content_stamp(session, event)
     participants = _approved_participants(event)
     schedules = personal_schedules(session, event, participants)
     sheets = [
         printing.company_sheet(
             schedule,
-            url_for("schedules.page", token=schedule.participant.access_token, _external=True),
+            base + url_for("schedules.page", token=schedule.participant.access_token),
             draw_qr=False,
         )
         for schedule in schedules
@@ -268,7 +309,46 @@ def _every_sheet(event: Event) -> tuple[list[sheet_builds.Part], int]:
         for i in range(0, len(sheets), size)
     ]
     session.commit()  # ends the snapshot
-    return parts, len(sheets)
+    return parts, len(sheets), stamp
+
+
+# Builds compared in full by this process: (build, its key, the content stamp) -> current.
+# A stamp that changed for something the sheets do not show is compared once, not on
+# every view of the pages.
+_compared: dict[tuple[int, str, str], bool] = {}
+_COMPARED_KEPT = 200
+
+
+def _build_links(build: SheetBuild) -> str:
+    """The address the QR codes of ``build`` link to (this request's for builds
+    prepared before it was recorded)."""
+    recorded = sheet_builds.build_parameters(get_session(), build).get(sheet_builds.LINKS)
+    return recorded or link_base()
+
+
+def _is_current(event: Event, build: SheetBuild, *, thorough: bool = False) -> bool:
+    """Whether ``build`` shows every sheet as it is now, whoever asks at whatever host.
+
+    The sheets are rendered again with the build's own links and compared
+    (:func:`_every_sheet`: 0.4 s for the 192 companies of the demo fair). Pages check
+    the cheap :func:`~scheduler.sheet_builds.content_stamp` first and render only when
+    it changed; ``thorough`` (the PDF itself) always renders.
+    """
+    parameters = sheet_builds.build_parameters(get_session(), build)
+    base = parameters.get(sheet_builds.LINKS) or link_base()
+    if not thorough:
+        stamp = sheet_builds.content_stamp(get_session(), event)
+        if stamp == parameters.get(sheet_builds.STAMP):
+            return True
+        known = _compared.get((build.id, build.content_key, stamp))
+        if known is not None:
+            return known
+    parts, _count, stamp = _every_sheet(event, base)
+    current = sheet_builds.content_key(parts) == build.content_key
+    if len(_compared) >= _COMPARED_KEPT:
+        _compared.clear()
+    _compared[(build.id, build.content_key, stamp)] = current
+    return current
 
 
 def _sheet_build(event: Event, build_id: int) -> SheetBuild | None:
@@ -302,7 +382,8 @@ def prepare_sheets(event_id: int):  # type: ignore[no-untyped-def]
     event = _event(event_id)
     printing.check_printing()  # not set up: the same clear message as printing at once
     session = get_session()
-    parts, count = _every_sheet(event)
+    base = link_base()
+    parts, count, stamp = _every_sheet(event, base)
     if not count:
         flash(_("No company is approved yet: there are no sheets to print."), "error")
         return redirect(url_for("schedule_outputs.index", event_id=event.id, _anchor="sheets"))
@@ -318,11 +399,17 @@ def prepare_sheets(event_id: int):  # type: ignore[no-untyped-def]
     # Whoever prepares them can read every company's secret link (its QR code).
     audit.record(
         session,
-        "sheets.prepare",
+        sheet_builds.PREPARE_ACTION,
         event_id=event.id,
         user_id=current_user.id,
         target=build,
-        details={"sheets": count, "printed": start},  # False: printed or printing already
+        details={
+            "sheets": count,
+            "printed": start,  # False: printed or printing already
+            # What the build was made with: its QR codes' address and the content stamp.
+            sheet_builds.LINKS: base,
+            sheet_builds.STAMP: stamp,
+        },
     )
     session.commit()
     if start:
@@ -350,7 +437,9 @@ def sheets_build(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     sheet_builds.check_alive(session, build)  # its process gone: failed, not "printing"
     session.commit()
-    return _build_page(event, build)
+    # Printed sheets of a schedule changed since are not shown as ready (QA 3).
+    outdated = build.status == SheetBuildStatus.DONE and not _is_current(event, build)
+    return _build_page(event, build, outdated=outdated)
 
 
 def _build_page(event: Event, build: SheetBuild, *, outdated: bool = False):  # type: ignore[no-untyped-def]
@@ -360,6 +449,7 @@ def _build_page(event: Event, build: SheetBuild, *, outdated: bool = False):  # 
         build=build,
         outdated=outdated,
         refresh_seconds=BUILD_PAGE_REFRESH_SECONDS,
+        qr_warning=_qr_warning(_build_links(build)),
     )
 
 
@@ -368,8 +458,9 @@ def _build_page(event: Event, build: SheetBuild, *, outdated: bool = False):  # 
 def sheets_build_pdf(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
     """The printed sheets, if they still show the schedule as it is now.
 
-    The sheets are rendered again to compare (a few seconds for a large fair): a meeting
-    moved while they were printed, or since, must not reach the paper.
+    The sheets are rendered again to compare (a few seconds for a large fair), with the
+    links the build was made with: a meeting moved while they were printed, or since,
+    must not reach the paper, while the host name the organizer typed does not matter.
     """
     event = _event(event_id)
     build = _sheet_build(event, build_id)
@@ -383,8 +474,7 @@ def sheets_build_pdf(event_id: int, build_id: int):  # type: ignore[no-untyped-d
         sheet_builds.fail(session, build, sheet_builds.FILE_GONE, was=SheetBuildStatus.DONE)
         session.commit()
         return _to_build(build)
-    parts, _count = _every_sheet(event)
-    if sheet_builds.content_key(parts) != build.content_key:
+    if not _is_current(event, build, thorough=True):
         return _build_page(event, build, outdated=True), 409
     response = send_file(
         path,
