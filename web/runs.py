@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -728,11 +729,37 @@ def _event_queue_notes(session: Any, history: list[ScheduleRun]) -> dict[str, st
     return notes
 
 
+# A running run's worker writes its heartbeat every runs.HEARTBEAT_SECONDS. Silent for
+# longer than this, it may have stopped (killed outright): the run page says so and its
+# clock stops at the last heartbeat, until the run is marked failed at runs.STALE_AFTER.
+# Several beats, not one: a busy SQLite file holds a write back for seconds, and the
+# clocks of the web and solver machines may differ a little.
+QUIET_AFTER = timedelta(seconds=10)
+
+
+def _quiet_for(run: ScheduleRun, now: datetime) -> float | None:
+    """Seconds since the running ``run``'s worker last showed life, when that is longer
+    than :data:`QUIET_AFTER`; None while it beats (or the run is not running)."""
+    last = run.heartbeat_at or run.started_at
+    if run.status != RunStatus.RUNNING or last is None:
+        return None
+    silent = (now - last).total_seconds()
+    return silent if silent > QUIET_AFTER.total_seconds() else None
+
+
 def _status_payload(run: ScheduleRun) -> dict[str, Any]:
+    now = utcnow()
+    quiet = _quiet_for(run, now)
     if run.started_at is None:
         elapsed = 0.0
+    elif run.finished_at is not None:
+        elapsed = (run.finished_at - run.started_at).total_seconds()
+    elif quiet is not None:
+        # No worker to vouch for the time since: the clock stops at its last sign of
+        # life, where the run ends should it be marked failed (runs.fail_lost_runs).
+        elapsed = max(0.0, ((run.heartbeat_at or run.started_at) - run.started_at).total_seconds())
     else:
-        elapsed = ((run.finished_at or utcnow()) - run.started_at).total_seconds()
+        elapsed = (now - run.started_at).total_seconds()
     best = run.progress[-1] if run.progress else None
     payload = {
         "status": run.status,
@@ -740,6 +767,16 @@ def _status_payload(run: ScheduleRun) -> dict[str, Any]:
         "finished": run.status in runs.FINISHED,
         "cancel_requested": run.cancel_requested_at is not None,
         "elapsed": round(elapsed, 1),
+        # Seconds without a heartbeat of a running run's worker (None: it beats).
+        "quiet": None if quiet is None else int(quiet),
+        "quiet_note": ""
+        if quiet is None
+        else _(
+            "No sign of the solver for %(seconds)s s: its worker may have stopped. The run "
+            "is marked failed if nothing comes within %(limit)s s.",
+            seconds=int(quiet),
+            limit=int(runs.STALE_AFTER.total_seconds()),
+        ),
         "time_limit": run.parameters.get("time_limit"),
         "progress": run.progress,
         "objective": run.objective if run.objective is not None else (best[1] if best else None),

@@ -41,6 +41,9 @@
           queued.textContent = s.queued_note;
           queued.className = s.no_worker ? "flash flash-warning" : "muted";
         }
+        // A running run whose worker went silent (maybe killed): said until it beats again.
+        var quiet = document.getElementById("quiet-note");
+        if (quiet) { quiet.textContent = s.quiet_note || ""; quiet.hidden = !s.quiet_note; }
         var same = document.getElementById("same-event-note");
         if (same) { same.textContent = s.same_event_note || ""; same.hidden = !s.same_event_note; }
         var stopButton = document.getElementById("cancel-button");
