@@ -566,3 +566,48 @@ def test_results_report_companies_breakdowns_and_differing_amounts_on_the_page_a
         assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
     for ws in book.worksheets[1:]:
         assert ws.print_title_rows == "$1:$1"
+
+
+def test_two_reminder_clicks_at_once_e_mail_each_company_once(
+    app, client, logged_in, db_session: Session, fair: Event, clock: Clock, smtp_server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A double click (or two organizers) while the first reminder is still being sent:
+    the second waits for the first's claim and sends nothing."""
+    import threading
+    import time
+
+    from scheduler import notifications
+    from tests.conftest import PASSWORD
+
+    _after_the_fair(client, db_session, fair, clock)
+    controller, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    send = notifications.send_notices
+
+    def slow_send(notices, settings):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)  # hundreds of companies take seconds over SMTP
+        return send(notices, settings)
+
+    monkeypatch.setattr(notifications, "send_notices", slow_send)
+    second = app.test_client()
+    assert second.post("/auth/login", data={"email": "org@example.jp",
+                                            "password": PASSWORD}).status_code == 302
+    barrier = threading.Barrier(2)
+    answers: list[int] = []
+
+    def click(one) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait(timeout=10)
+        answers.append(one.post(f"/events/{fair.id}/outcomes/remind").status_code)
+
+    threads = [threading.Thread(target=click, args=(one,)) for one in (client, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == [302, 302]
+    recipients = [m["To"] for m in inbox.messages]
+    assert recipients and len(recipients) == len(set(recipients))
+    entries = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "outcome.remind")).all()
+    assert len(entries) == 1 and entries[0].details["sent"] == len(recipients)

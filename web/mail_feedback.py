@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import select
 
-from scheduler import notifications
-from scheduler.models import Event, Participant
+from scheduler import audit, notifications
+from scheduler.day_operations import lock_for_change
+from scheduler.models import AuditEntry, Event, Participant
 from scheduler.schedule_view import is_published
 from web.database import get_session
 
@@ -33,6 +36,50 @@ def mail_settings() -> notifications.MailSettings | None:
             "warning",
         )
     return settings
+
+
+# How long after a reminder another may be sent (a second click within it sends none).
+REMIND_AGAIN_AFTER = timedelta(minutes=30)
+
+
+def last_entry(event: Event, action: str) -> AuditEntry | None:
+    """The newest audit entry of ``action`` for ``event`` (e.g. the last reminder)."""
+    return get_session().scalar(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action == action)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
+def claim_reminder(
+    event: Event, action: str, user_id: int
+) -> tuple[AuditEntry | None, AuditEntry | None]:
+    """Claim the sending of a reminder: ``(entry, None)`` when this request sends it, or
+    ``(None, last)`` when one went out less than :data:`REMIND_AGAIN_AFTER` ago.
+
+    The check and the claim happen under the event's write lock, and the claim (the
+    audit entry, details filled in by :func:`finish_reminder`) is committed before any
+    mail goes out: a double click or two organizers at once wait for each other, and the
+    second finds the first's entry instead of e-mailing everyone a second time.
+    """
+    session = get_session()
+    lock_for_change(session, event.id, lock_event=True)
+    last = last_entry(event, action)
+    # The real clock, as the audit entry's time is.
+    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+        session.rollback()
+        return None, last
+    entry = audit.record(session, action, event_id=event.id, user_id=user_id, target=event,
+                         details={"sending": True})
+    session.commit()
+    return entry, None
+
+
+def finish_reminder(entry: AuditEntry, sent: int, failed: int, without_email: int) -> None:
+    """Record what a claimed reminder did (:func:`claim_reminder`)."""
+    entry.details = {"sent": sent, "failed": failed, "without_email": without_email}
+    get_session().commit()
 
 
 def schedule_link(participant: Participant) -> str:

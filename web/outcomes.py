@@ -22,7 +22,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -39,10 +39,9 @@ from flask import (
 from flask_babel import format_decimal, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from scheduler import audit, event_setup, feedback, notifications, outcomes
+from scheduler import event_setup, feedback, notifications, outcomes
 from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import (
@@ -75,7 +74,7 @@ from web.participant_access import (
 bp = Blueprint("outcomes", __name__)
 
 # How long after a reminder another may be sent (a second click within it sends none).
-REMIND_AGAIN_AFTER = timedelta(minutes=30)
+REMIND_AGAIN_AFTER = mail_feedback.REMIND_AGAIN_AFTER
 
 register_portal_section(PortalSection(
     "outcomes.mine", lazy_gettext("Meeting results"),
@@ -397,9 +396,11 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     if not waiting:
         flash(_("Everyone with meetings behind them has reported."), "info")
         return redirect(back)
-    last = last_reminder(event)
-    # The real clock, as the audit entry's time is (not the fair's clock of the results).
-    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+    settings = mail_feedback.mail_settings()
+    if settings is None:
+        return redirect(back)
+    entry, last = mail_feedback.claim_reminder(event, "outcome.remind", current_user.id)
+    if entry is None:
         # A double click, or two organizers at once: one reminder is enough.
         flash(
             _(
@@ -411,20 +412,13 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
             "warning",
         )
         return redirect(back)
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return redirect(back)
     notices, unreachable = notifications.outcome_reminders(
         event, [w.participant for w in waiting],
         link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
     )
     failures = notifications.send_notices(notices, settings)
-    audit.record(
-        session, "outcome.remind", event_id=event.id, user_id=current_user.id, target=event,
-        details={"sent": len(notices) - len(failures), "failed": len(failures),
-                 "without_email": len(unreachable)},
-    )
-    session.commit()
+    mail_feedback.finish_reminder(entry, len(notices) - len(failures), len(failures),
+                                  len(unreachable))
     mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
                                 about_schedule=False)
     return redirect(back)
@@ -432,12 +426,7 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
 
 def last_reminder(event: Event) -> AuditEntry | None:
     """The latest reminder sent for ``event``, for the results page."""
-    return get_session().scalar(
-        select(AuditEntry)
-        .where(AuditEntry.event_id == event.id, AuditEntry.action == "outcome.remind")
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
+    return mail_feedback.last_entry(event, "outcome.remind")
 
 
 def _text_width(text: str) -> int:

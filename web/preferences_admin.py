@@ -8,7 +8,7 @@ any preference yet of their link and the deadline.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from scheduler import audit, event_setup, notifications, preferences, proposals, suggestions
+from scheduler import event_setup, notifications, preferences, proposals, suggestions
 from scheduler.errors import DeadlinePassed, ValidationFailed
 from scheduler.models import (
     AuditEntry,
@@ -40,7 +40,7 @@ from web.filters import local_time
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
 from web.ids import parse_id
-from web.outcomes import REMIND_AGAIN_AFTER
+from web.mail_feedback import REMIND_AGAIN_AFTER
 from web.portal import profile_field_error
 from web.preferences import LEVEL_LABELS, AnswerForm, LevelForm, send_attachment, typed_lines
 
@@ -80,12 +80,7 @@ def _closes_at(event: Event) -> datetime | None:
 
 def _last_reminder(event: Event) -> AuditEntry | None:
     """The latest reminder to state preferences sent for ``event``."""
-    return get_session().scalar(
-        select(AuditEntry)
-        .where(AuditEntry.event_id == event.id, AuditEntry.action == "preference.remind")
-        .order_by(AuditEntry.id.desc())
-        .limit(1)
-    )
+    return mail_feedback.last_entry(event, "preference.remind")
 
 
 def _overview_page(event: Event, form: SettingsForm) -> str:
@@ -169,9 +164,11 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     if not idle:
         flash(_("Everybody has asked for someone or answered a request."), "info")
         return redirect(back)
-    last = _last_reminder(event)
-    # The real clock, as the audit entry's time is.
-    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+    settings = mail_feedback.mail_settings()
+    if settings is None:
+        return redirect(back)
+    entry, last = mail_feedback.claim_reminder(event, "preference.remind", current_user.id)
+    if entry is None:
         # A double click, or two organizers at once: one reminder is enough.
         flash(
             _(
@@ -183,9 +180,6 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
             "warning",
         )
         return redirect(back)
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return redirect(back)
     notices, unreachable = notifications.preference_reminders(
         event, idle, closes_at=_closes_at(event),
         link_for=lambda p: url_for(
@@ -193,13 +187,8 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
         ),
     )
     failures = notifications.send_notices(notices, settings)
-    audit.record(
-        session, "preference.remind", event_id=event.id, user_id=current_user.id,
-        target=event,
-        details={"sent": len(notices) - len(failures), "failed": len(failures),
-                 "without_email": len(unreachable)},
-    )
-    session.commit()
+    mail_feedback.finish_reminder(entry, len(notices) - len(failures), len(failures),
+                                  len(unreachable))
     mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
                                 about_schedule=False)
     return redirect(back)
