@@ -478,20 +478,24 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
     session.flush()
 
 
-def restore_decisions(session: Session, buyer: Participant, supplier_id: int) -> None:
-    """Put the buyer's decisions on a supplier's sheets back in place of its withdrawn request.
+def restore_decisions(session: Session, requester: Participant, counterpart_id: int) -> None:
+    """Put what the sheets between the two say back in place of a withdrawn request.
 
-    While the buyer had asked for the supplier itself, its request stood for both
-    (:func:`_sync_buyer_interest`); once withdrawn, what it decided on the sheets
-    counts again, so an accepted sheet still brings the pair to the solver and a
-    declined one still keeps it out. :func:`scheduler.preferences.withdraw_request`
-    calls this after deleting the request.
+    A buyer's request stood for its decisions on the supplier's sheets
+    (:func:`_sync_buyer_interest`); once withdrawn, what it decided counts again, so an
+    accepted sheet still brings the pair to the solver and a declined one still keeps
+    it out. A supplier's request stood for its own standing sheets to the buyer
+    (:func:`_sync_supplier_interest`); once withdrawn, a sheet that still stands asks
+    for the meeting again, as it did before the request. :func:`scheduler.preferences.
+    withdraw_request` calls this after deleting the request.
     """
-    if buyer.role != ParticipantRole.BUYER:
+    counterpart = session.get(Participant, counterpart_id)
+    if counterpart is None or counterpart.event_id != requester.event_id:
         return
-    supplier = session.get(Participant, supplier_id)
-    if supplier is not None and supplier.event_id == buyer.event_id:
-        _sync_buyer_interest(session, buyer, supplier)
+    if requester.role == ParticipantRole.BUYER:
+        _sync_buyer_interest(session, requester, counterpart)
+    elif counterpart.role == ParticipantRole.BUYER:
+        _sync_supplier_interest(session, requester, counterpart, None)
 
 
 # --------------------------------------------------------------------------- attachments

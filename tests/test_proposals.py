@@ -290,3 +290,20 @@ def test_withdrawing_the_buyers_request_leaves_its_decision_on_the_sheet(
     assert preferences.my_requests(db_session, fair.buyer) == []
     pair = _pair(db_session, fair)
     assert (pair is not None and pair.mutual) if accept else pair is None
+
+
+def test_a_supplier_withdrawing_its_request_keeps_its_standing_sheet_asking(
+    db_session, fair, uploads
+) -> None:
+    """Sheet first, then a direct request to the same buyer, then the request withdrawn:
+    the sheet still stands and still asks for the meeting (before, nothing did, although
+    the sheet kept counting against the cap)."""
+    proposal = _submit(db_session, fair, uploads)
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    assert preferences.interest_between(
+        db_session, fair.supplier.id, fair.buyer.id).source == "request"
+    preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
+    back = preferences.interest_between(db_session, fair.supplier.id, fair.buyer.id)
+    assert back is not None and back.source == "proposal" and not back.declined
+    assert proposal.status == "submitted"
+    assert preferences.my_requests(db_session, fair.supplier) == []
