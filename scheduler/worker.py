@@ -61,6 +61,9 @@ ENQUEUE_GRACE = timedelta(seconds=5)
 RECONCILE_LOCK = "matchfair:runs:reconciling"
 
 _job_sessions: sessionmaker | None = None
+# CP-SAT threads of each run an RQ job executes (``matchfair worker --threads``): set
+# before the worker starts, so the work horses it forks have it too.
+_job_threads: int = 2
 
 
 def run_worker(
@@ -231,9 +234,9 @@ def enqueue_run(
     return job_id(run_id)
 
 
-def _ensure_job(queue: Queue, run_id: int, time_limit: float) -> bool:
+def _ensure_job(queue: Queue, run_id: int, time_limit: float, *, at_front: bool = False) -> bool:
     """Put run ``run_id`` on ``queue`` unless its job waits there or executes already;
-    True when it was put there."""
+    True when it was put there (``at_front``: ahead of the jobs waiting)."""
     from rq.exceptions import DuplicateJobError, NoSuchJobError
     from rq.job import Job, JobStatus
 
@@ -260,6 +263,7 @@ def _ensure_job(queue: Queue, run_id: int, time_limit: float) -> bool:
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
             unique=True,
+            at_front=at_front,
         )
     except DuplicateJobError:  # another worker or the web queued it this very moment
         return False
@@ -337,10 +341,14 @@ def reconcile(
             .order_by(ScheduleRun.id)
         ).all()
     queue = run_queue(connection)
-    for run_id, parameters in queued:
-        if _ensure_job(queue, run_id, float((parameters or {}).get("time_limit", 30))):
+    # These runs were started before any run the web has queued since: they go to the
+    # front of the queue, the newest first so that the oldest ends up ahead of them all.
+    for run_id, parameters in reversed(queued):
+        time_limit = float((parameters or {}).get("time_limit", 30))
+        if _ensure_job(queue, run_id, time_limit, at_front=True):
             log.warning("run %s was queued in the database but not on Redis: queued again", run_id)
             done.enqueued.append(run_id)
+    done.enqueued.reverse()
     return done
 
 
@@ -406,17 +414,20 @@ def execute_job(run_id: int) -> str | None:
     factory = _job_sessions
     if factory is None:
         factory = configure_job_database(os.environ["DATABASE_URL"])
-    return runs.execute_run(run_id, factory)
+    return runs.execute_run(run_id, factory, threads=_job_threads)
 
 
-def configure_job_database(database_url: str) -> sessionmaker:
-    """Where RQ jobs in this process read and write runs (the worker's own configuration).
+def configure_job_database(database_url: str, *, threads: int | None = None) -> sessionmaker:
+    """Where RQ jobs in this process read and write runs (the worker's own configuration),
+    and with how many CP-SAT ``threads`` they solve (unchanged when None).
 
     The URL stays on the worker's machine rather than travelling through Redis
     with every job, since it may carry a password.
     """
-    global _job_sessions
+    global _job_sessions, _job_threads
     _job_sessions = make_session_factory(make_engine(database_url))
+    if threads is not None:
+        _job_threads = threads
     return _job_sessions
 
 
@@ -435,13 +446,15 @@ def run_rq_worker(
     *,
     burst: bool = False,
     reconcile_seconds: float = RECONCILE_SECONDS,
+    threads: int = 2,
 ) -> None:
-    """Run an RQ worker on the runs queue (``burst``: stop when the queue is empty).
+    """Run an RQ worker on the runs queue (``burst``: stop when the queue is empty),
+    each run solved with ``threads`` CP-SAT threads.
 
     It first queues on Redis the runs only the database knows (:func:`reconcile`),
     then keeps doing so every ``reconcile_seconds`` while it waits and works.
     """
-    configure_job_database(database_url)
+    configure_job_database(database_url, threads=threads)
     connection = redis_connection(redis_url)
     reconciler = Reconciler(redis_url, database_url, interval=reconcile_seconds)
     try:

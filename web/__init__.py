@@ -45,11 +45,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 app.config[name] = os.environ[name]
     else:
         app.config.from_mapping(test_config)
+    # Made on this machine when nobody configured one: `matchfair serve` and `worker`
+    # warn about it where several machines share the database (they would not agree).
+    app.config["SECRET_KEY_FROM_INSTANCE"] = not app.config.get("SECRET_KEY")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
-    url = app.config["DATABASE_URL"]
-    if url.startswith("postgresql://"):
-        app.config["DATABASE_URL"] = "postgresql+psycopg://" + url[len("postgresql://") :]
+    app.config["DATABASE_URL"] = config_module.database_url(str(app.config["DATABASE_URL"]))
 
     from web import database, errors, extensions, filters, form_messages, security
     from web.ids import BoundedIntConverter
@@ -57,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Before any route is added: <int:...> must refuse ids no database column holds.
     app.url_map.converters["int"] = BoundedIntConverter
 
-    database.init_app(app)
+    _init_database(app, database)
     extensions.init_app(app)
     form_messages.init_app(app)
     errors.init_app(app)
@@ -72,6 +73,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main.bp)
     _register_feature_blueprints(app)
     return app
+
+
+def _init_database(app: Flask, database: Any) -> None:
+    """The app's engine; a URL that names no usable database is a start-up error in
+    one line (its password masked), not a traceback from deep inside SQLAlchemy."""
+    from sqlalchemy.exc import ArgumentError
+
+    url = app.config["DATABASE_URL"]
+    try:
+        database.init_app(app)
+    except (ArgumentError, ImportError) as error:  # NoSuchModuleError is an ArgumentError
+        reason = config_module.first_line(error, secret=config_module.url_password(url))
+        if isinstance(error, ImportError):
+            reason = f"its Python driver is not installed ({reason})"
+        raise config_module.DatabaseURLError(
+            f"cannot use the database at {config_module.database_location(url)}: {reason}"
+        ) from None
 
 
 def _register_feature_blueprints(app: Flask) -> None:

@@ -10,29 +10,75 @@ matchfair solve PROBLEM.json         solve a problem file (no database needed)
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import secrets
 import signal
 import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from scheduler import migrations
 from scheduler.errors import DomainError
 from scheduler.models import Role, User
 from scheduler.users import create_user
 from web import create_app
+from web.config import DatabaseURLError, database_location, first_line, url_password
 from web.database import get_engine, get_session
+
+#: Flask's own options and plugin commands, kept working but out of ``--help``: they
+#: mean nothing to someone running a fair (``-e/--env-file``, ``-A/--app``, ``--debug``;
+#: Flask-Limiter's ``limiter`` group).
+_HIDDEN_OPTIONS = ("env_file", "app", "debug")
+_HIDDEN_COMMANDS = ("limiter",)
 
 
 def _create_app(*_args: object) -> object:
-    return create_app()
+    try:
+        return create_app()
+    except DatabaseURLError as error:  # one line, with "Error:" like the others
+        raise click.ClickException(str(error.code)) from None
+
+
+class MatchfairGroup(FlaskGroup):
+    """Flask's command group, showing only what an operator of matchfair uses."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        for index, param in enumerate(self.params):
+            if param.name in _HIDDEN_OPTIONS:
+                hidden = copy.copy(param)  # Flask's options are shared module globals
+                hidden.hidden = True  # type: ignore[attr-defined]
+                self.params[index] = hidden
+
+    def _load_plugin_commands(self) -> None:
+        super()._load_plugin_commands()
+        for name in _HIDDEN_COMMANDS:
+            command = self.commands.get(name)
+            if command is not None and not command.hidden:
+                hidden = copy.copy(command)
+                hidden.hidden = True
+                self.commands[name] = hidden
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # Flask's prints a traceback when the app cannot be built (a DATABASE_URL
+        # that is no URL, say): the help is shown anyway, and the command run says why.
+        self._load_plugin_commands()
+        names = set(click.Group.list_commands(self, ctx))
+        with contextlib.suppress(Exception, SystemExit):
+            names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
+        return sorted(names)
 
 
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+    cls=MatchfairGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
 )
 def cli() -> None:
     """matchfair: business-matching fairs from registration to follow-up."""
@@ -52,6 +98,7 @@ def db_upgrade() -> None:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    _reach_database()
     migrations.upgrade(url)
     click.echo(f"Database is at revision {migrations.current_revision(get_engine())}.")
 
@@ -61,6 +108,7 @@ def db_upgrade() -> None:
 def db_check() -> None:
     """Exit with status 1 when the database is not at the newest revision."""
     url = current_app.config["DATABASE_URL"]
+    _reach_database()
     current, head = migrations.current_revision(get_engine()), migrations.head_revision(url)
     if current != head:
         click.echo(
@@ -91,6 +139,7 @@ def db_check() -> None:
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, password: str, locale: str) -> None:
     """Add an organizer or staff account."""
+    _reach_database()
     session = get_session()
     try:
         user = create_user(
@@ -151,7 +200,12 @@ def demo_load(seed: int, buyers: int, suppliers: int) -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--threads", default=8, show_default=True)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    help="Web request threads (pages served at once); the solver's are `worker --threads`.",
+)
 @click.option(
     "--worker/--no-worker",
     "with_worker",
@@ -166,6 +220,11 @@ def serve(host: str, port: int, threads: int, with_worker: bool) -> None:
 
     _require_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _warn_without_shared_secret_key()
+    if app.config.get("REDIS_URL"):
+        click.echo(
+            "Solver runs go to the Redis queue: start `matchfair worker` on the solver machines."
+        )
     embedded = None
     if with_worker and not app.config.get("REDIS_URL"):
         from scheduler.worker import EmbeddedWorker
@@ -203,13 +262,19 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
 
 @cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when no run is waiting (for scripts and CI).")
-@click.option("--threads", default=2, show_default=True, help="CP-SAT threads per run.")
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    help="CP-SAT threads per solver run (one run at a time per worker).",
+)
 @with_appcontext
 def worker_command(burst: bool, threads: int) -> None:
     """Execute solver runs: from Redis when REDIS_URL is set, else from the database."""
     from scheduler import worker
 
     _require_schema()
+    _warn_without_shared_secret_key()
     url = current_app.config["DATABASE_URL"]
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
@@ -224,7 +289,7 @@ def worker_command(burst: bool, threads: int) -> None:
             ) from None
         click.echo(f"Solver worker on the Redis queue {worker.QUEUE_NAME}.")
         try:
-            worker.run_rq_worker(redis_url, url, burst=burst)
+            worker.run_rq_worker(redis_url, url, burst=burst, threads=threads)
         except worker.WorkerStopped as stopped:  # exit status 1, for service managers
             raise click.ClickException(str(stopped)) from None
     else:
@@ -234,8 +299,38 @@ def worker_command(burst: bool, threads: int) -> None:
 
 def _require_schema() -> None:
     url = current_app.config["DATABASE_URL"]
+    _reach_database()
     if migrations.current_revision(get_engine()) != migrations.head_revision(url):
         raise click.ClickException("The database is not up to date: run `matchfair db upgrade`.")
+
+
+def _reach_database() -> None:
+    """Connect once: a database that is down, refuses the login or does not exist is
+    said in one line (password masked), not in a driver's traceback."""
+    url = current_app.config["DATABASE_URL"]
+    try:
+        with get_engine().connect():
+            pass
+    except DBAPIError as error:
+        reason = first_line(error, secret=url_password(url))
+        raise click.ClickException(
+            f"cannot reach the database at {database_location(url)}: {reason}"
+        ) from None
+
+
+def _warn_without_shared_secret_key() -> None:
+    """Several machines on one PostgreSQL or Redis, each with its own key made in its
+    instance folder, would refuse each other's logins, forms and staff links."""
+    config = current_app.config
+    scaled_out = not config["DATABASE_URL"].startswith("sqlite") or config.get("REDIS_URL")
+    if scaled_out and config.get("SECRET_KEY_FROM_INSTANCE"):
+        click.echo(
+            "Warning: SECRET_KEY is not set, so this machine uses its own key from "
+            f"{current_app.instance_path}/secret_key. Give every web and worker machine "
+            "the same MATCHFAIR_SECRET_KEY, or logins, forms and staff links made on one "
+            "are refused on the others.",
+            err=True,
+        )
 
 
 def _attach_solver_command() -> None:

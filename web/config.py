@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 
 def defaults(instance_path: str) -> dict[str, object]:
@@ -49,17 +54,108 @@ def defaults(instance_path: str) -> dict[str, object]:
     }
 
 
+#: How long a process waits for the secret key another one is writing.
+SECRET_KEY_WAIT = 2.0
+_KEY_LENGTH = 64  # hex digits of the key made here
+
+
 def instance_secret_key(instance_path: str) -> str:
     """A secret key kept in the instance folder, created on first start.
 
-    The embedded default must be safe without anyone configuring a secret.
+    The embedded default must be safe without anyone configuring a secret. Several
+    processes may start at once (a web server and its workers, a service manager
+    starting them all): the key is written whole to a file of its own, then linked into
+    place, which fails if another process got there first; every process then uses the
+    one key that is in place.
     """
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
+    key = _read_secret_key(path)
+    if key is not None:
+        return key
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process put its key there first: that one counts
+        except OSError:  # a file system without hard links: the old way, first wins
+            _create_exclusively(path, Path(temporary).read_text())
+    finally:
+        os.unlink(temporary)
+    key = _read_secret_key(path)
+    if key is None:
+        raise SystemExit(f"{path} is missing or empty: delete it, or set SECRET_KEY")
+    return key
+
+
+def _create_exclusively(path: Path, key: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
-    return key
+
+
+def _read_secret_key(path: Path) -> str | None:
+    """The key in ``path``; None when there is no such file.
+
+    A file that is empty or shorter than a key made here may be in the middle of
+    being written (by an older version, which wrote in place): read again for a moment.
+    A key someone wrote there by hand, shorter, is used after that moment.
+    """
+    deadline = time.monotonic() + SECRET_KEY_WAIT
+    while True:
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            return None
+        if len(key) >= _KEY_LENGTH or time.monotonic() >= deadline:
+            return key or None
+        time.sleep(0.05)
+
+
+class DatabaseURLError(SystemExit):
+    """``DATABASE_URL`` names no database matchfair can use (a start-up error: the
+    message, without a traceback)."""
+
+
+def database_url(url: str) -> str:
+    """``url`` with the driver matchfair installs: ``postgresql://`` and the
+    ``postgres://`` of Heroku- or Render-style settings mean psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+_PASSWORD_IN_URL = re.compile(r"^([^:/?#]+://[^:/?#@]*):[^/?#]*@")
+
+
+def database_location(url: str) -> str:
+    """``url`` without its password, to be printed."""
+    return _PASSWORD_IN_URL.sub(r"\1:***@", url)
+
+
+def first_line(error: BaseException, *, secret: str | None = None) -> str:
+    """The first line of ``error``'s message (its driver's, for SQLAlchemy's wrappers),
+    with ``secret`` (a password) masked."""
+    cause = getattr(error, "orig", None) or error
+    lines = [line for line in str(cause).splitlines() if line.strip()]
+    text = " ".join(lines[0].split()) if lines else type(cause).__name__
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return text
+
+
+def url_password(url: str) -> str | None:
+    """The password in ``url``, if it has one (to mask it wherever it is printed)."""
+    try:
+        return make_url(url).password
+    except Exception:  # an unparsable URL: nothing to mask
+        return None

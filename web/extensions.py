@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import logging
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from scheduler.models import User
+from web.config import first_line
 
-login_manager = LoginManager()
+log = logging.getLogger(__name__)
+
+#: Where a request keeps the database error that kept its user from loading.
+USER_LOAD_ERROR = "user_load_error"
+
+
+class _LoginManager(LoginManager):
+    def unauthorized(self):  # type: ignore[no-untyped-def]
+        # A logged-in user whose account could not be read (the database away) is not
+        # sent to the login form: the page fails as it would have, with the error page.
+        error = g.get(USER_LOAD_ERROR)
+        if error is not None:
+            raise error
+        return super().unauthorized()
+
+
+login_manager = _LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 # The app's message catalogs (make translations writes them).
@@ -50,7 +70,23 @@ def _load_user(user_id: str) -> User | None:
     number, _, fingerprint = user_id.partition(".")
     if not (number.isascii() and number.isdigit()) or len(number) > 18:
         return None
-    user = get_session().scalar(select(User).where(User.id == int(number)))
+    if g.get(USER_LOAD_ERROR) is not None:
+        return None  # tried once in this request (Flask-Login tries the cookie again)
+    db_session = get_session()
+    try:
+        user = db_session.scalar(select(User).where(User.id == int(number)))
+    except DBAPIError as error:
+        # The database went away: this request goes on without its user, so that the
+        # error page (whose menu asks who is logged in) can still be shown. One line here;
+        # the error itself is logged where the request fails.
+        with contextlib.suppress(Exception):  # the connection may be gone for good
+            db_session.rollback()
+        setattr(g, USER_LOAD_ERROR, error)
+        log.warning(
+            "could not load the logged-in user, treated as anonymous for this request: %s",
+            first_line(error),
+        )
+        return None
     if user is None or not user.active:
         return None
     # Sessions from before the last password change (or in the old format) end here.
