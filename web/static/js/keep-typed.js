@@ -2,8 +2,8 @@
 // forms. Just before the switch, every form that was typed into (a field differs from
 // what the page was served with) or that came back with a mistake to fix (it shows
 // what was typed, which a fresh page would not) is kept in this tab's sessionStorage;
-// on the page that loads next (within a minute), forms with the same action get their
-// fields back. Passwords, files and hidden fields (the CSRF token) are never kept.
+// on the page that loads next (within a minute), the form with the same action and
+// fields gets them back. Passwords, files and hidden fields (the CSRF token) are never kept.
 (function () {
   'use strict';
   var KEY = 'matchfair.typed';
@@ -24,6 +24,16 @@
       });
     }
     return el.value !== el.defaultValue;
+  }
+
+  // What tells a form apart from the others of the page: its action and the names of its
+  // fields (an accept and a decline form share an action, not their fields).
+  function formKey(form) {
+    var names = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (kept(el) && names.indexOf(el.name) === -1) names.push(el.name);
+    });
+    return (form.getAttribute('action') || '') + '|' + names.sort().join(',');
   }
 
   function formsOnPage() {
@@ -50,7 +60,7 @@
           fields.push({ name: el.name, text: el.value });
         }
       });
-      if (typed && fields.length) forms.push({ action: form.getAttribute('action') || '', index: index, fields: fields });
+      if (typed && fields.length) forms.push({ key: formKey(form), index: index, fields: fields });
     });
     try {
       if (forms.length) {
@@ -70,10 +80,11 @@
     if (!saved || !saved.forms || Date.now() - saved.at > MAX_AGE_MS) return;
     var forms = formsOnPage();
     saved.forms.forEach(function (entry) {
-      // The form with the same action (the same place in the page if several share it).
-      var same = forms.filter(function (f) { return (f.getAttribute('action') || '') === entry.action; });
+      // The form with the same action and fields; if several are alike, none is guessed
+      // at unless it is the one at the same place in the page.
+      var same = forms.filter(function (f) { return formKey(f) === entry.key; });
       var form = same.length === 1 ? same[0] : forms[entry.index];
-      if (!form || (form.getAttribute('action') || '') !== entry.action) return;
+      if (!form || formKey(form) !== entry.key) return;
       entry.fields.forEach(function (field) {
         Array.prototype.forEach.call(form.elements, function (el) {
           if (el.name !== field.name || !kept(el)) return;
