@@ -62,7 +62,7 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     ("method", "path"),
     [
         ("get", "/"),
-        ("get", "/scan?code=B001"),
+        ("post", "/scan"),
         ("get", "/log"),
         ("get", "/walk-in"),
         ("get", "/meetings"),
@@ -121,10 +121,17 @@ def test_search_by_kana_and_scan_of_a_schedule_link(
     assert "光洋医科工業株式会社" in page and "B002" in page
     s003 = participant(db_session, fair, "S003")
     link = f"http://localhost/p/{s003.access_token}/schedule"
-    response = client.get(_day(fair, "/scan"), query_string={"code": link})
+    # The scanned link is posted: it never appears in an address (history, logs).
+    response = client.post(_day(fair, "/scan"), data={"code": link})
     assert response.headers["Location"].endswith(f"/day/participants/{s003.id}")
-    unknown = client.get(_day(fair, "/scan?code=ZZ9"), follow_redirects=True)
+    unknown = client.post(_day(fair, "/scan"), data={"code": "ZZ9"}, follow_redirects=True)
     assert "No participant has the code “ZZ9”" in _text(unknown)
+    # A link that matches nobody (another fair's, a replaced one) is not echoed anywhere.
+    stale = f"http://localhost/p/{'x' * 43}/schedule"
+    response = client.post(_day(fair, "/scan"), data={"code": stale})
+    assert "x" * 43 not in response.headers["Location"]
+    assert "x" * 43 not in _text(client.get(response.headers["Location"]))
+    assert client.get(_day(fair, "/scan?code=B001")).headers["Location"].endswith("/day/")
 
 
 def test_check_in_one_person_then_the_rest(

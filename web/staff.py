@@ -299,16 +299,28 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-@bp.get("/scan")
+@bp.route("/scan", methods=["GET", "POST"])
 @staff_required
 def scan(event_id: int):  # type: ignore[no-untyped-def]
-    """A scanned QR code (the schedule link) or a typed code opens the participant's card."""
+    """A scanned QR code (the schedule link) or a typed code opens the participant's card.
+
+    Posted, not asked for in the address: a scanned code is a participant's secret link,
+    which must not end up in the browser's history, a proxy's log or the search box. What
+    matches nothing is echoed only when it looks typed (a code or a name), never a link.
+    A GET (an old bookmark) goes to the search page.
+    """
     event = _event(event_id)
-    content = request.args.get("code", "")
+    if request.method == "GET":
+        return redirect(url_for("staff.home", event_id=event.id))
+    content = request.form.get("code", "")
     participant = ops.find_by_scan(get_session(), event, content)
     if participant is None:
-        flash(_("No participant has the code “%(code)s”.", code=content.strip()[:60]), "error")
-        return redirect(url_for("staff.home", event_id=event.id, q=content.strip()[:60]))
+        typed = content.strip()
+        if "/" in typed or len(typed) > 40:
+            flash(_("This QR code is not a schedule link of this fair."), "error")
+            return redirect(url_for("staff.home", event_id=event.id))
+        flash(_("No participant has the code “%(code)s”.", code=typed), "error")
+        return redirect(url_for("staff.home", event_id=event.id, q=typed))
     return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
 
 
