@@ -12,13 +12,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -47,8 +48,11 @@ from web.schedules import (
 bp = Blueprint("schedule_outputs", __name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The page of every company's sheets reloads itself this often while they are printed.
-BUILD_PAGE_REFRESH_SECONDS = 3
+# While every company's sheets are printed, their page asks how far they are this often
+# (status.json, updating the page in place: a reload would throw a screen reader back to
+# the top and lose the keyboard focus); without script it reloads itself, less often.
+BUILD_STATUS_POLL_SECONDS = 3
+BUILD_PAGE_REFRESH_SECONDS = 10
 
 
 def link_base() -> str:
@@ -428,8 +432,8 @@ def prepare_sheets(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/events/<int:event_id>/print/sheets/<int:build_id>")
 @organizer_required
 def sheets_build(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
-    """Where a build of every company's sheets stands: printing (the page reloads itself
-    every few seconds), ready to download, or failed with what to do."""
+    """Where a build of every company's sheets stands: printing (the page follows it
+    through :func:`sheets_build_status`), ready to download, or failed with what to do."""
     event = _event(event_id)
     build = _sheet_build(event, build_id)
     if build is None:
@@ -449,7 +453,48 @@ def _build_page(event: Event, build: SheetBuild, *, outdated: bool = False):  # 
         build=build,
         outdated=outdated,
         refresh_seconds=BUILD_PAGE_REFRESH_SECONDS,
+        poll_seconds=BUILD_STATUS_POLL_SECONDS,
         qr_warning=_qr_warning(_build_links(build)),
+    )
+
+
+def build_progress_text(build: SheetBuild) -> str:
+    """How far a running build is, in the words of its page."""
+    if build.sheets_done:
+        return ngettext(
+            "%(done)s of %(num)d company's sheets printed.",
+            "%(done)s of %(num)d companies' sheets printed.",
+            build.sheets,
+            done=build.sheets_done,
+        )
+    return ngettext(
+        "Printing the sheet of %(num)d company…",
+        "Printing the sheets of %(num)d companies…",
+        build.sheets,
+    )
+
+
+@bp.get("/events/<int:event_id>/print/sheets/<int:build_id>/status.json")
+@organizer_required
+def sheets_build_status(event_id: int, build_id: int):  # type: ignore[no-untyped-def]
+    """Where a build stands, for its page to show without reloading itself. Once it is
+    no longer printing the page fetches itself once (ready, out of date or failed)."""
+    event = _event(event_id)
+    build = _sheet_build(event, build_id)
+    if build is None:
+        return jsonify({"status": "gone", "finished": True}), 404
+    session = get_session()
+    sheet_builds.check_alive(session, build)  # its process gone: failed, not "printing"
+    session.commit()
+    running = build.status == SheetBuildStatus.RUNNING
+    return jsonify(
+        {
+            "status": str(build.status),
+            "finished": not running,
+            "sheets": build.sheets,
+            "sheets_done": build.sheets_done or 0,
+            "progress": build_progress_text(build) if running else "",
+        }
     )
 
 

@@ -21,6 +21,11 @@
 
   function el(id) { return document.getElementById(id); }
 
+  function write(id, words) {
+    var node = el(id);
+    if (node.textContent !== words) { node.textContent = words; }
+  }
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function clock(ms) {
@@ -90,17 +95,20 @@
     // Before the fair's day (a screen tried out days ahead), a countdown in minutes
     // would read like 120881:48: the first meeting's date and time say it instead.
     var later = at.phase === "before" && at.left > LATER_MS;
-    el("board-phase").textContent = later ? text.later : (text[at.phase] || "");
-    el("board-countdown").textContent = at.phase === "over" ? "" : (later ? at.slot.date : clock(at.left));
-    el("board-slot").textContent = at.slot ? at.slot.label : "";
+    // The phase is a live region: written only when it changes (rewriting the same words
+    // every second can make a screen reader say them again and again).
+    write("board-phase", later ? text.later : (text[at.phase] || ""));
+    write("board-countdown", at.phase === "over" ? "" : (later ? at.slot.date : clock(at.left)));
+    write("board-slot", at.slot ? at.slot.label : "");
     var signal = el("board-signal");
     root.classList.toggle("board-warning", at.signal === "five_minutes");
     root.classList.toggle("board-change", at.signal === "change");
     if (at.signal) {
-      signal.textContent = text[at.signal];
-      signal.hidden = false;
-    } else {
+      signal.hidden = false;  // shown, then its words put in: a status reads them out
+      if (signal.textContent !== text[at.signal]) { signal.textContent = text[at.signal]; }
+    } else if (!signal.hidden) {
       signal.hidden = true;
+      signal.textContent = "";  // the next signal is new words, read out again
     }
     if (at.signal && at.signal !== lastSignal) { chime(at.signal === "change" ? 3 : 1); }
     lastSignal = at.signal;
@@ -125,8 +133,15 @@
     }
   }
 
+  // "Reconnecting…" is a status: its words are put in as it is shown (and only then), so
+  // it is read out once when the network drops, not at every retry.
+  var offlineText = el("board-offline").textContent;
+  el("board-offline").textContent = "";
   function setOffline(offline) {
-    el("board-offline").hidden = !offline;
+    var badge = el("board-offline");
+    if (offline === !badge.hidden) { return; }
+    badge.hidden = !offline;
+    badge.textContent = offline ? offlineText : "";
     root.classList.toggle("board-stale", offline);
   }
 
@@ -165,8 +180,11 @@
     var Context = window.AudioContext || window.webkitAudioContext;
     if (!audio && Context) { audio = new Context(); }
     chimeOn = !chimeOn;
-    this.textContent = chimeOn ? text.chime_off : text.chime_on;
+    // A toggle button: one label ("Chime"), its state in aria-pressed (a label that
+    // changed too would read "Turn chime off, pressed").
     this.setAttribute("aria-pressed", chimeOn ? "true" : "false");
+    this.classList.toggle("primary", chimeOn);  // and on screen: filled, with a tick
+    this.querySelector(".chime-mark").textContent = chimeOn ? "✓ " : "";
     if (chimeOn) { chime(1); }
   });
   el("board-fullscreen").addEventListener("click", function () {

@@ -12,6 +12,16 @@
   var etag = state.etag;
   var failures = 0;
   var timer = null;
+  // "Reconnecting…" is a status: its words are put in as it is shown (and only then), so
+  // it is read out once when the network drops, not at every retry.
+  var offline = document.getElementById("live-offline");
+  var offlineText = offline.textContent;
+  offline.textContent = "";
+  function setOffline(away) {
+    if (away === !offline.hidden) { return; }
+    offline.hidden = !away;
+    offline.textContent = away ? offlineText : "";
+  }
 
   function describe(node, m) {
     node.replaceChildren();
@@ -21,6 +31,30 @@
     table.textContent = m.table;
     node.appendChild(table);
     node.appendChild(document.createTextNode(" " + m["with"].name));
+  }
+
+  // The changes already on the page; a poll that brings others says only those, in the
+  // page's hidden status line (the list itself is redrawn whole and is not read out).
+  function changeKey(change) {
+    return [change.id, change.kind, change.slot.label, change.table].join("|");
+  }
+  var known = {};
+  state.changes.forEach(function (change) { known[changeKey(change)] = true; });
+
+  function changeText(change) {
+    return change.kind === "cancelled"
+      ? change.slot.label + " " + change["with"].name + " " + text[change.kind]
+      : change.slot.label + " " + change.table + " " + change["with"].name + " " + text[change.kind];
+  }
+
+  function announce(changes) {
+    var said = document.getElementById("live-announce");
+    var arrived = changes.filter(function (change) { return !known[changeKey(change)]; });
+    known = {};
+    changes.forEach(function (change) { known[changeKey(change)] = true; });
+    if (!said || !arrived.length) { return; }
+    var label = document.querySelector("#live-changes .label");
+    said.textContent = (label ? label.textContent + ": " : "") + arrived.map(changeText).join("; ");
   }
 
   function render() {
@@ -60,13 +94,13 @@
       })
       .then(function (fresh) {
         failures = 0;
-        document.getElementById("live-offline").hidden = true;
-        if (fresh) { state = fresh; etag = fresh.etag; render(); }
+        setOffline(false);
+        if (fresh) { state = fresh; etag = fresh.etag; render(); announce(fresh.changes); }
         schedule(pollMs);
       })
       .catch(function () {
         failures += 1;
-        document.getElementById("live-offline").hidden = false;
+        setOffline(true);
         schedule(Math.min(120000, pollMs * Math.pow(2, failures - 1)));
       });
   }

@@ -33,7 +33,11 @@
         document.getElementById("elapsed").textContent = s.elapsed < 10 ? s.elapsed.toFixed(1) : Math.round(s.elapsed);
         document.getElementById("objective").textContent = s.objective === null ? "–" : s.objective;
         document.getElementById("bound").textContent = s.bound === null ? "–" : s.bound;
-        document.getElementById("run-status").textContent = s.label;
+        // The status is a live region (role=status): written only when it changes, so a
+        // screen reader says "running" once, not at every poll. Elapsed time and scores
+        // change every poll and are not read out.
+        var label = document.getElementById("run-status");
+        if (label.textContent !== s.label) { label.textContent = s.label; }
         var queued = document.getElementById("queued-note");
         if (queued && s.status !== "queued") { queued.hidden = true; }
         else if (queued && s.queued_note) {
@@ -51,12 +55,36 @@
         draw(s.progress, s.elapsed);
         var cancel = document.getElementById("cancel-form");
         if (cancel && s.cancel_requested) { cancel.hidden = true; }
-        if (s.finished) { window.location.reload(); return; }
+        if (s.finished) {
+          // The finished page reads out its result once it has loaded (see below).
+          try { window.sessionStorage.setItem(FINISHED_KEY, box.getAttribute("data-status-url")); } catch (e) { /* no storage */ }
+          window.location.reload();
+          return;
+        }
         window.setTimeout(poll, 1500);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
   if (box && box.getAttribute("data-finished") !== "true") { window.setTimeout(poll, 1000); }
+  // Reloaded because the run just finished (not opened later): its result is said in the
+  // page's status line, once, after the page has settled so the region is known.
+  var FINISHED_KEY = "matchfair-run-finished";
+  function sayResult() {
+    var said = document.getElementById("run-result");
+    var justFinished = null;
+    try { justFinished = window.sessionStorage.getItem(FINISHED_KEY); } catch (e) { return; }
+    if (!said || !box || justFinished !== box.getAttribute("data-status-url")) { return; }
+    try { window.sessionStorage.removeItem(FINISHED_KEY); } catch (e) { /* no storage */ }
+    var parts = [document.getElementById("run-status").textContent.trim()];
+    var score = document.getElementById("objective");
+    if (score && score.textContent.trim() !== "–" && score.nextElementSibling) {
+      parts.push(score.nextElementSibling.textContent.trim() + ": " + score.textContent.trim());
+    }
+    var error = document.getElementById("run-error");
+    if (error && !error.hidden && error.textContent.trim()) { parts.push(error.textContent.trim()); }
+    window.setTimeout(function () { said.textContent = parts.join(". "); }, 800);
+  }
+  if (box && box.getAttribute("data-finished") === "true") { sayResult(); }
 
   // A move form (the dialog's or the meeting page's): every change of slot or table is
   // checked at once; the button waits for "no conflict" (the server checks again).
@@ -64,9 +92,13 @@
     var slot = form.elements.slot, table = form.elements.table;
     var submit = form.querySelector("button[type=submit]");
     var list = form.querySelector(".conflicts"), ok = form.querySelector(".ok-note");
+    // "No conflict" is read out as the conflicts are: a status whose words are put in as
+    // it is shown (a region that only turns visible is not always read).
+    var okText = ok.textContent;
+    if (!ok.hasAttribute("role")) { ok.setAttribute("role", "status"); }
     var asked = 0;
     function check() {
-      submit.disabled = true; ok.hidden = true; list.textContent = "";
+      submit.disabled = true; ok.hidden = true; ok.textContent = ""; list.textContent = "";
       if (!form.elements.a.value || !form.elements.b.value) { return; }
       var mine = ++asked;
       var query = new URLSearchParams({a: form.elements.a.value, b: form.elements.b.value,
@@ -79,6 +111,7 @@
             var li = document.createElement("li"); li.textContent = text; list.appendChild(li);
           });
           ok.hidden = !result.ok; submit.disabled = !result.ok;
+          if (result.ok) { ok.textContent = okText; }
           if (answered) { answered(result); }
         })
         .catch(function () { submit.disabled = false; });  // no check: the server's refusal tells
