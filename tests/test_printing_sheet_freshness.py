@@ -337,3 +337,24 @@ def test_the_content_stamp_follows_what_the_sheets_show(db_session, fair) -> Non
     changed()
     fair.published_version += 1
     changed()
+
+
+@needs_printing
+def test_sheets_built_before_public_url_was_set_or_changed_are_outdated(
+    app, organizer, db_session, fair
+) -> None:
+    """Review: sheets prepared on the venue network's address stayed "current" after the
+    organizer set PUBLIC_URL, so QR codes with the old address went to the printer."""
+    client = _at(app, "192.168.1.10:5000")
+    build_url = _prepare(client, fair)
+    assert wait_for_build(client, build_url)[0] == "done"
+    assert client.get(f"{build_url}.pdf", buffered=True).status_code == 200
+    app.config["PUBLIC_URL"] = "https://fair.example.jp"
+    assert client.get(f"{build_url}.pdf", buffered=True).status_code == 409
+    assert 'data-test="sheets-outdated"' in _outputs(client, fair)
+    # Prepared again on the public address, then that address changes once more.
+    again = _prepare(client, fair)
+    assert wait_for_build(client, again)[0] == "done"
+    assert client.get(f"{again}.pdf", buffered=True).status_code == 200
+    app.config["PUBLIC_URL"] = "https://shodankai.example.jp"
+    assert client.get(f"{again}.pdf", buffered=True).status_code == 409

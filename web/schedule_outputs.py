@@ -331,7 +331,8 @@ def _build_links(build: SheetBuild) -> str:
 
 
 def _is_current(event: Event, build: SheetBuild, *, thorough: bool = False) -> bool:
-    """Whether ``build`` shows every sheet as it is now, whoever asks at whatever host.
+    """Whether ``build`` shows every sheet as it is now, whoever asks at whatever host
+    (but not when ``PUBLIC_URL`` names another address than its QR codes have).
 
     The sheets are rendered again with the build's own links and compared
     (:func:`_every_sheet`: 0.4 s for the 192 companies of the demo fair). Pages check
@@ -340,6 +341,10 @@ def _is_current(event: Event, build: SheetBuild, *, thorough: bool = False) -> b
     """
     parameters = sheet_builds.build_parameters(get_session(), build)
     base = parameters.get(sheet_builds.LINKS) or link_base()
+    if current_app.config.get("PUBLIC_URL") and base.rstrip("/") != link_base().rstrip("/"):
+        # The site's public address was set or changed since: these QR codes point at
+        # the old one. (Without PUBLIC_URL, the host each viewer typed does not count.)
+        return False
     if not thorough:
         stamp = sheet_builds.content_stamp(get_session(), event)
         if stamp == parameters.get(sheet_builds.STAMP):
