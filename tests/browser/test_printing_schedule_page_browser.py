@@ -92,3 +92,19 @@ def test_the_organizers_schedule_pages_print_without_navigation(
     assert "/cal/events/" not in everything
     assert page.locator("section.calendar-links").is_hidden()
     assert page.locator("nav.subnav").is_hidden()
+
+
+def test_the_address_a_browser_prints_in_its_footer_has_no_secret_link(
+    page, live_server, db_session: Session
+) -> None:
+    """Browsers print the page's address in the footer (review: the participant's secret
+    link went on paper that way): while printing, the address leaves the token out."""
+    fair = published_fair(db_session)
+    company = busiest_participant(db_session, fair)
+    url = f"{live_server}/p/{company.access_token}/schedule?x=1#m"
+    page.goto(url)
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    printing = page.evaluate("location.href")
+    assert company.access_token not in printing and "/p/%E2%80%A6/schedule" in printing
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.evaluate("location.href") == url  # the page works on as before
