@@ -6,7 +6,7 @@ failure is reported, and the schedule pages are right whatever happened to the m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +20,7 @@ from scheduler.day_operations import lock_for_change
 from scheduler.models import AuditEntry, Event, Participant
 from scheduler.schedule_view import is_published
 from web.database import get_session
+from web.filters import local_time
 
 
 def configured_mail() -> notifications.MailSettings | None:
@@ -80,6 +81,32 @@ def finish_reminder(entry: AuditEntry, sent: int, failed: int, without_email: in
     """Record what a claimed reminder did (:func:`claim_reminder`)."""
     entry.details = {"sent": sent, "failed": failed, "without_email": without_email}
     get_session().commit()
+
+
+def send_reminder(
+    event: Event,
+    action: str,
+    user_id: int,
+    notices_for: Callable[[], tuple[list[notifications.Notice], list[Participant]]],
+    too_soon: Callable[[str, int], str],
+) -> None:
+    """E-mail a reminder once (:func:`claim_reminder`) and tell the organizer what came of
+    it: the notices and the participants without an e-mail address from ``notices_for``;
+    ``too_soon(time, minutes)`` says when the last one went out and when another may."""
+    settings = mail_settings()
+    if settings is None:
+        return
+    entry, last = claim_reminder(event, action, user_id)
+    if entry is None:
+        # A double click, or two organizers at once: one reminder is enough.
+        assert last is not None
+        flash(too_soon(local_time(last.created_at, event),
+                       int(REMIND_AGAIN_AFTER.total_seconds() // 60)), "warning")
+        return
+    notices, unreachable = notices_for()
+    failures = notifications.send_notices(notices, settings)
+    finish_reminder(entry, len(notices) - len(failures), len(failures), len(unreachable))
+    flash_outcome(len(notices) - len(failures), failures, unreachable, about_schedule=False)
 
 
 def schedule_link(participant: Participant) -> str:

@@ -60,7 +60,7 @@ from scheduler.spreadsheet import keep_as_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
-from web.filters import list_separator, local_time
+from web.filters import list_separator
 from web.i18n import translate_error
 from web.ids import parse_id
 from web.participant_access import (
@@ -396,31 +396,17 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     if not waiting:
         flash(_("Everyone with meetings behind them has reported."), "info")
         return redirect(back)
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return redirect(back)
-    entry, last = mail_feedback.claim_reminder(event, "outcome.remind", current_user.id)
-    if entry is None:
-        # A double click, or two organizers at once: one reminder is enough.
-        flash(
-            _(
-                "A reminder went out at %(time)s. Another can be sent %(minutes)s minutes "
-                "after it.",
-                time=local_time(last.created_at, event),
-                minutes=int(REMIND_AGAIN_AFTER.total_seconds() // 60),
-            ),
-            "warning",
-        )
-        return redirect(back)
-    notices, unreachable = notifications.outcome_reminders(
-        event, [w.participant for w in waiting],
-        link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
+    mail_feedback.send_reminder(
+        event, "outcome.remind", current_user.id,
+        lambda: notifications.outcome_reminders(
+            event, [w.participant for w in waiting],
+            link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
+        ),
+        lambda time, minutes: _(
+            "A reminder went out at %(time)s. Another can be sent %(minutes)s minutes "
+            "after it.", time=time, minutes=minutes,
+        ),
     )
-    failures = notifications.send_notices(notices, settings)
-    mail_feedback.finish_reminder(entry, len(notices) - len(failures), len(failures),
-                                  len(unreachable))
-    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
-                                about_schedule=False)
     return redirect(back)
 
 

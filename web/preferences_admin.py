@@ -36,11 +36,9 @@ from scheduler.models import (
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
-from web.filters import local_time
 from web.form_fields import IntegerField, NumberRange
 from web.i18n import translate_error
 from web.ids import parse_id
-from web.mail_feedback import REMIND_AGAIN_AFTER
 from web.portal import profile_field_error
 from web.preferences import LEVEL_LABELS, AnswerForm, LevelForm, send_attachment, typed_lines
 
@@ -164,33 +162,19 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
     if not idle:
         flash(_("Everybody has asked for someone or answered a request."), "info")
         return redirect(back)
-    settings = mail_feedback.mail_settings()
-    if settings is None:
-        return redirect(back)
-    entry, last = mail_feedback.claim_reminder(event, "preference.remind", current_user.id)
-    if entry is None:
-        # A double click, or two organizers at once: one reminder is enough.
-        flash(
-            _(
-                "A reminder to state preferences went out at %(time)s. Another can be "
-                "sent %(minutes)s minutes after it.",
-                time=local_time(last.created_at, event),
-                minutes=int(REMIND_AGAIN_AFTER.total_seconds() // 60),
+    mail_feedback.send_reminder(
+        event, "preference.remind", current_user.id,
+        lambda: notifications.preference_reminders(
+            event, idle, closes_at=_closes_at(event),
+            link_for=lambda p: url_for(
+                "preferences.my_requests", token=p.access_token, _external=True
             ),
-            "warning",
-        )
-        return redirect(back)
-    notices, unreachable = notifications.preference_reminders(
-        event, idle, closes_at=_closes_at(event),
-        link_for=lambda p: url_for(
-            "preferences.my_requests", token=p.access_token, _external=True
+        ),
+        lambda time, minutes: _(
+            "A reminder to state preferences went out at %(time)s. Another can be "
+            "sent %(minutes)s minutes after it.", time=time, minutes=minutes,
         ),
     )
-    failures = notifications.send_notices(notices, settings)
-    mail_feedback.finish_reminder(entry, len(notices) - len(failures), len(failures),
-                                  len(unreachable))
-    mail_feedback.flash_outcome(len(notices) - len(failures), failures, unreachable,
-                                about_schedule=False)
     return redirect(back)
 
 
