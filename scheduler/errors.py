@@ -37,6 +37,16 @@ class ValidationFailed(DomainError):
     """Input that breaks a business rule (shown next to the field)."""
 
 
+class ProblemsFound(ValidationFailed):
+    """A form's input with one or more problems: ``problems`` holds each (its field and
+    message), so the form can show them all at once; the exception reads as the first."""
+
+    def __init__(self, problems: list[ValidationFailed]) -> None:
+        first = problems[0]
+        super().__init__(first.msgid, field=first.field, params=first.params)
+        self.problems = problems
+
+
 class NotFound(DomainError):
     status_code = 404
 

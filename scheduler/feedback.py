@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
-from scheduler.errors import ValidationFailed
+from scheduler.errors import ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     SATISFACTION_LEVELS,
@@ -64,13 +64,8 @@ class FeedbackInput:
         )
 
 
-class FeedbackInvalid(ValidationFailed):
-    """An answer with one or more problems, all in ``problems`` (field and message)."""
-
-    def __init__(self, problems: list[ValidationFailed]) -> None:
-        first = problems[0]
-        super().__init__(first.msgid, field=first.field, params=first.params)
-        self.problems = problems
+class FeedbackInvalid(ProblemsFound):
+    """An answer with one or more problems (each field's in ``problems``)."""
 
 
 def survey_opens_at(session: Session, event: Event) -> datetime | None:

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
-from scheduler.errors import NotFound, ValidationFailed
+from scheduler.errors import NotFound, ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
@@ -229,14 +229,8 @@ def parse_yen(text: str) -> int | None:
     return amount
 
 
-class OutcomeInvalid(ValidationFailed):
-    """A report with one or more problems: ``problems`` holds each (its field and message),
-    so the form can show them all at once; the exception itself reads as the first."""
-
-    def __init__(self, problems: list[ValidationFailed]) -> None:
-        first = problems[0]
-        super().__init__(first.msgid, field=first.field, params=first.params)
-        self.problems = problems
+class OutcomeInvalid(ProblemsFound):
+    """A report with one or more problems (each field's in ``problems``)."""
 
 
 def _checked(

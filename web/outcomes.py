@@ -314,21 +314,7 @@ def my_survey(token: str):  # type: ignore[no-untyped-def]
 def record_for(event_id: int, participant_id: int,
                meeting_id: int | None = None):  # type: ignore[no-untyped-def]
     """The organizer records a participant's reports on its behalf (audited)."""
-    event = event_setup.get_event(get_session(), event_id)
-    participant = get_session().get(Participant, participant_id)
-    if participant is None or participant.event_id != event.id:
-        abort(404)
-    done_url = url_for("outcomes.record_for", event_id=event.id, participant_id=participant.id)
-    if meeting_id is not None and request.method == "GET":
-        return redirect(f"{done_url}#meeting-{meeting_id}")
-    return _reports_page(
-        participant, user_id=current_user.id, template="outcomes/record_for.html",
-        action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
-                                       participant_id=participant.id, meeting_id=mid),
-        done_url=done_url, meeting_id=meeting_id,
-        survey_url=url_for("outcomes.survey_for", event_id=event.id,
-                           participant_id=participant.id),
-    )
+    return _on_behalf(event_id, participant_id, meeting_id=meeting_id)
 
 
 @bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/survey",
@@ -336,18 +322,26 @@ def record_for(event_id: int, participant_id: int,
 @organizer_required
 def survey_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     """The organizer enters a participant's survey answer (a paper questionnaire), audited."""
+    return _on_behalf(event_id, participant_id, survey=True)
+
+
+def _on_behalf(event_id: int, participant_id: int, *, meeting_id: int | None = None,
+               survey: bool = False):  # type: ignore[no-untyped-def]
+    """The participant's reports and survey as the organizer enters them: a report on
+    ``meeting_id`` or the survey answer (``survey``) posted, or the page; a GET of a
+    form's address goes back to the page, at that form."""
     event = event_setup.get_event(get_session(), event_id)
     participant = get_session().get(Participant, participant_id)
     if participant is None or participant.event_id != event.id:
         abort(404)
     done_url = url_for("outcomes.record_for", event_id=event.id, participant_id=participant.id)
-    if request.method == "GET":
-        return redirect(f"{done_url}#survey")
+    if request.method == "GET" and (survey or meeting_id is not None):
+        return redirect(f"{done_url}#{'survey' if survey else f'meeting-{meeting_id}'}")
     return _reports_page(
         participant, user_id=current_user.id, template="outcomes/record_for.html",
         action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
                                        participant_id=participant.id, meeting_id=mid),
-        done_url=done_url, survey_posted=True,
+        done_url=done_url, meeting_id=meeting_id, survey_posted=survey,
         survey_url=url_for("outcomes.survey_for", event_id=event.id,
                            participant_id=participant.id),
     )
