@@ -4,6 +4,7 @@ reports entered on a participant's behalf, and the Excel workbook."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -92,7 +93,10 @@ def test_participant_reports_after_its_meetings_and_a_mistake_keeps_what_was_typ
     assert "An amount goes with an order" in body
     assert 'value="300万"' in body and "見積依頼あり</textarea>" in body
     assert 'value="quotation" checked' in body and 'value="some" checked' in body
-    assert f'aria-describedby="m{first.id}-order_amount-err" aria-invalid="true" autofocus' in body
+    # The error, then the field's hint, are read with the field.
+    assert (f'aria-describedby="m{first.id}-order_amount-err m{first.id}-order_amount-hint"'
+            ' aria-invalid="true" autofocus') in body
+    assert f'id="m{first.id}-order_amount-hint"' in body
     # The form posts to an address that lands back on its own card, and reloading that
     # address (a GET) goes back to the list instead of an error page.
     assert f'action="/p/{participant.access_token}/outcomes/{first.id}#meeting-{first.id}"' in body
@@ -426,11 +430,12 @@ def test_each_side_reports_the_order_in_its_own_words(
         else (meeting.participant_b, meeting.participant_a)
     )
     buyers = client.get(f"/p/{buyer.access_token}/outcomes").get_data(as_text=True)
-    assert 'value="order"> Order placed</label>' in buyers
+    assert re.search(r'value="order"[^>]*> Order placed</label>', buyers)
     assert "Amount ordered (yen)" in buyers and "If you placed an order" in buyers
     assert "Order amount (yen)" not in buyers and "an order placed." in buyers
     suppliers = client.get(f"/p/{supplier.access_token}/outcomes").get_data(as_text=True)
-    assert 'value="order"> Order</label>' in suppliers and "Order amount (yen)" in suppliers
+    assert re.search(r'value="order"[^>]*> Order</label>', suppliers)
+    assert "Order amount (yen)" in suppliers
     assert "Order placed" not in suppliers and "Amount ordered" not in suppliers
     # An amount without the order is refused in the words of the buyer's form.
     refused = client.post(
