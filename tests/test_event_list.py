@@ -105,3 +105,23 @@ def test_organizers_get_every_set_up_link(client, logged_in, db_session) -> None
     assert f"/events/{event.id}/days" in links and len(links) == 4
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+def test_organizers_see_who_deleted_which_event_and_staff_do_not(
+    client, db_session, organizer, staff, auth
+) -> None:
+    from scheduler.event_deletion import delete_event
+
+    doomed = _event(db_session, "削除する商談会<b>", TODAY + timedelta(days=50))
+    slug = doomed.slug
+    delete_event(db_session, doomed, confirmation=doomed.name, user_id=organizer.id)
+    db_session.commit()
+    auth.login()
+    client.post("/language", data={"lang": "en"})
+    page = client.get("/").get_data(as_text=True)
+    section = page.split('id="deleted-events"', 1)[1].split("</section>", 1)[0]
+    assert "削除する商談会&lt;b&gt;" in section and slug in section
+    assert "org@example.jp" in section
+    auth.logout()
+    auth.login("staff@example.jp")
+    assert 'id="deleted-events"' not in client.get("/").get_data(as_text=True)

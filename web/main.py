@@ -7,7 +7,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from scheduler.models import Event, EventDay, Participant, ParticipantStatus, Phase
+from scheduler.event_deletion import DELETE_ACTION
+from scheduler.models import AuditEntry, Event, EventDay, Participant, ParticipantStatus, Phase
 from web.database import get_session
 
 bp = Blueprint("main", __name__)
@@ -51,7 +52,25 @@ def index():  # type: ignore[no-untyped-def]
             dates.c.last_day.is_(None), dates.c.last_day.desc(), Event.id.desc()
         )
     ).all()
-    return render_template("main/index.html", events=current, closed=closed, counts=counts)
+    # Who deleted which event and when: the one entry a deletion leaves (organizers only,
+    # as deleting is theirs); the latest first, a few, the rest in the database.
+    deleted = (
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == DELETE_ACTION)
+            .order_by(AuditEntry.id.desc())
+            .limit(DELETED_SHOWN)
+        ).all()
+        if current_user.is_organizer
+        else []
+    )
+    return render_template(
+        "main/index.html", events=current, closed=closed, counts=counts, deleted=deleted
+    )
+
+
+#: How many deletions the event list recalls.
+DELETED_SHOWN = 20
 
 
 @bp.get("/favicon.ico")
