@@ -244,7 +244,7 @@ def test_the_organizer_enters_a_paper_answer_and_sees_the_survey_in_the_results(
     results = survey_results(db_session, fair)
     total = results.total
     assert total.answered == 2
-    assert f"<td class=\"num\">2 / {total.asked} (" in survey
+    assert f"<td class=\"num\">2 / {total.asked}<br><small>(" in survey
     satisfied = survey.split("Satisfied</th>", 1)[1].split("</tr>", 1)[0]
     # Buyers: none of one satisfied; suppliers: one of one; in all one of two.
     assert satisfied.count("</td>") == 3
