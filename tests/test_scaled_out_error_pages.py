@@ -117,3 +117,48 @@ def test_when_no_error_page_can_be_made_a_plain_one_in_both_languages_is_served(
         "could not show the error page" in r.getMessage() and "templates are unreadable"
         in r.getMessage() for r in caplog.records
     )
+
+
+def test_a_database_hiccup_never_turns_the_session_into_the_remembered_account(
+    error_pages: Flask, client: FlaskClient, auth, organizer: User, staff: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shared tablet: the organizer logged in with "keep me logged in", later a staff
+    member logged in over it. One failed user query must not make the next requests the
+    organizer's (review: Flask-Login wrote the remember cookie's user into the session)."""
+    from tests.conftest import PASSWORD
+
+    assert client.post("/auth/login", data={"email": "org@example.jp", "password": PASSWORD,
+                                            "remember": "y"}).status_code == 302
+    assert client.post("/auth/login", data={"email": "staff@example.jp",
+                                            "password": PASSWORD}).status_code == 302
+    # Logging in over another account dropped that account's remember cookie.
+    assert client.get_cookie("remember_token") is None
+    assert "staff@example.jp" in client.get("/account").get_data(as_text=True)
+
+    _database_down(monkeypatch)
+    assert client.get("/account").status_code == 500
+    assert client.get("/").status_code == 500  # the home page too: not the login form
+    monkeypatch.undo()
+    page = client.get("/account").get_data(as_text=True)
+    assert "staff@example.jp" in page and "org@example.jp" not in page
+
+
+def test_after_a_hiccup_the_remember_cookie_is_not_written_into_the_session(
+    error_pages: Flask, client: FlaskClient, organizer: User, staff: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same with the two cookies disagreeing anyway (an older version, another tab)."""
+    from tests.conftest import PASSWORD
+
+    client.post("/auth/login", data={"email": "org@example.jp", "password": PASSWORD,
+                                     "remember": "y"})
+    remembered = client.get_cookie("remember_token").value
+    client.post("/auth/logout")
+    client.post("/auth/login", data={"email": "staff@example.jp", "password": PASSWORD})
+    client.set_cookie("remember_token", remembered)
+    _database_down(monkeypatch)
+    client.get("/account")
+    monkeypatch.undo()
+    page = client.get("/account").get_data(as_text=True)
+    assert "staff@example.jp" in page and "org@example.jp" not in page

@@ -48,6 +48,9 @@ def login():  # type: ignore[no-untyped-def]
             check_rate("login-failure", "LOGIN_FAILURE_LIMIT", key=email)
             form.password.errors.append(_("The e-mail or the password is not right."))
         else:
+            # Whoever was logged in here before (and their "keep me logged in" cookie)
+            # is logged out first: the session's user and the cookie's never differ.
+            logout_user()
             login_user(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)

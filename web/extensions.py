@@ -32,6 +32,15 @@ class _LoginManager(LoginManager):
             raise error
         return super().unauthorized()
 
+    def _load_user_from_remember_cookie(self, cookie):  # type: ignore[no-untyped-def]
+        # After the session's user failed to load (the database away), Flask-Login would
+        # try the "keep me logged in" cookie and first write its user into the session:
+        # on a shared tablet where someone else logged in since, a database hiccup would
+        # make the tablet the cookie's account from the next request on.
+        if g.get(USER_LOAD_ERROR) is not None:
+            return None
+        return super()._load_user_from_remember_cookie(cookie)
+
 
 login_manager = _LoginManager()
 csrf = CSRFProtect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, g, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.event_deletion import DELETE_ACTION
 from scheduler.models import AuditEntry, Event, EventDay, Participant, ParticipantStatus, Phase
 from web.database import get_session
+from web.extensions import USER_LOAD_ERROR
 
 bp = Blueprint("main", __name__)
 
@@ -17,6 +18,9 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     if not current_user.is_authenticated:
+        error = g.get(USER_LOAD_ERROR)
+        if error is not None:
+            raise error  # the database away: the error page, not the login form
         return redirect(url_for("auth.login"))
     session = get_session()
     counts = dict(
