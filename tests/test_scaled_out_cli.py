@@ -80,6 +80,36 @@ def test_a_database_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
     assert 'database "matchfair_no_such_database" does not exist' in line
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://user:pa/{PASSWORD}@127.0.0.1:{{port}}/fair",  # a "/" in the password
+        f"postgresql://user@server:{PASSWORD}@127.0.0.1:{{port}}/fair",  # Azure-style user
+        f"postgresql://user:{PASSWORD}#x@127.0.0.1:{{port}}/fair",  # a "#" in the password
+        f"postgresql://user:{PASSWORD.replace('-', '%40')}@127.0.0.1:{{port}}/fair",  # escaped
+    ],
+)
+def test_passwords_of_every_shape_are_masked(url: str) -> None:
+    """Review: a password with "/", "#" or after a user with "@" was printed in clear."""
+    url = url.format(port=free_port())
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": url})
+    result = app.test_cli_runner().invoke(cli, ["db", "check"])
+    secret = PASSWORD.replace("-", "@") if "%40" in url else PASSWORD
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert secret not in result.output and PASSWORD.split("-")[1] not in result.output
+    assert "***" in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"postgresql//user:{PASSWORD}@db.example.jp/fair",  # a typo: no ":" after the scheme
+     f"postgresql://user:{PASSWORD}@db.example.jp:five/fair"],  # a port that is no number
+)
+def test_an_unparsable_url_is_one_line_without_its_password(tmp_path: Path, url: str) -> None:
+    line = _one_line_error(_command_line(tmp_path, ["db", "upgrade"], DATABASE_URL=url))
+    assert line.startswith("Error: cannot use the database at "), line
+
+
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"], ids=["heroku-style", "plain"])
 def test_heroku_style_postgres_urls_use_psycopg(scheme: str) -> None:
     app = create_app(

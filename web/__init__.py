@@ -83,7 +83,8 @@ def _init_database(app: Flask, database: Any) -> None:
     url = app.config["DATABASE_URL"]
     try:
         database.init_app(app)
-    except (ArgumentError, ImportError) as error:  # NoSuchModuleError is an ArgumentError
+    except (ArgumentError, ImportError, ValueError) as error:
+        # NoSuchModuleError is an ArgumentError; ValueError: a port that is not a number.
         reason = config_module.first_line(error, secret=config_module.url_password(url))
         if isinstance(error, ImportError):
             reason = f"its Python driver is not installed ({reason})"

@@ -9,6 +9,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from sqlalchemy.engine import make_url
 
@@ -134,12 +135,19 @@ def database_url(url: str) -> str:
     return url
 
 
-_PASSWORD_IN_URL = re.compile(r"^([^:/?#]+://[^:/?#@]*):[^/?#]*@")
+# What stands between the scheme and the host: a user, a password, both. The host starts
+# after the last "@" (a password may hold "@", "/", "?" or "#").
+_CREDENTIALS_IN_URL = re.compile(r"^([^:/?#]*:?//)(.*)@")
 
 
 def database_location(url: str) -> str:
-    """``url`` without its password, to be printed."""
-    return _PASSWORD_IN_URL.sub(r"\1:***@", url)
+    """``url`` without its password, to be printed: as SQLAlchemy reads it when it can,
+    else with everything before the host masked (a mistyped URL may still hold one)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparsable: nothing of what stands before the host is shown
+        masked = _CREDENTIALS_IN_URL.sub(r"\1***@", url)
+        return masked if masked != url else url.split("//", 1)[0] + ("//…" if "//" in url else "")
 
 
 def first_line(error: BaseException, *, secret: str | None = None) -> str:
@@ -149,7 +157,9 @@ def first_line(error: BaseException, *, secret: str | None = None) -> str:
     lines = [line for line in str(cause).splitlines() if line.strip()]
     text = " ".join(lines[0].split()) if lines else type(cause).__name__
     if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
+        # As decoded and as written in the URL (%-escaped), wherever a driver quotes it.
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            text = text.replace(form, "***")
     return text
 
 
