@@ -616,3 +616,30 @@ def test_two_reminder_clicks_at_once_e_mail_each_company_once(
     entries = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "outcome.remind")).all()
     assert len(entries) == 1 and entries[0].details["sent"] == len(recipients)
+
+
+def test_a_reminder_interrupted_by_an_error_says_so_and_does_not_hold_the_next_back(
+    app, client, logged_in, db_session: Session, fair: Event, clock: Clock, smtp_server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scheduler import notifications
+
+    _after_the_fair(client, db_session, fair, clock)
+    controller, inbox = smtp_server
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_FROM="o@f.jp")
+    send = notifications.send_notices
+
+    def broken(notices, settings):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the mail relay hung up")
+
+    monkeypatch.setattr(notifications, "send_notices", broken)
+    page = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
+    assert page.status_code == 200
+    assert "The reminder was interrupted" in page.get_data(as_text=True)
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "outcome.remind"))
+    assert entry.details["interrupted"] is True
+    # Sent again at once: the interrupted one does not count as a reminder that went out.
+    monkeypatch.setattr(notifications, "send_notices", send)
+    again = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
+    assert "A reminder went out at" not in again.get_data(as_text=True)
+    assert inbox.messages

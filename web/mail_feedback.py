@@ -6,6 +6,7 @@ failure is reported, and the schedule pages are right whatever happened to the m
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ from scheduler.models import AuditEntry, Event, Participant
 from scheduler.schedule_view import is_published
 from web.database import get_session
 from web.filters import local_time
+
+log = logging.getLogger(__name__)
 
 
 def configured_mail() -> notifications.MailSettings | None:
@@ -62,19 +65,39 @@ def claim_reminder(
     The check and the claim happen under the event's write lock, and the claim (the
     audit entry, details filled in by :func:`finish_reminder`) is committed before any
     mail goes out: a double click or two organizers at once wait for each other, and the
-    second finds the first's entry instead of e-mailing everyone a second time.
+    second finds the first's entry instead of e-mailing everyone a second time. A
+    reminder that was interrupted (an error, or a claim left "sending" longer than any
+    sending takes) does not hold the next one back.
     """
     session = get_session()
     lock_for_change(session, event.id, lock_event=True)
     last = last_entry(event, action)
     # The real clock, as the audit entry's time is.
-    if last is not None and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER:
+    if (
+        last is not None
+        and datetime.now(UTC) - last.created_at < REMIND_AGAIN_AFTER
+        and not _interrupted(last)
+    ):
         session.rollback()
         return None, last
     entry = audit.record(session, action, event_id=event.id, user_id=user_id, target=event,
                          details={"sending": True})
     session.commit()
     return entry, None
+
+
+#: Longer than sending to every company of a fair takes: a claim still "sending" after
+#: this was cut off (the process died) and does not count as a reminder sent.
+SENDING_AT_MOST = timedelta(minutes=10)
+
+
+def _interrupted(entry: AuditEntry) -> bool:
+    details = entry.details or {}
+    if details.get("interrupted"):
+        return True
+    return bool(details.get("sending")) and (
+        datetime.now(UTC) - entry.created_at > SENDING_AT_MOST
+    )
 
 
 def finish_reminder(entry: AuditEntry, sent: int, failed: int, without_email: int) -> None:
@@ -103,8 +126,19 @@ def send_reminder(
         flash(too_soon(local_time(last.created_at, event),
                        int(REMIND_AGAIN_AFTER.total_seconds() // 60)), "warning")
         return
-    notices, unreachable = notices_for()
-    failures = notifications.send_notices(notices, settings)
+    try:
+        notices, unreachable = notices_for()
+        failures = notifications.send_notices(notices, settings)
+    except Exception as error:
+        # Said and recorded as interrupted (it does not hold the next reminder back),
+        # instead of an error page claiming nothing happened while some mail went out.
+        log.exception("the reminder %s of event %s was interrupted", action, event.id)
+        get_session().rollback()
+        entry.details = {"interrupted": True, "error": type(error).__name__}
+        get_session().commit()
+        flash(_("The reminder was interrupted by an error: some participants may have "
+                "been e-mailed. Send it again to reach everyone."), "error")
+        return
     finish_reminder(entry, len(notices) - len(failures), len(failures), len(unreachable))
     flash_outcome(len(notices) - len(failures), failures, unreachable, about_schedule=False)
 
