@@ -2,7 +2,7 @@
 // forms. Just before the switch, every form that was typed into (a field differs from
 // what the page was served with) or that came back with a mistake to fix (it shows
 // what was typed, which a fresh page would not) is kept in this tab's sessionStorage;
-// on the page that loads next (within a minute), the form with the same action and
+// on the page the switch leads to (within a minute), the form with the same action and
 // fields gets them back. Passwords, files and hidden fields (the CSRF token) are never kept.
 (function () {
   'use strict';
@@ -33,7 +33,9 @@
     Array.prototype.forEach.call(form.elements, function (el) {
       if (kept(el) && names.indexOf(el.name) === -1) names.push(el.name);
     });
-    return (form.getAttribute('action') || '') + '|' + names.sort().join(',');
+    // form.action is the address it posts to, resolved: with the page's own address
+    // (participant token, company id) for a form that names none.
+    return form.action + '|' + names.sort().join(',');
   }
 
   function formsOnPage() {
@@ -64,7 +66,9 @@
     });
     try {
       if (forms.length) {
-        sessionStorage.setItem(KEY, JSON.stringify({ at: Date.now(), forms: forms }));
+        var next = switcher && switcher.querySelector('input[name=next]');
+        sessionStorage.setItem(KEY, JSON.stringify({
+          at: Date.now(), page: next ? next.value : '', forms: forms }));
       } else {
         sessionStorage.removeItem(KEY);
       }
@@ -78,6 +82,9 @@
       sessionStorage.removeItem(KEY);
     } catch (e) { return; }
     if (!saved || !saved.forms || Date.now() - saved.at > MAX_AGE_MS) return;
+    // Only on the page the switch leads to: never into another page opened meanwhile
+    // (the switch failed, the tab went elsewhere), which may be another company's.
+    if (saved.page !== location.pathname + location.search) return;
     var forms = formsOnPage();
     saved.forms.forEach(function (entry) {
       // The form with the same action and fields; if several are alike, none is guessed
