@@ -543,6 +543,9 @@ class Proposal(TimestampMixin, Base):
     attachment_size: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.SUBMITTED)
     level: Mapped[int] = mapped_column(Integer, default=0)  # the buyer's level when accepting
+    # The supplier's own level for the meeting when it sent the sheet (None: sheets sent
+    # before it was kept): its interest goes back to it when a request of its own ends.
+    supplier_level: Mapped[int | None] = mapped_column(Integer)
     buyer_note: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

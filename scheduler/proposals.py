@@ -246,6 +246,8 @@ def submit_proposal(
     for name, value in values.items():
         setattr(proposal, name, value)
     proposal.status = ProposalStatus.SUBMITTED
+    if level is not None:
+        proposal.supplier_level = level
     proposal.level = 0
     proposal.buyer_note = ""
     proposal.decided_at = None
@@ -282,25 +284,27 @@ def _sync_supplier_interest(
     interest = interest_between(session, supplier.id, buyer.id, fresh=True)
     if interest is not None and interest.source in REQUEST_SOURCES:
         return
-    active = session.scalar(
-        select(Proposal.id)
+    standing = session.scalars(
+        select(Proposal.supplier_level)
         .join(Need, Need.id == Proposal.need_id)
         .where(
             Proposal.supplier_id == supplier.id,
             Need.participant_id == buyer.id,
             Proposal.status.in_(STANDING_STATUSES),
         )
-        .limit(1)
-    )
-    if active is None:
+    ).all()
+    if not standing:
         if interest is not None and interest.source == PROPOSAL_SOURCE:
             session.delete(interest)
             session.flush()
         return
     if interest is None:
+        # Created again (after a request of its own ended): at the level the supplier
+        # gave with its sheets, not a guess.
+        stated = max((lv for lv in standing if lv), default=None)
         interest = Interest(
             event_id=supplier.event_id, from_participant_id=supplier.id,
-            to_participant_id=buyer.id, source=PROPOSAL_SOURCE, level=level or HIGH,
+            to_participant_id=buyer.id, source=PROPOSAL_SOURCE, level=level or stated or HIGH,
         )
         session.add(interest)
     else:

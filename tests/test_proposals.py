@@ -307,3 +307,15 @@ def test_a_supplier_withdrawing_its_request_keeps_its_standing_sheet_asking(
     assert back is not None and back.source == "proposal" and not back.declined
     assert proposal.status == "submitted"
     assert preferences.my_requests(db_session, fair.supplier) == []
+
+
+def test_a_standing_sheet_asks_again_at_the_level_the_supplier_gave_it(
+    db_session, fair, uploads
+) -> None:
+    """Review: after the supplier's own request ended, its sheet's interest came back as
+    "high" whatever level the supplier had sent the sheet with."""
+    _submit(db_session, fair, uploads, level=1)
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)
+    preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
+    back = preferences.interest_between(db_session, fair.supplier.id, fair.buyer.id)
+    assert (back.source, back.level) == ("proposal", 1)
