@@ -132,6 +132,10 @@ def test_search_by_kana_and_scan_of_a_schedule_link(
     assert "x" * 43 not in response.headers["Location"]
     assert "x" * 43 not in _text(client.get(response.headers["Location"]))
     assert client.get(_day(fair, "/scan?code=B001")).headers["Location"].endswith("/day/")
+    # What the camera read is never said back (a Wi-Fi QR code holds its password).
+    wifi = client.post(_day(fair, "/scan"), data={"code": "WIFI:T:WPA;P:pw123;;", "scanned": "1"})
+    assert "pw123" not in wifi.headers["Location"]
+    assert "pw123" not in _text(client.get(wifi.headers["Location"]))
 
 
 def test_check_in_one_person_then_the_rest(

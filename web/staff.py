@@ -306,7 +306,8 @@ def scan(event_id: int):  # type: ignore[no-untyped-def]
 
     Posted, not asked for in the address: a scanned code is a participant's secret link,
     which must not end up in the browser's history, a proxy's log or the search box. What
-    matches nothing is echoed only when it looks typed (a code or a name), never a link.
+    matches nothing is echoed only when it was typed and looks it (a code or a name):
+    never what the camera read, never a link.
     A GET (an old bookmark) goes to the search page.
     """
     event = _event(event_id)
@@ -316,7 +317,9 @@ def scan(event_id: int):  # type: ignore[no-untyped-def]
     participant = ops.find_by_scan(get_session(), event, content)
     if participant is None:
         typed = content.strip()
-        if "/" in typed or len(typed) > 40:
+        # What a camera read may be anything (a Wi-Fi code with its password): only a
+        # typed code is said back.
+        if request.form.get("scanned") or "/" in typed or len(typed) > 40:
             flash(_("This QR code is not a schedule link of this fair."), "error")
             return redirect(url_for("staff.home", event_id=event.id))
         flash(_("No participant has the code “%(code)s”.", code=typed), "error")

@@ -108,3 +108,8 @@ def test_the_address_a_browser_prints_in_its_footer_has_no_secret_link(
     assert company.access_token not in printing and "/p/%E2%80%A6/schedule" in printing
     page.evaluate("window.dispatchEvent(new Event('afterprint'))")
     assert page.evaluate("location.href") == url  # the page works on as before
+    # Where a browser never says printing ended, using the page again brings it back.
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert company.access_token not in page.evaluate("location.href")
+    page.evaluate("document.dispatchEvent(new Event('pointerdown'))")
+    assert page.evaluate("location.href") == url
