@@ -72,3 +72,21 @@ def test_a_key_is_made_once_and_kept(tmp_path: Path) -> None:
     (tmp_path / "own").mkdir()
     (tmp_path / "own" / "secret_key").write_text("a key of our own\n")
     assert instance_secret_key(str(tmp_path / "own")) == "a key of our own"
+
+
+def test_a_short_key_written_by_hand_is_used_at_once(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from web import config
+
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("short-hand-written-key\n")
+    old = time.time() - 60
+    os.utime(key_file, (old, old))
+
+    def no_waiting(_seconds: float) -> None:
+        raise AssertionError("waited for a key that is not being written")
+
+    monkeypatch.setattr(config.time, "sleep", no_waiting)
+    assert config.instance_secret_key(str(tmp_path)) == "short-hand-written-key"

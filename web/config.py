@@ -108,7 +108,8 @@ def _read_secret_key(path: Path) -> str | None:
 
     A file that is empty or shorter than a key made here may be in the middle of
     being written (by an older version, which wrote in place): read again for a moment.
-    A key someone wrote there by hand, shorter, is used after that moment.
+    A shorter key someone wrote there by hand (not changed in that moment) is used at
+    once.
     """
     deadline = time.monotonic() + SECRET_KEY_WAIT
     while True:
@@ -118,6 +119,8 @@ def _read_secret_key(path: Path) -> str | None:
             return None
         if len(key) >= _KEY_LENGTH or time.monotonic() >= deadline:
             return key or None
+        if key and time.time() - path.stat().st_mtime > SECRET_KEY_WAIT:
+            return key  # short, but not being written now: a key written by hand
         time.sleep(0.05)
 
 

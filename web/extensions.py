@@ -13,6 +13,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from scheduler.models import User
 from web.config import first_line
@@ -84,7 +85,7 @@ def _load_user(user_id: str) -> User | None:
     db_session = get_session()
     try:
         user = db_session.scalar(select(User).where(User.id == int(number)))
-    except DBAPIError as error:
+    except (DBAPIError, SQLAlchemyTimeoutError) as error:  # also no connection free in time
         # The database went away: this request goes on without its user, so that the
         # error page (whose menu asks who is logged in) can still be shown. One line here;
         # the error itself is logged where the request fails.
