@@ -524,8 +524,8 @@ def test_results_report_companies_breakdowns_and_differing_amounts_on_the_page_a
     for name in ("切削加工", "表面処理"):
         count = sum(1 for r in results.meetings if r.supplier.organization.industry == name)
         if count:
-            assert f'{name}</th><td class="num">' in industry
-            assert industry.split(f"{name}</th>", 1)[1].split("</tr>")[0].count(
+            assert f'{name}</span></th><td class="num">' in industry
+            assert industry.split(f"{name}</span></th>", 1)[1].split("</tr>")[0].count(
                 f'<td class="num">{count}</td>') >= 1
     assert "静岡県 浜松市" in page.split("Meetings by supplier’s location", 1)[1]
     # The chase list: distinct name, each company's secret link, buttons not printed.

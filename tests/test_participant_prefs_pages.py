@@ -68,13 +68,14 @@ def test_the_note_of_an_accepting_answer_reaches_the_requester(
                 data={"decision": "accept", "level": "3", "note": NOTE})
     mine = _get(client, fair.supplier, "/requests")
     item = mine[mine.index(f'id="req-{fair.buyer.id}"'):]
-    assert "Accepted" in item and f"Their note: {NOTE}" in item
+    # The note is Japanese, marked so on this English page.
+    assert "Accepted" in item and f'Their note: <span lang="ja">{NOTE}</span>' in item
     # The directory entry and the buyer's profile show the same answer with its note.
     listing = _get(client, fair.supplier, "/directory")
     entry = listing[listing.index(f'id="entry-{fair.buyer.id}"'):]
-    assert f"Their note: {NOTE}" in entry.split("</li>")[0]
+    assert f'Their note: <span lang="ja">{NOTE}</span>' in entry.split("</li>")[0]
     profile = _requesting_part(_get(client, fair.supplier, f"/directory/{fair.buyer.id}"))
-    assert "Accepted" in profile and f"Their note: {NOTE}" in profile
+    assert "Accepted" in profile and f'Their note: <span lang="ja">{NOTE}</span>' in profile
 
 
 def test_the_requester_also_reads_the_other_sides_own_note_when_both_asked(
@@ -85,7 +86,7 @@ def test_the_requester_also_reads_the_other_sides_own_note_when_both_asked(
                                 note="試作の相談")
     db_session.commit()
     mine = _get(client, fair.supplier, "/requests")
-    assert "Mutual" in mine and "Their note: 試作の相談" in mine
+    assert "Mutual" in mine and 'Their note: <span lang="ja">試作の相談</span>' in mine
 
 
 # --------------------------------------------------------------------------- the deadline
@@ -146,11 +147,11 @@ def test_the_form_of_an_existing_request_is_headed_as_a_change(
     client: FlaskClient, db_session: Session, fair
 ) -> None:
     new = _get(client, fair.supplier, f"/request/{fair.buyer.id}")
-    assert "<h1>Request a meeting with 発注重工株式会社</h1>" in new
+    assert '<h1>Request a meeting with <span lang="ja">発注重工株式会社</span></h1>' in new
     preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
     db_session.commit()
     page = _get(client, fair.supplier, f"/request/{fair.buyer.id}")
-    assert "<h1>Change the request to 発注重工株式会社</h1>" in page
+    assert '<h1>Change the request to <span lang="ja">発注重工株式会社</span></h1>' in page
     assert "Request a meeting with" not in page and "Save the request" in page
 
 

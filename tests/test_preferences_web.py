@@ -488,7 +488,7 @@ def test_a_request_after_the_deadline_reads_as_it_stands(
     fair.event.phase = Phase.SCHEDULING
     db_session.commit()
     page = client.get(_p(fair.supplier, f"/request/{fair.buyer.id}")).get_data(as_text=True)
-    assert "Your meeting request to 発注重工株式会社" in page
+    assert 'Your meeting request to <span lang="ja">発注重工株式会社</span>' in page
     assert "Request a meeting with" not in page
     shown = page[page.index('data-test="existing-request"'):]
     assert '<span class="badge level level-3">High</span>' in shown

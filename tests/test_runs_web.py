@@ -780,6 +780,7 @@ def test_a_run_whose_required_meetings_cannot_all_fit_says_why_in_the_readers_la
 
 
 def _plain(html: str) -> str:
+    html = re.sub(r'</?span( lang="ja")?>', "", html)  # a language mark is no word break
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 

@@ -1,13 +1,18 @@
-"""Template helpers: times in the event's zone, phase names, the language switch."""
+"""Template helpers: times in the event's zone, phase names, the language switch,
+Japanese data marked as Japanese on English pages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import format_date, get_locale, gettext, lazy_gettext
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup, escape
 
 from scheduler.models import Event, ParticipantStatus, Phase
 from scheduler.notifications import MailSettings
@@ -72,7 +77,54 @@ def listing(items: Iterable[object]) -> str:
     return list_separator().join(str(item) for item in items)
 
 
+# Japanese script: CJK punctuation (、。「」々〆), hiragana, katakana (with its
+# phonetic extensions), CJK ideographs (extension A, the main block, compatibility
+# ideographs and the supplementary planes' extensions), and full- and half-width forms
+# (ＡＢＣ, ｴｰﾋﾞｰ). One such character makes a name Japanese ("ABC精工株式会社").
+_JAPANESE = re.compile(
+    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
+)
+
+
+def has_japanese(text: object) -> bool:
+    return _JAPANESE.search(str(text)) is not None
+
+
+def _page_is_japanese() -> bool:
+    return str(get_locale() or "ja").startswith("ja")
+
+
+@pass_eval_context
+def ja(eval_ctx: EvalContext, value: object, always: bool = False) -> Markup | str:
+    """Japanese data (a company's or a person's name, an event's, a note) on a page in
+    another language, wrapped in ``<span lang="ja">`` so that a screen reader reads it
+    with a Japanese voice; otherwise the text escaped exactly as ``{{ value }}`` is.
+
+    Wrapped when the page is not Japanese and the text has a Japanese character;
+    with ``always=True`` (the ``kana`` filter) any non-empty text on such a page is: a
+    kana reading is Japanese by definition. (On a Japanese page everything already is
+    ``lang="ja"``.) Not for attribute values, ``<option>`` or ``<title>``.
+    """
+    if not eval_ctx.autoescape:  # plain text (a mail): nothing to mark up
+        return str(value)
+    text = escape(value)
+    if not text or _page_is_japanese():
+        return text
+    if always or has_japanese(value):
+        return Markup('<span lang="ja">%s</span>') % text
+    return text
+
+
+@pass_eval_context
+def kana(eval_ctx: EvalContext, value: object) -> Markup | str:
+    """A kana reading, always marked as Japanese (see :func:`ja`)."""
+    return ja(eval_ctx, value, always=True)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(ja, "ja")
+    app.add_template_filter(kana, "kana")
     app.add_template_filter(listing, "listing")
     app.add_template_filter(run_error, "run_error")
     app.add_template_filter(local_time, "local_time")

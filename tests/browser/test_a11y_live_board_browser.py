@@ -107,3 +107,20 @@ def test_the_live_card_reads_out_the_changes_that_arrive(
             "text => document.getElementById('live-announce').textContent === text",
             arg=f"{label}: {newest}",
         )
+
+
+def test_names_redrawn_by_the_board_stay_marked_japanese_on_an_english_board(
+    page, live_app, live_server, db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """The board redraws its rows from the feed: the company names it writes keep the
+    lang="ja" the server gave them (web/filters.ja), and a Japanese board adds none."""
+    clock.set(10, 5)
+    room = db_session.scalars(select(Room).where(Room.event_id == fair.id)).first()
+    with live_app.app_context():
+        token = board_token(fair.id, room.id)
+    page.goto(f"{live_server}/events/{fair.id}/board/{room.id}?token={token}&lang=en")
+    page.wait_for_timeout(1500)  # the rows redrawn from the first poll
+    assert page.locator("#board-rows [lang=ja]").count() > 0
+    page.goto(f"{live_server}/events/{fair.id}/board/{room.id}?token={token}&lang=ja")
+    page.wait_for_timeout(1500)
+    assert page.locator("#board-rows [lang=ja]").count() == 0

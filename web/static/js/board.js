@@ -37,10 +37,22 @@
     return m.a.name + " × " + m.b.name;
   }
 
+  // Japanese names on a page in another language are marked, for a screen reader's
+  // voice (as the server marks them: web/filters.ja).
+  var JAPANESE = /[\u3000-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/;
+  var foreignPage = (document.documentElement.lang || "ja").indexOf("ja") !== 0;
+
   function cell(tag, cls, content, changed) {
     var node = document.createElement(tag);
     node.className = cls;
-    node.textContent = content;
+    if (foreignPage && JAPANESE.test(content)) {
+      var words = document.createElement("span");
+      words.lang = "ja";
+      words.textContent = content;
+      node.appendChild(words);
+    } else {
+      node.textContent = content;
+    }
     if (changed) {
       var badge = document.createElement("span");
       badge.className = "board-changed";

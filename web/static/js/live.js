@@ -23,6 +23,19 @@
     offline.textContent = away ? offlineText : "";
   }
 
+  // Japanese names on a page in another language are marked, for a screen reader's
+  // voice (as the server marks them: web/filters.ja).
+  var JAPANESE = /[\u3000-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/;
+  var foreignPage = (document.documentElement.lang || "ja").indexOf("ja") !== 0;
+
+  function name(words) {
+    if (!(foreignPage && JAPANESE.test(words))) { return document.createTextNode(words); }
+    var span = document.createElement("span");
+    span.lang = "ja";
+    span.textContent = words;
+    return span;
+  }
+
   function describe(node, m) {
     node.replaceChildren();
     if (!m) { node.textContent = "—"; return; }
@@ -30,7 +43,8 @@
     var table = document.createElement("strong");
     table.textContent = m.table;
     node.appendChild(table);
-    node.appendChild(document.createTextNode(" " + m["with"].name));
+    node.appendChild(document.createTextNode(" "));
+    node.appendChild(name(m["with"].name));
   }
 
   // The changes already on the page; a poll that brings others says only those, in the
@@ -67,7 +81,8 @@
       li.className = "live-change live-" + change.kind;
       if (change.kind === "cancelled") {
         var s = document.createElement("s");
-        s.textContent = change.slot.label + " " + change["with"].name;
+        s.appendChild(document.createTextNode(change.slot.label + " "));
+        s.appendChild(name(change["with"].name));
         li.appendChild(s);
       } else {
         describe(li, change);
