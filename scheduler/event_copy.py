@@ -60,18 +60,20 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.names import fold_text, has_japanese
 
 # Copies further ahead than this are typing mistakes (2208 for 2028), not plans.
 MAX_YEARS_AHEAD = 10
 # 52 weeks: the suggested new first day falls on the same weekday a year later.
 SAME_WEEKDAY_NEXT_YEAR = timedelta(days=364)
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+# A year in an event's name, typed in either width ("2027", "２０２７").
+_NAME_YEAR = re.compile(r"(?<![0-9０-９])(?:19|20|１９|２０)[0-9０-９]{2}(?![0-9０-９])")
 # 令和N年 is the year 2018 + N (令和元年, its first, was 2019); the year 年 follows.
 REIWA_YEAR_ZERO = 2018
 _REIWA_YEAR = re.compile(r"(令和\s*)(元|[0-9０-９]{1,2})(?=\s*年)")
 _FULL_WIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 # Kana, kanji and half-width katakana: a name in Japanese gets a Japanese "copy".
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 NAME_LENGTH = Event.__table__.c.name.type.length
 
 
@@ -228,22 +230,25 @@ def suggest_name(event: Event, first_day: date | None) -> str:
     if first_day is not None:
         old = source_first_day(event)
         name = _move_years(
-            name, _YEAR, old, first_day, lambda m: int(m.group()), lambda m, y: str(y)
+            name, _NAME_YEAR, old, first_day,
+            lambda m: int(unicodedata.normalize("NFKC", m.group())),
+            lambda m, y: str(y) if m.group().isascii() else str(y).translate(_FULL_WIDTH_DIGITS),
         )
         name = _move_years(name, _REIWA_YEAR, old, first_day, _reiwa_value, _reiwa_text)
     if name != event.name:
         return name
-    suffix = "（コピー）" if _JAPANESE.search(event.name) else " (copy)"
+    suffix = "（コピー）" if has_japanese(event.name) else " (copy)"
     return event.name[: NAME_LENGTH - len(suffix)] + suffix
 
 
 def _name_key(name: str) -> str:
-    """A name as a reader tells names apart: width, case and spacing aside."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    """A name as a reader tells names apart: width, case, kana and spacing aside (the
+    one form searches compare text in, :func:`scheduler.names.fold_text`)."""
+    return " ".join(fold_text(name).split())
 
 
 def event_named(session: Session, name: str) -> Event | None:
-    """An event already called ``name`` (width, case and spacing aside), else None.
+    """An event already called ``name`` (width, case, kana and spacing aside), else None.
 
     Compared in Python: a site holds tens of events, and SQLite cannot fold widths.
     """

@@ -38,6 +38,7 @@ from scheduler.models import (
     Phase,
     Slot,
 )
+from scheduler.profiles import typed_text
 
 COMMENT_MAX_CHARS = 2000
 #: The levels counted as "satisfied" (大変満足 and 満足), the share a report quotes.
@@ -74,12 +75,10 @@ def survey_opens_at(session: Session, event: Event) -> datetime | None:
                           .order_by(Slot.starts_at).limit(1))
 
 
-def survey_open(session: Session, event: Event, now: datetime) -> bool:
-    """Whether the survey takes answers: once the fair has begun, or once it is closed."""
-    if event.phase == Phase.CLOSED:
-        return True
-    opens = survey_opens_at(session, event)
-    return opens is not None and opens <= now
+def survey_open(event: Event, opens_at: datetime | None, now: datetime) -> bool:
+    """Whether the survey takes answers: once the fair has begun (``opens_at``, from
+    :func:`survey_opens_at`), or once it is closed."""
+    return event.phase == Phase.CLOSED or (opens_at is not None and opens_at <= now)
 
 
 def can_answer(participant: Participant) -> bool:
@@ -116,8 +115,7 @@ def _checked(data: FeedbackInput) -> tuple[int, str | None, str]:
         problems.append(ValidationFailed(
             N_("Please choose one of the answers."), field="join_again"
         ))
-    # A browser sends each line break as CRLF: stored (and counted) as one.
-    comment = (data.comment or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    comment = typed_text(data.comment)
     if len(comment) > COMMENT_MAX_CHARS:
         problems.append(ValidationFailed(
             N_("The comment is too long: at most %(max)s characters."),
@@ -145,7 +143,8 @@ def save_feedback(
     """
     if not can_answer(participant):
         raise ValidationFailed(N_("Only the fair's participants can answer the survey."))
-    if not survey_open(session, participant.event, now):
+    event = participant.event
+    if not survey_open(event, survey_opens_at(session, event), now):
         raise ValidationFailed(
             N_("The survey opens when the fair begins: please answer it afterwards.")
         )

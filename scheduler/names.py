@@ -104,3 +104,18 @@ _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("�
 def search_key(text: str) -> str:
     """:func:`fold_text` without white space, for finding a name, kana or code as typed."""
     return _WHITESPACE.sub("", fold_text(text))
+
+
+# Japanese script: CJK punctuation (、。「」々〆), hiragana, katakana (with its
+# phonetic extensions), CJK ideographs (extension A, the main block, compatibility
+# ideographs and the supplementary planes' extensions), and full- and half-width forms
+# (ＡＢＣ, ｴｰﾋﾞｰ). One such character makes a name Japanese ("ABC精工株式会社").
+_JAPANESE = re.compile(
+    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
+)
+
+
+def has_japanese(text: object) -> bool:
+    """Whether ``text`` has a Japanese character (a name in Japanese, or part so)."""
+    return _JAPANESE.search(str(text)) is not None

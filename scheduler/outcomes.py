@@ -47,6 +47,7 @@ from scheduler.models import (
     ParticipantStatus,
     Prospect,
 )
+from scheduler.profiles import typed_text
 from scheduler.schedule_view import event_meetings, is_published
 
 NOTE_MAX_CHARS = 2000
@@ -243,8 +244,7 @@ def _checked(
         problems.append(
             ValidationFailed(N_("Say whether the meeting took place."), field="took_place")
         )
-    # A browser sends each line break as CRLF: stored (and counted) as one.
-    note = (data.note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    note = typed_text(data.note)
     if len(note) > NOTE_MAX_CHARS:
         problems.append(ValidationFailed(
             N_("The note is too long: at most %(max)s characters."),

@@ -116,11 +116,16 @@ def split_tags(text: str) -> list[str]:
     return tags
 
 
+def typed_text(value: str | None) -> str:
+    """Text from a form as stored: line breaks as LF (browsers send a textarea's as
+    CRLF, so an unchanged field compares equal and keeps its length), NFC (a Mac sends
+    decomposed kana), no control characters, trimmed."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
 def _clean(value: str, field_name: str, max_length: int) -> str:
-    # Browsers send a textarea's line breaks as CRLF; stored text has LF, so an
-    # unchanged field compares equal (and keeps its length).
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    text = typed_text(value)
     if len(text) > max_length:
         raise ValidationFailed(
             N_("This is too long: at most %(n)d characters."),

@@ -153,10 +153,10 @@ def content_stamp(session: Session, event: Event) -> str:
 
     Rendering every sheet to compare (:func:`content_key`) takes about 0.4 s for 192
     companies and seconds for 950: too slow for each view of the pages that show a
-    build. This reads a few small queries instead: the event's row, the meetings and
-    request notes (counts, id sums, meeting versions and the newest ``updated_at``),
-    and whole the participants' and organizations' printed columns and the rows
-    without a timestamp (slots, rooms, tables, unavailable slots). Any change to what a
+    build. This reads a few small queries instead: the event's row, the printed columns
+    of the meetings, participants and organizations, the request notes (count, id sum,
+    newest ``updated_at``) and the rows without a timestamp (slots, rooms, tables,
+    unavailable slots). Any change to what a
     sheet shows changes it; a change a sheet does not show (the event's description)
     may change it too, and the caller then compares the sheets themselves.
     """
@@ -185,12 +185,19 @@ def content_stamp(session: Session, event: Event) -> str:
         select(Organization.id, Organization.name)
         .where(Organization.id.in_(in_event.with_only_columns(Participant.organization_id)))
         .order_by(Organization.id),
+        # What a sheet shows of each meeting, not its updated_at: a change the sheets do
+        # not show would send every view of the pages into rendering them all again.
         select(
-            func.count(),
-            func.sum(Meeting.id),
-            func.sum(Meeting.version),
-            func.max(Meeting.updated_at),
-        ).where(Meeting.event_id == event.id),
+            Meeting.id,
+            Meeting.participant_a_id,
+            Meeting.participant_b_id,
+            Meeting.slot_id,
+            Meeting.table_id,
+            Meeting.status,
+            Meeting.purpose,
+        )
+        .where(Meeting.event_id == event.id)
+        .order_by(Meeting.id),
         select(func.count(), func.sum(Interest.id), func.max(Interest.updated_at)).where(
             Interest.event_id == event.id
         ),

@@ -62,6 +62,8 @@ def _event(session, name: str, day: date | None = None, slug: str | None = None)
             date(2028, 10, 4),
             "ものづくり商談会 2028 秋",
         ),
+        # a year typed in full width moves too, and stays in full width
+        ("東京展示会２０２７", date(2027, 6, 2), date(2028, 5, 31), "東京展示会２０２８"),
         # no year to move: a copy says so
         ("再利用テスト", date(2027, 6, 2), date(2028, 5, 31), "再利用テスト（コピー）"),
         (
@@ -153,3 +155,13 @@ def test_the_service_refuses_a_taken_name(db_session) -> None:
         db_session, source, name="再利用テスト", slug="", first_day=first_day, same_name_ok=True
     )
     assert copy.name == source.name
+
+
+def test_names_differing_only_in_kana_or_width_are_the_same_name(db_session) -> None:
+    """Final review: "ものづくり商談会" and "モノヅクリ商談会" were told apart."""
+    from scheduler.event_copy import event_named
+
+    existing = _event(db_session, "ものづくり商談会", date(NEXT_YEAR, 6, 2), slug="mono")
+    assert event_named(db_session, "モノヅクリ商談会") is existing
+    assert event_named(db_session, "ﾓﾉﾂﾞｸﾘ商談会") is existing  # half-width kana
+    assert event_named(db_session, "ものづくり展示会") is None

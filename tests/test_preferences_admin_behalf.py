@@ -263,3 +263,18 @@ def test_withdrawing_asks_first_and_the_buttons_stay_whole_beside_a_long_note(
     assert "return confirm(" in form and "Withdraw the request of" in form
     assert re.search(r'<td class="prewrap"[^>]*>x{900}</td>', body)  # wraps anywhere (app.css)
     assert re.search(rf'<td class="actions">[^<]*<a [^>]*\?counterpart={fair.buyer.id}', body)
+
+
+def test_a_note_emptied_in_the_form_it_was_shown_in_is_removed(
+    client: FlaskClient, db_session: Session, fair, logged_in
+) -> None:
+    """Final review: opened with "Change", the note is in the form; emptying it there
+    and saving removes it (before, it came back unless a box was ticked as well)."""
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=1,
+                                note="筐体の試作について")
+    db_session.commit()
+    response = client.post(_page(fair, fair.supplier), data={
+        "counterpart": str(fair.buyer.id), "level": "2", "note": "",
+        "note_for": str(fair.buyer.id)}, follow_redirects=True)
+    assert "The note the company wrote was kept" not in response.get_data(as_text=True)
+    assert _interest(db_session, fair.supplier, fair.buyer).note == ""

@@ -3,7 +3,6 @@ Japanese data marked as Japanese on English pages."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from scheduler.models import Event, ParticipantStatus, Phase
+from scheduler.names import has_japanese
 from scheduler.notifications import MailSettings
 from scheduler.runs import error_parts
 
@@ -75,20 +75,6 @@ def list_separator() -> str:
 def listing(items: Iterable[object]) -> str:
     """Items joined with :func:`list_separator` (autoescaped by the template as usual)."""
     return list_separator().join(str(item) for item in items)
-
-
-# Japanese script: CJK punctuation (、。「」々〆), hiragana, katakana (with its
-# phonetic extensions), CJK ideographs (extension A, the main block, compatibility
-# ideographs and the supplementary planes' extensions), and full- and half-width forms
-# (ＡＢＣ, ｴｰﾋﾞｰ). One such character makes a name Japanese ("ABC精工株式会社").
-_JAPANESE = re.compile(
-    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
-    "\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]"
-)
-
-
-def has_japanese(text: object) -> bool:
-    return _JAPANESE.search(str(text)) is not None
 
 
 def _page_is_japanese() -> bool:

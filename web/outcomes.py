@@ -233,9 +233,10 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     status = 400 if errors or survey_errors else 200
     saved = parse_id(request.args.get("saved")) if meeting_id is None else None
     stored_answer = feedback.feedback_of(session, participant)
+    opens_at = feedback.survey_opens_at(session, participant.event)
     survey = {
-        "open": feedback.survey_open(session, participant.event, now),
-        "opens_at": feedback.survey_opens_at(session, participant.event),
+        "open": feedback.survey_open(participant.event, opens_at, now),
+        "opens_at": opens_at,
         "can_answer": feedback.can_answer(participant),
         "answer": stored_answer,
         "form": survey_typed or feedback.FeedbackInput.of(stored_answer),

@@ -311,7 +311,11 @@ def participant_requests(event_id: int, participant_id: int):  # type: ignore[no
         note = form.note.data or ""
         existing = _own_request(participant, form.counterpart.data)
         kept = False
-        if (not note.strip() and not form.clear_note.data
+        # The note was shown in the form for this very request ("Change"): what was sent
+        # is what the organizer wants, an emptied note included. Otherwise an empty note
+        # keeps the company's unless removing it was ticked.
+        loaded_here = parse_id(form.note_for.data or "") == form.counterpart.data
+        if (not note.strip() and not form.clear_note.data and not loaded_here
                 and existing is not None and existing.note):
             note, kept = existing.note, True
         try:

@@ -457,7 +457,7 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         reason_labels=REASON_LABELS,
         detail_text=translate_message,
         gap_percent=gap_percent,
-        problem_note=problem_file_note(event, run),
+        problem_note=problem_file_note(event, run, review.summary if review else None),
         requested_pairs=requested,
         # Pairs forced although one side declined: some side asked, so not "unasked".
         overridden_pairs=len(run_review.forced_despite_decline(run.problem, declined))
@@ -501,21 +501,25 @@ def gap_percent(gap: float) -> str:
     return f"{math.ceil(percent * 10 - 1e-9) / 10:.1f}"
 
 
-def problem_file_note(event: Event, run: ScheduleRun) -> str:
+def problem_file_note(
+    event: Event, run: ScheduleRun, summary: run_review.Summary | None = None
+) -> str:
     """What ``matchfair solve`` on the run's problem file gives, truthfully.
 
     The file is always exactly the problem the run solved. Only a run with one search
     worker, neither stopped nor edited by hand, gives the same schedule again (with the
     same seed and time limit, docs/problem-format.md "Reproducible runs"); with more
     workers CP-SAT's search differs from run to run, and only a score proven the best
-    possible is sure to be reached again.
+    possible is sure to be reached again. ``summary`` is the run's, when the caller
+    has it already (the run page: summarizing parses the problem again).
     """
     same_problem = _("“matchfair solve” on this file solves the same problem.")
     if not run.result or run.status not in runs.FINISHED:
         return same_problem
     stats = run.result.get("stats") or {}
     workers = stats.get("workers")
-    summary = run_review.summarize(run)
+    if summary is None:
+        summary = run_review.summarize(run)
     if run.edited_at is None and workers == 1 and run.status != RunStatus.CANCELLED:
         command = (
             f"matchfair solve event-{event.id}-run-{run.id}-problem.json --workers 1 "
