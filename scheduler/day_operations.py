@@ -630,15 +630,18 @@ def _pair_problems(session: Session, event: Event, changes: Sequence[_Change]) -
                     {"pair": _pair(existing), "when": _when(event, existing.slot)},
                 )
             )
-        declined = session.scalar(
-            select(Interest).where(
-                Interest.declined.is_(True),
-                or_(
-                    (Interest.from_participant_id == a) & (Interest.to_participant_id == b),
-                    (Interest.from_participant_id == b) & (Interest.to_participant_id == a),
-                ),
-            )
+        declined_query = select(Interest).where(
+            Interest.declined.is_(True),
+            or_(
+                (Interest.from_participant_id == a) & (Interest.to_participant_id == b),
+                (Interest.from_participant_id == b) & (Interest.to_participant_id == a),
+            ),
         )
+        if not event.screening_enabled:  # screening answers count only while it is on
+            from scheduler.preferences import SCREENING_SOURCE  # (imports this module)
+
+            declined_query = declined_query.where(Interest.source != SCREENING_SOURCE)
+        declined = session.scalars(declined_query.order_by(Interest.id)).first()
         if declined is not None:
             problems.append(
                 Problem(
@@ -1596,6 +1599,9 @@ def _offers(
             )
         )
     ).all()
+    from scheduler.preferences import interest_counts  # (imports this module)
+
+    interests = [i for i in interests if interest_counts(i, event.screening_enabled)]
     declined = {
         i.to_participant_id if i.from_participant_id == participant.id else i.from_participant_id
         for i in interests

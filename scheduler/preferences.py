@@ -120,7 +120,8 @@ class PairPreference:
     sources: tuple[str, ...] = ()
 
 
-def _counts(interest: Interest, screening_enabled: bool) -> bool:
+def interest_counts(interest: Interest, screening_enabled: bool) -> bool:
+    """Whether ``interest`` counts: a screening answer only while screening is on."""
     return screening_enabled or interest.source != SCREENING_SOURCE
 
 
@@ -142,7 +143,7 @@ def requested_pairs(session: Session, event: Event) -> list[PairPreference]:
     by_direction: dict[tuple[int, int], Interest] = {
         (i.from_participant_id, i.to_participant_id): i
         for i in session.scalars(select(Interest).where(Interest.event_id == event.id))
-        if _counts(i, event.screening_enabled)
+        if interest_counts(i, event.screening_enabled)
     }
     pairs: list[PairPreference] = []
     seen: set[tuple[int, int]] = set()
@@ -589,7 +590,7 @@ def _rows(session: Session, participant: Participant, outgoing: bool) -> list[Re
                 else Interest.to_participant_id.in_(other_ids),
             )
         )
-        if _counts(i, screening)
+        if interest_counts(i, screening)
     }
     result = []
     for interest in rows_:
@@ -663,7 +664,7 @@ def overview(session: Session, event: Event, *, top: int = 10) -> PreferencesOve
     interests = [
         i for i in session.scalars(select(Interest).where(Interest.event_id == event.id))
         if i.from_participant_id in participants and i.to_participant_id in participants
-        and _counts(i, event.screening_enabled)
+        and interest_counts(i, event.screening_enabled)
     ]
     sources: Counter[str] = Counter()
     for interest in interests:

@@ -408,6 +408,47 @@ def test_add_respects_declines_duplicates_and_tables(
     assert result.entry.details["undo"]["meetings"][0]["before"] is None
 
 
+def test_screening_off_lets_a_screened_out_pair_meet_but_not_a_declined_proposal(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """While screening is off the solver ignores screening answers, so the day's checks
+    do too; a buyer's decision on a proposal sheet still counts (as in pair_rules)."""
+    b001, s002 = participant(db_session, fair, "B001"), participant(db_session, fair, "S002")
+    s008 = participant(db_session, fair, "S008")
+    fair.screening_enabled = False
+    proposal = db_session.scalar(
+        select(Interest).where(
+            Interest.from_participant_id == b001.id, Interest.to_participant_id == s008.id
+        )
+    )
+    proposal.source = "proposal"  # B001 turned down S008's proposal sheet
+    db_session.flush()
+    free = slot(db_session, fair, "15:00")
+    offered = {o.counterpart.code for o in ops.offers_with(db_session, b001, [s002, s008])
+               if o.places}
+    assert offered == {"S002"}
+    result = ops.add_meeting(
+        db_session,
+        fair,
+        a_id=b001.id,
+        b_id=s002.id,
+        slot_id=free.id,
+        table_id=table(db_session, fair, "A01").id,
+        user_id=staff.id,
+    )
+    assert result.meetings[0].status == "planned"
+    with pytest.raises(ops.ChangeRefused, match="declined a meeting"):
+        ops.add_meeting(
+            db_session,
+            fair,
+            a_id=b001.id,
+            b_id=s008.id,
+            slot_id=slot(db_session, fair, "15:30").id,
+            table_id=table(db_session, fair, "A01").id,
+            user_id=staff.id,
+        )
+
+
 # --------------------------------------------------------------------------- walk-ins
 
 
