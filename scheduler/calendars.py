@@ -26,16 +26,26 @@ the feed outside any web request, so the few phrases live here, in both language
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Timezone, vDuration, vText
 from icalendar import Event as VEvent
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Event, Meeting, MeetingStatus, Participant, Table
+from scheduler.db import utcnow
+from scheduler.models import (
+    RETIRED_FEED_DAYS,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    RetiredFeed,
+    Table,
+)
 from scheduler.schedule_view import (
     event_meetings,
     meeting_purpose,
@@ -65,6 +75,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled_note": "この商談は取り消されました。",
         "calendar": "{event} 商談スケジュール ({name})",
         "staff_calendar": "{event} 全商談 (スタッフ用)",
+        "retired_deleted": "この商談会は主催者により削除されました。",
+        "retired_reissued": "このカレンダーのアドレスは使われなくなりました。"
+        "新しいアドレスはスケジュールのページから登録してください。",
+        "ended": "この商談会への参加登録は有効ではなくなりました。",
     },
     "en": {
         "meeting": "Meeting: {name}",
@@ -81,6 +95,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled_note": "This meeting has been cancelled.",
         "calendar": "{event} meetings ({name})",
         "staff_calendar": "{event} all meetings (staff)",
+        "retired_deleted": "The organizer deleted this fair.",
+        "retired_reissued": "This calendar address is no longer in use. "
+        "Subscribe to the new one from the schedule page.",
+        "ended": "This registration for the fair is no longer active.",
     },
 }
 
@@ -166,6 +184,97 @@ def event_feed(
             description.append(words["purpose"].format(text=purpose))
         calendar.add_component(_vevent(event, meeting, summary, description, locale, url))
     return _finish(calendar, event, meetings)
+
+
+# --------------------------------------------------------------------------- retired feeds
+
+
+def feed_digest(token: str) -> str:
+    """What is kept of a retired feed's secret: its SHA-256, never the secret itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def retire_feeds(
+    session: Session, tokens: Iterable[str], *, event: Event, reason: str
+) -> int:
+    """Remember that the feeds with ``tokens`` no longer show a schedule (``reason``:
+    ``"deleted"`` or ``"reissued"``), so they answer with an empty calendar; the number
+    remembered. Retired feeds older than :data:`RETIRED_FEED_DAYS` are forgotten."""
+    now = utcnow()
+    session.execute(
+        delete(RetiredFeed).where(
+            RetiredFeed.retired_at < now - timedelta(days=RETIRED_FEED_DAYS)
+        )
+    )
+    digests = {feed_digest(token) for token in tokens if token}
+    known = set(
+        session.scalars(select(RetiredFeed.digest).where(RetiredFeed.digest.in_(digests)))
+    ) if digests else set()
+    session.add_all(
+        RetiredFeed(
+            digest=digest,
+            calendar_name=event.name[:300],
+            reason=reason,
+            timezone=event.timezone,
+            retired_at=now,
+        )
+        for digest in sorted(digests - known)
+    )
+    session.flush()
+    return len(digests)
+
+
+def retired_feed(session: Session, token: str) -> CalendarFeed | None:
+    """The empty calendar a retired feed answers with, or None when ``token`` is not
+    one (or was retired longer ago than :data:`RETIRED_FEED_DAYS`).
+
+    Calendar apps keep the events they have when a subscription answers with an error,
+    but replace them with what a valid calendar holds: an empty one removes them. Its
+    name is the event's and its description says why, in both languages (the feed no
+    longer knows its reader's).
+    """
+    retired = session.get(RetiredFeed, feed_digest(token)) if token else None
+    if retired is None:
+        return None
+    retired_at = _utc(retired.retired_at)
+    if retired_at < utcnow() - timedelta(days=RETIRED_FEED_DAYS):
+        return None
+    why = "retired_deleted" if retired.reason == "deleted" else "retired_reissued"
+    return _empty_feed(retired.calendar_name, retired.timezone, why, retired_at)
+
+
+def ended_feed(participant: Participant) -> CalendarFeed:
+    """The empty calendar the feed of a withdrawn or rejected participant answers with:
+    its meetings leave the subscribed calendars, and nothing of the fair is shown."""
+    event = participant.event
+    return _empty_feed(event.name, event.timezone, "ended", _utc(participant.updated_at))
+
+
+def _empty_feed(name: str, zone: str, why: str, stamp: datetime) -> CalendarFeed:
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    if name:
+        calendar.add("name", vText(name))
+        calendar.add("x-wr-calname", vText(name))
+    description = f"{TEXTS['ja'][why]} / {TEXTS['en'][why]}"
+    calendar.add("description", vText(description))
+    calendar.add("x-wr-caldesc", vText(description))
+    calendar.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
+    # RFC 5545 wants at least one component; a time zone is the one that says nothing.
+    calendar.add_component(
+        Timezone.from_tzid(
+            zone, first_date=date(stamp.year, 1, 1), last_date=date(stamp.year + 1, 1, 1)
+        )
+    )
+    body = calendar.to_ical()
+    return CalendarFeed(
+        body=body,
+        etag=hashlib.sha256(body).hexdigest()[:32],
+        last_modified=stamp.replace(microsecond=0),
+    )
 
 
 # --------------------------------------------------------------------------- building

@@ -43,7 +43,7 @@ from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler import audit, runs, sheet_builds
+from scheduler import audit, calendars, runs, sheet_builds
 from scheduler.day_operations import lock_for_change
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
@@ -409,8 +409,14 @@ def delete_event(
     user_id: int | None = None,
     uploads_dir: Path | None = None,
     now: datetime | None = None,
+    other_feed_tokens: Iterable[str] = (),
 ) -> DeletedEvent:
     """Delete ``event`` and everything of it; see the module's docstring.
+
+    Its participants' calendar feeds, and ``other_feed_tokens`` (the staff feed, whose
+    secret the web layer derives), are retired (:func:`scheduler.calendars.retire_feeds`):
+    they go on answering, with an empty calendar, so subscribed calendar apps remove the
+    deleted fair's meetings instead of keeping them.
 
     Raises :class:`Conflict` while the fair is under way or a run of it is queued or
     running, :class:`ValidationFailed` (field ``confirmation``) unless ``confirmation``
@@ -439,6 +445,12 @@ def delete_event(
     people = _people_only_here(session, event)
     only_here, _shared = _companies(session, event)
     event_id, name, slug = event.id, event.name, event.slug
+    feed_tokens = session.scalars(
+        select(Participant.feed_token).where(Participant.event_id == event_id)
+    ).all()
+    calendars.retire_feeds(
+        session, [*feed_tokens, *other_feed_tokens], event=event, reason="deleted"
+    )
 
     session.expunge(event)  # its loaded days, slots and rooms are gone with the row
     session.execute(

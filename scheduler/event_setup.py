@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.calendars import retire_feeds
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
@@ -990,9 +991,14 @@ def phase_deadline(event: Event, phase: str) -> PhaseDeadline | None:
     return next((p for p in event.phases if p.phase == phase), None)
 
 
-def reissue_staff_links(session: Session, event: Event, *, user_id: int | None) -> None:
+def reissue_staff_links(
+    session: Session, event: Event, *, user_id: int | None, old_feed_token: str = ""
+) -> None:
     """Stop the event's staff calendar and hall-board links given out so far (the web
-    layer derives them from ``staff_links_version``); audited."""
+    layer derives them from ``staff_links_version``); audited. The staff calendar's old
+    address, ``old_feed_token``, is retired: it answers with an empty calendar."""
+    if old_feed_token:
+        retire_feeds(session, [old_feed_token], event=event, reason="reissued")
     event.staff_links_version += 1
     session.flush()
     audit.record(

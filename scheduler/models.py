@@ -861,3 +861,32 @@ class SheetBuild(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+
+
+class RetiredFeed(Base):
+    """A calendar subscription address that no longer shows a schedule: its event was
+    deleted, or its secret was re-issued (:mod:`scheduler.calendars`).
+
+    Calendar apps keep what they last read when a feed answers with an error, so a
+    deleted fair's meetings would stay in every subscriber's calendar. A retired feed is
+    answered with a valid, empty calendar instead, which makes them remove the meetings.
+    Only a digest of the secret is kept, never the secret, and no personal data: the
+    row outlives its event on purpose and is purged after :data:`RETIRED_FEED_DAYS`.
+    """
+
+    __tablename__ = "retired_feeds"
+
+    # SHA-256 (hex) of the token in the feed's address.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The calendar's name as subscribers saw it (the event's name): no personal data.
+    calendar_name: Mapped[str] = mapped_column(String(300), default="")
+    reason: Mapped[str] = mapped_column(String(20))  # "deleted" or "reissued"
+    # The event's zone: RFC 5545 wants one component in a calendar, and a VTIMEZONE is
+    # the one that says nothing.
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+#: How long a retired feed keeps answering with an empty calendar: long enough for a
+#: calendar app that polls rarely (or a phone left off for months) to read it once.
+RETIRED_FEED_DAYS = 400

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
+from scheduler.calendars import retire_feeds
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, DeadlinePassed, ValidationFailed
 from scheduler.event_setup import phase_deadline
@@ -47,7 +48,10 @@ def reissue_token(session: Session, participant: Participant, *, user_id: int | 
     The calendar feed's token is replaced too: whoever had the old link could read
     the feed address on the schedule page, and a revocation must shut them out of
     the schedule as well (the participant subscribes again from its schedule page).
+    The old feed is retired: it answers with an empty calendar, which removes the
+    meetings from whichever calendar subscribed to it and says to subscribe again.
     """
+    retire_feeds(session, [participant.feed_token], event=participant.event, reason="reissued")
     participant.access_token = new_token()
     participant.feed_token = new_token()
     participant.token_issued_at = utcnow()

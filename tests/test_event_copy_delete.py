@@ -571,8 +571,12 @@ def test_delete_removes_every_row_of_the_event_and_nothing_else(
     entry = after["audit_entries"] - before["audit_entries"]
     assert len(entry) == 1
     for name, keys in before.items():
-        if name != "audit_entries":
+        if name not in ("audit_entries", "retired_feeds"):
             assert after[name] == keys, name  # the past fair's rows all gone, no other touched
+    # Its participants' calendar feeds and the staff feed answer with an empty calendar.
+    retired = after["retired_feeds"] - before["retired_feeds"]
+    assert len(retired) == of_past["participants"] + 1
+    assert before["retired_feeds"] <= after["retired_feeds"]
     log = db_session.get(AuditEntry, next(iter(entry))[0])
     assert (log.action, log.event_id, log.user_id) == ("event.delete", None, english.id)
     assert log.details["deleted_by"] == "org@example.jp" and log.details["slug"] == past_slug

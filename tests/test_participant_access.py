@@ -154,7 +154,8 @@ def test_reissued_link_replaces_the_old_one_at_once(
     # The calendar feed's address (shown on the schedule page to whoever held the old
     # link) is revoked with it: QA found the old feed kept serving the schedule.
     assert fair.supplier.feed_token != old_feed
-    assert client.get(f"/cal/{old_feed}.ics").status_code == 404
+    emptied = client.get(f"/cal/{old_feed}.ics")  # shows nothing, and empties calendars
+    assert emptied.status_code == 200 and b"BEGIN:VEVENT" not in emptied.data
     assert client.get(f"/cal/{fair.supplier.feed_token}.ics").status_code == 200
     entry = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "participant.token_reissue")

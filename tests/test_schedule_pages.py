@@ -176,7 +176,9 @@ def test_withdrawn_participant_link_is_closed(client, db_session, participant) -
     participant.status = ParticipantStatus.WITHDRAWN
     db_session.commit()
     assert client.get(f"/p/{participant.access_token}/schedule").status_code == 404
-    assert client.get(f"/cal/{participant.feed_token}.ics").status_code == 404
+    # The feed empties the subscribed calendars (tests/test_retired_feeds.py).
+    feed = client.get(f"/cal/{participant.feed_token}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" not in feed.data
 
 
 def test_each_token_shows_its_own_participant(client, db_session, fair, participant) -> None:

@@ -66,7 +66,7 @@ def reissue(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
     flash(_("A new link was issued. The old link no longer works."), "success")
     flash(
         _(
-            "Calendars subscribed with the old link stop updating: the participant adds "
+            "Calendars subscribed with the old link are emptied: the participant adds "
             "the calendar again from its schedule page."
         ),
         "info",

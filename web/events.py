@@ -56,6 +56,7 @@ from web.filters import PHASE_LABELS
 from web.form_fields import IntegerField, NumberRange, typed_email
 from web.i18n import translate_error, translate_message
 from web.ids import parse_id
+from web.schedule_outputs import staff_feed_token
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 
@@ -446,6 +447,7 @@ def delete(event_id: int):  # type: ignore[no-untyped-def]
                 delete_companies=bool(form.delete_companies.data),
                 user_id=current_user.id,
                 uploads_dir=_uploads_dir(),
+                other_feed_tokens=[staff_feed_token(event.id)],
             )
         except ValidationFailed as error:
             session.rollback()

@@ -160,12 +160,15 @@ def reissue_staff_links(event_id: int):  # type: ignore[no-untyped-def]
     """New secret links for the staff calendar and the hall boards; the old ones stop."""
     event = _event(event_id)
     session = get_session()
-    event_setup.reissue_staff_links(session, event, user_id=current_user.id)
+    event_setup.reissue_staff_links(
+        session, event, user_id=current_user.id, old_feed_token=staff_feed_token(event.id)
+    )
     session.commit()
     flash(
         _(
-            "New staff links were issued: the staff calendar subscriptions and hall board "
-            "links given out before no longer open. Give the new ones to the staff."
+            "New staff links were issued: hall board links given out before no longer "
+            "open, and calendars subscribed to the old staff calendar are emptied. Give "
+            "the new ones to the staff."
         ),
         "success",
     )
@@ -184,7 +187,12 @@ def event_calendar(event_id: int):  # type: ignore[no-untyped-def]
 def staff_feed(event_id: int, token: str):  # type: ignore[no-untyped-def]
     """The staff feed for calendar apps: the derived token is the credential."""
     if not event_token_matches(token, "matchfair-staff-feed", event_id):
-        abort(404)
+        # The address before a re-issue, or of a deleted event: an empty calendar, so
+        # calendar apps remove the meetings (on a 404 they would keep them).
+        retired = calendars.retired_feed(get_session(), token)
+        if retired is None:
+            abort(404)
+        return calendar_response(retired, "matchfair-all.ics")
     return _staff_feed_response(_event(event_id))
 
 

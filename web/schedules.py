@@ -177,7 +177,16 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
     # Guessing is refused like on the pages; successful polls are neither counted nor
     # refused (a whole office's calendars may poll from one address).
     participant = session.scalar(select(Participant).where(Participant.feed_token == feed_token))
-    if participant is None or participant.status in INACTIVE_STATUSES:
-        refuse_unknown_token()
+    if participant is None:
+        # A deleted event's or a re-issued feed answers with an empty calendar, which
+        # makes calendar apps remove the meetings (on an error they would keep them).
+        retired = calendars.retired_feed(session, feed_token)
+        if retired is None:
+            refuse_unknown_token()
+        return calendar_response(retired, "matchfair.ics")
+    if participant.status in INACTIVE_STATUSES:  # withdrawn or rejected: likewise emptied
+        return calendar_response(
+            calendars.ended_feed(participant), f"{participant.event.slug}.ics"
+        )
     result = calendars.participant_feed(session, participant)
     return calendar_response(result, f"{participant.event.slug}.ics")
