@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler import audit
+from scheduler.db import utcnow
 from scheduler.models import AuditEntry, Event, Meeting, MeetingOutcome, Participant, Phase
 from scheduler.schedule_view import event_meetings
 from tests.published_fair import busiest_participant, published_fair
@@ -638,8 +640,28 @@ def test_a_reminder_interrupted_by_an_error_says_so_and_does_not_hold_the_next_b
     assert "The reminder was interrupted" in page.get_data(as_text=True)
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "outcome.remind"))
     assert entry.details["interrupted"] is True
+    results = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "interrupted by an error: some participants may have been e-mailed." in results
+    assert "0 e-mailed" not in results  # not "nobody was e-mailed": some may have been
     # Sent again at once: the interrupted one does not count as a reminder that went out.
     monkeypatch.setattr(notifications, "send_notices", send)
     again = client.post(f"/events/{fair.id}/outcomes/remind", follow_redirects=True)
     assert "A reminder went out at" not in again.get_data(as_text=True)
     assert inbox.messages
+    assert f"{len(inbox.messages)} e-mailed." in again.get_data(as_text=True)
+
+
+def test_the_last_reminder_line_says_a_reminder_is_still_being_sent(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock,
+) -> None:
+    _after_the_fair(client, db_session, fair, clock)
+    entry = audit.record(db_session, "outcome.remind", event_id=fair.id, target=fair,
+                         details={"sending": True})
+    db_session.commit()
+    results = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "still being sent." in results and "0 e-mailed" not in results
+    # A claim left "sending" longer than any sending takes was cut off.
+    entry.created_at = utcnow() - timedelta(minutes=11)
+    db_session.commit()
+    results = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
+    assert "interrupted by an error" in results and "still being sent" not in results

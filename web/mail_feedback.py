@@ -100,6 +100,14 @@ def _interrupted(entry: AuditEntry) -> bool:
     )
 
 
+def reminder_state(entry: AuditEntry) -> str:
+    """How a reminder's claim ended, for the "last reminder" line: ``"sending"`` (still
+    going out), ``"interrupted"`` (an error, or cut off) or ``"sent"``."""
+    if _interrupted(entry):
+        return "interrupted"
+    return "sending" if (entry.details or {}).get("sending") else "sent"
+
+
 def finish_reminder(entry: AuditEntry, sent: int, failed: int, without_email: int) -> None:
     """Record what a claimed reminder did (:func:`claim_reminder`)."""
     entry.details = {"sent": sent, "failed": failed, "without_email": without_email}

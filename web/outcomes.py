@@ -361,6 +361,7 @@ def results(event_id: int):  # type: ignore[no-untyped-def]
         answerable=feedback.answerable(get_session(), event),
         as_of=now, buyer_next_step_labels=BUYER_NEXT_STEP_LABELS,
         last_reminder=last_reminder(event),
+        reminder_state=mail_feedback.reminder_state,
         can_mail=notifications.MailSettings.from_config(current_app.config) is not None,
     )
 

@@ -101,6 +101,7 @@ def _overview_page(event: Event, form: SettingsForm) -> str:
         level_labels=LEVEL_LABELS, sheets=sheets,
         is_open=preferences.requests_open(event), closes_at=_closes_at(event),
         last_reminder=_last_reminder(event),
+        reminder_state=mail_feedback.reminder_state,
         can_mail=mail_feedback.configured_mail() is not None,
     )
 
