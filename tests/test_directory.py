@@ -162,4 +162,10 @@ def test_demo_fair_pages_render_for_both_sides(
             assert client.get(base + path).status_code == 200, path
     listing = client.get(f"{base}/directory").get_data(as_text=True)
     assert buyer.organization.name in listing  # the supplier sees the buyers
+    # A label and its value: a full-width colon in Japanese, ": " in English.
+    client.post("/language", data={"lang": "ja"})
+    listing = client.get(f"{base}/directory").get_data(as_text=True)
+    assert "ニーズ：" in listing and "ニーズ: " not in listing
+    client.post("/language", data={"lang": "en"})
+    assert "Needs: " in client.get(f"{base}/directory").get_data(as_text=True)
     assert client.get(f"/events/{event.id}/directory?q=加工").status_code == 200

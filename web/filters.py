@@ -72,6 +72,12 @@ def list_separator() -> str:
     return "、" if str(get_locale() or "ja").startswith("ja") else ", "
 
 
+def label_colon() -> str:
+    """Between a label and its value in running text ("Need: …"): a full-width colon in
+    Japanese (「ニーズ：…」), a colon and a space otherwise."""
+    return "：" if str(get_locale() or "ja").startswith("ja") else ": "
+
+
 def listing(items: Iterable[object]) -> str:
     """Items joined with :func:`list_separator` (autoescaped by the template as usual)."""
     return list_separator().join(str(item) for item in items)
@@ -122,6 +128,7 @@ def init_app(app: Flask) -> None:
         return {
             "current_locale": str(get_locale() or "ja"),
             "list_separator": list_separator,
+            "label_colon": label_colon,
             # Pages and printouts promise e-mail for changes only where it is sent.
             "mail_configured": MailSettings.from_config(app.config) is not None,
             "phase_labels": PHASE_LABELS,
