@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -29,6 +29,7 @@ from scheduler.models import (
     Meeting,
     MeetingStatus,
     Participant,
+    ParticipantUnavailableSlot,
     Phase,
     PhaseDeadline,
     Room,
@@ -267,6 +268,9 @@ class DayPlan:
     meeting_minutes: int = 25
     changeover_minutes: int = 5
     breaks: tuple[BreakPlan, ...] = ()
+    # The organizer confirmed that the day runs past midnight (an end time before the
+    # start time): without it such an end is taken for a typo and refused.
+    overnight: bool = False
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,26 @@ def plan_grid(plan: DayPlan, timezone: str) -> GridPreview:
         )
     if plan.changeover_minutes < 0:
         raise ValidationFailed(N_("The changeover cannot be negative."), field="changeover_minutes")
+    if plan.end == plan.start:
+        # Taken as a whole day of 24 hours this made 72 slots: always a slip.
+        raise ValidationFailed(
+            N_("The day must end at another time than it starts (%(time)s)."),
+            field="end_time",
+            params={"time": f"{plan.start:%H:%M}"},
+        )
+    if plan.end < plan.start and not plan.overnight:
+        # A fair that runs past midnight is possible (the grid and its breaks handle
+        # the next morning and a clock change in the night), but 17:00 to 13:00 is far
+        # more often a slip than a night fair: the organizer says which it is.
+        raise ValidationFailed(
+            N_(
+                "The day ends (%(end)s) before it starts (%(start)s). Check the end time, "
+                "or tick “The day runs past midnight” if its last meeting ends "
+                "the next morning."
+            ),
+            field="end_time",
+            params={"start": f"{plan.start:%H:%M}", "end": f"{plan.end:%H:%M}"},
+        )
     start = _localize(plan.date, plan.start, zone, "start_time")
     end_day = plan.date if plan.end > plan.start else plan.date + timedelta(days=1)
     end = _localize(end_day, plan.end, zone, "end_time")
@@ -480,6 +504,52 @@ def check_day_date(
         )
 
 
+@dataclass(frozen=True)
+class LostAvailability:
+    """Participants' marks "cannot attend this slot" that a new grid cannot keep.
+
+    A mark stays with the new slot of exactly the same start and end; a slot of the
+    old grid that no new slot matches takes its marks with it. ``companies`` names
+    whose marks are lost, each once.
+    """
+
+    marks: int = 0
+    companies: tuple[str, ...] = ()
+
+
+def _unavailability_marks(session: Session, day: EventDay) -> list[tuple[int, datetime, datetime]]:
+    """(participant id, slot start, slot end) of each mark on ``day``'s slots."""
+    return [
+        (participant_id, starts_at, ends_at)
+        for participant_id, starts_at, ends_at in session.execute(
+            select(ParticipantUnavailableSlot.participant_id, Slot.starts_at, Slot.ends_at)
+            .join(Slot, Slot.id == ParticipantUnavailableSlot.slot_id)
+            .where(Slot.day_id == day.id)
+            .order_by(ParticipantUnavailableSlot.participant_id, Slot.starts_at)
+        )
+    ]
+
+
+def unavailability_lost(
+    session: Session, day: EventDay | None, planned: Sequence[PlannedSlot]
+) -> LostAvailability:
+    """The marks on ``day``'s slots that regenerating it as ``planned`` would lose (the
+    preview says so before the organizer saves; nothing for a new day)."""
+    if day is None:
+        return LostAvailability()
+    kept = {(p.starts_at, p.ends_at) for p in planned}
+    lost = [
+        pid for pid, starts_at, ends_at in _unavailability_marks(session, day)
+        if (starts_at, ends_at) not in kept
+    ]
+    if not lost:
+        return LostAvailability()
+    names = session.scalars(
+        select(Participant).where(Participant.id.in_(set(lost))).order_by(Participant.code)
+    ).all()
+    return LostAvailability(len(lost), tuple(p.display_name for p in names))
+
+
 def save_day(
     session: Session,
     event: Event,
@@ -491,10 +561,15 @@ def save_day(
     """Create or replace a day and its slot grid.
 
     A day whose slots already hold meetings cannot be regenerated (edit single slots
-    instead), so a schedule is never silently orphaned.
+    instead), so a schedule is never silently orphaned. Participants' marks "cannot
+    attend this slot" move to the new slot of exactly the same times; the others are
+    lost (:func:`unavailability_lost` says which, before and after), as no other slot
+    is the one they meant.
     """
     preview = plan_grid(plan, event.timezone)
     check_day_date(session, event, plan.date, day=day)
+    marks: list[tuple[int, datetime, datetime]] = []
+    lost = LostAvailability()
     if day is None:
         day = EventDay(event=event, date=plan.date, start_time=plan.start, end_time=plan.end)
         session.add(day)
@@ -506,6 +581,8 @@ def save_day(
                     "of regenerating the grid."
                 )
             )
+        lost = unavailability_lost(session, day, preview.slots)
+        marks = _unavailability_marks(session, day)
         for slot in list(day.slots):
             session.delete(slot)
         session.flush()
@@ -519,24 +596,35 @@ def save_day(
     others = session.scalars(
         select(Slot).where(Slot.event_id == event.id, Slot.day_id != day.id)
     ).all()
+    new_slots: dict[tuple[datetime, datetime], Slot] = {}
     for planned in preview.slots:
         for other in others:
             if planned.starts_at < other.ends_at and other.starts_at < planned.ends_at:
                 raise ValidationFailed(
                     N_("These slots overlap slots of another day."), field="date"
                 )
-        session.add(
-            Slot(event=event, day=day, starts_at=planned.starts_at, ends_at=planned.ends_at)
-        )
+        slot = Slot(event=event, day=day, starts_at=planned.starts_at, ends_at=planned.ends_at)
+        session.add(slot)
+        new_slots[(planned.starts_at, planned.ends_at)] = slot
     session.flush()
+    kept = 0
+    for participant_id, starts_at, ends_at in marks:
+        slot = new_slots.get((starts_at, ends_at))
+        if slot is not None:
+            session.add(ParticipantUnavailableSlot(participant_id=participant_id, slot_id=slot.id))
+            kept += 1
+    session.flush()
+    # Participants already loaded still list the deleted slots as their holes.
+    marked = {participant_id for participant_id, _start, _end in marks}
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, Participant) and loaded.id in marked:
+            session.expire(loaded, ["unavailable_slots"])
     session.refresh(event)
+    details: dict[str, object] = {"date": plan.date.isoformat(), "slots": len(preview.slots)}
+    if marks:
+        details["unavailability"] = {"kept": kept, "lost": lost.marks}
     audit.record(
-        session,
-        "day.save",
-        event_id=event.id,
-        user_id=user_id,
-        target=day,
-        details={"date": plan.date.isoformat(), "slots": len(preview.slots)},
+        session, "day.save", event_id=event.id, user_id=user_id, target=day, details=details
     )
     return day
 
@@ -558,6 +646,76 @@ def delete_day(session: Session, day: EventDay, *, user_id: int | None = None) -
     )
 
 
+@dataclass(frozen=True)
+class SlotMove:
+    """The meetings (not cancelled) that a new time for a slot moves with it.
+
+    Empty when the times stay (a new label moves nothing). ``away`` names the
+    companies whose availability (arriving later, leaving earlier) does not cover the
+    new time: the organizer sees them before confirming.
+    """
+
+    slot: Slot
+    meeting_ids: tuple[int, ...] = ()
+    participant_ids: frozenset[int] = frozenset()
+    companies: tuple[str, ...] = ()
+    away: tuple[str, ...] = ()
+
+    @property
+    def meetings(self) -> int:
+        return len(self.meeting_ids)
+
+
+class UnconfirmedMove(Conflict):
+    """A new time for a slot would move meetings the organizer has not confirmed (none
+    confirmed yet, or others than the page showed): ``move`` is what it moves now."""
+
+    def __init__(self, move: SlotMove) -> None:
+        super().__init__(
+            N_("Meetings are scheduled in this slot: confirm that they move to the new time.")
+        )
+        self.move = move
+
+
+def _active_meetings(session: Session, slot: Slot) -> list[Meeting]:
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(Meeting.slot_id == slot.id, Meeting.status != MeetingStatus.CANCELLED)
+            .order_by(Meeting.id)
+        )
+    )
+
+
+def slot_move(
+    session: Session, slot: Slot, *, starts_at: datetime, ends_at: datetime
+) -> SlotMove:
+    """What giving ``slot`` the times ``starts_at``–``ends_at`` does to its meetings."""
+    if (starts_at, ends_at) == (slot.starts_at, slot.ends_at):
+        return SlotMove(slot)
+    meetings = _active_meetings(session, slot)
+    people = {pid for m in meetings for pid in (m.participant_a_id, m.participant_b_id)}
+    participants = (
+        session.scalars(
+            select(Participant).where(Participant.id.in_(people)).order_by(Participant.code)
+        ).all()
+        if people
+        else []
+    )
+    return SlotMove(
+        slot,
+        meeting_ids=tuple(m.id for m in meetings),
+        participant_ids=frozenset(people),
+        companies=tuple(p.display_name for p in participants),
+        away=tuple(
+            p.display_name
+            for p in participants
+            if (p.available_from is not None and starts_at < p.available_from)
+            or (p.available_until is not None and ends_at > p.available_until)
+        ),
+    )
+
+
 def update_slot(
     session: Session,
     slot: Slot,
@@ -566,25 +724,65 @@ def update_slot(
     ends_at: datetime,
     label: str = "",
     user_id: int | None = None,
-) -> Slot:
-    """Move or resize one slot; it may not overlap another slot of the event."""
+    confirmed_meetings: Collection[int] | None = None,
+) -> SlotMove:
+    """Move or resize one slot; it may not overlap another slot of the event.
+
+    Its meetings move with it. Participants have them in their calendars, so a new
+    time for a slot that holds meetings needs the organizer's confirmation: the ids of
+    the meetings the organizer saw move (``confirmed_meetings``), else, or when others
+    are in the slot now, :class:`UnconfirmedMove`. Each meeting moved gets a new
+    version and ``updated_at``, as a meeting moved on the day does, so subscribed
+    calendars take the new time (a higher SEQUENCE). Returns what moved; the caller
+    tells those participants once it has committed.
+    """
     if ends_at <= starts_at:
         raise ValidationFailed(N_("A slot must end after it starts."), field="end")
     day = _day_of(slot.event, starts_at)
     _check_no_overlap(session, slot.event_id, starts_at, ends_at, exclude=slot.id)
+    move = slot_move(session, slot, starts_at=starts_at, ends_at=ends_at)
+    if move.meeting_ids:
+        # Lazily: day_operations imports this module (through registration).
+        from scheduler.day_operations import lock_for_change
+
+        # In the order every writer of meetings takes its locks (a publication, which
+        # takes the event first, waits; so do staff moving one of these meetings).
+        tables = session.scalars(
+            select(Meeting.table_id).where(Meeting.id.in_(move.meeting_ids))
+        ).all()
+        lock_for_change(
+            session,
+            slot.event_id,
+            participant_ids=move.participant_ids,
+            table_ids=tables,
+            meeting_ids=move.meeting_ids,
+            lock_event=True,
+        )
+        move = slot_move(session, slot, starts_at=starts_at, ends_at=ends_at)  # as it is now
+    if move.meeting_ids and set(move.meeting_ids) != set(confirmed_meetings or ()):
+        raise UnconfirmedMove(move)
     before = [slot.starts_at.isoformat(), slot.ends_at.isoformat()]
     slot.starts_at, slot.ends_at, slot.label = starts_at, ends_at, label.strip()
     slot.day = day  # moved to another date: listed, printed and copied with that day
+    now = utcnow()
+    moved = []
+    for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(move.meeting_ids))):
+        meeting.version = (meeting.version or 0) + 1
+        meeting.updated_at = now
+        moved.append({"id": meeting.id, "version": meeting.version})
     session.flush()
+    details: dict[str, object] = {
+        "before": before,
+        "after": [starts_at.isoformat(), ends_at.isoformat()],
+    }
+    if moved:
+        details["meetings"] = sorted(moved, key=lambda m: m["id"])
+        details["participants"] = sorted(move.participant_ids)
     audit.record(
-        session,
-        "slot.update",
-        event_id=slot.event_id,
-        user_id=user_id,
-        target=slot,
-        details={"before": before, "after": [starts_at.isoformat(), ends_at.isoformat()]},
+        session, "slot.update", event_id=slot.event_id, user_id=user_id, target=slot,
+        details=details,
     )
-    return slot
+    return move
 
 
 def add_slot(

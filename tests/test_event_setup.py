@@ -51,7 +51,7 @@ def test_grid_last_meeting_must_end_by_the_end_time() -> None:
 
 def test_grid_on_the_day_clocks_go_forward_keeps_full_length_meetings() -> None:
     # Berlin springs forward at 02:00 on 2027-03-28: an overnight grid crosses it.
-    plan = DayPlan(date(2027, 3, 27), time(23, 0), time(4, 0), 60, 0)
+    plan = DayPlan(date(2027, 3, 27), time(23, 0), time(4, 0), 60, 0, overnight=True)
     preview = plan_grid(plan, "Europe/Berlin")
     assert [local(s.starts_at, "Europe/Berlin") for s in preview.slots] == [
         "23:00",
@@ -63,9 +63,18 @@ def test_grid_on_the_day_clocks_go_forward_keeps_full_length_meetings() -> None:
     assert preview.notes  # the organizer is told
 
 
-def test_a_day_that_ends_before_it_starts_runs_overnight_and_says_so() -> None:
-    # 17:00 to 10:00 is most likely a typo; it is still a valid (overnight) grid.
-    preview = plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5), "Asia/Tokyo")
+def test_a_day_that_ends_before_it_starts_runs_overnight_only_when_confirmed() -> None:
+    # 17:00 to 10:00 is most likely a typo: refused, naming the end time field, unless
+    # the organizer confirms the day runs overnight; then it is a valid grid, and said.
+    with pytest.raises(ValidationFailed) as refused:
+        plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5), "Asia/Tokyo")
+    assert refused.value.field == "end_time"
+    assert refused.value.message == (
+        "The day ends (10:00) before it starts (17:00). Check the end time, or tick "
+        "“The day runs past midnight” if its last meeting ends the next morning."
+    )
+    overnight = DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5, overnight=True)
+    preview = plan_grid(overnight, "Asia/Tokyo")
     assert local(preview.slots[-1].ends_at) == "10:00"
     assert preview.notes == [
         "This day runs past midnight: its last meeting ends the next morning. "
@@ -75,7 +84,8 @@ def test_a_day_that_ends_before_it_starts_runs_overnight_and_says_so() -> None:
     assert daytime.notes == []
     lunch = (BreakPlan(time(12), time(13), "昼休み"),)
     with pytest.raises(ValidationFailed) as info:
-        plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5, lunch), "Asia/Tokyo")
+        plan_grid(DayPlan(date(2027, 3, 12), time(17), time(10), 20, 5, lunch, overnight=True),
+                  "Asia/Tokyo")
     assert info.value.field == "breaks"
     assert "runs from 17:00 past midnight to 10:00 the next morning" in info.value.message
 
@@ -93,6 +103,18 @@ def test_a_time_the_clock_skips_is_refused_with_the_field() -> None:
         plan_grid(DayPlan(date(2027, 3, 28), time(2, 30), time(6), 30, 0), "Europe/Berlin")
     assert info.value.field == "start_time"
     assert "does not exist" in info.value.message
+
+
+def test_a_day_that_ends_when_it_starts_is_refused_even_as_overnight() -> None:
+    # 13:00 to 13:00 made a day of 24 hours (72 slots of 20 minutes).
+    for overnight in (False, True):
+        with pytest.raises(ValidationFailed) as info:
+            plan_grid(
+                DayPlan(date(2027, 2, 10), time(13), time(13), 15, 5, overnight=overnight),
+                "Asia/Tokyo",
+            )
+        assert info.value.field == "end_time"
+        assert info.value.message == "The day must end at another time than it starts (13:00)."
 
 
 @pytest.mark.parametrize(

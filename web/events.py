@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -50,9 +51,10 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from web import mail_feedback
 from web.auth import organizer_required, staff_required
 from web.database import get_session
-from web.filters import PHASE_LABELS
+from web.filters import PHASE_LABELS, listing, local_datetime
 from web.form_fields import IntegerField, NumberRange, typed_email
 from web.i18n import translate_error, translate_message
 from web.ids import parse_id
@@ -166,6 +168,9 @@ class DayForm(FlaskForm):
     )
     # A callable: the label of the suggested break follows the reader's language.
     breaks = TextAreaField(lazy_gettext("Breaks"), default=lambda: f"12:00-13:00 {_('Lunch')}")
+    # Shown, ticked or not, only while the end typed is before the start: an end before
+    # the start is refused as a slip unless the organizer says the day runs overnight.
+    overnight = BooleanField(lazy_gettext("The day runs past midnight"))
 
     def plan(self) -> event_setup.DayPlan:
         return event_setup.DayPlan(
@@ -175,7 +180,13 @@ class DayForm(FlaskForm):
             meeting_minutes=self.meeting_minutes.data,
             changeover_minutes=self.changeover_minutes.data or 0,
             breaks=event_setup.parse_breaks(self.breaks.data or ""),
+            overnight=bool(self.overnight.data),
         )
+
+    def ends_before_start(self) -> bool:
+        """Whether the end typed is before the start (the overnight box is then shown)."""
+        start, end = self.start_time.data, self.end_time.data
+        return bool(start and end and end < start)
 
 
 class SlotForm(FlaskForm):
@@ -519,27 +530,35 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
     form = DayForm(obj=day)
     if day is not None and request.method == "GET":
         form.breaks.data = event_setup.format_breaks(day.breaks)
+        form.overnight.data = day.end_time < day.start_time  # saved as an overnight day
     # A day with meetings cannot be regenerated: the page says so from the start, and
     # its preview offers no saving.
     meetings = event_setup.meetings_on_day(session, day) if day is not None else 0
     preview = None
+    lost = event_setup.LostAvailability()
     if form.validate_on_submit():
         try:
             plan = form.plan()
             event_setup.check_day_date(session, event, plan.date, day=day)
+            preview = event_setup.plan_grid(plan, event.timezone)
+            # Participants' "cannot attend" marks on slots the new grid does not have.
+            lost = event_setup.unavailability_lost(session, day, preview.slots)
             if request.form.get("action") == "save":
                 event_setup.save_day(session, event, plan, day=day, user_id=current_user.id)
                 session.commit()
                 flash(_("The day and its slots were saved."), "success")
+                if lost.marks:
+                    flash(_lost_text(lost, saved=True), "warning")
                 return redirect(url_for("events.days", event_id=event.id))
-            preview = event_setup.plan_grid(plan, event.timezone)
         except ValidationFailed as error:
             session.rollback()  # a refused save may have removed the old slots already
+            preview, lost = None, event_setup.LostAvailability()
             _field_error(form, error)
         except Conflict as error:
             # Meetings were placed on the day since the page was shown: the form keeps
             # what was typed, and says why it cannot be saved.
             session.rollback()
+            preview, lost = None, event_setup.LostAvailability()
             meetings = event_setup.meetings_on_day(session, day) if day is not None else 0
             if not meetings:
                 form.form_errors.append(translate_error(error))
@@ -550,6 +569,48 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
         form=form,
         preview=preview,
         meetings=meetings,
+        lost_text=_lost_text(lost) if lost.marks else "",
+    )
+
+
+def _lost_text(lost: event_setup.LostAvailability, *, saved: bool = False) -> str:
+    """How many "cannot attend" marks a regenerated grid loses, and whose."""
+    names = _briefly(lost.companies)
+    if saved:
+        return ngettext(
+            "%(num)d availability mark was not kept: no new slot has the same start and "
+            "end as the slot a company marked it cannot attend (%(names)s). Ask them to "
+            "check their availability.",
+            "%(num)d availability marks were not kept: no new slot has the same start and "
+            "end as the slots companies marked they cannot attend (%(names)s). Ask them to "
+            "check their availability.",
+            lost.marks,
+            names=names,
+        )
+    return ngettext(
+        "%(num)d availability mark is lost: no new slot has the same start and end as the "
+        "slot a company marked it cannot attend (%(names)s). Marks on slots with the same "
+        "times are kept.",
+        "%(num)d availability marks are lost: no new slot has the same start and end as "
+        "the slots companies marked they cannot attend (%(names)s). Marks on slots with "
+        "the same times are kept.",
+        lost.marks,
+        names=names,
+    )
+
+
+#: Names a one-line message lists before saying how many more there are.
+BRIEF_NAMES = 5
+
+
+def _briefly(names: Sequence[str]) -> str:
+    """A few names for a one-line message, and how many more (the page stays short)."""
+    shown = listing(names[:BRIEF_NAMES])
+    rest = len(names) - BRIEF_NAMES
+    if rest <= 0:
+        return shown
+    return ngettext(
+        "%(names)s and %(num)d more", "%(names)s and %(num)d more", rest, names=shown
     )
 
 
@@ -577,7 +638,12 @@ def _slot(event: Event, slot_id: int) -> Slot:
 @bp.route("/<int:event_id>/slots/<int:slot_id>", methods=["GET", "POST"])
 @organizer_required
 def slot_form(event_id: int, slot_id: int | None = None):  # type: ignore[no-untyped-def]
-    """Add a single slot, or move/resize/label one (it may not overlap another)."""
+    """Add a single slot, or move/resize/label one (it may not overlap another).
+
+    A new time for a slot that holds meetings moves them: the form first says how many
+    meetings and companies, and saves only once the organizer confirms (what was typed
+    stays in the form). The companies are then e-mailed, as for a move on the day.
+    """
     session = get_session()
     event = _load(event_id)
     slot = _slot(event, slot_id) if slot_id is not None else None
@@ -586,23 +652,71 @@ def slot_form(event_id: int, slot_id: int | None = None):  # type: ignore[no-unt
         local_start, local_end = event.local(slot.starts_at), event.local(slot.ends_at)
         form.date.data, form.start.data = local_start.date(), local_start.time()
         form.end.data, form.label.data = local_end.time(), slot.label
+    pending: event_setup.SlotMove | None = None  # meetings the change would move
+    changed_since = False  # a confirmation sent for other meetings than are there now
     if form.validate_on_submit():
+        confirmed = _confirmed_meetings()
         try:
             starts_at, ends_at = _slot_times(event, form)
             times = {"starts_at": starts_at, "ends_at": ends_at, "label": form.label.data or ""}
             if slot is None:
                 event_setup.add_slot(session, event, **times, user_id=current_user.id)
+                moved = None
             else:
-                event_setup.update_slot(session, slot, **times, user_id=current_user.id)
+                moved = event_setup.update_slot(
+                    session, slot, **times, user_id=current_user.id, confirmed_meetings=confirmed
+                )
+        except event_setup.UnconfirmedMove as unconfirmed:
+            session.rollback()
+            pending = unconfirmed.move
+            changed_since = confirmed is not None
         except ValidationFailed as error:
+            session.rollback()
             _field_error(form, error)
+        except Conflict as error:  # another change saved at the same moment
+            session.rollback()
+            form.form_errors.append(translate_error(error))
         else:
             session.commit()
             flash(
                 _("The slot was added.") if slot is None else _("The slot was changed."), "success"
             )
+            if moved is not None and moved.meetings:
+                flash(
+                    ngettext(
+                        "%(num)d meeting moved with the slot; the schedule pages and "
+                        "calendars of its companies show the new time.",
+                        "%(num)d meetings moved with the slot; the schedule pages and "
+                        "calendars of their companies show the new time.",
+                        moved.meetings,
+                    ),
+                    "info",
+                )
+                # The change notice a meeting moved on the day gets (after the commit;
+                # nothing before the schedule is published).
+                mail_feedback.notify_changed(event, moved.participant_ids)
             return redirect(url_for("events.days", event_id=event.id))
-    return render_template("events/slot_form.html", event=event, slot=slot, form=form)
+    return render_template(
+        "events/slot_form.html",
+        event=event,
+        slot=slot,
+        form=form,
+        pending=pending,
+        changed_since=changed_since,
+        companies=_briefly(pending.companies) if pending else "",
+        away=_briefly(pending.away) if pending and pending.away else "",
+        published=event.published_at is not None,
+    )
+
+
+def _confirmed_meetings() -> set[int] | None:
+    """The meetings the organizer confirmed moving with the slot (None: no confirmation
+    sent). The ids the confirmation showed travel with the form, so that a meeting
+    placed in the slot since is not moved unseen."""
+    if request.form.get("confirm") != "1":
+        return None
+    ids = (parse_id(part) for part in request.form.get("moving", "").split(","))
+    return {i for i in ids if i is not None}
 
 
 @bp.post("/<int:event_id>/slots/<int:slot_id>/delete")
@@ -755,10 +869,14 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
             )
             for p in Phase
         }
+        early: datetime | None = None  # the set start of a phase switched to before it
         try:
             event_setup.set_phase_deadlines(session, event, deadlines, user_id=current_user.id)
             if form.phase.data != event.phase:
                 event_setup.set_phase(session, event, form.phase.data, user_id=current_user.id)
+                record = event_setup.phase_deadline(event, event.phase)
+                if record is not None and record.opens_at and utcnow() < record.opens_at:
+                    early = record.opens_at
         except ValidationFailed as error:
             session.rollback()  # no phase half-changed stays in the session
             _field_error(form, error)
@@ -766,6 +884,9 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
         else:
             session.commit()
             flash(_("Phases saved."), "success")
+            if early is not None:
+                # Phases change only by the organizer's hand; a start date is not a switch.
+                flash(_early_phase_text(event, early), "warning")
             if event.phase in SCHEDULE_SHOWN_PHASES and event.published_at is None:
                 # Participants are told to look at a schedule that is not there.
                 flash(
@@ -793,6 +914,25 @@ def phases(event_id: int):  # type: ignore[no-untyped-def]
         form=form,
         phases=list(Phase),
         warnings={w.phase: translate_message(w) for w in warnings},
+    )
+
+
+def _early_phase_text(event: Event, opens_at: datetime) -> str:
+    """What switching to a phase before its set start means: registration keeps to its
+    start (:func:`scheduler.registration.registration_open`); the other phases open
+    what they allow now, their start date is only shown."""
+    when = local_datetime(opens_at, event)
+    if event.phase == Phase.REGISTRATION:
+        return _(
+            "Registration is now the current phase, but companies can register themselves "
+            "only from %(when)s, its set start.",
+            when=when,
+        )
+    return _(
+        "%(phase)s is now the current phase, before its set start (%(when)s): participants "
+        "can already do what this phase allows.",
+        phase=PHASE_LABELS[event.phase],
+        when=when,
     )
 
 

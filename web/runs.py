@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -45,6 +45,7 @@ from scheduler.models import (
     ParticipantRole,
     RunStatus,
     ScheduleRun,
+    Table,
 )
 from scheduler.problem_builder import DEFAULT_PARAMETERS, participant_key
 from web import mail_feedback
@@ -278,7 +279,16 @@ def _index_page(  # type: ignore[no-untyped-def]
         status_label=status_label,
         gap_percent=gap_percent,
         queue_notes=_event_queue_notes(session, history),
+        no_tables=not has_tables(session, event),
     ), code
+
+
+def has_tables(session: Session, event: Event) -> bool:
+    """Whether the venue has tables. Without any, the solver does not limit how many
+    meetings take place at once (the problem has no tables) and participants see
+    "Table to be announced": said before running and before publishing, not refused,
+    as the organizer may assign the tables later."""
+    return session.scalar(select(Table.id).where(Table.event_id == event.id).limit(1)) is not None
 
 
 @bp.post("/runs")
@@ -445,6 +455,11 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     requested = _requested_count(run)
     return render_template(
         "runs/show.html",
+        # Its meetings have no tables: how many at once was not limited.
+        without_tables=publishable
+        and not live
+        and run.problem is not None
+        and not run.problem.get("tables"),
         unheeded=unheeded,
         event=event,
         run=run,
