@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import unicodedata
 import warnings
@@ -40,11 +41,14 @@ from scheduler.models import (
     Organization,
     Participant,
     ParticipantRole,
+    ParticipantStatus,
     Person,
 )
 from scheduler.names import called_alike, company_name_key, legal_form, same_legal_form
 from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 5000
 
@@ -80,42 +84,63 @@ _MB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column of the participant sheet: a key, its export header and accepted headers."""
+    """A column of the participant sheet: a key, its export headers and accepted headers."""
 
     key: str
     header: str  # the Japanese header written on export
     aliases: tuple[str, ...]
     max_length: int | None = None
+    header_en: str = ""  # the English header written on export (read like the others)
+
+    def export_header(self, language: str = "ja") -> str:
+        """The header written on export for a reader of ``language`` ("ja" or "en")."""
+        return self.header_en if language.startswith("en") and self.header_en else self.header
 
 
+# A column headed "No" or "番号" is a row counter in most Japanese lists, not the
+# participant code: those headers are not read as the code (see _ROW_COUNTER_HEADERS).
 COLUMNS: tuple[Column, ...] = (
-    Column("code", "コード", ("code", "参加者コード", "番号", "no"), 20),
-    Column("company", "会社名", ("company", "company name", "企業名", "社名", "会社"), 200),
+    Column("code", "コード", ("code", "参加企業コード", "参加者コード", "participant code"), 20,
+           header_en="Code"),
+    Column("company", "会社名", ("company", "company name", "企業名", "社名", "会社"), 200,
+           header_en="Company"),
     Column("company_kana", "会社名カナ",
            ("kana", "company kana", "会社名フリガナ", "会社名(カナ)", "会社名かな", "フリガナ"),
-           200),
-    Column("role", "区分", ("role", "type", "参加区分", "種別")),
-    Column("department", "部署", ("department", "部署名", "所属"), 200),
-    Column("prefecture", "都道府県", ("prefecture",), 20),
-    Column("city", "市区町村", ("city", "市町村"), 100),
-    Column("industry", "業種", ("industry",), 100),
-    Column("employees", "従業員数", ("employees", "社員数")),
-    Column("website", "URL", ("website", "web", "ホームページ", "ウェブサイト", "homepage"), 300),
-    Column("technologies", "技術", ("technologies", "technology", "得意技術", "保有技術")),
-    Column("certifications", "認証", ("certifications", "認証取得", "取得認証")),
-    Column("contact_name", "担当者", ("contact", "contact name", "担当者名", "氏名", "担当"), 200),
+           200, header_en="Company kana"),
+    Column("role", "区分", ("role", "type", "参加区分", "種別"), header_en="Role"),
+    Column("department", "部署", ("department", "部署名", "所属"), 200,
+           header_en="Department"),
+    Column("prefecture", "都道府県", ("prefecture",), 20, header_en="Prefecture"),
+    Column("city", "市区町村", ("city", "市町村"), 100, header_en="City"),
+    Column("industry", "業種", ("industry",), 100, header_en="Industry"),
+    Column("employees", "従業員数", ("employees", "社員数"), header_en="Employees"),
+    Column("website", "URL", ("website", "web", "ホームページ", "ウェブサイト", "homepage"), 300,
+           header_en="Website"),
+    Column("technologies", "技術", ("technologies", "technology", "得意技術", "保有技術"),
+           header_en="Technologies"),
+    Column("certifications", "認証", ("certifications", "認証取得", "取得認証"),
+           header_en="Certifications"),
+    Column("contact_name", "担当者", ("contact", "contact name", "担当者名", "氏名", "担当"), 200,
+           header_en="Contact"),
     Column("contact_kana", "担当者カナ",
-           ("contact kana", "担当者名カナ", "担当者フリガナ", "担当者(カナ)"), 200),
-    Column("email", "メール", ("email", "e-mail", "mail", "メールアドレス", "eメール"), 254),
-    Column("phone", "電話", ("phone", "tel", "電話番号", "telephone"), 50),
-    Column("max_meetings", "最大商談数", ("max meetings", "max_meetings", "商談数上限")),
-    Column("desks", "デスク数", ("desks", "parallel desks", "parallel_desks", "机数")),
+           ("contact kana", "担当者名カナ", "担当者フリガナ", "担当者(カナ)"), 200,
+           header_en="Contact kana"),
+    Column("email", "メール", ("email", "e-mail", "mail", "メールアドレス", "eメール"), 254,
+           header_en="E-mail"),
+    Column("phone", "電話", ("phone", "tel", "電話番号", "telephone"), 50, header_en="Phone"),
+    Column("max_meetings", "最大商談数", ("max meetings", "max_meetings", "商談数上限"),
+           header_en="Max meetings"),
+    Column("desks", "デスク数", ("desks", "parallel desks", "parallel_desks", "机数"),
+           header_en="Desks"),
 )
 COLUMNS_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 REQUIRED_KEYS: tuple[str, ...] = ("company", "role")
 
 ROLE_LABELS: dict[str, str] = {ParticipantRole.BUYER: "バイヤー",
                                ParticipantRole.SUPPLIER: "サプライヤー"}
+# The role as an English export writes it (the import reads both).
+ROLE_LABELS_EN: dict[str, str] = {ParticipantRole.BUYER: "Buyer",
+                                  ParticipantRole.SUPPLIER: "Supplier"}
 CODE_PREFIX: dict[str, str] = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
 
 
@@ -127,8 +152,25 @@ def _header_key(text: str) -> str:
 
 _HEADER_LOOKUP: dict[str, str] = {}
 for _column in COLUMNS:
-    for _name in (_column.key, _column.header, *_column.aliases):
-        _HEADER_LOOKUP.setdefault(_header_key(_name), _column.key)
+    for _name in (_column.key, _column.header, _column.header_en, *_column.aliases):
+        if _name:
+            _HEADER_LOOKUP.setdefault(_header_key(_name), _column.key)
+
+# Headers of a row counter ("No", "番号", "連番"): common as a first column of Japanese
+# lists, and not the participant code even when their numbers look like codes.
+_ROW_COUNTER_HEADERS = frozenset(_header_key(h) for h in ("no", "no.", "番号", "連番", "#", "№"))
+
+
+def single_spaced(text: str) -> str:
+    """``text`` stripped, each run of spaces in it made one space: a full-width one if
+    the run has one (Japanese names are typed so: 「望月　太郎」), else a plain one.
+
+    The one spacing rule for names and other short texts, whether typed into the form,
+    imported or self-registered (:func:`scheduler.registration.self_register`), so that
+    an exported list imported again finds them unchanged. Otherwise text stays as typed.
+    """
+    return re.sub(r"\s+", lambda run: "\u3000" if "\u3000" in run.group() else " ",
+                  text.strip())
 
 
 def _fold(text: str) -> str:
@@ -254,6 +296,9 @@ class RowPreview:
     changes: list[str] = field(default_factory=list)  # "organization.city", "person.email", …
     organization_id: int | None = None
     participant_id: int | None = None
+    # Every cell of the row as read, in the file's order, also of columns the import does
+    # not read (a 備考 column): a file of rows to fix gives them back as they were.
+    raw: list[str] = field(default_factory=list)
 
     @property
     def is_valid(self) -> bool:
@@ -378,34 +423,49 @@ def decode_csv_bytes(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 with BOM, then UTF-8, then CP932 (Excel's "CSV" in Japan).
 
     Returns the text and the encoding used. UTF-8 is tried before CP932 because text
-    in CP932 is almost never valid UTF-8, while the reverse happens.
+    in CP932 is almost never valid UTF-8, while the reverse happens. Bytes in neither
+    are refused naming the row of the first bad byte, so that it can be found.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
+    tried = ["utf-8"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    failures: list[tuple[int, str]] = []
+    for encoding in tried:
         try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            return data.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            pass
-        try:
-            return data.decode("cp932"), "cp932"
-        except UnicodeDecodeError:
-            pass
-    raise _Unreadable(Issue(N_("The file is neither UTF-8 nor Shift_JIS (CP932) text. Please "
-                               "save it from Excel as \"CSV UTF-8\" or as an .xlsx workbook.")))
+            text = data[start:].decode(encoding)
+        except UnicodeDecodeError as error:
+            failures.append((error.start, encoding))
+        else:
+            return text, "utf-8-sig" if start else encoding
+    # The encoding that read further is the one the file is most likely in.
+    position, encoding = max(failures)
+    raise _Unreadable(Issue(
+        N_("The file is neither UTF-8 nor Shift_JIS (CP932) text: row %(row)d has a character "
+           "that is neither. Please save it from Excel as \"CSV UTF-8\" or as an .xlsx "
+           "workbook."),
+        {"row": _row_at(data[start:start + position].decode(encoding))}))
+
+
+def _row_at(text: str) -> int:
+    """The row (as the preview numbers them) that goes on after ``text``, the start of a
+    CSV file: a cell with line breaks is one row, as in Excel."""
+    rows = sum(1 for _ in csv.reader(io.StringIO(text, newline="")))
+    return rows + 1 if not text or text.endswith(("\n", "\r")) else rows
 
 
 def _read_csv(text: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV text (tab-separated if its first line has more tabs
+    than commas), numbered as Excel shows them: a cell with line breaks is one row.
+
+    Read strictly: a quotation mark that is never closed would otherwise make the rest
+    of the file one cell without a word, losing every row after it.
+    """
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     rows: list[tuple[int, list[str]]] = []
     number = 0
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""),
-                                                  delimiter=delimiter), start=1):
+                                                  delimiter=delimiter, strict=True), start=1):
             cleaned = [_clean_cell(c) for c in cells]
             if any(cleaned):
                 rows.append((number, cleaned))
@@ -416,6 +476,13 @@ def _read_csv(text: str) -> list[tuple[int, list[str]]]:
             issue = Issue(N_("Row %(row)s of the CSV file has a cell longer than %(limit)s "
                              "characters and cannot be read."),
                           {"row": row, "limit": csv.field_size_limit()})
+        elif "unexpected end of data" in str(error):
+            # The row opens a quoted cell that the file never closes.
+            issue = Issue(N_("Row %(row)s of the CSV file opens a quotation mark (\") that is "
+                             "never closed, so the rest of the file would be read as one cell. "
+                             "Please check the quotation marks in that row, or save the file "
+                             "from Excel again."),
+                          {"row": row})
         else:
             issue = Issue(N_("Row %(row)s of the CSV file cannot be read. Please check its "
                              "quotation marks, or save the file from Excel again."),
@@ -484,10 +551,17 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list[str]]],
         raise _Unreadable(_too_big(-(-budget // _MB))) from None
     except Exception as error:
         # zipfile, zlib, the XML parser and openpyxl raise many kinds of errors for a
-        # damaged workbook; whichever it is, the file cannot be read.
-        raise _Unreadable(Issue(N_("The file could not be read as an Excel workbook (.xlsx): "
-                                   "%(detail)s"), {"detail": type(error).__name__})) from None
+        # damaged workbook (or a zip that is no workbook, such as a Word file): whichever
+        # it is, the organizer can only save the file again. The error's name means
+        # nothing to them, so it goes to the log only.
+        log.info("Unreadable .xlsx upload: %s: %s", type(error).__name__, error)
+        raise _Unreadable(_NOT_A_WORKBOOK) from None
     return rows, more_rows
+
+
+_NOT_A_WORKBOOK = Issue(N_("The file is not an Excel workbook (.xlsx) that can be read: it may "
+                           "be damaged, or another kind of file. Please open it in Excel, save "
+                           "it again as an Excel workbook (.xlsx) or as CSV, and upload that."))
 
 
 def _too_big(megabytes: int) -> Issue:
@@ -639,7 +713,7 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
             errors.append(Issue(N_("Too long: at most %(max)d characters."),
                                 {"max": column.max_length}, key=column.key))
 
-    entry.company = re.sub(r"\s+", " ", cell("company"))
+    entry.company = single_spaced(cell("company"))
     if not entry.company:
         errors.append(Issue(N_("The company name is missing."), key="company"))
     entry.company_kana = unicodedata.normalize("NFKC", cell("company_kana"))
@@ -695,7 +769,7 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
                 _append_once(entry.tags, word)
         if entry.tags:
             notes.append(Issue(N_("Not in the technology list, kept as free tags: %(tags)s"),
-                               {"tags": "、".join(entry.tags)}, key="technologies"))
+                               {"tags": list(entry.tags)}, key="technologies"))
 
     certifications = _split_list(cell("certifications"))
     if certifications:
@@ -708,9 +782,9 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
                 unknown.append(word)
         if unknown:
             notes.append(Issue(N_("Not in the certification list, kept as written: %(names)s"),
-                               {"names": "、".join(unknown)}, key="certifications"))
+                               {"names": unknown}, key="certifications"))
 
-    entry.contact_name = re.sub(r"\s+", " ", cell("contact_name"))
+    entry.contact_name = single_spaced(cell("contact_name"))
     entry.contact_kana = unicodedata.normalize("NFKC", cell("contact_kana"))
     email = unicodedata.normalize("NFKC", cell("email"))
     if email:
@@ -933,10 +1007,22 @@ def _person_values(entry: ParticipantEntry) -> dict[str, Any]:
     return values
 
 
-def _differences(obj: object | None, values: Mapping[str, Any], prefix: str) -> list[str]:
+def _spacing_key(value: object) -> object:
+    """How stored and imported values are compared: text without regard to its spacing
+    (a full-width or doubled space is the same text), anything else as it is."""
+    return re.sub(r"\s+", " ", value).strip() if isinstance(value, str) else value
+
+
+def _changed_values(obj: object | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``values`` that differ from what ``obj`` stores (all of them for a new object).
+
+    Only these are written: a value that differs in its spacing only (「望月　太郎」
+    registered, 「望月 太郎」 in a file) is neither reported as a change nor rewritten.
+    """
     if obj is None:
-        return [f"{prefix}.{name}" for name in values]
-    return [f"{prefix}.{name}" for name, value in values.items() if getattr(obj, name) != value]
+        return dict(values)
+    return {name: value for name, value in values.items()
+            if _spacing_key(getattr(obj, name)) != _spacing_key(value)}
 
 
 def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
@@ -944,6 +1030,12 @@ def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
     organization, notes = directory.organization(entry.company)
     participant = directory.participant_of(organization)
     person = _find_person(organization, entry)
+    if (person is None and participant is not None and entry.contact_name
+            and not entry.email):
+        # A name the company has nobody of, and no e-mail address to tell who it is: the
+        # contact's name is corrected, and the blank e-mail cell keeps its address, as
+        # blank cells do (the preview says so, and what to do if it is someone else).
+        person = contact_of(participant)
 
     if entry.code:
         holder = directory.participant_with_code(entry.code)
@@ -951,17 +1043,15 @@ def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
             errors.append(Issue(N_("The code %(code)s is already used by %(name)s."),
                                 {"code": entry.code, "name": holder.organization.name},
                                 key="code"))
-    if participant is not None and entry.role and participant.role != entry.role:
-        notes.append(Issue(N_("The role changes from %(old)s to %(new)s."),
-                           {"old": participant.role, "new": entry.role}, key="role"))
 
-    organization_values = _organization_values(entry, organization)
-    participant_values = _participant_values(entry)
+    organization_values = _changed_values(organization, _organization_values(entry, organization))
+    participant_values = _changed_values(participant, _participant_values(entry))
     person_values = _person_values(entry)
-    changes = (_differences(organization, organization_values, "organization")
-               + _differences(participant, participant_values, "participant"))
     if person_values:
-        changes += _differences(person, person_values, "person")
+        person_values = _changed_values(person, person_values)
+    changes = ([f"organization.{name}" for name in organization_values]
+               + [f"participant.{name}" for name in participant_values]
+               + [f"person.{name}" for name in person_values])
     make_contact = bool(entry.contact_name)
     if make_contact and participant is not None:
         attendance = next((a for a in participant.attendances
@@ -1007,7 +1097,12 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         if not header or header in FIX_HEADERS:
             continue  # the app's own columns in a file of rows to fix: nothing to say
         key = _HEADER_LOOKUP.get(_header_key(header))
-        if key is None:
+        if key is None and _header_key(header) in _ROW_COUNTER_HEADERS:
+            preview.file_warnings.append(Issue(
+                N_("The column \"%(header)s\" was ignored: a row number is not a participant "
+                   "code. If it holds the codes, name it \"コード\" (code)."),
+                {"header": header}, header=header))
+        elif key is None:
             preview.file_warnings.append(Issue(N_("The column \"%(header)s\" is not known and "
                                                   "was ignored."), {"header": header},
                                                header=header))
@@ -1025,8 +1120,9 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         preview.file_errors.append(Issue(
             N_("Required columns are missing: %(missing)s. The first row should hold the column "
                "names; found: %(found)s."),
-            {"missing": ", ".join(f"{c.header} ({c.aliases[0]})" for c in missing),
-             "found": ", ".join(h for h in headers if h) or "-"}))
+            # Lists, joined in the reader's language (、 in Japanese) when shown.
+            {"missing": [f"{c.header} ({c.aliases[0]})" for c in missing],
+             "found": [h for h in headers if h] or ["-"]}))
     data_rows = table.rows[1:]
     row_count = len(data_rows) + table.more_rows
     if not row_count and not missing:
@@ -1045,7 +1141,8 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
     for number, cells in data_rows:
         by_key = {key: cells[pos] if pos < len(cells) else "" for key, pos in positions.items()}
         entry, errors, notes = validate_entry(by_key)
-        row = RowPreview(number=number, cells=by_key, entry=entry, errors=errors, warnings=notes)
+        row = RowPreview(number=number, cells=by_key, entry=entry, errors=errors, warnings=notes,
+                         raw=cells)
         if entry.company:
             _check_same_name(row, rows_of_key.setdefault(entry.name_key, []))
         if entry.code:
@@ -1057,6 +1154,7 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
 
     directory = _Directory(session, event, (r.entry.name_key for r in preview.rows))
     first_row_of_organization: dict[int, int] = {}
+    planned: list[tuple[RowPreview, _Plan]] = []
     for row in preview.rows:
         if not row.entry.company or row.action is RowAction.DUPLICATE:
             continue
@@ -1077,21 +1175,44 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         row.changes = plan.changes
         row.errors.extend(plan.errors)
         row.warnings.extend(plan.warnings)
+        row.organization_id = plan.organization.id if plan.organization else None
+        row.participant_id = plan.participant.id if plan.participant else None
+        planned.append((row, plan))
+    # Once every row's errors are known: the codes the rows get, as apply_import gives
+    # them (to the valid rows, in order), so that a change of code can be said.
+    codes = _CodeAllocator(directory, [r.entry.code for r in preview.valid_rows if r.entry.code])
+    for row, plan in planned:
+        code = row.entry.code
+        if row.is_valid:
+            code = _code_after(plan.participant, row.entry, codes)
+            codes.reserve(code)
         if plan.action is RowAction.UPDATE:
-            warnings, notes = _update_notes(plan, row.entry, preview.columns)
+            warnings, notes = _update_notes(plan, row.entry, preview.columns, code)
             row.warnings.extend(warnings)
             row.notes.extend(notes)
+        if plan.participant is not None and plan.participant.status in _NOT_TAKING_PART:
+            row.warnings.append(Issue(_NOT_TAKING_PART[plan.participant.status], key="company"))
         if not _reachable_by_email(plan, row.entry) and "email" not in row.error_keys():
             row.warnings.append(Issue(
                 N_("No e-mail address: this company's link and schedule cannot be e-mailed "
                    "to it; you will have to hand them over yourself (on its link slip, for "
                    "example)."), key="email"))
-        row.organization_id = plan.organization.id if plan.organization else None
-        row.participant_id = plan.participant.id if plan.participant else None
     for row in preview.rows:
         for issue_list in (row.errors, row.warnings):
             issue_list[:] = [_with_header(i, preview.columns) for i in issue_list]
     return preview
+
+
+#: What the preview says of a row for a company of the event that does not take part:
+#: the import updates its details but does not change its status.
+_NOT_TAKING_PART: dict[str, str] = {
+    ParticipantStatus.PENDING: N_("This company's registration is waiting for approval: "
+                                  "importing the row does not approve it."),
+    ParticipantStatus.REJECTED: N_("This company's registration was declined: importing the "
+                                   "row does not make it take part."),
+    ParticipantStatus.WITHDRAWN: N_("This company withdrew from this event: importing the row "
+                                    "does not make it take part again."),
+}
 
 
 def _check_same_name(row: RowPreview, earlier: list[tuple[int, str, str]]) -> None:
@@ -1145,25 +1266,67 @@ def changed_columns(changes: Iterable[str]) -> list[str]:
 
 
 def _update_notes(
-    plan: _Plan, entry: ParticipantEntry, headers: Mapping[str, str]
+    plan: _Plan, entry: ParticipantEntry, headers: Mapping[str, str], code: str
 ) -> tuple[list[Issue], list[Issue]]:
-    """What an update of an existing participant changes, said before it is written: a
-    warning when another person becomes the contact (the old one stops being it), and
-    the other changed columns as a note."""
-    notes: list[Issue] = []
+    """What an update of an existing participant changes, said before it is written:
+    warnings for what matters beyond the row (another contact person, or the contact
+    renamed; another role; another code, which slips and schedules show), and the other
+    changed columns as a note. ``code`` is the participant's code after the import."""
+    warnings: list[Issue] = []
+    said: set[str] = set()
+    contact = _contact_note(plan, entry)
+    if contact is not None:
+        warnings.append(contact)
+        said.add("contact_name")
+    participant = plan.participant
+    if participant is None:  # not an update of a participant of the event
+        return warnings, _change_notes(plan, headers, said)
+    if entry.role and participant.role != entry.role:
+        warnings.append(Issue(_ROLE_CHANGES[entry.role], key="role"))
+        said.add("role")
+        if code == participant.code and _is_role_code(code, participant.role):
+            warnings.append(Issue(
+                N_("The code %(code)s is kept, as the file gives it; leave the code cell blank "
+                   "to give the next free code of the new role instead."),
+                {"code": code}, key="code"))
+    if participant.code and code and code != participant.code:
+        warnings.append(Issue(
+            N_("The code changes from %(old)s to %(new)s: what was printed with %(old)s "
+               "(link slips, schedules) shows the old code."),
+            {"old": participant.code, "new": code}, key="code"))
+        said.add("code")
+    return warnings, _change_notes(plan, headers, said)
+
+
+#: What the preview says of a change of role, by the new role (a message each, so that
+#: the roles are named in the reader's language).
+_ROLE_CHANGES: dict[str, str] = {
+    ParticipantRole.BUYER: N_("The role changes from supplier to buyer."),
+    ParticipantRole.SUPPLIER: N_("The role changes from buyer to supplier."),
+}
+
+
+def _contact_note(plan: _Plan, entry: ParticipantEntry) -> Issue | None:
+    """A warning when another person becomes the contact (the old one stops being it), or
+    when the contact's name is written anew; none when the contact stays as it is."""
     old = contact_of(plan.participant) if plan.participant is not None else None
-    said_contact = False
-    if entry.contact_name and old is not None and _fold(old.name) != _fold(entry.contact_name):
-        # Another person becomes the contact, or the contact's name is written anew.
-        notes.append(Issue(
-            N_("The contact person changes from %(old)s to %(new)s."),
-            {"old": old.name, "new": entry.contact_name}, key="contact_name",
-        ))
-        said_contact = True
-    said = {"contact_name"} if said_contact else set()
-    if any(i.key == "role" for i in plan.warnings):
-        said.add("role")  # "The role changes from … to …" says it already
-    return notes, _change_notes(plan, headers, said)
+    if not entry.contact_name or old is None or _fold(old.name) == _fold(entry.contact_name):
+        return None
+    if plan.person is not old or entry.email:
+        # Another person becomes the contact, or the contact's name is written anew next
+        # to its e-mail address.
+        return Issue(N_("The contact person changes from %(old)s to %(new)s."),
+                     {"old": old.name, "new": entry.contact_name}, key="contact_name")
+    # No e-mail address to tell who it is: the contact is renamed (see _plan).
+    if old.email:
+        return Issue(N_("The contact person %(old)s is renamed %(new)s and keeps the e-mail "
+                        "address %(email)s, as the e-mail cell is blank. If %(new)s is "
+                        "someone else, enter their e-mail address."),
+                     {"old": old.name, "new": entry.contact_name, "email": old.email},
+                     key="contact_name")
+    return Issue(N_("The contact person %(old)s is renamed %(new)s. If %(new)s is someone "
+                    "else, enter their e-mail address."),
+                 {"old": old.name, "new": entry.contact_name}, key="contact_name")
 
 
 def _change_notes(plan: _Plan, headers: Mapping[str, str], said: set[str]) -> list[Issue]:
@@ -1249,6 +1412,39 @@ class _CodeAllocator:
         return f"{prefix}{number:03d}"
 
 
+def _is_role_code(code: str, role: str) -> bool:
+    """Whether ``code`` is of the B001/S001 kind given to participants of ``role``."""
+    return code[:1].upper() == CODE_PREFIX.get(role) and code[1:].isdigit()
+
+
+def _code_after(participant: Participant | None, entry: ParticipantEntry,
+                codes: _CodeAllocator) -> str:
+    """The participant's code once ``entry`` is saved, on the form as on import: the code
+    given; else its own, unless it has none or its role changes (the letter of a B001 or
+    S001 code names the role): then the next free code of its role.
+
+    A registration not approved that has no code keeps having none: it gets one when
+    approved (:func:`scheduler.registration.approve`), not by an update of its details.
+    """
+    if entry.code:
+        return entry.code
+    if participant is None:
+        return codes.next_code(entry.role)
+    if not participant.code and participant.status in _NOT_TAKING_PART:
+        return ""
+    if participant.code and participant.role == entry.role:
+        return participant.code
+    return codes.next_code(entry.role)
+
+
+def code_sort_key(code: str) -> tuple[bool, tuple[str | int, ...]]:
+    """How codes are ordered: by their letters, then by their number as a number
+    (S2 before S10 before S100), with participants without a code last."""
+    parts = re.split(r"([0-9]+)", code.upper())
+    # The parts alternate text, digits, text…, so a position always compares alike.
+    return (not code, tuple(int(p) if i % 2 else p for i, p in enumerate(parts)))
+
+
 def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
            entry: ParticipantEntry, plan: _Plan) -> tuple[Participant, int]:
     organization = plan.organization
@@ -1260,15 +1456,15 @@ def _write(session: Session, directory: _Directory, codes: _CodeAllocator,
         setattr(organization, name, value)
 
     participant = plan.participant
+    code = _code_after(participant, entry, codes)  # before the role is set: it may change
     if participant is None:
         participant = Participant(event_id=directory.event.id, organization=organization,
                                   role=entry.role)
         session.add(participant)
     for name, value in plan.participant_values.items():
         setattr(participant, name, value)
-    if not participant.code:
-        participant.code = codes.next_code(participant.role)
-    codes.reserve(participant.code)
+    participant.code = code
+    codes.reserve(code)
 
     person_added = 0
     person = plan.person
@@ -1340,11 +1536,7 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
     organization.technologies = list(entry.technologies or [])
     organization.tags = list(entry.tags)
     organization.certifications = list(entry.certifications or [])
-    if entry.code:
-        participant.code = entry.code
-    elif not participant.code or participant.role != entry.role:
-        # A blank code keeps the current one unless it carries the other role's letter.
-        participant.code = codes.next_code(entry.role)
+    participant.code = _code_after(participant, entry, codes)  # as an import does
     participant.role = entry.role
     participant.department = entry.department
     participant.max_meetings = entry.max_meetings
@@ -1359,8 +1551,10 @@ def save_entry(session: Session, event: Event, entry: ParticipantEntry, *,
 
 
 def _failure(issue: Issue) -> ValidationFailed:
-    """An issue as a domain error (same msgid and parameters, so it translates alike)."""
-    return ValidationFailed(issue.message, params=dict(issue.params), field=issue.key or None)
+    """An issue as a domain error (same msgid and parameters, so it translates alike; a
+    list parameter written out, since the error's reader fills it in as it is)."""
+    return ValidationFailed(issue.message, params=joined(issue.params, ", "),
+                            field=issue.key or None)
 
 
 def contact_of(participant: Participant) -> Person | None:
@@ -1400,26 +1594,33 @@ def _snapshot(participant: Participant) -> dict[str, Any]:
     }
 
 
-def entry_cells(participant: Participant) -> dict[str, str]:
-    """The participant as cells by column key, as the export and the edit form show it."""
+def entry_cells(participant: Participant, language: str = "ja") -> dict[str, str]:
+    """The participant as cells by column key, as the export and the edit form show it:
+    the role and the technology and certification names in ``language`` ("ja" or "en";
+    the import reads both)."""
     from scheduler.vocabulary import certification_label, technology_label
 
+    english = language.startswith("en")
+    separator = ", " if english else "、"
     organization = participant.organization
     person = contact_of(participant)
     return {
         "code": participant.code,
         "company": organization.name,
         "company_kana": organization.name_kana,
-        "role": ROLE_LABELS.get(participant.role, participant.role),
+        "role": (ROLE_LABELS_EN if english else ROLE_LABELS).get(participant.role,
+                                                                participant.role),
         "department": participant.department,
         "prefecture": organization.prefecture,
         "city": organization.city,
         "industry": organization.industry,
         "employees": "" if organization.employees is None else str(organization.employees),
         "website": organization.website,
-        "technologies": "、".join([technology_label(c) for c in organization.technologies]
-                                 + list(organization.tags)),
-        "certifications": "、".join(certification_label(c) for c in organization.certifications),
+        "technologies": separator.join(
+            [technology_label(c, language) for c in organization.technologies]
+            + list(organization.tags)),
+        "certifications": separator.join(certification_label(c, language)
+                                         for c in organization.certifications),
         "contact_name": person.name if person else "",
         "contact_kana": person.name_kana if person else "",
         "email": person.email if person else "",

@@ -31,6 +31,7 @@ from scheduler.models import (
     new_token,
 )
 from scheduler.names import company_name_key
+from scheduler.participant_import import single_spaced
 from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
@@ -154,7 +155,9 @@ class RegistrationData:
 
 
 def _text(value: str, name: str, limit: int, *, required: bool = False) -> str:
-    text = _CONTROL.sub("", unicodedata.normalize("NFC", value or "")).strip()
+    # Spaced as the participant import and the organizer's form store text (runs of
+    # spaces made one), so that an exported list imported again finds it unchanged.
+    text = single_spaced(_CONTROL.sub("", unicodedata.normalize("NFC", value or "")))
     if required and not text:
         raise ValidationFailed(N_("Please fill in this field."), field=name)
     if len(text) > limit:

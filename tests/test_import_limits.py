@@ -444,7 +444,9 @@ def test_other_reading_errors_are_a_file_error_not_a_crash(
     data = _xlsx(_sheet(_list_rows())[:-30], sheet_part="xl/worksheets/sheet1.dat")
 
     assert _file_errors(_preview(db_session, event, data)) == [
-        "The file could not be read as an Excel workbook (.xlsx): ParseError"
+        "The file is not an Excel workbook (.xlsx) that can be read: it may be damaged, or "
+        "another kind of file. Please open it in Excel, save it again as an Excel workbook "
+        "(.xlsx) or as CSV, and upload that."
     ]
 
 

@@ -126,7 +126,9 @@ def test_a_file_with_errors_imports_only_the_valid_rows_when_asked(
                       "問題点 / Problems"]
     assert row[:5] == ["佐藤精機", "お客さん", "", "", "4"] and row[5].startswith("区分: ")
     row[1:4] = ["サプライヤー", "佐藤 一郎", "ichiro@sato.example.jp"]
-    corrected = "\r\n".join(",".join(f'"{c}"' for c in line) for line in (header, row)).encode()
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows([header, row])  # as Excel saves it
+    corrected = buffer.getvalue().encode()
     again = client.get(_upload(client, event, corrected).headers["Location"])
     assert "Import all" in again.get_data(as_text=True)
     assert 'class="row-error"' not in again.get_data(as_text=True)
@@ -331,7 +333,7 @@ def test_an_update_lists_its_changed_columns_in_the_readers_language(
     changed = ("会社名,区分,都道府県,従業員数\r\n株式会社山田製作所,サプライヤー,愛知県,120\r\n")
     preview_url = _upload(client, event, changed.encode()).headers["Location"]
     page = client.get(preview_url).get_data(as_text=True)  # the organizer reads Japanese
-    assert "変更: 都道府県、従業員数。" in page
+    assert "変更：都道府県、従業員数。" in page
     client.post("/language", data={"lang": "en"})
     assert "Changes: 都道府県, 従業員数." in client.get(preview_url).get_data(as_text=True)
 

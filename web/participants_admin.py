@@ -27,8 +27,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale, lazy_gettext, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -53,11 +53,13 @@ from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_cs
 from scheduler.participant_import import (
     COLUMNS,
     DEFAULT_MAX_ROWS,
+    FIX_HEADERS,
     REQUIRED_KEYS,
     ImportPreview,
     Issue,
     RowAction,
     apply_import,
+    code_sort_key,
     contact_of,
     entry_cells,
     joined,
@@ -68,7 +70,7 @@ from scheduler.participant_import import (
 from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required, staff_required
 from web.database import get_session
-from web.filters import list_separator
+from web.filters import label_colon, list_separator
 from web.i18n import translate_error
 from web.pagination import back_to, paginate
 
@@ -129,8 +131,9 @@ class _ListRow:
     name_kana: str
 
     @property
-    def sort_key(self) -> tuple[bool, str, int]:
-        return (self.role != ParticipantRole.BUYER, self.code or "~", self.id)
+    def sort_key(self) -> tuple[bool, tuple[bool, tuple[str | int, ...]], int]:
+        """Buyers first, then by code in its natural order (S2, S10, S100, S1000)."""
+        return (self.role != ParticipantRole.BUYER, code_sort_key(self.code or ""), self.id)
 
 
 def _list_rows(session: Session, event: Event) -> list[_ListRow]:
@@ -466,16 +469,24 @@ def _issue_record(issue: Issue) -> dict[str, Any]:
 
 
 def _rows_to_fix(preview: ImportPreview) -> dict[str, Any]:
-    """The rows with errors of a preview, in the file's own columns, as stored JSON."""
-    columns = preview.shown_columns()
+    """The rows with errors of a preview, as stored JSON: every column of the file, in its
+    order and under its header, also those the import does not read (the organizer's
+    notes must come back with the rows). Only the two columns the app adds to a file of
+    rows to fix are left out: the download writes them anew."""
+    headers = preview.headers
+    errors = preview.error_rows
+    width = max([len(headers), *(len(row.raw) for row in errors)])
+    kept = [i for i in range(width) if i >= len(headers) or headers[i] not in FIX_HEADERS]
+    key_at = {headers.index(header): key for key, header in preview.columns.items()}
     return {
         "filename": preview.filename,
-        "headers": [header for _, header in columns],
+        "headers": [headers[i] if i < len(headers) else "" for i in kept],
         "rows": [
-            {"number": row.number, "cells": [row.cells.get(key, "") for key, _header in columns],
-             "bad": [i for i, (key, _header) in enumerate(columns) if key in row.error_keys()],
+            {"number": row.number,
+             "cells": [row.raw[i] if i < len(row.raw) else "" for i in kept],
+             "bad": [n for n, i in enumerate(kept) if key_at.get(i) in row.error_keys()],
              "errors": [_issue_record(issue) for issue in row.errors]}
-            for row in preview.error_rows
+            for row in errors
         ],
     }
 
@@ -504,11 +515,19 @@ def _load_left_out(event_id: int, token: str) -> dict[str, Any]:
 
 
 def _problems_text(errors: list[dict[str, Any]]) -> str:
-    return "; ".join(
-        f"{e['header']}: {issue_text(Issue(e['message'], e['params']))}" if e["header"]
-        else issue_text(Issue(e["message"], e["params"]))
+    """A row's problems in one cell, each after its column (「メール：…」 in Japanese)."""
+    texts = [
+        f"{e['header']}{label_colon()}{issue_text(Issue(e['message'], e['params']))}"
+        if e["header"] else issue_text(Issue(e["message"], e["params"]))
         for e in errors
-    )
+    ]
+    joined_texts = ""
+    for text in texts:
+        # A Japanese sentence ends with 。 and the next follows it as it is.
+        if joined_texts and not joined_texts.endswith("。"):
+            joined_texts += "; "
+        joined_texts += text
+    return joined_texts
 
 
 def _fix_download(record: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -566,12 +585,17 @@ def cancel(event_id: int, token: str):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- export
 
 
+def _language() -> str:
+    """The reader's language, which an export's headers and roles are written in."""
+    return str(get_locale() or "ja")
+
+
 @bp.get("/export.csv")
 @organizer_required
 def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
-    """The participants as CSV (UTF-8 with BOM), in the import's layout."""
+    """The participants taking part as CSV (UTF-8 with BOM), in the import's layout."""
     event = _event(event_id)
-    return send_file(io.BytesIO(export_csv(get_session(), event)),
+    return send_file(io.BytesIO(export_csv(get_session(), event, _language())),
                      mimetype="text/csv", as_attachment=True,  # Werkzeug adds the charset
                      download_name=f"participants-{event.slug}.csv")
 
@@ -579,9 +603,9 @@ def export_as_csv(event_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/export.xlsx")
 @organizer_required
 def export_as_xlsx(event_id: int):  # type: ignore[no-untyped-def]
-    """The participants as an Excel workbook, in the import's layout."""
+    """The participants taking part as an Excel workbook, in the import's layout."""
     event = _event(event_id)
     return send_file(
-        io.BytesIO(export_xlsx(get_session(), event)),
+        io.BytesIO(export_xlsx(get_session(), event, _language())),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True, download_name=f"participants-{event.slug}.xlsx")
