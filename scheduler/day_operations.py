@@ -24,6 +24,14 @@ Undo lives in the audit entry (``details["undo"]``: each row's fields before and
 after, with the version it was left at) rather than in a separate change-set table:
 the entry that explains a change is the one that can revert it, so the two cannot
 disagree, and no schema is needed beyond the day status itself.
+
+A form sent twice (a double click or tap on a busy phone) must not answer its second
+request with a false error: the browser shows only that answer, so staff would read
+"someone else changed it" or "already registered" for a change that was made. A request
+whose refusal would be that the state already is what the same user asked for a moment
+ago (:data:`REPEAT_WINDOW`), with nothing changed since, returns that change as done
+(``ChangeResult.repeated``) and writes nothing. The audit entries say who made a change
+and from which state, so no request id is needed.
 """
 
 from __future__ import annotations
@@ -31,9 +39,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, text
@@ -61,7 +69,8 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import company_name_key, search_key
-from scheduler.profiles import organization_named
+from scheduler.participant_import import single_spaced
+from scheduler.profiles import organization_named, typed_text
 from scheduler.registration import CODE_PREFIX
 from scheduler.vocabulary import is_known_technology
 
@@ -78,6 +87,9 @@ def _day_action() -> Any:
 
 
 MAX_SEARCH_RESULTS = 30
+# How long after a change the same user sending the same form again is taken for a
+# double click or tap (the same action), not for a second one made from a stale page.
+REPEAT_WINDOW = timedelta(seconds=60)
 _SCHEDULE_LINK = re.compile(r"/p/([A-Za-z0-9_-]{20,})(?:/|$)")
 
 
@@ -132,12 +144,19 @@ class Gap:
 
 @dataclass
 class ChangeResult:
-    """What a staff action did: the meetings it changed, who is affected, new gaps."""
+    """What a staff action did: the meetings it changed, who is affected, new gaps.
+
+    ``repeated``: nothing was written, because the action is one the same user made a
+    moment ago (a double click or tap sends a form twice); ``entry`` is that change. The
+    page says it is done, as it would have for the first request, whose answer the
+    browser dropped, and sends no second e-mail.
+    """
 
     entry: AuditEntry
     meetings: list[Meeting] = field(default_factory=list)
     affected: list[Participant] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -443,15 +462,28 @@ def _place(event: Event, slot: Slot | None, table: Table | None, status: str) ->
 
 
 def _stale(event: Event, meeting: Meeting) -> StaleState:
+    """The refusal of a change to a meeting someone else changed first, with where it is now.
+
+    The status is a parameter of its own (``status``, the stored code, which the page
+    translates) rather than a suffix of the place as the change log stores it: inside a
+    sentence an untranslated "(cancelled)" would show, and a translation that brackets
+    the place would close two brackets in a row."""
+    place = _place(event, meeting.slot, meeting.table, MeetingStatus.PLANNED)
+    if meeting.status == MeetingStatus.PLANNED:
+        return StaleState(
+            N_(
+                "Someone else changed this meeting a moment ago: %(pair)s is now %(place)s. "
+                "The current state is shown; check it and try again."
+            ),
+            params={"pair": _pair(meeting), "place": place},
+            meetings=[meeting],
+        )
     return StaleState(
         N_(
-            "Someone else changed this meeting a moment ago: %(pair)s is now %(place)s. "
-            "The current state is shown; check it and try again."
+            "Someone else changed this meeting a moment ago: %(pair)s at %(place)s is now "
+            "%(status)s. The current state is shown; check it and try again."
         ),
-        params={
-            "pair": _pair(meeting),
-            "place": _place(event, meeting.slot, meeting.table, meeting.status),
-        },
+        params={"pair": _pair(meeting), "place": place, "status": str(meeting.status)},
         meetings=[meeting],
     )
 
@@ -767,12 +799,13 @@ class _ChangeSet:
             )
         undo_participants = []
         status_changed: set[int] = set()
+        status_lines: list[dict[str, Any]] = []
         for participant_id, before in self.participants.items():
             participant = session.get(Participant, participant_id)
             assert participant is not None
             if before["day_status"] != participant.day_status:
                 status_changed.add(participant_id)
-                lines.append(
+                status_lines.append(
                     {
                         "pair": _name(participant),
                         "before": before["day_status"],
@@ -804,7 +837,9 @@ class _ChangeSet:
                 {"id": attendance_id, "before": before_at, "after": _iso(attendance.checked_in_at)}
             )
         return {
-            "lines": lines,
+            # The company whose status changed first: it is what the change is about (a
+            # no-show), the meetings it cancelled follow.
+            "lines": status_lines + lines,
             "undo": {
                 "meetings": undo_meetings,
                 "participants": undo_participants,
@@ -869,6 +904,78 @@ def _affected(session: Session, entry: AuditEntry) -> list[Participant]:
             .order_by(Participant.code, Participant.id)
         )
     )
+
+
+# --------------------------------------------------------------------------- the same form twice
+
+
+def _just_now(moment: datetime | None, now: datetime) -> bool:
+    """Whether ``moment`` is within :data:`REPEAT_WINDOW` before ``now``."""
+    return moment is not None and now - REPEAT_WINDOW <= moment <= now
+
+
+def _users_entries(
+    session: Session,
+    event: Event,
+    user_id: int | None,
+    actions: Collection[str],
+    *,
+    participant_id: int | None = None,
+    target_id: int | None = None,
+) -> list[AuditEntry]:
+    """The user's latest changes of ``actions`` (not undone), newest first."""
+    if user_id is None:
+        return []
+    query = select(AuditEntry).where(
+        AuditEntry.event_id == event.id,
+        AuditEntry.user_id == user_id,
+        AuditEntry.action.in_(list(actions)),
+    )
+    if participant_id is not None:
+        query = query.where(AuditEntry.participant_id == participant_id)
+    if target_id is not None:
+        query = query.where(AuditEntry.target_id == target_id)
+    entries = session.scalars(query.order_by(AuditEntry.id.desc()).limit(10))
+    return [e for e in entries if not e.details.get("undone_at")]
+
+
+def _repeated_change(
+    session: Session,
+    event: Event,
+    action: str,
+    expected: dict[int, int],
+    *,
+    user_id: int | None,
+    now: datetime,
+    wanted: Callable[[dict[str, Any]], bool] | None = None,
+) -> ChangeResult | None:
+    """The user's own change that a stale version stands for, when the form was sent twice.
+
+    A double tap on Confirm sends the versions the page showed twice; the first request
+    changes the meetings, so the second finds newer versions and would say someone else
+    changed them. It is the same action when the user's latest ``action`` of exactly these
+    meetings was made from those versions (each one up by one since), a moment ago,
+    nothing changed them since, and (``wanted``, given each meeting's undo item) it put
+    them where this request asks.
+    """
+    meetings = {mid: session.get(Meeting, mid) for mid in expected}
+    if any(m is None or not _just_now(m.updated_at, now) for m in meetings.values()):
+        return None
+    for entry in _users_entries(session, event, user_id, [action]):
+        items = {item["id"]: item for item in entry.details.get("undo", {}).get("meetings", [])}
+        if set(items) != set(expected):
+            continue
+        same = all(
+            item["version"] == meetings[mid].version  # type: ignore[union-attr]
+            and item["version"] == expected[mid] + 1
+            and (wanted is None or wanted(item))
+            for mid, item in items.items()
+        )
+        if same:
+            found = [m for m in meetings.values() if m is not None]
+            return ChangeResult(entry, found, _affected(session, entry), repeated=True)
+        return None  # the user's latest such change is another one
+    return None
 
 
 # --------------------------------------------------------------------------- meeting changes
@@ -959,15 +1066,21 @@ def preview_cancel(session: Session, meeting: Meeting) -> Preview:
 def preview_move(
     session: Session, meeting: Meeting, *, slot_id: int | None, table_id: int | None
 ) -> Preview:
-    """Whether ``meeting`` could move to the slot and/or table, and who it affects."""
-    return _preview(
-        session, meeting.participant_a.event, _move_changes(meeting, slot_id, table_id), moving=True
-    )
+    """Whether ``meeting`` could move to the slot and/or table, and who it affects.
+
+    A move to where the meeting already is is refused here, on the first step, rather
+    than after it was confirmed (the write refuses it too)."""
+    changes = _move_changes(meeting, slot_id, table_id)
+    preview = _preview(session, meeting.participant_a.event, changes, moving=True)
+    if changes[0].slot_id == meeting.slot_id and changes[0].table_id == meeting.table_id:
+        preview.problems.insert(0, Problem(N_("The meeting is already there.")))
+    return preview
 
 
-def preview_swap(session: Session, first: Meeting, second: Meeting) -> Preview:
-    """Whether two meetings could exchange their slots and tables."""
-    if first.id == second.id:
+def preview_swap(session: Session, first: Meeting, second: Meeting | None) -> Preview:
+    """Whether two meetings could exchange their slots and tables (``second`` None: none
+    was chosen, which is refused)."""
+    if second is None or first.id == second.id:
         raise ValidationFailed(N_("Choose another meeting to swap with."))
     return _preview(session, first.participant_a.event, _swap_changes(first, second), moving=True)
 
@@ -1017,9 +1130,26 @@ def cancel_meeting(
     user_id: int | None,
     reason: str = "",
 ) -> ChangeResult:
-    """Cancel a planned meeting; both sides get a gap (and a calendar update)."""
+    """Cancel a planned meeting; both sides get a gap (and a calendar update).
+
+    The same cancellation sent twice is returned as done (:func:`_repeated_change`)."""
     now = utcnow()
-    meeting = _locked_meetings(session, event, {meeting_id: expected_version})[meeting_id]
+    expected = {meeting_id: expected_version}
+    try:
+        meeting = _locked_meetings(session, event, expected)[meeting_id]
+    except StaleState:
+        repeated = _repeated_change(
+            session,
+            event,
+            "day.meeting_cancel",
+            expected,
+            user_id=user_id,
+            now=now,
+            wanted=lambda item: item["after"]["status"] == MeetingStatus.CANCELLED,
+        )
+        if repeated is None:
+            raise
+        return repeated
     _check_changeable(event, meeting, now, moving=False)
     changes = _ChangeSet(event)
     changes.meeting(meeting)
@@ -1050,13 +1180,29 @@ def move_meeting(
     user_id: int | None,
     reason: str = "",
 ) -> ChangeResult:
-    """Move a planned meeting to another slot and/or table, checked against the live state."""
+    """Move a planned meeting to another slot and/or table, checked against the live state.
+
+    The same move sent twice is returned as done (:func:`_repeated_change`)."""
     if slot_id is None and table_id is None:
         raise ValidationFailed(N_("Choose a new slot or a new table."))
     now = utcnow()
-    meeting = _locked_meetings(
-        session, event, {meeting_id: expected_version}, new_tables=[table_id]
-    )[meeting_id]
+    expected = {meeting_id: expected_version}
+    try:
+        meeting = _locked_meetings(session, event, expected, new_tables=[table_id])[meeting_id]
+    except StaleState:
+
+        def asked(item: dict[str, Any]) -> bool:
+            before, after = item["before"], item["after"]
+            to_slot = slot_id if slot_id is not None else before["slot_id"]
+            to_table = table_id if table_id is not None else before["table_id"]
+            return bool(after["slot_id"] == to_slot and after["table_id"] == to_table)
+
+        repeated = _repeated_change(
+            session, event, "day.meeting_move", expected, user_id=user_id, now=now, wanted=asked
+        )
+        if repeated is None:
+            raise
+        return repeated
     _check_changeable(event, meeting, now, moving=True)
     planned = _move_changes(meeting, slot_id, table_id)
     if planned[0].slot_id == meeting.slot_id and planned[0].table_id == meeting.table_id:
@@ -1074,13 +1220,22 @@ def swap_meetings(
     user_id: int | None,
     reason: str = "",
 ) -> ChangeResult:
-    """Exchange the slots and tables of two planned meetings."""
+    """Exchange the slots and tables of two planned meetings.
+
+    The same swap sent twice is returned as done (:func:`_repeated_change`)."""
     if first_id == second_id:
         raise ValidationFailed(N_("Choose another meeting to swap with."))
     now = utcnow()
-    locked = _locked_meetings(
-        session, event, {first_id: expected_versions[0], second_id: expected_versions[1]}
-    )
+    expected = {first_id: expected_versions[0], second_id: expected_versions[1]}
+    try:
+        locked = _locked_meetings(session, event, expected)
+    except StaleState:
+        repeated = _repeated_change(
+            session, event, "day.meeting_swap", expected, user_id=user_id, now=now
+        )
+        if repeated is None:
+            raise
+        return repeated
     first, second = locked[first_id], locked[second_id]
     for meeting in (first, second):
         _check_changeable(event, meeting, now, moving=True)
@@ -1100,9 +1255,18 @@ def add_meeting(
     reason: str = "",
     source: str = "staff",
 ) -> ChangeResult:
-    """Add a meeting between two participants (not declined, not already meeting)."""
+    """Add a meeting between two participants (not declined, not already meeting).
+
+    The same meeting added by the same user a moment ago, unchanged since, is this
+    request sent twice: it is returned as done (``repeated``) instead of being refused
+    because the pair already meets."""
     now = utcnow()
     lock_for_change(session, event.id, participant_ids=[a_id, b_id], table_ids=[table_id])
+    repeated = _repeated_add(
+        session, event, (a_id, b_id, slot_id, table_id), user_id=user_id, now=now
+    )
+    if repeated is not None:
+        return repeated
     planned = [_Change(None, a_id, b_id, slot_id, table_id)]
     problems = _problems(session, event, planned, now=now, new_pair=True)
     if problems:
@@ -1128,6 +1292,36 @@ def add_meeting(
         session, event, "day.meeting_add", changes, user_id=user_id, reason=reason, target=meeting
     )
     return ChangeResult(entry, [meeting], _affected(session, entry))
+
+
+def _repeated_add(
+    session: Session,
+    event: Event,
+    asked: tuple[int, int, int, int | None],
+    *,
+    user_id: int | None,
+    now: datetime,
+) -> ChangeResult | None:
+    """The meeting ``asked`` (a, b, slot, table) if the user added it a moment ago."""
+    a_id, b_id, slot_id, table_id = asked
+    existing = session.scalar(
+        select(Meeting).where(
+            Meeting.event_id == event.id,
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.slot_id == slot_id,
+            Meeting.table_id == table_id,
+            or_(
+                (Meeting.participant_a_id == a_id) & (Meeting.participant_b_id == b_id),
+                (Meeting.participant_a_id == b_id) & (Meeting.participant_b_id == a_id),
+            ),
+        )
+    )
+    if existing is None or existing.version != 0 or not _just_now(existing.created_at, now):
+        return None
+    entries = _users_entries(session, event, user_id, ["day.meeting_add"], target_id=existing.id)
+    if not entries:
+        return None
+    return ChangeResult(entries[0], [existing], _affected(session, entries[0]), repeated=True)
 
 
 def _write(
@@ -1173,7 +1367,16 @@ def check_in(
     person_ids: Collection[int] | None = None,
     user_id: int | None,
 ) -> ChangeResult:
-    """Record the arrival of the participant's people (all of them when none are named)."""
+    """Record the arrival of the participant's people (all of them when none are named).
+
+    Checking in a company marked as having left early means it came back: its leaving
+    time goes (the window it had before is restored), so it can be given meetings again.
+    Like the early arrival of a late company, the log keeps the time it replaces and Undo
+    puts it back; the meetings cancelled when it left are not restored.
+
+    The same check-in made by the same user a moment ago (a double tap) is returned as
+    done (``repeated``) rather than refused as "already checked in".
+    """
     now = utcnow()
     lock_for_change(session, participant.event_id, participant_ids=[participant.id])
     event = participant.event
@@ -1201,11 +1404,23 @@ def check_in(
             "after": _when_moment(event, now),
         }
         participant.available_from = now
+    if participant.day_status == DayStatus.LEFT_EARLY and participant.available_until is not None:
+        # It came back: the leaving time goes, and the window it had before is restored.
+        changes.participant(participant)
+        until = _until_before_leaving(session, participant)
+        extra["reopened_until"] = {
+            "before": _when_moment(event, participant.available_until),
+            "after": _when_moment(event, until) if until is not None else "",
+        }
+        participant.available_until = until
     if participant.day_status != DayStatus.CHECKED_IN:
         changes.participant(participant)
         participant.day_status = DayStatus.CHECKED_IN
         participant.day_status_at = now
     if not changes.attendances and not changes.participants:
+        repeated = _repeated_check_in(session, participant, attendances, user_id=user_id, now=now)
+        if repeated is not None:
+            return repeated
         raise ValidationFailed(
             N_("%(name)s is already checked in."), params={"name": _name(participant)}
         )
@@ -1222,6 +1437,59 @@ def check_in(
         extra=extra,
     )
     return ChangeResult(entry, [], [participant])
+
+
+def _until_before_leaving(session: Session, participant: Participant) -> datetime | None:
+    """The end of the participant's day before it was marked as leaving early: what the
+    first of its latest, uninterrupted run of early-leave marks replaced (a registered
+    departure, or none). A corrected leaving time is not taken for its window."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.event_id == participant.event_id,
+            AuditEntry.participant_id == participant.id,
+            AuditEntry.action == f"{ACTION_PREFIX}{DayStatus.LEFT_EARLY.value}",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(20)
+    )
+    for entry in entries:
+        if entry.details.get("undone_at"):
+            continue
+        for item in entry.details.get("undo", {}).get("participants", []):
+            before = item["before"]
+            if item["id"] == participant.id and before["day_status"] != DayStatus.LEFT_EARLY:
+                return _from_iso(before["available_until"])
+    return None
+
+
+def _repeated_check_in(
+    session: Session,
+    participant: Participant,
+    attendances: Sequence[Attendance],
+    *,
+    user_id: int | None,
+    now: datetime,
+) -> ChangeResult | None:
+    """The user's check-in of this participant a moment ago, when it is asked for again
+    (everyone asked for is checked in, and nobody changed anything since)."""
+    if not attendances or any(a.checked_in_at is None for a in attendances):
+        return None
+    entries = _users_entries(
+        session, participant.event, user_id, ["day.check_in"], participant_id=participant.id
+    )
+    if not entries:
+        return None
+    undo = entries[0].details.get("undo", {})
+    made = [_from_iso(item["after"]) for item in undo.get("attendances", [])]
+    made += [_from_iso(item["after"]["day_status_at"]) for item in undo.get("participants", [])]
+    if not any(_just_now(moment, now) for moment in made):
+        return None
+    if any(
+        item["after"] != _participant_state(participant) for item in undo.get("participants", [])
+    ):
+        return None
+    return ChangeResult(entries[0], [], [participant], repeated=True)
 
 
 def _when_moment(event: Event, moment: datetime) -> str:
@@ -1249,11 +1517,18 @@ def set_day_status(
     ``seen`` is :func:`day_status_seen` as the staff member's page showed it: when
     someone else set the status since, the change is refused (Conflict) instead of
     silently replacing theirs (a no-show turned into "late" with every meeting gone).
+    When it was this user, a moment ago, with the same status and time, it is the form
+    sent twice: returned as done (``repeated``), not refused.
 
     Planned meetings the participant can no longer attend are cancelled (version
     bumped, so calendars show it), and the counterparts left with a gap are returned.
-    A no-show loses every meeting not yet over; a late arrival those that start before
-    ``at``; an early leaver those that end after ``at``.
+    A no-show loses every meeting not yet over. An early leaver loses the meetings that
+    start at or after ``at``: one under way when it leaves took place, at least partly,
+    and its counterpart could not be given anyone else for a slot that has begun. A late
+    arrival loses the meetings that start before ``at``, except one already under way
+    that still runs when it arrives (it joins it late, and nobody else can take a slot
+    that has begun): a meeting that has not started yet is given up, so the counterpart
+    can meet someone else for the whole slot.
     """
     try:
         status = DayStatus(status)
@@ -1276,6 +1551,9 @@ def set_day_status(
         meeting_ids=[m.id for m in candidates],
     )
     if seen is not None and seen != day_status_seen(participant):
+        repeated = _repeated_status(session, participant, status, at, user_id=user_id, now=now)
+        if repeated is not None:
+            return repeated
         raise Conflict(
             N_(
                 "Someone else changed %(name)s's status for the day a moment ago. "
@@ -1296,10 +1574,11 @@ def set_day_status(
             return True
         if status == DayStatus.LATE:
             assert at is not None
-            return meeting.slot.starts_at < at
+            under_way = meeting.slot.starts_at <= now and meeting.slot.ends_at > at
+            return meeting.slot.starts_at < at and not under_way
         if status == DayStatus.LEFT_EARLY:
             assert at is not None
-            return meeting.slot.ends_at > at
+            return meeting.slot.starts_at >= at
         return False
 
     changes = _ChangeSet(event)
@@ -1348,6 +1627,48 @@ def set_day_status(
         extra=extra,
     )
     return ChangeResult(entry, cancelled, _affected(session, entry), gaps)
+
+
+def _repeated_status(
+    session: Session,
+    participant: Participant,
+    status: DayStatus,
+    at: datetime | None,
+    *,
+    user_id: int | None,
+    now: datetime,
+) -> ChangeResult | None:
+    """The user's own change of the status a moment ago, when the same form comes again:
+    the same status (and time: "now" again is a few seconds later), nothing since."""
+    if participant.day_status != status or not _just_now(participant.day_status_at, now):
+        return None
+    entries = _users_entries(
+        session,
+        participant.event,
+        user_id,
+        [f"{ACTION_PREFIX}{status.value}"],
+        participant_id=participant.id,
+    )
+    if not entries:
+        return None
+    entry = entries[0]
+    items = [i for i in entry.details["undo"]["participants"] if i["id"] == participant.id]
+    if not items or items[0]["after"] != _participant_state(participant):
+        return None
+    if status in (DayStatus.LATE, DayStatus.LEFT_EARLY):
+        moment = (
+            participant.available_from if status == DayStatus.LATE else participant.available_until
+        )
+        if at is None or moment is None or abs(moment - at) > REPEAT_WINDOW:
+            return None
+    meetings = [session.get(Meeting, item["id"]) for item in entry.details["undo"]["meetings"]]
+    return ChangeResult(
+        entry,
+        [m for m in meetings if m is not None],
+        _affected(session, entry),
+        gaps_of(session, entry),
+        repeated=True,
+    )
 
 
 def _check_status_time(event: Event, participant: Participant, status: str, at: datetime) -> None:
@@ -1420,10 +1741,17 @@ def register_walk_in(
     reused (:func:`scheduler.profiles.organization_named`: the same name, but not another
     legal form) and gains the ``technologies`` it lacks; one
     already registered in this event is refused with its code, so reception finds it
-    instead of creating a twin.
+    instead of creating a twin. The exception is the same form sent twice (a double
+    click): the walk-in this user registered a moment ago with the same role and contact
+    is returned as it is, with nothing written.
+
+    Names and the other fields are cleaned as the registration form cleans them
+    (:func:`_one_line`): they go into e-mails, calendar entries and printed sheets.
     """
-    company = unicodedata.normalize("NFKC", company).strip()
-    contact_name = contact_name.strip()
+    company = _one_line(unicodedata.normalize("NFKC", company))
+    company_kana = _one_line(unicodedata.normalize("NFKC", company_kana))
+    contact_name = _one_line(contact_name)
+    email, phone = _one_line(email), _one_line(phone)
     if not company:
         raise ValidationFailed(N_("Enter the company name."), field="company")
     if not contact_name:
@@ -1449,6 +1777,8 @@ def register_walk_in(
             )
         )
         if existing is not None:
+            if _same_walk_in(session, existing, role, contact_name, user_id=user_id):
+                return existing
             raise ValidationFailed(
                 N_("%(name)s is already registered in this event (code %(code)s)."),
                 field="company",
@@ -1492,9 +1822,42 @@ def register_walk_in(
         user_id=user_id,
         participant_id=participant.id,
         target=participant,
-        details={"lines": [{"pair": _name(participant), "before": "", "after": role}]},
+        details={
+            "lines": [{"pair": _name(participant), "before": "", "after": role}],
+            "registered_at": now.isoformat(),
+        },
     )
     return participant
+
+
+# Invisible characters that change how text around them is shown (bidirectional
+# overrides and isolates, marks, a byte order mark) and C1 controls: U+202E in a name
+# shows the rest of the line reversed on every page, sheet and calendar it goes to.
+_INVISIBLE = re.compile("[\x80-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _one_line(value: str) -> str:
+    """A short text typed at the desk as stored: no control characters (a NUL cannot be
+    stored in PostgreSQL's text and makes an invalid calendar), no direction overrides,
+    NFC (:func:`scheduler.profiles.typed_text`), on one line and spaced as the
+    registration form and the import store names
+    (:func:`scheduler.participant_import.single_spaced`)."""
+    return single_spaced(_INVISIBLE.sub("", typed_text(value)))
+
+
+def _same_walk_in(
+    session: Session, existing: Participant, role: str, contact_name: str, *, user_id: int | None
+) -> bool:
+    """Whether ``existing`` is the walk-in this user registered a moment ago from the
+    same form (its role and contact): the form sent twice, not a second registration."""
+    if existing.registered_via != "walkin" or existing.role != role:
+        return False
+    if not any(a.is_contact and a.person.name == contact_name for a in existing.attendances):
+        return False
+    entries = _users_entries(
+        session, existing.event, user_id, ["day.walk_in"], participant_id=existing.id
+    )
+    return bool(entries) and _just_now(_from_iso(entries[0].details.get("registered_at")), utcnow())
 
 
 def _next_code(session: Session, event: Event, role: str) -> str:
@@ -1602,11 +1965,17 @@ def _offers(
     from scheduler.preferences import interest_counts  # (imports this module)
 
     interests = [i for i in interests if interest_counts(i, event.screening_enabled)]
-    declined = {
-        i.to_participant_id if i.from_participant_id == participant.id else i.from_participant_id
-        for i in interests
-        if i.declined
-    }
+    # Who declined whom, by counterpart: a refusal names the side that declined, as
+    # adding the meeting would (:func:`_pair_problems`).
+    declined: dict[int, Interest] = {}
+    for i in sorted(interests, key=lambda i: i.id):
+        if i.declined:
+            other_id = (
+                i.to_participant_id
+                if i.from_participant_id == participant.id
+                else i.from_participant_id
+            )
+            declined.setdefault(other_id, i)
     level_from = {
         i.from_participant_id: i.level
         for i in interests
@@ -1643,11 +2012,21 @@ def _offers(
             return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(participant)})
         if other.day_status == DayStatus.NO_SHOW:
             return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(other)})
-        if other.id in declined:
-            return Problem(N_("One of the two declined a meeting with the other."))
+        refusal = declined.get(other.id)
+        if refusal is not None:
+            by, of = (
+                (participant, other)
+                if refusal.from_participant_id == participant.id
+                else (other, participant)
+            )
+            return Problem(
+                N_("%(name)s declined a meeting with %(other)s."),
+                {"name": _name(by), "other": _name(of)},
+            )
         if other.id in partners:
             return Problem(
-                N_("They already meet at %(when)s."), {"when": _when(event, partners[other.id])}
+                N_("These two already meet at %(when)s."),
+                {"when": _when(event, partners[other.id])},
             )
         if other.max_meetings is not None and meeting_count[other.id] >= other.max_meetings:
             return Problem(
@@ -1732,15 +2111,41 @@ def last_undoable(session: Session, event: Event, user_id: int) -> AuditEntry | 
     return latest if latest is not None and _undoable(latest) else None
 
 
-def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
+def undo_last(
+    session: Session, event: Event, *, user_id: int, entry_id: int | None = None
+) -> ChangeResult:
     """Revert the user's last change, if nothing it touched has changed since.
 
     Restored meetings are validated like any placement (the freed table may have been
     given away meanwhile) and get a new version, so calendars follow the undo too.
+
+    ``entry_id`` is the change the Undo button showed. Without it, a double click would
+    undo two changes, the second one unseen: when that change was just undone by this
+    user, the undo is returned as done (``repeated``); when the last change is another
+    one, nothing is undone.
     """
+    if entry_id is not None:
+        shown = session.get(AuditEntry, entry_id)
+        if (
+            shown is not None
+            and shown.event_id == event.id
+            and shown.user_id == user_id
+            and shown.details.get("undone_at")
+        ):
+            repeated = _repeated_undo(session, event, shown, user_id=user_id)
+            if repeated is not None:
+                return repeated
+            raise Conflict(N_("This change was undone a moment ago."))
     entry = last_undoable(session, event, user_id)
     if entry is None:
         raise ValidationFailed(N_("There is no change of yours to undo."))
+    if entry_id is not None and entry.id != entry_id:
+        raise Conflict(
+            N_(
+                "Your last change is no longer the one the page showed; nothing was undone. "
+                "Check the change shown now and try again."
+            )
+        )
     undo = entry.details["undo"]
     meeting_items = undo.get("meetings", [])
     meeting_ids = [item["id"] for item in meeting_items]
@@ -1831,6 +2236,18 @@ def undo_last(session: Session, event: Event, *, user_id: int) -> ChangeResult:
     return ChangeResult(
         undo_entry, [c.meeting for c in restored if c.meeting], _affected(session, undo_entry)
     )
+
+
+def _repeated_undo(
+    session: Session, event: Event, undone: AuditEntry, *, user_id: int
+) -> ChangeResult | None:
+    """The user's undo of ``undone`` a moment ago, when Undo is sent again for it."""
+    if not _just_now(_from_iso(undone.details.get("undone_at")), utcnow()):
+        return None
+    for entry in _users_entries(session, event, user_id, [UNDO_ACTION]):
+        if entry.details.get("undoes") == undone.id:
+            return ChangeResult(entry, [], _affected(session, entry), repeated=True)
+    return None
 
 
 def retire_undo(

@@ -457,7 +457,7 @@ def test_a_stale_version_says_so_and_shows_the_fresh_state(
     page = _text(response)
     assert "Someone else changed this meeting a moment ago" in page
     state = page.split('data-test="meeting-state"')[1].split("</section>")[0]
-    assert "A04" in state and "Version 1" in state
+    assert "A04" in state and "Changed 1 time, last at" in state
     assert 'name="reason"' in page and 'value="重複"' in page  # kept for the retry
     db_session.expire_all()
     assert meeting(db_session, fair, "B003", "S002").status == MeetingStatus.PLANNED

@@ -4,10 +4,14 @@ Phone and tablet first. Views are thin: they parse the request, call one service
 ``scheduler.day_operations``, commit, and redirect. A Conflict (someone else was
 faster) rolls back, says so clearly, and lands on a page that reads the fresh state.
 Every meeting change is shown first as a confirmation listing who is affected.
+A form sent twice is answered as the first one was (``ChangeResult.repeated``), without
+a second e-mail; the console's forms are also sent only once (``_submit_once.html``).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
@@ -152,6 +156,35 @@ def log_value(value: str) -> str:
     return value
 
 
+def undo_summary(entry: AuditEntry) -> dict[str, Any]:
+    """What the Undo bar says a change was: ``action`` (its label), ``pair`` (who),
+    ``status`` (a new status for the day, else None) and ``more`` (further lines).
+
+    A change of a company's status for the day leads with that company and its new
+    status ("S081 … No-show"), not with the first meeting it cancelled (the lines of
+    older changes list the meetings first); any other change with its action and the
+    first pair it touched."""
+    lines = entry.details.get("lines", [])
+    status_line = next(
+        (line for line in lines if line.get("after") in DayStatus.__members__.values()), None
+    )
+    head = status_line or (lines[0] if lines else {})
+    return {
+        "action": action_label(entry.action),
+        "pair": head.get("pair", ""),
+        "status": log_value(status_line["after"]) if status_line else None,
+        "more": max(len(lines) - 1, 0),
+    }
+
+
+def _last_change(event: Event) -> AuditEntry | None:
+    """The current user's change Undo would revert: every page of the console offers it,
+    so that it is there on the page a change leads to (a meeting, the offers)."""
+    if not current_user.is_authenticated:
+        return None
+    return ops.last_undoable(get_session(), event, current_user.id)
+
+
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {
@@ -160,6 +193,8 @@ def _labels() -> dict[str, object]:
         "action_label": action_label,
         "meeting_status_labels": MEETING_STATUS_LABELS,
         "log_value": log_value,
+        "last_change": _last_change,
+        "undo_summary": undo_summary,
     }
 
 
@@ -204,11 +239,24 @@ def _refused(error: DomainError) -> None:
         for problem in error.problems:
             flash(_problem_text(problem), "error")
     else:
-        flash(translate_error(error), "error")
+        flash(_error_text(error), "error")
+
+
+def _service_text(msgid: str, params: dict[str, object]) -> str:
+    """A message of the day's services in the reader's language. A meeting's status
+    comes as its stored code (``cancelled``) and is shown as the pages show it."""
+    status = params.get("status")
+    if isinstance(status, str) and status in MeetingStatus.__members__.values():
+        params = {**params, "status": str(MEETING_STATUS_LABELS[MeetingStatus(status)])}
+    return _(msgid, **params)
+
+
+def _error_text(error: DomainError) -> str:
+    return _service_text(error.msgid, error.params)
 
 
 def _problem_text(problem: ops.Problem) -> str:
-    return _(problem.msgid, **problem.params)
+    return _service_text(problem.msgid, problem.params)
 
 
 def _day_date(event: Event) -> date:
@@ -218,15 +266,27 @@ def _day_date(event: Event) -> date:
     return today if today in days or not days else days[0]
 
 
+_CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?")
+
+
 def _typed_time(event: Event) -> datetime | None:
-    raw = request.form.get("at", "").strip()
+    """The time typed in ``at`` on the fair day (None: nothing typed).
+
+    Something typed that is not a time of day (``25:99``, sent by hand or by a browser
+    without a time picker) is refused (:class:`_NotATime`) rather than read as "no time":
+    for "left early" no time means now, which cancels meetings."""
+    raw = unicodedata.normalize("NFKC", request.form.get("at", "")).strip()
     if not raw:
         return None
-    try:
-        moment = time.fromisoformat(raw)
-    except ValueError:
-        return None
-    return event_setup.local_datetime(event, _day_date(event), moment)
+    match = _CLOCK.fullmatch(raw)
+    hour, minute = (int(match.group(1)), int(match.group(2))) if match else (99, 99)
+    if hour > 23 or minute > 59:
+        raise _NotATime(raw[:10])
+    return event_setup.local_datetime(event, _day_date(event), time(hour, minute))
+
+
+class _NotATime(ValueError):
+    """What was typed as a time is not one (the text typed is its argument)."""
 
 
 def _planned_meetings(meetings: list[Meeting]) -> list[Meeting]:
@@ -295,7 +355,6 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
         max_results=ops.MAX_SEARCH_RESULTS,
         counts=counts,
         walk_ins=walk_ins,
-        undoable=ops.last_undoable(session, event, current_user.id),
     )
 
 
@@ -314,6 +373,11 @@ def scan(event_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return redirect(url_for("staff.home", event_id=event.id))
     content = request.form.get("code", "")
+    if not content.strip():
+        # Open pressed with nothing typed (the field is required, but a page without it,
+        # or spaces, still gets here): say what to do, not that "" matches nobody.
+        flash(_("Type a participant's code, or scan its QR code."), "error")
+        return redirect(url_for("staff.home", event_id=event.id))
     participant = ops.find_by_scan(get_session(), event, content)
     if participant is None:
         typed = content.strip()
@@ -348,7 +412,6 @@ def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
         meetings=meetings,
         gaps=gaps,
         now=utcnow(),
-        undoable=ops.last_undoable(session, event, current_user.id),
         day_status_seen=ops.day_status_seen,
     )
 
@@ -356,6 +419,9 @@ def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/participants/<int:participant_id>/check-in")
 @staff_required
 def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """Check in one person or everyone; for a company that left early, its coming back.
+
+    The same check-in sent twice (a double tap) is answered as the first one was."""
     session = get_session()
     event = _event(event_id)
     participant = _participant(event, participant_id)
@@ -386,8 +452,20 @@ def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def
             ),
             "info",
         )
-    if any(a.checked_in_at is None for a in participant.attendances):
+    reopened = result.entry.details.get("reopened_until")
+    if reopened:
+        flash(
+            _(
+                "It was marked as leaving at %(before)s; that is cleared, so it can be given "
+                "meetings again. Meetings cancelled when it left are not restored: add "
+                "meetings or re-optimise.",
+                before=reopened["before"],
+            ),
+            "info",
+        )
+    if reopened or any(a.checked_in_at is None for a in participant.attendances):
         # Some of its people are still to come: the card stays, to check them in too.
+        # Back after leaving: the card, to give it meetings again.
         return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
     # Back to the search, ready for the next company in the queue.
     return redirect(url_for("staff.home", event_id=event.id))
@@ -401,15 +479,17 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
     event = _event(event_id)
     participant = _participant(event, participant_id)
     status = request.form.get("status", "")
-    at = _typed_time(event)
-    if status == DayStatus.LEFT_EARLY and at is None:
-        if not board.is_fair_day(event, utcnow()):
-            # "Now" is only a time of the fair on its own days: before them it would
-            # cancel every meeting, as a no-show does.
-            flash(_("Enter the time it leaves: today is not a day of the fair."), "error")
-            return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
-        at = utcnow()
     try:
+        at = _typed_time(event)
+        if status == DayStatus.LEFT_EARLY and at is None:
+            if not board.is_fair_day(event, utcnow()):
+                # "Now" is only a time of the fair on its own days: before them it would
+                # cancel every meeting, as a no-show does.
+                flash(_("Enter the time it leaves: today is not a day of the fair."), "error")
+                return redirect(
+                    url_for("staff.card", event_id=event.id, participant_id=participant.id)
+                )
+            at = utcnow()
         result = ops.set_day_status(
             session,
             participant,
@@ -419,12 +499,21 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
             reason=_reason(),
             seen=request.form.get("seen"),
         )
-    except DomainError as error:
-        _refused(error)
+    except (DomainError, _NotATime) as error:
+        if isinstance(error, _NotATime):
+            flash(
+                _(
+                    "“%(value)s” is not a time of day: enter hours and minutes, e.g. 13:45.",
+                    value=error.args[0],
+                ),
+                "error",
+            )
+        else:
+            _refused(error)
         # What was typed comes back into the form it was typed in.
         typed = {
             "status": status,
-            "at": request.form.get("at", "").strip()[:5],
+            "at": request.form.get("at", "").strip()[:10],
             "reason": _reason(),
         }
         return redirect(
@@ -446,7 +535,8 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
         ),
         "success",
     )
-    _notify(event, result)
+    if not result.repeated:  # sent twice: the first request e-mailed them
+        _notify(event, result)
     return redirect(
         url_for(
             "staff.card",
@@ -621,7 +711,8 @@ def _preview_for(event: Event, op: str) -> ops.Preview:
             table_id=_int("table", required=False),
         )
     if op == "swap":
-        return ops.preview_swap(session, item, _meeting(event, _int("other") or 0))
+        other = _int("other", required=False)  # the list starts with "choose…"
+        return ops.preview_swap(session, item, _meeting(event, other) if other else None)
     abort(400)
 
 
@@ -633,7 +724,7 @@ def check(event_id: int):  # type: ignore[no-untyped-def]
     try:
         preview = _preview_for(event, request.args.get("op", ""))
     except DomainError as error:
-        return jsonify(ok=False, problems=[translate_error(error)], affected=[])
+        return jsonify(ok=False, problems=[_error_text(error)], affected=[])
     return jsonify(
         ok=preview.ok,
         problems=[_problem_text(p) for p in preview.problems],
@@ -663,13 +754,20 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
         except DomainError as error:
             _refused(error)
             return redirect(_with_reason(back) if op != "add" else back)
+        fields = {k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm")}
+        if op == "swap":
+            # The other meeting as this confirmation shows it (the list it was chosen in
+            # carries no version without its script).
+            other = preview.lines[1][0]
+            assert other is not None
+            fields["other_version"] = str(other.version)
         return render_template(
             "staff/confirm.html",
             event=event,
             op=op,
             preview=preview,
             back=_with_reason(back) if op != "add" else back,
-            fields={k: v for k, v in request.form.items() if k not in ("csrf_token", "confirm")},
+            fields=fields,
             problem_text=_problem_text,
         )
     try:
@@ -681,7 +779,8 @@ def change(event_id: int):  # type: ignore[no-untyped-def]
     session.commit()
     names = ", ".join(p.code for p in result.affected)
     flash(_("Saved. Affected: %(names)s.", names=names), "success")
-    _notify(event, result)
+    if not result.repeated:  # sent twice (a double tap): the first request e-mailed them
+        _notify(event, result)
     return _back(url_for("staff.meeting", event_id=event.id, meeting_id=result.meetings[0].id))
 
 
@@ -740,7 +839,12 @@ def undo(event_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     event = _event(event_id)
     try:
-        result = ops.undo_last(session, event, user_id=current_user.id)
+        result = ops.undo_last(
+            session,
+            event,
+            user_id=current_user.id,
+            entry_id=parse_id(request.form.get("entry", "")),
+        )
     except ops.UndoImpossible as error:
         session.rollback()
         # It will fail the same way every time: stop offering it (the log says why).
@@ -757,12 +861,13 @@ def undo(event_id: int):  # type: ignore[no-untyped-def]
             flash(_problem_text(problem), "error")
     except DomainError as error:
         session.rollback()
-        flash(_("Not undone: %(reason)s", reason=translate_error(error)), "error")
+        flash(_("Not undone: %(reason)s", reason=_error_text(error)), "error")
     else:
         session.commit()
         names = ", ".join(p.code for p in result.affected)
         flash(_("Undone. Affected: %(names)s.", names=names), "success")
-        _notify(event, result)
+        if not result.repeated:
+            _notify(event, result)
     return _back(url_for("staff.home", event_id=event.id))
 
 
