@@ -15,12 +15,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
-from scheduler.models import Event, Meeting, MeetingStatus, Participant, Room, Slot, Table
-from scheduler.schedule_view import is_published
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    Room,
+    Slot,
+    Table,
+)
+from scheduler.schedule_view import free_slots, is_published, list_stamp
+
+# The audit action of a publication (scheduler.publishing.publish_run): the first one
+# dates the schedule participants were first given.
+PUBLISH_ACTION = "schedule.publish"
 
 # A gap between two slots up to this long is a changeover ("change tables now");
 # a longer one (lunch) is a break.
@@ -65,16 +78,41 @@ def slot_window(slots: list[Slot], now: datetime) -> SlotWindow:
     return SlotWindow(current=current, next=upcoming, previous=previous)
 
 
-def changed_today(meeting: Meeting, event: Event, now: datetime) -> bool:
-    """Whether ``meeting`` was moved, cancelled or added on the local day of ``now``.
+def first_published_at(session: Session, event: Event) -> datetime | None:
+    """When the event's schedule was first published: its first publication's audit
+    entry (written after that publication's meetings), else, for an event published
+    without one, its latest publication."""
+    first = session.scalar(
+        select(func.min(AuditEntry.created_at)).where(
+            AuditEntry.event_id == event.id, AuditEntry.action == PUBLISH_ACTION
+        )
+    )
+    return first if first is not None else event.published_at
 
-    ``version`` counts changes since the meeting row was created; a meeting created
-    today (a repair or a staff member added it) is a change as well.
+
+def changed_today(
+    meeting: Meeting, event: Event, now: datetime, first_published: datetime | None
+) -> bool:
+    """Whether ``meeting`` was moved, cancelled or added on the local day of ``now``,
+    after the schedule was first published (``first_published``, see
+    :func:`first_published_at`).
+
+    ``version`` counts changes since the meeting row was created. A row created today
+    with version 0 is a change only when it was added to a schedule already out (by
+    staff, for a walk-in, by a re-optimisation or a later publication): a schedule
+    first published on the fair's day itself creates every row that day, and none of
+    them is a change that anyone has to be told about.
     """
     today = event.local(now).date()
     if event.local(meeting.updated_at).date() != today:
         return False
-    return meeting.version > 0 or event.local(meeting.created_at).date() == today
+    if meeting.version > 0:
+        return True
+    return (
+        first_published is not None
+        and event.local(meeting.created_at).date() == today
+        and meeting.created_at > first_published
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -101,7 +139,12 @@ def _side(participant: Participant) -> dict[str, str]:
 
 
 def _meeting_json(
-    event: Event, meeting: Meeting, now: datetime, *, fair_day: bool
+    event: Event,
+    meeting: Meeting,
+    now: datetime,
+    *,
+    fair_day: bool,
+    first_published: datetime | None,
 ) -> dict[str, Any]:
     return {
         "id": meeting.id,
@@ -112,7 +155,7 @@ def _meeting_json(
         # Only on a day of the fair: a schedule published today, days before the fair,
         # would otherwise mark every meeting as changed.
         "changed": fair_day
-        and changed_today(meeting, event, now)
+        and changed_today(meeting, event, now, first_published)
         and now - meeting.updated_at <= RECENT_CHANGE,
     }
 
@@ -164,6 +207,7 @@ def room_board(
             by_table[meeting.table_id].append(meeting)  # type: ignore[index]
     rows = []
     fair_day = is_fair_day(event, now)
+    first_published = first_published_at(session, event) if fair_day else None
     for table in tables:
         upcoming = by_table[table.id]
         current = next((m for m in upcoming if m.slot.starts_at <= now), None)
@@ -173,10 +217,14 @@ def room_board(
                 "id": table.id,
                 "label": table.label,
                 "host": table.host.display_name if table.host is not None else "",
-                "now": _meeting_json(event, current, now, fair_day=fair_day)
+                "now": _meeting_json(
+                    event, current, now, fair_day=fair_day, first_published=first_published
+                )
                 if current is not None
                 else None,
-                "next": _meeting_json(event, following, now, fair_day=fair_day)
+                "next": _meeting_json(
+                    event, following, now, fair_day=fair_day, first_published=first_published
+                )
                 if following is not None
                 else None,
             }
@@ -199,8 +247,10 @@ def room_board(
 def participant_live(
     session: Session, participant: Participant, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """A participant's live state: the meeting under way, the next one, and every meeting
-    of theirs changed (moved, added or cancelled) today, for the schedule page."""
+    """A participant's live state: the meeting under way, the next one, every meeting of
+    theirs changed (moved, added or cancelled) today, and the stamp of the page's list
+    (:func:`scheduler.schedule_view.list_stamp`), for the schedule page: when the stamp
+    differs from the one the page's list was rendered with, the page re-reads its list."""
     now = now or utcnow()
     event = participant.event
     window = slot_window(list(event.slots), now)
@@ -215,6 +265,7 @@ def participant_live(
         "now": None,
         "next": None,
         "changes": [],
+        "schedule_stamp": "",
         "server_time": _iso(now),
     }
     if not payload["published"]:
@@ -238,16 +289,19 @@ def participant_live(
         )
         .order_by(Slot.starts_at, Meeting.id)
     ).all()
+    first_published = first_published_at(session, event)
     for meeting in meetings:
         active = meeting.status != MeetingStatus.CANCELLED
         if active and meeting.slot.starts_at <= now < meeting.slot.ends_at and not payload["now"]:
             payload["now"] = _personal_json(event, meeting, participant)
         elif active and meeting.slot.starts_at > now and payload["next"] is None:
             payload["next"] = _personal_json(event, meeting, participant)
-        if changed_today(meeting, event, now):
+        if changed_today(meeting, event, now, first_published):
             entry = _personal_json(event, meeting, participant)
             entry["kind"] = "changed" if active else "cancelled"
             payload["changes"].append(entry)
+    free, desks = free_slots(participant, meetings, now=now)
+    payload["schedule_stamp"] = list_stamp(participant, meetings, free, desks)
     payload["etag"] = _etag(payload)
     return payload
 

@@ -7,8 +7,9 @@ nothing here writes.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import (
+    DayStatus,
     Event,
     Interest,
     Meeting,
@@ -79,15 +81,52 @@ class PersonalSchedule:
     free_slots: list[Slot] = field(default_factory=list)
     # Desks still free per free slot (slot id -> count), for a participant with several.
     free_desks: dict[int, int] = field(default_factory=dict)
+    # A digest of what the page's list shows (:func:`list_stamp`): the live state carries
+    # the same, so the page knows when its list is out of date.
+    stamp: str = ""
 
     def desks_free(self, slot: Slot) -> int:
         """How many of the participant's desks are free in ``slot`` (one of ``free_slots``)."""
         return self.free_desks.get(slot.id, self.participant.parallel_desks)
 
     @property
+    def all_cancelled(self) -> bool:
+        """Meetings were arranged, and every one of them was cancelled: not the same as
+        none arranged, and the company is told which."""
+        return not self.meetings and bool(self.cancelled)
+
+    @property
+    def cancellation_cause(self) -> str:
+        """Why every meeting was cancelled, when the day's statuses say so: the company's
+        own ``no_show``, ``left_early`` or ``late`` (each of its meetings falls outside
+        its day), ``counterparts`` (each counterpart's day rules its meeting out), or ""
+        when not known (the organizer cancelled them, a new schedule left them out, or
+        the causes are mixed)."""
+        if not self.all_cancelled:
+            return ""
+        if all(_misses(self.participant, view.slot) for view in self.cancelled):
+            return str(self.participant.day_status)
+        if all(_misses(view.counterpart, view.slot) for view in self.cancelled):
+            return "counterparts"
+        return ""
+
+    @property
     def all_meetings(self) -> list[MeetingView]:
         """Active and cancelled meetings, by start time (calendar feeds keep cancellations)."""
         return sorted([*self.meetings, *self.cancelled], key=_view_order)
+
+
+def _misses(participant: Participant, slot: Slot) -> bool:
+    """Whether ``participant``'s status on the day rules out a meeting in ``slot`` (as
+    :func:`scheduler.day_operations.set_day_status` cancels them)."""
+    status = participant.day_status
+    if status == DayStatus.NO_SHOW:
+        return True
+    if status == DayStatus.LATE and participant.available_from is not None:
+        return slot.starts_at < participant.available_from
+    if status == DayStatus.LEFT_EARLY and participant.available_until is not None:
+        return slot.ends_at > participant.available_until
+    return False
 
 
 def _view_order(view: MeetingView) -> tuple[datetime, str, int]:
@@ -174,18 +213,22 @@ def profile_summary(
     return " / ".join(head) + ("\n" + text if text and head else text)
 
 
-def personal_schedule(session: Session, participant: Participant) -> PersonalSchedule:
+def personal_schedule(
+    session: Session, participant: Participant, *, now: datetime | None = None
+) -> PersonalSchedule:
     """The participant's published meetings, cancellations and free slots.
 
     Before publication it is empty (and ``published`` is False), so nothing of a
-    draft schedule leaks through the page, the sheet or the feed.
+    draft schedule leaks through the page, the sheet or the feed. With ``now`` (the
+    page, a sheet printed on the day), free slots that have begun are left out: on the
+    fair's day a slot that is over or under way can no longer be offered.
     """
     event = participant.event
     if not is_published(event):
         return PersonalSchedule(participant=participant, published=False)
     meetings = event_meetings(session, event, participant_id=participant.id)
     purposes = stated_purposes(session, event, participant_id=participant.id)
-    return _schedule_from(participant, meetings, purposes)
+    return _schedule_from(participant, meetings, purposes, now=now)
 
 
 def personal_schedules(
@@ -222,14 +265,16 @@ def personal_schedules(
 
 
 def _schedule_from(
-    participant: Participant, meetings: Sequence[Meeting], purposes: dict[tuple[int, int], str]
+    participant: Participant,
+    meetings: Sequence[Meeting],
+    purposes: dict[tuple[int, int], str],
+    *,
+    now: datetime | None = None,
 ) -> PersonalSchedule:
     """The published schedule of ``participant`` from its meetings (in any order) and the
     notes of the pairs it is part of."""
-    event = participant.event
     active: list[MeetingView] = []
     cancelled: list[MeetingView] = []
-    busy: dict[int, int] = defaultdict(int)
     for meeting in meetings:
         other = (
             meeting.participant_b
@@ -241,22 +286,63 @@ def _schedule_from(
             cancelled.append(view)
         else:
             active.append(view)
-            busy[meeting.slot_id] += 1
-    # A slot is free while one of the participant's desks is: a company with two desks
-    # can still take a meeting there, and the page says how many desks are left.
-    free = [
-        slot
-        for slot in event.slots
-        if participant.is_available(slot) and busy[slot.id] < participant.parallel_desks
-    ]
+    free, desks = free_slots(participant, meetings, now=now)
     return PersonalSchedule(
         participant=participant,
         published=True,
         meetings=sorted(active, key=_view_order),
         cancelled=sorted(cancelled, key=_view_order),
         free_slots=free,
-        free_desks={slot.id: participant.parallel_desks - busy[slot.id] for slot in free},
+        free_desks=desks,
+        stamp=list_stamp(participant, meetings, free, desks),
     )
+
+
+def free_slots(
+    participant: Participant, meetings: Iterable[Meeting], *, now: datetime | None = None
+) -> tuple[list[Slot], dict[int, int]]:
+    """The slots where ``participant`` could still take a meeting, and how many of its
+    desks are free in each (slot id -> count); with ``now``, only slots not yet begun.
+
+    A slot is free while one of the participant's desks is: a company with two desks can
+    still take a meeting there, and the page says how many desks are left.
+    """
+    busy: dict[int, int] = defaultdict(int)
+    for meeting in meetings:
+        if meeting.status != MeetingStatus.CANCELLED:
+            busy[meeting.slot_id] += 1
+    free = [
+        slot
+        for slot in participant.event.slots
+        if (now is None or slot.starts_at >= now)
+        and participant.is_available(slot)
+        and busy[slot.id] < participant.parallel_desks
+    ]
+    return free, {slot.id: participant.parallel_desks - busy[slot.id] for slot in free}
+
+
+def list_stamp(
+    participant: Participant,
+    meetings: Iterable[Meeting],
+    free: Sequence[Slot],
+    desks: dict[int, int],
+) -> str:
+    """A digest of what the schedule page's list shows: each of ``participant``'s
+    ``meetings`` (all of theirs, cancelled ones too) with its version, status, time and
+    table, the free slots and desks (:func:`free_slots`) and the company's status on
+    the day.
+
+    The page renders it and the live state (:func:`scheduler.board.participant_live`)
+    computes it from the same rows, so the page's script re-reads its list exactly when
+    the list would read differently (a staff change, a free slot that has begun), and
+    not merely because the clock moved on.
+    """
+    rows = sorted((m.id, m.version, str(m.status), m.slot_id, m.table_id or 0) for m in meetings)
+    digest = hashlib.sha256(b"matchfair schedule list 1")
+    digest.update(repr(rows).encode())
+    digest.update(repr([(slot.id, desks[slot.id]) for slot in free]).encode())
+    digest.update(str(participant.day_status).encode())
+    return digest.hexdigest()[:16]
 
 
 def slots_by_day(event: Event, slots: Sequence[Slot] | None = None) -> dict[str, list[Slot]]:

@@ -270,3 +270,117 @@ def test_the_board_speaks_the_language_of_its_link_not_the_browsers(
     text = index.get_data(as_text=True)
     assert f"token={token}&amp;lang=en" in text
     assert 'data-test="board-lang-ja"' in text and f"token={token}&amp;lang=ja" in text
+
+
+def _published_on_the_fair_day(session: Session, event: Event) -> None:
+    """As a schedule first published on the fair's day itself (08:00) leaves it: every
+    meeting row created (and stamped) that morning, then the publication's audit entry."""
+    from datetime import timedelta
+
+    from scheduler.models import AuditEntry
+
+    for item in session.scalars(select(Meeting).where(Meeting.event_id == event.id)):
+        item.created_at = item.updated_at = local(8, 0)
+    event.published_at = local(8, 0) + timedelta(seconds=1)
+    session.add(
+        AuditEntry(
+            event_id=event.id,
+            action="schedule.publish",
+            target_type="ScheduleRun",
+            details={"version": 1},
+            created_at=local(8, 0) + timedelta(seconds=1),
+        )
+    )
+    session.commit()
+
+
+def test_a_schedule_first_published_on_the_fair_day_is_not_todays_changes(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """QA: published on the fair's morning, every meeting was listed under "Changed today"
+    and marked changed on the boards for half an hour. Only what changes after the
+    schedule is out is a change: moves, cancellations, meetings added later."""
+    _published_on_the_fair_day(db_session, fair)
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    clock.set(8, 10)
+    state = client.get(_url(app, fair, room, token=token)).get_json()
+    shown = [row[key] for row in state["tables"] for key in ("now", "next") if row[key]]
+    assert shown and not any(item["changed"] for item in shown)
+    b003 = participant(db_session, fair, "B003")
+    live_url = f"/p/{b003.access_token}/live.json"
+    assert client.get(live_url).get_json()["changes"] == []
+
+    # Staff cancel one of B003's meetings and add it again later at 15:00: both are
+    # today's changes (the added row is version 0, but added after publication).
+    earlier = next(
+        m
+        for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+        if b003.id in (m.participant_a_id, m.participant_b_id)
+        and participant(db_session, fair, "S003").id in (m.participant_a_id, m.participant_b_id)
+    )
+    clock.set(9, 0)
+    ops.cancel_meeting(db_session, fair, earlier.id, expected_version=0, user_id=staff.id)
+    added = ops.add_meeting(
+        db_session,
+        fair,
+        a_id=b003.id,
+        b_id=participant(db_session, fair, "S003").id,
+        slot_id=slot(db_session, fair, "15:00").id,
+        table_id=table(db_session, fair, "A03").id,
+        user_id=staff.id,
+    ).meetings[0]
+    db_session.commit()
+    assert added.version == 0
+    changes = client.get(live_url).get_json()["changes"]
+    assert sorted((c["id"], c["kind"]) for c in changes) == sorted(
+        [(earlier.id, "cancelled"), (added.id, "changed")]
+    )
+    board_state = client.get(_url(app, fair, room, token=token)).get_json()
+    flagged = {
+        row[key]["id"]
+        for row in board_state["tables"]
+        for key in ("now", "next")
+        if row[key] and row[key]["changed"]
+    }
+    assert flagged <= {added.id}
+
+
+def test_the_live_state_carries_the_stamp_of_the_pages_list(
+    client: FlaskClient, db_session: Session, fair: Event, clock: Clock, monkeypatch
+) -> None:
+    """The page renders its list with a stamp; the live state carries the same until the
+    list would read differently (a move, a free slot that has begun), so the page's
+    script re-reads the list exactly then."""
+    monkeypatch.setattr("web.schedules.utcnow", lambda: clock.now)
+    b1 = participant(db_session, fair, "B001")
+    clock.set(10, 5)
+    page = client.get(f"/p/{b1.access_token}/schedule").get_data(as_text=True)
+    rendered = page.split('id="schedule-list"', 1)[1].split('data-stamp="', 1)[1].split('"')[0]
+    url = f"/p/{b1.access_token}/live.json"
+    state = client.get(url).get_json()
+    assert state["schedule_stamp"] == rendered
+    clock.set(10, 20)  # later in the same slot: the list reads the same
+    assert client.get(url).get_json()["schedule_stamp"] == rendered
+
+    ahead = next(
+        m
+        for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+        if b1.id in (m.participant_a_id, m.participant_b_id) and m.slot.starts_at > clock.now
+    )
+    ops.move_meeting(
+        db_session,
+        fair,
+        ahead.id,
+        expected_version=ahead.version,
+        table_id=table(db_session, fair, "A05").id,
+        user_id=None,
+    )
+    db_session.commit()
+    moved = client.get(url).get_json()["schedule_stamp"]
+    assert moved != rendered
+    listed = client.get(f"/p/{b1.access_token}/schedule/list")
+    assert listed.status_code == 200
+    assert listed.headers["X-Schedule-Stamp"] == moved
+    assert "no-store" in listed.headers["Cache-Control"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -482,3 +482,108 @@ def test_the_calendar_file_is_named_and_the_subscription_is_a_click_away(
     # The top of the page leads to the subscription, whose section is that anchor.
     assert 'href="#add-to-calendar"' in actions
     assert 'class="card calendar-links" id="add-to-calendar"' in body
+
+
+# --------------------------------------------------------------------------- the fair day
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """One frozen clock on the fair's day for the day operations, the board and the page."""
+    from scheduler import board
+    from tests.day_fair import Clock
+
+    frozen = Clock(monkeypatch)
+    monkeypatch.setattr(board, "utcnow", lambda: frozen.now)
+    monkeypatch.setattr("web.schedules.utcnow", lambda: frozen.now)
+    return frozen
+
+
+def _note(client, participant: Participant) -> str:  # type: ignore[no-untyped-def]
+    return _page(client, participant).split('data-test="no-meetings"', 1)[1].split("</section>")[0]
+
+
+def _sheet(app, session: Session, participant: Participant) -> str:  # type: ignore[no-untyped-def]
+    """The printed sheet's HTML as the PDF is made from it (no PDF engine needed)."""
+    from scheduler import printing
+    from web.schedules import sheets_html
+
+    with app.test_request_context():
+        schedule = personal_schedule(session, participant)
+        sheet = printing.company_sheet(schedule, "https://example.jp/p/x", draw_qr=False)
+        return "".join(sheets_html(participant.event, [sheet], locale="en"))
+
+
+def test_a_company_whose_meetings_were_all_cancelled_is_told_so_and_why(
+    app, client, db_session, fair, participant, clock
+) -> None:
+    """QA: a company marked as a no-show read "No meeting could be arranged … no request
+    to meet was made" above a list of its three cancelled meetings."""
+    from scheduler import day_operations as ops
+
+    clock.set(9, 0)
+    ops.set_day_status(db_session, participant, "no_show", user_id=None)
+    db_session.commit()
+    note = _note(client, participant)
+    assert "All your meetings were cancelled because your company was recorded as not " in note
+    assert "please go to the reception desk" in note
+    assert "no request to meet" not in note
+    sheet = _sheet(app, db_session, participant)
+    assert "recorded as not attending the fair" in sheet and "no request to meet" not in sheet
+
+
+def test_all_cancelled_because_the_counterparts_could_not_come(
+    app, client, db_session, fair, participant, clock
+) -> None:
+    from scheduler import day_operations as ops
+
+    clock.set(9, 0)
+    counterparts = {v.counterpart.id for v in personal_schedule(db_session, participant).meetings}
+    for other in counterparts:
+        ops.set_day_status(db_session, db_session.get(Participant, other), "no_show", user_id=None)
+    db_session.commit()
+    note = _note(client, participant)
+    assert "All your meetings were cancelled because the companies you were to meet " in note
+    assert "companies you were to meet could not attend" in _sheet(app, db_session, participant)
+
+
+def test_all_cancelled_for_no_known_reason_and_none_arranged_are_told_apart(
+    client, db_session, fair, participant, clock
+) -> None:
+    from scheduler import day_operations as ops
+
+    clock.set(9, 0)
+    for item in personal_schedule(db_session, participant).meetings:
+        ops.cancel_meeting(
+            db_session, fair, item.meeting.id, expected_version=item.meeting.version, user_id=None
+        )
+    db_session.commit()
+    note = _note(client, participant)
+    assert "All your meetings were cancelled.</p>" in note
+    assert "no request to meet" not in note and "because" not in note
+    # A company that never had a meeting is still told the usual reasons.
+    _without_meetings(db_session, fair, participant)
+    note = _note(client, participant)
+    assert "no request to meet was made or accepted" in note and "All your" not in note
+
+
+def test_free_slots_on_the_fair_day_are_those_still_to_come(
+    client, db_session, fair, participant, clock
+) -> None:
+    """QA: in the afternoon of the fair's day the page still offered the morning's free
+    slots."""
+    every = personal_schedule(db_session, participant).free_slots
+    assert len(every) >= 2
+    clock.now = every[0].starts_at + timedelta(minutes=1)  # the first free slot under way
+    ahead = [slot for slot in every if slot.starts_at >= clock.now]
+    assert ahead and len(ahead) < len(every)
+    listed = _page(client, participant).split('class="free-slots"', 1)[1].split("</ul>", 1)[0]
+    assert listed.count("<li>") == len(ahead)
+    for slot in every:
+        shown = fair.local(slot.starts_at).strftime("%H:%M") + "–" in listed
+        assert shown == (slot in ahead), fair.local(slot.starts_at)
+    # The list alone (what the page's script swaps in) says the same, in the page's language.
+    alone = client.get(f"/p/{participant.access_token}/schedule/list").get_data(as_text=True)
+    assert alone.split('class="free-slots"', 1)[1].split("</ul>", 1)[0] == listed
+    assert "Free slots" in alone and "<html" not in alone
+    assert client.get("/p/" + "x" * 43 + "/schedule/list").status_code == 404

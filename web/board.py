@@ -31,6 +31,8 @@ bp = Blueprint("board", __name__)
 # How often the pages poll (milliseconds); the board must follow a change within 5 s.
 BOARD_POLL_MS = 2500
 LIVE_POLL_MS = 20000
+# How long a board with more tables than fit its screen shows each page of them.
+BOARD_PAGE_MS = 10000
 
 
 def board_token(event_id: int, room_id: int) -> str:
@@ -118,6 +120,7 @@ def room(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
             state=board.room_board(get_session(), event, hall),
             token=request.args.get("token", ""),
             poll_ms=BOARD_POLL_MS,
+            page_ms=BOARD_PAGE_MS,
         )
 
 

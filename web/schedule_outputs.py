@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler import audit, calendars, event_setup, printing, sheet_builds
+from scheduler.db import utcnow
 from scheduler.errors import NotFound
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantStatus, SheetBuild, SheetBuildStatus
@@ -267,8 +268,9 @@ def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
         target=participant,
     )
     session.commit()
+    # Printed for one company on the fair day (a walk-in): free slots still to come only.
     sheet = printing.company_sheet(
-        personal_schedule(session, participant),
+        personal_schedule(session, participant, now=utcnow()),
         url_for("schedules.page", token=participant.access_token, _external=True),
     )
     return sheets_pdf_response(event, [sheet], f"sheets-{event.slug}.pdf")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +23,7 @@ from sqlalchemy import select
 
 from scheduler import calendars, printing
 from scheduler.calendars import CalendarFeed
+from scheduler.db import utcnow
 from scheduler.models import Event, Participant
 from scheduler.schedule_view import PUBLISHED_PHASES, personal_schedule
 from web.database import get_session
@@ -30,6 +32,7 @@ from web.participant_access import (
     INACTIVE_STATUSES,
     PortalSection,
     current_participant,
+    participant_locale,
     participant_required,
     refuse_unknown_token,
     register_portal_section,
@@ -123,7 +126,8 @@ def _schedule_url(participant: Participant) -> str:
 @participant_required
 def page(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
-    schedule = personal_schedule(get_session(), participant)
+    # Free slots from now on: on the fair's day, one that has begun is no longer offered.
+    schedule = personal_schedule(get_session(), participant, now=utcnow())
     feed_url = url_for("schedules.feed", feed_token=participant.feed_token, _external=True)
     name = f"{participant.event.name} ({participant.display_name})"
     return render_template(
@@ -135,6 +139,42 @@ def page(token: str):  # type: ignore[no-untyped-def]
         token=token,
         to_report=meetings_to_report(participant),
     )
+
+
+@bp.get("/p/<token>/schedule/list")
+@snapshot_reads
+def schedule_list(token: str):  # type: ignore[no-untyped-def]
+    """The page's list of meetings, cancellations and free slots alone, which the page's
+    script (js/live.js) swaps in when the live state says the list has changed: the live
+    card and the list below it must never tell two different tables.
+
+    Like the live state, re-reads by a valid link are not counted against the page
+    limit (a venue's phones, sharing one address, all re-read as a slot begins);
+    guessing links is.
+    """
+    session = get_session()
+    participant = None
+    if 20 <= len(token) <= 64:
+        participant = session.scalar(select(Participant).where(Participant.access_token == token))
+    if participant is None or participant.status in INACTIVE_STATUSES:
+        refuse_unknown_token()
+    locale = participant_locale(participant)
+    with force_locale(locale) if locale is not None else nullcontext():
+        schedule = personal_schedule(session, participant, now=utcnow())
+        if not schedule.published:
+            abort(404)
+        body = render_template(
+            "schedules/_list.html",
+            participant=participant,
+            event=participant.event,
+            schedule=schedule,
+        )
+    response = Response(body, content_type="text/html; charset=utf-8")
+    # Which list this is (the live state's schedule_stamp), for whoever debugs a phone.
+    response.headers["X-Schedule-Stamp"] = schedule.stamp
+    response.cache_control.no_store = True
+    response.cache_control.private = True
+    return response
 
 
 @bp.get("/p/<token>/schedule.ics")
@@ -157,7 +197,8 @@ def download(token: str):  # type: ignore[no-untyped-def]
 @participant_required
 def pdf(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
-    schedule = personal_schedule(get_session(), participant)
+    # As the page: printed on the fair's day, the free slots still to come.
+    schedule = personal_schedule(get_session(), participant, now=utcnow())
     if not schedule.published:
         abort(404)
     return sheets_pdf_response(

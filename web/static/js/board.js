@@ -1,6 +1,8 @@
 // The hall board: polls the room's state every few seconds (ETag, 304 when unchanged),
 // counts down to the end of the slot from the slot times, and keeps the last good state
 // on screen while the network is away (retrying with backoff, "Reconnecting" badge).
+// The stylesheet lays the tables out in as many columns as fit; when they still do not
+// fit the screen, they are shown a page at a time, turning every PAGE_MS ("Page 1/3").
 (function () {
   "use strict";
   var root = document.getElementById("board");
@@ -11,6 +13,9 @@
   var pollMs = parseInt(root.getAttribute("data-poll-ms"), 10) || 2500;
   var maxBackoffMs = 15000;
   var LATER_MS = 12 * 3600 * 1000;  // further ahead than this, no countdown
+  // Long enough to find one's table and read both lines of a card from the back of the
+  // hall; a room of 24 tables at 1080p needs two or three pages.
+  var PAGE_MS = parseInt(root.getAttribute("data-page-ms"), 10) || 10000;
   var offset = Date.parse(state.server_time) - Date.now();  // server clock minus ours
   var etag = state.etag;
   var failures = 0;
@@ -74,32 +79,91 @@
       tr.appendChild(th);
       tr.appendChild(cell("td", "board-now", table.now ? pair(table.now) : text.no_meeting,
         table.now && table.now.changed));
-      tr.appendChild(cell("td", "board-next",
+      var next = cell("td", "board-next",
         table.next ? table.next.slot.label + " " + pair(table.next) : text.no_meeting,
-        table.next && table.next.changed));
+        table.next && table.next.changed);
+      next.setAttribute("data-label", text.next_label);
+      tr.appendChild(next);
       rows.appendChild(tr);
     });
     body.replaceChildren(rows);
+    paginate();
     tick();
+  }
+
+  // ---- pages: the rows shared out into screenfuls, whole lines of the grid at a time.
+  var pages = [];
+  var pageAt = 0;
+
+  function paginate() {
+    var body = el("board-rows");
+    var rows = Array.prototype.slice.call(body.children);
+    rows.forEach(function (row) { row.hidden = false; });
+    // From the top of the rows to the bottom of the screen (the page turns, it never
+    // scrolls: a projector has no one to scroll it).
+    var room = window.innerHeight - body.getBoundingClientRect().top - 8;
+    var lines = [];
+    rows.forEach(function (row) {
+      var box = row.getBoundingClientRect();
+      var last = lines[lines.length - 1];
+      if (last && Math.abs(box.top - last.top) < 2) {
+        last.rows.push(row);
+        last.bottom = Math.max(last.bottom, box.bottom);
+      } else {
+        lines.push({ top: box.top, bottom: box.bottom, rows: [row] });
+      }
+    });
+    pages = [];
+    var start = 0;
+    lines.forEach(function (line) {
+      var page = pages[pages.length - 1];
+      if (page && line.bottom - start <= room) {
+        Array.prototype.push.apply(page, line.rows);
+      } else {
+        pages.push(line.rows.slice());
+        start = line.top;
+      }
+    });
+    if (pageAt >= pages.length) { pageAt = 0; }
+    showPage();
+  }
+
+  function showPage() {
+    var shown = pages[pageAt] || [];
+    pages.forEach(function (page) {
+      page.forEach(function (row) { row.hidden = shown.indexOf(row) < 0; });
+    });
+    var many = pages.length > 1;
+    el("board-page").hidden = !many;
+    write("board-page-number", many ? (pageAt + 1) + "/" + pages.length : "");
+  }
+
+  function turnPage() {
+    if (pages.length < 2) { return; }
+    pageAt = (pageAt + 1) % pages.length;
+    showPage();
   }
 
   // Where the clock stands, from the slot times (the server's phase is only a start).
   function phaseAt(now) {
     var cur = state.current_slot, nxt = state.next_slot;
+    // ``until`` says what the countdown counts down to (its label).
     if (cur && now < Date.parse(cur.ends_at)) {
       var left = Date.parse(cur.ends_at) - now;
-      return { phase: "meeting", left: left, slot: cur,
+      return { phase: "meeting", left: left, slot: cur, until: "ends_in",
                signal: left <= state.warning_seconds * 1000 ? "five_minutes" : null };
     }
     if (nxt && now < Date.parse(nxt.starts_at)) {
       var phase = state.phase === "meeting" ? "changeover" : state.phase;
       return { phase: phase, left: Date.parse(nxt.starts_at) - now, slot: nxt,
+               until: phase === "before" ? "first_in" : "starts_in",
                signal: phase === "changeover" ? "change" : null };
     }
     if (nxt) {  // the next slot began before the next poll arrived
-      return { phase: "meeting", left: Date.parse(nxt.ends_at) - now, slot: nxt, signal: null };
+      return { phase: "meeting", left: Date.parse(nxt.ends_at) - now, slot: nxt,
+               until: "ends_in", signal: null };
     }
-    return { phase: "over", left: 0, slot: null, signal: null };
+    return { phase: "over", left: 0, slot: null, until: null, signal: null };
   }
 
   function tick() {
@@ -110,6 +174,7 @@
     // The phase is a live region: written only when it changes (rewriting the same words
     // every second can make a screen reader say them again and again).
     write("board-phase", later ? text.later : (text[at.phase] || ""));
+    write("board-countdown-label", later || !at.until ? "" : text[at.until]);
     write("board-countdown", at.phase === "over" ? "" : (later ? at.slot.date : clock(at.left)));
     write("board-slot", at.slot ? at.slot.label : "");
     var signal = el("board-signal");
@@ -205,8 +270,15 @@
     }
   });
   window.addEventListener("online", function () { schedule(0); });
+  var resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(paginate, 200);
+  });
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(paginate); }
 
   render();
   setInterval(tick, 1000);
+  setInterval(turnPage, PAGE_MS);
   schedule(pollMs);
 }());

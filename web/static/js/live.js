@@ -1,6 +1,9 @@
 // The live state on a participant's schedule page: polls now/next/today's changes
 // (ETag, 304 when unchanged), slower than the hall board since a phone is in a pocket;
-// keeps the last state when the network drops and retries with backoff.
+// keeps the last state when the network drops and retries with backoff. When the state's
+// schedule_stamp differs from the one the list below was rendered with, the list is
+// re-read from the server and swapped in, keeping the reader's place and focus: the card
+// and the list must never name two different tables.
 (function () {
   "use strict";
   var root = document.getElementById("live-state");
@@ -94,6 +97,83 @@
     document.getElementById("live-changes").hidden = state.changes.length === 0;
   }
 
+  // The list of meetings, cancellations and free slots (templates/schedules/_list.html).
+  var listRoot = document.getElementById("schedule-list");
+  var listUrl = listRoot && listRoot.getAttribute("data-list-url");
+  var listStamp = listRoot && listRoot.getAttribute("data-stamp");
+  var listLoading = false;
+
+  // Where the reader is: the list's parts ([data-anchor]) from the first one still on
+  // screen or below it, with where each stood; after the swap the first of them still
+  // there is put back where it stood, so what is being read does not jump away (a part
+  // that grew or vanished above the window would otherwise push it).
+  function readingPlace() {
+    var place = [];
+    Array.prototype.forEach.call(listRoot.querySelectorAll("[data-anchor]"), function (part) {
+      var box = part.getBoundingClientRect();
+      if (box.bottom > 0) { place.push({ key: part.getAttribute("data-anchor"), top: box.top }); }
+    });
+    place.push({ key: null, top: listRoot.getBoundingClientRect().bottom });  // below the list
+    return place;
+  }
+
+  function part(key) {
+    var parts = listRoot.querySelectorAll("[data-anchor]");
+    for (var i = 0; i < parts.length; i += 1) {
+      if (parts[i].getAttribute("data-anchor") === key) { return parts[i]; }
+    }
+    return null;
+  }
+
+  function keepPlace(place) {
+    for (var i = 0; i < place.length; i += 1) {
+      var node = place[i].key === null ? null : part(place[i].key);
+      if (place[i].key !== null && !node) { continue; }
+      var top = node ? node.getBoundingClientRect().top : listRoot.getBoundingClientRect().bottom;
+      if (top !== place[i].top) { window.scrollBy(0, top - place[i].top); }
+      return;
+    }
+  }
+
+  function swapList(html) {
+    var fresh = document.createElement("template");
+    fresh.innerHTML = html;
+    if (fresh.innerHTML.trim() === listRoot.innerHTML.trim()) { return; }
+    var place = readingPlace();
+    // Focus inside the list (a reader who tabbed or clicked into it) stays on the same
+    // part, or on the list itself when that part is gone, never falls back to the page.
+    var focused = listRoot.contains(document.activeElement) ? document.activeElement : null;
+    var focusKey = focused && focused.closest("[data-anchor]");
+    focusKey = focusKey && focusKey.getAttribute("data-anchor");
+    listRoot.replaceChildren(fresh.content);
+    keepPlace(place);
+    if (focused) {
+      var target = (focusKey && part(focusKey)) || listRoot;
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+      target.focus({ preventScroll: true });
+    }
+  }
+
+  // The list is re-read once per new stamp; a failed read is tried again at the next
+  // poll. It is not announced: the change itself is, once, in the status line above.
+  function refreshList() {
+    var wanted = state.schedule_stamp;
+    if (!listRoot || !listUrl || !wanted || wanted === listStamp || listLoading) { return; }
+    listLoading = true;
+    fetch(listUrl, { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        swapList(html);
+        listStamp = wanted;
+        listRoot.setAttribute("data-stamp", wanted);
+      })
+      .catch(function () {})
+      .then(function () { listLoading = false; });
+  }
+
   function schedule(ms) {
     clearTimeout(timer);
     timer = setTimeout(poll, ms);
@@ -111,6 +191,7 @@
         failures = 0;
         setOffline(false);
         if (fresh) { state = fresh; etag = fresh.etag; render(); announce(fresh.changes); }
+        refreshList();
         schedule(pollMs);
       })
       .catch(function () {
