@@ -7,12 +7,20 @@ parameters into a :class:`solver.problem.Problem`. Runs store
 
 Ids in the problem are what an organizer reads on printed sheets: participant
 codes (``B001``), table labels (``A01``) and ``s<slot id>`` for slots.
+
+Once the fair is under way (:func:`fair_under_way`) every run, the organizer's as well
+as the day's re-optimisation (:mod:`scheduler.repair`), starts from the day as it is
+(:func:`_on_the_day`): what has started or starts within :data:`CHANGE_LEAD` is locked
+and ``now`` is set, so no plan rewrites the past; what staff placed on the day is
+locked where they put it; the live plan, day-added meetings included, is ``current``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +30,8 @@ from scheduler.db import utcnow
 from scheduler.errors import ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
+    AuditEntry,
+    DayStatus,
     Event,
     Meeting,
     MeetingStatus,
@@ -60,6 +70,21 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 }
 
 
+# On the fair day a plan changes nothing in a slot that starts within this lead: the
+# people of such a meeting are on their way to its table, the notice would reach them
+# too late, and staff could not find them in time (a repair once cancelled a staff-added
+# replacement meeting 11 minutes before it started). Meetings in those slots are locked
+# like the past, and the problem's ``now`` is the build time plus this lead, so the
+# solver places nothing new there either.
+CHANGE_LEAD = timedelta(minutes=10)
+
+# The staff actions of the day that put a meeting somewhere (scheduler.day_operations
+# records each with the meeting's version right after it). Such a placement is a
+# decision made on the floor, often for a reason no problem file knows (a projector
+# that broke at a host's own table): every later plan keeps it where staff put it.
+STAFF_PLACEMENTS = frozenset({"day.meeting_move", "day.meeting_swap", "day.meeting_add"})
+
+
 def slot_key(slot: Slot | int) -> str:
     """The id of a slot in problem and schedule files."""
     return f"s{slot if isinstance(slot, int) else slot.id}"
@@ -68,6 +93,56 @@ def slot_key(slot: Slot | int) -> str:
 def participant_key(participant: Participant) -> str:
     """The id of a participant in problem files: its printed code (or ``P<id>`` without one)."""
     return participant.code or f"P{participant.id}"
+
+
+def changes_from(now: datetime) -> datetime:
+    """The earliest start of a slot that a plan computed at ``now`` may change."""
+    return now + CHANGE_LEAD
+
+
+def fair_under_way(event: Event, now: datetime) -> bool:
+    """Whether the published schedule is being lived: it is published and a slot starts
+    before :func:`changes_from` ``now`` (so a plan can no longer change it).
+
+    Unlike :func:`scheduler.event_deletion.fair_under_way` (the fair's dates, for what
+    may be deleted) this is about time: before its first meeting a fair can still be
+    re-planned freely, and from then on the past must be kept.
+    """
+    if event.published_at is None:
+        return False
+    cutoff = changes_from(now)
+    return any(s.starts_at < cutoff for s in event.slots)
+
+
+def staff_placements(session: Session, event: Event) -> set[int]:
+    """The meetings that are where staff put them on the day, by id.
+
+    A move, swap or addition records each meeting's version right after it; a meeting
+    still at that version has not been changed since (an undo, a later publication or
+    a repair that moved it all raise the version), so it is where staff put it. A
+    meeting a publication or repair only kept keeps its version, and its lock.
+    """
+    placed: dict[int, int] = {}
+    for entry in session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.event_id == event.id, AuditEntry.action.in_(STAFF_PLACEMENTS))
+        .order_by(AuditEntry.id)
+    ):
+        if entry.details.get("undone_at"):
+            continue
+        for item in (entry.details.get("undo") or {}).get("meetings", []):
+            after = item.get("after") or {}
+            if after.get("status") != MeetingStatus.CANCELLED and "version" in item:
+                placed[item["id"]] = item["version"]
+    if not placed:
+        return set()
+    return {
+        meeting_id
+        for meeting_id, version, status in session.execute(
+            select(Meeting.id, Meeting.version, Meeting.status).where(Meeting.id.in_(placed))
+        )
+        if status != MeetingStatus.CANCELLED and placed[meeting_id] == version
+    }
 
 
 def with_defaults(parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,11 +162,14 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
     out, forced ones must meet, pinned ones are locked in place). With
     ``parameters["all_must"]`` every requested pair must meet (a compact day: the
     meetings are fixed and only the timetable is optimised, or the run is
-    infeasible and names what cannot fit). With
-    ``parameters["kind"] == "repair"`` the published meetings become ``current``
-    (every change costs ``change_penalty``) and held or locked ones are locked.
-    Other runs after a publication keep the published meetings as ``current`` too
-    (``keep_published``, on by default), so a re-run does not reshuffle calendars.
+    infeasible and names what cannot fit). A repair run
+    (``parameters["kind"] == "repair"``), and any run once the fair is under way,
+    starts from the day as it is (:func:`_on_the_day`; ``parameters["now"]``, an ISO
+    time with its zone, or the clock): every change to the live plan costs
+    ``change_penalty`` and what has started, what starts within :data:`CHANGE_LEAD`
+    and what staff placed on the day is locked. Other runs after a publication keep
+    the published meetings as ``current`` (``keep_published``, on by default), so a
+    re-run does not reshuffle calendars.
     """
     params = with_defaults(parameters)
     slots = list(event.slots)
@@ -173,47 +251,29 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
 
     current: list[sp.Meeting] = []
     now: datetime | None = None
-    if params.get("kind") == "repair":
-        now = _parse_now(params.get("now"))
-        for meeting in session.scalars(
-            select(Meeting).where(
-                Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
-            )
-        ):
-            pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
-            if not pair <= by_id.keys():
-                continue
-            weights.setdefault(pair, 0)
-            item = sp.Meeting(
-                a=keys[meeting.participant_a_id],
-                b=keys[meeting.participant_b_id],
-                slot=slot_key(meeting.slot_id),
-                table=meeting.table.label if meeting.table is not None and tables else None,
-            )
-            pinned = meeting.locked or meeting.status == MeetingStatus.HELD
-            if pinned and all(m.key != item.key for m in locked):
-                locked.append(item)
-            current.append(item)
+    moment = _parse_now(params.get("now"))
+    if params.get("kind") == "repair" or fair_under_way(event, moment):
+        now = changes_from(moment)
+        problem_participants, current, locked = _on_the_day(
+            session,
+            event,
+            now=moment,
+            keys=keys,
+            by_id=by_id,
+            has_tables=bool(tables),
+            weights=weights,
+            pins=locked,
+            participants=problem_participants,
+        )
     elif params.get("keep_published") and event.published_at is not None:
         # A new run after a publication starts from what people already have in their
         # calendars: each published meeting not kept costs change_penalty. Pairs that
         # are no longer requested (or now forbidden) are not brought back.
-        for meeting in session.scalars(
-            select(Meeting).where(
-                Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
-            )
-        ):
+        for meeting in _live_meetings(session, event):
             pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
             if pair not in weights:
                 continue
-            current.append(
-                sp.Meeting(
-                    a=keys[meeting.participant_a_id],
-                    b=keys[meeting.participant_b_id],
-                    slot=slot_key(meeting.slot_id),
-                    table=meeting.table.label if meeting.table is not None and tables else None,
-                )
-            )
+            current.append(_solver_meeting(meeting, keys, has_tables=bool(tables)))
 
     pairs = []
     for pair, weight in sorted(weights.items(), key=lambda kv: sorted(kv[0])):
@@ -238,6 +298,132 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
         change_penalty=int(params["change_penalty"]) if current else 0,
         now=now,
     )
+
+
+def _live_meetings(session: Session, event: Event) -> Iterable[Meeting]:
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED)
+        .options(selectinload(Meeting.table))
+        .order_by(Meeting.id)
+    )
+
+
+def _solver_meeting(meeting: Meeting, keys: dict[int, str], *, has_tables: bool) -> sp.Meeting:
+    return sp.Meeting(
+        a=keys[meeting.participant_a_id],
+        b=keys[meeting.participant_b_id],
+        slot=slot_key(meeting.slot_id),
+        table=meeting.table.label if meeting.table is not None and has_tables else None,
+    )
+
+
+def _on_the_day(
+    session: Session,
+    event: Event,
+    *,
+    now: datetime,
+    keys: dict[int, str],
+    by_id: dict[int, Participant],
+    has_tables: bool,
+    weights: dict[frozenset[int], int],
+    pins: list[sp.Meeting],
+    participants: tuple[sp.Participant, ...],
+) -> tuple[tuple[sp.Participant, ...], list[sp.Meeting], list[sp.Meeting]]:
+    """The participants, ``current`` and ``locked`` of a plan computed at ``now`` while
+    the fair is under way (adds the live meetings' pairs to ``weights``).
+
+    - Every live meeting is ``current``, whoever placed it; a pair nobody requested
+      (a walk-in's meeting added by staff) joins with weight 0, so a plan keeps it
+      rather than cancel what people were told.
+    - Every live meeting in a slot that starts before :func:`changes_from` ``now`` is
+      locked: the past is what happened, and what is about to start stays as announced.
+    - Held and pinned meetings, those staff placed on the day
+      (:func:`staff_placements`) and the organizer's pins still to come are locked
+      where they are while both sides can attend then (staff's first, then the
+      organizer's); one that can no longer be honoured, or clashes with a lock taken
+      already, is dropped (the plan, and staff, see to that meeting).
+    - A no-show is available only where its locked meetings are, i.e. nowhere from
+      now on; everyone keeps the slots of its locked meetings (a late arrival marked
+      after a meeting that was already over stays valid), and a meeting cap below the
+      locked meetings (staff may add beyond it) rises to them: what happened and what
+      staff decided must never make the plan impossible.
+    """
+    frozen = {slot_key(s) for s in event.slots if s.starts_at < changes_from(now)}
+    placed_by_staff = staff_placements(session, event)
+    current: list[sp.Meeting] = []
+    fixed: dict[frozenset[str], sp.Meeting] = {}
+    # Locks wanted, the first of a pair winning: what staff decided on the day comes
+    # before the organizer's pins, which were set before the fair.
+    by_staff: list[sp.Meeting] = []
+    held_or_pinned: list[sp.Meeting] = []
+    for meeting in _live_meetings(session, event):
+        pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
+        if not pair <= by_id.keys():
+            continue  # a side withdrew: its meetings are not part of any plan
+        weights.setdefault(pair, 0)
+        item = _solver_meeting(meeting, keys, has_tables=has_tables)
+        current.append(item)
+        if item.slot in frozen:
+            fixed.setdefault(item.key, item)
+        elif meeting.id in placed_by_staff:
+            by_staff.append(item)
+        elif meeting.locked or meeting.status == MeetingStatus.HELD:
+            held_or_pinned.append(item)
+    wanted = [*by_staff, *pins, *held_or_pinned]
+
+    fixed_slots: dict[str, set[str]] = defaultdict(set)
+    for item in fixed.values():
+        fixed_slots[item.a].add(item.slot)
+        fixed_slots[item.b].add(item.slot)
+    no_shows = {keys[p.id] for p in by_id.values() if p.day_status == DayStatus.NO_SHOW}
+    availability: dict[str, frozenset[str] | None] = {}
+    for person in participants:
+        if person.id in no_shows:
+            availability[person.id] = frozenset(fixed_slots[person.id])
+        elif person.available is None:
+            availability[person.id] = None
+        else:
+            availability[person.id] = person.available | fixed_slots[person.id]
+
+    def can_meet(who: str, slot: str) -> bool:
+        allowed = availability.get(who)
+        return allowed is None or slot in allowed
+
+    locked = dict(fixed)
+    tables_taken = {(m.table, m.slot) for m in locked.values() if m.table is not None}
+    load = Counter((who, m.slot) for m in locked.values() for who in (m.a, m.b))
+    desks = {person.id: person.parallel for person in participants}
+
+    def fits(item: sp.Meeting) -> bool:
+        """Both sides can attend, and neither the table nor a side is taken by a lock
+        already (a pin whose meeting staff cancelled, at a table staff then gave away)."""
+        return (
+            all(can_meet(who, item.slot) for who in (item.a, item.b))
+            and (item.table is None or (item.table, item.slot) not in tables_taken)
+            and all(load[(who, item.slot)] < desks.get(who, 1) for who in (item.a, item.b))
+        )
+
+    for item in wanted:
+        if item.key in locked or item.slot in frozen:
+            continue  # the first lock of a pair wins; the past is what happened
+        if fits(item):
+            locked[item.key] = item
+            if item.table is not None:
+                tables_taken.add((item.table, item.slot))
+            load.update((who, item.slot) for who in (item.a, item.b))
+    held = Counter(who for item in locked.values() for who in (item.a, item.b))
+    adjusted = tuple(
+        replace(
+            person,
+            available=availability[person.id],
+            max_meetings=(
+                None if person.max_meetings is None else max(person.max_meetings, held[person.id])
+            ),
+        )
+        for person in participants
+    )
+    return adjusted, current, list(locked.values())
 
 
 def _unique_keys(participants: list[Participant]) -> dict[int, str]:

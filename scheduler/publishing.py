@@ -42,14 +42,23 @@ from scheduler.models import (
     Table,
 )
 from scheduler.pair_rules import lock_run
-from scheduler.problem_builder import participant_key, slot_key
-from solver.problem import STATUS_INFEASIBLE
+from scheduler.problem_builder import (
+    CHANGE_LEAD,
+    changes_from,
+    fair_under_way,
+    participant_key,
+    slot_key,
+)
+from solver.problem import STATUS_INFEASIBLE, Problem
 from solver.problem_io import problem_from_dict, schedule_from_dict
-from solver.validation import check
+from solver.validation import MeetingKey, check, meeting_key
 
 log = logging.getLogger(__name__)
 
 PUBLISHABLE = frozenset({RunStatus.SUCCEEDED, RunStatus.CANCELLED})
+# Runs of this kind are the day's re-optimisations (scheduler.repair): applied through
+# their preview, which checks the day itself (what changed since, what has started).
+REPAIR_KIND = "repair"
 
 
 @dataclass
@@ -150,7 +159,8 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
     schedule = schedule_from_dict(run.result)
     if schedule.status == STATUS_INFEASIBLE:
         raise Conflict(N_("This run found no schedule that honours every forced pair."))
-    problems = check(problem_from_dict(run.problem), schedule.meetings)
+    problem = problem_from_dict(run.problem)
+    problems = check(problem, schedule.meetings)
     if problems:
         raise _broken_rule(run, problems)
 
@@ -208,14 +218,98 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
             plan.keep.append((pair, meeting))
         else:
             plan.move.append((pair, meeting, slot, table))
+    _check_the_day(session, event, run, problem, plan)
     _check_day_statuses(plan)
     return plan
+
+
+def _check_the_day(
+    session: Session, event: Event, run: ScheduleRun, problem: Problem, plan: _Plan
+) -> None:
+    """Conflict when, the fair being under way, ``run`` would change the day without
+    starting from it.
+
+    A plan for the fair day must keep what has happened and what staff did: runs built
+    once the fair is under way lock it (:func:`scheduler.problem_builder.build_problem`).
+    So publishing one is refused when it was computed before the fair began (it would
+    rewrite meetings that have started, and cancel what staff added), when meetings or
+    statuses changed on the day since it was computed (it would undo that), or when it
+    changes a slot that has started since, or starts within the lead time. A repair run
+    is not checked here: :func:`scheduler.repair.apply_repair` checks its own plan
+    against the day, under the same locks, before it publishes it.
+    """
+    if run.kind == REPAIR_KIND or not (plan.cancel or plan.move or plan.insert):
+        return
+    now = utcnow()
+    if not fair_under_way(event, now):
+        return
+    if problem.now is None:
+        raise Conflict(
+            N_(
+                "This run was computed before the fair began, so it does not keep what has "
+                "happened since: publishing it would change meetings that have started or "
+                "that staff changed today. To change the rest of the day, use "
+                "“Re-optimise the rest of the day”."
+            )
+        )
+    if _live_plan(session, event, problem) != {meeting_key(m) for m in problem.current}:
+        raise Conflict(
+            N_(
+                "Meetings or someone's status for the day changed after this run was "
+                "computed (%(time)s), and publishing it would undo that. Start a new run, "
+                "or use “Re-optimise the rest of the day”."
+            ),
+            params={"time": event.local(run.created_at).strftime("%H:%M")},
+        )
+    cutoff = changes_from(now)
+    touched = [slot for _pair, _meeting, slot, _table in plan.move]
+    touched += [
+        m.slot for _pair, m, _slot, _table in plan.move if m.status != MeetingStatus.CANCELLED
+    ]
+    touched += [meeting.slot for _pair, meeting in plan.cancel]
+    touched += [slot for _pair, _a, _b, slot, _table in plan.insert]
+    soon = min(
+        (s for s in touched if s.starts_at < cutoff), key=lambda s: s.starts_at, default=None
+    )
+    if soon is not None:
+        raise Conflict(
+            N_(
+                "The slot at %(time)s has started since this run was computed, or starts "
+                "within %(minutes)s minutes, and the run changes meetings in it. Start a new "
+                "run, or use “Re-optimise the rest of the day”."
+            ),
+            params={
+                "time": event.local(soon.starts_at).strftime("%H:%M"),
+                "minutes": int(CHANGE_LEAD.total_seconds() // 60),
+            },
+        )
+
+
+def _live_plan(session: Session, event: Event, problem: Problem) -> set[MeetingKey]:
+    """The live meetings of approved participants, as a problem built now writes them
+    (``current``): a participant who joined since (a walk-in) or left makes a difference."""
+    with_tables = problem.tables is not None
+    live: set[MeetingKey] = set()
+    for meeting in session.scalars(
+        select(Meeting).where(
+            Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+        )
+    ):
+        sides = (meeting.participant_a, meeting.participant_b)
+        if any(side.status != ParticipantStatus.APPROVED for side in sides):
+            continue
+        table = meeting.table.label if with_tables and meeting.table is not None else None
+        live.add((frozenset(participant_key(s) for s in sides), slot_key(meeting.slot_id), table))
+    return live
 
 
 def _check_day_statuses(plan: _Plan) -> None:
     """Conflict when the plan would place a meeting where the day has ruled it out: a
     participant marked as a no-show, or before a late arrival or after an early leave
-    (a run computed before the day, published on it, must not undo what staff did)."""
+    (staff's marks of the day must not be undone by a publication).
+
+    The messages say what the run would do, not why: a run computed before the day
+    never knew of the marks, but one computed on the day may simply predate them."""
     placements = [
         (meeting.participant_a, meeting.participant_b, slot)
         for _pair, meeting, slot, _table in plan.move
@@ -225,24 +319,21 @@ def _check_day_statuses(plan: _Plan) -> None:
         for person in (a, b):
             if person.day_status == DayStatus.NO_SHOW:
                 msgid = N_(
-                    "This run was computed before the latest changes to who attends when, and "
-                    "would undo them: it "
-                    "gives %(who)s, marked as a no-show, a meeting. Start a new run (on the "
-                    "day: re-optimise the day) and publish that."
+                    "This run gives %(who)s a meeting, but %(who)s is marked as a no-show "
+                    "today: publishing it would undo that. Start a new run (on the day: "
+                    "re-optimise the rest of the day) and publish that."
                 )
             elif person.available_from is not None and slot.starts_at < person.available_from:
                 msgid = N_(
-                    "This run was computed before the latest changes to who attends when, and "
-                    "would undo them: it "
-                    "places a meeting of %(who)s before they arrive. Start a new run (on the "
-                    "day: re-optimise the day) and publish that."
+                    "This run places a meeting of %(who)s before they arrive: publishing it "
+                    "would undo that. Start a new run (on the day: re-optimise the rest of "
+                    "the day) and publish that."
                 )
             elif person.available_until is not None and slot.ends_at > person.available_until:
                 msgid = N_(
-                    "This run was computed before the latest changes to who attends when, and "
-                    "would undo them: it "
-                    "places a meeting of %(who)s after they leave. Start a new run (on the "
-                    "day: re-optimise the day) and publish that."
+                    "This run places a meeting of %(who)s after they leave: publishing it "
+                    "would undo that. Start a new run (on the day: re-optimise the rest of "
+                    "the day) and publish that."
                 )
             else:
                 continue

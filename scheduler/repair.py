@@ -3,21 +3,25 @@ what would change and why, and applying it atomically.
 
 Three steps, each its own call so nothing is applied unseen:
 
-1. :func:`prepare_repair` builds the problem from the live state (what has started is
-   locked, ``now`` is set, no-shows are unavailable from now on, late arrivals and early
-   leavers keep their windows, walk-ins are ordinary approved participants, the
-   published plan is ``current`` with the change penalty), solves it *synchronously*
+1. :func:`prepare_repair` builds the problem from the live state (what has started or
+   starts within the lead time is locked and ``now`` is set after it, what staff moved,
+   swapped or added on the day is locked where they put it, no-shows are unavailable
+   from now on, late arrivals and early leavers keep their windows, walk-ins are
+   ordinary approved participants, the live plan is ``current`` with the change
+   penalty: :func:`scheduler.problem_builder.build_problem`), solves it *synchronously*
    within a short budget and stores both as a ``ScheduleRun`` of kind ``repair``, with
    a fingerprint of the live state it was computed from.
 2. :func:`repair_preview` compares the run's schedule with the live meetings: kept,
    moved, cancelled and added, each change with the reason it happens, and who is
    affected. It can be recomputed from the run at any time (a page reload).
 3. :func:`apply_repair` re-checks the fingerprint under the write locks (any meeting
-   version, status or placement, or any participant's day status changed since the
-   preview: Conflict), then writes through :func:`scheduler.publishing.publish_run`, so
-   a pair keeps its meeting row and calendar UID and every changed meeting's version
-   goes up (higher SEQUENCE in the feeds). The caller commits, then e-mails the
-   affected people (``web.mail_feedback.notify_changed``).
+   version, status or placement, any participant's day status, the screening switch
+   or a pair rule changed since the preview: Conflict) and that no slot it changes
+   has started or starts within the lead time, then writes through
+   :func:`scheduler.publishing.publish_run`, so a pair keeps its meeting row and
+   calendar UID and every changed meeting's version goes up (higher SEQUENCE in the
+   feeds). The caller commits, then e-mails the affected people
+   (``web.mail_feedback.notify_changed``).
 
 Why synchronous and not through the run worker: the whole round trip must stay
 within about three seconds while people wait at their tables. The worker's queue
@@ -51,17 +55,24 @@ from scheduler.models import (
     Interest,
     Meeting,
     MeetingStatus,
+    PairRule,
+    PairRuleKind,
     Participant,
+    ParticipantRole,
     ParticipantStatus,
+    ParticipantUnavailableSlot,
     RunStatus,
     ScheduleRun,
     Slot,
     Table,
     User,
 )
+from scheduler.preferences import interest_counts, requested_pairs
 from scheduler.problem_builder import (
+    CHANGE_LEAD,
     DEFAULT_PARAMETERS,
     build_problem,
+    changes_from,
     participant_key,
     slot_key,
 )
@@ -79,6 +90,9 @@ MIN_SOLVE_SECONDS = 0.4
 # Parameters of the published run that the repair keeps, so it optimises the same thing.
 KEPT_PARAMETERS = ("meeting_bonus", "break_penalty")
 CHANGE_PENALTY_RANGE = (0, 1000)
+# The lead time of the day (scheduler.problem_builder.CHANGE_LEAD) in minutes, for the
+# messages: a plan changes nothing that starts within it, when computed or applied.
+LEAD_MINUTES = int(CHANGE_LEAD.total_seconds() // 60)
 # Why a side cannot attend a planned meeting any more, by its day status.
 UNAVAILABLE_BECAUSE = {
     DayStatus.NO_SHOW: N_("%(name)s is a no-show."),
@@ -121,18 +135,13 @@ def build_repair_problem(
 ) -> sp.Problem:
     """The rest of the day as a solver problem, from the live state at ``now``.
 
-    On top of :func:`scheduler.problem_builder.build_problem` (which makes the live
-    plan ``current`` and locks held and pinned meetings):
-
-    - every live meeting in a slot that has started (held or under way) is locked, so
-      the past is never rewritten;
-    - a no-show is available only where its locked past meetings are, i.e. nowhere
-      from now on; everyone keeps the slots of their locked meetings (a late arrival
-      marked after a meeting that was already over stays valid);
-    - locks that can no longer be honoured (a pinned pair whose side left) are dropped,
-      forced pairs become optional and the break cap is lifted: a repair must always
-      return a plan, and the change penalty already protects what is planned;
-    - the objective's other parameters are those of the published run.
+    :func:`scheduler.problem_builder.build_problem` starts it from the day as it is
+    (what has started or starts within :data:`~scheduler.problem_builder.CHANGE_LEAD`
+    is locked, as is what staff placed on the day; no-shows are available nowhere from
+    now on; the live plan is ``current``). On top of that, forced pairs become optional
+    and the break cap is lifted: a repair must always return a plan, and the change
+    penalty already protects what is planned. The objective's other parameters are
+    those of the published run.
     """
     low, high = CHANGE_PENALTY_RANGE
     if not low <= change_penalty <= high:
@@ -149,84 +158,102 @@ def build_repair_problem(
         "max_breaks": None,
     }
     base = build_problem(session, event, parameters=parameters)
-    started = {slot_key(s) for s in event.slots if s.starts_at < now}
-    no_shows = {
-        participant_key(p)
-        for p in session.scalars(
-            select(Participant).where(
-                Participant.event_id == event.id,
-                Participant.status == ParticipantStatus.APPROVED,
-                Participant.day_status == DayStatus.NO_SHOW,
-            )
-        )
-    }
-    locked = {m.key: m for m in base.current if m.slot in started}
-    locked_slots: dict[str, set[str]] = defaultdict(set)
-    for meeting in locked.values():
-        locked_slots[meeting.a].add(meeting.slot)
-        locked_slots[meeting.b].add(meeting.slot)
-    participants = []
-    for p in base.participants:
-        if p.id in no_shows:
-            available: frozenset[str] | None = frozenset(locked_slots[p.id])
-        elif p.available is None:
-            available = None
-        else:
-            available = p.available | locked_slots[p.id]
-        participants.append(replace(p, available=available))
-    availability = {p.id: p.available for p in participants}
-
-    def can_meet(person: str, slot: str) -> bool:
-        allowed = availability.get(person)
-        return allowed is None or slot in allowed
-
-    for meeting in base.locked:
-        if meeting.key in locked or meeting.slot in started:
-            continue  # the past is what happened (in locked already, or not at all)
-        if can_meet(meeting.a, meeting.slot) and can_meet(meeting.b, meeting.slot):
-            locked[meeting.key] = meeting
     return replace(
         base,
-        participants=tuple(participants),
         pairs=tuple(replace(pair, must=False) for pair in base.pairs),
-        locked=tuple(locked.values()),
         max_breaks=None,
     )
 
 
 def state_fingerprint(session: Session, event: Event) -> str:
-    """A digest of everything a repair depends on that staff can change on the day:
-    each meeting's version, status and place, each participant's status and window,
-    and the interests (walk-ins state theirs at the desk)."""
+    """A digest of everything a repair depends on that can change on the day: each
+    meeting's version, status and place; each participant's status, window, cap and
+    desks; the interests (walk-ins state theirs at the desk); and what decides which
+    pairs may meet at all, where and how often: whether screening answers count (a
+    plan computed with screening off may pair companies that declined each other),
+    the organizer's pair rules, the event's default cap, slots and tables.
+
+    Only what changes the plan belongs here: anything else would make plans stale
+    that are still right (see the day status below).
+    """
     digest = hashlib.sha256()
+
+    def add(rows: Iterable[Any]) -> None:
+        for row in rows:
+            digest.update(repr(tuple(row)).encode())
+        digest.update(b"|")
+
+    digest.update(repr((event.screening_enabled, event.default_max_meetings)).encode())
+    add(
+        session.execute(
+            select(Meeting.id, Meeting.version, Meeting.status, Meeting.slot_id, Meeting.table_id)
+            .where(Meeting.event_id == event.id)
+            .order_by(Meeting.id)
+        )
+    )
     for row in session.execute(
-        select(Meeting.id, Meeting.version, Meeting.status, Meeting.slot_id, Meeting.table_id)
-        .where(Meeting.event_id == event.id)
-        .order_by(Meeting.id)
-    ):
-        digest.update(repr(tuple(row)).encode())
-    for pid, status, day_status, available_from, available_until in session.execute(
         select(
             Participant.id,
             Participant.status,
             Participant.day_status,
             Participant.available_from,
             Participant.available_until,
+            Participant.max_meetings,
+            Participant.parallel_desks,
         )
         .where(Participant.event_id == event.id)
         .order_by(Participant.id)
     ):
+        pid, status, day_status, available_from, available_until, cap, desks = row
         # Of the day status only "no-show" shapes the plan (late arrivals and early
         # leavers by their windows): checking companies in, which goes on all day at
         # reception, must not make every plan stale before it can be applied.
         no_show = day_status == DayStatus.NO_SHOW
-        digest.update(repr((pid, status, no_show, available_from, available_until)).encode())
+        digest.update(
+            repr((pid, status, no_show, available_from, available_until, cap, desks)).encode()
+        )
+    add(
+        session.execute(
+            select(ParticipantUnavailableSlot.participant_id, ParticipantUnavailableSlot.slot_id)
+            .join(Participant, Participant.id == ParticipantUnavailableSlot.participant_id)
+            .where(Participant.event_id == event.id)
+            .order_by(ParticipantUnavailableSlot.participant_id, ParticipantUnavailableSlot.slot_id)
+        )
+    )
     count, newest = session.execute(
         select(func.count(Interest.id), func.max(Interest.updated_at)).where(
             Interest.event_id == event.id
         )
     ).one()
     digest.update(repr((count, newest)).encode())
+    add(
+        session.execute(
+            select(
+                PairRule.id,
+                PairRule.kind,
+                PairRule.participant_a_id,
+                PairRule.participant_b_id,
+                PairRule.slot_id,
+                PairRule.table_id,
+            )
+            .where(PairRule.event_id == event.id)
+            .order_by(PairRule.id)
+        )
+    )
+    add(
+        session.execute(
+            select(Slot.id, Slot.starts_at, Slot.ends_at)
+            .where(Slot.event_id == event.id)
+            .order_by(Slot.id)
+        )
+    )
+    add(
+        session.execute(
+            select(Table.id, Table.label, Table.host_participant_id)
+            .where(Table.event_id == event.id)
+            .order_by(Table.id)
+        )
+    )
     return digest.hexdigest()
 
 
@@ -250,6 +277,14 @@ def prepare_repair(
         raise ValidationFailed(N_("Publish the schedule before re-optimising it."))
     if not any(s.ends_at > now for s in event.slots):
         raise ValidationFailed(N_("All meetings are over: there is nothing left to re-optimise."))
+    if not any(s.starts_at >= changes_from(now) for s in event.slots):
+        raise ValidationFailed(
+            N_(
+                "No slot starts more than %(minutes)s minutes from now: the meetings left "
+                "stay as they are, so there is nothing to re-optimise."
+            ),
+            params={"minutes": LEAD_MINUTES},
+        )
     penalty = default_change_penalty(session, event) if change_penalty is None else change_penalty
     fingerprint = state_fingerprint(session, event)
     problem = build_repair_problem(session, event, now=now, change_penalty=penalty)
@@ -271,6 +306,8 @@ def prepare_repair(
             **_published_parameters(session, event),
             "kind": KIND,
             "now": now.isoformat(),
+            # The plan changes nothing in a slot starting before this (the lead time).
+            "changes_from": changes_from(now).isoformat(),
             "change_penalty": penalty,
             "time_limit": round(limit, 3),
             "fingerprint": fingerprint,
@@ -351,12 +388,20 @@ class RepairPreview:
     added: list[Change]
     affected: list[Participant]
     stale: bool
-    # The first slot this plan changes that has started since it was computed: its
-    # meetings are under way, so the plan can no longer be applied.
+    # The first slot this plan changes that has started since it was computed, or
+    # starts within the lead time now: its meetings are under way or about to be, so
+    # the plan can no longer be applied.
     started_since: Slot | None
     score_before: int | None
     score_after: int
     timings: dict[str, float]
+    # The plan changes nothing in a slot starting before this (computed + lead time);
+    # None for a plan stored before it was recorded.
+    changes_from: datetime | None = None
+    # The first slot the plan may change (starting at or after ``changes_from``).
+    first_open_slot: Slot | None = None
+    # Whether ``started_since`` has begun (else it starts within the lead time).
+    begun: bool = True
 
     @property
     def changes(self) -> list[Change]:
@@ -445,7 +490,7 @@ def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPr
         if pair not in live:
             added.append(Change("added", a, b, None, place))
 
-    _explain(event, moved, cancelled, added)
+    _explain(event, moved, cancelled, added, asked=_who_asked(session, event))
     order = _change_order
     affected_ids = {pid for change in (*moved, *cancelled, *added) for pid in change.pair_ids}
     affected = sorted(
@@ -456,7 +501,9 @@ def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPr
     score_before = objective(problem, current) if not check(problem, current) else None
     timings = dict(run.result.get("stats", {}).get("repair_timings", {}))
     timings["preview"] = round(time.perf_counter() - started, 4)
-    started_since = _first_started([*moved, *cancelled, *added], utcnow())
+    now = utcnow()
+    started_since = _first_started([*moved, *cancelled, *added], changes_from(now))
+    cutoff = _changes_from(run, problem)
     return RepairPreview(
         run=run,
         kept=sorted(kept, key=order),
@@ -470,18 +517,34 @@ def repair_preview(session: Session, event: Event, run: ScheduleRun) -> RepairPr
         score_before=score_before,
         score_after=schedule.objective,
         timings=timings,
+        changes_from=cutoff,
+        first_open_slot=min(
+            (s for s in event.slots if cutoff is None or s.starts_at >= cutoff),
+            key=lambda slot: slot.starts_at,
+            default=None,
+        ),
+        begun=started_since is None or started_since.starts_at <= now,
     )
 
 
-def _first_started(changes: Iterable[Change], now: datetime) -> Slot | None:
-    """The earliest slot that ``changes`` touch (before or after) and that has started
-    by ``now``. Slots started when the plan was computed are locked in it, so this is
-    one that started since: applying would change meetings under way."""
+def _changes_from(run: ScheduleRun, problem: sp.Problem) -> datetime | None:
+    """From when ``run``'s plan may change meetings (its problem's ``now``)."""
+    recorded = run.parameters.get("changes_from")
+    if isinstance(recorded, str) and recorded:
+        return datetime.fromisoformat(recorded)
+    return problem.now
+
+
+def _first_started(changes: Iterable[Change], cutoff: datetime) -> Slot | None:
+    """The earliest slot that ``changes`` touch (before or after) and that starts before
+    ``cutoff`` (now plus the lead time). Slots starting before the cutoff when the plan
+    was computed are locked in it, so this is one that has started since, or is about
+    to: applying would change meetings under way or whose people are on their way."""
     touched = {
         place.slot.id: place.slot
         for change in changes
         for place in (change.before, change.after)
-        if place is not None and place.slot.starts_at < now
+        if place is not None and place.slot.starts_at < cutoff
     }
     return min(touched.values(), key=lambda slot: slot.starts_at, default=None)
 
@@ -500,11 +563,104 @@ def _pair_name(change: Change) -> str:
     return f"{change.a.code or change.a.display_name}–{change.b.code or change.b.display_name}"
 
 
+@dataclass(frozen=True)
+class WhoAsked:
+    """Who wants each pair's meeting, as the pair's solver weight counts it.
+
+    ``sides``: per requested pair, the participants that asked for the meeting (or
+    accepted it when screening); ``by_organizer``: the pairs a pair rule makes meet.
+    """
+
+    sides: dict[frozenset[int], frozenset[int]] = field(default_factory=dict)
+    by_organizer: frozenset[frozenset[int]] = frozenset()
+
+
+# Why a pair meets, or met, by who asked: staff weigh a cancellation against what takes
+# its place (a meeting both sides wanted, given up for one only one side asked for, is
+# a trade-off they must see the right way round).
+_ADDED_BECAUSE = {
+    "both": N_("Both sides asked to meet and are free at %(when)s."),
+    ParticipantRole.BUYER: N_("Only the buyer %(name)s asked to meet; both are free at %(when)s."),
+    ParticipantRole.SUPPLIER: N_(
+        "Only the supplier %(name)s asked to meet; both are free at %(when)s."
+    ),
+    "organizer": N_(
+        "Neither side asked to meet, but the organizer set this pair to meet; both are free "
+        "at %(when)s."
+    ),
+    "neither": N_("Neither side asked to meet; both are free at %(when)s."),
+}
+_CANCELLED_PAIR = {
+    "both": N_("Both sides had asked to meet."),
+    ParticipantRole.BUYER: N_("Only the buyer %(name)s had asked to meet."),
+    ParticipantRole.SUPPLIER: N_("Only the supplier %(name)s had asked to meet."),
+    "organizer": N_("Neither side had asked to meet; the organizer had set this pair to meet."),
+    "neither": N_("Neither side had asked to meet."),
+}
+
+
+def _who_asked(session: Session, event: Event) -> WhoAsked:
+    """Who asked for each pair, from the interests as they count now
+    (:func:`scheduler.preferences.requested_pairs`: mutual or not, screening answers
+    only while screening is on), and the pairs the organizer's rules make meet."""
+    requested = {frozenset((p.a, p.b)): p for p in requested_pairs(session, event)}
+    wanting: dict[frozenset[int], set[int]] = defaultdict(set)
+    for interest in session.scalars(select(Interest).where(Interest.event_id == event.id)):
+        pair = frozenset((interest.from_participant_id, interest.to_participant_id))
+        preference = requested.get(pair)
+        if (
+            preference is not None
+            and not preference.mutual
+            and interest.level > 0
+            and not interest.declined
+            and interest_counts(interest, event.screening_enabled)
+        ):
+            wanting[pair].add(interest.from_participant_id)
+    ruled = frozenset(
+        frozenset((rule.participant_a_id, rule.participant_b_id))
+        for rule in session.scalars(
+            select(PairRule).where(
+                PairRule.event_id == event.id, PairRule.kind != PairRuleKind.FORBID
+            )
+        )
+    )
+    return WhoAsked(
+        sides={
+            pair: pair if preference.mutual else frozenset(wanting[pair])
+            for pair, preference in requested.items()
+        },
+        by_organizer=ruled,
+    )
+
+
+def _asked_reason(
+    change: Change, asked: WhoAsked, reasons: dict[Any, str], params: dict[str, object]
+) -> tuple[str, dict[str, object]]:
+    """The reason in ``reasons`` that says who asked for ``change``'s pair."""
+    sides = asked.sides.get(change.pair_ids, frozenset())
+    if sides >= change.pair_ids:
+        return reasons["both"], params
+    for side in (change.a, change.b):
+        if side.id in sides:
+            role = side.role if side.role in reasons else ParticipantRole.SUPPLIER
+            return reasons[role], {**params, "name": side.display_name}
+    if change.pair_ids in asked.by_organizer:
+        return reasons["organizer"], params
+    return reasons["neither"], params
+
+
 def _explain(
-    event: Event, moved: list[Change], cancelled: list[Change], added: list[Change]
+    event: Event,
+    moved: list[Change],
+    cancelled: list[Change],
+    added: list[Change],
+    *,
+    asked: WhoAsked | None = None,
 ) -> None:
     """Give every change its reasons: a side that cannot attend any more, or the
-    changes that take its place (a chain back to the gap that started it)."""
+    changes that take its place (a chain back to the gap that started it); an added
+    meeting, and one given up for others, say who asked for it (``asked``)."""
+    asked = asked if asked is not None else WhoAsked()
     arriving: dict[tuple[int, int], list[Change]] = defaultdict(list)  # (participant, slot)
     at_table: dict[tuple[int, int], list[Change]] = defaultdict(list)  # (table, slot)
     for change in (*moved, *added):
@@ -547,11 +703,14 @@ def _explain(
         ]
 
     for change in cancelled:
-        change.reasons = (
-            unavailable(change)
-            or displaced_by(change)
-            or [(N_("Dropped so that the rest of the day scores higher overall."), {})]
-        )
+        change.reasons = unavailable(change)
+        if not change.reasons:
+            # Given up for other meetings: say what it was worth to whom, so that the
+            # trade-off reads against the reasons of the meetings that take its place.
+            change.reasons = displaced_by(change) or [
+                (N_("Dropped so that the rest of the day scores higher overall."), {})
+            ]
+            change.reasons.append(_asked_reason(change, asked, _CANCELLED_PAIR, {}))
 
     def table_only(change: Change) -> list[tuple[str, dict[str, object]]]:
         """A move within its slot: only the table changes, which is no gap being filled."""
@@ -591,12 +750,7 @@ def _explain(
     for change in added:
         assert change.after is not None
         when = event.local(change.after.slot.starts_at).strftime("%H:%M")
-        change.reasons = [
-            (
-                N_("Both sides asked to meet and are free at %(when)s."),
-                {"when": when},
-            )
-        ]
+        change.reasons = [_asked_reason(change, asked, _ADDED_BECAUSE, {"when": when})]
 
 
 # --------------------------------------------------------------------------- applying
@@ -640,14 +794,27 @@ def apply_repair(
     session.refresh(run)
     if run.published_at is not None:
         raise Conflict(N_("This re-optimisation has been applied already."))
-    begun = _first_started(preview.changes, utcnow())
-    if begun is not None:
+    now = utcnow()
+    begun = _first_started(preview.changes, changes_from(now))
+    if begun is not None and begun.starts_at <= now:
         raise Conflict(
             N_(
                 "The slot at %(time)s has started since this preview, and the plan changes "
                 "meetings in it. Nothing was applied: re-optimise again for a fresh preview."
             ),
             params={"time": event.local(begun.starts_at).strftime("%H:%M")},
+        )
+    if begun is not None:
+        raise Conflict(
+            N_(
+                "The slot at %(time)s starts in less than %(minutes)s minutes, and the plan "
+                "changes meetings in it: the people concerned could not be told in time. "
+                "Nothing was applied: re-optimise again for a fresh preview."
+            ),
+            params={
+                "time": event.local(begun.starts_at).strftime("%H:%M"),
+                "minutes": LEAD_MINUTES,
+            },
         )
     if run.parameters.get("fingerprint") != state_fingerprint(session, event):
         raise Conflict(
@@ -659,7 +826,6 @@ def apply_repair(
     changed_ids = [c.meeting.id for c in (*preview.moved, *preview.cancelled) if c.meeting]
     user_id = user.id if user is not None else None
     outcome = publishing.publish_run(session, event, run, user_id=user_id)
-    now = utcnow()
     # The rows publishing wrote carry the database's clock; the day's changes are
     # stamped with the one clock so "changed today" reads the same everywhere.
     added_pairs = {c.pair_ids for c in preview.added}

@@ -107,11 +107,10 @@ def unkeepable_current(prep: Prepared) -> int:
             continue
         prepared = prep.pairs[pair_index]
         lock = prepared.locked
-        locked_elsewhere = lock is not None and (lock.slot, lock.table) != (
-            meeting.slot,
-            meeting.table,
-        )
-        if locked_elsewhere or not _table_allowed(prep, prepared.a, prepared.b, meeting.table):
+        if lock is not None:
+            # A locked pair is fixed (its soundness is checked before): kept if it is this.
+            lost += (lock.slot, lock.table) != (meeting.slot, meeting.table)
+        elif not _table_allowed(prep, prepared.a, prepared.b, meeting.table):
             lost += 1
     return lost
 
@@ -164,14 +163,13 @@ def _pooled_capacity(prep: Prepared) -> int | None:
         return None
     slots: set[int] = set()
     for prepared in prep.pairs:
-        if not prep.is_host(prepared.a) and not prep.is_host(prepared.b):
+        if not prep.table_hosts(prepared.index):
             slots.update(prepared.slots)
     return len(prep.pooled_tables) * len(slots)
 
 
 def _is_pooled(prep: Prepared, pair_index: int) -> bool:
-    prepared = prep.pairs[pair_index]
-    return prep.has_tables and not prep.is_host(prepared.a) and not prep.is_host(prepared.b)
+    return prep.has_tables and not prep.table_hosts(pair_index)
 
 
 def _largest_gain(prep: Prepared) -> int:

@@ -1051,7 +1051,14 @@ def _restrict(prep: Prepared, pairs: list[int]) -> Prepared:
     sub = replace(prep, pairs=[], pair_index={}, pairs_of=[[] for _ in prep.participant_ids])
     for new_index, old in enumerate(chosen):
         copy = PreparedPair(
-            new_index, old.pair, old.a, old.b, old.slots, old.locked, old.both_hosts
+            new_index,
+            old.pair,
+            old.a,
+            old.b,
+            old.slots,
+            old.locked,
+            old.both_hosts,
+            old.pooled_lock,
         )
         sub.pairs.append(copy)
         sub.pair_index[old.pair.key] = new_index

@@ -63,8 +63,7 @@ class _State:
         prep = self.prep
         if not prep.has_tables:
             return None
-        prepared = prep.pairs[pair_index]
-        hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
+        hosts = prep.table_hosts(pair_index)
         if not hosts:
             free = len(prep.pooled_tables) - self.pooled_used.get(slot, 0)
             return None if free > 0 else False
@@ -352,7 +351,7 @@ def _table_host_for(prep: Prepared, pair_index: int) -> int | None:
     lock = prepared.locked
     if lock is not None and lock.table is not None:
         return prep.table_host.get(lock.table)
-    hosts = [w for w in (prepared.a, prepared.b) if prep.is_host(w)]
+    hosts = prep.table_hosts(pair_index)
     if not hosts:
         return None
     return max(hosts, key=lambda h: (len(prep.hosted_tables[h]), -h))

@@ -102,9 +102,7 @@ class _Search:
         self.ends = [(prep.pairs[p].a, prep.pairs[p].b) for p in self.pair_of]
         self.allowed = [set(prep.pairs[p].slots) for p in self.pair_of]
         self.movable = [prep.pairs[p].locked is None for p in self.pair_of]
-        self.pooled = [
-            prep.has_tables and not prep.is_host(a) and not prep.is_host(b) for a, b in self.ends
-        ]
+        self.pooled = [prep.has_tables and not prep.table_hosts(p) for p in self.pair_of]
         self.capacity = [
             prep.pooled_capacity(t) if prep.has_tables else len(chosen) for t in range(n_slots)
         ]

@@ -22,7 +22,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.preferences import requested_pairs
-from scheduler.problem_builder import DEFAULT_PARAMETERS, build_problem, slot_key
+from scheduler.problem_builder import CHANGE_LEAD, DEFAULT_PARAMETERS, build_problem, slot_key
 from solver.problem_io import problem_from_dict, problem_to_dict
 from tests.published_fair import place_greedily
 
@@ -147,11 +147,14 @@ def test_a_repair_run_keeps_the_published_plan_as_current(db_session: Session, f
         select(Meeting).where(Meeting.status != MeetingStatus.CANCELLED)
     ).all()
     assert len(problem.current) == len(active) and problem.change_penalty == 4
-    assert problem.now == now
+    # Nothing new in a slot starting within the lead time, whose meetings are locked
+    # like the past (and the held one wherever it is).
+    assert problem.now == now + CHANGE_LEAD
     held = meetings[0]
-    assert [(m.slot, m.table) for m in problem.locked] == [
-        (slot_key(held.slot_id), held.table.label)
-    ]
+    soon = {s.id for s in fair.slots if s.starts_at < now + CHANGE_LEAD}
+    expected = {(slot_key(m.slot_id), m.table.label) for m in active if m.slot_id in soon}
+    expected.add((slot_key(held.slot_id), held.table.label))
+    assert {(m.slot, m.table) for m in problem.locked} == expected
     assert problem_from_dict(problem_to_dict(problem)) == problem
 
 

@@ -74,7 +74,13 @@ def start(event_id: int):  # type: ignore[no-untyped-def]
         else:
             session.commit()
             return redirect(url_for("repair.preview", event_id=event.id, run_id=run.id))
-    return render_template("repair/start.html", event=event, form=form, default=default)
+    return render_template(
+        "repair/start.html",
+        event=event,
+        form=form,
+        default=default,
+        lead_minutes=repair.LEAD_MINUTES,
+    )
 
 
 @bp.get("/<int:run_id>")
@@ -95,6 +101,7 @@ def preview(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
         form=ApplyForm(),
         reason_text=reason_text,
         mail_on=mail_feedback.configured_mail() is not None,
+        lead_minutes=repair.LEAD_MINUTES,
     )
 
 

@@ -47,7 +47,12 @@ from scheduler.models import (
     ScheduleRun,
     Table,
 )
-from scheduler.problem_builder import DEFAULT_PARAMETERS, participant_key
+from scheduler.problem_builder import (
+    CHANGE_LEAD,
+    DEFAULT_PARAMETERS,
+    fair_under_way,
+    participant_key,
+)
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
@@ -255,6 +260,8 @@ def _index_page(  # type: ignore[no-untyped-def]
         "runs/index.html",
         event=event,
         form=form,
+        fair_under_way=fair_under_way(event, utcnow()),
+        lead_minutes=int(CHANGE_LEAD.total_seconds() // 60),
         rule_form=rule_form or RuleForm(formdata=None),
         action=ActionForm(formdata=None),
         runs=[(run, run_review.summarize(run, declined)) for run in history],
@@ -441,7 +448,13 @@ def show(event_id: int, run_id: int):  # type: ignore[no-untyped-def]
     declined = run_review.declined_pairs(session, event) if run.problem else {}
     # A run with no schedule has nothing to review but why.
     review = None if no_schedule else run_review.review(session, event, run, declined)
-    publishable = run.status in publishing.PUBLISHABLE and review is not None
+    publishable = (
+        run.status in publishing.PUBLISHABLE
+        and review is not None
+        # A re-optimisation of the day is applied from its preview (which checks what
+        # changed since): this page links there instead of offering to publish it.
+        and run.kind != "repair"
+    )
     live = is_live(event, run)
     # Before a schedule replaces the one participants already have: what it would change.
     changes = (

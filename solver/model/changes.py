@@ -23,13 +23,12 @@ def keepable_literal(v: Variables, meeting: Meeting) -> cp_model.IntVar | None:
     slot = prep.slot_index.get(meeting.slot)
     if pair_index is None or slot is None or (pair_index, slot) not in v.x:
         return None
-    prepared = prep.pairs[pair_index]
     if not prep.has_tables:
         return v.x[pair_index, slot] if meeting.table is None else None
     if meeting.table not in prep.table_host:
         return None
     host = prep.table_host[meeting.table]
-    hosts = [who for who in (prepared.a, prepared.b) if prep.is_host(who)]
+    hosts = prep.table_hosts(pair_index)
     if host is None:
         return v.x[pair_index, slot] if not hosts else None
     if host not in hosts:

@@ -224,8 +224,7 @@ def _neighbourhood(
         for i, s in state.items():
             if i in included:
                 continue
-            pair = prep.pairs[i]
-            if not prep.is_host(pair.a) and not prep.is_host(pair.b):
+            if not prep.table_hosts(i):
                 pooled_limit[s] = pooled_limit.get(s, len(prep.pooled_tables)) - 1
     frozen = frozenset(p for p in range(len(prep.participant_ids)) if p not in members)
     sub = replace(
@@ -239,7 +238,9 @@ def _neighbourhood(
     back: list[int] = []
 
     def add(old: PreparedPair, slots: list[int], lock: Meeting | None) -> None:
-        new = PreparedPair(len(sub.pairs), old.pair, old.a, old.b, slots, lock, old.both_hosts)
+        new = PreparedPair(
+            len(sub.pairs), old.pair, old.a, old.b, slots, lock, old.both_hosts, old.pooled_lock
+        )
         sub.pairs.append(new)
         sub.pair_index[old.pair.key] = new.index
         sub.pairs_of[old.a].append(new.index)

@@ -7,7 +7,7 @@ lock the problem cannot honour. ``reason`` is one of:
 tables than there are: none at all for two participants without tables of their
 own when every table has a host), ``lock_not_a_pair``,
 ``lock_unavailable`` (slot outside the pair's slots or someone's availability),
-``lock_table`` (table unknown or not allowed for the pair), ``lock_clash``
+``lock_table`` (table unknown, or another host's), ``lock_clash``
 (two locks on one table or beyond someone's ``parallel``, or a pair locked in two
 places; the same lock listed twice is harmless),
 ``lock_over_maximum`` (locks beyond someone's ``max_meetings``).
@@ -97,10 +97,7 @@ def _lock_table_findings(prep: Prepared, lock: Meeting, pair_index: int) -> list
     prepared = prep.pairs[pair_index]
     hosts = [who for who in (prepared.a, prepared.b) if prep.is_host(who)]
     host = prep.table_host[lock.table]
-    if host is None and hosts:
-        names = " and ".join(prep.participant_ids[h] for h in hosts)
-        verb = "meets only at its" if len(hosts) == 1 else "meet only at their"
-        return [finding(lock.a, lock.b, "lock_table", f"{names} {verb} own tables")]
+    # A lock may seat a host at a table with no host (rule 4): staff do so on the day.
     if host is not None and host not in hosts:
         return [
             finding(
@@ -200,9 +197,7 @@ def _pooled_table_findings(prep: Prepared) -> list[dict]:
     if not prep.has_tables:
         return []
     pooled_musts = [
-        p
-        for p in prep.pairs
-        if p.pair.must and p.slots and not prep.is_host(p.a) and not prep.is_host(p.b)
+        p for p in prep.pairs if p.pair.must and p.slots and not prep.table_hosts(p.index)
     ]
     slots = {s for p in pooled_musts for s in p.slots}
     capacity = len(prep.pooled_tables) * len(slots)

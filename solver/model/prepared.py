@@ -29,6 +29,10 @@ class PreparedPair:
     slots: list[int]
     locked: Meeting | None = None
     both_hosts: bool = False  # both sides host tables: it may sit at either's table
+    # Locked at a table with no host although a side hosts tables (on the day, staff
+    # may seat a host elsewhere, e.g. when its own table is out of use): its one
+    # meeting takes a table of the pool, not one of the host's (rule 4).
+    pooled_lock: bool = False
 
 
 @dataclass(slots=True)
@@ -60,6 +64,14 @@ class Prepared:
         """Whether ``participant`` hosts tables (and so meets only at its own)."""
         return bool(self.hosted_tables[participant])
 
+    def table_hosts(self, pair_index: int) -> list[int]:
+        """The sides of pair ``pair_index`` whose own tables its meeting takes (one of
+        them for a meeting of two hosts); empty when it takes a pooled table."""
+        prepared = self.pairs[pair_index]
+        if prepared.pooled_lock:
+            return []
+        return [who for who in (prepared.a, prepared.b) if self.is_host(who)]
+
     def pooled_capacity(self, slot: int) -> int:
         """Pooled tables free for the model's meetings in ``slot``."""
         if self.pooled_limit is None:
@@ -81,11 +93,15 @@ class Prepared:
             slots.update(self.pairs[pair_index].slots)
         per_slot = self.problem.participants[participant].parallel
         # Each of a host's meetings sits at one of its own tables, unless the other
-        # side is a host too; without host–host pairs its tables cap each slot.
+        # side is a host too or it is locked at a pooled table; without those its
+        # tables cap each slot.
         if (
             self.has_tables
             and self.is_host(participant)
-            and not any(self.pairs[i].both_hosts for i in self.pairs_of[participant])
+            and not any(
+                self.pairs[i].both_hosts or self.pairs[i].pooled_lock
+                for i in self.pairs_of[participant]
+            )
         ):
             per_slot = min(per_slot, len(self.hosted_tables[participant]))
         usable = len(slots) if self.problem.max_breaks is None else self._within_breaks(slots)
@@ -133,7 +149,8 @@ def prepare(problem: Problem) -> Prepared:
     slots not starting before ``now``, and empty when no table can ever hold it
     (two non-hosts and no pooled table). A locked pair has exactly its locked slot,
     whatever the filters say: whether the lock itself is sound is checked by
-    :mod:`solver.model.prechecks`.
+    :mod:`solver.model.prechecks`. A lock at a table with no host takes a pooled
+    table even when a side hosts tables (``pooled_lock``).
     """
     prep = Prepared(problem=problem)
     prep.participant_ids = [p.id for p in problem.participants]
@@ -191,8 +208,17 @@ def prepare(problem: Problem) -> Prepared:
                 and not prep.hosted_tables[b]
             ):
                 slots = []
-        both_hosts = bool(prep.hosted_tables[a]) and bool(prep.hosted_tables[b])
-        prepared = PreparedPair(index, pair, a, b, slots, lock, both_hosts)
+        hosting = bool(prep.hosted_tables[a]) or bool(prep.hosted_tables[b])
+        pooled_lock = (
+            lock is not None
+            and lock.slot in prep.slot_index
+            and lock.table is not None
+            and lock.table in prep.table_host
+            and prep.table_host[lock.table] is None
+            and hosting
+        )
+        both_hosts = bool(prep.hosted_tables[a]) and bool(prep.hosted_tables[b]) and not pooled_lock
+        prepared = PreparedPair(index, pair, a, b, slots, lock, both_hosts, pooled_lock)
         prep.pairs.append(prepared)
         prep.pair_index[pair.key] = index
         prep.pairs_of[a].append(index)

@@ -16,8 +16,7 @@ from solver.problem import Meeting
 
 def table_group(prep: Prepared, pair_index: int, side: int | None) -> list[str]:
     """The tables a meeting of ``pair_index`` may use (``side``: host chosen for host–host)."""
-    prepared = prep.pairs[pair_index]
-    hosts = [who for who in (prepared.a, prepared.b) if prep.is_host(who)]
+    hosts = prep.table_hosts(pair_index)
     if not hosts:
         return prep.pooled_tables
     if len(hosts) == 1:

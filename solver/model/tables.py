@@ -1,12 +1,13 @@
 """Hard: one meeting per table and slot, hosts at their own tables (rules 3 and 4).
 
 Tables within one group are interchangeable, so the model counts instead of
-placing: the meetings of two non-hosts in a slot are at most the number of
-pooled tables, and the meetings at host ``h``'s tables are at most the number of
-tables ``h`` hosts. A meeting of two hosts may sit at either's table; for those
-(rare) pairs a Boolean per side says whose table it takes, which keeps the count
-exact. Concrete table ids are chosen after solving
-(:mod:`solver.model.table_assignment`), which always succeeds under these counts.
+placing: the meetings of two non-hosts in a slot (and a host's meeting locked at a
+table with no host) are at most the number of pooled tables, and the meetings at
+host ``h``'s tables are at most the number of tables ``h`` hosts. A meeting of two
+hosts may sit at either's table; for those (rare) pairs a Boolean per side says
+whose table it takes, which keeps the count exact. Concrete table ids are chosen
+after solving (:mod:`solver.model.table_assignment`), which always succeeds under
+these counts.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def add_table_capacity(v: Variables) -> None:
         host_load: dict[int, list] = {}
         for pair_index, var in v.in_slot(slot):
             prepared = prep.pairs[pair_index]
-            a_hosts, b_hosts = prep.is_host(prepared.a), prep.is_host(prepared.b)
+            hosts = prep.table_hosts(pair_index)
+            a_hosts, b_hosts = prepared.a in hosts, prepared.b in hosts
             if a_hosts and b_hosts:
                 at_a = model.new_bool_var(f"tab_p{pair_index}_s{slot}_a")
                 at_b = model.new_bool_var(f"tab_p{pair_index}_s{slot}_b")

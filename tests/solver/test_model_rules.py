@@ -326,16 +326,16 @@ def test_must_pairs_beyond_capacity_are_named():
     ("lock", "reason"),
     [
         (Meeting("S1", "S2", "d0s00", "P1"), "lock_not_a_pair"),
-        (Meeting("H", "S1", "d0s00", "P1"), "lock_table"),
+        (Meeting("H", "S1", "d0s00", "T2"), "lock_table"),  # another host's table
         (Meeting("H", "S1", "d0s00", "T9"), "lock_table"),
     ],
 )
 def test_unsound_lock_is_named(lock, reason):
     problem = Problem(
         slots=SLOTS,
-        participants=people("H", "S1", "S2"),
+        participants=people("H", "G", "S1", "S2"),
         pairs=(Pair("H", "S1", 5), Pair("H", "S2", 5)),
-        tables=(Table("T1", host="H"), Table("P1")),
+        tables=(Table("T1", host="H"), Table("T2", host="G"), Table("P1")),
         locked=(lock,),
     )
     schedule = run(problem)

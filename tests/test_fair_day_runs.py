@@ -1,0 +1,286 @@
+"""A solver run started while the fair is under way starts from the day as it is.
+
+QA on the fair day (4th round): run 8, started at 21:41, dropped meetings in slots that
+had started, moved one from 20:30 to 21:20 and gave a walk-in's staff-added meetings
+nothing; only a no-show stopped its publication, with a message saying it was computed
+before the latest changes (it was not).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import board, problem_builder, publishing, repair, runs
+from scheduler import day_operations as ops
+from scheduler.errors import Conflict
+from scheduler.models import (
+    DayStatus,
+    Event,
+    Meeting,
+    MeetingStatus,
+    Participant,
+    ParticipantRole,
+    RunStatus,
+    ScheduleRun,
+    Table,
+)
+from scheduler.problem_builder import CHANGE_LEAD, build_problem, participant_key, slot_key
+from solver.engine import solve
+from solver.problem_io import problem_from_dict, schedule_to_dict
+from solver.validation import check, meeting_key
+from tests.repair_fair import scheduled_fair
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
+
+
+class Clock:
+    """One clock for the day operations, runs, publishing and the repair."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = local(9, 0)
+        for module in (ops, repair, board, problem_builder, publishing):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def set(self, hour: int, minute: int = 0) -> None:
+        self.now = local(hour, minute)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def fair(db_session: Session) -> Event:
+    return scheduled_fair(db_session)
+
+
+def _active(session: Session, event: Event) -> list[Meeting]:
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED)
+            .order_by(Meeting.id)
+        )
+    )
+
+
+def _initial(session: Session, event: Event) -> ScheduleRun:
+    return session.scalars(
+        select(ScheduleRun).where(ScheduleRun.event_id == event.id, ScheduleRun.kind == "initial")
+    ).one()
+
+
+def _walk_in_meeting(session: Session, event: Event) -> Meeting:
+    """A walk-in supplier registered at the desk, with a meeting staff add for it at a
+    buyer's own table in the afternoon (a pair nobody requested)."""
+    walk_in = ops.register_walk_in(
+        session,
+        event,
+        company="飛込精工株式会社",
+        role=ParticipantRole.SUPPLIER,
+        contact_name="飛込 太郎",
+        user_id=None,
+    )
+    busy = {(m.table_id, m.slot_id) for m in _active(session, event)}
+    slot, table = next(
+        (s, t)
+        for s in event.slots
+        if s.starts_at >= local(13, 30)
+        for t in session.scalars(select(Table).where(Table.event_id == event.id))
+        if t.host_participant_id is not None
+        and (t.id, s.id) not in busy
+        and session.get(Participant, t.host_participant_id).is_available(s)
+        and not any(
+            m.slot_id == s.id and t.host_participant_id in (m.participant_a_id, m.participant_b_id)
+            for m in _active(session, event)
+        )
+    )
+    result = ops.add_meeting(
+        session,
+        event,
+        a_id=table.host_participant_id,
+        b_id=walk_in.id,
+        slot_id=slot.id,
+        table_id=table.id,
+        user_id=None,
+        reason="飛び込み",
+    )
+    session.commit()
+    return result.meetings[0]
+
+
+def _solved(session: Session, event: Event) -> ScheduleRun:
+    """A run started now (its problem built now, as runs.create_run does), solved."""
+    run = runs.create_run(session, event, parameters={"time_limit": 5})
+    problem = problem_from_dict(run.problem)
+    schedule = solve(problem, time_limit=5, workers=1, seed=0)
+    run.result = schedule_to_dict(schedule)
+    run.status = RunStatus.SUCCEEDED
+    run.objective, run.bound = schedule.objective, schedule.bound
+    session.commit()
+    return run
+
+
+def test_a_run_started_during_the_fair_locks_the_past_and_keeps_the_day(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    added = _walk_in_meeting(db_session, fair)
+    no_show = next(
+        p
+        for p in fair.participants
+        if p.role == ParticipantRole.SUPPLIER
+        and any(
+            p.id in (m.participant_a_id, m.participant_b_id) and m.slot.starts_at < clock.now
+            for m in _active(db_session, fair)
+        )
+    )
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    # The organizer's form may say not to keep the published plan; the day is kept anyway.
+    problem = build_problem(db_session, fair, parameters={"keep_published": False})
+    assert problem.now == clock.now + CHANGE_LEAD
+    soon = {slot_key(s) for s in fair.slots if s.starts_at < clock.now + CHANGE_LEAD}
+    live = _active(db_session, fair)
+    locked = {meeting_key(m) for m in problem.locked}
+    current = {meeting_key(m) for m in problem.current}
+
+    def key(m: Meeting):  # type: ignore[no-untyped-def]
+        pair = frozenset((participant_key(m.participant_a), participant_key(m.participant_b)))
+        return (pair, slot_key(m.slot_id), m.table.label if m.table else None)
+
+    assert {key(m) for m in live if slot_key(m.slot_id) in soon} <= locked
+    assert {key(m) for m in live} == current
+    assert key(added) in locked and key(added) in current  # placed by staff on the day
+    entry = next(p for p in problem.participants if p.id == participant_key(no_show))
+    assert entry.available is not None and entry.available <= soon
+
+    run = _solved(db_session, fair)
+    schedule = repair.schedule_from_dict(run.result)
+    assert check(problem_from_dict(run.problem), schedule.meetings) == []
+    kept = {meeting_key(m) for m in schedule.meetings}
+    assert {key(m) for m in live if slot_key(m.slot_id) in soon} <= kept
+    assert key(added) in kept
+    publishing.publish_run(db_session, fair, run)  # it starts from the day: publishable
+    db_session.commit()
+    db_session.refresh(added)
+    assert added.status == MeetingStatus.PLANNED
+
+
+def test_a_run_from_before_the_fair_is_not_published_during_it(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    added = _walk_in_meeting(db_session, fair)
+    before = {m.id: (m.slot_id, m.table_id, m.status, m.version) for m in _active(db_session, fair)}
+    initial = _initial(db_session, fair)
+    with pytest.raises(Conflict, match="computed before the fair began") as refused:
+        publishing.publish_run(db_session, fair, initial)
+    assert "Re-optimise the rest of the day" in refused.value.message
+    db_session.rollback()
+    assert {
+        m.id: (m.slot_id, m.table_id, m.status, m.version) for m in _active(db_session, fair)
+    } == before
+    assert added.id in before
+    assert publishing.preview_publication(db_session, fair, initial) is None
+
+
+def test_a_run_older_than_the_days_changes_is_not_published(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    clock.set(11, 30)
+    run = _solved(db_session, fair)
+    _walk_in_meeting(db_session, fair)  # staff add a meeting after the run was started
+    with pytest.raises(Conflict, match="changed after this run was computed"):
+        publishing.publish_run(db_session, fair, run)
+
+
+def test_a_run_does_not_change_a_slot_that_started_since(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Computed at 11:30, published at 12:55: the 13:00 slot is within the lead time."""
+    clock.set(11, 30)
+    run = _solved(db_session, fair)
+    problem = problem_from_dict(run.problem)
+    at_one = next(
+        m
+        for m in problem.current
+        if m.slot == slot_key(next(s for s in fair.slots if s.starts_at == local(13, 0)))
+        and meeting_key(m) not in {meeting_key(x) for x in problem.locked}
+    )
+    # A schedule that cancels one meeting at 13:00 (valid: it is not locked).
+    meetings = [m for m in problem.current if m != at_one]
+    assert check(problem, meetings) == []
+    run.result = {
+        **run.result,
+        "meetings": [{"a": m.a, "b": m.b, "slot": m.slot, "table": m.table} for m in meetings],
+    }
+    db_session.commit()
+    clock.set(12, 55)
+    with pytest.raises(Conflict, match="The slot at 13:00 has started since this run") as refused:
+        publishing.publish_run(db_session, fair, run)
+    assert refused.value.params["minutes"] == 10
+    db_session.rollback()
+    clock.set(11, 35)
+    outcome = publishing.publish_run(db_session, fair, run)
+    assert outcome.cancelled == 1
+
+
+def test_a_no_show_refusal_does_not_claim_the_run_is_older_than_the_mark(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Marked at 9:00, before the first meeting: the day's checks do not apply yet, and
+    the refusal says what the run would do, not when it was computed."""
+    clock.set(9, 0)
+    initial = _initial(db_session, fair)
+    no_show = next(
+        p
+        for p in fair.participants
+        if p.role == ParticipantRole.SUPPLIER
+        and p.id
+        in {
+            pid
+            for m in _active(db_session, fair)
+            for pid in (m.participant_a_id, m.participant_b_id)
+        }
+    )
+    ops.set_day_status(db_session, no_show, DayStatus.NO_SHOW, user_id=None)
+    db_session.commit()
+    with pytest.raises(Conflict, match="marked as a no-show") as refused:
+        publishing.publish_run(db_session, fair, initial)
+    assert "computed before" not in refused.value.message
+    assert refused.value.params["who"] == no_show.display_name
+
+
+def test_the_run_pages_during_the_fair_point_to_the_days_re_optimisation(
+    client, logged_in, db_session: Session, fair: Event, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import web.runs
+
+    monkeypatch.setattr(web.runs, "utcnow", lambda: clock.now)
+    client.post("/language", data={"lang": "en"})
+    before = client.get(f"/events/{fair.id}/schedule/").get_data(as_text=True)
+    assert 'id="fair-under-way"' not in before and 'name="keep_published"' in before
+    clock.set(11, 30)
+    page = client.get(f"/events/{fair.id}/schedule/").get_data(as_text=True)
+    assert 'id="fair-under-way"' in page and f"/events/{fair.id}/day/repair" in page
+    assert 'name="keep_published"' not in page  # the day as it is is always the start
+    # The run from before the fair offers no publishing any more.
+    initial = _initial(db_session, fair)
+    assert f"/events/{fair.id}/schedule/runs/{initial.id}/publish" not in page
+    # A re-optimisation of the day links to its preview instead of a publish button.
+    initial.kind = "repair"
+    db_session.commit()
+    shown = client.get(f"/events/{fair.id}/schedule/runs/{initial.id}").get_data(as_text=True)
+    assert 'data-test="repair-run"' in shown and 'id="publish"' not in shown
