@@ -164,9 +164,12 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
     if problems:
         raise _broken_rule(run, problems)
 
+    # Only those who take part: a run computed before a company withdrew (or was
+    # declined) still gives it meetings, and publishing it must not bring them back.
     participants = {
         participant_key(p): p
         for p in session.scalars(select(Participant).where(Participant.event_id == event.id))
+        if p.status == ParticipantStatus.APPROVED
     }
     slots = {slot_key(s): s for s in session.scalars(select(Slot).where(Slot.event_id == event.id))}
     tables = {t.label: t for t in session.scalars(select(Table).where(Table.event_id == event.id))}

@@ -21,6 +21,7 @@ from scheduler.event_setup import phase_deadline
 from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
+    AuditEntry,
     Event,
     Organization,
     Participant,
@@ -343,3 +344,49 @@ def reject(
     session.flush()
     audit.record(session, "participant.reject", event_id=participant.event_id, user_id=user_id,
                  participant_id=participant.id, target=participant, reason=reason.strip())
+
+
+@dataclass(slots=True)
+class Declined:
+    """A declined registration with the entry that declined it (when, by whom, why)."""
+
+    participant: Participant
+    entry: AuditEntry | None
+
+
+def declined_registrations(session: Session, event: Event) -> list[Declined]:
+    """Declined registrations, most recently declined first.
+
+    Listed so that a decision can be taken back (:func:`approve` admits a rejected
+    registration as it admits a pending one): the company itself cannot register again.
+    """
+    participants = session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.status == ParticipantStatus.REJECTED)
+        .options(selectinload(Participant.organization),
+                 selectinload(Participant.attendances).selectinload(Attendance.person))
+    ).all()
+    entries = last_decline_entries(session, [p.id for p in participants])
+    declined = [Declined(p, entries.get(p.id)) for p in participants]
+    return sorted(
+        declined,
+        key=lambda d: (d.entry.created_at if d.entry else d.participant.updated_at),
+        reverse=True,
+    )
+
+
+def last_decline_entries(session: Session, participant_ids: list[int]) -> dict[int, AuditEntry]:
+    """The audit entry of each participant's latest decline, by participant id."""
+    if not participant_ids:
+        return {}
+    entries: dict[int, AuditEntry] = {}
+    for entry in session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.participant_id.in_(participant_ids),
+               AuditEntry.action == "participant.reject")
+        .options(selectinload(AuditEntry.user))
+        .order_by(AuditEntry.id)
+    ):
+        assert entry.participant_id is not None
+        entries[entry.participant_id] = entry  # the newest wins
+    return entries

@@ -1,24 +1,35 @@
-"""Organizers manage participants' secret links: show, print, and re-issue them.
+"""Organizers manage a participant: its secret link (show, print, re-issue), and
+whether it takes part (approve a declined registration after all, withdraw, undo that).
 
 Re-issuing replaces the token at once, so a link sent to the wrong person stops
 working. Sending links by e-mail belongs to the notifications (issue 5).
+
+This page is where a declined registration is approved after all (the company cannot
+register again by itself) and where a company that cancels is withdrawn
+(:mod:`scheduler.withdrawal`): its meetings to come are cancelled and the counterparts
+e-mailed the change notice, as a cancellation on the day is (after the commit).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler import profiles, registration
-from scheduler.errors import NotFound, ValidationFailed
+from scheduler import profiles, registration, withdrawal
+from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Attendance, Event, Participant, ParticipantStatus, Person
 from scheduler.printing import qr_svg_data_uri
+from scheduler.schedule_view import is_published
+from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
+from web.filters import listing
+from web.i18n import translate_error
 from web.portal import ProfileForm, profile_field_error, profile_template_context
 
 bp = Blueprint("access", __name__, url_prefix="/events/<int:event_id>")
@@ -46,12 +57,30 @@ def link_of(participant: Participant) -> str:
 @bp.get("/participants/<int:participant_id>/access")
 @organizer_required
 def show(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
-    """The participant's secret link with a copy button, a slip to print, and re-issue."""
+    """The participant's secret link with a copy button, a slip to print, and re-issue;
+    and what can change whether it takes part: approving a declined registration after
+    all, withdrawing the company (with what that would cancel), or undoing that."""
     event = _event(event_id)
     participant = _participant(event, participant_id)
+    session = get_session()
+    plan = declined = withdrawn = None
+    if participant.status == ParticipantStatus.APPROVED:
+        plan = withdrawal.plan_withdrawal(session, participant)
+    elif participant.status == ParticipantStatus.REJECTED:
+        declined = registration.last_decline_entries(session, [participant.id]).get(
+            participant.id
+        )
+    elif participant.status == ParticipantStatus.WITHDRAWN:
+        withdrawn = withdrawal.last_withdrawal(session, participant)
     return render_template(
         "access/show.html", event=event, participant=participant, link=link_of(participant),
         contact=registration.contact_person(participant),
+        plan=plan, refusal=translate_error(plan.refusal) if plan and plan.refusal else "",
+        stale_runs=_stale_runs_text(participant, plan.stale_runs) if plan and plan.stale_runs
+        else "",
+        declined=declined, withdrawn=withdrawn,
+        # Whether the counterparts would be e-mailed (as notify_changed decides).
+        published=is_published(event), mail_on=mail_feedback.configured_mail() is not None,
     )
 
 
@@ -86,6 +115,76 @@ def allow_company_edit(event_id: int, participant_id: int):  # type: ignore[no-u
     flash(
         _("%(name)s's contact may now change the company profile.",
           name=participant.organization.name),
+        "success",
+    )
+    return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+
+
+@bp.post("/participants/<int:participant_id>/withdraw")
+@organizer_required
+def withdraw(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """The company cancels: it leaves the fair, its meetings to come are cancelled, and
+    the counterparts are e-mailed the change (as on the day) once it is saved."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    try:
+        result = withdrawal.withdraw(
+            session, participant, user_id=current_user.id,
+            reason=request.form.get("reason", "")[:1000],
+        )
+    except Conflict as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+        return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+    session.commit()
+    flash(
+        ngettext(
+            "%(name)s has withdrawn. %(num)d planned meeting was cancelled.",
+            "%(name)s has withdrawn. %(num)d planned meetings were cancelled.",
+            len(result.meetings), name=participant.display_name,
+        ),
+        "success",
+    )
+    if result.stale_runs:
+        flash(_stale_runs_text(participant, result.stale_runs), "warning")
+    # After the commit: a mail server that fails cannot undo the withdrawal. Nothing is
+    # sent before the schedule is published (the counterparts cannot see it yet).
+    mail_feedback.notify_changed(event, [p.id for p in result.counterparts])
+    return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+
+
+def _stale_runs_text(participant: Participant, run_ids: list[int]) -> str:
+    return _(
+        "Runs computed while %(name)s took part (%(runs)s) still give it meetings, so "
+        "they can no longer be published: start a new run and publish that.",
+        name=participant.display_name, runs=listing(str(i) for i in run_ids),
+    )
+
+
+@bp.post("/participants/<int:participant_id>/reinstate")
+@organizer_required
+def reinstate(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """Undo a withdrawal: the company takes part again; its cancelled meetings stay so."""
+    event = _event(event_id)
+    participant = _participant(event, participant_id)
+    session = get_session()
+    try:
+        withdrawal.reinstate(
+            session, participant, user_id=current_user.id,
+            reason=request.form.get("reason", "")[:1000],
+        )
+    except Conflict as error:
+        session.rollback()
+        flash(translate_error(error), "error")
+        return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))
+    session.commit()
+    flash(
+        _(
+            "%(name)s takes part again. Its cancelled meetings stay cancelled: the next "
+            "run can schedule it again.",
+            name=participant.display_name,
+        ),
         "success",
     )
     return redirect(url_for("access.show", event_id=event.id, participant_id=participant.id))

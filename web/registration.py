@@ -164,23 +164,32 @@ def _pending(event: Event, participant_id: int) -> Participant:
 @bp.get("/events/<int:event_id>/registrations")
 @organizer_required
 def queue(event_id: int):  # type: ignore[no-untyped-def]
-    """Self-registrations waiting for approval."""
+    """Self-registrations waiting for approval, and the declined ones (collapsed): a
+    declined company cannot register again, so taking the decision back is done here."""
     event = _event(event_id)
-    pending = registration.pending_registrations(get_session(), event)
+    session = get_session()
+    pending = registration.pending_registrations(session, event)
+    declined = registration.declined_registrations(session, event)
     return render_template(
         "registration/queue.html",
         event=event,
         pending=pending,
+        declined=declined,
         role_labels=ROLE_LABELS,
         contact_of=registration.contact_person,
         register_url=url_for("registration.register", slug=event.slug, _external=True),
-        reused={p.id: len(p.organization.participations) > 1 for p in pending},
+        reused={
+            p.id: len(p.organization.participations) > 1
+            for p in [*pending, *(d.participant for d in declined)]
+        },
     )
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:participant_id>/approve")
 @organizer_required
 def approve(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
+    """Approve a waiting registration, or a declined one after all: the same admission
+    (its code, its link, and the e-mail with the link when mail is set up)."""
     event = _event(event_id)
     participant = _pending(event, participant_id)
     session = get_session()
