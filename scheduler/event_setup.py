@@ -550,6 +550,29 @@ def unavailability_lost(
     return LostAvailability(len(lost), tuple(p.display_name for p in names))
 
 
+def _move_hours(session: Session, event: Event, old: date, new: date) -> int:
+    """Move participants' arrival and leaving times on ``old`` (the day's date before)
+    to the same local times on ``new``: a postponed day keeps who comes late and who
+    leaves early, instead of leaving them on a date without slots (QA: every company
+    with such a time lost all its meetings). Returns how many times moved."""
+    zone = ZoneInfo(event.timezone)
+    moved = 0
+    for participant in session.scalars(
+        select(Participant).where(Participant.event_id == event.id)
+    ):
+        for name in ("available_from", "available_until"):
+            moment = getattr(participant, name)
+            if moment is None:
+                continue
+            local = moment.astimezone(zone)
+            if local.date() != old:
+                continue
+            shifted = datetime.combine(new, local.time(), tzinfo=zone).astimezone(UTC)
+            setattr(participant, name, shifted)
+            moved += 1
+    return moved
+
+
 def save_day(
     session: Session,
     event: Event,
@@ -586,6 +609,9 @@ def save_day(
         for slot in list(day.slots):
             session.delete(slot)
         session.flush()
+    moved_hours = 0
+    if day.date is not None and day.date != plan.date:
+        moved_hours = _move_hours(session, event, day.date, plan.date)
     day.date, day.start_time, day.end_time = plan.date, plan.start, plan.end
     day.meeting_minutes, day.changeover_minutes = plan.meeting_minutes, plan.changeover_minutes
     day.breaks = [
@@ -621,6 +647,8 @@ def save_day(
             session.expire(loaded, ["unavailable_slots"])
     session.refresh(event)
     details: dict[str, object] = {"date": plan.date.isoformat(), "slots": len(preview.slots)}
+    if moved_hours:
+        details["hours_moved"] = moved_hours
     if marks:
         details["unavailability"] = {"kept": kept, "lost": lost.marks}
     audit.record(

@@ -191,3 +191,27 @@ def test_the_service_refuses_an_unconfirmed_night(db_session) -> None:
     with pytest.raises(ValidationFailed) as info:
         event_setup.save_day(db_session, event, DayPlan(DAY, time(17), time(13), 20, 0))
     assert info.value.field == "end_time"
+
+
+def test_a_postponed_day_keeps_who_arrives_late_and_leaves_early(db_session, marked_fair) -> None:
+    """QA: moving the day to another date left arrival and leaving times on the old one,
+    so those companies could meet nobody ("no common free slot")."""
+    from datetime import datetime, timedelta
+
+    event, first, second = marked_fair
+    zone = event.tz
+    first.available_from = datetime.combine(DAY, time(10, 30), tzinfo=zone)
+    second.available_until = datetime.combine(DAY, time(11, 30), tzinfo=zone)
+    db_session.commit()
+    later = DAY + timedelta(days=7)
+    event_setup.save_day(
+        db_session, event, DayPlan(later, time(10), time(12), 25, 5), day=event.days[0]
+    )
+    db_session.commit()
+    db_session.expire_all()
+    arrives = db_session.get(Participant, first.id).available_from.astimezone(zone)
+    leaves = db_session.get(Participant, second.id).available_until.astimezone(zone)
+    assert (arrives.date(), arrives.time()) == (later, time(10, 30))
+    assert (leaves.date(), leaves.time()) == (later, time(11, 30))
+    slots = [s for s in event.slots]
+    assert sum(db_session.get(Participant, first.id).is_available(s) for s in slots) == 3

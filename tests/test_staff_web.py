@@ -111,6 +111,18 @@ def test_posts_need_the_csrf_token(csrf_app: Flask, db_session: Session, staff: 
     assert participant(db_session, event, "S001").day_status == DayStatus.NO_SHOW
 
 
+def test_staff_print_a_companys_sheet_from_its_card(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User
+) -> None:
+    """QA: a walk-in could only be handed its schedule through a 193-entry list."""
+    s001 = participant(db_session, fair, "S001")
+    card = _text(client.get(_day(fair, f"/participants/{s001.id}")))
+    link = re.search(r'href="([^"]+)" data-test="print-sheet"', card)
+    assert link is not None
+    sheet = client.get(link.group(1).replace("&amp;", "&"))
+    assert sheet.status_code == 200 and sheet.mimetype == "application/pdf"
+
+
 # --------------------------------------------------------------------------- reception
 
 
