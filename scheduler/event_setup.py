@@ -550,27 +550,61 @@ def unavailability_lost(
     return LostAvailability(len(lost), tuple(p.display_name for p in names))
 
 
-def _move_hours(session: Session, event: Event, old: date, new: date) -> int:
-    """Move participants' arrival and leaving times on ``old`` (the day's date before)
-    to the same local times on ``new``: a postponed day keeps who comes late and who
-    leaves early, instead of leaving them on a date without slots (QA: every company
-    with such a time lost all its meetings). Returns how many times moved."""
+@dataclass
+class _HoursMove:
+    """What postponing a day does to participants' arrival and leaving times on it
+    (:func:`_move_hours`): times shifted to the new date, and times that become marks
+    "cannot attend" on the moved day's new slots (``before``: slots starting before
+    that local time; ``after``: slots ending after it), by participant id."""
+
+    shifted: int = 0
+    before: dict[int, time] = field(default_factory=dict)
+    after: dict[int, time] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return self.shifted + len(self.before) + len(self.after)
+
+
+def _move_hours(session: Session, event: Event, day: EventDay, new: date) -> _HoursMove:
+    """Carry participants' arrival and leaving times on ``day`` (before it moves to
+    ``new``) along with it: a postponed day keeps who comes late and who leaves early,
+    instead of leaving them on a date without slots (QA: every company with such a time
+    lost all its meetings).
+
+    An arrival time is that of the first day and a leaving time that of the last
+    (:mod:`scheduler.availability`). While the day stays first (or last), the time moves
+    to the same local time on ``new``; once another day comes before it (or after it),
+    the time would shut the company out of that other day, so it becomes marks "cannot
+    attend" on the moved day's slots before the arrival (or after the leaving) instead.
+    """
     zone = ZoneInfo(event.timezone)
-    moved = 0
+    old = day.date
+    others = [d.date for d in event.days if d.id != day.id]
+    stays_first = all(new < other for other in others)
+    stays_last = all(new > other for other in others)
+    move = _HoursMove()
     for participant in session.scalars(
         select(Participant).where(Participant.event_id == event.id)
     ):
-        for name in ("available_from", "available_until"):
+        for name, stays, marks in (
+            ("available_from", stays_first, move.before),
+            ("available_until", stays_last, move.after),
+        ):
             moment = getattr(participant, name)
             if moment is None:
                 continue
             local = moment.astimezone(zone)
             if local.date() != old:
                 continue
-            shifted = datetime.combine(new, local.time(), tzinfo=zone).astimezone(UTC)
-            setattr(participant, name, shifted)
-            moved += 1
-    return moved
+            if stays:
+                shifted = datetime.combine(new, local.time(), tzinfo=zone).astimezone(UTC)
+                setattr(participant, name, shifted)
+                move.shifted += 1
+            else:
+                setattr(participant, name, None)
+                marks[participant.id] = local.time()
+    return move
 
 
 def save_day(
@@ -609,9 +643,9 @@ def save_day(
         for slot in list(day.slots):
             session.delete(slot)
         session.flush()
-    moved_hours = 0
+    hours = _HoursMove()
     if day.date is not None and day.date != plan.date:
-        moved_hours = _move_hours(session, event, day.date, plan.date)
+        hours = _move_hours(session, event, day, plan.date)
     day.date, day.start_time, day.end_time = plan.date, plan.start, plan.end
     day.meeting_minutes, day.changeover_minutes = plan.meeting_minutes, plan.changeover_minutes
     day.breaks = [
@@ -634,11 +668,25 @@ def save_day(
         new_slots[(planned.starts_at, planned.ends_at)] = slot
     session.flush()
     kept = 0
+    added: set[tuple[int, int]] = set()
     for participant_id, starts_at, ends_at in marks:
         slot = new_slots.get((starts_at, ends_at))
         if slot is not None:
             session.add(ParticipantUnavailableSlot(participant_id=participant_id, slot_id=slot.id))
+            added.add((participant_id, slot.id))
             kept += 1
+    # Arrival and leaving times that became marks on the moved day's slots.
+    zone = ZoneInfo(event.timezone)
+    for slot in new_slots.values():
+        starts, ends = slot.starts_at.astimezone(zone).time(), slot.ends_at.astimezone(zone).time()
+        away = {pid for pid, arrival in hours.before.items() if starts < arrival}
+        away |= {pid for pid, leaving in hours.after.items() if ends > leaving}
+        for participant_id in sorted(away):
+            if (participant_id, slot.id) not in added:
+                session.add(ParticipantUnavailableSlot(participant_id=participant_id,
+                                                       slot_id=slot.id))
+                added.add((participant_id, slot.id))
+                marks.append((participant_id, slot.starts_at, slot.ends_at))
     session.flush()
     # Participants already loaded still list the deleted slots as their holes.
     marked = {participant_id for participant_id, _start, _end in marks}
@@ -647,8 +695,8 @@ def save_day(
             session.expire(loaded, ["unavailable_slots"])
     session.refresh(event)
     details: dict[str, object] = {"date": plan.date.isoformat(), "slots": len(preview.slots)}
-    if moved_hours:
-        details["hours_moved"] = moved_hours
+    if hours.count:
+        details["hours_moved"] = hours.count
     if marks:
         details["unavailability"] = {"kept": kept, "lost": lost.marks}
     audit.record(
@@ -768,25 +816,21 @@ def update_slot(
         raise ValidationFailed(N_("A slot must end after it starts."), field="end")
     day = _day_of(slot.event, starts_at)
     _check_no_overlap(session, slot.event_id, starts_at, ends_at, exclude=slot.id)
-    move = slot_move(session, slot, starts_at=starts_at, ends_at=ends_at)
-    if move.meeting_ids:
+    new_times = (starts_at, ends_at) != (slot.starts_at, slot.ends_at)
+    if new_times:
         # Lazily: day_operations imports this module (through registration).
         from scheduler.day_operations import lock_for_change
 
-        # In the order every writer of meetings takes its locks (a publication, which
-        # takes the event first, waits; so do staff moving one of these meetings).
-        tables = session.scalars(
-            select(Meeting.table_id).where(Meeting.id.in_(move.meeting_ids))
+        # Before reading what the slot holds: every writer of meetings locks the
+        # participants it changes (after the event), so holding all of the event's
+        # makes the read below current and keeps a meeting from being placed in the
+        # slot unseen until this is committed. Slot times change rarely; a fair's
+        # participants are a few hundred rows.
+        everyone = session.scalars(
+            select(Participant.id).where(Participant.event_id == slot.event_id)
         ).all()
-        lock_for_change(
-            session,
-            slot.event_id,
-            participant_ids=move.participant_ids,
-            table_ids=tables,
-            meeting_ids=move.meeting_ids,
-            lock_event=True,
-        )
-        move = slot_move(session, slot, starts_at=starts_at, ends_at=ends_at)  # as it is now
+        lock_for_change(session, slot.event_id, participant_ids=everyone, lock_event=True)
+    move = slot_move(session, slot, starts_at=starts_at, ends_at=ends_at)
     if move.meeting_ids and set(move.meeting_ids) != set(confirmed_meetings or ()):
         raise UnconfirmedMove(move)
     before = [slot.starts_at.isoformat(), slot.ends_at.isoformat()]
@@ -794,10 +838,14 @@ def update_slot(
     slot.day = day  # moved to another date: listed, printed and copied with that day
     now = utcnow()
     moved = []
-    for meeting in session.scalars(select(Meeting).where(Meeting.id.in_(move.meeting_ids))):
+    # Cancelled meetings too: feeds keep them (marked cancelled) at the slot's time, so
+    # they also need a higher SEQUENCE for calendars to take the new one.
+    in_slot = select(Meeting).where(Meeting.slot_id == slot.id) if new_times else None
+    for meeting in session.scalars(in_slot) if in_slot is not None else ():
         meeting.version = (meeting.version or 0) + 1
         meeting.updated_at = now
-        moved.append({"id": meeting.id, "version": meeting.version})
+        if meeting.id in move.meeting_ids:
+            moved.append({"id": meeting.id, "version": meeting.version})
     session.flush()
     details: dict[str, object] = {
         "before": before,

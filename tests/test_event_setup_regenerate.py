@@ -215,3 +215,31 @@ def test_a_postponed_day_keeps_who_arrives_late_and_leaves_early(db_session, mar
     assert (leaves.date(), leaves.time()) == (later, time(11, 30))
     slots = [s for s in event.slots]
     assert sum(db_session.get(Participant, first.id).is_available(s) for s in slots) == 3
+
+
+def test_a_day_postponed_past_another_keeps_the_other_day_whole(db_session) -> None:
+    """Review: an arrival time is the first day's. Moving day 1 after day 2 moved the
+    arrival with it, which shut the company out of all of day 2."""
+    from datetime import datetime, timedelta
+
+    event = event_setup.create_event(db_session, name="Two days")
+    first_day = date(2027, 3, 1)
+    event_setup.save_day(db_session, event, DayPlan(first_day, time(10), time(12), 25, 5))
+    event_setup.save_day(db_session, event, DayPlan(first_day + timedelta(days=1), time(10),
+                                                   time(12), 25, 5))
+    late = _participant(db_session, event, "遅参工業")
+    late.available_from = datetime.combine(first_day, time(11), tzinfo=event.tz)
+    db_session.commit()
+    day_one = next(d for d in event.days if d.date == first_day)
+    third = first_day + timedelta(days=2)
+    event_setup.save_day(db_session, event, DayPlan(third, time(10), time(12), 25, 5),
+                         day=day_one)
+    db_session.commit()
+    db_session.expire_all()
+    late = db_session.get(Participant, late.id)
+    event = late.event
+    free = sorted(f"{event.local(s.starts_at):%m-%d %H:%M}" for s in event.slots
+                  if late.is_available(s))
+    # All of day 2; on the moved day only from 11:00, as before.
+    assert free == ["03-02 10:00", "03-02 10:30", "03-02 11:00", "03-02 11:30",
+                    "03-03 11:00", "03-03 11:30"]
