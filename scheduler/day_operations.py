@@ -69,7 +69,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import company_name_key, search_key
-from scheduler.participant_import import single_spaced
+from scheduler.participant_import import codes_of_runs, single_spaced
 from scheduler.profiles import organization_named, typed_text
 from scheduler.registration import CODE_PREFIX
 from scheduler.vocabulary import is_known_technology
@@ -588,15 +588,19 @@ def _problems(
                 )
             person_load[(pid, slot.id)] += 1
         if table is not None:
-            if table.host_participant_id is not None and table.host_participant_id not in (
-                change.a_id,
-                change.b_id,
-            ):
-                host = session.get(Participant, table.host_participant_id)
+            host = (
+                session.get(Participant, table.host_participant_id)
+                if table.host_participant_id not in (None, change.a_id, change.b_id)
+                else None
+            )
+            # A table whose host no longer takes part (withdrew, was declined) is free for
+            # anyone, as it is for the solver (scheduler.problem_builder): staff may seat
+            # a pair there, and a plan may too.
+            if host is not None and host.status == ParticipantStatus.APPROVED:
                 problems.append(
                     Problem(
                         N_("Table %(table)s is the own table of %(host)s."),
-                        {"table": table.label, "host": _name(host) if host else "?"},
+                        {"table": table.label, "host": _name(host)},
                     )
                 )
             holder = table_holder.get((table.id, slot.id))
@@ -1639,7 +1643,11 @@ def _repeated_status(
     now: datetime,
 ) -> ChangeResult | None:
     """The user's own change of the status a moment ago, when the same form comes again:
-    the same status (and time: "now" again is a few seconds later), nothing since."""
+    the same status (and time), nothing since.
+
+    A time typed on the form is whole minutes and must be the very same: 11:01 after
+    11:00 is a correction, not the form sent twice. Only "now" (no time typed, so a
+    time with seconds) may differ, by the few seconds between the two sends."""
     if participant.day_status != status or not _just_now(participant.day_status_at, now):
         return None
     entries = _users_entries(
@@ -1659,7 +1667,10 @@ def _repeated_status(
         moment = (
             participant.available_from if status == DayStatus.LATE else participant.available_until
         )
-        if at is None or moment is None or abs(moment - at) > REPEAT_WINDOW:
+        if at is None or moment is None:
+            return None
+        typed = at.second == 0 and at.microsecond == 0
+        if (moment != at) if typed else abs(moment - at) > REPEAT_WINDOW:
             return None
     meetings = [session.get(Meeting, item["id"]) for item in entry.details["undo"]["meetings"]]
     return ChangeResult(
@@ -1861,15 +1872,20 @@ def _same_walk_in(
 
 
 def _next_code(session: Session, event: Event, role: str) -> str:
+    """The next code of ``role`` after the highest any participant holds or any stored run
+    used: a stored run still means, by a code freed since, the company that had it."""
     prefix = CODE_PREFIX[ParticipantRole(role)]
+    held = session.scalars(
+        select(Participant.code).where(
+            Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
+        )
+    )
     numbers = [
         int(code[len(prefix) :])
-        for code in session.scalars(
-            select(Participant.code).where(
-                Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
-            )
-        )
-        if code[len(prefix) :].isascii() and code[len(prefix) :].isdigit()
+        for code in [*held, *codes_of_runs(session, event)]
+        if code.startswith(prefix)
+        and code[len(prefix) :].isascii()
+        and code[len(prefix) :].isdigit()
     ]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
@@ -1880,8 +1896,9 @@ def walk_in_offers(session: Session, participant: Participant, *, limit: int = 1
     A counterpart qualifies when neither side declined, they do not meet already,
     both are available and free in the slot, the counterpart is under its meeting cap
     and a table is free (the own table of either side when one has one, else an
-    unhosted table). Ranking: the counterpart's stated interest in this participant,
-    then this participant's in it, shared technologies, being checked in, free slots.
+    unhosted table, or one whose host no longer takes part). Ranking: the counterpart's
+    stated interest in this participant, then this participant's in it, shared
+    technologies, being checked in, free slots.
     """
     offers = [o for o in _offers(session, participant) if o.places]
     offers.sort(key=lambda o: (tuple(-x for x in o.score), o.counterpart.code))
@@ -1989,10 +2006,18 @@ def _offers(
     tables = session.scalars(
         select(Table).where(Table.event_id == event.id).order_by(Table.sort_order, Table.label)
     ).all()
+    # The tables of hosts who no longer take part are open, as for the solver.
+    hosts = set(
+        session.scalars(
+            select(Participant.id).where(
+                Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED
+            )
+        )
+    )
     own_tables: dict[int, list[Table]] = defaultdict(list)
     open_tables = []
     for table in tables:
-        if table.host_participant_id is None:
+        if table.host_participant_id not in hosts:
             open_tables.append(table)
         else:
             own_tables[table.host_participant_id].append(table)

@@ -43,6 +43,7 @@ from scheduler.models import (
     ParticipantRole,
     ParticipantStatus,
     Person,
+    ScheduleRun,
 )
 from scheduler.names import called_alike, company_name_key, legal_form, same_legal_form
 from scheduler.spreadsheet import FORMULA_STARTS
@@ -943,6 +944,12 @@ class _Directory:
             self._by_code[participant.code.upper()] = participant
 
 
+def _in_other_events(person: Person, event: Event) -> bool:
+    """Whether ``person`` attends a participant of another event than ``event`` (in any
+    status): what is written of it then shows in that event as well."""
+    return any(a.participant.event_id != event.id for a in person.attendances)
+
+
 def _find_person(organization: Organization | None, entry: ParticipantEntry) -> Person | None:
     if organization is None:
         return None
@@ -1035,7 +1042,13 @@ def _plan(directory: _Directory, entry: ParticipantEntry) -> _Plan:
         # A name the company has nobody of, and no e-mail address to tell who it is: the
         # contact's name is corrected, and the blank e-mail cell keeps its address, as
         # blank cells do (the preview says so, and what to do if it is someone else).
-        person = contact_of(participant)
+        # Unless the contact serves another event too: a person is shared across events,
+        # so renaming it would rewrite that fair's contact. Then the new name becomes a
+        # new person without an address (giving it the old one would send the new
+        # contact's e-mail to someone else by name), and the old one is left as it is.
+        old = contact_of(participant)
+        if old is not None and not _in_other_events(old, directory.event):
+            person = old
 
     if entry.code:
         holder = directory.participant_with_code(entry.code)
@@ -1312,6 +1325,15 @@ def _contact_note(plan: _Plan, entry: ParticipantEntry) -> Issue | None:
     old = contact_of(plan.participant) if plan.participant is not None else None
     if not entry.contact_name or old is None or _fold(old.name) == _fold(entry.contact_name):
         return None
+    if plan.person is None and not entry.email and old.email:
+        # Not renamed, as the contact serves another event too (see _plan): a new person
+        # without an address, while e-mails go to the attendees who have one.
+        return Issue(N_("The contact person changes from %(old)s to %(new)s. %(old)s is not "
+                        "renamed, as they also take part in another event, and %(new)s has "
+                        "no e-mail address, as the e-mail cell is blank: e-mails go to %(old)s "
+                        "(%(email)s) until you enter the address of %(new)s."),
+                     {"old": old.name, "new": entry.contact_name, "email": old.email},
+                     key="contact_name")
     if plan.person is not old or entry.email:
         # Another person becomes the contact, or the contact's name is written anew next
         # to its e-mail address.
@@ -1392,12 +1414,43 @@ def apply_import(session: Session, event: Event, preview: ImportPreview, *, only
     return result
 
 
+# The key of a run's parameters under which it keeps which participant each of its
+# codes meant (:func:`scheduler.problem_builder.participant_ids`). A code names a
+# company only for a while: a role change re-codes it, and an organizer may type another
+# code by hand. The problem's strict format has no room for the record, so it is kept
+# beside it; publishing checks by it that each code still means the same company.
+PARTICIPANT_IDS = "participant_ids"
+
+
+def codes_of_runs(session: Session, event: Event) -> set[str]:
+    """Every code a stored run of ``event`` used (as its :data:`PARTICIPANT_IDS` say).
+
+    Code allocators never hand these out again: a freed code given to a newcomer would
+    make an older run's meetings of that code look like the newcomer's.
+    """
+    codes: set[str] = set()
+    for parameters in session.scalars(
+        select(ScheduleRun.parameters).where(ScheduleRun.event_id == event.id)
+    ):
+        codes.update((parameters or {}).get(PARTICIPANT_IDS) or {})
+    return codes
+
+
 class _CodeAllocator:
-    """Gives participants without a code the next B001/S001-style code after the highest."""
+    """Gives participants without a code the next B001/S001-style code after the highest.
+
+    The highest of the event's participants (whatever their status) and of the codes its
+    stored runs used: a code freed by a role change must not go to a newcomer while a
+    run still means the company that had it (:func:`codes_of_runs`).
+    """
 
     def __init__(self, directory: _Directory, reserved: Iterable[str]) -> None:
         self.highest: dict[str, int] = {}
-        for code in [*(p.code for p in directory.participants), *reserved]:
+        for code in [
+            *(p.code for p in directory.participants),
+            *codes_of_runs(directory.session, directory.event),
+            *reserved,
+        ]:
             self.reserve(code)
 
     def reserve(self, code: str) -> None:

@@ -43,6 +43,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.participant_import import PARTICIPANT_IDS as PARTICIPANT_IDS
 from scheduler.preferences import requested_pairs
 from solver import problem as sp
 
@@ -93,6 +94,16 @@ def slot_key(slot: Slot | int) -> str:
 def participant_key(participant: Participant) -> str:
     """The id of a participant in problem files: its printed code (or ``P<id>`` without one)."""
     return participant.code or f"P{participant.id}"
+
+
+def participant_ids(session: Session, event: Event) -> dict[str, int]:
+    """Each code of a problem of ``event`` built now, with its participant's id."""
+    participants = session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.status == ParticipantStatus.APPROVED)
+        .order_by(Participant.code, Participant.id)
+    ).all()
+    return {key: pid for pid, key in _unique_keys(list(participants)).items()}
 
 
 def changes_from(now: datetime) -> datetime:
@@ -210,6 +221,8 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
             sp.Table(
                 id=t.label,
                 room=t.room.name,
+                # A host that no longer takes part has no key: its table is free for any
+                # pair, as staff see it on the day (scheduler.day_operations).
                 host=keys.get(t.host_participant_id) if t.host_participant_id else None,
             )
             for t in tables

@@ -44,12 +44,14 @@ from scheduler.models import (
 from scheduler.pair_rules import lock_run
 from scheduler.problem_builder import (
     CHANGE_LEAD,
+    PARTICIPANT_IDS,
     changes_from,
     fair_under_way,
     participant_key,
     slot_key,
 )
 from solver.problem import STATUS_INFEASIBLE, Problem
+from solver.problem import Meeting as SolverMeeting
 from solver.problem_io import problem_from_dict, schedule_from_dict
 from solver.validation import MeetingKey, check, meeting_key
 
@@ -171,6 +173,7 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
         for p in session.scalars(select(Participant).where(Participant.event_id == event.id))
         if p.status == ParticipantStatus.APPROVED
     }
+    _check_codes(run, schedule.meetings, participants)
     slots = {slot_key(s): s for s in session.scalars(select(Slot).where(Slot.event_id == event.id))}
     tables = {t.label: t for t in session.scalars(select(Table).where(Table.event_id == event.id))}
     wanted: dict[frozenset[int], tuple[Participant, Participant, Slot, Table | None]] = {}
@@ -224,6 +227,34 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
     _check_the_day(session, event, run, problem, plan)
     _check_day_statuses(plan)
     return plan
+
+
+def _check_codes(
+    run: ScheduleRun, meetings: list[SolverMeeting], participants: dict[str, Participant]
+) -> None:
+    """Conflict when a code of ``run``'s meetings now belongs to another participant than
+    the one it meant when the run was computed.
+
+    Codes are reused: a role change re-codes a company, and its old code may go to a
+    newcomer (or be typed by hand). Publishing by code alone would then hand one
+    company's meetings to another. A run stores which participant each code meant
+    (:data:`~scheduler.problem_builder.PARTICIPANT_IDS`); a run without that record (a
+    re-optimisation of the day, which is applied only while the day is unchanged, or a
+    run stored before it existed) is matched by code as before.
+    """
+    meant = (run.parameters or {}).get(PARTICIPANT_IDS)
+    if meant is None:
+        return
+    for code in sorted({side for m in meetings for side in (m.a, m.b)}):
+        holder = participants.get(code)
+        if holder is not None and meant.get(code) != holder.id:
+            raise Conflict(
+                N_(
+                    "The code %(code)s belongs to another company than when this run was "
+                    "computed: start a new run and publish that."
+                ),
+                params={"code": code},
+            )
 
 
 def _check_the_day(

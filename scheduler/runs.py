@@ -35,7 +35,12 @@ from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event, RunStatus, ScheduleRun
-from scheduler.problem_builder import build_problem, with_defaults
+from scheduler.problem_builder import (
+    PARTICIPANT_IDS,
+    build_problem,
+    participant_ids,
+    with_defaults,
+)
 from solver.engine import solve
 from solver.problem import STATUS_INFEASIBLE
 from solver.problem_io import problem_from_dict, problem_to_dict, schedule_to_dict
@@ -91,7 +96,9 @@ def create_run(
     """Queue a run of ``event`` with ``parameters``; its problem is built and stored now.
 
     Storing the problem makes the run reproducible (``matchfair solve`` on it) and
-    keeps it what the organizer saw when starting it, whatever changes later.
+    keeps it what the organizer saw when starting it, whatever changes later. Its
+    parameters keep which participant each code meant (``PARTICIPANT_IDS``): codes are
+    reused, so publishing checks the run's codes still mean the same companies.
     """
     params = with_defaults({**parameters, "kind": kind})
     limit = params["time_limit"]
@@ -110,7 +117,8 @@ def create_run(
         event_id=event.id,
         kind=kind,
         status=RunStatus.QUEUED,
-        parameters=params,
+        # Which participant each code meant (publishing maps the meetings by it).
+        parameters={**params, PARTICIPANT_IDS: participant_ids(session, event)},
         problem=problem_to_dict(problem),
         progress=[],
         created_by_id=user_id,

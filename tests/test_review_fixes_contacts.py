@@ -1,0 +1,73 @@
+"""A contact renamed by an import with a blank e-mail cell, when the person serves another
+event too (review, finding 3): the other fair's contact must stay who it was."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import Attendance, Event, Organization, Participant, Person
+from scheduler.participant_import import ImportPreview, apply_import, preview_import
+
+LIST = (
+    "コード,会社名,区分,担当者,メール\n"
+    "S001,伊豆電子工業株式会社,サプライヤー,加藤 大輔,daisuke.kato@izu-denshi.example.jp\n"
+)
+NEW_CONTACT = "会社名,区分,担当者,メール\n伊豆電子工業株式会社,サプライヤー,田中 誠,\n"
+
+
+def _import(session: Session, event: Event, text: str) -> ImportPreview:
+    preview = preview_import(session, event, text.encode(), "p.csv")
+    apply_import(session, event, preview, only_valid=False, user_id=None)
+    session.commit()
+    return preview
+
+
+def _attendees(session: Session, event: Event) -> set[tuple[str, str, bool]]:
+    session.expire_all()
+    return {
+        (a.person.name, a.person.email, a.is_contact)
+        for a in session.scalars(
+            select(Attendance).join(Participant).where(Participant.event_id == event.id)
+        )
+    }
+
+
+def test_a_contact_of_another_event_is_not_renamed(db_session: Session) -> None:
+    past = Event(name="2026 fair", slug="f2026")
+    now = Event(name="2027 fair", slug="f2027")
+    db_session.add_all([past, now])
+    db_session.commit()
+    _import(db_session, past, LIST)
+    _import(db_session, now, LIST)
+    assert len(db_session.scalars(select(Person)).all()) == 1  # one person, both fairs
+
+    preview = _import(db_session, now, NEW_CONTACT)
+
+    assert [i.text() for i in preview.rows[0].warnings] == [
+        "The contact person changes from 加藤 大輔 to 田中 誠. 加藤 大輔 is not renamed, as "
+        "they also take part in another event, and 田中 誠 has no e-mail address, as the "
+        "e-mail cell is blank: e-mails go to 加藤 大輔 (daisuke.kato@izu-denshi.example.jp) "
+        "until you enter the address of 田中 誠."
+    ]
+    assert _attendees(db_session, past) == {
+        ("加藤 大輔", "daisuke.kato@izu-denshi.example.jp", True)
+    }
+    assert _attendees(db_session, now) == {
+        ("加藤 大輔", "daisuke.kato@izu-denshi.example.jp", False),
+        ("田中 誠", "", True),
+    }
+    organization = db_session.scalars(select(Organization)).one()
+    assert {p.name for p in organization.people} == {"加藤 大輔", "田中 誠"}
+
+
+def test_a_contact_of_this_event_only_is_still_renamed(db_session: Session) -> None:
+    past = Event(name="2026 fair", slug="f2026")
+    now = Event(name="2027 fair", slug="f2027")
+    db_session.add_all([past, now])
+    db_session.commit()
+    _import(db_session, now, LIST)
+
+    _import(db_session, now, NEW_CONTACT)
+
+    assert _attendees(db_session, now) == {("田中 誠", "daisuke.kato@izu-denshi.example.jp", True)}
