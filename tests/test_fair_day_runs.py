@@ -284,3 +284,27 @@ def test_the_run_pages_during_the_fair_point_to_the_days_re_optimisation(
     db_session.commit()
     shown = client.get(f"/events/{fair.id}/schedule/runs/{initial.id}").get_data(as_text=True)
     assert 'data-test="repair-run"' in shown and 'id="publish"' not in shown
+
+
+def test_a_plan_of_the_day_does_not_bring_back_what_staff_cancelled_or_the_organizer_forbade(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """Review: a re-optimisation put meetings staff had cancelled back where they were,
+    and kept a pair the organizer forbade during the fair."""
+    from scheduler.models import PairRule, PairRuleKind
+
+    clock.set(11, 30)
+    later = [m for m in _active(db_session, fair) if m.slot.starts_at >= local(13)]
+    cancelled, forbidden = later[0], later[1]
+    ops.cancel_meeting(db_session, fair, cancelled.id, expected_version=cancelled.version,
+                       user_id=None)
+    db_session.add(PairRule(event_id=fair.id, kind=PairRuleKind.FORBID,
+                            participant_a_id=forbidden.participant_a_id,
+                            participant_b_id=forbidden.participant_b_id))
+    db_session.commit()
+    problem = build_problem(db_session, fair, parameters={"kind": "repair"})
+    pairs = {frozenset((p.a, p.b)) for p in problem.pairs}
+    current = {frozenset((m.a, m.b)) for m in problem.current}
+    for meeting in (cancelled, forbidden):
+        key = frozenset(participant_key(p) for p in (meeting.participant_a, meeting.participant_b))
+        assert key not in pairs and key not in current
