@@ -42,12 +42,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit, runs
-from scheduler.day_operations import lock_for_change
+from scheduler.day_operations import lock_for_change, meetings_of
 from scheduler.db import utcnow
 from scheduler.errors import Conflict
 from scheduler.event_deletion import active_run, fair_under_way
@@ -59,7 +59,6 @@ from scheduler.models import (
     Participant,
     ParticipantStatus,
     ScheduleRun,
-    Slot,
 )
 from scheduler.problem_builder import participant_key
 from scheduler.publishing import PUBLISHABLE
@@ -98,27 +97,7 @@ class WithdrawalResult:
 
 def _meetings(session: Session, participant: Participant) -> list[Meeting]:
     """The participant's meetings that are not cancelled, by start time."""
-    return list(
-        session.scalars(
-            select(Meeting)
-            .join(Slot, Meeting.slot_id == Slot.id)
-            .where(
-                Meeting.event_id == participant.event_id,
-                Meeting.status != MeetingStatus.CANCELLED,
-                or_(
-                    Meeting.participant_a_id == participant.id,
-                    Meeting.participant_b_id == participant.id,
-                ),
-            )
-            .options(
-                selectinload(Meeting.participant_a).selectinload(Participant.organization),
-                selectinload(Meeting.participant_b).selectinload(Participant.organization),
-                selectinload(Meeting.slot),
-                selectinload(Meeting.table),
-            )
-            .order_by(Slot.starts_at, Meeting.id)
-        )
-    )
+    return [m for m in meetings_of(session, participant) if m.status != MeetingStatus.CANCELLED]
 
 
 def _other(meeting: Meeting, participant: Participant) -> Participant:
