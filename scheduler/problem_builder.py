@@ -8,7 +8,8 @@ parameters into a :class:`solver.problem.Problem`. Runs store
 Ids in the problem are what an organizer reads on printed sheets: participant
 codes (``B001``), table labels (``A01``) and ``s<slot id>`` for slots.
 
-Once the fair is under way (:func:`fair_under_way`) every run, the organizer's as well
+Once the fair is under way (:func:`fair_under_way`), or staff have changed its day
+before the first meeting (:func:`plans_the_day`), every run, the organizer's as well
 as the day's re-optimisation (:mod:`scheduler.repair`), starts from the day as it is
 (:func:`_on_the_day`): what has started or starts within :data:`CHANGE_LEAD` is locked
 and ``now`` is set, so no plan rewrites the past; what staff placed on the day is
@@ -123,6 +124,45 @@ def fair_under_way(event: Event, now: datetime) -> bool:
         return False
     cutoff = changes_from(now)
     return any(s.starts_at < cutoff for s in event.slots)
+
+
+# The audit actions of staff's changes of the day (scheduler.day_operations records them
+# as ``day.<action>``); ``day.undo`` takes one back and is no change of its own.
+DAY_ACTION_PREFIX = "day."
+DAY_UNDO = "day.undo"
+
+
+def staff_day_changes(
+    session: Session, event: Event, *, since: datetime | None = None
+) -> list[AuditEntry]:
+    """Staff's changes of the day that stand (not undone), oldest first; with ``since``,
+    only those made after it."""
+    query = select(AuditEntry).where(
+        AuditEntry.event_id == event.id,
+        AuditEntry.action.like(f"{DAY_ACTION_PREFIX}%"),
+        AuditEntry.action != DAY_UNDO,
+    )
+    if since is not None:
+        query = query.where(AuditEntry.created_at > since)
+    return [
+        entry
+        for entry in session.scalars(query.order_by(AuditEntry.id))
+        if not (entry.details or {}).get("undone_at")
+    ]
+
+
+def plans_the_day(session: Session, event: Event, now: datetime) -> bool:
+    """Whether a plan computed at ``now`` must start from the day as it is
+    (:func:`_on_the_day`): the fair is under way, or, the schedule being published,
+    staff have already changed the day before its first meeting (a meeting moved or
+    cancelled at reception on the fair's morning, a company marked as not coming).
+
+    QA review: on the fair's morning, before the first slot, a run ignored what staff
+    had done since breakfast, and publishing it put a meeting staff had moved back
+    where it had been."""
+    if fair_under_way(event, now):
+        return True
+    return event.published_at is not None and bool(staff_day_changes(session, event))
 
 
 def staff_placements(session: Session, event: Event) -> set[int]:
@@ -294,7 +334,7 @@ def build_problem(session: Session, event: Event, *, parameters: Mapping[str, An
     current: list[sp.Meeting] = []
     now: datetime | None = None
     moment = _parse_now(params.get("now"))
-    if params.get("kind") == "repair" or fair_under_way(event, moment):
+    if params.get("kind") == "repair" or plans_the_day(session, event, moment):
         now = changes_from(moment)
         problem_participants, current, locked = _on_the_day(
             session,

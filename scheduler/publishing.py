@@ -49,6 +49,7 @@ from scheduler.problem_builder import (
     fair_under_way,
     participant_key,
     slot_key,
+    staff_day_changes,
 )
 from solver.problem import STATUS_INFEASIBLE, Problem
 from solver.problem import Meeting as SolverMeeting
@@ -224,8 +225,10 @@ def _plan(session: Session, event: Event, run: ScheduleRun, *, lock: bool) -> _P
             plan.keep.append((pair, meeting))
         else:
             plan.move.append((pair, meeting, slot, table))
-    _check_the_day(session, event, run, problem, plan)
+    # The statuses first: "it gives X a meeting, but X is a no-show" says more than
+    # "the day changed since this run".
     _check_day_statuses(plan)
+    _check_the_day(session, event, run, problem, plan)
     return plan
 
 
@@ -260,14 +263,15 @@ def _check_codes(
 def _check_the_day(
     session: Session, event: Event, run: ScheduleRun, problem: Problem, plan: _Plan
 ) -> None:
-    """Conflict when, the fair being under way, ``run`` would change the day without
-    starting from it.
+    """Conflict when, the fair being under way (or its day changed by staff), ``run``
+    would change the day without starting from it.
 
     A plan for the fair day must keep what has happened and what staff did: runs built
     once the fair is under way lock it (:func:`scheduler.problem_builder.build_problem`).
     So publishing one is refused when it was computed before the fair began (it would
     rewrite meetings that have started, and cancel what staff added), when meetings or
-    statuses changed on the day since it was computed (it would undo that), or when it
+    statuses changed on the day since it was computed (it would undo that; before the
+    first meeting this is the one check, for a run from before the day), or when it
     changes a slot that has started since, or starts within the lead time. A repair run
     is not checked here: :func:`scheduler.repair.apply_repair` checks its own plan
     against the day, under the same locks, before it publishes it.
@@ -275,7 +279,24 @@ def _check_the_day(
     if run.kind == REPAIR_KIND or not (plan.cancel or plan.move or plan.insert):
         return
     now = utcnow()
-    if not fair_under_way(event, now):
+    changed = N_(
+        "Meetings or someone's status for the day changed after this run was "
+        "computed (%(time)s), and publishing it would undo that. Start a new run, "
+        "or use “Re-optimise the rest of the day”."
+    )
+    computed = event.local(run.created_at)
+    # A run of an earlier day is dated: "18:40" alone would read as today's.
+    when = {
+        "time": computed.strftime(
+            "%H:%M" if computed.date() == event.local(now).date() else "%Y-%m-%d %H:%M"
+        )
+    }
+    if problem.now is None and not fair_under_way(event, now):
+        # Before the first meeting a run from before the day may still be published,
+        # unless staff changed the day since (QA review: on the fair's morning it put a
+        # meeting staff had moved back where it had been).
+        if staff_day_changes(session, event, since=run.created_at):
+            raise Conflict(changed, params=when)
         return
     if problem.now is None:
         raise Conflict(
@@ -287,14 +308,7 @@ def _check_the_day(
             )
         )
     if _live_plan(session, event, problem) != {meeting_key(m) for m in problem.current}:
-        raise Conflict(
-            N_(
-                "Meetings or someone's status for the day changed after this run was "
-                "computed (%(time)s), and publishing it would undo that. Start a new run, "
-                "or use “Re-optimise the rest of the day”."
-            ),
-            params={"time": event.local(run.created_at).strftime("%H:%M")},
-        )
+        raise Conflict(changed, params=when)
     cutoff = changes_from(now)
     touched = [slot for _pair, _meeting, slot, _table in plan.move]
     touched += [

@@ -28,6 +28,7 @@ from scheduler.models import (
     RunStatus,
     ScheduleRun,
     Table,
+    User,
 )
 from scheduler.problem_builder import CHANGE_LEAD, build_problem, participant_key, slot_key
 from solver.engine import solve
@@ -263,7 +264,11 @@ def test_a_no_show_refusal_does_not_claim_the_run_is_older_than_the_mark(
 
 
 def test_the_run_pages_during_the_fair_point_to_the_days_re_optimisation(
-    client, logged_in, db_session: Session, fair: Event, clock: Clock,
+    client,
+    logged_in,
+    db_session: Session,
+    fair: Event,
+    clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import web.runs
@@ -296,11 +301,17 @@ def test_a_plan_of_the_day_does_not_bring_back_what_staff_cancelled_or_the_organ
     clock.set(11, 30)
     later = [m for m in _active(db_session, fair) if m.slot.starts_at >= local(13)]
     cancelled, forbidden = later[0], later[1]
-    ops.cancel_meeting(db_session, fair, cancelled.id, expected_version=cancelled.version,
-                       user_id=None)
-    db_session.add(PairRule(event_id=fair.id, kind=PairRuleKind.FORBID,
-                            participant_a_id=forbidden.participant_a_id,
-                            participant_b_id=forbidden.participant_b_id))
+    ops.cancel_meeting(
+        db_session, fair, cancelled.id, expected_version=cancelled.version, user_id=None
+    )
+    db_session.add(
+        PairRule(
+            event_id=fair.id,
+            kind=PairRuleKind.FORBID,
+            participant_a_id=forbidden.participant_a_id,
+            participant_b_id=forbidden.participant_b_id,
+        )
+    )
     db_session.commit()
     problem = build_problem(db_session, fair, parameters={"kind": "repair"})
     pairs = {frozenset((p.a, p.b)) for p in problem.pairs}
@@ -308,3 +319,59 @@ def test_a_plan_of_the_day_does_not_bring_back_what_staff_cancelled_or_the_organ
     for meeting in (cancelled, forbidden):
         key = frozenset(participant_key(p) for p in (meeting.participant_a, meeting.participant_b))
         assert key not in pairs and key not in current
+
+
+def test_on_the_fairs_morning_staff_changes_are_kept_by_runs_and_publishing(
+    db_session: Session, fair: Event, clock: Clock
+) -> None:
+    """QA review: before the first meeting (10:00) a run ignored what reception had done
+    since 08:00, and publishing a run from the day before brought back a meeting staff
+    had cancelled."""
+    clock.set(8, 30)
+    assert min(s.starts_at for s in fair.slots) > clock.now + CHANGE_LEAD
+    # Nothing changed yet on the day: runs plan as before the fair.
+    assert build_problem(db_session, fair, parameters={}).now is None
+    assert not problem_builder.plans_the_day(db_session, fair, clock.now)
+
+    meeting = next(m for m in _active(db_session, fair) if m.slot.starts_at >= local(13, 0))
+    pair = frozenset((meeting.participant_a_id, meeting.participant_b_id))
+    ops.cancel_meeting(db_session, fair, meeting.id, expected_version=meeting.version, user_id=None)
+    db_session.commit()
+    assert problem_builder.plans_the_day(db_session, fair, clock.now)
+
+    clock.set(8, 40)
+    initial = _initial(db_session, fair)
+    with pytest.raises(Conflict, match="changed after this run was computed") as refused:
+        publishing.publish_run(db_session, fair, initial)
+    assert refused.value.params["time"].count(":") == 1 and "-" in refused.value.params["time"]
+    db_session.rollback()
+    db_session.refresh(meeting)
+    assert meeting.status == MeetingStatus.CANCELLED
+
+    # A run started now starts from the day: the cancelled pair stays out, and it publishes.
+    run = _solved(db_session, fair)
+    problem = problem_from_dict(run.problem)
+    assert problem.now == clock.now + CHANGE_LEAD
+    codes = {participant_key(meeting.participant_a), participant_key(meeting.participant_b)}
+    assert all({p.a, p.b} != codes for p in problem.pairs)
+    publishing.publish_run(db_session, fair, run)
+    db_session.commit()
+    live_pairs = {
+        frozenset((m.participant_a_id, m.participant_b_id)) for m in _active(db_session, fair)
+    }
+    assert pair not in live_pairs
+
+
+def test_on_the_fairs_morning_an_undone_staff_change_leaves_runs_as_before(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(8, 30)
+    meeting = next(m for m in _active(db_session, fair) if m.slot.starts_at >= local(13, 0))
+    result = ops.cancel_meeting(
+        db_session, fair, meeting.id, expected_version=meeting.version, user_id=staff.id
+    )
+    db_session.commit()
+    ops.undo_last(db_session, fair, user_id=staff.id, entry_id=result.entry.id)
+    db_session.commit()
+    assert not problem_builder.plans_the_day(db_session, fair, clock.now)
+    assert build_problem(db_session, fair, parameters={}).now is None
