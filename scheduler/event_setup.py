@@ -1121,11 +1121,20 @@ def delete_table(session: Session, table: Table, *, user_id: int | None = None) 
 def set_table_host(
     session: Session, table: Table, participant_id: int | None, *, user_id: int | None = None
 ) -> Table:
-    """Seat a participant at ``table`` (its own desk), or make the table pooled again."""
+    """Seat a participant at ``table`` (its own desk), or make the table pooled again.
+
+    Refused once meetings of other companies have taken place at the table, or are about
+    to (:data:`~scheduler.problem_builder.CHANGE_LEAD`): every plan of the day keeps
+    those meetings where they are, and a table of its own holds only its host's
+    meetings, so no plan could be made any more (QA review: a table given to a buyer
+    who arrived at 11:00 made every re-optimisation of the day impossible). Meetings
+    still to come are left to the next plan, which moves them elsewhere."""
     if participant_id is not None:
         participant = session.get(Participant, participant_id)
         if participant is None or participant.event_id != table.event_id:
             raise ValidationFailed(N_("Choose a participant of this event."), field="host")
+        if participant_id != table.host_participant_id:
+            _check_table_history(session, table, participant)
     table.host_participant_id = participant_id
     session.flush()
     audit.record(
@@ -1137,6 +1146,43 @@ def set_table_host(
         details={"host_participant_id": participant_id},
     )
     return table
+
+
+def _check_table_history(session: Session, table: Table, host: Participant) -> None:
+    """Conflict when meetings without ``host`` took place at ``table`` (or start within
+    the lead time): see :func:`set_table_host`."""
+    # Imported here: problem_builder depends on this module (through preferences,
+    # day_operations and registration).
+    from scheduler.problem_builder import changes_from
+
+    cutoff = changes_from(utcnow())
+    held = session.scalars(
+        select(Meeting)
+        .join(Slot, Slot.id == Meeting.slot_id)
+        .where(
+            Meeting.table_id == table.id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.participant_a_id != host.id,
+            Meeting.participant_b_id != host.id,
+            (Slot.starts_at < cutoff) | (Meeting.status == MeetingStatus.HELD),
+        )
+        .order_by(Slot.starts_at)
+    ).first()
+    if held is None:
+        return
+    raise Conflict(
+        N_(
+            "Meetings of other companies have already taken place at %(table)s (the first "
+            "at %(time)s), and plans of the day keep them where they were, so it cannot "
+            "become the own table of %(host)s now. Give %(host)s a table not used today, "
+            "or add one."
+        ),
+        params={
+            "table": table.label,
+            "time": host.event.local(held.slot.starts_at).strftime("%H:%M"),
+            "host": host.display_name,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- phases

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import board, problem_builder, publishing, repair, runs
+from scheduler import board, event_setup, problem_builder, publishing, repair, runs
 from scheduler import day_operations as ops
 from scheduler.errors import Conflict
 from scheduler.models import (
@@ -375,3 +375,46 @@ def test_on_the_fairs_morning_an_undone_staff_change_leaves_runs_as_before(
     db_session.commit()
     assert not problem_builder.plans_the_day(db_session, fair, clock.now)
     assert build_problem(db_session, fair, parameters={}).now is None
+
+
+def test_a_table_used_today_is_not_given_to_a_host_but_an_unused_one_is(
+    db_session: Session, fair: Event, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA review: a table where other companies had met in the morning, given at 11:30 to
+    a buyer who had just arrived, made every plan of the day impossible (their locked
+    meetings at a table of someone else)."""
+    monkeypatch.setattr(event_setup, "utcnow", lambda: clock.now)
+    clock.set(11, 30)
+    live = _active(db_session, fair)
+    tables = list(db_session.scalars(select(Table).where(Table.event_id == fair.id)))
+    used = next(m for m in live if m.slot.starts_at < clock.now and m.table_id is not None)
+    newcomer = next(
+        p
+        for p in fair.participants
+        if p.id not in (used.participant_a_id, used.participant_b_id)
+        and all(t.host_participant_id != p.id for t in tables)
+    )
+    table = db_session.get(Table, used.table_id)
+    host_before = table.host_participant_id
+    with pytest.raises(Conflict, match="have already taken place at") as refused:
+        event_setup.set_table_host(db_session, table, newcomer.id, user_id=None)
+    assert refused.value.params["table"] == table.label
+    assert refused.value.params["time"] == fair.local(used.slot.starts_at).strftime("%H:%M")
+    db_session.rollback()
+    assert db_session.get(Table, table.id).host_participant_id == host_before
+
+    # A table nobody has used yet today may be given; the plan of the day stays possible.
+    unused = next(
+        t
+        for t in tables
+        if not any(m.table_id == t.id and m.slot.starts_at < clock.now + CHANGE_LEAD for m in live)
+    )
+    event_setup.set_table_host(db_session, unused, newcomer.id, user_id=None)
+    db_session.commit()
+    run = _solved(db_session, fair)
+    schedule = repair.schedule_from_dict(run.result)
+    assert schedule.status != "INFEASIBLE"
+    assert check(problem_from_dict(run.problem), schedule.meetings) == []
+    # Making a table shared again, or keeping its host, is never refused.
+    event_setup.set_table_host(db_session, table, None, user_id=None)
+    event_setup.set_table_host(db_session, unused, newcomer.id, user_id=None)
