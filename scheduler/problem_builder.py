@@ -81,7 +81,7 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 CHANGE_LEAD = timedelta(minutes=10)
 
 # The staff actions of the day that put a meeting somewhere (scheduler.day_operations
-# records each with the meeting's version right after it). Such a placement is a
+# records each with the meeting's slot and table right after it). Such a placement is a
 # decision made on the floor, often for a reason no problem file knows (a projector
 # that broke at a host's own table): every later plan keeps it where staff put it.
 STAFF_PLACEMENTS = frozenset({"day.meeting_move", "day.meeting_swap", "day.meeting_add"})
@@ -168,12 +168,14 @@ def plans_the_day(session: Session, event: Event, now: datetime) -> bool:
 def staff_placements(session: Session, event: Event) -> set[int]:
     """The meetings that are where staff put them on the day, by id.
 
-    A move, swap or addition records each meeting's version right after it; a meeting
-    still at that version has not been changed since (an undo, a later publication or
-    a repair that moved it all raise the version), so it is where staff put it. A
-    meeting a publication or repair only kept keeps its version, and its lock.
-    """
-    placed: dict[int, int] = {}
+    A move, swap or addition records where each meeting went (slot and table); the
+    newest such placement of a meeting that stands (not undone) holds while the meeting
+    is still planned there. A later publication or repair that moved it ends it; one
+    that kept it there keeps it, and so does what changes no place: new slot times, or
+    a cancellation staff undid (both give the meeting a new version, so the version
+    is no test: QA review, a staff move lost its lock when the organizer corrected the
+    slot's times)."""
+    placed: dict[int, tuple[int | None, int | None]] = {}
     for entry in session.scalars(
         select(AuditEntry)
         .where(AuditEntry.event_id == event.id, AuditEntry.action.in_(STAFF_PLACEMENTS))
@@ -183,16 +185,18 @@ def staff_placements(session: Session, event: Event) -> set[int]:
             continue
         for item in (entry.details.get("undo") or {}).get("meetings", []):
             after = item.get("after") or {}
-            if after.get("status") != MeetingStatus.CANCELLED and "version" in item:
-                placed[item["id"]] = item["version"]
+            if after.get("status") != MeetingStatus.CANCELLED and "slot_id" in after:
+                placed[item["id"]] = (after["slot_id"], after.get("table_id"))
     if not placed:
         return set()
     return {
         meeting_id
-        for meeting_id, version, status in session.execute(
-            select(Meeting.id, Meeting.version, Meeting.status).where(Meeting.id.in_(placed))
+        for meeting_id, slot_id, table_id, status in session.execute(
+            select(Meeting.id, Meeting.slot_id, Meeting.table_id, Meeting.status).where(
+                Meeting.id.in_(placed)
+            )
         )
-        if status != MeetingStatus.CANCELLED and placed[meeting_id] == version
+        if status != MeetingStatus.CANCELLED and placed[meeting_id] == (slot_id, table_id)
     }
 
 

@@ -161,8 +161,9 @@ def test_a_host_meeting_staff_moved_to_a_free_table_stays_there(
 def test_staff_placements_are_the_meetings_still_where_staff_put_them(
     db_session: Session, fair: Event, clock: Clock, staff
 ) -> None:
-    """Moved or added by staff and unchanged since; an undone move is not, nor one a
-    later publication moved (its version went up)."""
+    """Moved or added by staff and still there; an undone move is not, nor one a later
+    publication moved. A new version alone (new slot times, a cancellation undone) does
+    not end it (QA review: it did, the lock was tied to the version)."""
     clock.set(11, 30)
     later = [m for m in _active(db_session, fair) if m.slot.starts_at > local(13, 0)]
     kept, undone = later[0], later[1]
@@ -179,7 +180,20 @@ def test_staff_placements_are_the_meetings_still_where_staff_put_them(
     ops.undo_last(db_session, fair, user_id=staff.id)  # puts ``undone`` back
     db_session.commit()
     assert problem_builder.staff_placements(db_session, fair) == {kept.id}
-    kept.version += 1  # as publishing a move does
+    kept.version += 1  # as new slot times do
+    db_session.commit()
+    assert problem_builder.staff_placements(db_session, fair) == {kept.id}
+    ops.cancel_meeting(db_session, fair, kept.id, expected_version=kept.version, user_id=staff.id)
+    db_session.commit()
+    assert problem_builder.staff_placements(db_session, fair) == set()
+    ops.undo_last(db_session, fair, user_id=staff.id)  # the cancellation taken back
+    db_session.commit()
+    db_session.refresh(kept)
+    assert kept.status == MeetingStatus.PLANNED
+    assert problem_builder.staff_placements(db_session, fair) == {kept.id}
+    # A later publication that moves it elsewhere ends it.
+    kept.table_id = _free_neutral_table(db_session, fair, kept.slot_id).id
+    kept.version += 1
     db_session.commit()
     assert problem_builder.staff_placements(db_session, fair) == set()
 
