@@ -1436,6 +1436,26 @@ def codes_of_runs(session: Session, event: Event) -> set[str]:
     return codes
 
 
+def next_participant_code(session: Session, event: Event, role: str) -> str:
+    """The next code of ``role`` (``B``/``S`` and three digits) after the highest any
+    participant of ``event`` holds or any stored run used (:func:`codes_of_runs`): a
+    stored run still means, by a code freed since, the company that had it."""
+    prefix = CODE_PREFIX[ParticipantRole(role)]
+    held = session.scalars(
+        select(Participant.code).where(
+            Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
+        )
+    )
+    numbers = [
+        int(code[len(prefix) :])
+        for code in [*held, *codes_of_runs(session, event)]
+        if code.startswith(prefix)
+        and code[len(prefix) :].isascii()
+        and code[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
 class _CodeAllocator:
     """Gives participants without a code the next B001/S001-style code after the highest.
 

@@ -32,7 +32,7 @@ from scheduler.models import (
     new_token,
 )
 from scheduler.names import company_name_key
-from scheduler.participant_import import single_spaced
+from scheduler.participant_import import next_participant_code, single_spaced
 from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
@@ -293,16 +293,6 @@ def pending_registrations(session: Session, event: Event) -> list[Participant]:
     ))
 
 
-def _next_code(session: Session, event: Event, role: str) -> str:
-    prefix = CODE_PREFIX[ParticipantRole(role)]
-    numbers = [
-        int(code[1:]) for code in session.scalars(
-            select(Participant.code).where(Participant.event_id == event.id)
-        ) if code[:1].upper() == prefix and code[1:].isdigit()
-    ]
-    return f"{prefix}{max(numbers, default=0) + 1:03d}"
-
-
 def approve(
     session: Session, participant: Participant, *, user_id: int | None, company_edit: bool = False
 ) -> None:
@@ -317,7 +307,8 @@ def approve(
     if company_edit:
         participant.company_edit_allowed = True
     if not participant.code:
-        participant.code = _next_code(session, participant.event, participant.role)
+        # Not a code an earlier run used: that run still means the company that had it.
+        participant.code = next_participant_code(session, participant.event, participant.role)
     session.flush()
     audit.record(session, "participant.approve", event_id=participant.event_id, user_id=user_id,
                  participant_id=participant.id, target=participant,

@@ -11,9 +11,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler import day_operations, publishing, runs
+from scheduler import day_operations, publishing, registration, runs
 from scheduler.errors import Conflict
-from scheduler.models import Event, Meeting, MeetingStatus, Participant, RunStatus, ScheduleRun
+from scheduler.models import (
+    Event,
+    Meeting,
+    MeetingStatus,
+    Organization,
+    Participant,
+    ParticipantStatus,
+    RunStatus,
+    ScheduleRun,
+)
+from scheduler.names import company_name_key
 from scheduler.participant_import import PARTICIPANT_IDS, apply_import, preview_import
 from tests.published_fair import published_fair
 
@@ -77,6 +87,28 @@ def test_a_walk_in_does_not_get_a_code_a_run_used(
         user_id=None,
     )
     assert int(walk_in.code[1:]) > int(code[1:])
+
+
+def test_an_approved_registration_does_not_get_a_code_a_run_used(
+    db_session: Session, recoded: tuple[Event, ScheduleRun, str, int]
+) -> None:
+    """Review: approving a self-registration took the next code after the highest held,
+    which was the freed one."""
+    event, _run, code, _top_id = recoded
+    pending = Participant(
+        event=event,
+        organization=Organization(
+            name="新星ファクトリー", name_key=company_name_key("新星ファクトリー")
+        ),
+        role="supplier",
+        status=ParticipantStatus.PENDING,
+        registered_via="self",
+    )
+    db_session.add(pending)
+    db_session.flush()
+    registration.approve(db_session, pending, user_id=None)
+    assert pending.code.startswith("S")
+    assert int(pending.code[1:]) > int(code[1:])
 
 
 def test_publishing_refuses_a_run_whose_code_now_means_another_company(
