@@ -60,7 +60,7 @@ from scheduler.models import (
     ParticipantStatus,
     ScheduleRun,
 )
-from scheduler.problem_builder import participant_key
+from scheduler.problem_builder import PARTICIPANT_IDS, participant_key
 from scheduler.publishing import PUBLISHABLE
 from scheduler.repair import KIND as REPAIR_KIND
 
@@ -188,7 +188,7 @@ def runs_placing(session: Session, participant: Participant) -> list[int]:
     """
     key = participant_key(participant)
     query = (
-        select(ScheduleRun.id, ScheduleRun.result)
+        select(ScheduleRun.id, ScheduleRun.result, ScheduleRun.parameters)
         .where(
             ScheduleRun.event_id == participant.event_id,
             ScheduleRun.kind != REPAIR_KIND,
@@ -201,12 +201,15 @@ def runs_placing(session: Session, participant: Participant) -> list[int]:
     published_at = participant.event.published_at
     if published_at is not None:
         query = query.where(ScheduleRun.created_at > published_at)
-    found = session.execute(query)
-    return [
-        run_id
-        for run_id, result in found
-        if any(key in (m.get("a"), m.get("b")) for m in (result or {}).get("meetings", []))
-    ]
+    placing = []
+    for run_id, result, parameters in session.execute(query):
+        # The codes the run gave it, which a re-coding may have changed since (runs
+        # remember each code's participant; older ones are read by today's code).
+        meant = (parameters or {}).get(PARTICIPANT_IDS)
+        keys = {key} if meant is None else {c for c, pid in meant.items() if pid == participant.id}
+        if any(keys & {m.get("a"), m.get("b")} for m in (result or {}).get("meetings", [])):
+            placing.append(run_id)
+    return placing
 
 
 def withdraw(

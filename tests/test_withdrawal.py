@@ -322,6 +322,26 @@ def test_runs_finished_before_the_withdrawal_are_named_before_anyone_publishes_o
     assert f"({solved.id}) still give it meetings" in done
 
 
+def test_runs_are_read_by_the_company_each_code_meant_not_by_todays_codes(
+    db_session: Session, fair: Event, solved: ScheduleRun
+) -> None:
+    """Review: a company re-coded since a run was found by nobody, and the company that
+    now holds its old code was named instead."""
+    company = busiest_participant(db_session, fair)
+    other = next(p for p in fair.participants if p.id != company.id and p.role == company.role)
+    old_code = company.code
+    assert solved.parameters["participant_ids"][old_code] == company.id
+    company.code, other.code = "S900", old_code  # re-coded, and its code given away
+    db_session.commit()
+    assert withdrawal.runs_placing(db_session, company) == [solved.id]
+    placed_other = any(
+        other.id == solved.parameters["participant_ids"].get(side)
+        for m in solved.result["meetings"]
+        for side in (m["a"], m["b"])
+    )
+    assert withdrawal.runs_placing(db_session, other) == ([solved.id] if placed_other else [])
+
+
 def test_a_run_finished_before_the_withdrawal_cannot_bring_the_company_back(
     db_session: Session, fair: Event, solved: ScheduleRun, organizer: User
 ) -> None:
