@@ -113,17 +113,21 @@ def changes_from(now: datetime) -> datetime:
 
 
 def fair_under_way(event: Event, now: datetime) -> bool:
-    """Whether the published schedule is being lived: it is published and a slot starts
-    before :func:`changes_from` ``now`` (so a plan can no longer change it).
+    """Whether the fair is being lived: a slot starts before :func:`changes_from`
+    ``now`` (so a plan can no longer change it), and the schedule is published or the
+    fair is not over yet.
 
     Unlike :func:`scheduler.event_deletion.fair_under_way` (the fair's dates, for what
     may be deleted) this is about time: before its first meeting a fair can still be
-    re-planned freely, and from then on the past must be kept.
+    re-planned freely, and from then on the past must be kept. A schedule published for
+    the first time while the fair runs must not place meetings in slots that have begun
+    (review: it did); a fair wholly past and never published may still be planned (an
+    old event tried out in matchfair).
     """
-    if event.published_at is None:
-        return False
     cutoff = changes_from(now)
-    return any(s.starts_at < cutoff for s in event.slots)
+    if not any(s.starts_at < cutoff for s in event.slots):
+        return False
+    return event.published_at is not None or any(s.ends_at > now for s in event.slots)
 
 
 # The audit actions of staff's changes of the day (scheduler.day_operations records them

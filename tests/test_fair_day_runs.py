@@ -8,7 +8,7 @@ before the latest changes (it was not).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import board, event_setup, problem_builder, publishing, repair, runs
 from scheduler import day_operations as ops
+from scheduler.demo import generate_demo
 from scheduler.errors import Conflict
 from scheduler.models import (
     DayStatus,
@@ -25,6 +26,7 @@ from scheduler.models import (
     MeetingStatus,
     Participant,
     ParticipantRole,
+    Phase,
     RunStatus,
     ScheduleRun,
     Table,
@@ -418,3 +420,59 @@ def test_a_table_used_today_is_not_given_to_a_host_but_an_unused_one_is(
     # Making a table shared again, or keeping its host, is never refused.
     event_setup.set_table_host(db_session, table, None, user_id=None)
     event_setup.set_table_host(db_session, unused, newcomer.id, user_id=None)
+
+
+def test_a_first_publication_while_the_fair_runs_places_nothing_in_slots_that_began(
+    db_session: Session, clock: Clock
+) -> None:
+    """Review: a schedule published for the first time at 11:30 on the day put meetings
+    at 10:00 and 11:00, in participants' calendars."""
+    event = generate_demo(
+        db_session, seed=7, buyers=4, suppliers=40, slug="late-fair", phase=Phase.SCHEDULING
+    )
+    db_session.commit()
+    before = _solved(db_session, event)  # computed before the fair began
+    assert problem_from_dict(before.problem).now is None
+    clock.set(11, 30)
+    assert problem_builder.fair_under_way(event, clock.now)
+    run = _solved(db_session, event)
+    problem = problem_from_dict(run.problem)
+    assert problem.now == clock.now + CHANGE_LEAD
+    begun = {slot_key(s) for s in event.slots if s.starts_at < problem.now}
+    schedule = repair.schedule_from_dict(run.result)
+    assert schedule.meetings and not [m for m in schedule.meetings if m.slot in begun]
+    with pytest.raises(Conflict, match="computed before the fair began"):
+        publishing.publish_run(db_session, event, before)
+    db_session.rollback()
+    publishing.publish_run(db_session, event, run)
+    db_session.commit()
+    assert all(m.slot.starts_at >= problem.now for m in _active(db_session, event))
+
+
+def test_a_fair_wholly_past_and_never_published_may_still_be_planned(
+    db_session: Session, clock: Clock
+) -> None:
+    event = generate_demo(
+        db_session, seed=7, buyers=4, suppliers=40, slug="old-fair", phase=Phase.SCHEDULING
+    )
+    db_session.commit()
+    clock.now = local(9, 0) + timedelta(days=30)
+    assert not problem_builder.fair_under_way(event, clock.now)
+    assert build_problem(db_session, event, parameters={}).now is None
+
+
+def test_the_run_page_of_a_fair_begun_unpublished_says_runs_start_from_now(
+    client, logged_in, db_session: Session, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.runs
+
+    monkeypatch.setattr(web.runs, "utcnow", lambda: clock.now)
+    event = generate_demo(
+        db_session, seed=7, buyers=4, suppliers=40, slug="late-fair", phase=Phase.SCHEDULING
+    )
+    db_session.commit()
+    client.post("/language", data={"lang": "en"})
+    clock.set(11, 30)
+    page = client.get(f"/events/{event.id}/schedule/").get_data(as_text=True)
+    assert 'id="fair-under-way"' in page and "no schedule is published yet" in page
+    assert f"/events/{event.id}/day/repair" not in page  # nothing to re-optimise yet
