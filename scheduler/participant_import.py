@@ -161,6 +161,23 @@ for _column in COLUMNS:
 # lists, and not the participant code even when their numbers look like codes.
 _ROW_COUNTER_HEADERS = frozenset(_header_key(h) for h in ("no", "no.", "番号", "連番", "#", "№"))
 
+# Sheets made for people often start with a title ("参加企業一覧", the fair's name and
+# date) above the column names. The column names are the first of the first rows that
+# names every required column; up to this many rows above them are skipped (with a
+# word in the preview), so such a sheet is read as it is (QA: it was refused).
+TITLE_ROWS_MAX = 5
+
+
+def header_row_index(rows: Sequence[tuple[int, list[str]]]) -> int:
+    """The index in ``rows`` of the column names: the first of the first
+    ``TITLE_ROWS_MAX + 1`` rows naming every required column, else the first row (whose
+    missing columns are then reported)."""
+    for index, (_number, cells) in enumerate(rows[: TITLE_ROWS_MAX + 1]):
+        keys = {_HEADER_LOOKUP.get(_header_key(cell)) for cell in cells if cell}
+        if keys.issuperset(REQUIRED_KEYS):
+            return index
+    return 0
+
 
 def single_spaced(text: str) -> str:
     """``text`` stripped, each run of spaces in it made one space: a full-width one if
@@ -383,8 +400,9 @@ class _Unreadable(Exception):
 class RawTable:
     """Cells of a file as text: (row number, cells) of every non-blank row.
 
-    Of a workbook, only the first ``max_rows + 1`` non-blank rows (a header and
-    ``max_rows`` rows) are kept; ``more_rows`` counts the non-blank rows after them.
+    Of a workbook, only the first ``max_rows + 1 + TITLE_ROWS_MAX`` non-blank rows (a
+    header, ``max_rows`` rows and room for title rows above the header) are kept;
+    ``more_rows`` counts the non-blank rows after them.
     """
 
     file_format: str
@@ -523,8 +541,8 @@ class _MeteredUpload(io.BytesIO):
 
 def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list[str]]], int]:
     """The non-blank rows of the first sheet's first :data:`XLSX_MAX_COLUMNS` columns:
-    the first ``max_rows + 1`` of them (a header and ``max_rows`` rows), and how many
-    more there are."""
+    the first ``max_rows + 1 + TITLE_ROWS_MAX`` of them (see :class:`RawTable`), and how
+    many more there are."""
     from openpyxl import load_workbook  # imported here: only Excel uploads need it
 
     try:
@@ -543,7 +561,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, list[str]]],
                 sheet.reset_dimensions()
                 rows, more_rows = _sheet_rows(sheet, max_rows)
                 if rows:
-                    _check_header_width(sheet, rows[0][0])
+                    _check_header_width(sheet, rows[header_row_index(rows)][0])
             finally:
                 workbook.close()
     except _Unreadable:
@@ -637,7 +655,8 @@ def _sheet_rows(sheet: Any, max_rows: int) -> tuple[list[tuple[int, list[str]]],
                    "row %(max)d, the last row a sheet can have."), {"max": EXCEL_MAX_ROWS}))
         if values.count(None) == len(values):
             continue  # a blank row, or one missing from the file (openpyxl fills the gap)
-        if len(rows) > max_rows:  # the header and max_rows rows are kept; count the rest
+        if len(rows) > max_rows + TITLE_ROWS_MAX:  # the header, max_rows rows and room
+            # for title rows above the header are kept; count the rest
             more_rows += any(_clean_cell(_cell_text(v)) for v in values if v is not None)
             continue
         cells = ["" if v is None else _clean_cell(_cell_text(v)) for v in values]
@@ -1104,7 +1123,19 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
         preview.file_errors.append(Issue(N_("The file is empty.")))
         return preview
 
-    header_number, headers = table.rows[0]
+    header_index = header_row_index(table.rows)
+    header_number, headers = table.rows[header_index]
+    if header_index:
+        skipped = [c for _number, cells in table.rows[:header_index] for c in cells if c]
+        first, last = table.rows[0][0], table.rows[header_index - 1][0]
+        text = " / ".join(skipped)
+        text = text if len(text) <= 80 else text[:79] + "…"
+        preview.file_warnings.append(
+            Issue(N_("Row %(row)s, above the column names, was not read: %(text)s"),
+                  {"row": first, "text": text})
+            if first == last else
+            Issue(N_("Rows %(first)s–%(last)s, above the column names, were not read: "
+                     "%(text)s"), {"first": first, "last": last, "text": text}))
     preview.headers = headers
     for header in headers:
         if not header or header in FIX_HEADERS:
@@ -1136,7 +1167,7 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
             # Lists, joined in the reader's language (、 in Japanese) when shown.
             {"missing": [f"{c.header} ({c.aliases[0]})" for c in missing],
              "found": [h for h in headers if h] or ["-"]}))
-    data_rows = table.rows[1:]
+    data_rows = table.rows[header_index + 1 :]
     row_count = len(data_rows) + table.more_rows
     if not row_count and not missing:
         preview.file_errors.append(Issue(N_("The file has a header row (row %(row)d) but no "

@@ -247,3 +247,77 @@ def test_the_export_is_in_the_readers_language(client: FlaskClient, organizer_en
     assert english[1][:4] == ["S001", "株式会社山田製作所", "", "Supplier"]
     assert japanese[0][:4] == ["コード", "会社名", "会社名カナ", "区分"]
     assert japanese[1][:4] == ["S001", "株式会社山田製作所", "", "サプライヤー"]
+
+
+# --------------------------------------------------------------------------- title rows
+
+
+def _titled_workbook(rows: list[list[object]]) -> bytes:
+    """A workbook as people make them: a merged title and a date above the list."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "東三河ものづくり商談会　参加企業一覧"
+    sheet.merge_cells("A1:D1")
+    sheet["A2"] = "2027年2月17日現在"
+    for offset, row in enumerate(rows, start=4):  # row 3 left blank
+        for column, value in enumerate(row, start=1):
+            sheet.cell(row=offset, column=column, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_title_above_the_column_names_is_skipped_with_a_word(
+    db_session: Session, event: Event
+) -> None:
+    """QA: a list with its title in row 1 was refused (required columns missing, found:
+    the title)."""
+    data = _titled_workbook([
+        ["No", "会社名", "区分", "担当者", "メール"],
+        [1, "株式会社山田製作所", "サプライヤー", "山田 太郎", "taro@yamada.example.jp"],
+        [2, "佐藤精機", "バイヤー", "佐藤 一郎", "x@"],
+    ])
+    preview = preview_import(db_session, event, data, "list.xlsx")
+    assert preview.file_errors == []
+    assert [i.text() for i in preview.file_warnings][0] == (
+        "Rows 1–2, above the column names, were not read: "
+        "東三河ものづくり商談会　参加企業一覧 / 2027年2月17日現在"
+    )
+    assert preview.headers == ["No", "会社名", "区分", "担当者", "メール"]
+    # Rows keep their numbers in the file, so the organizer finds them.
+    assert [(r.number, r.cells["company"]) for r in preview.rows] == [
+        (5, "株式会社山田製作所"), (6, "佐藤精機")
+    ]
+    assert [r.number for r in preview.rows if r.errors] == [6]
+
+    one_title = "参加企業一覧\r\n" + NOTED
+    csv_preview = preview_import(db_session, event, one_title.encode(), "list.csv")
+    assert csv_preview.file_errors == []
+    assert "Row 1, above the column names, was not read: 参加企業一覧" in [
+        i.text() for i in csv_preview.file_warnings
+    ]
+    assert [r.number for r in csv_preview.rows] == [3, 4, 5]
+
+
+def test_a_file_without_column_names_in_its_first_rows_is_still_refused_clearly(
+    db_session: Session, event: Event
+) -> None:
+    text = "".join(f"メモ{n}\r\n" for n in range(6)) + "会社名,区分\r\n山田製作所,サプライヤー\r\n"
+    errors = _file_errors(db_session, event, text.encode(), "list.csv")
+    assert errors and errors[0].startswith("Required columns are missing")
+
+
+def test_title_rows_do_not_cost_rows_at_the_limit(db_session: Session, event: Event) -> None:
+    """With two title rows, a workbook of exactly the most rows allowed imports them all
+    (none silently left behind), and one more is counted."""
+    rows = [["会社名", "区分"], *([f"会社{n}", "サプライヤー"] for n in range(1, 4))]
+    at_limit = preview_import(db_session, event, _titled_workbook(rows), "l.xlsx", max_rows=3)
+    assert at_limit.file_errors == [] and len(at_limit.rows) == 3
+    over = preview_import(
+        db_session, event, _titled_workbook([*rows, ["会社4", "バイヤー"]]), "l.xlsx", max_rows=3
+    )
+    assert [i.text() for i in over.file_errors] == [
+        "The file has 4 rows; at most 3 can be imported at once. Please split it."
+    ]

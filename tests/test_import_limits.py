@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import participant_import
 from scheduler.models import Event, User
-from scheduler.participant_import import ImportPreview, preview_import
+from scheduler.participant_import import TITLE_ROWS_MAX, ImportPreview, preview_import
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -302,15 +302,18 @@ def test_a_workbook_without_dimension_converts_only_the_cells_with_values(
 def test_too_many_rows_in_a_workbook_are_all_counted_but_not_all_read(
     db_session: Session, event: Event, cell_calls: list[int]
 ) -> None:
-    rows = _row(1, HEADER) + "".join(_row(n, [f"会社{n}", "B"]) for n in range(2, 8))
+    # 3 rows allowed, room for title rows above the header, and 4 rows more.
+    count = 3 + TITLE_ROWS_MAX + 4
+    rows = _row(1, HEADER) + "".join(_row(n, [f"会社{n}", "B"]) for n in range(2, count + 2))
     data = _xlsx(_sheet(rows, dimension="A1:XFD1048576"))
 
     preview = _preview(db_session, event, data, max_rows=3)
 
     assert _file_errors(preview) == [
-        "The file has 6 rows; at most 3 can be imported at once. Please split it."
+        f"The file has {count} rows; at most 3 can be imported at once. Please split it."
     ]
-    assert cell_calls[0] <= len(HEADER) + 3 * 2 + 3  # the rows past the limit are only counted
+    # The rows past the limit (and the room for titles) are only counted.
+    assert cell_calls[0] <= len(HEADER) + (3 + TITLE_ROWS_MAX) * 2 + 4
 
 
 def test_a_row_after_the_last_row_a_sheet_can_have_is_a_damaged_file(

@@ -55,6 +55,7 @@ from scheduler.participant_import import (
     DEFAULT_MAX_ROWS,
     FIX_HEADERS,
     REQUIRED_KEYS,
+    TITLE_ROWS_MAX,
     ImportPreview,
     Issue,
     RowAction,
@@ -400,6 +401,7 @@ def upload(event_id: int):  # type: ignore[no-untyped-def]
         event=event,
         form=form,
         max_rows=_max_rows(),
+        title_rows=TITLE_ROWS_MAX,
         optional_columns=_optional_columns(),
     )
 
