@@ -1668,12 +1668,30 @@ def contact_of(participant: Participant) -> Person | None:
 
 
 def _set_contact(session: Session, participant: Participant, entry: ParticipantEntry) -> None:
-    """The form edits the contact person in place (the person, not a new one)."""
+    """The form edits the contact person in place (the person, not a new one).
+
+    Unless the contact also serves another event and the form names someone else (another
+    name or e-mail address): a person is shared across events, so editing it in place
+    would rewrite that fair's contact (review: the organizer's form did, an import did
+    not). The contact is then the company's person with that address or name, or a new
+    one; the former contact is left as it is, no longer this participant's contact."""
     person = contact_of(participant)
     if not entry.contact_name:
         for attendance in participant.attendances:
             attendance.is_contact = False
         return
+    if (
+        person is not None
+        and _someone_else(person, entry)
+        and _in_other_events(person, participant.event)
+    ):
+        other = _find_person(participant.organization, entry)
+        if other is None or other is person:
+            other = Person(organization=participant.organization, name=entry.contact_name)
+            session.add(other)
+        if not any(a.person is other for a in participant.attendances):
+            session.add(Attendance(participant=participant, person=other, is_contact=True))
+        person = other
     if person is None:
         person = _find_person(participant.organization, entry) or Person(
             organization=participant.organization, name=entry.contact_name)
@@ -1685,6 +1703,16 @@ def _set_contact(session: Session, participant: Participant, entry: ParticipantE
     person.phone = entry.phone
     for attendance in participant.attendances:
         attendance.is_contact = attendance.person is person
+
+
+def _someone_else(person: Person, entry: ParticipantEntry) -> bool:
+    """Whether the form's contact is another person than ``person``: another e-mail
+    address when both have one, else another name. The same address with a corrected
+    name is the same person, and so is the same name given or cleared an address."""
+    email = (entry.email or "").casefold()
+    if email and person.email:
+        return email != person.email.casefold()
+    return _fold(person.name) != _fold(entry.contact_name)
 
 
 def _snapshot(participant: Participant) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""A contact renamed by an import with a blank e-mail cell, when the person serves another
-event too (review, finding 3): the other fair's contact must stay who it was."""
+"""A contact renamed by an import with a blank e-mail cell, or by the organizer's form, when
+the person serves another event too (review, finding 3): the other fair's contact must
+stay who it was."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Attendance, Event, Organization, Participant, Person
-from scheduler.participant_import import ImportPreview, apply_import, preview_import
+from scheduler.participant_import import (
+    ImportPreview,
+    apply_import,
+    entry_cells,
+    preview_import,
+    save_entry,
+    validate_entry,
+)
 
 LIST = (
     "コード,会社名,区分,担当者,メール\n"
@@ -71,3 +79,69 @@ def test_a_contact_of_this_event_only_is_still_renamed(db_session: Session) -> N
     _import(db_session, now, NEW_CONTACT)
 
     assert _attendees(db_session, now) == {("田中 誠", "daisuke.kato@izu-denshi.example.jp", True)}
+
+
+def _two_fairs(session: Session) -> tuple[Event, Event]:
+    past = Event(name="2026 fair", slug="f2026")
+    now = Event(name="2027 fair", slug="f2027")
+    session.add_all([past, now])
+    session.commit()
+    _import(session, past, LIST)
+    _import(session, now, LIST)
+    return past, now
+
+
+def _edit_contact(session: Session, event: Event, **cells: str) -> None:
+    participant = session.scalars(
+        select(Participant).where(Participant.event_id == event.id)
+    ).one()
+    form = {**entry_cells(participant), **cells}
+    entry, errors, _notes = validate_entry(form)
+    assert errors == []
+    save_entry(session, event, entry, participant=participant, user_id=None)
+    session.commit()
+
+
+def test_the_form_does_not_rewrite_another_events_contact(db_session: Session) -> None:
+    """Review: the organizer's form renamed the shared person in place, so the 2026 fair's
+    contact became the 2027 one."""
+    past, now = _two_fairs(db_session)
+
+    _edit_contact(db_session, now, contact_name="田中 誠", email="makoto.tanaka@example.jp")
+
+    assert _attendees(db_session, past) == {
+        ("加藤 大輔", "daisuke.kato@izu-denshi.example.jp", True)
+    }
+    assert _attendees(db_session, now) == {
+        ("加藤 大輔", "daisuke.kato@izu-denshi.example.jp", False),
+        ("田中 誠", "makoto.tanaka@example.jp", True),
+    }
+    # Saving the form again as it is changes nothing more.
+    _edit_contact(db_session, now)
+    assert len(db_session.scalars(select(Person)).all()) == 2
+
+
+def test_the_form_corrects_a_shared_contacts_name_by_the_same_address(
+    db_session: Session,
+) -> None:
+    """The same e-mail address is the same person: a corrected name is theirs everywhere."""
+    past, now = _two_fairs(db_session)
+
+    _edit_contact(db_session, now, contact_name="加藤 大介", phone="054-000-0000")
+
+    assert _attendees(db_session, past) == {
+        ("加藤 大介", "daisuke.kato@izu-denshi.example.jp", True)
+    }
+    assert len(db_session.scalars(select(Person)).all()) == 1
+
+
+def test_the_form_changes_a_contact_of_this_event_only_in_place(db_session: Session) -> None:
+    now = Event(name="2027 fair", slug="f2027")
+    db_session.add(now)
+    db_session.commit()
+    _import(db_session, now, LIST)
+
+    _edit_contact(db_session, now, contact_name="田中 誠", email="makoto.tanaka@example.jp")
+
+    assert _attendees(db_session, now) == {("田中 誠", "makoto.tanaka@example.jp", True)}
+    assert len(db_session.scalars(select(Person)).all()) == 1
