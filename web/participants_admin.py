@@ -49,7 +49,12 @@ from scheduler.models import (
     Person,
 )
 from scheduler.names import search_key
-from scheduler.participant_export import export_csv, export_xlsx, rows_to_fix_csv
+from scheduler.participant_export import (
+    export_csv,
+    export_xlsx,
+    rows_to_fix_csv,
+    template_xlsx,
+)
 from scheduler.participant_import import (
     COLUMNS,
     DEFAULT_MAX_ROWS,
@@ -611,3 +616,15 @@ def export_as_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         io.BytesIO(export_xlsx(get_session(), event, _language())),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True, download_name=f"participants-{event.slug}.xlsx")
+
+
+@bp.get("/import/template.xlsx")
+@organizer_required
+def import_template(event_id: int):  # type: ignore[no-untyped-def]
+    """An empty participant list to fill in and import (for a first list): the export's
+    columns in the reader's language, drop-down lists, and a guide to every column."""
+    _event(event_id)
+    return send_file(
+        io.BytesIO(template_xlsx(_language(), _, max_rows=_max_rows())),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True, download_name="participants-template.xlsx")
