@@ -281,7 +281,7 @@ def test_a_title_above_the_column_names_is_skipped_with_a_word(
     ])
     preview = preview_import(db_session, event, data, "list.xlsx")
     assert preview.file_errors == []
-    assert [i.text() for i in preview.file_warnings][0] == (
+    assert preview.file_warnings[0].text() == (
         "Rows 1–2, above the column names, were not read: "
         "東三河ものづくり商談会　参加企業一覧 / 2027年2月17日現在"
     )
