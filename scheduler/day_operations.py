@@ -32,6 +32,12 @@ whose refusal would be that the state already is what the same user asked for a 
 ago (:data:`REPEAT_WINDOW`), with nothing changed since, returns that change as done
 (``ChangeResult.repeated``) and writes nothing. The audit entries say who made a change
 and from which state, so no request id is needed.
+
+A fair may run over several days, and a status for the day concerns the fair day it is
+set on (:func:`fair_day_of`): on the next fair day reception starts with everyone
+expected again (:func:`status_today`; the earlier marks stay in the log, their meetings
+as they are), a late arrival or an early leave limits its own day only, and a no-show
+gives up the meetings of its day only (:func:`set_day_status`).
 """
 
 from __future__ import annotations
@@ -41,10 +47,10 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text
+from sqlalchemy import Select, or_, select, text, true
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -516,6 +522,7 @@ def _problems(
     if not active:
         return problems
     slots = _slot_map(session, (c.slot_id for c in active))
+    days = fair_days(event)
     tables = {
         t.id: t
         for t in session.scalars(
@@ -575,10 +582,10 @@ def _problems(
                 problems.append(
                     Problem(N_("%(name)s is not an approved participant."), {"name": name})
                 )
-            if person.day_status == DayStatus.NO_SHOW:
+            if status_rules_out(person, slot, days) == DayStatus.NO_SHOW:
                 problems.append(Problem(N_("%(name)s is marked as a no-show."), {"name": name}))
             elif not person.is_available(slot):
-                problems.append(_unavailable(event, person, slot))
+                problems.append(_unavailable(session, event, person, slot))
             if person_load[(pid, slot.id)] >= person.parallel_desks:
                 problems.append(
                     Problem(
@@ -617,14 +624,14 @@ def _problems(
     return problems
 
 
-def _unavailable(event: Event, person: Participant, slot: Slot) -> Problem:
-    """Why ``person`` cannot meet in ``slot``: arriving later, leaving earlier, or a slot
-    it cannot attend."""
+def _unavailable(session: Session, event: Event, person: Participant, slot: Slot) -> Problem:
+    """Why ``person`` cannot meet in ``slot``: arriving later, leaving earlier (that
+    day), or a slot it cannot attend."""
     params: dict[str, object] = {"name": _name(person), "when": _when(event, slot)}
-    since, until = person.available_from, person.available_until
+    since, until = window_on(session, person, event.local(slot.starts_at).date())
     if since is not None and slot.starts_at < since:
         params["since"] = _when_moment(event, since)
-        if person.day_status == DayStatus.LATE:
+        if status_rules_out(person, slot) == DayStatus.LATE:
             return Problem(
                 N_(
                     "%(name)s was marked late, arriving at %(since)s, so it cannot meet at "
@@ -735,17 +742,30 @@ def _participant_state(participant: Participant) -> dict[str, Any]:
         "day_status_at": _iso(participant.day_status_at),
         "available_from": _iso(participant.available_from),
         "available_until": _iso(participant.available_until),
+        # A late arrival or early leave on a day with fair days before or after it closes
+        # that day's slots (:func:`set_day_status`).
+        "unavailable_slot_ids": sorted(s.id for s in participant.unavailable_slots),
     }
+
+
+def _state_is(participant: Participant, state: dict[str, Any]) -> bool:
+    """Whether the participant is in the recorded ``state`` (a state recorded before
+    the unavailable slots were part of it is compared without them)."""
+    current = _participant_state(participant)
+    return all(current.get(key) == value for key, value in state.items())
 
 
 class _ChangeSet:
     """Records each row's state before and after a change: the log line and the undo."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, now: datetime | None = None) -> None:
         self.event = event
+        self.now = utcnow() if now is None else now
         self.meetings: dict[int, dict[str, Any]] = {}
         self.new_meetings: list[Meeting] = []
         self.participants: dict[int, dict[str, Any]] = {}
+        # Each participant's status for the day before the change, as the pages showed it.
+        self._status_before: dict[int, DayStatus] = {}
         self.attendances: dict[int, str | None] = {}
         self._meeting_objects: dict[int, Meeting] = {}
         self._before_place: dict[int, str] = {}
@@ -759,7 +779,9 @@ class _ChangeSet:
             )
 
     def participant(self, participant: Participant) -> None:
-        self.participants.setdefault(participant.id, _participant_state(participant))
+        if participant.id not in self.participants:
+            self.participants[participant.id] = _participant_state(participant)
+            self._status_before[participant.id] = status_today(participant, self.now)
 
     def attendance(self, attendance: Attendance) -> None:
         self.attendances.setdefault(attendance.id, _iso(attendance.checked_in_at))
@@ -807,13 +829,17 @@ class _ChangeSet:
         for participant_id, before in self.participants.items():
             participant = session.get(Participant, participant_id)
             assert participant is not None
-            if before["day_status"] != participant.day_status:
+            # Today's status before and after: yesterday's "checked in" kept in the row is
+            # "expected" today, and checking the company in today changes it.
+            status_before = self._status_before[participant_id]
+            status_after = status_today(participant, self.now)
+            if status_before != status_after:
                 status_changed.add(participant_id)
                 status_lines.append(
                     {
                         "pair": _name(participant),
-                        "before": before["day_status"],
-                        "after": participant.day_status,
+                        "before": status_before.value,
+                        "after": status_after.value,
                     }
                 )
             undo_participants.append(
@@ -1361,6 +1387,243 @@ def _write(
     return ChangeResult(entry, [c.meeting for c in planned if c.meeting], _affected(session, entry))
 
 
+# --------------------------------------------------------------------------- the fair's days
+#
+# The participant's row keeps one status for the day (``day_status``, set at
+# ``day_status_at``). On a fair of several days it concerns the day it was set on: these
+# say which day that is and what the status means on the day being worked on now.
+
+
+def fair_days(event: Event) -> list[date]:
+    """The days of the fair: the local dates (the event's zone) its slots start on."""
+    return sorted({event.local(s.starts_at).date() for s in event.slots})
+
+
+def fair_day_of(
+    event: Event, moment: datetime | None, days: Sequence[date] | None = None
+) -> date | None:
+    """The fair day what is done at ``moment`` concerns: that day, or the next fair day
+    when done on a day without meetings (the evening before the fair, a day off between
+    two fair days). None after the last day, and without ``moment``."""
+    if moment is None:
+        return None
+    local_day = event.local(moment).date()
+    return next((d for d in (fair_days(event) if days is None else days) if d >= local_day), None)
+
+
+def status_cutoff(
+    event: Event, now: datetime, days: Sequence[date] | None = None
+) -> datetime | None:
+    """Statuses for the day (and check-ins) made before this moment concern an earlier
+    fair day than the one ``now`` concerns, so they are not today's: the start of the day
+    after the previous fair day. None when all of them still count: up to the end of the
+    first fair day, after the last one, and always on a one-day fair."""
+    days = fair_days(event) if days is None else days
+    today = fair_day_of(event, now, days)
+    earlier = [d for d in days if today is not None and d < today]
+    if not earlier:
+        return None
+    start = datetime.combine(earlier[-1] + timedelta(days=1), time(0), tzinfo=event.tz)
+    return start.astimezone(UTC)
+
+
+def status_today(participant: Participant, now: datetime | None = None) -> DayStatus:
+    """The participant's status for the fair day ``now`` (default: the clock) concerns:
+    the status set for it, or "expected" when the one kept was set for an earlier day
+    (what reception, the staff pages and the checks of the day read)."""
+    cutoff = status_cutoff(participant.event, utcnow() if now is None else now)
+    at = participant.day_status_at
+    if cutoff is not None and at is not None and at < cutoff:
+        return DayStatus.EXPECTED
+    return DayStatus(participant.day_status)
+
+
+def checked_in_today(attendance: Attendance, now: datetime | None = None) -> datetime | None:
+    """When the person was checked in on the fair day ``now`` concerns (None: not yet; a
+    check-in of an earlier fair day does not count, the person is checked in again)."""
+    at = attendance.checked_in_at
+    cutoff = status_cutoff(attendance.participant.event, utcnow() if now is None else now)
+    return None if at is None or (cutoff is not None and at < cutoff) else at
+
+
+def _closes_slots(status: DayStatus, day: date, days: Sequence[date]) -> bool:
+    """Whether a late arrival (an early leave) on ``day`` closes that day's slots before
+    (after) it, rather than setting the window's edge: when a fair day comes before
+    (after) it, which the window's edge would close too."""
+    if status == DayStatus.LATE:
+        return any(d < day for d in days)
+    return status == DayStatus.LEFT_EARLY and any(d > day for d in days)
+
+
+def status_rules_out(
+    participant: Participant, slot: Slot, days: Sequence[date] | None = None
+) -> DayStatus | None:
+    """The participant's status for the day that rules out a meeting in ``slot``, as
+    :func:`set_day_status` cancels them (None when it does not): a no-show, every slot of
+    the day it concerns (and of the days before, which are over); a late arrival, the
+    slots of its day before it arrives; an early leave, those of its day after it leaves.
+    A no-show without a time (set before days were told apart) rules out every slot."""
+    status = participant.day_status
+    if status not in (DayStatus.NO_SHOW, DayStatus.LATE, DayStatus.LEFT_EARLY):
+        return None
+    event = participant.event
+    days = fair_days(event) if days is None else days
+    marked = fair_day_of(event, participant.day_status_at, days)
+    day = event.local(slot.starts_at).date()
+    if status == DayStatus.NO_SHOW:
+        return DayStatus.NO_SHOW if marked is None or day <= marked else None
+    if marked is not None and day != marked:
+        return None
+    late = status == DayStatus.LATE
+    edge = participant.available_from if late else participant.available_until
+    if edge is not None and (slot.starts_at < edge if late else slot.ends_at > edge):
+        return DayStatus(status)
+    if not _closes_slots(DayStatus(status), day, days) or participant.is_available(slot):
+        return None
+    # The closed slots of the day: those before the arrival (after the leave) are all
+    # unavailable, from the day's first (last) slot up to this one.
+    day_slots = sorted(
+        (s for s in event.slots if event.local(s.starts_at).date() == day),
+        key=lambda s: s.starts_at,
+        reverse=not late,
+    )
+    for other in day_slots:
+        if other.id == slot.id:
+            return DayStatus(status)
+        if participant.is_available(other):
+            return None
+    return None
+
+
+def absent_from_fair(session: Session, event: Event) -> set[int]:
+    """The participants (ids) that did not come to the fair: marked as a no-show, and
+    not there on an earlier fair day either (checked in then, or with a meeting of an
+    earlier day that was not cancelled). On a one-day fair: every one marked a no-show."""
+    days = fair_days(event)
+    absent: set[int] = set()
+    for participant in session.scalars(
+        select(Participant)
+        .where(Participant.event_id == event.id, Participant.day_status == DayStatus.NO_SHOW)
+        .options(selectinload(Participant.attendances))
+    ):
+        day = fair_day_of(event, participant.day_status_at, days)
+        if day is None or day == days[0]:
+            absent.add(participant.id)
+            continue
+        start = datetime.combine(day, time(0), tzinfo=event.tz)
+        if any(
+            a.checked_in_at is not None and a.checked_in_at < start for a in participant.attendances
+        ):
+            continue
+        met = (
+            select(Meeting.id)
+            .join(Slot, Slot.id == Meeting.slot_id)
+            .where(
+                or_(
+                    Meeting.participant_a_id == participant.id,
+                    Meeting.participant_b_id == participant.id,
+                ),
+                Meeting.status != MeetingStatus.CANCELLED,
+                Slot.starts_at < start,
+            )
+        )
+        if session.scalar(met.limit(1)) is None:
+            absent.add(participant.id)
+    return absent
+
+
+def _status_entries(session: Session, participant: Participant, status: str) -> list[AuditEntry]:
+    """The participant's marks as ``status`` that stand (not undone), newest first."""
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.event_id == participant.event_id,
+            AuditEntry.participant_id == participant.id,
+            AuditEntry.action == f"{ACTION_PREFIX}{status}",
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(20)
+    )
+    return [e for e in entries if not e.details.get("undone_at")]
+
+
+def marked_time(session: Session, participant: Participant) -> datetime | None:
+    """When the participant marked late arrives, or marked as leaving early leaves, as
+    the mark said (None for any other status). A mark on a day with fair days before
+    (after) it closes the day's slots and keeps its time in the log only."""
+    status = participant.day_status
+    if status not in (DayStatus.LATE, DayStatus.LEFT_EARLY):
+        return None
+    for entry in _status_entries(session, participant, status)[:1]:
+        if entry.details.get("at"):
+            return _from_iso(entry.details["at"])
+    return participant.available_from if status == DayStatus.LATE else participant.available_until
+
+
+def window_on(
+    session: Session, participant: Participant, day: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """From when and until when the participant can meet on the fair day ``day`` (None:
+    the day's own start or end): its window where it falls on that day, and that day's
+    late arrival or early leave."""
+    event = participant.event
+    since, until = participant.available_from, participant.available_until
+    if since is not None and event.local(since).date() != day:
+        since = None
+    if until is not None and event.local(until).date() != day:
+        until = None
+    status = participant.day_status
+    if status in (DayStatus.LATE, DayStatus.LEFT_EARLY) and fair_day_of(
+        event, participant.day_status_at
+    ) in (day, None):
+        moment = marked_time(session, participant)
+        if status == DayStatus.LATE:
+            since = moment
+        else:
+            until = moment
+    return since, until
+
+
+def _same_fair_day(event: Event, first: str | None, second: str | None) -> bool:
+    """Whether two statuses (their ISO times) concern the same fair day (a time unknown,
+    or after the fair, is taken for the same day, as before days were told apart)."""
+    days = fair_days(event)
+    one, other = (fair_day_of(event, _from_iso(m), days) for m in (first, second))
+    return one is None or other is None or one == other
+
+
+def _before_marks(session: Session, participant: Participant, status: str) -> dict[str, Any] | None:
+    """The participant's state before its latest, uninterrupted run of marks as ``status``
+    for one fair day (the first of them, and the corrections of its time that followed),
+    from the log; None when the log has none."""
+    for entry in _status_entries(session, participant, status):
+        for item in entry.details.get("undo", {}).get("participants", []):
+            if item["id"] != participant.id:
+                continue
+            before, after = item["before"], item["after"]
+            if before["day_status"] != status or not _same_fair_day(
+                participant.event, before["day_status_at"], after["day_status_at"]
+            ):
+                return before
+    return None
+
+
+def _closed_by_marks(session: Session, participant: Participant, status: str) -> list[Slot]:
+    """The slots the participant's latest run of marks as ``status`` closed
+    (:func:`_closes_slots`), which it could make before."""
+    before = _before_marks(session, participant, status)
+    if before is None or "unavailable_slot_ids" not in before:
+        return []
+    had = set(before["unavailable_slot_ids"])
+    return [s for s in participant.unavailable_slots if s.id not in had]
+
+
+def _set_unavailable(participant: Participant, slots: Iterable[Slot]) -> None:
+    participant.unavailable_slots = sorted(
+        {s.id: s for s in slots}.values(), key=lambda s: (s.starts_at, s.id)
+    )
+
+
 # --------------------------------------------------------------------------- people on the day
 
 
@@ -1374,9 +1637,13 @@ def check_in(
     """Record the arrival of the participant's people (all of them when none are named).
 
     Checking in a company marked as having left early means it came back: its leaving
-    time goes (the window it had before is restored), so it can be given meetings again.
-    Like the early arrival of a late company, the log keeps the time it replaces and Undo
-    puts it back; the meetings cancelled when it left are not restored.
+    time goes (the window it had before is restored, or the slots of the day its leaving
+    closed are opened again), so it can be given meetings again. Like the early arrival
+    of a late company, the log keeps the time it replaces and Undo puts it back; the
+    meetings cancelled when it left are not restored.
+
+    On a fair of several days each day starts afresh (:func:`status_today`): a company
+    checked in yesterday, and its people, are checked in again today.
 
     The same check-in made by the same user a moment ago (a double tap) is returned as
     done (``repeated``) rather than refused as "already checked in".
@@ -1384,40 +1651,59 @@ def check_in(
     now = utcnow()
     lock_for_change(session, participant.event_id, participant_ids=[participant.id])
     event = participant.event
-    changes = _ChangeSet(event)
+    today = status_today(participant, now)
+    changes = _ChangeSet(event, now)
     attendances = [
         a for a in participant.attendances if person_ids is None or a.person_id in person_ids
     ]
     if person_ids is not None and len(attendances) != len(set(person_ids)):
         raise NotFound(N_("This person is not registered with this participant."))
     for attendance in attendances:
-        if attendance.checked_in_at is None:
+        if checked_in_today(attendance, now) is None:
             changes.attendance(attendance)
             attendance.checked_in_at = now
     extra: dict[str, Any] = {}
-    if (
-        participant.day_status == DayStatus.LATE
-        and participant.available_from is not None
-        and participant.available_from > now
-    ):
+    arrives = marked_time(session, participant) if today == DayStatus.LATE else None
+    if arrives is not None and arrives > now:
         # Marked late, and here before the time announced: it can meet from now on (the
         # log keeps the time it replaces, and Undo puts it back).
         changes.participant(participant)
         extra["opened_from"] = {
-            "before": _when_moment(event, participant.available_from),
+            "before": _when_moment(event, arrives),
             "after": _when_moment(event, now),
         }
-        participant.available_from = now
-    if participant.day_status == DayStatus.LEFT_EARLY and participant.available_until is not None:
-        # It came back: the leaving time goes, and the window it had before is restored.
-        changes.participant(participant)
-        until = _until_before_leaving(session, participant)
-        extra["reopened_until"] = {
-            "before": _when_moment(event, participant.available_until),
-            "after": _when_moment(event, until) if until is not None else "",
+        if participant.available_from is not None and participant.available_from > now:
+            participant.available_from = now
+        opened = {
+            s.id
+            for s in _closed_by_marks(session, participant, DayStatus.LATE)
+            if s.starts_at >= now
         }
-        participant.available_until = until
-    if participant.day_status != DayStatus.CHECKED_IN:
+        if opened:
+            _set_unavailable(
+                participant, (s for s in participant.unavailable_slots if s.id not in opened)
+            )
+    if today == DayStatus.LEFT_EARLY:
+        # It came back: the leaving time goes, and the window it had before is restored
+        # (or the slots its leaving closed open again).
+        before = _before_marks(session, participant, DayStatus.LEFT_EARLY)
+        until = _from_iso(before["available_until"]) if before is not None else None
+        moved = participant.available_until is not None and participant.available_until != until
+        closed = {s.id for s in _closed_by_marks(session, participant, DayStatus.LEFT_EARLY)}
+        if moved or closed:
+            changes.participant(participant)
+            leaves = marked_time(session, participant)
+            extra["reopened_until"] = {
+                "before": _when_moment(event, leaves) if leaves is not None else "",
+                "after": _when_moment(event, until) if moved and until is not None else "",
+            }
+            if moved:
+                participant.available_until = until
+            if closed:
+                _set_unavailable(
+                    participant, (s for s in participant.unavailable_slots if s.id not in closed)
+                )
+    if today != DayStatus.CHECKED_IN:
         changes.participant(participant)
         participant.day_status = DayStatus.CHECKED_IN
         participant.day_status_at = now
@@ -1443,30 +1729,6 @@ def check_in(
     return ChangeResult(entry, [], [participant])
 
 
-def _until_before_leaving(session: Session, participant: Participant) -> datetime | None:
-    """The end of the participant's day before it was marked as leaving early: what the
-    first of its latest, uninterrupted run of early-leave marks replaced (a registered
-    departure, or none). A corrected leaving time is not taken for its window."""
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.event_id == participant.event_id,
-            AuditEntry.participant_id == participant.id,
-            AuditEntry.action == f"{ACTION_PREFIX}{DayStatus.LEFT_EARLY.value}",
-        )
-        .order_by(AuditEntry.id.desc())
-        .limit(20)
-    )
-    for entry in entries:
-        if entry.details.get("undone_at"):
-            continue
-        for item in entry.details.get("undo", {}).get("participants", []):
-            before = item["before"]
-            if item["id"] == participant.id and before["day_status"] != DayStatus.LEFT_EARLY:
-                return _from_iso(before["available_until"])
-    return None
-
-
 def _repeated_check_in(
     session: Session,
     participant: Participant,
@@ -1477,7 +1739,7 @@ def _repeated_check_in(
 ) -> ChangeResult | None:
     """The user's check-in of this participant a moment ago, when it is asked for again
     (everyone asked for is checked in, and nobody changed anything since)."""
-    if not attendances or any(a.checked_in_at is None for a in attendances):
+    if not attendances or any(checked_in_today(a, now) is None for a in attendances):
         return None
     entries = _users_entries(
         session, participant.event, user_id, ["day.check_in"], participant_id=participant.id
@@ -1489,9 +1751,7 @@ def _repeated_check_in(
     made += [_from_iso(item["after"]["day_status_at"]) for item in undo.get("participants", [])]
     if not any(_just_now(moment, now) for moment in made):
         return None
-    if any(
-        item["after"] != _participant_state(participant) for item in undo.get("participants", [])
-    ):
+    if any(not _state_is(participant, item["after"]) for item in undo.get("participants", [])):
         return None
     return ChangeResult(entries[0], [], [participant], repeated=True)
 
@@ -1533,6 +1793,15 @@ def set_day_status(
     that still runs when it arrives (it joins it late, and nobody else can take a slot
     that has begun): a meeting that has not started yet is given up, so the counterpart
     can meet someone else for the whole slot.
+
+    Each mark concerns one fair day (:func:`fair_day_of`: the day of ``at``, or for a
+    no-show the day it is set on), and cancels only meetings of that day: a company that
+    leaves early or does not come on the first day of two keeps its meetings of the
+    second. A late arrival on the first day moves the start of its window
+    (``available_from``), an early leave on the last day its end (``available_until``),
+    as on a one-day fair; on any other day the window's edge would close the other days
+    too, so the mark closes that day's slots before the arrival (after the leave)
+    instead, and the log keeps its time. A corrected time replaces the one before.
     """
     try:
         status = DayStatus(status)
@@ -1542,8 +1811,12 @@ def set_day_status(
         raise ValidationFailed(N_("Give the time."), field="at")
     now = utcnow()
     event = participant.event
+    days = fair_days(event)
     if at is not None and status in (DayStatus.LATE, DayStatus.LEFT_EARLY):
-        _check_status_time(event, participant, status, at)
+        _check_status_time(session, event, participant, status, at)
+        day: date | None = event.local(at).date()
+    else:
+        day = fair_day_of(event, now, days)
     candidates = [m for m in meetings_of(session, participant) if m.status == MeetingStatus.PLANNED]
     counterpart_ids = {m.participant_a_id for m in candidates} | {
         m.participant_b_id for m in candidates
@@ -1574,6 +1847,8 @@ def set_day_status(
     def lost(meeting: Meeting) -> bool:
         if meeting.slot.ends_at <= now:
             return False
+        if day is not None and event.local(meeting.slot.starts_at).date() != day:
+            return False  # a mark concerns its own day only
         if status == DayStatus.NO_SHOW:
             return True
         if status == DayStatus.LATE:
@@ -1585,14 +1860,34 @@ def set_day_status(
             return meeting.slot.starts_at >= at
         return False
 
-    changes = _ChangeSet(event)
+    changes = _ChangeSet(event, now)
     changes.participant(participant)
-    participant.day_status = status
-    participant.day_status_at = now
-    if status == DayStatus.LATE:
+    if day is not None and _closes_slots(status, day, days):
+        assert at is not None
+        # A corrected time of the same day replaces the earlier one: what the marks of
+        # this run closed opens first.
+        replaced = (
+            {s.id for s in _closed_by_marks(session, participant, status)}
+            if status_today(participant, now) == status
+            and fair_day_of(event, participant.day_status_at, days) == day
+            else set()
+        )
+        closing = [
+            s
+            for s in event.slots
+            if event.local(s.starts_at).date() == day
+            and (s.starts_at < at if status == DayStatus.LATE else s.ends_at > at)
+        ]
+        _set_unavailable(
+            participant,
+            [*(s for s in participant.unavailable_slots if s.id not in replaced), *closing],
+        )
+    elif status == DayStatus.LATE:
         participant.available_from = at
     elif status == DayStatus.LEFT_EARLY:
         participant.available_until = at
+    participant.day_status = status
+    participant.day_status_at = now
     cancelled: list[Meeting] = []
     gaps: list[Gap] = []
     for meeting in fresh:
@@ -1608,7 +1903,7 @@ def set_day_status(
             )
             gaps.append(Gap(other, meeting.slot))
     _flush(session)
-    extra = {
+    extra: dict[str, Any] = {
         "gaps": [
             {
                 "participant_id": g.participant.id,
@@ -1619,6 +1914,8 @@ def set_day_status(
             for g in gaps
         ]
     }
+    if at is not None and status in (DayStatus.LATE, DayStatus.LEFT_EARLY):
+        extra["at"] = at.isoformat()  # the time as marked (:func:`marked_time`)
     entry = _record(
         session,
         event,
@@ -1661,11 +1958,15 @@ def _repeated_status(
         return None
     entry = entries[0]
     items = [i for i in entry.details["undo"]["participants"] if i["id"] == participant.id]
-    if not items or items[0]["after"] != _participant_state(participant):
+    if not items or not _state_is(participant, items[0]["after"]):
         return None
     if status in (DayStatus.LATE, DayStatus.LEFT_EARLY):
         moment = (
-            participant.available_from if status == DayStatus.LATE else participant.available_until
+            _from_iso(entry.details["at"])
+            if entry.details.get("at")
+            else participant.available_from
+            if status == DayStatus.LATE
+            else participant.available_until
         )
         if at is None or moment is None:
             return None
@@ -1682,10 +1983,12 @@ def _repeated_status(
     )
 
 
-def _check_status_time(event: Event, participant: Participant, status: str, at: datetime) -> None:
+def _check_status_time(
+    session: Session, event: Event, participant: Participant, status: str, at: datetime
+) -> None:
     """Refuse an arrival or leaving time that would cancel every meeting of the day by
     mistake (a typo such as 23:55 for 13:55): one outside the day's slots, or one that
-    contradicts the participant's own other end of the day. A company that does not
+    contradicts the participant's own other end of that day. A company that does not
     come at all is a no-show, which says so."""
     day = event.local(at).date()
     slots = [s for s in event.slots if event.local(s.starts_at).date() == day]
@@ -1693,6 +1996,7 @@ def _check_status_time(event: Event, participant: Participant, status: str, at: 
         raise ValidationFailed(N_("No meetings are planned on that day."), field="at")
     first = min(s.starts_at for s in slots)
     last = max(s.ends_at for s in slots)
+    since, until = window_on(session, participant, day)
 
     def clock(moment: datetime) -> str:
         return event.local(moment).strftime("%H:%M")
@@ -1707,7 +2011,6 @@ def _check_status_time(event: Event, participant: Participant, status: str, at: 
                 field="at",
                 params={"at": clock(at), "end": clock(last)},
             )
-        until = participant.available_until
         if until is not None and at >= until:
             raise ValidationFailed(
                 N_("%(at)s is not before the time it leaves (%(until)s)."),
@@ -1724,7 +2027,6 @@ def _check_status_time(event: Event, participant: Participant, status: str, at: 
                 field="at",
                 params={"at": clock(at), "start": clock(first)},
             )
-        since = participant.available_from
         if since is not None and at <= since:
             raise ValidationFailed(
                 N_("%(at)s is not after the time it arrives (%(since)s)."),
@@ -1928,9 +2230,24 @@ def _offers(
     """
     event = participant.event
     now = utcnow()
-    slots = [s for s in event.slots if s.starts_at >= now and participant.is_available(s)]
+    days = fair_days(event)
+    upcoming = [s for s in event.slots if s.starts_at >= now]
+
+    def no_show(person: Participant) -> bool:
+        """Marked as a no-show for every slot still to come (a no-show of today may meet
+        on a later fair day)."""
+        return person.day_status == DayStatus.NO_SHOW and all(
+            status_rules_out(person, s, days) == DayStatus.NO_SHOW for s in upcoming
+        )
+
+    slots = [
+        s
+        for s in upcoming
+        if participant.is_available(s)
+        and status_rules_out(participant, s, days) != DayStatus.NO_SHOW
+    ]
     explain = only is not None
-    if not explain and (not slots or participant.day_status == DayStatus.NO_SHOW):
+    if not explain and not slots:
         return []
     other_role = (
         ParticipantRole.SUPPLIER
@@ -1944,8 +2261,6 @@ def _offers(
     )
     if only is not None:
         query = query.where(Participant.id.in_([c.id for c in only]))
-    else:
-        query = query.where(Participant.day_status != DayStatus.NO_SHOW)
     candidates = session.scalars(
         query.options(
             selectinload(Participant.organization),
@@ -2022,20 +2337,22 @@ def _offers(
         else:
             own_tables[table.host_participant_id].append(table)
     mine = set(participant.organization.technologies or [])
+    cutoff = status_cutoff(event, now, days)  # a check-in of an earlier fair day is not today's
     checked_in = {
         a.participant_id
         for a in session.scalars(
             select(Attendance).where(
                 Attendance.participant_id.in_([c.id for c in candidates]),
                 Attendance.checked_in_at.is_not(None),
+                Attendance.checked_in_at >= cutoff if cutoff is not None else true(),
             )
         )
     }
 
     def blocked(other: Participant) -> Problem | None:
-        if participant.day_status == DayStatus.NO_SHOW:
+        if no_show(participant):
             return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(participant)})
-        if other.day_status == DayStatus.NO_SHOW:
+        if no_show(other):
             return Problem(N_("%(name)s is marked as a no-show."), {"name": _name(other)})
         refusal = declined.get(other.id)
         if refusal is not None:
@@ -2070,7 +2387,10 @@ def _offers(
         hosted = own_tables.get(other.id, []) + own_tables.get(participant.id, [])
         places: list[tuple[Slot, Table]] = []
         for slot in slots if reason is None else []:
-            if not other.is_available(slot):
+            if (
+                not other.is_available(slot)
+                or status_rules_out(other, slot, days) == DayStatus.NO_SHOW
+            ):
                 continue
             if load[(participant.id, slot.id)] >= participant.parallel_desks:
                 continue
@@ -2095,7 +2415,8 @@ def _offers(
                 interest_from_counterpart=level_from.get(other.id, 0),
                 interest_to_counterpart=level_to.get(other.id, 0),
                 shared_technologies=sorted(mine & theirs),
-                checked_in=other.id in checked_in or other.day_status == DayStatus.CHECKED_IN,
+                checked_in=other.id in checked_in
+                or status_today(other, now) == DayStatus.CHECKED_IN,
                 blocked=reason,
             )
         )
@@ -2197,7 +2518,7 @@ def undo_last(
             )
     for item in undo.get("participants", []):
         participant = session.get(Participant, item["id"])
-        if participant is None or _participant_state(participant) != item["after"]:
+        if participant is None or not _state_is(participant, item["after"]):
             changed_since.append(
                 Problem(
                     N_("%(name)s changed again since; the change can no longer be undone."),
@@ -2216,7 +2537,8 @@ def undo_last(
 
     now = utcnow()
     restored = [_restoring(locked[item["id"]], item["before"]) for item in meeting_items]
-    changes = _ChangeSet(event)
+    changes = _ChangeSet(event, now)
+    slots_by_id = {s.id: s for s in event.slots}
     for item in undo.get("participants", []):
         participant = session.get(Participant, item["id"])
         assert participant is not None
@@ -2226,6 +2548,11 @@ def undo_last(
         participant.day_status_at = _from_iso(before["day_status_at"])
         participant.available_from = _from_iso(before["available_from"])
         participant.available_until = _from_iso(before["available_until"])
+        if "unavailable_slot_ids" in before:  # (not recorded by older versions)
+            _set_unavailable(
+                participant,
+                (slots_by_id[i] for i in before["unavailable_slot_ids"] if i in slots_by_id),
+            )
     _flush(session)
     # Validated with the participants' restored availability (an undone no-show is back).
     problems = _problems(session, event, restored, now=now)

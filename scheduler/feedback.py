@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
+from scheduler.day_operations import absent_from_fair
 from scheduler.errors import ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     SATISFACTION_LEVELS,
-    DayStatus,
     Event,
     FairFeedback,
     JoinAgain,
@@ -241,10 +241,12 @@ class SurveyResults:
 def survey_results(session: Session, event: Event) -> SurveyResults:
     """The answers of the fair's approved participants, summed up by side.
 
-    Participants marked absent on the day are not counted as asked (unless they
-    answered all the same); withdrawn ones are left out altogether.
+    Participants absent from the fair (marked as a no-show, and not there on another
+    day either: :func:`scheduler.day_operations.absent_from_fair`) are not counted as
+    asked (unless they answered all the same); withdrawn ones are left out altogether.
     """
     sides = {role.value: SideSurvey() for role in ParticipantRole}
+    absent = absent_from_fair(session, event)
     answers = {
         f.participant_id: f
         for f in session.scalars(
@@ -260,7 +262,7 @@ def survey_results(session: Session, event: Event) -> SurveyResults:
     ):
         side = sides.setdefault(participant.role, SideSurvey())
         answer = answers.get(participant.id)
-        if participant.day_status == DayStatus.NO_SHOW and answer is None:
+        if participant.id in absent and answer is None:
             continue
         side.asked += 1
         if answer is not None:

@@ -32,11 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
+from scheduler.day_operations import absent_from_fair
 from scheduler.errors import NotFound, ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
-    DayStatus,
     Event,
     Meeting,
     MeetingOutcome,
@@ -628,8 +628,12 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
 def _participation(
     session: Session, event: Event, meetings: Sequence[Meeting]
 ) -> dict[str, Participation]:
-    """The approved companies of each side, by what they did (see :class:`Participation`)."""
+    """The approved companies of each side, by what they did (see :class:`Participation`).
+
+    Absent: marked as a no-show and not at the fair on another day either (a company
+    that left after the first day of two, marked a no-show on the second, took part)."""
     scheduled = {p for m in meetings for p in (m.participant_a_id, m.participant_b_id)}
+    absent = absent_from_fair(session, event)
     counts = {role.value: Participation() for role in ParticipantRole}
     for participant in session.scalars(
         select(Participant).where(
@@ -638,7 +642,7 @@ def _participation(
     ):
         side = counts.setdefault(participant.role, Participation())
         side.approved += 1
-        if participant.day_status == DayStatus.NO_SHOW:
+        if participant.id in absent:
             side.no_show += 1
         elif participant.id in scheduled:
             side.with_meetings += 1

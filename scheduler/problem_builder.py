@@ -437,11 +437,13 @@ def _on_the_day(
       where they are while both sides can attend then (staff's first, then the
       organizer's); one that can no longer be honoured, or clashes with a lock taken
       already, is dropped (the plan, and staff, see to that meeting).
-    - A no-show is available only where its locked meetings are, i.e. nowhere from
-      now on; everyone keeps the slots of its locked meetings (a late arrival marked
-      after a meeting that was already over stays valid), and a meeting cap below the
-      locked meetings (staff may add beyond it) rises to them: what happened and what
-      staff decided must never make the plan impossible.
+    - A no-show is available nowhere on the fair day it was marked for (and before),
+      only where its locked meetings are; a later fair day it keeps as it registered
+      (a company that did not come on the first day may come on the second). Everyone
+      keeps the slots of its locked meetings (a late arrival marked after a meeting
+      that was already over stays valid), and a meeting cap below the locked meetings
+      (staff may add beyond it) rises to them: what happened and what staff decided
+      must never make the plan impossible.
     """
     frozen = {slot_key(s) for s in event.slots if s.starts_at < changes_from(now)}
     placed_by_staff = staff_placements(session, event)
@@ -475,11 +477,24 @@ def _on_the_day(
     for item in fixed.values():
         fixed_slots[item.a].add(item.slot)
         fixed_slots[item.b].add(item.slot)
-    no_shows = {keys[p.id] for p in by_id.values() if p.day_status == DayStatus.NO_SHOW}
+    from scheduler.day_operations import fair_days, status_rules_out
+
+    days = fair_days(event)
+    # Each no-show's slots of later fair days (none on a one-day fair).
+    no_shows = {
+        keys[p.id]: frozenset(
+            slot_key(s) for s in event.slots if status_rules_out(p, s, days) != DayStatus.NO_SHOW
+        )
+        for p in by_id.values()
+        if p.day_status == DayStatus.NO_SHOW
+    }
     availability: dict[str, frozenset[str] | None] = {}
     for person in participants:
         if person.id in no_shows:
-            availability[person.id] = frozenset(fixed_slots[person.id])
+            later = no_shows[person.id]
+            if person.available is not None:
+                later &= person.available
+            availability[person.id] = later | frozenset(fixed_slots[person.id])
         elif person.available is None:
             availability[person.id] = None
         else:

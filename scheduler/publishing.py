@@ -357,27 +357,39 @@ def _check_day_statuses(plan: _Plan) -> None:
     (staff's marks of the day must not be undone by a publication).
 
     The messages say what the run would do, not why: a run computed before the day
-    never knew of the marks, but one computed on the day may simply predate them."""
+    never knew of the marks, but one computed on the day may simply predate them.
+
+    A mark concerns its own fair day (:func:`scheduler.day_operations.status_rules_out`):
+    a company that did not come on the first day of two may be given meetings on the
+    second."""
+    from scheduler.day_operations import fair_days, status_rules_out
+
     placements = [
         (meeting.participant_a, meeting.participant_b, slot)
         for _pair, meeting, slot, _table in plan.move
     ]
     placements += [(a, b, slot) for _pair, a, b, slot, _table in plan.insert]
+    days = fair_days(placements[0][2].event) if placements else []
     for a, b, slot in placements:
         for person in (a, b):
-            if person.day_status == DayStatus.NO_SHOW:
+            ruled = status_rules_out(person, slot, days)
+            if ruled == DayStatus.NO_SHOW:
                 msgid = N_(
                     "This run gives %(who)s a meeting, but %(who)s is marked as a no-show "
                     "today: publishing it would undo that. Start a new run (on the day: "
                     "re-optimise the rest of the day) and publish that."
                 )
-            elif person.available_from is not None and slot.starts_at < person.available_from:
+            elif ruled == DayStatus.LATE or (
+                person.available_from is not None and slot.starts_at < person.available_from
+            ):
                 msgid = N_(
                     "This run places a meeting of %(who)s before they arrive: publishing it "
                     "would undo that. Start a new run (on the day: re-optimise the rest of "
                     "the day) and publish that."
                 )
-            elif person.available_until is not None and slot.ends_at > person.available_until:
+            elif ruled == DayStatus.LEFT_EARLY or (
+                person.available_until is not None and slot.ends_at > person.available_until
+            ):
                 msgid = N_(
                     "This run places a meeting of %(who)s after they leave: publishing it "
                     "would undo that. Start a new run (on the day: re-optimise the rest of "

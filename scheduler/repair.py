@@ -6,11 +6,11 @@ Three steps, each its own call so nothing is applied unseen:
 1. :func:`prepare_repair` builds the problem from the live state (what has started or
    starts within the lead time is locked and ``now`` is set after it, what staff moved,
    swapped or added on the day is locked where they put it, no-shows are unavailable
-   from now on, late arrivals and early leavers keep their windows, walk-ins are
-   ordinary approved participants, the live plan is ``current`` with the change
-   penalty: :func:`scheduler.problem_builder.build_problem`), solves it *synchronously*
-   within a short budget and stores both as a ``ScheduleRun`` of kind ``repair``, with
-   a fingerprint of the live state it was computed from.
+   on the day they were marked for, late arrivals and early leavers keep their windows
+   (of that day), walk-ins are ordinary approved participants, the live plan is
+   ``current`` with the change penalty: :func:`scheduler.problem_builder.build_problem`),
+   solves it *synchronously* within a short budget and stores both as a ``ScheduleRun``
+   of kind ``repair``, with a fingerprint of the live state it was computed from.
 2. :func:`repair_preview` compares the run's schedule with the live meetings: kept,
    moved, cancelled and added, each change with the reason it happens, and who is
    affected. It can be recomputed from the run at any time (a page reload).
@@ -44,7 +44,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit, publishing
-from scheduler.day_operations import REPAIR_ACTION, lock_for_change
+from scheduler.day_operations import (
+    REPAIR_ACTION,
+    fair_day_of,
+    fair_days,
+    lock_for_change,
+    status_rules_out,
+)
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
@@ -191,11 +197,13 @@ def state_fingerprint(session: Session, event: Event) -> str:
             .order_by(Meeting.id)
         )
     )
+    days = fair_days(event)
     for row in session.execute(
         select(
             Participant.id,
             Participant.status,
             Participant.day_status,
+            Participant.day_status_at,
             Participant.available_from,
             Participant.available_until,
             Participant.max_meetings,
@@ -204,11 +212,12 @@ def state_fingerprint(session: Session, event: Event) -> str:
         .where(Participant.event_id == event.id)
         .order_by(Participant.id)
     ):
-        pid, status, day_status, available_from, available_until, cap, desks = row
-        # Of the day status only "no-show" shapes the plan (late arrivals and early
-        # leavers by their windows): checking companies in, which goes on all day at
-        # reception, must not make every plan stale before it can be applied.
-        no_show = day_status == DayStatus.NO_SHOW
+        pid, status, day_status, status_at, available_from, available_until, cap, desks = row
+        # Of the day status only "no-show", and the fair day it concerns, shapes the plan
+        # (late arrivals and early leavers by their windows or closed slots): checking
+        # companies in, which goes on all day at reception, must not make every plan
+        # stale before it can be applied.
+        no_show = day_status == DayStatus.NO_SHOW and (True, fair_day_of(event, status_at, days))
         digest.update(
             repr((pid, status, no_show, available_from, available_until, cap, desks)).encode()
         )
@@ -676,10 +685,18 @@ def _explain(
         for side in (change.a, change.b):
             if side.status != ParticipantStatus.APPROVED:
                 reasons.append((N_("%(name)s no longer takes part."), {"name": side.display_name}))
-            elif side.day_status == DayStatus.NO_SHOW or not side.is_available(change.before.slot):
-                msgid = UNAVAILABLE_BECAUSE.get(
-                    DayStatus(side.day_status), N_("%(name)s is not available then.")
+            elif status_rules_out(
+                side, change.before.slot
+            ) == DayStatus.NO_SHOW or not side.is_available(change.before.slot):
+                # The status set for the meeting's own day: one of another fair day (a
+                # no-show yesterday) is no reason today.
+                day = event.local(change.before.slot.starts_at).date()
+                status = (
+                    DayStatus(side.day_status)
+                    if fair_day_of(event, side.day_status_at) in (day, None)
+                    else None
                 )
+                msgid = UNAVAILABLE_BECAUSE.get(status, N_("%(name)s is not available then."))
                 reasons.append((msgid, {"name": side.display_name}))
         return reasons
 

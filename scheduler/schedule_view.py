@@ -118,15 +118,13 @@ class PersonalSchedule:
 
 def _misses(participant: Participant, slot: Slot) -> bool:
     """Whether ``participant``'s status on the day rules out a meeting in ``slot`` (as
-    :func:`scheduler.day_operations.set_day_status` cancels them)."""
-    status = participant.day_status
-    if status == DayStatus.NO_SHOW:
-        return True
-    if status == DayStatus.LATE and participant.available_from is not None:
-        return slot.starts_at < participant.available_from
-    if status == DayStatus.LEFT_EARLY and participant.available_until is not None:
-        return slot.ends_at > participant.available_until
-    return False
+    :func:`scheduler.day_operations.set_day_status` cancels them: on a fair of several
+    days, only meetings of the day the status was set for)."""
+    if participant.day_status not in (DayStatus.NO_SHOW, DayStatus.LATE, DayStatus.LEFT_EARLY):
+        return False
+    from scheduler.day_operations import status_rules_out  # (imports this module)
+
+    return status_rules_out(participant, slot) is not None
 
 
 def _view_order(view: MeetingView) -> tuple[datetime, str, int]:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from werkzeug.wrappers import Response
 from wtforms import (
     EmailField,
@@ -260,10 +260,12 @@ def _problem_text(problem: ops.Problem) -> str:
 
 
 def _day_date(event: Event) -> date:
-    """The fair day that times typed by staff refer to: today if it is one, else the first."""
+    """The fair day that times typed by staff refer to: today if it is one, else the next
+    (the one a status set today concerns: :func:`scheduler.day_operations.fair_day_of`),
+    else, after the fair, the last."""
     today = event.local(utcnow()).date()
-    days = [d.date for d in event.days]
-    return today if today in days or not days else days[0]
+    days = sorted(d.date for d in event.days)
+    return next((d for d in days if d >= today), days[-1] if days else today)
 
 
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?")
@@ -328,14 +330,25 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
     )
     more = len(results) > ops.MAX_SEARCH_RESULTS
     results = results[: ops.MAX_SEARCH_RESULTS]
+    now = utcnow()
+    # Today's statuses: one set on an earlier day of the fair counts as expected.
+    cutoff = ops.status_cutoff(event, now)
+    status = (
+        Participant.day_status
+        if cutoff is None
+        else case(
+            (Participant.day_status_at < cutoff, DayStatus.EXPECTED.value),
+            else_=Participant.day_status,
+        )
+    )
     counts = dict(
         session.execute(
-            select(Participant.day_status, func.count(Participant.id))
+            select(status, func.count(Participant.id))
             .where(
                 Participant.event_id == event.id,
                 Participant.status == ParticipantStatus.APPROVED,
             )
-            .group_by(Participant.day_status)
+            .group_by(status)
         ).all()
     )
     walk_ins = (
@@ -353,6 +366,7 @@ def home(event_id: int):  # type: ignore[no-untyped-def]
         results=results,
         more=more,
         max_results=ops.MAX_SEARCH_RESULTS,
+        statuses={p.id: ops.status_today(p, now) for p in results},
         counts=counts,
         walk_ins=walk_ins,
     )
@@ -405,13 +419,21 @@ def card(event_id: int, participant_id: int):  # type: ignore[no-untyped-def]
         if entry is not None and entry.event_id == event.id:
             gaps = ops.gaps_of(session, entry)
     meetings = ops.meetings_of(session, participant)
+    now = utcnow()
+    since, until = ops.window_on(session, participant, _day_date(event))
     return render_template(
         "staff/card.html",
         event=event,
         participant=participant,
+        # Today's: on a fair of several days, what was set or checked in on an earlier
+        # day is not (reception starts each day with everyone expected).
+        status=ops.status_today(participant, now),
+        checked_in={a.id: ops.checked_in_today(a, now) for a in participant.attendances},
+        since=since,
+        until=until,
         meetings=meetings,
         gaps=gaps,
-        now=utcnow(),
+        now=now,
         day_status_seen=ops.day_status_seen,
     )
 
@@ -463,7 +485,8 @@ def check_in(event_id: int, participant_id: int):  # type: ignore[no-untyped-def
             ),
             "info",
         )
-    if reopened or any(a.checked_in_at is None for a in participant.attendances):
+    now = utcnow()
+    if reopened or any(ops.checked_in_today(a, now) is None for a in participant.attendances):
         # Some of its people are still to come: the card stays, to check them in too.
         # Back after leaving: the card, to give it meetings again.
         return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
