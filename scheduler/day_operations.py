@@ -75,9 +75,8 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import company_name_key, search_key
-from scheduler.participant_import import codes_of_runs, single_spaced
+from scheduler.participant_import import next_participant_code, single_spaced
 from scheduler.profiles import organization_named, typed_text
-from scheduler.registration import CODE_PREFIX
 from scheduler.vocabulary import is_known_technology
 
 ACTION_PREFIX = "day."
@@ -2110,7 +2109,7 @@ def register_walk_in(
         )
         session.add(organization)
     now = utcnow()
-    code = _next_code(session, event, role)
+    code = next_participant_code(session, event, role)
     person = Person(
         organization=organization, name=contact_name, email=email.strip(), phone=phone.strip()
     )
@@ -2171,25 +2170,6 @@ def _same_walk_in(
         session, existing.event, user_id, ["day.walk_in"], participant_id=existing.id
     )
     return bool(entries) and _just_now(_from_iso(entries[0].details.get("registered_at")), utcnow())
-
-
-def _next_code(session: Session, event: Event, role: str) -> str:
-    """The next code of ``role`` after the highest any participant holds or any stored run
-    used: a stored run still means, by a code freed since, the company that had it."""
-    prefix = CODE_PREFIX[ParticipantRole(role)]
-    held = session.scalars(
-        select(Participant.code).where(
-            Participant.event_id == event.id, Participant.code.like(f"{prefix}%")
-        )
-    )
-    numbers = [
-        int(code[len(prefix) :])
-        for code in [*held, *codes_of_runs(session, event)]
-        if code.startswith(prefix)
-        and code[len(prefix) :].isascii()
-        and code[len(prefix) :].isdigit()
-    ]
-    return f"{prefix}{max(numbers, default=0) + 1:03d}"
 
 
 def walk_in_offers(session: Session, participant: Participant, *, limit: int = 12) -> list[Offer]:

@@ -36,7 +36,6 @@ from scheduler.participant_import import next_participant_code, single_spaced
 from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
-CODE_PREFIX = {ParticipantRole.BUYER: "B", ParticipantRole.SUPPLIER: "S"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
