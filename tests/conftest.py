@@ -177,6 +177,16 @@ class AuthActions:
 
 
 @pytest.fixture
+def event(db_session: Session) -> Event:
+    """An event without days or participants (the participant import and list tests; a
+    module with an ``event`` of its own uses that one)."""
+    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
+    db_session.add(fair)
+    db_session.commit()
+    return fair
+
+
+@pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
@@ -187,6 +197,13 @@ def logged_in(auth: AuthActions, organizer: User) -> User:
     response = auth.login()
     assert response.status_code == 302, response.get_data(as_text=True)
     return organizer
+
+
+@pytest.fixture
+def organizer_en(client: FlaskClient, logged_in: User) -> User:
+    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    return logged_in
 
 
 @pytest.fixture

@@ -23,21 +23,6 @@ NOTED = ("会社名,区分,備考,担当者,メール,メモ\r\n"
          "清水プレス工業,サプライヤー,要フォロー,高橋 健,x@,B\r\n")
 
 
-@pytest.fixture
-def event(db_session: Session) -> Event:
-    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
-    db_session.add(fair)
-    db_session.commit()
-    return fair
-
-
-@pytest.fixture
-def organizer_en(client: FlaskClient, logged_in: User) -> User:
-    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    return logged_in
-
-
 def _upload(client: FlaskClient, event: Event, data: bytes,
             filename: str = "list.csv") -> TestResponse:
     return client.post(f"/events/{event.id}/participants/import",

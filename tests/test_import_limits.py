@@ -38,14 +38,6 @@ DATA = [["山田製作所", "サプライヤー", "山田 太郎"], ["トヨハ�
 
 
 @pytest.fixture
-def event(db_session: Session) -> Event:
-    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
-    db_session.add(fair)
-    db_session.commit()
-    return fair
-
-
-@pytest.fixture
 def cell_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the cells the import converts to text, failing past CELL_LIMIT."""
     calls = [0]
@@ -451,13 +443,6 @@ def test_other_reading_errors_are_a_file_error_not_a_crash(
         "another kind of file. Please open it in Excel, save it again as an Excel workbook "
         "(.xlsx) or as CSV, and upload that."
     ]
-
-
-@pytest.fixture
-def organizer_en(client: FlaskClient, logged_in: User) -> User:
-    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    return logged_in
 
 
 def test_a_broken_workbook_is_a_message_on_the_upload_form(

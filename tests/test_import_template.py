@@ -26,21 +26,6 @@ from tests.conftest import AuthActions
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def event(db_session: Session) -> Event:
-    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
-    db_session.add(fair)
-    db_session.commit()
-    return fair
-
-
-@pytest.fixture
-def organizer_en(client: FlaskClient, logged_in: User) -> User:
-    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    return logged_in
-
-
 def _template(client: FlaskClient, event: Event) -> TestResponse:
     return client.get(f"/events/{event.id}/participants/import/template.xlsx")
 

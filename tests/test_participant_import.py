@@ -31,14 +31,6 @@ ROWS = [
 SAMPLE = "\r\n".join([HEADER, *ROWS]) + "\r\n"
 
 
-@pytest.fixture
-def event(db_session: Session) -> Event:
-    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
-    db_session.add(fair)
-    db_session.commit()
-    return fair
-
-
 def _count(session: Session, model: type) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 

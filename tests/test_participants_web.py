@@ -24,21 +24,6 @@ CSV_TEXT = ("会社名,区分,担当者,メール\r\n"
             "トヨハシ自動車,バイヤー,鈴木 花子,hanako@toyohashi.example.jp\r\n")
 
 
-@pytest.fixture
-def event(db_session: Session) -> Event:
-    fair = Event(name="東三河ものづくり商談会", slug="higashimikawa")
-    db_session.add(fair)
-    db_session.commit()
-    return fair
-
-
-@pytest.fixture
-def organizer_en(client: FlaskClient, logged_in: User) -> User:
-    """The organizer, logged in, reading the pages in English (the msgids the tests quote)."""
-    assert client.post("/language", data={"lang": "en"}).status_code == 302
-    return logged_in
-
-
 def _participants(session: Session) -> int:
     session.expire_all()
     return session.scalar(select(func.count(Participant.id))) or 0
