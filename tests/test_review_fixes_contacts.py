@@ -41,13 +41,18 @@ def _attendees(session: Session, event: Event) -> set[tuple[str, str, bool]]:
     }
 
 
-def test_a_contact_of_another_event_is_not_renamed(db_session: Session) -> None:
+def _two_fairs(session: Session) -> tuple[Event, Event]:
     past = Event(name="2026 fair", slug="f2026")
     now = Event(name="2027 fair", slug="f2027")
-    db_session.add_all([past, now])
-    db_session.commit()
-    _import(db_session, past, LIST)
-    _import(db_session, now, LIST)
+    session.add_all([past, now])
+    session.commit()
+    _import(session, past, LIST)
+    _import(session, now, LIST)
+    return past, now
+
+
+def test_a_contact_of_another_event_is_not_renamed(db_session: Session) -> None:
+    past, now = _two_fairs(db_session)
     assert len(db_session.scalars(select(Person)).all()) == 1  # one person, both fairs
 
     preview = _import(db_session, now, NEW_CONTACT)
@@ -79,16 +84,6 @@ def test_a_contact_of_this_event_only_is_still_renamed(db_session: Session) -> N
     _import(db_session, now, NEW_CONTACT)
 
     assert _attendees(db_session, now) == {("田中 誠", "daisuke.kato@izu-denshi.example.jp", True)}
-
-
-def _two_fairs(session: Session) -> tuple[Event, Event]:
-    past = Event(name="2026 fair", slug="f2026")
-    now = Event(name="2027 fair", slug="f2027")
-    session.add_all([past, now])
-    session.commit()
-    _import(session, past, LIST)
-    _import(session, now, LIST)
-    return past, now
 
 
 def _edit_contact(session: Session, event: Event, **cells: str) -> None:
