@@ -47,7 +47,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select, text, true
@@ -848,9 +848,12 @@ class _ChangeSet:
         for attendance_id, before_at in self.attendances.items():
             attendance = session.get(Attendance, attendance_id)
             assert attendance is not None
+            before = _from_iso(before_at)
+            cutoff = status_cutoff(self.event, self.now)
             if (
-                before_at is None
+                (before is None or (cutoff is not None and before < cutoff))
                 and attendance.checked_in_at is not None
+                and attendance.checked_in_at != before
                 and attendance.participant_id not in status_changed
             ):
                 # Who arrived: a later check-in of a second person changes no status,
@@ -1401,29 +1404,39 @@ def fair_days(event: Event) -> list[date]:
 def fair_day_of(
     event: Event, moment: datetime | None, days: Sequence[date] | None = None
 ) -> date | None:
-    """The fair day what is done at ``moment`` concerns: that day, or the next fair day
-    when done on a day without meetings (the evening before the fair, a day off between
-    two fair days). None after the last day, and without ``moment``."""
+    """The fair day what is done at ``moment`` concerns: that day while its meetings run,
+    or the next fair day (the evening after a fair day's last meeting, when a company
+    phones to say it will not come tomorrow; a day without meetings before or between
+    fair days). None after the last day's last meeting, and without ``moment``."""
     if moment is None:
         return None
+    days = fair_days(event) if days is None else days
     local_day = event.local(moment).date()
-    return next((d for d in (fair_days(event) if days is None else days) if d >= local_day), None)
+    for day in days:
+        if day > local_day or (day == local_day and moment < _day_end(event, day)):
+            return day
+    return None
+
+
+def _day_end(event: Event, day: date) -> datetime:
+    """When the last meeting of fair day ``day`` ends."""
+    return max(s.ends_at for s in event.slots if event.local(s.starts_at).date() == day)
 
 
 def status_cutoff(
     event: Event, now: datetime, days: Sequence[date] | None = None
 ) -> datetime | None:
     """Statuses for the day (and check-ins) made before this moment concern an earlier
-    fair day than the one ``now`` concerns, so they are not today's: the start of the day
-    after the previous fair day. None when all of them still count: up to the end of the
-    first fair day, after the last one, and always on a one-day fair."""
+    fair day than the one ``now`` concerns, so they are not today's: the end of the
+    previous fair day's last meeting (what is marked after it concerns the next day).
+    None when all of them still count: up to the end of the first fair day, after the
+    last one, and always on a one-day fair."""
     days = fair_days(event) if days is None else days
     today = fair_day_of(event, now, days)
     earlier = [d for d in days if today is not None and d < today]
     if not earlier:
         return None
-    start = datetime.combine(earlier[-1] + timedelta(days=1), time(0), tzinfo=event.tz)
-    return start.astimezone(UTC)
+    return _day_end(event, earlier[-1])
 
 
 def status_today(participant: Participant, now: datetime | None = None) -> DayStatus:
@@ -1495,38 +1508,41 @@ def status_rules_out(
 
 
 def absent_from_fair(session: Session, event: Event) -> set[int]:
-    """The participants (ids) that did not come to the fair: marked as a no-show, and
-    not there on an earlier fair day either (checked in then, or with a meeting of an
-    earlier day that was not cancelled). On a one-day fair: every one marked a no-show."""
+    """The participants (ids) that did not come to the fair: marked as a no-show and, on a
+    fair of several days, not there on another day either (checked in on any day, or a
+    meeting on another day than the one marked that took place: not cancelled, and over).
+    On a one-day fair: every one marked a no-show, as before."""
     days = fair_days(event)
-    absent: set[int] = set()
-    for participant in session.scalars(
-        select(Participant)
-        .where(Participant.event_id == event.id, Participant.day_status == DayStatus.NO_SHOW)
-        .options(selectinload(Participant.attendances))
-    ):
-        day = fair_day_of(event, participant.day_status_at, days)
-        if day is None or day == days[0]:
-            absent.add(participant.id)
-            continue
-        start = datetime.combine(day, time(0), tzinfo=event.tz)
-        if any(
-            a.checked_in_at is not None and a.checked_in_at < start for a in participant.attendances
-        ):
-            continue
-        met = (
-            select(Meeting.id)
-            .join(Slot, Slot.id == Meeting.slot_id)
-            .where(
-                or_(
-                    Meeting.participant_a_id == participant.id,
-                    Meeting.participant_b_id == participant.id,
-                ),
-                Meeting.status != MeetingStatus.CANCELLED,
-                Slot.starts_at < start,
-            )
+    no_shows = list(
+        session.scalars(
+            select(Participant)
+            .where(Participant.event_id == event.id, Participant.day_status == DayStatus.NO_SHOW)
+            .options(selectinload(Participant.attendances))
         )
-        if session.scalar(met.limit(1)) is None:
+    )
+    if len(days) <= 1 or not no_shows:
+        return {p.id for p in no_shows}
+    ids = [p.id for p in no_shows]
+    now = utcnow()
+    met_on: defaultdict[int, set[date]] = defaultdict(set)
+    for a_id, b_id, starts_at, ends_at in session.execute(
+        select(Meeting.participant_a_id, Meeting.participant_b_id, Slot.starts_at, Slot.ends_at)
+        .join(Slot, Slot.id == Meeting.slot_id)
+        .where(
+            or_(Meeting.participant_a_id.in_(ids), Meeting.participant_b_id.in_(ids)),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+    ):
+        if ends_at <= now:
+            for pid in (a_id, b_id):
+                met_on[pid].add(event.local(starts_at).date())
+    absent: set[int] = set()
+    for participant in no_shows:
+        marked = fair_day_of(event, participant.day_status_at, days) or days[-1]
+        came = any(a.checked_in_at is not None for a in participant.attendances) or any(
+            day != marked for day in met_on[participant.id]
+        )
+        if not came:
             absent.add(participant.id)
     return absent
 

@@ -28,6 +28,8 @@ from scheduler.models import (
     EventDay,
     Meeting,
     MeetingStatus,
+    PairRule,
+    PairRuleKind,
     Participant,
     ParticipantUnavailableSlot,
     Phase,
@@ -1169,6 +1171,7 @@ def _check_table_history(session: Session, table: Table, host: Participant) -> N
         .order_by(Slot.starts_at)
     ).first()
     if held is None:
+        _check_kept_at(session, table, host)
         return
     raise Conflict(
         N_(
@@ -1182,6 +1185,69 @@ def _check_table_history(session: Session, table: Table, host: Participant) -> N
             "time": host.event.local(held.slot.starts_at).strftime("%H:%M"),
             "host": host.display_name,
         },
+    )
+
+
+def _check_kept_at(session: Session, table: Table, host: Participant) -> None:
+    """Conflict when a meeting still to come without ``host`` is kept at ``table`` by
+    every plan: placed there by staff on the day, or pinned there by the organizer (a
+    pinned meeting, or a pin rule naming the table). Given a host, the table could hold
+    it no more, and every plan would be impossible (review: a meeting staff added at a
+    free table, which then became a buyer's own)."""
+    from scheduler.problem_builder import staff_placements
+
+    kept = staff_placements(session, host.event)
+    for meeting in session.scalars(
+        select(Meeting)
+        .join(Slot, Slot.id == Meeting.slot_id)
+        .where(
+            Meeting.table_id == table.id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.participant_a_id != host.id,
+            Meeting.participant_b_id != host.id,
+        )
+        .order_by(Slot.starts_at)
+    ):
+        if meeting.locked or meeting.id in kept:
+            _refuse_kept(host, table, meeting.participant_a, meeting.participant_b, meeting.slot)
+    pin = session.scalars(
+        select(PairRule).where(
+            PairRule.table_id == table.id,
+            PairRule.kind == PairRuleKind.PIN,
+            PairRule.participant_a_id != host.id,
+            PairRule.participant_b_id != host.id,
+        )
+    ).first()
+    if pin is not None:
+        _refuse_kept(host, table, pin.participant_a, pin.participant_b, pin.slot)
+
+
+def _refuse_kept(
+    host: Participant, table: Table, a: Participant, b: Participant, slot: Slot | None
+) -> None:
+    params = {
+        "a": a.display_name,
+        "b": b.display_name,
+        "table": table.label,
+        "host": host.display_name,
+    }
+    if slot is None:
+        raise Conflict(
+            N_(
+                "The meeting of %(a)s and %(b)s is pinned at %(table)s, and plans keep it "
+                "there, so %(table)s cannot become the own table of %(host)s. Unpin that "
+                "meeting first, or give %(host)s another table."
+            ),
+            params=params,
+        )
+    raise Conflict(
+        N_(
+            "The meeting of %(a)s and %(b)s at %(time)s was placed at %(table)s by staff or "
+            "pinned there, and plans keep it where it is, so %(table)s cannot become the "
+            "own table of %(host)s. Move or unpin that meeting first, or give %(host)s "
+            "another table."
+        ),
+        params={**params, "time": host.event.local(slot.starts_at).strftime("%H:%M")},
     )
 
 

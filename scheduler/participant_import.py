@@ -472,14 +472,16 @@ def _row_at(text: str) -> int:
 
 
 def _read_csv(text: str) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of a CSV text (tab-separated if its first line has more tabs
-    than commas), numbered as Excel shows them: a cell with line breaks is one row.
+    """The non-blank rows of a CSV text (tab-separated if its first lines have more tabs
+    than commas: the column names may come after a title, :data:`TITLE_ROWS_MAX`),
+    numbered as Excel shows them: a cell with line breaks is one row.
 
     Read strictly: a quotation mark that is never closed would otherwise make the rest
     of the file one cell without a word, losing every row after it.
     """
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    first_lines = [line for line in text.splitlines() if line.strip()][: TITLE_ROWS_MAX + 1]
+    tabs = sum(line.count("\t") for line in first_lines)
+    delimiter = "\t" if tabs > sum(line.count(",") for line in first_lines) else ","
     rows: list[tuple[int, list[str]]] = []
     number = 0
     try:
@@ -1162,10 +1164,12 @@ def preview_import(session: Session, event: Event, data: bytes, filename: str, *
     missing = [COLUMNS_BY_KEY[k] for k in REQUIRED_KEYS if k not in preview.columns]
     if missing:
         preview.file_errors.append(Issue(
-            N_("Required columns are missing: %(missing)s. The first row should hold the column "
-               "names; found: %(found)s."),
+            N_("Required columns are missing: %(missing)s. The column names should be in the "
+               "first row, or below a title of at most %(title_rows)s rows; found in row "
+               "%(row)s: %(found)s."),
             # Lists, joined in the reader's language (、 in Japanese) when shown.
             {"missing": [f"{c.header} ({c.aliases[0]})" for c in missing],
+             "title_rows": TITLE_ROWS_MAX, "row": header_number,
              "found": [h for h in headers if h] or ["-"]}))
     data_rows = table.rows[header_index + 1 :]
     row_count = len(data_rows) + table.more_rows
@@ -1674,7 +1678,8 @@ def _set_contact(session: Session, participant: Participant, entry: ParticipantE
     name or e-mail address): a person is shared across events, so editing it in place
     would rewrite that fair's contact (review: the organizer's form did, an import did
     not). The contact is then the company's person with that address or name, or a new
-    one; the former contact is left as it is, no longer this participant's contact."""
+    one; the former contact is left as it is, no longer this participant's contact. A
+    contact shared with another event keeps what the form leaves blank."""
     person = contact_of(participant)
     if not entry.contact_name:
         for attendance in participant.attendances:
@@ -1697,10 +1702,18 @@ def _set_contact(session: Session, participant: Participant, entry: ParticipantE
             organization=participant.organization, name=entry.contact_name)
         session.add(person)
         session.add(Attendance(participant=participant, person=person, is_contact=True))
-    person.name = entry.contact_name
-    person.name_kana = entry.contact_kana
-    person.email = entry.email
-    person.phone = entry.phone
+    # A person who serves another event keeps what the form leaves blank: a blank field
+    # here would clear it in that fair too (review: another event's contact lost its
+    # phone number). Their corrections, like anyone's, apply everywhere.
+    shared = person.id is not None and _in_other_events(person, participant.event)
+    for name, value in (
+        ("name", entry.contact_name),
+        ("name_kana", entry.contact_kana),
+        ("email", entry.email),
+        ("phone", entry.phone),
+    ):
+        if value or not shared:
+            setattr(person, name, value)
     for attendance in participant.attendances:
         attendance.is_contact = attendance.person is person
 

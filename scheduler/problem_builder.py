@@ -131,9 +131,11 @@ def fair_under_way(event: Event, now: datetime) -> bool:
 
 
 # The audit actions of staff's changes of the day (scheduler.day_operations records them
-# as ``day.<action>``); ``day.undo`` takes one back and is no change of its own.
+# as ``day.<action>``). Not counted: ``day.undo`` takes one back and is no change of its
+# own; a check-in or a walk-in's registration changes no meeting and rules out nothing a
+# plan could place (review: morning check-ins made the evening's run unpublishable).
 DAY_ACTION_PREFIX = "day."
-DAY_UNDO = "day.undo"
+NOT_DAY_CHANGES = ("day.undo", "day.check_in", "day.walk_in")
 
 
 def staff_day_changes(
@@ -144,7 +146,7 @@ def staff_day_changes(
     query = select(AuditEntry).where(
         AuditEntry.event_id == event.id,
         AuditEntry.action.like(f"{DAY_ACTION_PREFIX}%"),
-        AuditEntry.action != DAY_UNDO,
+        AuditEntry.action.not_in(NOT_DAY_CHANGES),
     )
     if since is not None:
         query = query.where(AuditEntry.created_at > since)
@@ -157,16 +159,17 @@ def staff_day_changes(
 
 def plans_the_day(session: Session, event: Event, now: datetime) -> bool:
     """Whether a plan computed at ``now`` must start from the day as it is
-    (:func:`_on_the_day`): the fair is under way, or, the schedule being published,
-    staff have already changed the day before its first meeting (a meeting moved or
-    cancelled at reception on the fair's morning, a company marked as not coming).
+    (:func:`_on_the_day`): the fair is under way, or staff have already changed the day
+    before its first meeting (a meeting moved or cancelled at reception on the fair's
+    morning, a company marked as not coming).
 
     QA review: on the fair's morning, before the first slot, a run ignored what staff
     had done since breakfast, and publishing it put a meeting staff had moved back
     where it had been."""
     if fair_under_way(event, now):
         return True
-    return event.published_at is not None and bool(staff_day_changes(session, event))
+    # Published or not: a no-show marked before a first publication binds its run too.
+    return bool(staff_day_changes(session, event))
 
 
 def staff_placements(session: Session, event: Event) -> set[int]:

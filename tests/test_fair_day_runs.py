@@ -476,3 +476,68 @@ def test_the_run_page_of_a_fair_begun_unpublished_says_runs_start_from_now(
     page = client.get(f"/events/{event.id}/schedule/").get_data(as_text=True)
     assert 'id="fair-under-way"' in page and "no schedule is published yet" in page
     assert f"/events/{event.id}/day/repair" not in page  # nothing to re-optimise yet
+
+
+def test_a_table_holding_a_meeting_staff_placed_is_not_given_to_a_host(
+    db_session: Session, fair: Event, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review: a walk-in's meeting staff added at 14:00 at a free table, which was then
+    made a buyer's own table: every plan of the day was INFEASIBLE (the staff placement
+    is locked at a table that now holds only its host's meetings)."""
+    monkeypatch.setattr(event_setup, "utcnow", lambda: clock.now)
+    clock.set(11, 30)
+    room = db_session.scalars(select(Table).where(Table.event_id == fair.id)).first().room
+    (spare,) = event_setup.add_tables(db_session, room, "Z99")
+    db_session.commit()
+    added = _walk_in_meeting(db_session, fair)
+    moved = ops.move_meeting(
+        db_session, fair, added.id, expected_version=added.version, table_id=spare.id,
+        user_id=None,
+    ).meetings[0]
+    db_session.commit()
+    assert moved.table_id == spare.id
+    newcomer = next(
+        p
+        for p in fair.participants
+        if p.role == ParticipantRole.BUYER
+        and p.id not in (moved.participant_a_id, moved.participant_b_id)
+    )
+    with pytest.raises(Conflict, match="placed at Z99 by staff or pinned there"):
+        event_setup.set_table_host(db_session, spare, newcomer.id, user_id=None)
+    db_session.rollback()
+    assert db_session.get(Table, spare.id).host_participant_id is None
+
+
+def test_an_unpublished_fair_plans_from_a_no_show_marked_on_its_morning(
+    db_session: Session, clock: Clock, staff: User
+) -> None:
+    """Review: before the first slot of a fair not yet published, a run ignored a no-show
+    reception had marked, and publishing any run that placed it was refused."""
+    event = generate_demo(
+        db_session, seed=7, buyers=4, suppliers=40, slug="late-fair", phase=Phase.SCHEDULING
+    )
+    db_session.commit()
+    clock.set(8, 30)
+    buyer = next(p for p in event.participants if p.role == ParticipantRole.BUYER)
+    ops.set_day_status(db_session, buyer, DayStatus.NO_SHOW, user_id=staff.id)
+    db_session.commit()
+    assert problem_builder.plans_the_day(db_session, event, clock.now)
+    problem = build_problem(db_session, event, parameters={})
+    entry = next(p for p in problem.participants if p.id == participant_key(buyer))
+    assert entry.available == frozenset()
+
+
+def test_check_ins_are_no_change_that_binds_runs(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """Review: morning check-ins made a run started at 08:00 unpublishable at 08:50."""
+    clock.set(8, 0)
+    run = _solved(db_session, fair)
+    clock.set(8, 30)
+    arrived = next(p for p in fair.participants if p.attendances)
+    ops.check_in(db_session, arrived, user_id=staff.id)
+    db_session.commit()
+    assert problem_builder.staff_day_changes(db_session, fair) == []
+    assert not problem_builder.plans_the_day(db_session, fair, clock.now)
+    clock.set(8, 50)
+    publishing.publish_run(db_session, fair, run)  # no Conflict

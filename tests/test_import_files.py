@@ -306,3 +306,12 @@ def test_title_rows_do_not_cost_rows_at_the_limit(db_session: Session, event: Ev
     assert [i.text() for i in over.file_errors] == [
         "The file has 4 rows; at most 3 can be imported at once. Please split it."
     ]
+
+
+def test_a_tab_separated_file_with_a_title_is_read(db_session: Session, event: Event) -> None:
+    """Review: the separator was chosen from the first line, the title, so the tabs of
+    the column names were not seen."""
+    tsv = "参加企業一覧\n会社名\t区分\t担当者\n伊豆電子工業株式会社\tサプライヤー\t加藤 大輔\n"
+    preview = preview_import(db_session, event, tsv.encode(), "list.tsv")
+    assert preview.file_errors == []
+    assert [r.cells["company"] for r in preview.rows] == ["伊豆電子工業株式会社"]

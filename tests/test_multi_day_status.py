@@ -280,8 +280,8 @@ def test_the_second_day_starts_with_everyone_expected(
     )
     for code in ("B001", "B002", "B003"):
         assert ops.status_today(participant(db_session, fair, code)) != DayStatus.EXPECTED
-    # In the evening the day's statuses still stand.
-    assert ops.status_today(participant(db_session, fair, "B001"), at(FIRST, 20)) == "no_show"
+    # Once the day's meetings are over, reception looks at the next day.
+    assert ops.status_today(participant(db_session, fair, "B001"), at(FIRST, 20)) == "expected"
 
     clock.set(SECOND, 9)
     for code in ("B001", "B002", "B003"):
@@ -448,9 +448,67 @@ def test_a_one_day_fair_is_as_before(db_session: Session, staff: User, clock: Cl
 
 
 def test_the_fair_days_and_when_a_status_is_yesterdays(fair: Event) -> None:
+    first_end = max(s.ends_at for s in fair.slots if s.starts_at < at(SECOND, 0))
     assert ops.fair_days(fair) == [FIRST, SECOND]
-    assert ops.fair_day_of(fair, at(FIRST, 20)) == FIRST
+    assert ops.fair_day_of(fair, first_end - timedelta(minutes=1)) == FIRST
+    # Once the first day's meetings are over, what is marked concerns the second day
+    # (review: a company phoning at 19:00 that it would not come was marked for day 1).
+    assert ops.fair_day_of(fair, first_end) == SECOND
+    assert ops.fair_day_of(fair, at(FIRST, 20)) == SECOND
     assert ops.fair_day_of(fair, at(FIRST, 8) - timedelta(days=1)) == FIRST  # the eve
     assert ops.fair_day_of(fair, at(SECOND, 20) + timedelta(days=1)) is None  # after
-    assert ops.status_cutoff(fair, at(FIRST, 23)) is None
-    assert ops.status_cutoff(fair, at(SECOND, 0, 1)) == at(SECOND, 0)
+    assert ops.status_cutoff(fair, first_end - timedelta(minutes=1)) is None
+    assert ops.status_cutoff(fair, at(FIRST, 23)) == first_end
+    assert ops.status_cutoff(fair, at(SECOND, 0, 1)) == first_end
+
+
+def test_a_no_show_marked_the_evening_before_cancels_the_next_days_meetings(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """Review: B001, there on day 1, phoned at 19:00 that it would not come on day 2;
+    the mark cancelled nothing, read "expected" the next morning, and B001 was counted
+    absent from the whole fair."""
+    clock.set(FIRST, 9, 30)
+    b001 = participant(db_session, fair, "B001")
+    ops.check_in(db_session, b001, user_id=staff.id)
+    clock.set(FIRST, 19, 0)
+    result = ops.set_day_status(db_session, b001, DayStatus.NO_SHOW, user_id=staff.id)
+    assert result.meetings and {
+        fair.local(m.slot.starts_at).date() for m in result.meetings
+    } == {SECOND}
+    assert {v for (day, _), v in schedule(db_session, fair, "B001").items() if day == SECOND} == {
+        CANCELLED
+    }
+    assert {v for (day, _), v in schedule(db_session, fair, "B001").items() if day == FIRST} == {
+        PLANNED
+    }
+    clock.set(SECOND, 8, 30)
+    assert ops.status_today(b001) == DayStatus.NO_SHOW
+    assert b001.id not in ops.absent_from_fair(db_session, fair)  # it came on day 1
+
+
+def test_a_no_show_marked_after_the_fair_of_a_company_that_came_is_not_absent(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    clock.set(FIRST, 9, 30)
+    b001 = participant(db_session, fair, "B001")
+    ops.check_in(db_session, b001, user_id=staff.id)
+    clock.now = at(SECOND, 10) + timedelta(days=1)
+    ops.set_day_status(db_session, b001, DayStatus.NO_SHOW, user_id=staff.id)
+    assert b001.id not in ops.absent_from_fair(db_session, fair)
+
+
+def test_a_second_persons_check_in_on_day_two_is_named_in_the_log(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    company = next(p for p in fair.participants if len(p.attendances) > 1)
+    first, second = company.attendances[0], company.attendances[1]
+    clock.set(FIRST, 9, 30)
+    ops.check_in(db_session, company, user_id=staff.id)
+    clock.set(SECOND, 9, 0)
+    ops.check_in(db_session, company, person_ids=[first.person_id], user_id=staff.id)
+    clock.set(SECOND, 9, 5)
+    result = ops.check_in(db_session, company, person_ids=[second.person_id], user_id=staff.id)
+    assert [line["pair"] for line in result.entry.details["lines"]] == [
+        f"{company.code} {company.organization.name} · {second.person.name}"
+    ]

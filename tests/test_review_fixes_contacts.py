@@ -140,3 +140,29 @@ def test_the_form_changes_a_contact_of_this_event_only_in_place(db_session: Sess
 
     assert _attendees(db_session, now) == {("田中 誠", "makoto.tanaka@example.jp", True)}
     assert len(db_session.scalars(select(Person)).all()) == 1
+
+
+def test_a_shared_person_named_on_the_form_keeps_what_the_form_leaves_blank(
+    db_session: Session,
+) -> None:
+    """Review: naming as contact a person who is another fair's contact wrote the form's
+    blank phone and kana over theirs."""
+    with_phone = (
+        "コード,会社名,区分,担当者,担当者カナ,メール,電話\n"
+        "S001,伊豆電子工業株式会社,サプライヤー,田中 誠,タナカ マコト,makoto.tanaka@example.jp,"
+        "054-111-2222\n"
+    )
+    first = Event(name="2025 fair", slug="f2025")
+    db_session.add(first)
+    db_session.commit()
+    _import(db_session, first, with_phone)
+    _past, now = _two_fairs(db_session)
+
+    _edit_contact(
+        db_session, now, contact_name="田中 誠", email="makoto.tanaka@example.jp",
+        contact_kana="", phone="",
+    )
+
+    tanaka = db_session.scalars(select(Person).where(Person.name == "田中 誠")).one()
+    assert (tanaka.name_kana, tanaka.phone) == ("タナカ マコト", "054-111-2222")
+    assert ("田中 誠", "makoto.tanaka@example.jp", True) in _attendees(db_session, now)

@@ -260,12 +260,12 @@ def _problem_text(problem: ops.Problem) -> str:
 
 
 def _day_date(event: Event) -> date:
-    """The fair day that times typed by staff refer to: today if it is one, else the next
-    (the one a status set today concerns: :func:`scheduler.day_operations.fair_day_of`),
-    else, after the fair, the last."""
-    today = event.local(utcnow()).date()
-    days = sorted(d.date for d in event.days)
-    return next((d for d in days if d >= today), days[-1] if days else today)
+    """The fair day that times typed by staff refer to: the one a status set now concerns
+    (:func:`scheduler.day_operations.fair_day_of`: today while its meetings run, else the
+    next fair day), else, after the fair, the last."""
+    now = utcnow()
+    days = ops.fair_days(event)
+    return ops.fair_day_of(event, now, days) or (days[-1] if days else event.local(now).date())
 
 
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?")
