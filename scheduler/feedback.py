@@ -29,9 +29,13 @@ from scheduler.errors import ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     SATISFACTION_LEVELS,
+    Attendance,
+    DayStatus,
     Event,
     FairFeedback,
     JoinAgain,
+    Meeting,
+    MeetingStatus,
     Participant,
     ParticipantRole,
     ParticipantStatus,
@@ -39,6 +43,7 @@ from scheduler.models import (
     Slot,
 )
 from scheduler.profiles import typed_text
+from scheduler.schedule_view import is_published
 
 COMMENT_MAX_CHARS = 2000
 #: The levels counted as "satisfied" (大変満足 and 満足), the share a report quotes.
@@ -176,7 +181,7 @@ def save_feedback(
 class SideSurvey:
     """How one side (buyers or suppliers) answered the survey."""
 
-    asked: int = 0  # approved participants that came (not marked absent)
+    asked: int = 0  # approved companies that took part (see :func:`survey_results`)
     answers: list[FairFeedback] = field(default_factory=list)
 
     @property
@@ -238,15 +243,38 @@ class SurveyResults:
         )
 
 
+def took_part(session: Session, event: Event) -> set[int]:
+    """The companies (participant ids) that took part in the fair: checked in (or marked
+    late or leaving early) on a fair day, or with a meeting of the published schedule that
+    was not cancelled; and not absent from the fair (marked a no-show, and not there on
+    another day either: :func:`scheduler.day_operations.absent_from_fair`)."""
+    came = set(session.scalars(
+        select(Attendance.participant_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Participant.event_id == event.id, Attendance.checked_in_at.is_not(None))
+    ))
+    came |= set(session.scalars(select(Participant.id).where(
+        Participant.event_id == event.id,
+        Participant.day_status.in_([DayStatus.CHECKED_IN, DayStatus.LATE, DayStatus.LEFT_EARLY]),
+    )))
+    if is_published(event):
+        for a, b in session.execute(select(Meeting.participant_a_id, Meeting.participant_b_id)
+                                    .where(Meeting.event_id == event.id,
+                                           Meeting.status != MeetingStatus.CANCELLED)):
+            came |= {a, b}
+    return came - absent_from_fair(session, event)
+
+
 def survey_results(session: Session, event: Event) -> SurveyResults:
     """The answers of the fair's approved participants, summed up by side.
 
-    Participants absent from the fair (marked as a no-show, and not there on another
-    day either: :func:`scheduler.day_operations.absent_from_fair`) are not counted as
-    asked (unless they answered all the same); withdrawn ones are left out altogether.
+    Asked (the base of the response rate): the companies that took part
+    (:func:`took_part`), and any other that answered all the same. An approved company
+    that had no meeting and never came, or was absent, is not asked; withdrawn ones are
+    left out altogether.
     """
     sides = {role.value: SideSurvey() for role in ParticipantRole}
-    absent = absent_from_fair(session, event)
+    taking_part = took_part(session, event)
     answers = {
         f.participant_id: f
         for f in session.scalars(
@@ -262,7 +290,7 @@ def survey_results(session: Session, event: Event) -> SurveyResults:
     ):
         side = sides.setdefault(participant.role, SideSurvey())
         answer = answers.get(participant.id)
-        if participant.id in absent and answer is None:
+        if participant.id not in taking_part and answer is None:
             continue
         side.asked += 1
         if answer is not None:

@@ -296,40 +296,166 @@ def _with_link(
     )
 
 
-# The reminder to report on the meetings after the fair, in each participant language.
+# The reminder after the fair, in each participant language: to report on the meetings
+# still unreported, to answer the fair survey, or both; each asks only for what is missing.
 REMINDER_SUBJECTS = {
-    "ja": "【{event}】商談の成果についてのお願い",
-    "en": "{event}: how did your meetings go?",
+    "ja": {
+        "reports": "【{event}】商談の成果についてのお願い",
+        "survey": "【{event}】参加者アンケートへのご協力のお願い",
+    },
+    "en": {
+        "reports": "{event}: how did your meetings go?",
+        "survey": "{event}: a three-question survey about the fair",
+    },
 }
 REMINDER_BODIES = {
     "ja": (
         "{organization} {name} 様\n\n"
         "先日の {event} へのご参加、ありがとうございました。\n"
-        "各商談の結果と、その後の展開（工場見学、見積、試作・テスト発注、受注など）を、"
-        "次のページからお知らせください。1 件につき 1 分ほどで済みます。"
-        "進展があれば、後から更新することもできます。\n\n{link}\n\n"
-        "同じページの参加者アンケート（3 問）にもご協力ください。\n"
-        "ご報告の内容は主催者のみが確認し、商談相手には公開されません。\n"
+        "{request}\n\n{link}\n\n"
+        "{also}{deadline}"
+        "いただいた内容は主催者のみが確認し、商談相手には公開されません。\n"
         "このリンクは貴社専用です。社外の方と共有しないでください。\n"
+        "{signature}"
     ),
     "en": (
         "Dear {name} ({organization}),\n\n"
         "Thank you for taking part in {event}.\n"
-        "Please tell us how each of your meetings went and what followed (a factory visit, "
-        "a quotation, a trial order, an order) on this page. It takes about a minute per "
-        "meeting, and you can update your answers later as things develop:\n\n{link}\n\n"
-        "The same page has a three-question survey about the fair: please answer it too.\n"
+        "{request}\n\n{link}\n\n"
+        "{also}{deadline}"
         "Only the organizer sees your answers, never the other company.\n"
         "This link is for your company only; please do not share it.\n"
+        "{signature}"
     ),
+}
+# What is asked: the meetings still to report on (with or without the survey), or the
+# survey alone. "{order}" is the order in the participant's own words: a buyer places
+# it (発注), a supplier receives it (受注), as their report forms say.
+REMINDER_REQUESTS = {
+    "ja": {
+        "reports": (
+            "まだご報告いただいていない商談が {count} 件あります。"
+            "{each}の結果と、その後の展開（工場見学、見積、試作・テスト発注、{order}など）を、"
+            "次のページからお知らせください。1 件につき 1 分ほどで済みます。"
+            "進展があれば、後から更新することもできます。"
+        ),
+        "also_survey": "同じページの参加者アンケート（3 問）にもご協力ください。\n",
+        "survey": (
+            "各商談のご報告は、すべていただいております。\n"
+            "参加者アンケート（3 問）へのご回答がまだのようですので、"
+            "次のページからご協力をお願いいたします（1 分ほどで済みます）。"
+        ),
+    },
+    "en": {
+        "reports": (
+            "You have {count} not reported on yet. Please tell us how {each} went and what "
+            "followed (a factory visit, a quotation, a trial order, {order}) on this page. "
+            "It takes about a minute per meeting, and you can update your answers later "
+            "as things develop:"
+        ),
+        "also_survey": (
+            "The same page has a three-question survey about the fair: please answer it too.\n"
+        ),
+        "survey": (
+            "We have your reports on all your meetings. One thing is left: a three-question "
+            "survey about the fair, on this page (it takes about a minute):"
+        ),
+    },
+}
+# "How each went" of several meetings, "how it went" of one.
+REMINDER_EACH = {"ja": {False: "各商談", True: "商談"}, "en": {False: "each", True: "it"}}
+REMINDER_ORDER_WORDS = {
+    "ja": {"buyer": "発注", "supplier": "受注"},
+    "en": {"buyer": "an order placed", "supplier": "an order"},
+}
+# The deadline sentence, when the organizer set one (the "closed" phase's closing time).
+REMINDER_DEADLINES = {
+    "ja": {
+        "reports": "ご報告は {when} までにお願いいたします。\n",
+        "survey": "ご回答は {when} までにお願いいたします。\n",
+        "both": "ご報告・ご回答は {when} までにお願いいたします。\n",
+    },
+    "en": {
+        "reports": "Please report by {when}.\n",
+        "survey": "Please answer by {when}.\n",
+        "both": "Please report and answer by {when}.\n",
+    },
 }
 
 
+@dataclass(frozen=True)
+class ReminderNeeds:
+    """What a participant has still to do after the fair: ``unreported`` meetings that
+    started and await its report, and whether it has still to answer the ``survey``."""
+
+    unreported: int = 0
+    survey: bool = False
+
+
+def signature(event: Event, language: str) -> str:
+    """Who sends a mail: the fair's office, and the organizer's e-mail when the event has one."""
+    if language == "ja":
+        lines = ["", "――――――――――――――――", f"{event.name} 事務局"]
+        if event.contact_email:
+            lines.append(f"お問い合わせ：{event.contact_email}")
+    else:
+        lines = ["", "-- ", f"The organizers of {event.name}"]
+        if event.contact_email:
+            lines.append(f"Questions: {event.contact_email}")
+    return "\n".join([*lines, ""])
+
+
 def outcome_reminders(
-    event: Event, participants: Iterable[Participant], *, link_for: Callable[[Participant], str]
+    event: Event,
+    participants: Iterable[Participant],
+    *,
+    link_for: Callable[[Participant], str],
+    needs: Mapping[int, ReminderNeeds],
+    closes_at: datetime | None = None,
 ) -> tuple[list[Notice], list[Participant]]:
-    """Reminders to report on the meetings, and the participants without a contact e-mail."""
-    return _with_link(event, participants, REMINDER_SUBJECTS, REMINDER_BODIES, link_for)
+    """Reminders to report on the meetings and to answer the survey, each asking only for
+    what ``needs`` says the participant has left (participant id -> its needs), in its
+    own words (a buyer's order is one it placed), with the deadline ``closes_at`` when
+    there is one, signed with the event; and the participants without a contact e-mail."""
+
+    def values(participant: Participant, language: str) -> dict[str, str]:
+        need = needs.get(participant.id, ReminderNeeds(survey=True))
+        requests = REMINDER_REQUESTS[language]
+        also = ""
+        if need.unreported:
+            kind = "reports"
+            request = requests["reports"].format(
+                count=meeting_count(language, need.unreported),
+                each=REMINDER_EACH[language][need.unreported == 1],
+                order=REMINDER_ORDER_WORDS[language].get(
+                    participant.role, REMINDER_ORDER_WORDS[language]["supplier"]
+                ),
+            )
+            also = requests["also_survey"] if need.survey else ""
+        else:
+            kind = "survey"
+            request = requests["survey"]
+        deadline = ""
+        if closes_at is not None:
+            which = "both" if need.unreported and need.survey else kind
+            deadline = REMINDER_DEADLINES[language][which].format(
+                when=deadline_text(event, closes_at, language)
+            )
+        return {
+            "subject": REMINDER_SUBJECTS[language][kind].format(event=event.name),
+            "request": request,
+            "also": also,
+            "link": link_for(participant),
+            "deadline": deadline,
+            "signature": signature(event, language),
+        }
+
+    return _notices(
+        event,
+        participants,
+        {language: ("{subject}", REMINDER_BODIES[language]) for language in REMINDER_BODIES},
+        values,
+    )
 
 
 def send_notices(notices: Iterable[Notice], settings: MailSettings) -> list[Failure]:

@@ -14,7 +14,7 @@ meeting, whichever side reported it), the ordered amount (the larger when the tw
 sides differ, which is flagged; orders without an amount are counted), how each side
 rated the prospects, the meetings by the supplier's industry and place, and who has not
 reported yet. Amounts are read as people write them (``1,200,000``, ``120万``,
-``1億2000万``, ``1200千円``).
+``1億2000万``, ``1200千円``, ``1.2M``).
 
 Services only flush; the caller commits.
 """
@@ -32,11 +32,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
-from scheduler.day_operations import absent_from_fair
+from scheduler.day_operations import (
+    ACTION_PREFIX,
+    REPAIR_ACTION,
+    UNDO_ACTION,
+    absent_from_fair,
+    fair_day_of,
+    fair_days,
+)
 from scheduler.errors import NotFound, ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
     Attendance,
+    AuditEntry,
+    DayStatus,
     Event,
     Meeting,
     MeetingOutcome,
@@ -184,6 +193,10 @@ _AMOUNT = re.compile(
     re.ASCII,
 )
 _UNITS = (100_000_000, 10_000, 1_000, 1)
+# An amount as written in English: one number with "k" (thousand) or "M" (million),
+# "500k", "1.2M", "1,200k".
+_LATIN_AMOUNT = re.compile(f"{_NUMBER}([kKmM])", re.ASCII)
+_LATIN_UNITS = {"k": 1_000, "m": 1_000_000}
 
 
 def _amount_problem() -> ValidationFailed:
@@ -195,15 +208,23 @@ def _amount_problem() -> ValidationFailed:
 
 def parse_yen(text: str) -> int | None:
     """An amount in yen as typed: ``1,200,000``, ``１２０万``, ``¥50万円``, ``1億2000万``,
-    ``1200千円``; ``None`` when empty.
+    ``1200千円``, ``1.2M``, ``500k``; ``None`` when empty.
 
     A part under a larger unit must be smaller than that unit ("1億20000万" is a slip),
     and a decimal goes only with a single unit ("1.5万", not "1.5" or "1.5億2000万").
+    An amount of 0 yen is refused: an order has an amount, or none is given (empty).
     """
     value = unicodedata.normalize("NFKC", text or "").strip()
     value = re.sub(r"[\s¥\\]|円$", "", value.replace("￥", "¥"))
     if not value:
         return None
+    latin = _LATIN_AMOUNT.fullmatch(value)
+    if latin is not None:
+        whole, fraction, unit = latin[1].replace(",", ""), latin[2] or "", latin[3].lower()
+        size = _LATIN_UNITS[unit]
+        return _checked_amount(
+            int(whole) * size + round(int(fraction or "0") * size / 10 ** len(fraction))
+        )
     # "5千万" is 5000万 (千 multiplies 万 there, not yen).
     value = re.sub(r"(?<![\d.,])(\d{1,4})千万", lambda m: f"{int(m[1]) * 1000}万", value)
     match = _AMOUNT.fullmatch(value)
@@ -225,8 +246,21 @@ def parse_yen(text: str) -> int | None:
         if above is not None and int(whole) * unit >= above[0]:
             raise _amount_problem()  # "1億20000万": the smaller part overflows the larger
         amount += int(whole) * unit + round(int(fraction or "0") * unit / 10 ** len(fraction))
+    return _checked_amount(amount)
+
+
+def _checked_amount(amount: int) -> int:
+    """``amount`` if it can be an order's: more than 0 yen, not past :data:`MAX_ORDER_AMOUNT`."""
     if amount > MAX_ORDER_AMOUNT:
         raise ValidationFailed(N_("This amount is too large."), field="order_amount")
+    if amount <= 0:
+        # "0" is no amount an order has: the amount is not known or not to be shared
+        # (leave it empty), or there was no order. Counted, it would pass for an answer.
+        raise ValidationFailed(
+            N_("An order amount cannot be 0 yen: enter the amount, or leave it empty if "
+               "you cannot share it."),
+            field="order_amount",
+        )
     return amount
 
 
@@ -459,6 +493,10 @@ class FairResults:
     waiting: list[Waiting]  # with started meetings not reported on yet (buyers first)
     upcoming: int  # meetings that have not started yet
     participation: dict[str, Participation] = field(default_factory=dict)  # by role
+    # Meetings of the schedule cancelled on the day (see :func:`cancelled_on_the_day`):
+    # because a company was marked absent, or for another reason.
+    cancelled_no_show: int = 0
+    cancelled_other: int = 0
 
     @property
     def started(self) -> int:
@@ -468,6 +506,19 @@ class FairResults:
     def planned(self) -> int:
         """Meetings scheduled and not cancelled (started or not)."""
         return self.started + self.upcoming
+
+    @property
+    def cancelled(self) -> int:
+        """Meetings of the schedule cancelled on the day, for whatever reason."""
+        return self.cancelled_no_show + self.cancelled_other
+
+    @property
+    def scheduled(self) -> int:
+        """Every meeting the fair had scheduled: the published schedule as it stood when
+        the day's changes began, with the meetings added on the day, cancelled or not
+        (the "planned N" of a report). Adds up: reported held + reported not held + not
+        reported + not started + cancelled on the day."""
+        return self.planned + self.cancelled
 
     @property
     def amount_disagreements(self) -> int:
@@ -608,6 +659,7 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         )
         if open_count[p.id] and p.status == ParticipantStatus.APPROVED
     ]
+    cancelled = cancelled_on_the_day(session, event)
     if waiting:  # their contacts, for the chase list and the reminders: one query
         session.scalars(
             select(Participant)
@@ -622,7 +674,94 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         waiting=waiting,
         upcoming=len(meetings) - len(begun),
         participation=_participation(session, event, meetings),
+        cancelled_no_show=sum(1 for why in cancelled.values() if why == NO_SHOW_CANCELLED),
+        cancelled_other=sum(1 for why in cancelled.values() if why != NO_SHOW_CANCELLED),
     )
+
+
+#: Why a meeting was cancelled on the day (:func:`cancelled_on_the_day`).
+NO_SHOW_CANCELLED, OTHER_CANCELLED = "no_show", "other"
+
+
+def cancelled_on_the_day(session: Session, event: Event) -> dict[int, str]:
+    """The event's cancelled meetings that were part of the fair's schedule, by id, with
+    why: :data:`NO_SHOW_CANCELLED` (a company was marked absent, ``day.no_show``) or
+    :data:`OTHER_CANCELLED` (a late arrival, an early leave, cancelled by staff, a
+    re-optimisation applied on the day).
+
+    The day's log says it: the latest change of the day (not undone) that left the
+    meeting cancelled. A meeting cancelled before the fair (dropped by a new version of
+    the schedule, a company that withdrew) was never on the schedule the fair ran and is
+    not counted; nor is one added on the day whose addition was undone. A company
+    marked absent without a log entry of it (marked outside the day's pages, as the past
+    demo fair is built): its cancelled meetings of the day of the mark count as cancelled
+    for its absence.
+    """
+    if not is_published(event):
+        return {}
+    cancelled = {
+        m.id: m
+        for m in session.scalars(
+            select(Meeting)
+            .where(Meeting.event_id == event.id, Meeting.status == MeetingStatus.CANCELLED)
+            .options(selectinload(Meeting.slot))
+        )
+    }
+    if not cancelled:
+        return {}
+    by_pair = {frozenset((m.participant_a_id, m.participant_b_id)): m.id
+               for m in cancelled.values()}
+    why: dict[int, str] = {}
+    logged_no_shows: set[int] = set()
+    for entry in session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.event_id == event.id,
+            AuditEntry.action.like(f"{ACTION_PREFIX}%") | (AuditEntry.action == REPAIR_ACTION),
+        )
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    ):
+        details = entry.details or {}
+        if entry.action == UNDO_ACTION or details.get("undone_at"):
+            continue  # an undone change is as if it had not been made
+        reason = NO_SHOW_CANCELLED if entry.action == f"{ACTION_PREFIX}{DayStatus.NO_SHOW}" \
+            else OTHER_CANCELLED
+        if reason == NO_SHOW_CANCELLED and entry.participant_id is not None:
+            logged_no_shows.add(entry.participant_id)
+        if entry.action == REPAIR_ACTION:
+            for change in details.get("changes", []):
+                meeting_id = by_pair.get(frozenset((change.get("a"), change.get("b"))))
+                if meeting_id is not None and change.get("kind") == "cancelled":
+                    why[meeting_id] = OTHER_CANCELLED
+                elif meeting_id is not None:
+                    why.pop(meeting_id, None)  # moved or added again: cancelled later, if at all
+            continue
+        for item in (details.get("undo") or {}).get("meetings", []):
+            after = item.get("after") or {}
+            if item.get("id") not in cancelled:
+                continue
+            if after.get("status") == MeetingStatus.CANCELLED:
+                why[item["id"]] = reason
+            else:
+                why.pop(item["id"], None)
+    # Absent companies marked without the day's pages (no log entry of the mark).
+    days = fair_days(event)
+    for participant in session.scalars(
+        select(Participant).where(
+            Participant.event_id == event.id,
+            Participant.day_status == DayStatus.NO_SHOW,
+            Participant.id.not_in(logged_no_shows),
+        )
+    ):
+        day = fair_day_of(event, participant.day_status_at, days)
+        for meeting in cancelled.values():
+            if (
+                meeting.id not in why
+                and participant.id in (meeting.participant_a_id, meeting.participant_b_id)
+                and (day is None or event.local(meeting.slot.starts_at).date() == day)
+            ):
+                why[meeting.id] = NO_SHOW_CANCELLED
+    return why
 
 
 def _participation(

@@ -245,7 +245,8 @@ def test_the_organizer_enters_a_paper_answer_and_sees_the_survey_in_the_results(
     total = results.total
     assert total.answered == 2
     assert f"<td class=\"num\">2 / {total.asked}<br><small>(" in survey
-    satisfied = survey.split("Satisfied</th>", 1)[1].split("</tr>", 1)[0]
+    satisfied = survey.split("Satisfied (very satisfied or satisfied)</th>", 1)[1]
+    satisfied = satisfied.split("</tr>", 1)[0]
     # Buyers: none of one satisfied; suppliers: one of one; in all one of two.
     assert satisfied.count("</td>") == 3
     assert '0%</td><td class="num">100%</td><td class="num">50%' in satisfied

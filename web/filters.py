@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -52,6 +53,30 @@ def local_date(moment: datetime | None, event: Event | str | None = None) -> str
         return ""
     zone = event.timezone if isinstance(event, Event) else (event or "Asia/Tokyo")
     return format_date(moment.astimezone(ZoneInfo(zone)).date(), "full")
+
+
+def _decimal(value: float | int | Decimal) -> Decimal:
+    """A figure as the decimal it is written as: a float through its shortest repr
+    (``4.25``, ``0.625``), so that a half is a half, as Excel reads the cell's value."""
+    return value if isinstance(value, Decimal) else Decimal(repr(value))
+
+
+def half_up(value: float | int | Decimal | None, places: int = 0) -> str:
+    """A figure rounded half up to ``places`` decimals (4.25 -> "4.3", 2.5 -> "3"), as
+    Excel rounds a cell's shown value: the page and the workbook say the same. (Python's
+    ``'%.1f'`` rounds the binary float, to even: 4.25 -> "4.2".) "" for none."""
+    if value is None:
+        return ""
+    exponent = Decimal(1).scaleb(-places)
+    return str(_decimal(value).quantize(exponent, rounding=ROUND_HALF_UP))
+
+
+def percent(share: float | int | Decimal | None, places: int = 0) -> str:
+    """A share (0.625) as a percentage rounded half up like Excel's ``0%`` format
+    ("63%"); "" for none."""
+    if share is None:
+        return ""
+    return f"{half_up(_decimal(share) * 100, places)}%"
 
 
 def run_error(error: str | None) -> tuple[str, str]:
@@ -122,6 +147,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_datetime, "local_datetime")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(half_up, "half_up")
+    app.add_template_filter(percent, "percent")
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -1,8 +1,11 @@
 """What came of the meetings: the participant's reports and the organizer's results.
 
 * ``/p/<token>/outcomes`` — the participant reports on each of its meetings once it
-  has started (one small form per meeting) and may update the report later; below, the
-  fair survey (satisfaction, coming again, a comment), posted to ``…/outcomes/survey``;
+  has started (a card per meeting) and may update the report later; below, the fair
+  survey (satisfaction, coming again, a comment). The cards and the survey are one form:
+  whichever button is pressed (a card's, the survey's, "Save all"), everything typed is
+  saved, each card on its own (a card with a mistake comes back with it, the others are
+  saved);
 * ``/events/<id>/participants/<pid>/outcomes`` — the organizer records reports and the
   survey answer on a participant's behalf (a phone survey, a paper questionnaire), audited;
 * ``/events/<id>/outcomes`` — the fair's results, headed by the fair's days, venue and
@@ -13,16 +16,20 @@
   reported yet (with their secret links);
   ``/events/<id>/outcomes.xlsx`` — the same as an Excel workbook, set up to print.
 
-A form with a mistake comes back with what was typed and the message next to the
-field (status 400); the other meetings' forms show what is stored.
+A card with a mistake comes back with what was typed and the message next to the
+field (status 400); the other cards show what is stored (saved, if typed into).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -36,16 +43,19 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_decimal, lazy_gettext
+from flask_babel import format_decimal, get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from scheduler import event_setup, feedback, notifications, outcomes
 from scheduler.db import utcnow
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import (
     SATISFACTION_LEVELS,
+    Attendance,
     AuditEntry,
     Event,
     JoinAgain,
@@ -56,11 +66,12 @@ from scheduler.models import (
     Prospect,
 )
 from scheduler.participant_import import contact_of
+from scheduler.profiles import typed_text
 from scheduler.spreadsheet import keep_as_text
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
-from web.filters import list_separator
+from web.filters import label_colon, list_separator
 from web.i18n import translate_error
 from web.ids import parse_id
 from web.participant_access import (
@@ -139,14 +150,37 @@ def _outcome_labels() -> dict[str, object]:
             "join_again_choices": JOIN_AGAIN_CHOICES, "join_again_labels": JOIN_AGAIN_LABELS}
 
 
-def _submitted() -> outcomes.OutcomeInput:
+def _submitted(prefix: str = "") -> outcomes.OutcomeInput:
+    """A report as posted: a single card's fields, or (``prefix`` "m12-") one card's
+    among the page's."""
+    form = request.form
     return outcomes.OutcomeInput(
-        took_place=request.form.get("took_place", ""),
-        prospect=request.form.get("prospect", ""),
-        next_steps=request.form.getlist("next_steps"),
-        order_amount=request.form.get("order_amount", ""),
-        note=request.form.get("note", ""),
+        took_place=form.get(f"{prefix}took_place", ""),
+        prospect=form.get(f"{prefix}prospect", ""),
+        next_steps=form.getlist(f"{prefix}next_steps"),
+        order_amount=form.get(f"{prefix}order_amount", ""),
+        note=form.get(f"{prefix}note", ""),
     )
+
+
+def _fingerprint(*values: object) -> str:
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def report_fingerprint(data: outcomes.OutcomeInput) -> str:
+    """A card's answers in a few characters: the page sends back (hidden) what each card
+    showed, so that a card left as it was is told from one typed into."""
+    return _fingerprint(
+        data.took_place.strip(), data.prospect.strip(),
+        sorted(s.strip() for s in data.next_steps if s.strip()),
+        data.order_amount.strip(), typed_text(data.note),
+    )
+
+
+def survey_fingerprint(data: feedback.FeedbackInput) -> str:
+    """The survey card's answers in a few characters (see :func:`report_fingerprint`)."""
+    return _fingerprint(data.satisfaction.strip(), data.join_again.strip(),
+                        typed_text(data.comment))
 
 
 def _save(session: Any, participant: Participant, meeting_id: int,
@@ -185,53 +219,117 @@ def _problems(error: ValidationFailed) -> dict[str, str]:
     return found
 
 
+@dataclass
+class _Posted:
+    """What a POST of the reports page did: the reports saved (meeting ids, in order), the
+    ones sent back with their mistakes (as typed), and the same for the survey."""
+
+    saved: list[int] = field(default_factory=list)
+    typed: dict[int, outcomes.OutcomeInput] = field(default_factory=dict)
+    errors: dict[int, dict[str, str]] = field(default_factory=dict)
+    survey_saved: bool = False
+    survey_typed: feedback.FeedbackInput | None = None
+    survey_errors: dict[str, str] = field(default_factory=dict)
+
+
+def _save_report(session: Any, participant: Participant, meeting_id: int,
+                 data: outcomes.OutcomeInput, now: Any, user_id: int | None,
+                 posted: _Posted) -> None:
+    """Save one report on its own (committed), or note its mistakes in ``posted``."""
+    try:
+        _save(session, participant, meeting_id, data, now, user_id)
+    except NotFound:
+        session.rollback()
+        abort(404)
+    except ValidationFailed as error:
+        session.rollback()
+        posted.typed[meeting_id] = data
+        posted.errors[meeting_id] = _problems(error)
+    else:
+        session.commit()
+        posted.saved.append(meeting_id)
+
+
+def _save_answer(session: Any, participant: Participant, data: feedback.FeedbackInput,
+                 now: Any, user_id: int | None, posted: _Posted) -> None:
+    """Save the survey answer (committed), or note its mistakes in ``posted``."""
+    try:
+        _save_survey(session, participant, data, now, user_id)
+    except ValidationFailed as error:
+        session.rollback()
+        posted.survey_typed = data
+        posted.survey_errors = _problems(error)
+    else:
+        session.commit()
+        posted.survey_saved = True
+
+
+# The page's cards are one form: each card's fields are named after its meeting
+# ("m12-took_place"), with what the card showed ("m12-shown"), and so the survey's.
+_CARD_SHOWN = re.compile(r"m(\d{1,12})-shown")
+
+
+def _save_whole_page(session: Any, participant: Participant, now: Any, user_id: int | None,
+                     meeting_id: int | None, survey_posted: bool) -> _Posted:
+    """Save everything typed on the page, whichever of its buttons was pressed: every
+    card typed into (or whose own button was pressed) and the survey if it was, each on
+    its own, so that a mistake in one keeps none of the others from being saved."""
+    posted = _Posted()
+    cards = [int(m[1]) for key in request.form if (m := _CARD_SHOWN.fullmatch(key))]
+    if meeting_id is not None and meeting_id not in cards:
+        cards.append(meeting_id)
+    for card in dict.fromkeys(cards):
+        prefix = f"m{card}-"
+        data = _submitted(prefix)
+        if card != meeting_id and report_fingerprint(data) == request.form.get(f"{prefix}shown"):
+            continue  # left as it was (or as another tab of the page changed it since)
+        _save_report(session, participant, card, data, now, user_id, posted)
+    answer = _survey_answers()
+    if survey_posted or (
+        "survey-shown" in request.form
+        and survey_fingerprint(answer) != request.form.get("survey-shown")
+    ):
+        _save_answer(session, participant, answer, now, user_id, posted)
+    return posted
+
+
 def _reports_page(participant: Participant, *, user_id: int | None, template: str,
-                  action_url: Any, done_url: Any, survey_url: str,
+                  action_url: Any, done_url: Any, survey_url: str, save_all_url: str,
                   meeting_id: int | None = None, survey_posted: bool = False,
                   **context: object):  # type: ignore[no-untyped-def]
-    """The list of the participant's started meetings, each with its form, and the fair
-    survey; on POST, save the report on ``meeting_id`` (or the survey answer) and go back
-    to it, or show it again with the error."""
+    """The list of the participant's started meetings, each with its card, and the fair
+    survey, all in one form; on POST, save what was typed and go back to the card whose
+    button was pressed (or the survey), or show the page again with the mistakes, each in
+    its card, the rest saved.
+
+    A POST without the page's form (a single card's fields, ``meeting_id``, or the
+    survey's, ``survey_posted``) saves that one alone, as the page's former forms did."""
     session = get_session()
     now = utcnow()
-    typed: dict[int, outcomes.OutcomeInput] = {}
-    errors: dict[int, dict[str, str]] = {}
-    survey_typed: feedback.FeedbackInput | None = None
-    survey_errors: dict[str, str] = {}
-    if survey_posted:
-        survey_typed = _survey_answers()
-        try:
-            _save_survey(session, participant, survey_typed, now, user_id)
-        except ValidationFailed as error:
-            session.rollback()
-            survey_errors = _problems(error)
-        else:
-            session.commit()
-            return redirect(f"{done_url}?answered=1#survey")
-    if meeting_id is not None:
-        data = _submitted()
-        try:
-            _save(session, participant, meeting_id, data, now, user_id)
-        except NotFound:
-            session.rollback()
-            abort(404)
-        except ValidationFailed as error:
-            session.rollback()
-            typed[meeting_id] = data
-            errors[meeting_id] = _problems(error)
-        else:
-            session.commit()
-            # Said in the meeting's card, where the page lands (a flash would be far above).
-            return redirect(f"{done_url}?saved={meeting_id}#meeting-{meeting_id}")
+    posted = _Posted()
+    whole_page = request.method == "POST" and request.form.get("whole_page") == "1"
+    if whole_page:
+        posted = _save_whole_page(session, participant, now, user_id, meeting_id, survey_posted)
+    elif survey_posted:
+        _save_answer(session, participant, _survey_answers(), now, user_id, posted)
+    elif meeting_id is not None:
+        _save_report(session, participant, meeting_id, _submitted(), now, user_id, posted)
     items = outcomes.reportable_meetings(session, participant, now)
-    if meeting_id in errors and all(i.meeting.id != meeting_id for i in items):
-        # Not listed (cancelled meanwhile, or not started): say why above the list.
-        flash(next(iter(errors[meeting_id].values())), "error")
-        return redirect(done_url)
-    forms = {i.meeting.id: typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
+    listed = {i.meeting.id for i in items}
+    for unlisted in [m for m in posted.errors if m not in listed]:
+        # Not listed (cancelled meanwhile, or not started): said above the list.
+        flash(next(iter(posted.errors.pop(unlisted).values())), "error")
+    if request.method == "POST" and not posted.errors and not posted.survey_errors:
+        return redirect(_after_saving(done_url, posted, meeting_id, survey_posted))
+    forms = {i.meeting.id: posted.typed.get(i.meeting.id) or outcomes.OutcomeInput.of(i.outcome)
              for i in items}
-    status = 400 if errors or survey_errors else 200
-    saved = parse_id(request.args.get("saved")) if meeting_id is None else None
+    status = 400 if posted.errors or posted.survey_errors else 200
+    # The reports saved, the first where the page lands (it says how many came with it).
+    if request.method == "POST":
+        saved_ids = posted.saved
+    else:
+        saved_ids = [m for x in request.args.get("saved", "").split(",")
+                     if (m := parse_id(x)) is not None]
     stored_answer = feedback.feedback_of(session, participant)
     opens_at = feedback.survey_opens_at(session, participant.event)
     survey = {
@@ -239,10 +337,15 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         "opens_at": opens_at,
         "can_answer": feedback.can_answer(participant),
         "answer": stored_answer,
-        "form": survey_typed or feedback.FeedbackInput.of(stored_answer),
-        "errors": survey_errors,
+        "form": posted.survey_typed or feedback.FeedbackInput.of(stored_answer),
+        # What the card showed: its stored answer, also while a mistake is to be fixed.
+        "shown": survey_fingerprint(feedback.FeedbackInput.of(stored_answer)),
+        "errors": posted.survey_errors,
         "action": survey_url,
-        "answered": not survey_posted and request.args.get("answered") == "1",
+        "answered": posted.survey_saved or (
+            request.method == "GET" and request.args.get("answered") == "1"
+        ),
+        "with_reports": 0 if request.method == "POST" else len(saved_ids),
         "comment_max": feedback.COMMENT_MAX_CHARS,
     }
     # The organizer entering answers from a call sees what the other side reported (a
@@ -250,17 +353,49 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
     theirs = outcomes.counterpart_reports(session, items) if user_id is not None else {}
     return render_template(
         template, participant=participant, event=participant.event, items=items, forms=forms,
+        # What each card showed, sent back with it: a card left as it was is not saved.
+        shown={i.meeting.id: report_fingerprint(outcomes.OutcomeInput.of(i.outcome))
+               for i in items},
         # Each side's steps in its own words: the counterpart of a buyer is a supplier.
         next_step_labels=next_step_labels_of(participant.role),
         their_next_step_labels=next_step_labels_of(
             ParticipantRole.SUPPLIER if participant.role == ParticipantRole.BUYER
             else ParticipantRole.BUYER
         ),
-        errors=errors, action_url=action_url, saved=saved, on_behalf=user_id is not None,
-        theirs=theirs,
+        errors=posted.errors, action_url=action_url, save_all_url=save_all_url,
+        saved=set(saved_ids), saved_lead=saved_ids[0] if saved_ids and status == 200 else None,
+        saved_with=len(saved_ids) - 1,
+        first_error=next((i.meeting.id for i in items if i.meeting.id in posted.errors), None),
+        whole_page=whole_page, on_behalf=user_id is not None, theirs=theirs,
+        note_max=outcomes.NOTE_MAX_CHARS,
         upcoming=outcomes.upcoming_count(session, participant, now),
         reported=sum(1 for i in items if i.outcome is not None), survey=survey, **context,
     ), status
+
+
+def _after_saving(done_url: str, posted: _Posted, meeting_id: int | None,
+                  survey_posted: bool) -> str:
+    """Where the page goes once everything posted is saved: back to the card whose button
+    was pressed (or the survey, or the first card saved), saying what was saved there."""
+    query = []
+    if posted.saved:
+        # The card the page lands on first: it says how many others were saved with it.
+        ids = sorted(posted.saved, key=lambda m: m != meeting_id)
+        query.append(f"saved={','.join(str(m) for m in ids)}")
+    if posted.survey_saved:
+        query.append("answered=1")
+    if survey_posted:
+        where = "#survey"
+    elif meeting_id is not None:
+        where = f"#meeting-{meeting_id}"
+    elif posted.saved:
+        where = f"#meeting-{posted.saved[0]}"
+    elif posted.survey_saved:
+        where = "#survey"
+    else:
+        flash(_("Nothing was changed: there was nothing to save."), "info")
+        where = ""
+    return f"{done_url}{'?' + '&'.join(query) if query else ''}{where}"
 
 
 def meetings_to_report(participant: Participant) -> int:
@@ -269,14 +404,38 @@ def meetings_to_report(participant: Participant) -> int:
     return outcomes.awaiting_report(get_session(), participant, utcnow())
 
 
+def survey_to_answer(participant: Participant) -> bool:
+    """Whether the portal home asks the participant for the fair survey: it is open, the
+    participant's meetings are all behind it and reported (or the fair is closed), and
+    it has not answered yet."""
+    event = participant.event
+    if event.phase not in (Phase.ON_THE_DAY, Phase.CLOSED) or not feedback.can_answer(
+        participant
+    ):
+        return False
+    session = get_session()
+    now = utcnow()
+    if not feedback.survey_open(event, feedback.survey_opens_at(session, event), now):
+        return False
+    items = outcomes.reportable_meetings(session, participant, now)
+    if any(i.outcome is None for i in items):
+        return False  # its reports are asked for first (the survey is on the same page)
+    if event.phase != Phase.CLOSED and (
+        not items or outcomes.upcoming_count(session, participant, now)
+    ):
+        return False  # nothing behind it yet, or more to come today
+    return feedback.feedback_of(session, participant) is None
+
+
 # --------------------------------------------------------------------------- participant
 
 
-# A report is posted to its meeting's address; a GET there (reloading the page after a
-# mistake) goes back to the list, at that meeting.
+# The page's form posts to the address of the button pressed: a card's (the page lands
+# back on it), the survey's, or the page's own ("Save all"); a GET of a card's or the
+# survey's address (reloading the page after a mistake) goes back to the list, there.
 
 
-@bp.get(f"{PORTAL_PREFIX}/outcomes")
+@bp.route(f"{PORTAL_PREFIX}/outcomes", methods=["GET", "POST"])
 @bp.route(f"{PORTAL_PREFIX}/outcomes/<int:meeting_id>", methods=["GET", "POST"])
 @participant_required
 def mine(token: str, meeting_id: int | None = None):  # type: ignore[no-untyped-def]
@@ -287,7 +446,8 @@ def mine(token: str, meeting_id: int | None = None):  # type: ignore[no-untyped-
     return _reports_page(
         current_participant(), user_id=None, template="outcomes/mine.html",
         action_url=lambda mid: url_for("outcomes.mine", meeting_id=mid),
-        done_url=done_url, survey_url=url_for("outcomes.my_survey"), meeting_id=meeting_id,
+        done_url=done_url, survey_url=url_for("outcomes.my_survey"), save_all_url=done_url,
+        meeting_id=meeting_id,
     )
 
 
@@ -301,14 +461,16 @@ def my_survey(token: str):  # type: ignore[no-untyped-def]
     return _reports_page(
         current_participant(), user_id=None, template="outcomes/mine.html",
         action_url=lambda mid: url_for("outcomes.mine", meeting_id=mid),
-        done_url=done_url, survey_url=url_for("outcomes.my_survey"), survey_posted=True,
+        done_url=done_url, survey_url=url_for("outcomes.my_survey"), save_all_url=done_url,
+        survey_posted=True,
     )
 
 
 # --------------------------------------------------------------------------- organizer
 
 
-@bp.get("/events/<int:event_id>/participants/<int:participant_id>/outcomes")
+@bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes",
+          methods=["GET", "POST"])
 @bp.route("/events/<int:event_id>/participants/<int:participant_id>/outcomes/<int:meeting_id>",
           methods=["GET", "POST"])
 @organizer_required
@@ -328,8 +490,8 @@ def survey_for(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
 
 def _on_behalf(event_id: int, participant_id: int, *, meeting_id: int | None = None,
                survey: bool = False):  # type: ignore[no-untyped-def]
-    """The participant's reports and survey as the organizer enters them: a report on
-    ``meeting_id`` or the survey answer (``survey``) posted, or the page; a GET of a
+    """The participant's reports and survey as the organizer enters them: what was typed
+    posted (from a card's button, the survey's, or "Save all"), or the page; a GET of a
     form's address goes back to the page, at that form."""
     event = event_setup.get_event(get_session(), event_id)
     participant = get_session().get(Participant, participant_id)
@@ -342,7 +504,7 @@ def _on_behalf(event_id: int, participant_id: int, *, meeting_id: int | None = N
         participant, user_id=current_user.id, template="outcomes/record_for.html",
         action_url=lambda mid: url_for("outcomes.record_for", event_id=event.id,
                                        participant_id=participant.id, meeting_id=mid),
-        done_url=done_url, meeting_id=meeting_id, survey_posted=survey,
+        done_url=done_url, save_all_url=done_url, meeting_id=meeting_id, survey_posted=survey,
         survey_url=url_for("outcomes.survey_for", event_id=event.id,
                            participant_id=participant.id),
     )
@@ -381,22 +543,159 @@ def enter_for(event_id: int):  # type: ignore[no-untyped-def]
                             participant_id=participant.id) + "#survey")
 
 
+@dataclass(frozen=True)
+class ReminderTarget:
+    """A company the outcomes reminder would e-mail, and what it has left to do."""
+
+    participant: Participant
+    needs: notifications.ReminderNeeds
+
+
+#: The two reminders after the fair, each with its own audit action (and so its own
+#: guard against a second one within REMIND_AGAIN_AFTER): to the companies with meetings
+#: to report on (asked for the survey too where it is not answered), and to those that
+#: reported on every meeting but have not answered the survey.
+REMINDER_ACTIONS = {"reports": "outcome.remind", "survey": "outcome.remind_survey"}
+
+
+@dataclass(frozen=True)
+class ReminderGroup:
+    """One of the two reminders: whom it would e-mail, and whether it may go now."""
+
+    kind: str  # "reports" or "survey" (REMINDER_ACTIONS)
+    targets: list[ReminderTarget]
+    last: AuditEntry | None
+    #: Until when no other goes (one went out less than REMIND_AGAIN_AFTER ago).
+    blocked_until: datetime | None
+
+    @property
+    def also_survey(self) -> int:
+        """Targets asked for the survey too (it is not answered)."""
+        return sum(1 for t in self.targets if t.needs.survey)
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """The reminders as the results page offers them."""
+
+    reports: ReminderGroup
+    survey: ReminderGroup
+    #: The links' address when participants cannot open it (this computer's own).
+    unreachable_base: str | None
+    #: The deadline the mail gives: when the "closed" phase closes, if still to come.
+    closes_at: datetime | None
+
+    def group(self, kind: str) -> ReminderGroup:
+        return self.survey if kind == "survey" else self.reports
+
+
+def reminder_targets(session: Any, event: Event,
+                     results: outcomes.FairResults) -> list[ReminderTarget]:
+    """Everyone with meetings behind it that has something left: meetings to report on
+    (:attr:`~scheduler.outcomes.FairResults.waiting`) or the survey to answer (asked of
+    the approved companies that came); buyers first, by code."""
+    from scheduler.day_operations import absent_from_fair
+    from scheduler.models import FairFeedback, ParticipantStatus
+
+    waiting = {w.participant.id: w for w in results.waiting}
+    answered = set(session.scalars(
+        select(FairFeedback.participant_id).where(FairFeedback.event_id == event.id)
+    ))
+    absent = absent_from_fair(session, event)
+    met = {p.id: p for r in results.meetings for p in (r.buyer, r.supplier)}
+    targets = []
+    for participant in sorted(
+        met.values(),
+        key=lambda p: (p.role != ParticipantRole.BUYER, p.code or "~", p.display_name),
+    ):
+        if participant.status != ParticipantStatus.APPROVED:
+            continue  # withdrawn since: not chased
+        item = waiting.get(participant.id)
+        needs = notifications.ReminderNeeds(
+            unreported=item.started - item.reported if item else 0,
+            survey=participant.id not in answered and participant.id not in absent,
+        )
+        if needs.unreported or needs.survey:
+            targets.append(ReminderTarget(participant, needs))
+    if targets:  # their contacts, for the mail: one query
+        session.scalars(
+            select(Participant)
+            .where(Participant.id.in_([t.participant.id for t in targets]))
+            .options(selectinload(Participant.attendances).selectinload(Attendance.person))
+        ).all()
+    return targets
+
+
+def _reminder_group(event: Event, kind: str, targets: list[ReminderTarget]) -> ReminderGroup:
+    last = mail_feedback.last_entry(event, REMINDER_ACTIONS[kind])
+    blocked_until = None
+    if last is not None and mail_feedback.reminder_state(last) != "interrupted":
+        until = last.created_at + REMIND_AGAIN_AFTER
+        # The real clock, as claim_reminder's (the audit entry's time is).
+        if datetime.now(UTC) < until:
+            blocked_until = until
+    return ReminderGroup(kind, targets, last, blocked_until)
+
+
+def reminder_plan(event: Event, results: outcomes.FairResults | None = None) -> ReminderPlan:
+    """The reminders as the results page offers them: whom each would e-mail, whether it
+    may go now (:func:`web.mail_feedback.claim_reminder` holds a second one back), and
+    whether participants could open their links."""
+    from web.schedule_outputs import link_base, unreachable_link_base
+
+    session = get_session()
+    now = utcnow()
+    if results is None:
+        results = outcomes.fair_results(session, event, now)
+    targets = reminder_targets(session, event, results)
+    deadline = event_setup.phase_deadline(event, Phase.CLOSED)
+    closes_at = deadline.closes_at if deadline is not None else None
+    base = link_base()
+    return ReminderPlan(
+        reports=_reminder_group(event, "reports", [t for t in targets if t.needs.unreported]),
+        survey=_reminder_group(event, "survey", [t for t in targets if not t.needs.unreported]),
+        unreachable_base=base if unreachable_link_base(base) else None,
+        closes_at=closes_at if closes_at is not None and closes_at > now else None,
+    )
+
+
+def in_parentheses(text: object) -> str:
+    """A short addition to a name, as a list or a menu shows it: 「（バイヤー）」 in
+    Japanese, " (Buyer)" otherwise."""
+    return f"（{text}）" if str(get_locale() or "ja").startswith("ja") else f" ({text})"
+
+
+@bp.app_context_processor
+def _reporting_helpers() -> dict[str, object]:
+    return {"reminder_plan": reminder_plan, "survey_to_answer": survey_to_answer,
+            "in_parentheses": in_parentheses}
+
+
 @bp.post("/events/<int:event_id>/outcomes/remind")
 @organizer_required
 def remind(event_id: int):  # type: ignore[no-untyped-def]
-    """E-mail everyone with meetings behind them who has not reported yet their link."""
+    """E-mail a reminder with their links: to everyone with meetings behind it not
+    reported on yet (asked for the survey too where it is not answered), or, with
+    ``which=survey``, to those that reported on every meeting but have not answered the
+    survey. Each mail asks only for what its company has left."""
     session = get_session()
     event = event_setup.get_event(session, event_id)
-    waiting = outcomes.fair_results(session, event, utcnow()).waiting
+    kind = "survey" if request.form.get("which") == "survey" else "reports"
+    plan = reminder_plan(event)
+    group = plan.group(kind)
     back = url_for("outcomes.results", event_id=event.id)  # the top, where the news is
-    if not waiting:
-        flash(_("Everyone with meetings behind them has reported."), "info")
+    if not group.targets:
+        flash(_("Everyone with meetings behind them has reported.") if kind == "reports"
+              else _("Every company that reported on all its meetings has answered the "
+                     "survey."), "info")
         return redirect(back)
+    needs = {t.participant.id: t.needs for t in group.targets}
     mail_feedback.send_reminder(
-        event, "outcome.remind", current_user.id,
+        event, REMINDER_ACTIONS[kind], current_user.id,
         lambda: notifications.outcome_reminders(
-            event, [w.participant for w in waiting],
+            event, [t.participant for t in group.targets],
             link_for=lambda p: url_for("outcomes.mine", token=p.access_token, _external=True),
+            needs=needs, closes_at=plan.closes_at,
         ),
         lambda time, minutes: _(
             "A reminder went out at %(time)s. Another can be sent %(minutes)s minutes "
@@ -407,8 +706,9 @@ def remind(event_id: int):  # type: ignore[no-untyped-def]
 
 
 def last_reminder(event: Event) -> AuditEntry | None:
-    """The latest reminder sent for ``event``, for the results page."""
-    return mail_feedback.last_entry(event, "outcome.remind")
+    """The latest reminder to report on the meetings sent for ``event``, for the results
+    page."""
+    return mail_feedback.last_entry(event, REMINDER_ACTIONS["reports"])
 
 
 def _text_width(text: str) -> int:
@@ -416,22 +716,44 @@ def _text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-# A column is never made wider than this: a long note wraps in Excel's own way.
+# A column is never made wider than this: a longer text wraps in its cell.
 MAX_COLUMN_WIDTH = 60
 
 
-def _fit_columns(sheet: Any, widths: Sequence[int]) -> None:
+def _fit_columns(sheet: Any, widths: Sequence[int],
+                 limits: Sequence[int | None] | None = None) -> None:
     """Set each column's width to at least the given one and to its widest text (header
-    included), up to :data:`MAX_COLUMN_WIDTH`."""
+    included), up to its limit (:data:`MAX_COLUMN_WIDTH` unless ``limits`` gives one);
+    a text wider than its column wraps, top-aligned, in rows as tall as it takes."""
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
     for number, (width, column) in enumerate(
         zip(widths, sheet.iter_cols(max_col=len(widths)), strict=True), start=1
     ):
-        texts = [str(cell.value) for cell in column if isinstance(cell.value, str)]
-        widest = max((_text_width(text) for text in texts), default=0) + 2
-        wanted = min(max(width, widest), MAX_COLUMN_WIDTH)
+        limit = (limits[number - 1] if limits else None) or MAX_COLUMN_WIDTH
+        texts = [(cell, _text_width(cell.value)) for cell in column if isinstance(cell.value, str)]
+        widest = max((text_width for _cell, text_width in texts), default=0) + 2
+        wanted = min(max(width, widest), limit)
         sheet.column_dimensions[get_column_letter(number)].width = wanted
+        for cell, text_width in texts:
+            if text_width + 2 > wanted or "\n" in cell.value:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _in_japanese() -> bool:
+    return str(get_locale() or "ja").startswith("ja")
+
+
+def _datetime_format() -> str:
+    """The workbook's format of a date and time: as the Japanese pages write it
+    (2026/10/21 10:00), ISO otherwise (2026-10-21 10:00); a day in :func:`_day_text`'s."""
+    return "yyyy/mm/dd hh:mm" if _in_japanese() else "yyyy-mm-dd hh:mm"
+
+
+def _day_text(day: Any) -> str:
+    """A fair day in the workbook (2026/10/21 in Japanese, 2026-10-21 otherwise)."""
+    return day.strftime("%Y/%m/%d" if _in_japanese() else "%Y-%m-%d")
 
 
 # The Meetings sheet: date, table, the pair and the supplier's industry and place take
@@ -439,6 +761,19 @@ def _fit_columns(sheet: Any, widths: Sequence[int]) -> None:
 # steps, amount, note), then what to check. Where each side's amount sits (0-based):
 PAIR_COLUMNS, REPORT_COLUMNS = 9, 5
 AMOUNT_COLUMNS = tuple(PAIR_COLUMNS + side * REPORT_COLUMNS + 3 for side in range(2))
+
+
+# Their widths on the Meetings sheet: at least (the first) and at most (the second);
+# date and time, table, the pair and the supplier's industry and place, then per side:
+# took place, prospect, next steps, amount, note; then what to check.
+MEETING_COLUMN_WIDTHS = (17, 6, 7, 12, 7, 12, 8, 8, 8, *(2 * (6, 8, 10, 13, 16)), 10)
+MEETING_COLUMN_LIMITS = (17, 6, 7, 16, 7, 16, 10, 8, 8, *(2 * (6, 8, 12, 13, 24)), 10)
+assert len(MEETING_COLUMN_WIDTHS) == len(MEETING_COLUMN_LIMITS) == (
+    PAIR_COLUMNS + 2 * REPORT_COLUMNS + 1)
+# The Summary sheet: the labels' column (as wide as its labels, up to this; a longer one
+# wraps) and the three columns of figures (a date and time fits: 2026/10/21 10:00).
+SUMMARY_LABEL_WIDTH = 60
+SUMMARY_FIGURE_WIDTH = 17
 
 
 def _report_cells(report: Any, step_labels: dict[NextStep, Any]) -> list[object]:
@@ -454,13 +789,20 @@ def _report_cells(report: Any, step_labels: dict[NextStep, Any]) -> list[object]
     ]
 
 
-def _print_setup(sheet: Any, *, title_row: bool) -> None:
-    """Landscape A4, one page wide (as many long as it takes), the header row on every page."""
+def _print_setup(sheet: Any, *, title_row: bool, narrow: bool = False) -> None:
+    """Landscape A4, one page wide (as many long as it takes), the header row on every
+    page, "page / pages" at the foot; ``narrow`` margins for a wide table (Excel's
+    "Narrow": 0.25 inch left and right), to print it as large as fits."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if narrow:
+        sheet.page_margins.left = sheet.page_margins.right = 0.25
+        sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+        sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    sheet.oddFooter.center.text = "&P / &N"
     if title_row:
         sheet.print_title_rows = "1:1"
 
@@ -469,18 +811,21 @@ def _survey_rows(survey: feedback.SurveyResults) -> list[list[object]]:
     """The survey's block of the Summary sheet: answers, satisfaction, coming again."""
     sides = (survey.sides[ParticipantRole.BUYER], survey.sides[ParticipantRole.SUPPLIER],
              survey.total)
+    satisfaction, next_fair, colon = _("Satisfaction"), _("Next fair"), label_colon()
     return [
         [_("Fair survey"), _("Buyers"), _("Suppliers"), _("Total")],
         [_("Answered"), *(side.answered for side in sides)],
-        [_("Asked (approved, not absent)"), *(side.asked for side in sides)],
+        [_("Asked (companies that took part: checked in or had a meeting)"),
+         *(side.asked for side in sides)],
         [_("Survey response rate"), *(side.response_rate for side in sides)],
         [_("Satisfied (very satisfied or satisfied)"),
          *(side.satisfied_share if side.answered else None for side in sides)],
         [_("Average (5 = very satisfied)"), *(side.average for side in sides)],
-        *[[str(label), *(side.levels[level] for side in sides)]
+        # Each row says what it counts, also copied alone into a report
+        # (「満足度：満足」, 「次回の参加意向：参加したい」).
+        *[[f"{satisfaction}{colon}{label}", *(side.levels[level] for side in sides)]
           for level, label in SATISFACTION_LABELS.items()],
-        *[[f"{_('Take part in the next fair?')} {label}",
-           *(side.join_again[value] for side in sides)]
+        *[[f"{next_fair}{colon}{label}", *(side.join_again[value] for side in sides)]
           for value, label in JOIN_AGAIN_LABELS.items()],
     ]
 
@@ -493,10 +838,15 @@ def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults,
     taking_part = [summary.participation[role] for role in roles]
     return [
         [event.name],
-        [_("Days"), list_separator().join(d.date.isoformat() for d in event.days)],
+        [_("Days"), list_separator().join(_day_text(d.date) for d in event.days)],
         *([[_("Venue"), event.venue]] if event.venue else []),
         [_("Figures as of"), event.local(now).replace(tzinfo=None)],
         [],
+        # Planned N, held M, as a report quotes them: scheduled = cancelled on the day +
+        # planned; planned = held + not held + not reported (+ not started).
+        [_("Meetings scheduled (with those cancelled on the day)"), summary.scheduled],
+        [_("Cancelled: a company absent on the day"), summary.cancelled_no_show],
+        [_("Cancelled on the day for another reason"), summary.cancelled_other],
         [_("Meetings planned"), summary.planned],
         [_("Reported as held"), summary.reported_held],
         [_("Reported as not held"), summary.not_held],
@@ -511,6 +861,12 @@ def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults,
          summary.amount_disagreements],
         [_("Meetings whose reports disagree on whether they took place (counted as held)"),
          summary.disagreements],
+        [_("Meetings scheduled: the published schedule as the fair ran it, with the "
+           "meetings added on the day, including those cancelled on the day, because a "
+           "company was marked absent or for another reason (a late arrival, an early "
+           "leave, cancelled by staff or by a re-optimisation). Meetings cancelled before "
+           "the fair (a new version of the schedule, a withdrawal) are not counted. "
+           "Scheduled = cancelled on the day + planned.")],
         [_("Meetings planned: scheduled and not cancelled. Reported as held: at least one "
            "side reported that it took place (also when the other side says it did not). "
            "Meetings not reported yet: neither side has reported on it.")],
@@ -567,6 +923,14 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     rows = _summary_rows(event, now, summary, survey)
     headings = {_("Participating companies"), _("Reports by side"), _("Reports by prospect"),
                 _("Fair survey")}
+    datetime_format = _datetime_format()
+    # Column A as wide as its longest label (a full-width character counts two), up to
+    # SUMMARY_LABEL_WIDTH; a longer label wraps. The fair's name (A1, larger) and the
+    # notes (merged across the figures) are left out: they run over or wrap.
+    label_width = min(SUMMARY_LABEL_WIDTH, max(
+        [_text_width(row[0]) + 2 for row in rows[1:] if len(row) > 1 and isinstance(row[0], str)],
+        default=SUMMARY_LABEL_WIDTH,
+    ))
     for number, row in enumerate(rows, start=1):
         sheet.append(row)
         label = row[0] if row else None
@@ -583,18 +947,24 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             for cell in sheet[number][1:]:
                 cell.number_format = "0.0"
         elif label == _("Figures as of"):
-            sheet.cell(number, 2).number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(label, str) and len(row) == 1 and number > 1:
+            sheet.cell(number, 2).number_format = datetime_format
+        if isinstance(label, str) and len(row) == 1 and number > 1:
+            # A note across the four columns, as many lines tall as its text takes.
             sheet.cell(number, 1).alignment = Alignment(wrap_text=True, vertical="top")
             sheet.merge_cells(start_row=number, start_column=1, end_row=number, end_column=4)
-            sheet.row_dimensions[number].height = 48
+            across = label_width + 3 * SUMMARY_FIGURE_WIDTH - 2
+            lines = -(-_text_width(label) // across)
+            sheet.row_dimensions[number].height = 18 * lines + 4
+        elif isinstance(label, str) and _text_width(label) + 2 > label_width:
+            sheet.cell(number, 1).alignment = Alignment(wrap_text=True, vertical="top")
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.column_dimensions["A"].width = 44
+    sheet.column_dimensions["A"].width = label_width
     for letter in "BCD":
-        sheet.column_dimensions[letter].width = 14
+        sheet.column_dimensions[letter].width = SUMMARY_FIGURE_WIDTH
     _print_setup(sheet, title_row=False)
 
     meetings = book.create_sheet(_("Meetings")[:31])
+    buyer, supplier, colon = _("Buyer"), _("Supplier"), label_colon()
     buyer_headers = [_("Took place"), _("Prospect"), _("Next steps"),
                      _("Amount ordered (yen)"), _("Note")]
     supplier_headers = [_("Took place"), _("Prospect"), _("Next steps"),
@@ -602,9 +972,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     meetings.append([
         _("Date and time"), _("Table"), _("Buyer code"), _("Buyer"), _("Supplier code"),
         _("Supplier"),
-        *[f"{_('Supplier')}: {h}" for h in (_("Industry"), _("Prefecture"), _("City"))],
-        *[f"{_('Buyer')}: {h}" for h in buyer_headers],
-        *[f"{_('Supplier')}: {h}" for h in supplier_headers],
+        *[f"{supplier}{colon}{h}" for h in (_("Industry"), _("Prefecture"), _("City"))],
+        *[f"{buyer}{colon}{h}" for h in buyer_headers],
+        *[f"{supplier}{colon}{h}" for h in supplier_headers],
         _("To check"),
     ])
     for result in summary.meetings:
@@ -625,14 +995,17 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             list_separator().join(checks),
         ])
     for row in meetings.iter_rows(min_row=2):
-        row[0].number_format = "yyyy-mm-dd hh:mm"
+        for cell in row:
+            cell.alignment = Alignment(vertical="top")
+        row[0].number_format = datetime_format
         for amount in (row[AMOUNT_COLUMNS[0]], row[AMOUNT_COLUMNS[1]]):
             amount.number_format = "#,##0"
-    # Date, table, the pair, the supplier's industry and place, then per side: took place,
-    # prospect, next steps, amount, note; never narrower than the header (a full-width
-    # character takes two).
-    widths = (17, 8, 10, 26, 10, 26, 16, 10, 12, *(2 * (10, 16, 30, 16, 40)), 16)
-    _fit_columns(meetings, widths)
+    # Printed one page wide (A4 landscape, narrow margins), its 20 columns must stay
+    # readable: each is as wide as its text up to MEETING_COLUMN_LIMITS, and what is
+    # longer (names, next steps, notes, the headers) wraps in taller rows. About 230
+    # characters across print at some 60% (at most 100%), where the columns fitted to
+    # their text (up to 60 each, some 400) printed at 24%.
+    _fit_columns(meetings, MEETING_COLUMN_WIDTHS, MEETING_COLUMN_LIMITS)
     meetings.auto_filter.ref = meetings.dimensions
 
     by_sheets = []
@@ -664,7 +1037,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
                 event.local(answer.updated_at).replace(tzinfo=None),
             ])
     for row in answers.iter_rows(min_row=2):
-        row[7].number_format = "yyyy-mm-dd hh:mm"
+        row[7].number_format = datetime_format
         row[6].alignment = Alignment(wrap_text=True, vertical="top")
     _fit_columns(answers, (10, 32, 12, 20, 10, 20, 50, 17))
 
@@ -686,7 +1059,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         for cell in table_sheet[1]:
             cell.font = Font(bold=True)
         table_sheet.freeze_panes = "A2"
-        _print_setup(table_sheet, title_row=True)
+        _print_setup(table_sheet, title_row=True, narrow=table_sheet is meetings)
     for any_sheet in book.worksheets:
         keep_as_text(any_sheet)
     buffer = io.BytesIO()

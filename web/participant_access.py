@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, session
 from flask_babel import force_locale, lazy_gettext
@@ -101,11 +102,24 @@ def init_app(app: Flask) -> None:
     def _participant_helpers() -> dict[str, object]:
         return {
             "portal_nav_sections": portal_sections,
+            "unreachable_base": unreachable_base,
             "role_labels": ROLE_LABELS,
             "technology_label": technology_label,
             "certification_label": certification_label,
             "lot_size_label": lot_size_label,
         }
+
+
+def unreachable_base(link: str) -> str | None:
+    """The address a participant's ``link`` is on (``scheme://host:port``) when nobody
+    else can open it (:func:`web.schedule_outputs.unreachable_link_base`: this computer's
+    own), else None: the page showing the link warns."""
+    from web.schedule_outputs import unreachable_link_base
+
+    if not unreachable_link_base(link):
+        return None
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def participant_limiter(app: Flask | None = None) -> Limiter:

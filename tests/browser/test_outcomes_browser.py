@@ -81,8 +81,11 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
     page.click("nav.subnav a:text('成果')")
     stats = page.locator(".stats").inner_text()
     values = page.locator(".stats .stat .value").all_inner_texts()
-    # Planned, reported as held, not held, meetings not reported yet.
-    assert values[:4] == [str(len(meetings)), "1", "0", str(len(meetings) - 1)]
+    # Scheduled, cancelled for an absence, planned, reported as held, not held, meetings
+    # not reported yet.
+    assert values[:6] == [
+        str(len(meetings)), "0", str(len(meetings)), "1", "0", str(len(meetings) - 1)
+    ]
     assert "¥3,000,000" in stats and "1\n実施の報告" in stats
     row = page.locator(f"tr#meeting-{meeting.id}")
     assert "見積" in row.inner_text() and "受注・成約" in row.inner_text()
@@ -115,6 +118,8 @@ def test_the_results_fit_a_phone_and_print_without_buttons(
     page.screenshot(path=str(SCREENSHOTS / "outcome_results_phone.png"), full_page=True)
 
     page.set_viewport_size({"width": 718, "height": 1000})  # A4's printable width
+    # The full list, as "Print the full list" prints it (the default print is a summary).
+    page.evaluate("document.getElementById('results-page').dataset.print = 'full'")
     page.emulate_media(media="print")
     head = page.locator(".results-meta").inner_text()
     assert "開催日" in head and "集計時点" in head

@@ -35,6 +35,8 @@ def test_a_long_company_name_does_not_squeeze_the_printed_results(
     page.wait_for_url(f"{live_server}/")
     page.set_viewport_size({"width": 718, "height": 1000})  # A4's printable width
     page.goto(f"{live_server}/events/{fair.id}/outcomes")
+    # The full list, as "Print the full list" prints it (the default print is a summary).
+    page.evaluate("document.getElementById('results-page').dataset.print = 'full'")
     page.emulate_media(media="print")
     font = page.evaluate(
         "parseFloat(getComputedStyle(document.querySelector('table.outcome-table td')).fontSize)"
