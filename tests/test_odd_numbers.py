@@ -76,16 +76,17 @@ def test_participant_addresses_with_huge_ids_are_404(
 def test_codes_and_keys_with_non_ascii_digits_are_not_numbers(db_session) -> None:
     """``str.isdigit`` accepts "²" and "١", which ``int`` refuses: a participant code like
     "S²" made every walk-in's new code a 500, and a slot key "s²" a 500 instead of a 404."""
-    from scheduler import day_operations, pair_rules
+    from scheduler import pair_rules
     from scheduler.demo import generate_demo
     from scheduler.errors import NotFound
     from scheduler.models import ParticipantRole
+    from scheduler.participant_import import next_participant_code
 
     event = generate_demo(db_session, seed=3, buyers=2, suppliers=4)
     supplier = next(p for p in event.participants if p.role == ParticipantRole.SUPPLIER)
     supplier.code = "S²"
     db_session.flush()
-    code = day_operations._next_code(db_session, event, ParticipantRole.SUPPLIER)
+    code = next_participant_code(db_session, event, ParticipantRole.SUPPLIER)
     assert code.startswith("S") and code[1:].isascii() and code[1:].isdigit()
     for key in ("s²", "s١", "x1", "s"):
         with pytest.raises(NotFound):
