@@ -761,7 +761,24 @@ def cancelled_on_the_day(session: Session, event: Event) -> dict[int, str]:
                 and (day is None or event.local(meeting.slot.starts_at).date() == day)
             ):
                 why[meeting.id] = NO_SHOW_CANCELLED
-    return why
+    # A pair that has a live meeting again (staff added it back, or a repair placed it
+    # anew) is counted once, in that meeting: its cancelled row is no meeting lost
+    # (review: a company marked absent that came after all counted twice, whether the
+    # pair came back by a re-optimisation, which reuses the row, or by staff, which add one).
+    live = {
+        frozenset(pair)
+        for pair in session.execute(
+            select(Meeting.participant_a_id, Meeting.participant_b_id).where(
+                Meeting.event_id == event.id, Meeting.status != MeetingStatus.CANCELLED
+            )
+        )
+    }
+    return {
+        meeting_id: reason
+        for meeting_id, reason in why.items()
+        if frozenset((cancelled[meeting_id].participant_a_id,
+                      cancelled[meeting_id].participant_b_id)) not in live
+    }
 
 
 def _participation(

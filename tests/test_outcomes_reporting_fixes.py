@@ -528,3 +528,33 @@ def test_the_portal_asks_for_the_survey_once_every_meeting_is_reported(
                            now=clock.now)
     db_session.commit()
     assert "answer-survey" not in todo()
+
+
+def test_a_tampered_page_saves_the_own_cards_and_says_the_other_is_not_found(
+    client, db_session: Session, fair: Event, participant: Participant,
+    clock: Clock,
+) -> None:
+    """Review: a card of someone else's meeting added to the page's form: the own card
+    before it was saved and the page answered 404."""
+    from scheduler.models import MeetingOutcome
+    from scheduler.schedule_view import event_meetings
+
+    _english(client)
+    mine = _mine(db_session, fair, participant)
+    foreign = next(
+        m for m in event_meetings(db_session, fair, include_cancelled=False)
+        if participant.id not in (m.participant_a_id, m.participant_b_id)
+    )
+    url = f"/p/{participant.access_token}/outcomes"
+    data = _whole_page(
+        client.get(url).get_data(as_text=True),
+        **{f"m{mine[0].id}": {"took_place": "no", "note": "x"}},
+    )
+    data[f"m{foreign.id}-shown"] = "zzz"
+    data[f"m{foreign.id}-took_place"] = "no"
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    assert mine[0].id in _reports(db_session, participant)
+    assert not db_session.scalars(
+        select(MeetingOutcome).where(MeetingOutcome.meeting_id == foreign.id)
+    ).all()

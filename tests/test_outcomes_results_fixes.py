@@ -413,3 +413,87 @@ def test_the_page_writes_its_dates_in_one_format_per_language(
     page = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
     meta = page.split('<dl class="results-meta">', 1)[1].split("</dl>", 1)[0]
     assert ">Feb 17, 2027</time>" in meta and "Mar 1, 2027 12:05" in meta
+
+
+def test_a_pair_cancelled_for_an_absence_and_added_back_is_counted_once(
+    db_session: Session, fair: Event, staff
+) -> None:
+    """Review: a company marked absent that came after all, its meeting added back by
+    staff, counted both as cancelled for its absence and as planned (scheduled 21 of 20)."""
+    from datetime import timedelta
+
+    from scheduler import day_operations
+    from scheduler.models import Table
+    from scheduler.outcomes import cancelled_on_the_day, fair_results
+
+    meetings = sorted(_live(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    total = len(meetings)
+    tables = list(db_session.scalars(select(Table).where(Table.event_id == fair.id)))
+
+    def free(a, b, after):  # type: ignore[no-untyped-def]
+        live = _live(db_session, fair)
+        busy = {(m.slot_id, p) for m in live for p in (m.participant_a_id, m.participant_b_id)}
+        used = {(m.slot_id, m.table_id) for m in live}
+        for s in sorted(fair.slots, key=lambda s: s.starts_at):
+            if s.starts_at > after and (s.id, a.id) not in busy and (s.id, b.id) not in busy \
+                    and a.is_available(s) and b.is_available(s):
+                for t in tables:
+                    if (s.id, t.id) not in used:
+                        return s
+        return None
+
+    first = next(m for m in meetings if free(m.participant_a, m.participant_b, m.slot.starts_at))
+    a, b = first.participant_a, first.participant_b
+    day_operations.set_day_status(db_session, b, "no_show", user_id=staff.id)
+    db_session.commit()
+    b.day_status = "checked_in"  # it turns up after all
+    db_session.commit()
+    slot = free(a, b, first.slot.starts_at)
+    added = None
+    for table_id in (first.table_id, *(t.id for t in tables)):
+        try:
+            added = day_operations.add_meeting(
+                db_session, fair, a_id=a.id, b_id=b.id, slot_id=slot.id, table_id=table_id,
+                user_id=staff.id,
+            )
+            break
+        except day_operations.ChangeRefused:
+            db_session.rollback()
+    assert added is not None
+    db_session.commit()
+    results = fair_results(
+        db_session, fair, max(s.starts_at for s in fair.slots) + timedelta(hours=1)
+    )
+    assert first.id not in cancelled_on_the_day(db_session, fair)
+    assert results.scheduled == results.cancelled + results.planned
+    assert results.scheduled <= total
+
+
+def test_a_company_that_came_but_lost_every_meeting_is_asked_and_reminded(
+    app, db_session: Session, fair: Event
+) -> None:
+    """Review: such a company lowered the response rate (it is asked) but no reminder
+    ever reached it."""
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler.feedback import took_part
+    from scheduler.models import Attendance, MeetingStatus, ParticipantRole, Person
+    from scheduler.outcomes import fair_results
+    from web.outcomes import reminder_targets
+
+    suppliers = [p for p in _participants(db_session, fair) if p.role == ParticipantRole.SUPPLIER]
+    came = suppliers[-2]
+    for meeting in _live(db_session, fair):
+        if came.id in (meeting.participant_a_id, meeting.participant_b_id):
+            meeting.status = MeetingStatus.CANCELLED
+    db_session.add(Attendance(
+        participant=came, person=Person(name="来場 太郎", organization=came.organization),
+        checked_in_at=datetime.now(UTC),
+    ))
+    db_session.commit()
+    after = max(s.starts_at for s in fair.slots) + timedelta(hours=1)
+    with app.test_request_context():
+        targets = reminder_targets(db_session, fair, fair_results(db_session, fair, after))
+    assert came.id in took_part(db_session, fair)
+    target = next(t for t in targets if t.participant.id == came.id)
+    assert target.needs.survey and not target.needs.unreported

@@ -234,13 +234,19 @@ class _Posted:
 
 def _save_report(session: Any, participant: Participant, meeting_id: int,
                  data: outcomes.OutcomeInput, now: Any, user_id: int | None,
-                 posted: _Posted) -> None:
-    """Save one report on its own (committed), or note its mistakes in ``posted``."""
+                 posted: _Posted, *, one_card: bool = True) -> None:
+    """Save one report on its own (committed), or note its mistakes in ``posted``.
+
+    A meeting that is not the participant's: 404 for a card posted alone; among the
+    page's cards (a form tampered with), said above the list while the others are saved
+    (review: the cards before it were saved and the page answered "not found")."""
     try:
         _save(session, participant, meeting_id, data, now, user_id)
-    except NotFound:
+    except NotFound as error:
         session.rollback()
-        abort(404)
+        if one_card:
+            abort(404)
+        posted.errors[meeting_id] = {"": translate_error(error)}
     except ValidationFailed as error:
         session.rollback()
         posted.typed[meeting_id] = data
@@ -283,7 +289,8 @@ def _save_whole_page(session: Any, participant: Participant, now: Any, user_id: 
         data = _submitted(prefix)
         if card != meeting_id and report_fingerprint(data) == request.form.get(f"{prefix}shown"):
             continue  # left as it was (or as another tab of the page changed it since)
-        _save_report(session, participant, card, data, now, user_id, posted)
+        _save_report(session, participant, card, data, now, user_id, posted,
+                     one_card=card == meeting_id)
     answer = _survey_answers()
     if survey_posted or (
         "survey-shown" in request.form
@@ -591,18 +598,23 @@ class ReminderPlan:
 
 def reminder_targets(session: Any, event: Event,
                      results: outcomes.FairResults) -> list[ReminderTarget]:
-    """Everyone with meetings behind it that has something left: meetings to report on
-    (:attr:`~scheduler.outcomes.FairResults.waiting`) or the survey to answer (asked of
-    the approved companies that came); buyers first, by code."""
-    from scheduler.day_operations import absent_from_fair
+    """Everyone with something left: meetings behind it to report on
+    (:attr:`~scheduler.outcomes.FairResults.waiting`), or the survey to answer, asked of
+    the companies the response rate counts (:func:`scheduler.feedback.took_part`: a
+    company that came but whose meetings were all cancelled too; review: it was counted
+    but never reminded); buyers first, by code."""
     from scheduler.models import FairFeedback, ParticipantStatus
 
     waiting = {w.participant.id: w for w in results.waiting}
     answered = set(session.scalars(
         select(FairFeedback.participant_id).where(FairFeedback.event_id == event.id)
     ))
-    absent = absent_from_fair(session, event)
+    asked = feedback.took_part(session, event)
     met = {p.id: p for r in results.meetings for p in (r.buyer, r.supplier)}
+    for participant in session.scalars(
+        select(Participant).where(Participant.id.in_(asked - met.keys()))
+    ):
+        met[participant.id] = participant
     targets = []
     for participant in sorted(
         met.values(),
@@ -613,7 +625,7 @@ def reminder_targets(session: Any, event: Event,
         item = waiting.get(participant.id)
         needs = notifications.ReminderNeeds(
             unreported=item.started - item.reported if item else 0,
-            survey=participant.id not in answered and participant.id not in absent,
+            survey=participant.id not in answered and participant.id in asked,
         )
         if needs.unreported or needs.survey:
             targets.append(ReminderTarget(participant, needs))
