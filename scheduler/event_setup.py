@@ -1151,63 +1151,49 @@ def set_table_host(
 
 
 def _check_table_history(session: Session, table: Table, host: Participant) -> None:
-    """Conflict when meetings without ``host`` took place at ``table`` (or start within
-    the lead time): see :func:`set_table_host`."""
+    """Conflict when ``table`` holds a meeting without ``host`` that every plan keeps
+    where it is (see :func:`set_table_host`): one that took place there, or starts within
+    the lead time; or one still to come that staff placed there on the day or the
+    organizer pinned there (review: a meeting staff added at a free table, which then
+    became a buyer's own, made every plan impossible too)."""
     # Imported here: problem_builder depends on this module (through preferences,
     # day_operations and registration).
-    from scheduler.problem_builder import changes_from
+    from scheduler.problem_builder import changes_from, staff_placements
 
     cutoff = changes_from(utcnow())
-    held = session.scalars(
-        select(Meeting)
-        .join(Slot, Slot.id == Meeting.slot_id)
-        .where(
-            Meeting.table_id == table.id,
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.participant_a_id != host.id,
-            Meeting.participant_b_id != host.id,
-            (Slot.starts_at < cutoff) | (Meeting.status == MeetingStatus.HELD),
+    others = list(
+        session.scalars(
+            select(Meeting)
+            .join(Slot, Slot.id == Meeting.slot_id)
+            .where(
+                Meeting.table_id == table.id,
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.participant_a_id != host.id,
+                Meeting.participant_b_id != host.id,
+            )
+            .order_by(Slot.starts_at)
         )
-        .order_by(Slot.starts_at)
-    ).first()
-    if held is None:
-        _check_kept_at(session, table, host)
-        return
-    raise Conflict(
-        N_(
-            "Meetings of other companies have already taken place at %(table)s (the first "
-            "at %(time)s), and plans of the day keep them where they were, so it cannot "
-            "become the own table of %(host)s now. Give %(host)s a table not used today, "
-            "or add one."
-        ),
-        params={
-            "table": table.label,
-            "time": host.event.local(held.slot.starts_at).strftime("%H:%M"),
-            "host": host.display_name,
-        },
     )
-
-
-def _check_kept_at(session: Session, table: Table, host: Participant) -> None:
-    """Conflict when a meeting still to come without ``host`` is kept at ``table`` by
-    every plan: placed there by staff on the day, or pinned there by the organizer (a
-    pinned meeting, or a pin rule naming the table). Given a host, the table could hold
-    it no more, and every plan would be impossible (review: a meeting staff added at a
-    free table, which then became a buyer's own)."""
-    from scheduler.problem_builder import staff_placements
-
-    kept = staff_placements(session, host.event)
-    for meeting in session.scalars(
-        select(Meeting)
-        .join(Slot, Slot.id == Meeting.slot_id)
-        .where(
-            Meeting.table_id == table.id,
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.participant_a_id != host.id,
-            Meeting.participant_b_id != host.id,
+    held = next(
+        (m for m in others if m.slot.starts_at < cutoff or m.status == MeetingStatus.HELD),
+        None,
+    )
+    if held is not None:
+        raise Conflict(
+            N_(
+                "Meetings of other companies have already taken place at %(table)s (the "
+                "first at %(time)s), and plans of the day keep them where they were, so it "
+                "cannot become the own table of %(host)s now. Give %(host)s a table not used "
+                "today, or add one."
+            ),
+            params={
+                "table": table.label,
+                "time": host.event.local(held.slot.starts_at).strftime("%H:%M"),
+                "host": host.display_name,
+            },
         )
-        .order_by(Slot.starts_at)
-    ):
+    kept = staff_placements(session, host.event) if others else set()
+    for meeting in others:
         if meeting.locked or meeting.id in kept:
             _refuse_kept(host, table, meeting.participant_a, meeting.participant_b, meeting.slot)
     pin = session.scalars(
