@@ -38,6 +38,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
+from scheduler.problem_builder import changes_from, staff_placements
 
 MAX_SLOTS_PER_DAY = 96
 MAX_TABLES_PER_BULK = 500
@@ -1156,10 +1157,6 @@ def _check_table_history(session: Session, table: Table, host: Participant) -> N
     the lead time; or one still to come that staff placed there on the day or the
     organizer pinned there (review: a meeting staff added at a free table, which then
     became a buyer's own, made every plan impossible too)."""
-    # Imported here: problem_builder depends on this module (through preferences,
-    # day_operations and registration).
-    from scheduler.problem_builder import changes_from, staff_placements
-
     cutoff = changes_from(utcnow())
     others = list(
         session.scalars(
