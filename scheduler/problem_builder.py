@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.day_operations import fair_days, status_rules_out
 from scheduler.db import utcnow
 from scheduler.errors import ValidationFailed
 from scheduler.i18n import N_
@@ -480,8 +481,6 @@ def _on_the_day(
     for item in fixed.values():
         fixed_slots[item.a].add(item.slot)
         fixed_slots[item.b].add(item.slot)
-    from scheduler.day_operations import fair_days, status_rules_out
-
     days = fair_days(event)
     # Each no-show's slots of later fair days (none on a one-day fair).
     no_shows = {

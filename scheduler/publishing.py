@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from scheduler import audit
+from scheduler.day_operations import fair_days, status_rules_out
 from scheduler.db import utcnow
 from scheduler.errors import Conflict
 from scheduler.i18n import N_
@@ -362,8 +363,6 @@ def _check_day_statuses(plan: _Plan) -> None:
     A mark concerns its own fair day (:func:`scheduler.day_operations.status_rules_out`):
     a company that did not come on the first day of two may be given meetings on the
     second."""
-    from scheduler.day_operations import fair_days, status_rules_out
-
     placements = [
         (meeting.participant_a, meeting.participant_b, slot)
         for _pair, meeting, slot, _table in plan.move
