@@ -240,6 +240,15 @@ _SAMPLE: dict[str, str] = {
     "max_meetings": "8",
     "desks": "1",
 }
+#: The same sample's free text in English, for an organizer reading the template in
+#: English. The katakana readings and the prefecture (the drop-down's names) stay.
+_SAMPLE_EN: dict[str, str] = {
+    "company": "Yamada Seisakusho Co., Ltd.",
+    "department": "Sales",
+    "city": "Toyohashi",
+    "industry": "Metalworking",
+    "contact_name": "Taro Yamada",
+}
 _SAMPLE_TECHNOLOGIES = ("machining.turning", "machining.machining_center")
 _SAMPLE_CERTIFICATIONS = ("iso9001", "iso14001")
 
@@ -277,6 +286,7 @@ def template_xlsx(language: str, gettext: Callable[[str], str], *,
     separator = ", " if english else "、"
     sample = {
         **_SAMPLE,
+        **(_SAMPLE_EN if english else {}),
         "role": roles["supplier"],
         "technologies": separator.join(TECHNOLOGIES[code].label(language)
                                        for code in _SAMPLE_TECHNOLOGIES),

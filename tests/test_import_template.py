@@ -158,6 +158,9 @@ def test_the_guide_names_every_column_with_what_it_takes(
     assert 'Names from the sheet "Accepted names"' in table["Technologies"][1]
     assert table["Technologies"][2] == "Turning, Machining centre work"
     assert table["Phone"][2] == "0532-00-0000"
+    # The example's free text reads in English too; the katakana column stays katakana.
+    assert table["Company"][2] == "Yamada Seisakusho Co., Ltd."
+    assert table["Contact"][2] == "Taro Yamada"
     notes = " ".join(str(row[0]) for row in rows[:10])
     assert "One row per company." in notes and "At most 5000 rows per file." in notes
     assert "a blank cell leaves the stored value as it is" in notes
@@ -173,6 +176,7 @@ def test_the_japanese_guide_uses_the_catalog(client: FlaskClient, organizer_en: 
     assert "同じファイルをもう一度取り込むと参加企業の情報が更新されます" in text
     assert all(c.header in text for c in COLUMNS)
     assert "旋盤加工、マシニング加工" in text  # the example in Japanese names
+    assert "株式会社山田製作所" in text and "Yamada Seisakusho" not in text
 
 
 def test_the_names_sheet_lists_every_technology_certification_and_prefecture(
