@@ -6,6 +6,9 @@ fixed names Japanese back offices know (:data:`HEADERS`): their macros and pivot
 tables look columns up by name, so these never follow a rewording in the UI catalog.
 The CSV has a BOM because Excel opens a BOM-less UTF-8 CSV as Shift_JIS garbage.
 
+A meeting's status is the staff's (planned, cancelled) until its time; afterwards it
+reads as its participants' reports say: held, not held, or over and not reported.
+
 The .xlsx has one grid per day (slots down, tables across, as on the reception desk's
 board) and a list sheet with the same columns as the CSV, where dates and times are
 real Excel dates and times (so they sort and filter); the CSV writes them as ISO text.
@@ -19,7 +22,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,10 +32,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.db import utcnow
 from scheduler.i18n import N_
 from scheduler.models import (
     Event,
     Meeting,
+    MeetingOutcome,
     MeetingStatus,
     Participant,
     ParticipantRole,
@@ -61,6 +66,9 @@ STATUS_LABELS = {
     MeetingStatus.HELD: "実施済",
     MeetingStatus.CANCELLED: "取消",
 }
+# After its time, a planned meeting reads as its participants' reports say (see
+# :func:`meeting_state`): held when a side reported it took place, these otherwise.
+NOT_HELD, UNREPORTED = "不実施", "終了（未報告）"
 LIST_SHEET = "一覧"
 GRID_ROOM, GRID_TIME = "部屋", "時間"
 BOM = "\ufeff"
@@ -72,13 +80,21 @@ class ExportLabels:
 
     headers: tuple[str, ...]  # the list's columns, as in HEADERS
     statuses: dict[MeetingStatus, str]
+    not_held: str  # every report on the meeting says it did not take place
+    unreported: str  # its time is over and neither side has reported on it
     list_sheet: str  # the .xlsx sheet with every meeting
     room: str  # the grid's corner: the row of rooms
     time: str  # ... and the column of times
 
 
 JAPANESE = ExportLabels(
-    headers=HEADERS, statuses=STATUS_LABELS, list_sheet=LIST_SHEET, room=GRID_ROOM, time=GRID_TIME
+    headers=HEADERS,
+    statuses=STATUS_LABELS,
+    not_held=NOT_HELD,
+    unreported=UNREPORTED,
+    list_sheet=LIST_SHEET,
+    room=GRID_ROOM,
+    time=GRID_TIME,
 )
 # The same words as msgids, for any other language (the results workbook's words, so
 # both workbooks of an English-speaking organizer read alike).
@@ -111,6 +127,8 @@ def export_labels(locale: str | None, gettext: Callable[[str], str]) -> ExportLa
     return ExportLabels(
         headers=tuple(gettext(msgid) for msgid in HEADER_MSGIDS),
         statuses={status: gettext(msgid) for status, msgid in STATUS_MSGIDS.items()},
+        not_held=gettext(N_("Not held")),
+        unreported=gettext(N_("Over, not reported")),
         # Excel refuses a sheet name over 31 characters.
         list_sheet=gettext(N_("Meetings"))[:31],
         room=gettext(N_("Room")),
@@ -149,13 +167,43 @@ def _pair(meeting: Meeting) -> _Pair:
     return _Pair(a, b)
 
 
+def meeting_state(
+    meeting: Meeting, reports: Sequence[MeetingOutcome], now: datetime, labels: ExportLabels
+) -> str:
+    """The status column's word for ``meeting``, given its participants' ``reports``.
+
+    Staff record cancellations on the day; whether a meeting then took place only its
+    participants say afterwards. So a planned meeting reads "held" once either side
+    reported that it took place (the results page counts it so too), "not held" when
+    every report says it did not, and "over, not reported" when its time has passed
+    without a report. Reports made for an earlier slot of a moved meeting do not count.
+    """
+    status = MeetingStatus(meeting.status)
+    if status != MeetingStatus.PLANNED:
+        return labels.statuses[status]
+    current = [r for r in reports if r.is_current(meeting)]
+    if any(r.took_place for r in current):
+        return labels.statuses[MeetingStatus.HELD]
+    if current:
+        return labels.not_held
+    if meeting.slot.ends_at <= now:
+        return labels.unreported
+    return labels.statuses[status]
+
+
 def schedule_records(
-    session: Session, event: Event, labels: ExportLabels = JAPANESE
+    session: Session, event: Event, labels: ExportLabels = JAPANESE, *, now: datetime | None = None
 ) -> list[list[Any]]:
     """Every meeting (cancelled ones too, marked) as rows under ``labels.headers``: the
     date and the start and end times as :class:`date` and :class:`time` (local), the
-    rest as text."""
+    rest as text. The status is :func:`meeting_state` at ``now`` (default: the present)."""
+    now = now if now is not None else utcnow()
     purposes = stated_purposes(session, event)
+    reports: dict[int, list[MeetingOutcome]] = {}
+    for report in session.scalars(
+        select(MeetingOutcome).where(MeetingOutcome.event_id == event.id)
+    ):
+        reports.setdefault(report.meeting_id, []).append(report)
     rows: list[list[Any]] = []
     for meeting in event_meetings(session, event):
         start = event.local(meeting.slot.starts_at)
@@ -173,7 +221,7 @@ def schedule_records(
                 pair.buyer.display_name,
                 pair.supplier.code,
                 pair.supplier.display_name,
-                labels.statuses.get(MeetingStatus(meeting.status), meeting.status),
+                meeting_state(meeting, reports.get(meeting.id, ()), now, labels),
                 meeting_purpose(meeting, purposes),
             ]
         )
@@ -181,10 +229,11 @@ def schedule_records(
 
 
 def schedule_rows(
-    session: Session, event: Event, labels: ExportLabels = JAPANESE
+    session: Session, event: Event, labels: ExportLabels = JAPANESE, *, now: datetime | None = None
 ) -> list[list[str]]:
     """:func:`schedule_records` as text: the date ``YYYY-MM-DD``, the times ``HH:MM``."""
-    return [[_text(value) for value in row] for row in schedule_records(session, event, labels)]
+    records = schedule_records(session, event, labels, now=now)
+    return [[_text(value) for value in row] for row in records]
 
 
 def _text(value: Any) -> str:
@@ -195,16 +244,21 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def schedule_csv(session: Session, event: Event, labels: ExportLabels = JAPANESE) -> bytes:
+def schedule_csv(
+    session: Session, event: Event, labels: ExportLabels = JAPANESE, *, now: datetime | None = None
+) -> bytes:
     """The schedule as CSV: UTF-8 with a BOM (so Excel reads it right), CRLF line ends."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(labels.headers)
-    writer.writerows([cell_text(v) for v in row] for row in schedule_rows(session, event, labels))
+    rows = schedule_rows(session, event, labels, now=now)
+    writer.writerows([cell_text(v) for v in row] for row in rows)
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
-def schedule_xlsx(session: Session, event: Event, labels: ExportLabels = JAPANESE) -> bytes:
+def schedule_xlsx(
+    session: Session, event: Event, labels: ExportLabels = JAPANESE, *, now: datetime | None = None
+) -> bytes:
     """The schedule as a workbook: a grid sheet per day, then the list sheet."""
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -222,7 +276,9 @@ def schedule_xlsx(session: Session, event: Event, labels: ExportLabels = JAPANES
     for day, slots in slots_by_day(event).items():
         _day_grid(workbook.create_sheet(day), event, slots, tables, active, labels)
     _list_sheet(
-        workbook.create_sheet(labels.list_sheet), schedule_records(session, event, labels), labels
+        workbook.create_sheet(labels.list_sheet),
+        schedule_records(session, event, labels, now=now),
+        labels,
     )
     for sheet in workbook.worksheets:
         keep_as_text(sheet)  # a name such as "=HYPERLINK(…)" stays text, as written

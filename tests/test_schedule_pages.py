@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from scheduler.models import (
     Event,
     Meeting,
+    MeetingOutcome,
     MeetingStatus,
     Participant,
     ParticipantStatus,
     Phase,
 )
-from scheduler.schedule_export import HEADERS, JAPANESE, export_labels
-from scheduler.schedule_view import personal_schedule
+from scheduler.schedule_export import HEADERS, JAPANESE, export_labels, schedule_rows
+from scheduler.schedule_view import event_meetings, personal_schedule
 from tests.published_fair import busiest_participant, published_fair
 from web.schedule_outputs import staff_feed_token
 
@@ -379,6 +380,73 @@ def test_exports_follow_the_organizers_language(client, logged_in, db_session, f
         "部屋",
         "時間",
     )
+
+
+def _report(
+    session: Session,
+    meeting: Meeting,
+    side: Participant,
+    *,
+    took_place: bool,
+    slot_id: int | None = None,
+) -> None:
+    session.add(
+        MeetingOutcome(
+            event_id=meeting.event_id,
+            meeting_id=meeting.id,
+            participant_id=side.id,
+            slot_id=slot_id or meeting.slot_id,
+            took_place=took_place,
+        )
+    )
+
+
+def test_after_its_time_a_meeting_reads_as_its_reports_say(db_session, fair) -> None:
+    """Staff do not mark meetings held: the participants' reports say whether they took
+    place, and the export says so instead of "planned" for a meeting long over."""
+    meetings = sorted(_meetings(db_session, fair), key=lambda m: (m.slot.starts_at, m.id))
+    disputed, not_held, silent, moved, cancelled = meetings[:5]
+    _report(db_session, disputed, disputed.participant_a, took_place=True)
+    _report(db_session, disputed, disputed.participant_b, took_place=False)
+    _report(db_session, not_held, not_held.participant_a, took_place=False)
+    _report(db_session, not_held, not_held.participant_b, took_place=False)
+    # A report made before the meeting was moved is not about the meeting as it stands.
+    earlier = next(s.id for s in fair.slots if s.id != moved.slot_id)
+    _report(db_session, moved, moved.participant_a, took_place=True, slot_id=earlier)
+    cancelled.status = MeetingStatus.CANCELLED
+    db_session.commit()
+    db_session.expire_all()
+
+    def states(now: datetime, labels=JAPANESE) -> dict[int, str]:  # type: ignore[no-untyped-def]
+        rows = schedule_rows(db_session, fair, labels, now=now)
+        order = [m.id for m in event_meetings(db_session, fair)]  # the export's row order
+        return dict(zip(order, [r[9] for r in rows], strict=True))
+
+    after = max(s.ends_at for s in fair.slots)
+    state = states(after)
+    assert state[disputed.id] == "実施済"  # one side says it took place: counted held
+    assert state[not_held.id] == "不実施"
+    assert state[silent.id] == "終了（未報告）"
+    assert state[moved.id] == "終了（未報告）"
+    assert state[cancelled.id] == "取消"
+    others = set(state) - {m.id for m in meetings[:5]}
+    assert others and {state[i] for i in others} == {"終了（未報告）"}
+    english = states(after, export_labels("en", lambda msgid: msgid))
+    assert (english[disputed.id], english[not_held.id], english[silent.id]) == (
+        "Held",
+        "Not held",
+        "Over, not reported",
+    )
+    # Before the fair nothing is over; a report (entered early, say) still counts.
+    before = min(s.starts_at for s in fair.slots) - timedelta(days=1)
+    state = states(before)
+    assert state[silent.id] == state[moved.id] == "予定"
+    assert state[disputed.id] == "実施済" and state[not_held.id] == "不実施"
+    # During the fair a meeting is "over" only once its slot has ended.
+    first_end = silent.slot.ends_at
+    state = states(first_end - timedelta(minutes=1))
+    assert state[silent.id] == "予定"
+    assert states(first_end)[silent.id] == "終了（未報告）"
 
 
 def test_export_labels_are_japanese_unless_another_language_is_asked_for() -> None:
