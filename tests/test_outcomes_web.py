@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from scheduler import audit
 from scheduler.db import utcnow
 from scheduler.models import AuditEntry, Event, Meeting, MeetingOutcome, Participant, Phase
+from scheduler.participant_import import contact_of
 from scheduler.schedule_view import event_meetings
 from tests.published_fair import busiest_participant, published_fair
 
@@ -667,3 +668,29 @@ def test_the_last_reminder_line_says_a_reminder_is_still_being_sent(
     db_session.commit()
     results = client.get(f"/events/{fair.id}/outcomes").get_data(as_text=True)
     assert "interrupted by an error" in results and "still being sent" not in results
+
+
+def test_the_on_behalf_page_shows_whom_to_call(client, logged_in, db_session, fair) -> None:
+    """The organizer enters answers taken by phone: the page names the contact, with a
+    link to call and to write, and says so when the company has none."""
+    assert client.post("/language", data={"lang": "en"}).status_code == 302
+    buyer, supplier = (
+        next(p for p in fair.participants if p.role == role) for role in ("buyer", "supplier")
+    )
+    person = contact_of(buyer)
+    assert person is not None  # the demo gives every company a contact
+    person.name, person.title = "山田 花子", "購買部 課長"
+    person.phone, person.email = "052 123 4567", "hanako@example.jp"
+    for attendance in supplier.attendances:
+        db_session.delete(attendance)
+    db_session.commit()
+    page = client.get(f"/events/{fair.id}/participants/{buyer.id}/outcomes").get_data(
+        as_text=True
+    )
+    line = page.split('data-test="contact"', 1)[1].split("</p>", 1)[0]
+    assert "Contact: " in line and "山田 花子" in line and "(購買部 課長)" in line
+    assert 'href="tel:0521234567"' in line and 'href="mailto:hanako@example.jp"' in line
+    page = client.get(f"/events/{fair.id}/participants/{supplier.id}/outcomes").get_data(
+        as_text=True
+    )
+    assert "No contact person is recorded for this participant." in page

@@ -514,6 +514,8 @@ def _on_behalf(event_id: int, participant_id: int, *, meeting_id: int | None = N
         done_url=done_url, save_all_url=done_url, meeting_id=meeting_id, survey_posted=survey,
         survey_url=url_for("outcomes.survey_for", event_id=event.id,
                            participant_id=participant.id),
+        # Whom to call for the answers (a phone survey is what this page is for).
+        contact=contact_of(participant),
     )
 
 
