@@ -43,6 +43,8 @@ from scheduler.models import (
 
 PAST_SLUG = "monozukuri-2026-autumn"
 PAST_DAY = date(2026, 10, 21)
+# The months the demo's orders were placed in (None: the report gives none).
+ORDER_MONTHS = (date(2026, 10, 1), date(2026, 11, 1), date(2026, 11, 1), date(2026, 12, 1), None)
 
 # Shares that shape the reports: who answers, how meetings went, what followed.
 NO_SHOW_SHARE = 0.04
@@ -155,11 +157,13 @@ def _pick(rng: random.Random, weighted: tuple[tuple[Prospect, float], ...]) -> P
 
 
 def _report(rng: random.Random, meeting: Meeting, side: Participant,
-            prospect: Prospect, steps: list[str], amount: int | None) -> MeetingOutcome:
+            prospect: Prospect, steps: list[str], amount: int | None,
+            month: date | None = None) -> MeetingOutcome:
     return MeetingOutcome(
         event_id=meeting.event_id, meeting_id=meeting.id, participant_id=side.id,
         slot_id=meeting.slot_id, took_place=True, prospect=prospect.value,
-        next_steps=steps, order_amount=amount, note=rng.choice(NOTES[prospect]),
+        next_steps=steps, order_amount=amount, order_month=month,
+        note=rng.choice(NOTES[prospect]),
     )
 
 
@@ -203,6 +207,9 @@ def generate_past_demo(
 
     with_meetings = sorted({p for m in held for p in (m.participant_a_id, m.participant_b_id)})
     answering = set(rng.sample(with_meetings, k=round(ANSWER_SHARE * len(with_meetings))))
+    # Orders came in the weeks after the fair; some reports give no month. (A generator
+    # of its own, so the rest of the demo is as before the months were reported.)
+    months = random.Random(seed + 1)
     reports: list[MeetingOutcome] = []
     for meeting in held:
         if rng.random() < NOT_HELD_SHARE:  # a supplier stuck in another meeting, say
@@ -218,6 +225,7 @@ def generate_past_demo(
         steps = [step.value for step, chance in STEP_CHANCES[prospect].items()
                  if rng.random() < chance]
         amount = (rng.randrange(30, 800) * 10_000) if NextStep.ORDER.value in steps else None
+        month = months.choice(ORDER_MONTHS) if NextStep.ORDER.value in steps else None
         for side in (meeting.participant_a, meeting.participant_b):
             if side.id not in answering:
                 continue
@@ -226,7 +234,7 @@ def generate_past_demo(
             if own is Prospect.NONE:
                 reports.append(_report(rng, meeting, side, own, [], None))
             else:
-                reports.append(_report(rng, meeting, side, own, steps, amount))
+                reports.append(_report(rng, meeting, side, own, steps, amount, month))
     session.add_all(reports)
     session.add_all(_survey_answers(rng, event, no_shows))
     session.flush()

@@ -683,6 +683,9 @@ class MeetingOutcome(TimestampMixin, Base):
     prospect: Mapped[str | None] = mapped_column(String(20))  # None when it did not take place
     next_steps: Mapped[list[str]] = mapped_column(JSON, default=list)  # NextStep values
     order_amount: Mapped[int | None] = mapped_column(BigInteger)  # yen, with an order
+    # The month the order was placed (its first day), with an order: orders come months
+    # after the fair, and a local government reports them by fiscal year (年度).
+    order_month: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
 
     meeting: Mapped[Meeting] = relationship()

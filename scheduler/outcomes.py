@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -72,6 +72,7 @@ class OutcomeInput:
     prospect: str = ""
     next_steps: Sequence[str] = ()
     order_amount: str = ""
+    order_month: str = ""  # "2027-05" as an <input type="month"> sends it
     note: str = ""
 
     @classmethod
@@ -84,6 +85,7 @@ class OutcomeInput:
             prospect=outcome.prospect or "",
             next_steps=tuple(outcome.next_steps),
             order_amount="" if outcome.order_amount is None else f"{outcome.order_amount:,}",
+            order_month="" if outcome.order_month is None else f"{outcome.order_month:%Y-%m}",
             note=outcome.note,
         )
 
@@ -264,14 +266,49 @@ def _checked_amount(amount: int) -> int:
     return amount
 
 
+# A month as the form sends it (2027-05) or as people type it where the browser offers
+# no month picker: 2027/5, 2027.5, 2027年5月 (digits of any width: NFKC first).
+_MONTH = re.compile(r"(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?", re.ASCII)
+
+
+def parse_month(text: str) -> date | None:
+    """The first day of the month ``text`` names, None when it is empty."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        return None
+    match = _MONTH.fullmatch(text)
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValidationFailed(
+            N_("Enter the month as year and month, e.g. 2027-05."), field="order_month"
+        )
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def fiscal_year(day: date) -> int:
+    """The Japanese fiscal year (年度, April to March) ``day`` is in, named by the year it
+    starts: February 2027 is in 2026年度."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 class OutcomeInvalid(ProblemsFound):
     """A report with one or more problems (each field's in ``problems``)."""
 
 
-def _checked(
-    data: OutcomeInput, role: str
-) -> tuple[bool, str | None, list[str], int | None, str]:
-    """The report's values, or every problem in one :class:`OutcomeInvalid`."""
+@dataclass(frozen=True)
+class CheckedReport:
+    """A report's values as stored."""
+
+    took_place: bool
+    prospect: str | None
+    next_steps: list[str]
+    order_amount: int | None
+    order_month: date | None
+    note: str
+
+
+def _checked(data: OutcomeInput, role: str, *, met_on: date, today: date) -> CheckedReport:
+    """The report's values, or every problem in one :class:`OutcomeInvalid`. An order's
+    month lies between the meeting's (``met_on``) and the present's (``today``)."""
     problems: list[ValidationFailed] = []
     took_place = data.took_place
     if took_place not in ("yes", "no"):
@@ -290,7 +327,7 @@ def _checked(
         # answer became "no" is dropped rather than refused, or the form would be stuck.
         if problems:
             raise OutcomeInvalid(problems)
-        return False, None, [], None, note
+        return CheckedReport(False, None, [], None, None, note)
     steps = {unicodedata.normalize("NFKC", s).strip() for s in data.next_steps if s.strip()}
     if steps - {s.value for s in NextStep}:
         problems.append(
@@ -313,10 +350,46 @@ def _checked(
             else N_("An amount goes with an order: tick “Order” or leave the amount empty."),
             field="order_amount",
         ))
+    month = None
+    try:
+        month = parse_month(data.order_month)
+    except ValidationFailed as error:
+        problems.append(error)
+    if month is not None:
+        problem = _month_problem(month, ordered=NextStep.ORDER in steps, role=role,
+                                 met_on=met_on, today=today)
+        if problem is not None:
+            problems.append(problem)
     if problems:
         raise OutcomeInvalid(problems)
     ordered = [s.value for s in NEXT_STEP_ORDER if s.value in steps]
-    return True, data.prospect, ordered, amount, note
+    return CheckedReport(True, data.prospect, ordered, amount, month, note)
+
+
+def _month_problem(
+    month: date, *, ordered: bool, role: str, met_on: date, today: date
+) -> ValidationFailed | None:
+    """Why ``month`` cannot be the order's month: there is no order, or the month is
+    before the meeting's or after the present's."""
+    if not ordered:
+        return ValidationFailed(
+            N_("A month goes with an order: tick “Order placed” or leave the month empty.")
+            if role == ParticipantRole.BUYER
+            else N_("A month goes with an order: tick “Order” or leave the month empty."),
+            field="order_month",
+        )
+    if month < met_on.replace(day=1):
+        return ValidationFailed(
+            N_("The order cannot be before the meeting (%(month)s)."),
+            field="order_month",
+            params={"month": f"{met_on:%Y-%m}"},
+        )
+    if month > today:
+        return ValidationFailed(
+            N_("This month has not come yet: enter the month the order was placed."),
+            field="order_month",
+        )
+    return None
 
 
 def save_outcome(
@@ -344,7 +417,12 @@ def save_outcome(
         raise ValidationFailed(N_("This meeting was cancelled: there is nothing to report."))
     if meeting.slot.starts_at > now:
         raise ValidationFailed(N_("This meeting has not started yet: report on it afterwards."))
-    took_place, prospect, steps, amount, note = _checked(data, participant.role)
+    checked = _checked(
+        data,
+        participant.role,
+        met_on=participant.event.local(meeting.slot.starts_at).date(),
+        today=participant.event.local(now).date(),
+    )
     outcome = session.scalar(
         select(MeetingOutcome).where(
             MeetingOutcome.meeting_id == meeting.id,
@@ -357,11 +435,12 @@ def save_outcome(
         )
         session.add(outcome)
     outcome.slot_id = meeting.slot_id
-    outcome.took_place = took_place
-    outcome.prospect = prospect
-    outcome.next_steps = steps
-    outcome.order_amount = amount
-    outcome.note = note
+    outcome.took_place = checked.took_place
+    outcome.prospect = checked.prospect
+    outcome.next_steps = checked.next_steps
+    outcome.order_amount = checked.order_amount
+    outcome.order_month = checked.order_month
+    outcome.note = checked.note
     session.flush()
     audit.record(
         session,
@@ -372,10 +451,13 @@ def save_outcome(
         target=outcome,
         details={
             "meeting_id": meeting.id,
-            "took_place": took_place,
-            "prospect": prospect,
-            "next_steps": steps,
-            "order_amount": amount,
+            "took_place": checked.took_place,
+            "prospect": checked.prospect,
+            "next_steps": checked.next_steps,
+            "order_amount": checked.order_amount,
+            "order_month": (
+                None if checked.order_month is None else f"{checked.order_month:%Y-%m}"
+            ),
         },
     )
     return outcome
@@ -431,6 +513,27 @@ class MeetingResult:
         return NextStep.ORDER.value in self.next_steps
 
     @property
+    def order_month(self) -> date | None:
+        """The month of the order, as a side reporting it gave it: both sides report the
+        same order, so when their months differ the earlier, when it was placed."""
+        months = [
+            r.order_month
+            for r in self.reports
+            if r.order_month is not None and NextStep.ORDER.value in r.next_steps
+        ]
+        return min(months) if months else None
+
+    @property
+    def order_months_differ(self) -> bool:
+        """Both sides gave the order's month, and not the same one (the earlier counts)."""
+        months = {
+            r.order_month
+            for r in self.reports
+            if r.order_month is not None and NextStep.ORDER.value in r.next_steps
+        }
+        return len(months) == 2
+
+    @property
     def held(self) -> bool:
         """At least one side reported that it took place."""
         return bool(self.reports) and not self.reported_not_held
@@ -471,6 +574,16 @@ class Breakdown:
     with_any_step: int = 0
     orders: int = 0
     order_total: int = 0
+
+
+@dataclass
+class FiscalYearOrders:
+    """The orders placed in one fiscal year (年度), or whose month nobody gave."""
+
+    year: int | None  # the fiscal year (April of ``year`` to March); None: not given
+    orders: int = 0
+    order_total: int = 0
+    without_amount: int = 0
 
 
 @dataclass(frozen=True)
@@ -534,6 +647,23 @@ class FairResults:
     def orders_without_amount(self) -> int:
         """Orders for which neither side gave an amount (not in :attr:`order_total`)."""
         return sum(1 for m in self.meetings if m.ordered and m.order_amount is None)
+
+    def orders_by_fiscal_year(self) -> list[FiscalYearOrders]:
+        """The orders by the fiscal year of their month, the earliest first, then those
+        whose month neither side gave (empty when there are no orders)."""
+        years: dict[int | None, FiscalYearOrders] = {}
+        for m in self.meetings:
+            if not m.ordered:
+                continue
+            month = m.order_month
+            year = None if month is None else fiscal_year(month)
+            group = years.setdefault(year, FiscalYearOrders(year))
+            group.orders += 1
+            if m.order_amount is None:
+                group.without_amount += 1
+            else:
+                group.order_total += m.order_amount
+        return sorted(years.values(), key=lambda g: (g.year is None, g.year or 0))
 
     def breakdown(self, key: Callable[[Participant], str]) -> list[Breakdown]:
         """The meetings grouped by ``key`` of their supplier, the most meetings first

@@ -198,7 +198,7 @@ def test_the_meetings_sheet_prints_readably_and_summary_labels_fit(
     book, _rows = _summary(client, fair)
 
     sheet = book["Meetings"]
-    assert sheet.max_column == 20
+    assert sheet.max_column == 22  # with the order's month and fiscal year
     widths = [sheet.column_dimensions[c[0].column_letter].width for c in sheet.iter_cols()]
     # One page wide, landscape A4, narrow margins: about 230 characters across (printed
     # at some 60%), not 375 and more (24%); the long note wraps in its column.

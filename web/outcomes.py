@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import (
@@ -159,6 +159,7 @@ def _submitted(prefix: str = "") -> outcomes.OutcomeInput:
         prospect=form.get(f"{prefix}prospect", ""),
         next_steps=form.getlist(f"{prefix}next_steps"),
         order_amount=form.get(f"{prefix}order_amount", ""),
+        order_month=form.get(f"{prefix}order_month", ""),
         note=form.get(f"{prefix}note", ""),
     )
 
@@ -173,7 +174,7 @@ def report_fingerprint(data: outcomes.OutcomeInput) -> str:
     return _fingerprint(
         data.took_place.strip(), data.prospect.strip(),
         sorted(s.strip() for s in data.next_steps if s.strip()),
-        data.order_amount.strip(), typed_text(data.note),
+        data.order_amount.strip(), data.order_month.strip(), typed_text(data.note),
     )
 
 
@@ -376,6 +377,7 @@ def _reports_page(participant: Participant, *, user_id: int | None, template: st
         whole_page=whole_page, on_behalf=user_id is not None, theirs=theirs,
         note_max=outcomes.NOTE_MAX_CHARS,
         upcoming=outcomes.upcoming_count(session, participant, now),
+        now_month=local_month(now, participant.event),
         reported=sum(1 for i in items if i.outcome is not None), survey=survey, **context,
     ), status
 
@@ -679,10 +681,30 @@ def in_parentheses(text: object) -> str:
     return f"（{text}）" if str(get_locale() or "ja").startswith("ja") else f" ({text})"
 
 
+def fiscal_year_label(year: int | None) -> str:
+    """A fiscal year (年度) as a report names it: 「2026年度（2026年4月〜2027年3月）」 in
+    Japanese; None is the orders whose month nobody gave."""
+    if year is None:
+        return _("Month not given")
+    return _("FY%(year)s (April %(year)s to March %(next)s)", year=year, next=year + 1)
+
+
+def order_month_text(month: date) -> str:
+    """An order's month in running text: 「2027年5月」 in Japanese, "May 2027" otherwise."""
+    return f"{month.year}年{month.month}月" if _in_japanese() else f"{month:%B %Y}"
+
+
+@bp.app_template_filter("local_month")
+def local_month(moment: datetime, event: Event) -> str:
+    """The month of ``moment`` at the event's place, as an <input type="month"> takes it."""
+    return f"{event.local(moment):%Y-%m}"
+
+
 @bp.app_context_processor
 def _reporting_helpers() -> dict[str, object]:
     return {"reminder_plan": reminder_plan, "survey_to_answer": survey_to_answer,
-            "in_parentheses": in_parentheses}
+            "in_parentheses": in_parentheses, "fiscal_year_label": fiscal_year_label,
+            "order_month_text": order_month_text}
 
 
 @bp.post("/events/<int:event_id>/outcomes/remind")
@@ -772,18 +794,21 @@ def _day_text(day: Any) -> str:
 
 # The Meetings sheet: date, table, the pair and the supplier's industry and place take
 # 9 columns, then each side's report takes 5 (_report_cells: took place, prospect, next
-# steps, amount, note), then what to check. Where each side's amount sits (0-based):
+# steps, amount, note), then the order's month and fiscal year, then what to check.
+# Where each side's amount sits (0-based):
 PAIR_COLUMNS, REPORT_COLUMNS = 9, 5
 AMOUNT_COLUMNS = tuple(PAIR_COLUMNS + side * REPORT_COLUMNS + 3 for side in range(2))
+ORDER_MONTH_COLUMN = PAIR_COLUMNS + 2 * REPORT_COLUMNS
 
 
 # Their widths on the Meetings sheet: at least (the first) and at most (the second);
 # date and time, table, the pair and the supplier's industry and place, then per side:
-# took place, prospect, next steps, amount, note; then what to check.
-MEETING_COLUMN_WIDTHS = (17, 6, 7, 12, 7, 12, 8, 8, 8, *(2 * (6, 8, 10, 13, 16)), 10)
-MEETING_COLUMN_LIMITS = (17, 6, 7, 16, 7, 16, 10, 8, 8, *(2 * (6, 8, 12, 13, 24)), 10)
+# took place, prospect, next steps, amount, note; the order's month and fiscal year; then
+# what to check.
+MEETING_COLUMN_WIDTHS = (17, 6, 7, 12, 7, 12, 8, 8, 8, *(2 * (6, 8, 10, 13, 16)), 8, 6, 10)
+MEETING_COLUMN_LIMITS = (17, 6, 7, 16, 7, 16, 10, 8, 8, *(2 * (6, 8, 12, 13, 22)), 8, 6, 10)
 assert len(MEETING_COLUMN_WIDTHS) == len(MEETING_COLUMN_LIMITS) == (
-    PAIR_COLUMNS + 2 * REPORT_COLUMNS + 1)
+    PAIR_COLUMNS + 2 * REPORT_COLUMNS + 3)
 # The Summary sheet: the labels' column (as wide as its labels, up to this; a longer one
 # wraps) and the three columns of figures (a date and time fits: 2026/10/21 10:00).
 SUMMARY_LABEL_WIDTH = 60
@@ -875,6 +900,7 @@ def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults,
          summary.amount_disagreements],
         [_("Meetings whose reports disagree on whether they took place (counted as held)"),
          summary.disagreements],
+        *_fiscal_year_rows(summary),
         [_("Meetings scheduled: the published schedule as the fair ran it, with the "
            "meetings added on the day, including those cancelled on the day, because a "
            "company was marked absent or for another reason (a late arrival, an early "
@@ -907,6 +933,21 @@ def _summary_rows(event: Event, now: datetime, summary: outcomes.FairResults,
     ]
 
 
+def _fiscal_year_rows(summary: outcomes.FairResults) -> list[list[object]]:
+    """The orders by the fiscal year of their month, as a block of the Summary sheet
+    (none without orders)."""
+    years = summary.orders_by_fiscal_year()
+    if not years:
+        return []
+    return [
+        [],
+        [_("Orders by fiscal year"), _("Orders"), _("Ordered amount (yen)"),
+         _("Orders without an amount")],
+        *[[fiscal_year_label(g.year), g.orders, g.order_total, g.without_amount]
+          for g in years],
+    ]
+
+
 def _breakdown_rows(heading: str, groups: list[outcomes.Breakdown]) -> list[list[object]]:
     return [
         [heading, _("Suppliers"), _("Meetings planned"), _("Reported as held"),
@@ -936,7 +977,8 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
     # the figures were taken (reports keep coming in after the fair).
     rows = _summary_rows(event, now, summary, survey)
     headings = {_("Participating companies"), _("Reports by side"), _("Reports by prospect"),
-                _("Fair survey")}
+                _("Fair survey"), _("Orders by fiscal year")}
+    year_labels = {fiscal_year_label(g.year) for g in summary.orders_by_fiscal_year()}
     datetime_format = _datetime_format()
     # Column A as wide as its longest label (a full-width character counts two), up to
     # SUMMARY_LABEL_WIDTH; a longer label wraps. The fair's name (A1, larger) and the
@@ -953,6 +995,8 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
                 cell.font = Font(bold=True)
         elif label == _("Ordered amount (yen)"):
             sheet.cell(number, 2).number_format = "#,##0"
+        elif label in year_labels:
+            sheet.cell(number, 3).number_format = "#,##0"
         elif label in (_("Response rate"), _("Survey response rate"),
                        _("Satisfied (very satisfied or satisfied)")):
             for cell in sheet[number][1:]:
@@ -989,6 +1033,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         *[f"{supplier}{colon}{h}" for h in (_("Industry"), _("Prefecture"), _("City"))],
         *[f"{buyer}{colon}{h}" for h in buyer_headers],
         *[f"{supplier}{colon}{h}" for h in supplier_headers],
+        _("Order month"), _("Fiscal year"),
         _("To check"),
     ])
     for result in summary.meetings:
@@ -998,7 +1043,9 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         checks = [
             *([_("Reports disagree")] if result.disagree else []),
             *([_("Amounts differ")] if result.amounts_differ else []),
+            *([_("Order months differ")] if result.order_months_differ else []),
         ]
+        month = result.order_month
         meetings.append([
             start.replace(tzinfo=None), meeting.table.label if meeting.table else "",
             result.buyer.code or "", result.buyer.display_name,
@@ -1006,6 +1053,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
             company.industry, company.prefecture, company.city,
             *_report_cells(result.buyer_report, BUYER_NEXT_STEP_LABELS),
             *_report_cells(result.supplier_report, NEXT_STEP_LABELS),
+            month, None if month is None else outcomes.fiscal_year(month),
             list_separator().join(checks),
         ])
     for row in meetings.iter_rows(min_row=2):
@@ -1014,6 +1062,7 @@ def results_xlsx(event_id: int):  # type: ignore[no-untyped-def]
         row[0].number_format = datetime_format
         for amount in (row[AMOUNT_COLUMNS[0]], row[AMOUNT_COLUMNS[1]]):
             amount.number_format = "#,##0"
+        row[ORDER_MONTH_COLUMN].number_format = "yyyy/mm" if _in_japanese() else "yyyy-mm"
     # Printed one page wide (A4 landscape, narrow margins), its 20 columns must stay
     # readable: each is as wide as its text up to MEETING_COLUMN_LIMITS, and what is
     # longer (names, next steps, notes, the headers) wraps in taller rows. About 230
