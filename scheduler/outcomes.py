@@ -610,6 +610,9 @@ class FairResults:
     # because a company was marked absent, or for another reason.
     cancelled_no_show: int = 0
     cancelled_other: int = 0
+    # The participants with meetings that have not started yet (on a fair of several
+    # days, after the first): their survey is asked for once those are behind them.
+    still_to_come: set[int] = field(default_factory=set)
 
     @property
     def started(self) -> int:
@@ -806,6 +809,10 @@ def fair_results(session: Session, event: Event, now: datetime) -> FairResults:
         participation=_participation(session, event, meetings),
         cancelled_no_show=sum(1 for why in cancelled.values() if why == NO_SHOW_CANCELLED),
         cancelled_other=sum(1 for why in cancelled.values() if why != NO_SHOW_CANCELLED),
+        still_to_come={
+            side for m in meetings if not started(m, now)
+            for side in (m.participant_a_id, m.participant_b_id)
+        },
     )
 
 

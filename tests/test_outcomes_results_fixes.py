@@ -497,3 +497,36 @@ def test_a_company_that_came_but_lost_every_meeting_is_asked_and_reminded(
     assert came.id in took_part(db_session, fair)
     target = next(t for t in targets if t.participant.id == came.id)
     assert target.needs.survey and not target.needs.unreported
+
+
+def test_the_survey_reminder_waits_until_a_companys_meetings_are_behind_it(
+    app, db_session: Session, fair: Event
+) -> None:
+    """Review: on a fair of two days, a survey reminder after day 1 asked companies with
+    meetings on day 2 to judge the fair already (their portal does not ask them yet)."""
+    from scheduler.models import Attendance, Person
+    from web.outcomes import reminder_targets
+
+    meetings = sorted(_live(db_session, fair), key=lambda m: m.slot.starts_at)
+    first = meetings[0]
+    company = first.participant_a
+    mine = [m for m in meetings if company.id in (m.participant_a_id, m.participant_b_id)]
+    assert len(mine) >= 2 and mine[-1].slot.starts_at > first.slot.starts_at
+    between = mine[0].slot.ends_at  # its first meeting behind it, the others to come
+    save_outcome(db_session, company, first.id, OutcomeInput("yes", "some"), now=between)
+    db_session.add(Attendance(participant=company, checked_in_at=between,
+                              person=Person(name="来場 花子", organization=company.organization)))
+    db_session.commit()
+
+    def needs(now: datetime):  # type: ignore[no-untyped-def]
+        with app.test_request_context():
+            targets = reminder_targets(db_session, fair, fair_results(db_session, fair, now))
+        return next((t.needs for t in targets if t.participant.id == company.id), None)
+
+    assert needs(between) is None  # reported all it can; the survey comes later
+    after = mine[-1].slot.starts_at + timedelta(minutes=1)
+    later = needs(after)
+    assert later is not None and later.survey and later.unreported == len(mine) - 1
+    fair.phase = Phase.CLOSED  # the organizer closed the fair: asked whatever is left
+    db_session.commit()
+    assert needs(between).survey

@@ -606,7 +606,8 @@ def reminder_targets(session: Any, event: Event,
     (:attr:`~scheduler.outcomes.FairResults.waiting`), or the survey to answer, asked of
     the companies the response rate counts (:func:`scheduler.feedback.took_part`: a
     company that came but whose meetings were all cancelled too; review: it was counted
-    but never reminded); buyers first, by code."""
+    but never reminded) once none of their meetings is still to come; buyers first, by
+    code."""
     from scheduler.models import FairFeedback, ParticipantStatus
 
     waiting = {w.participant.id: w for w in results.waiting}
@@ -629,7 +630,10 @@ def reminder_targets(session: Any, event: Event,
         item = waiting.get(participant.id)
         needs = notifications.ReminderNeeds(
             unreported=item.started - item.reported if item else 0,
-            survey=participant.id not in answered and participant.id in asked,
+            # As the portal asks (survey_to_answer): not while meetings are still to come
+            # (day 2 of a fair of two days) unless the fair is closed.
+            survey=participant.id not in answered and participant.id in asked
+            and (event.phase == Phase.CLOSED or participant.id not in results.still_to_come),
         )
         if needs.unreported or needs.survey:
             targets.append(ReminderTarget(participant, needs))
