@@ -28,27 +28,18 @@ from scheduler.models import (
     ParticipantStatus,
     Phase,
 )
-from tests.published_fair import busiest_participant, published_fair
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = None
+from tests.published_fair import ReportsClock as Clock
+from tests.published_fair import busiest_participant, fair_on_the_day
 
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
-    event = published_fair(db_session)
-    event.phase = Phase.ON_THE_DAY
-    db_session.commit()
-    return event
+    return fair_on_the_day(db_session)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
-    return clock
+    return Clock(monkeypatch)
 
 
 def _first_start(event: Event):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
-from scheduler.models import AuditEntry, Event, Meeting, Phase
+from scheduler.models import AuditEntry, Event, Meeting
 from scheduler.outcomes import (
     OutcomeInput,
     OutcomeInvalid,
@@ -22,30 +22,22 @@ from scheduler.outcomes import (
     save_outcome,
 )
 from scheduler.schedule_view import event_meetings
-from tests.published_fair import published_fair
+from tests.published_fair import ReportsClock as Clock
+from tests.published_fair import fair_on_the_day
 
 # The fair is on 2027-02-17 (fiscal year 2026); the follow-up survey in June 2027.
 JUNE = datetime(2027, 6, 10, 3, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = JUNE
-
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
-    event = published_fair(db_session)
-    event.phase = Phase.ON_THE_DAY
-    db_session.commit()
-    return event
+    return fair_on_the_day(db_session)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
-    return clock
+    return Clock(monkeypatch, JUNE)
 
 
 def _meetings(session: Session, fair: Event) -> list[Meeting]:

@@ -35,38 +35,25 @@ from scheduler.models import (
 )
 from scheduler.outcomes import OutcomeInput, parse_yen, save_outcome
 from scheduler.schedule_view import event_meetings
-from tests.published_fair import busiest_participant, published_fair
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = None
+from tests.published_fair import ReportsClock as Clock
+from tests.published_fair import english_participant, fair_on_the_day
 
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
-    event = published_fair(db_session)
-    event.phase = Phase.ON_THE_DAY
-    db_session.commit()
-    return event
+    return fair_on_the_day(db_session)
 
 
 @pytest.fixture
 def participant(db_session: Session, fair: Event) -> Participant:
-    participant = busiest_participant(db_session, fair)
-    participant.locale = "en"
-    db_session.commit()
-    return participant
+    return english_participant(db_session, fair)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch, fair: Event, db_session: Session) -> Clock:
     """Half an hour after the fair's last meeting starts (every meeting reportable)."""
-    clock = Clock()
     meetings = event_meetings(db_session, fair, include_cancelled=False)
-    clock.now = max(m.slot.starts_at for m in meetings) + timedelta(minutes=30)
-    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
-    return clock
+    return Clock(monkeypatch, max(m.slot.starts_at for m in meetings) + timedelta(minutes=30))
 
 
 def _english(client) -> None:  # type: ignore[no-untyped-def]

@@ -30,31 +30,23 @@ from scheduler.models import (
 )
 from scheduler.outcomes import OutcomeInput, fair_results, save_outcome
 from scheduler.schedule_view import event_meetings
-from tests.published_fair import published_fair
+from tests.published_fair import ReportsClock as Clock
+from tests.published_fair import fair_on_the_day
 from web.filters import half_up, percent
 from web.outcomes import _text_width
 
 CSS = Path(__file__).resolve().parents[1] / "web" / "static" / "css" / "app.css"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now: datetime | None = None
-
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
-    event = published_fair(db_session)
-    event.phase = Phase.ON_THE_DAY
-    db_session.commit()
-    return event
+    return fair_on_the_day(db_session)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
-    return clock
+    return Clock(monkeypatch)
 
 
 def _live(session: Session, fair: Event) -> list[Meeting]:

@@ -17,35 +17,23 @@ from scheduler.db import utcnow
 from scheduler.models import AuditEntry, Event, Meeting, MeetingOutcome, Participant, Phase
 from scheduler.participant_import import contact_of
 from scheduler.schedule_view import event_meetings
-from tests.published_fair import busiest_participant, published_fair
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = None
+from tests.published_fair import ReportsClock as Clock
+from tests.published_fair import english_participant, fair_on_the_day
 
 
 @pytest.fixture
 def fair(db_session: Session) -> Event:
-    event = published_fair(db_session)
-    event.phase = Phase.ON_THE_DAY
-    db_session.commit()
-    return event
+    return fair_on_the_day(db_session)
 
 
 @pytest.fixture
 def participant(db_session: Session, fair: Event) -> Participant:
-    participant = busiest_participant(db_session, fair)
-    participant.locale = "en"
-    db_session.commit()
-    return participant
+    return english_participant(db_session, fair)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("web.outcomes.utcnow", lambda: clock.now)
-    return clock
+    return Clock(monkeypatch)
 
 
 def _after_the_fair(client, session: Session, fair: Event, clock: Clock) -> list[Meeting]:  # type: ignore[no-untyped-def]
