@@ -7,6 +7,7 @@ spare tables A04/A05, 8 suppliers, 20 meetings) on 17 February 2027 in Tokyo.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,11 +26,14 @@ def local(hour: int, minute: int = 0) -> datetime:
 
 
 class Clock:
-    """The one clock of the day operations, frozen where a test puts it."""
+    """The one clock of the day operations, frozen where a test puts it (9:00 to begin
+    with); ``also`` the other modules that read it (their own ``utcnow``: the repair,
+    the board, publishing…)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *also: ModuleType) -> None:
         self.now = local(9, 0)
-        monkeypatch.setattr(day_operations, "utcnow", lambda: self.now)
+        for module in (day_operations, *also):
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
 
     def set(self, hour: int, minute: int = 0) -> None:
         self.now = local(hour, minute)

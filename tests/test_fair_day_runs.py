@@ -8,8 +8,7 @@ before the latest changes (it was not).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -36,30 +35,13 @@ from scheduler.problem_builder import CHANGE_LEAD, build_problem, participant_ke
 from solver.engine import solve
 from solver.problem_io import problem_from_dict, schedule_to_dict
 from solver.validation import check, meeting_key
+from tests.day_fair import Clock, local
 from tests.repair_fair import scheduled_fair
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-def local(hour: int, minute: int = 0) -> datetime:
-    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
-
-
-class Clock:
-    """One clock for the day operations, runs, publishing and the repair."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = local(9, 0)
-        for module in (ops, repair, board, problem_builder, publishing):
-            monkeypatch.setattr(module, "utcnow", lambda: self.now)
-
-    def set(self, hour: int, minute: int = 0) -> None:
-        self.now = local(hour, minute)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, repair, board, problem_builder, publishing)
 
 
 @pytest.fixture

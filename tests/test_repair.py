@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import icalendar
 import pytest
@@ -35,31 +34,13 @@ from scheduler.models import (
 )
 from scheduler.problem_builder import CHANGE_LEAD, participant_key, slot_key
 from solver.validation import check
-from tests.day_fair import assert_no_double_booking
+from tests.day_fair import Clock, assert_no_double_booking
 from tests.repair_fair import scheduled_fair
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-def local(hour: int, minute: int = 0) -> datetime:
-    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
-
-
-class Clock:
-    """The one clock, frozen for the day operations, the repair and the board."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = local(9, 0)
-        for module in (ops, repair, board):
-            monkeypatch.setattr(module, "utcnow", lambda: self.now)
-
-    def set(self, hour: int, minute: int = 0) -> None:
-        self.now = local(hour, minute)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, repair, board)
 
 
 @pytest.fixture

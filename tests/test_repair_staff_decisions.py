@@ -9,8 +9,7 @@ eleven minutes later.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -32,31 +31,13 @@ from scheduler.models import (
 )
 from scheduler.problem_builder import CHANGE_LEAD, participant_key, slot_key
 from solver.validation import check
-from tests.day_fair import assert_no_double_booking
+from tests.day_fair import Clock, assert_no_double_booking, local
 from tests.repair_fair import scheduled_fair
-
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-def local(hour: int, minute: int = 0) -> datetime:
-    return datetime(2027, 2, 17, hour, minute, tzinfo=TOKYO).astimezone(UTC)
-
-
-class Clock:
-    """One clock for the day operations, the repair, the problem and the board."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = local(9, 0)
-        for module in (ops, repair, board, problem_builder):
-            monkeypatch.setattr(module, "utcnow", lambda: self.now)
-
-    def set(self, hour: int, minute: int = 0) -> None:
-        self.now = local(hour, minute)
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, repair, board, problem_builder)
 
 
 @pytest.fixture
