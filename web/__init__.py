@@ -101,6 +101,7 @@ def _register_feature_blueprints(app: Flask) -> None:
         board,
         directory,
         events,
+        history,
         outcomes,
         participant_access,
         participants_admin,
@@ -132,3 +133,4 @@ def _register_feature_blueprints(app: Flask) -> None:
     app.register_blueprint(board.bp)
     app.register_blueprint(repair.bp)
     app.register_blueprint(outcomes.bp)
+    app.register_blueprint(history.bp)

@@ -74,7 +74,7 @@ def test_the_organizers_tabs_fit_a_laptop_screen_in_english(
     page.wait_for_url(f"{live_server}/")
     page.click("button[name=lang][value=en]")
     page.goto(f"{live_server}/events/{fair.id}")
-    assert page.locator("nav.subnav a").last.inner_text() == "Print & export"
+    assert page.locator("nav.subnav a").last.inner_text() == "History"
     assert page.evaluate(
         "(() => { const r = document.querySelector('.subnav-scroll');"
         " return r.scrollWidth <= r.clientWidth; })()"
