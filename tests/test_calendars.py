@@ -234,10 +234,10 @@ def test_summary_description_location_in_japanese(db_session, participant) -> No
         if meeting.participant_a_id == participant.id
         else (meeting.participant_a)
     )
-    assert str(vevent["SUMMARY"]) == f"商談: {other.display_name} ({meeting.table.label})"
+    assert str(vevent["SUMMARY"]) == f"商談：{other.display_name}（{meeting.table.label}）"
     description = str(vevent["DESCRIPTION"])
-    assert f"商談相手: {other.display_name}" in description
-    assert "商談の目的: 試作品の相談、量産; 見積り" in description
+    assert f"商談相手：{other.display_name}" in description
+    assert "商談の目的：試作品の相談、量産; 見積り" in description
     assert other.organization.prefecture in description  # the public profile summary
     # The venue first (calendar apps look it up on a map), then room and table.
     place = f"{meeting.table.room.name} テーブル{meeting.table.label}"
@@ -299,13 +299,13 @@ def test_serialisation_crlf_utf8_folding_and_escaping(db_session, fair, particip
     assert any(line.startswith(b" ") for line in physical), "long Japanese lines are folded"
 
     unfolded = _unfold(body)
-    assert "SUMMARY:商談: 株式会社山田製作所\\, 大阪工場\\; 第二工場 " in "\n".join(unfolded)
+    assert "SUMMARY:商談：株式会社山田製作所\\, 大阪工場\\; 第二工場（" in "\n".join(unfolded)
     name = next(line for line in unfolded if line.startswith("NAME:"))
     assert name.startswith("NAME:ものづくり商談会\\, 2027\\; 静岡")
     calname = next(line for line in unfolded if line.startswith("X-WR-CALNAME:"))
     assert calname.startswith("X-WR-CALNAME:ものづくり商談会\\, 2027\\; 静岡")
     summaries = [e["summary"] for e in _parse_vobject(body)]
-    assert any(s.startswith(f"商談: {TRICKY_NAME} (") for s in summaries)
+    assert any(s.startswith(f"商談：{TRICKY_NAME}（") for s in summaries)
 
 
 def test_unchanged_feed_is_byte_identical_between_polls(db_session, participant) -> None:
@@ -327,7 +327,7 @@ def test_every_parser_reads_the_participant_feed(parser, db_session, participant
         event = parsed[f"{meeting.uid}@matchfair"]
         assert event["start"] == meeting.slot.starts_at
         assert event["sequence"] == meeting.version
-        assert event["summary"].startswith("商談: ")
+        assert event["summary"].startswith("商談：")
 
 
 def test_ical_js_sees_calendar_properties_and_zoned_times(
@@ -434,12 +434,12 @@ def test_a_cancelled_meeting_stays_cancelled_and_transparent(
     )
     assert str(vevent["STATUS"]) == "CANCELLED"
     assert str(vevent["TRANSP"]) == "TRANSPARENT"
-    assert str(vevent["SUMMARY"]).startswith("[取消] 商談: ")
+    assert str(vevent["SUMMARY"]).startswith("【取消】商談：")
     assert int(vevent["SEQUENCE"]) == meeting.version == 1
     for name, parse in PARSERS.items():
         event = _by_uid(parse(body, tmp_path))[uid]
         assert event["status"] == "CANCELLED", name
-        assert event["summary"].startswith("[取消]"), name
+        assert event["summary"].startswith("【取消】"), name
     js = next(e for e in _ical_js(body, tmp_path)["events"] if e["uid"] == uid)
     assert js["transp"] == "TRANSPARENT"
     others = [e for e in _parse_icalendar(body) if e["uid"] != uid]
@@ -505,7 +505,7 @@ def test_a_download_from_a_page_switched_to_english_is_in_english(
     reader); a download follows the language its reader chose on the page."""
     participant.locale = "ja"
     db_session.commit()
-    assert "商談:" in client.get(f"/p/{participant.access_token}/schedule.ics").get_data(
+    assert "商談：" in client.get(f"/p/{participant.access_token}/schedule.ics").get_data(
         as_text=True
     )
     client.post("/language", data={"lang": "en"})
@@ -513,7 +513,7 @@ def test_a_download_from_a_page_switched_to_english_is_in_english(
     feed = client.get(f"/cal/{participant.feed_token}.ics").get_data(as_text=True)
     summaries = [line for line in download.splitlines() if line.startswith("SUMMARY:")]
     assert summaries and all(line.startswith("SUMMARY:Meeting: ") for line in summaries)
-    assert "商談:" in feed and "Meeting: " not in feed
+    assert "商談：" in feed and "Meeting: " not in feed
 
 
 def test_last_modified_follows_a_renamed_counterpart(client, db_session, participant) -> None:

@@ -253,7 +253,9 @@ def test_each_sheet_is_in_its_participants_language(client, logged_in, db_sessio
     for participant, page in zip(participants, reader.pages, strict=True):
         text = page.extract_text()
         assert participant.display_name in text
-        assert ("Free slots" if participant is english else "空き時間枠") in text
+        # Each language's punctuation: 「空き時間枠：14:30、15:00」, "Free slots: 14:30, 15:00".
+        assert ("Free slots: " if participant is english else "空き時間枠：") in text
+        assert "空き時間枠:" not in text
 
 
 # --------------------------------------------------------------------------- long sheets
