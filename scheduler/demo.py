@@ -817,7 +817,8 @@ def _make_buyer(rng: random.Random, names: _Names, event: Event, number: int,
                      "地域のものづくり企業との新たな取引先開拓を進めています。"),
         strengths="", technologies=[], tags=[],
         equipment="", materials="",
-        certifications=["iso9001", "iso14001", *sector.certifications],
+        # Once each: a sector's list may name ISO 14001 too.
+        certifications=list(dict.fromkeys(["iso9001", "iso14001", *sector.certifications])),
         lot_sizes=[lot.code for lot in LOT_SIZES if any(n.lot_size == lot.code for n in needs)],
         what_we_buy=f"{'、'.join(field_labels)}に対応できる協力企業を募集しています。",
     )

@@ -169,3 +169,23 @@ def test_demo_fair_pages_render_for_both_sides(
     client.post("/language", data={"lang": "en"})
     assert "Needs: " in client.get(f"{base}/directory").get_data(as_text=True)
     assert client.get(f"/events/{event.id}/directory?q=加工").status_code == 200
+
+
+def test_a_certification_stored_twice_is_listed_once(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """QA: the demo's buyers stored ISO 14001 twice and their page said so twice."""
+    fair.supplier.organization.certifications = ["iso9001", "iso14001", "iso14001"]
+    db_session.commit()
+    page = client.get(f"/p/{fair.buyer.access_token}/directory/{fair.supplier.id}")
+    text = page.get_data(as_text=True)
+    assert text.count("ISO 14001") == 1 and "ISO 9001, ISO 14001<" in text
+
+
+def test_no_demo_company_has_a_certification_twice(db_session: Session) -> None:
+    from scheduler.demo import generate_demo
+
+    event = generate_demo(db_session, seed=2027, buyers=32, suppliers=20)
+    for participant in event.participants:
+        codes = participant.organization.certifications
+        assert len(codes) == len(set(codes)), participant.organization.name
