@@ -71,6 +71,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "profile": "会社概要：{text}",
         "purpose": "商談の目的：{text}",
         "where": "場所：{text}",
+        "address": "住所：{text}",
         "schedule": "スケジュール：{url}",
         "cancelled_note": "この商談は取り消されました。",
         "calendar": "{event} 商談スケジュール（{name}）",
@@ -91,6 +92,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "profile": "Profile: {text}",
         "purpose": "Purpose: {text}",
         "where": "Where: {text}",
+        "address": "Address: {text}",
         "schedule": "Schedule: {url}",
         "cancelled_note": "This meeting has been cancelled.",
         "calendar": "{event} meetings ({name})",
@@ -319,6 +321,8 @@ def _vevent(
     where = " ".join(part for part in (event.venue, location) if part)
     if where:
         lines.append(words["where"].format(text=where))
+    if event.address:
+        lines.append(words["address"].format(text=event.address))
     if url:
         lines.append(words["schedule"].format(url=url))
     if cancelled:
@@ -334,9 +338,10 @@ def _vevent(
     vevent.add("dtend", meeting.slot.ends_at.astimezone(zone))
     vevent.add("summary", vText(summary))
     vevent.add("description", vText("\n".join(lines)))
-    if where:
-        # The venue first: calendar apps look the location up on a map.
-        vevent.add("location", vText(where))
+    if where or event.address:
+        # The venue first, then its address: calendar apps look the location up on a map
+        # (a venue's name alone is often not found; room and table stay readable).
+        vevent.add("location", vText(", ".join(p for p in (where, event.address) if p)))
     if url:
         vevent.add("url", url)
     vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")

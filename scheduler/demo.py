@@ -1088,7 +1088,7 @@ def generate_demo(
     tz = ZoneInfo(TIMEZONE)
     event = Event(
         name=name or f"ふじのくに ものづくり受発注商談会 {day.year}", slug=slug,
-        venue="県産業振興センター 3階 大会議室・第2会議室",
+        venue="県産業振興センター 3階",  # the rooms are the event's own (大会議室, 第2会議室)
         address="静岡県静岡市葵区産業通り1-2-3（デモ用の架空住所）",
         description=(
             f"県内外の発注企業{buyers}社と、県内を中心とする受注企業{suppliers}社による"

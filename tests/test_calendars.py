@@ -239,9 +239,13 @@ def test_summary_description_location_in_japanese(db_session, participant) -> No
     assert f"商談相手：{other.display_name}" in description
     assert "商談の目的：試作品の相談、量産; 見積り" in description
     assert other.organization.prefecture in description  # the public profile summary
-    # The venue first (calendar apps look it up on a map), then room and table.
+    # The venue first, then room and table, then the address (calendar apps look the
+    # location up on a map: the address is what finds it).
+    event = participant.event
+    assert event.venue and event.address
     place = f"{meeting.table.room.name} テーブル{meeting.table.label}"
-    assert str(vevent["LOCATION"]) == " ".join(x for x in (participant.event.venue, place) if x)
+    assert str(vevent["LOCATION"]) == f"{event.venue} {place}, {event.address}"
+    assert f"住所：{event.address}" in description
     # No link to the participant's pages: they open with its access token, which must
     # not travel with a calendar handed to a calendar service or shared with colleagues.
     assert "URL" not in vevent

@@ -655,3 +655,20 @@ def test_free_slots_on_the_fair_day_are_those_still_to_come(
     assert alone.split('class="free-slots"', 1)[1].split("</ul>", 1)[0] == listed
     assert "Free slots" in alone and "<html" not in alone
     assert client.get("/p/" + "x" * 43 + "/schedule/list").status_code == 404
+
+
+def test_a_participant_sees_when_and_where_the_fair_is(
+    client, db_session, fair, participant
+) -> None:
+    """QA: the venue's address was on no participant page, sheet or calendar."""
+    assert fair.venue and fair.address
+    for path in ("/", "/schedule"):
+        page = client.get(f"/p/{participant.access_token}{path}").get_data(as_text=True)
+        block = page.split('data-test="venue"', 1)[1].split("</dl>", 1)[0]
+        assert fair.venue in block and fair.address in block, path
+        assert "Wednesday, February 17, 2027" in block  # the day, in the reader's language
+        assert 'href="https://www.google.com/maps/search/?api=1&amp;query=' in block
+    fair.address = ""
+    db_session.commit()
+    page = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
+    assert fair.venue in page and "google.com/maps" not in page
