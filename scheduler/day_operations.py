@@ -886,8 +886,7 @@ def _bump(meeting: Meeting, now: datetime) -> None:
 
 
 def _apply_change(meeting: Meeting, change: _Change, now: datetime) -> None:
-    meeting.slot_id = change.slot_id
-    meeting.table_id = change.table_id
+    meeting.move_to(change.slot_id, change.table_id, since=(meeting.slot_id, meeting.table_id))
     meeting.status = change.status
     _bump(meeting, now)
 

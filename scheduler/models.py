@@ -644,11 +644,30 @@ class Meeting(TimestampMixin, Base):
     source: Mapped[str] = mapped_column(String(20), default="solver")
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     purpose: Mapped[str] = mapped_column(Text, default="")
+    # Where it was before its last move (see :meth:`move_to`), for the participants'
+    # "moved from 14:30, table A05"; None until it moves.
+    moved_from_slot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("slots.id", ondelete="SET NULL"), index=True
+    )
+    moved_from_table_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tables.id", ondelete="SET NULL"), index=True
+    )
 
     participant_a: Mapped[Participant] = relationship(foreign_keys=[participant_a_id])
     participant_b: Mapped[Participant] = relationship(foreign_keys=[participant_b_id])
-    slot: Mapped[Slot] = relationship()
-    table: Mapped[Table | None] = relationship()
+    slot: Mapped[Slot] = relationship(foreign_keys=[slot_id])
+    table: Mapped[Table | None] = relationship(foreign_keys=[table_id])
+    moved_from_slot: Mapped[Slot | None] = relationship(foreign_keys=[moved_from_slot_id])
+    moved_from_table: Mapped[Table | None] = relationship(foreign_keys=[moved_from_table_id])
+
+    def move_to(self, slot_id: int, table_id: int | None, *, since: tuple[int, int | None]) -> None:
+        """Put the meeting at ``slot_id`` and ``table_id``, remembering ``since`` (the
+        slot and table it was at before this change) as where it moved from, when the
+        place differs (a cancellation or its undo, in place, is no move)."""
+        if (slot_id, table_id) != since:
+            self.moved_from_slot_id, self.moved_from_table_id = since
+        self.slot_id = slot_id
+        self.table_id = table_id
 
 
 class MeetingOutcome(TimestampMixin, Base):

@@ -459,6 +459,8 @@ def publish_run(
         meeting.locked = pair in plan.pinned
         outcome.unchanged += 1
     reinstated: list[int] = []
+    # Where each moved meeting was, before its table is let go below.
+    was = {meeting.id: (meeting.slot_id, meeting.table_id) for _p, meeting, _s, _t in plan.move}
     for pair, meeting, _slot, _table in plan.move:
         meeting.locked = pair in plan.pinned
         meeting.table_id = None
@@ -470,8 +472,7 @@ def publish_run(
         session.execute(delete(MeetingOutcome).where(MeetingOutcome.meeting_id.in_(reinstated)))
     session.flush()
     for _pair, meeting, slot, table in plan.move:
-        meeting.slot_id = slot.id
-        meeting.table_id = table.id if table is not None else None
+        meeting.move_to(slot.id, table.id if table is not None else None, since=was[meeting.id])
         meeting.status = MeetingStatus.PLANNED
         meeting.version += 1
         outcome.moved += 1

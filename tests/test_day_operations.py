@@ -839,3 +839,29 @@ def test_a_meeting_under_way_is_refused_already_in_the_preview(
     swapped = ops.preview_swap(db_session, item, other)
     assert any("has already started" in p.message for p in swapped.problems)
     assert ops.preview_cancel(db_session, item).ok  # still under way: it can be cancelled
+
+
+def test_a_moved_meeting_says_where_it_was(
+    client, db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """QA: a participant read "Changed (time)" and had to guess what changed."""
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 at A03
+    supplier = participant(db_session, fair, "S002")
+    supplier.locale = "en"
+    ops.cancel_meeting(db_session, fair, item.id, expected_version=0, user_id=staff.id)
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert item.moved_from_slot_id is None  # cancelled and back in place: no move
+    ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                     slot_id=slot(db_session, fair, "15:00").id, user_id=staff.id)
+    assert (item.moved_from_slot.starts_at, item.moved_from_table.label) == (local(10), "A03")
+    db_session.commit()
+    page = client.get(f"/p/{supplier.access_token}/schedule").get_data(as_text=True)
+    card = page.split(f'data-anchor="meeting-{item.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Moved from 10:00, table A03" in card
+    # Only the table changes: that is what it says.
+    ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                     table_id=table(db_session, fair, "A04").id, user_id=staff.id)
+    db_session.commit()
+    page = client.get(f"/p/{supplier.access_token}/schedule").get_data(as_text=True)
+    card = page.split(f'data-anchor="meeting-{item.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Moved from table A03" in card and "Moved from 10:00" not in card

@@ -142,6 +142,11 @@ def test_republishing_moves_cancels_and_adds_keeping_each_pairs_row(
         (MeetingStatus.PLANNED, 1),
     ]
     assert fair.published_version == 2
+    # The moved meeting remembers where it was (the participants' "moved from …").
+    [moved_uid] = [uid for uid in changed if after[uid][3] == MeetingStatus.PLANNED]
+    moved_row = db_session.scalar(select(Meeting).where(Meeting.uid == moved_uid))
+    assert (moved_row.moved_from_slot_id, moved_row.moved_from_table_id) == first[moved_uid][1:3]
+    assert after[moved_uid][1:3] != first[moved_uid][1:3]
     moved_ids = {p.id for p in fair.participants if p.code in moved[0].key}
     dropped_ids = {p.id for p in fair.participants if p.code in dropped.key}
     assert outcome.notify == moved_ids | dropped_ids
