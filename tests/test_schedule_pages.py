@@ -672,3 +672,23 @@ def test_a_participant_sees_when_and_where_the_fair_is(
     db_session.commit()
     page = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
     assert fair.venue in page and "google.com/maps" not in page
+
+
+def test_home_says_what_to_do_once_requests_are_closed(
+    client, db_session, fair, participant
+) -> None:
+    """QA: after the requests closed, "What to do now" held only "Profiles can no longer
+    be changed", which is no task."""
+    home = _home(client, participant)
+    todo = home.split('data-test="check-schedule"', 1)[1].split("</li>", 1)[0]
+    assert f'href="/p/{participant.access_token}/schedule"' in todo
+    fair.phase, fair.published_at = Phase.SCHEDULING, None
+    db_session.commit()
+    home = _home(client, participant)
+    assert 'data-test="being-scheduled"' in home and 'data-test="check-schedule"' not in home
+
+
+def _home(client, participant: Participant) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(f"/p/{participant.access_token}/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
