@@ -189,3 +189,14 @@ def test_no_demo_company_has_a_certification_twice(db_session: Session) -> None:
     for participant in event.participants:
         codes = participant.organization.certifications
         assert len(codes) == len(set(codes)), participant.organization.name
+
+
+def test_a_companys_size_reads_as_a_number_of_people(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.supplier.organization.employees = 3600
+    db_session.commit()
+    url = f"/p/{fair.buyer.access_token}/directory/{fair.supplier.id}"
+    assert "<dd>3,600 employees</dd>" in client.get(url).get_data(as_text=True)
+    client.post("/language", data={"lang": "ja"})
+    assert "<dd>3,600名</dd>" in client.get(url).get_data(as_text=True)

@@ -668,6 +668,8 @@ def test_a_participant_sees_when_and_where_the_fair_is(
         assert fair.venue in block and fair.address in block, path
         assert "Wednesday, February 17, 2027" in block  # the day, in the reader's language
         assert 'href="https://www.google.com/maps/search/?api=1&amp;query=' in block
+    # The tab's title names the fair too (one of several fairs open in a browser).
+    assert f"<title>My meetings · {fair.name}" in _page(client, participant)
     fair.address = ""
     db_session.commit()
     page = client.get(f"/p/{participant.access_token}/").get_data(as_text=True)
