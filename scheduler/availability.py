@@ -28,7 +28,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from scheduler import audit, preferences
-from scheduler.errors import DeadlinePassed, ValidationFailed
+from scheduler.errors import DeadlinePassed, ProblemsFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event, Participant, ParticipantRole, Phase, Slot
 
@@ -62,6 +62,11 @@ class AvailabilityInput:
     unavailable: Collection[str] = ()
     max_meetings: str = ""
     parallel_desks: str = "1"
+
+
+class AvailabilityInvalid(ProblemsFound):
+    """A submission with one or more problems, each naming its field (``problems``), so
+    the form shows them all at once."""
 
 
 # --------------------------------------------------------------------------- phase rule
@@ -177,46 +182,43 @@ def _snapshot(participant: Participant) -> dict[str, object]:
     }
 
 
-def save_availability(
-    session: Session,
-    participant: Participant,
-    data: AvailabilityInput,
-    *,
-    user_id: int | None = None,
-    now: datetime | None = None,
-) -> None:
-    """Validate ``data`` and store it as ``participant``'s availability (audited).
-
-    Raises :class:`DeadlinePassed` outside the period (see :func:`check_editable`) and
-    :class:`ValidationFailed` naming the field at fault: a time not on the grid
-    (``arrive-<date>``/``leave-<date>``), leaving before arriving (``leave-<date>``),
-    choices that leave no slot at all (``unavailable``), a bad meeting count
-    (``max_meetings``) or desk count (``parallel_desks``).
-    """
-    event = participant.event
-    check_editable(event, user_id, now)
-    grid = day_grid(event)
-    if not grid:
-        raise ValidationFailed(
-            N_("The organizer has not set up the meeting slots yet."), field="unavailable"
-        )
-    ticked = {unicodedata.normalize("NFKC", raw).strip() for raw in data.unavailable}
+def _windows(
+    event: Event, grid: list[tuple[date, tuple[Slot, ...]]], data: AvailabilityInput,
+    problems: list[ValidationFailed],
+) -> dict[date, tuple[Slot, Slot]]:
+    """Each day's (arrive, leave) slots; a day with a problem (noted) is left out."""
     windows: dict[date, tuple[Slot, Slot]] = {}
     for day, slots in grid:
         raw_arrive, raw_leave = data.windows.get(day, (str(slots[0].id), str(slots[-1].id)))
-        arrive = _slot_of_day(raw_arrive, slots, f"arrive-{day.isoformat()}")
-        leave = _slot_of_day(raw_leave, slots, f"leave-{day.isoformat()}")
+        chosen = []
+        for raw, name in ((raw_arrive, "arrive"), (raw_leave, "leave")):
+            try:
+                chosen.append(_slot_of_day(raw, slots, f"{name}-{day.isoformat()}"))
+            except ValidationFailed as problem:
+                problems.append(problem)
+        if len(chosen) < 2:
+            continue
+        arrive, leave = chosen
         if leave.starts_at < arrive.starts_at:
-            raise ValidationFailed(
+            problems.append(ValidationFailed(
                 N_("You would leave (%(leave)s) before you arrive (%(arrive)s)."),
                 field=f"leave-{day.isoformat()}",
                 params={
                     "leave": f"{event.local(leave.ends_at):%H:%M}",
                     "arrive": f"{event.local(arrive.starts_at):%H:%M}",
                 },
-            )
+            ))
+            continue
         windows[day] = (arrive, leave)
+    return windows
 
+
+def _unavailable_slots(
+    grid: list[tuple[date, tuple[Slot, ...]]], windows: Mapping[date, tuple[Slot, Slot]],
+    raw_ticked: Collection[str], problems: list[ValidationFailed],
+) -> list[Slot]:
+    """The slots to store as unavailable; a problem is noted when no slot is left."""
+    ticked = {unicodedata.normalize("NFKC", raw).strip() for raw in raw_ticked}
     unavailable: list[Slot] = []
     free = 0
     for day, slots in grid:
@@ -231,42 +233,102 @@ def save_availability(
             elif not edge:  # the first day's arrival and last day's departure are the window
                 unavailable.append(slot)
     if free == 0:
-        raise ValidationFailed(
+        problems.append(ValidationFailed(
             N_("With these choices you could not attend a single meeting slot. Please "
                "leave at least one slot free."),
             field="unavailable",
-        )
+        ))
+    return unavailable
 
-    desks = 1
-    if participant.role == ParticipantRole.BUYER:
-        desks_value = parse_whole_number(data.parallel_desks, "parallel_desks") or 1
-        if not 1 <= desks_value <= MAX_PARALLEL_DESKS:
-            raise ValidationFailed(
-                N_("Please choose between 1 and %(n)d desks."),
-                field="parallel_desks", params={"n": MAX_PARALLEL_DESKS},
-            )
-        desks = desks_value
-    max_meetings = parse_whole_number(data.max_meetings, "max_meetings")
-    if max_meetings is not None:
-        if max_meetings < 0:
-            raise ValidationFailed(
-                N_("The number of meetings cannot be negative."), field="max_meetings"
-            )
-        if max_meetings == 0:
-            # 0 would mean no meeting at all: a company not taking part withdraws.
-            raise ValidationFailed(
-                N_(
-                    "Enter at least 1, or leave it empty for no limit. A company that will "
-                    "not take part should tell the organizer."
-                ),
-                field="max_meetings",
-            )
-        limit = max_meetings_limit(event, desks)
-        if max_meetings > limit:
-            raise ValidationFailed(
-                N_("At most %(n)d meetings are possible for you in this event."),
-                field="max_meetings", params={"n": limit},
-            )
+
+def _desks(
+    participant: Participant, raw: str, problems: list[ValidationFailed]
+) -> int | None:
+    """The parallel desks asked for (always 1 for a supplier); ``None`` with a problem."""
+    if participant.role != ParticipantRole.BUYER:
+        return 1
+    try:
+        desks = parse_whole_number(raw, "parallel_desks") or 1
+    except ValidationFailed as problem:
+        problems.append(problem)
+        return None
+    if not 1 <= desks <= MAX_PARALLEL_DESKS:
+        problems.append(ValidationFailed(
+            N_("Please choose between 1 and %(n)d desks."),
+            field="parallel_desks", params={"n": MAX_PARALLEL_DESKS},
+        ))
+        return None
+    return desks
+
+
+def _max_meetings(
+    event: Event, raw: str, desks: int | None, problems: list[ValidationFailed]
+) -> int | None:
+    """The most meetings asked for (``None``: no limit of its own, or a problem noted).
+    Its upper limit depends on the desks, so it is checked only with a valid desk count."""
+    try:
+        max_meetings = parse_whole_number(raw, "max_meetings")
+    except ValidationFailed as problem:
+        problems.append(problem)
+        return None
+    if max_meetings is None:
+        return None
+    if max_meetings < 0:
+        problems.append(ValidationFailed(
+            N_("The number of meetings cannot be negative."), field="max_meetings"
+        ))
+    elif max_meetings == 0:
+        # 0 would mean no meeting at all: a company not taking part withdraws.
+        problems.append(ValidationFailed(
+            N_(
+                "Enter at least 1, or leave it empty for no limit. A company that will "
+                "not take part should tell the organizer."
+            ),
+            field="max_meetings",
+        ))
+    elif desks is not None and max_meetings > max_meetings_limit(event, desks):
+        problems.append(ValidationFailed(
+            N_("At most %(n)d meetings are possible for you in this event."),
+            field="max_meetings", params={"n": max_meetings_limit(event, desks)},
+        ))
+    return max_meetings
+
+
+def save_availability(
+    session: Session,
+    participant: Participant,
+    data: AvailabilityInput,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Validate ``data`` and store it as ``participant``'s availability (audited).
+
+    Raises :class:`DeadlinePassed` outside the period (see :func:`check_editable`) and
+    :class:`AvailabilityInvalid` naming every field at fault: a time not on the grid
+    (``arrive-<date>``/``leave-<date>``), leaving before arriving (``leave-<date>``),
+    choices that leave no slot at all (``unavailable``), a bad meeting count
+    (``max_meetings``) or desk count (``parallel_desks``).
+    """
+    event = participant.event
+    check_editable(event, user_id, now)
+    grid = day_grid(event)
+    if not grid:
+        raise ValidationFailed(
+            N_("The organizer has not set up the meeting slots yet."), field="unavailable"
+        )
+    # Every field is checked, so that the form names all its mistakes at once (QA: a
+    # wrong meeting count was said only after the times were put right).
+    problems: list[ValidationFailed] = []
+    windows = _windows(event, grid, data, problems)
+    unavailable: list[Slot] = []
+    if len(windows) == len(grid):  # slots can be counted only once every day is right
+        unavailable = _unavailable_slots(grid, windows, data.unavailable, problems)
+    desks = _desks(participant, data.parallel_desks, problems)
+    max_meetings = _max_meetings(event, data.max_meetings, desks, problems)
+    if problems:
+        raise AvailabilityInvalid(problems)
+    assert desks is not None  # a desk count that could not be read is one of the problems
 
     before = _snapshot(participant)
     first_day_slots, last_day_slots = grid[0][1], grid[-1][1]

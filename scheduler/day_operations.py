@@ -75,7 +75,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import company_name_key, search_key
-from scheduler.participant_import import next_participant_code, single_spaced
+from scheduler.participant_import import next_participant_code, phone_as_typed, single_spaced
 from scheduler.profiles import organization_named, typed_text
 from scheduler.vocabulary import is_known_technology
 
@@ -2078,7 +2078,7 @@ def register_walk_in(
     company = _one_line(unicodedata.normalize("NFKC", company))
     company_kana = _one_line(unicodedata.normalize("NFKC", company_kana))
     contact_name = _one_line(contact_name)
-    email, phone = _one_line(email), _one_line(phone)
+    email, phone = _one_line(email), phone_as_typed(_one_line(phone))
     if not company:
         raise ValidationFailed(N_("Enter the company name."), field="company")
     if not contact_name:

@@ -191,6 +191,22 @@ def single_spaced(text: str) -> str:
                   text.strip())
 
 
+# Dashes typed between a phone number's digits, after NFKC (which already makes "－" and
+# "﹣" a "-", "‑" a "‐" and a half-width "ｰ" the katakana "ー"): a Japanese keyboard's
+# 長音 "ー", the horizontal bar "―", the Unicode hyphen "‐", figure, en and em dashes,
+# the minus sign. Between digits, each is the hyphen the number is written with.
+_PHONE_DASH = re.compile("(?<=[0-9])( *)[\u2010\u2012-\u2015\u2212\u30fc]( *)(?=[0-9])")
+
+
+def phone_as_typed(text: str) -> str:
+    """A phone number as stored, wherever it is entered (import, the organizer's form,
+    self-registration, a walk-in at the desk): half-width (NFKC: "０５３" is "053",
+    "（" is "(") with each dash between digits made "-" ("０５３ー１２３ー４５６７" is
+    "053-123-4567"), the ends trimmed; anything else (spaces, "内線 12") as typed."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _PHONE_DASH.sub(r"\1-\2", text).strip()
+
+
 def _fold(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
 
@@ -818,7 +834,7 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
         if not entry.contact_name:
             errors.append(Issue(N_("Enter the name of the contact person for this e-mail."),
                                 key="contact_name"))
-    entry.phone = unicodedata.normalize("NFKC", cell("phone"))
+    entry.phone = phone_as_typed(cell("phone"))
     if entry.phone and not re.fullmatch(r"[0-9+()\- ]{6,}(?:\s*(?:内線|ext\.?)\s*\d+)?",
                                         entry.phone):
         notes.append(Issue(N_("\"%(value)s\" does not look like a phone number."),

@@ -116,11 +116,17 @@ def split_tags(text: str) -> list[str]:
     return tags
 
 
+def typed_line_breaks(value: str) -> str:
+    """``value`` with each line break as LF: browsers send a textarea's as CRLF (old
+    Macs' as CR) but count and show it as one character."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def typed_text(value: str | None) -> str:
     """Text from a form as stored: line breaks as LF (browsers send a textarea's as
     CRLF, so an unchanged field compares equal and keeps its length), NFC (a Mac sends
     decomposed kana), no control characters, trimmed."""
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = typed_line_breaks(value or "")
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
 
 

@@ -32,7 +32,7 @@ from scheduler.models import (
     new_token,
 )
 from scheduler.names import company_name_key
-from scheduler.participant_import import next_participant_code, single_spaced
+from scheduler.participant_import import next_participant_code, phone_as_typed, single_spaced
 from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
 
@@ -182,7 +182,8 @@ def _checked(data: RegistrationData) -> RegistrationData:
         employees=data.employees,
         website=_text(web_address_as_typed(data.website), "website", 300),
         contact_kana=_text(data.contact_kana, "contact_kana", 200),
-        phone=_text(data.phone, "phone", 50),
+        # Half-width digits and hyphens, as the import and the organizer's form store it.
+        phone=_text(phone_as_typed(data.phone), "phone", 50),
         locale=data.locale if data.locale in ("ja", "en") else "ja",
     )
     if checked.role not in {r.value for r in ParticipantRole}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -160,6 +161,32 @@ def test_leaving_before_arriving_and_no_slot_at_all(db_session: Session, fair: F
     assert raised.value.field == f"arrive-{DAY1.isoformat()}"
 
 
+def test_every_problem_is_named_at_once(db_session: Session, fair: Fair) -> None:
+    """QA: leaving before arriving and a count that is not a number were said one after
+    the other, the count only once the times were put right."""
+    fair.event.default_max_meetings = 5
+    day1, day2 = _slots(fair.event, DAY1), _slots(fair.event, DAY2)
+    with pytest.raises(availability.AvailabilityInvalid) as raised:
+        availability.save_availability(db_session, fair.buyer, availability.AvailabilityInput(
+            windows={DAY1: (str(day1[2].id), str(day1[1].id)),  # leaves before it arrives
+                     DAY2: ("999999", str(day2[3].id))},  # a time not on the grid
+            max_meetings="５件", parallel_desks="4"))
+    problems = {p.field: p.message for p in raised.value.problems}
+    assert set(problems) == {f"leave-{DAY1.isoformat()}", f"arrive-{DAY2.isoformat()}",
+                             "max_meetings", "parallel_desks"}
+    assert "before you arrive" in problems[f"leave-{DAY1.isoformat()}"]
+    assert "whole number" in problems["max_meetings"]
+    assert "between 1 and 3" in problems["parallel_desks"]
+    # A count over the limit is named beside a time error too; nothing was stored.
+    with pytest.raises(availability.AvailabilityInvalid) as raised:
+        availability.save_availability(db_session, fair.supplier, availability.AvailabilityInput(
+            windows={DAY1: (str(day1[3].id), str(day1[0].id))}, max_meetings="8"))
+    assert [p.field for p in raised.value.problems] == [
+        f"leave-{DAY1.isoformat()}", "max_meetings"]
+    assert "At most 5 meetings" in raised.value.problems[1].message
+    assert fair.buyer.max_meetings is None and fair.supplier.max_meetings is None
+
+
 def _close_preferences(db_session: Session, event: Event, closes: datetime) -> None:
     db_session.add(PhaseDeadline(event=event, phase=Phase.PREFERENCES, closes_at=closes))
     db_session.commit()
@@ -247,6 +274,37 @@ def test_page_keeps_what_was_typed_and_names_the_error(
     body = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "before you arrive" in body and f"leave-{DAY2.isoformat()}-err" in body
+
+
+@pytest.mark.parametrize("who", ["participant", "organizer"])
+@pytest.mark.parametrize("count", ["５件", "abc"], ids=["full-width with 件", "letters"])
+def test_page_shows_every_error_at_its_field_at_once(
+    client: FlaskClient, db_session: Session, fair: Fair, logged_in: User, who: str,
+    count: str,
+) -> None:
+    """A leave time before the start time and a meeting count that is not a number are
+    both flagged on the first submit, each at its field, with everything typed kept;
+    on the participant's page and on the organizer's."""
+    day1 = _slots(fair.event, DAY1)
+    url = (_p(fair.supplier) if who == "participant"
+           else f"/events/{fair.event.id}/participants/{fair.supplier.id}/availability")
+    response = client.post(url, data=_form(
+        fair.event, max_meetings=count, off=[str(_slots(fair.event, DAY2)[1].id)],
+        **{f"arrive-{DAY1.isoformat()}": str(day1[3].id),
+           f"leave-{DAY1.isoformat()}": str(day1[0].id)}))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    leave_error = re.search(rf'id="leave-{DAY1.isoformat()}-err"><li>([^<]*)</li>', body)
+    assert leave_error and "before you arrive" in leave_error.group(1)
+    count_field = re.search(r'<div class="field [^"]*has-error[^"]*">(.*?)</div>', body, re.S)
+    assert count_field and 'name="max_meetings"' in count_field.group(1)
+    assert "Please enter a whole number" in count_field.group(1)
+    assert f'value="{count}"' in body
+    assert f'<option value="{day1[3].id}" selected>11:30</option>' in body
+    assert f'<option value="{day1[0].id}" selected>10:25</option>' in body
+    assert f'value="{_slots(fair.event, DAY2)[1].id}" checked' in body
+    db_session.expire_all()
+    assert db_session.get(Participant, fair.supplier.id).max_meetings is None
 
 
 @pytest.mark.parametrize(("offset", "saved"), [(-1, True), (1, False)])

@@ -238,3 +238,87 @@ def test_full_width_digits_are_accepted_where_numbers_are_expected(
     fair.event.default_max_meetings = 200  # availability: 120 is within the cap
     db_session.commit()
     assert submit(client, db_session, fair) == 120
+
+
+# --------------------------------------------------------------------------- line breaks
+
+
+def _organization(attribute: str) -> Callable[[Session, Fair], str]:
+    def stored(session: Session, fair: Fair) -> str:
+        participant = fair.buyer if attribute == "what_we_buy" else fair.supplier
+        return getattr(session.get(Participant, participant.id).organization, attribute)
+    return stored
+
+
+def _proposal(attribute: str) -> Callable[[Session, Fair], str]:
+    def stored(session: Session, fair: Fair) -> str:
+        return session.scalar(select(getattr(Proposal, attribute))
+                              .where(Proposal.need_id == fair.need.id)) or ""
+    return stored
+
+
+_SUPPLIER_PROFILE = {"name": "ＡＢＣ精工株式会社", "prefecture": "静岡県"}
+_BUYER_PROFILE = {"name": "発注重工株式会社", "prefecture": "愛知県"}
+_PROPOSAL = {"offer": "5軸加工で試作します", "level": "3"}
+
+# Every length-limited text area of the participants' forms (and the organizer's on
+# their behalf): where it posts, a valid submission, the field, its limit, what is stored.
+MULTI_LINE = [
+    pytest.param(lambda f: _p(f.supplier, "/profile"), _SUPPLIER_PROFILE, "description",
+                 5000, _organization("description"), id="profile description"),
+    pytest.param(lambda f: _p(f.supplier, "/profile"), _SUPPLIER_PROFILE, "equipment",
+                 5000, _organization("equipment"), id="profile equipment"),
+    pytest.param(lambda f: _p(f.supplier, "/profile"), _SUPPLIER_PROFILE, "materials",
+                 5000, _organization("materials"), id="profile materials"),
+    pytest.param(lambda f: _p(f.supplier, "/profile"), _SUPPLIER_PROFILE, "strengths",
+                 5000, _organization("strengths"), id="profile strengths"),
+    pytest.param(lambda f: _p(f.buyer, "/profile"), _BUYER_PROFILE, "what_we_buy",
+                 5000, _organization("what_we_buy"), id="profile what we buy"),
+    pytest.param(lambda f: f"/events/{f.event.id}/participants/{f.supplier.id}/profile",
+                 _SUPPLIER_PROFILE, "description", 5000, _organization("description"),
+                 id="profile by the organizer"),
+    pytest.param(lambda f: _p(f.buyer, "/needs/new"),
+                 {"title": "アルミ筐体", "published": "y", "lot_size": ""}, "description",
+                 5000, lambda s, f: s.scalars(
+                     select(Need.description).where(Need.participant_id == f.buyer.id)
+                     .order_by(Need.id.desc())).first(), id="need description"),
+    pytest.param(lambda f: _p(f.supplier, f"/buyer-needs/{f.need.id}/apply"), _PROPOSAL,
+                 "track_record", 5000, _proposal("track_record"), id="proposal results"),
+    pytest.param(lambda f: _p(f.supplier, f"/request/{f.buyer.id}"), {"level": "3"}, "note",
+                 preferences.MAX_NOTE_LENGTH, _note, id="request note"),
+    pytest.param(lambda f: f"/events/{f.event.id}/preferences/participants/{f.supplier.id}",
+                 {"counterpart": "", "level": "3"}, "note", preferences.MAX_NOTE_LENGTH,
+                 _note, id="request note by the organizer"),
+]
+
+
+def _typed_lines(length: int) -> str:
+    """``length`` characters as a browser counts them (a line break is one), 20 of them
+    line breaks, as the browser sends the text: each line break as CRLF."""
+    line = (length - 20) // 21
+    lines = ["あ" * line] * 20 + ["い" * (length - 20 - 20 * line)]
+    return "\r\n".join(lines)
+
+
+@pytest.mark.parametrize(("url", "valid", "name", "limit", "stored"), MULTI_LINE)
+def test_a_line_break_counts_as_one_character_as_on_the_page(
+    client: FlaskClient, db_session: Session, logged_in: User, url, valid: dict[str, object],
+    name: str, limit: int, stored,
+) -> None:
+    """The page's counter says a text of many lines fits (a line break is one character);
+    the form takes it (the browser sends the break as two, CRLF) and stores it with LF.
+    One more character is over the limit, on the page as on the server (QA: "5000 / 5000"
+    on the page, then "at most 5000 characters" from the server)."""
+    fair = make_fair(db_session, phase=Phase.PREFERENCES)
+    db_session.commit()
+    data = {**valid, "counterpart": str(fair.buyer.id)} if "counterpart" in valid else valid
+    over = _typed_lines(limit + 1)
+    response = client.post(url(fair), data={**data, name: over})
+    assert response.status_code in {200, 400}
+    assert _field_has_error(response.get_data(as_text=True), name)
+    at_limit = _typed_lines(limit)
+    assert len(at_limit.replace("\r\n", "\n")) == limit and at_limit.count("\r\n") == 20
+    response = client.post(url(fair), data={**data, name: at_limit})
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    db_session.expire_all()
+    assert stored(db_session, fair) == at_limit.replace("\r\n", "\n")

@@ -126,10 +126,12 @@ def _edit(participant: Participant, *, user_id: int | None, done_url: str, templ
                 availability.save_availability(session, participant, data, user_id=user_id)
             except ValidationFailed as error:
                 session.rollback()
-                message = translate_error(error)
-                if error.field in form:
-                    form[error.field].errors = [*form[error.field].errors, message]
-                field_errors[error.field or "form"] = message
+                # Every problem at its field (AvailabilityInvalid holds them all).
+                for problem in getattr(error, "problems", [error]):
+                    message = translate_error(problem)
+                    if problem.field in form:
+                        form[problem.field].errors = [*form[problem.field].errors, message]
+                    field_errors[problem.field or "form"] = message
             else:
                 session.commit()
                 flash(_("Your availability was saved."), "success")

@@ -7,10 +7,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext
 from wtforms import IntegerField as _IntegerField
+from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import NumberRange as _NumberRange
 from wtforms.validators import StopValidation, ValidationError
 
-from scheduler.profiles import is_web_address, web_address_as_typed
+from scheduler.participant_import import phone_as_typed
+from scheduler.profiles import is_web_address, typed_line_breaks, web_address_as_typed
 
 
 def typed_email(value: object) -> object:
@@ -25,6 +27,29 @@ def typed_web_address(value: object) -> object:
     folded and ``https://`` put before a bare host such as ``www.abc.co.jp``, so the
     form shows, checks and saves the address it will link to."""
     return web_address_as_typed(value) if isinstance(value, str) else value
+
+
+def typed_phone(value: object) -> object:
+    """A phone number as typed, in the one spelling every entry stores (a WTForms filter):
+    half-width digits, each dash between them a hyphen ("０５３ー１２３ー４５６７" is
+    "053-123-4567"), spaces and "内線" as typed
+    (:func:`scheduler.participant_import.phone_as_typed`)."""
+    return phone_as_typed(value) if isinstance(value, str) else value
+
+
+class TextAreaField(_TextAreaField):
+    """WTForms' text area, its line breaks read as one character each.
+
+    Browsers send a line break as CRLF, but count it as one character, as the page's
+    counter (``field-limits.js``) does; the services store it as LF. Read as LF, a
+    text of many short lines is measured by ``Length`` as the page counted it (not
+    refused at the limit the counter said it fitted), and shown again as it was typed.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = typed_line_breaks(self.data)
 
 
 class IntegerField(_IntegerField):

@@ -34,7 +34,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired
 
 from scheduler.errors import Conflict, NotFound, ValidationFailed
@@ -77,6 +77,7 @@ from scheduler.vocabulary import PREFECTURES
 from web.auth import organizer_required, staff_required
 from web.database import get_session
 from web.filters import label_colon, list_separator
+from web.form_fields import TextAreaField, typed_phone
 from web.i18n import translate_error
 from web.pagination import back_to, paginate
 
@@ -242,7 +243,7 @@ class ParticipantForm(FlaskForm):
     contact_name = StringField(lazy_gettext("Contact person"))
     contact_kana = StringField(lazy_gettext("Contact person (kana)"))
     email = StringField(lazy_gettext("E-mail"))
-    phone = StringField(lazy_gettext("Phone"))
+    phone = StringField(lazy_gettext("Phone"), filters=[typed_phone])
     max_meetings = StringField(lazy_gettext("Meetings at most"),
                                description=lazy_gettext("Blank: the event's default."))
     desks = StringField(lazy_gettext("Parallel desks"), default="1")

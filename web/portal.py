@@ -18,7 +18,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -37,7 +36,13 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
-from web.form_fields import IntegerField, NumberRange, WebAddress, typed_web_address
+from web.form_fields import (
+    IntegerField,
+    NumberRange,
+    TextAreaField,
+    WebAddress,
+    typed_web_address,
+)
 from web.i18n import translate_error
 from web.outcomes import meetings_to_report
 from web.participant_access import (

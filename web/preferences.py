@@ -29,13 +29,14 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length
 
 from scheduler import preferences, proposals, suggestions
 from scheduler.errors import DeadlinePassed, ValidationFailed
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase, Proposal
 from web.database import get_session
+from web.form_fields import TextAreaField
 from web.i18n import translate_error
 from web.pagination import back_to
 from web.participant_access import (
@@ -125,27 +126,12 @@ def _of_role(role: str) -> Participant:
     return participant
 
 
-def typed_lines(value: object) -> object:
-    """Text from a textarea with its line breaks as stored (a WTForms filter).
-
-    Browsers send each line break as ``\r\n`` but count it as one character
-    against the field's ``maxlength``, and the services store it as ``\n``
-    (:func:`scheduler.preferences.clean_note`). Made ``\n`` before the form's
-    ``Length`` check, a note of many short lines is measured as it is typed and
-    saved, not refused at half the limit.
-    """
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n")
-
-
 class LevelForm(FlaskForm):
     """A level and an optional note (a request, or accepting one)."""
 
     level = SelectField(lazy_gettext("Level"), default=str(preferences.MEDIUM))
     note = TextAreaField(
         lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
-        filters=[typed_lines],
         description=lazy_gettext(
             "What you would like to discuss (optional); the other company sees it"
         ),
@@ -432,15 +418,12 @@ class ProposalForm(FlaskForm):
     offer = TextAreaField(
         lazy_gettext("What you offer for this need"),
         validators=[DataRequired(), Length(max=proposals.MAX_TEXT_LENGTH)],
-        filters=[typed_lines],
     )
     track_record = TextAreaField(
         lazy_gettext("Relevant results"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)],
-        filters=[typed_lines],
     )
     equipment = TextAreaField(
         lazy_gettext("Equipment"), validators=[Length(max=proposals.MAX_TEXT_LENGTH)],
-        filters=[typed_lines],
     )
     level = SelectField(lazy_gettext("Your interest in this buyer"),
                         default=str(preferences.HIGH))

@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from scheduler import event_setup, notifications, preferences, proposals, suggestions
@@ -36,11 +36,11 @@ from scheduler.models import (
 from web import mail_feedback
 from web.auth import organizer_required
 from web.database import get_session
-from web.form_fields import IntegerField, NumberRange
+from web.form_fields import IntegerField, NumberRange, TextAreaField
 from web.i18n import translate_error
 from web.ids import parse_id
 from web.portal import profile_field_error
-from web.preferences import LEVEL_LABELS, AnswerForm, LevelForm, send_attachment, typed_lines
+from web.preferences import LEVEL_LABELS, AnswerForm, LevelForm, send_attachment
 
 bp = Blueprint("preferences_admin", __name__, url_prefix="/events/<int:event_id>/preferences")
 
@@ -208,7 +208,6 @@ class BehalfForm(LevelForm):
     # as the meeting's purpose: nothing for the organizer's eyes only.
     note = TextAreaField(
         lazy_gettext("Note"), validators=[Length(max=preferences.MAX_NOTE_LENGTH)],
-        filters=[typed_lines],
         description=lazy_gettext(
             "What the company would like to discuss (optional). The other company sees "
             "it on its schedule and sheet: nothing meant for the organizers only."

@@ -36,6 +36,7 @@ from web.form_fields import (
     NumberRange,
     WebAddress,
     typed_email,
+    typed_phone,
     typed_web_address,
 )
 from web.i18n import translate_error
@@ -72,7 +73,10 @@ class RegistrationForm(FlaskForm):
         lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)],
         filters=[typed_email],  # a full-width ＠ is an @, before the address is checked
     )
-    phone = TelField(lazy_gettext("Phone"), validators=[Length(max=50)])
+    phone = TelField(
+        lazy_gettext("Phone"), validators=[Length(max=50)],
+        filters=[typed_phone],  # half-width digits and hyphens, as every entry stores it
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

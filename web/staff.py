@@ -52,7 +52,7 @@ from scheduler.models import (
 from web import mail_feedback
 from web.auth import staff_required
 from web.database import get_session
-from web.form_fields import typed_email
+from web.form_fields import typed_email, typed_phone
 from web.i18n import safe_next, translate_error
 from web.ids import parse_id
 from web.participant_access import ROLE_LABELS
@@ -124,7 +124,9 @@ class WalkInForm(FlaskForm):
         filters=[typed_email],
         validators=[Optional(), Email(), Length(max=254)],
     )
-    phone = TelField(lazy_gettext("Phone"), validators=[Optional(), Length(max=50)])
+    phone = TelField(
+        lazy_gettext("Phone"), validators=[Optional(), Length(max=50)], filters=[typed_phone]
+    )
     # The picker of the supplier profile (portal/_choices.html), so offers can match on them.
     technologies = SelectMultipleField(lazy_gettext("Technologies"))
 

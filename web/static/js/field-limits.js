@@ -15,6 +15,13 @@
     return template.replace(/\{(\w+)\}/g, function (_, key) { return String(values[key]); });
   }
 
+  // Characters as the server counts them: one for a character outside the BMP (𠮷 in a
+  // name, an emoji), which .length counts as two UTF-16 units; one for a line break
+  // (a textarea's value has LF, the server reads the CRLF it is sent as LF).
+  function characters(text) {
+    return Array.from(text).length;
+  }
+
   function watch(field) {
     var max = parseInt(field.getAttribute('maxlength'), 10);
     if (!(max >= LONG)) return;
@@ -28,7 +35,7 @@
     var described = field.getAttribute('aria-describedby');
     field.setAttribute('aria-describedby', (described ? described + ' ' : '') + counter.id);
     function update() {
-      var count = field.value.length;
+      var count = characters(field.value);
       if (count > max) {
         counter.textContent = words(over, { over: count - max, max: max });
         counter.classList.add('over');
