@@ -65,12 +65,24 @@ def test_supplier_reports_on_its_phone_and_the_organizer_sees_the_results(
         card.get_by_label("はい").check()
         assert card.get_by_label("受注・成約金額（円）").input_value() == "3,000,000"
         assert card.get_by_label("見積").is_enabled() and card.get_by_label("見積").is_checked()
+        # The order's month, from the browser's month picker; typing shows the unsaved
+        # bar, which keeps to one line on a phone.
+        month = card.get_by_label("成約の時期（年月）")
+        assert month.bounding_box()["height"] >= 40  # styled as the other fields
+        month.fill(f"{now:%Y-%m}")
+        bar = tab.locator(".save-all-bar")
+        bar.wait_for(state="visible")
+        assert bar.bounding_box()["height"] <= 60
+        card.get_by_role("button", name="報告を更新する").click()
+        assert "報告を保存しました" in tab.locator(f"#meeting-{meeting.id}").inner_text()
     finally:
         phone.close()
     saved = db_session.scalar(select(MeetingOutcome))
+    db_session.refresh(saved)
     assert (saved.participant_id, saved.next_steps, saved.order_amount) == (
         supplier.id, ["quotation", "order"], 3_000_000
     )
+    assert saved.order_month == now.date().replace(day=1)
 
     page.goto(f"{live_server}/")
     page.fill("input[name=email]", "org@example.jp")
