@@ -732,7 +732,15 @@ def _from_iso(value: str | None) -> datetime | None:
 
 
 def _meeting_state(meeting: Meeting) -> dict[str, Any]:
-    return {"slot_id": meeting.slot_id, "table_id": meeting.table_id, "status": meeting.status}
+    return {
+        "slot_id": meeting.slot_id,
+        "table_id": meeting.table_id,
+        "status": meeting.status,
+        # Where it had moved from: an undone move puts that back too (not the undone
+        # place, which it never left for good).
+        "moved_from_slot_id": meeting.moved_from_slot_id,
+        "moved_from_table_id": meeting.moved_from_table_id,
+    }
 
 
 def _participant_state(participant: Participant) -> dict[str, Any]:
@@ -2558,9 +2566,14 @@ def undo_last(
         changes.meeting(change.meeting)
         change.meeting.status = MeetingStatus.CANCELLED
     _flush(session)
+    befores = {item["id"]: item["before"] for item in meeting_items}
     for change in restored:
         assert change.meeting is not None
         _apply_change(change.meeting, change, now)
+        before = befores.get(change.meeting.id)
+        if before is not None:  # (an entry recorded before moves were remembered: none)
+            change.meeting.moved_from_slot_id = before.get("moved_from_slot_id")
+            change.meeting.moved_from_table_id = before.get("moved_from_table_id")
     for item in undo.get("attendances", []):
         attendance = session.get(Attendance, item["id"])
         assert attendance is not None

@@ -18,8 +18,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import Boolean, ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from scheduler.models import (
     AuditEntry,
@@ -120,6 +123,38 @@ def in_area(area: str) -> ColumnElement[bool]:
     return _known_area(area)
 
 
+class JsonListHas(FunctionElement[bool]):
+    """``details[key]`` (a JSON list of ids) holds ``value``: an entry that names the
+    company among those it concerns (a meeting moved on the day names both sides under
+    ``affected``; a request, its counterpart under ``to``). ``key`` is one of ours,
+    written into the SQL, never a user's."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "json_list_has"
+
+
+@compiles(JsonListHas, "sqlite")
+def _json_list_has_sqlite(element: JsonListHas, compiler: SQLCompiler, **kw: Any) -> str:
+    column, key, value = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"EXISTS (SELECT 1 FROM json_each({column}, '$.' || {key}) "
+            f"WHERE json_each.value = {value})")
+
+
+@compiles(JsonListHas, "postgresql")
+def _json_list_has_postgresql(element: JsonListHas, compiler: SQLCompiler, **kw: Any) -> str:
+    column, key, value = (compiler.process(c, **kw) for c in element.clauses)
+    # A list holds the id; a single id (a request's "to") is the id itself.
+    value = f"to_jsonb(CAST({value} AS bigint))"
+    return (f"(CAST({column} AS jsonb) -> CAST({key} AS text) @> {value} "
+            f"OR CAST({column} AS jsonb) -> CAST({key} AS text) = {value})")
+
+
+#: The keys of an entry's details that list the companies it concerns, besides the one
+#: that acted or was acted on (see :meth:`HistoryFilter.conditions`).
+CONCERNED_KEYS = ("affected", "to")
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryFilter:
     """Which entries to show: one area (``""``: all) and one company (None: all)."""
@@ -132,11 +167,14 @@ class HistoryFilter:
         if self.area:
             wanted.append(in_area(self.area))
         if self.participant_id is not None:
-            # The company acted or was acted on (a reissued link, an approval).
+            # The company acted or was acted on (a reissued link, an approval), or the
+            # entry concerns it: a meeting of its moved on the day, a request made to it.
             wanted.append(or_(
                 AuditEntry.participant_id == self.participant_id,
                 and_(AuditEntry.target_type == Participant.__name__,
                      AuditEntry.target_id == self.participant_id),
+                *(JsonListHas(AuditEntry.details, key, self.participant_id)
+                  for key in CONCERNED_KEYS),
             ))
         return wanted
 
@@ -180,6 +218,9 @@ class HistoryItem:
     #: The company the entry concerns: the one that acted or was acted on.
     company: Participant | None
     related: Related
+    #: Without such a company, the ones the entry's changes concern (both sides of a
+    #: meeting moved on the day), for the Company column.
+    concerned: list[Participant] = field(default_factory=list)
 
     @property
     def action(self) -> str:
@@ -285,12 +326,17 @@ def _items(session: Session, event: Event, entries: Sequence[AuditEntry]) -> lis
         company = related.participants.get(entry.participant_id) if entry.participant_id else None
         if company is None and entry.target_type == Participant.__name__:
             company = related.participants.get(entry.target_id) if entry.target_id else None
+        details = entry.details if isinstance(entry.details, dict) else {}
+        affected = details.get("affected") if company is None else None
+        concerned = [related.participants[i] for i in _ints(affected or [])
+                     if i in related.participants] if isinstance(affected, list) else []
         items.append(HistoryItem(
             entry=entry,
             area=area_of(entry.action),
             user_name=names.get(entry.user_id) if entry.user_id is not None else None,
             company=company,
             related=related,
+            concerned=sorted(concerned, key=lambda p: (code_sort_key(p.code or ""), p.id)),
         ))
     return items
 
@@ -359,6 +405,8 @@ def _related(session: Session, event: Event, entries: Sequence[AuditEntry]) -> R
 
 def _wanted_from_details(action: str, details: dict[str, Any], wanted: dict[str, set[Any]]) -> None:
     """What an entry's details name, by what its action stores (see each audit.record)."""
+    if isinstance(details.get("affected"), list):  # the fair day's changes
+        _add(wanted["participants"], *details["affected"])
     if action.startswith("preference.") and "to" in details:
         _add(wanted["participants"], details["to"])
     elif action in ("proposal.accept", "proposal.decline"):

@@ -277,7 +277,8 @@ def parse_month(text: str) -> date | None:
     if not text:
         return None
     match = _MONTH.fullmatch(text)
-    if match is None or not 1 <= int(match[2]) <= 12:
+    # (A year such as 0000 is a typing slip, and no date Python can make.)
+    if match is None or not 1 <= int(match[2]) <= 12 or not 1900 <= int(match[1]) <= 2999:
         raise ValidationFailed(
             N_("Enter the month as year and month, e.g. 2027-05."), field="order_month"
         )

@@ -162,6 +162,10 @@ def event_meetings(
                 Meeting.participant_a_id == participant_id,
                 Meeting.participant_b_id == participant_id,
             )
+        ).options(
+            # One participant's schedule says where a moved meeting was (schedules/_list).
+            selectinload(Meeting.moved_from_slot),
+            selectinload(Meeting.moved_from_table),
         )
     return list(session.scalars(query))
 

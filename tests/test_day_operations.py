@@ -865,3 +865,19 @@ def test_a_moved_meeting_says_where_it_was(
     page = client.get(f"/p/{supplier.access_token}/schedule").get_data(as_text=True)
     card = page.split(f'data-anchor="meeting-{item.id}"', 1)[1].split("</li>", 1)[0]
     assert "Moved from table A03" in card and "Moved from 10:00" not in card
+    # Undone, the table move leaves the meeting where it was before it: moved from 10:00.
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert (item.slot.starts_at, item.table.label) == (local(15), "A03")
+    assert (item.moved_from_slot.starts_at, item.moved_from_table.label) == (local(10), "A03")
+    # Another move, undone: it is back to having moved from 10:00 (not from 15:30,
+    # which it did not leave for good).
+    ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                     slot_id=slot(db_session, fair, "15:30").id, user_id=staff.id)
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    assert item.moved_from_slot.starts_at == local(10)
+    # A meeting published without a table and given one in its slot: no time moved.
+    item.moved_from_slot_id, item.moved_from_table_id = item.slot_id, None
+    db_session.commit()
+    page = client.get(f"/p/{supplier.access_token}/schedule").get_data(as_text=True)
+    card = page.split(f'data-anchor="meeting-{item.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Table assigned" in card and "Moved from" not in card

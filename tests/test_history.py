@@ -431,3 +431,29 @@ def _empty_event(session: Session) -> Event:
     session.add(event)
     session.commit()
     return event
+
+
+def test_the_company_filter_finds_the_days_changes_and_requests_made_to_it(
+    client: FlaskClient, db_session: Session, fair: Fair, organizer_en: User
+) -> None:
+    """Review: a meeting moved on the day names its two companies only in its details
+    (``affected``), and a request names its counterpart under ``to``: filtering by either
+    company found neither."""
+    moved = _record(db_session, fair, "day.meeting_move", user_id=organizer_en.id,
+                    details={"affected": [fair.supplier.id, fair.buyer.id],
+                             "lines": [{"pair": "B001 × S001", "before": "10:00 A01",
+                                        "after": "15:00 A01"}]})
+    asked = _record(db_session, fair, "preference.request", participant_id=fair.other_supplier.id,
+                    details={"to": fair.buyer.id, "level": 1})
+    _record(db_session, fair, "day.meeting_move", user_id=organizer_en.id,
+            details={"affected": [fair.other_buyer.id, fair.other_supplier.id]})
+    for company, expected in ((fair.supplier, [moved.id]), (fair.buyer, [asked.id, moved.id])):
+        page = client.get(_history(fair, f"?participant={company.id}")).get_data(as_text=True)
+        assert _entry_ids(page) == expected, company.code
+    page = client.get(_history(fair, f"?participant={fair.supplier.id}")).get_data(as_text=True)
+    row = re.search(rf'<tr id="entry-{moved.id}"(.*?)</tr>', page, flags=re.S)[1]
+    company_cell = row.split('data-label="Company">', 1)[1].split("</td>", 1)[0]
+    assert company_cell.count("<a ") == 2  # both sides of the meeting, linked
+    rows = list(csv.reader(io.StringIO(
+        client.get(_csv(fair, f"?participant={fair.supplier.id}")).data.decode("utf-8-sig"))))
+    assert len(rows) == 2 and fair.supplier.organization.name in rows[1][4]

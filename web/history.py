@@ -796,7 +796,8 @@ def _csv_rows(event: Event, items: Iterable[HistoryItem]) -> Iterator[list[str]]
             who(item),
             str(AREA_LABELS[item.area]),
             described.label,
-            company_name(item.company) if item.company is not None else "",
+            list_separator().join(company_name(company) for company in (
+                [item.company] if item.company is not None else item.concerned)),
             "\n".join(lines),
             item.entry.reason or "",
         ]
