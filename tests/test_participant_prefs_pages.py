@@ -221,3 +221,76 @@ def test_the_profile_forms_prefectures_are_named_in_english(client: FlaskClient,
     page = _get(client, fair.supplier, "/profile")
     assert '<option selected value="静岡県">Shizuoka</option>' in page
     assert '<option value="北海道">Hokkaido</option>' in page
+
+
+# --------------------------------------------------------------------------- closed requests
+
+
+def _page_head(page: str) -> str:
+    """The page's heading with its buttons (before any note or card)."""
+    return page.split('<div class="page-head">', 1)[1].split("<p class=", 1)[0]
+
+
+def test_requests_page_past_the_deadline_says_closed_instead_of_requests_left(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.max_requests = 8
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    db_session.commit()
+    open_page = _get(client, fair.supplier, "/requests")
+    assert "Requests left: 7 of 8" in open_page
+    assert "/suggestions" in _page_head(open_page) and "/directory" in _page_head(open_page)
+    _close_requests(db_session, fair, PAST)
+    page = _get(client, fair.supplier, "/requests")
+    assert "Requests left" not in page and 'data-test="cap-note"' not in page
+    assert ("The deadline for meeting requests (Jan 31, 2020 17:00) has passed."
+            in page.split('data-test="requests-closed"')[1])
+    # No button invites a new request: neither the directory nor the suggestions.
+    head = _page_head(page)
+    assert "/suggestions" not in head and "/directory" not in head
+    for path in (f"/request/{fair.other_buyer.id}", "/suggestions"):
+        assert "Requests left" not in _get(client, fair.supplier, path), path
+
+
+def test_requests_page_in_a_later_phase_names_when_requests_closed(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.max_requests = 8
+    _close_requests(db_session, fair, PAST)
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    page = _get(client, fair.supplier, "/requests")
+    assert "Requests left" not in page
+    assert "Meeting requests closed on Jan 31, 2020 17:00: the event has moved on" in page
+    assert "You did not request any meeting." in page
+    assert "Browse the directory or your suggestions" not in page
+    assert ">View them<" in page and "Screen them" not in page  # answers can only be read
+
+
+def test_a_phase_moved_on_before_the_deadline_names_no_closing_time(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    _close_requests(db_session, fair, FUTURE)
+    fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    page = _get(client, fair.supplier, "/requests")
+    assert "Meeting requests are closed: the event has moved on" in page
+    assert "2099" not in page.split('data-test="requests-closed"')[1].split("</p>")[0]
+
+
+def test_a_declined_request_says_it_no_longer_counts(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    fair.event.max_requests = 1
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
+    db_session.commit()
+    assert "Requests left: 0 of 1" in _get(client, fair.supplier, "/requests")
+    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False)
+    db_session.commit()
+    page = _get(client, fair.supplier, "/requests")
+    assert "Requests left: 1 of 1" in page
+    hint = page.split('data-test="declined-not-counted"')[1].split("</p>")[0]
+    assert "declined: this request no longer counts toward your 1 requests" in hint
+    # The other buyer's profile offers a request again.
+    other = _requesting_part(_get(client, fair.supplier, f"/directory/{fair.other_buyer.id}"))
+    assert "Request a meeting" in other and 'data-test="cap-reached"' not in other

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from scheduler.models import Phase
-from tests.participant_fair import make_fair
+from scheduler.models import Phase, PhaseDeadline
+from tests.participant_fair import make_fair, read_in_english
 from web import participant_access as access
 from web.participant_access import UNORDERED_POSITION, PortalSection
 
@@ -75,3 +77,36 @@ def test_sections_registered_out_of_order_are_listed_in_order(
     with app.test_request_context():
         shown = [s.endpoint for s in access.portal_sections(fair.buyer)]
     assert shown == ["availability.edit", "preferences.my_requests", "x.unlisted"]
+
+
+def _sections(page: str) -> str:
+    match = re.search(r'<ul class="portal-sections">.*?</ul>', page, re.S)
+    assert match, "the home page lists no sections"
+    return html.unescape(match.group(0))
+
+
+@pytest.mark.parametrize("closed", ["deadline", "phase"])
+def test_home_sections_describe_what_is_left_once_requests_are_closed(
+    client: FlaskClient, db_session: Session, fair, closed: str
+) -> None:
+    """Past the deadline (or in the next phase) applying and screening are refused, so
+    the home page no longer invites them: the needs, sheets and requests are to read."""
+    read_in_english(client)
+    supplier = _sections(client.get(f"/p/{fair.supplier.access_token}/").get_data(as_text=True))
+    buyer = _sections(client.get(f"/p/{fair.buyer.access_token}/").get_data(as_text=True))
+    assert "Apply to a buyer's need with a proposal sheet." in supplier
+    assert "Screen the sheets suppliers sent for your needs." in buyer
+    if closed == "deadline":
+        db_session.add(PhaseDeadline(event=fair.event, phase=Phase.PREFERENCES,
+                                     closes_at=datetime(2020, 1, 31, 8, 0, tzinfo=UTC)))
+    else:
+        fair.event.phase = Phase.SCHEDULING
+    db_session.commit()
+    supplier = _sections(client.get(f"/p/{fair.supplier.access_token}/").get_data(as_text=True))
+    buyer = _sections(client.get(f"/p/{fair.buyer.access_token}/").get_data(as_text=True))
+    assert "Apply to a buyer" not in supplier
+    assert "Read the buyers' needs and view the proposal sheets you sent." in supplier
+    assert "Screen the sheets" not in buyer
+    assert "View the sheets suppliers sent for your needs and your decisions." in buyer
+    for sections in (supplier, buyer):
+        assert "View the meetings you requested and the answers you received." in sections

@@ -22,7 +22,7 @@ Other modules add their participant pages to the portal's home page with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -35,6 +35,7 @@ from limits import parse
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
+from scheduler import preferences
 from scheduler.models import Participant, ParticipantRole, ParticipantStatus
 from scheduler.vocabulary import certification_label, lot_size_label, technology_label
 from web.database import get_session
@@ -233,6 +234,9 @@ class PortalSection:
     roles: frozenset[str] = frozenset()  # empty: shown to buyers and suppliers
     phases: frozenset[str] = frozenset()  # empty: shown in every phase
     order: int | None = None  # place on the home page; None: :data:`SECTION_ORDER`'s
+    #: The description while participants cannot request, answer or apply (before the
+    #: preferences phase, past its deadline, later phases); None: ``description`` always.
+    closed_description: Any = None
 
     @property
     def position(self) -> int:
@@ -266,7 +270,12 @@ def register_portal_section(section: PortalSection) -> None:
 
 
 def portal_sections(participant: Participant) -> list[PortalSection]:
-    """The registered sections this participant sees now, whose endpoints exist, in order."""
+    """The registered sections this participant sees now, whose endpoints exist, in order.
+
+    Outside the request period (:func:`scheduler.preferences.requests_open`, which the
+    pages' changes are refused by) a section with a ``closed_description`` is described
+    by it: what can still be done there (read), not what no longer can (apply, screen).
+    """
     phase = participant.event.phase
     shown = [
         s
@@ -275,4 +284,9 @@ def portal_sections(participant: Participant) -> list[PortalSection]:
         and (not s.roles or participant.role in s.roles)
         and (not s.phases or phase in s.phases)
     ]
+    if not preferences.requests_open(participant.event):
+        shown = [
+            s if s.closed_description is None else replace(s, description=s.closed_description)
+            for s in shown
+        ]
     return sorted(shown, key=lambda s: s.position)  # stable: ties keep registration order

@@ -9,6 +9,7 @@ sheet with ``NotFound`` (404), so a page never tells whether it exists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,10 @@ from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Length
 
 from scheduler import preferences, proposals, suggestions
+from scheduler.db import utcnow
 from scheduler.errors import DeadlinePassed, ValidationFailed
-from scheduler.models import Participant, ParticipantRole, ParticipantStatus, Phase, Proposal
+from scheduler.event_setup import phase_deadline
+from scheduler.models import Event, Participant, ParticipantRole, ParticipantStatus, Phase, Proposal
 from web.database import get_session
 from web.form_fields import TextAreaField
 from web.i18n import translate_error
@@ -57,9 +60,14 @@ LEVEL_LABELS = {
 }
 _SHOWN_PHASES = frozenset({Phase.REGISTRATION, Phase.PREFERENCES, Phase.SCHEDULING})
 
+# Outside the request period the pages refuse every change (check_requests_open), so
+# the home page describes them as what is left to do there: read (closed_description).
 register_portal_section(PortalSection(
     "preferences.my_requests", lazy_gettext("My meeting requests"),
     lazy_gettext("Whom you want to meet, and the answers you received."), phases=_SHOWN_PHASES,
+    closed_description=lazy_gettext(
+        "View the meetings you requested and the answers you received."
+    ),
 ))
 register_portal_section(PortalSection(
     "preferences.suggested", lazy_gettext("Suggested for you"),
@@ -70,11 +78,17 @@ register_portal_section(PortalSection(
     "preferences.buyer_needs", lazy_gettext("Buyer needs"),
     lazy_gettext("Apply to a buyer's need with a proposal sheet."),
     roles=frozenset({ParticipantRole.SUPPLIER}), phases=_SHOWN_PHASES,
+    closed_description=lazy_gettext(
+        "Read the buyers' needs and view the proposal sheets you sent."
+    ),
 ))
 register_portal_section(PortalSection(
     "preferences.received_proposals", lazy_gettext("Proposal sheets"),
     lazy_gettext("Screen the sheets suppliers sent for your needs."),
     roles=frozenset({ParticipantRole.BUYER}), phases=_SHOWN_PHASES,
+    closed_description=lazy_gettext(
+        "View the sheets suppliers sent for your needs and your decisions."
+    ),
 ))
 
 
@@ -280,6 +294,16 @@ def directory_requests() -> DirectoryRequests | None:
     return g.directory_requests
 
 
+@bp.app_template_global()
+def requests_closed_at(event: Event) -> datetime | None:
+    """When requests closed, once the preferences deadline has passed (None before, or
+    when the organizer set none): the closed note names it in the event's zone."""
+    deadline = phase_deadline(event, Phase.PREFERENCES)
+    if deadline is None or deadline.closes_at is None or deadline.closes_at > utcnow():
+        return None
+    return deadline.closes_at
+
+
 def _directory_page() -> str:
     """The directory page (search, filters, page) the form was sent from, else its first."""
     return back_to(url_for("portal.directory")) or url_for("portal.directory")
@@ -338,7 +362,7 @@ def suggested(token: str):  # type: ignore[no-untyped-def]
         groups=groups, flat=shown if participant.role != ParticipantRole.BUYER else [],
         form=LevelForm(), is_open=preferences.requests_open(participant.event),
         remaining=preferences.remaining_requests(session, participant), locale=locale,
-        asked_count=len(preferences.requested_counterparts(session, participant)),
+        asked_count=len(preferences.asked_counterparts(session, participant)),
     )
 
 
