@@ -149,6 +149,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date, "local_date")
     app.add_template_filter(half_up, "half_up")
     app.add_template_filter(percent, "percent")
+    # Also a global, for macros imported without the context (templates/_forms.html).
+    app.add_template_global(label_colon, "label_colon")
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -4,6 +4,9 @@
 // group (a fieldset of checkboxes) is focused as a whole, so its legend and its error
 // are read. Only when no such control shows (a form-wide error, a refused change), the
 // error summary (.form-errors with role="alert") is focused instead.
+// A form with an error summary listing more than one mistake (templates/_forms.html,
+// error_summary): the summary is focused, at the top, so the reader learns of all of them
+// first; its links take the cursor to each field (the field in the middle of the screen).
 // `autofocus` is not enough: browsers skip it when the address ends in #fragment, as
 // the participant's report and survey forms do.
 (function () {
@@ -28,12 +31,14 @@
   function target() {
     var main = document.querySelector('main');
     if (!main) return null;
+    var summary = main.querySelector('.error-summary');
+    if (summary && shown(summary) && Number(summary.getAttribute('data-entries')) > 1) return summary;
     var invalid = main.querySelectorAll(INVALID);
     for (var i = 0; i < invalid.length; i += 1) {
       if (usable(invalid[i])) return invalid[i];
     }
-    var summary = main.querySelector('.form-errors[role="alert"]');
-    return summary && shown(summary) ? summary : null;
+    var banner = main.querySelector('.form-errors[role="alert"]');
+    return banner && shown(banner) ? banner : null;
   }
 
   function focusFirstError() {
@@ -62,9 +67,29 @@
     center(el);
   }
 
+  // A field in the middle of the screen; an error summary just into view (it is near the
+  // top of the page, under the page's heading).
   function center(el) {
-    el.scrollIntoView({ block: 'center', inline: 'nearest' });
+    var block = el.classList.contains('error-summary') ? 'nearest' : 'center';
+    el.scrollIntoView({ block: block, inline: 'nearest' });
   }
+
+  // A link of the error summary: the cursor to its field (a group as a whole), without
+  // changing the address, as the browser's own jump to #id would not focus every target.
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('.error-summary a[href^="#"]');
+    if (!link) return;
+    var field = document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+    if (!field) return;
+    event.preventDefault();
+    if (!NATIVE.test(field.tagName) && !field.hasAttribute('tabindex')) field.setAttribute('tabindex', '-1');
+    field.focus({ preventScroll: true });
+    // A group taller than most of the screen (the technology picker) from its top, so
+    // that its legend, the question, shows.
+    var tall = field.getBoundingClientRect().height > window.innerHeight * 0.8;
+    if (tall) field.scrollIntoView({ block: 'start', inline: 'nearest' });
+    else center(field);
+  });
 
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', focusFirstError);
