@@ -14,8 +14,9 @@ from scheduler import board, day_operations, repair
 from scheduler.models import DayStatus, Event, Meeting, Room, User
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
+from tests.day_fair import local
 from tests.repair_fair import scheduled_fair
-from tests.test_repair import _busiest_after, local
+from tests.test_repair import _busiest_after
 from web.board import board_token
 
 pytestmark = pytest.mark.browser
