@@ -11,7 +11,7 @@ its ``source`` says how it came about:
 
 - ``request`` / ``suggestion``: the participant asked (from the directory or a
   counterpart's page, or with one click on a suggestion). These count toward the
-  event's request cap, unless the other side declined.
+  event's request cap.
 - ``proposal``: a supplier's application to a need, and the buyer's decision on it.
   A supplier's applications count toward its cap once per buyer.
 - ``screening``: the receiving side's answer to a request. Ignored while screening
@@ -282,13 +282,18 @@ def lock_requests(session: Session, *participants: Participant) -> None:
     )
 
 
-def asked_counterparts(session: Session, participant: Participant) -> set[int]:
-    """Ids of the counterparts ``participant`` has asked and not withdrawn, declined or not.
+
+def requested_counterparts(session: Session, participant: Participant) -> set[int]:
+    """Ids of the counterparts ``participant`` has an active request to (what the cap counts).
 
     Requests (from anywhere, suggestions included) that are not withdrawn, plus the
-    buyers it applied to with a proposal sheet not withdrawn nor declined: several
-    sheets to one buyer's needs count once, and so does a sheet to a buyer also
-    requested directly.
+    buyers it applied to with a proposal sheet not withdrawn: several sheets to one
+    buyer's needs count once, and so does a sheet to a buyer also requested directly.
+
+    A request the other side declined keeps its place until it is withdrawn (the
+    requests page says so on it): a decline can be taken back, or screening turned
+    off, and either puts the pair before the solver again, over the cap if its place
+    had been given to another.
     """
     ids = set(
         session.scalars(
@@ -313,34 +318,6 @@ def asked_counterparts(session: Session, participant: Participant) -> set[int]:
     return ids
 
 
-def declined_by(session: Session, participant: Participant) -> set[int]:
-    """Ids of the counterparts whose decline of ``participant`` counts now.
-
-    As :func:`requested_pairs` reads them: a screening answer only while screening
-    is on, a buyer's decision on proposal sheets always.
-    """
-    query = select(Interest.from_participant_id).where(
-        Interest.to_participant_id == participant.id, Interest.declined.is_(True),
-    )
-    if not participant.event.screening_enabled:
-        query = query.where(Interest.source != SCREENING_SOURCE)
-    return set(session.scalars(query))
-
-
-def requested_counterparts(session: Session, participant: Participant) -> set[int]:
-    """Ids of the counterparts that use one of ``participant``'s requests (what the cap counts).
-
-    Those it asked (:func:`asked_counterparts`) less those that declined it
-    (:func:`declined_by`): a declined pair never reaches the solver, so, like a
-    declined proposal sheet, it frees its place for someone else while requests are
-    open. Should the other side take its decline back, the request counts again.
-    """
-    asked = asked_counterparts(session, participant)
-    if not asked:
-        return asked
-    return asked - declined_by(session, participant)
-
-
 def remaining_requests(session: Session, participant: Participant) -> int | None:
     """How many more counterparts ``participant`` may request; ``None`` without a cap."""
     cap = participant.event.max_requests
@@ -352,18 +329,15 @@ def remaining_requests(session: Session, participant: Participant) -> int | None
 def check_cap(session: Session, participant: Participant, counterpart_id: int) -> None:
     """Raise :class:`ValidationFailed` if a new request to ``counterpart_id`` exceeds the cap.
 
-    A counterpart already requested (or applied to) costs nothing more, also when it
-    declined. The caller holds :func:`lock_requests` for ``participant``, so that no
-    other request slips in between this check and its own insert.
+    A counterpart already requested (or applied to) costs nothing more. The caller
+    holds :func:`lock_requests` for ``participant``, so that no other request slips
+    in between this check and its own insert.
     """
     cap = participant.event.max_requests
     if cap is None:
         return
     current = requested_counterparts(session, participant)
-    if counterpart_id in current or len(current) < cap:
-        return
-    # A request the other side declined is still one's own: changing it costs nothing.
-    if counterpart_id not in asked_counterparts(session, participant):
+    if counterpart_id not in current and len(current) >= cap:
         raise ValidationFailed(
             N_(
                 "You have reached the limit of %(cap)d meeting requests for this event. "

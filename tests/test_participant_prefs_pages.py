@@ -278,19 +278,24 @@ def test_a_phase_moved_on_before_the_deadline_names_no_closing_time(
     assert "2099" not in page.split('data-test="requests-closed"')[1].split("</p>")[0]
 
 
-def test_a_declined_request_says_it_no_longer_counts(
+def test_a_declined_request_says_how_to_free_its_place(
     client: FlaskClient, db_session: Session, fair
 ) -> None:
+    """QA: a declined request used one of the 8 requests and nothing said so. It keeps
+    its place (a decline can be taken back, or screening turned off), and says how to
+    free it: withdrawing it lets the supplier ask another company."""
     fair.event.max_requests = 1
     preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
-    db_session.commit()
-    assert "Requests left: 0 of 1" in _get(client, fair.supplier, "/requests")
     preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False)
     db_session.commit()
     page = _get(client, fair.supplier, "/requests")
-    assert "Requests left: 1 of 1" in page
-    hint = page.split('data-test="declined-not-counted"')[1].split("</p>")[0]
-    assert "declined: this request no longer counts toward your 1 requests" in hint
-    # The other buyer's profile offers a request again.
+    assert "Requests left: 0 of 1" in page
+    hint = page.split('data-test="declined-still-counted"')[1].split("</p>")[0]
+    assert "declined. This request still counts toward your 1 requests: withdraw it" in hint
+    other = _requesting_part(_get(client, fair.supplier, f"/directory/{fair.other_buyer.id}"))
+    assert 'data-test="cap-reached"' in other
+    preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
+    db_session.commit()
+    assert "Requests left: 1 of 1" in _get(client, fair.supplier, "/requests")
     other = _requesting_part(_get(client, fair.supplier, f"/directory/{fair.other_buyer.id}"))
     assert "Request a meeting" in other and 'data-test="cap-reached"' not in other

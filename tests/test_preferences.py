@@ -127,37 +127,22 @@ def test_cap_counts_active_requests_and_names_the_cap(db_session, fair) -> None:
     assert preferences.remaining_requests(db_session, fair.supplier) is None
 
 
-def test_a_declined_request_frees_its_place_under_the_cap(db_session, fair) -> None:
-    """The buyer declined: the pair will not be scheduled, so the supplier may ask
-    another buyer instead (as a declined proposal sheet frees its place)."""
+def test_a_declined_request_keeps_its_place_until_withdrawn(db_session, fair) -> None:
+    """Review: had a decline freed its place, turning screening off (which ignores the
+    decline) or the buyer taking it back would put the supplier over the cap, with its
+    requests closed; and a new proposal sheet to that buyer went past the cap."""
     fair.event.max_requests = 1
     preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
-    assert preferences.remaining_requests(db_session, fair.supplier) == 0
     preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False)
-    assert preferences.remaining_requests(db_session, fair.supplier) == 1
-    assert frozenset((fair.supplier.id, fair.buyer.id)) not in _pairs(db_session, fair)
-    # Changing the declined request stays free; asking another buyer uses the place.
-    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)
+    assert preferences.remaining_requests(db_session, fair.supplier) == 0
+    with pytest.raises(ValidationFailed, match="limit of 1 meeting requests"):
+        preferences.request_meeting(db_session, fair.supplier, fair.other_buyer.id, level=2)
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3)  # a change
+    preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
     preferences.request_meeting(db_session, fair.supplier, fair.other_buyer.id, level=2)
-    assert preferences.requested_counterparts(db_session, fair.supplier) == {fair.other_buyer.id}
-    assert preferences.asked_counterparts(db_session, fair.supplier) == {
-        fair.buyer.id, fair.other_buyer.id}
-    # The buyer takes its decline back: the request counts again, nothing is removed.
-    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=True, level=1)
-    assert preferences.remaining_requests(db_session, fair.supplier) == 0
-    assert len(_pairs(db_session, fair)) == 2
-
-
-def test_a_decline_ignored_while_screening_is_off_counts_toward_the_cap(db_session, fair) -> None:
-    """With screening off the decline is ignored and the pair reaches the solver: the
-    request uses its place, as the solver sees it."""
-    fair.event.max_requests = 2
-    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=2)
-    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=False)
-    assert preferences.remaining_requests(db_session, fair.supplier) == 2
     fair.event.screening_enabled = False
-    assert frozenset((fair.supplier.id, fair.buyer.id)) in _pairs(db_session, fair)
-    assert preferences.remaining_requests(db_session, fair.supplier) == 1
+    assert preferences.remaining_requests(db_session, fair.supplier) == 0
+    assert len([p for p in _pairs(db_session, fair) if fair.supplier.id in p]) == 1
 
 
 # --------------------------------------------------------------------------- phases

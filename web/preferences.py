@@ -362,7 +362,7 @@ def suggested(token: str):  # type: ignore[no-untyped-def]
         groups=groups, flat=shown if participant.role != ParticipantRole.BUYER else [],
         form=LevelForm(), is_open=preferences.requests_open(participant.event),
         remaining=preferences.remaining_requests(session, participant), locale=locale,
-        asked_count=len(preferences.asked_counterparts(session, participant)),
+        asked_count=len(preferences.requested_counterparts(session, participant)),
     )
 
 

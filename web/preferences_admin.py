@@ -52,10 +52,7 @@ class SettingsForm(FlaskForm):
     max_requests = IntegerField(
         lazy_gettext("Requests per participant (cap)"),
         validators=[Optional(), NumberRange(min=0, max=1000)],
-        description=lazy_gettext(
-            "Empty: no limit. A proposal sheet counts once per buyer; a request or sheet "
-            "the other side declined does not count."
-        ),
+        description=lazy_gettext("Empty: no limit. A proposal sheet counts once per buyer."),
     )
 
 
