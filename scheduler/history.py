@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import Boolean, ColumnElement, and_, case, false, func, not_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -137,22 +137,31 @@ class JsonListHas(FunctionElement[bool]):
 @compiles(JsonListHas, "sqlite")
 def _json_list_has_sqlite(element: JsonListHas, compiler: SQLCompiler, **kw: Any) -> str:
     column, key, value = (compiler.process(c, **kw) for c in element.clauses)
-    return (f"EXISTS (SELECT 1 FROM json_each({column}, '$.' || {key}) "
-            f"WHERE json_each.value = {value})")
+    path = f"'$.' || {key}"
+    # A list of ids, or a single id (a request's "to"); an object's values do not count.
+    return (f"(json_type({column}, {path}) IN ('array', 'integer') AND EXISTS "
+            f"(SELECT 1 FROM json_each({column}, {path}) "
+            f"WHERE json_each.type = 'integer' AND json_each.value = {value}))")
 
 
 @compiles(JsonListHas, "postgresql")
 def _json_list_has_postgresql(element: JsonListHas, compiler: SQLCompiler, **kw: Any) -> str:
     column, key, value = (compiler.process(c, **kw) for c in element.clauses)
-    # A list holds the id; a single id (a request's "to") is the id itself.
-    value = f"to_jsonb(CAST({value} AS bigint))"
-    return (f"(CAST({column} AS jsonb) -> CAST({key} AS text) @> {value} "
-            f"OR CAST({column} AS jsonb) -> CAST({key} AS text) = {value})")
+    # With json's own functions, not a cast to jsonb: the json column keeps text jsonb
+    # refuses (a NUL), and one such entry would break the filter for the whole event.
+    item = f"({column} -> CAST({key} AS text))"
+    wanted = f"CAST(CAST({value} AS bigint) AS text)"
+    return (f"((json_typeof({item}) = 'number' AND CAST({item} AS text) = {wanted}) OR "
+            f"(json_typeof({item}) = 'array' AND EXISTS (SELECT 1 FROM "
+            f"json_array_elements({item}) AS element WHERE json_typeof(element) = 'number' "
+            f"AND CAST(element AS text) = {wanted})))")
 
 
 #: The keys of an entry's details that list the companies it concerns, besides the one
-#: that acted or was acted on (see :meth:`HistoryFilter.conditions`).
-CONCERNED_KEYS = ("affected", "to")
+#: that acted or was acted on (see :meth:`HistoryFilter.conditions`), and the actions
+#: that write them: only their entries' details are read as JSON in SQL (PostgreSQL
+#: refuses to read a json value with a NUL in it; these details are the code's own).
+CONCERNED_KEYS = {"affected": ("day.%", "repair.%"), "to": ("preference.%",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +182,10 @@ class HistoryFilter:
                 AuditEntry.participant_id == self.participant_id,
                 and_(AuditEntry.target_type == Participant.__name__,
                      AuditEntry.target_id == self.participant_id),
-                *(JsonListHas(AuditEntry.details, key, self.participant_id)
-                  for key in CONCERNED_KEYS),
+                *(case((or_(*(AuditEntry.action.like(a) for a in actions)),
+                        JsonListHas(AuditEntry.details, key, self.participant_id)),
+                       else_=false())
+                  for key, actions in CONCERNED_KEYS.items()),
             ))
         return wanted
 

@@ -447,6 +447,14 @@ def test_the_company_filter_finds_the_days_changes_and_requests_made_to_it(
                     details={"to": fair.buyer.id, "level": 1})
     _record(db_session, fair, "day.meeting_move", user_id=organizer_en.id,
             details={"affected": [fair.other_buyer.id, fair.other_supplier.id]})
+    # Neither an object's values nor text name a company; a NUL in another entry's
+    # details (json keeps it, jsonb would refuse it) breaks nothing.
+    _record(db_session, fair, "run.move_meeting", user_id=organizer_en.id,
+            details={"to": {"slot": fair.supplier.id, "table": fair.buyer.id}})
+    _record(db_session, fair, "phase.change", user_id=organizer_en.id,
+            details={"to": str(fair.supplier.id)})
+    _record(db_session, fair, "participants.import", user_id=organizer_en.id,
+            details={"file": "a\x00b.csv", "to": None})
     for company, expected in ((fair.supplier, [moved.id]), (fair.buyer, [asked.id, moved.id])):
         page = client.get(_history(fair, f"?participant={company.id}")).get_data(as_text=True)
         assert _entry_ids(page) == expected, company.code
