@@ -61,6 +61,7 @@ from scheduler.models import (
     Table,
 )
 from scheduler.names import fold_text, has_japanese
+from scheduler.outcomes import fiscal_year
 
 # Copies further ahead than this are typing mistakes (2208 for 2028), not plans.
 MAX_YEARS_AHEAD = 10
@@ -174,11 +175,8 @@ def _replace_year(text: str, old_year: int | None, new_year: int) -> str | None:
 
 
 def _year_of(day: date, fiscal: bool) -> int:
-    """The year ``day`` is in: its fiscal year (年度, April to March, named by the year
-    of its April) or its calendar year."""
-    if fiscal and day.month < 4:
-        return day.year - 1
-    return day.year
+    """The year ``day`` is in: its fiscal year (年度) or its calendar year."""
+    return fiscal_year(day) if fiscal else day.year
 
 
 def _move_years(
