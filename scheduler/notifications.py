@@ -156,6 +156,8 @@ def schedule_notices(
         .options(
             selectinload(Meeting.slot),
             selectinload(Meeting.table).selectinload(Table.room),
+            selectinload(Meeting.moved_from_slot),
+            selectinload(Meeting.moved_from_table),
             selectinload(Meeting.participant_a).selectinload(Participant.organization),
             selectinload(Meeting.participant_b).selectinload(Participant.organization),
         )
@@ -201,8 +203,31 @@ def _meeting_lines(
         who = other.display_name + (f" ({other.code})" if other.code else "")
         where = location_text(meeting.table, language)
         bullet = "・" if language == "ja" else "- "
-        out.append(f"{bullet}{when}  {who}" + (f"  {where}" if where else ""))
+        line = f"{bullet}{when}  {who}" + (f"  {where}" if where else "")
+        out.append(line + _moved_from(event, meeting, language))
     return "\n".join([*out, "", ""])
+
+
+def _moved_from(event: Event, meeting: Meeting, language: str) -> str:
+    """Where a meeting moved since publication was before its last move, as its schedule
+    page says it ("moved from 10:00, table A03"), so that a reader of the change notice
+    sees what moved, not only the day as it now stands; empty for an unmoved meeting."""
+    before = meeting.moved_from_slot
+    if not meeting.version or before is None:
+        return ""
+    table = meeting.moved_from_table.label if meeting.moved_from_table is not None else None
+    ja = language == "ja"
+    if before.id == meeting.slot_id:
+        if table is None:
+            return "（テーブル決定）" if ja else " (table assigned)"
+        return f"（変更前：テーブル{table}）" if ja else f" (moved from table {table})"
+    start = event.local(before.starts_at)
+    when = f"{start:%H:%M}"
+    if start.date() != event.local(meeting.slot.starts_at).date():
+        when = f"{start.month}/{start.day} {when}"
+    if ja:
+        return f"（変更前：{when}、テーブル{table}）" if table else f"（変更前：{when}）"
+    return f" (moved from {when}, table {table})" if table else f" (moved from {when})"
 
 
 def _notices(

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import day_operations as ops
+from scheduler import notifications
 from scheduler.errors import Conflict, ValidationFailed
 from scheduler.models import (
     AuditEntry,
@@ -16,6 +17,7 @@ from scheduler.models import (
     Meeting,
     MeetingStatus,
     Organization,
+    Participant,
     User,
 )
 from scheduler.names import company_name_key
@@ -881,3 +883,37 @@ def test_a_moved_meeting_says_where_it_was(
     page = client.get(f"/p/{supplier.access_token}/schedule").get_data(as_text=True)
     card = page.split(f'data-anchor="meeting-{item.id}"', 1)[1].split("</li>", 1)[0]
     assert "Table assigned" in card and "Moved from" not in card
+
+
+def test_the_change_notice_says_where_a_moved_meeting_was(
+    db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """QA: the change e-mail listed the day as it now stands, and a reader had to compare
+    it with the last one to find what moved; it now says so, as the schedule page does."""
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 at A03
+    buyer, supplier = participant(db_session, fair, "B003"), participant(db_session, fair, "S002")
+    supplier.locale = "en"
+    ops.move_meeting(db_session, fair, item.id, expected_version=0,
+                     slot_id=slot(db_session, fair, "15:00").id, user_id=staff.id)
+    db_session.commit()
+
+    def line(who: Participant, other: Participant) -> str:
+        notices, _ = notifications.schedule_notices(
+            db_session, fair, [who.id], link_for=lambda p: "https://x.example/", first=False
+        )
+        (notice,) = notices
+        return next(x for x in notice.body.splitlines() if other.display_name in x)
+
+    assert line(buyer, supplier).endswith("（変更前：10:00、テーブルA03）")
+    assert line(supplier, buyer).endswith(" (moved from 10:00, table A03)")
+    mine = select(Meeting).where(
+        (Meeting.participant_a_id == buyer.id) | (Meeting.participant_b_id == buyer.id)
+    )
+    unmoved = next(m for m in db_session.scalars(mine) if m.id != item.id)
+    other = unmoved.participant_b if unmoved.participant_a_id == buyer.id else unmoved.participant_a
+    assert "変更前" not in line(buyer, other)
+    # Only the table changed: only the table is named.
+    ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                     table_id=table(db_session, fair, "A04").id, user_id=staff.id)
+    db_session.commit()
+    assert line(buyer, supplier).endswith("（変更前：テーブルA03）")
