@@ -103,17 +103,44 @@ class ProfileData:
     set_employees: bool = field(default=False)  # employees=None with this flag clears it
 
 
-def split_tags(text: str) -> list[str]:
+def split_tags(text: str, *, keep_punctuation: bool = False) -> list[str]:
     """Free tags typed as one line: separated by commas, 、, semicolons or new lines.
 
     Widths are folded (NFKC) as search folds them: "５軸" and "5軸" are one keyword,
-    shown the same way in match reasons."""
+    shown the same way in match reasons. ``keep_punctuation``: Japanese brackets and
+    punctuation stay as typed (a certification written out in a sentence's style,
+    「ＩＳＯ１４００１（取得予定）」 → 「ISO14001（取得予定）」); letters, digits and spaces
+    are still folded."""
     tags: list[str] = []
     for raw in _TAG_SEPARATORS.split(text):
-        tag = " ".join(unicodedata.normalize("NFKC", raw).split())
-        if tag and tag.casefold() not in {t.casefold() for t in tags}:
+        folded = (
+            _fold_outside_punctuation(raw)
+            if keep_punctuation
+            else unicodedata.normalize("NFKC", raw)
+        )
+        tag = " ".join(folded.split())
+        if tag and _tag_key(tag) not in {_tag_key(t) for t in tags}:
             tags.append(tag)
     return tags
+
+
+def _tag_key(tag: str) -> str:
+    """Two tags alike by this are one (widths and case aside)."""
+    return unicodedata.normalize("NFKC", tag).casefold()
+
+
+# Full-width punctuation that Japanese text keeps full-width (NFKC would make "（" "(").
+_JAPANESE_PUNCTUATION = re.compile(r"([（）「」『』【】〔〕［］｛｝〈〉《》。・：！？～]+)")
+
+
+def _fold_outside_punctuation(text: str) -> str:
+    """``text`` NFKC-folded except its Japanese punctuation (in runs, so that a
+    half-width kana keeps its voicing mark)."""
+    parts = _JAPANESE_PUNCTUATION.split(text)
+    return "".join(
+        part if index % 2 else unicodedata.normalize("NFKC", part)
+        for index, part in enumerate(parts)
+    )
 
 
 def typed_line_breaks(value: str) -> str:

@@ -169,6 +169,25 @@ def test_supplier_saves_profile_with_technology_codes(
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
 
 
+def test_other_certifications_keep_japanese_brackets_and_fold_letters_and_digits(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """QA: 「ＩＳＯ１４００１（取得予定）」 came back as 「ISO14001(取得予定)」, half-width
+    brackets in Japanese text; letters and digits are still folded, and the same
+    certification typed twice in other widths is kept once."""
+    url = f"/p/{fair.supplier.access_token}/profile"
+    response = client.post(url, data={
+        "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県",
+        "technologies": ["machining.turning"],
+        "certifications_other": "ＩＳＯ１４００１（取得予定）、ISO14001(取得予定)、ｴｺｽﾃｰｼﾞ",
+    })
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert fair.supplier.organization.certifications == ["ISO14001（取得予定）", "エコステージ"]
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="ISO14001（取得予定）、エコステージ"' in page
+
+
 def test_profile_form_keeps_typed_values_on_error(client: FlaskClient, fair) -> None:
     response = client.post(f"/p/{fair.supplier.access_token}/profile", data={
         "name": "", "city": "浜松市中央区😀", "technologies": ["machining.edm"],

@@ -239,7 +239,7 @@ class ProfileForm(FlaskForm):
             data.tags = profiles.split_tags(self.tags.data or "")
             data.certifications = [
                 *(self.certifications.data or []),
-                *profiles.split_tags(self.certifications_other.data or ""),
+                *profiles.split_tags(self.certifications_other.data or "", keep_punctuation=True),
             ]
         return data
 
