@@ -161,7 +161,10 @@ def _json_list_has_postgresql(element: JsonListHas, compiler: SQLCompiler, **kw:
 #: that acted or was acted on (see :meth:`HistoryFilter.conditions`), and the actions
 #: that write them: only their entries' details are read as JSON in SQL (PostgreSQL
 #: refuses to read a json value with a NUL in it; these details are the code's own).
-CONCERNED_KEYS = {"affected": ("day.%", "repair.%"), "to": ("preference.%",)}
+CONCERNED_KEYS = {
+    "affected": ("day.%", "repair.%", "pair_rule.%", "run.move_meeting"),
+    "to": ("preference.%",),
+}
 
 
 @dataclass(frozen=True, slots=True)

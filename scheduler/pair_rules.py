@@ -272,6 +272,8 @@ def set_rule(
         details={
             "a": participant_key(first),
             "b": participant_key(second),
+            # By id too: codes change, and History finds a company's entries by id.
+            "affected": sorted((first.id, second.id)),
             "slot": slot_key(slot) if slot is not None else None,
             "table": table.label if table is not None else None,
             # Who had declined the meeting this rule now makes happen.
@@ -347,7 +349,12 @@ def remove_rule(session: Session, event: Event, rule_id: int, *, user_id: int | 
         event_id=event.id,
         user_id=user_id,
         target=rule,
-        details={"kind": rule.kind, "a": rule.participant_a_id, "b": rule.participant_b_id},
+        details={
+            "kind": rule.kind,
+            "a": rule.participant_a_id,
+            "b": rule.participant_b_id,
+            "affected": sorted((rule.participant_a_id, rule.participant_b_id)),
+        },
     )
     session.delete(rule)
     session.flush()
@@ -527,11 +534,12 @@ def move_meeting(
     run.objective = result["objective"]
     run.edited_at = utcnow()
     session.flush()
+    first, second = (participant_by_code(session, event, c) for c in (moved.a, moved.b))
     set_rule(
         session,
         event,
-        participant_by_code(session, event, moved.a),
-        participant_by_code(session, event, moved.b),
+        first,
+        second,
         PairRuleKind.PIN,
         slot=_slot(session, event, slot),
         table=_table(session, event, moved.table),
@@ -548,6 +556,7 @@ def move_meeting(
             "b": moved.b,
             "from": {"slot": current.slot, "table": current.table},
             "to": {"slot": moved.slot, "table": moved.table},
+            "affected": sorted((first.id, second.id)),
         },
     )
     return moved

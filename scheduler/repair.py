@@ -868,6 +868,8 @@ def apply_repair(
             # What changed, pair by pair, with the reasons: once applied, the plan no
             # longer differs from the live meetings, and staff still have to tell people.
             "changes": [_recorded(change) for change in preview.changes],
+            # The companies those changes concern, for History's company filter.
+            "affected": sorted({p.id for c in preview.changes for p in (c.a, c.b)}),
         },
     )
     return RepairOutcome(

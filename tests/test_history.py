@@ -12,15 +12,25 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import audit, registration
+from scheduler import audit, pair_rules, registration
 from scheduler import history as events_history
 from scheduler.db import recorded_statements
 from scheduler.history import HistoryFilter, area_of, history_page
-from scheduler.models import AuditEntry, Event, Meeting, Phase, Slot, User
+from scheduler.models import (
+    AuditEntry,
+    Event,
+    Meeting,
+    PairRuleKind,
+    ParticipantRole,
+    Phase,
+    Slot,
+    User,
+)
 from tests.conftest import AuthActions
-from tests.participant_fair import Fair, make_fair, read_in_english
+from tests.participant_fair import Fair, add_company, make_fair, read_in_english
 from web.database import get_engine
 
 JA = '<span lang="ja">'
@@ -465,3 +475,46 @@ def test_the_company_filter_finds_the_days_changes_and_requests_made_to_it(
     rows = list(csv.reader(io.StringIO(
         client.get(_csv(fair, f"?participant={fair.supplier.id}")).data.decode("utf-8-sig"))))
     assert len(rows) == 2 and fair.supplier.organization.name in rows[1][4]
+
+
+def test_the_company_filter_finds_the_pair_rules_of_the_company(
+    client: FlaskClient, db_session: Session, fair: Fair, organizer_en: User
+) -> None:
+    """QA: a pair rule names its companies by code (and its removal by id, as ``a`` and
+    ``b``): filtering by either company found neither entry. Both sides are now named."""
+    rule = pair_rules.set_rule(db_session, fair.event, fair.buyer, fair.supplier,
+                               PairRuleKind.FORBID, user_id=organizer_en.id)
+    pair_rules.remove_rule(db_session, fair.event, rule.id, user_id=organizer_en.id)
+    pair_rules.set_rule(db_session, fair.event, fair.other_buyer, fair.other_supplier,
+                        PairRuleKind.FORCE, user_id=organizer_en.id)
+    db_session.commit()
+    set_and_removed = db_session.scalars(
+        select(AuditEntry.id).where(AuditEntry.action.in_(("pair_rule.forbid",
+                                                           "pair_rule.remove")))
+        .order_by(AuditEntry.id.desc())).all()
+    for company in (fair.buyer, fair.supplier):
+        page = client.get(_history(fair, f"?participant={company.id}")).get_data(as_text=True)
+        assert _entry_ids(page) == set_and_removed, company.code
+        row = re.search(rf'<tr id="entry-{set_and_removed[0]}"(.*?)</tr>', page, flags=re.S)[1]
+        assert row.split('data-label="Company">', 1)[1].split("</td>", 1)[0].count("<a ") == 2
+
+
+def test_an_entry_concerning_many_companies_names_the_first_few(
+    client: FlaskClient, db_session: Session, fair: Fair, organizer_en: User
+) -> None:
+    """A plan for the rest of the day can change dozens of companies' meetings: the
+    Company cell names six and counts the rest, instead of a wall of links."""
+    extra = [add_company(db_session, fair.event, f"追加精工{i}株式会社", ParticipantRole.SUPPLIER,
+                         email=f"extra{i}@example.jp", code=f"S9{i}") for i in range(5)]
+    everyone = [fair.buyer, fair.other_buyer, fair.supplier, fair.other_supplier, *extra]
+    entry = _record(db_session, fair, "repair.apply", user_id=organizer_en.id,
+                    details={"affected": [p.id for p in everyone], "moved": 9})
+    page = client.get(_history(fair)).get_data(as_text=True)
+    row = re.search(rf'<tr id="entry-{entry.id}"(.*?)</tr>', page, flags=re.S)[1]
+    cell = row.split('data-label="Company">', 1)[1].split("</td>", 1)[0]
+    assert cell.count("<a ") == 6 and "and 3 others" in cell
+    _record(db_session, fair, "day.meeting_move", user_id=organizer_en.id,
+            details={"affected": [fair.buyer.id, fair.supplier.id]})
+    last = everyone[-1]
+    page = client.get(_history(fair, f"?participant={last.id}")).get_data(as_text=True)
+    assert _entry_ids(page) == [entry.id]  # the filter still finds it under every one

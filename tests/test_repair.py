@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import board, calendars, publishing, repair
+from scheduler import board, calendars, history, publishing, repair
 from scheduler import day_operations as ops
 from scheduler.db import make_engine, make_session_factory
 from scheduler.errors import Conflict, ValidationFailed
@@ -176,6 +176,17 @@ def test_no_show_at_1130_repaired_end_to_end(
                 assert seq_after[uid] > sequences_before[person.id][uid]
     entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "repair.apply"))
     assert entry is not None and entry.details["added"] == len(preview.added)
+    # History's company filter finds the plan under each company it changed (it named
+    # them only inside its changes), and not under a company it left alone.
+    assert entry.details["affected"] == sorted(p.id for p in preview.affected)
+    affected = {p.id for p in preview.affected}
+    untouched = next(
+        p.id for p in db_session.scalars(select(Participant).where(Participant.event_id == fair.id))
+        if p.id not in affected
+    )
+    for company, found in ((min(affected), True), (max(affected), True), (untouched, False)):
+        page = history.history_page(db_session, fair, history.HistoryFilter(participant_id=company))
+        assert (entry.id in {i.entry.id for i in page.items}) is found
 
 
 def test_repair_problem_locks_what_started_and_blocks_the_no_show(
