@@ -82,7 +82,8 @@ def make_slug(session: Session, name: str, *, today: date) -> str:
     The Latin letters and digits of the name are kept. A name with no Latin letter (a
     Japanese name) says nothing in a link, and its other numbers (令和7年度, 第12回)
     mean little out of it: such an event gets ``fair-`` and the year the name gives
-    (``fair-2027``, ``fair-2027-03`` for 2027年3月), else the year and month of
+    (``fair-2027``, ``fair-2027-03`` for 2027年3月, ``fair-2025`` for 令和7年度), else the
+    year and month of
     ``today``, the day it is created (``fair-2026-11``). The fair has no days yet when
     its slug is made, so their date cannot be used. A slug already taken gets -2, -3…
     The organizer may type another one.
@@ -107,12 +108,23 @@ def make_slug(session: Session, name: str, *, today: date) -> str:
 _YEAR_AND_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)(?:\s*(?:年|/|\.|-)\s*(\d{1,2})(?!\d))?")
 
 
+# A year of the Reiwa era (令和7年度 is 2025's fiscal year, 令和元年 is 2019), with the
+# month when one follows. Japanese public bodies name their fairs by it.
+_REIWA_YEAR_AND_MONTH = re.compile(r"令和\s*(元|\d{1,2})\s*年(?:度|\s*(\d{1,2})\s*月)?")
+
+
 def _year_in_name(name: str) -> str | None:
-    """``2027`` or ``2027-03`` from the first year written in ``name``, if any."""
-    match = _YEAR_AND_MONTH.search(name)
-    if match is None:
+    """``2027`` or ``2027-03`` from the first year written in ``name``, if any: a
+    Western one, or one of Reiwa (令和7年度 gives 2025)."""
+    found = [m for m in (_YEAR_AND_MONTH.search(name), _REIWA_YEAR_AND_MONTH.search(name)) if m]
+    if not found:
         return None
-    year, month = match[1], match[2]
+    match = min(found, key=lambda m: m.start())
+    if match.re is _REIWA_YEAR_AND_MONTH:
+        year = str(2018 + (1 if match[1] == "元" else int(match[1])))
+    else:
+        year = match[1]
+    month = match[2]
     return f"{year}-{int(month):02d}" if month and 1 <= int(month) <= 12 else year
 
 

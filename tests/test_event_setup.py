@@ -364,13 +364,20 @@ def test_a_deadline_on_or_after_the_first_fair_day_is_saved_with_a_warning(db_se
 def test_japanese_only_names_get_distinct_slugs_that_say_what_they_are(
     db_session, monkeypatch
 ) -> None:
-    """A Japanese name gives fair- and a date: the year it names, else the month the
-    event was created in; not its other numbers (令和7年度 gave the cryptic fair-7-0151)."""
+    """A Japanese name gives fair- and a date: the year it names (in the Western or the
+    Reiwa calendar), else the month the event was created in; not its other numbers
+    (令和7年度 gave the cryptic fair-7-0151, then the creation month)."""
     created = datetime(2026, 10, 31, 16, tzinfo=UTC)  # already 2026-11-01 in Tokyo
     monkeypatch.setattr(event_setup, "utcnow", lambda: created)
     one = event_setup.create_event(db_session, name="令和7年度 しずおか ものづくり受発注商談会")
-    two = event_setup.create_event(db_session, name="令和7年度 食品商談会")
-    assert (one.slug, two.slug) == ("fair-2026-11", "fair-2026-11-2")
+    two = event_setup.create_event(db_session, name="令和７年度 食品商談会")
+    assert (one.slug, two.slug) == ("fair-2025", "fair-2025-2")
+    reiwa = [event_setup.create_event(db_session, name=n).slug
+             for n in ("令和元年 商談会", "令和8年2月 商談会", "第12回 商談会 令和10年")]
+    assert reiwa == ["fair-2019", "fair-2026-02", "fair-2028"]
+    undated = [event_setup.create_event(db_session, name=n).slug
+               for n in ("しずおか ものづくり受発注商談会", "食品商談会")]
+    assert undated == ["fair-2026-11", "fair-2026-11-2"]
     berlin = event_setup.create_event(db_session, name="第3回 商談会", timezone="Europe/Berlin")
     assert berlin.slug == "fair-2026-10"  # the creation date where the fair is
     named = [event_setup.create_event(db_session, name=n).slug
