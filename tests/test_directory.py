@@ -82,6 +82,22 @@ def test_ranking_by_matched_share(db_session: Session, fair) -> None:
     assert search(db_session, fair.event, ParticipantRole.BUYER, "アルファ 試験") == []
 
 
+def test_an_english_word_is_looked_for_whole(db_session: Session, fair) -> None:
+    """QA: "turning" found 140 of 160 companies: the bigrams "in" and "ng" of every
+    "Machining" made up half of it. A Latin word must now occur as it is typed."""
+    def found(query: str) -> set[str]:
+        return set(names(search(db_session, fair.event, ParticipantRole.BUYER, query)))
+
+    assert found("turning") == {HAMANA}
+    assert found("TURN") == {HAMANA}  # case and a word's beginning
+    assert found("machining") == {ABC, HAMANA}
+    assert found("casting") == {IMONO}
+    assert found("ｃａｓｔｉｎｇ") == {IMONO}  # full-width letters, as typed on a Japanese keyboard
+    assert found("string") == set()  # its bigrams are all in "casting" and "Turning"
+    # Mixed queries: an English word and a Japanese one, each a word of the query.
+    assert found("turning 鋳物") == {HAMANA, IMONO}
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
