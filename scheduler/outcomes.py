@@ -203,7 +203,7 @@ _LATIN_UNITS = {"k": 1_000, "m": 1_000_000}
 
 def _amount_problem() -> ValidationFailed:
     return ValidationFailed(
-        N_("Enter an amount in yen, such as 1,200,000 or 120万."),
+        N_("Enter an amount in yen, such as 1,200,000 or 1.2M."),
         field="order_amount",
     )
 
