@@ -29,7 +29,7 @@ from typing import Any
 from xml.parsers import expat
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
@@ -1539,6 +1539,26 @@ class _CodeAllocator:
 def _is_role_code(code: str, role: str) -> bool:
     """Whether ``code`` is of the B001/S001 kind given to participants of ``role``."""
     return code[:1].upper() == CODE_PREFIX.get(role) and code[1:].isdigit()
+
+
+def code_for_new_role(participant: Participant, code: str, role: str) -> str:
+    """The code the participant form saves when it shows ``code`` with ``role``: blank
+    (the next free code of the new role) where only the role was changed and the code
+    is the old role's kind (S003 is no buyer's code), else ``code`` as typed. An import
+    keeps a code its file gives, and says so (:func:`_update_notes`)."""
+    unchanged = code.strip().upper() == (participant.code or "").upper()
+    if unchanged and role != participant.role and _is_role_code(code.strip(), participant.role):
+        return ""
+    return code
+
+
+def code_holder(session: Session, event: Event, code: str) -> Participant | None:
+    """The participant of ``event`` that has ``code`` (codes compare without case)."""
+    return session.scalars(
+        select(Participant).where(
+            Participant.event_id == event.id, func.upper(Participant.code) == code.upper()
+        )
+    ).first()
 
 
 def _code_after(participant: Participant | None, entry: ParticipantEntry,

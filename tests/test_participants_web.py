@@ -278,6 +278,37 @@ def test_add_then_edit_by_hand(
     assert db_session.scalar(select(func.count(Organization.id))) == 1
 
 
+def test_changing_only_the_role_gives_a_code_of_the_new_role(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    """QA: a supplier S003 made a buyer stayed "S003 … Buyer" in every list and in the
+    solver. The form now gives it the next buyer's code and says the code changed; a
+    code typed by hand is kept, and one already taken is refused with the other
+    mistakes, not on the next submit once they are fixed."""
+    base = f"/events/{event.id}/participants"
+    for company, role in (("東海製作所", "supplier"), ("発注重工", "buyer")):
+        assert client.post(f"{base}/new", data={
+            "company": company, "role": role, "contact_name": "担当 一郎", "desks": "1",
+        }).status_code == 302
+    supplier = db_session.scalars(select(Participant).where(Participant.code == "S001")).one()
+    edit_url = f"{base}/{supplier.id}/edit"
+    same = {"company": "東海製作所", "contact_name": "担当 一郎", "desks": "1"}
+    # A taken code and another mistake: both shown at once, nothing saved.
+    page = client.post(edit_url, data={**same, "role": "supplier", "code": "b001",
+                                       "email": "x@"}).get_data(as_text=True)
+    assert "The code B001 is already used by 発注重工." in page
+    assert "is not a valid e-mail address" in page
+    moved = client.post(edit_url, data={**same, "role": "buyer", "code": "S001"},
+                        follow_redirects=True).get_data(as_text=True)
+    db_session.expire_all()
+    assert (supplier.role, supplier.code) == ("buyer", "B002")
+    assert "The code changes from S001 to B002" in moved
+    # A code typed with the change of role is the organizer's choice.
+    client.post(edit_url, data={**same, "role": "supplier", "code": "X-7"})
+    db_session.expire_all()
+    assert (supplier.role, supplier.code) == ("supplier", "X-7")
+
+
 def test_every_page_renders_in_japanese(
     client: FlaskClient, logged_in: User, db_session: Session, event: Event
 ) -> None:

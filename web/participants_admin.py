@@ -65,6 +65,8 @@ from scheduler.participant_import import (
     Issue,
     RowAction,
     apply_import,
+    code_for_new_role,
+    code_holder,
     code_sort_key,
     contact_of,
     entry_cells,
@@ -284,9 +286,22 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
             form[key].data = value
         form.role.data = participant.role
     if form.validate_on_submit():
-        entry, errors, notes = validate_entry(form.cells())
+        cells = form.cells()
+        if participant is not None:
+            # Only the role changed: S003 becomes the next free buyer's code, as a blank
+            # code cell does (the code's letter names the role).
+            cells["code"] = code_for_new_role(participant, cells["code"], cells["role"])
+        entry, errors, notes = validate_entry(cells)
         for issue in errors:
             _show_error(form, issue.key, issue_text(issue))
+        holder = code_holder(session, event, entry.code) if entry.code else None
+        if holder is not None and holder is not participant:
+            # With the other mistakes, not on the next submit once they are fixed.
+            errors.append(Issue(N_("The code %(code)s is already used by %(name)s."),
+                                {"code": entry.code, "name": holder.organization.name},
+                                key="code"))
+            _show_error(form, "code", issue_text(errors[-1]))
+        old_code = participant.code if participant is not None else ""
         if not errors:
             try:
                 saved = save_entry(session, event, entry, participant=participant,
@@ -297,6 +312,10 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
                 session.commit()
                 for issue in notes:
                     flash(issue_text(issue), "warning")
+                if old_code and saved.code != old_code:
+                    flash(_("The code changes from %(old)s to %(new)s: what was printed with "
+                            "%(old)s (link slips, schedules) shows the old code.",
+                            old=old_code, new=saved.code), "warning")
                 flash(_("%(name)s was saved.", name=saved.organization.name), "success")
                 back = back_to(url_for(".index", event_id=event.id))
                 if back is not None:  # the page of the list the row was edited from
