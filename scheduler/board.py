@@ -115,6 +115,18 @@ def changed_today(
     )
 
 
+def change_kind(meeting: Meeting, first_published: datetime | None) -> str | None:
+    """How a meeting changed since publication, as its participants are told: "added"
+    (a row made after the schedule went out: a walk-in, a staff addition, a plan's
+    new meeting), "cancelled", "changed" (moved; see :meth:`Meeting.move_to`), or None
+    when it stands where it stood (a move or a cancellation undone)."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        return "cancelled"
+    if first_published is not None and meeting.created_at > first_published:
+        return "added"
+    return "changed" if meeting.moved_from_slot_id is not None else None
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -297,8 +309,11 @@ def participant_live(
         elif active and meeting.slot.starts_at > now and payload["next"] is None:
             payload["next"] = _personal_json(event, meeting, participant)
         if changed_today(meeting, event, now, first_published):
+            kind = change_kind(meeting, first_published)
+            if kind is None:
+                continue
             entry = _personal_json(event, meeting, participant)
-            entry["kind"] = "changed" if active else "cancelled"
+            entry["kind"] = kind
             payload["changes"].append(entry)
     free, desks = free_slots(participant, meetings, now=now)
     payload["schedule_stamp"] = list_stamp(participant, meetings, free, desks)

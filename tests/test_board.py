@@ -335,7 +335,7 @@ def test_a_schedule_first_published_on_the_fair_day_is_not_todays_changes(
     assert added.version == 0
     changes = client.get(live_url).get_json()["changes"]
     assert sorted((c["id"], c["kind"]) for c in changes) == sorted(
-        [(earlier.id, "cancelled"), (added.id, "changed")]
+        [(earlier.id, "cancelled"), (added.id, "added")]
     )
     board_state = client.get(_url(app, fair, room, token=token)).get_json()
     flagged = {
@@ -384,3 +384,31 @@ def test_the_live_state_carries_the_stamp_of_the_pages_list(
     assert listed.status_code == 200
     assert listed.headers["X-Schedule-Stamp"] == moved
     assert "no-store" in listed.headers["Cache-Control"]
+
+
+def test_a_move_undone_is_no_change_and_an_added_meeting_says_added(
+    client: FlaskClient, db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """QA on a tablet: a move undone still read "changed" under "Changed today" and
+    "Changed (09:00)" on the card, though the meeting stood where it stood; a meeting
+    added on the day read "changed" instead of "added"."""
+    b003, s002 = participant(db_session, fair, "B003"), participant(db_session, fair, "S002")
+    item = next(
+        m for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+        if {m.participant_a_id, m.participant_b_id} == {b003.id, s002.id}
+    )
+    clock.set(9, 0)
+    ops.move_meeting(db_session, fair, item.id, expected_version=0,
+                     slot_id=slot(db_session, fair, "15:00").id, user_id=staff.id)
+    db_session.commit()
+    live_url = f"/p/{s002.access_token}/live.json"
+    page_url = f"/p/{s002.access_token}/schedule"
+    assert [(c["id"], c["kind"]) for c in client.get(live_url).get_json()["changes"]] == [
+        (item.id, "changed")]
+    assert 'data-test="changed"' in client.get(page_url).get_data(as_text=True)
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    db_session.commit()
+    assert item.version == 2  # calendars still get the higher SEQUENCE
+    assert client.get(live_url).get_json()["changes"] == []
+    assert 'data-test="changed"' not in client.get(page_url).get_data(as_text=True)
+    # A meeting added on the day: see the test above ("added").
