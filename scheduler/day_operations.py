@@ -2572,8 +2572,20 @@ def undo_last(
         _apply_change(change.meeting, change, now)
         before = befores.get(change.meeting.id)
         if before is not None:  # (an entry recorded before moves were remembered: none)
-            change.meeting.moved_from_slot_id = before.get("moved_from_slot_id")
-            change.meeting.moved_from_table_id = before.get("moved_from_table_id")
+            # Where it had moved from, unless that slot or table has been deleted since
+            # (restoring its id would break the foreign key and block undo for good).
+            slot_id = before.get("moved_from_slot_id")
+            table_id = before.get("moved_from_table_id")
+            if slot_id is not None and session.get(Slot, slot_id) is None:
+                slot_id = table_id = None
+            if table_id is not None and session.get(Table, table_id) is None:
+                # In the same slot, a move from a table that is gone has nothing left
+                # to say ("Table assigned" would be wrong): as if it had not moved.
+                table_id = None
+                if slot_id == change.meeting.slot_id:
+                    slot_id = None
+            change.meeting.moved_from_slot_id = slot_id
+            change.meeting.moved_from_table_id = table_id
     for item in undo.get("attendances", []):
         attendance = session.get(Attendance, item["id"])
         assert attendance is not None

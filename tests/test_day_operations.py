@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import day_operations as ops
-from scheduler import notifications
+from scheduler import event_setup, notifications
 from scheduler.errors import Conflict, ValidationFailed
 from scheduler.models import (
     AuditEntry,
@@ -917,3 +917,26 @@ def test_the_change_notice_says_where_a_moved_meeting_was(
                      table_id=table(db_session, fair, "A04").id, user_id=staff.id)
     db_session.commit()
     assert line(buyer, supplier).endswith("（変更前：テーブルA03）")
+
+
+def test_undo_still_works_after_the_table_a_meeting_moved_from_is_deleted(
+    db_session: Session, fair: Event, clock: Clock, staff: User, organizer: User
+) -> None:
+    """Review: undo restored the meeting's "moved from" table by id; once the organizer
+    had deleted that table, the foreign key refused it as a clash ("taken at the same
+    moment … try again"), every time, and staff could undo nothing older either."""
+    item = meeting(db_session, fair, "B003", "S002")  # 10:00 at A03
+    (z01,) = event_setup.add_tables(db_session, fair.rooms[0], "Z01")
+    db_session.commit()
+    for label in ("Z01", "A04", "A05"):
+        ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                         table_id=table(db_session, fair, label).id, user_id=staff.id)
+    db_session.commit()
+    event_setup.delete_table(db_session, z01, user_id=organizer.id)
+    db_session.commit()
+    ops.undo_last(db_session, fair, user_id=staff.id)
+    db_session.commit()
+    assert item.table.label == "A04"
+    # It had moved from Z01 in its own slot: with Z01 gone there is nothing to say
+    # (not "Table assigned", which would be wrong).
+    assert (item.moved_from_slot_id, item.moved_from_table_id) == (None, None)
