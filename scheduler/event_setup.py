@@ -42,6 +42,7 @@ from scheduler.problem_builder import changes_from, staff_placements
 
 MAX_SLOTS_PER_DAY = 96
 MAX_TABLES_PER_BULK = 500
+ROOM_NAME_MAX = 100  # rooms.name holds 100 characters
 
 
 # --------------------------------------------------------------------------- event
@@ -96,12 +97,26 @@ def make_slug(session: Session, name: str, *, today: date) -> str:
     elif len(base) < 3:
         base = f"fair-{base}"  # "AI 商談会" gives ai: too short for a link of its own
     # At most 44 characters, so a "-NN" added on a clash keeps within the 50 allowed.
-    base = base[:44].strip("-")
+    base = _cut_at_word(base, 44)
     slug, number = base, 2
     while _slug_taken(session, slug):
         slug = f"{base}-{number}"
         number += 1
     return slug
+
+
+def _cut_at_word(base: str, limit: int) -> str:
+    """``base`` (words joined by hyphens) in at most ``limit`` characters: cut at the last
+    hyphen before the limit rather than in the middle of a word ("…-2027-spri" said
+    nothing), unless that leaves fewer than 3 characters."""
+    if len(base) <= limit:
+        return base.strip("-")
+    cut = base[:limit]
+    if base[limit] != "-":  # the limit falls inside a word
+        hyphen = cut.rfind("-")
+        if hyphen >= 3:
+            cut = cut[:hyphen]
+    return cut.strip("-")
 
 
 # A Western year in a name (2027), with the month when one follows (2027年3月, 2027/3).
@@ -253,6 +268,11 @@ def _apply_details(event: Event, details: dict[str, object]) -> None:
             raise TypeError(f"unknown event field {key}")
         if key in ("max_requests", "default_max_meetings") and value is not None and int(value) < 0:  # type: ignore[call-overload]
             raise ValidationFailed(N_("Must be zero or more."), field=key)
+        if key == "default_max_meetings" and value is not None and int(value) == 0:  # type: ignore[call-overload]
+            # 0 would give no meeting to everyone without a cap of their own (QA).
+            raise ValidationFailed(
+                N_("Enter at least 1, or leave it empty for no cap."), field=key
+            )
         setattr(event, key, value)
 
 
@@ -889,6 +909,8 @@ def add_slot(
         raise ValidationFailed(N_("A slot must end after it starts."), field="end")
     day = _day_of(event, starts_at)
     _check_no_overlap(session, event.id, starts_at, ends_at)
+    if day is not None:
+        _check_not_in_break(event, day, starts_at, ends_at)
     slot = Slot(event=event, day=day, starts_at=starts_at, ends_at=ends_at, label=label.strip())
     session.add(slot)
     session.flush()
@@ -961,6 +983,48 @@ def _check_no_overlap(
         )
 
 
+def day_breaks(event: Event, day: EventDay) -> list[tuple[datetime, datetime, str]]:
+    """The breaks declared for ``day`` as (start, end, name), aware UTC: as the grid lays
+    them out (:func:`plan_grid`), a break before the day's start is the next morning's."""
+    zone = event.tz
+    result = []
+    for b in day.breaks or []:
+        try:
+            b_start = time.fromisoformat(b["start"])
+            b_end = time.fromisoformat(b["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        b_day = day.date if b_start >= day.start_time else day.date + timedelta(days=1)
+        end_day = b_day if b_end > b_start else b_day + timedelta(days=1)
+        result.append((
+            datetime.combine(b_day, b_start, tzinfo=zone).astimezone(UTC),
+            datetime.combine(end_day, b_end, tzinfo=zone).astimezone(UTC),
+            str(b.get("label") or ""),
+        ))
+    return result
+
+
+def _check_not_in_break(
+    event: Event, day: EventDay, starts_at: datetime, ends_at: datetime
+) -> None:
+    """Refuse a slot that overlaps a break declared for its day (QA: a slot added at
+    12:00-12:30 inside the lunch break 12:00-13:00 was accepted)."""
+    for b_start, b_end, name in day_breaks(event, day):
+        if starts_at < b_end and b_start < ends_at:
+            times = f"{event.local(b_start):%H:%M}–{event.local(b_end):%H:%M}"
+            if name:
+                raise ValidationFailed(
+                    N_("This overlaps the break %(name)s (%(times)s) of %(date)s."),
+                    field="start",
+                    params={"name": name, "times": times, "date": day.date.isoformat()},
+                )
+            raise ValidationFailed(
+                N_("This overlaps the break %(times)s of %(date)s."),
+                field="start",
+                params={"times": times, "date": day.date.isoformat()},
+            )
+
+
 def local_datetime(event: Event, day: date, moment: time, what: str = "start") -> datetime:
     """An organizer's wall-clock input as an aware UTC datetime (errors name ``what``)."""
     return _localize(day, moment, event.tz, what)
@@ -1009,6 +1073,8 @@ def expand_labels(spec: str) -> list[str]:
             )
         width = len(match["n1"]) if match["n1"].startswith("0") else 0
         labels.extend(f"{p1}{n:0{width}d}" for n in range(first, last + 1))
+    if not labels:  # only commas or separators (" , , "): no table named
+        raise ValidationFailed(N_("Give table labels such as A01-A40."), field="labels")
     if len(labels) > MAX_TABLES_PER_BULK:
         raise ValidationFailed(
             N_("At most %(max)s tables at once."),
@@ -1047,11 +1113,21 @@ def add_room(session: Session, event: Event, name: str, *, user_id: int | None =
         raise ValidationFailed(
             N_("There is already a room called %(name)s."), field="name", params={"name": name}
         )
+    _check_room_name_length(name)
     room = Room(event=event, name=name, sort_order=len(event.rooms))
     session.add(room)
     session.flush()
     audit.record(session, "room.add", event_id=event.id, user_id=user_id, target=room)
     return room
+
+
+def _check_room_name_length(name: str) -> None:
+    if len(name) > ROOM_NAME_MAX:
+        raise ValidationFailed(
+            N_("A room name has at most %(max)s characters."),
+            field="name",
+            params={"max": ROOM_NAME_MAX},
+        )
 
 
 def rename_room(session: Session, room: Room, name: str, *, user_id: int | None = None) -> Room:
@@ -1062,9 +1138,20 @@ def rename_room(session: Session, room: Room, name: str, *, user_id: int | None 
         raise ValidationFailed(
             N_("There is already a room called %(name)s."), field="name", params={"name": name}
         )
+    _check_room_name_length(name)
+    before = room.name
+    if name == before:
+        return room  # nothing changed: nothing to record
     room.name = name
     session.flush()
-    audit.record(session, "room.rename", event_id=room.event_id, user_id=user_id, target=room)
+    audit.record(
+        session,
+        "room.rename",
+        event_id=room.event_id,
+        user_id=user_id,
+        target=room,
+        details={"from": before, "to": name},
+    )
     return room
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, time
@@ -100,7 +101,17 @@ class EventForm(FlaskForm):
     )
     default_max_meetings = IntegerField(
         lazy_gettext("Meetings per participant (default cap)"),
-        validators=[Optional(), NumberRange(min=0, max=200)],
+        # 0 would leave everyone without a cap of their own with no meeting (QA).
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=200,
+                message=lazy_gettext(
+                    "Enter a number from %(min)s to %(max)s, or leave it empty for no cap."
+                ),
+            ),
+        ],
     )
     screening_enabled = BooleanField(
         lazy_gettext("The receiving side screens requests"), default=True
@@ -183,6 +194,20 @@ class DayForm(FlaskForm):
             overnight=bool(self.overnight.data),
         )
 
+    def fingerprint(self, plan: event_setup.DayPlan) -> str:
+        """A short digest of ``plan``: the preview carries it with its Save button, so a
+        save after the fields were changed is not taken for the grid that was shown."""
+        text = repr((
+            plan.date.isoformat(),
+            f"{plan.start:%H:%M}",
+            f"{plan.end:%H:%M}",
+            plan.meeting_minutes,
+            plan.changeover_minutes,
+            [(f"{b.start:%H:%M}", f"{b.end:%H:%M}", b.label) for b in plan.breaks],
+            plan.overnight,
+        ))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def ends_before_start(self) -> bool:
         """Whether the end typed is before the start (the overnight box is then shown)."""
         start, end = self.start_time.data, self.end_time.data
@@ -198,6 +223,13 @@ class SlotForm(FlaskForm):
 
 class RoomForm(FlaskForm):
     name = StringField(lazy_gettext("Room name"), validators=[DataRequired(), Length(max=100)])
+
+
+class RenameRoomForm(FlaskForm):
+    """A room's new name, one small form per room on the rooms page."""
+
+    room = HiddenField()
+    name = StringField(lazy_gettext("New name"), validators=[DataRequired(), Length(max=100)])
 
 
 class TablesForm(FlaskForm):
@@ -319,8 +351,71 @@ def show(event_id: int):  # type: ignore[no-untyped-def]
         tables=tables,
         hosted=hosted,
         checklist=checklist,
+        next_step=_next_step(event) if all(done for _l, done, _h in checklist) else None,
         results=_results_so_far(event),
     )
+
+
+def _next_step(event: Event) -> tuple[str, str, str] | None:
+    """Once every set-up item is done, what the organizer does next in the event's
+    phase: (sentence, link label, link), or None (staff, a closed fair, a page this
+    app lacks)."""
+    if not current_user.is_organizer:
+        return None
+    endpoints = current_app.view_functions
+    phases = (_("Phases"), url_for("events.phases", event_id=event.id))
+    step: tuple[str, tuple[str, str]] | None = None
+    if event.phase == Phase.REGISTRATION:
+        step = (
+            _(
+                "Next: when registration is over, move the event to the phase %(phase)s, "
+                "so that participants state whom they want to meet.",
+                phase=PHASE_LABELS[Phase.PREFERENCES],
+            ),
+            phases,
+        )
+    elif event.phase == Phase.PREFERENCES and "preferences_admin.overview" in endpoints:
+        step = (
+            _(
+                "Next: see that every participant states its requests with its own link "
+                "(reminders on the Requests page); after the deadline, move the event to "
+                "the phase %(phase)s.",
+                phase=PHASE_LABELS[Phase.SCHEDULING],
+            ),
+            (_("Requests"), url_for("preferences_admin.overview", event_id=event.id)),
+        )
+    elif event.phase == Phase.SCHEDULING and event.published_at is not None:
+        step = (
+            _(
+                "Next: the schedule is published; move the event to the phase %(phase)s, "
+                "so that participants are pointed to their schedule.",
+                phase=PHASE_LABELS[Phase.PUBLISHED],
+            ),
+            phases,
+        )
+    elif event.phase == Phase.SCHEDULING:
+        step = (
+            _("Next: make the schedule, check it and publish it."),
+            (_("Schedule"), url_for("runs.index", event_id=event.id)),
+        )
+    elif event.phase == Phase.PUBLISHED:
+        step = (
+            _(
+                "Next: on the fair's first day, move the event to the phase %(phase)s, so "
+                "that participants can report on their meetings.",
+                phase=PHASE_LABELS[Phase.ON_THE_DAY],
+            ),
+            phases,
+        )
+    elif event.phase == Phase.ON_THE_DAY and "staff.home" in endpoints:
+        step = (
+            _("Next: follow the day's meetings and arrivals on the page On the day."),
+            (_("On the day"), url_for("staff.home", event_id=event.id)),
+        )
+    if step is None:
+        return None
+    text, (label, href) = step
+    return text, label, href
 
 
 def _results_so_far(event: Event) -> outcomes.FairResults | None:
@@ -535,15 +630,23 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
     # its preview offers no saving.
     meetings = event_setup.meetings_on_day(session, day) if day is not None else 0
     preview = None
+    fingerprint = ""  # of the plan previewed, sent back with the Save button
+    changed_since_preview = False
     lost = event_setup.LostAvailability()
     if form.validate_on_submit():
         try:
             plan = form.plan()
             event_setup.check_day_date(session, event, plan.date, day=day)
             preview = event_setup.plan_grid(plan, event.timezone)
+            fingerprint = form.fingerprint(plan)
             # Participants' "cannot attend" marks on slots the new grid does not have.
             lost = event_setup.unavailability_lost(session, day, preview.slots)
-            if request.form.get("action") == "save":
+            previewed = request.form.get("previewed", "")
+            if request.form.get("action") == "save" and previewed and previewed != fingerprint:
+                # A field was changed after the preview (QA: "Save these 12 slots" saved
+                # 8): nothing is saved; the page shows the grid the fields give now.
+                changed_since_preview = True
+            elif request.form.get("action") == "save":
                 event_setup.save_day(session, event, plan, day=day, user_id=current_user.id)
                 session.commit()
                 flash(_("The day and its slots were saved."), "success")
@@ -568,6 +671,8 @@ def day_form(event_id: int, day_id: int | None = None):  # type: ignore[no-untyp
         day=day,
         form=form,
         preview=preview,
+        fingerprint=fingerprint,
+        changed_since_preview=changed_since_preview,
         meetings=meetings,
         lost_text=_lost_text(lost) if lost.marks else "",
     )
@@ -746,16 +851,38 @@ def rooms(event_id: int):  # type: ignore[no-untyped-def]
     event = _load(event_id)
     room_form = RoomForm(prefix="room")
     tables_form = TablesForm(prefix="tables")
+    rename_form = RenameRoomForm(prefix="rename")
     tables_form.room.choices = [SelectChoice(r.id, r.name) for r in event.rooms]
+    if request.method == "GET":
+        # The room just added (or just given tables): its tables come next.
+        chosen = parse_id(request.args.get("room", ""))
+        if any(r.id == chosen for r in event.rooms):
+            tables_form.room.data = chosen
+    renaming: Room | None = None  # the room whose rename form was sent back with errors
     if request.method == "POST":
         try:
+            if "rename-name" in request.form:
+                renaming = _room(event, parse_id(request.form.get("rename-room", "")))
+                if rename_form.validate_on_submit():
+                    before = renaming.name
+                    event_setup.rename_room(
+                        session, renaming, rename_form.name.data or "", user_id=current_user.id
+                    )
+                    session.commit()
+                    flash(
+                        _("%(old)s was renamed %(new)s.", old=before, new=renaming.name),
+                        "success",
+                    )
+                    return redirect(
+                        url_for("events.rooms", event_id=event.id) + f"#room-{renaming.id}"
+                    )
             if "room-name" in request.form and room_form.validate_on_submit():
-                event_setup.add_room(
+                room = event_setup.add_room(
                     session, event, room_form.name.data or "", user_id=current_user.id
                 )
                 session.commit()
                 flash(_("The room was added."), "success")
-                return redirect(url_for("events.rooms", event_id=event.id))
+                return redirect(url_for("events.rooms", event_id=event.id, room=room.id))
             if "tables-labels" in request.form and tables_form.validate_on_submit():
                 room = session.get(Room, tables_form.room.data)
                 if room is None or room.event_id != event.id:
@@ -773,9 +900,14 @@ def rooms(event_id: int):  # type: ignore[no-untyped-def]
                     ),
                     "success",
                 )
-                return redirect(url_for("events.rooms", event_id=event.id))
+                return redirect(url_for("events.rooms", event_id=event.id, room=room.id))
         except ValidationFailed as error:
-            _field_error(room_form if "room-name" in request.form else tables_form, error)
+            session.rollback()
+            if "rename-name" in request.form:
+                target: FlaskForm = rename_form
+            else:
+                target = room_form if "room-name" in request.form else tables_form
+            _field_error(target, error)
     participants = session.scalars(
         select(Participant)
         .where(Participant.event_id == event.id)
@@ -787,8 +919,17 @@ def rooms(event_id: int):  # type: ignore[no-untyped-def]
         event=event,
         room_form=room_form,
         tables_form=tables_form,
+        rename_form=rename_form,
+        renaming=renaming,
         participants=participants,
     )
+
+
+def _room(event: Event, room_id: int | None) -> Room:
+    room = get_session().get(Room, room_id) if room_id is not None else None
+    if room is None or room.event_id != event.id:
+        abort(404)
+    return room
 
 
 def _table(event: Event, table_id: int) -> Table:
