@@ -239,6 +239,10 @@ def test_a_room_is_renamed_on_the_rooms_page_and_audited(english, db_session) ->
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "room.rename")).one()
     assert entry.details == {"from": "Main Hall", "to": "Hall A"}
     assert "Main Hall was renamed Hall A." in english.get(url).get_data(as_text=True)
+    # History says which names: the ones it had then, not only the room's name now.
+    history = english.get(f"/events/{event_id}/history").get_data(as_text=True)
+    row = re.search(rf'<tr id="entry-{entry.id}"(.*?)</tr>', history, flags=re.S).group(1)
+    assert "Main Hall → Hall A" in row
     # A name another room has, an empty one, a too long one: refused next to that
     # room's field, which keeps what was typed.
     for typed, message in (

@@ -397,8 +397,12 @@ class _Describer:
         self.add(labelled(_("Slot"), self.when(self.details.get("starts_at"))))
 
     def room(self) -> None:
+        d = self.details
+        if self.item.action == "room.rename" and d.get("from") and d.get("to"):
+            self.add(_change(_("Room"), d["from"], d["to"]))  # its names then, not now
+            return
         room = self.item.target(Room)
-        name = room.name if room is not None else self.details.get("name")
+        name = room.name if room is not None else d.get("name")
         if name:
             self.add(labelled(_("Room"), name))
         if self.item.action == "tables.add" and self.details.get("labels"):
