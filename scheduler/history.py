@@ -71,7 +71,7 @@ AREA_OF_PREFIX: dict[str, str] = {
     "schedule": SCHEDULE,
     "sheet": SCHEDULE,
     "sheets": SCHEDULE,
-    "repair": SCHEDULE,
+    "repair": DAY,  # the rest of the day re-optimised, in the staff log too
     "day": DAY,
     "outcome": AFTER,
     "feedback": AFTER,

@@ -230,7 +230,7 @@ ACTIONS = [
     ("pair_rule.remove", events_history.REQUESTS),
     ("availability.change", events_history.REQUESTS),
     ("run.start", events_history.SCHEDULE),
-    ("repair.apply", events_history.SCHEDULE),
+    ("repair.apply", events_history.DAY),  # review: it is the day's, as in the staff log
     ("sheets.prepare", events_history.SCHEDULE),
     ("day.no_show", events_history.DAY),
     ("day.undo", events_history.DAY),
