@@ -172,6 +172,21 @@ def test_the_review_shows_headline_participants_and_the_distribution_chart(
     assert f'id="run-{solved.id}"' in history and f"{solved.objective}" in history
 
 
+def test_publishing_before_requests_close_says_what_it_ends(
+    client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
+) -> None:
+    """QA: published while the event was still taking registrations, the fair jumped to
+    Published behind a plain "Publish this schedule to every participant?"."""
+    url = f"{_base(fair)}/runs/{solved.id}"
+    for phase, warned in (("registration", True), ("preferences", True), ("scheduling", False)):
+        fair.phase = phase
+        db_session.commit()
+        page = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        form = page.split('id="publish"', 1)[0].rsplit("<form", 1)[1]
+        assert ("is still in the phase" in form) is warned, phase
+        assert "Publish this schedule to every participant?" in form
+
+
 def test_publishing_from_the_page_emails_participants_once(
     app: Flask, client: FlaskClient, logged_in: User, fair: Event, solved: ScheduleRun, db_session
 ) -> None:
