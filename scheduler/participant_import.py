@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
+from scheduler.directory import PREFECTURE_NAMES_EN
 from scheduler.errors import Conflict, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import (
@@ -229,6 +230,22 @@ _PREFECTURE_WORDS: dict[str, str] = {}
 for _pref in PREFECTURES:
     _PREFECTURE_WORDS[_pref] = _pref
     _PREFECTURE_WORDS.setdefault(_pref[:-1] if _pref != "北海道" else _pref, _pref)
+for _pref, _english in PREFECTURE_NAMES_EN.items():  # Shizuoka, as English lists write it
+    _PREFECTURE_WORDS.setdefault(_english.casefold(), _pref)
+# What English adds after a prefecture's name: Shizuoka Prefecture, Shizuoka-ken, Tokyo-to.
+_PREFECTURE_SUFFIXES = ("prefecture", "-ken", "ken", "-fu", "fu", "-to", "to", "-do")
+
+
+def _prefecture(typed: str) -> str | None:
+    """The prefecture ``typed`` (NFKC-folded) names, however spaced (静岡　県) and in
+    Japanese or English (Shizuoka, shizuoka-ken); None when it names none."""
+    key = re.sub(r"\s+", "", typed).casefold()
+    if key in _PREFECTURE_WORDS:
+        return _PREFECTURE_WORDS[key]
+    for suffix in _PREFECTURE_SUFFIXES:
+        if key.endswith(suffix) and key[: -len(suffix)] in _PREFECTURE_WORDS:
+            return _PREFECTURE_WORDS[key[: -len(suffix)]]
+    return None
 
 # Lists in a cell: first split on these, then (for a piece that is not a known label,
 # such as "旋盤加工/フライス加工") on slashes, so labels like "CAD/CAMデータ作成" survive.
@@ -776,8 +793,8 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
 
     prefecture = unicodedata.normalize("NFKC", cell("prefecture"))
     if prefecture:
-        entry.prefecture = _PREFECTURE_WORDS.get(prefecture, prefecture)
-        if prefecture not in _PREFECTURE_WORDS:
+        entry.prefecture = _prefecture(prefecture) or prefecture
+        if _prefecture(prefecture) is None:
             notes.append(Issue(N_("\"%(value)s\" is not a Japanese prefecture; kept as written."),
                                {"value": prefecture}, key="prefecture"))
 

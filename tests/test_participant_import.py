@@ -19,6 +19,7 @@ from scheduler.participant_import import (
     RowAction,
     apply_import,
     preview_import,
+    validate_entry,
 )
 from scheduler.spreadsheet import cell_text
 
@@ -639,3 +640,25 @@ def test_a_new_contact_in_a_reimport_becomes_the_contact(db_session: Session,
     assert participant is not None
     contacts = {a.person.name: a.is_contact for a in participant.attendances}
     assert contacts == {"山田 太郎": False, "山田 次郎": True}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("静岡県", "静岡県"), ("静岡", "静岡県"), ("静岡　県", "静岡県"), ("Shizuoka", "静岡県"),
+     ("shizuoka-ken", "静岡県"), ("Shizuoka Prefecture", "静岡県"), ("Tokyo-to", "東京都"),
+     ("Kyoto", "京都府"), ("ＨＯＫＫＡＩＤＯ", "北海道")],
+)
+def test_a_prefecture_is_read_however_it_is_spaced_and_in_english(typed: str, stored: str) -> None:
+    """QA: "静岡　県" (a full-width space) and "Shizuoka" were kept as written, with a
+    warning that they were no Japanese prefecture; the location filter then missed them."""
+    entry, errors, notes = validate_entry({"company": "東海製作所", "role": "supplier",
+                                           "prefecture": typed})
+    assert (entry.prefecture, errors) == (stored, [])
+    assert not [n for n in notes if n.key == "prefecture"]
+
+
+def test_a_place_that_is_no_prefecture_is_kept_with_a_warning() -> None:
+    entry, _errors, notes = validate_entry({"company": "東海製作所", "role": "supplier",
+                                            "prefecture": "Kyo"})
+    assert entry.prefecture == "Kyo"
+    assert [n.key for n in notes] == ["prefecture"]
