@@ -107,7 +107,18 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def texts(locale: str) -> dict[str, str]:
     """The phrases for ``locale`` (Japanese unless it is English)."""
-    return TEXTS["en"] if (locale or "").lower().startswith("en") else TEXTS["ja"]
+    return TEXTS[feed_language(locale)]
+
+
+def feed_language(locale: str | None) -> str:
+    """The language a feed for ``locale`` is written in: ``"en"`` or ``"ja"``."""
+    return "en" if (locale or "").lower().startswith("en") else "ja"
+
+
+def requested_language(value: str | None) -> str | None:
+    """A feed language asked for in its address (``?lang=``): ``"ja"`` or ``"en"`` exactly,
+    anything else None (the participant's own language then)."""
+    return value if value in TEXTS else None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@ applies to. The buyer's decision sets the buyer→supplier interest (source
 ``proposal``): accepted with the highest level it gave any of the supplier's sheets,
 declined only when it declined them all — a decline removes the pair. Where the
 buyer requested that supplier itself, its request stands for it instead: a sheet
-accepted at a higher level raises it, nothing lowers or declines it.
+accepted at a higher level raises it, nothing lowers or declines it. So does the
+buyer's answer to the supplier's own meeting request (screening, while that request
+stands and screening is on): a sheet turned down is about one need and leaves an
+accepted meeting as the buyer answered it, note and all; only accepting a sheet
+changes a declined answer (to accepted, without the decline's stale note).
 
 Attachments are checked by their first bytes, not their name, and stored under
 the uploads folder with a random name; only the buyer of the need, the supplier
@@ -48,6 +52,7 @@ from scheduler.preferences import (
     HIGH,
     PROPOSAL_SOURCE,
     REQUEST_SOURCES,
+    SCREENING_SOURCE,
     check_cap,
     check_level,
     check_open,
@@ -450,7 +455,11 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
     request the buyer made itself (:data:`REQUEST_SOURCES`) says more than a sheet:
     it stays the buyer's own, listed and counted as such. An accepted sheet may only
     raise its level; a lower level or a declined sheet leaves it as it is (the buyer
-    asked for this supplier, whatever it thought of one sheet).
+    asked for this supplier, whatever it thought of one sheet). The buyer's screening
+    answer to the supplier's standing request is kept alike (:func:`buyer_answer`),
+    except that an accepted sheet turns a declined answer into an accepted pair.
+    Otherwise the interest says what the sheets do, without a note (their notes are
+    on the sheets).
     """
     decided = session.scalars(
         select(Proposal)
@@ -465,11 +474,16 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
         return
     accepted = [p.level for p in decided if p.status == ProposalStatus.ACCEPTED]
     interest = interest_between(session, buyer.id, supplier.id, fresh=True)
-    if interest is not None and interest.source in REQUEST_SOURCES:
+    standing = interest is not None and buyer_answer(
+        session, buyer, supplier, interest=interest
+    ) is not None
+    if interest is not None and standing and not interest.declined:
         if accepted and max(accepted) > interest.level:
             interest.level = max(accepted)
             session.flush()
         return
+    if interest is not None and standing and not accepted:
+        return  # declined the supplier's request and its sheets alike: the answer says it
     if interest is None:
         interest = Interest(
             event_id=buyer.event_id, from_participant_id=buyer.id,
@@ -479,7 +493,60 @@ def _sync_buyer_interest(session: Session, buyer: Participant, supplier: Partici
     interest.source = PROPOSAL_SOURCE
     interest.declined = not accepted
     interest.level = max(accepted) if accepted else 0
+    # The sheets carry the buyer's notes; a note left from an answer this replaces (an
+    # accepting "Looking forward…") must not be shown beside "Declined", nor the reason
+    # of a decline beside "Accepted".
+    interest.note = ""
     session.flush()
+
+
+def buyer_answer(
+    session: Session, buyer: Participant, supplier: Participant, *,
+    interest: Interest | None = None,
+) -> Interest | None:
+    """The buyer's own word on the pair that its decisions on sheets do not overturn.
+
+    Its own request to the supplier, or its screening answer to the supplier's meeting
+    request while that request stands and screening is on (the buyer sees and changes
+    it on the requests it received). None otherwise: then the sheets' decisions are the
+    buyer's side of the pair. ``interest`` is the buyer→supplier row when already read.
+    """
+    if interest is None:
+        interest = interest_between(session, buyer.id, supplier.id)
+    if interest is None:
+        return None
+    if interest.source in REQUEST_SOURCES:
+        return interest
+    if interest.source != SCREENING_SOURCE or not buyer.event.screening_enabled:
+        return None
+    asked = interest_between(session, supplier.id, buyer.id)
+    if asked is None or asked.source not in REQUEST_SOURCES or asked.declined:
+        return None
+    return interest
+
+
+def buyer_answers(session: Session, buyer: Participant) -> dict[int, Interest]:
+    """:func:`buyer_answer` for every supplier, by supplier id, in two queries (for the
+    sheets page: what a decision on one of their sheets does not change)."""
+    mine = {
+        i.to_participant_id: i
+        for i in session.scalars(select(Interest).where(Interest.from_participant_id == buyer.id))
+    }
+    asked = set(
+        session.scalars(
+            select(Interest.from_participant_id).where(
+                Interest.to_participant_id == buyer.id,
+                Interest.source.in_(REQUEST_SOURCES),
+                Interest.declined.is_(False),
+            )
+        )
+    )
+    screening = buyer.event.screening_enabled
+    return {
+        supplier_id: interest for supplier_id, interest in mine.items()
+        if interest.source in REQUEST_SOURCES
+        or (interest.source == SCREENING_SOURCE and screening and supplier_id in asked)
+    }
 
 
 def restore_decisions(session: Session, requester: Participant, counterpart_id: int) -> None:

@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import icalendar
 import pytest
@@ -518,6 +519,42 @@ def test_a_download_from_a_page_switched_to_english_is_in_english(
     summaries = [line for line in download.splitlines() if line.startswith("SUMMARY:")]
     assert summaries and all(line.startswith("SUMMARY:Meeting: ") for line in summaries)
     assert "商談：" in feed and "Meeting: " not in feed
+
+
+def test_subscription_links_of_a_page_switched_to_english_give_an_english_feed(
+    client, db_session, participant
+) -> None:
+    """QA: the Google/Outlook/Apple buttons of a page read in English subscribed to the
+    Japanese feed (the switch lives in the browser only; calendar apps poll without it)."""
+    participant.locale = "ja"
+    db_session.commit()
+    plain = f"/cal/{participant.feed_token}.ics"
+    page_url = f"/p/{participant.access_token}/schedule"
+    own = client.get(page_url).get_data(as_text=True)
+    assert f"{plain}?lang" not in own and f"{plain}</code>" in own  # its own language
+    client.post("/language", data={"lang": "en"})
+    page = client.get(page_url).get_data(as_text=True)
+    english = f"{plain}?lang=en"
+    assert f"{english}</code>" in page
+    assert quote(f"{participant.feed_token}.ics?lang=en", safe="") in page  # Google, Outlook
+    assert f"webcal://localhost{english}" in page
+
+    feed = client.get(english)
+    summaries = [line for line in feed.get_data(as_text=True).splitlines()
+                 if line.startswith("SUMMARY:")]
+    assert summaries and all(line.startswith("SUMMARY:Meeting: ") for line in summaries)
+    # The token-only address keeps the participant's language; unknown languages are
+    # ignored. Caching follows the language: one's ETag never answers for the other.
+    japanese = client.get(plain)
+    assert "商談：" in japanese.get_data(as_text=True)
+    assert feed.headers["ETag"] != japanese.headers["ETag"]
+    assert client.get(english, headers={"If-None-Match": feed.headers["ETag"]}).status_code == 304
+    assert client.get(english, headers={"If-None-Match": japanese.headers["ETag"]}
+                      ).status_code == 200
+    assert client.get(plain, headers={"If-None-Match": feed.headers["ETag"]}).status_code == 200
+    for ignored in ("fr", "EN", "en-US", ""):
+        other = client.get(f"{plain}?lang={ignored}")
+        assert other.data == japanese.data, ignored
 
 
 def test_last_modified_follows_a_renamed_counterpart(client, db_session, participant) -> None:

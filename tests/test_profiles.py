@@ -185,7 +185,37 @@ def test_other_certifications_keep_japanese_brackets_and_fold_letters_and_digits
     db_session.expire_all()
     assert fair.supplier.organization.certifications == ["ISO14001（取得予定）", "エコステージ"]
     page = client.get(url).get_data(as_text=True)
-    assert 'value="ISO14001（取得予定）、エコステージ"' in page
+    assert 'value="ISO14001（取得予定）, エコステージ"' in page  # read in English
+
+
+def test_keywords_come_back_joined_as_the_reader_writes_lists(
+    client: FlaskClient, db_session: Session, fair
+) -> None:
+    """QA: "aerospace, automotive, 短納期" came back in the English form as
+    "aerospace、automotive、短納期"; in Japanese the form joins them with 、."""
+    url = f"/p/{fair.supplier.access_token}/profile"
+    response = client.post(url, data={
+        "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県",
+        "technologies": ["machining.turning"], "tags": "aerospace, automotive, 短納期",
+        "certifications_other": "Nadcap、エコステージ",
+    })
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert fair.supplier.organization.tags == ["aerospace", "automotive", "短納期"]
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="aerospace, automotive, 短納期"' in page
+    assert 'value="Nadcap, エコステージ"' in page
+    client.post("/language", data={"lang": "ja"})
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="aerospace、automotive、短納期"' in page
+    assert 'value="Nadcap、エコステージ"' in page
+    # Saved again as shown, nothing changes.
+    client.post(url, data={
+        "name": "ＡＢＣ精工株式会社", "prefecture": "静岡県",
+        "technologies": ["machining.turning"], "tags": "aerospace、automotive、短納期",
+    })
+    db_session.expire_all()
+    assert fair.supplier.organization.tags == ["aerospace", "automotive", "短納期"]
 
 
 def test_profile_form_keeps_typed_values_on_error(client: FlaskClient, fair) -> None:

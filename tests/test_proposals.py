@@ -319,3 +319,65 @@ def test_a_standing_sheet_asks_again_at_the_level_the_supplier_gave_it(
     preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
     back = preferences.interest_between(db_session, fair.supplier.id, fair.buyer.id)
     assert (back.source, back.level) == ("proposal", 1)
+
+
+# ------------------------------------------------------- the buyer's answer to the request
+
+
+def _answered_pair(db_session, fair, uploads, *, accept: bool):
+    """QA: S001 requests B001 with a note and applies to its need; B001 answers the
+    request on the requests it received, with a note."""
+    preferences.request_meeting(db_session, fair.supplier, fair.buyer.id, level=3,
+                                note="筐体の件で")
+    proposal = _submit(db_session, fair, uploads)
+    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=accept,
+                               level=3, note="Looking forward…" if accept else "見送ります")
+    return proposal
+
+
+def test_declining_a_sheet_keeps_the_buyers_accepted_answer(db_session, fair, uploads) -> None:
+    """QA: B001 accepted S001's request at High ("Looking forward…"), then turned down
+    S001's sheet. The requests pages said "Declined" beside the accept note: the sheet's
+    decline had silently overturned the answer and kept its note."""
+    proposal = _answered_pair(db_session, fair, uploads, accept=True)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False,
+                              note="この提案は見送り")
+    assert (proposal.status, proposal.buyer_note) == ("declined", "この提案は見送り")
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.level, back.declined, back.note) == (
+        "screening", 3, False, "Looking forward…")
+    [row] = preferences.my_requests(db_session, fair.supplier)
+    assert row.status == "accepted"
+    assert _pair(db_session, fair).mutual
+    assert proposals.buyer_answers(db_session, fair.buyer) == {fair.supplier.id: back}
+    # A sheet accepted higher raises the answer, as it raises the buyer's own request.
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=3)
+    preferences.answer_request(db_session, fair.buyer, fair.supplier.id, accept=True,
+                               level=1, note="Looking forward…")
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=2)
+    assert (back.source, back.level, back.declined) == ("screening", 2, False)
+
+
+def test_accepting_a_sheet_after_declining_the_request_drops_the_decline_note(
+    db_session, fair, uploads
+) -> None:
+    proposal = _answered_pair(db_session, fair, uploads, accept=False)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False)
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    # Both turned down: the answer with its reason stays as the buyer wrote it.
+    assert (back.source, back.declined, back.note) == ("screening", True, "見送ります")
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=True, level=2)
+    assert (back.source, back.level, back.declined, back.note) == ("proposal", 2, False, "")
+    [row] = preferences.my_requests(db_session, fair.supplier)
+    assert row.status == "accepted"
+
+
+def test_a_replaced_answer_never_keeps_its_accept_note(db_session, fair, uploads) -> None:
+    """Where the answer does not stand (screening off), the sheets decide the pair; the
+    accept note of the answer they replace goes with it."""
+    proposal = _answered_pair(db_session, fair, uploads, accept=True)
+    fair.event.screening_enabled = False
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False)
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.declined, back.note) == ("proposal", True, "")
+    assert proposals.buyer_answers(db_session, fair.buyer) == {}

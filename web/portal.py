@@ -36,6 +36,7 @@ from scheduler.vocabulary import (
 )
 from web.database import get_session
 from web.directory import run_search
+from web.filters import list_separator
 from web.form_fields import (
     IntegerField,
     NumberRange,
@@ -204,12 +205,15 @@ class ProfileForm(FlaskForm):
                 self[name].data = getattr(organization, name)
         if "department" in self:
             self.department.data = participant.department
+        # Joined as the reader writes lists (", " in English, "、" in Japanese): both
+        # split again on saving (profiles.split_tags), so no tag can hold either.
+        separator = list_separator()
         if "tags" in self:
-            self.tags.data = "、".join(organization.tags)
+            self.tags.data = separator.join(organization.tags)
         if "certifications" in self:
             known = {t.code for t in CERTIFICATIONS}
             self.certifications.data = [c for c in organization.certifications if c in known]
-            self.certifications_other.data = "、".join(
+            self.certifications_other.data = separator.join(
                 c for c in organization.certifications if c not in known
             )
 

@@ -514,11 +514,18 @@ def apply(token: str, need_id: int):  # type: ignore[no-untyped-def]
             buyer_name = need.participant.display_name
             flash(_("Your proposal sheet was sent to %(name)s.", name=buyer_name), "success")
             return redirect(url_for("preferences.buyer_needs") + f"#need-{need.id}")
+    remaining = preferences.remaining_requests(session, supplier)
+    # With no request left, a sheet to a buyer not yet asked for is refused (check_cap):
+    # the form says so before anything is typed, as the directory does.
+    cap_reached = (
+        remaining is not None and remaining <= 0
+        and need.participant_id not in preferences.requested_counterparts(session, supplier)
+    )
     return render_template(
         "preferences/apply.html", participant=supplier, event=supplier.event, need=need,
         existing=existing, form=form, is_open=preferences.requests_open(supplier.event),
         max_mb=round(max_attachment_bytes() / 1024 / 1024, 1), locale=_locale(),
-        remaining=preferences.remaining_requests(session, supplier),
+        remaining=remaining, cap_reached=cap_reached,
     )
 
 
@@ -536,13 +543,18 @@ def withdraw_proposal(token: str, proposal_id: int):  # type: ignore[no-untyped-
 @bp.get("/proposals")
 @participant_required
 def received_proposals(token: str):  # type: ignore[no-untyped-def]
-    """The buyer's needs with the sheets received, to screen (書類選考)."""
+    """The buyer's needs with the sheets received, to screen (書類選考).
+
+    A sheet from a supplier the buyer already asked for, or whose meeting request it
+    answered, says so: turning the sheet down leaves that answer as it is.
+    """
     buyer = _of_role(ParticipantRole.BUYER)
+    session = get_session()
     return render_template(
         "preferences/proposals.html", participant=buyer, event=buyer.event,
-        groups=proposals.proposals_for_buyer(get_session(), buyer), form=AnswerForm(),
+        groups=proposals.proposals_for_buyer(session, buyer), form=AnswerForm(),
         is_open=preferences.requests_open(buyer.event), level_labels=LEVEL_LABELS,
-        locale=_locale(),
+        locale=_locale(), answers=proposals.buyer_answers(session, buyer),
     )
 
 
@@ -555,15 +567,26 @@ def decide(token: str, proposal_id: int):  # type: ignore[no-untyped-def]
     form.validate()
     accept = form.decision.data != "decline"
     try:
-        proposals.decide_proposal(session, buyer, proposal_id, accept=accept,
-                                  level=form.level_value, note=form.note.data or "")
+        sheet = proposals.decide_proposal(session, buyer, proposal_id, accept=accept,
+                                          level=form.level_value, note=form.note.data or "")
     except ValidationFailed as error:
         session.rollback()
         flash(translate_error(error), "error")
     else:
+        answer = proposals.buyer_answer(session, buyer, sheet.supplier)
+        stands = answer is not None and not answer.declined
+        name = sheet.supplier.display_name
         session.commit()
-        flash(_("The proposal sheet was accepted.") if accept
-              else _("The proposal sheet was declined."), "success")
+        if accept:
+            flash(_("The proposal sheet was accepted."), "success")
+        elif stands:
+            # Turning down one sheet (one need) left the meeting the buyer asked for or
+            # accepted as it was: say so, rather than let "declined" suggest otherwise.
+            flash(_("The proposal sheet was declined. The meeting with %(name)s still "
+                    "stands, as you requested or accepted it.",
+                    name=name), "success")
+        else:
+            flash(_("The proposal sheet was declined."), "success")
     return redirect(url_for("preferences.received_proposals") + f"#proposal-{proposal_id}")
 
 

@@ -128,7 +128,17 @@ def page(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
     # Free slots from now on: on the fair's day, one that has begun is no longer offered.
     schedule = personal_schedule(get_session(), participant, now=utcnow())
-    feed_url = url_for("schedules.feed", feed_token=participant.feed_token, _external=True)
+    # Read in another language than the participant's own (the switch keeps it only in
+    # this browser), the subscription offered here is in the page's language too.
+    page_language = calendars.requested_language(str(get_locale()))
+    lang = None
+    if page_language is not None and page_language != calendars.feed_language(
+        participant.locale
+    ):
+        lang = page_language
+    feed_url = url_for(
+        "schedules.feed", feed_token=participant.feed_token, lang=lang, _external=True
+    )
     name = f"{participant.event.name} ({participant.display_name})"
     return render_template(
         "schedules/page.html",
@@ -183,7 +193,7 @@ def schedule_list(token: str):  # type: ignore[no-untyped-def]
 def download(token: str):  # type: ignore[no-untyped-def]
     participant = current_participant()
     # In the language of the page it was downloaded from (the participant's own, unless
-    # the reader switched); the subscription feed keeps the participant's own.
+    # the reader switched), as the subscription links offered on that page are.
     feed = calendars.participant_feed(get_session(), participant, locale=str(get_locale()))
     response = calendar_response(feed, f"{participant.event.slug}-{participant.code}.ics")
     response.headers["Content-Disposition"] = (
@@ -212,7 +222,12 @@ def pdf(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/cal/<feed_token>.ics")
 def feed(feed_token: str):  # type: ignore[no-untyped-def]
     """The subscription feed: the secret feed token is the only credential (calendar
-    apps cannot log in), so it differs from the page token and can be reissued alone."""
+    apps cannot log in), so it differs from the page token and can be reissued alone.
+
+    In the participant's own language, or in the one its address asks for (``?lang=ja``
+    or ``?lang=en``, which the schedule page adds when read in the other language;
+    anything else is ignored). The ETag is the body's hash, so it differs by language.
+    """
     session = get_session()
     begin_snapshot(session)  # one snapshot for the look-up, the version and the meetings
     # Guessing is refused like on the pages; successful polls are neither counted nor
@@ -229,5 +244,6 @@ def feed(feed_token: str):  # type: ignore[no-untyped-def]
         return calendar_response(
             calendars.ended_feed(participant), f"{participant.event.slug}.ics"
         )
-    result = calendars.participant_feed(session, participant)
+    locale = calendars.requested_language(request.args.get("lang"))
+    result = calendars.participant_feed(session, participant, locale=locale)
     return calendar_response(result, f"{participant.event.slug}.ics")
