@@ -520,6 +520,12 @@ def _problems(
     active = [c for c in changes if c.status != MeetingStatus.CANCELLED]
     if not active:
         return problems
+    if new_pair:
+        already = _already_scheduled(session, event, active)
+        if already is not None:
+            # The meeting asked for is there already (the confirmation sent again after
+            # the back button): one message, not the busy people and table it implies.
+            return [already]
     slots = _slot_map(session, (c.slot_id for c in active))
     days = fair_days(event)
     tables = {
@@ -645,6 +651,38 @@ def _unavailable(session: Session, event: Event, person: Participant, slot: Slot
             {**params, "until": _when_moment(event, until)},
         )
     return Problem(N_("%(name)s is not available at %(when)s."), params)
+
+
+def _already_scheduled(
+    session: Session, event: Event, changes: Sequence[_Change]
+) -> Problem | None:
+    """A new meeting that is already in the schedule: the pair meets in that very slot."""
+    for change in changes:
+        a, b = change.a_id, change.b_id
+        existing = session.scalar(
+            select(Meeting).where(
+                Meeting.event_id == event.id,
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.slot_id == change.slot_id,
+                or_(
+                    (Meeting.participant_a_id == a) & (Meeting.participant_b_id == b),
+                    (Meeting.participant_a_id == b) & (Meeting.participant_b_id == a),
+                ),
+            )
+        )
+        if existing is not None and a != b:
+            return Problem(
+                N_(
+                    "This meeting is already in the schedule: %(pair)s at %(when)s, "
+                    "table %(table)s."
+                ),
+                {
+                    "pair": _pair(existing),
+                    "when": _when(event, existing.slot),
+                    "table": existing.table.label if existing.table is not None else "—",
+                },
+            )
+    return None
 
 
 def _pair_problems(session: Session, event: Event, changes: Sequence[_Change]) -> list[Problem]:
@@ -1662,7 +1700,9 @@ def check_in(
     time goes (the window it had before is restored, or the slots of the day its leaving
     closed are opened again), so it can be given meetings again. Like the early arrival
     of a late company, the log keeps the time it replaces and Undo puts it back; the
-    meetings cancelled when it left are not restored.
+    meetings cancelled when it left are not restored. Before the time it was marked as
+    leaving (a leave announced in the morning), checking it in is its arrival: the
+    leaving time stays.
 
     On a fair of several days each day starts afresh (:func:`status_today`): a company
     checked in yesterday, and its people, are checked in again today.
@@ -1705,16 +1745,18 @@ def check_in(
             _set_unavailable(
                 participant, (s for s in participant.unavailable_slots if s.id not in opened)
             )
-    if today == DayStatus.LEFT_EARLY:
+    leaves = marked_time(session, participant) if today == DayStatus.LEFT_EARLY else None
+    if today == DayStatus.LEFT_EARLY and (leaves is None or leaves <= now):
         # It came back: the leaving time goes, and the window it had before is restored
-        # (or the slots its leaving closed open again).
+        # (or the slots its leaving closed open again). A company checked in before the
+        # time it said it leaves (marked at 9:00 as leaving at 14:00) has not left: it
+        # arrives, and keeps its leaving time.
         before = _before_marks(session, participant, DayStatus.LEFT_EARLY)
         until = _from_iso(before["available_until"]) if before is not None else None
         moved = participant.available_until is not None and participant.available_until != until
         closed = {s.id for s in _closed_by_marks(session, participant, DayStatus.LEFT_EARLY)}
         if moved or closed:
             changes.participant(participant)
-            leaves = marked_time(session, participant)
             extra["reopened_until"] = {
                 "before": _when_moment(event, leaves) if leaves is not None else "",
                 "after": _when_moment(event, until) if moved and until is not None else "",

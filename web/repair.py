@@ -21,7 +21,7 @@ from scheduler import repair
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.i18n import N_
 from scheduler.models import Event
-from web import mail_feedback
+from web import mail_feedback, staff
 from web.auth import staff_required
 from web.database import get_session
 from web.form_fields import NumberRange
@@ -39,6 +39,13 @@ class RepairForm(FlaskForm):
 
 class ApplyForm(FlaskForm):
     """The apply button: only its CSRF token."""
+
+
+@bp.context_processor
+def _day_console() -> dict[str, object]:
+    """What the day console's navigation and undo bar (staff/_daynav.html) read: these
+    pages are part of the day, as the other day pages are."""
+    return staff.day_context()
 
 
 def _event(event_id: int) -> Event:

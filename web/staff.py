@@ -158,6 +158,28 @@ def log_value(value: str) -> str:
     return value
 
 
+def log_lines(entry: AuditEntry, event: Event) -> list[dict[str, str]]:
+    """The lines of a change-log entry as the log shows them (``pair``, ``before``,
+    ``after`` and ``at``). A late arrival or an early leave says the time staff gave
+    ("Expected → Late 10:40"), which the entry keeps apart from its lines; a corrected
+    time, which changes no status and so has no line of its own, gets one."""
+    lines = [dict(line) for line in entry.details.get("lines", [])]
+    at = entry.details.get("at")
+    status = entry.action.removeprefix(ops.ACTION_PREFIX)
+    if not at or status not in (DayStatus.LATE, DayStatus.LEFT_EARLY):
+        return lines
+    when = event.local(datetime.fromisoformat(at)).strftime("%H:%M")
+    for line in lines:
+        if line.get("after") == status:
+            line["at"] = when
+            return lines
+    participant = (
+        get_session().get(Participant, entry.participant_id) if entry.participant_id else None
+    )
+    name = f"{participant.code} {participant.organization.name}".strip() if participant else ""
+    return [{"pair": name, "before": "", "after": status, "at": when}, *lines]
+
+
 def undo_summary(entry: AuditEntry) -> dict[str, Any]:
     """What the Undo bar says a change was: ``action`` (its label), ``pair`` (who),
     ``status`` (a new status for the day, else None) and ``more`` (further lines).
@@ -187,17 +209,24 @@ def _last_change(event: Event) -> AuditEntry | None:
     return ops.last_undoable(get_session(), event, current_user.id)
 
 
-@bp.context_processor
-def _labels() -> dict[str, object]:
+def day_context() -> dict[str, object]:
+    """The labels and helpers of the day console's pages (also the re-optimisation's,
+    which include its navigation and undo bar)."""
     return {
         "day_status_labels": DAY_STATUS_LABELS,
         "action_labels": ACTION_LABELS,
         "action_label": action_label,
         "meeting_status_labels": MEETING_STATUS_LABELS,
         "log_value": log_value,
+        "log_lines": log_lines,
         "last_change": _last_change,
         "undo_summary": undo_summary,
     }
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return day_context()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -269,6 +298,10 @@ def _day_date(event: Event) -> date:
     days = ops.fair_days(event)
     return ops.fair_day_of(event, now, days) or (days[-1] if days else event.local(now).date())
 
+
+# What a participant's code looks like (B003, S012, an imported "EXH-12"): letters,
+# digits and a few marks, no spaces. Anything else typed in the code box is a name.
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 
 _CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?")
 
@@ -394,15 +427,40 @@ def scan(event_id: int):  # type: ignore[no-untyped-def]
         # or spaces, still gets here): say what to do, not that "" matches nobody.
         flash(_("Type a participant's code, or scan its QR code."), "error")
         return redirect(url_for("staff.home", event_id=event.id))
-    participant = ops.find_by_scan(get_session(), event, content)
+    session = get_session()
+    participant = ops.find_by_scan(session, event, content)
     if participant is None:
         typed = content.strip()
         # What a camera read may be anything (a Wi-Fi code with its password): only a
         # typed code is said back.
-        if request.form.get("scanned") or "/" in typed or len(typed) > 40:
+        if request.form.get("scanned") or "/" in typed:
             flash(_("This QR code is not a schedule link of this fair."), "error")
             return redirect(url_for("staff.home", event_id=event.id))
-        flash(_("No participant has the code “%(code)s”.", code=typed), "error")
+        if len(typed) > 40:
+            # Typed (or a scanner that types) and too long for a code or a name: not said
+            # back, and nothing was scanned by the camera.
+            flash(
+                _(
+                    "That is not a participant's code. Type a code such as B003, or search "
+                    "by company name above."
+                ),
+                "error",
+            )
+            return redirect(url_for("staff.home", event_id=event.id))
+        if _CODE_SHAPE.fullmatch(unicodedata.normalize("NFKC", typed)):
+            flash(_("No participant has the code “%(code)s”.", code=typed), "error")
+        elif ops.search_participants(session, event, typed, limit=1):
+            # A name typed in the code box: the search below lists who it matches.
+            flash(
+                _(
+                    "“%(text)s” is not a code: the companies found by that name are listed "
+                    "below.",
+                    text=typed,
+                ),
+                "info",
+            )
+        else:
+            flash(_("No participant has the code or name “%(text)s”.", text=typed), "error")
         return redirect(url_for("staff.home", event_id=event.id, q=typed))
     return redirect(url_for("staff.card", event_id=event.id, participant_id=participant.id))
 
@@ -550,16 +608,22 @@ def set_status(event_id: int, participant_id: int):  # type: ignore[no-untyped-d
             )
         )
     session.commit()
-    flash(
-        ngettext(
-            "%(name)s: %(status)s. %(num)s meeting cancelled.",
-            "%(name)s: %(status)s. %(num)s meetings cancelled.",
-            len(result.meetings),
-            name=participant.display_name,
-            status=DAY_STATUS_LABELS[DayStatus(status)],
-        ),
-        "success",
-    )
+    label = DAY_STATUS_LABELS[DayStatus(status)]
+    if result.meetings:
+        flash(
+            ngettext(
+                "%(name)s: %(status)s. %(num)s meeting cancelled.",
+                "%(name)s: %(status)s. %(num)s meetings cancelled.",
+                len(result.meetings),
+                name=participant.display_name,
+                status=label,
+            ),
+            "success",
+        )
+    else:  # a late arrival that loses nothing: no "0 meetings cancelled"
+        flash(
+            _("%(name)s: %(status)s.", name=participant.display_name, status=label), "success"
+        )
     if not result.repeated:  # sent twice: the first request e-mailed them
         _notify(event, result)
     return redirect(
