@@ -289,9 +289,15 @@ def find_by_scan(session: Session, event: Event, content: str) -> Participant | 
 
 
 def get_participant(session: Session, event: Event, participant_id: int) -> Participant:
-    """The event's participant with ``participant_id``, or NotFound."""
+    """The event's participant with ``participant_id``, or NotFound: also for one not
+    taking part (a pending, declined or withdrawn registration), which reception's
+    search never lists and which must not be checked in by its card's address (QA)."""
     participant = session.get(Participant, participant_id)
-    if participant is None or participant.event_id != event.id:
+    if (
+        participant is None
+        or participant.event_id != event.id
+        or participant.status != ParticipantStatus.APPROVED
+    ):
         raise NotFound(N_("This participant does not exist."))
     return participant
 

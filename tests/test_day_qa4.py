@@ -325,3 +325,20 @@ def test_the_card_after_a_change_uses_those_classes(
     assert '<body class="day-console">' in card
     assert 'class="gap-row"' in card and 'class="btn small"' in card
     assert '<p class="breadcrumb">' in card
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected", "withdrawn"])
+def test_a_company_not_taking_part_has_no_card_and_cannot_be_checked_in(
+    client: FlaskClient, db_session: Session, fair: Event, as_staff: User, status: str
+) -> None:
+    """QA (security): reception's search hid a declined or pending registration, but its
+    card opened by address, and 受付する checked it in."""
+    company = participant(db_session, fair, "S003")
+    company.status = status
+    db_session.commit()
+    assert client.get(_day(fair, f"/participants/{company.id}")).status_code == 404
+    checked = client.post(_day(fair, f"/participants/{company.id}/check-in"),
+                          data={"version": "0"})
+    assert checked.status_code == 404
+    db_session.expire_all()
+    assert company.day_status != "checked_in"
