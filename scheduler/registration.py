@@ -228,25 +228,15 @@ def self_register(
                 Participant.event_id == event.id, Participant.organization_id == organization.id
             )
         )
-        if taken in (ParticipantStatus.REJECTED, ParticipantStatus.WITHDRAWN):
-            # Not "ask for your link again": there is no link to send.
-            raise Conflict(
-                N_("%(name)s cannot register for this event again. Please contact the organizer."),
-                field="company",
-                params={"name": organization.name},
-            )
-        if taken == ParticipantStatus.PENDING:
-            # Not "your link again" either: none is sent before the organizer approves.
-            raise Conflict(
-                N_("The registration of %(name)s for this event has been received and is "
-                   "waiting for the organizer’s approval. The link to your company’s pages "
-                   "is sent once it is approved."),
-                field="company", params={"name": organization.name},
-            )
         if taken is not None:
+            # One answer whatever the registration's state: anyone can type a company's
+            # name here, and it must not tell them whether that company was declined or
+            # is still waiting (QA). The link is sent on approval; the organizer knows.
             raise Conflict(
-                N_("%(name)s is already registered for this event. Please contact the "
-                   "organizer if you need your link again."),
+                N_("%(name)s already has a registration for this event. The link to your "
+                   "company’s pages is sent by e-mail once the organizer approves it; "
+                   "please contact the organizer if you have not received it or need a "
+                   "change."),
                 field="company", params={"name": organization.name},
             )
     else:
