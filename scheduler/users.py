@@ -52,12 +52,28 @@ def generate_password() -> str:
     )
 
 
+# Passwords of eight characters or more that are the first ones tried against any
+# login page (QA: "password" and "12345678" were accepted).
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "passw0rd", "12345678", "123456789",
+    "1234567890", "87654321", "11111111", "00000000", "88888888", "qwertyui", "qwerty123",
+    "asdfghjk", "abcd1234", "1q2w3e4r", "iloveyou", "sunshine", "letmein1", "welcome1",
+})
+
+
 def _check_password_rule(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
+    # Spaces do not count: eight of them made an account whose login form (which
+    # refuses a blank password) could never let it in (QA).
+    if len(password.strip()) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             N_("The password must have at least %(min)s characters."),
             field=field,
             params={"min": MIN_PASSWORD_LENGTH},
+        )
+    if password.strip().casefold() in COMMON_PASSWORDS:
+        raise ValidationFailed(
+            N_("This password is among the first ones anybody tries: choose another."),
+            field=field,
         )
 
 

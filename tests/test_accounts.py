@@ -232,6 +232,12 @@ def test_an_organizer_may_type_the_password(
         ("", "", "Type the password, or choose to have one generated."),
         ("short", "short", "The password must have at least 8 characters."),
         ("long enough one", "long enough two", "The two passwords are not the same."),
+        # QA: eight spaces made an account the login form could never let in, and
+        # the passwords tried first against any site were accepted.
+        (" " * 8, " " * 8, "The password must have at least 8 characters."),
+        ("  abc  de  ", "  abc  de  ", "The password must have at least 8 characters."),
+        ("12345678", "12345678", "among the first ones anybody tries"),
+        ("Password", "Password", "among the first ones anybody tries"),
     ],
 )
 def test_a_typed_password_must_be_usable(
