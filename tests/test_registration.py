@@ -408,3 +408,19 @@ def test_a_website_without_its_scheme_gets_https(
         select(Organization).where(Organization.name == FORM["company"])
     )
     assert organization.website == stored
+
+
+def test_an_expired_registration_form_leads_back_to_the_form_not_the_staff_login(
+    app, client: FlaskClient, db_session: Session, fair
+) -> None:
+    """QA: cookies lost while a company filled the form on a phone, the error page's
+    only link went to the start page, which is the staff login."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post(f"/e/{fair.event.slug}/register", data=FORM)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'href="/e/{fair.event.slug}/register"' in page and "Back to the form" in page
+    assert 'href="/"' not in page.split("<main", 1)[1]

@@ -199,6 +199,11 @@ def _way_back(*, form: bool = False) -> tuple[str, str] | None:
         return url_for("portal.home", token=token), _("Back to your company’s pages")
     if _SECRET_IN_PATH.match(request.path):
         return None  # a participant's address whose link did not open: no staff login
+    if request.endpoint in ("registration.register", "registration.thanks") and request.view_args:
+        # A company registering has no account: back to the form (the browser's Back
+        # keeps what was typed), not to the staff login (QA).
+        slug = request.view_args.get("slug")
+        return url_for("registration.register", slug=slug), _("Back to the form")
     return url_for("main.index"), _("Back to the start page")
 
 
