@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import audit
@@ -219,6 +219,7 @@ def self_register(
     if not registration_open(event, now):
         raise DeadlinePassed(N_("Registration for this event is closed."))
     data = _checked(data)
+    _one_registration_at_a_time(session, event)
     key = company_name_key(data.company)
     organization = organization_named(session, data.company)
     reused = organization is not None
@@ -270,6 +271,18 @@ def self_register(
         details={"reused_organization": reused, "company_as_typed": data.company},
     )
     return participant
+
+
+def _one_registration_at_a_time(session: Session, event: Event) -> None:
+    """Take the event's write lock before looking for the company, so that the same form
+    sent several times at once (a phone retrying on a poor network) registers it once
+    (QA: six at once made six): the later ones wait, then find the first."""
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite reads outside a transaction until the first write: a no-op write
+        # takes SQLite's single write lock now (as scheduler.day_operations does).
+        session.execute(text("UPDATE events SET id = id WHERE id = :id"), {"id": event.id})
+    else:
+        session.scalars(select(Event.id).where(Event.id == event.id).with_for_update()).all()
 
 
 def pending_registrations(session: Session, event: Event) -> list[Participant]:

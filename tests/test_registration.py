@@ -3,6 +3,8 @@ reusing a company already in the directory without letting the newcomer change i
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import registration
-from scheduler.db import utcnow
+from scheduler.db import make_engine, make_session_factory, utcnow
 from scheduler.errors import Conflict, DeadlinePassed, ValidationFailed
 from scheduler.models import (
+    Event,
     Organization,
     Participant,
     ParticipantStatus,
@@ -424,3 +427,54 @@ def test_an_expired_registration_form_leads_back_to_the_form_not_the_staff_login
     assert response.status_code == 400
     assert f'href="/e/{fair.event.slug}/register"' in page and "Back to the form" in page
     assert 'href="/"' not in page.split("<main", 1)[1]
+
+
+def test_the_same_registration_sent_several_times_at_once_registers_once(
+    database_url: str, db_session: Session, fair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: six requests of one form at the same moment (a phone retrying on a poor
+    network) made six companies waiting for approval. Each registration now takes the
+    event's write lock first: one wins, the others find it and are refused."""
+    original = registration._checked
+
+    def slow(data: registration.RegistrationData) -> registration.RegistrationData:
+        time.sleep(0.05)  # all arrive before any has written
+        return original(data)
+
+    monkeypatch.setattr(registration, "_checked", slow)
+    engine = make_engine(database_url, pool_size=5)
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    guard = threading.Lock()
+
+    def run() -> None:
+        session = factory()
+        try:
+            event = session.get(Event, fair.event.id)
+            barrier.wait(timeout=10)
+            registration.self_register(session, event, _data(company="レース工業株式会社"))
+            session.commit()
+            result = "registered"
+        except Conflict:
+            session.rollback()
+            result = "refused"
+        except BaseException as error:
+            session.rollback()
+            result = repr(error)
+        finally:
+            session.close()
+        with guard:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    engine.dispose()
+    assert sorted(outcomes) == ["refused", "refused", "refused", "registered"], outcomes
+    db_session.expire_all()
+    assert db_session.scalar(
+        select(func.count(Organization.id)).where(Organization.name == "レース工業株式会社")
+    ) == 1
