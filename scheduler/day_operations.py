@@ -74,7 +74,7 @@ from scheduler.models import (
     Slot,
     Table,
 )
-from scheduler.names import company_name_key, search_key
+from scheduler.names import company_name_key, kana_as_typed, search_key
 from scheduler.participant_import import next_participant_code, phone_as_typed, single_spaced
 from scheduler.profiles import organization_named, typed_text
 from scheduler.vocabulary import is_known_technology
@@ -2132,7 +2132,7 @@ def register_walk_in(
     (:func:`_one_line`): they go into e-mails, calendar entries and printed sheets.
     """
     company = _one_line(unicodedata.normalize("NFKC", company))
-    company_kana = _one_line(unicodedata.normalize("NFKC", company_kana))
+    company_kana = _one_line(kana_as_typed(company_kana))
     contact_name = _one_line(contact_name)
     email, phone = _one_line(email), phone_as_typed(_one_line(phone))
     if not company:
@@ -2174,7 +2174,7 @@ def register_walk_in(
     else:
         organization = Organization(
             name=company,
-            name_kana=unicodedata.normalize("NFKC", company_kana).strip(),
+            name_kana=kana_as_typed(company_kana).strip(),
             name_key=key,
             technologies=list(technologies),
         )

@@ -101,6 +101,13 @@ def fold_text(text: str) -> str:
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
 
 
+def kana_as_typed(text: str) -> str:
+    """A reading (フリガナ) as stored: widths folded (half-width ｶﾅ is カナ) and hiragana
+    written as katakana (すずき is スズキ), whichever way the keyboard gave it, so that
+    readings from a form, an import and the desk sort and export alike."""
+    return unicodedata.normalize("NFKC", text).translate(_HIRAGANA_TO_KATAKANA)
+
+
 def search_key(text: str) -> str:
     """:func:`fold_text` without white space, for finding a name, kana or code as typed."""
     return _WHITESPACE.sub("", fold_text(text))

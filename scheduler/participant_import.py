@@ -46,7 +46,13 @@ from scheduler.models import (
     Person,
     ScheduleRun,
 )
-from scheduler.names import called_alike, company_name_key, legal_form, same_legal_form
+from scheduler.names import (
+    called_alike,
+    company_name_key,
+    kana_as_typed,
+    legal_form,
+    same_legal_form,
+)
 from scheduler.spreadsheet import FORMULA_STARTS
 from scheduler.vocabulary import CERTIFICATIONS, PREFECTURES, TECHNOLOGIES
 
@@ -771,7 +777,7 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
     entry.company = single_spaced(cell("company"))
     if not entry.company:
         errors.append(Issue(N_("The company name is missing."), key="company"))
-    entry.company_kana = unicodedata.normalize("NFKC", cell("company_kana"))
+    entry.company_kana = kana_as_typed(cell("company_kana"))
 
     role = cell("role")
     if not role:
@@ -840,7 +846,7 @@ def validate_entry(cells: Mapping[str, str]) -> tuple[ParticipantEntry, list[Iss
                                {"names": unknown}, key="certifications"))
 
     entry.contact_name = single_spaced(cell("contact_name"))
-    entry.contact_kana = unicodedata.normalize("NFKC", cell("contact_kana"))
+    entry.contact_kana = kana_as_typed(cell("contact_kana"))
     email = unicodedata.normalize("NFKC", cell("email"))
     if email:
         try:

@@ -31,7 +31,7 @@ from scheduler.models import (
     Phase,
     new_token,
 )
-from scheduler.names import company_name_key
+from scheduler.names import company_name_key, kana_as_typed
 from scheduler.participant_import import next_participant_code, phone_as_typed, single_spaced
 from scheduler.profiles import organization_named, web_address_as_typed
 from scheduler.vocabulary import PREFECTURES
@@ -174,14 +174,14 @@ def _checked(data: RegistrationData) -> RegistrationData:
         # Full-width ＠ and letters from a Japanese keyboard are the address itself.
         email=_text(unicodedata.normalize("NFKC", data.email or ""), "email", 254,
                     required=True).lower(),
-        company_kana=_text(data.company_kana, "company_kana", 200),
+        company_kana=_text(kana_as_typed(data.company_kana or ""), "company_kana", 200),
         department=_text(data.department, "department", 200),
         prefecture=data.prefecture or "",
         city=_text(data.city, "city", 100),
         industry=_text(data.industry, "industry", 100),
         employees=data.employees,
         website=_text(web_address_as_typed(data.website), "website", 300),
-        contact_kana=_text(data.contact_kana, "contact_kana", 200),
+        contact_kana=_text(kana_as_typed(data.contact_kana or ""), "contact_kana", 200),
         # Half-width digits and hyphens, as the import and the organizer's form store it.
         phone=_text(phone_as_typed(data.phone), "phone", 50),
         locale=data.locale if data.locale in ("ja", "en") else "ja",

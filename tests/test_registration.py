@@ -23,6 +23,7 @@ from scheduler.models import (
     Phase,
     PhaseDeadline,
 )
+from scheduler.participant_import import validate_entry
 from tests.participant_fair import make_fair, read_in_english
 
 FORM = {
@@ -478,3 +479,17 @@ def test_the_same_registration_sent_several_times_at_once_registers_once(
     assert db_session.scalar(
         select(func.count(Organization.id)).where(Organization.name == "レース工業株式会社")
     ) == 1
+
+
+def test_readings_are_stored_in_full_width_katakana_as_imports_store_them(
+    db_session: Session, fair
+) -> None:
+    """QA: a registration kept 「ｶﾌﾞｼｷｶﾞｲｼｬ」 (half-width) and 「すしてっく」 (hiragana) in
+    its カナ fields, while an import folded them: readings sorted and exported apart."""
+    company = registration.self_register(db_session, fair.event, _data(
+        company="寿司テック", company_kana="ｽｼﾃｯｸ", contact_kana="しんせい いちろう"))
+    assert company.organization.name_kana == "スシテック"
+    assert company.attendances[0].person.name_kana == "シンセイ イチロウ"
+    entry, errors, _notes = validate_entry({"company": "寿司テック", "role": "supplier",
+                                            "company_kana": "すしﾃｯｸ"})
+    assert (entry.company_kana, errors) == ("スシテック", [])
