@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -307,6 +308,31 @@ def test_changing_only_the_role_gives_a_code_of_the_new_role(
     client.post(edit_url, data={**same, "role": "supplier", "code": "X-7"})
     db_session.expire_all()
     assert (supplier.role, supplier.code) == ("supplier", "X-7")
+
+
+def test_a_note_on_an_unchanged_field_is_not_repeated_on_every_save(
+    client: FlaskClient, organizer_en: User, db_session: Session, event: Event
+) -> None:
+    """QA: a company with the keyword 家電 got "Not in the technology list, kept as free
+    tags: 家電" each time its form was saved, whatever had been changed."""
+    base = f"/events/{event.id}/participants"
+    first = client.post(f"{base}/new", data={
+        "company": "東海製作所", "role": "supplier", "contact_name": "担当 一郎",
+        "technologies": "旋盤加工、家電", "desks": "1"}, follow_redirects=True)
+    assert "kept as free tags: 家電" in first.get_data(as_text=True)
+    company = db_session.scalars(select(Participant)).one()
+    edit_url = f"{base}/{company.id}/edit"
+    form = client.get(edit_url).get_data(as_text=True)
+    shown = re.search(r'<textarea[^>]*name="technologies"[^>]*>(.*?)</textarea>', form, re.S)
+    data = {"company": "東海製作所（本社）", "role": "supplier", "contact_name": "担当 一郎",
+            "technologies": html.unescape(shown.group(1)).strip(), "desks": "1"}
+    renamed = client.post(edit_url, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "東海製作所（本社） was saved." in renamed
+    assert "kept as free tags" not in renamed
+    # A new keyword typed is said.
+    data["technologies"] += "、医療機器"
+    added = client.post(edit_url, data=data, follow_redirects=True).get_data(as_text=True)
+    assert "kept as free tags" in added
 
 
 def test_every_page_renders_in_japanese(

@@ -285,6 +285,8 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
         for key, value in entry_cells(participant).items():
             form[key].data = value
         form.role.data = participant.role
+    # The cells as the form showed them, to tell what the organizer changed.
+    shown = entry_cells(participant) if participant is not None else {}
     if form.validate_on_submit():
         cells = form.cells()
         if participant is not None:
@@ -310,8 +312,11 @@ def edit(event_id: int, participant_id: int | None = None):  # type: ignore[no-u
                 _show_error(form, error.field, translate_error(error))
             else:
                 session.commit()
+                # Notes on what was changed: a keyword kept as a tag was said on every
+                # save of the form, whatever was edited (QA).
                 for issue in notes:
-                    flash(issue_text(issue), "warning")
+                    if not issue.key or cells.get(issue.key) != shown.get(issue.key):
+                        flash(issue_text(issue), "warning")
                 if old_code and saved.code != old_code:
                     flash(_("The code changes from %(old)s to %(new)s: what was printed with "
                             "%(old)s (link slips, schedules) shows the old code.",
