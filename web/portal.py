@@ -136,7 +136,9 @@ class ProfileForm(FlaskForm):
     technologies = SelectMultipleField(lazy_gettext("Technologies"))
     tags = StringField(
         lazy_gettext("Other keywords"),
-        description=lazy_gettext("Separated by commas or 、, e.g. アルミ, 試作, 短納期"),
+        description=lazy_gettext(
+            "Separated by commas, e.g. aluminium, prototypes, short lead times"
+        ),
     )
     equipment = TextAreaField(
         lazy_gettext("Equipment"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
@@ -309,7 +311,7 @@ class NeedForm(FlaskForm):
     timing = StringField(
         lazy_gettext("Timing"),
         validators=[Length(max=100)],
-        description=lazy_gettext("e.g. 2027年度上期, from April"),
+        description=lazy_gettext("e.g. first half of fiscal 2027, from April"),
     )
     description = TextAreaField(
         lazy_gettext("Description"), validators=[Length(max=profiles.MAX_TEXT_LENGTH)]
