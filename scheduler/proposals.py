@@ -567,6 +567,11 @@ def restore_decisions(session: Session, requester: Participant, counterpart_id: 
         _sync_buyer_interest(session, requester, counterpart)
     elif counterpart.role == ParticipantRole.BUYER:
         _sync_supplier_interest(session, requester, counterpart, None)
+        # The buyer's answer to that request stood for its decisions on the supplier's
+        # sheets (:func:`buyer_answer`); the request gone, the decisions count again:
+        # sheets it declined keep the pair out (review: an acceptance of the withdrawn
+        # request otherwise brought a pair to the solver whose every sheet it declined).
+        _sync_buyer_interest(session, counterpart, requester)
 
 
 # --------------------------------------------------------------------------- attachments

@@ -381,3 +381,19 @@ def test_a_replaced_answer_never_keeps_its_accept_note(db_session, fair, uploads
     back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
     assert (back.source, back.declined, back.note) == ("proposal", True, "")
     assert proposals.buyer_answers(db_session, fair.buyer) == {}
+
+
+def test_a_withdrawn_request_leaves_the_sheets_the_buyer_declined_deciding(
+    db_session, fair, uploads
+) -> None:
+    """Review: B001 accepted S001's request, then declined its sheet (the answer stood for
+    the sheet). S001 then withdrew the request: the acceptance of a request that no
+    longer exists still brought the pair to the solver, as mutual and at the top weight,
+    though the buyer had turned down everything S001 still asked with."""
+    proposal = _answered_pair(db_session, fair, uploads, accept=True)
+    proposals.decide_proposal(db_session, fair.buyer, proposal.id, accept=False)
+    assert _pair(db_session, fair).mutual  # the accepted request stands
+    preferences.withdraw_request(db_session, fair.supplier, fair.buyer.id)
+    assert _pair(db_session, fair) is None
+    back = preferences.interest_between(db_session, fair.buyer.id, fair.supplier.id)
+    assert (back.source, back.declined, back.note) == ("proposal", True, "")
