@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,6 +23,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from scheduler import notifications, registration
 from scheduler.db import utcnow
+from scheduler.directory import prefecture_label
 from scheduler.errors import Conflict, NotFound, ValidationFailed
 from scheduler.event_setup import phase_deadline
 from scheduler.i18n import N_
@@ -46,8 +48,11 @@ bp = Blueprint("registration", __name__)
 
 
 class RegistrationForm(FlaskForm):
+    # Autocomplete hints (WHATWG autofill tokens): a browser fills in the company, the
+    # contact's name and how to reach them; input modes bring up the fitting keyboard.
     company = StringField(
-        lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)]
+        lazy_gettext("Company name"), validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
     )
     company_kana = StringField(lazy_gettext("Company name (kana)"), validators=[Length(max=200)])
     role = RadioField(
@@ -55,8 +60,13 @@ class RegistrationForm(FlaskForm):
         validators=[InputRequired(lazy_gettext("Please choose one."))],
     )
     department = StringField(lazy_gettext("Department"), validators=[Length(max=200)])
-    prefecture = SelectField(lazy_gettext("Prefecture"))
-    city = StringField(lazy_gettext("City"), validators=[Length(max=100)])
+    prefecture = SelectField(
+        lazy_gettext("Prefecture"), render_kw={"autocomplete": "address-level1"}
+    )
+    city = StringField(
+        lazy_gettext("City"), validators=[Length(max=100)],
+        render_kw={"autocomplete": "address-level2"},
+    )
     industry = StringField(lazy_gettext("Industry"), validators=[Length(max=100)])
     employees = IntegerField(
         lazy_gettext("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
@@ -64,18 +74,22 @@ class RegistrationForm(FlaskForm):
     website = StringField(
         lazy_gettext("Website"), validators=[Length(max=300), WebAddress()],
         filters=[typed_web_address],
+        render_kw={"autocomplete": "url", "inputmode": "url"},
     )
     contact_name = StringField(
-        lazy_gettext("Contact person"), validators=[DataRequired(), Length(max=200)]
+        lazy_gettext("Contact person"), validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "name"},
     )
     contact_kana = StringField(lazy_gettext("Contact person (kana)"), validators=[Length(max=200)])
     email = EmailField(
         lazy_gettext("E-mail"), validators=[DataRequired(), Email(), Length(max=254)],
         filters=[typed_email],  # a full-width ＠ is an @, before the address is checked
+        render_kw={"autocomplete": "email", "inputmode": "email"},
     )
     phone = TelField(
         lazy_gettext("Phone"), validators=[Length(max=50)],
         filters=[typed_phone],  # half-width digits and hyphens, as every entry stores it
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -84,7 +98,12 @@ class RegistrationForm(FlaskForm):
             SelectChoice(ParticipantRole.SUPPLIER.value, lazy_gettext("Supplier (受注企業)")),
             SelectChoice(ParticipantRole.BUYER.value, lazy_gettext("Buyer (発注企業)")),
         ]
-        self.prefecture.choices = [SelectChoice("", "—"), *(SelectChoice(p) for p in PREFECTURES)]
+        # Shown in the reader's language (Shizuoka in English); the value stays 静岡県.
+        locale = str(get_locale() or "ja")
+        self.prefecture.choices = [
+            SelectChoice("", "—"),
+            *(SelectChoice(p, prefecture_label(p, locale)) for p in PREFECTURES),
+        ]
 
     def data_for_service(self, locale: str) -> registration.RegistrationData:
         return registration.RegistrationData(
@@ -127,7 +146,7 @@ def register(slug: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         session = get_session()
         try:
-            registration.self_register(
+            registered = registration.self_register(
                 session, event, form.data_for_service(str(get_locale() or "ja"))
             )
         except (ValidationFailed, Conflict) as error:
@@ -139,13 +158,29 @@ def register(slug: str):  # type: ignore[no-untyped-def]
                 form.form_errors.append(translate_error(error))
         else:
             session.commit()
+            # The thanks page repeats the address the link will go to, so that a typo is
+            # seen. Kept in the signed session cookie of the one who typed it, not in the
+            # URL, and shown once (a shared computer does not show it to the next company).
+            contact = registration.contact_person(registered)
+            browser_session[_THANKS_KEY] = {
+                "slug": event.slug, "email": contact.email if contact else form.email.data,
+            }
             return redirect(url_for("registration.thanks", slug=event.slug))
     return render_template("registration/form.html", event=event, form=form, deadline=deadline)
 
 
+#: The session key of the address just registered, for the thanks page.
+_THANKS_KEY = "registered_email"
+
+
 @bp.get("/e/<slug>/register/thanks")
 def thanks(slug: str):  # type: ignore[no-untyped-def]
-    return render_template("registration/thanks.html", event=_public_event(slug))
+    event = _public_event(slug)
+    registered = browser_session.pop(_THANKS_KEY, None)
+    email = ""
+    if isinstance(registered, dict) and registered.get("slug") == event.slug:
+        email = str(registered.get("email") or "")
+    return render_template("registration/thanks.html", event=event, email=email)
 
 
 # --------------------------------------------------------------------------- organizer queue
