@@ -115,14 +115,22 @@ def changed_today(
     )
 
 
-def change_kind(meeting: Meeting, first_published: datetime | None) -> str | None:
-    """How a meeting changed since publication, as its participants are told: "added"
-    (a row made after the schedule went out: a walk-in, a staff addition, a plan's
-    new meeting), "cancelled", "changed" (moved; see :meth:`Meeting.move_to`), or None
-    when it stands where it stood (a move or a cancellation undone)."""
+def change_kind(
+    meeting: Meeting, event: Event, now: datetime, first_published: datetime | None
+) -> str | None:
+    """How a meeting changed today, as its participants are told: "added" (a row made
+    today after the schedule went out: a walk-in, a staff addition, a plan's new
+    meeting), "cancelled", "changed" (moved; see :meth:`Meeting.move_to`), or None when
+    it stands where it stood (a move or a cancellation undone). A meeting added by a
+    publication before today, or on an earlier day of the fair, is no news today
+    unless it moves (review)."""
     if meeting.status == MeetingStatus.CANCELLED:
         return "cancelled"
-    if first_published is not None and meeting.created_at > first_published:
+    if (
+        first_published is not None
+        and meeting.created_at > first_published
+        and event.local(meeting.created_at).date() == event.local(now).date()
+    ):
         return "added"
     return "changed" if meeting.moved_from_slot_id is not None else None
 
@@ -309,7 +317,7 @@ def participant_live(
         elif active and meeting.slot.starts_at > now and payload["next"] is None:
             payload["next"] = _personal_json(event, meeting, participant)
         if changed_today(meeting, event, now, first_published):
-            kind = change_kind(meeting, first_published)
+            kind = change_kind(meeting, event, now, first_published)
             if kind is None:
                 continue
             entry = _personal_json(event, meeting, participant)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -412,3 +414,25 @@ def test_a_move_undone_is_no_change_and_an_added_meeting_says_added(
     assert client.get(live_url).get_json()["changes"] == []
     assert 'data-test="changed"' not in client.get(page_url).get_data(as_text=True)
     # A meeting added on the day: see the test above ("added").
+
+
+def test_a_meeting_added_by_an_earlier_publication_and_moved_today_says_changed(
+    client: FlaskClient, db_session: Session, fair: Event, clock: Clock, staff: User
+) -> None:
+    """Review: a meeting created by a publication after the first one (days before the
+    fair) and moved on the day was listed as "added", while its card said "Changed"."""
+    b003, s002 = participant(db_session, fair, "B003"), participant(db_session, fair, "S002")
+    item = next(
+        m for m in db_session.scalars(select(Meeting).where(Meeting.event_id == fair.id))
+        if {m.participant_a_id, m.participant_b_id} == {b003.id, s002.id}
+    )
+    first = board.first_published_at(db_session, fair)
+    assert first is not None
+    item.created_at = first + timedelta(seconds=5)  # a later publication, before the day
+    db_session.commit()
+    clock.set(9, 0)
+    ops.move_meeting(db_session, fair, item.id, expected_version=item.version,
+                     slot_id=slot(db_session, fair, "15:00").id, user_id=staff.id)
+    db_session.commit()
+    changes = client.get(f"/p/{s002.access_token}/live.json").get_json()["changes"]
+    assert [(c["id"], c["kind"]) for c in changes] == [(item.id, "changed")]
