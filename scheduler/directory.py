@@ -132,7 +132,18 @@ def _found_grams(wanted: set[str], texts: Iterable[str]) -> set[str]:
     950-company directory took 0.4 s for that on every search).
     """
     document = normalize_text("\n".join(texts))
-    return {gram for gram in wanted if gram in document}
+    found = {gram for gram in wanted if gram in document}
+    words = [gram for gram in wanted - found if gram.isascii() and len(gram) > 1]
+    if words:
+        # A word typed whole ("ISO9001", "ADC12") is found written apart as well
+        # ("ISO 9001", "ADC-12"): the document is also read without such separators.
+        joined = _SEPARATORS.sub("", document)
+        found.update(word for word in words if word in joined)
+    return found
+
+
+#: What may stand between the parts of a product or standard's name: "ISO 9001", "ADC-12".
+_SEPARATORS = re.compile(r"[ \t\u3000\-‐_./・]+")
 
 
 @dataclass(slots=True)

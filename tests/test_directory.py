@@ -96,6 +96,8 @@ def test_an_english_word_is_looked_for_whole(db_session: Session, fair) -> None:
     assert found("string") == set()  # its bigrams are all in "casting" and "Turning"
     # Mixed queries: an English word and a Japanese one, each a word of the query.
     assert found("turning 鋳物") == {HAMANA, IMONO}
+    # A name typed whole finds it written apart (review: "ISO9001" missed "ISO 9001").
+    assert found("sandcasting") == found("sand-casting") == {IMONO}
 
 
 @pytest.mark.parametrize(
