@@ -247,7 +247,25 @@ def test_board_tried_days_before_the_fair_marks_nothing_changed_and_dates_the_st
         (row[key] or {}).get("changed") for row in state["tables"] for key in ("now", "next")
     )
     assert state["phase"] == "before"
-    assert state["next_slot"]["date"] == fair.local(first_slot.starts_at).strftime("%Y-%m-%d %H:%M")
+    # Written as the app writes a date (QA: 「2027-02-17 10:00」 in both languages).
+    start = fair.local(first_slot.starts_at)
+    assert state["next_slot"]["date"] == f"{start.year}年{start.month}月{start.day}日 {start:%H:%M}"
+    english = client.get(_url(app, fair, room, token=token) + "&lang=en").get_json()
+    assert english["next_slot"]["date"] == f"{start:%b} {start.day}, {start.year} {start:%H:%M}"
+    assert english["etag"] != state["etag"]  # the same board in two languages
+
+
+def test_the_board_polls_in_its_own_language(
+    app: Flask, client: FlaskClient, db_session: Session, fair: Event
+) -> None:
+    """The dates the board's script writes come from its state: asked in its language."""
+    room = _room(db_session, fair)
+    with app.app_context():
+        token = board_token(fair.id, room.id)
+    for lang in ("en", "ja"):
+        page = client.get(_url(app, fair, room, token=token, json=False) + f"&lang={lang}")
+        state_url = f"/events/{fair.id}/board/{room.id}/state.json?token={token}&amp;lang={lang}"
+        assert f'data-state-url="{state_url}"' in page.get_data(as_text=True)
 
 
 def test_the_board_speaks_the_language_of_its_link_not_the_browsers(

@@ -9,8 +9,10 @@ dropped network needs no reconnection logic beyond "try again later".
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_skeleton
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
@@ -70,6 +72,31 @@ def _json(payload: dict[str, Any]) -> Response:
     return response.make_conditional(request)
 
 
+def _written_date(local: str) -> str:
+    """A slot's local start (``2027-02-17 10:00``, as :mod:`scheduler.board` gives it) as
+    the app writes a date, in the language in force: 2027年2月17日 10:00, Feb 17, 2027 10:00
+    (a board tried days ahead shows it instead of a countdown)."""
+    try:
+        moment = datetime.strptime(local, "%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return local
+    return f"{format_skeleton('yMMMd', moment.date(), locale=str(get_locale()))} {moment:%H:%M}"
+
+
+def _board_state(event: Event, hall: Room) -> dict[str, Any]:
+    """The room's board (:func:`scheduler.board.room_board`), its dates written out in the
+    board's language; its ETag names the language, as the dates differ with it."""
+    state = board.room_board(get_session(), event, hall)
+    slots = [state.get("current_slot"), state.get("next_slot")]
+    for row in state.get("tables", []):
+        slots += [(row.get(key) or {}).get("slot") for key in ("now", "next")]
+    for slot in slots:
+        if slot and slot.get("date"):
+            slot["date"] = _written_date(slot["date"])
+    state["etag"] = f"{state['etag']}-{get_locale()}"
+    return state
+
+
 def board_language() -> str:
     """The language a board shows: the one its link carries (``?lang=``, as a calendar
     subscription's does), else the language of the staff member looking at it, else the
@@ -112,12 +139,14 @@ def room(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
     if not _allowed(event_id, room_id):
         abort(404)
     event, hall = _event_and_room(event_id, room_id)
-    with force_locale(board_language()):
+    language = board_language()
+    with force_locale(language):
         return render_template(
             "board/room.html",
             event=event,
             room=hall,
-            state=board.room_board(get_session(), event, hall),
+            state=_board_state(event, hall),
+            board_lang=language,
             token=request.args.get("token", ""),
             poll_ms=BOARD_POLL_MS,
             page_ms=BOARD_PAGE_MS,
@@ -130,7 +159,8 @@ def room_state(event_id: int, room_id: int):  # type: ignore[no-untyped-def]
     if not _allowed(event_id, room_id):
         abort(404)
     event, hall = _event_and_room(event_id, room_id)
-    return _json(board.room_board(get_session(), event, hall))
+    with force_locale(board_language()):
+        return _json(_board_state(event, hall))
 
 
 @bp.get("/p/<token>/live.json")

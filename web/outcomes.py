@@ -135,9 +135,11 @@ JOIN_AGAIN_CHOICES = {
     JoinAgain.NO: lazy_gettext("No, I would not take part again"),
 }
 #: The same answers in the organizer's tables ("" for a participant that did not say).
+#: "Perhaps" in the words the participant chose it in: a bare "Perhaps" (検討する) read as
+#: another answer than the form's "depending on the companies taking part" (QA).
 JOIN_AGAIN_LABELS = {
     JoinAgain.YES: lazy_gettext("Would take part again"),
-    JoinAgain.PERHAPS: lazy_gettext("Perhaps"),
+    JoinAgain.PERHAPS: JOIN_AGAIN_CHOICES[JoinAgain.PERHAPS],
     JoinAgain.NO: lazy_gettext("Would not take part again"),
     "": lazy_gettext("Did not say"),
 }

@@ -4,8 +4,10 @@ printed sheets, table signs and the reception grid, and CSV/Excel exports."""
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from ipaddress import ip_address
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import (
     Blueprint,
@@ -273,7 +275,30 @@ def sheets_pdf(event_id: int):  # type: ignore[no-untyped-def]
         personal_schedule(session, participant, now=utcnow()),
         url_for("schedules.page", token=participant.access_token, _external=True),
     )
-    return sheets_pdf_response(event, [sheet], f"sheets-{event.slug}.pdf")
+    # Named for the company, not as the file of every company's sheets (QA): its code,
+    # else its id.
+    name = f"sheet-{event.slug}-{_file_part(participant.code or '') or participant.id}.pdf"
+    response = sheets_pdf_response(event, [sheet], name)
+    response.headers.set("Content-Disposition", "inline", **_file_names(name))
+    return response
+
+
+def _file_part(text: str) -> str:
+    """``text`` fit for a file name: what is not a letter, digit, ``-`` or ``_`` becomes
+    ``-`` (a code is typed by organizers and may hold a slash or a space)."""
+    return re.sub(r"[^\w-]+", "-", text.strip()).strip("-")
+
+
+def _file_names(name: str) -> dict[str, str]:
+    """The Content-Disposition parameters naming a file ``name``, as :func:`flask.send_file`
+    writes them: a name beyond ASCII also as RFC 5987 ``filename*`` (UTF-8), with an ASCII
+    ``filename`` for older clients."""
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": simple, "filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"}
+    return {"filename": name}
 
 
 def _approved_participants(event: Event) -> list[Participant]:
