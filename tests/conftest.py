@@ -192,6 +192,14 @@ def auth(client: FlaskClient) -> AuthActions:
 
 
 @pytest.fixture
+def as_staff(client: FlaskClient, auth: AuthActions, staff: User) -> User:
+    """The staff member, logged in on ``client``, reading the pages in English."""
+    assert auth.login("staff@example.jp").status_code == 302
+    client.post("/language", data={"lang": "en"})
+    return staff
+
+
+@pytest.fixture
 def logged_in(auth: AuthActions, organizer: User) -> User:
     """The organizer, logged in on ``client``."""
     response = auth.login()

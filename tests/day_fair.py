@@ -6,6 +6,7 @@ spare tables A04/A05, 8 suppliers, 20 meetings) on 17 February 2027 in Tokyo.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from types import ModuleType
 from zoneinfo import ZoneInfo
@@ -114,3 +115,17 @@ def assert_no_double_booking(session: Session, event: Event) -> None:
     for (pid, slot_id), count in load.items():
         desks = session.get(Participant, pid).parallel_desks
         assert count <= desks, f"participant {pid} in {count} meetings in slot {slot_id}"
+
+
+def day_path(event: Event, path: str = "/") -> str:
+    """The address of one of the staff's day pages of ``event``."""
+    return f"/events/{event.id}/day{path}"
+
+
+def page_text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def flashes(page: str) -> str:
+    """The page's messages (flashes), without the rest of it."""
+    return " ".join(re.findall(r'<p class="flash [^"]*">(.*?)</p>', page, re.S))

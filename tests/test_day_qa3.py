@@ -28,8 +28,10 @@ from scheduler.models import (
     Participant,
     User,
 )
-from tests.conftest import AuthActions
 from tests.day_fair import Clock, local, meeting, participant, slot, table
+from tests.day_fair import day_path as _day
+from tests.day_fair import flashes as _flashes
+from tests.day_fair import page_text as _text
 from tests.published_fair import published_fair
 
 
@@ -43,26 +45,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock(monkeypatch)
     monkeypatch.setattr("web.staff.utcnow", lambda: clock.now)
     return clock
-
-
-@pytest.fixture
-def as_staff(client: FlaskClient, auth: AuthActions, staff: User) -> User:
-    assert auth.login("staff@example.jp").status_code == 302
-    client.post("/language", data={"lang": "en"})
-    return staff
-
-
-def _day(event: Event, path: str = "/") -> str:
-    return f"/events/{event.id}/day{path}"
-
-
-def _text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
-
-
-def _flashes(page: str) -> str:
-    """The page's messages (flashes), without the rest of it."""
-    return " ".join(re.findall(r'<p class="flash [^"]*">(.*?)</p>', page, re.S))
 
 
 # --------------------------------------------------------------------------- 1 leaving and arriving

@@ -20,6 +20,9 @@ from scheduler import day_operations as ops
 from scheduler.models import DayStatus, Event, Meeting, MeetingStatus, User
 from tests.conftest import AuthActions
 from tests.day_fair import Clock, local, meeting, participant, slot, table
+from tests.day_fair import day_path as _day
+from tests.day_fair import flashes as _flashes
+from tests.day_fair import page_text as _text
 from tests.published_fair import published_fair
 from tests.repair_fair import scheduled_fair
 
@@ -36,25 +39,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock(monkeypatch, repair, board)
     monkeypatch.setattr("web.staff.utcnow", lambda: clock.now)
     return clock
-
-
-@pytest.fixture
-def as_staff(client: FlaskClient, auth: AuthActions, staff: User) -> User:
-    assert auth.login("staff@example.jp").status_code == 302
-    client.post("/language", data={"lang": "en"})
-    return staff
-
-
-def _day(event: Event, path: str = "/") -> str:
-    return f"/events/{event.id}/day{path}"
-
-
-def _text(response) -> str:  # type: ignore[no-untyped-def]
-    return response.get_data(as_text=True)
-
-
-def _flashes(page: str) -> str:
-    return " ".join(re.findall(r'<p class="flash [^"]*">(.*?)</p>', page, re.S))
 
 
 def _rules(selector_part: str) -> list[str]:
