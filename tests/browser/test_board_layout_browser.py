@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler import board
-from scheduler.models import Event, Room, Table
+from scheduler.models import Event, Phase, Room, Table
 from tests.browser.conftest import SCREENSHOTS
 from tests.day_fair import Clock
 from tests.published_fair import published_fair
@@ -164,3 +164,44 @@ def test_the_countdown_says_what_it_counts_down_to(
         screen.screenshot(path=str(SCREENSHOTS / "board-changeover.png"))
     finally:
         screen.context.close()
+
+
+@pytest.mark.parametrize("published", [True, False])
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_board_of_24_tables_tried_days_ahead_fits_a_full_hd_screen(
+    browser, live_app, live_server, db_session: Session, monkeypatch, lang, published
+) -> None:
+    """QA: the board was 1086 px tall at 1920×1080 (its last row on the TV's edge)."""
+    fair = published_fair(db_session, buyers=22, suppliers=30)
+    if not published:
+        fair.published_version = 0
+        fair.published_at = None
+        fair.phase = Phase.SCHEDULING
+        db_session.commit()
+    first = min(slot.starts_at for slot in fair.slots)
+    clock = Clock(monkeypatch)
+    monkeypatch.setattr(board, "utcnow", lambda: clock.now)
+    clock.now = first - timedelta(days=3)
+    room = _first_room(db_session, fair)
+    with live_app.app_context():
+        token = board_token(fair.id, room.id)
+    for width, height in ((1920, 1080), (1280, 720)):
+        context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": height})
+        try:
+            screen = context.new_page()
+            screen.goto(f"{live_server}/events/{fair.id}/board/{room.id}?token={token}&lang={lang}")
+            screen.wait_for_function("document.fonts.status === 'loaded'")
+            screen.wait_for_timeout(300)
+            assert screen.locator("#board-page").is_visible()  # more tables than one screen
+            assert screen.evaluate("document.scrollingElement.scrollHeight") == height
+            bottom = screen.evaluate(
+                "Math.max(document.getElementById('board').getBoundingClientRect().bottom,"
+                " ...Array.from(document.querySelectorAll('#board-rows tr, .board-note'))"
+                "  .filter(node => !node.hidden).map(node => node.getBoundingClientRect().bottom))"
+            )
+            assert bottom <= height + 0.5, (width, height, bottom)
+            countdown = screen.inner_text("#board-countdown")
+            assert "2027-02-17" not in countdown
+            assert countdown == ("2027年2月17日 10:00" if lang == "ja" else "Feb 17, 2027 10:00")
+        finally:
+            context.close()
